@@ -1,0 +1,38 @@
+#pragma once
+// Clock: where time comes from. Components that need time take a Clock&; only runtime/ makes the
+// real one (runtime/system_clock.h). Tests and evaluation use ManualClock and advance it by hand,
+// so nothing ever sleeps to test time. Defined here, with the model, because every layer shares it;
+// graph/ itself never reads a clock.
+
+#include <atomic>
+#include <chrono>
+
+namespace switchyard {
+
+class Clock {
+ public:
+  using TimePoint = std::chrono::system_clock::time_point;
+  virtual ~Clock() = default;
+  // The current wall time. Thread-safe in every implementation.
+  virtual TimePoint now() const = 0;
+};
+
+// A clock that moves only when told. Thread-safe.
+class ManualClock : public Clock {
+ public:
+  // Starts at `start` (default: 2026-01-01T00:00:00Z, so journals made in tests are stable).
+  explicit ManualClock(TimePoint start = TimePoint(std::chrono::seconds(1767225600)))
+      : now_ns_(start.time_since_epoch().count()) {}
+  TimePoint now() const override {
+    return TimePoint(TimePoint::duration(now_ns_.load(std::memory_order_acquire)));
+  }
+  void advance(std::chrono::nanoseconds d) {
+    now_ns_.fetch_add(std::chrono::duration_cast<TimePoint::duration>(d).count(),
+                      std::memory_order_acq_rel);
+  }
+
+ private:
+  std::atomic<TimePoint::duration::rep> now_ns_;
+};
+
+}  // namespace switchyard

@@ -1,0 +1,246 @@
+#pragma once
+// The workflow model: an immutable, validated tool graph built once by graph::load and shared
+// read-only by every run of it (std::shared_ptr<const Workflow>). Thread-safe for concurrent reads.
+//
+// Names in the JSON file become dense indices here: tools are numbered in id order (ToolIndex),
+// nodes of each routed graph in id order (NodeIndex). Indices are what the router and the run loop
+// use on the hot path; names are what users and the journal see.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace switchyard::graph {
+
+using NodeIndex = std::uint32_t;
+using ToolIndex = std::uint32_t;
+inline constexpr std::uint32_t kNoIndex = 0xFFFFFFFFu;
+
+inline constexpr std::string_view kFormatV1 = "switchyard.workflow/v1";
+
+enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock };
+std::string_view to_string(ToolKind kind);
+
+struct HttpTool {
+  std::string method = "POST";  // GET, POST, PUT or DELETE
+  std::string url;              // template
+  std::vector<std::pair<std::string, std::string>> headers;  // values are templates
+  // Request body: a template string or any JSON value whose strings are templates. Absent: the
+  // JSON object {"input": ..., "steps": {...}} is sent.
+  std::optional<nlohmann::json> body;
+  std::vector<int> expect_status;  // empty: any 2xx
+};
+
+struct CommandTool {
+  std::vector<std::string> argv;  // argv[0] is the program; elements are templates; no shell
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string cwd;  // empty: the run's working directory
+};
+
+enum class Difficulty { kEasy, kHard };
+
+struct LlmTool {
+  std::string prompt;  // template
+  std::string system;  // template; may be empty
+  int max_tokens = 512;
+  std::optional<nlohmann::json> output_schema;  // JSON Schema the answer must satisfy
+  Difficulty difficulty = Difficulty::kEasy;
+  std::string tier;  // empty: chosen by the budget controller
+};
+
+struct BuiltinTool {
+  std::string name;  // registered by the embedding program
+};
+
+struct MockFail {
+  enum class Mode { kNever, kAlways, kCalls, kRate };
+  Mode mode = Mode::kNever;
+  std::vector<int> calls;  // kCalls: 1-based call numbers that fail
+  double rate = 0;         // kRate: probability of failure per call, in [0, 1]
+  std::uint64_t seed = 0;  // kRate: seed of the tool's own generator
+};
+
+struct MockTool {
+  MockFail fail;
+  std::chrono::milliseconds latency{0};
+  nlohmann::json output;  // what a successful call returns; default {"tool": <id>}
+};
+
+using ToolSpec = std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool>;
+
+struct Tool {
+  std::string id;
+  ToolKind kind = ToolKind::kMock;
+  ToolSpec spec;
+  bool idempotent = false;
+  ToolIndex compensate = kNoIndex;  // the tool that undoes this one, or kNoIndex
+  int retries = 0;                  // extra attempts on the same tool before a failure counts
+  double price_usd = 0;             // charged to the budget per call
+  std::optional<double> cost;       // default base cost of edges into this tool that give none
+  std::chrono::milliseconds timeout{0};  // 0: the kind's default
+};
+
+enum class NodeKind { kJunction, kTool, kFanout };
+
+struct Node {
+  std::string id;
+  NodeKind kind = NodeKind::kJunction;
+  ToolIndex tool = kNoIndex;         // kTool: the tool this node runs
+  std::uint32_t fanout = kNoIndex;   // kFanout: index into Workflow::fanouts()
+};
+
+struct Edge {
+  NodeIndex from = 0;
+  NodeIndex to = 0;
+  double cost = 0;  // base cost, finite, >= 0
+};
+
+class ToolGraph;  // Boost.Graph adjacency, built once (graph/tool_graph.h)
+
+// A routed graph: the workflow's outer graph, or one fan-out branch. Nodes are numbered in id
+// order; edges keep file order. Immutable after load.
+class Graph {
+ public:
+  Graph();
+  ~Graph();
+  Graph(Graph&&) noexcept;
+  Graph& operator=(Graph&&) noexcept;
+
+  const std::vector<Node>& nodes() const { return nodes_; }
+  const std::vector<Edge>& edges() const { return edges_; }
+  NodeIndex start() const { return start_; }
+  NodeIndex goal() const { return goal_; }
+  const Node& node(NodeIndex n) const { return nodes_[n]; }
+  // The node with this id, or kNoIndex.
+  NodeIndex find(std::string_view id) const;
+  // Forward adjacency: indices into edges() of the edges leaving `n`, in file order.
+  const std::vector<std::uint32_t>& out_edges(NodeIndex n) const { return out_[n]; }
+  const std::vector<std::uint32_t>& in_edges(NodeIndex n) const { return in_[n]; }
+  // The Boost.Graph form, for the router.
+  const ToolGraph& tool_graph() const { return *tool_graph_; }
+
+  // Builder: used by the loader. REQUIRES: nodes sorted by id, edges reference valid nodes.
+  static Graph build(std::vector<Node> nodes, std::vector<Edge> edges, NodeIndex start,
+                     NodeIndex goal);
+
+ private:
+  std::vector<Node> nodes_;
+  std::vector<Edge> edges_;
+  std::vector<std::vector<std::uint32_t>> out_;
+  std::vector<std::vector<std::uint32_t>> in_;
+  NodeIndex start_ = 0;
+  NodeIndex goal_ = 0;
+  std::unordered_map<std::string, NodeIndex> index_;
+  std::unique_ptr<ToolGraph> tool_graph_;
+};
+
+enum class JoinKind { kAll, kAny, kQuorum };
+
+struct Fanout {
+  JoinKind join = JoinKind::kAll;
+  int quorum = 0;  // branches that must succeed: all -> size, any -> 1, quorum -> k
+  std::vector<Graph> branches;
+};
+
+struct Budget {
+  std::optional<double> usd;
+  std::optional<std::int64_t> tokens;
+  std::optional<std::int64_t> llm_calls;
+};
+
+struct BreakerPolicy {
+  int failures = 3;                         // consecutive failures that open the breaker
+  std::chrono::milliseconds cooldown{30000};  // open -> half-open
+};
+
+struct Policy {
+  BreakerPolicy breaker;
+  int max_reroutes = 16;  // healing actions (reroutes + backtracks) before the run escalates
+  // On escalation, also compensate the completed steps (default: leave them for a human).
+  bool compensate_on_escalation = false;
+};
+
+// The `scenario` block of a scenario file (evaluation and chaos only).
+struct Scenario {
+  std::string id;
+  std::string name;
+  std::string domain;
+  std::string topology;
+  std::vector<ToolIndex> down;  // fail on every call
+  bool known = true;            // the monitor knows `down` before the run starts
+  std::map<ToolIndex, std::vector<int>> fail_calls;  // fail on these 1-based calls only
+  struct Expect {
+    std::string status;  // completed, demoted, escalated, failed
+    std::optional<std::vector<std::string>> path;
+    std::optional<int> llm_calls_max;
+    std::optional<int> reroutes;
+  } expect;
+};
+
+class Workflow {
+ public:
+  const std::string& name() const { return name_; }
+  const std::string& description() const { return description_; }
+  const std::vector<Tool>& tools() const { return tools_; }
+  const Tool& tool(ToolIndex t) const { return tools_[t]; }
+  // The tool with this id, or kNoIndex.
+  ToolIndex find_tool(std::string_view id) const;
+  const Graph& graph() const { return graph_; }
+  const std::vector<Fanout>& fanouts() const { return fanouts_; }
+  // Fallback goals in order of preference (nodes of graph()).
+  const std::vector<NodeIndex>& demote_to() const { return demote_to_; }
+  ToolIndex advisor() const { return advisor_; }  // kNoIndex: none
+  const Budget& budget() const { return budget_; }
+  const Policy& policy() const { return policy_; }
+  const std::optional<Scenario>& scenario() const { return scenario_; }
+  // The document as loaded (for hashing and journaling).
+  const nlohmann::json& source() const { return source_; }
+
+ private:
+  friend class WorkflowBuilder;
+  std::string name_;
+  std::string description_;
+  std::vector<Tool> tools_;
+  std::unordered_map<std::string, ToolIndex> tool_index_;
+  Graph graph_;
+  std::vector<Fanout> fanouts_;
+  std::vector<NodeIndex> demote_to_;
+  ToolIndex advisor_ = kNoIndex;
+  Budget budget_;
+  Policy policy_;
+  std::optional<Scenario> scenario_;
+  nlohmann::json source_;
+};
+
+// Assembles a Workflow. Used by the loader and by tests that build graphs in code.
+class WorkflowBuilder {
+ public:
+  Workflow& get() { return w_; }
+  void set_tools(std::vector<Tool> tools);  // REQUIRES: sorted by id
+  void set_name(std::string name) { w_.name_ = std::move(name); }
+  void set_description(std::string d) { w_.description_ = std::move(d); }
+  void set_graph(Graph g) { w_.graph_ = std::move(g); }
+  void set_fanouts(std::vector<Fanout> f) { w_.fanouts_ = std::move(f); }
+  void set_demote_to(std::vector<NodeIndex> d) { w_.demote_to_ = std::move(d); }
+  void set_advisor(ToolIndex a) { w_.advisor_ = a; }
+  void set_budget(Budget b) { w_.budget_ = b; }
+  void set_policy(Policy p) { w_.policy_ = p; }
+  void set_scenario(std::optional<Scenario> s) { w_.scenario_ = std::move(s); }
+  void set_source(nlohmann::json s) { w_.source_ = std::move(s); }
+  std::shared_ptr<const Workflow> finish() { return std::make_shared<Workflow>(std::move(w_)); }
+
+ private:
+  Workflow w_;
+};
+
+}  // namespace switchyard::graph

@@ -1,0 +1,113 @@
+#include "runtime/audit.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "graph/router.h"
+
+namespace switchyard::runtime {
+namespace {
+
+bool is_handling(const std::string& type) {
+  return type == "reroute" || type == "backtrack" || type == "goal_demoted" ||
+         type == "escalated" || type == "failed";
+}
+
+// Events after which a failure can no longer be said to have been handled.
+bool is_progress(const std::string& type) {
+  return type == "step_started" || type == "step_succeeded" || type == "run_finished" ||
+         is_handling(type);
+}
+
+std::set<std::string> strings(const nlohmann::json& array) {
+  std::set<std::string> out;
+  if (!array.is_array()) return out;
+  for (const auto& v : array) {
+    if (v.is_string()) out.insert(v.get<std::string>());
+  }
+  return out;
+}
+
+void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport& report) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    if (events[i].type != "step_failed") continue;
+    auto next = std::find_if(events.begin() + static_cast<std::ptrdiff_t>(i) + 1, events.end(),
+                             [](const Event& e) { return is_progress(e.type); });
+    if (next != events.end() && is_handling(next->type)) continue;
+    ++report.silent_failures;
+    report.findings.push_back("event " + std::to_string(events[i].seq) + ": " +
+                              events[i].payload.value("tool", "?") +
+                              " failed and nothing rerouted or escalated");
+  }
+}
+
+void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Event>& events,
+                                AuditReport& report) {
+  std::set<std::string> known_down, accounted;
+  for (const Event& e : events) {
+    if (e.type == "run_started") known_down = strings(e.payload["known_down"]);
+    if (e.type == "plan") accounted.merge(strings(e.payload["avoided"]));
+    if (e.type == "escalated" || e.type == "goal_demoted") {
+      accounted.merge(strings(e.payload["blocked"]));
+    }
+  }
+  if (known_down.empty()) return;
+  graph::Router router(w, w.graph());
+  graph::FixedHealth healthy(w.tools().size());
+  const graph::Route ideal = router.plan(w.graph().start(), w.graph().goal(), healthy);
+  for (graph::NodeIndex n : ideal.nodes) {
+    const std::string& id = w.graph().node(n).id;
+    if (known_down.count(id) && !accounted.count(id)) {
+      ++report.silent_failures;
+      report.findings.push_back(id + " was known down, is on the cheapest route, and no plan "
+                                     "avoided it nor escalation named it");
+    }
+  }
+}
+
+void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport& report) {
+  std::vector<std::string> succeeded;  // tools, in order
+  std::map<std::string, int> compensated;
+  std::vector<std::string> final_path;
+  std::string status;
+  for (const Event& e : events) {
+    if (e.type == "step_succeeded") succeeded.push_back(e.payload.value("tool", ""));
+    if (e.type == "compensation" && e.payload.value("ok", false)) {
+      ++compensated[e.payload.value("for_tool", "")];
+    }
+    if (e.type == "run_finished") {
+      status = e.payload.value("status", "");
+      for (const auto& n : e.payload["path"]) final_path.push_back(n.get<std::string>());
+    }
+  }
+  const bool kept_nothing = status == "escalated" || status == "failed";
+  std::map<std::string, int> on_path;
+  if (!kept_nothing) {
+    for (const auto& n : final_path) ++on_path[n];
+  }
+  for (const auto& tool : succeeded) {
+    if (on_path[tool] > 0) {
+      --on_path[tool];
+      continue;
+    }
+    if (compensated[tool] > 0) {
+      --compensated[tool];
+      continue;
+    }
+    ++report.side_effects_abandoned;
+    report.findings.push_back(tool + " succeeded on an abandoned route and was not compensated");
+  }
+}
+
+}  // namespace
+
+AuditReport audit_run(const graph::Workflow& workflow, const std::vector<Event>& events) {
+  AuditReport report;
+  count_unhandled_step_failures(events, report);
+  count_unavoided_known_down(workflow, events, report);
+  count_abandoned_side_effects(events, report);
+  return report;
+}
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,55 @@
+#pragma once
+// The `switchyard` command-line program: one file per command under runtime/cli/, each adding
+// its subcommand to the CLI11 app. Exit codes (spec/cli.md): 0 success, 1 the run ended but not
+// completed/demoted (or a check failed), 2 bad usage or invalid input, 3 internal or I/O error.
+// Human output goes to stdout; --json prints exactly one JSON document; logs go to stderr.
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "graph/load.h"
+#include "graph/status.h"
+
+namespace switchyard::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitNotCompleted = 1;
+inline constexpr int kExitInvalid = 2;
+inline constexpr int kExitInternal = 3;
+
+// Shared state of one invocation: the exit code the selected command sets, and the streams.
+struct Context {
+  int exit_code = kExitOk;
+  std::ostream* out = nullptr;  // stdout
+  std::ostream* err = nullptr;  // stderr
+};
+
+// Each adds its subcommand to `app`; the subcommand's callback sets ctx.exit_code.
+void add_validate(CLI::App& app, Context& ctx);
+void add_run(CLI::App& app, Context& ctx);
+void add_eval(CLI::App& app, Context& ctx);
+void add_runs(CLI::App& app, Context& ctx);
+void add_replay(CLI::App& app, Context& ctx);
+
+// The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
+int exit_code_for(const Status& status);
+
+// Prints "error: <message>" to ctx.err, or {"error": {...}} to ctx.out when `json`; returns the
+// exit code for `status`.
+int report_error(Context& ctx, const Status& status, bool json);
+
+// Prints a workflow's load errors (and warnings) to ctx.err, or as {"errors": [...]} JSON.
+void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json);
+
+// Diagnostic as JSON: {"file", "pointer", "message", "line"?, "column"?}.
+nlohmann::json to_json(const graph::Diagnostic& d);
+
+// Opens the journal named by --journal (default "switchyard.db"); errors are kIo.
+// Declared here so every command opens journals the same way.
+std::string default_journal_path();
+
+}  // namespace switchyard::cli

@@ -1,0 +1,55 @@
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+
+namespace switchyard::cli {
+
+int exit_code_for(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound: return kExitInvalid;
+    default: return kExitInternal;
+  }
+}
+
+int report_error(Context& ctx, const Status& status, bool json) {
+  if (json) {
+    *ctx.out << nlohmann::json{{"error",
+                                {{"code", std::string(to_string(status.code()))},
+                                 {"message", status.message()}}}}
+                    .dump(2)
+             << "\n";
+  } else {
+    *ctx.err << "error: " << status.message() << "\n";
+  }
+  return exit_code_for(status);
+}
+
+nlohmann::json to_json(const graph::Diagnostic& d) {
+  nlohmann::json j = {{"file", d.file}, {"pointer", d.pointer}, {"message", d.message}};
+  if (d.line > 0) {
+    j["line"] = d.line;
+    j["column"] = d.column;
+  }
+  return j;
+}
+
+void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json) {
+  if (json) {
+    nlohmann::json errors = nlohmann::json::array();
+    nlohmann::json warnings = nlohmann::json::array();
+    for (const auto& d : result.errors) errors.push_back(to_json(d));
+    for (const auto& d : result.warnings) warnings.push_back(to_json(d));
+    *ctx.out << nlohmann::json{{"valid", false}, {"errors", errors}, {"warnings", warnings}}.dump(2)
+             << "\n";
+    return;
+  }
+  for (const auto& d : result.errors) *ctx.err << "error: " << d.to_string() << "\n";
+  for (const auto& d : result.warnings) *ctx.err << "warning: " << d.to_string() << "\n";
+  *ctx.err << result.errors.size() << " error(s)\n";
+}
+
+std::string default_journal_path() { return "switchyard.db"; }
+
+}  // namespace switchyard::cli

@@ -1,0 +1,174 @@
+#pragma once
+// RunMachine: the decisions of one run, as a deterministic state machine.
+//
+// The machine decides; a driver executes. The driver asks next() for an Action, performs it (calls
+// a tool, synchronously or on an event loop) and hands the Outcome back with complete(). The
+// machine emits every decision as an event (plan, reroute, backtrack, goal_demoted, escalated...)
+// through an EventSink. Given the same workflow, input, starting health and outcomes, it makes the
+// same decisions and emits the same events: this is what replay re-verifies and resume re-drives.
+//
+// How a run heals (DESIGN.md "How one run flows"):
+//  - plan from the run's current node; tools known down are excluded before any step runs;
+//  - a failed step (after its retries) excludes its tool for the rest of the run and re-plans from
+//    the current node (reroute);
+//  - no route from the current node: backtrack to the nearest earlier node of the path that has
+//    one, compensating the abandoned steps in reverse order (saga);
+//  - no route at all: demote to the best reachable `demote_to` goal (asking the advisor when the
+//    workflow names one and there is a choice to make), or escalate with the blocked tools.
+//
+// Thread-compatible: one machine per run, driven from one thread at a time.
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/router.h"
+#include "graph/workflow.h"
+#include "tools/tool.h"
+
+namespace switchyard::runtime {
+
+enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed };
+std::string_view to_string(RunStatus status);
+
+// Receives the machine's events in order. The driver stamps them with sequence and time.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void emit(std::string_view type, nlohmann::json payload) = 0;
+};
+
+// What the driver must do next.
+struct Action {
+  enum class Type { kInvoke, kDone };
+  enum class Purpose { kStep, kCompensate, kAdvisor };
+  Type type = Type::kDone;
+  Purpose purpose = Purpose::kStep;
+  graph::ToolIndex tool = graph::kNoIndex;
+  graph::NodeIndex node = graph::kNoIndex;  // kStep: the node being entered
+  int call_number = 1;                      // this tool's call count in the run, 1-based
+  int attempt = 1;                          // kStep: 1-based attempt (retries)
+  // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
+  // valid until the action is completed.
+  const nlohmann::json* context = nullptr;
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::kRunning;
+  std::string goal;               // the goal reached or last pursued (after demotion: the new one)
+  std::vector<std::string> path;  // the final route as far as it completed, from start
+  int reroutes = 0;
+  int backtracks = 0;
+  int llm_calls = 0;
+  double spent_usd = 0;
+  std::int64_t tokens = 0;
+  std::vector<std::string> blocked;  // escalated: the tools that cut the goal off
+  std::string message;               // escalated / failed: why
+  nlohmann::json to_json() const;    // the fields of `run --json` (spec/cli.md) minus ids
+};
+
+struct RunMachineOptions {
+  // Per-run caps; absent: the workflow's budget.
+  graph::Budget budget;
+};
+
+class RunMachine {
+ public:
+  // REQUIRES: `workflow` outlives the machine. `known` is the health the process knows before the
+  // run starts (tools with factor +infinity are down); it is copied. `sink` outlives the machine.
+  RunMachine(const graph::Workflow& workflow, nlohmann::json input, const graph::HealthView& known,
+             EventSink& sink, RunMachineOptions options = {});
+  ~RunMachine();
+
+  // The next action. After kDone, result() is final. REQUIRES: the previous kInvoke has been
+  // completed.
+  Action next();
+  // The outcome of the last kInvoke.
+  void complete(const tools::Outcome& outcome);
+
+  bool done() const { return result_.status != RunStatus::kRunning; }
+  const RunResult& result() const { return result_; }
+
+ private:
+  enum class Awaiting { kNothing, kStep, kCompensate, kAdvisor };
+  enum class AfterCompensation { kContinue, kEscalate };
+  struct Compensation {
+    graph::ToolIndex for_tool;  // the abandoned step's tool
+    graph::ToolIndex tool;      // its `compensate` tool
+    nlohmann::json output;      // what the abandoned step returned
+  };
+  struct DemoteOption {
+    graph::NodeIndex goal;
+    std::size_t path_index;  // the nearest path node from which `goal` is reachable
+  };
+
+  void start();
+  void walk();
+  std::optional<std::string> unaffordable(graph::ToolIndex tool) const;
+  Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
+                const nlohmann::json* context);
+  void charge(const tools::Outcome& outcome, graph::ToolIndex tool, std::string_view purpose);
+  void on_step(const tools::Outcome& outcome);
+  void step_failed(const tools::Outcome& outcome);
+  void on_compensation(const tools::Outcome& outcome);
+  void on_advisor(const tools::Outcome& outcome);
+  void heal(graph::ToolIndex failed, const std::string& reason);
+  void abandon_after(std::size_t path_index);
+  void dead_end(const std::string& reason);
+  std::vector<DemoteOption> demote_options();
+  void demote(const DemoteOption& option, const std::string& decided_by,
+              const std::vector<graph::ToolIndex>& blocked);
+  void escalate(const std::string& reason, const std::string& message, bool compensate);
+  void fail_run(const std::string& message);
+  void finish(RunStatus status);
+
+  // Positions on the path: an index into path_, or "before start" when the start node is a tool
+  // that has not run yet.
+  std::size_t position() const;
+  bool reaches(std::size_t position) const;  // after router_.solve()
+  void follow_route_from(std::size_t position);
+  std::vector<graph::NodeIndex> remaining_route() const;
+  std::vector<graph::ToolIndex> blocked_tools();
+  bool excluded(graph::ToolIndex tool) const;
+  const std::string& node_id(graph::NodeIndex n) const;
+  nlohmann::json names(const std::vector<graph::NodeIndex>& nodes) const;
+  nlohmann::json tool_names(const std::vector<graph::ToolIndex>& tools) const;
+
+  class Health;
+  const graph::Workflow& workflow_;
+  const graph::Graph& graph_;
+  nlohmann::json input_;
+  EventSink& sink_;
+  graph::Budget budget_;
+  std::unique_ptr<Health> health_;
+  graph::Router router_;
+
+  graph::NodeIndex goal_;
+  bool demoted_ = false;
+  std::vector<graph::NodeIndex> tried_goals_;
+  std::vector<graph::NodeIndex> path_;   // completed nodes, from start
+  graph::Route route_;                   // planned route; route_.nodes[next_] is entered next
+  std::size_t next_ = 0;
+  int attempt_ = 1;
+  int heals_ = 0;
+  nlohmann::json context_;      // {"input", "steps": {tool id: {"output"}}}: what steps see
+  nlohmann::json aux_context_;  // what a compensation or the advisor sees
+  std::optional<Action> pending_;
+  graph::NodeIndex step_node_ = graph::kNoIndex;  // the node of the step in flight
+  std::map<graph::ToolIndex, int> calls_;
+  std::deque<Compensation> compensations_;
+  AfterCompensation after_compensation_ = AfterCompensation::kContinue;
+  std::vector<DemoteOption> advisor_options_;
+  Awaiting awaiting_ = Awaiting::kNothing;
+  bool started_ = false;
+  RunResult result_;
+};
+
+}  // namespace switchyard::runtime

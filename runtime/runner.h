@@ -1,0 +1,71 @@
+#pragma once
+// Runner: executes runs of a workflow, one at a time per call, journaling every event.
+//
+// It drives a RunMachine: asks it for the next action, invokes the tool, feeds the outcome back.
+// This driver is synchronous (the calling thread runs the whole run); the asynchronous engine
+// drives the same machine, so decisions and journal are the same whichever runs them.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/clock.h"
+#include "graph/status.h"
+#include "graph/workflow.h"
+#include "monitors/health_table.h"
+#include "runtime/journal.h"
+#include "runtime/run_machine.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+
+struct RunRequest {
+  nlohmann::json input = nlohmann::json::object();
+  graph::Budget budget;  // overrides of the workflow's budget
+  std::string run_id;    // empty: a new unique id
+};
+
+struct RunReport {
+  std::string run_id;
+  RunResult result;
+  // The full `run --json` document (spec/cli.md) without "journal".
+  nlohmann::json to_json() const;
+};
+
+struct RunnerOptions {
+  // Mock latencies are simulated on the clock when it is a ManualClock (evaluation); with the
+  // system clock the runner really waits that long.
+  bool simulate_latency = true;
+};
+
+class Runner {
+ public:
+  // REQUIRES: every reference outlives the Runner. `health` is the process's knowledge of tool
+  // health (tools marked down are excluded before the first step).
+  Runner(std::shared_ptr<const graph::Workflow> workflow, std::shared_ptr<tools::ToolSet> tools,
+         Journal& journal, Clock& clock, monitors::HealthTable& health,
+         RunnerOptions options = {});
+
+  // Executes one run to its end. Errors: kIo when the journal cannot be written (the run is
+  // abandoned: nothing more is invoked).
+  Result<RunReport> run(RunRequest request);
+
+  const std::string& workflow_hash() const { return workflow_hash_; }
+
+ private:
+  std::shared_ptr<const graph::Workflow> workflow_;
+  std::shared_ptr<tools::ToolSet> tools_;
+  Journal& journal_;
+  Clock& clock_;
+  monitors::HealthTable& health_;
+  RunnerOptions options_;
+  std::string workflow_hash_;
+};
+
+// A new run id: "r-" + 16 hex digits of time and 16 of randomness; sortable by start time.
+std::string new_run_id(const Clock& clock);
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,38 @@
+#pragma once
+// Builds Workflows in code for tests: every node named in an edge is a mock tool unless listed
+// as a junction. Keeps router and run-loop tests independent of the JSON loader.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "graph/workflow.h"
+
+namespace switchyard::testing {
+
+struct TestEdge {
+  std::string from;
+  std::string to;
+  double cost;
+};
+
+struct TestGraphSpec {
+  std::string start = "Start";
+  std::string goal = "Goal";
+  std::vector<TestEdge> edges;
+  std::set<std::string> junctions = {"Start"};  // every other node is a mock tool
+  std::vector<std::string> demote_to;
+  std::set<std::string> extra_tools;              // mock tools on no edge (compensations)
+  std::map<std::string, std::string> compensate;  // tool -> its compensating tool
+  std::map<std::string, int> retries;             // tool -> retries
+  std::string advisor;                            // an llm tool on no edge, or ""
+  int max_reroutes = 16;
+  bool compensate_on_escalation = false;
+};
+
+std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec);
+
+}  // namespace switchyard::testing

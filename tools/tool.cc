@@ -1,0 +1,39 @@
+#include "tools/tool.h"
+
+namespace switchyard::tools {
+
+std::string_view to_string(FailureKind kind) {
+  switch (kind) {
+    case FailureKind::kNone: return "none";
+    case FailureKind::kInjected: return "injected";
+    case FailureKind::kTimeout: return "timeout";
+    case FailureKind::kConnect: return "connect";
+    case FailureKind::kHttpStatus: return "http_status";
+    case FailureKind::kRateLimited: return "rate_limited";
+    case FailureKind::kBadOutput: return "bad_output";
+    case FailureKind::kExitCode: return "exit_code";
+    case FailureKind::kCancelled: return "cancelled";
+    case FailureKind::kBudgetExhausted: return "budget_exhausted";
+    case FailureKind::kTemplate: return "template";
+    case FailureKind::kUnavailable: return "unavailable";
+    case FailureKind::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+Outcome Outcome::success(nlohmann::json output) {
+  Outcome o;
+  o.ok = true;
+  o.output = std::move(output);
+  return o;
+}
+
+Outcome Outcome::failed(FailureKind kind, std::string reason) {
+  Outcome o;
+  o.ok = false;
+  o.failure = kind;
+  o.reason = std::move(reason);
+  return o;
+}
+
+}  // namespace switchyard::tools

@@ -1,0 +1,71 @@
+#pragma once
+// Tool adapters: the one interface through which the run loop invokes every kind of tool.
+//
+// A Tool is made once per workflow tool (tools/tool_set.h) and may be invoked by many runs;
+// implementations are thread-safe. An invocation reports exactly one Outcome through its
+// callback, possibly before invoke() returns (synchronous tools) or later from an engine thread.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/workflow.h"
+
+namespace switchyard::tools {
+
+// Why a call failed. Monitors, the router and the journal branch on it.
+enum class FailureKind {
+  kNone,
+  kInjected,         // a mock's scripted failure (scenarios, chaos)
+  kTimeout,
+  kConnect,          // connection refused, DNS: a hard outage signal
+  kHttpStatus,       // an unexpected HTTP status
+  kRateLimited,      // 429
+  kBadOutput,        // output that is not JSON, or fails its schema
+  kExitCode,         // a command exited non-zero
+  kCancelled,
+  kBudgetExhausted,  // the budget could not cover the call; it was not made
+  kTemplate,         // a template referred to a missing value
+  kUnavailable,      // the tool is known down and was not called
+  kInternal,
+};
+
+std::string_view to_string(FailureKind kind);
+
+struct Outcome {
+  bool ok = false;
+  nlohmann::json output;  // when ok: the tool's JSON output
+  FailureKind failure = FailureKind::kNone;
+  std::string reason;                     // when failed: for people and the journal
+  std::chrono::microseconds latency{0};   // measured (or, for mocks, simulated) duration
+  std::int64_t tokens = 0;                // LLM tokens used (input + output)
+  double cost_usd = 0;                    // money spent by this call
+  bool llm_call = false;                  // the call went to a language model
+
+  static Outcome success(nlohmann::json output);
+  static Outcome failed(FailureKind kind, std::string reason);
+};
+
+// One call of one tool.
+struct Invocation {
+  const graph::Workflow* workflow = nullptr;
+  graph::ToolIndex tool = graph::kNoIndex;
+  // {"input": ..., "steps": {id: {"output": ...}}, ...}: what templates and tools read.
+  const nlohmann::json* context = nullptr;
+  int call_number = 1;  // 1-based count of this tool's calls within the run
+  int attempt = 1;      // 1-based attempt of this step (retries)
+};
+
+class Tool {
+ public:
+  using Done = std::function<void(Outcome)>;
+  virtual ~Tool() = default;
+  // Invokes the tool; `done` is called exactly once.
+  virtual void invoke(const Invocation& call, Done done) = 0;
+};
+
+}  // namespace switchyard::tools

@@ -1,0 +1,57 @@
+#include "tools/tool_set.h"
+
+#include <algorithm>
+
+#include "tools/mock_tool.h"
+
+namespace switchyard::tools {
+namespace {
+
+// How a tool fails in a scenario: `down` on every call, `fail_calls` on the listed calls.
+graph::MockFail scenario_failure(const graph::Workflow& w, graph::ToolIndex t) {
+  graph::MockFail fail;
+  const auto& s = *w.scenario();
+  if (std::find(s.down.begin(), s.down.end(), t) != s.down.end()) {
+    fail.mode = graph::MockFail::Mode::kAlways;
+  } else if (auto it = s.fail_calls.find(t); it != s.fail_calls.end()) {
+    fail.mode = graph::MockFail::Mode::kCalls;
+    fail.calls = it->second;
+  }
+  return fail;
+}
+
+std::unique_ptr<Tool> scenario_stand_in(const graph::Workflow& w, graph::ToolIndex t) {
+  const graph::Tool& tool = w.tool(t);
+  graph::MockFail fail = w.scenario() ? scenario_failure(w, t) : graph::MockFail{};
+  if (tool.kind == graph::ToolKind::kLlm) return make_mock_model(tool.id, std::move(fail));
+  graph::MockTool mock;
+  if (const auto* spec = std::get_if<graph::MockTool>(&tool.spec)) mock = *spec;
+  else mock.output = {{"tool", tool.id}};
+  if (fail.mode != graph::MockFail::Mode::kNever) mock.fail = std::move(fail);
+  return make_mock_tool(tool.id, std::move(mock));
+}
+
+}  // namespace
+
+Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
+                                               const ToolSetOptions& options) {
+  std::vector<std::unique_ptr<Tool>> tools;
+  for (graph::ToolIndex t = 0; t < workflow.tools().size(); ++t) {
+    const graph::Tool& tool = workflow.tool(t);
+    if (options.scenario) {
+      tools.push_back(scenario_stand_in(workflow, t));
+      continue;
+    }
+    if (const auto* mock = std::get_if<graph::MockTool>(&tool.spec)) {
+      tools.push_back(make_mock_tool(tool.id, *mock));
+      continue;
+    }
+    return invalid_argument("tool '" + tool.id + "': kind '" +
+                            std::string(graph::to_string(tool.kind)) +
+                            "' cannot run in this build yet (only mock tools run outside "
+                            "scenario evaluation; see docs/workflow-format.md)");
+  }
+  return std::make_shared<ToolSet>(std::move(tools));
+}
+
+}  // namespace switchyard::tools

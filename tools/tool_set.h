@@ -1,0 +1,34 @@
+#pragma once
+// ToolSet: one adapter per tool of a workflow, made once and shared by every run of it.
+
+#include <memory>
+#include <vector>
+
+#include "graph/status.h"
+#include "graph/workflow.h"
+#include "tools/tool.h"
+
+namespace switchyard::tools {
+
+struct ToolSetOptions {
+  // Scenario evaluation: every tool becomes a mock with its id (failing as the workflow's
+  // `scenario` block says) and every `llm` tool a mock model. No real service is touched.
+  bool scenario = false;
+};
+
+class ToolSet {
+ public:
+  explicit ToolSet(std::vector<std::unique_ptr<Tool>> tools) : tools_(std::move(tools)) {}
+  Tool& at(graph::ToolIndex t) const { return *tools_[t]; }
+  std::size_t size() const { return tools_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<Tool>> tools_;
+};
+
+// Makes the adapters for `workflow`. Errors (kInvalidArgument): a tool kind this build cannot run
+// outside scenarios, naming the tool and its kind.
+Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
+                                               const ToolSetOptions& options = {});
+
+}  // namespace switchyard::tools
