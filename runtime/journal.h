@@ -72,10 +72,18 @@ class Journal {
   virtual std::string location() const = 0;
 };
 
-// Opens (creating if needed) the SQLite journal at `path`, upgrading its schema if it is older.
-// Errors (kIo): cannot create/open, not a journal (corrupt or foreign database), a newer schema
-// than this build knows, locked by another process beyond the busy timeout.
-Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path);
+struct JournalOptions {
+  // Create the file when it does not exist (run). Readers (runs, replay) pass false and get
+  // kNotFound instead of an empty new journal.
+  bool create_if_missing = true;
+};
+
+// Opens the SQLite journal at `path`, creating it (when allowed) and upgrading its schema if it
+// is older. Errors: kNotFound (missing and not to be created); kIo: cannot create or open, not a
+// journal (not SQLite, or a database with tables of its own), a newer schema than this build
+// knows, locked by another process beyond the busy timeout. Nothing is changed on error.
+Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path,
+                                                     const JournalOptions& options = {});
 
 // A journal in memory: lost when destroyed. For evaluation and benchmarks.
 std::unique_ptr<Journal> make_memory_journal();

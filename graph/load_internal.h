@@ -1,0 +1,76 @@
+#pragma once
+// Shared state of one graph::load call, split across graph/load*.cc. Private to the loader.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/json_check.h"
+#include "graph/workflow.h"
+
+namespace switchyard::graph {
+
+struct EdgeSpec {
+  std::string from;
+  std::string to;
+  double cost = 0;
+  std::string pointer;  // of the edge in the document
+};
+
+struct BranchSpec {
+  std::string start;
+  std::string goal;
+  std::vector<EdgeSpec> edges;
+};
+
+struct FanoutSpec {
+  std::string node;
+  JoinKind join = JoinKind::kAll;
+  int quorum = 0;
+  std::vector<BranchSpec> branches;
+};
+
+struct LoadState {
+  LoadState(Checker& c, const nlohmann::json& d) : check(c), doc(d) {}
+  Checker& check;
+  const nlohmann::json& doc;
+
+  std::set<std::string> tool_ids;             // every key of `tools`, valid or not
+  std::map<std::string, Tool> tools;          // the tools that parsed (id order)
+  std::map<std::string, std::string> compensate;  // tool id -> compensating tool id
+  std::vector<EdgeSpec> edges;
+  std::set<std::string> node_ids;             // every id named by an outer edge
+  std::vector<FanoutSpec> fanouts;
+  std::string start;
+  std::string goal;
+  std::vector<std::string> demote_to;
+  std::string advisor;
+  Budget budget;
+  Policy policy;
+  std::optional<Scenario> scenario;                   // tool lists resolved when built
+  std::vector<std::string> scenario_down;
+  std::map<std::string, std::vector<int>> scenario_fail_calls;
+};
+
+// load_tools.cc: every tool of `tools`, including template checks.
+void load_tools(LoadState& s);
+// Checks every template string inside `value` (strings, arrays and objects, recursively).
+void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer);
+
+// load_graph.cc: edges, fan-out nodes, start/goal/demote_to, reachability.
+std::vector<EdgeSpec> load_edges(LoadState& s, const nlohmann::json& edges,
+                                 const std::string& pointer, std::set<std::string>& node_ids);
+void load_graph(LoadState& s);
+// Builds a Graph from checked specs. REQUIRES: no errors.
+Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
+                  const std::string& goal, const std::map<std::string, ToolIndex>& tool_index,
+                  const std::map<std::string, std::uint32_t>& fanout_index);
+
+// load_sections.cc: escalation, budget, policy, scenario.
+void load_sections(LoadState& s, bool allow_scenario);
+
+}  // namespace switchyard::graph

@@ -1,0 +1,281 @@
+// Loading the `tools` section: common fields, each kind's fields, templates.
+
+#include <algorithm>
+
+#include "graph/load_internal.h"
+#include "graph/template.h"
+
+namespace switchyard::graph {
+namespace {
+
+constexpr std::int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
+
+std::optional<ToolKind> parse_kind(const std::string& kind) {
+  if (kind == "http") return ToolKind::kHttp;
+  if (kind == "command") return ToolKind::kCommand;
+  if (kind == "llm") return ToolKind::kLlm;
+  if (kind == "builtin") return ToolKind::kBuiltin;
+  if (kind == "mock") return ToolKind::kMock;
+  return std::nullopt;
+}
+
+// An object of string values (headers, env), in key order.
+std::vector<std::pair<std::string, std::string>> string_map(LoadState& s, const nlohmann::json& tool,
+                                                            const std::string& p,
+                                                            std::string_view key) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const nlohmann::json* v = s.check.field(tool, p, key, false);
+  if (v == nullptr) return out;
+  const std::string fp = pointer_join(p, key);
+  if (!s.check.expect_object(*v, fp)) return out;
+  for (const auto& [k, value] : v->items()) {
+    if (!value.is_string()) {
+      s.check.error(pointer_join(fp, k), "expected a string, got " + describe(value));
+      continue;
+    }
+    out.emplace_back(k, value.get<std::string>());
+  }
+  return out;
+}
+
+HttpTool load_http(LoadState& s, const nlohmann::json& t, const std::string& p) {
+  HttpTool h;
+  if (auto url = s.check.string(t, p, "url", true)) h.url = *url;
+  if (auto method = s.check.string(t, p, "method", false)) {
+    static const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "DELETE"};
+    if (std::find(kMethods.begin(), kMethods.end(), *method) == kMethods.end()) {
+      s.check.error(pointer_join(p, "method"),
+                    "expected one of GET, POST, PUT, DELETE, got \"" + *method + "\"");
+    } else {
+      h.method = *method;
+    }
+  }
+  h.headers = string_map(s, t, p, "headers");
+  if (auto it = t.find("body"); it != t.end()) h.body = *it;
+  if (const auto* statuses = s.check.field(t, p, "expect_status", false)) {
+    const std::string sp = pointer_join(p, "expect_status");
+    if (statuses->is_number()) {
+      if (auto code = s.check.integer_value(*statuses, sp, 100, 599)) h.expect_status.push_back(*code);
+    } else if (s.check.expect_array(*statuses, sp)) {
+      for (std::size_t i = 0; i < statuses->size(); ++i) {
+        if (auto code = s.check.integer_value((*statuses)[i], pointer_join(sp, i), 100, 599)) {
+          h.expect_status.push_back(static_cast<int>(*code));
+        }
+      }
+    }
+  }
+  return h;
+}
+
+CommandTool load_command(LoadState& s, const nlohmann::json& t, const std::string& p) {
+  CommandTool c;
+  if (const auto* argv = s.check.field(t, p, "argv", true)) {
+    const std::string ap = pointer_join(p, "argv");
+    if (s.check.expect_array(*argv, ap)) {
+      if (argv->empty()) s.check.error(ap, "expected a non-empty array of strings (argv[0] is the program)");
+      for (std::size_t i = 0; i < argv->size(); ++i) {
+        const auto& a = (*argv)[i];
+        if (!a.is_string()) {
+          s.check.error(pointer_join(ap, i), "expected a string, got " + describe(a));
+        } else {
+          c.argv.push_back(a.get<std::string>());
+        }
+      }
+    }
+  }
+  c.env = string_map(s, t, p, "env");
+  if (auto cwd = s.check.string(t, p, "cwd", false)) c.cwd = *cwd;
+  return c;
+}
+
+LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
+  LlmTool l;
+  if (auto prompt = s.check.string(t, p, "prompt", true)) l.prompt = *prompt;
+  if (auto system = s.check.string(t, p, "system", false, true)) l.system = *system;
+  if (auto max = s.check.integer(t, p, "max_tokens", false, 1, 1000000)) {
+    l.max_tokens = static_cast<int>(*max);
+  }
+  if (const auto* schema = s.check.field(t, p, "output_schema", false)) {
+    if (s.check.expect_object(*schema, pointer_join(p, "output_schema"))) l.output_schema = *schema;
+  }
+  if (auto d = s.check.string(t, p, "difficulty", false)) {
+    if (*d == "easy") l.difficulty = Difficulty::kEasy;
+    else if (*d == "hard") l.difficulty = Difficulty::kHard;
+    else s.check.error(pointer_join(p, "difficulty"), "expected \"easy\" or \"hard\", got \"" + *d + "\"");
+  }
+  if (auto tier = s.check.string(t, p, "tier", false)) l.tier = *tier;
+  return l;
+}
+
+MockFail load_mock_fail(LoadState& s, const nlohmann::json& fail, const std::string& p) {
+  MockFail f;
+  const char* expected =
+      "expected \"never\", \"always\", {\"calls\": [n, ...]} or {\"rate\": r, \"seed\": s}";
+  if (fail.is_string()) {
+    const auto mode = fail.get<std::string>();
+    if (mode == "never") f.mode = MockFail::Mode::kNever;
+    else if (mode == "always") f.mode = MockFail::Mode::kAlways;
+    else s.check.error(p, std::string(expected) + ", got " + describe(fail));
+    return f;
+  }
+  if (!fail.is_object() || (!fail.contains("calls") && !fail.contains("rate"))) {
+    s.check.error(p, std::string(expected) + ", got " + describe(fail));
+    return f;
+  }
+  if (fail.contains("calls")) {
+    f.mode = MockFail::Mode::kCalls;
+    s.check.warn_unknown(fail, p, {"calls"});
+    const std::string cp = pointer_join(p, "calls");
+    if (s.check.expect_array(fail["calls"], cp)) {
+      for (std::size_t i = 0; i < fail["calls"].size(); ++i) {
+        if (auto n = s.check.integer_value(fail["calls"][i], pointer_join(cp, i), 1, 1000000000)) {
+          f.calls.push_back(static_cast<int>(*n));
+        }
+      }
+    }
+    return f;
+  }
+  f.mode = MockFail::Mode::kRate;
+  s.check.warn_unknown(fail, p, {"rate", "seed"});
+  if (auto rate = s.check.number(fail, p, "rate", true, 0.0, 1.0)) f.rate = *rate;
+  if (auto seed = s.check.integer(fail, p, "seed", false, 0, INT64_MAX)) {
+    f.seed = static_cast<std::uint64_t>(*seed);
+  }
+  return f;
+}
+
+MockTool load_mock(LoadState& s, const nlohmann::json& t, const std::string& p,
+                   const std::string& id) {
+  MockTool m;
+  if (const auto* fail = s.check.field(t, p, "fail", false)) {
+    m.fail = load_mock_fail(s, *fail, pointer_join(p, "fail"));
+  }
+  if (auto latency = s.check.integer(t, p, "latency_ms", false, 0, kMaxTimeoutMs)) {
+    m.latency = std::chrono::milliseconds(*latency);
+  }
+  auto it = t.find("output");
+  m.output = it != t.end() ? *it : nlohmann::json{{"tool", id}};
+  return m;
+}
+
+// Fields each kind accepts, besides the common ones.
+const std::vector<std::string_view>& kind_fields(ToolKind kind) {
+  static const std::vector<std::string_view> kHttp = {"url",  "method",     "headers",
+                                                      "body", "timeout_ms", "expect_status"};
+  static const std::vector<std::string_view> kCommand = {"argv", "timeout_ms", "env", "cwd"};
+  static const std::vector<std::string_view> kLlm = {
+      "prompt", "system", "max_tokens", "output_schema", "difficulty", "tier", "timeout_ms"};
+  static const std::vector<std::string_view> kBuiltin = {"name"};
+  static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
+  switch (kind) {
+    case ToolKind::kHttp: return kHttp;
+    case ToolKind::kCommand: return kCommand;
+    case ToolKind::kLlm: return kLlm;
+    case ToolKind::kBuiltin: return kBuiltin;
+    case ToolKind::kMock: return kMock;
+  }
+  return kMock;
+}
+
+void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::string& p,
+                              ToolKind kind) {
+  static constexpr std::string_view kCommon[] = {"kind",     "idempotent", "compensate",
+                                                 "retries",  "price_usd",  "cost",
+                                                 "description"};
+  const auto& specific = kind_fields(kind);
+  for (const auto& [key, value] : t.items()) {
+    const bool known = std::find(std::begin(kCommon), std::end(kCommon), key) != std::end(kCommon) ||
+                       std::find(specific.begin(), specific.end(), key) != specific.end();
+    if (!known) {
+      s.check.warn(pointer_join(p, key), "unknown field '" + key + "' for a " +
+                                             std::string(to_string(kind)) + " tool (ignored)");
+    }
+  }
+}
+
+void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, const std::string& p) {
+  if (!s.check.expect_object(t, p)) return;
+  const std::size_t errors_before = s.check.error_count();
+  Tool tool;
+  tool.id = id;
+  auto kind_name = s.check.string(t, p, "kind", true);
+  if (!kind_name) return;
+  auto kind = parse_kind(*kind_name);
+  if (!kind) {
+    s.check.error(pointer_join(p, "kind"), "expected one of http, command, llm, builtin, mock, got \"" +
+                                               *kind_name + "\"");
+    return;
+  }
+  tool.kind = *kind;
+  warn_unknown_tool_fields(s, t, p, tool.kind);
+  switch (tool.kind) {
+    case ToolKind::kHttp: tool.spec = load_http(s, t, p); break;
+    case ToolKind::kCommand: tool.spec = load_command(s, t, p); break;
+    case ToolKind::kLlm: tool.spec = load_llm(s, t, p); break;
+    case ToolKind::kBuiltin: {
+      BuiltinTool b;
+      if (auto name = s.check.string(t, p, "name", true)) b.name = *name;
+      tool.spec = b;
+      break;
+    }
+    case ToolKind::kMock: tool.spec = load_mock(s, t, p, id); break;
+  }
+  if (tool.kind == ToolKind::kHttp || tool.kind == ToolKind::kCommand ||
+      tool.kind == ToolKind::kLlm) {
+    if (auto ms = s.check.integer(t, p, "timeout_ms", false, 1, kMaxTimeoutMs)) {
+      tool.timeout = std::chrono::milliseconds(*ms);
+    }
+  }
+  if (auto b = s.check.boolean(t, p, "idempotent")) tool.idempotent = *b;
+  if (auto r = s.check.integer(t, p, "retries", false, 0, 100)) tool.retries = static_cast<int>(*r);
+  if (auto price = s.check.number(t, p, "price_usd", false, 0.0)) tool.price_usd = *price;
+  if (auto cost = s.check.number(t, p, "cost", false, 0.0)) tool.cost = *cost;
+  if (auto comp = s.check.string(t, p, "compensate", false)) {
+    if (!s.tool_ids.count(*comp)) {
+      s.check.error(pointer_join(p, "compensate"), "unknown tool '" + *comp +
+                                                       "': expected the id of a tool in /tools");
+    } else if (*comp == id) {
+      s.check.error(pointer_join(p, "compensate"), "a tool cannot compensate itself");
+    } else {
+      s.compensate[id] = *comp;
+    }
+  }
+  for (const char* key : {"url", "headers", "body", "argv", "env", "prompt", "system"}) {
+    if (auto it = t.find(key); it != t.end()) check_templates(s, *it, pointer_join(p, key));
+  }
+  if (s.check.error_count() == errors_before) s.tools.emplace(id, std::move(tool));
+}
+
+}  // namespace
+
+void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer) {
+  if (value.is_string()) {
+    auto t = parse_template(value.get<std::string>());
+    if (!t.ok()) {
+      s.check.error(pointer, "bad template: " + t.status().message());
+      return;
+    }
+    for (const auto& part : t->parts) {
+      if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1])) {
+        s.check.error(pointer, "template '{{" + part.text + "}}' refers to unknown step '" +
+                                   part.path[1] + "': expected a tool id");
+      }
+    }
+  } else if (value.is_array()) {
+    for (std::size_t i = 0; i < value.size(); ++i) check_templates(s, value[i], pointer_join(pointer, i));
+  } else if (value.is_object()) {
+    for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k));
+  }
+}
+
+void load_tools(LoadState& s) {
+  const nlohmann::json* tools = s.check.field(s.doc, "", "tools", true);
+  if (tools == nullptr || !s.check.expect_object(*tools, "/tools")) return;
+  for (const auto& [id, t] : tools->items()) {
+    if (id.empty()) s.check.error("/tools/", "a tool id must not be empty");
+    s.tool_ids.insert(id);
+  }
+  for (const auto& [id, t] : tools->items()) load_tool(s, id, t, pointer_join("/tools", id));
+}
+
+}  // namespace switchyard::graph

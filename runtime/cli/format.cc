@@ -1,0 +1,151 @@
+#include "runtime/cli/format.h"
+
+#include <cstdio>
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
+namespace switchyard::cli {
+namespace {
+
+std::string str(const nlohmann::json& payload, const char* key) {
+  auto it = payload.find(key);
+  if (it == payload.end() || it->is_null()) return "-";
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+std::string list_text(const nlohmann::json& names) {
+  if (!names.is_array() || names.empty()) return "-";
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += (i ? ", " : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
+  }
+  return out;
+}
+
+std::string cost_text(const nlohmann::json& payload) {
+  auto it = payload.find("cost");
+  if (it == payload.end() || !it->is_number()) return "";
+  std::ostringstream out;
+  out << " (cost " << it->get<double>() << ")";
+  return out.str();
+}
+
+}  // namespace
+
+std::string iso8601(std::int64_t unix_ms) {
+  const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(unix_ms % 1000));
+  return buf;
+}
+
+std::optional<std::int64_t> parse_iso8601(const std::string& text) {
+  std::tm tm{};
+  int ms = 0;
+  int consumed = 0;
+  const int fields = std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
+                                 &tm.tm_mday, &consumed);
+  if (fields != 3) return std::nullopt;
+  std::string rest = text.substr(static_cast<std::size_t>(consumed));
+  if (!rest.empty()) {
+    int used = 0;
+    if (std::sscanf(rest.c_str(), "T%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &used) !=
+        3) {
+      return std::nullopt;
+    }
+    rest = rest.substr(static_cast<std::size_t>(used));
+    if (!rest.empty() && rest[0] == '.') {
+      if (std::sscanf(rest.c_str(), ".%3d%n", &ms, &used) != 1) return std::nullopt;
+      rest = rest.substr(static_cast<std::size_t>(used));
+    }
+    if (rest == "Z") rest.clear();
+    if (!rest.empty()) return std::nullopt;
+  }
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  const std::time_t seconds = timegm(&tm);
+  if (seconds == static_cast<std::time_t>(-1)) return std::nullopt;
+  return static_cast<std::int64_t>(seconds) * 1000 + ms;
+}
+
+std::string duration(std::int64_t ms) {
+  char buf[32];
+  if (ms < 1000) {
+    std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(ms));
+  } else if (ms < 60000) {
+    std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+  } else {
+    std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60000),
+                  static_cast<long long>((ms / 1000) % 60));
+  }
+  return buf;
+}
+
+std::string route_text(const nlohmann::json& names) {
+  if (!names.is_array() || names.empty()) return "(none)";
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    out += (i ? " -> " : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
+  }
+  return out;
+}
+
+std::string summarize(const runtime::Event& e) {
+  const nlohmann::json& p = e.payload;
+  const std::string& t = e.type;
+  if (t == "run_started") {
+    return "workflow " + str(p, "workflow") + ", input " + str(p, "input") + ", known down: " +
+           list_text(p.value("known_down", nlohmann::json::array()));
+  }
+  if (t == "plan") {
+    std::string s = route_text(p.value("route", nlohmann::json::array())) + cost_text(p);
+    if (p.contains("avoided") && !p["avoided"].empty()) s += "; avoided " + list_text(p["avoided"]);
+    return s;
+  }
+  if (t == "step_started") {
+    return str(p, "tool") + " (" + str(p, "kind") + ", attempt " + str(p, "attempt") + ")";
+  }
+  if (t == "step_succeeded") return str(p, "tool") + " -> " + str(p, "output");
+  if (t == "step_retry" || t == "step_failed") {
+    return str(p, "tool") + ": " + str(p, "failure") + ": " + str(p, "reason");
+  }
+  if (t == "reroute") {
+    return "at " + str(p, "at") + " after " + str(p, "failed_tool") + " failed: " +
+           route_text(p.value("new_route", nlohmann::json::array())) + cost_text(p);
+  }
+  if (t == "backtrack") {
+    return str(p, "from") + " back to " + str(p, "to") + ", abandoned " +
+           list_text(p.value("abandoned", nlohmann::json::array())) + ": " +
+           route_text(p.value("new_route", nlohmann::json::array()));
+  }
+  if (t == "compensation") {
+    return str(p, "tool") + " for " + str(p, "for_tool") +
+           (p.value("ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
+  }
+  if (t == "llm_call") {
+    return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, $" +
+           str(p, "cost_usd");
+  }
+  if (t == "goal_demoted") {
+    return str(p, "from_goal") + " -> " + str(p, "to_goal") + " (by " + str(p, "decided_by") +
+           "; blocked " + list_text(p.value("blocked", nlohmann::json::array())) + ")";
+  }
+  if (t == "escalated") {
+    return str(p, "reason") + ": " + str(p, "message");
+  }
+  if (t == "advisor_skipped") return str(p, "tool") + ": " + str(p, "reason");
+  if (t == "failed") return str(p, "message");
+  if (t == "run_finished") {
+    return str(p, "status") + " at " + str(p, "goal") + ": " +
+           route_text(p.value("path", nlohmann::json::array())) + "; " + str(p, "reroutes") +
+           " reroute(s), " + str(p, "llm_calls") + " LLM call(s)";
+  }
+  return p.dump();
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,75 @@
+// switchyard replay RUN_ID [--journal DB] [--format text|json]
+
+#include <iomanip>
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+#include "runtime/cli/format.h"
+#include "runtime/journal.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct ReplayArgs {
+  std::string run_id;
+  std::string journal = default_journal_path();
+  std::string format = "text";
+};
+
+nlohmann::json event_json(const runtime::Event& e) {
+  return {{"seq", e.seq}, {"time_ms", e.time_ms}, {"type", e.type}, {"payload", e.payload}};
+}
+
+int replay(Context& ctx, const ReplayArgs& args) {
+  const bool json = args.format == "json";
+  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), json);
+  auto run = (*journal)->get_run(args.run_id);
+  if (!run.ok()) return report_error(ctx, run.status(), json);
+  auto events = (*journal)->events(args.run_id);
+  if (!events.ok()) return report_error(ctx, events.status(), json);
+
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : *events) list.push_back(event_json(e));
+    *ctx.out << nlohmann::json{{"run",
+                                {{"run_id", run->run_id},
+                                 {"workflow", run->workflow},
+                                 {"workflow_hash", run->workflow_hash},
+                                 {"status", run->status},
+                                 {"started_ms", run->started_ms},
+                                 {"finished_ms", run->finished_ms},
+                                 {"input", run->input},
+                                 {"result", run->result}}},
+                               {"events", list}}
+                    .dump(2)
+             << "\n";
+    return kExitOk;
+  }
+  auto& out = *ctx.out;
+  out << "run " << run->run_id << "  workflow " << run->workflow << " (sha256 "
+      << run->workflow_hash.substr(0, 12) << ")  " << run->status << "  started "
+      << iso8601(run->started_ms) << "\n";
+  for (const auto& e : *events) {
+    out << "  #" << std::left << std::setw(4) << e.seq << std::setw(9)
+        << ("+" + duration(e.time_ms - run->started_ms)) << std::setw(16) << e.type
+        << summarize(e) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_replay(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("replay", "Show a run's timeline from the journal");
+  auto args = std::make_shared<ReplayArgs>();
+  cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs`)")->required();
+  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  cmd->add_option("--format", args->format, "text (a timeline) or json (every event)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json"}));
+  cmd->add_flag_callback("--json", [args] { args->format = "json"; }, "Same as --format json");
+  cmd->callback([&ctx, args] { ctx.exit_code = replay(ctx, *args); });
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,101 @@
+// switchyard runs [--journal DB] [--status S] [--workflow W] [--since T] [--until T] [--limit N]
+//                 [--json]
+
+#include <iomanip>
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+#include "runtime/cli/format.h"
+#include "runtime/journal.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct RunsArgs {
+  std::string journal = default_journal_path();
+  std::string status;
+  std::string workflow;
+  std::string since;
+  std::string until;
+  int limit = 50;
+  bool json = false;
+};
+
+nlohmann::json to_json(const runtime::RunRecord& r) {
+  return {{"run_id", r.run_id},
+          {"workflow", r.workflow},
+          {"workflow_hash", r.workflow_hash},
+          {"status", r.status},
+          {"started", iso8601(r.started_ms)},
+          {"started_ms", r.started_ms},
+          {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
+          {"input", r.input},
+          {"result", r.result}};
+}
+
+Result<std::int64_t> time_arg(const std::string& flag, const std::string& value) {
+  auto ms = parse_iso8601(value);
+  if (!ms) {
+    return invalid_argument(flag + " " + value +
+                            ": expected a UTC time like 2026-11-24 or 2026-11-24T14:00:00Z");
+  }
+  return *ms;
+}
+
+int runs(Context& ctx, const RunsArgs& args) {
+  runtime::RunFilter filter;
+  if (!args.status.empty()) filter.status = args.status;
+  if (!args.workflow.empty()) filter.workflow = args.workflow;
+  for (auto [flag, value, out] : {std::tuple{"--since", &args.since, &filter.since_ms},
+                                  std::tuple{"--until", &args.until, &filter.until_ms}}) {
+    if (value->empty()) continue;
+    auto ms = time_arg(flag, *value);
+    if (!ms.ok()) return report_error(ctx, ms.status(), args.json);
+    *out = *ms;
+  }
+  filter.limit = args.limit;
+  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
+  auto list = (*journal)->list_runs(filter);
+  if (!list.ok()) return report_error(ctx, list.status(), args.json);
+
+  if (args.json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : *list) out.push_back(to_json(r));
+    *ctx.out << nlohmann::json{{"journal", args.journal}, {"runs", out}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  auto& out = *ctx.out;
+  out << std::left << std::setw(36) << "run" << std::setw(26) << "workflow" << std::setw(11)
+      << "status" << std::setw(26) << "started" << std::setw(10) << "duration"
+      << "path\n";
+  for (const auto& r : *list) {
+    const nlohmann::json path = r.result.is_object() ? r.result.value("path", nlohmann::json()) : nullptr;
+    out << std::left << std::setw(36) << r.run_id << std::setw(26) << r.workflow << std::setw(11)
+        << r.status << std::setw(26) << iso8601(r.started_ms) << std::setw(10)
+        << (r.finished_ms ? duration(r.finished_ms - r.started_ms) : "-")
+        << (path.is_array() ? route_text(path) : "-") << "\n";
+  }
+  out << list->size() << " run(s) in " << args.journal << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_runs(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("runs", "List the runs in a journal, newest first");
+  auto args = std::make_shared<RunsArgs>();
+  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  cmd->add_option("--status", args->status, "Only runs with this status")
+      ->check(CLI::IsMember({"running", "completed", "demoted", "escalated", "failed"}));
+  cmd->add_option("--workflow", args->workflow, "Only runs of this workflow (its name)");
+  cmd->add_option("--since", args->since, "Only runs started at or after this UTC time");
+  cmd->add_option("--until", args->until, "Only runs started before this UTC time");
+  cmd->add_option("--limit", args->limit, "At most this many runs")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  cmd->add_flag("--json", args->json, "Print one JSON document");
+  cmd->callback([&ctx, args] { ctx.exit_code = runs(ctx, *args); });
+}
+
+}  // namespace switchyard::cli

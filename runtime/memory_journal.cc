@@ -1,0 +1,90 @@
+// The in-memory Journal: evaluation and benchmarks. Same rules as the SQLite one.
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "runtime/journal.h"
+#include "runtime/journal_checks.h"
+
+namespace switchyard::runtime {
+namespace {
+
+class MemoryJournal final : public Journal {
+ public:
+  Status begin_run(const RunRecord& run) override {
+    std::lock_guard lock(mu_);
+    if (!runs_.emplace(run.run_id, Entry{run, {}}).second) {
+      return invalid_argument("run " + run.run_id + " is already in the journal");
+    }
+    order_.push_back(run.run_id);
+    return Status();
+  }
+
+  Status append(const std::vector<Event>& events) override {
+    if (events.empty()) return Status();
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(events.front().run_id);
+    if (it == runs_.end()) return not_found("run " + events.front().run_id + " is not in the journal");
+    auto& list = it->second.events;
+    if (Status s = check_append(events, list.empty() ? 0 : list.back().seq); !s.ok()) return s;
+    list.insert(list.end(), events.begin(), events.end());
+    return Status();
+  }
+
+  Status finish_run(const std::string& run_id, const std::string& status,
+                    const nlohmann::json& result, std::int64_t finished_ms) override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    it->second.run.status = status;
+    it->second.run.result = result;
+    it->second.run.finished_ms = finished_ms;
+    return Status();
+  }
+
+  Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
+    std::lock_guard lock(mu_);
+    std::vector<RunRecord> out;
+    for (auto id = order_.rbegin(); id != order_.rend(); ++id) {
+      const RunRecord& run = runs_.at(*id).run;
+      if (matches(run, filter)) out.push_back(run);
+    }
+    std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
+      return a.started_ms > b.started_ms;
+    });
+    if (static_cast<int>(out.size()) > filter.limit) out.resize(static_cast<std::size_t>(filter.limit));
+    return out;
+  }
+
+  Result<RunRecord> get_run(const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    return it->second.run;
+  }
+
+  Result<std::vector<Event>> events(const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    return it->second.events;
+  }
+
+  std::string location() const override { return ""; }
+
+ private:
+  struct Entry {
+    RunRecord run;
+    std::vector<Event> events;
+  };
+  mutable std::mutex mu_;
+  std::map<std::string, Entry> runs_;
+  std::vector<std::string> order_;  // insertion order
+};
+
+}  // namespace
+
+std::unique_ptr<Journal> make_memory_journal() { return std::make_unique<MemoryJournal>(); }
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,74 @@
+// Routing decisions: one solve (weighting + reverse Dijkstra) plus route extraction.
+//   build/tests/bench/router_bench
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <set>
+#include <string>
+
+#include "graph/router.h"
+#include "runtime/workflow_file.h"
+#include "tests/support/graph_builder.h"
+
+namespace {
+
+using namespace switchyard;
+
+std::shared_ptr<const graph::Workflow> paper(const std::string& id) {
+  auto loaded = runtime::load_workflow_file(std::string(SWITCHYARD_SHARED_DIR) +
+                                            "/scenarios/paper/" + id + ".json");
+  if (!loaded.ok()) std::abort();
+  return loaded.workflow;
+}
+
+// One routing decision on a paper graph, with its scenario's known-down tools excluded.
+void BM_RoutePaperGraph(benchmark::State& state, const char* id) {
+  auto w = paper(id);
+  graph::FixedHealth health(w->tools().size());
+  for (auto t : w->scenario()->down) health.exclude(t);
+  graph::Router router(*w, w->graph());
+  for (auto _ : state) {
+    auto route = router.plan(w->graph().start(), w->graph().goal(), health);
+    benchmark::DoNotOptimize(route);
+  }
+}
+BENCHMARK_CAPTURE(BM_RoutePaperGraph, CS_2, "CS-2");
+BENCHMARK_CAPTURE(BM_RoutePaperGraph, TB_5, "TB-5");
+BENCHMARK_CAPTURE(BM_RoutePaperGraph, CM_4, "CM-4");
+
+// A random graph of N nodes and 4N edges (a chain keeps the goal reachable).
+std::shared_ptr<const graph::Workflow> random_graph(int nodes, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  switchyard::testing::TestGraphSpec spec;
+  spec.start = "N0";
+  spec.goal = "N" + std::to_string(nodes - 1);
+  spec.junctions = {"N0"};
+  std::set<std::pair<int, int>> used;
+  for (int i = 0; i + 1 < nodes; ++i) {
+    used.insert({i, i + 1});
+    spec.edges.push_back({"N" + std::to_string(i), "N" + std::to_string(i + 1), 10.0});
+  }
+  while (static_cast<int>(spec.edges.size()) < 4 * nodes) {
+    const int a = static_cast<int>(rng() % nodes), b = static_cast<int>(rng() % nodes);
+    if (a == b || !used.insert({a, b}).second) continue;
+    spec.edges.push_back({"N" + std::to_string(a), "N" + std::to_string(b),
+                          static_cast<double>(rng() % 1000) / 100.0});
+  }
+  return switchyard::testing::build_workflow(spec);
+}
+
+void BM_RouteRandomGraph(benchmark::State& state) {
+  auto w = random_graph(static_cast<int>(state.range(0)), 42);
+  graph::FixedHealth health(w->tools().size());
+  graph::Router router(*w, w->graph());
+  for (auto _ : state) {
+    auto route = router.plan(w->graph().start(), w->graph().goal(), health);
+    benchmark::DoNotOptimize(route);
+  }
+  state.counters["nodes"] = static_cast<double>(w->graph().nodes().size());
+  state.counters["edges"] = static_cast<double>(w->graph().edges().size());
+}
+BENCHMARK(BM_RouteRandomGraph)->Arg(10000)->Unit(benchmark::kMicrosecond);
+
+}  // namespace

@@ -1,0 +1,178 @@
+// The `switchyard` program as users meet it: a real subprocess, real files, real SQLite journal.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "tests/support/run_command.h"
+
+namespace switchyard {
+namespace {
+
+using testing::paper_scenario;
+using testing::source_path;
+using testing::TempDir;
+
+nlohmann::json parse(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
+  return j;
+}
+
+TEST(Cli, VersionAndHelpWork) {
+  auto version = testing::switchyard({"--version"});
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_NE(version.out.find("switchyard"), std::string::npos);
+  for (const char* cmd : {"validate", "run", "eval", "runs", "replay"}) {
+    auto help = testing::switchyard({cmd, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << cmd;
+    EXPECT_NE(help.out.find("--json"), std::string::npos) << cmd;
+  }
+}
+
+TEST(Cli, UnknownCommandIsUsageError) {
+  EXPECT_EQ(testing::switchyard({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(testing::switchyard({}).exit_code, 2);
+}
+
+TEST(Cli, ValidatePrintsTheCheapestRouteOfEveryPaperScenario) {
+  const std::map<std::string, std::string> expected = {
+      {"CS-1", "Start -> CRM -> Stripe -> Email -> Complete"},
+      {"TB-1", "Start -> FlightAPI -> HotelAPI -> CarAPI -> Payment -> Confirm"},
+      {"CM-1", "Start -> TextMod -> ToxicityScorer -> AutoApprove -> Complete"}};
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
+                                                               "/scenarios/paper")) {
+    if (entry.path().extension() != ".json") continue;
+    auto r = testing::switchyard({"validate", entry.path().string()});
+    EXPECT_EQ(r.exit_code, 0) << entry.path() << r.err;
+    const std::string id = entry.path().stem().string();
+    const std::string domain = id.substr(0, 2) + "-1";
+    EXPECT_NE(r.out.find(expected.at(domain)), std::string::npos) << id << "\n" << r.out;
+  }
+}
+
+TEST(Cli, ValidateJsonSummarizesTheGraph) {
+  auto r = testing::switchyard({"validate", paper_scenario("TB-3"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = parse(r.out);
+  EXPECT_EQ(j["valid"], true);
+  EXPECT_EQ(j["nodes"], 9);
+  EXPECT_EQ(j["edges"], 13);
+  EXPECT_EQ(j["tools"]["mock"], 8);
+  EXPECT_EQ(j["tools"]["llm"], 1);
+  EXPECT_NEAR(j["cost"].get<double>(), 1.2, 1e-9);  // 0.3 + 0.3 + 0.3 + 0.2 + 0.1
+}
+
+TEST(Cli, ValidateRejectsInvalidWorkflowWithPointer) {
+  TempDir dir;
+  const auto file = dir.write("bad.json", R"({"format": "switchyard.workflow/v1", "name": "x",
+    "start": "S", "goal": "G", "tools": {"G": {"kind": "mock"}},
+    "edges": [["S", "G", -1]]})");
+  auto r = testing::switchyard({"validate", file, "--json"});
+  EXPECT_EQ(r.exit_code, 2);
+  auto j = parse(r.out);
+  ASSERT_FALSE(j["errors"].empty());
+  EXPECT_EQ(j["errors"][0]["file"], file);
+  EXPECT_EQ(j["errors"][0]["pointer"], "/edges/0/2");
+  auto human = testing::switchyard({"validate", file});
+  EXPECT_EQ(human.exit_code, 2);
+  EXPECT_NE(human.err.find("/edges/0/2"), std::string::npos) << human.err;
+}
+
+TEST(Cli, ValidateMissingFileIsInvalidInput) {
+  auto r = testing::switchyard({"validate", "/nonexistent/wf.json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("/nonexistent/wf.json"), std::string::npos);
+}
+
+TEST(Cli, RunHealsTheExampleWorkflowAndJournalsIt) {
+  TempDir dir;
+  auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                R"({"customer": "ada"})", "--journal", dir.file("j.db"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = parse(r.out);
+  EXPECT_EQ(j["status"], "completed");
+  EXPECT_EQ(j["path"], (nlohmann::json{"Start", "CRM", "Razorpay", "Email", "Complete"}));
+  EXPECT_EQ(j["reroutes"], 1);
+  EXPECT_EQ(j["llm_calls"], 0);
+  EXPECT_EQ(j["journal"], dir.file("j.db"));
+  EXPECT_TRUE(j["escalation"].is_null());
+  EXPECT_TRUE(std::filesystem::exists(dir.file("j.db")));
+}
+
+TEST(Cli, RunOfAnEscalatingScenarioExitsOne) {
+  TempDir dir;
+  auto r = testing::switchyard(
+      {"run", paper_scenario("CS-5"), "--journal", dir.file("j.db"), "--json"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  auto j = parse(r.out);
+  EXPECT_EQ(j["status"], "escalated");
+  EXPECT_EQ(j["escalation"]["blocked"], (nlohmann::json{"Razorpay", "Stripe"}));
+  EXPECT_EQ(j["path"], (nlohmann::json{"Start"}));
+}
+
+TEST(Cli, RunWithMissingWorkflowLeavesNoJournal) {
+  TempDir dir;
+  auto r = testing::switchyard({"run", dir.file("missing.json"), "--journal", dir.file("j.db")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
+TEST(Cli, RunWithInvalidInputJsonLeavesNoJournal) {
+  TempDir dir;
+  auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                "{not json", "--journal", dir.file("j.db")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--input"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
+TEST(Cli, RunWithInputFromMissingFileIsInvalidInput) {
+  TempDir dir;
+  auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                "@" + dir.file("nope.json"), "--journal", dir.file("j.db")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("nope.json"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
+TEST(Cli, RunWithUnwritableJournalIsAnIoError) {
+  TempDir dir;
+  const std::string journal = dir.file("no/such/folder/j.db");
+  auto r = testing::switchyard(
+      {"run", source_path("examples/customer-support.json"), "--journal", journal});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find(journal), std::string::npos) << r.err;
+}
+
+TEST(Cli, EvalMeetsThePaperBar) {
+  auto r = testing::switchyard(
+      {"eval", std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper", "--baselines", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = parse(r.out);
+  EXPECT_EQ(j["totals"]["scenarios"], 19);
+  EXPECT_EQ(j["totals"]["correct"], 19);
+  EXPECT_LE(j["totals"]["llm_calls"].get<int>(), 7);
+  EXPECT_EQ(j["totals"]["silent_failures"], 0);
+  EXPECT_EQ(j["totals"]["side_effects_abandoned"], 0);
+  EXPECT_EQ(j["baselines"]["react"]["totals"]["correct"], 19);
+  EXPECT_EQ(j["baselines"]["react"]["totals"]["llm_calls"], 123);
+  EXPECT_EQ(j["baselines"]["static"]["totals"]["correct"], 16);
+  EXPECT_EQ(j["baselines"]["static"]["totals"]["silent_failures"], 3);
+  for (const auto& s : j["scenarios"]) {
+    EXPECT_GT(s["route_ns"].get<std::int64_t>(), 0) << s["id"];
+  }
+}
+
+TEST(Cli, EvalOfAFileWithoutScenarioIsInvalidInput) {
+  auto r = testing::switchyard({"eval", source_path("examples/customer-support.json")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("scenario"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace switchyard

@@ -1,0 +1,42 @@
+#pragma once
+// Runs a real subprocess (no shell) and captures its exit code, stdout and stderr: how the CLI
+// tests meet the `switchyard` program, as users do.
+
+#include <string>
+#include <vector>
+
+namespace switchyard::testing {
+
+struct CommandResult {
+  int exit_code = -1;  // or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with `argv` in `cwd` (empty: current folder).
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& cwd = "");
+
+// Runs the built `switchyard` program with `args`.
+CommandResult switchyard(const std::vector<std::string>& args, const std::string& cwd = "");
+
+// A fresh empty folder under the test temp dir, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // Writes `text` to `name` inside the folder; returns the full path.
+  std::string write(const std::string& name, const std::string& text) const;
+
+ private:
+  std::string path_;
+};
+
+// Paths of the project and of the shared contracts.
+std::string source_path(const std::string& relative);
+std::string paper_scenario(const std::string& id);  // e.g. "CS-5"
+
+}  // namespace switchyard::testing
