@@ -36,9 +36,11 @@ std::optional<nlohmann::json> parse(std::string_view text, const std::string& fi
     d.line = line;
     d.column = column;
     errors.push_back(std::move(d));
-  } catch (const std::exception& e) {
-    errors.push_back({Diagnostic::Severity::kError, file, "", std::string("invalid JSON: ") + e.what(),
-                      1, 1});
+  } catch (const nlohmann::json::exception& e) {
+    // Not a syntax error with a position: a number too large for a double (1e999), say.
+    std::string what = e.what();
+    if (auto bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
+    errors.push_back({Diagnostic::Severity::kError, file, "", "invalid JSON: " + what, 0, 0});
   }
   return std::nullopt;
 }

@@ -16,6 +16,8 @@ struct PaperCase {
   std::string id() const { return std::filesystem::path(file).stem().string(); }
 };
 
+void PrintTo(const PaperCase& c, std::ostream* os) { *os << c.id(); }
+
 std::vector<PaperCase> paper_files() {
   std::vector<PaperCase> out;
   for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
