@@ -1,0 +1,114 @@
+// docs/workflow.schema.json, checked with a real JSON Schema validator (valijson): every example
+// and paper scenario passes both the schema and the loader; malformed files fail the schema too.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validator.hpp>
+
+#include "graph/load.h"
+
+namespace switchyard::graph {
+namespace {
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return nlohmann::json::parse(s.str());
+}
+
+class WorkflowSchema : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    schema_doc_ = new nlohmann::json(
+        read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/docs/workflow.schema.json"));
+    schema_ = new valijson::Schema;
+    valijson::SchemaParser parser;
+    valijson::adapters::NlohmannJsonAdapter adapter(*schema_doc_);
+    parser.populateSchema(adapter, *schema_);
+  }
+  static void TearDownTestSuite() {
+    delete schema_;
+    delete schema_doc_;
+  }
+
+  // Empty when valid; otherwise the validator's first complaint.
+  static std::string violations(const nlohmann::json& doc) {
+    valijson::Validator validator;
+    valijson::ValidationResults results;
+    valijson::adapters::NlohmannJsonAdapter target(doc);
+    if (validator.validate(*schema_, target, &results)) return "";
+    valijson::ValidationResults::Error error;
+    std::string out = "invalid";
+    if (results.popError(error)) {
+      out = error.description;
+      for (const auto& c : error.context) out += " " + c;
+    }
+    return out;
+  }
+
+  static void expect_valid_file(const std::filesystem::path& path) {
+    const auto doc = read_json(path.string());
+    EXPECT_EQ(violations(doc), "") << path;
+    LoadResult r = load(doc.dump(), path.string());
+    EXPECT_TRUE(r.ok()) << path << ": " << (r.ok() ? "" : r.errors[0].to_string());
+  }
+
+  static nlohmann::json* schema_doc_;
+  static valijson::Schema* schema_;
+};
+
+nlohmann::json* WorkflowSchema::schema_doc_ = nullptr;
+valijson::Schema* WorkflowSchema::schema_ = nullptr;
+
+TEST_F(WorkflowSchema, EveryPaperScenarioPassesSchemaAndLoader) {
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
+                                                           "/scenarios/paper")) {
+    if (e.path().extension() != ".json") continue;
+    expect_valid_file(e.path());
+    ++count;
+  }
+  EXPECT_EQ(count, 19);
+}
+
+TEST_F(WorkflowSchema, EveryExamplePassesSchemaAndLoader) {
+  int count = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(
+           std::string(SWITCHYARD_SOURCE_DIR) + "/examples")) {
+    if (e.path().extension() != ".json") continue;
+    expect_valid_file(e.path());
+    ++count;
+  }
+  EXPECT_GE(count, 1);
+}
+
+TEST_F(WorkflowSchema, RejectsMalformedFilesTheSchemaCanSee) {
+  for (const char* name :
+       {"wrong-format", "missing-name", "missing-edges", "tools-not-object", "tool-unknown-kind",
+        "http-missing-url", "http-bad-method", "command-empty-argv", "llm-bad-difficulty",
+        "mock-fail-rate-above-one", "edge-negative-cost", "edge-string-cost",
+        "budget-negative-usd", "policy-zero-breaker-failures", "fanout-no-branches",
+        "scenario-bad-status"}) {
+    const auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" +
+                               name + ".json");
+    EXPECT_NE(violations(doc), "") << name << " passes the schema";
+  }
+}
+
+TEST_F(WorkflowSchema, AllowsUnknownFieldsForForwardCompatibility) {
+  auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/examples/customer-support.json");
+  doc["x-owner"] = "team-a";
+  doc["tools"]["CRM"]["x-note"] = "free text";
+  EXPECT_EQ(violations(doc), "");
+}
+
+}  // namespace
+}  // namespace switchyard::graph

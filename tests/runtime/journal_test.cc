@@ -1,0 +1,258 @@
+// The journal: the same behaviour from the SQLite file and the in-memory implementation, and the
+// SQLite file's own guarantees (WAL, versioning, refusing what is not a journal).
+
+#include "runtime/journal.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/run_command.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::TempDir;
+
+RunRecord run_record(const std::string& id, std::int64_t started, const std::string& workflow = "wf",
+                     const std::string& status = "running") {
+  RunRecord r;
+  r.run_id = id;
+  r.workflow = workflow;
+  r.workflow_hash = "abc123";
+  r.status = status;
+  r.started_ms = started;
+  r.input = {{"customer", "ada"}};
+  return r;
+}
+
+Event event(const std::string& run, std::int64_t seq, const std::string& type) {
+  Event e;
+  e.run_id = run;
+  e.seq = seq;
+  e.time_ms = 1000 + seq;
+  e.type = type;
+  e.payload = {{"seq", seq}, {"text", "événement"}};
+  return e;
+}
+
+// Makes a fresh journal of one implementation.
+struct JournalFactory {
+  std::string name;
+  std::function<std::unique_ptr<Journal>(const TempDir&)> make;
+};
+
+void PrintTo(const JournalFactory& f, std::ostream* os) { *os << f.name; }
+
+class JournalContract : public ::testing::TestWithParam<JournalFactory> {
+ protected:
+  void SetUp() override { journal_ = GetParam().make(dir_); }
+  TempDir dir_;
+  std::unique_ptr<Journal> journal_;
+};
+
+TEST_P(JournalContract, RoundTripsRunsAndEvents) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  ASSERT_TRUE(journal_->append({event("r1", 1, "run_started"), event("r1", 2, "plan")}).ok());
+  ASSERT_TRUE(journal_->append({event("r1", 3, "run_finished")}).ok());
+  ASSERT_TRUE(journal_->finish_run("r1", "completed", {{"path", {"Start"}}}, 250).ok());
+
+  auto run = journal_->get_run("r1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "completed");
+  EXPECT_EQ(run->workflow_hash, "abc123");
+  EXPECT_EQ(run->input, (nlohmann::json{{"customer", "ada"}}));
+  EXPECT_EQ(run->result["path"], (nlohmann::json{"Start"}));
+  EXPECT_EQ(run->finished_ms, 250);
+
+  auto events = journal_->events("r1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 3u);
+  EXPECT_EQ((*events)[1].type, "plan");
+  EXPECT_EQ((*events)[1].time_ms, 1002);
+  EXPECT_EQ((*events)[1].payload["text"], "événement");
+}
+
+TEST_P(JournalContract, EnforcesDenseSequenceNumbers) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  EXPECT_EQ(journal_->append({event("r1", 2, "plan")}).code(), StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(journal_->append({event("r1", 1, "run_started")}).ok());
+  EXPECT_EQ(journal_->append({event("r1", 1, "again")}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(journal_->events("r1")->size(), 1u);
+}
+
+TEST_P(JournalContract, AppendIsAllOrNothing) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  EXPECT_FALSE(journal_->append({event("r1", 1, "a"), event("r1", 3, "gap")}).ok());
+  EXPECT_TRUE(journal_->events("r1")->empty());
+}
+
+TEST_P(JournalContract, RejectsEventsOfUnknownRunsAndDuplicateRuns) {
+  EXPECT_EQ(journal_->append({event("ghost", 1, "a")}).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  EXPECT_FALSE(journal_->begin_run(run_record("r1", 200)).ok());
+  EXPECT_EQ(journal_->get_run("ghost").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(journal_->events("ghost").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(journal_->finish_run("ghost", "completed", nullptr, 1).code(), StatusCode::kNotFound);
+}
+
+TEST_P(JournalContract, ListsNewestFirstWithFilters) {
+  ASSERT_TRUE(journal_->begin_run(run_record("old", 100, "a", "completed")).ok());
+  ASSERT_TRUE(journal_->begin_run(run_record("mid", 200, "b", "escalated")).ok());
+  ASSERT_TRUE(journal_->begin_run(run_record("new", 300, "a", "completed")).ok());
+  auto ids = [&](const RunFilter& f) {
+    std::vector<std::string> out;
+    auto runs = journal_->list_runs(f);  // kept alive: ranging over *temporary would dangle
+    EXPECT_TRUE(runs.ok());
+    for (const auto& r : *runs) out.push_back(r.run_id);
+    return out;
+  };
+  EXPECT_EQ(ids({}), (std::vector<std::string>{"new", "mid", "old"}));
+  RunFilter by_status;
+  by_status.status = "completed";
+  EXPECT_EQ(ids(by_status), (std::vector<std::string>{"new", "old"}));
+  RunFilter by_workflow;
+  by_workflow.workflow = "b";
+  EXPECT_EQ(ids(by_workflow), (std::vector<std::string>{"mid"}));
+  RunFilter window;
+  window.since_ms = 150;
+  window.until_ms = 300;
+  EXPECT_EQ(ids(window), (std::vector<std::string>{"mid"}));
+  RunFilter limited;
+  limited.limit = 1;
+  EXPECT_EQ(ids(limited), (std::vector<std::string>{"new"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Implementations, JournalContract,
+    ::testing::Values(
+        JournalFactory{"memory", [](const TempDir&) { return make_memory_journal(); }},
+        JournalFactory{"sqlite",
+                       [](const TempDir& dir) {
+                         auto j = open_sqlite_journal(dir.file("journal.db"));
+                         EXPECT_TRUE(j.ok()) << j.status().message();
+                         return std::move(*j);
+                       }}),
+    [](const auto& info) { return info.param.name; });
+
+// ---- the SQLite file ----
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string query_text(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(SqliteJournal, KeepsEverythingAcrossReopen) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  {
+    auto j = open_sqlite_journal(path);
+    ASSERT_TRUE(j.ok());
+    ASSERT_TRUE((*j)->begin_run(run_record("r1", 100)).ok());
+    ASSERT_TRUE((*j)->append({event("r1", 1, "run_started")}).ok());
+  }
+  auto j = open_sqlite_journal(path);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)->events("r1")->size(), 1u);
+  // The sequence continues after a reopen (it is read back, not remembered).
+  EXPECT_TRUE((*j)->append({event("r1", 2, "plan")}).ok());
+  EXPECT_EQ((*j)->location(), path);
+}
+
+TEST(SqliteJournal, UsesWalAndRecordsItsSchemaVersion) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  ASSERT_TRUE(open_sqlite_journal(path).ok());
+  EXPECT_EQ(query_text(path, "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "1");
+}
+
+TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  auto writer = open_sqlite_journal(path);
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->begin_run(run_record("r1", 100)).ok());
+  ASSERT_TRUE((*writer)->append({event("r1", 1, "run_started")}).ok());
+  auto reader = open_sqlite_journal(path, {.create_if_missing = false});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->events("r1")->size(), 1u);
+}
+
+TEST(SqliteJournal, MissingFileIsNotCreatedForReaders) {
+  TempDir dir;
+  auto j = open_sqlite_journal(dir.file("none.db"), {.create_if_missing = false});
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));
+}
+
+TEST(SqliteJournal, UnwritableLocationIsAnIoErrorNamingThePath) {
+  TempDir dir;
+  for (const std::string& path : {dir.file("no/such/dir/j.db"), dir.path()}) {
+    auto j = open_sqlite_journal(path);
+    ASSERT_FALSE(j.ok()) << path;
+    EXPECT_EQ(j.status().code(), StatusCode::kIo);
+    EXPECT_NE(j.status().message().find(path), std::string::npos) << j.status().message();
+  }
+}
+
+TEST(SqliteJournal, RefusesAFileThatIsNotSqliteAndLeavesItUntouched) {
+  TempDir dir;
+  const std::string path = dir.write("notes.db", "these are my notes, not a database\n");
+  const std::string before = file_bytes(path);
+  auto j = open_sqlite_journal(path);
+  ASSERT_FALSE(j.ok());
+  EXPECT_EQ(j.status().code(), StatusCode::kIo);
+  EXPECT_NE(j.status().message().find(path), std::string::npos);
+  EXPECT_EQ(file_bytes(path), before);
+}
+
+TEST(SqliteJournal, RefusesANewerSchemaAndLeavesItUntouched) {
+  TempDir dir;
+  const std::string path = dir.file("future.db");
+  ASSERT_TRUE(open_sqlite_journal(path).ok());
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  const std::string before = file_bytes(path);
+  auto j = open_sqlite_journal(path);
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("schema version 99"), std::string::npos);
+  EXPECT_EQ(file_bytes(path), before);
+}
+
+TEST(SqliteJournal, RefusesAForeignDatabase) {
+  TempDir dir;
+  const std::string path = dir.file("app.db");
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_exec(db, "CREATE TABLE customers (id INTEGER)", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  auto j = open_sqlite_journal(path);
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("not a switchyard journal"), std::string::npos);
+  EXPECT_EQ(query_text(path, "SELECT count(*) FROM sqlite_master"), "1");
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
