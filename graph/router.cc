@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <map>
 
 #include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
@@ -14,29 +15,12 @@
 namespace switchyard::graph {
 namespace {
 
-// A distance to the goal: total cost, then hop count, compared lexicographically, so that among
-// routes of equal cost Dijkstra settles on the one with fewer hops.
-struct Dist {
-  double cost;
-  std::uint32_t hops;
-};
+constexpr std::uint32_t kNoHops = 0xFFFFFFFFu;
 
-constexpr Dist kUnreached{kInfinity, 0xFFFFFFFFu};
-constexpr Dist kZero{0.0, 0};
-
-struct DistLess {
-  bool operator()(const Dist& a, const Dist& b) const {
-    if (a.cost != b.cost) return a.cost < b.cost;
-    return a.hops < b.hops;
-  }
-};
-
-// Saturating: anything plus an infinite weight is unreached, so excluded tools are never
-// settled as reachable with a finite hop count.
-struct DistPlus {
-  Dist operator()(const Dist& a, const Dist& b) const {
-    if (a.cost == kInfinity || b.cost == kInfinity) return kUnreached;
-    return Dist{a.cost + b.cost, a.hops + b.hops};
+// Saturating: anything plus an infinite weight stays infinite (never NaN).
+struct CostPlus {
+  double operator()(double a, double b) const {
+    return a == kInfinity || b == kInfinity ? kInfinity : a + b;
   }
 };
 
@@ -53,8 +37,10 @@ struct Router::Impl {
     const std::size_t n = g.nodes().size();
     node_factor.assign(n, 1.0);
     node_extra.assign(n, 0.0);
-    weights.assign(g.edges().size(), kUnreached);
-    dist.assign(n, kUnreached);
+    weights.assign(g.edges().size(), kInfinity);
+    csr_weights.assign(g.edges().size(), kInfinity);
+    dist.assign(n, kInfinity);
+    hops.assign(n, kNoHops);
     for (const Node& node : g.nodes()) {
       if (node.kind != NodeKind::kFanout) continue;
       auto& routers = branch_routers[node.fanout];
@@ -101,23 +87,56 @@ struct Router::Impl {
       const Edge& edge = edges[e];
       const double factor = node_factor[edge.to];
       // 0 x infinity is NaN: an excluded target is unreachable whatever the base cost.
-      weights[e] = factor == kInfinity ? kUnreached
-                                       : Dist{edge.cost * factor + node_extra[edge.to], 1};
+      weights[e] = factor == kInfinity ? kInfinity : edge.cost * factor + node_extra[edge.to];
     }
+    const auto& order = graph.tool_graph().workflow_edge;
+    for (std::size_t k = 0; k < order.size(); ++k) csr_weights[k] = weights[order[k]];
   }
 
   void dijkstra(NodeIndex goal) {
-    std::fill(dist.begin(), dist.end(), kUnreached);
-    dist[goal] = kZero;
+    std::fill(dist.begin(), dist.end(), kInfinity);
+    dist[goal] = 0.0;
     const ReversedGraph& rev = graph.tool_graph().reversed;
-    auto weight_map = boost::make_iterator_property_map(weights.begin(),
+    auto weight_map = boost::make_iterator_property_map(csr_weights.begin(),
                                                         boost::get(boost::edge_index, rev));
     auto dist_map = boost::make_iterator_property_map(dist.begin(),
                                                       boost::get(boost::vertex_index, rev));
     boost::dijkstra_shortest_paths_no_color_map_no_init(
         rev, goal, boost::dummy_property_map(), dist_map, weight_map,
-        boost::get(boost::vertex_index, rev), DistLess(), DistPlus(), kUnreached, kZero,
+        boost::get(boost::vertex_index, rev), std::less<double>(), CostPlus(), kInfinity, 0.0,
         boost::default_dijkstra_visitor());
+  }
+
+  // Whether workflow edge `e` (u -> v) lies on a cheapest route from u.
+  bool tight(std::uint32_t e) const {
+    const Edge& edge = graph.edges()[e];
+    return weights[e] != kInfinity && dist[edge.to] != kInfinity &&
+           nearly_equal(dist[edge.from], weights[e] + dist[edge.to]);
+  }
+
+  // Fewest hops to the goal over cheapest routes only: a breadth-first walk back from the goal
+  // over tight edges. Breaks cost ties in favour of shorter routes without weighing hops inside
+  // Dijkstra (which, on graphs with many equal costs, doubles its heap work).
+  void count_hops() {
+    if (hops_ready) return;
+    hops_ready = true;
+    std::fill(hops.begin(), hops.end(), kNoHops);
+    hops[goal] = 0;
+    queue.clear();
+    queue.push_back(goal);
+    const ReversedGraph& rev = graph.tool_graph().reversed;
+    const auto& workflow_edge = graph.tool_graph().workflow_edge;
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+      const NodeIndex at = queue[head];
+      auto [it, end] = boost::out_edges(static_cast<std::size_t>(at), rev);
+      for (; it != end; ++it) {
+        const std::uint32_t e = workflow_edge[boost::get(boost::edge_index, rev, *it)];
+        const NodeIndex from = graph.edges()[e].from;
+        if (hops[from] != kNoHops || !tight(e)) continue;
+        hops[from] = hops[at] + 1;
+        queue.push_back(from);
+      }
+    }
   }
 
   const Workflow& workflow;
@@ -125,8 +144,12 @@ struct Router::Impl {
   NodeIndex goal = kNoIndex;
   std::vector<double> node_factor;
   std::vector<double> node_extra;
-  std::vector<Dist> weights;  // per workflow edge, in the last solve
-  std::vector<Dist> dist;     // per node, to the goal
+  std::vector<double> weights;      // per workflow edge, in the last solve
+  std::vector<double> csr_weights;  // the same, in the reversed CSR graph's edge order
+  std::vector<double> dist;         // per node: cost to the goal
+  std::vector<std::uint32_t> hops;  // per node: fewest hops to the goal over cheapest routes
+  std::vector<NodeIndex> queue;     // scratch for count_hops
+  bool hops_ready = false;          // hops is computed on the first cost tie after a solve
   std::map<std::uint32_t, std::vector<std::unique_ptr<Router>>> branch_routers;
 };
 
@@ -140,50 +163,42 @@ void Router::solve(NodeIndex goal, const HealthView& health) {
   impl_->goal = goal;
   impl_->weigh(health);
   impl_->dijkstra(goal);
+  impl_->hops_ready = false;
 }
 
-bool Router::reachable(NodeIndex from) const { return impl_->dist[from].cost != kInfinity; }
+bool Router::reachable(NodeIndex from) const { return impl_->dist[from] != kInfinity; }
 
-double Router::distance(NodeIndex from) const { return impl_->dist[from].cost; }
+double Router::distance(NodeIndex from) const { return impl_->dist[from]; }
 
-double Router::edge_weight(std::uint32_t e) const { return impl_->weights[e].cost; }
+double Router::edge_weight(std::uint32_t e) const { return impl_->weights[e]; }
 
 Route Router::route(NodeIndex from) const {
   Route out;
   if (!reachable(from)) return out;
   const auto& edges = impl_->graph.edges();
-  const auto& dist = impl_->dist;
-  const auto& weights = impl_->weights;
   out.cost = 0;
   out.nodes.push_back(from);
   NodeIndex at = from;
   while (at != impl_->goal) {
-    // Among successors on a cheapest route: lowest cost (within tolerance), fewest hops, lowest id
-    // (node indices follow id order). Hops strictly decrease, so this always terminates.
-    NodeIndex best = kNoIndex;
-    double best_cost = kInfinity;
-    double best_weight = 0;
-    std::uint32_t best_hops = 0;
+    // The successor on a cheapest route (a tight edge). On a cost tie: fewest hops to the goal,
+    // then lowest id (node indices follow id order). Hops strictly decrease along the chosen
+    // edges, so this terminates; they are counted only once a tie needs them.
+    std::uint32_t best = kNoIndex;
     for (std::uint32_t e : impl_->graph.out_edges(at)) {
-      const NodeIndex next = edges[e].to;
-      const Dist via = DistPlus()(weights[e], dist[next]);
-      if (via.cost == kInfinity) continue;
-      const bool better =
-          best == kNoIndex ||
-          (!nearly_equal(via.cost, best_cost) && via.cost < best_cost) ||
-          (nearly_equal(via.cost, best_cost) &&
-           (via.hops < best_hops || (via.hops == best_hops && next < best)));
-      if (better) {
-        best = next;
-        best_cost = via.cost;
-        best_weight = weights[e].cost;
-        best_hops = via.hops;
+      if (!impl_->tight(e)) continue;
+      if (best == kNoIndex) {
+        best = e;
+        continue;
       }
+      impl_->count_hops();
+      const auto& hops = impl_->hops;
+      const NodeIndex a = edges[e].to, b = edges[best].to;
+      if (hops[a] < hops[b] || (hops[a] == hops[b] && a < b)) best = e;
     }
     assert(best != kNoIndex);
-    out.cost += best_weight;
-    out.nodes.push_back(best);
-    at = best;
+    out.cost += impl_->weights[best];
+    at = edges[best].to;
+    out.nodes.push_back(at);
   }
   return out;
 }
@@ -225,7 +240,7 @@ std::vector<ToolIndex> Router::blocked(NodeIndex from) const {
     queue.pop_front();
     for (std::uint32_t e : g.out_edges(at)) {
       const NodeIndex next = edges[e].to;
-      if (impl_->weights[e].cost == kInfinity) {
+      if (impl_->weights[e] == kInfinity) {
         if (!could_reach[next]) continue;
         const Node& node = g.node(next);
         if (node.kind == NodeKind::kTool) {

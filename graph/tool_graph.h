@@ -3,21 +3,27 @@
 // Boost.Graph, so the rest of the project builds fast.
 
 #include <cstdint>
+#include <vector>
 
-#include <boost/graph/adjacency_list.hpp>
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 
 namespace switchyard::graph {
 
-// The reversed graph (edge v->u for every workflow edge u->v), with each edge carrying the index
-// of its workflow edge. Dijkstra from the goal over it gives every node's distance to the goal.
-using ReversedGraph =
-    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
-                          boost::property<boost::edge_index_t, std::uint32_t>>;
+// The reversed graph (edge v->u for every workflow edge u->v) in compressed sparse row form:
+// immutable, built once, edges contiguous in memory (Dijkstra over 40,000 edges touches no
+// per-edge heap allocation). Dijkstra from the goal over it gives every node's distance to the
+// goal at once.
+using ReversedGraph = boost::compressed_sparse_row_graph<boost::directedS>;
 
 class ToolGraph {
  public:
-  explicit ToolGraph(std::size_t nodes = 0) : reversed(nodes) {}
+  // REQUIRES: every edge's endpoints < nodes.
+  ToolGraph(std::size_t nodes, const std::vector<std::pair<std::uint32_t, std::uint32_t>>& edges);
+
   ReversedGraph reversed;
+  // CSR edge index -> workflow edge index, and back.
+  std::vector<std::uint32_t> workflow_edge;
+  std::vector<std::uint32_t> csr_edge;
 };
 
 }  // namespace switchyard::graph

@@ -17,7 +17,28 @@ std::string_view to_string(ToolKind kind) {
   return "unknown";
 }
 
-Graph::Graph() : tool_graph_(std::make_unique<ToolGraph>()) {}
+ToolGraph::ToolGraph(std::size_t nodes,
+                     const std::vector<std::pair<std::uint32_t, std::uint32_t>>& edges) {
+  // Reversed, and tagged with the workflow edge index so the CSR order can be mapped back.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> reversed_edges;
+  reversed_edges.reserve(edges.size());
+  for (const auto& [from, to] : edges) reversed_edges.emplace_back(to, from);
+  std::vector<std::uint32_t> order(edges.size());
+  for (std::uint32_t e = 0; e < order.size(); ++e) order[e] = e;
+  // CSR wants edges grouped by source; a stable sort keeps file order within a source.
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return reversed_edges[a].first < reversed_edges[b].first;
+  });
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> sorted;
+  sorted.reserve(order.size());
+  for (auto e : order) sorted.push_back(reversed_edges[e]);
+  reversed = ReversedGraph(boost::edges_are_sorted, sorted.begin(), sorted.end(), nodes);
+  workflow_edge = order;
+  csr_edge.assign(edges.size(), 0);
+  for (std::uint32_t k = 0; k < order.size(); ++k) csr_edge[order[k]] = k;
+}
+
+Graph::Graph() : tool_graph_(std::make_unique<ToolGraph>(0, std::vector<std::pair<std::uint32_t, std::uint32_t>>{})) {}
 Graph::~Graph() = default;
 Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
@@ -37,14 +58,15 @@ Graph Graph::build(std::vector<Node> nodes, std::vector<Edge> edges, NodeIndex s
   g.out_.resize(g.nodes_.size());
   g.in_.resize(g.nodes_.size());
   for (NodeIndex n = 0; n < g.nodes_.size(); ++n) g.index_.emplace(g.nodes_[n].id, n);
-  g.tool_graph_ = std::make_unique<ToolGraph>(g.nodes_.size());
-  auto& rev = g.tool_graph_->reversed;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs;
+  pairs.reserve(g.edges_.size());
   for (std::uint32_t e = 0; e < g.edges_.size(); ++e) {
     const Edge& edge = g.edges_[e];
     g.out_[edge.from].push_back(e);
     g.in_[edge.to].push_back(e);
-    boost::add_edge(edge.to, edge.from, e, rev);
+    pairs.emplace_back(edge.from, edge.to);
   }
+  g.tool_graph_ = std::make_unique<ToolGraph>(g.nodes_.size(), pairs);
   return g;
 }
 

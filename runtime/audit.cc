@@ -20,13 +20,21 @@ bool is_progress(const std::string& type) {
          is_handling(type);
 }
 
-std::set<std::string> strings(const nlohmann::json& array) {
-  std::set<std::string> out;
-  if (!array.is_array()) return out;
-  for (const auto& v : array) {
-    if (v.is_string()) out.insert(v.get<std::string>());
+// The strings of the array at payload[key]; empty when the key is missing or not an array.
+std::vector<std::string> strings_in_order(const nlohmann::json& payload, const char* key) {
+  std::vector<std::string> out;
+  auto it = payload.find(key);
+  if (it == payload.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
   }
   return out;
+}
+
+// The strings of the array at payload[key], as a set.
+std::set<std::string> strings(const nlohmann::json& payload, const char* key) {
+  const auto list = strings_in_order(payload, key);
+  return {list.begin(), list.end()};
 }
 
 void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport& report) {
@@ -46,10 +54,10 @@ void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Even
                                 AuditReport& report) {
   std::set<std::string> known_down, accounted;
   for (const Event& e : events) {
-    if (e.type == "run_started") known_down = strings(e.payload["known_down"]);
-    if (e.type == "plan") accounted.merge(strings(e.payload["avoided"]));
+    if (e.type == "run_started") known_down = strings(e.payload, "known_down");
+    if (e.type == "plan") accounted.merge(strings(e.payload, "avoided"));
     if (e.type == "escalated" || e.type == "goal_demoted") {
-      accounted.merge(strings(e.payload["blocked"]));
+      accounted.merge(strings(e.payload, "blocked"));
     }
   }
   if (known_down.empty()) return;
@@ -78,7 +86,8 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
     }
     if (e.type == "run_finished") {
       status = e.payload.value("status", "");
-      for (const auto& n : e.payload["path"]) final_path.push_back(n.get<std::string>());
+      const auto path = strings_in_order(e.payload, "path");
+      final_path.assign(path.begin(), path.end());
     }
   }
   const bool kept_nothing = status == "escalated" || status == "failed";
