@@ -42,6 +42,10 @@ const char* const kMigrations[] = {
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
+// The columns read_run() expects, in order.
+constexpr const char* kRunColumns =
+    "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result";
+
 class Stmt {
  public:
   Stmt() = default;
@@ -190,9 +194,7 @@ class SqliteJournal final : public Journal {
 
   Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
     std::lock_guard lock(mu_);
-    std::string sql =
-        "SELECT run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result "
-        "FROM runs WHERE 1=1";
+    std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1=1";
     if (filter.status) sql += " AND status = ?1";
     if (filter.workflow) sql += " AND workflow = ?2";
     if (filter.since_ms) sql += " AND started_ms >= ?3";
@@ -217,10 +219,8 @@ class SqliteJournal final : public Journal {
   Result<RunRecord> get_run(const std::string& run_id) const override {
     std::lock_guard lock(mu_);
     Stmt stmt;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT run_id, workflow, workflow_hash, status, started_ms, "
-                           "finished_ms, input, result FROM runs WHERE run_id = ?1",
-                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?1";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
       return fail("cannot read run " + run_id);
     }
     bind_value(stmt.get(), 1, run_id);

@@ -14,14 +14,17 @@ std::string str(const nlohmann::json& payload, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
-std::string list_text(const nlohmann::json& names) {
-  if (!names.is_array() || names.empty()) return "-";
+// The elements of a JSON array joined by `sep`, or `empty` for none.
+std::string joined(const nlohmann::json& names, const char* sep, const char* empty) {
+  if (!names.is_array() || names.empty()) return empty;
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i ? ", " : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
+    out += (i ? sep : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
   }
   return out;
 }
+
+std::string list_text(const nlohmann::json& names) { return joined(names, ", ", "-"); }
 
 std::string cost_text(const nlohmann::json& payload) {
   auto it = payload.find("cost");
@@ -86,13 +89,18 @@ std::string duration(std::int64_t ms) {
   return buf;
 }
 
-std::string route_text(const nlohmann::json& names) {
-  if (!names.is_array() || names.empty()) return "(none)";
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i ? " -> " : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
-  }
-  return out;
+std::string route_text(const nlohmann::json& names) { return joined(names, " -> ", "(none)"); }
+
+nlohmann::json run_json(const runtime::RunRecord& r) {
+  return {{"run_id", r.run_id},
+          {"workflow", r.workflow},
+          {"workflow_hash", r.workflow_hash},
+          {"status", r.status},
+          {"started", iso8601(r.started_ms)},
+          {"started_ms", r.started_ms},
+          {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
+          {"input", r.input},
+          {"result", r.result}};
 }
 
 std::string summarize(const runtime::Event& e) {

@@ -19,5 +19,7 @@ std::string duration(std::int64_t ms);
 std::string summarize(const runtime::Event& event);
 // "A -> B -> C" for a JSON array of names.
 std::string route_text(const nlohmann::json& names);
+// A run's row as JSON (runs --json, replay --format json).
+nlohmann::json run_json(const runtime::RunRecord& run);
 
 }  // namespace switchyard::cli

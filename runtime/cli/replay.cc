@@ -32,18 +32,7 @@ int replay(Context& ctx, const ReplayArgs& args) {
   if (json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : *events) list.push_back(event_json(e));
-    *ctx.out << nlohmann::json{{"run",
-                                {{"run_id", run->run_id},
-                                 {"workflow", run->workflow},
-                                 {"workflow_hash", run->workflow_hash},
-                                 {"status", run->status},
-                                 {"started_ms", run->started_ms},
-                                 {"finished_ms", run->finished_ms},
-                                 {"input", run->input},
-                                 {"result", run->result}}},
-                               {"events", list}}
-                    .dump(2)
-             << "\n";
+    *ctx.out << nlohmann::json{{"run", run_json(*run)}, {"events", list}}.dump(2) << "\n";
     return kExitOk;
   }
   auto& out = *ctx.out;

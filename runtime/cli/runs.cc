@@ -21,18 +21,6 @@ struct RunsArgs {
   bool json = false;
 };
 
-nlohmann::json to_json(const runtime::RunRecord& r) {
-  return {{"run_id", r.run_id},
-          {"workflow", r.workflow},
-          {"workflow_hash", r.workflow_hash},
-          {"status", r.status},
-          {"started", iso8601(r.started_ms)},
-          {"started_ms", r.started_ms},
-          {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
-          {"input", r.input},
-          {"result", r.result}};
-}
-
 Result<std::int64_t> time_arg(const std::string& flag, const std::string& value) {
   auto ms = parse_iso8601(value);
   if (!ms) {
@@ -61,7 +49,7 @@ int runs(Context& ctx, const RunsArgs& args) {
 
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : *list) out.push_back(to_json(r));
+    for (const auto& r : *list) out.push_back(run_json(r));
     *ctx.out << nlohmann::json{{"journal", args.journal}, {"runs", out}}.dump(2) << "\n";
     return kExitOk;
   }

@@ -3,18 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "tests/support/run_command.h"
 
 namespace switchyard::graph {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using switchyard::testing::read_text;
 
 std::string invalid_dir() { return std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid"; }
 
@@ -53,7 +48,7 @@ struct InvalidCase {
 
 std::vector<InvalidCase> invalid_cases() {
   std::vector<InvalidCase> out;
-  auto expected = nlohmann::json::parse(slurp(invalid_dir() + "/expected.json"));
+  auto expected = nlohmann::json::parse(read_text(invalid_dir() + "/expected.json"));
   for (const auto& [file, e] : expected.items()) {
     out.push_back({file, e["pointer"].get<std::string>(), e["message"].get<std::string>()});
   }
@@ -67,7 +62,7 @@ class InvalidCorpus : public ::testing::TestWithParam<InvalidCase> {};
 TEST_P(InvalidCorpus, IsRejectedWithItsPointerAndMessage) {
   const auto& c = GetParam();
   const std::string path = invalid_dir() + "/" + c.file;
-  LoadResult r = load(slurp(path), path);
+  LoadResult r = load(read_text(path), path);
   ASSERT_FALSE(r.ok()) << c.file << " was accepted";
   EXPECT_EQ(r.workflow, nullptr);
   EXPECT_TRUE(has_error(r, c.pointer, c.message))
@@ -87,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(Files, InvalidCorpus, ::testing::ValuesIn(invalid_cases
                          });
 
 TEST(InvalidCorpusFolder, HasAtLeastFortyCasesAndEveryFileIsListed) {
-  auto expected = nlohmann::json::parse(slurp(invalid_dir() + "/expected.json"));
+  auto expected = nlohmann::json::parse(read_text(invalid_dir() + "/expected.json"));
   EXPECT_GE(expected.size(), 40u);
   for (const auto& entry : std::filesystem::directory_iterator(invalid_dir())) {
     const std::string name = entry.path().filename().string();
@@ -103,7 +98,7 @@ TEST(Load, AcceptsEveryPaperScenario) {
   for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
                                                                "/scenarios/paper")) {
     if (entry.path().extension() != ".json") continue;
-    LoadResult r = load(slurp(entry.path().string()), entry.path().string());
+    LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     EXPECT_TRUE(r.ok()) << all_errors(r);
     EXPECT_TRUE(r.warnings.empty()) << entry.path() << ": " << r.warnings[0].to_string();
     ASSERT_NE(r.workflow, nullptr);
@@ -117,7 +112,7 @@ TEST(Load, AcceptsEveryExample) {
   for (const auto& entry :
        std::filesystem::recursive_directory_iterator(std::string(SWITCHYARD_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
-    LoadResult r = load(slurp(entry.path().string()), entry.path().string());
+    LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     EXPECT_TRUE(r.ok()) << all_errors(r);
     EXPECT_TRUE(r.warnings.empty()) << entry.path();
   }

@@ -12,6 +12,7 @@ namespace switchyard::graph {
 namespace {
 
 using testing::build_workflow;
+using testing::customer_support_graph;
 using testing::TestGraphSpec;
 
 std::vector<std::string> names(const Graph& g, const Route& r) {
@@ -22,18 +23,8 @@ std::vector<std::string> names(const Graph& g, const Route& r) {
 
 ToolIndex tool(const Workflow& w, const std::string& id) { return w.find_tool(id); }
 
-// The customer-support graph of the paper (CS scenarios).
-TestGraphSpec customer_support() {
-  TestGraphSpec spec;
-  spec.goal = "Complete";
-  spec.edges = {{"Start", "CRM", 0.1},    {"CRM", "Stripe", 0.3},    {"CRM", "Razorpay", 0.5},
-                {"Stripe", "Email", 0.3}, {"Stripe", "SMS", 0.4},    {"Razorpay", "Email", 0.3},
-                {"Razorpay", "SMS", 0.4}, {"Email", "Complete", 0.1}, {"SMS", "Complete", 0.1}};
-  return spec;
-}
-
 TEST(Router, PicksCheapestRouteWhenAllHealthy) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   Route r = router.plan(w->graph().start(), w->graph().goal(), health);
@@ -43,7 +34,7 @@ TEST(Router, PicksCheapestRouteWhenAllHealthy) {
 }
 
 TEST(Router, AvoidsExcludedTools) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   health.exclude(tool(*w, "Stripe"));
@@ -54,7 +45,7 @@ TEST(Router, AvoidsExcludedTools) {
 }
 
 TEST(Router, HealthFactorMultipliesBaseCost) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   health.set(tool(*w, "Stripe"), 2.0);  // 0.6 > Razorpay's 0.5
@@ -63,7 +54,7 @@ TEST(Router, HealthFactorMultipliesBaseCost) {
 }
 
 TEST(Router, RoutesFromAnyNode) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   router.solve(w->graph().goal(), health);
@@ -76,7 +67,7 @@ TEST(Router, RoutesFromAnyNode) {
 }
 
 TEST(Router, UnreachableGoalReportsCutSet) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   health.exclude(tool(*w, "Stripe"));
@@ -88,7 +79,7 @@ TEST(Router, UnreachableGoalReportsCutSet) {
 }
 
 TEST(Router, CutSetIsTheFrontierNotEveryDownTool) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   health.exclude(tool(*w, "CRM"));
@@ -153,7 +144,7 @@ TEST(Router, HandlesCycles) {
 }
 
 TEST(Router, ExcludedGoalToolIsUnreachable) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
   health.exclude(tool(*w, "Complete"));

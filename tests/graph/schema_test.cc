@@ -13,15 +13,13 @@
 #include <valijson/validator.hpp>
 
 #include "graph/load.h"
+#include "tests/support/run_command.h"
 
 namespace switchyard::graph {
 namespace {
 
 nlohmann::json read_json(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return nlohmann::json::parse(s.str());
+  return nlohmann::json::parse(switchyard::testing::read_text(path));
 }
 
 class WorkflowSchema : public ::testing::Test {

@@ -140,12 +140,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- the SQLite file ----
 
-std::string file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::read_text;
 
 std::string query_text(const std::string& path, const char* sql) {
   sqlite3* db = nullptr;
@@ -218,12 +213,12 @@ TEST(SqliteJournal, UnwritableLocationIsAnIoErrorNamingThePath) {
 TEST(SqliteJournal, RefusesAFileThatIsNotSqliteAndLeavesItUntouched) {
   TempDir dir;
   const std::string path = dir.write("notes.db", "these are my notes, not a database\n");
-  const std::string before = file_bytes(path);
+  const std::string before = read_text(path);
   auto j = open_sqlite_journal(path);
   ASSERT_FALSE(j.ok());
   EXPECT_EQ(j.status().code(), StatusCode::kIo);
   EXPECT_NE(j.status().message().find(path), std::string::npos);
-  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(read_text(path), before);
 }
 
 TEST(SqliteJournal, RefusesANewerSchemaAndLeavesItUntouched) {
@@ -234,11 +229,11 @@ TEST(SqliteJournal, RefusesANewerSchemaAndLeavesItUntouched) {
   sqlite3_open(path.c_str(), &db);
   sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
   sqlite3_close(db);
-  const std::string before = file_bytes(path);
+  const std::string before = read_text(path);
   auto j = open_sqlite_journal(path);
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.status().message().find("schema version 99"), std::string::npos);
-  EXPECT_EQ(file_bytes(path), before);
+  EXPECT_EQ(read_text(path), before);
 }
 
 TEST(SqliteJournal, RefusesAForeignDatabase) {

@@ -9,20 +9,12 @@ namespace switchyard::runtime {
 namespace {
 
 using testing::build_workflow;
+using testing::customer_support_graph;
 using testing::drive;
 using testing::Script;
 using testing::TestGraphSpec;
 using testing::VectorSink;
 using Names = std::vector<std::string>;
-
-TestGraphSpec customer_support() {
-  TestGraphSpec spec;
-  spec.goal = "Complete";
-  spec.edges = {{"Start", "CRM", 0.1},    {"CRM", "Stripe", 0.3},    {"CRM", "Razorpay", 0.5},
-                {"Stripe", "Email", 0.3}, {"Stripe", "SMS", 0.4},    {"Razorpay", "Email", 0.3},
-                {"Razorpay", "SMS", 0.4}, {"Email", "Complete", 0.1}, {"SMS", "Complete", 0.1}};
-  return spec;
-}
 
 // Start -> A -> B -> C -> Goal is cheap; Start -> D -> Goal is the only other way.
 TestGraphSpec deep_dead_end() {
@@ -34,10 +26,26 @@ TestGraphSpec deep_dead_end() {
   return spec;
 }
 
+// deep_dead_end() without the way through D: C failing leaves no route at all.
+TestGraphSpec no_way_around() {
+  TestGraphSpec spec = deep_dead_end();
+  spec.edges.pop_back();
+  spec.edges.pop_back();
+  return spec;
+}
+
+// Runs `spec` with `down` failing on every call (unknown before the run).
+RunResult drive_with_down(const TestGraphSpec& spec, std::set<std::string> down, VectorSink& sink) {
+  auto w = build_workflow(spec);
+  Script script;
+  script.down = std::move(down);
+  return drive(*w, script, sink);
+}
+
 Names strings(const nlohmann::json& array) { return array.get<Names>(); }
 
 TEST(RunMachine, CompletesTheCheapestRouteWhenEverythingIsHealthy) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   VectorSink sink;
   RunResult r = drive(*w, {}, sink);
   EXPECT_EQ(r.status, RunStatus::kCompleted);
@@ -47,7 +55,7 @@ TEST(RunMachine, CompletesTheCheapestRouteWhenEverythingIsHealthy) {
 }
 
 TEST(RunMachine, ExcludesKnownDownToolsBeforeTheFirstStep) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   VectorSink sink;
   RunResult r = drive(*w, {}, sink, {"Stripe"});
   EXPECT_EQ(r.status, RunStatus::kCompleted);
@@ -59,7 +67,7 @@ TEST(RunMachine, ExcludesKnownDownToolsBeforeTheFirstStep) {
 }
 
 TEST(RunMachine, UnreachableGoalEscalatesWithoutRunningAnyTool) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   VectorSink sink;
   RunResult r = drive(*w, {}, sink, {"Stripe", "Razorpay"});
   EXPECT_EQ(r.status, RunStatus::kEscalated);
@@ -70,7 +78,7 @@ TEST(RunMachine, UnreachableGoalEscalatesWithoutRunningAnyTool) {
 }
 
 TEST(RunMachine, MidRunFailureReroutesFromTheCurrentNode) {
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   VectorSink sink;
   Script script;
   script.down = {"Stripe"};  // unknown before the run
@@ -90,7 +98,7 @@ TEST(RunMachine, MidRunFailureReroutesFromTheCurrentNode) {
 
 TEST(RunMachine, FailedToolStaysExcludedForTheRestOfTheRun) {
   // Email fails on its first call; the run must not try Email again after rerouting.
-  auto w = build_workflow(customer_support());
+  auto w = build_workflow(customer_support_graph());
   VectorSink sink;
   Script script;
   script.fail_calls = {{"Email", {1}}};
@@ -99,11 +107,8 @@ TEST(RunMachine, FailedToolStaysExcludedForTheRestOfTheRun) {
 }
 
 TEST(RunMachine, BacktracksAndCompensatesAbandonedStepsInReverseOrder) {
-  auto w = build_workflow(deep_dead_end());
   VectorSink sink;
-  Script script;
-  script.down = {"C"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(deep_dead_end(), {"C"}, sink);
   EXPECT_EQ(r.status, RunStatus::kCompleted);
   EXPECT_EQ(r.path, (Names{"Start", "D", "Goal"}));
   ASSERT_EQ(sink.of("backtrack").size(), 1u);
@@ -128,11 +133,8 @@ TEST(RunMachine, BacktracksAndCompensatesAbandonedStepsInReverseOrder) {
 }
 
 TEST(RunMachine, FailedCompensationEscalates) {
-  auto w = build_workflow(deep_dead_end());
   VectorSink sink;
-  Script script;
-  script.down = {"C", "UndoB"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(deep_dead_end(), {"C", "UndoB"}, sink);
   EXPECT_EQ(r.status, RunStatus::kEscalated);
   const auto compensations = sink.of("compensation");
   ASSERT_EQ(compensations.size(), 1u);  // UndoA is left for a human, not attempted blindly
@@ -141,29 +143,18 @@ TEST(RunMachine, FailedCompensationEscalates) {
 }
 
 TEST(RunMachine, DeadEndAfterSomeStepsLeavesThemForAHumanByDefault) {
-  TestGraphSpec spec = deep_dead_end();
-  spec.edges.pop_back();  // no way through D
-  spec.edges.pop_back();
-  auto w = build_workflow(spec);
   VectorSink sink;
-  Script script;
-  script.down = {"C"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(no_way_around(), {"C"}, sink);
   EXPECT_EQ(r.status, RunStatus::kEscalated);
   EXPECT_TRUE(sink.of("compensation").empty());
   EXPECT_EQ(r.blocked, (Names{"C"}));
 }
 
 TEST(RunMachine, DeadEndAfterSomeStepsIsCompensatedWhenPolicyAsks) {
-  TestGraphSpec spec = deep_dead_end();
-  spec.edges.pop_back();
-  spec.edges.pop_back();
+  TestGraphSpec spec = no_way_around();
   spec.compensate_on_escalation = true;
-  auto w = build_workflow(spec);
   VectorSink sink;
-  Script script;
-  script.down = {"C"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(spec, {"C"}, sink);
   EXPECT_EQ(r.status, RunStatus::kEscalated);
   const auto compensations = sink.of("compensation");
   ASSERT_EQ(compensations.size(), 2u);
@@ -172,10 +163,16 @@ TEST(RunMachine, DeadEndAfterSomeStepsIsCompensatedWhenPolicyAsks) {
 }
 
 TestGraphSpec with_fallback_goals() {
-  TestGraphSpec spec = customer_support();
+  TestGraphSpec spec = customer_support_graph();
   spec.edges.push_back({"CRM", "Queue", 1.0});
   spec.edges.push_back({"CRM", "Ticket", 1.0});
   spec.demote_to = {"Queue", "Ticket"};
+  return spec;
+}
+
+TestGraphSpec with_fallback_goals_and_advisor() {
+  TestGraphSpec spec = with_fallback_goals();
+  spec.advisor = "Advisor";
   return spec;
 }
 
@@ -193,9 +190,7 @@ TEST(RunMachine, DemotesToTheFirstReachableFallbackWithoutAnAdvisor) {
 }
 
 TEST(RunMachine, AdvisorChoosesAmongReachableFallbacks) {
-  TestGraphSpec spec = with_fallback_goals();
-  spec.advisor = "Advisor";
-  auto w = build_workflow(spec);
+  auto w = build_workflow(with_fallback_goals_and_advisor());
   VectorSink sink;
   Script script;
   nlohmann::json offered;
@@ -212,9 +207,7 @@ TEST(RunMachine, AdvisorChoosesAmongReachableFallbacks) {
 }
 
 TEST(RunMachine, AdvisorAnswerNamingNoOptionEscalates) {
-  TestGraphSpec spec = with_fallback_goals();
-  spec.advisor = "Advisor";
-  auto w = build_workflow(spec);
+  auto w = build_workflow(with_fallback_goals_and_advisor());
   VectorSink sink;
   Script script;
   script.advisor = [](const nlohmann::json&) {
@@ -226,7 +219,7 @@ TEST(RunMachine, AdvisorAnswerNamingNoOptionEscalates) {
 }
 
 TEST(RunMachine, AdvisorIsNotCalledWhenThereIsNoChoiceToMake) {
-  TestGraphSpec spec = customer_support();
+  TestGraphSpec spec = customer_support_graph();
   spec.advisor = "Advisor";
   auto w = build_workflow(spec);
   VectorSink sink;
@@ -243,20 +236,17 @@ TEST(RunMachine, AdvisorIsNotCalledWhenThereIsNoChoiceToMake) {
 }
 
 TEST(RunMachine, MaxReroutesBoundsHealing) {
-  TestGraphSpec spec = customer_support();
+  TestGraphSpec spec = customer_support_graph();
   spec.max_reroutes = 1;
-  auto w = build_workflow(spec);
   VectorSink sink;
-  Script script;
-  script.down = {"Stripe", "Email"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(spec, {"Stripe", "Email"}, sink);
   EXPECT_EQ(r.status, RunStatus::kEscalated);
   EXPECT_EQ(r.reroutes, 1);
   EXPECT_EQ(sink.of("escalated").at(0)["reason"], "max_reroutes");
 }
 
 TEST(RunMachine, RetriesTheSameToolBeforeTheFailureCounts) {
-  TestGraphSpec spec = customer_support();
+  TestGraphSpec spec = customer_support_graph();
   spec.retries = {{"Stripe", 2}};
   auto w = build_workflow(spec);
   VectorSink sink;
@@ -269,13 +259,10 @@ TEST(RunMachine, RetriesTheSameToolBeforeTheFailureCounts) {
 }
 
 TEST(RunMachine, RetriesExhaustedThenReroutes) {
-  TestGraphSpec spec = customer_support();
+  TestGraphSpec spec = customer_support_graph();
   spec.retries = {{"Stripe", 1}};
-  auto w = build_workflow(spec);
   VectorSink sink;
-  Script script;
-  script.down = {"Stripe"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(spec, {"Stripe"}, sink);
   EXPECT_EQ(sink.of("step_retry").size(), 1u);
   EXPECT_EQ(sink.of("step_failed").size(), 1u);
   EXPECT_EQ(r.path[2], "Razorpay");
@@ -285,11 +272,8 @@ TEST(RunMachine, CyclesTerminateUnderRepeatedFailures) {
   TestGraphSpec spec;
   spec.edges = {{"Start", "A", 0.1}, {"A", "B", 0.1}, {"B", "A", 0.1},
                 {"B", "Goal", 0.1},  {"A", "C", 1.0}, {"C", "Goal", 0.1}};
-  auto w = build_workflow(spec);
   VectorSink sink;
-  Script script;
-  script.down = {"Goal"};
-  RunResult r = drive(*w, script, sink);
+  RunResult r = drive_with_down(spec, {"Goal"}, sink);
   EXPECT_EQ(r.status, RunStatus::kEscalated);
   EXPECT_LE(sink.started().size(), 6u);
 }
@@ -309,9 +293,7 @@ TEST(RunMachine, SameOutcomesGiveTheSameEvents) {
 }
 
 TEST(RunMachine, LlmCallBudgetSkipsTheAdvisorAndFallsBackToTheRule) {
-  TestGraphSpec spec = with_fallback_goals();
-  spec.advisor = "Advisor";
-  auto w = build_workflow(spec);
+  auto w = build_workflow(with_fallback_goals_and_advisor());
   VectorSink sink;
   RunMachineOptions options;
   options.budget.llm_calls = 0;

@@ -67,4 +67,13 @@ std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec)
   return builder.finish();
 }
 
+TestGraphSpec customer_support_graph() {
+  TestGraphSpec spec;
+  spec.goal = "Complete";
+  spec.edges = {{"Start", "CRM", 0.1},    {"CRM", "Stripe", 0.3},    {"CRM", "Razorpay", 0.5},
+                {"Stripe", "Email", 0.3}, {"Stripe", "SMS", 0.4},    {"Razorpay", "Email", 0.3},
+                {"Razorpay", "SMS", 0.4}, {"Email", "Complete", 0.1}, {"SMS", "Complete", 0.1}};
+  return spec;
+}
+
 }  // namespace switchyard::testing

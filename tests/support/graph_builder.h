@@ -35,4 +35,8 @@ struct TestGraphSpec {
 
 std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec);
 
+// The paper's customer-support graph (CS scenarios): Start -> CRM -> Stripe|Razorpay ->
+// Email|SMS -> Complete. Every node but Start is a mock tool.
+TestGraphSpec customer_support_graph();
+
 }  // namespace switchyard::testing

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
@@ -91,6 +92,14 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
   const std::string p = file(name);
   std::ofstream(p, std::ios::binary) << text;
   return p;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
 }
 
 std::string source_path(const std::string& relative) {

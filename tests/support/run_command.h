@@ -35,6 +35,9 @@ class TempDir {
   std::string path_;
 };
 
+// The whole content of a file ("" and a test failure when it cannot be read).
+std::string read_text(const std::string& path);
+
 // Paths of the project and of the shared contracts.
 std::string source_path(const std::string& relative);
 std::string paper_scenario(const std::string& id);  // e.g. "CS-5"
