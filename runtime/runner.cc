@@ -6,6 +6,7 @@
 
 #include "graph/router.h"
 #include "runtime/hash.h"
+#include "runtime/log.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -105,7 +106,12 @@ Result<RunReport> Runner::run(RunRequest request) {
   record.status = "running";
   record.started_ms = unix_ms(clock_);
   record.input = request.input;
-  if (Status s = journal_.begin_run(record); !s.ok()) return s;
+  if (Status s = journal_.begin_run(record); !s.ok()) {
+    logger().error("run {} of {}: cannot journal its start: {}", report.run_id, w.name(),
+                   s.message());
+    return s;
+  }
+  logger().debug("run {} of {} started", report.run_id, w.name());
 
   JournalSink sink(journal_, clock_, report.run_id);
   sink.emit("run_started", {{"workflow", w.name()},
@@ -122,7 +128,11 @@ Result<RunReport> Runner::run(RunRequest request) {
   for (Action action = machine.next(); action.type == Action::Type::kInvoke;
        action = machine.next()) {
     if (!w.tool(action.tool).idempotent) {
-      if (Status s = sink.flush(); !s.ok()) return s;
+      if (Status s = sink.flush(); !s.ok()) {
+        logger().error("run {}: journal write failed, nothing more is invoked: {}", report.run_id,
+                       s.message());
+        return s;
+      }
     }
     tools::Invocation call;
     call.workflow = &w;
@@ -140,6 +150,9 @@ Result<RunReport> Runner::run(RunRequest request) {
   }
 
   report.result = machine.result();
+  logger().info("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
+                w.name(), to_string(report.result.status), report.result.reroutes,
+                report.result.backtracks, report.result.llm_calls);
   sink.emit("run_finished", report.result.to_json());
   if (Status s = sink.flush(); !s.ok()) return s;
   if (Status s = journal_.finish_run(report.run_id, std::string(to_string(report.result.status)),

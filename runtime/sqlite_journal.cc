@@ -9,6 +9,7 @@
 
 #include "runtime/journal.h"
 #include "runtime/journal_checks.h"
+#include "runtime/log.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -119,6 +120,7 @@ class SqliteJournal final : public Journal {
     }
     for (int v = *version; v < kSchemaVersion; ++v) {
       if (Status s = migrate(v); !s.ok()) return s;
+      logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
     }
     return prepare_all();
   }

@@ -176,3 +176,86 @@ TEST(Cli, EvalOfAFileWithoutScenarioIsInvalidInput) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+// Two runs in one journal: one completed (the example), one escalated (CS-5).
+class CliWithJournal : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto ok = testing::switchyard({"run", testing::source_path("examples/customer-support.json"),
+                                   "--journal", journal(), "--json"});
+    ASSERT_EQ(ok.exit_code, 0) << ok.err;
+    completed_ = parse(ok.out)["run_id"];
+    auto esc = testing::switchyard(
+        {"run", testing::paper_scenario("CS-5"), "--journal", journal(), "--json"});
+    ASSERT_EQ(esc.exit_code, 1) << esc.err;
+    escalated_ = parse(esc.out)["run_id"];
+  }
+  std::string journal() const { return dir_.file("j.db"); }
+  testing::TempDir dir_;
+  std::string completed_, escalated_;
+};
+
+TEST_F(CliWithJournal, RunsListsEveryRunNewestFirst) {
+  auto r = testing::switchyard({"runs", "--journal", journal(), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = parse(r.out);
+  ASSERT_EQ(j["runs"].size(), 2u);
+  EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
+  EXPECT_EQ(j["runs"][1]["run_id"], completed_);
+  EXPECT_EQ(j["runs"][1]["status"], "completed");
+  auto human = testing::switchyard({"runs", "--journal", journal()});
+  EXPECT_NE(human.out.find(completed_), std::string::npos);
+  EXPECT_NE(human.out.find("2 run(s)"), std::string::npos);
+}
+
+TEST_F(CliWithJournal, RunsFiltersByStatusAndWorkflow) {
+  auto r = testing::switchyard({"runs", "--journal", journal(), "--status", "escalated", "--json"});
+  auto j = parse(r.out);
+  ASSERT_EQ(j["runs"].size(), 1u);
+  EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
+  auto w = testing::switchyard(
+      {"runs", "--journal", journal(), "--workflow", "customer-support", "--json"});
+  EXPECT_EQ(parse(w.out)["runs"].size(), 1u);
+  auto bad = testing::switchyard({"runs", "--journal", journal(), "--since", "yesterday"});
+  EXPECT_EQ(bad.exit_code, 2);
+}
+
+TEST_F(CliWithJournal, ReplayShowsTheTimelineOfEveryDecision) {
+  auto r = testing::switchyard({"replay", completed_, "--journal", journal()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("reroute"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("at CRM after Stripe failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run_finished"), std::string::npos);
+  auto j = testing::switchyard({"replay", escalated_, "--journal", journal(), "--format", "json"});
+  auto doc = parse(j.out);
+  EXPECT_EQ(doc["run"]["status"], "escalated");
+  EXPECT_EQ(doc["events"].back()["type"], "run_finished");
+  std::vector<std::string> types;
+  for (const auto& e : doc["events"]) types.push_back(e["type"]);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "step_started"), 0);  // nothing ran
+}
+
+TEST_F(CliWithJournal, ReplayOfAnUnknownRunIsInvalidInput) {
+  auto r = testing::switchyard({"replay", "r-nope", "--journal", journal()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("r-nope"), std::string::npos);
+}
+
+TEST(Cli, ReadersNeverCreateAJournal) {
+  testing::TempDir dir;
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"runs"}, std::vector<std::string>{"replay", "r-1"}}) {
+    args.push_back("--journal");
+    args.push_back(dir.file("none.db"));
+    auto r = testing::switchyard(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0];
+    EXPECT_NE(r.err.find("journal not found"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("none.db")));
+}
+
+}  // namespace
+}  // namespace switchyard
