@@ -70,7 +70,8 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
       budget_(workflow.budget()),
       health_(std::make_unique<Health>(workflow.tools().size(), known)),
       router_(workflow, workflow.graph()),
-      goal_(workflow.graph().goal()) {
+      goal_(workflow.graph().goal()),
+      options_(options) {
   if (options.budget.usd) budget_.usd = options.budget.usd;
   if (options.budget.tokens) budget_.tokens = options.budget.tokens;
   if (options.budget.llm_calls) budget_.llm_calls = options.budget.llm_calls;
@@ -239,8 +240,13 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   a.tool = tool;
   a.node = node;
   a.call_number = ++calls_[tool];
+  current_tool_ = tool;
   a.attempt = purpose == Action::Purpose::kStep ? attempt_ : 1;
   a.context = context;
+  if (purpose == Action::Purpose::kStep) {
+    a.delay = retry_delay_;
+    retry_delay_ = std::chrono::milliseconds(0);
+  }
   if (purpose == Action::Purpose::kStep) {
     const graph::Tool& t = workflow_.tool(tool);
     step_node_ = node;
@@ -296,12 +302,14 @@ void RunMachine::on_step(const tools::Outcome& outcome) {
     attempt_ = 1;
     return;
   }
-  if (attempt_ <= tool.retries) {
+  if (attempt_ <= tool.retries && outcome.failure != tools::FailureKind::kBudgetExhausted) {
+    retry_delay_ = backoff(graph_.node(node).tool, calls_[graph_.node(node).tool]);
     sink_.emit("step_retry", {{"node", node_id(node)},
                               {"tool", tool.id},
                               {"attempt", attempt_},
                               {"failure", std::string(tools::to_string(outcome.failure))},
-                              {"reason", outcome.reason}});
+                              {"reason", outcome.reason},
+                              {"delay_ms", retry_delay_.count()}});
     ++attempt_;
     return;
   }
@@ -537,6 +545,37 @@ void RunMachine::on_compensation(const tools::Outcome& outcome) {
            "compensating " + workflow_.tool(c.for_tool).id + " with " + workflow_.tool(c.tool).id +
                " failed: " + outcome.reason,
            /*compensate=*/false);
+}
+
+std::chrono::milliseconds RunMachine::backoff(ToolIndex tool, int call) const {
+  // Exponential in the attempt, capped; jitter drawn from (seed, tool, call) so it is the same on
+  // replay and different across tools and runs with different seeds.
+  const int exponent = std::min(attempt_ - 1, 30);
+  const double base = std::min(static_cast<double>(options_.retry_cap.count()),
+                               static_cast<double>(options_.retry_base.count()) *
+                                   static_cast<double>(1ULL << exponent));
+  std::uint64_t x = options_.seed ^ (static_cast<std::uint64_t>(tool) << 32) ^
+                    static_cast<std::uint64_t>(call);
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  const double jitter = 0.5 + static_cast<double>(x >> 11) * 0x1.0p-53;
+  return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter));
+}
+
+void RunMachine::cancel(const std::string& reason) {
+  if (done()) return;
+  nlohmann::json in_flight = nullptr;
+  if (awaiting_ != Awaiting::kNothing && current_tool_ != kNoIndex) {
+    in_flight = workflow_.tool(current_tool_).id;
+  }
+  awaiting_ = Awaiting::kNothing;
+  pending_.reset();
+  compensations_.clear();
+  sink_.emit("cancelled", {{"reason", reason}, {"in_flight", in_flight}});
+  result_.message = "cancelled: " + reason;
+  finish(RunStatus::kFailed);
 }
 
 void RunMachine::fail_run(const std::string& message) {

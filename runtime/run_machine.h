@@ -18,6 +18,7 @@
 //
 // Thread-compatible: one machine per run, driven from one thread at a time.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -55,6 +56,7 @@ struct Action {
   graph::NodeIndex node = graph::kNoIndex;  // kStep: the node being entered
   int call_number = 1;                      // this tool's call count in the run, 1-based
   int attempt = 1;                          // kStep: 1-based attempt (retries)
+  std::chrono::milliseconds delay{0};       // wait this long before invoking (retry backoff)
   // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
   // valid until the action is completed.
   const nlohmann::json* context = nullptr;
@@ -77,6 +79,11 @@ struct RunResult {
 struct RunMachineOptions {
   // Per-run caps; absent: the workflow's budget.
   graph::Budget budget;
+  // Seed of the retry jitter (journaled in run_started, so a replay draws the same delays).
+  std::uint64_t seed = 0;
+  // Retry backoff: attempt n waits min(cap, base x 2^(n-1)) x a jitter factor in [0.5, 1.5).
+  std::chrono::milliseconds retry_base{100};
+  std::chrono::milliseconds retry_cap{10000};
 };
 
 class RunMachine {
@@ -92,6 +99,10 @@ class RunMachine {
   Action next();
   // The outcome of the last kInvoke.
   void complete(const tools::Outcome& outcome);
+  // Stops the run (a request or a deadline): emits `cancelled` naming the step in flight, if any,
+  // and ends the run `failed`. No effect on a finished run. The driver must not complete() an
+  // invoke that was in flight.
+  void cancel(const std::string& reason);
 
   bool done() const { return result_.status != RunStatus::kRunning; }
   const RunResult& result() const { return result_; }
@@ -127,6 +138,7 @@ class RunMachine {
               const std::vector<graph::ToolIndex>& blocked);
   void escalate(const std::string& reason, const std::string& message, bool compensate);
   void fail_run(const std::string& message);
+  std::chrono::milliseconds backoff(graph::ToolIndex tool, int call) const;
   void finish(RunStatus status);
 
   // Positions on the path: an index into path_, or "before start" when the start node is a tool
@@ -162,8 +174,11 @@ class RunMachine {
   nlohmann::json aux_context_;  // what a compensation or the advisor sees
   std::optional<Action> pending_;
   graph::NodeIndex step_node_ = graph::kNoIndex;  // the node of the step in flight
+  graph::ToolIndex current_tool_ = graph::kNoIndex;  // the tool of the last invoke
   std::map<graph::ToolIndex, int> calls_;
   std::deque<Compensation> compensations_;
+  RunMachineOptions options_;
+  std::chrono::milliseconds retry_delay_{0};
   AfterCompensation after_compensation_ = AfterCompensation::kContinue;
   std::vector<DemoteOption> advisor_options_;
   Awaiting awaiting_ = Awaiting::kNothing;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,7 @@ struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
   graph::Budget budget;  // overrides of the workflow's budget
   std::string run_id;    // empty: a new unique id
+  std::optional<std::uint64_t> seed;  // of the retry jitter; absent: random (journaled either way)
 };
 
 struct RunReport {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tools/builtin.h"
 #include "tools/mock_tool.h"
 
 namespace switchyard::tools {
@@ -46,10 +47,19 @@ Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
       tools.push_back(make_mock_tool(tool.id, *mock));
       continue;
     }
+    if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
+      auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;
+      if (!adapter) {
+        return invalid_argument("tool '" + tool.id + "': builtin '" + builtin->name +
+                                "' is not registered by this program");
+      }
+      tools.push_back(std::move(adapter));
+      continue;
+    }
     return invalid_argument("tool '" + tool.id + "': kind '" +
                             std::string(graph::to_string(tool.kind)) +
-                            "' cannot run in this build yet (only mock tools run outside "
-                            "scenario evaluation; see docs/workflow-format.md)");
+                            "' cannot run in this build yet (mock and builtin tools run outside "
+                            "scenario evaluation; see docs/runs.md)");
   }
   return std::make_shared<ToolSet>(std::move(tools));
 }

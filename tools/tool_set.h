@@ -14,6 +14,8 @@ struct ToolSetOptions {
   // Scenario evaluation: every tool becomes a mock with its id (failing as the workflow's
   // `scenario` block says) and every `llm` tool a mock model. No real service is touched.
   bool scenario = false;
+  // Where `builtin` tools are looked up (not owned; must outlive the ToolSet). Null: none.
+  const class BuiltinRegistry* builtins = nullptr;
 };
 
 class ToolSet {
@@ -26,8 +28,8 @@ class ToolSet {
   std::vector<std::unique_ptr<Tool>> tools_;
 };
 
-// Makes the adapters for `workflow`. Errors (kInvalidArgument): a tool kind this build cannot run
-// outside scenarios, naming the tool and its kind.
+// Makes the adapters for `workflow`. Errors (kInvalidArgument): a builtin that is not registered,
+// or a tool kind this build cannot run outside scenarios, naming the tool and its kind.
 Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
                                                const ToolSetOptions& options = {});
 

@@ -1,0 +1,71 @@
+#include "runtime/run_setup.h"
+
+#include <random>
+
+namespace switchyard::runtime {
+
+std::int64_t unix_ms(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+      .count();
+}
+
+void EventBuffer::emit(std::string_view type, nlohmann::json payload) {
+  Event e;
+  e.run_id = run_id_;
+  e.seq = ++seq_;
+  e.time_ms = unix_ms(clock_);
+  e.type = std::string(type);
+  e.payload = std::move(payload);
+  batch_.push_back(std::move(e));
+}
+
+std::vector<Event> EventBuffer::take() {
+  std::vector<Event> out;
+  out.swap(batch_);
+  return out;
+}
+
+std::string new_run_id(const Clock& clock) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "r-%012llx%016llx",
+                static_cast<unsigned long long>(unix_ms(clock)),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
+                     RunRequest& request, const Clock& clock,
+                     const monitors::HealthTable& health, EventSink& events) {
+  if (request.run_id.empty()) request.run_id = new_run_id(clock);
+  if (!request.seed) {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    request.seed = rng();
+  }
+  RunStart start{{}, graph::FixedHealth(w.tools().size()), {}};
+  std::vector<std::string> known_down;
+  for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
+    if (health.is_down(w.tool(t).id)) {
+      start.known.exclude(t);
+      known_down.push_back(w.tool(t).id);
+    }
+  }
+  start.record.run_id = request.run_id;
+  start.record.workflow = w.name();
+  start.record.workflow_hash = workflow_hash;
+  start.record.status = "running";
+  start.record.started_ms = unix_ms(clock);
+  start.record.input = request.input;
+  start.machine.budget = request.budget;
+  start.machine.seed = *request.seed;
+  events.emit("run_started", {{"workflow", w.name()},
+                              {"workflow_hash", workflow_hash},
+                              {"input", request.input},
+                              {"start", w.graph().node(w.graph().start()).id},
+                              {"goal", w.graph().node(w.graph().goal()).id},
+                              {"known_down", known_down},
+                              {"seed", *request.seed}});
+  return start;
+}
+
+}  // namespace switchyard::runtime

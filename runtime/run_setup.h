@@ -1,0 +1,53 @@
+#pragma once
+// What every driver of a RunMachine does the same way (the synchronous Runner and the Engine):
+// the run's journal row, its run_started event, the health it starts from, and stamping events.
+// Internal to runtime/.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/clock.h"
+#include "graph/router.h"
+#include "monitors/health_table.h"
+#include "runtime/journal.h"
+#include "runtime/run_machine.h"
+#include "runtime/runner.h"
+
+namespace switchyard::runtime {
+
+std::int64_t unix_ms(const Clock& clock);
+
+// Stamps the machine's events with run id, sequence and time, and keeps them until taken.
+class EventBuffer final : public EventSink {
+ public:
+  EventBuffer(const Clock& clock, std::string run_id)
+      : clock_(clock), run_id_(std::move(run_id)) {}
+  void emit(std::string_view type, nlohmann::json payload) override;
+  // The events emitted since the last take().
+  std::vector<Event> take();
+  bool empty() const { return batch_.empty(); }
+
+ private:
+  const Clock& clock_;
+  std::string run_id_;
+  std::int64_t seq_ = 0;
+  std::vector<Event> batch_;
+};
+
+// Everything a run starts with.
+struct RunStart {
+  RunRecord record;                 // for Journal::begin_run
+  graph::FixedHealth known;         // tools the process knows are down, as router factors
+  RunMachineOptions machine;        // budget overrides and seed
+};
+
+// Fills `request`'s defaults (run id, seed), builds the journal row and emits run_started into
+// `events`.
+RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
+                     RunRequest& request, const Clock& clock,
+                     const monitors::HealthTable& health, EventSink& events);
+
+}  // namespace switchyard::runtime
