@@ -28,6 +28,9 @@ struct RunRequest {
   graph::Budget budget;  // overrides of the workflow's budget
   std::string run_id;    // empty: a new unique id
   std::optional<std::uint64_t> seed;  // of the retry jitter; absent: random (journaled either way)
+  // Engine only: cancel the run (reason "deadline") when it is still going after this long.
+  // 0: no deadline.
+  std::chrono::milliseconds deadline{0};
 };
 
 struct RunReport {

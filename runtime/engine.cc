@@ -1,0 +1,380 @@
+#include "runtime/engine.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "runtime/hash.h"
+#include "runtime/journal_writer.h"
+#include "runtime/log.h"
+#include "runtime/run_setup.h"
+
+namespace switchyard::runtime {
+namespace asio = boost::asio;
+
+namespace {
+
+// One tool call in flight. Whoever claims it first (the tool's answer or a cancellation) decides
+// its fate; the other is ignored.
+struct CallState {
+  std::atomic<bool> claimed{false};
+  bool claim() { return !claimed.exchange(true); }
+};
+
+}  // namespace
+
+class RunTask;
+
+class Engine::Impl {
+ public:
+  Impl(Journal& j, Clock& c, monitors::HealthTable& h, EngineOptions o)
+      : journal(j), clock(c), health(h), options(o) {
+    const int n = options.threads > 0
+                      ? options.threads
+                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      guards.push_back(asio::make_work_guard(*loops.back()));
+    }
+    for (int i = 0; i < n; ++i) threads.emplace_back([this, i] { loops[i]->run(); });
+  }
+
+  ~Impl() {
+    cancel_all("engine shutdown");
+    wait_idle();
+    for (auto& g : guards) g.reset();
+    for (auto& t : threads) t.join();
+  }
+
+  asio::io_context& pick_loop() {
+    return *loops[next.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+  }
+
+  void add(const std::string& id, const std::shared_ptr<RunTask>& task) {
+    std::lock_guard lock(mu);
+    runs[id] = task;
+  }
+
+  void remove(const std::string& id) {
+    std::lock_guard lock(mu);
+    runs.erase(id);
+    if (runs.empty()) idle.notify_all();
+  }
+
+  void wait_idle() {
+    std::unique_lock lock(mu);
+    idle.wait(lock, [this] { return runs.empty(); });
+  }
+
+  bool cancel(const std::string& id, const std::string& reason);
+  void cancel_all(const std::string& reason);
+
+  // The workflow's hash, computed once per workflow (not per run).
+  std::string workflow_hash(const std::shared_ptr<const graph::Workflow>& w) {
+    std::lock_guard lock(mu);
+    auto it = hashes.find(w.get());
+    if (it != hashes.end() && it->second.first.lock() == w) return it->second.second;
+    std::string hash = sha256_hex(canonical_json(w->source()));
+    hashes[w.get()] = {w, hash};
+    return hash;
+  }
+
+  Journal& journal;
+  Clock& clock;
+  monitors::HealthTable& health;
+  EngineOptions options;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  // Declared after the loops: destroyed first, so a last acknowledgement still finds its loop.
+  JournalWriter writer{journal};
+  std::atomic<std::size_t> next{0};
+  mutable std::mutex mu;
+  std::condition_variable idle;
+  std::unordered_map<std::string, std::weak_ptr<RunTask>> runs;
+  std::unordered_map<const graph::Workflow*,
+                     std::pair<std::weak_ptr<const graph::Workflow>, std::string>>
+      hashes;
+};
+
+// One run, pinned to one event loop. Every member function runs on that loop's thread, except
+// request_cancel(), which posts to it.
+class RunTask : public std::enable_shared_from_this<RunTask> {
+ public:
+  RunTask(Engine::Impl& engine, asio::io_context& loop,
+          std::shared_ptr<const graph::Workflow> workflow, std::shared_ptr<tools::ToolSet> tools,
+          RunRequest request, Engine::Done done)
+      : engine_(engine),
+        loop_(loop),
+        workflow_(std::move(workflow)),
+        tools_(std::move(tools)),
+        events_(engine.clock, ensure_id(request, engine.clock)),
+        start_(prepare_run(*workflow_, engine.workflow_hash(workflow_), request, engine.clock,
+                           engine.health, events_)),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        timer_(loop),
+        deadline_(loop) {
+    report_.run_id = request_.run_id;
+  }
+
+  const std::string& id() const { return report_.run_id; }
+
+  // Journals the run's start, then runs it.
+  void begin() {
+    auto self = shared_from_this();
+    engine_.writer.submit([record = start_.record](Journal& j) { return j.begin_run(record); },
+                          [self](Status s) {
+                            asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
+                          });
+    if (request_.deadline.count() > 0) {
+      deadline_.expires_after(request_.deadline);
+      deadline_.async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) self->cancel_now("deadline");
+      });
+    }
+  }
+
+  void request_cancel(std::string reason) {
+    auto self = shared_from_this();
+    asio::post(loop_, [self, reason = std::move(reason)] { self->cancel_now(reason); });
+  }
+
+ private:
+  enum class Phase { kStarting, kFlushing, kWaiting, kCalling, kFinishing, kDone };
+
+  static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
+    if (request.run_id.empty()) request.run_id = new_run_id(clock);
+    return request.run_id;
+  }
+
+  void on_begun(const Status& s) {
+    if (!s.ok()) return end_without_journal(s);
+    machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
+                                            events_, start_.machine);
+    advance();
+  }
+
+  void advance() {
+    if (cancel_requested_) {
+      machine_->cancel(cancel_reason_);
+      return finish();
+    }
+    action_ = machine_->next();
+    if (action_.type == Action::Type::kDone) return finish();
+    if (!workflow_->tool(action_.tool).idempotent && !events_.empty()) {
+      // The step's start must be in the journal before a side effect can happen.
+      phase_ = Phase::kFlushing;
+      auto self = shared_from_this();
+      engine_.writer.submit([batch = events_.take()](Journal& j) { return j.append(batch); },
+                            [self](Status st) {
+                              asio::post(self->loop_,
+                                         [self, st = std::move(st)] { self->on_flushed(st); });
+                            });
+      return;
+    }
+    after_delay(action_.delay, [this] { invoke(); });
+  }
+
+  void on_flushed(const Status& s) {
+    if (!s.ok()) return end_without_journal(s);
+    if (cancel_requested_) {
+      machine_->cancel(cancel_reason_);
+      return finish();
+    }
+    after_delay(action_.delay, [this] { invoke(); });
+  }
+
+  // Calls `then` after `d` (at once when d is 0): on the loop's timer, or on a ManualClock.
+  template <typename Then>
+  void after_delay(std::chrono::microseconds d, Then then) {
+    if (d.count() <= 0 || !engine_.options.simulate_latency) return then();
+    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
+      manual->advance(d);
+      return then();
+    }
+    phase_ = Phase::kWaiting;
+    timer_.expires_after(d);
+    auto self = shared_from_this();
+    timer_.async_wait([self, then](const boost::system::error_code&) {
+      if (self->cancel_requested_) {
+        self->machine_->cancel(self->cancel_reason_);
+        return self->finish();
+      }
+      then();
+    });
+  }
+
+  void invoke() {
+    phase_ = Phase::kCalling;
+    call_ = std::make_shared<CallState>();
+    tools::Invocation inv;
+    inv.workflow = workflow_.get();
+    inv.tool = action_.tool;
+    inv.context = action_.context;
+    inv.call_number = action_.call_number;
+    inv.attempt = action_.attempt;
+    auto self = shared_from_this();
+    tools_->at(action_.tool).invoke(inv, [self, call = call_](tools::Outcome o) {
+      // Tools may answer from any thread, or before invoke() returns: always continue on the
+      // run's own loop, never recursively.
+      asio::post(self->loop_, [self, call, o = std::move(o)]() mutable {
+        if (call->claim()) self->on_outcome(std::move(o));
+      });
+    });
+  }
+
+  void on_outcome(tools::Outcome outcome) {
+    const auto latency = outcome.latency;
+    after_delay(latency, [this, outcome = std::move(outcome)] {
+      machine_->complete(outcome);
+      advance();
+    });
+  }
+
+  void cancel_now(const std::string& reason) {
+    if (phase_ == Phase::kFinishing || phase_ == Phase::kDone || cancel_requested_) return;
+    cancel_requested_ = true;
+    cancel_reason_ = reason;
+    switch (phase_) {
+      case Phase::kCalling:
+        if (call_ && call_->claim()) {  // the call's late answer, if any, is ignored
+          machine_->cancel(reason);
+          finish();
+        }
+        break;
+      case Phase::kWaiting: timer_.cancel(); break;  // its handler finishes the run
+      default: break;                                // the pending journal ack finishes it
+    }
+  }
+
+  void finish() {
+    phase_ = Phase::kFinishing;
+    deadline_.cancel();
+    report_.result = machine_->result();
+    events_.emit("run_finished", report_.result.to_json());
+    auto self = shared_from_this();
+    engine_.writer.submit(
+        [batch = events_.take(), id = id(), status = std::string(to_string(report_.result.status)),
+         result = report_.to_json(), clock = &engine_.clock](Journal& j) {
+          if (Status s = j.append(batch); !s.ok()) return s;
+          return j.finish_run(id, status, result, unix_ms(*clock));
+        },
+        [self](Status s) {
+          asio::post(self->loop_, [self, s = std::move(s)] { self->on_finished(s); });
+        });
+  }
+
+  void on_finished(const Status& s) {
+    if (!s.ok()) return end_without_journal(s);
+    phase_ = Phase::kDone;
+    logger().debug("run {} {}", id(), to_string(report_.result.status));
+    deliver(report_);
+  }
+
+  // The journal failed: nothing more is invoked; the caller learns why.
+  void end_without_journal(const Status& s) {
+    phase_ = Phase::kDone;
+    deadline_.cancel();
+    logger().error("run {}: journal write failed, nothing more is invoked: {}", id(), s.message());
+    deliver(s);
+  }
+
+  void deliver(Result<RunReport> result) {
+    const std::string run_id = id();
+    Engine::Done done = std::move(done_);
+    done(std::move(result));
+    engine_.remove(run_id);
+  }
+
+  Engine::Impl& engine_;
+  asio::io_context& loop_;
+  std::shared_ptr<const graph::Workflow> workflow_;
+  std::shared_ptr<tools::ToolSet> tools_;
+  EventBuffer events_;
+  RunStart start_;
+  RunRequest request_;
+  Engine::Done done_;
+  asio::steady_timer timer_;
+  asio::steady_timer deadline_;
+  std::unique_ptr<RunMachine> machine_;
+  Action action_;
+  std::shared_ptr<CallState> call_;
+  Phase phase_ = Phase::kStarting;
+  bool cancel_requested_ = false;
+  std::string cancel_reason_;
+  RunReport report_;
+};
+
+bool Engine::Impl::cancel(const std::string& id, const std::string& reason) {
+  std::shared_ptr<RunTask> task;
+  {
+    std::lock_guard lock(mu);
+    auto it = runs.find(id);
+    if (it == runs.end()) return false;
+    task = it->second.lock();
+  }
+  if (!task) return false;
+  task->request_cancel(reason);
+  return true;
+}
+
+void Engine::Impl::cancel_all(const std::string& reason) {
+  std::vector<std::shared_ptr<RunTask>> tasks;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : runs) {
+      if (auto t = weak.lock()) tasks.push_back(std::move(t));
+    }
+  }
+  for (auto& t : tasks) t->request_cancel(reason);
+}
+
+Engine::Engine(Journal& journal, Clock& clock, monitors::HealthTable& health,
+               EngineOptions options)
+    : impl_(std::make_unique<Impl>(journal, clock, health, options)) {}
+
+Engine::~Engine() = default;
+
+std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
+                          std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done) {
+  auto& loop = impl_->pick_loop();
+  auto task = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
+                                        std::move(request), std::move(done));
+  std::string id = task->id();
+  impl_->add(id, task);
+  asio::post(loop, [task] { task->begin(); });
+  return id;
+}
+
+std::future<Result<RunReport>> Engine::submit(std::shared_ptr<const graph::Workflow> workflow,
+                                              std::shared_ptr<tools::ToolSet> tools,
+                                              RunRequest request) {
+  auto promise = std::make_shared<std::promise<Result<RunReport>>>();
+  auto future = promise->get_future();
+  start(std::move(workflow), std::move(tools), std::move(request),
+        [promise](Result<RunReport> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+bool Engine::cancel(const std::string& run_id, const std::string& reason) {
+  return impl_->cancel(run_id, reason);
+}
+
+void Engine::wait_idle() { impl_->wait_idle(); }
+
+int Engine::threads() const { return static_cast<int>(impl_->loops.size()); }
+
+std::size_t Engine::in_flight() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->runs.size();
+}
+
+}  // namespace switchyard::runtime

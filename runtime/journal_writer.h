@@ -1,0 +1,45 @@
+#pragma once
+// JournalWriter: one thread that performs every journal write of an Engine, in submission order,
+// so that engine threads never block on disk I/O. Each write may carry an acknowledgement,
+// called on the writer thread with the write's status once it is done. Internal to runtime/.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "runtime/journal.h"
+
+namespace switchyard::runtime {
+
+class JournalWriter {
+ public:
+  using Ack = std::function<void(Status)>;
+  using Write = std::function<Status(Journal&)>;
+
+  explicit JournalWriter(Journal& journal);
+  // Performs what was submitted, then stops.
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Queues `write`; `ack` (optional) is called with its status once it is performed.
+  void submit(Write write, Ack ack = {});
+
+ private:
+  struct Item {
+    Write write;
+    Ack ack;
+  };
+  void loop();
+
+  Journal& journal_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace switchyard::runtime
