@@ -1,6 +1,7 @@
 #include "runtime/runner.h"
 
 #include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -69,8 +70,13 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.context = action.context;
     call.call_number = action.call_number;
     call.attempt = action.attempt;
-    tools::Outcome outcome;
-    tools_->at(action.tool).invoke(call, [&outcome](tools::Outcome o) { outcome = std::move(o); });
+    // This driver is synchronous: it waits for the tool's answer, whichever thread gives it.
+    std::promise<tools::Outcome> answer;
+    auto answered = answer.get_future();
+    tools_->at(action.tool).invoke(call, [&answer](tools::Outcome o) {
+      answer.set_value(std::move(o));
+    });
+    tools::Outcome outcome = answered.get();
     wait(outcome.latency);
     machine.complete(outcome);
   }

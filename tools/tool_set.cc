@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tools/builtin.h"
+#include "tools/command_tool.h"
 #include "tools/mock_tool.h"
 
 namespace switchyard::tools {
@@ -47,6 +48,10 @@ Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
       tools.push_back(make_mock_tool(tool.id, *mock));
       continue;
     }
+    if (const auto* command = std::get_if<graph::CommandTool>(&tool.spec)) {
+      tools.push_back(make_command_tool(tool.id, *command, tool.timeout));
+      continue;
+    }
     if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
       auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;
       if (!adapter) {
@@ -58,7 +63,7 @@ Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
     }
     return invalid_argument("tool '" + tool.id + "': kind '" +
                             std::string(graph::to_string(tool.kind)) +
-                            "' cannot run in this build yet (mock and builtin tools run outside "
+                            "' cannot run in this build yet (mock, builtin and command tools run outside "
                             "scenario evaluation; see docs/runs.md)");
   }
   return std::make_shared<ToolSet>(std::move(tools));

@@ -259,3 +259,37 @@ TEST(Cli, ReadersNeverCreateAJournal) {
 
 }  // namespace
 }  // namespace switchyard
+
+namespace switchyard {
+namespace {
+
+TEST(Cli, RunsRealCommandsAndReroutesAroundOneThatFails) {
+  testing::TempDir dir;
+  const std::string fake = SWITCHYARD_FAKE_COMMAND;
+  nlohmann::json w = {
+      {"format", "switchyard.workflow/v1"},
+      {"name", "commands"},
+      {"start", "Start"},
+      {"goal", "Notify"},
+      {"tools",
+       {{"Lookup", {{"kind", "command"}, {"argv", {fake, "echo", "{{input.customer}}"}}}},
+        {"PayA", {{"kind", "command"}, {"argv", {fake, "exit", "7"}}}},
+        {"PayB", {{"kind", "command"}, {"argv", {fake, "echo", "{{steps.Lookup.output.args.0}}"}}}},
+        {"Notify", {{"kind", "command"}, {"argv", {fake, "echo"}}, {"timeout_ms", 5000}}}}},
+      {"edges",
+       {{"Start", "Lookup", 0.1}, {"Lookup", "PayA", 0.1}, {"Lookup", "PayB", 0.5},
+        {"PayA", "Notify", 0.1}, {"PayB", "Notify", 0.1}}}};
+  const std::string file = dir.write("commands.json", w.dump(2));
+  auto r = testing::switchyard({"run", file, "--input", R"({"customer": "ada"})", "--journal",
+                                dir.file("j.db"), "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  auto j = parse(r.out);
+  EXPECT_EQ(j["path"], (nlohmann::json{"Start", "Lookup", "PayB", "Notify"}));
+  EXPECT_EQ(j["reroutes"], 1);
+  auto replay = testing::switchyard({"replay", j["run_id"], "--journal", dir.file("j.db")});
+  EXPECT_NE(replay.out.find("PayA: exit_code: PayA: exit code 7; stderr: oops"), std::string::npos)
+      << replay.out;
+}
+
+}  // namespace
+}  // namespace switchyard

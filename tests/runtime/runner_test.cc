@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 
 #include "graph/load.h"
+#include "tools/builtin.h"
 #include "tools/mock_tool.h"
+
+#include <thread>
 
 namespace switchyard::runtime {
 namespace {
@@ -185,6 +188,41 @@ TEST(Runner, KnownDownToolsComeFromTheSharedHealthTable) {
   EXPECT_EQ(report->result.path, (std::vector<std::string>{"Start", "B", "Goal"}));
   auto events = journal->events("r1");
   EXPECT_EQ(events->front().payload["known_down"], (nlohmann::json{"A"}));
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+namespace {
+
+TEST(Runner, WaitsForToolsThatAnswerFromAnotherThread) {
+  auto w = load_text(R"({
+    "format": "switchyard.workflow/v1", "name": "async", "start": "Start", "goal": "Goal",
+    "tools": {"A": {"kind": "builtin", "name": "later"}, "Goal": {"kind": "mock"}},
+    "edges": [["Start", "A", 1], ["A", "Goal", 1]]
+  })");
+  tools::BuiltinRegistry builtins;
+  std::vector<std::thread> threads;
+  builtins.add_async("later", [&threads](const nlohmann::json&, auto done) {
+    threads.emplace_back([done] { done(nlohmann::json{{"late", true}}); });
+  });
+  auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+  ASSERT_TRUE(tools.ok());
+  auto journal = make_memory_journal();
+  ManualClock clock;
+  monitors::HealthTable health;
+  Runner runner(w, *tools, *journal, clock, health);
+  auto report = runner.run({});
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->result.status, RunStatus::kCompleted);
+  auto events = journal->events(report->run_id);
+  auto ok = std::find_if(events->begin(), events->end(), [](const Event& e) {
+    return e.type == "step_succeeded" && e.payload["tool"] == "A";
+  });
+  ASSERT_NE(ok, events->end());
+  EXPECT_EQ(ok->payload["output"], (nlohmann::json{{"late", true}}));
 }
 
 }  // namespace

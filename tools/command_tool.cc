@@ -1,0 +1,294 @@
+#include "tools/command_tool.h"
+
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstring>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include "graph/template.h"
+
+extern char** environ;
+
+namespace switchyard::tools {
+namespace asio = boost::asio;
+namespace {
+
+constexpr std::size_t kMaxOutput = 16 << 20;   // bytes of stdout kept
+constexpr std::size_t kStderrTail = 4096;      // bytes of stderr kept for the reason
+constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+
+// The process-wide thread that spawns children and watches their pipes and exits.
+class IoLoop {
+ public:
+  static IoLoop& instance() {
+    static IoLoop loop;
+    return loop;
+  }
+  asio::io_context& context() { return ctx_; }
+
+ private:
+  IoLoop() : guard_(asio::make_work_guard(ctx_)), thread_([this] { ctx_.run(); }) {}
+  ~IoLoop() {
+    guard_.reset();
+    ctx_.stop();
+    thread_.join();
+  }
+  asio::io_context ctx_{1};
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::thread thread_;
+};
+
+std::string errno_text(int error) { return std::strerror(error); }
+
+// One running child. Lives on the I/O thread until its output is read and it is reaped.
+class Child : public std::enable_shared_from_this<Child> {
+ public:
+  Child(asio::io_context& ctx, std::string id, Tool::Done done)
+      : id_(std::move(id)), done_(std::move(done)), in_(ctx), out_(ctx), err_(ctx), exit_(ctx),
+        timer_(ctx) {}
+
+  // Spawns argv with env in cwd; reports a failure at once when it cannot.
+  void spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+             const std::string& cwd, std::string stdin_data, std::chrono::milliseconds timeout) {
+    int in_pair[2], out_pipe[2], err_pipe[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) return fail_errno("stdin");
+    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
+      close_all({in_pair[0], in_pair[1]});
+      return fail_errno("stdout");
+    }
+    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
+      close_all({in_pair[0], in_pair[1], out_pipe[0], out_pipe[1]});
+      return fail_errno("stderr");
+    }
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, in_pair[1], 0);
+    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
+    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    posix_spawnattr_setpgroup(&attr, 0);  // its own process group: a timeout kills all of it
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                        POSIX_SPAWN_SETSIGDEF);
+    std::vector<char*> args, envp;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    const int rc = posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    close_all({in_pair[1], out_pipe[1], err_pipe[1]});
+    if (rc != 0) {
+      close_all({in_pair[0], out_pipe[0], err_pipe[0]});
+      return finish(Outcome::failed(FailureKind::kUnavailable,
+                                    id_ + ": cannot run " + argv[0] + ": " + errno_text(rc)));
+    }
+    // (Through syscall(): Debian 12's <sys/pidfd.h> lacks C linkage for C++.)
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    if (pidfd < 0) {  // cannot watch it: kill and reap it rather than leave it unwatched
+      ::kill(-pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+      close_all({in_pair[0], out_pipe[0], err_pipe[0]});
+      return fail_errno("pidfd_open");
+    }
+    in_.assign(asio::local::stream_protocol(), in_pair[0]);
+    out_.assign(out_pipe[0]);
+    err_.assign(err_pipe[0]);
+    exit_.assign(pidfd);
+    stdin_ = std::move(stdin_data);
+    watch(timeout);
+  }
+
+ private:
+  void watch(std::chrono::milliseconds timeout) {
+    auto self = shared_from_this();
+    asio::async_write(in_, asio::buffer(stdin_), [self](boost::system::error_code, std::size_t) {
+      boost::system::error_code ignored;
+      self->in_.close(ignored);  // EOF for the child; a child that does not read is fine
+    });
+    read(out_, out_buf_, stdout_, true);
+    read(err_, err_buf_, stderr_, false);
+    exit_.async_wait(asio::posix::stream_descriptor::wait_read,
+                     [self](boost::system::error_code) { self->on_exit(); });
+    timer_.expires_after(timeout);
+    timer_.async_wait([self](boost::system::error_code ec) {
+      if (ec || self->exited_) return;
+      self->timed_out_ = true;
+      ::kill(-self->pid_, SIGKILL);
+    });
+  }
+
+  void read(asio::posix::stream_descriptor& fd, std::array<char, 65536>& buf, std::string& into,
+            bool is_stdout) {
+    auto self = shared_from_this();
+    fd.async_read_some(asio::buffer(buf), [self, &fd, &buf, &into, is_stdout](
+                                              boost::system::error_code ec, std::size_t n) {
+      into.append(buf.data(), n);
+      if (!is_stdout && into.size() > kStderrTail) into.erase(0, into.size() - kStderrTail);
+      if (is_stdout && into.size() > kMaxOutput && !self->too_large_) {
+        self->too_large_ = true;
+        ::kill(-self->pid_, SIGKILL);
+      }
+      if (ec) {
+        (is_stdout ? self->out_done_ : self->err_done_) = true;
+        return self->maybe_finish();
+      }
+      self->read(fd, buf, into, is_stdout);
+    });
+  }
+
+  void on_exit() {
+    int status = 0;
+    ::waitpid(pid_, &status, 0);  // it has exited: does not block
+    exited_ = true;
+    status_ = status;
+    timer_.cancel();
+    maybe_finish();
+  }
+
+  void maybe_finish() {
+    if (!exited_ || !out_done_ || !err_done_ || !done_) return;
+    finish(outcome());
+  }
+
+  Outcome outcome() const {
+    const std::string tail = stderr_.empty() ? "" : "; stderr: " + stderr_;
+    if (timed_out_) return Outcome::failed(FailureKind::kTimeout, id_ + ": timed out" + tail);
+    if (too_large_) {
+      return Outcome::failed(FailureKind::kBadOutput,
+                             id_ + ": output larger than " + std::to_string(kMaxOutput) + " bytes");
+    }
+    if (WIFSIGNALED(status_)) {
+      return Outcome::failed(FailureKind::kExitCode, id_ + ": killed by signal " +
+                                                         std::to_string(WTERMSIG(status_)) + tail);
+    }
+    if (WEXITSTATUS(status_) != 0) {
+      return Outcome::failed(FailureKind::kExitCode, id_ + ": exit code " +
+                                                         std::to_string(WEXITSTATUS(status_)) + tail);
+    }
+    auto output = nlohmann::json::parse(stdout_, nullptr, /*allow_exceptions=*/false);
+    if (output.is_discarded()) {
+      return Outcome::failed(FailureKind::kBadOutput, id_ + ": stdout is not JSON" + tail);
+    }
+    return Outcome::success(std::move(output));
+  }
+
+  void fail_errno(const char* what) {
+    finish(Outcome::failed(FailureKind::kInternal, id_ + ": " + what + ": " + errno_text(errno)));
+  }
+
+  void finish(Outcome outcome) {
+    // Every descriptor is closed before the caller hears the outcome.
+    boost::system::error_code ignored;
+    in_.close(ignored);
+    out_.close(ignored);
+    err_.close(ignored);
+    exit_.close(ignored);
+    timer_.cancel();
+    outcome.latency = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started_);
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(outcome));
+  }
+
+  static void close_all(std::initializer_list<int> fds) {
+    for (int fd : fds) ::close(fd);
+  }
+
+  std::string id_;
+  Tool::Done done_;
+  asio::local::stream_protocol::socket in_;
+  asio::posix::stream_descriptor out_, err_, exit_;
+  asio::steady_timer timer_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  pid_t pid_ = -1;
+  std::string stdin_, stdout_, stderr_;
+  std::array<char, 65536> out_buf_{}, err_buf_{};
+  bool out_done_ = false, err_done_ = false, exited_ = false;
+  bool timed_out_ = false, too_large_ = false;
+  int status_ = 0;
+};
+
+class CommandTool final : public Tool {
+ public:
+  CommandTool(std::string id, graph::CommandTool spec, std::chrono::milliseconds timeout)
+      : id_(std::move(id)), spec_(std::move(spec)),
+        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout) {
+    // Validated by the loader: parsing cannot fail here.
+    for (const auto& a : spec_.argv) argv_.push_back(*graph::parse_template(a));
+    for (const auto& [k, v] : spec_.env) env_.emplace_back(k, *graph::parse_template(v));
+  }
+
+  void invoke(const Invocation& call, Done done) override {
+    std::vector<std::string> argv, env;
+    for (const auto& t : argv_) {
+      auto s = graph::render_template(t, *call.context);
+      if (!s.ok()) {
+        return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + s.status().message()));
+      }
+      argv.push_back(std::move(*s));
+    }
+    // The workflow's entries, then the inherited environment minus the keys they override.
+    for (const auto& [key, t] : env_) {
+      auto s = graph::render_template(t, *call.context);
+      if (!s.ok()) {
+        return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + s.status().message()));
+      }
+      env.push_back(key + "=" + *s);
+    }
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string_view entry(*e);
+      const auto key = entry.substr(0, entry.find('='));
+      bool overridden = false;
+      for (const auto& [k, t] : env_) overridden = overridden || k == key;
+      if (!overridden) env.emplace_back(entry);
+    }
+    std::string stdin_data = call.context->dump();
+    auto& ctx = IoLoop::instance().context();
+    asio::post(ctx, [&ctx, id = id_, done = std::move(done), argv = std::move(argv),
+                     env = std::move(env), cwd = spec_.cwd, stdin_data = std::move(stdin_data),
+                     timeout = timeout_]() mutable {
+      auto child = std::make_shared<Child>(ctx, id, std::move(done));
+      child->spawn(argv, env, cwd, std::move(stdin_data), timeout);
+    });
+  }
+
+ private:
+  std::string id_;
+  graph::CommandTool spec_;
+  std::chrono::milliseconds timeout_;
+  std::vector<graph::Template> argv_;
+  std::vector<std::pair<std::string, graph::Template>> env_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tool> make_command_tool(std::string id, graph::CommandTool spec,
+                                        std::chrono::milliseconds timeout) {
+  return std::make_unique<CommandTool>(std::move(id), std::move(spec), timeout);
+}
+
+}  // namespace switchyard::tools
