@@ -215,23 +215,36 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   void invoke() {
     phase_ = Phase::kCalling;
     call_ = std::make_shared<CallState>();
+    // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
+    // answers after the engine is gone) must not keep a run, its timers or its loop alive.
+    keep_alive_ = shared_from_this();
     tools::Invocation inv;
     inv.workflow = workflow_.get();
     inv.tool = action_.tool;
     inv.context = action_.context;
     inv.call_number = action_.call_number;
     inv.attempt = action_.attempt;
-    auto self = shared_from_this();
-    tools_->at(action_.tool).invoke(inv, [self, call = call_](tools::Outcome o) {
-      // Tools may answer from any thread, or before invoke() returns: always continue on the
-      // run's own loop, never recursively.
-      asio::post(self->loop_, [self, call, o = std::move(o)]() mutable {
-        if (call->claim()) self->on_outcome(std::move(o));
-      });
-    });
+    tools_->at(action_.tool).invoke(
+        inv, [weak = weak_from_this(), call = call_](tools::Outcome o) {
+          // Whoever claims the call first decides it. A late answer (the run was cancelled)
+          // touches nothing but the call's own state.
+          if (!call->claim()) return;
+          auto self = weak.lock();  // alive: keep_alive_ is released only by the claimer
+          if (!self) return;
+          // Tools may answer from any thread, or before invoke() returns: always continue on
+          // the run's own loop, never recursively.
+          asio::post(self->loop_, [self, o = std::move(o)]() mutable {
+            self->keep_alive_.reset();
+            self->on_outcome(std::move(o));
+          });
+        });
   }
 
   void on_outcome(tools::Outcome outcome) {
+    if (cancel_requested_) {  // cancelled while the answer was on its way
+      machine_->cancel(cancel_reason_);
+      return finish();
+    }
     const auto latency = outcome.latency;
     after_delay(latency, [this, outcome = std::move(outcome)] {
       machine_->complete(outcome);
@@ -246,9 +259,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     switch (phase_) {
       case Phase::kCalling:
         if (call_ && call_->claim()) {  // the call's late answer, if any, is ignored
+          auto self = std::move(keep_alive_);
           machine_->cancel(reason);
           finish();
-        }
+        }  // else the answer is already posted: on_outcome sees cancel_requested_
         break;
       case Phase::kWaiting: timer_.cancel(); break;  // its handler finishes the run
       default: break;                                // the pending journal ack finishes it
@@ -307,6 +321,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::unique_ptr<RunMachine> machine_;
   Action action_;
   std::shared_ptr<CallState> call_;
+  std::shared_ptr<RunTask> keep_alive_;  // while a tool call is in flight
   Phase phase_ = Phase::kStarting;
   bool cancel_requested_ = false;
   std::string cancel_reason_;
