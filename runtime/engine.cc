@@ -173,7 +173,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       // The step's start must be in the journal before a side effect can happen.
       phase_ = Phase::kFlushing;
       auto self = shared_from_this();
-      engine_.writer.submit([batch = events_.take()](Journal& j) { return j.append(batch); },
+      engine_.writer.submit([batch = events_.take()](Journal& j) mutable {
+                              return j.append(std::move(batch));
+                            },
                             [self](Status st) {
                               asio::post(self->loop_,
                                          [self, st = std::move(st)] { self->on_flushed(st); });
@@ -277,8 +279,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     auto self = shared_from_this();
     engine_.writer.submit(
         [batch = events_.take(), id = id(), status = std::string(to_string(report_.result.status)),
-         result = report_.to_json(), clock = &engine_.clock](Journal& j) {
-          if (Status s = j.append(batch); !s.ok()) return s;
+         result = report_.to_json(), clock = &engine_.clock](Journal& j) mutable {
+          if (Status s = j.append(std::move(batch)); !s.ok()) return s;
           return j.finish_run(id, status, result, unix_ms(*clock));
         },
         [self](Status s) {

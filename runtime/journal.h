@@ -57,6 +57,11 @@ class Journal {
   virtual Status begin_run(const RunRecord& run) = 0;
   // Appends events (seq must continue the run's sequence). All or nothing.
   virtual Status append(const std::vector<Event>& events) = 0;
+  // The same, for events the caller no longer needs: an implementation that keeps them in
+  // memory moves them in instead of copying.
+  virtual Status append(std::vector<Event>&& events) {
+    return append(static_cast<const std::vector<Event>&>(events));
+  }
   // Sets the run's final status, result and finish time.
   virtual Status finish_run(const std::string& run_id, const std::string& status,
                             const nlohmann::json& result, std::int64_t finished_ms) = 0;

@@ -22,13 +22,18 @@ class MemoryJournal final : public Journal {
   }
 
   Status append(const std::vector<Event>& events) override {
+    return append(std::vector<Event>(events));
+  }
+
+  Status append(std::vector<Event>&& events) override {
     if (events.empty()) return Status();
     std::lock_guard lock(mu_);
     auto it = runs_.find(events.front().run_id);
     if (it == runs_.end()) return not_found("run " + events.front().run_id + " is not in the journal");
     auto& list = it->second.events;
     if (Status s = check_append(events, list.empty() ? 0 : list.back().seq); !s.ok()) return s;
-    list.insert(list.end(), events.begin(), events.end());
+    list.insert(list.end(), std::make_move_iterator(events.begin()),
+                std::make_move_iterator(events.end()));
     return Status();
   }
 

@@ -263,11 +263,11 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   return a;
 }
 
-void RunMachine::complete(const tools::Outcome& outcome) {
+void RunMachine::complete(tools::Outcome outcome) {
   const Awaiting was = awaiting_;
   awaiting_ = Awaiting::kNothing;
   switch (was) {
-    case Awaiting::kStep: on_step(outcome); break;
+    case Awaiting::kStep: on_step(std::move(outcome)); break;
     case Awaiting::kCompensate: on_compensation(outcome); break;
     case Awaiting::kAdvisor: on_advisor(outcome); break;
     case Awaiting::kNothing: assert(false && "complete() without a pending invoke"); break;
@@ -286,17 +286,17 @@ void RunMachine::charge(const tools::Outcome& outcome, ToolIndex tool, std::stri
   }
 }
 
-void RunMachine::on_step(const tools::Outcome& outcome) {
+void RunMachine::on_step(tools::Outcome outcome) {
   const NodeIndex node = step_node_;
   const graph::Tool& tool = workflow_.tool(graph_.node(node).tool);
   charge(outcome, graph_.node(node).tool, "step");
   if (outcome.ok) {
+    context_["steps"][tool.id] = {{"output", outcome.output}};
     sink_.emit("step_succeeded", {{"node", node_id(node)},
                                   {"tool", tool.id},
                                   {"attempt", attempt_},
-                                  {"output", outcome.output},
+                                  {"output", std::move(outcome.output)},
                                   {"latency_us", micros(outcome.latency)}});
-    context_["steps"][tool.id] = {{"output", outcome.output}};
     path_.push_back(node);
     ++next_;
     attempt_ = 1;

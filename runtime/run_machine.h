@@ -98,7 +98,7 @@ class RunMachine {
   // completed.
   Action next();
   // The outcome of the last kInvoke.
-  void complete(const tools::Outcome& outcome);
+  void complete(tools::Outcome outcome);
   // Stops the run (a request or a deadline): emits `cancelled` naming the step in flight, if any,
   // and ends the run `failed`. No effect on a finished run. The driver must not complete() an
   // invoke that was in flight.
@@ -126,7 +126,7 @@ class RunMachine {
   Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
                 const nlohmann::json* context);
   void charge(const tools::Outcome& outcome, graph::ToolIndex tool, std::string_view purpose);
-  void on_step(const tools::Outcome& outcome);
+  void on_step(tools::Outcome outcome);
   void step_failed(const tools::Outcome& outcome);
   void on_compensation(const tools::Outcome& outcome);
   void on_advisor(const tools::Outcome& outcome);

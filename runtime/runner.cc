@@ -1,7 +1,9 @@
 #include "runtime/runner.h"
 
 #include <chrono>
-#include <future>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -70,19 +72,28 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.context = action.context;
     call.call_number = action.call_number;
     call.attempt = action.attempt;
-    // This driver is synchronous: it waits for the tool's answer, whichever thread gives it.
-    std::promise<tools::Outcome> answer;
-    auto answered = answer.get_future();
+    // This driver is synchronous: it waits for the tool's answer, whichever thread gives it
+    // (without allocating: most tools answer before invoke() returns).
+    struct Answer {
+      std::mutex mu;
+      std::condition_variable ready;
+      std::optional<tools::Outcome> outcome;
+    } answer;
     tools_->at(action.tool).invoke(call, [&answer](tools::Outcome o) {
-      answer.set_value(std::move(o));
+      std::lock_guard lock(answer.mu);
+      answer.outcome = std::move(o);
+      answer.ready.notify_one();
     });
-    tools::Outcome outcome = answered.get();
+    std::unique_lock lock(answer.mu);
+    answer.ready.wait(lock, [&answer] { return answer.outcome.has_value(); });
+    tools::Outcome outcome = std::move(*answer.outcome);
+    lock.unlock();
     wait(outcome.latency);
     machine.complete(outcome);
   }
 
   report.result = machine.result();
-  logger().info("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
+  logger().debug("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
                 w.name(), to_string(report.result.status), report.result.reroutes,
                 report.result.backtracks, report.result.llm_calls);
   events.emit("run_finished", report.result.to_json());

@@ -148,6 +148,7 @@ class SqliteJournal final : public Journal {
     return Status();
   }
 
+  using Journal::append;
   Status append(const std::vector<Event>& events) override {
     if (events.empty()) return Status();
     std::lock_guard lock(mu_);
