@@ -248,6 +248,18 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
 
 }  // namespace
 
+namespace {
+
+// Whether `id` names a fan-out node (whose output later steps may use).
+bool is_fanout_node(const LoadState& s, const std::string& id) {
+  auto nodes = s.doc.find("nodes");
+  if (nodes == s.doc.end() || !nodes->is_object()) return false;
+  auto node = nodes->find(id);
+  return node != nodes->end() && node->is_object() && node->contains("fanout");
+}
+
+}  // namespace
+
 void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer) {
   if (value.is_string()) {
     auto t = parse_template(value.get<std::string>());
@@ -256,9 +268,10 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       return;
     }
     for (const auto& part : t->parts) {
-      if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1])) {
+      if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1]) &&
+          !is_fanout_node(s, part.path[1])) {
         s.check.error(pointer, "template '{{" + part.text + "}}' refers to unknown step '" +
-                                   part.path[1] + "': expected a tool id");
+                                   part.path[1] + "': expected a tool id or a fan-out node id");
       }
     }
   } else if (value.is_array()) {

@@ -37,6 +37,7 @@ struct Router::Impl {
     const std::size_t n = g.nodes().size();
     node_factor.assign(n, 1.0);
     node_extra.assign(n, 0.0);
+    node_excluded.assign(n, false);
     weights.assign(g.edges().size(), kInfinity);
     csr_weights.assign(g.edges().size(), kInfinity);
     dist.assign(n, kInfinity);
@@ -72,6 +73,10 @@ struct Router::Impl {
     for (NodeIndex n = 0; n < nodes.size(); ++n) {
       const Node& node = nodes[n];
       node_extra[n] = 0.0;
+      if (node_excluded[n]) {
+        node_factor[n] = kInfinity;
+        continue;
+      }
       switch (node.kind) {
         case NodeKind::kJunction: node_factor[n] = 1.0; break;
         case NodeKind::kTool: node_factor[n] = health.factor(node.tool); break;
@@ -143,6 +148,7 @@ struct Router::Impl {
   const Graph& graph;
   NodeIndex goal = kNoIndex;
   std::vector<double> node_factor;
+  std::vector<bool> node_excluded;  // exclude_node(): unusable whatever the health
   std::vector<double> node_extra;
   std::vector<double> weights;      // per workflow edge, in the last solve
   std::vector<double> csr_weights;  // the same, in the reversed CSR graph's edge order
@@ -165,6 +171,8 @@ void Router::solve(NodeIndex goal, const HealthView& health) {
   impl_->dijkstra(goal);
   impl_->hops_ready = false;
 }
+
+void Router::exclude_node(NodeIndex node) { impl_->node_excluded[node] = true; }
 
 bool Router::reachable(NodeIndex from) const { return impl_->dist[from] != kInfinity; }
 

@@ -65,6 +65,10 @@ class Router {
   // Computes every node's distance to `goal` under `health`. Invalidates earlier results.
   void solve(NodeIndex goal, const HealthView& health);
 
+  // Makes `node` unusable in every later solve(), whatever the health says: a fan-out node whose
+  // join failed is routed around like a failed tool.
+  void exclude_node(NodeIndex node);
+
   // After solve(): whether `from` can reach the goal.
   bool reachable(NodeIndex from) const;
   // After solve(): `from`'s distance to the goal (kInfinity when unreachable).

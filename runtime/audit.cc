@@ -37,16 +37,34 @@ std::set<std::string> strings(const nlohmann::json& payload, const char* key) {
   return {list.begin(), list.end()};
 }
 
+// Which line of the run an event belongs to: "" for the run itself, "<fan-out node>#<branch>"
+// for a fan-out branch (whose events interleave with the other branches').
+std::string line_of(const Event& e) {
+  auto fanout = e.payload.find("fanout");
+  if (fanout == e.payload.end() || !fanout->is_string()) return "";
+  return fanout->get<std::string>() + "#" + e.payload.value("branch", nlohmann::json(0)).dump();
+}
+
+// A failure that must be handled on its line: a failed step, or a fan-out whose join failed.
+bool is_failure(const Event& e) {
+  return e.type == "step_failed" || (e.type == "fanout_joined" && !e.payload.value("ok", true));
+}
+
 void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport& report) {
   for (std::size_t i = 0; i < events.size(); ++i) {
-    if (events[i].type != "step_failed") continue;
+    if (!is_failure(events[i])) continue;
+    const std::string line = line_of(events[i]);
     auto next = std::find_if(events.begin() + static_cast<std::ptrdiff_t>(i) + 1, events.end(),
-                             [](const Event& e) { return is_progress(e.type); });
-    if (next != events.end() && is_handling(next->type)) continue;
+                             [&](const Event& e) {
+                               return (is_progress(e.type) || e.type == "cancelled") &&
+                                      (line_of(e) == line || e.type == "run_finished");
+                             });
+    if (next != events.end() && (is_handling(next->type) || next->type == "cancelled")) continue;
     ++report.silent_failures;
-    report.findings.push_back("event " + std::to_string(events[i].seq) + ": " +
-                              events[i].payload.value("tool", "?") +
-                              " failed and nothing rerouted or escalated");
+    report.findings.push_back(
+        "event " + std::to_string(events[i].seq) + ": " +
+        events[i].payload.value("tool", events[i].payload.value("node", "?")) +
+        " failed and nothing rerouted or escalated");
   }
 }
 
@@ -75,12 +93,25 @@ void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Even
 }
 
 void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport& report) {
-  std::vector<std::string> succeeded;  // tools, in order
+  std::vector<std::string> succeeded;  // tools of the run's own line, in order
+  std::vector<std::pair<std::string, std::string>> in_branches;  // (fan-out node, tool)
+  std::map<std::string, std::map<std::string, int>> kept;  // fan-out node -> tools its join kept
   std::map<std::string, int> compensated;
   std::vector<std::string> final_path;
   std::string status;
   for (const Event& e : events) {
-    if (e.type == "step_succeeded") succeeded.push_back(e.payload.value("tool", ""));
+    if (e.type == "step_succeeded") {
+      if (e.payload.contains("fanout")) {
+        in_branches.emplace_back(e.payload.value("fanout", ""), e.payload.value("tool", ""));
+      } else {
+        succeeded.push_back(e.payload.value("tool", ""));
+      }
+    }
+    if (e.type == "fanout_joined" && e.payload.value("ok", false)) {
+      for (const auto& tool : strings_in_order(e.payload, "kept")) {
+        ++kept[e.payload.value("node", "")][tool];
+      }
+    }
     if (e.type == "compensation" && e.payload.value("ok", false)) {
       ++compensated[e.payload.value("for_tool", "")];
     }
@@ -106,6 +137,20 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
     }
     ++report.side_effects_abandoned;
     report.findings.push_back(tool + " succeeded on an abandoned route and was not compensated");
+  }
+  // A branch's step is kept when its fan-out's join kept it and the fan-out node is on the path.
+  for (const auto& [fanout, tool] : in_branches) {
+    if (on_path[fanout] > 0 && kept[fanout][tool] > 0) {
+      --kept[fanout][tool];
+      continue;
+    }
+    if (compensated[tool] > 0) {
+      --compensated[tool];
+      continue;
+    }
+    ++report.side_effects_abandoned;
+    report.findings.push_back(tool + " (branch of " + fanout +
+                              ") succeeded, was not kept by the run, and was not compensated");
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -19,16 +20,6 @@
 namespace switchyard::runtime {
 namespace asio = boost::asio;
 
-namespace {
-
-// One tool call in flight. Whoever claims it first (the tool's answer or a cancellation) decides
-// its fate; the other is ignored.
-struct CallState {
-  std::atomic<bool> claimed{false};
-  bool claim() { return !claimed.exchange(true); }
-};
-
-}  // namespace
 
 class RunTask;
 
@@ -120,7 +111,6 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
                            engine.health, events_)),
         request_(std::move(request)),
         done_(std::move(done)),
-        timer_(loop),
         deadline_(loop) {
     report_.run_id = request_.run_id;
   }
@@ -148,7 +138,20 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
  private:
-  enum class Phase { kStarting, kFlushing, kWaiting, kCalling, kFinishing, kDone };
+  enum class Phase { kStarting, kFlushing, kRunning, kFinishing, kDone };
+
+  // One tool call in flight (one per slot: the run's line, or a fan-out branch). Whoever claims
+  // it first (the tool's answer, an abort or a cancellation) decides its fate.
+  struct Call {
+    explicit Call(asio::io_context& loop) : timer(loop) {}
+    std::atomic<bool> claimed{false};
+    bool claim() { return !claimed.exchange(true); }
+    std::shared_ptr<tools::CallCancel> cancel = std::make_shared<tools::CallCancel>();
+    // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
+    // answers after the engine is gone) must not keep a run, its timers or its loop alive.
+    std::shared_ptr<RunTask> keep_alive;
+    asio::steady_timer timer;  // backoff before the call, simulated latency after it
+  };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
     if (request.run_id.empty()) request.run_id = new_run_id(clock);
@@ -159,116 +162,163 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (!s.ok()) return end_without_journal(s);
     machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
                                             events_, start_.machine);
+    phase_ = Phase::kRunning;
+    if (cancel_requested_) return cancel_run();
     advance();
   }
 
+  // Asks the machine for work until it waits on a call or is done.
   void advance() {
-    if (cancel_requested_) {
-      machine_->cancel(cancel_reason_);
-      return finish();
-    }
-    action_ = machine_->next();
-    if (action_.type == Action::Type::kDone) return finish();
-    if (!workflow_->tool(action_.tool).idempotent && !events_.empty()) {
-      // The step's start must be in the journal before a side effect can happen.
-      phase_ = Phase::kFlushing;
-      auto self = shared_from_this();
-      engine_.writer.submit([batch = events_.take()](Journal& j) mutable {
-                              return j.append(std::move(batch));
-                            },
-                            [self](Status st) {
-                              asio::post(self->loop_,
-                                         [self, st = std::move(st)] { self->on_flushed(st); });
-                            });
-      return;
-    }
-    after_delay(action_.delay, [this] { invoke(); });
-  }
-
-  void on_flushed(const Status& s) {
-    if (!s.ok()) return end_without_journal(s);
-    if (cancel_requested_) {
-      machine_->cancel(cancel_reason_);
-      return finish();
-    }
-    after_delay(action_.delay, [this] { invoke(); });
-  }
-
-  // Calls `then` after `d` (at once when d is 0): on the loop's timer, or on a ManualClock.
-  template <typename Then>
-  void after_delay(std::chrono::microseconds d, Then then) {
-    if (d.count() <= 0 || !engine_.options.simulate_latency) return then();
-    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
-      manual->advance(d);
-      return then();
-    }
-    phase_ = Phase::kWaiting;
-    timer_.expires_after(d);
-    auto self = shared_from_this();
-    timer_.async_wait([self, then](const boost::system::error_code&) {
-      if (self->cancel_requested_) {
-        self->machine_->cancel(self->cancel_reason_);
-        return self->finish();
+    for (;;) {
+      Action action = machine_->next();
+      switch (action.type) {
+        case Action::Type::kDone: return finish();
+        case Action::Type::kWait: return;  // a call's answer continues the run
+        case Action::Type::kAbort: abort_call(action.slot); continue;
+        case Action::Type::kInvoke: break;
       }
-      then();
+      if (!workflow_->tool(action.tool).idempotent && !events_.empty()) {
+        // The step's start must be in the journal before a side effect can happen.
+        phase_ = Phase::kFlushing;
+        auto self = shared_from_this();
+        engine_.writer.submit(
+            [batch = events_.take()](Journal& j) mutable { return j.append(std::move(batch)); },
+            [self, action](Status st) {
+              asio::post(self->loop_, [self, action, st = std::move(st)] {
+                self->on_flushed(st, action);
+              });
+            });
+        return;
+      }
+      start_call(action);
+      if (action.slot == 0) return;  // the run's own line waits for its answer
+    }
+  }
+
+  void on_flushed(const Status& s, const Action& action) {
+    if (!s.ok()) return end_without_journal(s);
+    phase_ = Phase::kRunning;
+    if (cancel_requested_) return cancel_run();
+    start_call(action);
+    if (action.slot == 0) return;  // (no branch runs when the run's own line calls)
+    // Answers that came while the journal was written, then more branches may start.
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    for (auto& [slot, outcome] : deferred) {
+      calls_.erase(slot);
+      machine_->complete(slot, std::move(outcome));
+    }
+    advance();
+  }
+
+  void start_call(const Action& action) {
+    auto call = std::make_shared<Call>(loop_);
+    calls_[action.slot] = call;
+    const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
+    if (delay.count() <= 0) return invoke(action, call);
+    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
+      manual->advance(delay);
+      return invoke(action, call);
+    }
+    call->keep_alive = shared_from_this();
+    call->timer.expires_after(delay);
+    call->timer.async_wait([this, action, call](const boost::system::error_code& ec) {
+      auto self = std::move(call->keep_alive);
+      if (ec || cancel_requested_ || !current(action.slot, call)) return;
+      invoke(action, call);
     });
   }
 
-  void invoke() {
-    phase_ = Phase::kCalling;
-    call_ = std::make_shared<CallState>();
-    // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
-    // answers after the engine is gone) must not keep a run, its timers or its loop alive.
-    keep_alive_ = shared_from_this();
+  void invoke(const Action& action, const std::shared_ptr<Call>& call) {
+    call->keep_alive = shared_from_this();
     tools::Invocation inv;
     inv.workflow = workflow_.get();
-    inv.tool = action_.tool;
-    inv.context = action_.context;
-    inv.call_number = action_.call_number;
-    inv.attempt = action_.attempt;
-    tools_->at(action_.tool).invoke(
-        inv, [weak = weak_from_this(), call = call_](tools::Outcome o) {
-          // Whoever claims the call first decides it. A late answer (the run was cancelled)
-          // touches nothing but the call's own state.
-          if (!call->claim()) return;
-          auto self = weak.lock();  // alive: keep_alive_ is released only by the claimer
-          if (!self) return;
-          // Tools may answer from any thread, or before invoke() returns: always continue on
-          // the run's own loop, never recursively.
-          asio::post(self->loop_, [self, o = std::move(o)]() mutable {
-            self->keep_alive_.reset();
-            self->on_outcome(std::move(o));
-          });
-        });
+    inv.tool = action.tool;
+    inv.context = action.context;
+    inv.call_number = action.call_number;
+    inv.attempt = action.attempt;
+    inv.cancel = call->cancel;
+    const std::uint32_t slot = action.slot;
+    tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {
+      // Whoever claims the call first decides it. A late answer (the call was aborted or the
+      // run cancelled) touches nothing but the call's own state.
+      if (!call->claim()) return;
+      auto self = std::move(call->keep_alive);
+      if (!self) return;
+      // Tools may answer from any thread, or before invoke() returns: always continue on the
+      // run's own loop, never recursively.
+      asio::post(self->loop_, [self, call, slot, o = std::move(o)]() mutable {
+        self->on_outcome(slot, call, std::move(o));
+      });
+    });
   }
 
-  void on_outcome(tools::Outcome outcome) {
-    if (cancel_requested_) {  // cancelled while the answer was on its way
-      machine_->cancel(cancel_reason_);
-      return finish();
-    }
+  void on_outcome(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome outcome) {
+    if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
     const auto latency = outcome.latency;
-    after_delay(latency, [this, outcome = std::move(outcome)] {
-      machine_->complete(outcome);
-      advance();
+    if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
+      return complete(slot, std::move(outcome));
+    }
+    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
+      manual->advance(latency);
+      return complete(slot, std::move(outcome));
+    }
+    call->keep_alive = shared_from_this();
+    call->timer.expires_after(latency);
+    call->timer.async_wait([this, slot, call, outcome = std::move(outcome)](
+                               const boost::system::error_code& ec) mutable {
+      auto self = std::move(call->keep_alive);
+      if (ec || cancel_requested_ || !current(slot, call)) return;
+      complete(slot, std::move(outcome));
     });
+  }
+
+  bool current(std::uint32_t slot, const std::shared_ptr<Call>& call) const {
+    auto it = calls_.find(slot);
+    return it != calls_.end() && it->second == call;
+  }
+
+  void complete(std::uint32_t slot, tools::Outcome outcome) {
+    if (phase_ == Phase::kFlushing) {  // a branch answered while another's start is written
+      deferred_.emplace_back(slot, std::move(outcome));
+      return;
+    }
+    calls_.erase(slot);
+    machine_->complete(slot, std::move(outcome));
+    advance();
+  }
+
+  // The machine no longer wants this call's answer (its fan-out's join was decided).
+  void abort_call(std::uint32_t slot) {
+    auto it = calls_.find(slot);
+    if (it == calls_.end()) return;
+    std::shared_ptr<Call> call = std::move(it->second);
+    calls_.erase(it);
+    drop(*call);
+  }
+
+  // Abandons a call: its answer, if it comes, is ignored; the tool is asked to abort.
+  static void drop(Call& call) {
+    call.timer.cancel();
+    if (call.claim()) call.keep_alive.reset();
+    call.cancel->cancel();
   }
 
   void cancel_now(const std::string& reason) {
     if (phase_ == Phase::kFinishing || phase_ == Phase::kDone || cancel_requested_) return;
     cancel_requested_ = true;
     cancel_reason_ = reason;
-    switch (phase_) {
-      case Phase::kCalling:
-        if (call_ && call_->claim()) {  // the call's late answer, if any, is ignored
-          auto self = std::move(keep_alive_);
-          machine_->cancel(reason);
-          finish();
-        }  // else the answer is already posted: on_outcome sees cancel_requested_
-        break;
-      case Phase::kWaiting: timer_.cancel(); break;  // its handler finishes the run
-      default: break;                                // the pending journal ack finishes it
-    }
+    // Starting or flushing: the pending journal acknowledgement ends the run.
+    if (phase_ == Phase::kRunning) cancel_run();
+  }
+
+  // Aborts every call in flight, journals the cancellation and ends the run.
+  void cancel_run() {
+    auto self = shared_from_this();
+    for (auto& [slot, call] : calls_) drop(*call);
+    calls_.clear();
+    machine_->cancel(cancel_reason_);
+    finish();
   }
 
   void finish() {
@@ -299,6 +349,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   void end_without_journal(const Status& s) {
     phase_ = Phase::kDone;
     deadline_.cancel();
+    for (auto& [slot, call] : calls_) drop(*call);
+    calls_.clear();
     logger().error("run {}: journal write failed, nothing more is invoked: {}", id(), s.message());
     deliver(s);
   }
@@ -318,12 +370,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   RunStart start_;
   RunRequest request_;
   Engine::Done done_;
-  asio::steady_timer timer_;
   asio::steady_timer deadline_;
   std::unique_ptr<RunMachine> machine_;
-  Action action_;
-  std::shared_ptr<CallState> call_;
-  std::shared_ptr<RunTask> keep_alive_;  // while a tool call is in flight
+  std::map<std::uint32_t, std::shared_ptr<Call>> calls_;  // in flight, by slot
+  std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
   Phase phase_ = Phase::kStarting;
   bool cancel_requested_ = false;
   std::string cancel_reason_;

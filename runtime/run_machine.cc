@@ -61,6 +61,59 @@ class RunMachine::Health : public graph::HealthView {
   std::vector<double> factors_;
 };
 
+namespace {
+
+// A branch's events go to the run's sink, naming the fan-out node and the branch.
+class BranchSink : public EventSink {
+ public:
+  BranchSink(EventSink& parent, std::string fanout, std::uint32_t branch)
+      : parent_(parent), fanout_(std::move(fanout)), branch_(branch) {}
+  void emit(std::string_view type, nlohmann::json payload) override {
+    payload["fanout"] = fanout_;
+    payload["branch"] = branch_;
+    parent_.emit(type, std::move(payload));
+  }
+
+ private:
+  EventSink& parent_;
+  std::string fanout_;
+  std::uint32_t branch_;
+};
+
+}  // namespace
+
+// One branch of the running fan-out.
+struct RunMachine::Branch {
+  enum class State { kRunning, kSucceeded, kFailed, kCancelled };
+  std::unique_ptr<RunMachine> machine;
+  State state = State::kRunning;
+  bool in_flight = false;
+};
+
+struct RunMachine::FanoutRun {
+  NodeIndex node = kNoIndex;
+  int need = 0;  // branches that must succeed
+  int succeeded = 0;
+  int failed = 0;
+  std::vector<Branch> branches;
+};
+
+RunMachine::Health& RunMachine::health() const { return *root_->health_; }
+
+RunMachine::RunMachine(RunMachine& parent, const graph::Graph& graph, NodeIndex fanout_node,
+                       std::uint32_t branch)
+    : branch_sink_(std::make_unique<BranchSink>(parent.sink_, parent.node_id(fanout_node), branch)),
+      root_(parent.root_),
+      workflow_(parent.workflow_),
+      graph_(graph),
+      input_(parent.input_),
+      sink_(*branch_sink_),
+      budget_(parent.budget_),
+      router_(parent.workflow_, graph),
+      goal_(graph.goal()),
+      context_(parent.context_),
+      options_(parent.options_) {}
+
 RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
                        const graph::HealthView& known, EventSink& sink, RunMachineOptions options)
     : workflow_(workflow),
@@ -96,7 +149,7 @@ nlohmann::json RunMachine::tool_names(const std::vector<ToolIndex>& tools) const
 
 const std::string& RunMachine::node_id(NodeIndex n) const { return graph_.node(n).id; }
 
-bool RunMachine::excluded(ToolIndex tool) const { return health_->excluded(tool); }
+bool RunMachine::excluded(ToolIndex tool) const { return health().excluded(tool); }
 
 // ---- positions ----
 
@@ -134,6 +187,13 @@ Action RunMachine::next() {
     start();
   }
   while (!done()) {
+    if (!aborts_.empty()) {
+      Action abort;
+      abort.type = Action::Type::kAbort;
+      abort.slot = aborts_.front();
+      aborts_.pop_front();
+      return abort;
+    }
     if (pending_) {
       Action action = std::move(*pending_);
       pending_.reset();
@@ -149,6 +209,11 @@ Action RunMachine::next() {
     if (after_compensation_ == AfterCompensation::kEscalate) {
       finish(RunStatus::kEscalated);
       break;
+    }
+    if (fanout_) {
+      Action action;
+      if (step_fanout(action)) return action;
+      continue;
     }
     walk();
   }
@@ -174,7 +239,7 @@ void RunMachine::start() {
       if (node.kind == NodeKind::kTool && excluded(node.tool)) avoided.push_back(node.tool);
     }
   }
-  router_.solve(goal_, *health_);
+  router_.solve(goal_, health());
   const bool feasible = reaches(position());
   if (feasible) follow_route_from(position());
   sink_.emit("plan", {{"at", node_id(start)},
@@ -199,7 +264,7 @@ void RunMachine::walk() {
       ++next_;
       return;
     case NodeKind::kFanout:
-      fail_run("fan-out node " + n.id + " cannot run: this engine does not execute fan-out yet");
+      start_fanout(node);
       return;
     case NodeKind::kTool: {
       if (auto reason = unaffordable(n.tool)) {
@@ -209,6 +274,7 @@ void RunMachine::walk() {
         step_failed(refused);
         return;
       }
+      root_->reserved_usd_ += workflow_.tool(n.tool).price_usd;
       pending_ = invoke(Action::Purpose::kStep, n.tool, node, &context_);
       return;
     }
@@ -216,17 +282,23 @@ void RunMachine::walk() {
 }
 
 std::optional<std::string> RunMachine::unaffordable(ToolIndex tool) const {
+  // The run's ledger is the root's: branches of a fan-out spend from one budget, and the price
+  // of a step call in flight is reserved until it is charged, so concurrent branches cannot
+  // overspend between them.
+  const RunResult& spent = root_->result_;
+  const graph::Budget& budget = root_->budget_;
   const graph::Tool& t = workflow_.tool(tool);
-  if (budget_.usd && result_.spent_usd + t.price_usd > *budget_.usd + 1e-12) {
+  const double committed = spent.spent_usd + root_->reserved_usd_;
+  if (budget.usd && committed + t.price_usd > *budget.usd + 1e-12) {
     return "budget: " + t.id + " costs $" + std::to_string(t.price_usd) + ", $" +
-           std::to_string(*budget_.usd - result_.spent_usd) + " left";
+           std::to_string(*budget.usd - committed) + " left";
   }
   if (t.kind == graph::ToolKind::kLlm) {
-    if (budget_.llm_calls && result_.llm_calls >= *budget_.llm_calls) {
-      return "budget: " + std::to_string(*budget_.llm_calls) + " LLM call(s) already made";
+    if (budget.llm_calls && spent.llm_calls >= *budget.llm_calls) {
+      return "budget: " + std::to_string(*budget.llm_calls) + " LLM call(s) already made";
     }
-    if (budget_.tokens && result_.tokens >= *budget_.tokens) {
-      return "budget: " + std::to_string(*budget_.tokens) + " token(s) already used";
+    if (budget.tokens && spent.tokens >= *budget.tokens) {
+      return "budget: " + std::to_string(*budget.tokens) + " token(s) already used";
     }
   }
   return std::nullopt;
@@ -239,7 +311,7 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   a.purpose = purpose;
   a.tool = tool;
   a.node = node;
-  a.call_number = ++calls_[tool];
+  a.call_number = ++root_->calls_[tool];
   current_tool_ = tool;
   a.attempt = purpose == Action::Purpose::kStep ? attempt_ : 1;
   a.context = context;
@@ -263,7 +335,14 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   return a;
 }
 
-void RunMachine::complete(tools::Outcome outcome) {
+void RunMachine::complete(std::uint32_t slot, tools::Outcome outcome) {
+  if (slot != 0) {
+    assert(fanout_ && slot <= fanout_->branches.size());
+    Branch& b = fanout_->branches[slot - 1];
+    b.in_flight = false;
+    if (b.state == Branch::State::kRunning) b.machine->complete(0, std::move(outcome));
+    return;
+  }
   const Awaiting was = awaiting_;
   awaiting_ = Awaiting::kNothing;
   switch (was) {
@@ -275,10 +354,11 @@ void RunMachine::complete(tools::Outcome outcome) {
 }
 
 void RunMachine::charge(const tools::Outcome& outcome, ToolIndex tool, std::string_view purpose) {
-  result_.spent_usd += outcome.cost_usd + workflow_.tool(tool).price_usd;
-  result_.tokens += outcome.tokens;
+  RunResult& ledger = root_->result_;
+  ledger.spent_usd += outcome.cost_usd + workflow_.tool(tool).price_usd;
+  ledger.tokens += outcome.tokens;
   if (outcome.llm_call) {
-    ++result_.llm_calls;
+    ++ledger.llm_calls;
     sink_.emit("llm_call", {{"tool", workflow_.tool(tool).id},
                             {"purpose", purpose},
                             {"tokens", outcome.tokens},
@@ -289,6 +369,7 @@ void RunMachine::charge(const tools::Outcome& outcome, ToolIndex tool, std::stri
 void RunMachine::on_step(tools::Outcome outcome) {
   const NodeIndex node = step_node_;
   const graph::Tool& tool = workflow_.tool(graph_.node(node).tool);
+  root_->reserved_usd_ -= tool.price_usd;
   charge(outcome, graph_.node(node).tool, "step");
   if (outcome.ok) {
     context_["steps"][tool.id] = {{"output", outcome.output}};
@@ -303,7 +384,7 @@ void RunMachine::on_step(tools::Outcome outcome) {
     return;
   }
   if (attempt_ <= tool.retries && outcome.failure != tools::FailureKind::kBudgetExhausted) {
-    retry_delay_ = backoff(graph_.node(node).tool, calls_[graph_.node(node).tool]);
+    retry_delay_ = backoff(graph_.node(node).tool, root_->calls_[graph_.node(node).tool]);
     sink_.emit("step_retry", {{"node", node_id(node)},
                               {"tool", tool.id},
                               {"attempt", attempt_},
@@ -326,19 +407,20 @@ void RunMachine::step_failed(const tools::Outcome& outcome) {
                              {"reason", outcome.reason},
                              {"latency_us", micros(outcome.latency)}});
   attempt_ = 1;
-  health_->exclude(tool);
-  heal(tool, outcome.reason);
+  health().exclude(tool);
+  heal("failed_tool", workflow_.tool(tool).id, outcome.reason);
 }
 
-void RunMachine::heal(ToolIndex failed, const std::string& reason) {
+void RunMachine::heal(std::string_view field, const std::string& failed,
+                      const std::string& reason) {
   if (++heals_ > workflow_.policy().max_reroutes) {
     escalate("max_reroutes",
              "gave up after " + std::to_string(workflow_.policy().max_reroutes) +
                  " reroute(s); last failure: " + reason,
-             workflow_.policy().compensate_on_escalation);
+             !is_branch() && workflow_.policy().compensate_on_escalation);
     return;
   }
-  router_.solve(goal_, *health_);
+  router_.solve(goal_, health());
   const std::size_t here = position();
   if (reaches(here)) {
     const auto old_route = remaining_route();
@@ -346,7 +428,7 @@ void RunMachine::heal(ToolIndex failed, const std::string& reason) {
     ++result_.reroutes;
     sink_.emit("reroute", {{"at", here == kBeforeStart ? node_id(graph_.start())
                                                        : node_id(path_[here])},
-                           {"failed_tool", workflow_.tool(failed).id},
+                           {field, failed},
                            {"reason", reason},
                            {"old_route", names(old_route)},
                            {"new_route", names(route_.nodes)},
@@ -365,20 +447,32 @@ void RunMachine::heal(ToolIndex failed, const std::string& reason) {
     sink_.emit("backtrack", {{"from", node_id(from)},
                              {"to", node_id(path_[i])},
                              {"abandoned", names(abandoned)},
-                             {"failed_tool", workflow_.tool(failed).id},
+                             {field, failed},
                              {"reason", reason},
                              {"new_route", names(route_.nodes)},
                              {"cost", route_.cost}});
     return;
   }
-  dead_end("no route to " + node_id(goal_) + " after " + workflow_.tool(failed).id +
-           " failed: " + reason);
+  dead_end("no route to " + node_id(goal_) + " after " + failed + " failed: " + reason);
 }
 
 void RunMachine::abandon_after(std::size_t index) {
   // Compensations run newest first (saga), before the run moves on.
   for (std::size_t j = path_.size(); j-- > index + 1;) {
     const graph::Node& node = graph_.node(path_[j]);
+    if (node.kind == NodeKind::kFanout) {
+      // Its kept branch steps, newest first; their outputs leave the context with it.
+      auto kept = fanout_kept_.find(path_[j]);
+      if (kept != fanout_kept_.end()) {
+        for (auto& c : kept->second) {
+          context_["steps"].erase(workflow_.tool(c.for_tool).id);
+          if (c.tool != kNoIndex) compensations_.push_back(std::move(c));
+        }
+        fanout_kept_.erase(kept);
+      }
+      context_["steps"].erase(node.id);
+      continue;
+    }
     if (node.kind != NodeKind::kTool) continue;
     const graph::Tool& tool = workflow_.tool(node.tool);
     auto& steps = context_["steps"];
@@ -393,7 +487,7 @@ void RunMachine::abandon_after(std::size_t index) {
 }
 
 std::vector<ToolIndex> RunMachine::blocked_tools() {
-  router_.solve(goal_, *health_);
+  router_.solve(goal_, health());
   auto blocked = router_.blocked(graph_.start());
   const graph::Node& start = graph_.node(graph_.start());
   if (start.kind == NodeKind::kTool && excluded(start.tool)) blocked.push_back(start.tool);
@@ -407,7 +501,7 @@ std::vector<RunMachine::DemoteOption> RunMachine::demote_options() {
         std::find(tried_goals_.begin(), tried_goals_.end(), g) != tried_goals_.end()) {
       continue;
     }
-    router_.solve(g, *health_);
+    router_.solve(g, health());
     const std::size_t here = position();
     if (reaches(here)) {
       options.push_back({g, here});
@@ -425,14 +519,16 @@ std::vector<RunMachine::DemoteOption> RunMachine::demote_options() {
 
 void RunMachine::dead_end(const std::string& reason) {
   const auto blocked = blocked_tools();
-  auto options = demote_options();
+  // A branch has no fallback goals: it fails, and its fan-out's join decides.
+  auto options = is_branch() ? std::vector<DemoteOption>{} : demote_options();
   if (options.empty()) {
     std::string message = "goal " + node_id(goal_) + " is unreachable";
     if (!blocked.empty()) {
       message += "; blocked:";
       for (ToolIndex t : blocked) message += " " + workflow_.tool(t).id;
     }
-    escalate("no_route", message + " (" + reason + ")", workflow_.policy().compensate_on_escalation);
+    escalate("no_route", message + " (" + reason + ")",
+             !is_branch() && workflow_.policy().compensate_on_escalation);
     return;
   }
   const ToolIndex advisor = workflow_.advisor();
@@ -500,7 +596,7 @@ void RunMachine::demote(const DemoteOption& option, const std::string& decided_b
                      path_.end());
     abandon_after(option.path_index);
   }
-  router_.solve(goal_, *health_);
+  router_.solve(goal_, health());
   follow_route_from(option.path_index);
   sink_.emit("goal_demoted", {{"from_goal", node_id(from_goal)},
                               {"to_goal", node_id(goal_)},
@@ -547,6 +643,153 @@ void RunMachine::on_compensation(const tools::Outcome& outcome) {
            /*compensate=*/false);
 }
 
+// ---- fan-out ----
+
+void RunMachine::start_fanout(NodeIndex node) {
+  const graph::Fanout& spec = workflow_.fanouts()[graph_.node(node).fanout];
+  fanout_ = std::make_unique<FanoutRun>();
+  fanout_->node = node;
+  fanout_->need = spec.quorum;
+  for (std::uint32_t b = 0; b < spec.branches.size(); ++b) {
+    Branch branch;
+    branch.machine.reset(new RunMachine(*this, spec.branches[b], node, b));
+    fanout_->branches.push_back(std::move(branch));
+  }
+  static constexpr const char* kJoins[] = {"all", "any", "quorum"};
+  sink_.emit("fanout_started", {{"node", node_id(node)},
+                                {"join", kJoins[static_cast<int>(spec.join)]},
+                                {"need", spec.quorum},
+                                {"branches", spec.branches.size()}});
+}
+
+// Hands out the next call of a branch that can start, kWait while all wait on calls; false when
+// the fan-out has been resolved (the caller goes on with the run).
+bool RunMachine::step_fanout(Action& out) {
+  FanoutRun& f = *fanout_;
+  bool waiting = false;
+  for (std::size_t b = 0; b < f.branches.size(); ++b) {
+    Branch& branch = f.branches[b];
+    if (branch.state != Branch::State::kRunning) continue;
+    if (branch.in_flight) {
+      waiting = true;
+      continue;
+    }
+    Action a = branch.machine->next();
+    if (a.type == Action::Type::kInvoke) {
+      branch.in_flight = true;
+      a.slot = static_cast<std::uint32_t>(b) + 1;
+      out = a;
+      return true;
+    }
+    branch_done(b);
+    if (!fanout_) return false;  // the join was decided
+  }
+  if (waiting) {
+    out = Action{};
+    out.type = Action::Type::kWait;
+    return true;
+  }
+  resolve_fanout(f.succeeded >= f.need);  // unreachable in practice: the join decides first
+  return false;
+}
+
+void RunMachine::branch_done(std::size_t b) {
+  FanoutRun& f = *fanout_;
+  Branch& branch = f.branches[b];
+  const bool ok = branch.machine->result().status == RunStatus::kCompleted;
+  branch.state = ok ? Branch::State::kSucceeded : Branch::State::kFailed;
+  ++(ok ? f.succeeded : f.failed);
+  result_.reroutes += branch.machine->result().reroutes;
+  result_.backtracks += branch.machine->result().backtracks;
+  const int total = static_cast<int>(f.branches.size());
+  if (f.succeeded >= f.need) return resolve_fanout(true);
+  if (f.failed > total - f.need) return resolve_fanout(false);
+}
+
+// The join is decided: cancel the branches still running, keep what the join used, compensate
+// the rest, and continue the run (or route around the node when the join failed).
+void RunMachine::resolve_fanout(bool ok) {
+  std::unique_ptr<FanoutRun> f = std::move(fanout_);
+  const NodeIndex node = f->node;
+  nlohmann::json succeeded = nlohmann::json::array(), failed = nlohmann::json::array(),
+                 cancelled = nlohmann::json::array(), kept = nlohmann::json::array();
+  for (std::uint32_t b = 0; b < f->branches.size(); ++b) {
+    Branch& branch = f->branches[b];
+    if (branch.state == Branch::State::kRunning) {
+      if (branch.in_flight) aborts_.push_back(b + 1);  // the driver aborts the call in flight
+      branch.machine->cancel("join of " + node_id(node) + " decided");
+      branch.state = Branch::State::kCancelled;
+    }
+    switch (branch.state) {
+      case Branch::State::kSucceeded: succeeded.push_back(b); break;
+      case Branch::State::kFailed: failed.push_back(b); break;
+      default: cancelled.push_back(b); break;
+    }
+  }
+  nlohmann::json outputs = nlohmann::json::object();
+  std::vector<Compensation> kept_steps;  // newest first
+  std::deque<Compensation> undo;         // steps the join does not use, newest first
+  for (std::uint32_t b = static_cast<std::uint32_t>(f->branches.size()); b-- > 0;) {
+    Branch& branch = f->branches[b];
+    std::deque<Compensation> steps;
+    branch.machine->collect_compensations(steps);
+    if (ok && branch.state == Branch::State::kSucceeded) {
+      outputs[std::to_string(b)] = branch.machine->branch_output();
+      for (auto& c : steps) {
+        kept.push_back(workflow_.tool(c.for_tool).id);
+        context_["steps"][workflow_.tool(c.for_tool).id] = {{"output", c.output}};
+        kept_steps.push_back(std::move(c));
+      }
+    } else {
+      for (auto& c : steps) {
+        if (c.tool != kNoIndex) undo.push_back(std::move(c));
+      }
+    }
+  }
+  sink_.emit("fanout_joined", {{"node", node_id(node)},
+                               {"ok", ok},
+                               {"succeeded", succeeded},
+                               {"failed", failed},
+                               {"cancelled", cancelled},
+                               {"kept", kept}});
+  for (auto& c : undo) compensations_.push_back(std::move(c));
+  if (ok) {
+    context_["steps"][node_id(node)] = {{"output", outputs}};
+    fanout_kept_[node] = std::move(kept_steps);
+    path_.push_back(node);
+    ++next_;
+    return;
+  }
+  router_.exclude_node(node);
+  heal("failed_node", node_id(node),
+       "fan-out " + node_id(node) + ": " + std::to_string(f->succeeded) + " of " +
+           std::to_string(f->need) + " needed branch(es) succeeded");
+}
+
+// The output of a finished branch: that of its last completed tool step (null without one).
+nlohmann::json RunMachine::branch_output() const {
+  for (std::size_t j = path_.size(); j-- > 0;) {
+    const graph::Node& node = graph_.node(path_[j]);
+    if (node.kind != NodeKind::kTool) continue;
+    auto it = context_["steps"].find(workflow_.tool(node.tool).id);
+    if (it != context_["steps"].end()) return (*it)["output"];
+  }
+  return nullptr;
+}
+
+// Every completed tool step on this branch's path, newest first, with its compensation tool
+// (kNoIndex when it has none) and output.
+void RunMachine::collect_compensations(std::deque<Compensation>& out) {
+  for (std::size_t j = path_.size(); j-- > 0;) {
+    const graph::Node& node = graph_.node(path_[j]);
+    if (node.kind != NodeKind::kTool) continue;
+    const graph::Tool& tool = workflow_.tool(node.tool);
+    auto it = context_["steps"].find(tool.id);
+    out.push_back({node.tool, tool.compensate,
+                   it != context_["steps"].end() ? (*it)["output"] : nlohmann::json(nullptr)});
+  }
+}
+
 std::chrono::milliseconds RunMachine::backoff(ToolIndex tool, int call) const {
   // Exponential in the attempt, capped; jitter drawn from (seed, tool, call) so it is the same on
   // replay and different across tools and runs with different seeds.
@@ -573,6 +816,13 @@ void RunMachine::cancel(const std::string& reason) {
   awaiting_ = Awaiting::kNothing;
   pending_.reset();
   compensations_.clear();
+  aborts_.clear();
+  if (fanout_) {
+    for (Branch& b : fanout_->branches) {
+      if (b.state == Branch::State::kRunning) b.machine->cancel(reason);
+    }
+    fanout_.reset();
+  }
   sink_.emit("cancelled", {{"reason", reason}, {"in_flight", in_flight}});
   result_.message = "cancelled: " + reason;
   finish(RunStatus::kFailed);

@@ -47,8 +47,14 @@ class EventSink {
 };
 
 // What the driver must do next.
+//
+// While a fan-out node runs, several calls are in flight at once, one per `slot` (0: the run's
+// own line; b + 1: branch b of the running fan-out). next() then hands out every call that can
+// start, kAbort for a call whose result is no longer wanted (a join was decided: abort it and
+// never complete() it), and kWait when every branch waits on a call: complete one, then call
+// next() again. Without fan-out, only slot 0 is used and kWait/kAbort never occur.
 struct Action {
-  enum class Type { kInvoke, kDone };
+  enum class Type { kInvoke, kWait, kAbort, kDone };
   enum class Purpose { kStep, kCompensate, kAdvisor };
   Type type = Type::kDone;
   Purpose purpose = Purpose::kStep;
@@ -56,6 +62,7 @@ struct Action {
   graph::NodeIndex node = graph::kNoIndex;  // kStep: the node being entered
   int call_number = 1;                      // this tool's call count in the run, 1-based
   int attempt = 1;                          // kStep: 1-based attempt (retries)
+  std::uint32_t slot = 0;                   // which in-flight call this is (see above)
   std::chrono::milliseconds delay{0};       // wait this long before invoking (retry backoff)
   // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
   // valid until the action is completed.
@@ -94,11 +101,12 @@ class RunMachine {
              EventSink& sink, RunMachineOptions options = {});
   ~RunMachine();
 
-  // The next action. After kDone, result() is final. REQUIRES: the previous kInvoke has been
-  // completed.
+  // The next action. After kDone, result() is final. REQUIRES: without a fan-out running, the
+  // previous kInvoke has been completed.
   Action next();
-  // The outcome of the last kInvoke.
-  void complete(tools::Outcome outcome);
+  // The outcome of the kInvoke in flight in `slot`.
+  void complete(std::uint32_t slot, tools::Outcome outcome);
+  void complete(tools::Outcome outcome) { complete(0, std::move(outcome)); }
   // Stops the run (a request or a deadline): emits `cancelled` naming the step in flight, if any,
   // and ends the run `failed`. No effect on a finished run. The driver must not complete() an
   // invoke that was in flight.
@@ -120,8 +128,24 @@ class RunMachine {
     std::size_t path_index;  // the nearest path node from which `goal` is reachable
   };
 
+  class Health;
+  struct Branch;
+  struct FanoutRun;
+  // A branch of a fan-out node of `parent`: routes `graph` with the run's shared health, budget
+  // and call counts; its events name the fan-out node and the branch.
+  RunMachine(RunMachine& parent, const graph::Graph& graph, graph::NodeIndex fanout_node,
+             std::uint32_t branch);
+  bool is_branch() const { return root_ != this; }
+  Health& health() const;
+
   void start();
   void walk();
+  void start_fanout(graph::NodeIndex node);
+  bool step_fanout(Action& out);
+  void branch_done(std::size_t b);
+  void resolve_fanout(bool ok);
+  nlohmann::json branch_output() const;
+  void collect_compensations(std::deque<Compensation>& out);
   std::optional<std::string> unaffordable(graph::ToolIndex tool) const;
   Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
                 const nlohmann::json* context);
@@ -130,7 +154,9 @@ class RunMachine {
   void step_failed(const tools::Outcome& outcome);
   void on_compensation(const tools::Outcome& outcome);
   void on_advisor(const tools::Outcome& outcome);
-  void heal(graph::ToolIndex failed, const std::string& reason);
+  // Routes around `failed` (a tool id under "failed_tool", or a fan-out node under
+  // "failed_node").
+  void heal(std::string_view field, const std::string& failed, const std::string& reason);
   void abandon_after(std::size_t path_index);
   void dead_end(const std::string& reason);
   std::vector<DemoteOption> demote_options();
@@ -153,7 +179,8 @@ class RunMachine {
   nlohmann::json names(const std::vector<graph::NodeIndex>& nodes) const;
   nlohmann::json tool_names(const std::vector<graph::ToolIndex>& tools) const;
 
-  class Health;
+  std::unique_ptr<EventSink> branch_sink_;  // branches: tags events, forwards to the parent's
+  RunMachine* root_ = this;                 // the run's top machine (shared health and ledger)
   const graph::Workflow& workflow_;
   const graph::Graph& graph_;
   nlohmann::json input_;
@@ -184,6 +211,12 @@ class RunMachine {
   Awaiting awaiting_ = Awaiting::kNothing;
   bool started_ = false;
   RunResult result_;
+  // Fan-out: the one running (at most one per machine), calls to abort, and per fan-out node on
+  // the path the compensations of its kept branch steps (newest first), for a later backtrack.
+  std::unique_ptr<FanoutRun> fanout_;
+  std::deque<std::uint32_t> aborts_;
+  std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
+  double reserved_usd_ = 0;  // root: prices of step calls in flight, not yet charged
 };
 
 }  // namespace switchyard::runtime

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -56,12 +57,74 @@ Result<RunReport> Runner::run(RunRequest request) {
     if (manual != nullptr) manual->advance(d);
     else std::this_thread::sleep_for(d);
   };
-  for (Action action = machine.next(); action.type == Action::Type::kInvoke;
-       action = machine.next()) {
+  // Calls in flight, by slot. Tools may answer on any thread (or before invoke() returns).
+  // Answers are taken in the order of their (simulated) arrival: a mock's answer arrives at its
+  // start + its latency, a real tool's when it came; so fan-out branches of mocks race as they
+  // would on a real clock, deterministically.
+  struct Call {
+    std::shared_ptr<tools::CallCancel> cancel;
+    std::optional<tools::Outcome> outcome;
+    Clock::TimePoint due{};  // when the answer counts as arrived
+  };
+  // Shared with the tools' callbacks: an aborted call may answer after the run has ended.
+  struct Calls {
+    std::mutex mu;
+    std::condition_variable answered;
+    std::map<std::uint32_t, Call> by_slot;
+  };
+  auto state = std::make_shared<Calls>();
+  std::mutex& mu = state->mu;
+  std::condition_variable& answered = state->answered;
+  std::map<std::uint32_t, Call>& calls = state->by_slot;
+  auto take_answer = [&]() -> std::pair<std::uint32_t, tools::Outcome> {
+    std::unique_lock lock(mu);
+    std::map<std::uint32_t, Call>::iterator first;
+    answered.wait(lock, [&] {
+      first = calls.end();
+      for (auto it = calls.begin(); it != calls.end(); ++it) {
+        if (it->second.outcome && (first == calls.end() || it->second.due < first->second.due)) {
+          first = it;
+        }
+      }
+      return first != calls.end();
+    });
+    std::pair<std::uint32_t, tools::Outcome> out{first->first, std::move(*first->second.outcome)};
+    const auto due = first->second.due;
+    calls.erase(first);
+    lock.unlock();
+    if (out.second.simulated) wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
+    return out;
+  };
+  for (Action action = machine.next(); action.type != Action::Type::kDone; action = machine.next()) {
+    if (action.type == Action::Type::kWait) {
+      auto [slot, outcome] = take_answer();
+      machine.complete(slot, std::move(outcome));
+      continue;
+    }
+    if (action.type == Action::Type::kAbort) {
+      std::shared_ptr<tools::CallCancel> cancel;
+      {
+        std::lock_guard lock(mu);
+        auto it = calls.find(action.slot);
+        if (it != calls.end()) {
+          cancel = std::move(it->second.cancel);
+          calls.erase(it);  // a late answer finds no call and is dropped
+        }
+      }
+      if (cancel) cancel->cancel();
+      continue;
+    }
     if (!w.tool(action.tool).idempotent) {
       if (Status s = flush(); !s.ok()) {
         logger().error("run {}: journal write failed, nothing more is invoked: {}", report.run_id,
                        s.message());
+        std::vector<std::shared_ptr<tools::CallCancel>> in_flight;
+        {
+          std::lock_guard lock(mu);
+          for (auto& [slot, call] : calls) in_flight.push_back(call.cancel);
+          calls.clear();
+        }
+        for (auto& c : in_flight) c->cancel();
         return s;
       }
     }
@@ -72,24 +135,27 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.context = action.context;
     call.call_number = action.call_number;
     call.attempt = action.attempt;
-    // This driver is synchronous: it waits for the tool's answer, whichever thread gives it
-    // (without allocating: most tools answer before invoke() returns).
-    struct Answer {
-      std::mutex mu;
-      std::condition_variable ready;
-      std::optional<tools::Outcome> outcome;
-    } answer;
-    tools_->at(action.tool).invoke(call, [&answer](tools::Outcome o) {
-      std::lock_guard lock(answer.mu);
-      answer.outcome = std::move(o);
-      answer.ready.notify_one();
+    call.cancel = std::make_shared<tools::CallCancel>();
+    const std::uint32_t slot = action.slot;
+    const Clock::TimePoint started = clock_.now();
+    {
+      std::lock_guard lock(mu);
+      calls[slot] = Call{call.cancel, std::nullopt, {}};
+    }
+    tools_->at(action.tool).invoke(call, [state, slot, cancel = call.cancel, started,
+                                          clock = &clock_](tools::Outcome o) {
+      std::lock_guard lock(state->mu);
+      auto it = state->by_slot.find(slot);
+      if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
+      it->second.due = o.simulated ? started + o.latency : clock->now();
+      it->second.outcome = std::move(o);
+      state->answered.notify_one();
     });
-    std::unique_lock lock(answer.mu);
-    answer.ready.wait(lock, [&answer] { return answer.outcome.has_value(); });
-    tools::Outcome outcome = std::move(*answer.outcome);
-    lock.unlock();
-    wait(outcome.latency);
-    machine.complete(outcome);
+    // The run's own line waits for its call; a fan-out branch's call runs while others start.
+    if (slot == 0) {
+      auto [answered_slot, outcome] = take_answer();
+      machine.complete(answered_slot, std::move(outcome));
+    }
   }
 
   report.result = machine.result();

@@ -9,10 +9,7 @@
 
 #include <array>
 #include <cstring>
-#include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +17,7 @@
 #include <boost/asio/write.hpp>
 
 #include "graph/template.h"
+#include "tools/io_loop.h"
 
 extern char** environ;
 
@@ -30,27 +28,6 @@ namespace {
 constexpr std::size_t kMaxOutput = 16 << 20;   // bytes of stdout kept
 constexpr std::size_t kStderrTail = 4096;      // bytes of stderr kept for the reason
 constexpr std::chrono::milliseconds kDefaultTimeout{30000};
-
-// The process-wide thread that spawns children and watches their pipes and exits.
-class IoLoop {
- public:
-  static IoLoop& instance() {
-    static IoLoop loop;
-    return loop;
-  }
-  asio::io_context& context() { return ctx_; }
-
- private:
-  IoLoop() : guard_(asio::make_work_guard(ctx_)), thread_([this] { ctx_.run(); }) {}
-  ~IoLoop() {
-    guard_.reset();
-    ctx_.stop();
-    thread_.join();
-  }
-  asio::io_context ctx_{1};
-  asio::executor_work_guard<asio::io_context::executor_type> guard_;
-  std::thread thread_;
-};
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -121,6 +98,13 @@ class Child : public std::enable_shared_from_this<Child> {
     watch(timeout);
   }
 
+  // Kills the child's process group (a cancelled call); it is still reaped as usual.
+  void abort() {
+    if (exited_ || pid_ <= 0 || !done_) return;
+    cancelled_ = true;
+    ::kill(-pid_, SIGKILL);
+  }
+
  private:
   void watch(std::chrono::milliseconds timeout) {
     auto self = shared_from_this();
@@ -175,6 +159,7 @@ class Child : public std::enable_shared_from_this<Child> {
 
   Outcome outcome() const {
     const std::string tail = stderr_.empty() ? "" : "; stderr: " + stderr_;
+    if (cancelled_) return Outcome::failed(FailureKind::kCancelled, id_ + ": cancelled");
     if (timed_out_) return Outcome::failed(FailureKind::kTimeout, id_ + ": timed out" + tail);
     if (too_large_) {
       return Outcome::failed(FailureKind::kBadOutput,
@@ -228,7 +213,7 @@ class Child : public std::enable_shared_from_this<Child> {
   std::string stdin_, stdout_, stderr_;
   std::array<char, 65536> out_buf_{}, err_buf_{};
   bool out_done_ = false, err_done_ = false, exited_ = false;
-  bool timed_out_ = false, too_large_ = false;
+  bool timed_out_ = false, too_large_ = false, cancelled_ = false;
   int status_ = 0;
 };
 
@@ -267,12 +252,19 @@ class CommandTool final : public Tool {
       if (!overridden) env.emplace_back(entry);
     }
     std::string stdin_data = call.context->dump();
-    auto& ctx = IoLoop::instance().context();
+    auto& ctx = tool_io_context();
     asio::post(ctx, [&ctx, id = id_, done = std::move(done), argv = std::move(argv),
                      env = std::move(env), cwd = spec_.cwd, stdin_data = std::move(stdin_data),
-                     timeout = timeout_]() mutable {
+                     timeout = timeout_, cancel = call.cancel]() mutable {
       auto child = std::make_shared<Child>(ctx, id, std::move(done));
       child->spawn(argv, env, cwd, std::move(stdin_data), timeout);
+      if (cancel) {
+        cancel->on_cancel([&ctx, weak = std::weak_ptr<Child>(child)] {
+          asio::post(ctx, [weak] {
+            if (auto c = weak.lock()) c->abort();
+          });
+        });
+      }
     });
   }
 

@@ -27,6 +27,7 @@ class MockTool final : public Tool {
     Outcome out = mock_fails(spec_.fail, call.call_number) ? injected_failure(id_, call.call_number)
                                                            : Outcome::success(spec_.output);
     out.latency = spec_.latency;
+    out.simulated = true;
     done(std::move(out));
   }
 

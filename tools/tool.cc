@@ -8,6 +8,7 @@ std::string_view to_string(FailureKind kind) {
     case FailureKind::kInjected: return "injected";
     case FailureKind::kTimeout: return "timeout";
     case FailureKind::kConnect: return "connect";
+    case FailureKind::kTransport: return "transport";
     case FailureKind::kHttpStatus: return "http_status";
     case FailureKind::kRateLimited: return "rate_limited";
     case FailureKind::kBadOutput: return "bad_output";
@@ -34,6 +35,33 @@ Outcome Outcome::failed(FailureKind kind, std::string reason) {
   o.failure = kind;
   o.reason = std::move(reason);
   return o;
+}
+
+void CallCancel::on_cancel(std::function<void()> abort) {
+  {
+    std::lock_guard lock(mu_);
+    if (!cancelled_) {
+      abort_ = std::move(abort);
+      return;
+    }
+  }
+  abort();
+}
+
+void CallCancel::cancel() {
+  std::function<void()> abort;
+  {
+    std::lock_guard lock(mu_);
+    if (cancelled_) return;
+    cancelled_ = true;
+    abort = std::move(abort_);
+  }
+  if (abort) abort();
+}
+
+bool CallCancel::cancelled() const {
+  std::lock_guard lock(mu_);
+  return cancelled_;
 }
 
 }  // namespace switchyard::tools

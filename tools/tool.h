@@ -8,7 +8,12 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +28,7 @@ enum class FailureKind {
   kInjected,         // a mock's scripted failure (scenarios, chaos)
   kTimeout,
   kConnect,          // connection refused, DNS: a hard outage signal
+  kTransport,        // the connection broke: reset, closed without an answer, bad HTTP
   kHttpStatus,       // an unexpected HTTP status
   kRateLimited,      // 429
   kBadOutput,        // output that is not JSON, or fails its schema
@@ -42,12 +48,36 @@ struct Outcome {
   FailureKind failure = FailureKind::kNone;
   std::string reason;                     // when failed: for people and the journal
   std::chrono::microseconds latency{0};   // measured (or, for mocks, simulated) duration
+  // The latency was not spent but is to be simulated (mocks): drivers wait it out on their clock.
+  bool simulated = false;
   std::int64_t tokens = 0;                // LLM tokens used (input + output)
   double cost_usd = 0;                    // money spent by this call
   bool llm_call = false;                  // the call went to a language model
+  // HTTP tools: the response status (0: none) and headers (secret-looking values redacted), and
+  // Retry-After when the service sent one. What the monitors read for rate limits.
+  int http_status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::optional<std::chrono::milliseconds> retry_after;
 
   static Outcome success(nlohmann::json output);
   static Outcome failed(FailureKind kind, std::string reason);
+};
+
+// How a driver aborts a call in flight (a cancelled run, a fan-out loser). Thread-safe. A tool
+// that can abort its work registers how with on_cancel(); the call still reports an outcome
+// (kCancelled), which the driver, having moved on, ignores.
+class CallCancel {
+ public:
+  // Registers the abort; runs it at once (on this thread) when the call is already cancelled.
+  void on_cancel(std::function<void()> abort);
+  // Cancels: runs the registered abort, if any, once.
+  void cancel();
+  bool cancelled() const;
+
+ private:
+  mutable std::mutex mu_;
+  bool cancelled_ = false;
+  std::function<void()> abort_;
 };
 
 // One call of one tool.
@@ -58,6 +88,7 @@ struct Invocation {
   const nlohmann::json* context = nullptr;
   int call_number = 1;  // 1-based count of this tool's calls within the run
   int attempt = 1;      // 1-based attempt of this step (retries)
+  std::shared_ptr<CallCancel> cancel;  // may be null: the call cannot be cancelled
 };
 
 class Tool {

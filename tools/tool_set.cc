@@ -4,6 +4,7 @@
 
 #include "tools/builtin.h"
 #include "tools/command_tool.h"
+#include "tools/http_tool.h"
 #include "tools/mock_tool.h"
 
 namespace switchyard::tools {
@@ -35,36 +36,40 @@ std::unique_ptr<Tool> scenario_stand_in(const graph::Workflow& w, graph::ToolInd
 
 }  // namespace
 
+Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::ToolIndex t,
+                                        const ToolSetOptions& options) {
+  const graph::Tool& tool = workflow.tool(t);
+  if (options.scenario) return scenario_stand_in(workflow, t);
+  if (const auto* mock = std::get_if<graph::MockTool>(&tool.spec)) {
+    return make_mock_tool(tool.id, *mock);
+  }
+  if (const auto* command = std::get_if<graph::CommandTool>(&tool.spec)) {
+    return make_command_tool(tool.id, *command, tool.timeout);
+  }
+  if (const auto* http = std::get_if<graph::HttpTool>(&tool.spec)) {
+    return make_http_tool(tool.id, *http, tool.timeout);
+  }
+  if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
+    auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;
+    if (!adapter) {
+      return invalid_argument("tool '" + tool.id + "': builtin '" + builtin->name +
+                              "' is not registered by this program");
+    }
+    return adapter;
+  }
+  return invalid_argument("tool '" + tool.id + "': kind '" +
+                          std::string(graph::to_string(tool.kind)) +
+                          "' cannot run in this build yet (mock, builtin, command and http tools "
+                          "run outside scenario evaluation; see docs/runs.md)");
+}
+
 Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,
                                                const ToolSetOptions& options) {
   std::vector<std::unique_ptr<Tool>> tools;
   for (graph::ToolIndex t = 0; t < workflow.tools().size(); ++t) {
-    const graph::Tool& tool = workflow.tool(t);
-    if (options.scenario) {
-      tools.push_back(scenario_stand_in(workflow, t));
-      continue;
-    }
-    if (const auto* mock = std::get_if<graph::MockTool>(&tool.spec)) {
-      tools.push_back(make_mock_tool(tool.id, *mock));
-      continue;
-    }
-    if (const auto* command = std::get_if<graph::CommandTool>(&tool.spec)) {
-      tools.push_back(make_command_tool(tool.id, *command, tool.timeout));
-      continue;
-    }
-    if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
-      auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;
-      if (!adapter) {
-        return invalid_argument("tool '" + tool.id + "': builtin '" + builtin->name +
-                                "' is not registered by this program");
-      }
-      tools.push_back(std::move(adapter));
-      continue;
-    }
-    return invalid_argument("tool '" + tool.id + "': kind '" +
-                            std::string(graph::to_string(tool.kind)) +
-                            "' cannot run in this build yet (mock, builtin and command tools run outside "
-                            "scenario evaluation; see docs/runs.md)");
+    auto tool = make_tool(workflow, t, options);
+    if (!tool.ok()) return tool.status();
+    tools.push_back(std::move(*tool));
   }
   return std::make_shared<ToolSet>(std::move(tools));
 }

@@ -28,6 +28,10 @@ class ToolSet {
   std::vector<std::unique_ptr<Tool>> tools_;
 };
 
+// Makes the adapter of tool `t` of `workflow` (errors as make_tool_set's).
+Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::ToolIndex t,
+                                        const ToolSetOptions& options = {});
+
 // Makes the adapters for `workflow`. Errors (kInvalidArgument): a builtin that is not registered,
 // or a tool kind this build cannot run outside scenarios, naming the tool and its kind.
 Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,

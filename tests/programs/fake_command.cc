@@ -5,6 +5,7 @@
 //   huge BYTES            prints a JSON string of BYTES characters
 //   invalid               prints text that is not JSON
 //   ignore-stdin          prints {} without reading stdin
+//   after FILE            waits until FILE exists (another call has got that far), prints {}
 
 #include <unistd.h>
 
@@ -41,7 +42,10 @@ int main(int argc, char** argv) {
     if (child == 0) {
       for (;;) pause();
     }
-    std::ofstream(argv[2]) << child;
+    // Written whole, then renamed: whoever sees the file sees the pid.
+    const std::string tmp = std::string(argv[2]) + ".tmp";
+    std::ofstream(tmp) << child;
+    std::rename(tmp.c_str(), argv[2]);
     for (;;) pause();
   }
   if (mode == "huge") {
@@ -55,6 +59,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "ignore-stdin") {
+    std::cout << "{}";
+    return 0;
+  }
+  if (mode == "after" && argc > 2) {
+    while (access(argv[2], F_OK) != 0) usleep(1000);
     std::cout << "{}";
     return 0;
   }

@@ -109,14 +109,14 @@ TEST(ToolSet, ScenarioModeMocksEveryToolAsTheScenarioSays) {
 
 TEST(ToolSet, RefusesKindsThisBuildCannotRunOutsideScenarios) {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "s", "start": "S",
-    "goal": "H", "tools": {"H": {"kind": "http", "url": "http://127.0.0.1:9/x"}},
+    "goal": "H", "tools": {"H": {"kind": "llm", "prompt": "hello"}},
     "edges": [["S", "H", 1]]})",
                             "s.json");
   ASSERT_TRUE(loaded.ok());
   auto tools = make_tool_set(*loaded.workflow);
   ASSERT_FALSE(tools.ok());
   EXPECT_EQ(tools.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(tools.status().message().find("tool 'H': kind 'http'"), std::string::npos);
+  EXPECT_NE(tools.status().message().find("tool 'H': kind 'llm'"), std::string::npos);
 }
 
 }  // namespace

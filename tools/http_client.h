@@ -1,0 +1,43 @@
+#pragma once
+// The HTTP client under the `http` tool (private to tools/): libcurl's multi interface driven by
+// the tool I/O thread's Boost.Asio loop (CURLMOPT_SOCKETFUNCTION / CURLMOPT_TIMERFUNCTION), so
+// thousands of requests are in flight on one thread and connections are reused between them.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tools/tool.h"
+
+namespace switchyard::tools {
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, POST, PUT, DELETE
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // sent when not empty (not with GET)
+  std::chrono::milliseconds timeout{30000};
+};
+
+struct HttpResponse {
+  // kNone when an HTTP answer arrived (any status); else kTimeout, kConnect, kTransport,
+  // kBadOutput (body over the size limit), kCancelled or kInternal, with `error`.
+  FailureKind failure = FailureKind::kNone;
+  std::string error;
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
+  std::string body;
+  std::chrono::microseconds latency{0};
+};
+
+inline constexpr std::size_t kMaxHttpBody = 16 << 20;
+
+// Sends `request`; `done` is called exactly once, on the tool I/O thread. When `cancel` fires
+// first, the transfer is aborted and `done` gets kCancelled.
+void http_perform(HttpRequest request, std::shared_ptr<CallCancel> cancel,
+                  std::function<void(HttpResponse)> done);
+
+}  // namespace switchyard::tools

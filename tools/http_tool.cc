@@ -1,0 +1,241 @@
+#include "tools/http_tool.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+
+#include "graph/template.h"
+#include "tools/http_client.h"
+
+namespace switchyard::tools {
+namespace {
+
+constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+constexpr std::size_t kReasonBodyChars = 200;  // of an unexpected answer, kept in the reason
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A body template: the JSON value with every string parsed once.
+struct BodyTemplate {
+  nlohmann::json shape;                // the value; strings are rendered from `strings`
+  std::vector<graph::Template> strings;  // in the order a pre-order walk meets them
+};
+
+void collect(const nlohmann::json& v, std::vector<graph::Template>& out) {
+  if (v.is_string()) {
+    out.push_back(*graph::parse_template(v.get<std::string>()));  // validated by the loader
+  } else if (v.is_structured()) {
+    for (const auto& item : v) collect(item, out);
+  }
+}
+
+// Renders `shape` in place, consuming templates in the same pre-order as collect().
+Status render(nlohmann::json& v, const std::vector<graph::Template>& strings, std::size_t& next,
+              const nlohmann::json& context) {
+  if (v.is_string()) {
+    const graph::Template& t = strings[next++];
+    if (t.parts.size() == 1 && t.parts[0].is_ref) {  // exactly one reference: the value itself
+      const nlohmann::json* value = graph::resolve_path(context, t.parts[0].path);
+      if (value == nullptr) {
+        return invalid_argument("template '{{" + t.parts[0].text + "}}': no such value");
+      }
+      v = *value;
+      return Status();
+    }
+    auto s = graph::render_template(t, context);
+    if (!s.ok()) return s.status();
+    v = std::move(*s);
+  } else if (v.is_structured()) {
+    for (auto& item : v) {
+      if (Status s = render(item, strings, next, context); !s.ok()) return s;
+    }
+  }
+  return Status();
+}
+
+class HttpToolAdapter final : public Tool {
+ public:
+  HttpToolAdapter(std::string id, graph::HttpTool spec, std::chrono::milliseconds timeout)
+      : id_(std::move(id)), spec_(std::move(spec)),
+        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout),
+        url_(*graph::parse_template(spec_.url)) {
+    for (const auto& [name, value] : spec_.headers) {
+      headers_.emplace_back(name, *graph::parse_template(value));
+    }
+    if (spec_.body && spec_.body->is_string()) {
+      text_body_ = *graph::parse_template(spec_.body->get<std::string>());
+    } else if (spec_.body) {
+      body_.shape = *spec_.body;
+      collect(body_.shape, body_.strings);
+    }
+  }
+
+  void invoke(const Invocation& call, Done done) override {
+    auto request = build(*call.context);
+    if (!request.ok()) {
+      return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + request.status().message()));
+    }
+    std::string shown_url = redact_url(request->url);
+    // The answer may come after this adapter is gone (an aborted call outliving its run): it
+    // holds what it needs by value.
+    http_perform(std::move(*request), call.cancel,
+                 [id = id_, method = spec_.method, expect = spec_.expect_status,
+                  shown_url = std::move(shown_url), done = std::move(done)](HttpResponse response) {
+                   done(outcome(id, method, expect, std::move(response), shown_url));
+                 });
+  }
+
+ private:
+  Result<HttpRequest> build(const nlohmann::json& context) const {
+    HttpRequest r;
+    r.method = spec_.method;
+    r.timeout = timeout_;
+    auto url = graph::render_template(url_, context);
+    if (!url.ok()) return url.status();
+    r.url = std::move(*url);
+    for (const auto& [name, t] : headers_) {
+      auto value = graph::render_template(t, context);
+      if (!value.ok()) return value.status();
+      r.headers.emplace_back(name, std::move(*value));
+    }
+    if (text_body_) {
+      auto body = graph::render_template(*text_body_, context);
+      if (!body.ok()) return body.status();
+      r.body = std::move(*body);
+    } else if (spec_.body) {
+      nlohmann::json body = body_.shape;
+      std::size_t next = 0;
+      if (Status s = render(body, body_.strings, next, context); !s.ok()) return s;
+      r.body = body.dump();
+    } else if (r.method != "GET") {
+      r.body = nlohmann::json{{"input", context.value("input", nlohmann::json())},
+                              {"steps", context.value("steps", nlohmann::json::object())}}
+                   .dump();
+    }
+    return r;
+  }
+
+  static bool expected(const std::vector<int>& expect, int status) {
+    if (expect.empty()) return status >= 200 && status < 300;
+    return std::find(expect.begin(), expect.end(), status) != expect.end();
+  }
+
+  static Outcome outcome(const std::string& id, const std::string& method,
+                         const std::vector<int>& expect, HttpResponse r, const std::string& url) {
+    const std::string where = id + ": " + method + " " + url;
+    Outcome o;
+    if (r.failure != FailureKind::kNone) {
+      o = Outcome::failed(r.failure, where + ": " + r.error);
+    } else if (!expected(expect, r.status)) {
+      std::string snippet = r.body.substr(0, kReasonBodyChars);
+      o = Outcome::failed(r.status == 429 ? FailureKind::kRateLimited : FailureKind::kHttpStatus,
+                          where + ": HTTP " + std::to_string(r.status) +
+                              (snippet.empty() ? "" : ": " + snippet));
+    } else if (r.status == 204 || r.body.empty()) {
+      o = Outcome::success(nullptr);
+    } else {
+      auto output = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+      if (output.is_discarded()) {
+        o = Outcome::failed(FailureKind::kBadOutput,
+                            where + ": HTTP " + std::to_string(r.status) + " body is not JSON");
+      } else {
+        o = Outcome::success(std::move(output));
+      }
+    }
+    o.http_status = r.status;
+    o.latency = r.latency;
+    for (const auto& [name, value] : r.headers) {
+      if (lower(name) == "retry-after") {
+        o.retry_after = parse_retry_after(value, static_cast<std::int64_t>(std::time(nullptr)));
+      }
+    }
+    o.headers = redact_headers(std::move(r.headers));
+    return o;
+  }
+
+  std::string id_;
+  graph::HttpTool spec_;
+  std::chrono::milliseconds timeout_;
+  graph::Template url_;
+  std::vector<std::pair<std::string, graph::Template>> headers_;
+  std::optional<graph::Template> text_body_;
+  BodyTemplate body_;
+};
+
+}  // namespace
+
+bool is_secret_header(std::string_view name) {
+  const std::string n = lower(name);
+  if (n == "authorization" || n == "proxy-authorization" || n == "cookie" || n == "set-cookie") {
+    return true;
+  }
+  for (const char* word : {"token", "key", "secret", "password", "auth"}) {
+    if (n.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+std::vector<std::pair<std::string, std::string>> redact_headers(
+    std::vector<std::pair<std::string, std::string>> headers) {
+  for (auto& [name, value] : headers) {
+    if (is_secret_header(name)) value = "[redacted]";
+  }
+  return headers;
+}
+
+std::string redact_url(std::string_view url) {
+  const auto query = url.find('?');
+  if (query == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, query + 1));
+  std::string_view rest = url.substr(query + 1);
+  std::string_view fragment;
+  if (auto hash = rest.find('#'); hash != std::string_view::npos) {
+    fragment = rest.substr(hash);
+    rest = rest.substr(0, hash);
+  }
+  bool first = true;
+  while (true) {
+    const auto amp = rest.find('&');
+    std::string_view param = rest.substr(0, amp);
+    if (!first) out += '&';
+    first = false;
+    const auto eq = param.find('=');
+    if (eq != std::string_view::npos && is_secret_header(param.substr(0, eq))) {
+      out += std::string(param.substr(0, eq + 1)) + "[redacted]";
+    } else {
+      out += param;
+    }
+    if (amp == std::string_view::npos) break;
+    rest = rest.substr(amp + 1);
+  }
+  out += fragment;
+  return out;
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::int64_t now_unix_s) {
+  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
+  if (value.empty()) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (value.size() > 9) return std::nullopt;  // more than 30 years: nonsense
+    return std::chrono::seconds(std::stoll(std::string(value)));
+  }
+  const time_t when = curl_getdate(std::string(value).c_str(), nullptr);
+  if (when < 0) return std::nullopt;
+  return std::chrono::seconds(std::max<std::int64_t>(0, when - now_unix_s));
+}
+
+std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,
+                                     std::chrono::milliseconds timeout) {
+  return std::make_unique<HttpToolAdapter>(std::move(id), std::move(spec), timeout);
+}
+
+}  // namespace switchyard::tools

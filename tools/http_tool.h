@@ -1,0 +1,42 @@
+#pragma once
+// The `http` tool: one HTTP request per call, through libcurl's multi interface on the tool I/O
+// thread (tools/http_client.h): no engine thread waits, connections are reused.
+//
+// url, header values and body are templates. The body is the tool's `body` (a string template is
+// sent as is; any other JSON value is sent as JSON with its strings rendered, and a string that
+// is exactly one reference, "{{steps.CRM.output}}", becomes the referenced value itself), or,
+// without `body`, the step's context {"input", "steps"} for POST/PUT/DELETE. The answer must have
+// an expected status (`expect_status`, default any 2xx) and a JSON body (204 or an empty body:
+// null). Failures carry their kind: timeout, connect, transport, rate_limited (429),
+// http_status, bad_output, template, cancelled. Response headers are kept on the outcome for the
+// monitors, with secret-looking values redacted; Retry-After is parsed.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "graph/workflow.h"
+#include "tools/tool.h"
+
+namespace switchyard::tools {
+
+std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,
+                                     std::chrono::milliseconds timeout);
+
+// Whether a header's value must never be logged or journaled: Authorization, Cookie, and any
+// name containing "token", "key", "secret", "password" or "auth" (case-insensitive).
+bool is_secret_header(std::string_view name);
+// `headers` with secret values replaced by "[redacted]".
+std::vector<std::pair<std::string, std::string>> redact_headers(
+    std::vector<std::pair<std::string, std::string>> headers);
+// `url` with the values of secret-looking query parameters (by the same rule) replaced by
+// "[redacted]": what failure reasons show.
+std::string redact_url(std::string_view url);
+// A Retry-After value (delta-seconds or an HTTP date, relative to `now_unix_s`), or nullopt.
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::int64_t now_unix_s);
+
+}  // namespace switchyard::tools
