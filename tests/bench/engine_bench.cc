@@ -2,6 +2,8 @@
 //   build/tests/bench/engine_bench
 // - BM_EngineConcurrentRuns: 10,000 runs of a 10-step workflow of builtin tools in flight at once
 //   on 2 threads (in-memory journal): runs/s, per-step overhead, peak RSS per run in flight.
+// - BM_Fanout: one run of a fan-out of N branches (one builtin step each, join all) vs. one run
+//   of an N-step chain: the cost per branch of running steps concurrently.
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
 //   thread with its own io_context vs one io_context shared by both.
 
@@ -93,6 +95,70 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
       static_cast<double>(peak_rss_kib() - rss_before) / static_cast<double>(runs);
 }
 BENCHMARK(BM_EngineConcurrentRuns)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+std::shared_ptr<const graph::Workflow> fanout_of(int branches) {
+  nlohmann::json tools = {{"Done", {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}}}};
+  nlohmann::json list = nlohmann::json::array();
+  for (int b = 0; b < branches; ++b) {
+    const std::string id = "B" + std::to_string(b);
+    tools[id] = {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}};
+    list.push_back({{"start", id + "s"}, {"goal", id}, {"edges", {{id + "s", id, 1.0}}}});
+  }
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "fan"}, {"start", "Start"},
+                      {"goal", "Done"}, {"tools", tools},
+                      {"nodes", {{"Fan", {{"fanout", {{"join", "all"}, {"branches", list}}}}}}},
+                      {"edges", {{"Start", "Fan", 1.0}, {"Fan", "Done", 1.0}}}};
+  auto loaded = graph::load(w.dump(), "fan.json");
+  return loaded.workflow;
+}
+
+// range(0): branches (or chain steps); range(1): 1 = fan-out, 0 = chain of the same steps.
+void BM_Fanout(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const bool fan = state.range(1) != 0;
+  std::shared_ptr<const graph::Workflow> w;
+  if (fan) {
+    w = fanout_of(n);
+  } else {
+    nlohmann::json tools = nlohmann::json::object(), edges = nlohmann::json::array();
+    std::string prev = "Start";
+    for (int i = 0; i <= n; ++i) {
+      const std::string id = "T" + std::to_string(i);
+      tools[id] = {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}};
+      edges.push_back({prev, id, 1.0});
+      prev = id;
+    }
+    w = graph::load(nlohmann::json{{"format", "switchyard.workflow/v1"}, {"name", "chain"},
+                                   {"start", "Start"}, {"goal", prev}, {"tools", tools},
+                                   {"edges", edges}}.dump(), "chain.json").workflow;
+  }
+  tools::BuiltinRegistry builtins;
+  builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
+  ManualClock clock;
+  monitors::HealthTable health;
+  auto journal = runtime::make_memory_journal();
+  runtime::Engine engine(*journal, clock, health, runtime::EngineOptions{.threads = 1});
+  constexpr int kRuns = 1000;
+  for (auto _ : state) {
+    std::atomic<int> failed{0};
+    for (int i = 0; i < kRuns; ++i) {
+      engine.start(w, tools, {}, [&failed](Result<runtime::RunReport> r) {
+        if (!r.ok() || r->result.status != runtime::RunStatus::kCompleted) ++failed;
+      });
+    }
+    engine.wait_idle();
+    if (failed.load() > 0) state.SkipWithError("a run did not complete");
+  }
+  const double runs = static_cast<double>(state.iterations()) * kRuns;
+  state.counters["us_per_run"] =
+      benchmark::Counter(runs, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["us_per_branch_or_step"] =
+      benchmark::Counter(runs * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_Fanout)->Args({8, 1})->Args({8, 0})->ArgNames({"n", "fanout"})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Each of 2 threads posts `count` tiny handlers, each posting the next, to its own io_context
 // (shared = false) or to one io_context that both threads run (shared = true).

@@ -41,6 +41,17 @@ TEST(Eval, PaperSuiteIsAllCorrectWithNoSilentFailures) {
   EXPECT_LE(report->totals.llm_calls, 7);
 }
 
+TEST(Eval, FanoutScenariosHealInsideBranchesAndAroundFailedJoins) {
+  // tests/scenarios: the paper's format, with a fan-out node (FO-1 .. FO-4).
+  auto report = evaluate({testing::source_path("tests/scenarios")}, {});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->totals.scenarios, 4);
+  EXPECT_EQ(report->totals.correct, 4);
+  EXPECT_EQ(report->totals.silent_failures, 0);
+  EXPECT_EQ(report->totals.side_effects_abandoned, 0);
+  EXPECT_EQ(report->totals.llm_calls, 0);
+}
+
 TEST(Eval, DeadEndScenariosEscalateFromStartWithoutSideEffects) {
   for (const char* id : {"CS-5", "CS-6", "CS-7", "TB-4", "TB-6", "CM-5", "CM-6"}) {
     auto loaded = load_workflow_file(paper_scenario(id));

@@ -1,0 +1,107 @@
+// HTTP tools under load, against the raw libcurl limit measured in the same run.
+//   build/tests/bench/http_bench
+// - BM_HttpRuns: 1,000 runs in flight at once, each one http step (POST /ok/<n> on the local
+//   fault-injection server), through the engine: requests/s.
+// - BM_RawLibcurl: the same 1,000 requests with plain libcurl multi and curl_multi_poll on one
+//   thread, no runtime at all: the ceiling on this machine. Both report requests_per_s; the
+//   ratio is in docs/benchmarks.md.
+
+#include <benchmark/benchmark.h>
+#include <curl/curl.h>
+
+#include <atomic>
+
+#include "graph/load.h"
+#include "monitors/health_table.h"
+#include "runtime/engine.h"
+#include "runtime/system_clock.h"
+#include "tests/support/fault_server.h"
+#include "tools/tool_set.h"
+
+namespace {
+
+using namespace switchyard;
+
+constexpr int kRequests = 1000;
+
+testing::FaultServer& server() {
+  static testing::FaultServer s;
+  return s;
+}
+
+void BM_HttpRuns(benchmark::State& state) {
+  const std::string url = server().url("/ok/{{input.n}}");
+  auto loaded = graph::load(nlohmann::json{
+      {"format", "switchyard.workflow/v1"}, {"name", "http"}, {"start", "Start"}, {"goal", "Call"},
+      {"tools", {{"Call", {{"kind", "http"}, {"url", url}, {"idempotent", true}}}}},
+      {"edges", {{"Start", "Call", 1.0}}}}.dump(), "http.json");
+  auto w = loaded.workflow;
+  auto tools = *tools::make_tool_set(*w);
+  runtime::SystemClock clock;
+  monitors::HealthTable health;
+  auto journal = runtime::make_memory_journal();
+  runtime::Engine engine(*journal, clock, health, runtime::EngineOptions{.threads = 2});
+  for (auto _ : state) {
+    std::atomic<int> failed{0};
+    for (int i = 0; i < kRequests; ++i) {
+      runtime::RunRequest request;
+      request.input = {{"n", i}};
+      engine.start(w, tools, request, [&failed](Result<runtime::RunReport> r) {
+        if (!r.ok() || r->result.status != runtime::RunStatus::kCompleted) ++failed;
+      });
+    }
+    engine.wait_idle();
+    if (failed.load() > 0) state.SkipWithError("a run did not complete");
+  }
+  state.counters["requests_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kRequests, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_HttpRuns)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
+
+void BM_RawLibcurl(benchmark::State& state) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  CURLM* multi = curl_multi_init();
+  curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, 4096L);
+  std::vector<CURL*> easies(kRequests);
+  std::vector<std::string> urls(kRequests);
+  const std::string body = R"({"input": {"n": 0}, "steps": {}})";
+  curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Expect:");
+  for (int i = 0; i < kRequests; ++i) {
+    easies[i] = curl_easy_init();
+    urls[i] = server().url("/ok/" + std::to_string(i));
+  }
+  for (auto _ : state) {
+    for (int i = 0; i < kRequests; ++i) {
+      CURL* e = easies[i];
+      curl_easy_setopt(e, CURLOPT_URL, urls[i].c_str());
+      curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
+      curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &discard);
+      curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+      curl_multi_add_handle(multi, e);
+    }
+    int running = 1;
+    while (running > 0) {
+      curl_multi_perform(multi, &running);
+      if (running > 0) curl_multi_poll(multi, nullptr, 0, 100, nullptr);
+    }
+    int left = 0;
+    while (CURLMsg* m = curl_multi_info_read(multi, &left)) {
+      if (m->msg == CURLMSG_DONE) {
+        if (m->data.result != CURLE_OK) state.SkipWithError("a request failed");
+        curl_multi_remove_handle(multi, m->easy_handle);
+      }
+    }
+  }
+  for (CURL* e : easies) curl_easy_cleanup(e);
+  curl_slist_free_all(headers);
+  curl_multi_cleanup(multi);
+  state.counters["requests_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kRequests, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RawLibcurl)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace

@@ -1,0 +1,322 @@
+// The fault-injection HTTP server: a real HTTP/1.1 server on loopback (Boost.Beast, one thread,
+// asynchronous) whose endpoints misbehave on purpose, so tests, benchmarks and the demo meet
+// every failure an HTTP service can produce. It counts what it receives, so a test can assert a
+// side effect happened exactly once.
+//
+//   switchyard_fault_server [--port N] [--routes FILE]
+//
+// Prints "listening on 127.0.0.1:PORT" once listening (port 0, the default: a free one). SIGTERM
+// or SIGINT stop it (exit 0). Bad flags or a bad routes file: a message on stderr, exit 2.
+//
+// Built-in endpoints (any method; the query string is ignored when matching):
+//   /ok, /ok/...          200 {"ok": true, "method", "path", "body": <request body as JSON>}
+//   /slow/<ms>            the same after <ms> milliseconds
+//   /status/<code>        that status, {"error": "status <code>"}
+//   /ratelimit/<s>        429 with Retry-After: <s>, X-RateLimit-Limit: 10, X-RateLimit-Remaining: 0
+//   /flaky/<n>/...        503 for the first <n> requests to that path, then like /ok
+//   /close                closes the connection without answering
+//   /invalid-json         200 with a body that is not JSON
+//   /hang                 never answers
+//   /headers              200, the request's headers (names lower-cased)
+//   /stats                {"requests", "connections", "by_path": {path: count}} (not counted)
+//   /reset                zeroes the counters (not counted)
+// A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
+// precedence over the built-in ones.
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <cctype>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct Route {
+  int status = 200;
+  nlohmann::json body = {{"ok", true}};
+  int delay_ms = 0;
+  std::map<std::string, std::string> headers;
+};
+
+struct Stats {
+  long requests = 0;
+  long connections = 0;
+  std::map<std::string, long> by_path;
+  std::map<std::string, long> flaky_seen;
+};
+
+struct Server {
+  std::map<std::string, Route> routes;
+  Stats stats;
+};
+
+// What to do with one request.
+struct Reply {
+  enum class Kind { kRespond, kClose, kHang } kind = Kind::kRespond;
+  int status = 200;
+  std::string body;
+  std::map<std::string, std::string> headers;
+  int delay_ms = 0;
+};
+
+bool parse_int(const std::string& s, long& out) {
+  if (s.empty() || s.size() > 9) return false;
+  for (char c : s) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  out = std::stol(s);
+  return true;
+}
+
+Reply json_reply(int status, const nlohmann::json& body) {
+  Reply r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+Reply decide(Server& server, const http::request<http::string_body>& req) {
+  const std::string target(req.target());
+  const std::string path = target.substr(0, target.find('?'));
+  if (path == "/stats") {
+    nlohmann::json by_path = nlohmann::json::object();
+    for (const auto& [p, n] : server.stats.by_path) by_path[p] = n;
+    return json_reply(200, {{"requests", server.stats.requests},
+                            {"connections", server.stats.connections},
+                            {"by_path", by_path}});
+  }
+  if (path == "/reset") {
+    server.stats = Stats{};
+    return json_reply(200, {{"ok", true}});
+  }
+  ++server.stats.requests;
+  ++server.stats.by_path[path];
+
+  if (auto it = server.routes.find(path); it != server.routes.end()) {
+    Reply r = json_reply(it->second.status, it->second.body);
+    r.delay_ms = it->second.delay_ms;
+    r.headers = it->second.headers;
+    return r;
+  }
+  nlohmann::json body = nullptr;
+  if (!req.body().empty()) {
+    body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) body = req.body();
+  }
+  const nlohmann::json ok = {{"ok", true},
+                             {"method", std::string(req.method_string())},
+                             {"path", path},
+                             {"body", body}};
+  auto segment = [&](std::size_t prefix) { return path.substr(prefix, path.find('/', prefix) - prefix); };
+  long n = 0;
+  if (path == "/ok" || path.rfind("/ok/", 0) == 0) return json_reply(200, ok);
+  if (path.rfind("/slow/", 0) == 0 && parse_int(segment(6), n)) {
+    Reply r = json_reply(200, ok);
+    r.delay_ms = static_cast<int>(n);
+    return r;
+  }
+  if (path.rfind("/status/", 0) == 0 && parse_int(segment(8), n) && n >= 100 && n <= 599) {
+    return json_reply(static_cast<int>(n), {{"error", "status " + std::to_string(n)}});
+  }
+  if (path.rfind("/ratelimit/", 0) == 0 && parse_int(segment(11), n)) {
+    Reply r = json_reply(429, {{"error", "rate limited"}});
+    r.headers = {{"Retry-After", std::to_string(n)},
+                 {"X-RateLimit-Limit", "10"},
+                 {"X-RateLimit-Remaining", "0"}};
+    return r;
+  }
+  if (path.rfind("/flaky/", 0) == 0 && parse_int(segment(7), n)) {
+    if (++server.stats.flaky_seen[path] <= n) return json_reply(503, {{"error", "flaky"}});
+    return json_reply(200, ok);
+  }
+  if (path == "/close" || path == "/hang") {
+    Reply r;
+    r.kind = path == "/close" ? Reply::Kind::kClose : Reply::Kind::kHang;
+    return r;
+  }
+  if (path == "/invalid-json") {
+    Reply r;
+    r.body = "this is {not json";
+    return r;
+  }
+  if (path == "/headers") {
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      headers[name] = std::string(field.value());
+    }
+    return json_reply(200, headers);
+  }
+  return json_reply(404, {{"error", "no such endpoint"}});
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server& server)
+      : socket_(std::move(socket)), server_(server), timer_(socket_.get_executor()) {}
+
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(16 << 20);
+    auto self = shared_from_this();
+    http::async_read(socket_, buffer_, *parser_, [self](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->handle(self->parser_->release());
+    });
+  }
+
+  void handle(http::request<http::string_body> req) {
+    Reply reply = decide(server_, req);
+    switch (reply.kind) {
+      case Reply::Kind::kClose: return close();
+      case Reply::Kind::kHang: return read();  // never answers; ends when the client goes away
+      case Reply::Kind::kRespond: break;
+    }
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(reply.status), req.version());
+    res->set(http::field::server, "switchyard-fault-server");
+    res->set(http::field::content_type, "application/json");
+    for (const auto& [name, value] : reply.headers) res->set(name, value);
+    res->keep_alive(req.keep_alive());
+    res->body() = std::move(reply.body);
+    res->prepare_payload();
+    if (reply.delay_ms <= 0) return write(res);
+    auto self = shared_from_this();
+    timer_.expires_after(std::chrono::milliseconds(reply.delay_ms));
+    timer_.async_wait([self, res](beast::error_code ec) {
+      if (!ec) self->write(res);
+    });
+  }
+
+  void write(const std::shared_ptr<http::response<http::string_body>>& res) {
+    auto self = shared_from_this();
+    http::async_write(socket_, *res, [self, res](beast::error_code ec, std::size_t) {
+      if (ec || !res->keep_alive()) return self->close();
+      self->read();
+    });
+  }
+
+  void close() {
+    beast::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+  }
+
+  tcp::socket socket_;
+  Server& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  asio::steady_timer timer_;
+};
+
+void accept(tcp::acceptor& acceptor, Server& server) {
+  acceptor.async_accept([&acceptor, &server](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;  // the acceptor was closed: stopping
+    ++server.stats.connections;
+    std::make_shared<Session>(std::move(socket), server)->start();
+    accept(acceptor, server);
+  });
+}
+
+int usage(const std::string& message) {
+  std::cerr << "switchyard_fault_server: " << message
+            << "\nusage: switchyard_fault_server [--port N] [--routes FILE]\n";
+  return 2;
+}
+
+// Reads the routes file; an error message naming the file and the JSON pointer, or "".
+std::string load_routes(const std::string& file, std::map<std::string, Route>& routes) {
+  std::ifstream in(file);
+  if (!in) return file + ": cannot be read";
+  auto doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return file + ": not valid JSON";
+  if (!doc.is_object()) return file + ": expected an object mapping paths to routes";
+  for (const auto& [path, spec] : doc.items()) {
+    std::string escaped;  // the key as a JSON pointer token (RFC 6901)
+    for (char c : path) escaped += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+    const std::string at = file + ": /" + escaped;
+    if (path.empty() || path[0] != '/') return at + ": expected a path starting with '/'";
+    if (!spec.is_object()) return at + ": expected an object";
+    Route r;
+    for (const auto& [key, value] : spec.items()) {
+      if (key == "status" && value.is_number_integer() && value.get<int>() >= 100 &&
+          value.get<int>() <= 599) {
+        r.status = value.get<int>();
+      } else if (key == "json") {
+        r.body = value;
+      } else if (key == "delay_ms" && value.is_number_integer() && value.get<int>() >= 0) {
+        r.delay_ms = value.get<int>();
+      } else if (key == "headers" && value.is_object()) {
+        for (const auto& [name, v] : value.items()) {
+          if (!v.is_string()) return at + "/headers/" + name + ": expected a string";
+          r.headers[name] = v.get<std::string>();
+        }
+      } else {
+        return at + "/" + key +
+               ": expected status (100-599), json, delay_ms (integer >= 0) or headers (object)";
+      }
+    }
+    routes[path] = std::move(r);
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Server server;
+  unsigned short port = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if ((arg == "--port" || arg == "--routes") && i + 1 >= argc) return usage(arg + " needs a value");
+    if (arg == "--port") {
+      long p = 0;
+      if (!parse_int(argv[++i], p) || p > 65535) return usage("--port: expected 0-65535");
+      port = static_cast<unsigned short>(p);
+    } else if (arg == "--routes") {
+      if (std::string error = load_routes(argv[++i], server.routes); !error.empty()) {
+        return usage(error);
+      }
+    } else {
+      return usage("unknown argument '" + arg + "'");
+    }
+  }
+  asio::io_context ctx(1);
+  tcp::acceptor acceptor(ctx);
+  beast::error_code ec;
+  const tcp::endpoint where(asio::ip::make_address("127.0.0.1"), port);
+  acceptor.open(where.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(where, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::cerr << "switchyard_fault_server: cannot listen on 127.0.0.1:" << port << ": "
+              << ec.message() << "\n";
+    return 1;
+  }
+  asio::signal_set signals(ctx, SIGTERM, SIGINT);
+  signals.async_wait([&](beast::error_code, int) { ctx.stop(); });
+  accept(acceptor, server);
+  std::cout << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
+  ctx.run();
+  return 0;
+}

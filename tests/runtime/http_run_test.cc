@@ -1,0 +1,119 @@
+// Runs with real HTTP services: side effects happen exactly once, retries back off before a
+// failure counts, and the example workflows heal against the demo services as documented.
+
+#include <gtest/gtest.h>
+
+#include "graph/load.h"
+#include "monitors/health_table.h"
+#include "runtime/engine.h"
+#include "runtime/system_clock.h"
+#include "tests/support/fault_server.h"
+#include "tests/support/run_command.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::FaultServer;
+
+Result<RunReport> run_engine(const std::string& workflow_json, Journal& journal,
+                             const std::string& run_id) {
+  auto loaded = graph::load(workflow_json, "http.json");
+  if (!loaded.ok()) return invalid_argument(loaded.errors[0].to_string());
+  auto tools = tools::make_tool_set(*loaded.workflow);
+  if (!tools.ok()) return tools.status();
+  SystemClock clock;
+  monitors::HealthTable health;
+  Engine engine(journal, clock, health, {.threads = 2});
+  RunRequest request;
+  request.run_id = run_id;
+  request.seed = 7;
+  return engine.submit(loaded.workflow, *tools, request).get();
+}
+
+std::string two_steps(const std::string& pay_url, int retries) {
+  return R"({"format": "switchyard.workflow/v1", "name": "pay", "start": "Start", "goal": "Done",
+    "tools": {"Pay": {"kind": "http", "url": ")" + pay_url + R"(", "retries": )" +
+         std::to_string(retries) + R"(},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Pay", 1], ["Pay", "Done", 1]]})";
+}
+
+TEST(HttpRuns, ANonIdempotentStepReachesTheServiceExactlyOnce) {
+  FaultServer server;
+  auto journal = make_memory_journal();
+  auto report = run_engine(two_steps(server.url("/ok/pay"), 0), *journal, "r1");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->result.status, RunStatus::kCompleted);
+  auto stats = server.stats();
+  EXPECT_EQ(stats["requests"], 1);
+  EXPECT_EQ(stats["by_path"]["/ok/pay"], 1);
+}
+
+TEST(HttpRuns, RetriesBackOffBeforeTheFailureCounts) {
+  FaultServer server;
+  auto journal = make_memory_journal();
+  auto report = run_engine(two_steps(server.url("/flaky/1/pay"), 1), *journal, "r1");
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(report->result.reroutes, 0);
+  EXPECT_EQ(server.stats()["by_path"]["/flaky/1/pay"], 2);
+  auto events = journal->events("r1");
+  ASSERT_TRUE(events.ok());
+  int retries = 0;
+  for (const auto& e : *events) {
+    if (e.type != "step_retry") continue;
+    ++retries;
+    EXPECT_EQ(e.payload["failure"], "http_status");
+    EXPECT_GT(e.payload["delay_ms"].get<int>(), 0);
+  }
+  EXPECT_EQ(retries, 1);
+}
+
+TEST(HttpRuns, TheLiveCustomerSupportExampleReroutesToTheSecondProvider) {
+  FaultServer services(testing::source_path("examples/services/routes.json"));
+  testing::TempDir dir;
+  const std::string journal = dir.file("runs.db");
+  auto r = testing::switchyard(
+      {"run", "examples/workflows/customer-support.json", "--journal", journal, "--json",
+       "--input", R"({"services": ")" + services.url("") + R"(", "customer_id": 42})"},
+      testing::source_path(""));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["status"], "completed");
+  EXPECT_EQ(result["path"],
+            nlohmann::json({"Start", "CRM", "Razorpay", "Email", "Complete"}));
+  EXPECT_EQ(result["reroutes"], 1);
+  EXPECT_EQ(result["llm_calls"], 0);
+  auto stats = services.stats()["by_path"];
+  EXPECT_EQ(stats["/crm/customers/42"], 1);
+  EXPECT_EQ(stats["/payments/stripe/refund"], 2);  // one retry, then the failure counts
+  EXPECT_EQ(stats["/payments/razorpay/refund"], 1);
+  // The Authorization header sent to Stripe is nowhere in the journal (closed: no WAL left).
+  const std::string bytes = testing::read_text(journal);
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(bytes.find("sk_demo_not_a_real_key"), std::string::npos);
+}
+
+TEST(HttpRuns, TheModerationFanoutExampleHealsItsImageBranch) {
+  FaultServer services(testing::source_path("examples/services/routes.json"));
+  testing::TempDir dir;
+  auto r = testing::switchyard(
+      {"run", "examples/workflows/moderation-fanout.json", "--journal", dir.file("runs.db"),
+       "--json", "--input",
+       R"({"services": ")" + services.url("") + R"(", "post": "hello world"})"},
+      testing::source_path(""));
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["path"], nlohmann::json({"Start", "Moderate", "Publish"}));
+  EXPECT_EQ(result["reroutes"], 1);
+  auto stats = services.stats()["by_path"];
+  EXPECT_EQ(stats["/moderation/image"], 1);
+  EXPECT_EQ(stats["/moderation/image-backup"], 1);
+  EXPECT_EQ(stats["/moderation/text"], 1);
+  EXPECT_EQ(stats["/moderation/links"], 1);
+  EXPECT_EQ(stats["/posts/publish"], 1);
+}
+
+}  // namespace
+}  // namespace switchyard::runtime

@@ -1,0 +1,37 @@
+#pragma once
+// Starts the fault-injection HTTP server (tests/programs/fault_server.cc) as a real subprocess on
+// a free loopback port, for the lifetime of the object; asks it for its counters.
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace switchyard::testing {
+
+class FaultServer {
+ public:
+  // `routes`: a routes file for --routes, or "" for the built-in endpoints only.
+  explicit FaultServer(const std::string& routes = "");
+  // Stops it (SIGTERM, then SIGKILL after 5 s) and reaps it.
+  ~FaultServer();
+  FaultServer(const FaultServer&) = delete;
+  FaultServer& operator=(const FaultServer&) = delete;
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:PORT" + path.
+  std::string url(std::string_view path) const;
+  // GET /stats: {"requests", "connections", "by_path"}.
+  nlohmann::json stats() const;
+  // GET /reset: zeroes the counters.
+  void reset() const;
+
+ private:
+  nlohmann::json get(const std::string& path) const;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace switchyard::testing
