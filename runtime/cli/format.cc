@@ -103,7 +103,24 @@ nlohmann::json run_json(const runtime::RunRecord& r) {
           {"result", r.result}};
 }
 
+namespace {
+
+std::string summarize_line(const runtime::Event& e);
+
+}  // namespace
+
 std::string summarize(const runtime::Event& e) {
+  // A fan-out branch's events say which branch they belong to.
+  if (e.payload.contains("fanout") && e.payload.contains("branch")) {
+    return "[" + str(e.payload, "fanout") + "/" + str(e.payload, "branch") + "] " +
+           summarize_line(e);
+  }
+  return summarize_line(e);
+}
+
+namespace {
+
+std::string summarize_line(const runtime::Event& e) {
   const nlohmann::json& p = e.payload;
   const std::string& t = e.type;
   if (t == "run_started") {
@@ -122,8 +139,24 @@ std::string summarize(const runtime::Event& e) {
   if (t == "step_retry" || t == "step_failed") {
     return str(p, "tool") + ": " + str(p, "failure") + ": " + str(p, "reason");
   }
+  if (t == "fanout_started") {
+    return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
+           " (needs " + str(p, "need") + ")";
+  }
+  if (t == "fanout_joined") {
+    return str(p, "node") + (p.value("ok", false) ? ": joined" : ": join FAILED") +
+           "; succeeded " + list_text(p.value("succeeded", nlohmann::json::array())) +
+           ", failed " + list_text(p.value("failed", nlohmann::json::array())) + ", cancelled " +
+           list_text(p.value("cancelled", nlohmann::json::array()));
+  }
+  if (t == "cancelled") {
+    return str(p, "reason") + (p.value("in_flight", nlohmann::json()).is_string()
+                                   ? "; aborted " + str(p, "in_flight")
+                                   : std::string());
+  }
   if (t == "reroute") {
-    return "at " + str(p, "at") + " after " + str(p, "failed_tool") + " failed: " +
+    const std::string failed = p.contains("failed_node") ? str(p, "failed_node") : str(p, "failed_tool");
+    return "at " + str(p, "at") + " after " + failed + " failed: " +
            route_text(p.value("new_route", nlohmann::json::array())) + cost_text(p);
   }
   if (t == "backtrack") {
@@ -155,5 +188,7 @@ std::string summarize(const runtime::Event& e) {
   }
   return p.dump();
 }
+
+}  // namespace
 
 }  // namespace switchyard::cli
