@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -142,15 +142,16 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   // One tool call in flight (one per slot: the run's line, or a fan-out branch). Whoever claims
   // it first (the tool's answer, an abort or a cancellation) decides its fate.
+  // One allocation per call: the cancel token handed to the tool shares the Call's ownership.
   struct Call {
-    explicit Call(asio::io_context& loop) : timer(loop) {}
     std::atomic<bool> claimed{false};
     bool claim() { return !claimed.exchange(true); }
-    std::shared_ptr<tools::CallCancel> cancel = std::make_shared<tools::CallCancel>();
+    tools::CallCancel cancel;
     // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
     // answers after the engine is gone) must not keep a run, its timers or its loop alive.
     std::shared_ptr<RunTask> keep_alive;
-    asio::steady_timer timer;  // backoff before the call, simulated latency after it
+    // Backoff before the call, simulated latency after it; made only when needed.
+    std::optional<asio::steady_timer> timer;
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -205,14 +206,15 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     auto deferred = std::move(deferred_);
     deferred_.clear();
     for (auto& [slot, outcome] : deferred) {
-      calls_.erase(slot);
+      calls_[slot].reset();
       machine_->complete(slot, std::move(outcome));
     }
     advance();
   }
 
   void start_call(const Action& action) {
-    auto call = std::make_shared<Call>(loop_);
+    auto call = std::make_shared<Call>();
+    if (calls_.size() <= action.slot) calls_.resize(action.slot + 1);
     calls_[action.slot] = call;
     const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
     if (delay.count() <= 0) return invoke(action, call);
@@ -221,8 +223,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       return invoke(action, call);
     }
     call->keep_alive = shared_from_this();
-    call->timer.expires_after(delay);
-    call->timer.async_wait([this, action, call](const boost::system::error_code& ec) {
+    call->timer.emplace(loop_);
+    call->timer->expires_after(delay);
+    call->timer->async_wait([this, action, call](const boost::system::error_code& ec) {
       auto self = std::move(call->keep_alive);
       if (ec || cancel_requested_ || !current(action.slot, call)) return;
       invoke(action, call);
@@ -237,7 +240,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     inv.context = action.context;
     inv.call_number = action.call_number;
     inv.attempt = action.attempt;
-    inv.cancel = call->cancel;
+    inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
     const std::uint32_t slot = action.slot;
     tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {
       // Whoever claims the call first decides it. A late answer (the call was aborted or the
@@ -264,8 +267,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       return complete(slot, std::move(outcome));
     }
     call->keep_alive = shared_from_this();
-    call->timer.expires_after(latency);
-    call->timer.async_wait([this, slot, call, outcome = std::move(outcome)](
+    call->timer.emplace(loop_);
+    call->timer->expires_after(latency);
+    call->timer->async_wait([this, slot, call, outcome = std::move(outcome)](
                                const boost::system::error_code& ec) mutable {
       auto self = std::move(call->keep_alive);
       if (ec || cancel_requested_ || !current(slot, call)) return;
@@ -274,8 +278,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   bool current(std::uint32_t slot, const std::shared_ptr<Call>& call) const {
-    auto it = calls_.find(slot);
-    return it != calls_.end() && it->second == call;
+    return slot < calls_.size() && calls_[slot] == call;
   }
 
   void complete(std::uint32_t slot, tools::Outcome outcome) {
@@ -283,25 +286,23 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       deferred_.emplace_back(slot, std::move(outcome));
       return;
     }
-    calls_.erase(slot);
+    calls_[slot].reset();
     machine_->complete(slot, std::move(outcome));
     advance();
   }
 
   // The machine no longer wants this call's answer (its fan-out's join was decided).
   void abort_call(std::uint32_t slot) {
-    auto it = calls_.find(slot);
-    if (it == calls_.end()) return;
-    std::shared_ptr<Call> call = std::move(it->second);
-    calls_.erase(it);
+    if (slot >= calls_.size() || !calls_[slot]) return;
+    std::shared_ptr<Call> call = std::move(calls_[slot]);
     drop(*call);
   }
 
   // Abandons a call: its answer, if it comes, is ignored; the tool is asked to abort.
   static void drop(Call& call) {
-    call.timer.cancel();
+    if (call.timer) call.timer->cancel();
     if (call.claim()) call.keep_alive.reset();
-    call.cancel->cancel();
+    call.cancel.cancel();
   }
 
   void cancel_now(const std::string& reason) {
@@ -315,7 +316,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // Aborts every call in flight, journals the cancellation and ends the run.
   void cancel_run() {
     auto self = shared_from_this();
-    for (auto& [slot, call] : calls_) drop(*call);
+    for (auto& call : calls_) {
+      if (call) drop(*call);
+    }
     calls_.clear();
     machine_->cancel(cancel_reason_);
     finish();
@@ -349,7 +352,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   void end_without_journal(const Status& s) {
     phase_ = Phase::kDone;
     deadline_.cancel();
-    for (auto& [slot, call] : calls_) drop(*call);
+    for (auto& call : calls_) {
+      if (call) drop(*call);
+    }
     calls_.clear();
     logger().error("run {}: journal write failed, nothing more is invoked: {}", id(), s.message());
     deliver(s);
@@ -372,7 +377,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   Engine::Done done_;
   asio::steady_timer deadline_;
   std::unique_ptr<RunMachine> machine_;
-  std::map<std::uint32_t, std::shared_ptr<Call>> calls_;  // in flight, by slot
+  std::vector<std::shared_ptr<Call>> calls_;  // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
   Phase phase_ = Phase::kStarting;
   bool cancel_requested_ = false;

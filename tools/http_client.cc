@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 #include <boost/asio/post.hpp>
@@ -29,6 +30,16 @@ FailureKind failure_of(CURLcode rc) {
     case CURLE_OUT_OF_MEMORY: return FailureKind::kInternal;
     default: return FailureKind::kTransport;
   }
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && strncasecmp(s.data(), prefix.data(), prefix.size()) == 0;
+}
+
+// The response headers kept for the monitors: rate limits and when to come back.
+bool kept_header(std::string_view name) {
+  return (name.size() == 11 && starts_with_nocase(name, "retry-after")) ||
+         starts_with_nocase(name, "x-ratelimit-") || starts_with_nocase(name, "ratelimit");
 }
 
 // One request in flight.
@@ -156,7 +167,8 @@ class CurlMulti {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
     if (line.starts_with("HTTP/")) {
       t.response.headers.clear();  // a new response (after 100 Continue, for instance)
-    } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
+    } else if (auto colon = line.find(':'); colon != std::string_view::npos &&
+                                           kept_header(line.substr(0, colon))) {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
       t.response.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
@@ -220,13 +232,44 @@ class CurlMulti {
     }
   }
 
+  // curl keeps one timeout and moves it often (every socket action may). Moving an Asio timer
+  // costs a timerfd_settime each time, so the timer is lazy: it is re-armed only when the new
+  // deadline is earlier than the armed one, and a firing timer that finds a later deadline
+  // re-arms for it. An immediate timeout is a post, not a timer.
   void on_timer(long timeout_ms) {
-    timer_.cancel();
-    if (timeout_ms < 0) return;
-    // Never call back into curl from its own callback: even a 0 ms timeout goes through the loop.
-    timer_.expires_after(std::chrono::milliseconds(timeout_ms));
-    timer_.async_wait([this](const boost::system::error_code& ec) {
-      if (!ec) act(CURL_SOCKET_TIMEOUT, 0);
+    if (timeout_ms < 0) {
+      deadline_.reset();
+      return;
+    }
+    if (timeout_ms == 0) {
+      deadline_.reset();
+      if (!immediate_posted_) {
+        immediate_posted_ = true;
+        // Never call back into curl from its own callback: even a 0 ms timeout goes through the loop.
+        asio::post(ctx_, [this] {
+          immediate_posted_ = false;
+          act(CURL_SOCKET_TIMEOUT, 0);
+        });
+      }
+      return;
+    }
+    const auto when = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    deadline_ = when;
+    if (!timer_armed_ || when < armed_at_) arm_timer(when);
+  }
+
+  void arm_timer(std::chrono::steady_clock::time_point when) {
+    timer_armed_ = true;
+    armed_at_ = when;
+    const std::uint64_t generation = ++timer_generation_;
+    timer_.expires_at(when);  // cancels the earlier wait, whose handler sees a stale generation
+    timer_.async_wait([this, generation](const boost::system::error_code& ec) {
+      if (ec || generation != timer_generation_) return;
+      timer_armed_ = false;
+      if (!deadline_) return;
+      if (*deadline_ > std::chrono::steady_clock::now()) return arm_timer(*deadline_);
+      deadline_.reset();
+      act(CURL_SOCKET_TIMEOUT, 0);
     });
   }
 
@@ -283,6 +326,11 @@ class CurlMulti {
 
   asio::io_context& ctx_;
   asio::steady_timer timer_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;  // curl's timeout, if any
+  std::chrono::steady_clock::time_point armed_at_;
+  bool timer_armed_ = false;
+  bool immediate_posted_ = false;
+  std::uint64_t timer_generation_ = 0;
   CURLM* multi_ = nullptr;
   std::uint64_t last_id_ = 0;
   std::unordered_map<std::uint64_t, std::unique_ptr<Transfer>> active_;

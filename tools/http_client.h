@@ -28,7 +28,8 @@ struct HttpResponse {
   FailureKind failure = FailureKind::kNone;
   std::string error;
   int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
+  // The headers the monitors read (Retry-After, X-RateLimit-*, RateLimit*), as received.
+  std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::chrono::microseconds latency{0};
 };

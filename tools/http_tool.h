@@ -8,8 +8,9 @@
 // without `body`, the step's context {"input", "steps"} for POST/PUT/DELETE. The answer must have
 // an expected status (`expect_status`, default any 2xx) and a JSON body (204 or an empty body:
 // null). Failures carry their kind: timeout, connect, transport, rate_limited (429),
-// http_status, bad_output, template, cancelled. Response headers are kept on the outcome for the
-// monitors, with secret-looking values redacted; Retry-After is parsed.
+// http_status, bad_output, template, cancelled. The response headers the monitors read
+// (Retry-After, X-RateLimit-*, RateLimit*) are kept on the outcome, secret-looking values
+// redacted all the same; Retry-After is parsed.
 
 #include <chrono>
 #include <memory>

@@ -10,6 +10,8 @@
 #include <curl/curl.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -40,7 +42,8 @@ void BM_HttpRuns(benchmark::State& state) {
   runtime::SystemClock clock;
   monitors::HealthTable health;
   auto journal = runtime::make_memory_journal();
-  runtime::Engine engine(*journal, clock, health, runtime::EngineOptions{.threads = 2});
+  runtime::Engine engine(*journal, clock, health,
+                         runtime::EngineOptions{.threads = static_cast<int>(state.range(0))});
   for (auto _ : state) {
     std::atomic<int> failed{0};
     for (int i = 0; i < kRequests; ++i) {
@@ -56,7 +59,42 @@ void BM_HttpRuns(benchmark::State& state) {
   state.counters["requests_per_s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * kRequests, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_HttpRuns)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_HttpRuns)->Arg(1)->Arg(2)->ArgNames({"threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The http tool alone (no run loop, no journal): 1,000 invocations in flight.
+void BM_HttpToolCalls(benchmark::State& state) {
+  auto loaded = graph::load(nlohmann::json{
+      {"format", "switchyard.workflow/v1"}, {"name", "http"}, {"start", "Start"}, {"goal", "Call"},
+      {"tools", {{"Call", {{"kind", "http"}, {"url", server().url("/ok/{{input.n}}")}}}}},
+      {"edges", {{"Start", "Call", 1.0}}}}.dump(), "http.json");
+  auto tools = *tools::make_tool_set(*loaded.workflow);
+  std::vector<nlohmann::json> contexts(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    contexts[i] = {{"input", {{"n", i}}}, {"steps", nlohmann::json::object()}};
+  }
+  for (auto _ : state) {
+    std::atomic<int> left{kRequests}, failed{0};
+    std::mutex mu;
+    std::condition_variable done;
+    for (int i = 0; i < kRequests; ++i) {
+      tools::Invocation inv;
+      inv.context = &contexts[i];
+      tools->at(0).invoke(inv, [&](tools::Outcome o) {
+        if (!o.ok) ++failed;
+        if (--left == 0) {
+          std::lock_guard lock(mu);
+          done.notify_one();
+        }
+      });
+    }
+    std::unique_lock lock(mu);
+    done.wait(lock, [&] { return left.load() == 0; });
+    if (failed.load() > 0) state.SkipWithError("a call failed");
+  }
+  state.counters["requests_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kRequests, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_HttpToolCalls)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 size_t discard(char*, size_t size, size_t n, void*) { return size * n; }
 
