@@ -107,8 +107,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         workflow_(std::move(workflow)),
         tools_(std::move(tools)),
         events_(engine.clock, ensure_id(request, engine.clock)),
+        health_(engine.health, *workflow_),
         start_(prepare_run(*workflow_, engine.workflow_hash(workflow_), request, engine.clock,
-                           engine.health, events_)),
+                           health_, events_)),
         request_(std::move(request)),
         done_(std::move(done)),
         deadline_(loop) {
@@ -147,6 +148,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     std::atomic<bool> claimed{false};
     bool claim() { return !claimed.exchange(true); }
     tools::CallCancel cancel;
+    graph::ToolIndex tool = graph::kNoIndex;
     // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
     // answers after the engine is gone) must not keep a run, its timers or its loop alive.
     std::shared_ptr<RunTask> keep_alive;
@@ -213,7 +215,20 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   void start_call(const Action& action) {
+    if (auto refused = health_.admit(action.tool, events_)) {
+      // The monitor holds the tool down: no call; the answer is the refusal, on the next turn.
+      auto self = shared_from_this();
+      asio::post(loop_, [self, slot = action.slot, refused = std::move(*refused)]() mutable {
+        if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
+            self->phase_ == Phase::kDone) {
+          return;
+        }
+        self->complete(slot, std::move(refused));
+      });
+      return;
+    }
     auto call = std::make_shared<Call>();
+    call->tool = action.tool;
     if (calls_.size() <= action.slot) calls_.resize(action.slot + 1);
     calls_[action.slot] = call;
     const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
@@ -258,6 +273,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void on_outcome(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome outcome) {
     if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
+    health_.observe(call->tool, outcome, events_);
     const auto latency = outcome.latency;
     if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
       return complete(slot, std::move(outcome));
@@ -372,6 +388,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::shared_ptr<const graph::Workflow> workflow_;
   std::shared_ptr<tools::ToolSet> tools_;
   EventBuffer events_;
+  RunHealth health_;
   RunStart start_;
   RunRequest request_;
   Engine::Done done_;

@@ -157,7 +157,7 @@ ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& fi
   }
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   if (s.known) {
     for (auto t : s.down) health.mark_down(w.tool(t).id, "scenario: known down");
   }

@@ -36,18 +36,25 @@ std::string new_run_id(const Clock& clock) {
 
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
                      RunRequest& request, const Clock& clock,
-                     const monitors::HealthTable& health, EventSink& events) {
+                     const RunHealth& health, EventSink& events) {
   if (request.run_id.empty()) request.run_id = new_run_id(clock);
   if (!request.seed) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
     request.seed = rng();
   }
   RunStart start{{}, graph::FixedHealth(w.tools().size()), {}};
+  // The monitor's view when the run starts: tools down are excluded before any step, graded
+  // factors weigh the others. Journaled, so a replay sees what the router saw.
   std::vector<std::string> known_down;
+  nlohmann::json factors = nlohmann::json::object();
   for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
-    if (health.is_down(w.tool(t).id)) {
+    const double f = health.factor(t);
+    if (f == graph::kInfinity) {
       start.known.exclude(t);
       known_down.push_back(w.tool(t).id);
+    } else if (f != 1.0) {
+      start.known.set(t, f);
+      factors[w.tool(t).id] = f;
     }
   }
   start.record.run_id = request.run_id;
@@ -64,6 +71,7 @@ RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
                               {"start", w.graph().node(w.graph().start()).id},
                               {"goal", w.graph().node(w.graph().goal()).id},
                               {"known_down", known_down},
+                              {"factors", factors},
                               {"seed", *request.seed}});
   return start;
 }

@@ -12,6 +12,7 @@
 #include "graph/clock.h"
 #include "graph/router.h"
 #include "monitors/health_table.h"
+#include "runtime/run_health.h"
 #include "runtime/journal.h"
 #include "runtime/run_machine.h"
 #include "runtime/runner.h"
@@ -48,6 +49,6 @@ struct RunStart {
 // `events`.
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
                      RunRequest& request, const Clock& clock,
-                     const monitors::HealthTable& health, EventSink& events);
+                     const RunHealth& health, EventSink& events);
 
 }  // namespace switchyard::runtime

@@ -36,7 +36,8 @@ Result<RunReport> Runner::run(RunRequest request) {
   const graph::Workflow& w = *workflow_;
   if (request.run_id.empty()) request.run_id = new_run_id(clock_);
   EventBuffer events(clock_, request.run_id);
-  RunStart start = prepare_run(w, workflow_hash_, request, clock_, health_, events);
+  RunHealth health(health_, w);
+  RunStart start = prepare_run(w, workflow_hash_, request, clock_, health, events);
   RunReport report;
   report.run_id = request.run_id;
   if (Status s = journal_.begin_run(start.record); !s.ok()) {
@@ -63,6 +64,7 @@ Result<RunReport> Runner::run(RunRequest request) {
   // would on a real clock, deterministically.
   struct Call {
     std::shared_ptr<tools::CallCancel> cancel;
+    graph::ToolIndex tool = graph::kNoIndex;
     std::optional<tools::Outcome> outcome;
     Clock::TimePoint due{};  // when the answer counts as arrived
   };
@@ -90,9 +92,11 @@ Result<RunReport> Runner::run(RunRequest request) {
     });
     std::pair<std::uint32_t, tools::Outcome> out{first->first, std::move(*first->second.outcome)};
     const auto due = first->second.due;
+    const graph::ToolIndex tool = first->second.tool;
     calls.erase(first);
     lock.unlock();
     if (out.second.simulated) wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
+    if (tool != graph::kNoIndex) health.observe(tool, out.second, events);
     return out;
   };
   for (Action action = machine.next(); action.type != Action::Type::kDone; action = machine.next()) {
@@ -138,9 +142,19 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.cancel = std::make_shared<tools::CallCancel>();
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
+    if (auto refused = health.admit(action.tool, events)) {
+      // The monitor holds the tool down: no call; the run routes around it.
+      if (slot != 0) {
+        std::lock_guard lock(mu);
+        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
+        continue;
+      }
+      machine.complete(0, std::move(*refused));
+      continue;
+    }
     {
       std::lock_guard lock(mu);
-      calls[slot] = Call{call.cancel, std::nullopt, {}};
+      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}};
     }
     tools_->at(action.tool).invoke(call, [state, slot, cancel = call.cancel, started,
                                           clock = &clock_](tools::Outcome o) {

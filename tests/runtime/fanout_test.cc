@@ -267,13 +267,8 @@ class Watched : public tools::Tool {
   std::unique_ptr<tools::Tool> inner_;
 };
 
-bool dead(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return true;
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close = content.rfind(')');
-  return close != std::string::npos && content.substr(close + 2, 1) == "Z";
-}
+// Exited (a zombie or reaped), waiting for it on a pidfd: SIGKILL is not instantaneous.
+bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 
 TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   testing::TempDir dir;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,6 +109,15 @@ std::string source_path(const std::string& relative) {
 
 std::string paper_scenario(const std::string& id) {
   return std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/" + id + ".json";
+}
+
+bool wait_exited(int pid, int limit_ms) {
+  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) return errno == ESRCH;  // already gone
+  pollfd p{fd, POLLIN, 0};
+  const bool exited = ::poll(&p, 1, limit_ms) > 0;
+  ::close(fd);
+  return exited;
 }
 
 }  // namespace switchyard::testing

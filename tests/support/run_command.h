@@ -35,6 +35,10 @@ class TempDir {
   std::string path_;
 };
 
+// Waits (on a pidfd, not by sleeping) until process `pid` has exited, at most `limit_ms`; true
+// when it has. For processes that are not our children too (a killed grandchild).
+bool wait_exited(int pid, int limit_ms = 5000);
+
 // The whole content of a file ("" and a test failure when it cannot be read).
 std::string read_text(const std::string& path);
 

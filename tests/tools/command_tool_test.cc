@@ -113,13 +113,8 @@ TEST(CommandTool, MissingProgramIsUnavailable) {
 }
 
 // Whether `pid` is gone or a zombie waiting for its (new) parent.
-bool dead(pid_t pid) {
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return true;
-  std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  const auto close = content.rfind(')');
-  return close != std::string::npos && content.substr(close + 2, 1) == "Z";
-}
+// Exited (a zombie or reaped), waiting for it on a pidfd: SIGKILL is not instantaneous.
+bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 
 TEST(CommandTool, TimeoutKillsTheWholeProcessGroup) {
   switchyard::testing::TempDir dir;

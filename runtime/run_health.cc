@@ -1,0 +1,77 @@
+#include "runtime/run_health.h"
+
+#include <strings.h>
+
+#include <cstdlib>
+
+namespace switchyard::runtime {
+namespace {
+
+void emit_transition(const monitors::Transition& t, EventSink& events) {
+  events.emit("breaker", {{"tool", t.tool},
+                          {"from", std::string(monitors::to_string(t.from))},
+                          {"to", std::string(monitors::to_string(t.to))},
+                          {"reason", t.reason}});
+}
+
+std::optional<double> number(const std::string& s) {
+  char* end = nullptr;
+  const double v = std::strtod(s.c_str(), &end);
+  if (end == s.c_str()) return std::nullopt;
+  return v;
+}
+
+}  // namespace
+
+monitors::Observation observation_of(const tools::Outcome& o) {
+  monitors::Observation obs;
+  obs.ok = o.ok;
+  if (!o.ok) {
+    obs.failure = std::string(tools::to_string(o.failure));
+    obs.reason = o.reason;
+  }
+  obs.hard = o.failure == tools::FailureKind::kConnect;
+  obs.latency = o.latency;
+  obs.rate_limited = o.failure == tools::FailureKind::kRateLimited;
+  obs.retry_after = o.retry_after;
+  for (const auto& [name, value] : o.headers) {
+    if (strcasecmp(name.c_str(), "X-RateLimit-Remaining") == 0) obs.ratelimit_remaining = number(value);
+    if (strcasecmp(name.c_str(), "X-RateLimit-Limit") == 0) obs.ratelimit_limit = number(value);
+  }
+  return obs;
+}
+
+RunHealth::RunHealth(monitors::HealthTable& table, const graph::Workflow& workflow)
+    : table_(table), workflow_(workflow) {
+  const auto& policy = workflow.policy().breaker;
+  monitors::BreakerOptions breaker = table.options().breaker;
+  breaker.failures = policy.failures;
+  breaker.cooldown = policy.cooldown;
+  tools_.reserve(workflow.tools().size());
+  for (const auto& t : workflow.tools()) tools_.push_back(&table.tool(t.id, breaker));
+}
+
+std::optional<tools::Outcome> RunHealth::admit(graph::ToolIndex tool, EventSink& events) {
+  std::optional<monitors::Transition> transition;
+  const bool ok = table_.acquire(*tools_[tool], &transition);
+  if (transition) emit_transition(*transition, events);
+  if (ok) return std::nullopt;
+  return tools::Outcome::failed(
+      tools::FailureKind::kUnavailable,
+      workflow_.tool(tool).id + ": not called: circuit breaker open or waiting for Retry-After");
+}
+
+void RunHealth::observe(graph::ToolIndex tool, const tools::Outcome& outcome, EventSink& events) {
+  using tools::FailureKind;
+  switch (outcome.failure) {
+    case FailureKind::kCancelled:
+    case FailureKind::kTemplate:
+    case FailureKind::kBudgetExhausted: return;  // says nothing about the tool's health
+    default: break;
+  }
+  if (auto t = table_.record(*tools_[tool], observation_of(outcome))) emit_transition(*t, events);
+}
+
+double RunHealth::factor(graph::ToolIndex tool) const { return table_.factor(*tools_[tool]); }
+
+}  // namespace switchyard::runtime
