@@ -192,7 +192,9 @@ TEST(MonitorRuns, UnknownFailuresOfThePaperScenariosReachTheSameStatuses) {
       EXPECT_EQ(r.silent_failures, 0) << id;
       // A dead end found mid-run escalates after steps that already ran; those are left for the
       // human (policy.compensate_on_escalation is off in the paper's files). Elsewhere: none.
-      if (status != "escalated") EXPECT_EQ(r.side_effects_abandoned, 0) << id;
+      if (status != "escalated") {
+        EXPECT_EQ(r.side_effects_abandoned, 0) << id;
+      }
       ++scenarios;
     }
   }
