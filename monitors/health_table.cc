@@ -75,8 +75,9 @@ const HealthTable::Tool* HealthTable::find(std::string_view id) const {
   return it == tools_.end() ? nullptr : it->second.get();
 }
 
-std::optional<Transition> HealthTable::record(Tool& t, const Observation& o) {
-  const auto now = clock_.now();
+std::optional<Transition> HealthTable::record(Tool& t, const Observation& o,
+                                              std::optional<Clock::TimePoint> at) {
+  const auto now = at.value_or(clock_.now());
   std::lock_guard lock(t.mu);
   const BreakerState before = t.breaker.state(now);
   const double ms = static_cast<double>(o.latency.count()) / 1000.0;

@@ -89,8 +89,9 @@ class HealthTable {
   // The handle of tool `id` (made on first use), with its breaker per `breaker`.
   Tool& tool(std::string_view id, const std::optional<BreakerOptions>& breaker = std::nullopt);
 
-  // Records a finished call. Returns the breaker transition it caused, if any.
-  std::optional<Transition> record(Tool& tool, const Observation& observation);
+  // Records a finished call (at `at`, or now). Returns the breaker transition it caused, if any.
+  std::optional<Transition> record(Tool& tool, const Observation& observation,
+                                   std::optional<Clock::TimePoint> at = std::nullopt);
   // The router's weight factor for the tool now (see above).
   double factor(Tool& tool) const;
   // Whether a call may be made now: false while open; in half-open, true for the limited trial

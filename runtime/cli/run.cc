@@ -4,6 +4,7 @@
 
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
+#include "runtime/health_rebuild.h"
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "runtime/workflow_file.h"
@@ -80,7 +81,13 @@ int run(Context& ctx, const RunArgs& args) {
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
 
   runtime::SystemClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
+  // A real run starts from what the journal knows of the tools' health (a restart loses nothing);
+  // a scenario starts from its own `known` tools only.
+  if (!scenario) {
+    auto rebuilt = runtime::rebuild_health(**journal, health);
+    if (!rebuilt.ok()) return report_error(ctx, rebuilt.status(), args.json);
+  }
   if (scenario && workflow->scenario()->known) {
     for (auto t : workflow->scenario()->down) {
       health.mark_down(workflow->tool(t).id, "scenario: known down");

@@ -1,0 +1,134 @@
+// `switchyard chaos` (every set of at most K tools down: never a silent failure; minimal cut sets)
+// and `switchyard health` (the monitor rebuilt from the journal after a restart).
+
+#include <gtest/gtest.h>
+
+#include "graph/load.h"
+#include "runtime/chaos.h"
+#include "runtime/workflow_file.h"
+#include "tests/support/run_command.h"
+
+namespace switchyard::runtime {
+namespace {
+
+std::shared_ptr<const graph::Workflow> paper(const std::string& id) {
+  auto loaded = load_workflow_file(testing::paper_scenario(id));
+  EXPECT_TRUE(loaded.ok());
+  return loaded.workflow;
+}
+
+TEST(Chaos, ThePapersThreeDomainsNeverFailSilentlyWithUpToThreeToolsDown) {
+  for (const char* id : {"CS-1", "TB-1", "CM-1"}) {
+    for (bool unknown : {false, true}) {
+      auto report = run_chaos(*paper(id), {.max_down = 3, .unknown = unknown, .threads = 2});
+      ASSERT_TRUE(report.ok()) << report.status().message();
+      EXPECT_EQ(report->silent_failures, 0) << id << (unknown ? " unknown" : " known");
+      // Every set of 0..3 of the routed tools ran.
+      const std::size_t n = report->tools.size();
+      EXPECT_EQ(report->rows.size(), 1 + n + n * (n - 1) / 2 + n * (n - 1) * (n - 2) / 6) << id;
+      for (const auto& row : report->rows) {
+        EXPECT_FALSE(row.status.empty());
+        if (!unknown) {  // known down: avoided before any side effect
+          EXPECT_EQ(row.side_effects_abandoned, 0) << id;
+        }
+      }
+    }
+  }
+}
+
+TEST(Chaos, FindsTheMinimalCutSets) {
+  auto report = run_chaos(*paper("TB-1"), {.max_down = 3, .unknown = false, .threads = 1});
+  ASSERT_TRUE(report.ok());
+  const std::vector<std::vector<std::string>> expected = {
+      {"Confirm"}, {"Payment"}, {"BusAPI", "CarAPI"}, {"FlightAPI", "TrainAPI"},
+      {"HostelAPI", "HotelAPI"}};
+  EXPECT_EQ(report->minimal_cut_sets, expected);
+  // A cut set escalates, naming no silent skip; a set that is not a cut completes.
+  for (const auto& row : report->rows) {
+    if (row.down == std::vector<std::string>{"Payment"}) {
+      EXPECT_EQ(row.status, "escalated");
+    }
+    if (row.down == std::vector<std::string>{"FlightAPI"}) {
+      EXPECT_EQ(row.status, "completed");
+    }
+  }
+}
+
+TEST(Chaos, RefusesAnAbsurdK) {
+  auto report = run_chaos(*paper("CS-1"), {.max_down = 9});
+  EXPECT_FALSE(report.ok());
+}
+
+TEST(ChaosCli, PrintsATableAndJsonAndExitsZeroWithoutSilentFailures) {
+  auto r = testing::switchyard({"chaos", testing::paper_scenario("CS-1"), "--max-down", "2"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("minimal cut sets"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("{CRM}"), std::string::npos) << r.out;
+  auto j = testing::switchyard(
+      {"chaos", testing::paper_scenario("CS-1"), "--max-down", "1", "--unknown", "--json"});
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto doc = nlohmann::json::parse(j.out);
+  EXPECT_EQ(doc["known"], false);
+  EXPECT_EQ(doc["totals"]["silent_failures"], 0);
+  EXPECT_EQ(doc["sets"].size(), 1 + doc["tools"].size());
+}
+
+// A closed loopback port: a connection there is refused (a hard outage signal).
+const char* kRefusedWorkflow = R"({
+  "format": "switchyard.workflow/v1", "name": "restart", "start": "Start", "goal": "Done",
+  "tools": {
+    "Primary": {"kind": "http", "url": "http://127.0.0.1:9/x", "timeout_ms": 2000},
+    "Backup": {"kind": "mock", "output": {"backup": true}},
+    "Done": {"kind": "mock", "idempotent": true}
+  },
+  "edges": [["Start", "Primary", 1], ["Primary", "Done", 0], ["Start", "Backup", 2],
+            ["Backup", "Done", 0]]
+})";
+
+TEST(HealthCli, ARestartRebuildsTheMonitorFromTheJournal) {
+  testing::TempDir dir;
+  const std::string wf = dir.write("restart.json", kRefusedWorkflow);
+  const std::string journal = dir.file("runs.db");
+  // First process: Primary refuses the connection; the breaker opens; the run reroutes.
+  auto first = testing::switchyard({"run", wf, "--journal", journal, "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  EXPECT_EQ(nlohmann::json::parse(first.out)["path"],
+            nlohmann::json({"Start", "Backup", "Done"}));
+  // `health`, a new process, sees it from the journal.
+  auto health = testing::switchyard({"health", "--journal", journal, "--json"});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  auto doc = nlohmann::json::parse(health.out);
+  bool open = false;
+  for (const auto& t : doc["tools"]) {
+    if (t["tool"] == "Primary") {
+      open = t["breaker"] == "open";
+      EXPECT_EQ(t["factor"], "inf");
+      EXPECT_EQ(t["failures"]["connect"], 1);
+    }
+  }
+  EXPECT_TRUE(open) << health.out;
+  // A second process avoids Primary before its first step.
+  auto second = testing::switchyard({"run", wf, "--journal", journal, "--json"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  auto second_doc = nlohmann::json::parse(second.out);
+  EXPECT_EQ(second_doc["reroutes"], 0);
+  auto replay = testing::switchyard(
+      {"replay", second_doc["run_id"], "--journal", journal, "--format", "json"});
+  ASSERT_EQ(replay.exit_code, 0);
+  auto events = nlohmann::json::parse(replay.out)["events"];
+  EXPECT_EQ(events[0]["payload"]["known_down"], nlohmann::json({"Primary"}));
+  // Human output names the tool and its state.
+  auto text = testing::switchyard({"health", "--journal", journal});
+  EXPECT_NE(text.out.find("Primary"), std::string::npos);
+  EXPECT_NE(text.out.find("open"), std::string::npos);
+}
+
+TEST(HealthCli, AMissingJournalIsAnErrorNotAnEmptyReport) {
+  testing::TempDir dir;
+  auto r = testing::switchyard({"health", "--journal", dir.file("nope.db")});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("nope.db"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
