@@ -13,6 +13,7 @@
 #include <optional>
 #include <vector>
 
+#include "graph/router.h"
 #include "graph/workflow.h"
 #include "monitors/health_table.h"
 #include "runtime/run_machine.h"
@@ -20,7 +21,8 @@
 
 namespace switchyard::runtime {
 
-class RunHealth {
+// Also the router's live view of the monitor (graph::HealthView): factor() is Eq. 1 now.
+class RunHealth : public graph::HealthView {
  public:
   // REQUIRES: `table` and `workflow` outlive this.
   RunHealth(monitors::HealthTable& table, const graph::Workflow& workflow);
@@ -29,7 +31,7 @@ class RunHealth {
   std::optional<tools::Outcome> admit(graph::ToolIndex tool, EventSink& events);
   void observe(graph::ToolIndex tool, const tools::Outcome& outcome, EventSink& events);
   // The router's factor for the tool now.
-  double factor(graph::ToolIndex tool) const;
+  double factor(graph::ToolIndex tool) const override;
 
  private:
   monitors::HealthTable& table_;

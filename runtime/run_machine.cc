@@ -242,6 +242,28 @@ void RunMachine::start() {
   router_.solve(goal_, health());
   const bool feasible = reaches(position());
   if (feasible) follow_route_from(position());
+  // Live telemetry that changed the route (graded factors, not exclusions) is journaled as such.
+  if (feasible && !is_branch()) {
+    nlohmann::json changed = nlohmann::json::object();
+    for (ToolIndex t = 0; t < workflow_.tools().size(); ++t) {
+      const double f = health().factor(t);
+      if (f != 1.0 && f != kInfinity) changed[workflow_.tool(t).id] = {{"old", 1.0}, {"new", f}};
+    }
+    if (!changed.empty()) {
+      graph::FixedHealth baseline(workflow_.tools().size());
+      for (ToolIndex t = 0; t < workflow_.tools().size(); ++t) {
+        if (excluded(t)) baseline.exclude(t);
+      }
+      graph::Router plain(workflow_, graph_);
+      const graph::Route unweighted = plain.plan(start, goal_, baseline);
+      if (unweighted.nodes != route_.nodes) {
+        sink_.emit("reweighted", {{"factors", changed},
+                                  {"reason", "live telemetry (Eq. 1)"},
+                                  {"old_route", names(unweighted.nodes)},
+                                  {"new_route", names(route_.nodes)}});
+      }
+    }
+  }
   sink_.emit("plan", {{"at", node_id(start)},
                       {"goal", node_id(goal_)},
                       {"route", names(feasible ? route_.nodes : std::vector<NodeIndex>{})},

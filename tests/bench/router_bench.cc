@@ -3,6 +3,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include "monitors/health_table.h"
+#include "runtime/run_health.h"
+
 #include <random>
 #include <set>
 #include <string>
@@ -70,5 +73,54 @@ void BM_RouteRandomGraph(benchmark::State& state) {
   state.counters["edges"] = static_cast<double>(w->graph().edges().size());
 }
 BENCHMARK(BM_RouteRandomGraph)->Arg(10000)->Unit(benchmark::kMicrosecond);
+
+// ---- with live monitors (issue: health monitors) ----
+
+monitors::Observation sample(int i) {
+  monitors::Observation o;
+  o.ok = i % 7 != 0;
+  o.failure = o.ok ? "" : "timeout";
+  o.latency = std::chrono::microseconds(20000 + (i * 7919) % 200000);
+  return o;
+}
+
+// Recording one outcome into a tool's monitor (EWMA, window, breaker): the per-call cost.
+void BM_RecordOutcome(benchmark::State& state) {
+  ManualClock clock;
+  monitors::HealthTable table(clock);
+  auto& tool = table.tool("T");
+  int i = 0;
+  for (auto _ : state) {
+    auto t = table.record(tool, sample(i++ & 1023));
+    benchmark::DoNotOptimize(t);
+  }
+}
+BENCHMARK(BM_RecordOutcome);
+
+// One routing decision whose weights are read live from the monitors (Eq. 1 per tool).
+void route_live(benchmark::State& state, const std::shared_ptr<const graph::Workflow>& w) {
+  ManualClock clock;
+  monitors::HealthTable table(clock);
+  runtime::RunHealth live(table, *w);
+  for (graph::ToolIndex t = 0; t < w->tools().size(); ++t) {
+    auto& tool = table.tool(w->tool(t).id);
+    for (int i = 0; i < 5; ++i) table.record(tool, sample(static_cast<int>(t) * 5 + i));
+  }
+  graph::Router router(*w, w->graph());
+  for (auto _ : state) {
+    auto route = router.plan(w->graph().start(), w->graph().goal(), live);
+    benchmark::DoNotOptimize(route);
+  }
+}
+
+void BM_RouteLivePaperGraph(benchmark::State& state, const char* id) { route_live(state, paper(id)); }
+BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, CS_2, "CS-2");
+BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, TB_5, "TB-5");
+BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, CM_4, "CM-4");
+
+void BM_RouteLiveRandomGraph(benchmark::State& state) {
+  route_live(state, random_graph(static_cast<int>(state.range(0)), 42));
+}
+BENCHMARK(BM_RouteLiveRandomGraph)->Arg(10000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -146,6 +146,13 @@ TEST(MonitorRuns, GradedWeightsSteerTrafficFromASlowToolBeforeAnythingFails) {
   auto started = of_type(*journal, "w3", "run_started");
   ASSERT_EQ(started.size(), 1u);
   EXPECT_DOUBLE_EQ(started[0].payload["factors"]["A"].get<double>(), 3.0);
+  // ...and the journal says the weights changed the route, and how.
+  auto reweighted = of_type(*journal, "w3", "reweighted");
+  ASSERT_EQ(reweighted.size(), 1u);
+  EXPECT_EQ(reweighted[0].payload["old_route"], nlohmann::json({"Start", "A", "Goal"}));
+  EXPECT_EQ(reweighted[0].payload["new_route"], nlohmann::json({"Start", "B", "Goal"}));
+  EXPECT_DOUBLE_EQ(reweighted[0].payload["factors"]["A"]["new"].get<double>(), 3.0);
+  EXPECT_TRUE(of_type(*journal, "w2", "reweighted").empty());  // same route: nothing to say
 }
 
 TEST(MonitorRuns, ARateLimitedServiceGetsNoRequestBeforeRetryAfter) {
