@@ -70,6 +70,7 @@ std::shared_ptr<const Workflow> build(const LoadState& s) {
     tools.push_back(tool);
   }
   for (const auto& [id, comp] : s.compensate) tools[tool_index[id]].compensate = tool_index[comp];
+  for (const auto& [id, probe] : s.probes) tools[tool_index[id]].probe_tool = tool_index[probe];
   b.set_tools(std::move(tools));
 
   std::map<std::string, std::uint32_t> fanout_index;

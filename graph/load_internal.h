@@ -42,6 +42,7 @@ struct LoadState {
   std::set<std::string> tool_ids;             // every key of `tools`, valid or not
   std::map<std::string, Tool> tools;          // the tools that parsed (id order)
   std::map<std::string, std::string> compensate;  // tool id -> compensating tool id
+  std::map<std::string, std::string> probes;      // tool id -> probing tool id
   std::vector<EdgeSpec> edges;
   std::set<std::string> node_ids;             // every id named by an outer edge
   std::vector<FanoutSpec> fanouts;

@@ -181,7 +181,7 @@ void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::
                               ToolKind kind) {
   static constexpr std::string_view kCommon[] = {"kind",     "idempotent", "compensate",
                                                  "retries",  "price_usd",  "cost",
-                                                 "description"};
+                                                 "description", "probe"};
   const auto& specific = kind_fields(kind);
   for (const auto& [key, value] : t.items()) {
     const bool known = std::find(std::begin(kCommon), std::end(kCommon), key) != std::end(kCommon) ||
@@ -230,6 +230,18 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (auto r = s.check.integer(t, p, "retries", false, 0, 100)) tool.retries = static_cast<int>(*r);
   if (auto price = s.check.number(t, p, "price_usd", false, 0.0)) tool.price_usd = *price;
   if (auto cost = s.check.number(t, p, "cost", false, 0.0)) tool.cost = *cost;
+  if (auto probe = s.check.string(t, p, "probe", false)) {
+    if (probe->rfind("http://", 0) == 0 || probe->rfind("https://", 0) == 0) {
+      tool.probe_url = *probe;
+    } else if (!s.tool_ids.count(*probe)) {
+      s.check.error(pointer_join(p, "probe"), "expected an http(s) URL or the id of a tool in "
+                                              "/tools, got \"" + *probe + "\"");
+    } else if (*probe == id) {
+      s.check.error(pointer_join(p, "probe"), "a tool cannot probe itself");
+    } else {
+      s.probes[id] = *probe;
+    }
+  }
   if (auto comp = s.check.string(t, p, "compensate", false)) {
     if (!s.tool_ids.count(*comp)) {
       s.check.error(pointer_join(p, "compensate"), "unknown tool '" + *comp +

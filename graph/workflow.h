@@ -88,6 +88,10 @@ struct Tool {
   double price_usd = 0;             // charged to the budget per call
   std::optional<double> cost;       // default base cost of edges into this tool that give none
   std::chrono::milliseconds timeout{0};  // 0: the kind's default
+  // Called by the health monitor while the tool's breaker is open: an http(s) URL (GET, any 2xx
+  // means healthy) or another tool. Empty / kNoIndex: none.
+  std::string probe_url;
+  ToolIndex probe_tool = kNoIndex;
 };
 
 enum class NodeKind { kJunction, kTool, kFanout };

@@ -137,6 +137,13 @@ bool HealthTable::acquire(Tool& t, std::optional<Transition>* transition) {
   return ok;
 }
 
+BreakerState HealthTable::breaker(Tool& t) const {
+  std::lock_guard lock(t.mu);
+  return t.breaker.state(clock_.now());
+}
+
+const std::string& HealthTable::id(const Tool& t) const { return t.id; }
+
 void HealthTable::restore(Tool& t, BreakerState state, Clock::TimePoint at) {
   std::lock_guard lock(t.mu);
   t.breaker.restore(state, at);

@@ -97,6 +97,9 @@ class HealthTable {
   // Whether a call may be made now: false while open; in half-open, true for the limited trial
   // calls only (each acquire takes one). Returns the transition open -> half-open when it happens.
   bool acquire(Tool& tool, std::optional<Transition>* transition = nullptr);
+  // The breaker's state now.
+  BreakerState breaker(Tool& tool) const;
+  const std::string& id(const Tool& tool) const;
   // Reapplies a journaled transition (restart): sets the breaker as it was at `at`.
   void restore(Tool& tool, BreakerState state, Clock::TimePoint at);
 

@@ -36,6 +36,11 @@ struct EngineOptions {
   int threads = 0;
   // Mock latencies: waited for on the run's timer (real clock) or added to a ManualClock.
   bool simulate_latency = true;
+  // How often tools with a `probe` and an open breaker are probed (docs/monitors.md#probes);
+  // 0: never.
+  std::chrono::milliseconds probe_interval{1000};
+  // Told of every probe's result (observability, tests); called on an engine thread.
+  std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
 };
 
 class RunTask;  // one run in flight (engine.cc)

@@ -239,3 +239,23 @@ std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,
 }
 
 }  // namespace switchyard::tools
+
+namespace switchyard::tools {
+
+void probe_url(const std::string& url, std::chrono::milliseconds timeout,
+               std::function<void(bool ok, std::string reason)> done) {
+  HttpRequest r;
+  r.method = "GET";
+  r.url = url;
+  r.timeout = timeout;
+  http_perform(std::move(r), nullptr, [done = std::move(done), shown = redact_url(url)](
+                                          HttpResponse response) {
+    if (response.failure != FailureKind::kNone) {
+      return done(false, "GET " + shown + ": " + response.error);
+    }
+    const bool ok = response.status >= 200 && response.status < 300;
+    done(ok, "GET " + shown + ": HTTP " + std::to_string(response.status));
+  });
+}
+
+}  // namespace switchyard::tools

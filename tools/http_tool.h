@@ -13,7 +13,9 @@
 // redacted all the same; Retry-After is parsed.
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,5 +41,14 @@ std::string redact_url(std::string_view url);
 // A Retry-After value (delta-seconds or an HTTP date, relative to `now_unix_s`), or nullopt.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::int64_t now_unix_s);
+
+}  // namespace switchyard::tools
+
+namespace switchyard::tools {
+
+// A health probe: GET `url`; `done(ok, reason)` is called once, on the tool I/O thread; ok when
+// the answer is any 2xx within `timeout`.
+void probe_url(const std::string& url, std::chrono::milliseconds timeout,
+               std::function<void(bool ok, std::string reason)> done);
 
 }  // namespace switchyard::tools

@@ -139,6 +139,13 @@ std::string summarize_line(const runtime::Event& e) {
   if (t == "step_retry" || t == "step_failed") {
     return str(p, "tool") + ": " + str(p, "failure") + ": " + str(p, "reason");
   }
+  if (t == "breaker") {
+    return str(p, "tool") + ": " + str(p, "from") + " -> " + str(p, "to") + " (" + str(p, "reason") + ")";
+  }
+  if (t == "reweighted") {
+    return route_text(p.value("old_route", nlohmann::json::array())) + " => " +
+           route_text(p.value("new_route", nlohmann::json::array())) + " (" + str(p, "reason") + ")";
+  }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
            " (needs " + str(p, "need") + ")";

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <filesystem>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
+#include "runtime/engine.h"
 #include "runtime/eval.h"
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
@@ -174,6 +176,47 @@ TEST(MonitorRuns, ARateLimitedServiceGetsNoRequestBeforeRetryAfter) {
   auto failed = of_type(*journal, "r0", "step_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_EQ(failed[0].payload["failure"], "rate_limited");
+}
+
+TEST(MonitorRuns, AProbeClosesAnOpenBreakerWithoutARealCallFailingFirst) {
+  testing::FaultServer server;
+  // A fails once (503) then would answer; its breaker opens for 60 s. Its probe says it is back.
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "probe", "start": "Start",
+    "goal": "Goal", "tools": {
+      "A": {"kind": "http", "url": ")" + server.url("/flaky/1/a") + R"(",
+            "probe": ")" + server.url("/ok/health-a") + R"("},
+      "B": {"kind": "mock"}, "Goal": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "A", 1], ["A", "Goal", 0], ["Start", "B", 3], ["B", "Goal", 0]],
+    "policy": {"breaker": {"failures": 1, "cooldown_ms": 60000}}})",
+                            "probe.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  auto w = loaded.workflow;
+  auto tools = *tools::make_tool_set(*w);
+  auto journal = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  std::promise<void> recovered;
+  std::atomic<bool> told{false};
+  Engine engine(*journal, clock, health,
+                {.threads = 1, .probe_interval = std::chrono::milliseconds(20),
+                 .on_probe = [&](const std::string& tool, bool ok) {
+                   if (tool == "A" && ok && !told.exchange(true)) recovered.set_value();
+                 }});
+  auto run = [&](const std::string& id) {
+    RunRequest request;
+    request.run_id = id;
+    auto report = engine.submit(w, tools, request).get();
+    EXPECT_TRUE(report.ok());
+    return report.ok() ? report->result.path : std::vector<std::string>{};
+  };
+  EXPECT_EQ(run("r1"), (std::vector<std::string>{"Start", "B", "Goal"}));
+  EXPECT_TRUE(health.is_down("A"));
+  recovered.get_future().wait();  // the probe answered 200
+  EXPECT_FALSE(health.is_down("A"));
+  EXPECT_EQ(run("r2"), (std::vector<std::string>{"Start", "A", "Goal"}));
+  auto stats = server.stats()["by_path"];
+  EXPECT_EQ(stats["/flaky/1/a"], 2);  // the failure, then the real call after recovery
+  EXPECT_GE(stats["/ok/health-a"].get<int>(), 1);
 }
 
 TEST(MonitorRuns, UnknownFailuresOfThePaperScenariosReachTheSameStatuses) {
