@@ -323,7 +323,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     auto deferred = std::move(deferred_);
     deferred_.clear();
     for (auto& [slot, outcome] : deferred) {
-      calls_[slot].reset();
+      if (slot < calls_.size()) calls_[slot].reset();
       machine_->complete(slot, std::move(outcome));
     }
     advance();
@@ -417,7 +417,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       deferred_.emplace_back(slot, std::move(outcome));
       return;
     }
-    calls_[slot].reset();
+    if (slot < calls_.size()) calls_[slot].reset();  // (a refused call never had one)
     machine_->complete(slot, std::move(outcome));
     advance();
   }

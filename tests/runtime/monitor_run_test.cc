@@ -109,6 +109,33 @@ TEST(MonitorRuns, OneRunsFailureProtectsTheNext) {
   EXPECT_EQ(started[0].payload["known_down"], nlohmann::json({"A"}));
 }
 
+TEST(MonitorRuns, ConcurrentRunsShareTheBreaker) {
+  Fixture f = with_switchable_a();
+  f.a->broken = true;  // refuses connections: a hard outage signal, open at the first failure
+  auto journal = make_memory_journal();
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  constexpr int kRuns = 200;
+  std::atomic<int> completed_via_b{0};
+  {
+    Engine engine(*journal, clock, health, {.threads = 2});
+    for (int i = 0; i < kRuns; ++i) {
+      engine.start(f.w, f.tools, {}, [&](Result<RunReport> r) {
+        if (r.ok() && r->result.status == RunStatus::kCompleted &&
+            r->result.path == std::vector<std::string>{"Start", "B", "Goal"}) {
+          ++completed_via_b;
+        }
+      });
+    }
+    engine.wait_idle();
+  }
+  EXPECT_EQ(completed_via_b, kRuns);
+  // Only the calls already admitted when the first failure was recorded reached A; every other
+  // run was refused by the shared breaker (or excluded A before its first step).
+  EXPECT_GE(f.a->calls, 1);
+  EXPECT_LT(f.a->calls, kRuns / 4) << f.a->calls << " of " << kRuns << " runs called A";
+}
+
 TEST(MonitorRuns, AfterTheCooldownOneTrialCallClosesTheBreaker) {
   Fixture f = with_switchable_a();
   f.a->broken = true;
