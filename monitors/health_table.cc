@@ -58,7 +58,11 @@ HealthTable::Tool& HealthTable::tool(std::string_view id,
     if (it != tools_.end()) {
       if (breaker) {
         std::lock_guard tool_lock(it->second->mu);
-        it->second->breaker.set_options(*breaker);
+        const BreakerOptions& now = it->second->breaker.options();
+        if (now.failures != breaker->failures || now.cooldown != breaker->cooldown ||
+            now.half_open_trials != breaker->half_open_trials) {
+          it->second->breaker.set_options(*breaker);
+        }
       }
       return *it->second;
     }

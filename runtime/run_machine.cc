@@ -129,6 +129,7 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
   if (options.budget.tokens) budget_.tokens = options.budget.tokens;
   if (options.budget.llm_calls) budget_.llm_calls = options.budget.llm_calls;
   context_ = {{"input", input_}, {"steps", nlohmann::json::object()}};
+  calls_.assign(workflow.tools().size(), 0);
 }
 
 RunMachine::~RunMachine() = default;

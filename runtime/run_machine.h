@@ -202,7 +202,7 @@ class RunMachine {
   std::optional<Action> pending_;
   graph::NodeIndex step_node_ = graph::kNoIndex;  // the node of the step in flight
   graph::ToolIndex current_tool_ = graph::kNoIndex;  // the tool of the last invoke
-  std::map<graph::ToolIndex, int> calls_;
+  std::vector<int> calls_;  // root: calls made so far, by tool
   std::deque<Compensation> compensations_;
   RunMachineOptions options_;
   std::chrono::milliseconds retry_delay_{0};
