@@ -109,31 +109,75 @@ TEST(MonitorRuns, OneRunsFailureProtectsTheNext) {
   EXPECT_EQ(started[0].payload["known_down"], nlohmann::json({"A"}));
 }
 
+// B holds the first call's answer until released; later calls answer at once.
+class HeldOnce : public tools::Tool {
+ public:
+  void invoke(const tools::Invocation&, Done done) override {
+    std::unique_lock lock(mu);
+    if (!first) {
+      first = std::move(done);
+      reached.set_value();
+      return;
+    }
+    lock.unlock();
+    done(tools::Outcome::success({{"b", true}}));
+  }
+  void release() {
+    Done d;
+    {
+      std::lock_guard lock(mu);
+      d = std::move(first);
+    }
+    d(tools::Outcome::success({{"b", true}}));
+  }
+  std::mutex mu;
+  Done first;
+  std::promise<void> reached;
+};
+
 TEST(MonitorRuns, ConcurrentRunsShareTheBreaker) {
-  Fixture f = with_switchable_a();
-  f.a->broken = true;  // refuses connections: a hard outage signal, open at the first failure
+  // Run 1 meets A refusing connections (the breaker opens) and, still in flight, waits on B.
+  // Meanwhile 199 more runs start: every one of them avoids A; only run 1 ever called it.
+  auto w = two_ways(R"({"kind": "mock"})", R"({"kind": "mock"})");
+  auto a = std::make_unique<Switchable>();
+  a->broken = true;
+  auto b = std::make_unique<HeldOnce>();
+  Switchable* a_ptr = a.get();
+  HeldOnce* b_ptr = b.get();
+  std::vector<std::unique_ptr<tools::Tool>> list;
+  for (graph::ToolIndex t = 0; t < w->tools().size(); ++t) {
+    if (w->tool(t).id == "A") {
+      list.push_back(std::move(a));
+    } else if (w->tool(t).id == "B") {
+      list.push_back(std::move(b));
+    } else {
+      auto tool = tools::make_tool(*w, t);
+      list.push_back(std::move(*tool));
+    }
+  }
+  auto tool_set = std::make_shared<tools::ToolSet>(std::move(list));
   auto journal = make_memory_journal();
   ManualClock clock;
   monitors::HealthTable health(clock);
   constexpr int kRuns = 200;
-  std::atomic<int> completed_via_b{0};
+  std::atomic<int> via_b{0}, finished{0};
+  std::promise<void> others_done;  // run 1 cannot finish before B is released
+  auto count = [&](Result<RunReport> r) {
+    if (r.ok() && r->result.path == std::vector<std::string>{"Start", "B", "Goal"}) ++via_b;
+    if (++finished == kRuns - 1) others_done.set_value();
+  };
   {
     Engine engine(*journal, clock, health, {.threads = 2});
-    for (int i = 0; i < kRuns; ++i) {
-      engine.start(f.w, f.tools, {}, [&](Result<RunReport> r) {
-        if (r.ok() && r->result.status == RunStatus::kCompleted &&
-            r->result.path == std::vector<std::string>{"Start", "B", "Goal"}) {
-          ++completed_via_b;
-        }
-      });
-    }
+    engine.start(w, tool_set, {}, count);
+    b_ptr->reached.get_future().wait();  // run 1 has failed on A and is waiting on B
+    EXPECT_TRUE(health.is_down("A"));
+    for (int i = 1; i < kRuns; ++i) engine.start(w, tool_set, {}, count);
+    others_done.get_future().wait();
+    b_ptr->release();
     engine.wait_idle();
   }
-  EXPECT_EQ(completed_via_b, kRuns);
-  // Only the calls already admitted when the first failure was recorded reached A; every other
-  // run was refused by the shared breaker (or excluded A before its first step).
-  EXPECT_GE(f.a->calls, 1);
-  EXPECT_LT(f.a->calls, kRuns / 4) << f.a->calls << " of " << kRuns << " runs called A";
+  EXPECT_EQ(via_b, kRuns);
+  EXPECT_EQ(a_ptr->calls, 1);
 }
 
 TEST(MonitorRuns, AfterTheCooldownOneTrialCallClosesTheBreaker) {
