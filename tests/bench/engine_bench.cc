@@ -42,6 +42,15 @@ std::shared_ptr<const graph::Workflow> builtin_chain() {
   return graph::load(w.dump(), "chain.json").workflow;
 }
 
+// The one builtin every benchmark workflow calls: answers {"ok": true} at once.
+tools::BuiltinRegistry noop_builtins() {
+  tools::BuiltinRegistry builtins;
+  builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
+    return nlohmann::json{{"ok", true}};
+  });
+  return builtins;
+}
+
 // Peak resident set size of this process, in KiB (VmHWM).
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
@@ -60,10 +69,7 @@ long peak_rss_kib() {
 void BM_EngineConcurrentRuns(benchmark::State& state) {
   const int runs = static_cast<int>(state.range(0));
   auto w = builtin_chain();
-  tools::BuiltinRegistry builtins;
-  builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
-    return nlohmann::json{{"ok", true}};
-  });
+  const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
   monitors::HealthTable health;
@@ -132,10 +138,7 @@ void BM_Fanout(benchmark::State& state) {
                                    {"start", "Start"}, {"goal", prev}, {"tools", tools},
                                    {"edges", edges}}.dump(), "chain.json").workflow;
   }
-  tools::BuiltinRegistry builtins;
-  builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
-    return nlohmann::json{{"ok", true}};
-  });
+  const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
   monitors::HealthTable health;
