@@ -17,6 +17,8 @@ std::string_view to_string(FailureKind kind) {
     case FailureKind::kBudgetExhausted: return "budget_exhausted";
     case FailureKind::kTemplate: return "template";
     case FailureKind::kUnavailable: return "unavailable";
+    case FailureKind::kRefusal: return "refusal";
+    case FailureKind::kSchemaInvalid: return "schema_invalid";
     case FailureKind::kInternal: return "internal";
   }
   return "unknown";

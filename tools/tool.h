@@ -37,6 +37,8 @@ enum class FailureKind {
   kBudgetExhausted,  // the budget could not cover the call; it was not made
   kTemplate,         // a template referred to a missing value
   kUnavailable,      // the tool is known down and was not called
+  kRefusal,          // a language model declined to answer
+  kSchemaInvalid,    // an answer that is JSON but does not satisfy the tool's output_schema
   kInternal,
 };
 
@@ -89,6 +91,7 @@ struct Invocation {
   int call_number = 1;  // 1-based count of this tool's calls within the run
   int attempt = 1;      // 1-based attempt of this step (retries)
   std::shared_ptr<CallCancel> cancel;  // may be null: the call cannot be cancelled
+  int tier = -1;  // llm tools: the models file's tier to use (-1: the tool's own or the cheapest)
 };
 
 class Tool {

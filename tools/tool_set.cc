@@ -5,6 +5,7 @@
 #include "tools/builtin.h"
 #include "tools/command_tool.h"
 #include "tools/http_tool.h"
+#include "tools/llm_tool.h"
 #include "tools/mock_tool.h"
 
 namespace switchyard::tools {
@@ -48,6 +49,13 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
   }
   if (const auto* http = std::get_if<graph::HttpTool>(&tool.spec)) {
     return make_http_tool(tool.id, *http, tool.timeout);
+  }
+  if (const auto* llm = std::get_if<graph::LlmTool>(&tool.spec)) {
+    if (options.models == nullptr) {
+      return invalid_argument("tool '" + tool.id + "': an llm tool needs a models file "
+                              "(switchyard run --models models.json; see docs/models.md)");
+    }
+    return make_llm_tool(tool.id, *llm, tool.timeout, *options.models);
   }
   if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
     auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;

@@ -16,6 +16,8 @@ struct ToolSetOptions {
   bool scenario = false;
   // Where `builtin` tools are looked up (not owned; must outlive the ToolSet). Null: none.
   const class BuiltinRegistry* builtins = nullptr;
+  // The model tiers `llm` tools call (not owned; must outlive the ToolSet). Null: none.
+  const struct Models* models = nullptr;
 };
 
 class ToolSet {

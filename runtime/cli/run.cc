@@ -8,6 +8,7 @@
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "runtime/workflow_file.h"
+#include "tools/models.h"
 
 namespace switchyard::cli {
 namespace {
@@ -19,6 +20,7 @@ struct RunArgs {
   std::optional<double> budget_usd;
   std::optional<std::int64_t> budget_tokens;
   std::optional<std::int64_t> budget_llm_calls;
+  std::string models;
   bool json = false;
 };
 
@@ -74,7 +76,22 @@ int run(Context& ctx, const RunArgs& args) {
   for (const auto& d : loaded.warnings) *ctx.err << "warning: " << d.to_string() << "\n";
   const auto& workflow = loaded.workflow;
   const bool scenario = workflow->scenario().has_value();
-  auto tools = tools::make_tool_set(*workflow, {.scenario = scenario});
+  tools::Models models;
+  if (!args.models.empty()) {
+    auto loaded_models = tools::load_models_file(args.models);
+    if (!loaded_models.ok()) {
+      if (args.json) {
+        nlohmann::json errors = nlohmann::json::array();
+        for (const auto& d : loaded_models.errors) errors.push_back(to_json(d));
+        *ctx.out << nlohmann::json{{"errors", errors}}.dump(2) << "\n";
+      } else {
+        for (const auto& d : loaded_models.errors) *ctx.err << "error: " << d.to_string() << "\n";
+      }
+      return kExitInvalid;
+    }
+    models = std::move(loaded_models.models);
+  }
+  auto tools = tools::make_tool_set(*workflow, {.scenario = scenario, .models = &models});
   if (!tools.ok()) return report_error(ctx, tools.status(), args.json);
 
   auto journal = runtime::open_sqlite_journal(args.journal);
@@ -123,6 +140,8 @@ void add_run(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<RunArgs>();
   cmd->add_option("workflow", args->workflow, "Workflow file (JSON)")->required();
   cmd->add_option("--input", args->input, "Run input: a JSON object, or @file");
+  cmd->add_option("--models", args->models,
+                  "Models file: the LLM tiers llm tools call (docs/models.md)");
   cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
   cmd->add_option("--budget-usd", args->budget_usd, "Spend cap in USD (overrides the workflow)")
       ->check(CLI::NonNegativeNumber);

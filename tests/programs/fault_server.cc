@@ -20,6 +20,12 @@
 //   /headers              200, the request's headers (names lower-cased)
 //   /stats                {"requests", "connections", "by_path": {path: count}} (not counted)
 //   /reset                zeroes the counters (not counted)
+//   /v1/chat/completions  a fake OpenAI-compatible chat API; the request's "model" picks the
+//                         behaviour: "ok" answers {"answer": "ok"}; "echo" answers
+//                         {"prompt": <the last user message>, "authorized": <a Bearer token
+//                         came>}; "wrong-shape" answers {"unexpected": true}; "not-json" answers
+//                         plain text; "refuse" refuses; "status-500" and "ratelimit" (429,
+//                         Retry-After: 1) fail. `usage` counts a token per 4 bytes (at least 1).
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
@@ -90,6 +96,53 @@ Reply json_reply(int status, const nlohmann::json& body) {
   return r;
 }
 
+std::int64_t tokens_of(std::size_t bytes) { return static_cast<std::int64_t>(bytes / 4 + 1); }
+
+// The fake chat API (see the header comment).
+Reply chat_completion(const http::request<http::string_body>& req) {
+  auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("model") || !body["model"].is_string() ||
+      !body.contains("messages") || !body["messages"].is_array() || !body.contains("max_tokens")) {
+    return json_reply(400, {{"error", {{"message", "expected model, messages and max_tokens"}}}});
+  }
+  const std::string model = body["model"];
+  std::size_t prompt_bytes = 0;
+  std::string last_user;
+  for (const auto& m : body["messages"]) {
+    const std::string content = m.value("content", "");
+    prompt_bytes += content.size();
+    if (m.value("role", "") == "user") last_user = content;
+  }
+  if (model == "status-500") return json_reply(500, {{"error", {{"message", "model crashed"}}}});
+  if (model == "ratelimit") {
+    Reply r = json_reply(429, {{"error", {{"message", "slow down"}}}});
+    r.headers = {{"Retry-After", "1"}};
+    return r;
+  }
+  nlohmann::json message = {{"role", "assistant"}, {"content", nullptr}};
+  if (model == "refuse") {
+    message["refusal"] = "I cannot help with that.";
+  } else if (model == "not-json") {
+    message["content"] = "Sure! Here is your answer.";
+  } else if (model == "wrong-shape") {
+    message["content"] = nlohmann::json{{"unexpected", true}}.dump();
+  } else if (model == "echo") {
+    const auto auth = req.find(http::field::authorization);
+    const bool authorized = auth != req.end() && auth->value().starts_with("Bearer ");
+    message["content"] = nlohmann::json{{"prompt", last_user}, {"authorized", authorized}}.dump();
+  } else {
+    message["content"] = nlohmann::json{{"answer", "ok"}}.dump();
+  }
+  const std::string content = message["content"].is_string() ? message["content"].get<std::string>() : "";
+  return json_reply(200, {{"id", "chatcmpl-fake"},
+                          {"object", "chat.completion"},
+                          {"model", model},
+                          {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}},
+                          {"usage", {{"prompt_tokens", tokens_of(prompt_bytes)},
+                                     {"completion_tokens", tokens_of(content.size())},
+                                     {"total_tokens", tokens_of(prompt_bytes) + tokens_of(content.size())}}}});
+}
+
 Reply decide(Server& server, const http::request<http::string_body>& req) {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
@@ -144,6 +197,7 @@ Reply decide(Server& server, const http::request<http::string_body>& req) {
     if (++server.stats.flaky_seen[path] <= n) return json_reply(503, {{"error", "flaky"}});
     return json_reply(200, ok);
   }
+  if (path == "/v1/chat/completions") return chat_completion(req);
   if (path == "/close" || path == "/hang") {
     Reply r;
     r.kind = path == "/close" ? Reply::Kind::kClose : Reply::Kind::kHang;

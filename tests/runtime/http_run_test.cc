@@ -115,5 +115,36 @@ TEST(HttpRuns, TheModerationFanoutExampleHealsItsImageBranch) {
   EXPECT_EQ(stats["/posts/publish"], 1);
 }
 
+TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
+  FaultServer provider;
+  testing::TempDir dir;
+  const std::string models = dir.write("models.json", R"({"tiers": [
+    {"name": "cheap", "model": "ok", "base_url": ")" + provider.url("/v1") + R"(",
+     "input_usd_per_mtok": 1000, "output_usd_per_mtok": 2000}]})");
+  const std::string wf = dir.write("wf.json", R"({"format": "switchyard.workflow/v1",
+    "name": "summarize", "start": "Start", "goal": "Summarize",
+    "tools": {"Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64,
+      "output_schema": {"type": "object", "required": ["answer"]}}},
+    "edges": [["Start", "Summarize", 1]]})");
+  auto r = testing::switchyard({"run", wf, "--models", models, "--journal", dir.file("j.db"),
+                                "--json", "--input", R"({"text": "a long text"})"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["status"], "completed");
+  EXPECT_EQ(result["llm_calls"], 1);
+  // "Summarize a long text" (21 bytes) -> 6 tokens in at $1000/M; {"answer":"ok"} -> 4 out at $2000/M.
+  EXPECT_EQ(result["tokens"], 10);
+  EXPECT_NEAR(result["spent_usd"].get<double>(), 6 * 1000 / 1e6 + 4 * 2000 / 1e6, 1e-12);
+  // Without a models file the workflow is refused before anything runs.
+  auto refused = testing::switchyard({"run", wf, "--journal", dir.file("j.db")});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("needs a models file"), std::string::npos) << refused.err;
+  // A bad models file: every error with its pointer, exit 2.
+  const std::string bad = dir.write("bad.json", R"({"tiers": [{"name": "x"}]})");
+  auto invalid = testing::switchyard({"run", wf, "--models", bad, "--journal", dir.file("j.db")});
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_NE(invalid.err.find(bad + ": /tiers/0/model"), std::string::npos) << invalid.err;
+}
+
 }  // namespace
 }  // namespace switchyard::runtime

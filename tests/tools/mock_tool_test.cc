@@ -116,7 +116,7 @@ TEST(ToolSet, RefusesKindsThisBuildCannotRunOutsideScenarios) {
   auto tools = make_tool_set(*loaded.workflow);
   ASSERT_FALSE(tools.ok());
   EXPECT_EQ(tools.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(tools.status().message().find("tool 'H': kind 'llm'"), std::string::npos);
+  EXPECT_NE(tools.status().message().find("tool 'H': an llm tool needs a models file"), std::string::npos);
 }
 
 }  // namespace
