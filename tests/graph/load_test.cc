@@ -98,7 +98,6 @@ TEST(Load, AcceptsEveryPaperScenario) {
   for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
                                                                "/scenarios/paper")) {
     if (entry.path().extension() != ".json") continue;
-    X
     LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     EXPECT_TRUE(r.ok()) << all_errors(r);
     EXPECT_TRUE(r.warnings.empty()) << entry.path() << ": " << r.warnings[0].to_string();
@@ -113,7 +112,8 @@ TEST(Load, AcceptsEveryExample) {
   for (const auto& entry :
        std::filesystem::recursive_directory_iterator(std::string(SWITCHYARD_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
-    X
+    const auto folder = entry.path().parent_path().filename();
+    if (folder == "services" || folder == "models") continue;  // not workflows
     LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     EXPECT_TRUE(r.ok()) << all_errors(r);
     EXPECT_TRUE(r.warnings.empty()) << entry.path();
