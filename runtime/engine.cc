@@ -229,6 +229,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         done_(std::move(done)),
         deadline_(loop) {
     report_.run_id = request_.run_id;
+    start_.machine.tiers = tier_prices(engine.options.models);
   }
 
   const std::string& id() const { return report_.run_id; }
@@ -370,6 +371,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     inv.context = action.context;
     inv.call_number = action.call_number;
     inv.attempt = action.attempt;
+    inv.tier = action.tier;
     inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
     const std::uint32_t slot = action.slot;
     tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {

@@ -41,6 +41,8 @@ struct EngineOptions {
   std::chrono::milliseconds probe_interval{1000};
   // Told of every probe's result (observability, tests); called on an engine thread.
   std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
+  // The model tiers llm steps choose from (docs/budgets.md); must outlive the engine.
+  const tools::Models* models = nullptr;
 };
 
 class RunTask;  // one run in flight (engine.cc)

@@ -1,5 +1,7 @@
 #include "runtime/run_machine.h"
 
+#include "graph/template.h"
+
 #include <algorithm>
 #include <cassert>
 #include <limits>
@@ -297,6 +299,22 @@ void RunMachine::walk() {
         step_failed(refused);
         return;
       }
+      if (workflow_.tool(n.tool).kind == graph::ToolKind::kLlm && !options_.tiers.empty()) {
+        std::string why;
+        auto choice = choose_tier(n.tool, -1, &why);
+        if (!choice) {
+          step_node_ = node;
+          step_failed(tools::Outcome::failed(tools::FailureKind::kBudgetExhausted, why));
+          return;
+        }
+        const auto& spec = std::get<graph::LlmTool>(workflow_.tool(n.tool).spec);
+        start_llm_step(node, n.tool, *choice,
+                       !spec.tier.empty() ? "the tool's tier"
+                       : spec.difficulty == graph::Difficulty::kHard
+                           ? "hard step: the strongest tier that fits"
+                           : "the cheapest tier that fits");
+        return;
+      }
       root_->reserved_usd_ += workflow_.tool(n.tool).price_usd;
       pending_ = invoke(Action::Purpose::kStep, n.tool, node, &context_);
       return;
@@ -393,7 +411,42 @@ void RunMachine::on_step(tools::Outcome outcome) {
   const NodeIndex node = step_node_;
   const graph::Tool& tool = workflow_.tool(graph_.node(node).tool);
   root_->reserved_usd_ -= tool.price_usd;
+  std::optional<TierChoice> llm = std::move(llm_call_);
+  llm_call_.reset();
+  if (llm) {  // settle: what the call cost replaces what was reserved
+    root_->reserved_usd_ -= llm->reserve_usd;
+    root_->reserved_tokens_ -= llm->reserve_tokens;
+  }
   charge(outcome, graph_.node(node).tool, "step");
+  if (llm) {
+    sink_.emit("llm_settled", {{"node", node_id(node)},
+                               {"tool", tool.id},
+                               {"tier", options_.tiers[static_cast<std::size_t>(llm->tier)].name},
+                               {"tokens", outcome.tokens},
+                               {"cost_usd", outcome.cost_usd},
+                               {"reserved_usd", llm->reserve_usd},
+                               {"ok", outcome.ok}});
+  }
+  if (llm && !outcome.ok) {
+    // Escalate to a stronger tier when the answer was unusable or the provider failed, if one
+    // fits what is left of the budget; else the failure counts like any other.
+    using tools::FailureKind;
+    const FailureKind f = outcome.failure;
+    const bool escalatable = f == FailureKind::kSchemaInvalid || f == FailureKind::kBadOutput ||
+                             f == FailureKind::kRefusal || f == FailureKind::kHttpStatus ||
+                             f == FailureKind::kTimeout || f == FailureKind::kRateLimited ||
+                             f == FailureKind::kTransport || f == FailureKind::kConnect;
+    const auto& spec = std::get<graph::LlmTool>(tool.spec);
+    std::string why;
+    if (escalatable && spec.tier.empty()) {
+      if (auto next = choose_tier(graph_.node(node).tool, llm->tier, &why)) {
+        start_llm_step(node, graph_.node(node).tool, *next,
+                       "escalate after " + std::string(tools::to_string(f)) + " on " +
+                           options_.tiers[static_cast<std::size_t>(llm->tier)].name);
+        return;
+      }
+    }
+  }
   if (outcome.ok) {
     context_["steps"][tool.id] = {{"output", outcome.output}};
     sink_.emit("step_succeeded", {{"node", node_id(node)},
@@ -664,6 +717,66 @@ void RunMachine::on_compensation(const tools::Outcome& outcome) {
            "compensating " + workflow_.tool(c.for_tool).id + " with " + workflow_.tool(c.tool).id +
                " failed: " + outcome.reason,
            /*compensate=*/false);
+}
+
+// ---- budget controller: llm tier choice ----
+
+std::optional<RunMachine::TierChoice> RunMachine::choose_tier(ToolIndex tool, int above,
+                                                              std::string* why) const {
+  const graph::Tool& t = workflow_.tool(tool);
+  const auto& spec = std::get<graph::LlmTool>(t.spec);
+  // The worst case of this call: the prompt's byte count bounds its tokens, max_tokens the answer's.
+  std::int64_t prompt_bytes = 16;
+  for (const std::string* text : {&spec.prompt, &spec.system}) {
+    if (text->empty()) continue;
+    auto parsed = graph::parse_template(*text);
+    auto rendered = parsed.ok() ? graph::render_template(*parsed, context_) : Result<std::string>(*text);
+    prompt_bytes += static_cast<std::int64_t>(rendered.ok() ? rendered->size() : text->size());
+  }
+  const RunResult& spent = root_->result_;
+  const graph::Budget& budget = root_->budget_;
+  const std::int64_t tokens = prompt_bytes + spec.max_tokens;
+  std::vector<int> order;
+  const int n = static_cast<int>(options_.tiers.size());
+  if (!spec.tier.empty()) {
+    for (int i = 0; i < n; ++i) {
+      if (options_.tiers[static_cast<std::size_t>(i)].name == spec.tier && i > above) order.push_back(i);
+    }
+  } else if (spec.difficulty == graph::Difficulty::kHard && above < 0) {
+    for (int i = n - 1; i >= 0; --i) order.push_back(i);  // strongest first, downgrade to fit
+  } else {
+    for (int i = above + 1; i < n; ++i) order.push_back(i);  // cheapest that fits, upward
+  }
+  for (int i : order) {
+    const TierPrice& p = options_.tiers[static_cast<std::size_t>(i)];
+    const double usd = static_cast<double>(prompt_bytes) * p.input_usd_per_mtok / 1e6 +
+                       static_cast<double>(spec.max_tokens) * p.output_usd_per_mtok / 1e6 +
+                       t.price_usd;
+    const bool usd_fits = !budget.usd || spent.spent_usd + root_->reserved_usd_ + usd <= *budget.usd + 1e-12;
+    const bool tokens_fit =
+        !budget.tokens || spent.tokens + root_->reserved_tokens_ + tokens <= *budget.tokens;
+    if (usd_fits && tokens_fit) return TierChoice{i, usd - t.price_usd, tokens};
+  }
+  if (why != nullptr) {
+    *why = "budget: no tier can cover " + t.id + "'s worst case (" + std::to_string(tokens) +
+           " tokens) within what is left";
+  }
+  return std::nullopt;
+}
+
+void RunMachine::start_llm_step(NodeIndex node, ToolIndex tool, const TierChoice& choice,
+                                const std::string& reason) {
+  root_->reserved_usd_ += choice.reserve_usd + workflow_.tool(tool).price_usd;
+  root_->reserved_tokens_ += choice.reserve_tokens;
+  llm_call_ = choice;
+  sink_.emit("llm_decision", {{"node", node_id(node)},
+                              {"tool", workflow_.tool(tool).id},
+                              {"tier", options_.tiers[static_cast<std::size_t>(choice.tier)].name},
+                              {"reason", reason},
+                              {"reserved_usd", choice.reserve_usd},
+                              {"reserved_tokens", choice.reserve_tokens}});
+  pending_ = invoke(Action::Purpose::kStep, tool, node, &context_);
+  pending_->tier = choice.tier;
 }
 
 // ---- fan-out ----

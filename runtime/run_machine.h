@@ -63,6 +63,7 @@ struct Action {
   int call_number = 1;                      // this tool's call count in the run, 1-based
   int attempt = 1;                          // kStep: 1-based attempt (retries)
   std::uint32_t slot = 0;                   // which in-flight call this is (see above)
+  int tier = -1;                            // llm steps: the tier chosen (-1: none)
   std::chrono::milliseconds delay{0};       // wait this long before invoking (retry backoff)
   // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
   // valid until the action is completed.
@@ -83,9 +84,19 @@ struct RunResult {
   nlohmann::json to_json() const;    // the fields of `run --json` (spec/cli.md) minus ids
 };
 
+// A model tier as the budget controller sees it (from the models file), cheapest first.
+struct TierPrice {
+  std::string name;
+  double input_usd_per_mtok = 0;
+  double output_usd_per_mtok = 0;
+};
+
 struct RunMachineOptions {
   // Per-run caps; absent: the workflow's budget.
   graph::Budget budget;
+  // The model tiers `llm` steps may use (docs/budgets.md). Empty: llm steps are called without
+  // tier choice or reservation (scenario mode: mock models).
+  std::vector<TierPrice> tiers;
   // Seed of the retry jitter (journaled in run_started, so a replay draws the same delays).
   std::uint64_t seed = 0;
   // Retry backoff: attempt n waits min(cap, base x 2^(n-1)) x a jitter factor in [0.5, 1.5).
@@ -151,6 +162,16 @@ class RunMachine {
                 const nlohmann::json* context);
   void charge(const tools::Outcome& outcome, graph::ToolIndex tool, std::string_view purpose);
   void on_step(tools::Outcome outcome);
+  // Budget controller: the tier an llm step starts on (or escalates to, above `above`), with its
+  // reservation; nullopt when no tier fits the budget.
+  struct TierChoice {
+    int tier;
+    double reserve_usd;
+    std::int64_t reserve_tokens;
+  };
+  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above, std::string* why) const;
+  void start_llm_step(graph::NodeIndex node, graph::ToolIndex tool, const TierChoice& choice,
+                      const std::string& reason);
   void step_failed(const tools::Outcome& outcome);
   void on_compensation(const tools::Outcome& outcome);
   void on_advisor(const tools::Outcome& outcome);
@@ -217,6 +238,8 @@ class RunMachine {
   std::deque<std::uint32_t> aborts_;
   std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
   double reserved_usd_ = 0;  // root: prices of step calls in flight, not yet charged
+  std::int64_t reserved_tokens_ = 0;  // root: worst-case tokens of llm calls in flight
+  std::optional<TierChoice> llm_call_;  // the llm step in flight: its tier and reservation
 };
 
 }  // namespace switchyard::runtime

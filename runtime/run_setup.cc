@@ -1,5 +1,7 @@
 #include "runtime/run_setup.h"
 
+#include "tools/models.h"
+
 #include <random>
 
 namespace switchyard::runtime {
@@ -32,6 +34,13 @@ std::string new_run_id(const Clock& clock) {
                 static_cast<unsigned long long>(unix_ms(clock)),
                 static_cast<unsigned long long>(rng()));
   return buf;
+}
+
+std::vector<TierPrice> tier_prices(const tools::Models* models) {
+  std::vector<TierPrice> out;
+  if (models == nullptr) return out;
+  for (const auto& t : models->tiers) out.push_back({t.name, t.input_usd_per_mtok, t.output_usd_per_mtok});
+  return out;
 }
 
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,

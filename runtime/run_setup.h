@@ -45,6 +45,9 @@ struct RunStart {
   RunMachineOptions machine;        // budget overrides and seed
 };
 
+// The budget controller's view of a models file.
+std::vector<TierPrice> tier_prices(const tools::Models* models);
+
 // Fills `request`'s defaults (run id, seed), builds the journal row and emits run_started into
 // `events`.
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,

@@ -38,6 +38,7 @@ Result<RunReport> Runner::run(RunRequest request) {
   EventBuffer events(clock_, request.run_id);
   RunHealth health(health_, w);
   RunStart start = prepare_run(w, workflow_hash_, request, clock_, health, events);
+  start.machine.tiers = tier_prices(options_.models);
   RunReport report;
   report.run_id = request.run_id;
   if (Status s = journal_.begin_run(start.record); !s.ok()) {
@@ -139,6 +140,7 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.context = action.context;
     call.call_number = action.call_number;
     call.attempt = action.attempt;
+    call.tier = action.tier;
     call.cancel = std::make_shared<tools::CallCancel>();
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();

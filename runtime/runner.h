@@ -44,6 +44,9 @@ struct RunnerOptions {
   // Mock latencies are simulated on the clock when it is a ManualClock (evaluation); with the
   // system clock the runner really waits that long.
   bool simulate_latency = true;
+  // The model tiers llm steps choose from (docs/budgets.md); must outlive the Runner. Null or
+  // empty: no tier choice (scenario mode).
+  const tools::Models* models = nullptr;
 };
 
 class Runner {

@@ -110,7 +110,7 @@ int run(Context& ctx, const RunArgs& args) {
       health.mark_down(workflow->tool(t).id, "scenario: known down");
     }
   }
-  runtime::Runner runner(workflow, *tools, **journal, clock, health);
+  runtime::Runner runner(workflow, *tools, **journal, clock, health, {.models = &models});
   runtime::RunRequest request;
   request.input = std::move(*input);
   request.budget.usd = args.budget_usd;

@@ -1,0 +1,146 @@
+// The budget controller: llm steps start on the cheapest tier that fits, hard steps on the
+// strongest that fits (downgrading to fit), escalate after unusable answers or provider failures,
+// never make a call whose worst case the budget cannot cover. Against the fake chat API over HTTP.
+
+#include <gtest/gtest.h>
+
+#include "graph/load.h"
+#include "monitors/health_table.h"
+#include "runtime/runner.h"
+#include "runtime/system_clock.h"
+#include "tests/support/fault_server.h"
+#include "tools/models.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::FaultServer;
+
+tools::Models tiers(const FaultServer& server, const std::string& cheap_model,
+                    const std::string& strong_model) {
+  tools::Models m;
+  m.tiers.push_back({"cheap", cheap_model, server.url("/v1"), "", 1000, 2000, 0, {}});
+  m.tiers.push_back({"strong", strong_model, server.url("/v1"), "", 10000, 20000, 0, {}});
+  return m;
+}
+
+// Start -> Summarize (llm) -> Done, or Start -> Manual (mock) -> Done at a higher cost.
+std::shared_ptr<const graph::Workflow> workflow(const std::string& difficulty,
+                                                const std::string& budget = "") {
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "b", "start": "Start",
+    "goal": "Done", "tools": {
+      "Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64,
+                    "difficulty": ")" + difficulty + R"(",
+                    "output_schema": {"type": "object", "required": ["answer"]}},
+      "Manual": {"kind": "mock"}, "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Summarize", 1], ["Summarize", "Done", 0], ["Start", "Manual", 5],
+              ["Manual", "Done", 0]])" + budget + "}",
+                            "b.json");
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
+  return loaded.workflow;
+}
+
+struct Ran {
+  RunReport report;
+  std::vector<Event> events;
+  std::vector<nlohmann::json> of(const std::string& type) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& e : events) {
+      if (e.type == type) out.push_back(e.payload);
+    }
+    return out;
+  }
+};
+
+Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models) {
+  auto tool_set = tools::make_tool_set(*w, {.models = &models});
+  EXPECT_TRUE(tool_set.ok()) << tool_set.status().message();
+  auto journal = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  Runner runner(w, *tool_set, *journal, clock, health, {.models = &models});
+  RunRequest request;
+  request.run_id = "r1";
+  request.input = {{"text", "the quarterly report"}};
+  auto report = runner.run(request);
+  EXPECT_TRUE(report.ok()) << report.status().message();
+  return {*report, *journal->events("r1")};
+}
+
+TEST(Budget, StartsCheapAndEscalatesWhenTheAnswerFailsValidation) {
+  FaultServer provider;
+  auto models = tiers(provider, "wrong-shape", "ok");
+  Ran ran = run(workflow("easy"), models);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
+  auto decisions = ran.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[0]["tier"], "cheap");
+  EXPECT_EQ(decisions[0]["reason"], "the cheapest tier that fits");
+  EXPECT_EQ(decisions[1]["tier"], "strong");
+  EXPECT_EQ(decisions[1]["reason"], "escalate after schema_invalid on cheap");
+  auto settled = ran.of("llm_settled");
+  ASSERT_EQ(settled.size(), 2u);
+  EXPECT_FALSE(settled[0]["ok"].get<bool>());
+  EXPECT_TRUE(settled[1]["ok"].get<bool>());
+  EXPECT_EQ(ran.report.result.llm_calls, 2);
+  EXPECT_NEAR(ran.report.result.spent_usd,
+              settled[0]["cost_usd"].get<double>() + settled[1]["cost_usd"].get<double>(), 1e-12);
+  EXPECT_EQ(ran.report.result.reroutes, 0);
+}
+
+TEST(Budget, HardStepsStartOnTheStrongestTierThatFits) {
+  FaultServer provider;
+  auto models = tiers(provider, "ok", "ok");
+  Ran ran = run(workflow("hard"), models);
+  auto decisions = ran.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0]["tier"], "strong");
+}
+
+TEST(Budget, AHardStepDowngradesWhenTheStrongTierDoesNotFit) {
+  // Worst cases: cheap ~0.17 USD, strong ~1.7 USD (prompt bytes x input price + 64 x output).
+  FaultServer provider;
+  auto models = tiers(provider, "ok", "ok");
+  Ran ran = run(workflow("hard", R"(, "budget": {"usd": 1.0})"), models);
+  auto decisions = ran.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 1u);
+  EXPECT_EQ(decisions[0]["tier"], "cheap");
+  EXPECT_LE(ran.report.result.spent_usd, 1.0);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
+}
+
+TEST(Budget, ACallNoTierCanAffordIsNotMadeAndTheRunRoutesAround) {
+  FaultServer provider;
+  auto models = tiers(provider, "ok", "ok");
+  Ran ran = run(workflow("easy", R"(, "budget": {"usd": 0.05})"), models);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
+  EXPECT_EQ(provider.stats()["requests"], 0);  // nothing was sent
+  auto failed = ran.of("step_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0]["failure"], "budget_exhausted");
+  EXPECT_EQ(ran.report.result.spent_usd, 0.0);
+}
+
+TEST(Budget, EscalationStopsWhereTheBudgetEnds) {
+  // Cheap answers badly; the strong tier would fix it but does not fit: the step fails for good.
+  FaultServer provider;
+  auto models = tiers(provider, "wrong-shape", "ok");
+  Ran ran = run(workflow("easy", R"(, "budget": {"usd": 1.0})"), models);
+  EXPECT_EQ(ran.of("llm_decision").size(), 1u);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
+  EXPECT_LE(ran.report.result.spent_usd, 1.0);
+}
+
+TEST(Budget, AProviderFailingOnEveryTierFailsTheStepIntoAReroute) {
+  FaultServer provider;
+  auto models = tiers(provider, "status-500", "status-500");
+  Ran ran = run(workflow("easy"), models);
+  EXPECT_EQ(ran.of("llm_decision").size(), 2u);
+  EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 2);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
+  EXPECT_EQ(ran.report.result.reroutes, 1);
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
