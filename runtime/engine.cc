@@ -17,6 +17,7 @@
 #include "runtime/hash.h"
 #include "runtime/journal_writer.h"
 #include "runtime/log.h"
+#include "runtime/llm_history.h"
 #include "runtime/run_setup.h"
 #include "tools/http_tool.h"
 
@@ -229,7 +230,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         done_(std::move(done)),
         deadline_(loop) {
     report_.run_id = request_.run_id;
-    start_.machine.tiers = tier_prices(engine.options.models);
+    prepare_llm(start_, *workflow_, engine.options.models, engine.options.history, events_);
   }
 
   const std::string& id() const { return report_.run_id; }
@@ -280,7 +281,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   void on_begun(const Status& s) {
     if (!s.ok()) return end_without_journal(s);
     machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
-                                            events_, start_.machine);
+                                            history_sink_, start_.machine);
     phase_ = Phase::kRunning;
     if (cancel_requested_) return cancel_run();
     advance();
@@ -505,6 +506,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::shared_ptr<const graph::Workflow> workflow_;
   std::shared_ptr<tools::ToolSet> tools_;
   EventBuffer events_;
+  HistorySink history_sink_{events_, engine_.options.history, workflow_->name()};
   RunHealth health_;
   RunStart start_;
   RunRequest request_;

@@ -43,6 +43,8 @@ struct EngineOptions {
   std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
   // The model tiers llm steps choose from (docs/budgets.md); must outlive the engine.
   const tools::Models* models = nullptr;
+  // Learned escalation's memory (docs/budgets.md); must outlive the engine. Null: no learning.
+  class LlmHistory* history = nullptr;
 };
 
 class RunTask;  // one run in flight (engine.cc)

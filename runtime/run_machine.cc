@@ -308,10 +308,14 @@ void RunMachine::walk() {
           return;
         }
         const auto& spec = std::get<graph::LlmTool>(workflow_.tool(n.tool).spec);
+        auto learned = options_.learned_start.find(n.tool);
         start_llm_step(node, n.tool, *choice,
                        !spec.tier.empty() ? "the tool's tier"
                        : spec.difficulty == graph::Difficulty::kHard
                            ? "hard step: the strongest tier that fits"
+                       : learned != options_.learned_start.end() &&
+                               learned->second.first == choice->tier
+                           ? learned->second.second
                            : "the cheapest tier that fits");
         return;
       }
@@ -744,6 +748,11 @@ std::optional<RunMachine::TierChoice> RunMachine::choose_tier(ToolIndex tool, in
     }
   } else if (spec.difficulty == graph::Difficulty::kHard && above < 0) {
     for (int i = n - 1; i >= 0; --i) order.push_back(i);  // strongest first, downgrade to fit
+  } else if (auto learned = options_.learned_start.find(tool);
+             learned != options_.learned_start.end() && above < 0) {
+    // The learned start tier, then up; cheaper ones only when the budget forces a downgrade.
+    for (int i = learned->second.first; i < n; ++i) order.push_back(i);
+    for (int i = learned->second.first - 1; i >= 0; --i) order.push_back(i);
   } else {
     for (int i = above + 1; i < n; ++i) order.push_back(i);  // cheapest that fits, upward
   }

@@ -97,6 +97,9 @@ struct RunMachineOptions {
   // The model tiers `llm` steps may use (docs/budgets.md). Empty: llm steps are called without
   // tier choice or reservation (scenario mode: mock models).
   std::vector<TierPrice> tiers;
+  // Learned escalation: llm tools that start above the cheapest tier, with why (from history,
+  // decided before the run and journaled in run_started).
+  std::map<graph::ToolIndex, std::pair<int, std::string>> learned_start;
   // Seed of the retry jitter (journaled in run_started, so a replay draws the same delays).
   std::uint64_t seed = 0;
   // Retry backoff: attempt n waits min(cap, base x 2^(n-1)) x a jitter factor in [0.5, 1.5).

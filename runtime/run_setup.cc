@@ -1,5 +1,6 @@
 #include "runtime/run_setup.h"
 
+#include "runtime/llm_history.h"
 #include "tools/models.h"
 
 #include <random>
@@ -41,6 +42,26 @@ std::vector<TierPrice> tier_prices(const tools::Models* models) {
   if (models == nullptr) return out;
   for (const auto& t : models->tiers) out.push_back({t.name, t.input_usd_per_mtok, t.output_usd_per_mtok});
   return out;
+}
+
+void prepare_llm(RunStart& start, const graph::Workflow& w, const tools::Models* models,
+                 const LlmHistory* history, EventSink& events) {
+  start.machine.tiers = tier_prices(models);
+  if (history == nullptr || start.machine.tiers.size() < 2) return;
+  nlohmann::json learned = nlohmann::json::object();
+  for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
+    const auto* spec = std::get_if<graph::LlmTool>(&w.tool(t).spec);
+    if (spec == nullptr || !spec->tier.empty() || spec->difficulty == graph::Difficulty::kHard) {
+      continue;
+    }
+    std::string why;
+    if (auto tier = history->start_tier(w.name(), w.tool(t).id, start.machine.tiers, &why)) {
+      start.machine.learned_start[t] = {*tier, why};
+      learned[w.tool(t).id] = {{"tier", start.machine.tiers[static_cast<std::size_t>(*tier)].name},
+                               {"reason", why}};
+    }
+  }
+  if (!learned.empty()) events.emit("llm_learned", {{"start_tiers", learned}});
 }
 
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,

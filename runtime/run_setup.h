@@ -48,6 +48,12 @@ struct RunStart {
 // The budget controller's view of a models file.
 std::vector<TierPrice> tier_prices(const tools::Models* models);
 
+class LlmHistory;
+// Sets the run's model tiers and, from `history` (may be null), the llm steps that learned
+// escalation starts above the cheapest tier; journals those as `llm_learned`.
+void prepare_llm(RunStart& start, const graph::Workflow& w, const tools::Models* models,
+                 const LlmHistory* history, EventSink& events);
+
 // Fills `request`'s defaults (run id, seed), builds the journal row and emits run_started into
 // `events`.
 RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,

@@ -11,6 +11,7 @@
 #include "graph/router.h"
 #include "runtime/hash.h"
 #include "runtime/log.h"
+#include "runtime/llm_history.h"
 #include "runtime/run_setup.h"
 
 namespace switchyard::runtime {
@@ -38,7 +39,7 @@ Result<RunReport> Runner::run(RunRequest request) {
   EventBuffer events(clock_, request.run_id);
   RunHealth health(health_, w);
   RunStart start = prepare_run(w, workflow_hash_, request, clock_, health, events);
-  start.machine.tiers = tier_prices(options_.models);
+  prepare_llm(start, w, options_.models, options_.history, events);
   RunReport report;
   report.run_id = request.run_id;
   if (Status s = journal_.begin_run(start.record); !s.ok()) {
@@ -52,7 +53,8 @@ Result<RunReport> Runner::run(RunRequest request) {
     return journal_.append(events.take());
   };
 
-  RunMachine machine(w, std::move(request.input), start.known, events, start.machine);
+  HistorySink sink(events, options_.history, w.name());
+  RunMachine machine(w, std::move(request.input), start.known, sink, start.machine);
   auto* manual = dynamic_cast<ManualClock*>(&clock_);
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;

@@ -47,6 +47,8 @@ struct RunnerOptions {
   // The model tiers llm steps choose from (docs/budgets.md); must outlive the Runner. Null or
   // empty: no tier choice (scenario mode).
   const tools::Models* models = nullptr;
+  // Learned escalation's memory (docs/budgets.md); fed by every run. Null: no learning.
+  class LlmHistory* history = nullptr;
 };
 
 class Runner {

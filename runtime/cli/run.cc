@@ -5,6 +5,7 @@
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
 #include "runtime/health_rebuild.h"
+#include "runtime/llm_history.h"
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "runtime/workflow_file.h"
@@ -110,7 +111,13 @@ int run(Context& ctx, const RunArgs& args) {
       health.mark_down(workflow->tool(t).id, "scenario: known down");
     }
   }
-  runtime::Runner runner(workflow, *tools, **journal, clock, health, {.models = &models});
+  // Learned escalation remembers, across processes, how each tier did on each llm step.
+  runtime::LlmHistory history;
+  if (!scenario && models.tiers.size() > 1) {
+    if (Status s = history.rebuild(**journal); !s.ok()) return report_error(ctx, s, args.json);
+  }
+  runtime::Runner runner(workflow, *tools, **journal, clock, health,
+                         {.models = &models, .history = &history});
   runtime::RunRequest request;
   request.input = std::move(*input);
   request.budget.usd = args.budget_usd;

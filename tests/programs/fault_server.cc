@@ -25,7 +25,11 @@
 //                         {"prompt": <the last user message>, "authorized": <a Bearer token
 //                         came>}; "wrong-shape" answers {"unexpected": true}; "not-json" answers
 //                         plain text; "refuse" refuses; "status-500" and "ratelimit" (429,
-//                         Retry-After: 1) fail. `usage` counts a token per 4 bytes (at least 1).
+//                         Retry-After: 1) fail; "quality:<easy>:<hard>" answers {"answer": "ok"}
+//                         with those probabilities (by task: "[hard]" in the prompt makes it
+//                         hard), else {"unexpected": true}, decided by a hash of the model and
+//                         the prompt (the same question gets the same answer). `usage` counts a
+//                         token per 4 bytes (at least 1).
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
@@ -36,6 +40,8 @@
 #include <boost/beast/http.hpp>
 
 #include <cctype>
+#include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -126,6 +132,14 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     message["content"] = "Sure! Here is your answer.";
   } else if (model == "wrong-shape") {
     message["content"] = nlohmann::json{{"unexpected", true}}.dump();
+  } else if (model.rfind("quality:", 0) == 0) {
+    const auto second = model.find(':', 8);
+    const double easy = std::atof(model.substr(8, second - 8).c_str());
+    const double hard = second == std::string::npos ? easy : std::atof(model.substr(second + 1).c_str());
+    const double p = last_user.find("[hard]") != std::string::npos ? hard : easy;
+    const double draw = static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user) >> 11) *
+                        0x1.0p-53;
+    message["content"] = (draw < p ? nlohmann::json{{"answer", "ok"}} : nlohmann::json{{"unexpected", true}}).dump();
   } else if (model == "echo") {
     const auto auth = req.find(http::field::authorization);
     const bool authorized = auth != req.end() && auth->value().starts_with("Bearer ");

@@ -6,6 +6,8 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
+#include "runtime/llm_history.h"
+#include "runtime/run_setup.h"
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "tests/support/fault_server.h"
@@ -140,6 +142,47 @@ TEST(Budget, AProviderFailingOnEveryTierFailsTheStepIntoAReroute) {
   EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 2);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
   EXPECT_EQ(ran.report.result.reroutes, 1);
+}
+
+TEST(Budget, LearnedEscalationGoesStraightToTheStrongTierWhereTheCheapOneUsuallyFails) {
+  // The cheap tier answers usably 1 time in 10 on this step; after 5 runs of evidence, paying for
+  // cheap-then-strong costs more than strong alone, so runs start on strong.
+  FaultServer provider;
+  auto models = tiers(provider, "quality:0.1:0.1", "ok");
+  auto w = workflow("easy");
+  auto tool_set = tools::make_tool_set(*w, {.models = &models});
+  auto journal = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  LlmHistory history;
+  Runner runner(w, *tool_set, *journal, clock, health, {.models = &models, .history = &history});
+  std::vector<std::string> first_tiers;
+  for (int i = 0; i < 8; ++i) {
+    RunRequest request;
+    request.run_id = "r" + std::to_string(i);
+    request.input = {{"text", "report " + std::to_string(i)}};
+    ASSERT_TRUE(runner.run(request).ok());
+    auto events = journal->events(request.run_id);
+    ASSERT_TRUE(events.ok());
+    for (const auto& e : *events) {
+      if (e.type == "llm_decision") {
+        first_tiers.push_back(e.payload["tier"]);
+        if (i >= 6) {
+          EXPECT_EQ(e.payload["reason"].get<std::string>().rfind("learned: ", 0), 0u);
+        }
+        break;
+      }
+    }
+  }
+  ASSERT_EQ(first_tiers.size(), 8u);
+  EXPECT_EQ(first_tiers[0], "cheap");  // learning: cascade
+  EXPECT_EQ(first_tiers[7], "strong");  // learned
+  EXPECT_GE(history.stats("b", "Summarize", "cheap").calls, LlmHistory::kMinSamples);
+  // Another process learns it again from the journal.
+  LlmHistory rebuilt;
+  ASSERT_TRUE(rebuilt.rebuild(*journal).ok());
+  std::string why;
+  EXPECT_EQ(rebuilt.start_tier("b", "Summarize", tier_prices(&models), &why), 1);
 }
 
 }  // namespace
