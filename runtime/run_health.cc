@@ -66,7 +66,11 @@ void RunHealth::observe(graph::ToolIndex tool, const tools::Outcome& outcome, Ev
   switch (outcome.failure) {
     case FailureKind::kCancelled:
     case FailureKind::kTemplate:
-    case FailureKind::kBudgetExhausted: return;  // says nothing about the tool's health
+    case FailureKind::kBudgetExhausted:
+    // A model's unusable answer is its quality, not its health: the budget controller escalates
+    // it; counting it here would open the breaker of a model that is up.
+    case FailureKind::kSchemaInvalid:
+    case FailureKind::kRefusal: return;  // says nothing about the tool's health
     default: break;
   }
   if (auto t = table_.record(*tools_[tool], observation_of(outcome))) emit_transition(*t, events);

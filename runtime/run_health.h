@@ -6,7 +6,8 @@
 // routes around it; in half-open only the limited trial calls go through. After each call,
 // observe() feeds the outcome to the monitor. Breaker transitions are journaled in the run that
 // caused them as `breaker` events {tool, from, to, reason}. Failures that say nothing about the
-// tool (cancelled, template, budget_exhausted) are not recorded, nor are calls admit() refused.
+// tool (cancelled, template, budget_exhausted, and a model's schema_invalid or refusal answers:
+// quality, not health) are not recorded, nor are calls admit() refused.
 //
 // Thread-compatible: one per run, used from the run's thread.
 
