@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   cli::add_replay(app, ctx);
   cli::add_chaos(app, ctx);
   cli::add_health(app, ctx);
+  cli::add_budget(app, ctx);
 
   try {
     app.parse(argc, argv);

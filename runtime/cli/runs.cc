@@ -1,6 +1,7 @@
 // switchyard runs [--journal DB] [--status S] [--workflow W] [--since T] [--until T] [--limit N]
 //                 [--json]
 
+#include <cstdio>
 #include <iomanip>
 #include <ostream>
 
@@ -10,6 +11,12 @@
 
 namespace switchyard::cli {
 namespace {
+
+std::string fixed_usd(double usd) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", usd);
+  return buf;
+}
 
 struct RunsArgs {
   std::string journal = default_journal_path();
@@ -55,13 +62,14 @@ int runs(Context& ctx, const RunsArgs& args) {
   }
   auto& out = *ctx.out;
   out << std::left << std::setw(36) << "run" << std::setw(26) << "workflow" << std::setw(11)
-      << "status" << std::setw(26) << "started" << std::setw(10) << "duration"
-      << "path\n";
+      << "status" << std::setw(26) << "started" << std::setw(10) << "duration" << std::setw(12)
+      << "spent" << "path\n";
   for (const auto& r : *list) {
     const nlohmann::json path = r.result.is_object() ? r.result.value("path", nlohmann::json()) : nullptr;
     out << std::left << std::setw(36) << r.run_id << std::setw(26) << r.workflow << std::setw(11)
         << r.status << std::setw(26) << iso8601(r.started_ms) << std::setw(10)
-        << (r.finished_ms ? duration(r.finished_ms - r.started_ms) : "-")
+        << (r.finished_ms ? duration(r.finished_ms - r.started_ms) : "-") << std::setw(12)
+        << (r.result.is_object() ? "$" + fixed_usd(r.result.value("spent_usd", 0.0)) : "-")
         << (path.is_array() ? route_text(path) : "-") << "\n";
   }
   out << list->size() << " run(s) in " << args.journal << "\n";

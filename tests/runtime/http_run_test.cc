@@ -135,6 +135,20 @@ TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   // "Summarize a long text" (21 bytes) -> 6 tokens in at $1000/M; {"answer":"ok"} -> 4 out at $2000/M.
   EXPECT_EQ(result["tokens"], 10);
   EXPECT_NEAR(result["spent_usd"].get<double>(), 6 * 1000 / 1e6 + 4 * 2000 / 1e6, 1e-12);
+  // `budget` reports it by workflow and by step and tier.
+  auto report = testing::switchyard({"budget", "--journal", dir.file("j.db"), "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  auto spend = nlohmann::json::parse(report.out);
+  ASSERT_EQ(spend["workflows"].size(), 1u);
+  EXPECT_EQ(spend["workflows"][0]["workflow"], "summarize");
+  EXPECT_EQ(spend["workflows"][0]["llm_calls"], 1);
+  ASSERT_EQ(spend["steps"].size(), 1u);
+  EXPECT_EQ(spend["steps"][0]["step"], "Summarize");
+  EXPECT_EQ(spend["steps"][0]["tier"], "cheap");
+  EXPECT_EQ(spend["steps"][0]["usable"], 1);
+  EXPECT_NEAR(spend["steps"][0]["cost_usd"].get<double>(), result["spent_usd"].get<double>(), 1e-12);
+  auto text = testing::switchyard({"budget", "--journal", dir.file("j.db")});
+  EXPECT_NE(text.out.find("summarize / Summarize"), std::string::npos) << text.out;
   // Without a models file the workflow is refused before anything runs.
   auto refused = testing::switchyard({"run", wf, "--journal", dir.file("j.db")});
   EXPECT_EQ(refused.exit_code, 2);

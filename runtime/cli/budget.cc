@@ -1,0 +1,114 @@
+// switchyard budget [--journal DB] [--workflow NAME] [--json]
+// Spend by workflow, by step and by model tier, from the journal.
+
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <sstream>
+
+#include "runtime/cli/cli.h"
+#include "runtime/journal.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct BudgetArgs {
+  std::string journal = default_journal_path();
+  std::string workflow;
+  bool json = false;
+};
+
+struct Line {
+  int runs = 0;
+  int calls = 0;
+  int usable = 0;
+  std::int64_t tokens = 0;
+  double usd = 0;
+};
+
+std::string money(double usd) {
+  std::ostringstream s;
+  s << "$" << std::setprecision(6) << usd;
+  return s.str();
+}
+
+int budget(Context& ctx, const BudgetArgs& args) {
+  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
+  runtime::RunFilter filter;
+  filter.limit = 100000;
+  if (!args.workflow.empty()) filter.workflow = args.workflow;
+  auto runs = (*journal)->list_runs(filter);
+  if (!runs.ok()) return report_error(ctx, runs.status(), args.json);
+  std::map<std::string, Line> by_workflow;
+  std::map<std::tuple<std::string, std::string, std::string>, Line> by_step_tier;
+  for (const auto& run : *runs) {
+    Line& w = by_workflow[run.workflow];
+    ++w.runs;
+    if (run.result.is_object()) {
+      w.usd += run.result.value("spent_usd", 0.0);
+      w.tokens += run.result.value("tokens", std::int64_t{0});
+      w.calls += run.result.value("llm_calls", 0);
+    }
+    auto events = (*journal)->events(run.run_id);
+    if (!events.ok()) return report_error(ctx, events.status(), args.json);
+    for (const auto& e : *events) {
+      if (e.type != "llm_settled") continue;
+      Line& l = by_step_tier[{run.workflow, e.payload.value("tool", ""), e.payload.value("tier", "")}];
+      ++l.calls;
+      l.usable += e.payload.value("ok", false) ? 1 : 0;
+      l.tokens += e.payload.value("tokens", std::int64_t{0});
+      l.usd += e.payload.value("cost_usd", 0.0);
+    }
+  }
+  if (args.json) {
+    nlohmann::json workflows = nlohmann::json::array(), steps = nlohmann::json::array();
+    for (const auto& [name, l] : by_workflow) {
+      workflows.push_back({{"workflow", name}, {"runs", l.runs}, {"spent_usd", l.usd},
+                           {"tokens", l.tokens}, {"llm_calls", l.calls}});
+    }
+    for (const auto& [key, l] : by_step_tier) {
+      steps.push_back({{"workflow", std::get<0>(key)}, {"step", std::get<1>(key)},
+                       {"tier", std::get<2>(key)}, {"calls", l.calls}, {"usable", l.usable},
+                       {"tokens", l.tokens}, {"cost_usd", l.usd}});
+    }
+    *ctx.out << nlohmann::json{{"journal", args.journal}, {"workflows", workflows}, {"steps", steps}}
+                    .dump(2)
+             << "\n";
+    return kExitOk;
+  }
+  auto& out = *ctx.out;
+  out << "spend in " << args.journal << "\n\n";
+  out << std::left << std::setw(28) << "workflow" << std::right << std::setw(7) << "runs"
+      << std::setw(14) << "spent" << std::setw(10) << "tokens" << std::setw(11) << "llm calls\n";
+  for (const auto& [name, l] : by_workflow) {
+    out << std::left << std::setw(28) << name << std::right << std::setw(7) << l.runs
+        << std::setw(14) << money(l.usd) << std::setw(10) << l.tokens << std::setw(10) << l.calls
+        << "\n";
+  }
+  if (!by_step_tier.empty()) {
+    out << "\n" << std::left << std::setw(28) << "workflow / step" << std::setw(10) << "tier"
+        << std::right << std::setw(7) << "calls" << std::setw(8) << "usable" << std::setw(10)
+        << "tokens" << std::setw(14) << "cost" << "\n";
+    for (const auto& [key, l] : by_step_tier) {
+      out << std::left << std::setw(28) << (std::get<0>(key) + " / " + std::get<1>(key))
+          << std::setw(10) << std::get<2>(key) << std::right << std::setw(7) << l.calls
+          << std::setw(8) << l.usable << std::setw(10) << l.tokens << std::setw(14) << money(l.usd)
+          << "\n";
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_budget(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
+  auto args = std::make_shared<BudgetArgs>();
+  cmd->add_option("--journal", args->journal, "The journal (SQLite file)")->capture_default_str();
+  cmd->add_option("--workflow", args->workflow, "Only this workflow's runs");
+  cmd->add_flag("--json", args->json, "Print one JSON document");
+  cmd->callback([&ctx, args] { ctx.exit_code = budget(ctx, *args); });
+}
+
+}  // namespace switchyard::cli
