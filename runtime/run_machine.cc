@@ -488,6 +488,7 @@ void RunMachine::step_failed(const tools::Outcome& outcome) {
                              {"latency_us", micros(outcome.latency)}});
   attempt_ = 1;
   health().exclude(tool);
+  last_failure_ = outcome.failure;
   heal("failed_tool", workflow_.tool(tool).id, outcome.reason);
 }
 
@@ -607,7 +608,9 @@ void RunMachine::dead_end(const std::string& reason) {
       message += "; blocked:";
       for (ToolIndex t : blocked) message += " " + workflow_.tool(t).id;
     }
-    escalate("no_route", message + " (" + reason + ")",
+    // A dead end the budget caused says so: the run stopped because the money (or tokens) ran out.
+    escalate(last_failure_ == tools::FailureKind::kBudgetExhausted ? "budget_exhausted" : "no_route",
+             message + " (" + reason + ")",
              !is_branch() && workflow_.policy().compensate_on_escalation);
     return;
   }

@@ -243,6 +243,7 @@ class RunMachine {
   double reserved_usd_ = 0;  // root: prices of step calls in flight, not yet charged
   std::int64_t reserved_tokens_ = 0;  // root: worst-case tokens of llm calls in flight
   std::optional<TierChoice> llm_call_;  // the llm step in flight: its tier and reservation
+  tools::FailureKind last_failure_ = tools::FailureKind::kNone;  // of the last failed step
 };
 
 }  // namespace switchyard::runtime

@@ -25,7 +25,7 @@
 //                         {"prompt": <the last user message>, "authorized": <a Bearer token
 //                         came>}; "wrong-shape" answers {"unexpected": true}; "not-json" answers
 //                         plain text; "refuse" refuses; "status-500" and "ratelimit" (429,
-//                         Retry-After: 1) fail; "quality:<easy>:<hard>" answers {"answer": "ok"}
+//                         Retry-After: 1) fail; "hang" never answers; "quality:<easy>:<hard>" answers {"answer": "ok"}
 //                         with those probabilities (by task: "[hard]" in the prompt makes it
 //                         hard), else {"unexpected": true}, decided by a hash of the model and
 //                         the prompt (the same question gets the same answer). `usage` counts a
@@ -120,6 +120,11 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     if (m.value("role", "") == "user") last_user = content;
   }
   if (model == "status-500") return json_reply(500, {{"error", {{"message", "model crashed"}}}});
+  if (model == "hang") {
+    Reply r;
+    r.kind = Reply::Kind::kHang;
+    return r;
+  }
   if (model == "ratelimit") {
     Reply r = json_reply(429, {{"error", {{"message", "slow down"}}}});
     r.headers = {{"Retry-After", "1"}};

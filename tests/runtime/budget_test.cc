@@ -144,6 +144,39 @@ TEST(Budget, AProviderFailingOnEveryTierFailsTheStepIntoAReroute) {
   EXPECT_EQ(ran.report.result.reroutes, 1);
 }
 
+TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
+  // Two llm steps in a row, no way around them; the budget covers the first call's worst case
+  // (~$0.173) but not, after its actual cost (~$0.016), the second's.
+  FaultServer provider;
+  auto models = tiers(provider, "ok", "ok");
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "two", "start": "Start",
+    "goal": "Second", "tools": {
+      "First": {"kind": "llm", "prompt": "First on {{input.text}}", "max_tokens": 64},
+      "Second": {"kind": "llm", "prompt": "Second on {{input.text}}", "max_tokens": 64}},
+    "edges": [["Start", "First", 1], ["First", "Second", 1]],
+    "budget": {"usd": 0.18}})", "two.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  Ran ran = run(loaded.workflow, models);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kEscalated);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "First"}));
+  EXPECT_LE(ran.report.result.spent_usd, 0.18);
+  auto escalated = ran.of("escalated");
+  ASSERT_EQ(escalated.size(), 1u);
+  EXPECT_EQ(escalated[0]["reason"], "budget_exhausted");
+  EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 1);  // Second was never sent
+}
+
+TEST(Budget, AProviderThatHangsTimesOutAndEscalates) {
+  FaultServer provider;
+  auto models = tiers(provider, "hang", "ok");
+  models.tiers[0].timeout = std::chrono::milliseconds(200);
+  Ran ran = run(workflow("easy"), models);
+  auto decisions = ran.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[1]["reason"], "escalate after timeout on cheap");
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
+}
+
 TEST(Budget, LearnedEscalationGoesStraightToTheStrongTierWhereTheCheapOneUsuallyFails) {
   // The cheap tier answers usably 1 time in 10 on this step; after 5 runs of evidence, paying for
   // cheap-then-strong costs more than strong alone, so runs start on strong.

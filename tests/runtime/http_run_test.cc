@@ -2,6 +2,7 @@
 // failure counts, and the example workflows heal against the demo services as documented.
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -158,6 +159,37 @@ TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   auto invalid = testing::switchyard({"run", wf, "--models", bad, "--journal", dir.file("j.db")});
   EXPECT_EQ(invalid.exit_code, 2);
   EXPECT_NE(invalid.err.find(bad + ": /tiers/0/model"), std::string::npos) << invalid.err;
+}
+
+TEST(HttpRuns, AnApiKeyNeverReachesOutputErrorsOrTheJournal) {
+  FaultServer provider;
+  testing::TempDir dir;
+  const std::string key = "sk-live-CANARY-7f3a9";
+  ::setenv("SWITCHYARD_TEST_CANARY_KEY", key.c_str(), 1);
+  // One tier answers (and checks the Bearer token came), one fails with an error body, one hangs
+  // up: the key must show nowhere, whatever happens.
+  const std::string models = dir.write("models.json", R"({"tiers": [
+    {"name": "a", "model": "status-500", "base_url": ")" + provider.url("/v1") + R"(",
+     "api_key_env": "SWITCHYARD_TEST_CANARY_KEY", "input_usd_per_mtok": 1, "output_usd_per_mtok": 1},
+    {"name": "b", "model": "echo", "base_url": ")" + provider.url("/v1") + R"(",
+     "api_key_env": "SWITCHYARD_TEST_CANARY_KEY", "input_usd_per_mtok": 1, "output_usd_per_mtok": 1}]})");
+  const std::string wf = dir.write("wf.json", R"({"format": "switchyard.workflow/v1",
+    "name": "canary", "start": "Start", "goal": "Ask",
+    "tools": {"Ask": {"kind": "llm", "prompt": "Hello {{input.name}}"}},
+    "edges": [["Start", "Ask", 1]]})");
+  const std::string journal = dir.file("j.db");
+  auto r = testing::switchyard({"-vv", "run", wf, "--models", models, "--journal", journal,
+                                "--json", "--input", R"({"name": "Ada"})"});
+  ::unsetenv("SWITCHYARD_TEST_CANARY_KEY");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["llm_calls"], 2);  // a failed, escalated to b
+  EXPECT_EQ(r.out.find(key), std::string::npos);
+  EXPECT_EQ(r.err.find(key), std::string::npos);
+  EXPECT_EQ(testing::read_text(journal).find(key), std::string::npos);
+  auto replay = testing::switchyard({"replay", result["run_id"], "--journal", journal, "--format", "json"});
+  EXPECT_EQ(replay.out.find(key), std::string::npos);
+  EXPECT_NE(replay.out.find("\\\"authorized\\\":true"), std::string::npos) << replay.out;
 }
 
 }  // namespace
