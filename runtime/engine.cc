@@ -89,11 +89,13 @@ class Engine::Impl {
     std::vector<std::pair<std::shared_ptr<const graph::Workflow>, std::shared_ptr<tools::ToolSet>>> live;
     {
       std::lock_guard lock(mu);
-      for (auto& [w, t] : watched) {
-        auto wl = w.lock();
-        auto tl = t.lock();
-        if (wl && tl) live.emplace_back(std::move(wl), std::move(tl));
-      }
+      std::erase_if(watched, [&live](auto& entry) {  // workflows no one holds any more go
+        auto wl = entry.first.lock();
+        auto tl = entry.second.lock();
+        if (!wl || !tl) return true;
+        live.emplace_back(std::move(wl), std::move(tl));
+        return false;
+      });
     }
     for (auto& [w, tool_set] : live) {
       for (graph::ToolIndex i = 0; i < w->tools().size(); ++i) {
