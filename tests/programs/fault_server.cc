@@ -29,7 +29,7 @@
 //                         with those probabilities (by task: "[hard]" in the prompt makes it
 //                         hard), else {"unexpected": true}, decided by a hash of the model and
 //                         the prompt (the same question gets the same answer). `usage` counts a
-//                         token per 4 bytes (at least 1).
+//                         token per 4 bytes (at least 1). "<behaviour>@<ms>" answers after <ms>.
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
@@ -111,7 +111,12 @@ Reply chat_completion(const http::request<http::string_body>& req) {
       !body.contains("messages") || !body["messages"].is_array() || !body.contains("max_tokens")) {
     return json_reply(400, {{"error", {{"message", "expected model, messages and max_tokens"}}}});
   }
-  const std::string model = body["model"];
+  // "<behaviour>@<ms>" answers after that many milliseconds (the model's latency).
+  std::string model = body["model"];
+  long latency_ms = 0;
+  if (auto at = model.rfind('@'); at != std::string::npos && parse_int(model.substr(at + 1), latency_ms)) {
+    model = model.substr(0, at);
+  }
   std::size_t prompt_bytes = 0;
   std::string last_user;
   for (const auto& m : body["messages"]) {
@@ -119,7 +124,11 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     prompt_bytes += content.size();
     if (m.value("role", "") == "user") last_user = content;
   }
-  if (model == "status-500") return json_reply(500, {{"error", {{"message", "model crashed"}}}});
+  if (model == "status-500") {
+    Reply r = json_reply(500, {{"error", {{"message", "model crashed"}}}});
+    r.delay_ms = static_cast<int>(latency_ms);
+    return r;
+  }
   if (model == "hang") {
     Reply r;
     r.kind = Reply::Kind::kHang;
@@ -153,13 +162,15 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     message["content"] = nlohmann::json{{"answer", "ok"}}.dump();
   }
   const std::string content = message["content"].is_string() ? message["content"].get<std::string>() : "";
-  return json_reply(200, {{"id", "chatcmpl-fake"},
+  Reply answer = json_reply(200, {{"id", "chatcmpl-fake"},
                           {"object", "chat.completion"},
                           {"model", model},
                           {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}},
                           {"usage", {{"prompt_tokens", tokens_of(prompt_bytes)},
                                      {"completion_tokens", tokens_of(content.size())},
                                      {"total_tokens", tokens_of(prompt_bytes) + tokens_of(content.size())}}}});
+  answer.delay_ms = static_cast<int>(latency_ms);
+  return answer;
 }
 
 Reply decide(Server& server, const http::request<http::string_body>& req) {

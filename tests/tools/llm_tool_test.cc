@@ -85,6 +85,14 @@ TEST(LlmTool, SendsTheRenderedPromptAndTheKeyFromItsEnvironmentVariable) {
   ::unsetenv("SWITCHYARD_TEST_LLM_KEY");
 }
 
+TEST(LlmTool, TheFakeProvidersLatencyIsTheCallsLatency) {
+  FaultServer server;
+  auto models = models_for(server, "ok@60");
+  Outcome o = call(*llm(kSchemaTool, models));
+  ASSERT_TRUE(o.ok) << o.reason;
+  EXPECT_GE(o.latency, std::chrono::milliseconds(60));
+}
+
 TEST(LlmTool, AMissingKeyFailsNamingTheVariableNeverAKey) {
   FaultServer server;
   ::unsetenv("SWITCHYARD_TEST_NO_SUCH_KEY");
