@@ -184,7 +184,9 @@ std::vector<NodeIndex> RunMachine::remaining_route() const {
 // ---- the loop ----
 
 Action RunMachine::next() {
-  assert(awaiting_ == Awaiting::kNothing);
+  // Either nothing is in flight, or the call decided while completing the last one (an llm
+  // escalation, an advisor) is pending, to be handed out now.
+  assert(awaiting_ == Awaiting::kNothing || pending_.has_value());
   if (!started_) {
     started_ = true;
     start();

@@ -3,7 +3,10 @@
 // every failure an HTTP service can produce. It counts what it receives, so a test can assert a
 // side effect happened exactly once.
 //
-//   switchyard_fault_server [--port N] [--routes FILE]
+//   switchyard_fault_server [--port N] [--routes FILE] [--exit-on-stdin-eof]
+//
+// --exit-on-stdin-eof: stop when standard input ends (tests hold a pipe to it, so a test process
+// that dies, even by abort, leaves no server behind).
 //
 // Prints "listening on 127.0.0.1:PORT" once listening (port 0, the default: a free one). SIGTERM
 // or SIGINT stop it (exit 0). Bad flags or a bad routes file: a message on stderr, exit 2.
@@ -33,12 +36,16 @@
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
+#include <unistd.h>
+
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <functional>
@@ -369,10 +376,13 @@ std::string load_routes(const std::string& file, std::map<std::string, Route>& r
 int main(int argc, char** argv) {
   Server server;
   unsigned short port = 0;
+  bool exit_on_eof = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if ((arg == "--port" || arg == "--routes") && i + 1 >= argc) return usage(arg + " needs a value");
-    if (arg == "--port") {
+    if (arg == "--exit-on-stdin-eof") {
+      exit_on_eof = true;
+    } else if (arg == "--port") {
       long p = 0;
       if (!parse_int(argv[++i], p) || p > 65535) return usage("--port: expected 0-65535");
       port = static_cast<unsigned short>(p);
@@ -399,6 +409,18 @@ int main(int argc, char** argv) {
   }
   asio::signal_set signals(ctx, SIGTERM, SIGINT);
   signals.async_wait([&](beast::error_code, int) { ctx.stop(); });
+  asio::posix::stream_descriptor input(ctx);
+  std::array<char, 256> sink{};
+  std::function<void()> watch_input = [&] {
+    input.async_read_some(asio::buffer(sink), [&](beast::error_code ec, std::size_t) {
+      if (ec) return ctx.stop();  // EOF: whoever started us is gone
+      watch_input();
+    });
+  };
+  if (exit_on_eof) {
+    input.assign(::dup(0));
+    watch_input();
+  }
   accept(acceptor, server);
   std::cout << "listening on 127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;
   ctx.run();

@@ -25,15 +25,24 @@ constexpr int kStartLimitMs = 10000;  // a safety net, not a wait: the line usua
 }  // namespace
 
 FaultServer::FaultServer(const std::string& routes) {
-  int out[2];
+  // Its stdout tells us its port. Its stdin is a pipe only we write to: when this process ends,
+  // however it ends, the server sees EOF and stops (no orphan holding ctest's output pipe).
+  int out[2], in[2];
   if (::pipe2(out, O_CLOEXEC) != 0) {
     ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    return;
+  }
+  if (::pipe2(in, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe: " << std::strerror(errno);
+    ::close(out[0]);
+    ::close(out[1]);
     return;
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-  std::vector<std::string> args = {SWITCHYARD_FAULT_SERVER};
+  posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+  std::vector<std::string> args = {SWITCHYARD_FAULT_SERVER, "--exit-on-stdin-eof"};
   if (!routes.empty()) {
     args.push_back("--routes");
     args.push_back(routes);
@@ -44,6 +53,8 @@ FaultServer::FaultServer(const std::string& routes) {
   const int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(out[1]);
+  ::close(in[0]);
+  stdin_ = in[1];  // kept open (close-on-exec) for the server's life
   if (rc != 0) {
     ::close(out[0]);
     pid_ = -1;
@@ -68,6 +79,7 @@ FaultServer::FaultServer(const std::string& routes) {
 }
 
 FaultServer::~FaultServer() {
+  if (stdin_ >= 0) ::close(stdin_);
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));

@@ -31,6 +31,7 @@ class FaultServer {
  private:
   nlohmann::json get(const std::string& path) const;
   pid_t pid_ = -1;
+  int stdin_ = -1;  // our end of the server's stdin
   int port_ = 0;
 };
 
