@@ -180,14 +180,14 @@ class Engine::Impl {
   bool cancel(const std::string& id, const std::string& reason);
   void cancel_all(const std::string& reason);
 
-  // The workflow's hash, computed once per workflow (not per run).
-  std::string workflow_hash(const std::shared_ptr<const graph::Workflow>& w) {
+  // The workflow's hash and canonical JSON, computed once per workflow (not per run).
+  WorkflowIdentity identity(const std::shared_ptr<const graph::Workflow>& w) {
     std::lock_guard lock(mu);
     auto it = hashes.find(w.get());
     if (it != hashes.end() && it->second.first.lock() == w) return it->second.second;
-    std::string hash = sha256_hex(canonical_json(w->source()));
-    hashes[w.get()] = {w, hash};
-    return hash;
+    WorkflowIdentity id = identify(*w);
+    hashes[w.get()] = {w, id};
+    return id;
   }
 
   Journal& journal;
@@ -204,7 +204,7 @@ class Engine::Impl {
   std::condition_variable idle;
   std::unordered_map<std::string, std::weak_ptr<RunTask>> runs;
   std::unordered_map<const graph::Workflow*,
-                     std::pair<std::weak_ptr<const graph::Workflow>, std::string>>
+                     std::pair<std::weak_ptr<const graph::Workflow>, WorkflowIdentity>>
       hashes;
   std::vector<std::pair<std::weak_ptr<const graph::Workflow>, std::weak_ptr<tools::ToolSet>>>
       watched;  // workflows with probes (under mu)
@@ -226,13 +226,13 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         tools_(std::move(tools)),
         events_(engine.clock, ensure_id(request, engine.clock)),
         health_(engine.health, *workflow_),
-        start_(prepare_run(*workflow_, engine.workflow_hash(workflow_), request, engine.clock,
-                           health_, events_)),
+        start_(prepare_run(*workflow_, engine.identity(workflow_), engine.options.models, request,
+                           engine.clock, health_, events_)),
         request_(std::move(request)),
         done_(std::move(done)),
         deadline_(loop) {
     report_.run_id = request_.run_id;
-    prepare_llm(start_, *workflow_, engine.options.models, engine.options.history, events_);
+    prepare_llm(start_, *workflow_, engine.options.history, events_);
   }
 
   const std::string& id() const { return report_.run_id; }

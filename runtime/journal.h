@@ -8,7 +8,9 @@
 //
 // Thread-safety: every method may be called from any thread; calls are serialized internally.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,6 +29,10 @@ struct Event {
   std::int64_t time_ms = 0;  // Unix time in milliseconds
   std::string type;          // run_started, plan, step_started, ... (docs/journal.md)
   nlohmann::json payload;    // an object
+  // The event's link in its run's hash chain (docs/journal.md#hash-chain): lower-case hex
+  // SHA-256 of the previous link and this event's canonical JSON. Set by the SQLite journal when
+  // it stores or reads the event; empty in memory.
+  std::string hash;
 };
 
 // One run's row.
@@ -39,6 +45,20 @@ struct RunRecord {
   std::int64_t finished_ms = 0;  // 0 while running
   nlohmann::json input;          // the run's input
   nlohmann::json result;         // the run's result (null while running)
+  std::string head_hash;         // the hash of the run's last event ("" before any)
+  std::int64_t head_seq = 0;     // the seq of the run's last event
+  std::int64_t owner_pid = 0;    // the process that started (or resumed) it; 0: unknown
+  // begin_run: the workflow's canonical JSON (workflow_hash is its hash), stored once per hash so
+  // that replay and resume can rebuild the workflow (null: not stored). Reads leave it null: see
+  // Journal::workflow_source().
+  std::shared_ptr<const std::string> workflow_source;
+};
+
+// What `gc` removed.
+struct GcStats {
+  std::int64_t runs = 0;
+  std::int64_t events = 0;
+  std::int64_t workflows = 0;
 };
 
 struct RunFilter {
@@ -51,9 +71,23 @@ struct RunFilter {
 
 class Journal {
  public:
+  // One write of a group (write_group).
+  using Write = std::function<Status(Journal&)>;
+
   virtual ~Journal() = default;
 
-  // Records a new run (status "running"). Error if the run id exists.
+  // Group commit: performs `writes` in order as one unit of durability (one transaction in the
+  // SQLite journal). Each write is all or nothing on its own: a failed one leaves no trace and
+  // does not stop the others. None is durable before the group is; when the group cannot be
+  // committed, every write of it fails with that error. Returns one status per write.
+  virtual std::vector<Status> write_group(std::vector<Write>& writes);
+
+  // The canonical JSON of the workflow stored under `hash` (by begin_run). kNotFound when the
+  // journal does not have it.
+  virtual Result<std::string> workflow_source(const std::string& hash) const = 0;
+
+  // Records a new run (status "running") and, when given, its workflow's source. Error if the
+  // run id exists.
   virtual Status begin_run(const RunRecord& run) = 0;
   // Appends events (seq must continue the run's sequence). All or nothing.
   virtual Status append(const std::vector<Event>& events) = 0;
@@ -73,14 +107,38 @@ class Journal {
   // The run's events in sequence order. kNotFound if the run is unknown.
   virtual Result<std::vector<Event>> events(const std::string& run_id) const = 0;
 
+  // Takes over an unfinished run for this process (resume): records this process as its owner.
+  // kNotFound if unknown; kFailedPrecondition if it is finished.
+  virtual Status claim_run(const std::string& run_id) = 0;
+
+  // Removes finished runs (not `running`) that finished before `finished_before_ms`, their
+  // events, and the workflows no remaining run refers to.
+  virtual Result<GcStats> gc(std::int64_t finished_before_ms) = 0;
+
   // Where the journal lives ("" for memory).
   virtual std::string location() const = 0;
+};
+
+// How hard a commit is pushed to disk (SQLite's PRAGMA synchronous in WAL mode).
+enum class JournalSync {
+  // A committed group survives a crash of the process (kill -9); a power loss or OS crash may
+  // lose the last groups. The default.
+  kNormal,
+  // Every commit is fsync'ed before it is acknowledged: it survives a power loss too.
+  kFull,
 };
 
 struct JournalOptions {
   // Create the file when it does not exist (run). Readers (runs, replay) pass false and get
   // kNotFound instead of an empty new journal.
   bool create_if_missing = true;
+  JournalSync sync = JournalSync::kNormal;
+  // How long a write waits for a lock held by another process before it fails (kUnavailable).
+  std::chrono::milliseconds busy_timeout{5000};
+  // The largest the file may grow to, in bytes; 0: no limit but the disk's. A write that would
+  // grow it past the limit fails as a full disk does (kResourceExhausted), and loses nothing
+  // committed before.
+  std::int64_t max_bytes = 0;
 };
 
 // Opens the SQLite journal at `path`, creating it (when allowed) and upgrading its schema if it

@@ -23,6 +23,7 @@ void JournalWriter::submit(Write write, Ack ack) {
 
 void JournalWriter::loop() {
   std::deque<Item> batch;
+  std::vector<Journal::Write> writes;
   while (true) {
     {
       std::unique_lock lock(mu_);
@@ -30,9 +31,12 @@ void JournalWriter::loop() {
       if (queue_.empty() && stopping_) return;
       batch.swap(queue_);  // everything queued so far, handled without the lock
     }
-    for (Item& item : batch) {
-      Status s = item.write(journal_);
-      if (item.ack) item.ack(std::move(s));
+    // Group commit: everything queued meanwhile is one transaction, acknowledged once durable.
+    writes.clear();
+    for (Item& item : batch) writes.push_back(std::move(item.write));
+    std::vector<Status> statuses = journal_.write_group(writes);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].ack) batch[i].ack(std::move(statuses[i]));
     }
     batch.clear();
   }

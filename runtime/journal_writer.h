@@ -1,13 +1,17 @@
 #pragma once
 // JournalWriter: one thread that performs every journal write of an Engine, in submission order,
-// so that engine threads never block on disk I/O. Each write may carry an acknowledgement,
-// called on the writer thread with the write's status once it is done. Internal to runtime/.
+// so that engine threads never block on disk I/O. Group commit: whatever was submitted while the
+// previous group was being written becomes the next group (Journal::write_group: one SQLite
+// transaction), so the cost of a commit is shared by every run that wrote meanwhile. Each write
+// may carry an acknowledgement, called on the writer thread with the write's status once its
+// group is durable. Internal to runtime/.
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "runtime/journal.h"
 
@@ -16,7 +20,7 @@ namespace switchyard::runtime {
 class JournalWriter {
  public:
   using Ack = std::function<void(Status)>;
-  using Write = std::function<Status(Journal&)>;
+  using Write = Journal::Write;
 
   explicit JournalWriter(Journal& journal);
   // Performs what was submitted, then stops.

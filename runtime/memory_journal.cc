@@ -18,6 +18,7 @@ class MemoryJournal final : public Journal {
       return invalid_argument("run " + run.run_id + " is already in the journal");
     }
     order_.push_back(run.run_id);
+    if (run.workflow_source) workflows_.emplace(run.workflow_hash, run.workflow_source);
     return Status();
   }
 
@@ -76,6 +77,45 @@ class MemoryJournal final : public Journal {
     return it->second.events;
   }
 
+  Result<std::string> workflow_source(const std::string& hash) const override {
+    std::lock_guard lock(mu_);
+    auto it = workflows_.find(hash);
+    if (it == workflows_.end()) return not_found("the journal does not hold workflow " + hash);
+    return *it->second;
+  }
+
+  Status claim_run(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    if (it->second.run.status != "running") {
+      return failed_precondition("run " + run_id + " has already finished");
+    }
+    return Status();
+  }
+
+  Result<GcStats> gc(std::int64_t finished_before_ms) override {
+    std::lock_guard lock(mu_);
+    GcStats stats;
+    std::erase_if(order_, [&](const std::string& id) {
+      auto it = runs_.find(id);
+      const RunRecord& r = it->second.run;
+      if (r.status == "running" || r.finished_ms >= finished_before_ms) return false;
+      stats.events += static_cast<std::int64_t>(it->second.events.size());
+      ++stats.runs;
+      runs_.erase(it);
+      return true;
+    });
+    std::erase_if(workflows_, [&](const auto& entry) {
+      for (const auto& [id, e] : runs_) {
+        if (e.run.workflow_hash == entry.first) return false;
+      }
+      ++stats.workflows;
+      return true;
+    });
+    return stats;
+  }
+
   std::string location() const override { return ""; }
 
  private:
@@ -86,6 +126,7 @@ class MemoryJournal final : public Journal {
   mutable std::mutex mu_;
   std::map<std::string, Entry> runs_;
   std::vector<std::string> order_;  // insertion order
+  std::map<std::string, std::shared_ptr<const std::string>> workflows_;  // by hash
 };
 
 }  // namespace

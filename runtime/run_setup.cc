@@ -1,6 +1,8 @@
 #include "runtime/run_setup.h"
 
+#include "runtime/hash.h"
 #include "runtime/llm_history.h"
+#include "tools/http_tool.h"
 #include "tools/models.h"
 
 #include <random>
@@ -44,9 +46,89 @@ std::vector<TierPrice> tier_prices(const tools::Models* models) {
   return out;
 }
 
-void prepare_llm(RunStart& start, const graph::Workflow& w, const tools::Models* models,
-                 const LlmHistory* history, EventSink& events) {
-  start.machine.tiers = tier_prices(models);
+namespace {
+
+// Replaces the values of secret-looking names (tools::is_secret_header) in `object`.
+bool redact_object(nlohmann::json& object) {
+  bool any = false;
+  if (!object.is_object()) return any;
+  for (auto& [name, value] : object.items()) {
+    if (tools::is_secret_header(name) && value != kRedacted) {
+      value = kRedacted;
+      any = true;
+    }
+  }
+  return any;
+}
+
+bool redact_url_field(nlohmann::json& tool, const char* field) {
+  if (!tool.contains(field) || !tool[field].is_string()) return false;
+  std::string redacted = tools::redact_url(tool[field].get<std::string>());
+  if (redacted == tool[field].get<std::string>()) return false;
+  tool[field] = std::move(redacted);
+  return true;
+}
+
+}  // namespace
+
+bool redact_workflow_secrets(nlohmann::json& source) {
+  bool any = false;
+  if (!source.is_object() || !source.contains("tools") || !source["tools"].is_object()) return any;
+  for (auto& [id, tool] : source["tools"].items()) {
+    if (!tool.is_object()) continue;
+    if (tool.contains("headers")) any = redact_object(tool["headers"]) || any;
+    if (tool.contains("env")) any = redact_object(tool["env"]) || any;
+    any = redact_url_field(tool, "url") || any;
+    any = redact_url_field(tool, "probe") || any;
+  }
+  return any;
+}
+
+WorkflowIdentity identify(const graph::Workflow& w) {
+  nlohmann::json journaled = w.source();
+  redact_workflow_secrets(journaled);
+  return {sha256_hex(canonical_json(w.source())),
+          std::make_shared<const std::string>(canonical_json(journaled))};
+}
+
+nlohmann::json budget_json(const graph::Budget& b) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"usd", opt(b.usd)}, {"tokens", opt(b.tokens)}, {"llm_calls", opt(b.llm_calls)}};
+}
+
+graph::Budget budget_from_json(const nlohmann::json& j) {
+  graph::Budget b;
+  if (!j.is_object()) return b;
+  if (j.contains("usd") && j["usd"].is_number()) b.usd = j["usd"].get<double>();
+  if (j.contains("tokens") && j["tokens"].is_number_integer()) b.tokens = j["tokens"].get<std::int64_t>();
+  if (j.contains("llm_calls") && j["llm_calls"].is_number_integer()) {
+    b.llm_calls = j["llm_calls"].get<int>();
+  }
+  return b;
+}
+
+nlohmann::json tiers_json(const std::vector<TierPrice>& tiers) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& t : tiers) {
+    out.push_back({{"name", t.name},
+                   {"input_usd_per_mtok", t.input_usd_per_mtok},
+                   {"output_usd_per_mtok", t.output_usd_per_mtok}});
+  }
+  return out;
+}
+
+std::vector<TierPrice> tiers_from_json(const nlohmann::json& j) {
+  std::vector<TierPrice> out;
+  if (!j.is_array()) return out;
+  for (const auto& t : j) {
+    out.push_back({t.value("name", ""), t.value("input_usd_per_mtok", 0.0),
+                   t.value("output_usd_per_mtok", 0.0)});
+  }
+  return out;
+}
+
+void prepare_llm(RunStart& start, const graph::Workflow& w, const LlmHistory* history,
+                 EventSink& events) {
   if (history == nullptr || start.machine.tiers.size() < 2) return;
   nlohmann::json learned = nlohmann::json::object();
   for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
@@ -64,9 +146,10 @@ void prepare_llm(RunStart& start, const graph::Workflow& w, const tools::Models*
   if (!learned.empty()) events.emit("llm_learned", {{"start_tiers", learned}});
 }
 
-RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
-                     RunRequest& request, const Clock& clock,
+RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
+                     const tools::Models* models, RunRequest& request, const Clock& clock,
                      const RunHealth& health, EventSink& events) {
+  const std::string& workflow_hash = identity.hash;
   if (request.run_id.empty()) request.run_id = new_run_id(clock);
   if (!request.seed) {
     static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -90,11 +173,13 @@ RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
   start.record.run_id = request.run_id;
   start.record.workflow = w.name();
   start.record.workflow_hash = workflow_hash;
+  start.record.workflow_source = identity.source;
   start.record.status = "running";
   start.record.started_ms = unix_ms(clock);
   start.record.input = request.input;
   start.machine.budget = request.budget;
   start.machine.seed = *request.seed;
+  start.machine.tiers = tier_prices(models);
   events.emit("run_started", {{"workflow", w.name()},
                               {"workflow_hash", workflow_hash},
                               {"input", request.input},
@@ -102,7 +187,9 @@ RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
                               {"goal", w.graph().node(w.graph().goal()).id},
                               {"known_down", known_down},
                               {"factors", factors},
-                              {"seed", *request.seed}});
+                              {"seed", *request.seed},
+                              {"budget", budget_json(request.budget)},
+                              {"tiers", tiers_json(start.machine.tiers)}});
   return start;
 }
 

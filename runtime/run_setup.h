@@ -4,6 +4,7 @@
 // Internal to runtime/.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -49,15 +50,23 @@ struct RunStart {
 std::vector<TierPrice> tier_prices(const tools::Models* models);
 
 class LlmHistory;
-// Sets the run's model tiers and, from `history` (may be null), the llm steps that learned
-// escalation starts above the cheapest tier; journals those as `llm_learned`.
-void prepare_llm(RunStart& start, const graph::Workflow& w, const tools::Models* models,
-                 const LlmHistory* history, EventSink& events);
+// From `history` (may be null), the llm steps that learned escalation starts above the cheapest
+// tier (REQUIRES: prepare_run set the tiers); journals those as `llm_learned`.
+void prepare_llm(RunStart& start, const graph::Workflow& w, const LlmHistory* history,
+                 EventSink& events);
 
 // Fills `request`'s defaults (run id, seed), builds the journal row and emits run_started into
-// `events`.
-RunStart prepare_run(const graph::Workflow& w, const std::string& workflow_hash,
-                     RunRequest& request, const Clock& clock,
+// `events`: everything the run's decisions depend on besides the workflow and the outcomes of
+// its calls (input, known health, seed, budget overrides, model tier prices), so that replay and
+// resume can re-drive them. `models` may be null (no tier choice).
+RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
+                     const tools::Models* models, RunRequest& request, const Clock& clock,
                      const RunHealth& health, EventSink& events);
+
+// The run_started payload's `budget` and `tiers`, and back (replay, resume).
+nlohmann::json budget_json(const graph::Budget& budget);
+graph::Budget budget_from_json(const nlohmann::json& j);
+nlohmann::json tiers_json(const std::vector<TierPrice>& tiers);
+std::vector<TierPrice> tiers_from_json(const nlohmann::json& j);
 
 }  // namespace switchyard::runtime

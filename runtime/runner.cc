@@ -31,15 +31,15 @@ Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
       clock_(clock),
       health_(health),
       options_(options),
-      workflow_hash_(sha256_hex(canonical_json(workflow_->source()))) {}
+      identity_(identify(*workflow_)) {}
 
 Result<RunReport> Runner::run(RunRequest request) {
   const graph::Workflow& w = *workflow_;
   if (request.run_id.empty()) request.run_id = new_run_id(clock_);
   EventBuffer events(clock_, request.run_id);
   RunHealth health(health_, w);
-  RunStart start = prepare_run(w, workflow_hash_, request, clock_, health, events);
-  prepare_llm(start, w, options_.models, options_.history, events);
+  RunStart start = prepare_run(w, identity_, options_.models, request, clock_, health, events);
+  prepare_llm(start, w, options_.history, events);
   RunReport report;
   report.run_id = request.run_id;
   if (Status s = journal_.begin_run(start.record); !s.ok()) {

@@ -23,6 +23,21 @@
 
 namespace switchyard::runtime {
 
+// A workflow as the journal knows it: the hash of its canonical JSON, and that JSON as journaled
+// (stored once per hash so that replay and resume can rebuild it), with the values of
+// secret-looking headers, env variables and URL parameters replaced by "[redacted]": secrets
+// never reach the journal. Computed once per workflow, not per run.
+struct WorkflowIdentity {
+  std::string hash;                           // of the canonical JSON as loaded (not redacted)
+  std::shared_ptr<const std::string> source;  // the canonical JSON as journaled (redacted)
+};
+WorkflowIdentity identify(const graph::Workflow& w);
+
+inline constexpr const char* kRedacted = "[redacted]";
+// Redacts a workflow's JSON in place, as identify() does; true when anything was redacted (such
+// a workflow can be replayed from the journal, but resuming it needs the original file).
+bool redact_workflow_secrets(nlohmann::json& source);
+
 struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
   graph::Budget budget;  // overrides of the workflow's budget
@@ -63,7 +78,7 @@ class Runner {
   // abandoned: nothing more is invoked).
   Result<RunReport> run(RunRequest request);
 
-  const std::string& workflow_hash() const { return workflow_hash_; }
+  const std::string& workflow_hash() const { return identity_.hash; }
 
  private:
   std::shared_ptr<const graph::Workflow> workflow_;
@@ -72,7 +87,7 @@ class Runner {
   Clock& clock_;
   monitors::HealthTable& health_;
   RunnerOptions options_;
-  std::string workflow_hash_;
+  WorkflowIdentity identity_;
 };
 
 // A new run id: "r-" + 16 hex digits of time and 16 of randomness; sortable by start time.

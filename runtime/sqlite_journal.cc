@@ -1,85 +1,33 @@
 // The SQLite Journal: one file, WAL mode, schema versioned by PRAGMA user_version.
-// docs/journal.md describes the schema, the migrations and what is durable when.
+// docs/journal.md describes the schema, the migrations, the hash chain and what is durable when.
 
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <filesystem>
-#include <map>
 #include <mutex>
+#include <set>
+#include <unordered_map>
 
+#include "runtime/hash.h"
 #include "runtime/journal.h"
 #include "runtime/journal_checks.h"
+#include "runtime/journal_schema.h"
 #include "runtime/log.h"
+#include "runtime/sqlite_util.h"
 
 namespace switchyard::runtime {
 namespace {
 
-// Schema migrations: kMigrations[v] takes a journal from version v to v + 1, in one transaction.
-const char* const kMigrations[] = {
-    // 0 -> 1: runs and their events.
-    R"sql(
-    CREATE TABLE runs (
-      run_id        TEXT PRIMARY KEY,
-      workflow      TEXT NOT NULL,
-      workflow_hash TEXT NOT NULL,
-      status        TEXT NOT NULL,
-      started_ms    INTEGER NOT NULL,
-      finished_ms   INTEGER,
-      input         TEXT NOT NULL,
-      result        TEXT
-    );
-    CREATE INDEX runs_by_status ON runs(status);
-    CREATE INDEX runs_by_workflow ON runs(workflow);
-    CREATE INDEX runs_by_start ON runs(started_ms);
-    CREATE TABLE events (
-      run_id  TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
-      seq     INTEGER NOT NULL,
-      time_ms INTEGER NOT NULL,
-      type    TEXT NOT NULL,
-      payload TEXT NOT NULL,
-      PRIMARY KEY (run_id, seq)
-    ) WITHOUT ROWID;
-    )sql",
-};
-constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
+using sqlite::bind_value;
+using sqlite::column_json;
+using sqlite::column_text;
+using sqlite::Stmt;
 
 // The columns read_run() expects, in order.
 constexpr const char* kRunColumns =
-    "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result";
-
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  sqlite3_stmt** out() { return &stmt_; }
-  sqlite3_stmt* get() const { return stmt_; }
-  // Resets and clears bindings for the next use.
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// (Not named `bind`: std::bind would win overload resolution through ADL on std::string.)
-void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-void bind_value(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
-
-std::string column_text(sqlite3_stmt* s, int i) {
-  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : "";
-}
-
-nlohmann::json column_json(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
-  return nlohmann::json::parse(column_text(s, i), nullptr, /*allow_exceptions=*/false);
-}
+    "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
+    "head_seq, owner_pid";
 
 class SqliteJournal final : public Journal {
  public:
@@ -98,12 +46,14 @@ class SqliteJournal final : public Journal {
     if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       return fail("cannot open");
     }
-    sqlite3_busy_timeout(db_, 5000);
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
     auto version = user_version();  // the first read: fails on a file that is not SQLite
     if (!version.ok()) return version.status();
-    if (*version > kSchemaVersion) {
+    const int current = journal_schema_version();
+    if (*version > current) {
       return io_error("journal " + path_ + " has schema version " + std::to_string(*version) +
-                      ", newer than this build knows (" + std::to_string(kSchemaVersion) +
+                      ", newer than this build knows (" + std::to_string(current) +
                       "): use a newer switchyard");
     }
     if (*version == 0) {
@@ -114,37 +64,80 @@ class SqliteJournal final : public Journal {
                         "switchyard journal: refusing to touch it");
       }
     }
-    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL",
-                               "PRAGMA foreign_keys=ON"}) {
+    const std::string sync = options.sync == JournalSync::kFull ? "PRAGMA synchronous=FULL"
+                                                                : "PRAGMA synchronous=NORMAL";
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", sync.c_str(), "PRAGMA foreign_keys=ON"}) {
       if (Status s = exec(pragma); !s.ok()) return s;
     }
-    for (int v = *version; v < kSchemaVersion; ++v) {
-      if (Status s = migrate(v); !s.ok()) return s;
-      logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
+    if (options.max_bytes > 0) {
+      auto page = count("PRAGMA page_size");
+      if (!page.ok()) return page.status();
+      const std::string limit =
+          "PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(1, options.max_bytes / *page));
+      if (Status s = exec(limit.c_str()); !s.ok()) return s;
+    }
+    for (int v = *version; v < current; ++v) {
+      if (Status s = migrate_journal(db_, path_, v); !s.ok()) return s;
+      if (v > 0) logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
     }
     return prepare_all();
   }
 
+  std::vector<Status> write_group(std::vector<Write>& writes) override {
+    std::lock_guard lock(mu_);
+    std::vector<Status> out;
+    out.reserve(writes.size());
+    if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) {
+      out.assign(writes.size(), s);
+      return out;
+    }
+    in_group_ = true;
+    for (Write& w : writes) out.push_back(w(*this));
+    in_group_ = false;
+    if (Status s = exec("COMMIT"); !s.ok()) {
+      exec("ROLLBACK").ok();
+      heads_.clear();  // what the group appended is gone: read heads from the file again
+      stored_workflows_.clear();
+      out.assign(writes.size(), s);
+    }
+    return out;
+  }
+
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    sqlite3_stmt* s = insert_run_.get();
-    bind_value(s, 1, run.run_id);
-    bind_value(s, 2, run.workflow);
-    bind_value(s, 3, run.workflow_hash);
-    bind_value(s, 4, run.status);
-    bind_value(s, 5, run.started_ms);
-    bind_value(s, 6, run.input.dump());
-    const int rc = sqlite3_step(s);
-    const int extended = sqlite3_extended_errcode(db_);
-    if (rc != SQLITE_DONE) {
-      Status error = extended == SQLITE_CONSTRAINT_PRIMARYKEY
-                         ? invalid_argument("run " + run.run_id + " is already in the journal " + path_)
-                         : fail("cannot record run " + run.run_id);
+    const bool store_workflow =
+        run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
+    Status st = atomically([&]() -> Status {
+      if (store_workflow) {
+        sqlite3_stmt* w = insert_workflow_.get();
+        bind_value(w, 1, run.workflow_hash);
+        bind_value(w, 2, run.workflow);
+        bind_value(w, 3, *run.workflow_source);
+        const int rc = sqlite3_step(w);
+        insert_workflow_.reset();
+        if (rc != SQLITE_DONE) return fail("cannot record the workflow of run " + run.run_id);
+      }
+      sqlite3_stmt* s = insert_run_.get();
+      bind_value(s, 1, run.run_id);
+      bind_value(s, 2, run.workflow);
+      bind_value(s, 3, run.workflow_hash);
+      bind_value(s, 4, run.status);
+      bind_value(s, 5, run.started_ms);
+      bind_value(s, 6, run.input.dump());
+      bind_value(s, 7, static_cast<std::int64_t>(::getpid()));
+      const int rc = sqlite3_step(s);
+      Status error;
+      if (rc != SQLITE_DONE) {
+        error = sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY
+                    ? invalid_argument("run " + run.run_id + " is already in the journal " + path_)
+                    : fail("cannot record run " + run.run_id);
+      }
       insert_run_.reset();
       return error;
-    }
-    insert_run_.reset();
-    last_seq_cache_[run.run_id] = 0;
+    });
+    if (!st.ok()) return st;
+    if (store_workflow) stored_workflows_.insert(run.workflow_hash);
+    heads_[run.run_id] = Head{};
     return Status();
   }
 
@@ -153,31 +146,38 @@ class SqliteJournal final : public Journal {
     if (events.empty()) return Status();
     std::lock_guard lock(mu_);
     const std::string& run_id = events.front().run_id;
-    auto last = last_seq(run_id);
-    if (!last.ok()) return last.status();
-    if (Status s = check_append(events, *last); !s.ok()) return s;
-    if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    for (const Event& e : events) {
-      sqlite3_stmt* s = insert_event_.get();
-      bind_value(s, 1, e.run_id);
-      bind_value(s, 2, e.seq);
-      bind_value(s, 3, e.time_ms);
-      bind_value(s, 4, e.type);
-      bind_value(s, 5, e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-      const int rc = sqlite3_step(s);
-      insert_event_.reset();
-      if (rc != SQLITE_DONE) {
-        Status error = fail("cannot append event " + std::to_string(e.seq) + " of run " + run_id);
-        exec("ROLLBACK").ok();
-        return error;
+    auto head = read_head(run_id);
+    if (!head.ok()) return head.status();
+    if (Status s = check_append(events, head->seq); !s.ok()) return s;
+    Head next = *head;
+    Status st = atomically([&]() -> Status {
+      for (const Event& e : events) {
+        const std::string payload = canonical_json(e.payload);
+        next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
+        next.seq = e.seq;
+        sqlite3_stmt* s = insert_event_.get();
+        bind_value(s, 1, e.run_id);
+        bind_value(s, 2, e.seq);
+        bind_value(s, 3, e.time_ms);
+        bind_value(s, 4, e.type);
+        bind_value(s, 5, payload);
+        bind_value(s, 6, next.hash);
+        const int rc = sqlite3_step(s);
+        insert_event_.reset();
+        if (rc != SQLITE_DONE) {
+          return fail("cannot append event " + std::to_string(e.seq) + " of run " + run_id);
+        }
       }
-    }
-    if (Status s = exec("COMMIT"); !s.ok()) {
-      exec("ROLLBACK").ok();
-      return s;
-    }
-    last_seq_cache_[run_id] = events.back().seq;
-    return Status();
+      sqlite3_stmt* h = update_head_.get();
+      bind_value(h, 1, next.hash);
+      bind_value(h, 2, next.seq);
+      bind_value(h, 3, run_id);
+      const int rc = sqlite3_step(h);
+      update_head_.reset();
+      return rc == SQLITE_DONE ? Status() : fail("cannot append events of run " + run_id);
+    });
+    if (st.ok()) heads_[run_id] = std::move(next);
+    return st;
   }
 
   Status finish_run(const std::string& run_id, const std::string& status,
@@ -192,7 +192,52 @@ class SqliteJournal final : public Journal {
     finish_.reset();
     if (rc != SQLITE_DONE) return fail("cannot finish run " + run_id);
     if (sqlite3_changes(db_) == 0) return not_found("run " + run_id + " is not in the journal");
+    heads_.erase(run_id);  // a finished run gets no more events
     return Status();
+  }
+
+  Status claim_run(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, "UPDATE runs SET owner_pid = ?1 WHERE run_id = ?2 AND status = 'running'",
+                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot claim run " + run_id);
+    }
+    bind_value(stmt.get(), 1, static_cast<std::int64_t>(::getpid()));
+    bind_value(stmt.get(), 2, run_id);
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) return fail("cannot claim run " + run_id);
+    if (sqlite3_changes(db_) == 1) return Status();
+    auto exists = count_for("SELECT count(*) FROM runs WHERE run_id = ?1", run_id);
+    if (!exists.ok()) return exists.status();
+    if (*exists == 0) return not_found("run " + run_id + " is not in the journal " + path_);
+    return failed_precondition("run " + run_id + " has already finished");
+  }
+
+  Result<GcStats> gc(std::int64_t finished_before_ms) override {
+    std::lock_guard lock(mu_);
+    GcStats stats;
+    Status st = atomically([&]() -> Status {
+      const std::string cutoff = std::to_string(finished_before_ms);
+      const std::string where =
+          " WHERE status != 'running' AND finished_ms IS NOT NULL AND finished_ms < " + cutoff;
+      auto events = count(("SELECT count(*) FROM events WHERE run_id IN (SELECT run_id FROM runs" +
+                           where + ")")
+                              .c_str());
+      if (!events.ok()) return events.status();
+      stats.events = *events;
+      if (Status s = exec(("DELETE FROM runs" + where).c_str()); !s.ok()) return s;
+      stats.runs = sqlite3_changes(db_);
+      if (Status s = exec("DELETE FROM workflows WHERE hash NOT IN "
+                          "(SELECT DISTINCT workflow_hash FROM runs)");
+          !s.ok()) {
+        return s;
+      }
+      stats.workflows = sqlite3_changes(db_);
+      return Status();
+    });
+    if (!st.ok()) return st;
+    stored_workflows_.clear();
+    return stats;
   }
 
   Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
@@ -239,7 +284,7 @@ class SqliteJournal final : public Journal {
     std::lock_guard lock(mu_);
     Stmt stmt;
     if (sqlite3_prepare_v2(db_,
-                           "SELECT seq, time_ms, type, payload FROM events WHERE run_id = ?1 "
+                           "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1 "
                            "ORDER BY seq",
                            -1, stmt.out(), nullptr) != SQLITE_OK) {
       return fail("cannot read events of run " + run_id);
@@ -254,6 +299,7 @@ class SqliteJournal final : public Journal {
       e.time_ms = sqlite3_column_int64(stmt.get(), 1);
       e.type = column_text(stmt.get(), 2);
       e.payload = column_json(stmt.get(), 3);
+      e.hash = column_text(stmt.get(), 4);
       if (e.payload.is_discarded()) {
         return io_error("journal " + path_ + ": event " + std::to_string(e.seq) + " of run " +
                         run_id + " has a payload that is not JSON");
@@ -264,30 +310,59 @@ class SqliteJournal final : public Journal {
     return out;
   }
 
+  Result<std::string> workflow_source(const std::string& hash) const override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, "SELECT source FROM workflows WHERE hash = ?1", -1, stmt.out(),
+                           nullptr) != SQLITE_OK) {
+      return fail("cannot read workflow " + hash);
+    }
+    bind_value(stmt.get(), 1, hash);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_DONE) {
+      return not_found("journal " + path_ + " does not hold workflow " + hash +
+                       " (runs journaled before schema version 2 did not store it)");
+    }
+    if (rc != SQLITE_ROW) return fail("cannot read workflow " + hash);
+    return column_text(stmt.get(), 0);
+  }
+
   std::string location() const override { return path_; }
 
  private:
-  Status fail(const std::string& what) const {
-    return io_error("journal " + path_ + ": " + what + ": " +
-                    (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+  struct Head {
+    std::int64_t seq = 0;
+    std::string hash;
+  };
+
+  Status fail(const std::string& what) const { return sqlite::error_status(db_, path_, what); }
+  Status exec(const char* sql) { return sqlite::exec(db_, path_, sql); }
+
+  // Runs `body` all or nothing: in its own transaction, or in a savepoint of the group's.
+  // REQUIRES: mu_ held.
+  template <typename Body>
+  Status atomically(Body&& body) {
+    if (Status s = exec(in_group_ ? "SAVEPOINT write" : "BEGIN IMMEDIATE"); !s.ok()) return s;
+    Status s = body();
+    if (s.ok()) s = exec(in_group_ ? "RELEASE write" : "COMMIT");
+    if (!s.ok()) exec(in_group_ ? "ROLLBACK TO write; RELEASE write" : "ROLLBACK").ok();
+    return s;
   }
 
-  Status exec(const char* sql) {
-    char* message = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-      Status s = io_error("journal " + path_ + ": " + (message ? message : sqlite3_errmsg(db_)));
-      sqlite3_free(message);
-      return s;
-    }
-    return Status();
-  }
-
-  Result<std::int64_t> count(const char* sql) {
+  Result<std::int64_t> count(const char* sql) const {
     Stmt stmt;
     if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK ||
         sqlite3_step(stmt.get()) != SQLITE_ROW) {
-      return fail("not a switchyard journal");
+      return fail("cannot read it");
     }
+    return sqlite3_column_int64(stmt.get(), 0);
+  }
+
+  Result<std::int64_t> count_for(const char* sql, const std::string& arg) const {
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK) return fail("cannot read it");
+    bind_value(stmt.get(), 1, arg);
+    if (sqlite3_step(stmt.get()) != SQLITE_ROW) return fail("cannot read it");
     return sqlite3_column_int64(stmt.get(), 0);
   }
 
@@ -297,26 +372,18 @@ class SqliteJournal final : public Journal {
     return static_cast<int>(*v);
   }
 
-  Status migrate(int from) {
-    if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    Status s = exec(kMigrations[from]);
-    if (s.ok()) s = exec(("PRAGMA user_version = " + std::to_string(from + 1)).c_str());
-    if (s.ok()) s = exec("COMMIT");
-    if (!s.ok()) exec("ROLLBACK").ok();
-    return s;
-  }
-
   Status prepare_all() {
     const std::pair<Stmt*, const char*> statements[] = {
         {&insert_run_,
-         "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, input) "
-         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+         "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, input, owner_pid) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&insert_workflow_, "INSERT OR IGNORE INTO workflows (hash, name, source) VALUES (?1, ?2, ?3)"},
         {&insert_event_,
-         "INSERT INTO events (run_id, seq, time_ms, type, payload) VALUES (?1, ?2, ?3, ?4, ?5)"},
+         "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&update_head_, "UPDATE runs SET head_hash = ?1, head_seq = ?2 WHERE run_id = ?3"},
         {&finish_, "UPDATE runs SET status = ?1, result = ?2, finished_ms = ?3 WHERE run_id = ?4"},
-        {&last_seq_,
-         "SELECT (SELECT count(*) FROM runs WHERE run_id = ?1), "
-         "(SELECT coalesce(max(seq), 0) FROM events WHERE run_id = ?1)"},
+        {&read_head_, "SELECT head_seq, head_hash FROM runs WHERE run_id = ?1"},
     };
     for (const auto& [stmt, sql] : statements) {
       if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt->out(), nullptr) !=
@@ -327,19 +394,22 @@ class SqliteJournal final : public Journal {
     return Status();
   }
 
-  // REQUIRES: mu_ held.
-  Result<std::int64_t> last_seq(const std::string& run_id) {
-    if (auto it = last_seq_cache_.find(run_id); it != last_seq_cache_.end()) return it->second;
-    sqlite3_stmt* s = last_seq_.get();
+  // The run's last seq and chain link. REQUIRES: mu_ held.
+  Result<Head> read_head(const std::string& run_id) {
+    if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
+    sqlite3_stmt* s = read_head_.get();
     bind_value(s, 1, run_id);
     const int rc = sqlite3_step(s);
-    const bool exists = rc == SQLITE_ROW && sqlite3_column_int64(s, 0) > 0;
-    const std::int64_t seq = rc == SQLITE_ROW ? sqlite3_column_int64(s, 1) : 0;
-    last_seq_.reset();
+    Head head;
+    if (rc == SQLITE_ROW) {
+      head.seq = sqlite3_column_int64(s, 0);
+      head.hash = column_text(s, 1);
+    }
+    read_head_.reset();
+    if (rc == SQLITE_DONE) return not_found("run " + run_id + " is not in the journal " + path_);
     if (rc != SQLITE_ROW) return fail("cannot read run " + run_id);
-    if (!exists) return not_found("run " + run_id + " is not in the journal " + path_);
-    last_seq_cache_[run_id] = seq;
-    return seq;
+    heads_[run_id] = head;
+    return head;
   }
 
   static RunRecord read_run(sqlite3_stmt* s) {
@@ -352,17 +422,30 @@ class SqliteJournal final : public Journal {
     r.finished_ms = sqlite3_column_int64(s, 5);
     r.input = column_json(s, 6);
     r.result = column_json(s, 7);
+    r.head_hash = column_text(s, 8);
+    r.head_seq = sqlite3_column_int64(s, 9);
+    r.owner_pid = sqlite3_column_int64(s, 10);
     return r;
   }
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  mutable std::mutex mu_;
-  Stmt insert_run_, insert_event_, finish_, last_seq_;
-  std::map<std::string, std::int64_t> last_seq_cache_;
+  // Recursive: the writes of a group (write_group) call the other methods.
+  mutable std::recursive_mutex mu_;
+  bool in_group_ = false;
+  Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
+  std::unordered_map<std::string, Head> heads_;  // runs still being written
+  std::set<std::string> stored_workflows_;       // hashes known to be in `workflows`
 };
 
 }  // namespace
+
+std::vector<Status> Journal::write_group(std::vector<Write>& writes) {
+  std::vector<Status> out;
+  out.reserve(writes.size());
+  for (Write& w : writes) out.push_back(w(*this));
+  return out;
+}
 
 Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path,
                                                      const JournalOptions& options) {

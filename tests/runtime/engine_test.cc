@@ -207,7 +207,12 @@ TEST_F(EngineTest, UnwritableJournalInvokesNothing) {
   Engine engine(*journal_, clock_, health_, {.threads = 1});
   RunRequest request;
   request.run_id = "dup";
-  ASSERT_TRUE(journal_->begin_run({"dup", "x", "h", "running", 0, 0, {}, nullptr}).ok());
+  RunRecord taken;
+  taken.run_id = "dup";
+  taken.workflow = "x";
+  taken.workflow_hash = "h";
+  taken.status = "running";
+  ASSERT_TRUE(journal_->begin_run(taken).ok());
   auto r = engine.submit(w, tools_for(*w), request).get();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(calls.load(), 0);

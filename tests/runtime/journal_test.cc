@@ -177,7 +177,7 @@ TEST(SqliteJournal, UsesWalAndRecordsItsSchemaVersion) {
   const std::string path = dir.file("j.db");
   ASSERT_TRUE(open_sqlite_journal(path).ok());
   EXPECT_EQ(query_text(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "1");
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
 }
 
 TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {

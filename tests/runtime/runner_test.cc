@@ -68,6 +68,11 @@ class FailingJournal : public Journal {
   Result<std::vector<Event>> events(const std::string& id) const override {
     return inner_->events(id);
   }
+  Result<std::string> workflow_source(const std::string& hash) const override {
+    return inner_->workflow_source(hash);
+  }
+  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
+  Result<GcStats> gc(std::int64_t before_ms) override { return inner_->gc(before_ms); }
   std::string location() const override { return ""; }
 
  private:

@@ -1,0 +1,61 @@
+#pragma once
+// Small RAII and binding helpers over the SQLite C API, shared by the journal's .cc files.
+// Private to runtime/ (the only place that includes sqlite3.h).
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/status.h"
+
+namespace switchyard::runtime::sqlite {
+
+// A prepared statement, finalized on destruction.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+  // Resets and clears bindings for the next use.
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// (Not named `bind`: std::bind would win overload resolution through ADL on std::string.)
+inline void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+inline void bind_value(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+
+inline std::string column_text(sqlite3_stmt* s, int i) {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+  return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : "";
+}
+
+// NULL -> null; text that is not JSON -> a discarded value.
+inline nlohmann::json column_json(sqlite3_stmt* s, int i) {
+  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
+  return nlohmann::json::parse(column_text(s, i), nullptr, /*allow_exceptions=*/false);
+}
+
+// The Status for a failed SQLite call on `db` about journal `path`, by SQLite's primary result
+// code: a lock held too long is kUnavailable, a full disk (or the journal's size limit)
+// kResourceExhausted, anything else (a corrupt file, a read-only one...) kIo. `what` says what
+// was being done.
+Status error_status(sqlite3* db, const std::string& path, const std::string& what);
+
+// Executes `sql` (one or more statements without results). On error, error_status().
+Status exec(sqlite3* db, const std::string& path, const char* sql);
+
+}  // namespace switchyard::runtime::sqlite
