@@ -60,7 +60,9 @@ struct LoadState {
 // load_tools.cc: every tool of `tools`, including template checks.
 void load_tools(LoadState& s);
 // Checks every template string inside `value` (strings, arrays and objects, recursively).
-void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer);
+// `allow_run`: the template may use the `run` root (idempotency_key only).
+void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer,
+                     bool allow_run = false);
 
 // load_graph.cc: edges, fan-out nodes, start/goal/demote_to, reachability.
 std::vector<EdgeSpec> load_edges(LoadState& s, const nlohmann::json& edges,

@@ -51,6 +51,15 @@ HttpTool load_http(LoadState& s, const nlohmann::json& t, const std::string& p) 
     }
   }
   h.headers = string_map(s, t, p, "headers");
+  if (auto key = s.check.string(t, p, "idempotency_key", false)) {
+    if (key->empty()) {
+      s.check.error(pointer_join(p, "idempotency_key"), "expected a non-empty template");
+    } else {
+      h.idempotency_key = *key;
+      check_templates(s, t["idempotency_key"], pointer_join(p, "idempotency_key"),
+                      /*allow_run=*/true);
+    }
+  }
   if (auto it = t.find("body"); it != t.end()) h.body = *it;
   if (const auto* statuses = s.check.field(t, p, "expect_status", false)) {
     const std::string sp = pointer_join(p, "expect_status");
@@ -161,7 +170,8 @@ MockTool load_mock(LoadState& s, const nlohmann::json& t, const std::string& p,
 // Fields each kind accepts, besides the common ones.
 const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kHttp = {"url",  "method",     "headers",
-                                                      "body", "timeout_ms", "expect_status"};
+                                                      "body", "timeout_ms", "expect_status",
+                                                      "idempotency_key"};
   static const std::vector<std::string_view> kCommand = {"argv", "timeout_ms", "env", "cwd"};
   static const std::vector<std::string_view> kLlm = {
       "prompt", "system", "max_tokens", "output_schema", "difficulty", "tier", "timeout_ms"};
@@ -272,7 +282,8 @@ bool is_fanout_node(const LoadState& s, const std::string& id) {
 
 }  // namespace
 
-void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer) {
+void check_templates(LoadState& s, const nlohmann::json& value, const std::string& pointer,
+                     bool allow_run) {
   if (value.is_string()) {
     auto t = parse_template(value.get<std::string>());
     if (!t.ok()) {
@@ -280,6 +291,11 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       return;
     }
     for (const auto& part : t->parts) {
+      if (part.is_ref && part.path[0] == "run" && !allow_run) {
+        s.check.error(pointer, "template '{{" + part.text + "}}': the root 'run' is only for "
+                               "idempotency_key");
+        continue;
+      }
       if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1]) &&
           !is_fanout_node(s, part.path[1])) {
         s.check.error(pointer, "template '{{" + part.text + "}}' refers to unknown step '" +
@@ -287,9 +303,9 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       }
     }
   } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) check_templates(s, value[i], pointer_join(pointer, i));
+    for (std::size_t i = 0; i < value.size(); ++i) check_templates(s, value[i], pointer_join(pointer, i), allow_run);
   } else if (value.is_object()) {
-    for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k));
+    for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k), allow_run);
   }
 }
 

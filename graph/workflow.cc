@@ -81,4 +81,9 @@ void WorkflowBuilder::set_tools(std::vector<Tool> tools) {
   for (ToolIndex t = 0; t < w_.tools_.size(); ++t) w_.tool_index_.emplace(w_.tools_[t].id, t);
 }
 
+bool has_idempotency_key(const Tool& tool) {
+  const auto* http = std::get_if<HttpTool>(&tool.spec);
+  return http != nullptr && !http->idempotency_key.empty();
+}
+
 }  // namespace switchyard::graph

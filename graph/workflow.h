@@ -39,6 +39,10 @@ struct HttpTool {
   // JSON object {"input": ..., "steps": {...}} is sent.
   std::optional<nlohmann::json> body;
   std::vector<int> expect_status;  // empty: any 2xx
+  // Template of the Idempotency-Key header sent with every request ("" : none), e.g.
+  // "{{run.id}}-refund". The same call repeated after a crash sends the same key, so a service
+  // that honours it applies it once: resume may repeat such a call (docs/journal.md#resume).
+  std::string idempotency_key;
 };
 
 struct CommandTool {
@@ -225,6 +229,10 @@ class Workflow {
   std::optional<Scenario> scenario_;
   nlohmann::json source_;
 };
+
+// Whether a call of `tool` may be repeated without repeating its effect because it sends an
+// idempotency key (http tools with `idempotency_key`).
+bool has_idempotency_key(const Tool& tool);
 
 // Assembles a Workflow. Used by the loader and by tests that build graphs in code.
 class WorkflowBuilder {

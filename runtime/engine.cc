@@ -375,6 +375,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     inv.call_number = action.call_number;
     inv.attempt = action.attempt;
     inv.tier = action.tier;
+    inv.run_id = id();
     inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
     const std::uint32_t slot = action.slot;
     tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {

@@ -7,6 +7,7 @@
 #include "graph/router.h"
 #include "monitors/health_table.h"
 #include "runtime/audit.h"
+#include "runtime/reenact.h"
 #include "runtime/baselines.h"
 #include "runtime/runner.h"
 #include "runtime/workflow_file.h"
@@ -114,6 +115,7 @@ nlohmann::json ScenarioResult::to_json() const {
           {"silent_failures", silent_failures},
           {"side_effects_abandoned", side_effects_abandoned},
           {"route_ns", route_ns},
+          {"replay_ok", replay_ok},
           {"findings", findings}};
 }
 
@@ -141,7 +143,8 @@ nlohmann::json EvalReport::to_json() const {
   return j;
 }
 
-ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& file) {
+ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& file,
+                                 Journal* into) {
   const auto& s = *w.scenario();
   ScenarioResult r;
   r.id = s.id;
@@ -155,7 +158,8 @@ ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& fi
     r.findings.push_back(tools.status().message());
     return r;
   }
-  auto journal = make_memory_journal();
+  std::unique_ptr<Journal> own = into == nullptr ? make_memory_journal() : nullptr;
+  Journal* journal = into != nullptr ? into : own.get();
   ManualClock clock;
   monitors::HealthTable health(clock);
   if (s.known) {
@@ -183,10 +187,16 @@ ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& fi
     r.silent_failures = audit.silent_failures;
     r.side_effects_abandoned = audit.side_effects_abandoned;
     r.findings = audit.findings;
+    // Every scenario is replayed too: the decisions re-driven from its journal must be the same.
+    auto replayed = reenact(w, *events, /*complete=*/true);
+    if (!replayed.ok()) {
+      r.replay_ok = false;
+      r.findings.push_back("replay: " + replayed.status().message());
+    }
   } else {
     r.findings.push_back("journal unreadable: " + events.status().message());
   }
-  r.correct = status_correct(r) && path_correct(r) &&
+  r.correct = status_correct(r) && path_correct(r) && r.replay_ok &&
               (!s.expect.llm_calls_max || r.llm_calls <= *s.expect.llm_calls_max) &&
               (!s.expect.reroutes || r.reroutes == *s.expect.reroutes);
   if (!status_correct(r)) r.findings.push_back("expected status " + r.expected_status);

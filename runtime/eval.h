@@ -12,6 +12,8 @@
 
 namespace switchyard::runtime {
 
+class Journal;
+
 struct ScenarioResult {
   std::string id;
   std::string file;
@@ -25,6 +27,7 @@ struct ScenarioResult {
   int silent_failures = 0;
   int side_effects_abandoned = 0;
   std::int64_t route_ns = 0;  // median time of one routing decision
+  bool replay_ok = true;      // the journal re-drives to the same decisions (replay --verify)
   std::vector<std::string> findings;  // audit findings and mismatches
   nlohmann::json to_json() const;
 };
@@ -55,8 +58,10 @@ struct EvalOptions {
   bool measure_routing = true;  // route_ns (costs a few ms per scenario)
 };
 
-// Evaluates one loaded scenario workflow. REQUIRES: workflow.scenario() is set.
-ScenarioResult evaluate_scenario(const graph::Workflow& workflow, const std::string& file);
+// Evaluates one loaded scenario workflow, journaling its run (id "eval-<scenario id>") into
+// `journal` (null: a journal in memory). REQUIRES: workflow.scenario() is set.
+ScenarioResult evaluate_scenario(const graph::Workflow& workflow, const std::string& file,
+                                 Journal* journal = nullptr);
 
 // Expands PATHs (files, or folders: every *.json in them, sorted) and evaluates each. Errors:
 // kNotFound for a missing path; kInvalidArgument for a file that does not load or has no

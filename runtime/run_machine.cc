@@ -366,6 +366,14 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
     a.delay = retry_delay_;
     retry_delay_ = std::chrono::milliseconds(0);
   }
+  if (purpose == Action::Purpose::kCompensate) {
+    // Like step_started: durable before a non-idempotent compensation is invoked, so that resume
+    // knows it may have run.
+    sink_.emit("compensation_started", {{"for_tool", workflow_.tool(compensations_.front().for_tool).id},
+                                        {"tool", workflow_.tool(tool).id},
+                                        {"call", a.call_number},
+                                        {"idempotent", workflow_.tool(tool).idempotent}});
+  }
   if (purpose == Action::Purpose::kStep) {
     const graph::Tool& t = workflow_.tool(tool);
     step_node_ = node;
@@ -425,13 +433,18 @@ void RunMachine::on_step(tools::Outcome outcome) {
   }
   charge(outcome, graph_.node(node).tool, "step");
   if (llm) {
-    sink_.emit("llm_settled", {{"node", node_id(node)},
-                               {"tool", tool.id},
-                               {"tier", options_.tiers[static_cast<std::size_t>(llm->tier)].name},
-                               {"tokens", outcome.tokens},
-                               {"cost_usd", outcome.cost_usd},
-                               {"reserved_usd", llm->reserve_usd},
-                               {"ok", outcome.ok}});
+    nlohmann::json settled = {{"node", node_id(node)},
+                              {"tool", tool.id},
+                              {"tier", options_.tiers[static_cast<std::size_t>(llm->tier)].name},
+                              {"tokens", outcome.tokens},
+                              {"cost_usd", outcome.cost_usd},
+                              {"reserved_usd", llm->reserve_usd},
+                              {"ok", outcome.ok}};
+    if (!outcome.ok) {  // what the call failed of: an escalation journals no step_failed
+      settled["failure"] = std::string(tools::to_string(outcome.failure));
+      settled["reason"] = outcome.reason;
+    }
+    sink_.emit("llm_settled", std::move(settled));
   }
   if (llm && !outcome.ok) {
     // Escalate to a stronger tier when the answer was unusable or the provider failed, if one
@@ -472,7 +485,8 @@ void RunMachine::on_step(tools::Outcome outcome) {
                               {"attempt", attempt_},
                               {"failure", std::string(tools::to_string(outcome.failure))},
                               {"reason", outcome.reason},
-                              {"delay_ms", retry_delay_.count()}});
+                              {"delay_ms", retry_delay_.count()},
+                              {"latency_us", micros(outcome.latency)}});
     ++attempt_;
     return;
   }
@@ -641,6 +655,15 @@ void RunMachine::dead_end(const std::string& reason) {
 
 void RunMachine::on_advisor(const tools::Outcome& outcome) {
   charge(outcome, workflow_.advisor(), "advisor");
+  // The answer itself is journaled: replay and resume re-drive the decision from it.
+  nlohmann::json answered = {{"tool", workflow_.tool(workflow_.advisor()).id}, {"ok", outcome.ok}};
+  if (outcome.ok) {
+    answered["output"] = outcome.output;
+  } else {
+    answered["failure"] = std::string(tools::to_string(outcome.failure));
+    answered["reason"] = outcome.reason;
+  }
+  sink_.emit("advisor_answered", std::move(answered));
   const auto blocked = blocked_tools();
   if (!outcome.ok) {
     escalate("advisor_failed", "the advisor failed: " + outcome.reason,
@@ -976,6 +999,19 @@ void RunMachine::cancel(const std::string& reason) {
   sink_.emit("cancelled", {{"reason", reason}, {"in_flight", in_flight}});
   result_.message = "cancelled: " + reason;
   finish(RunStatus::kFailed);
+}
+
+void RunMachine::escalate_in_doubt(const std::string& message) {
+  if (done()) return;
+  awaiting_ = Awaiting::kNothing;
+  pending_.reset();
+  aborts_.clear();
+  // A running fan-out's branches stop where they are (their calls are in doubt too), without
+  // events of their own: the escalation says it all.
+  fanout_.reset();
+  // Nothing is compensated: whether the step in doubt took effect is exactly what is unknown.
+  compensations_.clear();
+  escalate("in_doubt", message, /*compensate=*/false);
 }
 
 void RunMachine::fail_run(const std::string& message) {

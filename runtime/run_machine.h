@@ -126,6 +126,12 @@ class RunMachine {
   // invoke that was in flight.
   void cancel(const std::string& reason);
 
+  // Resume: the call(s) in flight when the process died may or may not have taken effect and
+  // cannot be repeated safely. Ends the run `escalated` with reason `in_doubt` and `message`
+  // (naming the step); running fan-out branches stop; nothing is compensated. The driver
+  // must not complete() the calls that were in flight.
+  void escalate_in_doubt(const std::string& message);
+
   bool done() const { return result_.status != RunStatus::kRunning; }
   const RunResult& result() const { return result_; }
 

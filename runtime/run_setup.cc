@@ -53,7 +53,7 @@ bool redact_object(nlohmann::json& object) {
   bool any = false;
   if (!object.is_object()) return any;
   for (auto& [name, value] : object.items()) {
-    if (tools::is_secret_header(name) && value != kRedacted) {
+    if (tools::is_secret_header(name)) {
       value = kRedacted;
       any = true;
     }
@@ -64,9 +64,8 @@ bool redact_object(nlohmann::json& object) {
 bool redact_url_field(nlohmann::json& tool, const char* field) {
   if (!tool.contains(field) || !tool[field].is_string()) return false;
   std::string redacted = tools::redact_url(tool[field].get<std::string>());
-  if (redacted == tool[field].get<std::string>()) return false;
-  tool[field] = std::move(redacted);
-  return true;
+  tool[field] = redacted;
+  return redacted.find(kRedacted) != std::string::npos;
 }
 
 }  // namespace

@@ -25,8 +25,9 @@ std::int64_t unix_ms(const Clock& clock);
 // Stamps the machine's events with run id, sequence and time, and keeps them until taken.
 class EventBuffer final : public EventSink {
  public:
-  EventBuffer(const Clock& clock, std::string run_id)
-      : clock_(clock), run_id_(std::move(run_id)) {}
+  // `last_seq`: the run's last journaled event (resume), 0 for a new run.
+  EventBuffer(const Clock& clock, std::string run_id, std::int64_t last_seq = 0)
+      : clock_(clock), run_id_(std::move(run_id)), seq_(last_seq) {}
   void emit(std::string_view type, nlohmann::json payload) override;
   // The events emitted since the last take().
   std::vector<Event> take();

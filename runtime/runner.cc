@@ -9,9 +9,11 @@
 #include <thread>
 
 #include "graph/router.h"
+#include "runtime/crash_point.h"
 #include "runtime/hash.h"
 #include "runtime/log.h"
 #include "runtime/llm_history.h"
+#include "runtime/reenact.h"
 #include "runtime/run_setup.h"
 
 namespace switchyard::runtime {
@@ -33,7 +35,9 @@ Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
       options_(options),
       identity_(identify(*workflow_)) {}
 
-Result<RunReport> Runner::run(RunRequest request) {
+Result<RunReport> Runner::run(RunRequest request) { return start(std::move(request), true); }
+
+Result<RunReport> Runner::start(RunRequest request, bool journal_row) {
   const graph::Workflow& w = *workflow_;
   if (request.run_id.empty()) request.run_id = new_run_id(clock_);
   EventBuffer events(clock_, request.run_id);
@@ -42,19 +46,25 @@ Result<RunReport> Runner::run(RunRequest request) {
   prepare_llm(start, w, options_.history, events);
   RunReport report;
   report.run_id = request.run_id;
-  if (Status s = journal_.begin_run(start.record); !s.ok()) {
+  if (Status s = journal_row ? journal_.begin_run(start.record) : Status(); !s.ok()) {
     logger().error("run {} of {}: cannot journal its start: {}", report.run_id, w.name(),
                    s.message());
     return s;
   }
   logger().debug("run {} of {} started", report.run_id, w.name());
+  HistorySink sink(events, options_.history, w.name());
+  RunMachine machine(w, std::move(request.input), start.known, sink, start.machine);
+  if (Status s = drive(machine, events, health, {}, report.run_id); !s.ok()) return s;
+  return finish(machine, events, std::move(report), /*finished_in_journal=*/false);
+}
+
+Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
+                     std::vector<Action> resumed, const std::string& run_id) {
+  const graph::Workflow& w = *workflow_;
   auto flush = [&]() -> Status {
     if (events.empty()) return Status();
     return journal_.append(events.take());
   };
-
-  HistorySink sink(events, options_.history, w.name());
-  RunMachine machine(w, std::move(request.input), start.known, sink, start.machine);
   auto* manual = dynamic_cast<ManualClock*>(&clock_);
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;
@@ -100,9 +110,16 @@ Result<RunReport> Runner::run(RunRequest request) {
     lock.unlock();
     if (out.second.simulated) wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
     if (tool != graph::kNoIndex) health.observe(tool, out.second, events);
+    crash_point("after_call");
     return out;
   };
-  for (Action action = machine.next(); action.type != Action::Type::kDone; action = machine.next()) {
+  // Resume: the calls the journal left in flight (or the machine handed out past its end) first.
+  std::size_t first = 0;
+  auto next_action = [&]() -> Action {
+    if (first < resumed.size()) return resumed[first++];
+    return machine.next();
+  };
+  for (Action action = next_action(); action.type != Action::Type::kDone; action = next_action()) {
     if (action.type == Action::Type::kWait) {
       auto [slot, outcome] = take_answer();
       machine.complete(slot, std::move(outcome));
@@ -123,7 +140,7 @@ Result<RunReport> Runner::run(RunRequest request) {
     }
     if (!w.tool(action.tool).idempotent) {
       if (Status s = flush(); !s.ok()) {
-        logger().error("run {}: journal write failed, nothing more is invoked: {}", report.run_id,
+        logger().error("run {}: journal write failed, nothing more is invoked: {}", run_id,
                        s.message());
         std::vector<std::shared_ptr<tools::CallCancel>> in_flight;
         {
@@ -134,6 +151,7 @@ Result<RunReport> Runner::run(RunRequest request) {
         for (auto& c : in_flight) c->cancel();
         return s;
       }
+      crash_point("before_invoke");
     }
     wait(action.delay);
     tools::Invocation call;
@@ -143,6 +161,7 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.call_number = action.call_number;
     call.attempt = action.attempt;
     call.tier = action.tier;
+    call.run_id = run_id;
     call.cancel = std::make_shared<tools::CallCancel>();
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
@@ -176,12 +195,92 @@ Result<RunReport> Runner::run(RunRequest request) {
     }
   }
 
+  return Status();
+}
+
+Result<RunReport> Runner::resume(const std::string& run_id) {
+  const graph::Workflow& w = *workflow_;
+  auto run = journal_.get_run(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "running") {
+    return failed_precondition("run " + run_id + " has already finished (" + run->status + ")");
+  }
+  if (run->workflow_hash != identity_.hash) {
+    return failed_precondition("run " + run_id + " ran workflow " + run->workflow + " with hash " +
+                               run->workflow_hash.substr(0, 12) + "; this one hashes to " +
+                               identity_.hash.substr(0, 12) + ": resume it with the same workflow");
+  }
+  auto recorded = journal_.events(run_id);
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->empty()) {
+    // The process died before its first events were durable: nothing non-idempotent was called
+    // (its step_started would be journaled), so the run starts again under its own id.
+    if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
+    RunRequest request;
+    request.run_id = run_id;
+    request.input = run->input.is_object() ? run->input : nlohmann::json::object();
+    return start(std::move(request), /*journal_row=*/false);
+  }
+  auto reenacted = reenact(w, *recorded, /*complete=*/false);
+  if (!reenacted.ok()) {
+    return failed_precondition("run " + run_id + " cannot be resumed: its journal does not "
+                               "re-drive: " + reenacted.status().message());
+  }
+  if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
+  Reenactment& r = **reenacted;
+  EventBuffer events(clock_, run_id, r.last_seq());
+  HistorySink sink(events, options_.history, w.name());
+  r.set_live_sink(&sink);
+
+  // What was in flight when the process died: repeated only when that is safe.
+  std::vector<Action> again;
+  nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
+  std::string doubt;
+  for (const auto& [slot, call] : r.pending()) {
+    const graph::Tool& tool = w.tool(call.action.tool);
+    const bool safe = !call.started_in_journal || tool.idempotent || has_idempotency_key(tool);
+    nlohmann::json entry = {{"tool", tool.id}, {"slot", slot}, {"call", call.action.call_number}};
+    if (safe) {
+      again.push_back(call.action);
+      if (call.started_in_journal) retried.push_back(std::move(entry));
+    } else {
+      if (doubt.empty()) {
+        doubt = "step " + tool.id + " (call " + std::to_string(call.action.call_number) +
+                ") was in flight when the process died: it may or may not have taken effect, "
+                "and " + tool.id + " is not idempotent, so it is not repeated";
+      }
+      in_doubt.push_back(std::move(entry));
+    }
+  }
+  events.emit("resumed", {{"after_seq", r.last_seq()},
+                          {"owner_pid", run->owner_pid},
+                          {"retried", retried},
+                          {"in_doubt", in_doubt}});
+  for (auto& [type, payload] : r.take_fresh()) events.emit(type, std::move(payload));
+  logger().info("run {} of {} resumed after event #{}", run_id, w.name(), r.last_seq());
+  RunHealth health(health_, w);
+  RunMachine& machine = r.machine();
+  if (!doubt.empty()) {
+    machine.escalate_in_doubt(doubt);
+    again.clear();
+  }
+  if (Status s = drive(machine, events, health, std::move(again), run_id); !s.ok()) return s;
+  RunReport report;
+  report.run_id = run_id;
+  return finish(machine, events, std::move(report), r.finished());
+}
+
+Result<RunReport> Runner::finish(RunMachine& machine, EventBuffer& events, RunReport report,
+                                 bool finished_in_journal) {
+  const graph::Workflow& w = *workflow_;
   report.result = machine.result();
   logger().debug("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
                 w.name(), to_string(report.result.status), report.result.reroutes,
                 report.result.backtracks, report.result.llm_calls);
-  events.emit("run_finished", report.result.to_json());
-  if (Status s = flush(); !s.ok()) return s;
+  if (!finished_in_journal) events.emit("run_finished", report.result.to_json());
+  if (!events.empty()) {
+    if (Status s = journal_.append(events.take()); !s.ok()) return s;
+  }
   if (Status s = journal_.finish_run(report.run_id, std::string(to_string(report.result.status)),
                                      report.to_json(), unix_ms(clock_));
       !s.ok()) {

@@ -34,9 +34,13 @@ struct WorkflowIdentity {
 WorkflowIdentity identify(const graph::Workflow& w);
 
 inline constexpr const char* kRedacted = "[redacted]";
-// Redacts a workflow's JSON in place, as identify() does; true when anything was redacted (such
-// a workflow can be replayed from the journal, but resuming it needs the original file).
+// Redacts a workflow's JSON in place, as identify() does; true when it holds redacted values
+// (redacted now or before: such a workflow can be replayed from the journal, but resuming it
+// needs the original file).
 bool redact_workflow_secrets(nlohmann::json& source);
+
+class EventBuffer;
+class RunHealth;
 
 struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
@@ -78,9 +82,26 @@ class Runner {
   // abandoned: nothing more is invoked).
   Result<RunReport> run(RunRequest request);
 
+  // Continues run `run_id`, which did not finish (its process died), from its journal
+  // (docs/journal.md#resume): its state is rebuilt by re-driving the recorded outcomes, so
+  // completed steps are never re-run; a call that was in flight is repeated only when its tool is
+  // idempotent or sends an idempotency key, otherwise the run ends `escalated` with reason
+  // `in_doubt` naming the step. Errors: kNotFound (unknown run), kFailedPrecondition (finished,
+  // another workflow, or a journal that does not re-drive), kIo (journal).
+  Result<RunReport> resume(const std::string& run_id);
+
   const std::string& workflow_hash() const { return identity_.hash; }
 
  private:
+  // Starts a run (`journal_row`: records its row first; false: resume of a run with no events).
+  Result<RunReport> start(RunRequest request, bool journal_row);
+  // Runs the machine to its end, invoking tools (`resumed` first: calls to make again).
+  Status drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
+               std::vector<Action> resumed, const std::string& run_id);
+  // Journals run_finished (unless the journal has it) and the run's final row.
+  Result<RunReport> finish(RunMachine& machine, EventBuffer& events, RunReport report,
+                           bool finished_in_journal);
+
   std::shared_ptr<const graph::Workflow> workflow_;
   std::shared_ptr<tools::ToolSet> tools_;
   Journal& journal_;

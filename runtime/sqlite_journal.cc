@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "runtime/crash_point.h"
 #include "runtime/hash.h"
 #include "runtime/journal.h"
 #include "runtime/journal_checks.h"
@@ -92,7 +93,19 @@ class SqliteJournal final : public Journal {
       return out;
     }
     in_group_ = true;
-    for (Write& w : writes) out.push_back(w(*this));
+    for (Write& w : writes) {
+      // Each write is all or nothing on its own, whatever it does inside.
+      Status s = exec("SAVEPOINT group_write");
+      if (s.ok()) s = w(*this);
+      if (s.ok()) {
+        s = exec("RELEASE group_write");
+      } else {
+        exec("ROLLBACK TO group_write; RELEASE group_write").ok();
+        heads_.clear();  // what it appended is gone: read heads from the file again
+        stored_workflows_.clear();
+      }
+      out.push_back(std::move(s));
+    }
     in_group_ = false;
     if (Status s = exec("COMMIT"); !s.ok()) {
       exec("ROLLBACK").ok();
@@ -167,6 +180,7 @@ class SqliteJournal final : public Journal {
         if (rc != SQLITE_DONE) {
           return fail("cannot append event " + std::to_string(e.seq) + " of run " + run_id);
         }
+        if (&e == &events.front() && events.size() > 1) crash_point("inside_append");
       }
       sqlite3_stmt* h = update_head_.get();
       bind_value(h, 1, next.hash);

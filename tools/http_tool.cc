@@ -69,6 +69,7 @@ class HttpToolAdapter final : public Tool {
     for (const auto& [name, value] : spec_.headers) {
       headers_.emplace_back(name, *graph::parse_template(value));
     }
+    if (!spec_.idempotency_key.empty()) key_ = *graph::parse_template(spec_.idempotency_key);
     if (spec_.body && spec_.body->is_string()) {
       text_body_ = *graph::parse_template(spec_.body->get<std::string>());
     } else if (spec_.body) {
@@ -79,6 +80,17 @@ class HttpToolAdapter final : public Tool {
 
   void invoke(const Invocation& call, Done done) override {
     auto request = build(*call.context);
+    if (request.ok() && key_) {
+      // The key's own roots: the run (run.id) beside input and steps.
+      nlohmann::json context = *call.context;
+      context["run"] = {{"id", call.run_id}};
+      auto key = graph::render_template(*key_, context);
+      if (key.ok()) {
+        request->headers.emplace_back("Idempotency-Key", std::move(*key));
+      } else {
+        request = key.status();
+      }
+    }
     if (!request.ok()) {
       return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + request.status().message()));
     }
@@ -164,6 +176,7 @@ class HttpToolAdapter final : public Tool {
   graph::HttpTool spec_;
   std::chrono::milliseconds timeout_;
   graph::Template url_;
+  std::optional<graph::Template> key_;  // the Idempotency-Key header's template
   std::vector<std::pair<std::string, graph::Template>> headers_;
   std::optional<graph::Template> text_body_;
   BodyTemplate body_;

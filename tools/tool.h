@@ -43,6 +43,8 @@ enum class FailureKind {
 };
 
 std::string_view to_string(FailureKind kind);
+// The kind named `name` (as to_string() spells it); nullopt for an unknown name.
+std::optional<FailureKind> failure_kind_from_string(std::string_view name);
 
 struct Outcome {
   bool ok = false;
@@ -92,6 +94,7 @@ struct Invocation {
   int attempt = 1;      // 1-based attempt of this step (retries)
   std::shared_ptr<CallCancel> cancel;  // may be null: the call cannot be cancelled
   int tier = -1;  // llm tools: the models file's tier to use (-1: the tool's own or the cheapest)
+  std::string_view run_id;  // the run making the call (idempotency keys); valid during invoke()
 };
 
 class Tool {

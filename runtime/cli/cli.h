@@ -37,6 +37,10 @@ void add_replay(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
+void add_resume(CLI::App& app, Context& ctx);
+
+// --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
+void add_sync_option(CLI::App* cmd, std::string& sync);
 
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);

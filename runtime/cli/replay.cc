@@ -1,4 +1,4 @@
-// switchyard replay RUN_ID [--journal DB] [--format text|json]
+// switchyard replay RUN_ID [--journal DB] [--format text|json] [--verify]
 
 #include <iomanip>
 #include <ostream>
@@ -6,6 +6,7 @@
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
 #include "runtime/journal.h"
+#include "runtime/verify.h"
 
 namespace switchyard::cli {
 namespace {
@@ -14,7 +15,30 @@ struct ReplayArgs {
   std::string run_id;
   std::string journal = default_journal_path();
   std::string format = "text";
+  bool verify = false;
 };
+
+// --verify: the hash chain and every decision re-driven; exit 1 when either fails.
+int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args, bool json) {
+  auto report = runtime::verify_run(journal, args.run_id);
+  if (!report.ok()) return report_error(ctx, report.status(), json);
+  if (json) {
+    *ctx.out << nlohmann::json{{"verify", report->to_json()}}.dump(2) << "\n";
+  } else {
+    auto& out = *ctx.out;
+    out << "run " << args.run_id << ": " << report->events << " event(s)\n";
+    out << "  hash chain: "
+        << (report->chain.ok() ? std::string("intact") : "BROKEN: " + report->chain.message())
+        << "\n";
+    out << "  decisions:  "
+        << (report->decisions.ok()
+                ? std::to_string(report->verified) + " re-driven, every one as journaled"
+                : "DIFFER: " + report->decisions.message())
+        << "\n";
+    out << (report->ok() ? "verified\n" : "verification FAILED\n");
+  }
+  return report->ok() ? kExitOk : kExitNotCompleted;
+}
 
 nlohmann::json event_json(const runtime::Event& e) {
   return {{"seq", e.seq}, {"time_ms", e.time_ms}, {"type", e.type}, {"payload", e.payload}};
@@ -24,6 +48,7 @@ int replay(Context& ctx, const ReplayArgs& args) {
   const bool json = args.format == "json";
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), json);
+  if (args.verify) return verify(ctx, **journal, args, json);
   auto run = (*journal)->get_run(args.run_id);
   if (!run.ok()) return report_error(ctx, run.status(), json);
   auto events = (*journal)->events(args.run_id);
@@ -58,6 +83,9 @@ void add_replay(CLI::App& app, Context& ctx) {
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
   cmd->add_flag_callback("--json", [args] { args->format = "json"; }, "Same as --format json");
+  cmd->add_flag("--verify", args->verify,
+                "Check the hash chain and re-drive every decision from the recorded outcomes "
+                "(no tool or model is called); exit 1 if anything differs");
   cmd->callback([&ctx, args] { ctx.exit_code = replay(ctx, *args); });
 }
 

@@ -1,15 +1,10 @@
-// switchyard run WF.json [--input JSON|@file] [--journal DB] [--budget-*] [--json]
+// switchyard run WF.json [--input JSON|@file] [--journal DB] [--budget-*] [--sync S] [--json]
 
 #include <ostream>
 
-#include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
-#include "runtime/health_rebuild.h"
-#include "runtime/llm_history.h"
-#include "runtime/runner.h"
-#include "runtime/system_clock.h"
+#include "runtime/cli/session.h"
 #include "runtime/workflow_file.h"
-#include "tools/models.h"
 
 namespace switchyard::cli {
 namespace {
@@ -22,6 +17,7 @@ struct RunArgs {
   std::optional<std::int64_t> budget_tokens;
   std::optional<std::int64_t> budget_llm_calls;
   std::string models;
+  std::string sync = "normal";
   bool json = false;
 };
 
@@ -42,28 +38,6 @@ Result<nlohmann::json> parse_input(const std::string& arg) {
   return doc;
 }
 
-std::string joined(const std::vector<std::string>& parts, const char* sep) {
-  std::string out;
-  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
-  return out;
-}
-
-void print_human(std::ostream& out, const runtime::RunReport& r, const std::string& journal) {
-  const auto& res = r.result;
-  out << "run " << r.run_id << ": " << runtime::to_string(res.status) << "\n";
-  out << "  goal:     " << res.goal << "\n";
-  out << "  path:     " << joined(res.path, " -> ") << "\n";
-  out << "  healing:  " << res.reroutes << " reroute(s), " << res.backtracks << " backtrack(s)\n";
-  out << "  spend:    " << res.llm_calls << " LLM call(s), $" << res.spent_usd << ", " << res.tokens
-      << " token(s)\n";
-  if (res.status == runtime::RunStatus::kEscalated || res.status == runtime::RunStatus::kFailed) {
-    out << "  blocked:  " << (res.blocked.empty() ? "-" : joined(res.blocked, ", ")) << "\n";
-    out << "  message:  " << res.message << "\n";
-  }
-  out << "  journal:  " << journal << "  (switchyard replay " << r.run_id << " --journal "
-      << journal << ")\n";
-}
-
 int run(Context& ctx, const RunArgs& args) {
   // Everything that can be wrong with the input is checked before the journal is touched, so a
   // bad invocation leaves no partial rows.
@@ -75,69 +49,20 @@ int run(Context& ctx, const RunArgs& args) {
     return kExitInvalid;
   }
   for (const auto& d : loaded.warnings) *ctx.err << "warning: " << d.to_string() << "\n";
-  const auto& workflow = loaded.workflow;
-  const bool scenario = workflow->scenario().has_value();
-  tools::Models models;
-  if (!args.models.empty()) {
-    auto loaded_models = tools::load_models_file(args.models);
-    if (!loaded_models.ok()) {
-      if (args.json) {
-        nlohmann::json errors = nlohmann::json::array();
-        for (const auto& d : loaded_models.errors) errors.push_back(to_json(d));
-        *ctx.out << nlohmann::json{{"errors", errors}}.dump(2) << "\n";
-      } else {
-        for (const auto& d : loaded_models.errors) *ctx.err << "error: " << d.to_string() << "\n";
-      }
-      return kExitInvalid;
-    }
-    models = std::move(loaded_models.models);
+  auto session = make_session(ctx, loaded.workflow, args.models, args.json);
+  if (!session) return ctx.exit_code;
+  auto journal = open_journal_for_runs(ctx, args.journal, args.sync, args.json);
+  if (!journal || !attach_journal(ctx, *session, std::move(journal), args.json)) {
+    return ctx.exit_code;
   }
-  auto tools = tools::make_tool_set(*workflow, {.scenario = scenario, .models = &models});
-  if (!tools.ok()) return report_error(ctx, tools.status(), args.json);
-
-  auto journal = runtime::open_sqlite_journal(args.journal);
-  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
-
-  runtime::SystemClock clock;
-  monitors::HealthTable health(clock);
-  // A real run starts from what the journal knows of the tools' health (a restart loses nothing);
-  // a scenario starts from its own `known` tools only.
-  if (!scenario) {
-    auto rebuilt = runtime::rebuild_health(**journal, health);
-    if (!rebuilt.ok()) return report_error(ctx, rebuilt.status(), args.json);
-  }
-  if (scenario && workflow->scenario()->known) {
-    for (auto t : workflow->scenario()->down) {
-      health.mark_down(workflow->tool(t).id, "scenario: known down");
-    }
-  }
-  // Learned escalation remembers, across processes, how each tier did on each llm step.
-  runtime::LlmHistory history;
-  if (!scenario && models.tiers.size() > 1) {
-    if (Status s = history.rebuild(**journal); !s.ok()) return report_error(ctx, s, args.json);
-  }
-  runtime::Runner runner(workflow, *tools, **journal, clock, health,
-                         {.models = &models, .history = &history});
   runtime::RunRequest request;
   request.input = std::move(*input);
   request.budget.usd = args.budget_usd;
   request.budget.tokens = args.budget_tokens;
   request.budget.llm_calls = args.budget_llm_calls;
-  auto report = runner.run(std::move(request));
+  auto report = session->runner->run(std::move(request));
   if (!report.ok()) return report_error(ctx, report.status(), args.json);
-
-  if (args.json) {
-    nlohmann::json j = report->to_json();
-    j["journal"] = args.journal;
-    if (scenario) j["scenario"] = workflow->scenario()->id;
-    *ctx.out << j.dump(2) << "\n";
-  } else {
-    print_human(*ctx.out, *report, args.journal);
-  }
-  const auto status = report->result.status;
-  return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
-             ? kExitOk
-             : kExitNotCompleted;
+  return print_report(ctx, *report, *session, args.journal, args.json);
 }
 
 }  // namespace
@@ -157,6 +82,7 @@ void add_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--budget-llm-calls", args->budget_llm_calls,
                   "LLM call cap (overrides the workflow)")
       ->check(CLI::NonNegativeNumber);
+  add_sync_option(cmd, args->sync);
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = run(ctx, *args); });
 }

@@ -1,7 +1,8 @@
 // The asynchronous engine.
 //   build/tests/bench/engine_bench
 // - BM_EngineConcurrentRuns: 10,000 runs of a 10-step workflow of builtin tools in flight at once
-//   on 2 threads (in-memory journal): runs/s, per-step overhead, peak RSS per run in flight.
+//   on 2 threads (file:0 in-memory journal, file:1 a SQLite file with group commit): runs/s,
+//   per-step overhead, peak RSS per run in flight.
 // - BM_Fanout: one run of a fan-out of N branches (one builtin step each, join all) vs. one run
 //   of an N-step chain: the cost per branch of running steps concurrently.
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
@@ -10,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -76,7 +78,12 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   const long rss_before = peak_rss_kib();
   for (auto _ : state) {
     state.PauseTiming();
-    auto journal = runtime::make_memory_journal();
+    // range(1): 0 in memory, 1 a SQLite file (group commit by the journal writer).
+    const std::string file = "/tmp/switchyard-engine-bench.db";
+    std::filesystem::remove(file);
+    std::filesystem::remove(file + "-wal");
+    std::unique_ptr<runtime::Journal> journal = runtime::make_memory_journal();
+    if (state.range(1) != 0) journal = runtime::open_sqlite_journal(file).value();
     auto engine = std::make_unique<runtime::Engine>(*journal, clock, health,
                                                     runtime::EngineOptions{.threads = 2});
     std::atomic<int> failed{0};
@@ -100,7 +107,11 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   state.counters["peak_rss_kib_per_run"] =
       static_cast<double>(peak_rss_kib() - rss_before) / static_cast<double>(runs);
 }
-BENCHMARK(BM_EngineConcurrentRuns)->Arg(10000)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_EngineConcurrentRuns)
+    ->ArgsProduct({{10000}, {0, 1}})
+    ->ArgNames({"runs", "file"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 std::shared_ptr<const graph::Workflow> fanout_of(int branches) {
   nlohmann::json tools = {{"Done", {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}}}};

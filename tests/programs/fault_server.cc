@@ -21,7 +21,10 @@
 //   /invalid-json         200 with a body that is not JSON
 //   /hang                 never answers
 //   /headers              200, the request's headers (names lower-cased)
-//   /stats                {"requests", "connections", "by_path": {path: count}} (not counted)
+//   /stats                {"requests", "connections", "by_path": {path: count},
+//                         "effects_by_path": {path: count}, "replayed"} (not counted): a
+//                         request with an Idempotency-Key header already seen on its path gets
+//                         the first answer again and is not counted as an effect
 //   /reset                zeroes the counters (not counted)
 //   /v1/chat/completions  a fake OpenAI-compatible chat API; the request's "model" picks the
 //                         behaviour: "ok" answers {"answer": "ok"}; "echo" answers
@@ -77,12 +80,10 @@ struct Stats {
   long connections = 0;
   std::map<std::string, long> by_path;
   std::map<std::string, long> flaky_seen;
+  std::map<std::string, long> effects;  // requests that took effect (not repeats of a key)
+  long replayed = 0;                    // repeats answered from an Idempotency-Key
 };
 
-struct Server {
-  std::map<std::string, Route> routes;
-  Stats stats;
-};
 
 // What to do with one request.
 struct Reply {
@@ -91,6 +92,12 @@ struct Reply {
   std::string body;
   std::map<std::string, std::string> headers;
   int delay_ms = 0;
+};
+
+struct Server {
+  std::map<std::string, Route> routes;
+  Stats stats;
+  std::map<std::string, Reply> remembered;  // by path + Idempotency-Key
 };
 
 bool parse_int(const std::string& s, long& out) {
@@ -180,23 +187,45 @@ Reply chat_completion(const http::request<http::string_body>& req) {
   return answer;
 }
 
+Reply respond(Server& server, const http::request<http::string_body>& req, const std::string& path);
+
 Reply decide(Server& server, const http::request<http::string_body>& req) {
   const std::string target(req.target());
   const std::string path = target.substr(0, target.find('?'));
   if (path == "/stats") {
-    nlohmann::json by_path = nlohmann::json::object();
+    nlohmann::json by_path = nlohmann::json::object(), effects = nlohmann::json::object();
     for (const auto& [p, n] : server.stats.by_path) by_path[p] = n;
+    for (const auto& [p, n] : server.stats.effects) effects[p] = n;
     return json_reply(200, {{"requests", server.stats.requests},
                             {"connections", server.stats.connections},
-                            {"by_path", by_path}});
+                            {"by_path", by_path},
+                            {"effects_by_path", effects},
+                            {"replayed", server.stats.replayed}});
   }
   if (path == "/reset") {
     server.stats = Stats{};
+    server.remembered.clear();
     return json_reply(200, {{"ok", true}});
   }
   ++server.stats.requests;
   ++server.stats.by_path[path];
+  // Idempotency-Key: a request repeated with the same key gets the first answer again and has no
+  // second effect (how payment APIs behave).
+  const std::string key(req["Idempotency-Key"]);
+  const std::string remembered_as = path + "\n" + key;
+  if (!key.empty()) {
+    if (auto it = server.remembered.find(remembered_as); it != server.remembered.end()) {
+      ++server.stats.replayed;
+      return it->second;
+    }
+  }
+  ++server.stats.effects[path];
+  Reply reply = respond(server, req, path);
+  if (!key.empty() && reply.kind == Reply::Kind::kRespond) server.remembered[remembered_as] = reply;
+  return reply;
+}
 
+Reply respond(Server& server, const http::request<http::string_body>& req, const std::string& path) {
   if (auto it = server.routes.find(path); it != server.routes.end()) {
     Reply r = json_reply(it->second.status, it->second.body);
     r.delay_ms = it->second.delay_ms;

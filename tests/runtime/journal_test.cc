@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "tests/support/run_command.h"
+#include "tests/support/sql.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -142,18 +143,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 using testing::read_text;
 
-std::string query_text(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
-    out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
+using testing::query_text;
 
 TEST(SqliteJournal, KeepsEverythingAcrossReopen) {
   TempDir dir;

@@ -39,7 +39,8 @@ void drain(int fd_out, int fd_err, std::string& out, std::string& err) {
 
 }  // namespace
 
-CommandResult run_command(const std::vector<std::string>& argv, const std::string& cwd) {
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& cwd,
+                          const std::vector<std::string>& env) {
   CommandResult result;
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) return result;
@@ -48,6 +49,7 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     ::dup2(out_pipe[1], 1);
     ::dup2(err_pipe[1], 2);
     if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(126);
+    for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -63,10 +65,11 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
   return result;
 }
 
-CommandResult switchyard(const std::vector<std::string>& args, const std::string& cwd) {
+CommandResult switchyard(const std::vector<std::string>& args, const std::string& cwd,
+                         const std::vector<std::string>& env) {
   std::vector<std::string> argv{SWITCHYARD_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_command(argv, cwd);
+  return run_command(argv, cwd, env);
 }
 
 TempDir::TempDir() {

@@ -13,11 +13,14 @@ struct CommandResult {
   std::string err;
 };
 
-// Runs argv[0] with `argv` in `cwd` (empty: current folder).
-CommandResult run_command(const std::vector<std::string>& argv, const std::string& cwd = "");
+// Runs argv[0] with `argv` in `cwd` (empty: current folder), with `env` ("NAME=VALUE") added to
+// its environment.
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& cwd = "",
+                          const std::vector<std::string>& env = {});
 
 // Runs the built `switchyard` program with `args`.
-CommandResult switchyard(const std::vector<std::string>& args, const std::string& cwd = "");
+CommandResult switchyard(const std::vector<std::string>& args, const std::string& cwd = "",
+                         const std::vector<std::string>& env = {});
 
 // A fresh empty folder under the test temp dir, removed by the destructor.
 class TempDir {

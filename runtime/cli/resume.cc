@@ -1,0 +1,166 @@
+// switchyard resume RUN_ID|--all [--journal DB] [--workflow WF.json] [--models M] [--sync S]
+//                  [--json]
+// Continues runs whose process died (docs/journal.md#resume).
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <ostream>
+
+#include "graph/load.h"
+#include "runtime/cli/cli.h"
+#include "runtime/cli/session.h"
+#include "runtime/verify.h"
+#include "runtime/workflow_file.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct ResumeArgs {
+  std::string run_id;
+  bool all = false;
+  std::string journal = default_journal_path();
+  std::string workflow;  // the original file: needed when the journal's copy is redacted
+  std::string models;
+  std::string sync = "normal";
+  bool json = false;
+};
+
+// Whether the process that owns `run` is alive (and not us): then the run is not orphaned.
+bool owner_alive(const runtime::RunRecord& run) {
+  const auto pid = static_cast<pid_t>(run.owner_pid);
+  return pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0;
+}
+
+// The workflow to resume `run` with: --workflow (its hash must be the run's) or the journal's
+// copy (unless it was journaled with secrets redacted).
+Result<std::shared_ptr<const graph::Workflow>> workflow_for(const runtime::Journal& journal,
+                                                            const runtime::RunRecord& run,
+                                                            const ResumeArgs& args) {
+  if (!args.workflow.empty()) {
+    auto loaded = runtime::load_workflow_file(args.workflow);
+    if (!loaded.ok()) return invalid_argument(loaded.errors.front().to_string());
+    if (runtime::identify(*loaded.workflow).hash != run.workflow_hash) {
+      return invalid_argument(args.workflow + " is not the workflow run " + run.run_id +
+                              " ran (its hash differs): resume with the same file");
+    }
+    return loaded.workflow;
+  }
+  auto source = journal.workflow_source(run.workflow_hash);
+  if (!source.ok()) return source.status();
+  nlohmann::json doc = nlohmann::json::parse(*source, nullptr, false);
+  if (runtime::redact_workflow_secrets(doc)) {
+    return invalid_argument("run " + run.run_id + ": the journal's copy of workflow " +
+                            run.workflow + " has its secrets redacted: pass the original file "
+                            "with --workflow");
+  }
+  return runtime::journaled_workflow(journal, run);
+}
+
+// Resumes one run; prints its report. Returns the exit code.
+int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
+               nlohmann::json* collected) {
+  auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
+  auto run = (*reader)->get_run(run_id);
+  if (!run.ok()) return report_error(ctx, run.status(), args.json);
+  if (run->status != "running") {
+    return report_error(ctx, invalid_argument("run " + run_id + " has already finished (" +
+                                              run->status + "): nothing to resume"),
+                        args.json);
+  }
+  if (owner_alive(*run)) {
+    return report_error(ctx, invalid_argument("run " + run_id + " is still owned by live process " +
+                                              std::to_string(run->owner_pid) +
+                                              ": it has not crashed"),
+                        args.json);
+  }
+  auto workflow = workflow_for(**reader, *run, args);
+  if (!workflow.ok()) return report_error(ctx, workflow.status(), args.json);
+  reader->reset();
+  auto session = make_session(ctx, *workflow, args.models, args.json);
+  if (!session) return ctx.exit_code;
+  auto journal = open_journal_for_runs(ctx, args.journal, args.sync, args.json);
+  if (!journal || !attach_journal(ctx, *session, std::move(journal), args.json)) {
+    return ctx.exit_code;
+  }
+  auto report = session->runner->resume(run_id);
+  if (!report.ok()) return report_error(ctx, report.status(), args.json);
+  if (collected != nullptr) {
+    nlohmann::json j = report->to_json();
+    collected->push_back(std::move(j));
+    const auto status = report->result.status;
+    return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
+               ? kExitOk
+               : kExitNotCompleted;
+  }
+  return print_report(ctx, *report, *session, args.journal, args.json);
+}
+
+int resume_all(Context& ctx, const ResumeArgs& args) {
+  auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
+  runtime::RunFilter filter;
+  filter.status = "running";
+  filter.limit = 1 << 30;
+  auto runs = (*reader)->list_runs(filter);
+  if (!runs.ok()) return report_error(ctx, runs.status(), args.json);
+  reader->reset();
+  nlohmann::json resumed = nlohmann::json::array(), skipped = nlohmann::json::array();
+  int exit = kExitOk;
+  // Oldest first: the order they were started in.
+  for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
+    if (owner_alive(*it)) {
+      skipped.push_back({{"run_id", it->run_id},
+                         {"reason", "owned by live process " + std::to_string(it->owner_pid)}});
+      continue;
+    }
+    const int code = resume_one(ctx, args, it->run_id, args.json ? &resumed : nullptr);
+    exit = std::max(exit, code);
+  }
+  if (args.json) {
+    *ctx.out << nlohmann::json{{"journal", args.journal}, {"resumed", resumed}, {"skipped", skipped}}
+                    .dump(2)
+             << "\n";
+  } else {
+    for (const auto& s : skipped) {
+      *ctx.out << "skipped " << s["run_id"].get<std::string>() << ": "
+               << s["reason"].get<std::string>() << "\n";
+    }
+    *ctx.out << runs->size() - skipped.size() << " run(s) resumed, " << skipped.size()
+             << " skipped\n";
+  }
+  return exit;
+}
+
+}  // namespace
+
+void add_resume(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("resume", "Continue runs whose process died, from the journal");
+  auto args = std::make_shared<ResumeArgs>();
+  cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs --status running`)");
+  cmd->add_flag("--all", args->all, "Every unfinished run whose process is gone");
+  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  cmd->add_option("--workflow", args->workflow,
+                  "The workflow file, when the journal's copy has redacted secrets");
+  cmd->add_option("--models", args->models, "Models file (docs/models.md)");
+  add_sync_option(cmd, args->sync);
+  cmd->add_flag("--json", args->json, "Print one JSON document");
+  cmd->callback([&ctx, args] {
+    if (args->all == !args->run_id.empty()) {
+      ctx.exit_code = report_error(ctx, invalid_argument("resume takes a RUN_ID or --all"), args->json);
+      return;
+    }
+    ctx.exit_code = args->all ? resume_all(ctx, *args) : resume_one(ctx, *args, args->run_id, nullptr);
+  });
+}
+
+void add_sync_option(CLI::App* cmd, std::string& sync) {
+  cmd->add_option("--sync", sync,
+                  "normal: a commit survives a crash of the process; full: also a power loss "
+                  "(fsync per commit)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"normal", "full"}));
+}
+
+}  // namespace switchyard::cli

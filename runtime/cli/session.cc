@@ -1,0 +1,126 @@
+#include "runtime/cli/session.h"
+
+#include "runtime/health_rebuild.h"
+
+namespace switchyard::cli {
+namespace {
+
+std::string joined(const std::vector<std::string>& parts, const char* sep) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
+}
+
+void print_human(std::ostream& out, const runtime::RunReport& r, const std::string& journal) {
+  const auto& res = r.result;
+  out << "run " << r.run_id << ": " << runtime::to_string(res.status) << "\n";
+  out << "  goal:     " << res.goal << "\n";
+  out << "  path:     " << joined(res.path, " -> ") << "\n";
+  out << "  healing:  " << res.reroutes << " reroute(s), " << res.backtracks << " backtrack(s)\n";
+  out << "  spend:    " << res.llm_calls << " LLM call(s), $" << res.spent_usd << ", " << res.tokens
+      << " token(s)\n";
+  if (res.status == runtime::RunStatus::kEscalated || res.status == runtime::RunStatus::kFailed) {
+    out << "  blocked:  " << (res.blocked.empty() ? "-" : joined(res.blocked, ", ")) << "\n";
+    out << "  message:  " << res.message << "\n";
+  }
+  out << "  journal:  " << journal << "  (switchyard replay " << r.run_id << " --journal "
+      << journal << ")\n";
+}
+
+}  // namespace
+
+runtime::JournalSync parse_sync(const std::string& sync) {
+  return sync == "full" ? runtime::JournalSync::kFull : runtime::JournalSync::kNormal;
+}
+
+std::unique_ptr<runtime::Journal> open_journal_for_runs(Context& ctx, const std::string& path,
+                                                        const std::string& sync, bool json) {
+  auto journal = runtime::open_sqlite_journal(path, {.sync = parse_sync(sync)});
+  if (!journal.ok()) {
+    ctx.exit_code = report_error(ctx, journal.status(), json);
+    return nullptr;
+  }
+  return std::move(*journal);
+}
+
+std::unique_ptr<RunSession> make_session(Context& ctx,
+                                         std::shared_ptr<const graph::Workflow> workflow,
+                                         const std::string& models_path, bool json) {
+  auto s = std::make_unique<RunSession>();
+  s->workflow = std::move(workflow);
+  const bool scenario = s->workflow->scenario().has_value();
+  if (!models_path.empty()) {
+    auto loaded = tools::load_models_file(models_path);
+    if (!loaded.ok()) {
+      if (json) {
+        nlohmann::json errors = nlohmann::json::array();
+        for (const auto& d : loaded.errors) errors.push_back(to_json(d));
+        *ctx.out << nlohmann::json{{"errors", errors}}.dump(2) << "\n";
+      } else {
+        for (const auto& d : loaded.errors) *ctx.err << "error: " << d.to_string() << "\n";
+      }
+      ctx.exit_code = kExitInvalid;
+      return nullptr;
+    }
+    s->models = std::move(loaded.models);
+  }
+  auto tools = tools::make_tool_set(*s->workflow, {.scenario = scenario, .models = &s->models});
+  if (!tools.ok()) {
+    ctx.exit_code = report_error(ctx, tools.status(), json);
+    return nullptr;
+  }
+  s->tools = *tools;
+  return s;
+}
+
+bool attach_journal(Context& ctx, RunSession& session, std::unique_ptr<runtime::Journal> journal,
+                    bool json) {
+  RunSession* s = &session;
+  s->journal = std::move(journal);
+  const bool scenario = s->workflow->scenario().has_value();
+  s->health = std::make_unique<monitors::HealthTable>(s->clock);
+  // A real run starts from what the journal knows of the tools' health (a restart loses nothing);
+  // a scenario starts from its own `known` tools only.
+  if (!scenario) {
+    auto rebuilt = runtime::rebuild_health(*s->journal, *s->health);
+    if (!rebuilt.ok()) {
+      ctx.exit_code = report_error(ctx, rebuilt.status(), json);
+      return false;
+    }
+  }
+  if (scenario && s->workflow->scenario()->known) {
+    for (auto t : s->workflow->scenario()->down) {
+      s->health->mark_down(s->workflow->tool(t).id, "scenario: known down");
+    }
+  }
+  // Learned escalation remembers, across processes, how each tier did on each llm step.
+  if (!scenario && s->models.tiers.size() > 1) {
+    if (Status st = s->history.rebuild(*s->journal); !st.ok()) {
+      ctx.exit_code = report_error(ctx, st, json);
+      return false;
+    }
+  }
+  s->runner = std::make_unique<runtime::Runner>(s->workflow, s->tools, *s->journal, s->clock,
+                                                *s->health,
+                                                runtime::RunnerOptions{.models = &s->models,
+                                                                       .history = &s->history});
+  return true;
+}
+
+int print_report(Context& ctx, const runtime::RunReport& report, const RunSession& session,
+                 const std::string& journal_path, bool json) {
+  if (json) {
+    nlohmann::json j = report.to_json();
+    j["journal"] = journal_path;
+    if (session.workflow->scenario()) j["scenario"] = session.workflow->scenario()->id;
+    *ctx.out << j.dump(2) << "\n";
+  } else {
+    print_human(*ctx.out, report, journal_path);
+  }
+  const auto status = report.result.status;
+  return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
+             ? kExitOk
+             : kExitNotCompleted;
+}
+
+}  // namespace switchyard::cli

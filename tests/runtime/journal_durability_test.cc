@@ -1,0 +1,251 @@
+// The SQLite journal under trouble: locks held by others, a full disk, a corrupt file, an old
+// schema, group commit. Each failure is a clear error and loses nothing committed before it.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "runtime/journal.h"
+#include "runtime/journal_writer.h"
+#include "runtime/reenact.h"
+#include "tests/support/run_command.h"
+#include "tests/support/sql.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::exec_sql;
+using testing::query_text;
+using testing::read_text;
+using testing::TempDir;
+
+RunRecord record(const std::string& id) {
+  RunRecord r;
+  r.run_id = id;
+  r.workflow = "w";
+  r.workflow_hash = "h";
+  r.status = "running";
+  r.started_ms = 1;
+  r.input = nlohmann::json::object();
+  return r;
+}
+
+Event event(const std::string& run, std::int64_t seq, nlohmann::json payload = nlohmann::json::object()) {
+  Event e;
+  e.run_id = run;
+  e.seq = seq;
+  e.time_ms = 1000 + seq;
+  e.type = seq == 1 ? "run_started" : "plan";
+  e.payload = std::move(payload);
+  return e;
+}
+
+TEST(JournalDurability, ALockHeldByAnotherWriterIsAClearErrorAndWritesNothing) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  auto journal = open_sqlite_journal(path, {.busy_timeout = std::chrono::milliseconds(20)});
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
+  ASSERT_TRUE((*journal)->append({event("r1", 1)}).ok());
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
+  Status s = (*journal)->append({event("r1", 2)});
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.to_string();
+  EXPECT_NE(s.message().find("locked by another process"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(path), std::string::npos);
+  sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(other);
+  // Nothing was half-written: the same event goes in once the lock is gone.
+  EXPECT_TRUE((*journal)->append({event("r1", 2)}).ok());
+  EXPECT_EQ((*journal)->events("r1")->size(), 2u);
+}
+
+TEST(JournalDurability, AFullDiskFailsTheWriteClearlyAndKeepsWhatWasCommitted) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  std::int64_t committed = 0;
+  {
+    auto journal = open_sqlite_journal(path, {.max_bytes = 64 * 1024});
+    ASSERT_TRUE(journal.ok());
+    ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
+    const nlohmann::json big = {{"blob", std::string(2000, 'x')}};
+    Status s;
+    for (std::int64_t seq = 1; seq < 1000 && s.ok(); ++seq) {
+      s = (*journal)->append({event("r1", seq, big)});
+      if (s.ok()) committed = seq;
+    }
+    EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.to_string();
+    EXPECT_NE(s.message().find("is full"), std::string::npos) << s.message();
+    EXPECT_GT(committed, 5);
+  }
+  auto reopened = open_sqlite_journal(path);
+  ASSERT_TRUE(reopened.ok());
+  auto events = (*reopened)->events("r1");
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(static_cast<std::int64_t>(events->size()), committed);
+  auto run = (*reopened)->get_run("r1");
+  EXPECT_TRUE(verify_chain(*run, *events).ok());
+}
+
+TEST(JournalDurability, ACorruptFileIsAClearErrorAndIsLeftUntouched) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  {
+    auto journal = open_sqlite_journal(path);
+    ASSERT_TRUE(journal.ok());
+    ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
+  }
+  ASSERT_EQ(exec_sql(path, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
+  {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(0);
+    f << std::string(200, '\x5a');  // the header and the start of the schema page
+  }
+  const std::string before = read_text(path);
+  auto journal = open_sqlite_journal(path);
+  ASSERT_FALSE(journal.ok());
+  EXPECT_EQ(journal.status().code(), StatusCode::kIo);
+  EXPECT_NE(journal.status().message().find("corrupt or not a journal"), std::string::npos)
+      << journal.status().message();
+  EXPECT_EQ(read_text(path), before);
+}
+
+TEST(JournalDurability, AVersionOneJournalIsUpgradedAndItsEventsChained) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  ASSERT_EQ(exec_sql(path, R"sql(
+    CREATE TABLE runs (run_id TEXT PRIMARY KEY, workflow TEXT NOT NULL, workflow_hash TEXT NOT NULL,
+      status TEXT NOT NULL, started_ms INTEGER NOT NULL, finished_ms INTEGER, input TEXT NOT NULL,
+      result TEXT);
+    CREATE INDEX runs_by_status ON runs(status);
+    CREATE INDEX runs_by_workflow ON runs(workflow);
+    CREATE INDEX runs_by_start ON runs(started_ms);
+    CREATE TABLE events (run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE,
+      seq INTEGER NOT NULL, time_ms INTEGER NOT NULL, type TEXT NOT NULL, payload TEXT NOT NULL,
+      PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+    INSERT INTO runs VALUES ('old', 'w', 'h', 'completed', 1, 2, '{}', '{}');
+    INSERT INTO events VALUES ('old', 1, 10, 'run_started', '{"a":1}');
+    INSERT INTO events VALUES ('old', 2, 11, 'run_finished', '{"status":"completed"}');
+    PRAGMA user_version = 1;)sql"),
+            "");
+  auto journal = open_sqlite_journal(path);
+  ASSERT_TRUE(journal.ok()) << journal.status().to_string();
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
+  auto run = (*journal)->get_run("old");
+  auto events = (*journal)->events("old");
+  ASSERT_TRUE(run.ok() && events.ok());
+  EXPECT_EQ(events->size(), 2u);
+  EXPECT_EQ(run->head_seq, 2);
+  EXPECT_TRUE(verify_chain(*run, *events).ok());
+  // Its workflow was never stored: replay says so instead of guessing.
+  EXPECT_EQ((*journal)->workflow_source("h").status().code(), StatusCode::kNotFound);
+}
+
+// Counts the groups the writer hands to the journal.
+class CountingJournal final : public Journal {
+ public:
+  explicit CountingJournal(std::unique_ptr<Journal> inner) : inner_(std::move(inner)) {}
+  std::vector<Status> write_group(std::vector<Write>& writes) override {
+    {
+      std::lock_guard lock(mu);
+      groups.push_back(writes.size());
+    }
+    return inner_->write_group(writes);
+  }
+  Status begin_run(const RunRecord& r) override { return inner_->begin_run(r); }
+  Status append(const std::vector<Event>& e) override { return inner_->append(e); }
+  Status finish_run(const std::string& id, const std::string& s, const nlohmann::json& r,
+                    std::int64_t t) override {
+    return inner_->finish_run(id, s, r, t);
+  }
+  Result<std::vector<RunRecord>> list_runs(const RunFilter& f) const override { return inner_->list_runs(f); }
+  Result<RunRecord> get_run(const std::string& id) const override { return inner_->get_run(id); }
+  Result<std::vector<Event>> events(const std::string& id) const override { return inner_->events(id); }
+  Result<std::string> workflow_source(const std::string& h) const override { return inner_->workflow_source(h); }
+  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
+  Result<GcStats> gc(std::int64_t before) override { return inner_->gc(before); }
+  std::string location() const override { return inner_->location(); }
+  std::mutex mu;
+  std::vector<std::size_t> groups;
+
+ private:
+  std::unique_ptr<Journal> inner_;
+};
+
+TEST(JournalWriterGroupCommit, WritesQueuedMeanwhileBecomeOneTransaction) {
+  TempDir dir;
+  auto sqlite = open_sqlite_journal(dir.file("j.db"));
+  ASSERT_TRUE(sqlite.ok());
+  CountingJournal journal(std::move(*sqlite));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false, holding = false;
+  int acked = 0;
+  {
+    JournalWriter writer(journal);
+    // The first write holds the writer until 50 more are queued.
+    writer.submit([&](Journal& j) {
+      {
+        std::unique_lock lock(mu);
+        holding = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+      }
+      return j.begin_run(record("r0"));
+    });
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return holding; });
+    }
+    for (int i = 1; i <= 50; ++i) {
+      writer.submit([i](Journal& j) { return j.begin_run(record("r" + std::to_string(i))); },
+                    [&](Status s) {
+                      EXPECT_TRUE(s.ok()) << s.to_string();
+                      ++acked;  // acknowledgements run on the writer thread, in order
+                    });
+    }
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+  }  // the writer performs what was queued, then stops
+  EXPECT_EQ(acked, 50);
+  ASSERT_EQ(journal.groups.size(), 2u);
+  EXPECT_EQ(journal.groups[0], 1u);
+  EXPECT_EQ(journal.groups[1], 50u);
+  EXPECT_EQ(journal.list_runs({})->size(), 51u);
+}
+
+TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupCommits) {
+  TempDir dir;
+  auto journal = open_sqlite_journal(dir.file("j.db"));
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(record("a")).ok());
+  std::vector<Journal::Write> writes;
+  writes.push_back([](Journal& j) { return j.append({event("a", 1)}); });
+  // Appends, then fails (a run id taken): what it appended is rolled back with it.
+  writes.push_back([](Journal& j) {
+    if (Status s = j.append({event("a", 2)}); !s.ok()) return s;
+    return j.begin_run(record("a"));
+  });
+  writes.push_back([](Journal& j) { return j.begin_run(record("b")); });
+  const auto statuses = (*journal)->write_group(writes);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_FALSE(statuses[1].ok());
+  EXPECT_TRUE(statuses[2].ok());
+  EXPECT_EQ((*journal)->events("a")->size(), 1u);
+  EXPECT_TRUE((*journal)->get_run("b").ok());
+  // The sequence goes on from what was committed.
+  EXPECT_TRUE((*journal)->append({event("a", 2)}).ok());
+  EXPECT_EQ((*journal)->get_run("a")->head_seq, 2);
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
