@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   cli::add_chaos(app, ctx);
   cli::add_health(app, ctx);
   cli::add_budget(app, ctx);
+  cli::add_gc(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -37,6 +37,7 @@ void add_replay(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
+void add_gc(CLI::App& app, Context& ctx);
 
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);
