@@ -10,9 +10,9 @@ namespace switchyard::testing {
 // output) for `html`. Fails, saying so, when tidy is not installed (scripts/install-deps).
 void expect_valid_html(const std::string& html);
 
-// A test failure for anything that would load from elsewhere: a script or link element, an
-// iframe, object or embed, a src, srcset, href or xlink:href that is not "#..." or "data:", a CSS
-// url() or @import.
+// A test failure for anything in the markup that would load from elsewhere: a script or link
+// element, an iframe, object or embed, a src, srcset, href or xlink:href that is not "#..." or
+// "data:", and in a style sheet an @import or a url() that is neither.
 void expect_self_contained(const std::string& html);
 
 }  // namespace switchyard::testing
