@@ -22,9 +22,13 @@ int collect_message(char* message) {
 struct GraphDeleter {
   void operator()(Agraph_t* g) const { agclose(g); }
 };
-struct ContextDeleter {
-  void operator()(GVC_t* c) const { gvFreeContext(c); }
-};
+
+// One context for the process, made on first use (under graphviz_mutex) and kept: it loads the
+// plugins once, and what Graphviz caches in it stays reachable rather than leaked.
+GVC_t* context() {
+  static GVC_t* gvc = gvContext();
+  return gvc;
+}
 
 std::string with_reason(std::string what, const std::string& messages) {
   if (messages.empty()) return what;
@@ -48,20 +52,20 @@ Result<std::string> render_svg(std::string_view dot) {
     }
   } restore{previous};
 
-  std::unique_ptr<GVC_t, ContextDeleter> gvc(gvContext());
-  if (!gvc) return internal_error("graphviz: cannot create a context");
+  GVC_t* gvc = context();
+  if (gvc == nullptr) return internal_error("graphviz: cannot create a context");
   const std::string text(dot);  // agmemread needs a terminated string
   std::unique_ptr<Agraph_t, GraphDeleter> graph(agmemread(text.c_str()));
   if (!graph) return invalid_argument(with_reason("graphviz cannot parse the DOT text", messages));
-  if (gvLayout(gvc.get(), graph.get(), "dot") != 0) {
+  if (gvLayout(gvc, graph.get(), "dot") != 0) {
     return internal_error(with_reason("graphviz cannot lay out the graph", messages));
   }
   char* data = nullptr;
   unsigned int length = 0;
-  const int rendered = gvRenderData(gvc.get(), graph.get(), "svg", &data, &length);
+  const int rendered = gvRenderData(gvc, graph.get(), "svg", &data, &length);
   std::string svg = data != nullptr ? std::string(data, length) : std::string();
   if (data != nullptr) gvFreeRenderData(data);
-  gvFreeLayout(gvc.get(), graph.get());
+  gvFreeLayout(gvc, graph.get());
   if (rendered != 0 || svg.empty()) {
     return internal_error(with_reason("graphviz cannot render SVG", messages));
   }

@@ -116,6 +116,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
   return std::chrono::milliseconds(n * ms_per_unit);
 }
 
+std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key) {
+  std::vector<std::string> out;
+  auto it = payload.find(key);
+  if (it == payload.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 std::string route_text(const nlohmann::json& names) { return joined(names, " -> ", "(none)"); }
 
 nlohmann::json run_json(const RunRecord& r) {

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "runtime/journal.h"
 
@@ -27,6 +28,9 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 std::string summarize(const Event& event);
 // "A -> B -> C" for a JSON array of names.
 std::string route_text(const nlohmann::json& names);
+// The strings of the array at payload[key], in order (other elements skipped); empty when the
+// key is missing or not an array.
+std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key);
 // A run's row as JSON (runs --json, replay --format json).
 nlohmann::json run_json(const RunRecord& run);
 

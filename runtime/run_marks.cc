@@ -2,18 +2,10 @@
 
 #include <algorithm>
 
+#include "runtime/journal_text.h"
+
 namespace switchyard::runtime {
 namespace {
-
-std::vector<std::string> names(const nlohmann::json& payload, const char* key) {
-  std::vector<std::string> out;
-  auto it = payload.find(key);
-  if (it == payload.end() || !it->is_array()) return out;
-  for (const auto& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
-}
 
 std::string name(const nlohmann::json& payload, const char* key) {
   auto it = payload.find(key);
@@ -113,9 +105,9 @@ class Reader {
     const nlohmann::json& p = e.payload;
     const std::string& t = e.type;
     if (t == "run_started") {
-      mark_tools(names(p, "known_down"), [](NodeMarks& m) { m.known_down = true; });
+      mark_tools(payload_strings(p, "known_down"), [](NodeMarks& m) { m.known_down = true; });
     } else if (t == "plan") {
-      const auto route = names(p, "route");
+      const auto route = payload_strings(p, "route");
       Walk& walk = walks_[s];
       if (!walk.planned) {
         for (std::size_t i = 1; i < route.size(); ++i)
@@ -142,20 +134,20 @@ class Reader {
     } else if (t == "fanout_joined") {
       on_join(p);
     } else if (t == "reroute") {
-      const auto route = names(p, "new_route");
+      const auto route = payload_strings(p, "new_route");
       ++reroutes_;
       if (route.size() >= 2) edge(s, route[0], route[1]).reroute = reroutes_;
       follow(s, route);
     } else if (t == "backtrack") {
       marks_.jumps.push_back(
           {Jump::Kind::kBacktrack, s, name(p, "from"), name(p, "to"), ++backtracks_});
-      go_back(s, name(p, "to"), names(p, "abandoned"));
-      walks_[s].route = names(p, "new_route");
+      go_back(s, name(p, "to"), payload_strings(p, "abandoned"));
+      walks_[s].route = payload_strings(p, "new_route");
     } else if (t == "goal_demoted") {
       marks_.jumps.push_back(
           {Jump::Kind::kDemotion, s, name(p, "from_goal"), name(p, "to_goal"), ++demotions_});
-      const auto route = names(p, "route");
-      if (!route.empty()) go_back(s, route.front(), names(p, "abandoned"));
+      const auto route = payload_strings(p, "route");
+      if (!route.empty()) go_back(s, route.front(), payload_strings(p, "abandoned"));
       walks_[s].route = route;
       if (s == Scope{}) marks_.goal = name(p, "to_goal");
     } else if (t == "compensation") {
@@ -170,10 +162,10 @@ class Reader {
         node(s, in_flight).in_flight = false;
       }
     } else if (t == "escalated") {
-      marks_.blocked = names(p, "blocked");
+      marks_.blocked = payload_strings(p, "blocked");
       mark_tools(marks_.blocked, [](NodeMarks& m) { m.blocked = true; });
     } else if (t == "run_finished") {
-      auto path = names(p, "path");
+      auto path = payload_strings(p, "path");
       if (!path.empty()) walks_[Scope{}].walked = std::move(path);
       if (!name(p, "goal").empty()) marks_.goal = name(p, "goal");
     }

@@ -7,22 +7,17 @@
 
 #include <sstream>
 
-#include "graph/load.h"
 #include "runtime/graphviz_svg.h"
+#include "tests/support/graph_builder.h"
 #include "tests/support/html_check.h"
 #include "tests/support/run_command.h"
 
 namespace switchyard::runtime {
 namespace {
 
-std::shared_ptr<const graph::Workflow> load_text(const std::string& text) {
-  auto loaded = graph::load(text, "test.json");
-  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
-  return loaded.workflow;
-}
-
 std::shared_ptr<const graph::Workflow> customer_support() {
-  return load_text(testing::read_text(testing::source_path("examples/customer-support.json")));
+  return testing::load_workflow(
+      testing::read_text(testing::source_path("examples/customer-support.json")));
 }
 
 // Start -> Moderate (fan-out of two branches, join all) -> Publish.
@@ -176,7 +171,7 @@ TEST(RenderDot, LeavesNodesTheRunNeverReachedGrey) {
 
 TEST(RenderDot, MarksAbandonedStepsTheirCompensationAndTheBacktrack) {
   // Start -> A -> B, B fails and nothing leaves A: back to Start, A abandoned and compensated.
-  const auto w = load_text(R"({
+  const auto w = testing::load_workflow(R"({
     "format": "switchyard.workflow/v1", "name": "bt", "start": "Start", "goal": "Goal",
     "tools": {"A": {"kind": "mock", "compensate": "UndoA"}, "UndoA": {"kind": "mock"},
               "B": {"kind": "mock"}, "C": {"kind": "mock"}, "Goal": {"kind": "mock"}},
@@ -271,7 +266,7 @@ Timeline fanout_run() {
 }
 
 TEST(RenderDot, DrawsAFanoutAsAClusterOfItsBranches) {
-  const auto w = load_text(kFanout);
+  const auto w = testing::load_workflow(kFanout);
   const std::string dot = render_dot(*w, run_record("completed", nullptr), fanout_run().events);
   EXPECT_TRUE(has(dot, "label=\"Moderate: fan-out, join all\"")) << dot;
   EXPECT_TRUE(has(dot, "label=\"branch 0: succeeded\""));
@@ -287,7 +282,7 @@ TEST(RenderDot, DrawsAFanoutAsAClusterOfItsBranches) {
 
 TEST(RenderDot, EveryPictureRendersWithGraphviz) {
   const auto cs = customer_support();
-  const auto fan = load_text(kFanout);
+  const auto fan = testing::load_workflow(kFanout);
   for (const auto& [w, events] :
        {std::pair{cs, rerouted_run().events}, std::pair{fan, fanout_run().events},
         std::pair{cs, std::vector<Event>{}}}) {
@@ -298,7 +293,7 @@ TEST(RenderDot, EveryPictureRendersWithGraphviz) {
 }
 
 TEST(RenderDot, QuotesNamesGraphvizWouldMisread) {
-  auto w = load_text(R"({
+  auto w = testing::load_workflow(R"({
     "format": "switchyard.workflow/v1", "name": "a \"quoted\" \\ name {x}", "start": "Start",
     "goal": "Go;al", "tools": {"Go;al": {"kind": "mock"}, "A\"b": {"kind": "mock"}},
     "edges": [["Start", "A\"b", 1], ["A\"b", "Go;al", 1]]})");
