@@ -5,6 +5,7 @@
 #include <set>
 
 #include "graph/router.h"
+#include "runtime/journal_text.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -20,20 +21,9 @@ bool is_progress(const std::string& type) {
          is_handling(type);
 }
 
-// The strings of the array at payload[key]; empty when the key is missing or not an array.
-std::vector<std::string> strings_in_order(const nlohmann::json& payload, const char* key) {
-  std::vector<std::string> out;
-  auto it = payload.find(key);
-  if (it == payload.end() || !it->is_array()) return out;
-  for (const auto& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
-  }
-  return out;
-}
-
 // The strings of the array at payload[key], as a set.
 std::set<std::string> strings(const nlohmann::json& payload, const char* key) {
-  const auto list = strings_in_order(payload, key);
+  const auto list = payload_strings(payload, key);
   return {list.begin(), list.end()};
 }
 
@@ -108,7 +98,7 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
       }
     }
     if (e.type == "fanout_joined" && e.payload.value("ok", false)) {
-      for (const auto& tool : strings_in_order(e.payload, "kept")) {
+      for (const auto& tool : payload_strings(e.payload, "kept")) {
         ++kept[e.payload.value("node", "")][tool];
       }
     }
@@ -117,7 +107,7 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
     }
     if (e.type == "run_finished") {
       status = e.payload.value("status", "");
-      const auto path = strings_in_order(e.payload, "path");
+      const auto path = payload_strings(e.payload, "path");
       final_path.assign(path.begin(), path.end());
     }
   }

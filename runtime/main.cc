@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   cli::add_health(app, ctx);
   cli::add_budget(app, ctx);
   cli::add_resume(app, ctx);
+  cli::add_gc(app, ctx);
 
   try {
     app.parse(argc, argv);

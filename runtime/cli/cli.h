@@ -37,6 +37,7 @@ void add_replay(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
+void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.

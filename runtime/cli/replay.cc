@@ -1,10 +1,11 @@
-// switchyard replay RUN_ID [--journal DB] [--format text|json] [--verify]
+// switchyard replay RUN_ID [--journal DB] [--format text|json|dot|html] [--verify]
 
 #include <iomanip>
 #include <ostream>
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
+#include "runtime/cli/replay_picture.h"
 #include "runtime/journal.h"
 #include "runtime/verify.h"
 
@@ -60,6 +61,9 @@ int replay(Context& ctx, const ReplayArgs& args) {
     *ctx.out << nlohmann::json{{"run", run_json(*run)}, {"events", list}}.dump(2) << "\n";
     return kExitOk;
   }
+  if (args.format == "dot" || args.format == "html") {
+    return print_replay_picture(ctx, **journal, *run, *events, args.format);
+  }
   auto& out = *ctx.out;
   out << "run " << run->run_id << "  workflow " << run->workflow << " (sha256 "
       << run->workflow_hash.substr(0, 12) << ")  " << run->status << "  started "
@@ -79,9 +83,11 @@ void add_replay(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ReplayArgs>();
   cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs`)")->required();
   cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
-  cmd->add_option("--format", args->format, "text (a timeline) or json (every event)")
+  cmd->add_option("--format", args->format,
+                  "text (a timeline), json (every event), dot (the graph, marked, for Graphviz) "
+                  "or html (one self-contained page: graph and timeline)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
+      ->check(CLI::IsMember({"text", "json", "dot", "html"}));
   cmd->add_flag_callback("--json", [args] { args->format = "json"; }, "Same as --format json");
   cmd->add_flag("--verify", args->verify,
                 "Check the hash chain and re-drive every decision from the recorded outcomes "

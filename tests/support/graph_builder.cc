@@ -1,8 +1,18 @@
 #include "tests/support/graph_builder.h"
 
+#include <gtest/gtest.h>
+
 #include <map>
 
+#include "graph/load.h"
+
 namespace switchyard::testing {
+
+std::shared_ptr<const graph::Workflow> load_workflow(const std::string& text) {
+  auto loaded = graph::load(text, "test.json");
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
+  return loaded.workflow;
+}
 
 std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec) {
   std::set<std::string> ids{spec.start, spec.goal};
@@ -33,7 +43,8 @@ std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec)
   }
   std::map<std::string, graph::ToolIndex> tool_index;
   for (graph::ToolIndex t = 0; t < tools.size(); ++t) tool_index[tools[t].id] = t;
-  for (const auto& [from, to] : spec.compensate) tools[tool_index[from]].compensate = tool_index[to];
+  for (const auto& [from, to] : spec.compensate)
+    tools[tool_index[from]].compensate = tool_index[to];
 
   std::vector<graph::Node> nodes;
   std::map<std::string, graph::NodeIndex> node_index;
@@ -54,8 +65,8 @@ std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec)
   graph::WorkflowBuilder builder;
   builder.set_name("test");
   builder.set_tools(std::move(tools));
-  builder.set_graph(graph::Graph::build(std::move(nodes), std::move(edges),
-                                        node_index[spec.start], node_index[spec.goal]));
+  builder.set_graph(graph::Graph::build(std::move(nodes), std::move(edges), node_index[spec.start],
+                                        node_index[spec.goal]));
   std::vector<graph::NodeIndex> demote;
   for (const auto& d : spec.demote_to) demote.push_back(node_index[d]);
   builder.set_demote_to(std::move(demote));
@@ -70,8 +81,8 @@ std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec)
 TestGraphSpec customer_support_graph() {
   TestGraphSpec spec;
   spec.goal = "Complete";
-  spec.edges = {{"Start", "CRM", 0.1},    {"CRM", "Stripe", 0.3},    {"CRM", "Razorpay", 0.5},
-                {"Stripe", "Email", 0.3}, {"Stripe", "SMS", 0.4},    {"Razorpay", "Email", 0.3},
+  spec.edges = {{"Start", "CRM", 0.1},    {"CRM", "Stripe", 0.3},     {"CRM", "Razorpay", 0.5},
+                {"Stripe", "Email", 0.3}, {"Stripe", "SMS", 0.4},     {"Razorpay", "Email", 0.3},
                 {"Razorpay", "SMS", 0.4}, {"Email", "Complete", 0.1}, {"SMS", "Complete", 0.1}};
   return spec;
 }

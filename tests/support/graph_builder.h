@@ -35,6 +35,9 @@ struct TestGraphSpec {
 
 std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec);
 
+// Loads a workflow from its JSON text (graph::load); a test failure, and null, when it does not.
+std::shared_ptr<const graph::Workflow> load_workflow(const std::string& text);
+
 // The paper's customer-support graph (CS scenarios): Start -> CRM -> Stripe|Razorpay ->
 // Email|SMS -> Complete. Every node but Start is a mock tool.
 TestGraphSpec customer_support_graph();

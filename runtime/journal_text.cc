@@ -1,11 +1,13 @@
-#include "runtime/cli/format.h"
+#include "runtime/journal_text.h"
 
 #include <cstdio>
 #include <ctime>
 #include <iomanip>
+#include <limits>
 #include <sstream>
+#include <string_view>
 
-namespace switchyard::cli {
+namespace switchyard::runtime {
 namespace {
 
 std::string str(const nlohmann::json& payload, const char* key) {
@@ -51,8 +53,8 @@ std::optional<std::int64_t> parse_iso8601(const std::string& text) {
   std::tm tm{};
   int ms = 0;
   int consumed = 0;
-  const int fields = std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon,
-                                 &tm.tm_mday, &consumed);
+  const int fields =
+      std::sscanf(text.c_str(), "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &consumed);
   if (fields != 3) return std::nullopt;
   std::string rest = text.substr(static_cast<std::size_t>(consumed));
   if (!rest.empty()) {
@@ -89,27 +91,63 @@ std::string duration(std::int64_t ms) {
   return buf;
 }
 
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0 || digits > 18) return std::nullopt;  // 18 digits fit in int64
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i < digits; ++i) n = n * 10 + (text[i] - '0');
+  const std::string_view unit = text.substr(digits);
+  std::int64_t ms_per_unit = 0;
+  if (unit == "ms") {
+    ms_per_unit = 1;
+  } else if (unit == "s") {
+    ms_per_unit = 1000;
+  } else if (unit == "m") {
+    ms_per_unit = 60 * 1000;
+  } else if (unit == "h") {
+    ms_per_unit = 60 * 60 * 1000;
+  } else if (unit == "d") {
+    ms_per_unit = 24 * 60 * 60 * 1000;
+  } else {
+    return std::nullopt;
+  }
+  if (n > std::numeric_limits<std::int64_t>::max() / ms_per_unit) return std::nullopt;
+  return std::chrono::milliseconds(n * ms_per_unit);
+}
+
+std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key) {
+  std::vector<std::string> out;
+  auto it = payload.find(key);
+  if (it == payload.end() || !it->is_array()) return out;
+  for (const auto& v : *it) {
+    if (v.is_string()) out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
 std::string route_text(const nlohmann::json& names) { return joined(names, " -> ", "(none)"); }
 
-nlohmann::json run_json(const runtime::RunRecord& r) {
-  return {{"run_id", r.run_id},
-          {"workflow", r.workflow},
-          {"workflow_hash", r.workflow_hash},
-          {"status", r.status},
-          {"started", iso8601(r.started_ms)},
-          {"started_ms", r.started_ms},
-          {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
-          {"input", r.input},
-          {"result", r.result}};
+nlohmann::json run_json(const RunRecord& r) {
+  return {
+      {"run_id", r.run_id},
+      {"workflow", r.workflow},
+      {"workflow_hash", r.workflow_hash},
+      {"status", r.status},
+      {"started", iso8601(r.started_ms)},
+      {"started_ms", r.started_ms},
+      {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
+      {"input", r.input},
+      {"result", r.result}};
 }
 
 namespace {
 
-std::string summarize_line(const runtime::Event& e);
+std::string summarize_line(const Event& e);
 
 }  // namespace
 
-std::string summarize(const runtime::Event& e) {
+std::string summarize(const Event& e) {
   // A fan-out branch's events say which branch they belong to.
   if (e.payload.contains("fanout") && e.payload.contains("branch")) {
     return "[" + str(e.payload, "fanout") + "/" + str(e.payload, "branch") + "] " +
@@ -120,12 +158,12 @@ std::string summarize(const runtime::Event& e) {
 
 namespace {
 
-std::string summarize_line(const runtime::Event& e) {
+std::string summarize_line(const Event& e) {
   const nlohmann::json& p = e.payload;
   const std::string& t = e.type;
   if (t == "run_started") {
-    return "workflow " + str(p, "workflow") + ", input " + str(p, "input") + ", known down: " +
-           list_text(p.value("known_down", nlohmann::json::array()));
+    return "workflow " + str(p, "workflow") + ", input " + str(p, "input") +
+           ", known down: " + list_text(p.value("known_down", nlohmann::json::array()));
   }
   if (t == "plan") {
     std::string s = route_text(p.value("route", nlohmann::json::array())) + cost_text(p);
@@ -140,20 +178,22 @@ std::string summarize_line(const runtime::Event& e) {
     return str(p, "tool") + ": " + str(p, "failure") + ": " + str(p, "reason");
   }
   if (t == "breaker") {
-    return str(p, "tool") + ": " + str(p, "from") + " -> " + str(p, "to") + " (" + str(p, "reason") + ")";
+    return str(p, "tool") + ": " + str(p, "from") + " -> " + str(p, "to") + " (" +
+           str(p, "reason") + ")";
   }
   if (t == "reweighted") {
     return route_text(p.value("old_route", nlohmann::json::array())) + " => " +
-           route_text(p.value("new_route", nlohmann::json::array())) + " (" + str(p, "reason") + ")";
+           route_text(p.value("new_route", nlohmann::json::array())) + " (" + str(p, "reason") +
+           ")";
   }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
            " (needs " + str(p, "need") + ")";
   }
   if (t == "fanout_joined") {
-    return str(p, "node") + (p.value("ok", false) ? ": joined" : ": join FAILED") +
-           "; succeeded " + list_text(p.value("succeeded", nlohmann::json::array())) +
-           ", failed " + list_text(p.value("failed", nlohmann::json::array())) + ", cancelled " +
+    return str(p, "node") + (p.value("ok", false) ? ": joined" : ": join FAILED") + "; succeeded " +
+           list_text(p.value("succeeded", nlohmann::json::array())) + ", failed " +
+           list_text(p.value("failed", nlohmann::json::array())) + ", cancelled " +
            list_text(p.value("cancelled", nlohmann::json::array()));
   }
   if (t == "cancelled") {
@@ -162,9 +202,10 @@ std::string summarize_line(const runtime::Event& e) {
                                    : std::string());
   }
   if (t == "reroute") {
-    const std::string failed = p.contains("failed_node") ? str(p, "failed_node") : str(p, "failed_tool");
-    return "at " + str(p, "at") + " after " + failed + " failed: " +
-           route_text(p.value("new_route", nlohmann::json::array())) + cost_text(p);
+    const std::string failed =
+        p.contains("failed_node") ? str(p, "failed_node") : str(p, "failed_tool");
+    return "at " + str(p, "at") + " after " + failed +
+           " failed: " + route_text(p.value("new_route", nlohmann::json::array())) + cost_text(p);
   }
   if (t == "backtrack") {
     return str(p, "from") + " back to " + str(p, "to") + ", abandoned " +
@@ -198,4 +239,4 @@ std::string summarize_line(const runtime::Event& e) {
 
 }  // namespace
 
-}  // namespace switchyard::cli
+}  // namespace switchyard::runtime
