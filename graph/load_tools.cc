@@ -96,7 +96,12 @@ LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
     l.max_tokens = static_cast<int>(*max);
   }
   if (const auto* schema = s.check.field(t, p, "output_schema", false)) {
-    if (s.check.expect_object(*schema, pointer_join(p, "output_schema"))) l.output_schema = *schema;
+    const std::string at = pointer_join(p, "output_schema");
+    if (s.check.expect_object(*schema, at)) {
+      auto compiled = JsonSchema::compile(*schema);
+      if (compiled.ok()) l.output_schema = std::move(*compiled);
+      else s.check.error(at, compiled.status().message());
+    }
   }
   if (auto d = s.check.string(t, p, "difficulty", false)) {
     if (*d == "easy") l.difficulty = Difficulty::kEasy;
