@@ -37,7 +37,7 @@ Result<RunReport> Runner::run(RunRequest request) {
   const graph::Workflow& w = *workflow_;
   if (request.run_id.empty()) request.run_id = new_run_id(clock_);
   EventBuffer events(clock_, request.run_id);
-  RunHealth health(health_, w);
+  RunHealth health(health_, w, options_.models);
   RunStart start = prepare_run(w, identity_, options_.models, request, clock_, health, events);
   prepare_llm(start, w, options_.history, events);
   RunReport report;
@@ -146,7 +146,7 @@ Result<RunReport> Runner::run(RunRequest request) {
     call.cancel = std::make_shared<tools::CallCancel>();
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
-    if (auto refused = health.admit(action.tool, events)) {
+    if (auto refused = health.admit(action.tool, action.tier, events)) {
       // The monitor holds the tool down: no call; the run routes around it.
       if (slot != 0) {
         std::lock_guard lock(mu);
