@@ -176,7 +176,9 @@ TEST(BudgetProperty, SpendNeverExceedsTheBudgetOverTenThousandRandomRuns) {
     ASSERT_EQ(ledger.unaffordable, 0) << "run " << run << ": a call was made it could not afford";
     ASSERT_LE(r.spent_usd, *ledger.budget.usd + over.usd + 1e-9) << "run " << run;
     ASSERT_LE(r.tokens, *ledger.budget.tokens + over.tokens) << "run " << run;
-    if (!ledger.dishonest) ASSERT_EQ(over.tokens, 0) << "run " << run;
+    if (!ledger.dishonest) {
+      ASSERT_EQ(over.tokens, 0) << "run " << run;
+    }
     if (ledger.budget.llm_calls) {
       ASSERT_LE(r.llm_calls, *ledger.budget.llm_calls) << "run " << run;
       call_capped += ledger.calls == *ledger.budget.llm_calls && *ledger.budget.llm_calls > 0;

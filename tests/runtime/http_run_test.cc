@@ -184,9 +184,9 @@ TEST(HttpRuns, BudgetFlagsOverrideTheWorkflowAndRunsShowsTheSpend) {
     return testing::switchyard(args);
   };
   // Each flag alone is a cap the call cannot fit: nothing is sent, the run escalates.
-  for (const std::vector<std::string>& flag :
-       {std::vector<std::string>{"--budget-usd", "0.0001"}, {"--budget-tokens", "10"},
-        {"--budget-llm-calls", "0"}}) {
+  const std::vector<std::vector<std::string>> caps = {
+      {"--budget-usd", "0.0001"}, {"--budget-tokens", "10"}, {"--budget-llm-calls", "0"}};
+  for (const auto& flag : caps) {
     auto r = run(flag);
     EXPECT_EQ(r.exit_code, 1) << flag[0] << ": " << r.out << r.err;
     auto result = nlohmann::json::parse(r.out, nullptr, false);
