@@ -123,8 +123,8 @@ TEST(BudgetProperty, SpendNeverExceedsTheBudgetOverTenThousandRandomRuns) {
       case 0: fanout["join"] = "all"; break;
       case 1: fanout["join"] = "any"; break;
       default:
-        fanout["join"] = "quorum";
-        fanout["quorum"] = 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(branches));
+        fanout["join"] = {
+            {"quorum", 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(branches))}};
     }
     const nlohmann::json doc = {
         {"format", "switchyard.workflow/v1"}, {"name", "p"}, {"start", "Start"}, {"goal", "Done"},
