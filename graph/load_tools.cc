@@ -99,8 +99,10 @@ LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
     const std::string at = pointer_join(p, "output_schema");
     if (s.check.expect_object(*schema, at)) {
       auto compiled = JsonSchema::compile(*schema);
-      if (compiled.ok()) l.output_schema = std::move(*compiled);
-      else s.check.error(at, compiled.status().message());
+      if (compiled.ok())
+        l.output_schema = std::move(*compiled);
+      else
+        s.check.error(at, compiled.status().message());
     }
   }
   if (auto d = s.check.string(t, p, "difficulty", false)) {
@@ -292,7 +294,8 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       }
     }
   } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) check_templates(s, value[i], pointer_join(pointer, i));
+    for (std::size_t i = 0; i < value.size(); ++i)
+      check_templates(s, value[i], pointer_join(pointer, i));
   } else if (value.is_object()) {
     for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k));
   }

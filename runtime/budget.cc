@@ -6,7 +6,8 @@
 namespace switchyard::runtime {
 namespace {
 
-// Sums of prices may differ from the cap in the last bits: a call costing exactly what is left fits.
+// Sums of prices may differ from the cap in the last bits: a call costing exactly what is left
+// fits.
 constexpr double kUsdSlack = 1e-12;
 
 std::string usd(double v) {
@@ -41,8 +42,8 @@ Spend worst_case(const graph::Tool& tool, std::int64_t prompt_tokens, const Tier
 std::optional<std::string> BudgetLedger::shortfall(const Spend& worst) const {
   const double usd_used = spent_.usd + reserved_.usd;
   if (caps_.usd && worst.usd > 0 && usd_used + worst.usd > *caps_.usd + kUsdSlack) {
-    return "its worst case costs " + usd(worst.usd) + ", " + usd(std::max(0.0, *caps_.usd - usd_used)) +
-           " of " + usd(*caps_.usd) + " left";
+    return "its worst case costs " + usd(worst.usd) + ", " +
+           usd(std::max(0.0, *caps_.usd - usd_used)) + " of " + usd(*caps_.usd) + " left";
   }
   const std::int64_t tokens_used = spent_.tokens + reserved_.tokens;
   if (caps_.tokens && worst.tokens > 0 && tokens_used + worst.tokens > *caps_.tokens) {
@@ -52,8 +53,9 @@ std::optional<std::string> BudgetLedger::shortfall(const Spend& worst) const {
   }
   const std::int64_t calls_used = spent_.llm_calls + reserved_.llm_calls;
   if (caps_.llm_calls && worst.llm_calls > 0 && calls_used + worst.llm_calls > *caps_.llm_calls) {
-    return "an LLM call, " + std::to_string(std::max<std::int64_t>(0, *caps_.llm_calls - calls_used)) +
-           " of " + std::to_string(*caps_.llm_calls) + " left";
+    return "an LLM call, " +
+           std::to_string(std::max<std::int64_t>(0, *caps_.llm_calls - calls_used)) + " of " +
+           std::to_string(*caps_.llm_calls) + " left";
   }
   return std::nullopt;
 }

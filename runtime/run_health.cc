@@ -72,8 +72,7 @@ monitors::HealthTable::Tool& RunHealth::handle(graph::ToolIndex tool, int tier) 
   return *tools_[tool];
 }
 
-std::optional<tools::Outcome> RunHealth::admit(graph::ToolIndex tool, int tier,
-                                               EventSink& events) {
+std::optional<tools::Outcome> RunHealth::admit(graph::ToolIndex tool, int tier, EventSink& events) {
   std::optional<monitors::Transition> transition;
   const bool ok = table_.acquire(handle(tool, tier), &transition);
   if (transition) emit_transition(*transition, events);

@@ -1,11 +1,11 @@
 #include "runtime/run_machine.h"
 
-#include "graph/template.h"
-#include "tools/llm_tool.h"
-
 #include <algorithm>
 #include <cassert>
 #include <limits>
+
+#include "graph/template.h"
+#include "tools/llm_tool.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -572,12 +572,9 @@ void RunMachine::dead_end(const std::string& reason) {
     // foregone conclusion.)
     std::vector<NodeIndex> goals;
     for (const auto& o : options) goals.push_back(o.goal);
-    aux_context_ = {{"input", input_},
-                    {"steps", context_["steps"]},
-                    {"goal", node_id(goal_)},
-                    {"blocked", tool_names(blocked)},
-                    {"options", names(goals)},
-                    {"reason", reason}};
+    aux_context_ = {{"input", input_},         {"steps", context_["steps"]},
+                    {"goal", node_id(goal_)},  {"blocked", tool_names(blocked)},
+                    {"options", names(goals)}, {"reason", reason}};
     std::string why_not;
     if (auto choice = plan_call(advisor, -1, aux_context_, &why_not)) {
       advisor_options_ = std::move(options);
@@ -698,7 +695,8 @@ std::int64_t RunMachine::prompt_tokens(ToolIndex tool, const nlohmann::json& con
   // The text as the tool will render it (a template that cannot render fails the call unsent).
   auto render = [&](const std::string& text) {
     auto parsed = graph::parse_template(text);
-    auto rendered = parsed.ok() ? graph::render_template(*parsed, context) : Result<std::string>(text);
+    auto rendered =
+        parsed.ok() ? graph::render_template(*parsed, context) : Result<std::string>(text);
     return rendered.ok() ? *rendered : text;
   };
   return tools::prompt_token_bound(*spec, spec->system.empty() ? "" : render(spec->system),
@@ -804,15 +802,15 @@ int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex 
   }
   const int tier = held ? held->tier : -1;
   if (tier >= 0 && outcome.llm_call) {
-    nlohmann::json settled = {{"node", node == kNoIndex ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(node_id(node))},
-                              {"purpose", purpose},
-                              {"tool", workflow_.tool(tool).id},
-                              {"tier", options_.tiers[static_cast<std::size_t>(tier)].name},
-                              {"tokens", outcome.tokens},
-                              {"cost_usd", outcome.cost_usd},
-                              {"reserved_usd", held->worst.usd},
-                              {"ok", outcome.ok}};
+    nlohmann::json settled = {
+        {"node", node == kNoIndex ? nlohmann::json(nullptr) : nlohmann::json(node_id(node))},
+        {"purpose", purpose},
+        {"tool", workflow_.tool(tool).id},
+        {"tier", options_.tiers[static_cast<std::size_t>(tier)].name},
+        {"tokens", outcome.tokens},
+        {"cost_usd", outcome.cost_usd},
+        {"reserved_usd", held->worst.usd},
+        {"ok", outcome.ok}};
     if (over.usd > 0 || over.tokens > 0) {
       // The provider reported more than the honest bound: charged as reported (it bills it).
       settled["over_reservation"] = {{"usd", over.usd}, {"tokens", over.tokens}};

@@ -54,8 +54,9 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
     if (message == nullptr) {
       o = Outcome::failed(FailureKind::kBadOutput, where + ": the answer is not a chat completion");
     } else if (message->contains("refusal") && (*message)["refusal"].is_string()) {
-      o = Outcome::failed(FailureKind::kRefusal,
-                          where + ": refused: " + scrubbed((*message)["refusal"].get<std::string>(), c.api_key));
+      o = Outcome::failed(
+          FailureKind::kRefusal,
+          where + ": refused: " + scrubbed((*message)["refusal"].get<std::string>(), c.api_key));
     } else {
       const std::string content =
           message->contains("content") && (*message)["content"].is_string()
@@ -100,8 +101,12 @@ class LlmToolAdapter final : public Tool {
  public:
   LlmToolAdapter(std::string id, graph::LlmTool spec, std::chrono::milliseconds timeout,
                  const Models& models, const ModelTier& tier)
-      : id_(std::move(id)), spec_(std::move(spec)), timeout_(timeout), models_(models),
-        tier_(tier), tier_index_(static_cast<int>(&tier - models.tiers.data())),
+      : id_(std::move(id)),
+        spec_(std::move(spec)),
+        timeout_(timeout),
+        models_(models),
+        tier_(tier),
+        tier_index_(static_cast<int>(&tier - models.tiers.data())),
         prompt_(*graph::parse_template(spec_.prompt)) {
     if (!spec_.system.empty()) system_ = *graph::parse_template(spec_.system);
   }
@@ -142,19 +147,16 @@ class LlmToolAdapter final : public Tool {
     messages.push_back({{"role", "user"}, {"content", *prompt}});
     nlohmann::json body = {{"model", tier.model}, {"messages", messages}, {"max_tokens", spec_.max_tokens}};
     if (spec_.output_schema) {
-      body["response_format"] = {{"type", "json_schema"},
-                                 {"json_schema",
-                                  {{"name", "output"},
-                                   {"schema", spec_.output_schema->document()},
-                                   {"strict", true}}}};
+      body["response_format"] = {
+          {"type", "json_schema"},
+          {"json_schema",
+           {{"name", "output"}, {"schema", spec_.output_schema->document()}, {"strict", true}}}};
     }
     request.body = body.dump();
     http_perform(std::move(request), call.cancel,
                  [spec = CallSpec{id_, tier, chosen ? call.tier : tier_index_, spec_.output_schema,
                                   std::move(api_key)},
-                  done = std::move(done)](HttpResponse r) {
-                   done(answer_of(spec, std::move(r)));
-                 });
+                  done = std::move(done)](HttpResponse r) { done(answer_of(spec, std::move(r))); });
   }
 
  private:

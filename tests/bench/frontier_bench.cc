@@ -29,9 +29,17 @@ void BM_Frontier(benchmark::State& state, Strategy strategy) {
     state.counters["llm_calls_per_task"] = result->llm_calls_per_task;
   }
 }
-BENCHMARK_CAPTURE(BM_Frontier, always_cheap, Strategy::kAlwaysCheap)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Frontier, always_strong, Strategy::kAlwaysStrong)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Frontier, cascade, Strategy::kCascade)->Iterations(1)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Frontier, learned, Strategy::kLearned)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Frontier, always_cheap, Strategy::kAlwaysCheap)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Frontier, always_strong, Strategy::kAlwaysStrong)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Frontier, cascade, Strategy::kCascade)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Frontier, learned, Strategy::kLearned)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -15,10 +15,9 @@
 //   /ok, /ok/...          200 {"ok": true, "method", "path", "body": <request body as JSON>}
 //   /slow/<ms>            the same after <ms> milliseconds
 //   /status/<code>        that status, {"error": "status <code>"}
-//   /ratelimit/<s>        429 with Retry-After: <s>, X-RateLimit-Limit: 10, X-RateLimit-Remaining: 0
-//   /flaky/<n>/...        503 for the first <n> requests to that path, then like /ok
-//   /close                closes the connection without answering
-//   /invalid-json         200 with a body that is not JSON
+//   /ratelimit/<s>        429 with Retry-After: <s>, X-RateLimit-Limit: 10, X-RateLimit-Remaining:
+//   0 /flaky/<n>/...        503 for the first <n> requests to that path, then like /ok /close
+//   closes the connection without answering /invalid-json         200 with a body that is not JSON
 //   /hang                 never answers
 //   /headers              200, the request's headers (names lower-cased)
 //   /stats                {"requests", "connections", "by_path": {path: count}} (not counted)
@@ -26,10 +25,11 @@
 //   /v1/chat/completions  a fake OpenAI-compatible chat API; the request's "model" picks the
 //                         behaviour: "ok" answers {"answer": "ok"}; "echo" answers
 //                         {"prompt": <the last user message>, "authorized": <a Bearer token
-//                         came>}; "request" answers with the request's body (as JSON text); "wrong-shape" answers {"unexpected": true}; "not-json" answers
-//                         plain text; "refuse" refuses; "status-500" and "ratelimit" (429,
-//                         Retry-After: 1) fail; "hang" never answers; "quality:<easy>:<hard>" answers {"answer": "ok"}
-//                         with those probabilities (by task: "[hard]" in the prompt makes it
+//                         came>}; "request" answers with the request's body (as JSON text);
+//                         "wrong-shape" answers {"unexpected": true}; "not-json" answers plain
+//                         text; "refuse" refuses; "status-500" and "ratelimit" (429, Retry-After:
+//                         1) fail; "hang" never answers; "quality:<easy>:<hard>" answers {"answer":
+//                         "ok"} with those probabilities (by task: "[hard]" in the prompt makes it
 //                         hard), else {"unexpected": true}, decided by a hash of the model and
 //                         the prompt (the same question gets the same answer). `usage` counts a
 //                         token per 4 bytes (at least 1). "<behaviour>@<ms>" answers after <ms>.
@@ -158,12 +158,14 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
     if (m.value("role", "") == "user") last_user = content;
   }
   if (fail) {
-    const double draw = static_cast<double>(std::hash<std::string>{}(
-                            model + "\n" + last_user + "\n" + std::to_string(request_number)) >>
-                        11) *
-                        0x1.0p-53;
+    const double draw =
+        static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user + "\n" +
+                                                     std::to_string(request_number)) >>
+                            11) *
+        0x1.0p-53;
     if (draw < fail->first) {
-      Reply r = json_reply(static_cast<int>(fail->second), {{"error", {{"message", "scripted failure"}}}});
+      Reply r = json_reply(static_cast<int>(fail->second),
+                           {{"error", {{"message", "scripted failure"}}}});
       if (fail->second == 429) r.headers = {{"Retry-After", "1"}};
       r.delay_ms = static_cast<int>(latency_ms);
       return r;
@@ -217,7 +219,8 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
       {"model", model},
       {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}}};
   if (!no_usage) {
-    completion["usage"] = {{"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}};
+    completion["usage"] = {
+        {"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}};
   }
   Reply answer = json_reply(200, completion);
   answer.delay_ms = static_cast<int>(latency_ms);

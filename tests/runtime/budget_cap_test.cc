@@ -49,7 +49,9 @@ tools::Outcome answer(bool ok, int tier, std::int64_t in, std::int64_t out) {
   o.llm_call = true;
   o.tier = tier;
   o.tokens = in + out;
-  o.cost_usd = (static_cast<double>(in) * prices[tier][0] + static_cast<double>(out) * prices[tier][1]) / 1e6;
+  o.cost_usd =
+      (static_cast<double>(in) * prices[tier][0] + static_cast<double>(out) * prices[tier][1]) /
+      1e6;
   return o;
 }
 
@@ -61,11 +63,13 @@ std::shared_ptr<const graph::Workflow> advised(const std::string& budget) {
       "Ticket": {"kind": "mock"},
       "Advisor": {"kind": "llm", "prompt": "Options: {{options}}", "max_tokens": 100}},
     "edges": [["Start", "Pay", 1], ["Pay", "Complete", 1], ["Start", "Queue", 2],
-              ["Start", "Ticket", 3]], "budget": )" + budget + "}");
+              ["Start", "Ticket", 3]], "budget": )" +
+              budget + "}");
 }
 
 tools::Outcome step_answer(const graph::Workflow& w, const Action& a) {
-  if (w.tool(a.tool).id == "Pay") return tools::Outcome::failed(tools::FailureKind::kInjected, "down");
+  if (w.tool(a.tool).id == "Pay")
+    return tools::Outcome::failed(tools::FailureKind::kInjected, "down");
   if (a.purpose == Action::Purpose::kAdvisor) {
     tools::Outcome o = answer(true, a.tier, 20, 10);
     o.output = {{"action", "demote"}, {"goal", "Ticket"}};
@@ -104,7 +108,8 @@ std::shared_ptr<const graph::Workflow> one_llm_step(const std::string& budget) {
     "goal": "Done", "tools": {"Ask": {"kind": "llm", "prompt": "Say ok", "max_tokens": 50},
       "Manual": {"kind": "mock"}, "Done": {"kind": "mock"}},
     "edges": [["Start", "Ask", 1], ["Ask", "Done", 0], ["Start", "Manual", 5],
-              ["Manual", "Done", 0]], "budget": )" + budget + "}");
+              ["Manual", "Done", 0]], "budget": )" +
+              budget + "}");
 }
 
 TEST(BudgetCap, EscalationNeedsAFreeLlmCallSlot) {
@@ -137,11 +142,13 @@ std::shared_ptr<const graph::Workflow> two_branches(const std::string& join,
       "A": {"kind": "llm", "prompt": "Task a", "max_tokens": 50},
       "B": {"kind": "llm", "prompt": "Task b", "max_tokens": 50},
       "Manual": {"kind": "mock"}, "Done": {"kind": "mock"}},
-    "nodes": {"Fan": {"fanout": {"join": ")" + join + R"(", "branches": [
+    "nodes": {"Fan": {"fanout": {"join": ")" +
+              join + R"(", "branches": [
       {"start": "As", "goal": "A", "edges": [["As", "A", 1]]},
       {"start": "Bs", "goal": "B", "edges": [["Bs", "B", 1]]}]}}},
     "edges": [["Start", "Fan", 1], ["Fan", "Done", 0], ["Start", "Manual", 9],
-              ["Manual", "Done", 0]], "budget": )" + budget + "}");
+              ["Manual", "Done", 0]], "budget": )" +
+              budget + "}");
 }
 
 TEST(BudgetCap, ConcurrentBranchesShareTheLlmCallCap) {
@@ -192,7 +199,8 @@ TEST(BudgetCap, ACallTheMonitorRefusedIsNotSettledAndEscalates) {
   auto w = one_llm_step(R"({"usd": 5})");
   Ran ran = run(*w, [&](const Action& a) {
     if (a.tier < 0) return tools::Outcome::success({});
-    if (a.tier == 0) return tools::Outcome::failed(tools::FailureKind::kUnavailable, "breaker open");
+    if (a.tier == 0)
+      return tools::Outcome::failed(tools::FailureKind::kUnavailable, "breaker open");
     return answer(true, a.tier, 10, 10);
   });
   EXPECT_EQ(ran.result.status, RunStatus::kCompleted);

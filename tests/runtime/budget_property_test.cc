@@ -38,8 +38,13 @@ class ScriptedModel : public tools::Tool {
  public:
   ScriptedModel(const tools::Models& models, const graph::Tool& tool, std::uint64_t seed,
                 double fail_rate, CallLedger& ledger)
-      : models_(models), tool_(tool), spec_(std::get<graph::LlmTool>(tool.spec)), rng_(seed),
-        fail_rate_(fail_rate), ledger_(ledger), prompt_(*graph::parse_template(spec_.prompt)) {}
+      : models_(models),
+        tool_(tool),
+        spec_(std::get<graph::LlmTool>(tool.spec)),
+        rng_(seed),
+        fail_rate_(fail_rate),
+        ledger_(ledger),
+        prompt_(*graph::parse_template(spec_.prompt)) {}
 
   void invoke(const tools::Invocation& call, Done done) override {
     const auto& tier = models_.tiers.at(static_cast<std::size_t>(call.tier));
@@ -106,8 +111,10 @@ TEST(BudgetProperty, SpendNeverExceedsTheBudgetOverTenThousandRandomRuns) {
         {"Done", {{"kind", "mock"}, {"idempotent", true}}},
         {"Fallback", {{"kind", "mock"}, {"fail", rng() % 2 ? "always" : "never"}}},
         {"Queue", {{"kind", "mock"}}},
-        {"Advisor", {{"kind", "llm"}, {"prompt", "Options {{options}} for {{goal}}"},
-                     {"max_tokens", 8 + static_cast<int>(rng() % 40)}}}};
+        {"Advisor",
+         {{"kind", "llm"},
+          {"prompt", "Options {{options}} for {{goal}}"},
+          {"max_tokens", 8 + static_cast<int>(rng() % 40)}}}};
     nlohmann::json branch_list = nlohmann::json::array();
     for (int b = 0; b < branches; ++b) {
       const std::string id = "L" + std::to_string(b);
@@ -120,29 +127,39 @@ TEST(BudgetProperty, SpendNeverExceedsTheBudgetOverTenThousandRandomRuns) {
     }
     nlohmann::json fanout = {{"branches", branch_list}};
     switch (rng() % 3) {
-      case 0: fanout["join"] = "all"; break;
-      case 1: fanout["join"] = "any"; break;
+      case 0:
+        fanout["join"] = "all";
+        break;
+      case 1:
+        fanout["join"] = "any";
+        break;
       default:
         fanout["join"] = {
             {"quorum", 1 + static_cast<int>(rng() % static_cast<std::uint64_t>(branches))}};
     }
-    const nlohmann::json doc = {
-        {"format", "switchyard.workflow/v1"}, {"name", "p"}, {"start", "Start"}, {"goal", "Done"},
-        {"tools", tools_json},
-        {"nodes", {{"Fan", {{"fanout", fanout}}}}},
-        {"edges", {{"Start", "Fan", 1}, {"Fan", "Done", 0}, {"Start", "Fallback", 9},
-                   {"Fallback", "Done", 0}, {"Start", "Queue", 20}}},
-        {"demote_to", {"Queue"}},
-        {"escalation", {{"advisor", "Advisor"}}},
-        {"budget", budget}};
+    const nlohmann::json doc = {{"format", "switchyard.workflow/v1"},
+                                {"name", "p"},
+                                {"start", "Start"},
+                                {"goal", "Done"},
+                                {"tools", tools_json},
+                                {"nodes", {{"Fan", {{"fanout", fanout}}}}},
+                                {"edges",
+                                 {{"Start", "Fan", 1},
+                                  {"Fan", "Done", 0},
+                                  {"Start", "Fallback", 9},
+                                  {"Fallback", "Done", 0},
+                                  {"Start", "Queue", 20}}},
+                                {"demote_to", {"Queue"}},
+                                {"escalation", {{"advisor", "Advisor"}}},
+                                {"budget", budget}};
     auto loaded = graph::load(doc.dump(), "p.json");
     ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
     const auto& w = *loaded.workflow;
     std::vector<std::unique_ptr<tools::Tool>> list;
     for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
       if (w.tool(t).kind == graph::ToolKind::kLlm) {
-        list.push_back(std::make_unique<ScriptedModel>(models, w.tool(t), rng(), u(rng) * 0.6,
-                                                       ledger));
+        list.push_back(
+            std::make_unique<ScriptedModel>(models, w.tool(t), rng(), u(rng) * 0.6, ledger));
       } else {
         auto tool = tools::make_tool(w, t);
         list.push_back(std::move(*tool));

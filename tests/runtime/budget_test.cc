@@ -160,7 +160,8 @@ TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
       "First": {"kind": "llm", "prompt": "First on {{input.text}}", "max_tokens": 64},
       "Second": {"kind": "llm", "prompt": "Second on {{input.text}}", "max_tokens": 64}},
     "edges": [["Start", "First", 1], ["First", "Second", 1]],
-    "budget": {"usd": 0.24}})", "two.json");
+    "budget": {"usd": 0.24}})",
+                            "two.json");
   ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
   Ran ran = run(loaded.workflow, models);
   EXPECT_EQ(ran.report.result.status, RunStatus::kEscalated);

@@ -121,7 +121,8 @@ TEST(HttpRuns, TheModerationFanoutExampleHealsItsImageBranch) {
 // A models file with one tier, "cheap": model "ok" of `provider` at $1000/M in, $2000/M out.
 std::string cheap_tier_models(testing::TempDir& dir, const FaultServer& provider) {
   return dir.write("models.json", R"({"tiers": [
-    {"name": "cheap", "model": "ok", "base_url": ")" + provider.url("/v1") + R"(",
+    {"name": "cheap", "model": "ok", "base_url": ")" +
+                                      provider.url("/v1") + R"(",
      "input_usd_per_mtok": 1000, "output_usd_per_mtok": 2000}]})");
 }
 
@@ -178,8 +179,9 @@ TEST(HttpRuns, BudgetFlagsOverrideTheWorkflowAndRunsShowsTheSpend) {
     "edges": [["Start", "Summarize", 1]], "budget": {"usd": 10}})");
   const std::string journal = dir.file("j.db");
   auto run = [&](std::vector<std::string> flags) {
-    std::vector<std::string> args = {"run", wf, "--models", models, "--journal", journal, "--json",
-                                     "--input", R"({"text": "a long text"})"};
+    std::vector<std::string> args = {"run",    wf,          "--models",
+                                     models,   "--journal", journal,
+                                     "--json", "--input",   R"({"text": "a long text"})"};
     args.insert(args.end(), flags.begin(), flags.end());
     return testing::switchyard(args);
   };

@@ -18,11 +18,20 @@ constexpr int kTasks = 200;
 constexpr int kEasyTasks = 150;
 
 std::shared_ptr<const graph::Workflow> task_workflow(const std::string& name) {
-  auto loaded = graph::load(nlohmann::json{
-      {"format", "switchyard.workflow/v1"}, {"name", name}, {"start", "Start"}, {"goal", "Solve"},
-      {"tools", {{"Solve", {{"kind", "llm"}, {"prompt", "{{input.task}}"}, {"max_tokens", 256},
-                            {"output_schema", {{"type", "object"}, {"required", {"answer"}}}}}}}},
-      {"edges", {{"Start", "Solve", 1.0}}}}.dump(), name + ".json");
+  auto loaded = graph::load(
+      nlohmann::json{{"format", "switchyard.workflow/v1"},
+                     {"name", name},
+                     {"start", "Start"},
+                     {"goal", "Solve"},
+                     {"tools",
+                      {{"Solve",
+                        {{"kind", "llm"},
+                         {"prompt", "{{input.task}}"},
+                         {"max_tokens", 256},
+                         {"output_schema", {{"type", "object"}, {"required", {"answer"}}}}}}}},
+                     {"edges", {{"Start", "Solve", 1.0}}}}
+          .dump(),
+      name + ".json");
   return loaded.workflow;
 }
 
@@ -35,9 +44,12 @@ Result<FrontierResult> run_frontier(const FaultServer& provider, Strategy strate
   const auto cheap = tier("cheap", "quality:0.92:0.05", 1.0, 4.0);
   const auto strong = tier("strong", "quality:0.99:0.95", 5.0, 20.0);
   tools::Models models;
-  if (strategy == Strategy::kAlwaysCheap) models.tiers = {cheap};
-  else if (strategy == Strategy::kAlwaysStrong) models.tiers = {strong};
-  else models.tiers = {cheap, strong};
+  if (strategy == Strategy::kAlwaysCheap)
+    models.tiers = {cheap};
+  else if (strategy == Strategy::kAlwaysStrong)
+    models.tiers = {strong};
+  else
+    models.tiers = {cheap, strong};
   auto classify = task_workflow("classify"), analyze = task_workflow("analyze");
   auto classify_tools = tools::make_tool_set(*classify, {.models = &models});
   auto analyze_tools = tools::make_tool_set(*analyze, {.models = &models});
@@ -51,7 +63,8 @@ Result<FrontierResult> run_frontier(const FaultServer& provider, Strategy strate
   runtime::SystemClock clock;
   monitors::HealthTable health(clock);
   runtime::LlmHistory history;
-  runtime::RunnerOptions options{.simulate_latency = false, .models = &models,
+  runtime::RunnerOptions options{.simulate_latency = false,
+                                 .models = &models,
                                  .history = strategy == Strategy::kLearned ? &history : nullptr};
   runtime::Runner easy(classify, *classify_tools, *journal, clock, health, options);
   runtime::Runner hard(analyze, *analyze_tools, *journal, clock, health, options);
@@ -67,8 +80,7 @@ Result<FrontierResult> run_frontier(const FaultServer& provider, Strategy strate
     llm_calls += report->result.llm_calls;
     spent += report->result.spent_usd;
   }
-  return FrontierResult{succeeded / double{kTasks}, spent / kTasks,
-                        llm_calls / double{kTasks}};
+  return FrontierResult{succeeded / double{kTasks}, spent / kTasks, llm_calls / double{kTasks}};
 }
 
 }  // namespace switchyard::testing

@@ -72,7 +72,8 @@ Driven drive_calls(const graph::Workflow& w, runtime::RunMachine& machine,
         driven.aborted.push_back(a.slot);
         std::erase_if(in_flight, [&](const auto& c) { return c.first == a.slot; });
         break;
-      case runtime::Action::Type::kDone: break;
+      case runtime::Action::Type::kDone:
+        break;
     }
   }
   return driven;

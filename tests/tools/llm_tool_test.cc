@@ -134,13 +134,15 @@ TEST(LlmTool, TheRequestAsksForTheOutputSchemaAndBoundsTheAnswer) {
   FaultServer server;
   auto models = models_for(server, "request");  // answers with the request's body
   auto tool = llm(R"({"kind": "llm", "prompt": "Hi", "max_tokens": 42,
-    "output_schema": {"type": "object"}})", models);
+    "output_schema": {"type": "object"}})",
+                  models);
   Outcome o = call(*tool);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output["model"], "request");
   EXPECT_EQ(o.output["max_tokens"], 42);
   EXPECT_EQ(o.output["response_format"]["type"], "json_schema");
-  EXPECT_EQ(o.output["response_format"]["json_schema"]["schema"], nlohmann::json({{"type", "object"}}));
+  EXPECT_EQ(o.output["response_format"]["json_schema"]["schema"],
+            nlohmann::json({{"type", "object"}}));
   EXPECT_EQ(o.output["response_format"]["json_schema"]["strict"], true);
 }
 
