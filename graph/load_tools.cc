@@ -105,7 +105,14 @@ LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
     l.max_tokens = static_cast<int>(*max);
   }
   if (const auto* schema = s.check.field(t, p, "output_schema", false)) {
-    if (s.check.expect_object(*schema, pointer_join(p, "output_schema"))) l.output_schema = *schema;
+    const std::string at = pointer_join(p, "output_schema");
+    if (s.check.expect_object(*schema, at)) {
+      auto compiled = JsonSchema::compile(*schema);
+      if (compiled.ok())
+        l.output_schema = std::move(*compiled);
+      else
+        s.check.error(at, compiled.status().message());
+    }
   }
   if (auto d = s.check.string(t, p, "difficulty", false)) {
     if (*d == "easy") l.difficulty = Difficulty::kEasy;
@@ -303,7 +310,9 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       }
     }
   } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) check_templates(s, value[i], pointer_join(pointer, i), allow_run);
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      check_templates(s, value[i], pointer_join(pointer, i), allow_run);
+    }
   } else if (value.is_object()) {
     for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k), allow_run);
   }

@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "graph/json_schema.h"
+
 namespace switchyard::graph {
 
 using NodeIndex = std::uint32_t;
@@ -57,7 +59,7 @@ struct LlmTool {
   std::string prompt;  // template
   std::string system;  // template; may be empty
   int max_tokens = 512;
-  std::optional<nlohmann::json> output_schema;  // JSON Schema the answer must satisfy
+  std::optional<JsonSchema> output_schema;  // the JSON Schema the answer must satisfy, compiled
   Difficulty difficulty = Difficulty::kEasy;
   std::string tier;  // empty: chosen by the budget controller
 };

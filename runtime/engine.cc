@@ -225,7 +225,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         workflow_(std::move(workflow)),
         tools_(std::move(tools)),
         events_(engine.clock, ensure_id(request, engine.clock)),
-        health_(engine.health, *workflow_),
+        health_(engine.health, *workflow_, engine.options.models),
         start_(prepare_run(*workflow_, engine.identity(workflow_), engine.options.models, request,
                            engine.clock, health_, events_)),
         request_(std::move(request)),
@@ -334,7 +334,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   void start_call(const Action& action) {
-    if (auto refused = health_.admit(action.tool, events_)) {
+    if (auto refused = health_.admit(action.tool, action.tier, events_)) {
       // The monitor holds the tool down: no call; the answer is the refusal, on the next turn.
       auto self = shared_from_this();
       asio::post(loop_, [self, slot = action.slot, refused = std::move(*refused)]() mutable {

@@ -3,6 +3,15 @@
 #include <cstdio>
 
 namespace switchyard::runtime {
+namespace {
+
+// What the history learns from: a step's calls whose answer was seen (an aborted call's was not;
+// an advisor's is no step's).
+bool counts(const nlohmann::json& settled) {
+  return settled.value("purpose", "step") == "step" && !settled.value("aborted", false);
+}
+
+}  // namespace
 
 void LlmHistory::record(const std::string& workflow, const std::string& tool,
                         const std::string& tier, bool ok, double cost_usd) {
@@ -65,7 +74,7 @@ Status LlmHistory::rebuild(const Journal& journal, int limit) {
     auto events = journal.events(run.run_id);
     if (!events.ok()) return events.status();
     for (const auto& e : *events) {
-      if (e.type != "llm_settled") continue;
+      if (e.type != "llm_settled" || !counts(e.payload)) continue;
       record(run.workflow, e.payload.value("tool", ""), e.payload.value("tier", ""),
              e.payload.value("ok", false), e.payload.value("cost_usd", 0.0));
     }
@@ -74,7 +83,7 @@ Status LlmHistory::rebuild(const Journal& journal, int limit) {
 }
 
 void HistorySink::emit(std::string_view type, nlohmann::json payload) {
-  if (history_ != nullptr && type == "llm_settled") {
+  if (history_ != nullptr && type == "llm_settled" && counts(payload)) {
     history_->record(workflow_, payload.value("tool", ""), payload.value("tier", ""),
                      payload.value("ok", false), payload.value("cost_usd", 0.0));
   }

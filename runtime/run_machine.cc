@@ -1,10 +1,11 @@
 #include "runtime/run_machine.h"
 
-#include "graph/template.h"
-
 #include <algorithm>
 #include <cassert>
 #include <limits>
+
+#include "graph/template.h"
+#include "tools/llm_tool.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -130,6 +131,7 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
   if (options.budget.usd) budget_.usd = options.budget.usd;
   if (options.budget.tokens) budget_.tokens = options.budget.tokens;
   if (options.budget.llm_calls) budget_.llm_calls = options.budget.llm_calls;
+  ledger_ = BudgetLedger(budget_);
   context_ = {{"input", input_}, {"steps", nlohmann::json::object()}};
   calls_.assign(workflow.tools().size(), 0);
 }
@@ -294,21 +296,14 @@ void RunMachine::walk() {
       start_fanout(node);
       return;
     case NodeKind::kTool: {
-      if (auto reason = unaffordable(n.tool)) {
-        const tools::Outcome refused =
-            tools::Outcome::failed(tools::FailureKind::kBudgetExhausted, *reason);
+      std::string why;
+      auto choice = plan_call(n.tool, -1, context_, &why);
+      if (!choice) {
         step_node_ = node;
-        step_failed(refused);
+        step_failed(tools::Outcome::failed(tools::FailureKind::kBudgetExhausted, why));
         return;
       }
-      if (workflow_.tool(n.tool).kind == graph::ToolKind::kLlm && !options_.tiers.empty()) {
-        std::string why;
-        auto choice = choose_tier(n.tool, -1, &why);
-        if (!choice) {
-          step_node_ = node;
-          step_failed(tools::Outcome::failed(tools::FailureKind::kBudgetExhausted, why));
-          return;
-        }
+      if (choice->tier >= 0) {
         const auto& spec = std::get<graph::LlmTool>(workflow_.tool(n.tool).spec);
         auto learned = options_.learned_start.find(n.tool);
         start_llm_step(node, n.tool, *choice,
@@ -321,34 +316,11 @@ void RunMachine::walk() {
                            : "the cheapest tier that fits");
         return;
       }
-      root_->reserved_usd_ += workflow_.tool(n.tool).price_usd;
+      hold(*choice);
       pending_ = invoke(Action::Purpose::kStep, n.tool, node, &context_);
       return;
     }
   }
-}
-
-std::optional<std::string> RunMachine::unaffordable(ToolIndex tool) const {
-  // The run's ledger is the root's: branches of a fan-out spend from one budget, and the price
-  // of a step call in flight is reserved until it is charged, so concurrent branches cannot
-  // overspend between them.
-  const RunResult& spent = root_->result_;
-  const graph::Budget& budget = root_->budget_;
-  const graph::Tool& t = workflow_.tool(tool);
-  const double committed = spent.spent_usd + root_->reserved_usd_;
-  if (budget.usd && committed + t.price_usd > *budget.usd + 1e-12) {
-    return "budget: " + t.id + " costs $" + std::to_string(t.price_usd) + ", $" +
-           std::to_string(*budget.usd - committed) + " left";
-  }
-  if (t.kind == graph::ToolKind::kLlm) {
-    if (budget.llm_calls && spent.llm_calls >= *budget.llm_calls) {
-      return "budget: " + std::to_string(*budget.llm_calls) + " LLM call(s) already made";
-    }
-    if (budget.tokens && spent.tokens >= *budget.tokens) {
-      return "budget: " + std::to_string(*budget.tokens) + " token(s) already used";
-    }
-  }
-  return std::nullopt;
 }
 
 Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex node,
@@ -408,61 +380,33 @@ void RunMachine::complete(std::uint32_t slot, tools::Outcome outcome) {
   }
 }
 
-void RunMachine::charge(const tools::Outcome& outcome, ToolIndex tool, std::string_view purpose) {
-  RunResult& ledger = root_->result_;
-  ledger.spent_usd += outcome.cost_usd + workflow_.tool(tool).price_usd;
-  ledger.tokens += outcome.tokens;
-  if (outcome.llm_call) {
-    ++ledger.llm_calls;
-    sink_.emit("llm_call", {{"tool", workflow_.tool(tool).id},
-                            {"purpose", purpose},
-                            {"tokens", outcome.tokens},
-                            {"cost_usd", outcome.cost_usd}});
-  }
-}
-
 void RunMachine::on_step(tools::Outcome outcome) {
   const NodeIndex node = step_node_;
   const graph::Tool& tool = workflow_.tool(graph_.node(node).tool);
-  root_->reserved_usd_ -= tool.price_usd;
-  std::optional<TierChoice> llm = std::move(llm_call_);
-  llm_call_.reset();
-  if (llm) {  // settle: what the call cost replaces what was reserved
-    root_->reserved_usd_ -= llm->reserve_usd;
-    root_->reserved_tokens_ -= llm->reserve_tokens;
-  }
-  charge(outcome, graph_.node(node).tool, "step");
-  if (llm) {
-    nlohmann::json settled = {{"node", node_id(node)},
-                              {"tool", tool.id},
-                              {"tier", options_.tiers[static_cast<std::size_t>(llm->tier)].name},
-                              {"tokens", outcome.tokens},
-                              {"cost_usd", outcome.cost_usd},
-                              {"reserved_usd", llm->reserve_usd},
-                              {"ok", outcome.ok}};
-    if (!outcome.ok) {  // what the call failed of: an escalation journals no step_failed
-      settled["failure"] = std::string(tools::to_string(outcome.failure));
-      settled["reason"] = outcome.reason;
-    }
-    sink_.emit("llm_settled", std::move(settled));
-  }
-  if (llm && !outcome.ok) {
+  const int tier = settle(outcome, graph_.node(node).tool, node, "step");
+  if (tier >= 0 && !outcome.ok) {
     // Escalate to a stronger tier when the answer was unusable or the provider failed, if one
-    // fits what is left of the budget; else the failure counts like any other.
+    // fits what is left of the budget; else the failure counts like any other, and when only the
+    // budget stood in the way, as budget_exhausted.
     using tools::FailureKind;
     const FailureKind f = outcome.failure;
     const bool escalatable = f == FailureKind::kSchemaInvalid || f == FailureKind::kBadOutput ||
                              f == FailureKind::kRefusal || f == FailureKind::kHttpStatus ||
                              f == FailureKind::kTimeout || f == FailureKind::kRateLimited ||
-                             f == FailureKind::kTransport || f == FailureKind::kConnect;
+                             f == FailureKind::kTransport || f == FailureKind::kConnect ||
+                             f == FailureKind::kUnavailable;  // this tier's breaker is open
     const auto& spec = std::get<graph::LlmTool>(tool.spec);
     std::string why;
     if (escalatable && spec.tier.empty()) {
-      if (auto next = choose_tier(graph_.node(node).tool, llm->tier, &why)) {
+      if (auto next = choose_tier(graph_.node(node).tool, tier, context_, &why)) {
         start_llm_step(node, graph_.node(node).tool, *next,
                        "escalate after " + std::string(tools::to_string(f)) + " on " +
-                           options_.tiers[static_cast<std::size_t>(llm->tier)].name);
+                           options_.tiers[static_cast<std::size_t>(tier)].name);
         return;
+      }
+      if (static_cast<std::size_t>(tier) + 1 < options_.tiers.size()) {
+        outcome.failure = FailureKind::kBudgetExhausted;
+        outcome.reason += "; no escalation: " + why;
       }
     }
   }
@@ -632,29 +576,39 @@ void RunMachine::dead_end(const std::string& reason) {
   }
   const ToolIndex advisor = workflow_.advisor();
   if (advisor != kNoIndex) {
-    if (auto why_not = unaffordable(advisor)) {
-      sink_.emit("advisor_skipped", {{"tool", workflow_.tool(advisor).id}, {"reason", *why_not}});
-    } else {
-      // The advisor has a decision to make: ask it. (With no option it would not, so it is not
-      // called: no LLM spend on a foregone conclusion.)
-      std::vector<NodeIndex> goals;
-      for (const auto& o : options) goals.push_back(o.goal);
+    // The advisor has a decision to make: ask it, if the budget covers the call's worst case
+    // like any other. (With no option it would not, so it is not called: no LLM spend on a
+    // foregone conclusion.)
+    std::vector<NodeIndex> goals;
+    for (const auto& o : options) goals.push_back(o.goal);
+    aux_context_ = {{"input", input_},         {"steps", context_["steps"]},
+                    {"goal", node_id(goal_)},  {"blocked", tool_names(blocked)},
+                    {"options", names(goals)}, {"reason", reason}};
+    std::string why_not;
+    if (auto choice = plan_call(advisor, -1, aux_context_, &why_not)) {
       advisor_options_ = std::move(options);
-      aux_context_ = {{"input", input_},
-                      {"steps", context_["steps"]},
-                      {"goal", node_id(goal_)},
-                      {"blocked", tool_names(blocked)},
-                      {"options", names(goals)},
-                      {"reason", reason}};
+      hold(*choice);
+      if (choice->tier >= 0) {
+        sink_.emit("llm_decision",
+                   {{"node", nullptr},
+                    {"purpose", "advisor"},
+                    {"tool", workflow_.tool(advisor).id},
+                    {"tier", options_.tiers[static_cast<std::size_t>(choice->tier)].name},
+                    {"reason", "advisor: the cheapest tier that fits"},
+                    {"reserved_usd", choice->worst.usd},
+                    {"reserved_tokens", choice->worst.tokens}});
+      }
       pending_ = invoke(Action::Purpose::kAdvisor, advisor, kNoIndex, &aux_context_);
+      pending_->tier = choice->tier;
       return;
     }
+    sink_.emit("advisor_skipped", {{"tool", workflow_.tool(advisor).id}, {"reason", why_not}});
   }
   demote(options.front(), "rule", blocked);
 }
 
 void RunMachine::on_advisor(const tools::Outcome& outcome) {
-  charge(outcome, workflow_.advisor(), "advisor");
+  settle(outcome, workflow_.advisor(), kNoIndex, "advisor");
   // The answer itself is journaled: replay and resume re-drive the decision from it.
   nlohmann::json answered = {{"tool", workflow_.tool(workflow_.advisor()).id}, {"ok", outcome.ok}};
   if (outcome.ok) {
@@ -733,7 +687,7 @@ void RunMachine::escalate(const std::string& reason, const std::string& message,
 void RunMachine::on_compensation(const tools::Outcome& outcome) {
   const Compensation c = compensations_.front();
   compensations_.pop_front();
-  charge(outcome, c.tool, "compensation");
+  settle(outcome, c.tool, kNoIndex, "compensation");
   sink_.emit("compensation", {{"for_tool", workflow_.tool(c.for_tool).id},
                               {"tool", workflow_.tool(c.tool).id},
                               {"ok", outcome.ok},
@@ -753,21 +707,41 @@ void RunMachine::on_compensation(const tools::Outcome& outcome) {
 
 // ---- budget controller: llm tier choice ----
 
+std::int64_t RunMachine::prompt_tokens(ToolIndex tool, const nlohmann::json& context) const {
+  const auto* spec = std::get_if<graph::LlmTool>(&workflow_.tool(tool).spec);
+  if (spec == nullptr) return 0;
+  // The text as the tool will render it (a template that cannot render fails the call unsent).
+  auto render = [&](const std::string& text) {
+    auto parsed = graph::parse_template(text);
+    auto rendered =
+        parsed.ok() ? graph::render_template(*parsed, context) : Result<std::string>(text);
+    return rendered.ok() ? *rendered : text;
+  };
+  return tools::prompt_token_bound(*spec, spec->system.empty() ? "" : render(spec->system),
+                                   render(spec->prompt));
+}
+
+std::optional<RunMachine::TierChoice> RunMachine::plan_call(ToolIndex tool, int above,
+                                                            const nlohmann::json& context,
+                                                            std::string* why) const {
+  const graph::Tool& t = workflow_.tool(tool);
+  if (t.kind == graph::ToolKind::kLlm && !options_.tiers.empty()) {
+    return choose_tier(tool, above, context, why);
+  }
+  TierChoice choice{-1, worst_case(t, prompt_tokens(tool, context), nullptr)};
+  if (auto short_of = root_->ledger_.shortfall(choice.worst)) {
+    if (why != nullptr) *why = "budget: " + t.id + ": " + *short_of;
+    return std::nullopt;
+  }
+  return choice;
+}
+
 std::optional<RunMachine::TierChoice> RunMachine::choose_tier(ToolIndex tool, int above,
+                                                              const nlohmann::json& context,
                                                               std::string* why) const {
   const graph::Tool& t = workflow_.tool(tool);
   const auto& spec = std::get<graph::LlmTool>(t.spec);
-  // The worst case of this call: the prompt's byte count bounds its tokens, max_tokens the answer's.
-  std::int64_t prompt_bytes = 16;
-  for (const std::string* text : {&spec.prompt, &spec.system}) {
-    if (text->empty()) continue;
-    auto parsed = graph::parse_template(*text);
-    auto rendered = parsed.ok() ? graph::render_template(*parsed, context_) : Result<std::string>(*text);
-    prompt_bytes += static_cast<std::int64_t>(rendered.ok() ? rendered->size() : text->size());
-  }
-  const RunResult& spent = root_->result_;
-  const graph::Budget& budget = root_->budget_;
-  const std::int64_t tokens = prompt_bytes + spec.max_tokens;
+  const std::int64_t prompt = prompt_tokens(tool, context);
   std::vector<int> order;
   const int n = static_cast<int>(options_.tiers.size());
   if (!spec.tier.empty()) {
@@ -784,36 +758,119 @@ std::optional<RunMachine::TierChoice> RunMachine::choose_tier(ToolIndex tool, in
   } else {
     for (int i = above + 1; i < n; ++i) order.push_back(i);  // cheapest that fits, upward
   }
+  std::string short_of = "no tier left";
   for (int i : order) {
-    const TierPrice& p = options_.tiers[static_cast<std::size_t>(i)];
-    const double usd = static_cast<double>(prompt_bytes) * p.input_usd_per_mtok / 1e6 +
-                       static_cast<double>(spec.max_tokens) * p.output_usd_per_mtok / 1e6 +
-                       t.price_usd;
-    const bool usd_fits = !budget.usd || spent.spent_usd + root_->reserved_usd_ + usd <= *budget.usd + 1e-12;
-    const bool tokens_fit =
-        !budget.tokens || spent.tokens + root_->reserved_tokens_ + tokens <= *budget.tokens;
-    if (usd_fits && tokens_fit) return TierChoice{i, usd - t.price_usd, tokens};
+    const Spend worst = worst_case(t, prompt, &options_.tiers[static_cast<std::size_t>(i)]);
+    auto s = root_->ledger_.shortfall(worst);
+    if (!s) return TierChoice{i, worst};
+    short_of = options_.tiers[static_cast<std::size_t>(i)].name + ": " + *s;
   }
   if (why != nullptr) {
-    *why = "budget: no tier can cover " + t.id + "'s worst case (" + std::to_string(tokens) +
-           " tokens) within what is left";
+    *why = "budget: no tier can cover " + t.id + "'s worst case (" +
+           std::to_string(prompt + spec.max_tokens) + " tokens) within what is left (" + short_of +
+           ")";
   }
   return std::nullopt;
 }
 
+void RunMachine::hold(const TierChoice& choice) {
+  assert(!held_);
+  root_->ledger_.reserve(choice.worst);
+  held_ = choice;
+}
+
 void RunMachine::start_llm_step(NodeIndex node, ToolIndex tool, const TierChoice& choice,
                                 const std::string& reason) {
-  root_->reserved_usd_ += choice.reserve_usd + workflow_.tool(tool).price_usd;
-  root_->reserved_tokens_ += choice.reserve_tokens;
-  llm_call_ = choice;
+  hold(choice);
   sink_.emit("llm_decision", {{"node", node_id(node)},
                               {"tool", workflow_.tool(tool).id},
                               {"tier", options_.tiers[static_cast<std::size_t>(choice.tier)].name},
                               {"reason", reason},
-                              {"reserved_usd", choice.reserve_usd},
-                              {"reserved_tokens", choice.reserve_tokens}});
+                              {"reserved_usd", choice.worst.usd},
+                              {"reserved_tokens", choice.worst.tokens}});
   pending_ = invoke(Action::Purpose::kStep, tool, node, &context_);
   pending_->tier = choice.tier;
+}
+
+int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex node,
+                       std::string_view purpose) {
+  // A call that was never sent (the monitor refused it, its key or template was missing) costs
+  // nothing; any other is charged what it cost, its price and, for a model, its usage.
+  const bool sent = outcome.failure != tools::FailureKind::kUnavailable &&
+                    outcome.failure != tools::FailureKind::kTemplate;
+  Spend actual;
+  if (sent) {
+    actual = {outcome.cost_usd + workflow_.tool(tool).price_usd, outcome.tokens,
+              outcome.llm_call ? 1 : 0};
+  }
+  std::optional<TierChoice> held = std::move(held_);
+  held_.reset();
+  Spend over;
+  if (held) {
+    over = root_->ledger_.settle(held->worst, actual);
+  } else {
+    root_->ledger_.charge(actual);
+  }
+  sync_spend();
+  if (outcome.llm_call) {
+    sink_.emit("llm_call", {{"tool", workflow_.tool(tool).id},
+                            {"purpose", purpose},
+                            {"tokens", outcome.tokens},
+                            {"cost_usd", outcome.cost_usd}});
+  }
+  const int tier = held ? held->tier : -1;
+  if (tier >= 0 && outcome.llm_call) {
+    nlohmann::json settled = {
+        {"node", node == kNoIndex ? nlohmann::json(nullptr) : nlohmann::json(node_id(node))},
+        {"purpose", purpose},
+        {"tool", workflow_.tool(tool).id},
+        {"tier", options_.tiers[static_cast<std::size_t>(tier)].name},
+        {"tokens", outcome.tokens},
+        {"cost_usd", outcome.cost_usd},
+        {"reserved_usd", held->worst.usd},
+        {"ok", outcome.ok}};
+    if (over.usd > 0 || over.tokens > 0) {
+      // The provider reported more than the honest bound: charged as reported (it bills it).
+      settled["over_reservation"] = {{"usd", over.usd}, {"tokens", over.tokens}};
+    }
+    if (!outcome.ok) {  // what the call failed of: an escalation journals no step_failed
+      settled["failure"] = std::string(tools::to_string(outcome.failure));
+      settled["reason"] = outcome.reason;
+    }
+    sink_.emit("llm_settled", std::move(settled));
+  }
+  return tier;
+}
+
+void RunMachine::drop_held(bool sent) {
+  if (!held_) return;
+  const TierChoice held = *held_;
+  held_.reset();
+  // The request of an aborted call may have reached the provider, which bills it; its answer,
+  // and so its usage, will never be seen. Charging its worst case keeps the cap hard; releasing
+  // it would let the next call spend money the provider may already be owed.
+  root_->ledger_.settle(held.worst, sent ? held.worst : Spend{});
+  sync_spend();
+  if (!sent || held.tier < 0) return;
+  const bool step = awaiting_ == Awaiting::kStep;
+  sink_.emit("llm_settled",
+             {{"node", step ? nlohmann::json(node_id(step_node_)) : nlohmann::json(nullptr)},
+              {"purpose", step ? "step" : "advisor"},
+              {"tool", workflow_.tool(current_tool_).id},
+              {"tier", options_.tiers[static_cast<std::size_t>(held.tier)].name},
+              {"tokens", held.worst.tokens},
+              {"cost_usd", held.worst.usd - workflow_.tool(current_tool_).price_usd},
+              {"reserved_usd", held.worst.usd},
+              {"ok", false},
+              {"aborted", true}});
+}
+
+void RunMachine::sync_spend() {
+  RunResult& r = root_->result_;
+  const Spend& spent = root_->ledger_.spent();
+  r.spent_usd = spent.usd;
+  r.tokens = spent.tokens;
+  r.llm_calls = static_cast<int>(spent.llm_calls);
 }
 
 // ---- fan-out ----
@@ -986,6 +1043,7 @@ void RunMachine::cancel(const std::string& reason) {
   if (awaiting_ != Awaiting::kNothing && current_tool_ != kNoIndex) {
     in_flight = workflow_.tool(current_tool_).id;
   }
+  drop_held(/*sent=*/awaiting_ != Awaiting::kNothing && !pending_);
   awaiting_ = Awaiting::kNothing;
   pending_.reset();
   compensations_.clear();

@@ -32,6 +32,7 @@
 
 #include "graph/router.h"
 #include "graph/workflow.h"
+#include "runtime/budget.h"
 #include "tools/tool.h"
 
 namespace switchyard::runtime {
@@ -84,18 +85,12 @@ struct RunResult {
   nlohmann::json to_json() const;    // the fields of `run --json` (spec/cli.md) minus ids
 };
 
-// A model tier as the budget controller sees it (from the models file), cheapest first.
-struct TierPrice {
-  std::string name;
-  double input_usd_per_mtok = 0;
-  double output_usd_per_mtok = 0;
-};
-
 struct RunMachineOptions {
   // Per-run caps; absent: the workflow's budget.
   graph::Budget budget;
-  // The model tiers `llm` steps may use (docs/budgets.md). Empty: llm steps are called without
-  // tier choice or reservation (scenario mode: mock models).
+  // The model tiers `llm` calls may use, cheapest first (docs/budgets.md). Empty: llm calls are
+  // made without tier choice (scenario mode: mock models); their tokens and call count are still
+  // reserved.
   std::vector<TierPrice> tiers;
   // Learned escalation: llm tools that start above the cheapest tier, with why (from history,
   // decided before the run and journaled in run_started).
@@ -166,21 +161,34 @@ class RunMachine {
   void resolve_fanout(bool ok);
   nlohmann::json branch_output() const;
   void collect_compensations(std::deque<Compensation>& out);
-  std::optional<std::string> unaffordable(graph::ToolIndex tool) const;
   Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
                 const nlohmann::json* context);
-  void charge(const tools::Outcome& outcome, graph::ToolIndex tool, std::string_view purpose);
   void on_step(tools::Outcome outcome);
-  // Budget controller: the tier an llm step starts on (or escalates to, above `above`), with its
-  // reservation; nullopt when no tier fits the budget.
+  // ---- budget controller (runtime/budget.h) ----
+  // A call the budget can cover: its tier (-1: not a tiered llm call) and worst case.
   struct TierChoice {
-    int tier;
-    double reserve_usd;
-    std::int64_t reserve_tokens;
+    int tier = -1;
+    Spend worst;
   };
-  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above, std::string* why) const;
+  // The call of `tool` to make, seeing `context`: for an llm tool with tiers, the tier it starts
+  // on (or escalates to, above `above`); nullopt, with why, when its worst case does not fit.
+  std::optional<TierChoice> plan_call(graph::ToolIndex tool, int above,
+                                      const nlohmann::json& context, std::string* why) const;
+  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above,
+                                        const nlohmann::json& context, std::string* why) const;
+  std::int64_t prompt_tokens(graph::ToolIndex tool, const nlohmann::json& context) const;
+  // Reserves `choice` for the call about to be made (one per machine at a time).
+  void hold(const TierChoice& choice);
   void start_llm_step(graph::NodeIndex node, graph::ToolIndex tool, const TierChoice& choice,
                       const std::string& reason);
+  // A call ended: settles its reservation (if any) with what it cost, journals llm_call and, for a
+  // tiered call, llm_settled. Returns the call's tier (-1: none).
+  int settle(const tools::Outcome& outcome, graph::ToolIndex tool, graph::NodeIndex node,
+             std::string_view purpose);
+  // The call in flight will never be completed (cancel, abort): charged its worst case if it may
+  // have been sent, released if not.
+  void drop_held(bool sent);
+  void sync_spend();
   void step_failed(const tools::Outcome& outcome);
   void on_compensation(const tools::Outcome& outcome);
   void on_advisor(const tools::Outcome& outcome);
@@ -246,9 +254,8 @@ class RunMachine {
   std::unique_ptr<FanoutRun> fanout_;
   std::deque<std::uint32_t> aborts_;
   std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
-  double reserved_usd_ = 0;  // root: prices of step calls in flight, not yet charged
-  std::int64_t reserved_tokens_ = 0;  // root: worst-case tokens of llm calls in flight
-  std::optional<TierChoice> llm_call_;  // the llm step in flight: its tier and reservation
+  BudgetLedger ledger_;  // root: the run's spend and the reservations of its calls in flight
+  std::optional<TierChoice> held_;  // this machine's call in flight (or pending): its reservation
   tools::FailureKind last_failure_ = tools::FailureKind::kNone;  // of the last failed step
 };
 

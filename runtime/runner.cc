@@ -41,7 +41,7 @@ Result<RunReport> Runner::start(RunRequest request, bool journal_row) {
   const graph::Workflow& w = *workflow_;
   if (request.run_id.empty()) request.run_id = new_run_id(clock_);
   EventBuffer events(clock_, request.run_id);
-  RunHealth health(health_, w);
+  RunHealth health(health_, w, options_.models);
   RunStart start = prepare_run(w, identity_, options_.models, request, clock_, health, events);
   prepare_llm(start, w, options_.history, events);
   RunReport report;
@@ -165,7 +165,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     call.cancel = std::make_shared<tools::CallCancel>();
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
-    if (auto refused = health.admit(action.tool, events)) {
+    if (auto refused = health.admit(action.tool, action.tier, events)) {
       // The monitor holds the tool down: no call; the run routes around it.
       if (slot != 0) {
         std::lock_guard lock(mu);

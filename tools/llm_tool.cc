@@ -2,12 +2,6 @@
 
 #include <cstdlib>
 
-#include <valijson/adapters/nlohmann_json_adapter.hpp>
-#include <valijson/schema.hpp>
-#include <valijson/schema_parser.hpp>
-#include <valijson/validation_results.hpp>
-#include <valijson/validator.hpp>
-
 #include "graph/template.h"
 #include "tools/http_client.h"
 #include "tools/http_tool.h"
@@ -17,54 +11,38 @@ namespace {
 
 constexpr std::size_t kReasonChars = 200;
 
-// A parsed output_schema, shared by every call of the tool (valijson schemas are immutable once
-// parsed and safe to read from several threads).
-struct CompiledSchema {
-  nlohmann::json document;
-  valijson::Schema schema;
-};
-
-std::shared_ptr<const CompiledSchema> compile(const nlohmann::json& document) {
-  auto compiled = std::make_shared<CompiledSchema>();
-  compiled->document = document;
-  valijson::SchemaParser parser;
-  valijson::adapters::NlohmannJsonAdapter adapter(compiled->document);
-  parser.populateSchema(adapter, compiled->schema);
-  return compiled;
-}
-
-// The first violation, for the reason; empty when `value` satisfies the schema.
-std::string violation(const CompiledSchema& s, const nlohmann::json& value) {
-  valijson::Validator validator;
-  valijson::ValidationResults results;
-  valijson::adapters::NlohmannJsonAdapter adapter(value);
-  if (validator.validate(s.schema, adapter, &results)) return "";
-  valijson::ValidationResults::Error error;
-  std::string out = "does not satisfy output_schema";
-  if (results.popError(error)) {
-    std::string where;
-    for (const auto& c : error.context) where += c;
-    out += ": " + where + ": " + error.description;
-  }
-  return out;
-}
-
 struct CallSpec {
   std::string id;
   ModelTier tier;
-  std::shared_ptr<const CompiledSchema> schema;
+  int tier_index = -1;
+  std::optional<graph::JsonSchema> schema;
+  std::string api_key;  // scrubbed from anything the provider sends back
 };
+
+// `text` with the API key (if the provider echoed it back) replaced.
+std::string redact(std::string text, const std::string& key) {
+  if (key.empty()) return text;
+  for (auto at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
+    text.replace(at, key.size(), "[redacted]");
+  }
+  return text;
+}
+
+// The provider's text as part of a reason: redacted, then cut (so no part of a key survives).
+std::string scrubbed(const std::string& text, const std::string& key) {
+  return redact(text, key).substr(0, kReasonChars);
+}
 
 Outcome answer_of(const CallSpec& c, HttpResponse r) {
   const std::string where = c.id + " (" + c.tier.name + ": " + c.tier.model + ")";
   Outcome o;
   if (r.failure != FailureKind::kNone) {
-    o = Outcome::failed(r.failure, where + ": " + r.error);
+    o = Outcome::failed(r.failure, where + ": " + scrubbed(r.error, c.api_key));
   } else if (r.status == 429) {
     o = Outcome::failed(FailureKind::kRateLimited, where + ": HTTP 429 (rate limited)");
   } else if (r.status < 200 || r.status >= 300) {
     o = Outcome::failed(FailureKind::kHttpStatus, where + ": HTTP " + std::to_string(r.status) +
-                                                      ": " + r.body.substr(0, kReasonChars));
+                                                      ": " + scrubbed(r.body, c.api_key));
   } else {
     auto doc = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
     const nlohmann::json* message = nullptr;
@@ -76,8 +54,9 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
     if (message == nullptr) {
       o = Outcome::failed(FailureKind::kBadOutput, where + ": the answer is not a chat completion");
     } else if (message->contains("refusal") && (*message)["refusal"].is_string()) {
-      o = Outcome::failed(FailureKind::kRefusal,
-                          where + ": refused: " + (*message)["refusal"].get<std::string>().substr(0, kReasonChars));
+      o = Outcome::failed(
+          FailureKind::kRefusal,
+          where + ": refused: " + scrubbed((*message)["refusal"].get<std::string>(), c.api_key));
     } else {
       const std::string content =
           message->contains("content") && (*message)["content"].is_string()
@@ -89,7 +68,7 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
         auto value = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
         if (value.is_discarded()) {
           o = Outcome::failed(FailureKind::kBadOutput, where + ": the answer is not JSON");
-        } else if (std::string v = violation(*c.schema, value); !v.empty()) {
+        } else if (std::string v = c.schema->violation(value); !v.empty()) {
           o = Outcome::failed(FailureKind::kSchemaInvalid, where + ": the answer " + v);
         } else {
           o = Outcome::success(std::move(value));
@@ -104,7 +83,9 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
       o.cost_usd = c.tier.cost_usd(in, out);
     }
   }
+  o.reason = redact(std::move(o.reason), c.api_key);
   o.llm_call = true;
+  o.tier = c.tier_index;
   o.http_status = r.status;
   o.latency = r.latency;
   for (const auto& [name, value] : r.headers) {
@@ -120,10 +101,14 @@ class LlmToolAdapter final : public Tool {
  public:
   LlmToolAdapter(std::string id, graph::LlmTool spec, std::chrono::milliseconds timeout,
                  const Models& models, const ModelTier& tier)
-      : id_(std::move(id)), spec_(std::move(spec)), timeout_(timeout), models_(models),
-        tier_(tier), prompt_(*graph::parse_template(spec_.prompt)) {
+      : id_(std::move(id)),
+        spec_(std::move(spec)),
+        timeout_(timeout),
+        models_(models),
+        tier_(tier),
+        tier_index_(static_cast<int>(&tier - models.tiers.data())),
+        prompt_(*graph::parse_template(spec_.prompt)) {
     if (!spec_.system.empty()) system_ = *graph::parse_template(spec_.system);
-    if (spec_.output_schema) schema_ = compile(*spec_.output_schema);
   }
 
   void invoke(const Invocation& call, Done done) override {
@@ -139,9 +124,10 @@ class LlmToolAdapter final : public Tool {
       }
       system = std::move(*s);
     }
-    const ModelTier& tier = call.tier >= 0 && static_cast<std::size_t>(call.tier) < models_.tiers.size()
-                                ? models_.tiers[static_cast<std::size_t>(call.tier)]
-                                : tier_;
+    const bool chosen =
+        call.tier >= 0 && static_cast<std::size_t>(call.tier) < models_.tiers.size();
+    const ModelTier& tier = chosen ? models_.tiers[static_cast<std::size_t>(call.tier)] : tier_;
+    std::string api_key;
     HttpRequest request;
     request.method = "POST";
     request.url = tier.base_url + "/chat/completions";
@@ -153,22 +139,24 @@ class LlmToolAdapter final : public Tool {
                                     id_ + ": the API key of tier " + tier.name +
                                         " is not set (environment variable " + tier.api_key_env + ")"));
       }
-      request.headers.emplace_back("Authorization", std::string("Bearer ") + key);
+      api_key = key;
+      request.headers.emplace_back("Authorization", "Bearer " + api_key);
     }
     nlohmann::json messages = nlohmann::json::array();
     if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
     messages.push_back({{"role", "user"}, {"content", *prompt}});
     nlohmann::json body = {{"model", tier.model}, {"messages", messages}, {"max_tokens", spec_.max_tokens}};
-    if (schema_) {
+    if (spec_.output_schema) {
       body["response_format"] = {
           {"type", "json_schema"},
-          {"json_schema", {{"name", "output"}, {"schema", schema_->document}, {"strict", true}}}};
+          {"json_schema",
+           {{"name", "output"}, {"schema", spec_.output_schema->document()}, {"strict", true}}}};
     }
     request.body = body.dump();
     http_perform(std::move(request), call.cancel,
-                 [spec = CallSpec{id_, tier, schema_}, done = std::move(done)](HttpResponse r) {
-                   done(answer_of(spec, std::move(r)));
-                 });
+                 [spec = CallSpec{id_, tier, chosen ? call.tier : tier_index_, spec_.output_schema,
+                                  std::move(api_key)},
+                  done = std::move(done)](HttpResponse r) { done(answer_of(spec, std::move(r))); });
   }
 
  private:
@@ -177,15 +165,20 @@ class LlmToolAdapter final : public Tool {
   std::chrono::milliseconds timeout_;
   const Models& models_;
   const ModelTier& tier_;
+  int tier_index_;  // of tier_ in models_
   graph::Template prompt_;
   std::optional<graph::Template> system_;
-  std::shared_ptr<const CompiledSchema> schema_;
 };
 
 }  // namespace
 
-std::int64_t prompt_token_bound(const std::string& system, const std::string& prompt) {
-  return static_cast<std::int64_t>(system.size() + prompt.size()) + 16;  // + message framing
+std::int64_t prompt_token_bound(const graph::LlmTool& spec, const std::string& system,
+                                const std::string& prompt) {
+  std::size_t bytes = system.size() + prompt.size();
+  if (spec.output_schema) bytes += spec.output_schema->document().dump().size();
+  const std::int64_t messages = system.empty() ? 1 : 2;
+  return static_cast<std::int64_t>(bytes) + messages * kFramingTokensPerMessage +
+         kFramingTokensPerRequest;
 }
 
 Result<std::unique_ptr<Tool>> make_llm_tool(std::string id, graph::LlmTool spec,

@@ -34,7 +34,18 @@ Result<std::unique_ptr<Tool>> make_llm_tool(std::string id, graph::LlmTool spec,
                                             std::chrono::milliseconds timeout,
                                             const Models& models);
 
-// An upper bound of a prompt's tokens: its byte count (a token is at least one byte).
-std::int64_t prompt_token_bound(const std::string& system, const std::string& prompt);
+// What a chat template adds around the text: role markers and separators per message, and a fixed
+// part per request (begin/assistant markers, and the default system line some servers' templates
+// insert, e.g. Llama 3.1's dates or Qwen's identity: ~25-40 tokens).
+inline constexpr std::int64_t kFramingTokensPerMessage = 16;
+inline constexpr std::int64_t kFramingTokensPerRequest = 64;
+
+// An upper bound of the prompt tokens a provider reports for one call with this rendered `system`
+// (may be empty) and `prompt`: their byte counts (a token is at least one byte), the bytes of the
+// tool's output_schema (some providers count the response_format schema as prompt), and the
+// framing above. docs/budgets.md: a provider that reports more is charged what it reports and the
+// overrun is journaled.
+std::int64_t prompt_token_bound(const graph::LlmTool& spec, const std::string& system,
+                                const std::string& prompt);
 
 }  // namespace switchyard::tools

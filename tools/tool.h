@@ -57,6 +57,7 @@ struct Outcome {
   std::int64_t tokens = 0;                // LLM tokens used (input + output)
   double cost_usd = 0;                    // money spent by this call
   bool llm_call = false;                  // the call went to a language model
+  int tier = -1;  // llm calls: the models file's tier that was called (-1: none)
   // HTTP tools: the response status (0: none) and headers (secret-looking values redacted), and
   // Retry-After when the service sent one. What the monitors read for rate limits.
   int http_status = 0;

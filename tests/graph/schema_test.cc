@@ -7,6 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+// Every file that includes valijson says how it reports errors the same way (graph/json_schema.cc:
+// by throwing), or the program holds two definitions of its inline error functions (ODR) and the
+// linker may pick the one that aborts.
+#define VALIJSON_USE_EXCEPTIONS 1
+
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>

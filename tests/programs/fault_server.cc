@@ -15,10 +15,9 @@
 //   /ok, /ok/...          200 {"ok": true, "method", "path", "body": <request body as JSON>}
 //   /slow/<ms>            the same after <ms> milliseconds
 //   /status/<code>        that status, {"error": "status <code>"}
-//   /ratelimit/<s>        429 with Retry-After: <s>, X-RateLimit-Limit: 10, X-RateLimit-Remaining: 0
-//   /flaky/<n>/...        503 for the first <n> requests to that path, then like /ok
-//   /close                closes the connection without answering
-//   /invalid-json         200 with a body that is not JSON
+//   /ratelimit/<s>        429 with Retry-After: <s>, X-RateLimit-Limit: 10, X-RateLimit-Remaining:
+//   0 /flaky/<n>/...        503 for the first <n> requests to that path, then like /ok /close
+//   closes the connection without answering /invalid-json         200 with a body that is not JSON
 //   /hang                 never answers
 //   /headers              200, the request's headers (names lower-cased)
 //   /stats                {"requests", "connections", "by_path": {path: count},
@@ -29,13 +28,20 @@
 //   /v1/chat/completions  a fake OpenAI-compatible chat API; the request's "model" picks the
 //                         behaviour: "ok" answers {"answer": "ok"}; "echo" answers
 //                         {"prompt": <the last user message>, "authorized": <a Bearer token
-//                         came>}; "wrong-shape" answers {"unexpected": true}; "not-json" answers
-//                         plain text; "refuse" refuses; "status-500" and "ratelimit" (429,
-//                         Retry-After: 1) fail; "hang" never answers; "quality:<easy>:<hard>" answers {"answer": "ok"}
-//                         with those probabilities (by task: "[hard]" in the prompt makes it
+//                         came>}; "request" answers with the request's body (as JSON text);
+//                         "wrong-shape" answers {"unexpected": true}; "not-json" answers plain
+//                         text; "refuse" refuses; "status-500" and "ratelimit" (429, Retry-After:
+//                         1) fail; "hang" never answers; "quality:<easy>:<hard>" answers {"answer":
+//                         "ok"} with those probabilities (by task: "[hard]" in the prompt makes it
 //                         hard), else {"unexpected": true}, decided by a hash of the model and
 //                         the prompt (the same question gets the same answer). `usage` counts a
 //                         token per 4 bytes (at least 1). "<behaviour>@<ms>" answers after <ms>.
+//                         Modifiers combine with any behaviour, each after a '+', before any @:
+//                         "+fail:<rate>:<status>" answers <status> (429 with Retry-After: 1, or
+//                         e.g. 500) to that share of requests, drawn from a hash of the model,
+//                         the prompt and the request's number (so retries may succeed);
+//                         "+usage:<prompt>:<completion>" reports those token counts;
+//                         "+usage:none" sends no `usage`. E.g. "quality:0.9:0.1+fail:0.2:429@5".
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
@@ -119,7 +125,7 @@ Reply json_reply(int status, const nlohmann::json& body) {
 std::int64_t tokens_of(std::size_t bytes) { return static_cast<std::int64_t>(bytes / 4 + 1); }
 
 // The fake chat API (see the header comment).
-Reply chat_completion(const http::request<http::string_body>& req) {
+Reply chat_completion(const http::request<http::string_body>& req, long request_number) {
   auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
   if (!body.is_object() || !body.contains("model") || !body["model"].is_string() ||
       !body.contains("messages") || !body["messages"].is_array() || !body.contains("max_tokens")) {
@@ -131,12 +137,46 @@ Reply chat_completion(const http::request<http::string_body>& req) {
   if (auto at = model.rfind('@'); at != std::string::npos && parse_int(model.substr(at + 1), latency_ms)) {
     model = model.substr(0, at);
   }
+  std::optional<std::pair<long, long>> usage;  // reported token counts
+  bool no_usage = false;
+  std::optional<std::pair<double, long>> fail;  // rate, status
+  for (auto plus = model.rfind('+'); plus != std::string::npos; plus = model.rfind('+')) {
+    const std::string mod = model.substr(plus + 1);
+    model = model.substr(0, plus);
+    long a = 0, b = 0;
+    const auto colon = mod.find(':', mod.find(':') + 1);
+    if (mod == "usage:none") {
+      no_usage = true;
+    } else if (mod.rfind("usage:", 0) == 0 && colon != std::string::npos &&
+               parse_int(mod.substr(6, colon - 6), a) && parse_int(mod.substr(colon + 1), b)) {
+      usage = {a, b};
+    } else if (mod.rfind("fail:", 0) == 0 && colon != std::string::npos &&
+               parse_int(mod.substr(colon + 1), b)) {
+      fail = {std::atof(mod.substr(5, colon - 5).c_str()), b};
+    } else {
+      return json_reply(400, {{"error", {{"message", "unknown model modifier '" + mod + "'"}}}});
+    }
+  }
   std::size_t prompt_bytes = 0;
   std::string last_user;
   for (const auto& m : body["messages"]) {
     const std::string content = m.value("content", "");
     prompt_bytes += content.size();
     if (m.value("role", "") == "user") last_user = content;
+  }
+  if (fail) {
+    const double draw =
+        static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user + "\n" +
+                                                     std::to_string(request_number)) >>
+                            11) *
+        0x1.0p-53;
+    if (draw < fail->first) {
+      Reply r = json_reply(static_cast<int>(fail->second),
+                           {{"error", {{"message", "scripted failure"}}}});
+      if (fail->second == 429) r.headers = {{"Retry-After", "1"}};
+      r.delay_ms = static_cast<int>(latency_ms);
+      return r;
+    }
   }
   if (model == "status-500") {
     Reply r = json_reply(500, {{"error", {{"message", "model crashed"}}}});
@@ -168,6 +208,8 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     const double draw = static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user) >> 11) *
                         0x1.0p-53;
     message["content"] = (draw < p ? nlohmann::json{{"answer", "ok"}} : nlohmann::json{{"unexpected", true}}).dump();
+  } else if (model == "request") {
+    message["content"] = body.dump();
   } else if (model == "echo") {
     const auto auth = req.find(http::field::authorization);
     const bool authorized = auth != req.end() && auth->value().starts_with("Bearer ");
@@ -176,13 +218,18 @@ Reply chat_completion(const http::request<http::string_body>& req) {
     message["content"] = nlohmann::json{{"answer", "ok"}}.dump();
   }
   const std::string content = message["content"].is_string() ? message["content"].get<std::string>() : "";
-  Reply answer = json_reply(200, {{"id", "chatcmpl-fake"},
-                          {"object", "chat.completion"},
-                          {"model", model},
-                          {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}},
-                          {"usage", {{"prompt_tokens", tokens_of(prompt_bytes)},
-                                     {"completion_tokens", tokens_of(content.size())},
-                                     {"total_tokens", tokens_of(prompt_bytes) + tokens_of(content.size())}}}});
+  const long in = usage ? usage->first : static_cast<long>(tokens_of(prompt_bytes));
+  const long out = usage ? usage->second : static_cast<long>(tokens_of(content.size()));
+  nlohmann::json completion = {
+      {"id", "chatcmpl-fake"},
+      {"object", "chat.completion"},
+      {"model", model},
+      {"choices", {{{"index", 0}, {"message", message}, {"finish_reason", "stop"}}}}};
+  if (!no_usage) {
+    completion["usage"] = {
+        {"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}};
+  }
+  Reply answer = json_reply(200, completion);
   answer.delay_ms = static_cast<int>(latency_ms);
   return answer;
 }
@@ -263,7 +310,7 @@ Reply respond(Server& server, const http::request<http::string_body>& req, const
     if (++server.stats.flaky_seen[path] <= n) return json_reply(503, {{"error", "flaky"}});
     return json_reply(200, ok);
   }
-  if (path == "/v1/chat/completions") return chat_completion(req);
+  if (path == "/v1/chat/completions") return chat_completion(req, server.stats.by_path[path]);
   if (path == "/close" || path == "/hang") {
     Reply r;
     r.kind = path == "/close" ? Reply::Kind::kClose : Reply::Kind::kHang;

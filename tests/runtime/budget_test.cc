@@ -55,12 +55,12 @@ struct Ran {
   }
 };
 
-Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models) {
+// One run of `w` with the process's `clock` and `health` (shared by the runs of a test).
+Ran run_in(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models,
+           Clock& clock, monitors::HealthTable& health) {
   auto tool_set = tools::make_tool_set(*w, {.models = &models});
   EXPECT_TRUE(tool_set.ok()) << tool_set.status().message();
   auto journal = make_memory_journal();
-  SystemClock clock;
-  monitors::HealthTable health(clock);
   Runner runner(w, *tool_set, *journal, clock, health, {.models = &models});
   RunRequest request;
   request.run_id = "r1";
@@ -68,6 +68,12 @@ Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& mo
   auto report = runner.run(request);
   EXPECT_TRUE(report.ok()) << report.status().message();
   return {*report, *journal->events("r1")};
+}
+
+Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models) {
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  return run_in(w, models, clock, health);
 }
 
 TEST(Budget, StartsCheapAndEscalatesWhenTheAnswerFailsValidation) {
@@ -101,7 +107,7 @@ TEST(Budget, HardStepsStartOnTheStrongestTierThatFits) {
 }
 
 TEST(Budget, AHardStepDowngradesWhenTheStrongTierDoesNotFit) {
-  // Worst cases: cheap ~0.17 USD, strong ~1.7 USD (prompt bytes x input price + 64 x output).
+  // Worst cases: cheap ~0.28 USD, strong ~2.8 USD (prompt bound x input price + 64 x output).
   FaultServer provider;
   auto models = tiers(provider, "ok", "ok");
   Ran ran = run(workflow("hard", R"(, "budget": {"usd": 1.0})"), models);
@@ -146,7 +152,7 @@ TEST(Budget, AProviderFailingOnEveryTierFailsTheStepIntoAReroute) {
 
 TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
   // Two llm steps in a row, no way around them; the budget covers the first call's worst case
-  // (~$0.173) but not, after its actual cost (~$0.016), the second's.
+  // (~$0.237) but not, after its actual cost (~$0.016), the second's (~$0.238).
   FaultServer provider;
   auto models = tiers(provider, "ok", "ok");
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "two", "start": "Start",
@@ -154,16 +160,58 @@ TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
       "First": {"kind": "llm", "prompt": "First on {{input.text}}", "max_tokens": 64},
       "Second": {"kind": "llm", "prompt": "Second on {{input.text}}", "max_tokens": 64}},
     "edges": [["Start", "First", 1], ["First", "Second", 1]],
-    "budget": {"usd": 0.18}})", "two.json");
+    "budget": {"usd": 0.24}})",
+                            "two.json");
   ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
   Ran ran = run(loaded.workflow, models);
   EXPECT_EQ(ran.report.result.status, RunStatus::kEscalated);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "First"}));
-  EXPECT_LE(ran.report.result.spent_usd, 0.18);
+  EXPECT_LE(ran.report.result.spent_usd, 0.24);
   auto escalated = ran.of("escalated");
   ASSERT_EQ(escalated.size(), 1u);
   EXPECT_EQ(escalated[0]["reason"], "budget_exhausted");
   EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 1);  // Second was never sent
+}
+
+TEST(Budget, ARateLimitedCheapTierDoesNotBlockEscalationToTheStrongTier) {
+  FaultServer provider;
+  auto models = tiers(provider, "ratelimit", "ok");
+  Ran ran = run(workflow("easy"), models);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
+  auto decisions = ran.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[1]["reason"], "escalate after rate_limited on cheap");
+}
+
+TEST(Budget, ATierTheMonitorHoldsDownIsSkippedWithoutASettlement) {
+  // Run 1's 429 puts the cheap tier on Retry-After (the clock stands still): run 2's cheap call
+  // is refused before it is sent, has no llm_settled, and the step escalates to the strong tier.
+  FaultServer provider;
+  auto models = tiers(provider, "ratelimit", "ok");
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  run_in(workflow("easy"), models, clock, health);
+  Ran second = run_in(workflow("easy"), models, clock, health);
+  EXPECT_EQ(second.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
+  auto decisions = second.of("llm_decision");
+  ASSERT_EQ(decisions.size(), 2u);
+  EXPECT_EQ(decisions[1]["reason"], "escalate after unavailable on cheap");
+  auto settled = second.of("llm_settled");
+  ASSERT_EQ(settled.size(), 1u);
+  EXPECT_EQ(settled[0]["tier"], "strong");
+  EXPECT_EQ(second.report.result.llm_calls, 1);
+  EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 3);
+}
+
+TEST(Budget, UsageAboveTheReservationIsChargedAsReportedAndJournaled) {
+  FaultServer provider;
+  auto models = tiers(provider, "ok+usage:5000:10", "ok");
+  Ran ran = run(workflow("easy"), models);
+  auto settled = ran.of("llm_settled");
+  ASSERT_EQ(settled.size(), 1u);
+  ASSERT_TRUE(settled[0].contains("over_reservation")) << settled[0];
+  EXPECT_EQ(ran.report.result.tokens, 5010);
+  EXPECT_NEAR(ran.report.result.spent_usd, (5000 * 1000.0 + 10 * 2000.0) / 1e6, 1e-12);
 }
 
 TEST(Budget, AProviderThatHangsTimesOutAndEscalates) {

@@ -82,6 +82,32 @@ TEST(Cli, ValidateRejectsInvalidWorkflowWithPointer) {
   EXPECT_NE(human.err.find("/edges/0/2"), std::string::npos) << human.err;
 }
 
+// valijson cannot read this schema: a load error with its pointer, never a crash (it aborts the
+// process unless asked to throw, and we catch what it throws).
+constexpr const char* kUnusableSchemaWorkflow = R"({"format": "switchyard.workflow/v1",
+    "name": "x", "start": "S", "goal": "Ask", "tools": {"Ask": {"kind": "llm", "prompt": "hi",
+    "output_schema": {"type": "object", "properties": {"answer": {"type": 5}}}}},
+    "edges": [["S", "Ask", 1]]})";
+
+TEST(Cli, ValidateRejectsAnUnusableOutputSchemaWithItsPointer) {
+  TempDir dir;
+  const auto file = dir.write("schema.json", kUnusableSchemaWorkflow);
+  auto r = testing::switchyard({"validate", file, "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  auto j = parse(r.out);
+  ASSERT_FALSE(j["errors"].empty()) << r.out;
+  EXPECT_EQ(j["errors"][0]["pointer"], "/tools/Ask/output_schema");
+}
+
+TEST(Cli, RunRejectsAnUnusableOutputSchemaWithItsPointer) {
+  TempDir dir;
+  const auto file = dir.write("schema.json", kUnusableSchemaWorkflow);
+  auto r = testing::switchyard({"run", file, "--journal", dir.file("j.db")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("/tools/Ask/output_schema"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
 TEST(Cli, ValidateMissingFileIsInvalidInput) {
   auto r = testing::switchyard({"validate", "/nonexistent/wf.json"});
   EXPECT_EQ(r.exit_code, 2);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdio>
+
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine.h"
@@ -116,12 +118,18 @@ TEST(HttpRuns, TheModerationFanoutExampleHealsItsImageBranch) {
   EXPECT_EQ(stats["/posts/publish"], 1);
 }
 
+// A models file with one tier, "cheap": model "ok" of `provider` at $1000/M in, $2000/M out.
+std::string cheap_tier_models(testing::TempDir& dir, const FaultServer& provider) {
+  return dir.write("models.json", R"({"tiers": [
+    {"name": "cheap", "model": "ok", "base_url": ")" +
+                                      provider.url("/v1") + R"(",
+     "input_usd_per_mtok": 1000, "output_usd_per_mtok": 2000}]})");
+}
+
 TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   FaultServer provider;
   testing::TempDir dir;
-  const std::string models = dir.write("models.json", R"({"tiers": [
-    {"name": "cheap", "model": "ok", "base_url": ")" + provider.url("/v1") + R"(",
-     "input_usd_per_mtok": 1000, "output_usd_per_mtok": 2000}]})");
+  const std::string models = cheap_tier_models(dir, provider);
   const std::string wf = dir.write("wf.json", R"({"format": "switchyard.workflow/v1",
     "name": "summarize", "start": "Start", "goal": "Summarize",
     "tools": {"Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64,
@@ -159,6 +167,45 @@ TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   auto invalid = testing::switchyard({"run", wf, "--models", bad, "--journal", dir.file("j.db")});
   EXPECT_EQ(invalid.exit_code, 2);
   EXPECT_NE(invalid.err.find(bad + ": /tiers/0/model"), std::string::npos) << invalid.err;
+}
+
+TEST(HttpRuns, BudgetFlagsOverrideTheWorkflowAndRunsShowsTheSpend) {
+  FaultServer provider;
+  testing::TempDir dir;
+  const std::string models = cheap_tier_models(dir, provider);
+  const std::string wf = dir.write("wf.json", R"({"format": "switchyard.workflow/v1",
+    "name": "summarize", "start": "Start", "goal": "Summarize",
+    "tools": {"Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64}},
+    "edges": [["Start", "Summarize", 1]], "budget": {"usd": 10}})");
+  const std::string journal = dir.file("j.db");
+  auto run = [&](std::vector<std::string> flags) {
+    std::vector<std::string> args = {"run",    wf,          "--models",
+                                     models,   "--journal", journal,
+                                     "--json", "--input",   R"({"text": "a long text"})"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    return testing::switchyard(args);
+  };
+  // Each flag alone is a cap the call cannot fit: nothing is sent, the run escalates.
+  const std::vector<std::vector<std::string>> caps = {
+      {"--budget-usd", "0.0001"}, {"--budget-tokens", "10"}, {"--budget-llm-calls", "0"}};
+  for (const auto& flag : caps) {
+    auto r = run(flag);
+    EXPECT_EQ(r.exit_code, 1) << flag[0] << ": " << r.out << r.err;
+    auto result = nlohmann::json::parse(r.out, nullptr, false);
+    EXPECT_EQ(result["status"], "escalated") << flag[0];
+    EXPECT_EQ(result["llm_calls"], 0) << flag[0];
+  }
+  EXPECT_EQ(provider.stats()["requests"], 0);
+  auto ok = run({});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const double spent = nlohmann::json::parse(ok.out)["spent_usd"].get<double>();
+  EXPECT_GT(spent, 0);
+  auto runs = testing::switchyard({"runs", "--journal", journal});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  EXPECT_NE(runs.out.find("spent"), std::string::npos) << runs.out;
+  char shown[32];  // `runs` shows USD with 6 decimals
+  std::snprintf(shown, sizeof shown, "$%.6f", spent);
+  EXPECT_NE(runs.out.find(shown), std::string::npos) << runs.out;
 }
 
 TEST(HttpRuns, AnApiKeyNeverReachesOutputErrorsOrTheJournal) {

@@ -48,4 +48,35 @@ runtime::RunResult drive(const graph::Workflow& w, const Script& script, VectorS
   return machine.result();
 }
 
+Driven drive_calls(const graph::Workflow& w, runtime::RunMachine& machine,
+                   const std::function<tools::Outcome(const runtime::Action&)>& answer) {
+  Driven driven;
+  std::deque<std::pair<std::uint32_t, tools::Outcome>> in_flight;
+  for (auto a = machine.next(); a.type != runtime::Action::Type::kDone; a = machine.next()) {
+    switch (a.type) {
+      case runtime::Action::Type::kInvoke:
+        driven.calls.push_back({a.purpose, w.tool(a.tool).id, a.tier, a.slot});
+        if (a.slot == 0) {
+          machine.complete(0, answer(a));
+        } else {
+          in_flight.emplace_back(a.slot, answer(a));
+        }
+        break;
+      case runtime::Action::Type::kWait: {
+        auto [slot, outcome] = std::move(in_flight.front());
+        in_flight.pop_front();
+        machine.complete(slot, std::move(outcome));
+        break;
+      }
+      case runtime::Action::Type::kAbort:
+        driven.aborted.push_back(a.slot);
+        std::erase_if(in_flight, [&](const auto& c) { return c.first == a.slot; });
+        break;
+      case runtime::Action::Type::kDone:
+        break;
+    }
+  }
+  return driven;
+}
+
 }  // namespace switchyard::testing

@@ -2,6 +2,7 @@
 // Drives a RunMachine with scripted outcomes, recording its events in memory: the run loop's
 // decisions tested without tools, clocks or a journal.
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "graph/router.h"
+#include "graph/workflow.h"
 #include "runtime/run_machine.h"
 
 namespace switchyard::testing {
@@ -44,5 +46,23 @@ struct Script {
 runtime::RunResult drive(const graph::Workflow& w, const Script& script, VectorSink& sink,
                          const std::set<std::string>& known_down = {},
                          runtime::RunMachineOptions options = {});
+
+// A call the machine handed out, as answer() saw it.
+struct Call {
+  runtime::Action::Purpose purpose;
+  std::string tool;
+  int tier;
+  std::uint32_t slot;
+};
+
+struct Driven {
+  std::vector<Call> calls;             // in the order they were handed out
+  std::vector<std::uint32_t> aborted;  // slots of calls the machine aborted
+};
+
+// Runs `machine` to its end, answering each call with `answer`: the run's own line at once,
+// fan-out branch calls in the order they were made, one each time the machine waits.
+Driven drive_calls(const graph::Workflow& w, runtime::RunMachine& machine,
+                   const std::function<tools::Outcome(const runtime::Action&)>& answer);
 
 }  // namespace switchyard::testing

@@ -130,6 +130,63 @@ TEST(LlmTool, EveryFailureHasItsKind) {
   }
 }
 
+TEST(LlmTool, TheRequestAsksForTheOutputSchemaAndBoundsTheAnswer) {
+  FaultServer server;
+  auto models = models_for(server, "request");  // answers with the request's body
+  auto tool = llm(R"({"kind": "llm", "prompt": "Hi", "max_tokens": 42,
+    "output_schema": {"type": "object"}})",
+                  models);
+  Outcome o = call(*tool);
+  ASSERT_TRUE(o.ok) << o.reason;
+  EXPECT_EQ(o.output["model"], "request");
+  EXPECT_EQ(o.output["max_tokens"], 42);
+  EXPECT_EQ(o.output["response_format"]["type"], "json_schema");
+  EXPECT_EQ(o.output["response_format"]["json_schema"]["schema"],
+            nlohmann::json({{"type", "object"}}));
+  EXPECT_EQ(o.output["response_format"]["json_schema"]["strict"], true);
+}
+
+TEST(LlmTool, TheFakeProviderReportsScriptedUsageOrNone) {
+  FaultServer server;
+  auto scripted = models_for(server, "ok+usage:900:30");
+  Outcome o = call(*llm(kSchemaTool, scripted));
+  ASSERT_TRUE(o.ok) << o.reason;
+  EXPECT_EQ(o.tokens, 930);
+  EXPECT_DOUBLE_EQ(o.cost_usd, 900 * 1.0 / 1e6 + 30 * 4.0 / 1e6);
+  auto none = models_for(server, "ok+usage:none");
+  Outcome n = call(*llm(kSchemaTool, none));
+  ASSERT_TRUE(n.ok) << n.reason;
+  EXPECT_EQ(n.tokens, 0);
+}
+
+TEST(LlmTool, TheFakeProviderCombinesQualityWithScriptedFailures) {
+  FaultServer server;
+  auto always = models_for(server, "quality:1:1+fail:1:429");
+  EXPECT_EQ(call(*llm(kSchemaTool, always)).failure, FailureKind::kRateLimited);
+  auto never = models_for(server, "quality:1:1+fail:0:500");
+  EXPECT_TRUE(call(*llm(kSchemaTool, never)).ok);
+  // Half the requests fail with 500, drawn per request: over 40 calls both outcomes occur.
+  auto half = models_for(server, "quality:1:1+fail:0.5:500");
+  auto tool = llm(kSchemaTool, half);
+  int failed = 0;
+  for (int i = 0; i < 40; ++i) failed += call(*tool).failure == FailureKind::kHttpStatus;
+  EXPECT_GT(failed, 5);
+  EXPECT_LT(failed, 35);
+}
+
+TEST(LlmTool, AnErrorBodyEchoingTheKeyIsScrubbed) {
+  FaultServer server;
+  const std::string key = "sk-echoed-SECRET-77";
+  ::setenv("SWITCHYARD_TEST_ECHO_KEY", key.c_str(), 1);
+  // The fake answers an unknown modifier with a 400 whose body names the model; a model name
+  // carrying the key stands for a provider that echoes what it was sent.
+  auto models = models_for(server, "ok+" + key, "SWITCHYARD_TEST_ECHO_KEY");
+  Outcome o = call(*llm(kSchemaTool, models));
+  EXPECT_EQ(o.failure, FailureKind::kHttpStatus);
+  EXPECT_EQ(o.reason.find(key), std::string::npos) << o.reason;
+  EXPECT_NE(o.reason.find("[redacted]"), std::string::npos) << o.reason;
+}
+
 TEST(LlmTool, AToolNamingAnUnknownTierIsRefused) {
   FaultServer server;
   auto models = models_for(server, "ok");
