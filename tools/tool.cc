@@ -24,6 +24,13 @@ std::string_view to_string(FailureKind kind) {
   return "unknown";
 }
 
+std::optional<FailureKind> failure_kind(std::string_view name) {
+  for (int k = 0; k <= static_cast<int>(FailureKind::kInternal); ++k) {
+    if (to_string(static_cast<FailureKind>(k)) == name) return static_cast<FailureKind>(k);
+  }
+  return std::nullopt;
+}
+
 Outcome Outcome::success(nlohmann::json output) {
   Outcome o;
   o.ok = true;
