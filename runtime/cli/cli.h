@@ -13,6 +13,7 @@
 
 #include "graph/load.h"
 #include "graph/status.h"
+#include "runtime/chaos.h"
 
 namespace switchyard::cli {
 
@@ -37,6 +38,10 @@ void add_replay(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
+
+// Prints a chaos report to ctx.out (a table, or one JSON document when `json`). Returns the exit
+// code of `switchyard chaos`: kExitNotCompleted when any run failed silently, else kExitOk.
+int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json);
 
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);
