@@ -179,18 +179,26 @@ TEST(HealthCli, ARunAfterARestartHonoursThePolicysBreakerFailures) {
     "policy": {"breaker": {"failures": 5, "cooldown_ms": 60000}}
   })");
   const std::string journal = dir.file("runs.db");
-  for (int i = 1; i <= 4; ++i) {  // each process rebuilds the monitor from the journal first
+  for (int i = 1; i <= 3; ++i) {  // each process rebuilds the monitor from the journal first
     auto run = testing::switchyard({"run", wf, "--journal", journal, "--json"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     EXPECT_EQ(nlohmann::json::parse(run.out)["reroutes"], 1) << "run " << i << " tried Primary";
   }
+  // Three failures: the default breaker would be open; this one is not, and Primary is only
+  // weighed down by Eq. 1 (reliability 0: x 1/0.01).
   auto health = testing::switchyard({"health", "--journal", journal, "--json"});
   ASSERT_EQ(health.exit_code, 0) << health.err;
-  for (const auto& t : nlohmann::json::parse(health.out)["tools"]) {
+  bool seen = false;
+  const auto doc = nlohmann::json::parse(health.out);
+  for (const auto& t : doc["tools"]) {
     if (t["tool"] != "Primary") continue;
+    seen = true;
     EXPECT_EQ(t["breaker"], "closed");
-    EXPECT_EQ(t["consecutive_failures"], 4);
+    EXPECT_EQ(t["consecutive_failures"], 3);
+    EXPECT_DOUBLE_EQ(t["factors"]["reliability"].get<double>(), 100.0);
+    EXPECT_TRUE(t["factor"].is_number());
   }
+  EXPECT_TRUE(seen) << health.out;
 }
 
 TEST(HealthCli, AMissingJournalIsAnErrorNotAnEmptyReport) {

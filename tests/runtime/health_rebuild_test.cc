@@ -79,11 +79,13 @@ class HealthRebuild : public ::testing::Test {
 
   // A step_failed event of tool A in run r1, now.
   Event failed_event(std::int64_t seq, const std::string& kind, const std::string& reason) const {
-    return {"r1",
-            seq,
-            unix_ms(clock_),
-            "step_failed",
-            {{"tool", "A"}, {"failure", kind}, {"reason", reason}, {"latency_us", 1000}}};
+    Event e;
+    e.run_id = "r1";
+    e.seq = seq;
+    e.time_ms = unix_ms(clock_);
+    e.type = "step_failed";
+    e.payload = {{"tool", "A"}, {"failure", kind}, {"reason", reason}, {"latency_us", 1000}};
+    return e;
   }
 
   std::unique_ptr<Journal> journal_ = make_memory_journal();
@@ -92,7 +94,9 @@ class HealthRebuild : public ::testing::Test {
 
 TEST_F(HealthRebuild, OpensABreakerOnlyAfterTheWorkflowsPolicyFailures) {
   auto w = with_a(kAlwaysFails, R"({"breaker": {"failures": 5, "cooldown_ms": 60000}})");
-  run_times(w, 4);
+  // Four processes, each calling A once (a process that had seen A fail thrice would weigh it
+  // down by Eq. 1 and take B).
+  for (int i = 0; i < 4; ++i) run_times(w, 1);
   Rebuilt four = rebuilt("A");
   EXPECT_EQ(four.tool.breaker, monitors::BreakerState::kClosed);  // the default 3 would open it
   EXPECT_EQ(four.tool.consecutive_failures, 4);
