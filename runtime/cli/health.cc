@@ -104,7 +104,9 @@ void print_table(std::ostream& out, const std::vector<monitors::ToolHealth>& too
         << std::setw(13) << fixed(h.reliability, 2) << std::setw(11)
         << fixed(h.rate_limit_proximity, 2) << std::setw(9) << h.samples << std::setw(8)
         << h.consecutive_failures << "  " << failures_text(h.failures) << "\n";
-    if (h.warming_up) out << "    warming up: factor 1 until enough samples\n";
+    if (h.warming_up && !std::isinf(h.factor)) {
+      out << "    warming up: factor 1 until enough samples\n";
+    }
     if (h.opened_at) out << "    breaker opened " << iso8601(ms_of(*h.opened_at)) << "\n";
     if (std::string hold = hold_text(h, now); !hold.empty()) out << "    " << hold << "\n";
     if (!h.last_failure.empty()) out << "    last failure: " << h.last_failure << "\n";
