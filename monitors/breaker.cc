@@ -18,27 +18,36 @@ BreakerState Breaker::state(TimePoint now) const {
   return state_;
 }
 
-bool Breaker::try_acquire(TimePoint now) {
+bool Breaker::try_acquire(TimePoint now, BreakerPermit* permit) {
+  if (permit != nullptr) *permit = BreakerPermit{};
   switch (state(now)) {
     case BreakerState::kClosed: return true;
     case BreakerState::kOpen: return false;
     case BreakerState::kHalfOpen:
       if (state_ == BreakerState::kOpen) {  // the cool-down just ended
         state_ = BreakerState::kHalfOpen;
-        trials_in_flight_ = 0;
+        reset_trials();
       }
       if (trials_in_flight_ >= options_.half_open_trials) return false;
       ++trials_in_flight_;
+      if (permit != nullptr) *permit = BreakerPermit{true, generation_};
       return true;
   }
   return false;
 }
 
+void Breaker::release(const BreakerPermit& permit) {
+  if (!permit.trial || permit.generation != generation_ || state_ != BreakerState::kHalfOpen) {
+    return;
+  }
+  if (trials_in_flight_ > 0) --trials_in_flight_;
+}
+
 void Breaker::on_success(TimePoint now) {
   consecutive_failures_ = 0;
   if (state(now) != BreakerState::kOpen) {
+    if (state_ != BreakerState::kClosed) reset_trials();
     state_ = BreakerState::kClosed;
-    trials_in_flight_ = 0;
   }
 }
 
@@ -52,7 +61,7 @@ void Breaker::on_failure(TimePoint now, bool hard) {
 
 void Breaker::restore(BreakerState state, TimePoint at) {
   state_ = state;
-  trials_in_flight_ = 0;
+  reset_trials();
   if (state == BreakerState::kOpen) opened_at_ = at;
   if (state == BreakerState::kClosed) consecutive_failures_ = 0;
 }
@@ -60,7 +69,12 @@ void Breaker::restore(BreakerState state, TimePoint at) {
 void Breaker::open(TimePoint now) {
   state_ = BreakerState::kOpen;
   opened_at_ = now;
+  reset_trials();
+}
+
+void Breaker::reset_trials() {
   trials_in_flight_ = 0;
+  ++generation_;
 }
 
 }  // namespace switchyard::monitors

@@ -6,8 +6,11 @@
 //   half-open --(trial call succeeds)--> closed;  --(trial fails)--> open (cool-down restarts)
 //
 // Open means the router weighs the tool infinite. In half-open, a limited number of trial calls
-// (or probes) are let through to decide. Time is passed in by the caller (from an injected Clock);
-// the breaker never reads a clock. Thread-compatible: the HealthMonitor guards each breaker.
+// (or probes) are let through to decide. A trial holds its slot until its outcome is recorded or
+// it is released (a call whose outcome says nothing about the tool: cancelled, aborted, ...), so
+// a trial that never reports cannot keep the breaker half-open and refusing forever.
+// Time is passed in by the caller (from an injected Clock); the breaker never reads a clock.
+// Thread-compatible: the HealthTable guards each breaker.
 
 #include <chrono>
 #include <cstdint>
@@ -26,6 +29,13 @@ struct BreakerOptions {
   int half_open_trials = 1;                     // calls let through while half-open (>= 1)
 };
 
+// What try_acquire() let through. A trial holds one of the half-open slots of one half-open
+// period (its generation) until release() or the next transition.
+struct BreakerPermit {
+  bool trial = false;
+  std::uint64_t generation = 0;
+};
+
 class Breaker {
  public:
   using TimePoint = Clock::TimePoint;
@@ -33,8 +43,12 @@ class Breaker {
 
   // The state at `now` (open turns half-open once the cool-down has passed).
   BreakerState state(TimePoint now) const;
-  // Whether a call may go through at `now`; in half-open this takes one trial slot.
-  bool try_acquire(TimePoint now);
+  // Whether a call may go through at `now`; in half-open this takes one trial slot, described in
+  // `*permit` when given (to be handed back to release() when the call ends).
+  bool try_acquire(TimePoint now, BreakerPermit* permit = nullptr);
+  // Gives back the trial slot `permit` holds, if its half-open period is still the current one and
+  // no outcome has decided it; otherwise (not a trial, or already decided) does nothing.
+  void release(const BreakerPermit& permit);
   // Outcomes. `hard`: an outage signal (connection refused, DNS) that opens at once.
   void on_success(TimePoint now);
   void on_failure(TimePoint now, bool hard);
@@ -51,10 +65,12 @@ class Breaker {
 
  private:
   void open(TimePoint now);
+  void reset_trials();
   BreakerOptions options_;
   BreakerState state_ = BreakerState::kClosed;  // as last stored; see state()
   int consecutive_failures_ = 0;
   int trials_in_flight_ = 0;
+  std::uint64_t generation_ = 0;  // bumped whenever the trial slots are reset
   TimePoint opened_at_{};
 };
 

@@ -20,6 +20,14 @@ const WallClock& wall_clock() {
 
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
+double reliability_of(std::uint64_t window, int fill) {
+  return fill == 0 ? 1.0 : static_cast<double>(std::popcount(window)) / static_cast<double>(fill);
+}
+
+Factors factors_of(double ewma_ms, double reliability, double proximity) {
+  return {std::max(0.5, ewma_ms / 100.0), 1.0 / std::max(0.01, reliability), 1.0 + 5.0 * proximity};
+}
+
 }  // namespace
 
 class HealthTable::Tool {
@@ -96,7 +104,10 @@ std::optional<Transition> HealthTable::record(Tool& t, const Observation& o,
     t.header_proximity *= 0.5;  // no rate-limit headers: a 429's pressure fades with successes
   }
   if (o.rate_limited) {
-    t.blocked_until = now + o.retry_after.value_or(options_.default_retry_after);
+    // A date is compared with this table's clock (injected), not with the caller's.
+    t.blocked_until = o.retry_at && !o.retry_after
+                          ? *o.retry_at
+                          : now + o.retry_after.value_or(options_.default_retry_after);
     t.header_proximity = 1.0;
   }
   std::string reason;
@@ -119,26 +130,36 @@ std::optional<Transition> HealthTable::record(Tool& t, const Observation& o,
 double HealthTable::factor(Tool& t) const {
   const auto now = clock_.now();
   std::lock_guard lock(t.mu);
+  return factor_locked(t, now);
+}
+
+double HealthTable::factor_locked(const Tool& t, Clock::TimePoint now) const {
   if (t.held || t.breaker.state(now) == BreakerState::kOpen) return kInfinity;
   if (t.blocked_until && now < *t.blocked_until) return kInfinity;
   if (t.samples < options_.warmup) return 1.0;
-  const double latency = std::max(0.5, t.ewma_ms / 100.0);
-  const double reliability =
-      static_cast<double>(std::popcount(t.window)) / static_cast<double>(t.window_fill);
-  return latency * (1.0 / std::max(0.01, reliability)) * (1.0 + 5.0 * t.header_proximity);
+  const Factors f =
+      factors_of(t.ewma_ms, reliability_of(t.window, t.window_fill), t.header_proximity);
+  return f.latency * f.reliability * f.rate_limit;
 }
 
-bool HealthTable::acquire(Tool& t, std::optional<Transition>* transition) {
+bool HealthTable::acquire(Tool& t, std::optional<Transition>* transition, BreakerPermit* permit) {
   const auto now = clock_.now();
   std::lock_guard lock(t.mu);
+  if (permit != nullptr) *permit = BreakerPermit{};
   if (t.held) return false;
   if (t.blocked_until && now < *t.blocked_until) return false;
   const BreakerState stored = t.breaker.stored_state();
-  const bool ok = t.breaker.try_acquire(now);
+  const bool ok = t.breaker.try_acquire(now, permit);
   if (transition != nullptr && stored != t.breaker.stored_state()) {
     *transition = Transition{t.id, stored, t.breaker.stored_state(), "cool-down over: trial call"};
   }
   return ok;
+}
+
+void HealthTable::release(Tool& t, const BreakerPermit& permit) {
+  if (!permit.trial) return;
+  std::lock_guard lock(t.mu);
+  t.breaker.release(permit);
 }
 
 BreakerState HealthTable::breaker(Tool& t) const {
@@ -171,29 +192,31 @@ void HealthTable::mark_up(std::string_view id) {
 
 bool HealthTable::is_down(std::string_view id) const {
   const Tool* t = find(id);
-  return t != nullptr && factor(const_cast<Tool&>(*t)) == kInfinity;
+  if (t == nullptr) return false;
+  const auto now = clock_.now();
+  std::lock_guard lock(t->mu);
+  return factor_locked(*t, now) == kInfinity;
 }
 
 ToolHealth HealthTable::health_of(const Tool& t, Clock::TimePoint now) const {
   ToolHealth h;
-  {
-    std::lock_guard lock(t.mu);
-    h.tool = t.id;
-    h.breaker = t.breaker.state(now);
-    h.held_down = t.held;
-    h.held_reason = t.held_reason;
-    h.latency_ms = t.ewma_ms;
-    h.reliability = t.window_fill == 0 ? 1.0
-                                       : static_cast<double>(std::popcount(t.window)) /
-                                             static_cast<double>(t.window_fill);
-    h.rate_limit_proximity = t.header_proximity;
-    h.samples = t.samples;
-    h.consecutive_failures = t.breaker.consecutive_failures();
-    h.failures = t.failures;
-    h.last_failure = t.last_failure;
-    if (t.blocked_until && now < *t.blocked_until) h.retry_after_until = t.blocked_until;
-  }
-  h.factor = factor(const_cast<Tool&>(t));
+  std::lock_guard lock(t.mu);
+  h.tool = t.id;
+  h.breaker = t.breaker.state(now);
+  if (h.breaker != BreakerState::kClosed) h.opened_at = t.breaker.opened_at();
+  h.held_down = t.held;
+  h.held_reason = t.held_reason;
+  h.latency_ms = t.ewma_ms;
+  h.reliability = reliability_of(t.window, t.window_fill);
+  h.rate_limit_proximity = t.header_proximity;
+  h.samples = t.samples;
+  h.warming_up = t.samples < options_.warmup;
+  if (t.samples > 0) h.factors = factors_of(h.latency_ms, h.reliability, h.rate_limit_proximity);
+  h.consecutive_failures = t.breaker.consecutive_failures();
+  h.failures = t.failures;
+  h.last_failure = t.last_failure;
+  if (t.blocked_until && now < *t.blocked_until) h.retry_after_until = t.blocked_until;
+  h.factor = factor_locked(t, now);
   return h;
 }
 

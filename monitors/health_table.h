@@ -47,7 +47,8 @@ struct Observation {
   bool hard = false;    // an outage signal (connection refused, DNS): opens the breaker at once
   std::chrono::microseconds latency{0};
   bool rate_limited = false;  // a 429
-  std::optional<std::chrono::milliseconds> retry_after;
+  std::optional<std::chrono::milliseconds> retry_after;  // a delay, from when it is recorded
+  std::optional<Clock::TimePoint> retry_at;  // an HTTP-date Retry-After: the moment itself
   std::optional<double> ratelimit_remaining, ratelimit_limit;  // X-RateLimit-* headers
 };
 
@@ -59,13 +60,23 @@ struct Transition {
   std::string reason;
 };
 
+// The three factors of Eq. 1 from a tool's telemetry (each 1 for a tool without samples).
+struct Factors {
+  double latency = 1;      // max(0.5, latency_ms / 100)
+  double reliability = 1;  // 1 / max(0.01, reliability)
+  double rate_limit = 1;   // 1 + 5 x rate_limit_proximity
+};
+
 // One tool's state, as `switchyard health` shows it.
 struct ToolHealth {
   std::string tool;
   BreakerState breaker = BreakerState::kClosed;
+  std::optional<Clock::TimePoint> opened_at;  // when the breaker last opened (open, half-open)
   bool held_down = false;
   std::string held_reason;
-  double factor = 1;
+  double factor = 1;          // what the router uses now (1 while warming up, +inf when down)
+  Factors factors;            // Eq. 1's three factors from the telemetry, warm-up aside
+  bool warming_up = false;    // fewer samples than MonitorOptions::warmup: factor 1
   double latency_ms = 0;      // EWMA
   double reliability = 1;     // successes / outcomes in the window
   double rate_limit_proximity = 0;
@@ -95,8 +106,13 @@ class HealthTable {
   // The router's weight factor for the tool now (see above).
   double factor(Tool& tool) const;
   // Whether a call may be made now: false while open; in half-open, true for the limited trial
-  // calls only (each acquire takes one). Returns the transition open -> half-open when it happens.
-  bool acquire(Tool& tool, std::optional<Transition>* transition = nullptr);
+  // calls only (each acquire takes one). Returns the transition open -> half-open when it happens,
+  // and in `*permit` what the call holds (REQUIRES: every admitted call hands its permit back to
+  // release() when it ends, whether or not its outcome was recorded).
+  bool acquire(Tool& tool, std::optional<Transition>* transition = nullptr,
+               BreakerPermit* permit = nullptr);
+  // Gives back the trial slot a call held, unless its outcome already decided the trial.
+  void release(Tool& tool, const BreakerPermit& permit);
   // The breaker's state now.
   BreakerState breaker(Tool& tool) const;
   const std::string& id(const Tool& tool) const;
@@ -119,6 +135,8 @@ class HealthTable {
 
  private:
   ToolHealth health_of(const Tool& tool, Clock::TimePoint now) const;
+  // REQUIRES: the tool's mutex is held.
+  double factor_locked(const Tool& tool, Clock::TimePoint now) const;
   const Tool* find(std::string_view id) const;
 
   const Clock& clock_;

@@ -18,6 +18,7 @@
 #include "runtime/journal_writer.h"
 #include "runtime/log.h"
 #include "runtime/llm_history.h"
+#include "runtime/probe_record.h"
 #include "runtime/run_setup.h"
 #include "tools/http_tool.h"
 
@@ -134,8 +135,20 @@ class Engine::Impl {
     probing.erase(id);
     auto& handle = health.tool(id);
     if (ok) {
+      const monitors::BreakerState before = health.breaker(handle);
       health.restore(handle, monitors::BreakerState::kClosed, clock.now());
       logger().info("probe of {} succeeded ({}): breaker closed", id, reason);
+      if (before != monitors::BreakerState::kClosed) {
+        // Journaled where a restart's rebuild reads it (runtime/probe_record.h).
+        monitors::Transition t{id, before, monitors::BreakerState::kClosed,
+                               "probe succeeded: " + reason};
+        auto write = [t = std::move(t), run_id = new_run_id(clock), c = &clock](Journal& j) {
+          return journal_probe_transition(j, *c, run_id, t);
+        };
+        writer.submit(std::move(write), [id](const Status& s) {
+          if (!s.ok()) logger().error("probe of {}: cannot journal it: {}", id, s.message());
+        });
+      }
     } else {
       health.restore(handle, monitors::BreakerState::kOpen, clock.now());  // cool-down restarts
       logger().debug("probe of {} failed: {}", id, reason);
@@ -273,6 +286,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     std::shared_ptr<RunTask> keep_alive;
     // Backoff before the call, simulated latency after it; made only when needed.
     std::optional<asio::steady_timer> timer;
+    bool settled = false;  // the health monitor was told how the call ended (observe/abandon)
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -393,7 +407,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   void on_outcome(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome outcome) {
-    if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
+    if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) {
+      return abandon_health(*call);
+    }
+    call->settled = true;
     health_.observe(call->tool, outcome, events_);
     const auto latency = outcome.latency;
     if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
@@ -435,8 +452,16 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     drop(*call);
   }
 
+  // A call whose answer the monitor will not see gives back what it holds (a trial slot).
+  void abandon_health(Call& call) {
+    if (call.settled) return;
+    call.settled = true;
+    health_.abandon(call.tool);
+  }
+
   // Abandons a call: its answer, if it comes, is ignored; the tool is asked to abort.
-  static void drop(Call& call) {
+  void drop(Call& call) {
+    abandon_health(call);
     if (call.timer) call.timer->cancel();
     if (call.claim()) call.keep_alive.reset();
     call.cancel.cancel();

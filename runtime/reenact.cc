@@ -95,7 +95,7 @@ double number(const nlohmann::json& p, const char* key) {
 tools::FailureKind kind_of(const nlohmann::json& p) {
   auto it = p.find("failure");
   if (it == p.end() || !it->is_string()) return tools::FailureKind::kInternal;
-  return tools::failure_kind_from_string(it->get<std::string>()).value_or(tools::FailureKind::kInternal);
+  return tools::failure_kind(it->get<std::string>()).value_or(tools::FailureKind::kInternal);
 }
 
 // The outcome of the call in `slot`, read from the recorded events from `from` on (the events
@@ -139,6 +139,13 @@ tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from
       o.failure = kind_of(p);
       o.reason = p.value("reason", "");
       latency();
+      if (auto it = p.find("retry_after_ms"); it != p.end() && it->is_number_integer()) {
+        o.retry_after = std::chrono::milliseconds(it->get<std::int64_t>());
+      }
+      if (auto it = p.find("retry_at_ms"); it != p.end() && it->is_number_integer()) {
+        o.retry_at = std::chrono::system_clock::time_point(
+            std::chrono::milliseconds(it->get<std::int64_t>()));
+      }
       return o;
     }
     if (e.type == "compensation") {

@@ -8,13 +8,6 @@
 namespace switchyard::runtime {
 namespace {
 
-void emit_transition(const monitors::Transition& t, EventSink& events) {
-  events.emit("breaker", {{"tool", t.tool},
-                          {"from", std::string(monitors::to_string(t.from))},
-                          {"to", std::string(monitors::to_string(t.to))},
-                          {"reason", t.reason}});
-}
-
 std::optional<double> number(const std::string& s) {
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
@@ -23,6 +16,13 @@ std::optional<double> number(const std::string& s) {
 }
 
 }  // namespace
+
+void emit_transition(const monitors::Transition& t, EventSink& events) {
+  events.emit("breaker", {{"tool", t.tool},
+                          {"from", std::string(monitors::to_string(t.from))},
+                          {"to", std::string(monitors::to_string(t.to))},
+                          {"reason", t.reason}});
+}
 
 monitors::Observation observation_of(const tools::Outcome& o) {
   monitors::Observation obs;
@@ -35,6 +35,7 @@ monitors::Observation observation_of(const tools::Outcome& o) {
   obs.latency = o.latency;
   obs.rate_limited = o.failure == tools::FailureKind::kRateLimited;
   obs.retry_after = o.retry_after;
+  obs.retry_at = o.retry_at;
   for (const auto& [name, value] : o.headers) {
     if (strcasecmp(name.c_str(), "X-RateLimit-Remaining") == 0) obs.ratelimit_remaining = number(value);
     if (strcasecmp(name.c_str(), "X-RateLimit-Limit") == 0) obs.ratelimit_limit = number(value);
@@ -42,13 +43,34 @@ monitors::Observation observation_of(const tools::Outcome& o) {
   return obs;
 }
 
+bool tells_health(const tools::Outcome& o) {
+  using tools::FailureKind;
+  switch (o.failure) {
+    case FailureKind::kCancelled:
+    case FailureKind::kTemplate:
+    case FailureKind::kBudgetExhausted:
+    case FailureKind::kSchemaInvalid:
+    case FailureKind::kRefusal:
+      return false;
+    case FailureKind::kUnavailable:
+      return o.reason.find(kNotCalled) == std::string::npos;
+    default:
+      return true;
+  }
+}
+
+monitors::BreakerOptions breaker_options(const graph::Workflow& workflow,
+                                         const monitors::MonitorOptions& defaults) {
+  monitors::BreakerOptions breaker = defaults.breaker;
+  breaker.failures = workflow.policy().breaker.failures;
+  breaker.cooldown = workflow.policy().breaker.cooldown;
+  return breaker;
+}
+
 RunHealth::RunHealth(monitors::HealthTable& table, const graph::Workflow& workflow,
                      const tools::Models* models)
-    : table_(table), workflow_(workflow) {
-  const auto& policy = workflow.policy().breaker;
-  monitors::BreakerOptions breaker = table.options().breaker;
-  breaker.failures = policy.failures;
-  breaker.cooldown = policy.cooldown;
+    : table_(table), workflow_(workflow), held_(workflow.tools().size()) {
+  const monitors::BreakerOptions breaker = breaker_options(workflow, table.options());
   tools_.reserve(workflow.tools().size());
   for (const auto& t : workflow.tools()) tools_.push_back(&table.tool(t.id, breaker));
   tiers_.resize(workflow.tools().size());
@@ -63,6 +85,12 @@ RunHealth::RunHealth(monitors::HealthTable& table, const graph::Workflow& workfl
   }
 }
 
+RunHealth::~RunHealth() {
+  for (const auto& held : held_) {
+    for (const auto& [entry, permit] : held) table_.release(*entry, permit);
+  }
+}
+
 monitors::HealthTable::Tool& RunHealth::handle(graph::ToolIndex tool, int tier) const {
   const auto& tiers = tiers_[tool];
   if (tier >= 0 && static_cast<std::size_t>(tier) < tiers.size() &&
@@ -74,31 +102,38 @@ monitors::HealthTable::Tool& RunHealth::handle(graph::ToolIndex tool, int tier) 
 
 std::optional<tools::Outcome> RunHealth::admit(graph::ToolIndex tool, int tier, EventSink& events) {
   std::optional<monitors::Transition> transition;
-  const bool ok = table_.acquire(handle(tool, tier), &transition);
+  monitors::BreakerPermit permit;
+  monitors::HealthTable::Tool& entry = handle(tool, tier);
+  const bool ok = table_.acquire(entry, &transition, &permit);
   if (transition) emit_transition(*transition, events);
-  if (ok) return std::nullopt;
+  if (ok) {
+    held_[tool].emplace_back(&entry, permit);
+    return std::nullopt;
+  }
   return tools::Outcome::failed(
       tools::FailureKind::kUnavailable,
-      workflow_.tool(tool).id + ": not called: circuit breaker " +
-          (&handle(tool, tier) == tools_[tool] ? "" : "of " + table_.id(handle(tool, tier)) + " ") +
+      workflow_.tool(tool).id + std::string(kNotCalled) + "circuit breaker " +
+          (&entry == tools_[tool] ? "" : "of " + table_.id(entry) + " ") +
           "open or waiting for Retry-After");
 }
 
 void RunHealth::observe(graph::ToolIndex tool, const tools::Outcome& outcome, EventSink& events) {
-  using tools::FailureKind;
-  switch (outcome.failure) {
-    case FailureKind::kCancelled:
-    case FailureKind::kTemplate:
-    case FailureKind::kBudgetExhausted:
-    // A model's unusable answer is its quality, not its health: the budget controller escalates
-    // it; counting it here would open the breaker of a model that is up.
-    case FailureKind::kSchemaInvalid:
-    case FailureKind::kRefusal: return;  // says nothing about the tool's health
-    default: break;
+  if (tells_health(outcome)) {
+    if (auto t = table_.record(handle(tool, outcome.tier), observation_of(outcome))) {
+      emit_transition(*t, events);
+    }
   }
-  if (auto t = table_.record(handle(tool, outcome.tier), observation_of(outcome))) {
-    emit_transition(*t, events);
-  }
+  release_one(tool);  // a no-op when the recorded outcome decided the trial
+}
+
+void RunHealth::abandon(graph::ToolIndex tool) { release_one(tool); }
+
+void RunHealth::release_one(graph::ToolIndex tool) {
+  auto& held = held_[tool];
+  if (held.empty()) return;
+  const auto [entry, permit] = held.front();
+  held.erase(held.begin());
+  table_.release(*entry, permit);
 }
 
 double RunHealth::factor(graph::ToolIndex tool) const {

@@ -20,6 +20,18 @@ constexpr std::size_t kBeforeStart = std::numeric_limits<std::size_t>::max();
 
 std::int64_t micros(std::chrono::microseconds d) { return d.count(); }
 
+// A failed attempt's event, with the Retry-After the service sent (so a restart's monitor holds
+// the tool as this process did: runtime/health_rebuild.h).
+nlohmann::json with_retry_after(nlohmann::json payload, const tools::Outcome& outcome) {
+  if (outcome.retry_after) payload["retry_after_ms"] = outcome.retry_after->count();
+  if (outcome.retry_at) {
+    payload["retry_at_ms"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(outcome.retry_at->time_since_epoch())
+            .count();
+  }
+  return payload;
+}
+
 }  // namespace
 
 std::string_view to_string(RunStatus status) {
@@ -424,13 +436,15 @@ void RunMachine::on_step(tools::Outcome outcome) {
   }
   if (attempt_ <= tool.retries && outcome.failure != tools::FailureKind::kBudgetExhausted) {
     retry_delay_ = backoff(graph_.node(node).tool, root_->calls_[graph_.node(node).tool]);
-    sink_.emit("step_retry", {{"node", node_id(node)},
-                              {"tool", tool.id},
-                              {"attempt", attempt_},
-                              {"failure", std::string(tools::to_string(outcome.failure))},
-                              {"reason", outcome.reason},
-                              {"delay_ms", retry_delay_.count()},
-                              {"latency_us", micros(outcome.latency)}});
+    sink_.emit("step_retry",
+               with_retry_after({{"node", node_id(node)},
+                                 {"tool", tool.id},
+                                 {"attempt", attempt_},
+                                 {"failure", std::string(tools::to_string(outcome.failure))},
+                                 {"reason", outcome.reason},
+                                 {"latency_us", micros(outcome.latency)},
+                                 {"delay_ms", retry_delay_.count()}},
+                                outcome));
     ++attempt_;
     return;
   }
@@ -440,12 +454,14 @@ void RunMachine::on_step(tools::Outcome outcome) {
 void RunMachine::step_failed(const tools::Outcome& outcome) {
   const NodeIndex node = step_node_;
   const ToolIndex tool = graph_.node(node).tool;
-  sink_.emit("step_failed", {{"node", node_id(node)},
-                             {"tool", workflow_.tool(tool).id},
-                             {"attempt", attempt_},
-                             {"failure", std::string(tools::to_string(outcome.failure))},
-                             {"reason", outcome.reason},
-                             {"latency_us", micros(outcome.latency)}});
+  sink_.emit("step_failed",
+             with_retry_after({{"node", node_id(node)},
+                               {"tool", workflow_.tool(tool).id},
+                               {"attempt", attempt_},
+                               {"failure", std::string(tools::to_string(outcome.failure))},
+                               {"reason", outcome.reason},
+                               {"latency_us", micros(outcome.latency)}},
+                              outcome));
   attempt_ = 1;
   health().exclude(tool);
   last_failure_ = outcome.failure;

@@ -258,7 +258,7 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
                           {"in_doubt", in_doubt}});
   for (auto& [type, payload] : r.take_fresh()) events.emit(type, std::move(payload));
   logger().info("run {} of {} resumed after event #{}", run_id, w.name(), r.last_seq());
-  RunHealth health(health_, w);
+  RunHealth health(health_, w, options_.models);
   RunMachine& machine = r.machine();
   if (!doubt.empty()) {
     machine.escalate_in_doubt(doubt);

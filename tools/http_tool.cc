@@ -165,7 +165,7 @@ class HttpToolAdapter final : public Tool {
     o.latency = r.latency;
     for (const auto& [name, value] : r.headers) {
       if (lower(name) == "retry-after") {
-        o.retry_after = parse_retry_after(value, static_cast<std::int64_t>(std::time(nullptr)));
+        set_retry_after(o, value);
       }
     }
     o.headers = redact_headers(std::move(r.headers));
@@ -232,18 +232,44 @@ std::string redact_url(std::string_view url) {
   return out;
 }
 
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::int64_t now_unix_s) {
+namespace {
+
+// A Retry-After value: a delay (delta-seconds) or a moment (an HTTP date, Unix seconds).
+struct RetryAfter {
+  std::optional<std::int64_t> delay_s;
+  std::optional<std::int64_t> at_unix_s;
+};
+
+RetryAfter parse_retry_value(std::string_view value) {
   while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
+  if (value.empty()) return {};
   if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c); })) {
-    if (value.size() > 9) return std::nullopt;  // more than 30 years: nonsense
-    return std::chrono::seconds(std::stoll(std::string(value)));
+    if (value.size() > 9) return {};  // more than 30 years: nonsense
+    return {std::stoll(std::string(value)), std::nullopt};
   }
   const time_t when = curl_getdate(std::string(value).c_str(), nullptr);
-  if (when < 0) return std::nullopt;
-  return std::chrono::seconds(std::max<std::int64_t>(0, when - now_unix_s));
+  if (when < 0) return {};
+  return {std::nullopt, static_cast<std::int64_t>(when)};
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::int64_t now_unix_s) {
+  const RetryAfter r = parse_retry_value(value);
+  if (r.delay_s) return std::chrono::seconds(*r.delay_s);
+  if (r.at_unix_s)
+    return std::chrono::seconds(std::max<std::int64_t>(0, *r.at_unix_s - now_unix_s));
+  return std::nullopt;
+}
+
+void set_retry_after(Outcome& outcome, std::string_view value) {
+  const RetryAfter r = parse_retry_value(value);
+  if (r.delay_s) outcome.retry_after = std::chrono::seconds(*r.delay_s);
+  if (r.at_unix_s) {
+    outcome.retry_at = std::chrono::system_clock::time_point(std::chrono::seconds(*r.at_unix_s));
+  }
 }
 
 std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,

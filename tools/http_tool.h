@@ -41,6 +41,9 @@ std::string redact_url(std::string_view url);
 // A Retry-After value (delta-seconds or an HTTP date, relative to `now_unix_s`), or nullopt.
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::int64_t now_unix_s);
+// Sets `outcome.retry_after` (delta-seconds) or `outcome.retry_at` (an HTTP date) from a
+// Retry-After value; leaves both unset for a value that is neither. Reads no clock.
+void set_retry_after(Outcome& outcome, std::string_view value);
 
 }  // namespace switchyard::tools
 

@@ -90,7 +90,7 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
   o.latency = r.latency;
   for (const auto& [name, value] : r.headers) {
     if (strcasecmp(name.c_str(), "retry-after") == 0) {
-      o.retry_after = parse_retry_after(value, static_cast<std::int64_t>(std::time(nullptr)));
+      set_retry_after(o, value);
     }
   }
   o.headers = redact_headers(std::move(r.headers));

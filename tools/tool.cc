@@ -24,7 +24,7 @@ std::string_view to_string(FailureKind kind) {
   return "unknown";
 }
 
-std::optional<FailureKind> failure_kind_from_string(std::string_view name) {
+std::optional<FailureKind> failure_kind(std::string_view name) {
   for (int k = 0; k <= static_cast<int>(FailureKind::kInternal); ++k) {
     if (to_string(static_cast<FailureKind>(k)) == name) return static_cast<FailureKind>(k);
   }

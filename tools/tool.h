@@ -39,12 +39,12 @@ enum class FailureKind {
   kUnavailable,      // the tool is known down and was not called
   kRefusal,          // a language model declined to answer
   kSchemaInvalid,    // an answer that is JSON but does not satisfy the tool's output_schema
-  kInternal,
+  kInternal,         // keep last: failure_kind() walks the kinds up to it
 };
 
 std::string_view to_string(FailureKind kind);
-// The kind named `name` (as to_string() spells it); nullopt for an unknown name.
-std::optional<FailureKind> failure_kind_from_string(std::string_view name);
+// The kind named `name` (as to_string() spells it), or nullopt.
+std::optional<FailureKind> failure_kind(std::string_view name);
 
 struct Outcome {
   bool ok = false;
@@ -59,10 +59,13 @@ struct Outcome {
   bool llm_call = false;                  // the call went to a language model
   int tier = -1;  // llm calls: the models file's tier that was called (-1: none)
   // HTTP tools: the response status (0: none) and headers (secret-looking values redacted), and
-  // Retry-After when the service sent one. What the monitors read for rate limits.
+  // Retry-After when the service sent one: a delay (delta-seconds) in retry_after, or an HTTP date
+  // in retry_at (the monitor compares it with its own clock; tools read none). What the monitors
+  // read for rate limits.
   int http_status = 0;
   std::vector<std::pair<std::string, std::string>> headers;
   std::optional<std::chrono::milliseconds> retry_after;
+  std::optional<std::chrono::system_clock::time_point> retry_at;
 
   static Outcome success(nlohmann::json output);
   static Outcome failed(FailureKind kind, std::string reason);

@@ -31,43 +31,51 @@ int chaos(Context& ctx, const ChaosArgs& args) {
     report_diagnostics(ctx, loaded, args.json);
     return kExitInvalid;
   }
-  auto report = runtime::run_chaos(*loaded.workflow,
-                                   {.max_down = args.max_down, .unknown = args.unknown,
-                                    .threads = args.threads});
+  auto report = runtime::run_chaos(
+      *loaded.workflow,
+      {.max_down = args.max_down, .unknown = args.unknown, .threads = args.threads});
   if (!report.ok()) return report_error(ctx, report.status(), args.json);
-  if (args.json) {
-    *ctx.out << report->to_json().dump(2) << "\n";
-  } else {
-    auto& out = *ctx.out;
-    out << "chaos: " << report->workflow << ", every set of at most " << args.max_down
-        << " of " << report->tools.size() << " tools down ("
-        << (args.unknown ? "discovered mid-run" : "known before the run") << "): "
-        << report->rows.size() << " runs\n\n";
-    out << std::left << std::setw(34) << "down" << std::setw(11) << "status" << std::right
-        << std::setw(9) << "reroutes" << std::setw(5) << "llm" << std::setw(8) << "silent"
-        << std::setw(11) << "abandoned" << "  path\n";
-    for (const auto& r : report->rows) {
-      out << std::left << std::setw(34) << joined(r.down, ",", "(none)") << std::setw(11)
-          << r.status << std::right << std::setw(9) << r.reroutes << std::setw(5) << r.llm_calls
-          << std::setw(8) << r.silent_failures << std::setw(11) << r.side_effects_abandoned
-          << "  " << joined(r.path, " > ", "-") << "\n";
-      for (const auto& f : r.findings) out << "    ! " << f << "\n";
-    }
-    out << "\nminimal cut sets (at most " << args.max_down << " tools):";
-    if (report->minimal_cut_sets.empty()) out << " none";
-    out << "\n";
-    for (const auto& cut : report->minimal_cut_sets) out << "  {" << joined(cut, ", ", "") << "}\n";
-    out << "\n" << report->silent_failures << " silent failure(s), "
-        << report->side_effects_abandoned << " side effect(s) abandoned\n";
-  }
-  return report->silent_failures == 0 ? kExitOk : kExitNotCompleted;
+  return print_chaos(ctx, *report, args.json);
 }
 
 }  // namespace
 
+int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json) {
+  const int max_down = report.options.max_down;
+  if (json) {
+    *ctx.out << report.to_json().dump(2) << "\n";
+  } else {
+    auto& out = *ctx.out;
+    out << "chaos: " << report.workflow << ", every set of at most " << max_down << " of "
+        << report.tools.size() << " tools down ("
+        << (report.options.unknown ? "discovered mid-run" : "known before the run")
+        << "): " << report.rows.size() << " runs\n\n";
+    out << std::left << std::setw(34) << "down" << std::setw(11) << "status" << std::right
+        << std::setw(9) << "reroutes" << std::setw(5) << "llm" << std::setw(8) << "silent"
+        << std::setw(11) << "abandoned"
+        << "  path\n";
+    for (const auto& r : report.rows) {
+      out << std::left << std::setw(34) << joined(r.down, ",", "(none)") << std::setw(11)
+          << r.status << std::right << std::setw(9) << r.reroutes << std::setw(5) << r.llm_calls
+          << std::setw(8) << r.silent_failures << std::setw(11) << r.side_effects_abandoned << "  "
+          << joined(r.path, " > ", "-") << "\n";
+      for (const auto& f : r.findings) out << "    ! " << f << "\n";
+    }
+    out << "\nminimal cut sets (at most " << max_down << " tools):";
+    if (report.minimal_cut_sets.empty()) out << " none";
+    out << "\n";
+    for (const auto& cut : report.minimal_cut_sets) out << "  {" << joined(cut, ", ", "") << "}\n";
+    out << "\n"
+        << report.silent_failures << " silent failure(s), " << report.side_effects_abandoned
+        << " side effect(s) abandoned\n";
+  }
+  return report.silent_failures == 0 ? kExitOk : kExitNotCompleted;
+}
+
 void add_chaos(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand(
-      "chaos", "Run a workflow under every set of at most K tools down; report silent failures and minimal cut sets");
+  auto* cmd = app.add_subcommand("chaos",
+                                 "Run a workflow under every set of at most K tools down; report "
+                                 "silent failures and minimal cut sets");
   auto args = std::make_shared<ChaosArgs>();
   cmd->add_option("workflow", args->file, "The workflow file")->required();
   cmd->add_option("--max-down", args->max_down, "K: the largest set of tools taken down (0-8)")

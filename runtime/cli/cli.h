@@ -13,6 +13,7 @@
 
 #include "graph/load.h"
 #include "graph/status.h"
+#include "runtime/chaos.h"
 
 namespace switchyard::cli {
 
@@ -42,6 +43,10 @@ void add_resume(CLI::App& app, Context& ctx);
 
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);
+
+// Prints a chaos report to ctx.out (a table, or one JSON document when `json`). Returns the exit
+// code of `switchyard chaos`: kExitNotCompleted when any run failed silently, else kExitOk.
+int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json);
 
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);

@@ -1,12 +1,15 @@
 // switchyard health [--journal DB] [--window-minutes N] [--json]
 
+#include <chrono>
 #include <cmath>
 #include <iomanip>
+#include <map>
 #include <ostream>
 #include <sstream>
 
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
+#include "runtime/cli/format.h"
 #include "runtime/health_rebuild.h"
 #include "runtime/journal.h"
 #include "runtime/system_clock.h"
@@ -30,6 +33,87 @@ std::string fixed(double v, int digits) {
   return s.str();
 }
 
+std::int64_t ms_of(Clock::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+nlohmann::json time_json(const std::optional<Clock::TimePoint>& t) {
+  return t ? nlohmann::json(ms_of(*t)) : nlohmann::json(nullptr);
+}
+
+// One tool, every field (`--json`; docs/cli.md lists them).
+nlohmann::json tool_json(const monitors::ToolHealth& h) {
+  auto text_or_null = [](const std::string& s) {
+    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
+  };
+  return {{"tool", h.tool},
+          {"breaker", std::string(monitors::to_string(h.breaker))},
+          {"breaker_opened_ms", time_json(h.opened_at)},
+          {"held_down", h.held_down},
+          {"held_reason", text_or_null(h.held_reason)},
+          {"retry_after_until_ms", time_json(h.retry_after_until)},
+          {"factor", factor_json(h.factor)},
+          {"factors",
+           {{"latency", h.factors.latency},
+            {"reliability", h.factors.reliability},
+            {"rate_limit", h.factors.rate_limit}}},
+          {"warming_up", h.warming_up},
+          {"latency_ms", h.latency_ms},
+          {"reliability", h.reliability},
+          {"rate_limit_proximity", h.rate_limit_proximity},
+          {"samples", h.samples},
+          {"consecutive_failures", h.consecutive_failures},
+          {"failures", h.failures},
+          {"last_failure", text_or_null(h.last_failure)}};
+}
+
+// What keeps the tool out, besides an open breaker: "held down: why", "Retry-After until ...".
+std::string hold_text(const monitors::ToolHealth& h, Clock::TimePoint now) {
+  std::string out;
+  if (h.held_down) out = "held down: " + h.held_reason;
+  if (h.retry_after_until) {
+    if (!out.empty()) out += "; ";
+    out += "Retry-After until " + iso8601(ms_of(*h.retry_after_until)) + " (in " +
+           duration(ms_of(*h.retry_after_until) - ms_of(now)) + ")";
+  }
+  return out;
+}
+
+std::string failures_text(const std::map<std::string, int>& failures) {
+  std::string out;
+  for (const auto& [kind, count] : failures) {
+    if (!out.empty()) out += ", ";
+    out += kind + " " + std::to_string(count);
+  }
+  return out.empty() ? "-" : out;
+}
+
+void print_table(std::ostream& out, const std::vector<monitors::ToolHealth>& tools,
+                 Clock::TimePoint now) {
+  out << std::left << std::setw(20) << "tool" << std::setw(11) << "breaker" << std::right
+      << std::setw(8) << "factor" << std::setw(9) << "latency" << std::setw(9) << "reliab"
+      << std::setw(7) << "rate" << std::setw(12) << "latency_ms" << std::setw(13) << "reliability"
+      << std::setw(11) << "proximity" << std::setw(9) << "samples" << std::setw(8) << "consec"
+      << "  failures by kind\n";
+  for (const auto& h : tools) {
+    out << std::left << std::setw(20) << h.tool << std::setw(11) << monitors::to_string(h.breaker)
+        << std::right << std::setw(8)
+        << (std::isinf(h.factor) ? std::string("inf") : fixed(h.factor, 2)) << std::setw(9)
+        << fixed(h.factors.latency, 2) << std::setw(9) << fixed(h.factors.reliability, 2)
+        << std::setw(7) << fixed(h.factors.rate_limit, 2) << std::setw(12) << fixed(h.latency_ms, 1)
+        << std::setw(13) << fixed(h.reliability, 2) << std::setw(11)
+        << fixed(h.rate_limit_proximity, 2) << std::setw(9) << h.samples << std::setw(8)
+        << h.consecutive_failures << "  " << failures_text(h.failures) << "\n";
+    if (h.warming_up && !std::isinf(h.factor)) {
+      out << "    warming up: factor 1 until enough samples\n";
+    }
+    if (h.opened_at) out << "    breaker opened " << iso8601(ms_of(*h.opened_at)) << "\n";
+    if (std::string hold = hold_text(h, now); !hold.empty()) out << "    " << hold << "\n";
+    if (!h.last_failure.empty()) out << "    last failure: " << h.last_failure << "\n";
+  }
+  out << "factor = latency x reliab x rate (Eq. 1; 1 while warming up, inf when down)\n";
+}
+
 int health(Context& ctx, const HealthArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
@@ -38,23 +122,13 @@ int health(Context& ctx, const HealthArgs& args) {
   auto replayed =
       runtime::rebuild_health(**journal, table, std::chrono::minutes(args.window_minutes));
   if (!replayed.ok()) return report_error(ctx, replayed.status(), args.json);
+  const auto now = clock.now();
   const auto tools = table.snapshot();
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& h : tools) {
-      list.push_back({{"tool", h.tool},
-                      {"breaker", std::string(monitors::to_string(h.breaker))},
-                      {"factor", factor_json(h.factor)},
-                      {"latency_ms", h.latency_ms},
-                      {"reliability", h.reliability},
-                      {"rate_limit_proximity", h.rate_limit_proximity},
-                      {"samples", h.samples},
-                      {"consecutive_failures", h.consecutive_failures},
-                      {"failures", h.failures},
-                      {"last_failure", h.last_failure.empty() ? nlohmann::json(nullptr)
-                                                              : nlohmann::json(h.last_failure)}});
-    }
+    for (const auto& h : tools) list.push_back(tool_json(h));
     *ctx.out << nlohmann::json{{"journal", args.journal},
+                               {"now_ms", ms_of(now)},
                                {"window_minutes", args.window_minutes},
                                {"outcomes", *replayed},
                                {"tools", list}}
@@ -69,18 +143,7 @@ int health(Context& ctx, const HealthArgs& args) {
     out << "no tool has been called in that window\n";
     return kExitOk;
   }
-  out << std::left << std::setw(20) << "tool" << std::setw(11) << "breaker" << std::right
-      << std::setw(9) << "factor" << std::setw(12) << "latency_ms" << std::setw(13)
-      << "reliability" << std::setw(11) << "rate_limit" << std::setw(9) << "samples"
-      << "  last failure\n";
-  for (const auto& h : tools) {
-    out << std::left << std::setw(20) << h.tool << std::setw(11)
-        << monitors::to_string(h.breaker) << std::right << std::setw(9)
-        << (std::isinf(h.factor) ? std::string("inf") : fixed(h.factor, 2)) << std::setw(12)
-        << fixed(h.latency_ms, 1) << std::setw(13) << fixed(h.reliability, 2) << std::setw(11)
-        << fixed(h.rate_limit_proximity, 2) << std::setw(9) << h.samples << "  "
-        << (h.last_failure.empty() ? "-" : h.last_failure) << "\n";
-  }
+  print_table(out, tools, now);
   return kExitOk;
 }
 

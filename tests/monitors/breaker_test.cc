@@ -60,5 +60,33 @@ TEST_F(BreakerTest, FailedTrialReopensAndRestartsTheCooldown) {
   EXPECT_EQ(breaker_.state(at(2500)), BreakerState::kHalfOpen);
 }
 
+TEST_F(BreakerTest, AReleasedTrialGivesItsSlotToTheNextTrial) {
+  breaker_.on_failure(at(0), true);
+  BreakerPermit trial;
+  ASSERT_TRUE(breaker_.try_acquire(at(1000), &trial));
+  EXPECT_TRUE(trial.trial);
+  EXPECT_FALSE(breaker_.try_acquire(at(1001)));
+  breaker_.release(trial);  // its outcome said nothing (cancelled, say): the slot comes back
+  EXPECT_EQ(breaker_.state(at(1002)), BreakerState::kHalfOpen);
+  EXPECT_TRUE(breaker_.try_acquire(at(1002)));
+}
+
+TEST_F(BreakerTest, AReleaseFromAnEarlierHalfOpenPeriodFreesNoSlotOfALaterOne) {
+  breaker_.on_failure(at(0), true);
+  BreakerPermit stale;
+  ASSERT_TRUE(breaker_.try_acquire(at(1000), &stale));
+  breaker_.on_failure(at(1100), false);  // another trial failed: open again
+  BreakerPermit current;
+  ASSERT_TRUE(breaker_.try_acquire(at(2100), &current));
+  breaker_.release(stale);
+  EXPECT_FALSE(breaker_.try_acquire(at(2101)));  // the current trial still holds the slot
+}
+
+TEST_F(BreakerTest, AClosedBreakersCallsHoldNoTrialSlot) {
+  BreakerPermit permit;
+  ASSERT_TRUE(breaker_.try_acquire(at(0), &permit));
+  EXPECT_FALSE(permit.trial);
+}
+
 }  // namespace
 }  // namespace switchyard::monitors

@@ -142,6 +142,19 @@ TEST_F(HealthTableTest, A429HoldsTheToolUntilRetryAfterThenWeighsItDown) {
   EXPECT_NEAR(table_.factor(t), 0.5 * 1.5 * 6.0, 1e-9);
 }
 
+TEST_F(HealthTableTest, AnHttpDateRetryAfterHoldsTheToolUntilThatMomentOnTheInjectedClock) {
+  auto& t = table_.tool("A");
+  Observation limited = failed("rate_limited");
+  limited.rate_limited = true;
+  limited.retry_at = clock_.now() + std::chrono::seconds(5);  // "Retry-After: <a date>"
+  table_.record(t, limited);
+  clock_.advance(milliseconds(4999));
+  EXPECT_FALSE(table_.acquire(t));
+  EXPECT_EQ(table_.snapshot()[0].retry_after_until, limited.retry_at);
+  clock_.advance(milliseconds(1));
+  EXPECT_TRUE(table_.acquire(t));
+}
+
 TEST_F(HealthTableTest, RateLimitHeadersSetTheProximity) {
   auto& t = table_.tool("A");
   Observation o = ok_in(50);
@@ -171,6 +184,33 @@ TEST_F(HealthTableTest, SnapshotShowsEveryToolsState) {
   EXPECT_DOUBLE_EQ(snap[0].reliability, 0.5);
   EXPECT_EQ(snap[0].failures.at("timeout"), 1);
   EXPECT_EQ(snap[0].last_failure, "timeout: boom");
+}
+
+TEST_F(HealthTableTest, SnapshotGivesEquationOnesThreeFactorsWhoseProductIsTheFactor) {
+  auto& t = table_.tool("A");
+  Observation o = ok_in(300);
+  o.ratelimit_limit = 10;
+  o.ratelimit_remaining = 9;  // proximity 0.1
+  table_.record(t, o);
+  EXPECT_TRUE(table_.snapshot()[0].warming_up);
+  table_.record(t, failed("timeout"));
+  const ToolHealth h = table_.snapshot()[0];
+  EXPECT_FALSE(h.warming_up);
+  EXPECT_NEAR(h.factors.latency, (0.5 * 0 + 0.5 * 300) / 100.0, 1e-9);  // EWMA of 300 and 0 ms
+  EXPECT_NEAR(h.factors.reliability, 2.0, 1e-9);                        // 1 / (1/2)
+  EXPECT_NEAR(h.factors.rate_limit, 1.5, 1e-9);                         // 1 + 5 x 0.1
+  EXPECT_NEAR(h.factor, h.factors.latency * h.factors.reliability * h.factors.rate_limit, 1e-9);
+}
+
+TEST_F(HealthTableTest, AReleasedTrialLetsTheNextTrialThrough) {
+  auto& t = table_.tool("A");
+  table_.record(t, failed("connect", /*hard=*/true));
+  clock_.advance(milliseconds(1000));
+  BreakerPermit trial;
+  ASSERT_TRUE(table_.acquire(t, nullptr, &trial));
+  EXPECT_FALSE(table_.acquire(t));
+  table_.release(t, trial);
+  EXPECT_TRUE(table_.acquire(t));
 }
 
 }  // namespace

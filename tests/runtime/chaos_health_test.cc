@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "graph/load.h"
 #include "runtime/chaos.h"
+#include "runtime/cli/cli.h"
 #include "runtime/workflow_file.h"
 #include "tests/support/run_command.h"
 
@@ -73,6 +76,36 @@ TEST(ChaosCli, PrintsATableAndJsonAndExitsZeroWithoutSilentFailures) {
   EXPECT_EQ(doc["sets"].size(), 1 + doc["tools"].size());
 }
 
+TEST(ChaosCli, ExitsOneAndNamesTheFindingWhenARunFailedSilently) {
+  // The runtime never fails silently on the paper's domains (above), so the report is made here.
+  runtime::ChaosReport report;
+  report.workflow = "w";
+  report.options.max_down = 1;
+  report.tools = {"A"};
+  runtime::ChaosRow row;
+  row.down = {"A"};
+  row.status = "completed";
+  row.silent_failures = 1;
+  row.findings = {"event 7: A failed and nothing rerouted or escalated"};
+  report.rows = {row};
+  report.silent_failures = 1;
+  for (bool json : {false, true}) {
+    std::ostringstream out, err;
+    cli::Context ctx{.out = &out, .err = &err};
+    EXPECT_EQ(cli::print_chaos(ctx, report, json), cli::kExitNotCompleted);
+    if (json) {
+      EXPECT_EQ(nlohmann::json::parse(out.str())["totals"]["silent_failures"], 1);
+    } else {
+      EXPECT_NE(out.str().find("! event 7: A failed"), std::string::npos) << out.str();
+      EXPECT_NE(out.str().find("1 silent failure(s)"), std::string::npos) << out.str();
+    }
+  }
+  report.rows[0].silent_failures = report.silent_failures = 0;
+  std::ostringstream out, err;
+  cli::Context ctx{.out = &out, .err = &err};
+  EXPECT_EQ(cli::print_chaos(ctx, report, false), cli::kExitOk);
+}
+
 // A closed loopback port: a connection there is refused (a hard outage signal).
 const char* kRefusedWorkflow = R"({
   "format": "switchyard.workflow/v1", "name": "restart", "start": "Start", "goal": "Done",
@@ -104,6 +137,12 @@ TEST(HealthCli, ARestartRebuildsTheMonitorFromTheJournal) {
       open = t["breaker"] == "open";
       EXPECT_EQ(t["factor"], "inf");
       EXPECT_EQ(t["failures"]["connect"], 1);
+      EXPECT_EQ(t["factors"]["latency"], 0.5);  // Eq. 1's three factors, apart
+      EXPECT_TRUE(t["factors"].contains("reliability"));
+      EXPECT_TRUE(t["factors"].contains("rate_limit"));
+      EXPECT_EQ(t["held_down"], false);
+      EXPECT_TRUE(t["retry_after_until_ms"].is_null());
+      EXPECT_TRUE(t["breaker_opened_ms"].is_number());
     }
   }
   EXPECT_TRUE(open) << health.out;
@@ -121,6 +160,45 @@ TEST(HealthCli, ARestartRebuildsTheMonitorFromTheJournal) {
   auto text = testing::switchyard({"health", "--journal", journal});
   EXPECT_NE(text.out.find("Primary"), std::string::npos);
   EXPECT_NE(text.out.find("open"), std::string::npos);
+  EXPECT_NE(text.out.find("connect 1"), std::string::npos) << text.out;  // failures by kind
+  EXPECT_NE(text.out.find("breaker opened"), std::string::npos) << text.out;
+}
+
+TEST(HealthCli, ARunAfterARestartHonoursThePolicysBreakerFailures) {
+  // Primary always fails; the workflow's breaker opens only after 5 failures in a row.
+  testing::TempDir dir;
+  const std::string wf = dir.write("policy.json", R"({
+    "format": "switchyard.workflow/v1", "name": "policy", "start": "Start", "goal": "Done",
+    "tools": {
+      "Primary": {"kind": "command", "argv": ["false"]},
+      "Backup": {"kind": "mock"},
+      "Done": {"kind": "mock", "idempotent": true}
+    },
+    "edges": [["Start", "Primary", 1], ["Primary", "Done", 0], ["Start", "Backup", 2],
+              ["Backup", "Done", 0]],
+    "policy": {"breaker": {"failures": 5, "cooldown_ms": 60000}}
+  })");
+  const std::string journal = dir.file("runs.db");
+  for (int i = 1; i <= 3; ++i) {  // each process rebuilds the monitor from the journal first
+    auto run = testing::switchyard({"run", wf, "--journal", journal, "--json"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(nlohmann::json::parse(run.out)["reroutes"], 1) << "run " << i << " tried Primary";
+  }
+  // Three failures: the default breaker would be open; this one is not, and Primary is only
+  // weighed down by Eq. 1 (reliability 0: x 1/0.01).
+  auto health = testing::switchyard({"health", "--journal", journal, "--json"});
+  ASSERT_EQ(health.exit_code, 0) << health.err;
+  bool seen = false;
+  const auto doc = nlohmann::json::parse(health.out);
+  for (const auto& t : doc["tools"]) {
+    if (t["tool"] != "Primary") continue;
+    seen = true;
+    EXPECT_EQ(t["breaker"], "closed");
+    EXPECT_EQ(t["consecutive_failures"], 3);
+    EXPECT_DOUBLE_EQ(t["factors"]["reliability"].get<double>(), 100.0);
+    EXPECT_TRUE(t["factor"].is_number());
+  }
+  EXPECT_TRUE(seen) << health.out;
 }
 
 TEST(HealthCli, AMissingJournalIsAnErrorNotAnEmptyReport) {

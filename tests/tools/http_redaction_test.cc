@@ -50,5 +50,19 @@ TEST(HttpRetryAfter, ReadsDeltaSecondsAndHttpDates) {
   EXPECT_EQ(parse_retry_after("99999999999", 0), std::nullopt);
 }
 
+TEST(HttpRetryAfter, AnOutcomeKeepsAnHttpDateAsTheMomentNotAsADelayFromTheWallClock) {
+  Outcome dated;
+  set_retry_after(dated, "Wed, 21 Oct 2015 07:28:00 GMT");
+  EXPECT_FALSE(dated.retry_after.has_value());
+  EXPECT_EQ(dated.retry_at, std::chrono::system_clock::time_point(std::chrono::seconds(1445412480)));
+  Outcome delayed;
+  set_retry_after(delayed, "7");
+  EXPECT_EQ(delayed.retry_after, std::chrono::milliseconds(7000));
+  EXPECT_FALSE(delayed.retry_at.has_value());
+  Outcome nonsense;
+  set_retry_after(nonsense, "soon");
+  EXPECT_FALSE(nonsense.retry_after || nonsense.retry_at);
+}
+
 }  // namespace
 }  // namespace switchyard::tools
