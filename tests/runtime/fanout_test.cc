@@ -13,6 +13,7 @@
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "tests/support/run_command.h"
+#include "tests/support/watched_tool.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
@@ -169,6 +170,53 @@ TEST(Fanout, QuorumIsMetWithABranchDown) {
   EXPECT_EQ(joined[0].payload["failed"], nlohmann::json({1}));
 }
 
+TEST(Fanout, AQuorumOnceMetCancelsTheBranchesStillRunning) {
+  auto w = load_text(
+      workflow(R"({"quorum": 2})",
+               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
+                   branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
+               R"("P": {"kind": "mock", "latency_ms": 5}, "Q": {"kind": "mock", "latency_ms": 10},
+         "R": {"kind": "mock", "latency_ms": 80},)"));
+  Ran ran = run(w);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
+  auto joined = ran.of("fanout_joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_TRUE(joined[0].payload["ok"].get<bool>());
+  EXPECT_EQ(joined[0].payload["succeeded"], nlohmann::json({0, 1}));
+  EXPECT_EQ(joined[0].payload["cancelled"], nlohmann::json({2}));
+  auto cancelled = ran.of("cancelled");
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].payload["branch"], 2);
+  EXPECT_EQ(cancelled[0].payload["in_flight"], "R");
+  for (const auto& e : ran.of("step_succeeded")) EXPECT_NE(e.payload["tool"], "R");
+}
+
+// Two of three branches fail a quorum of 2: it can no longer be met, so the third is cancelled
+// without waiting for it and the run routes around the fan-out node.
+TEST(Fanout, AQuorumThatCanNoLongerBeMetFailsTheNodeAtOnce) {
+  auto w = load_text(
+      workflow(R"({"quorum": 2})",
+               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
+                   branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
+               R"("P": {"kind": "mock", "fail": "always"}, "Q": {"kind": "mock", "fail": "always"},
+         "R": {"kind": "mock", "latency_ms": 80},)"));
+  Ran ran = run(w);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
+  auto joined = ran.of("fanout_joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_FALSE(joined[0].payload["ok"].get<bool>());
+  EXPECT_EQ(joined[0].payload["failed"], nlohmann::json({0, 1}));
+  EXPECT_EQ(joined[0].payload["cancelled"], nlohmann::json({2}));
+  auto reroutes = ran.of("reroute");
+  ASSERT_EQ(reroutes.size(), 1u);
+  EXPECT_EQ(reroutes[0].payload["failed_node"], "Fan");
+  for (const auto& e : ran.of("step_succeeded")) EXPECT_NE(e.payload["tool"], "R");
+}
+
 TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
   // Branch 0 prefers Cheap (down) and reroutes to Dear without leaving the branch.
   auto w = load_text(workflow(
@@ -251,22 +299,6 @@ TEST(Fanout, BranchesShareTheRunsBudget) {
   EXPECT_TRUE(refused);
 }
 
-// Wraps a tool and reports the outcome the tool gave, even one the driver ignores.
-class Watched : public tools::Tool {
- public:
-  explicit Watched(std::unique_ptr<tools::Tool> inner) : inner_(std::move(inner)) {}
-  void invoke(const tools::Invocation& call, Done done) override {
-    inner_->invoke(call, [this, done = std::move(done)](tools::Outcome o) {
-      seen.set_value(o);
-      done(std::move(o));
-    });
-  }
-  std::promise<tools::Outcome> seen;
-
- private:
-  std::unique_ptr<tools::Tool> inner_;
-};
-
 // Exited (a zombie or reaped), waiting for it on a pidfd: SIGKILL is not instantaneous.
 bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 
@@ -282,12 +314,12 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
          "Gate": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "after", ")" +
           pidfile + R"("]},)"));
   std::vector<std::unique_ptr<tools::Tool>> list;
-  Watched* hang = nullptr;
+  testing::WatchedTool* hang = nullptr;
   for (graph::ToolIndex t = 0; t < w->tools().size(); ++t) {
     auto tool = tools::make_tool(*w, t);
     ASSERT_TRUE(tool.ok());
     if (w->tool(t).id == "Hang") {
-      auto watched = std::make_unique<Watched>(std::move(*tool));
+      auto watched = std::make_unique<testing::WatchedTool>(std::move(*tool));
       hang = watched.get();
       list.push_back(std::move(watched));
     } else {
