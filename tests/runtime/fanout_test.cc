@@ -170,14 +170,19 @@ TEST(Fanout, QuorumIsMetWithABranchDown) {
   EXPECT_EQ(joined[0].payload["failed"], nlohmann::json({1}));
 }
 
+// A quorum of 2 over three one-tool branches, P, Q and R, described by `tools`.
+std::shared_ptr<const graph::Workflow> quorum_of_three(const std::string& tools) {
+  return load_text(workflow(R"({"quorum": 2})",
+                            branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                                branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
+                                branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
+                            tools));
+}
+
 TEST(Fanout, AQuorumOnceMetCancelsTheBranchesStillRunning) {
-  auto w = load_text(
-      workflow(R"({"quorum": 2})",
-               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
-                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
-                   branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
-               R"("P": {"kind": "mock", "latency_ms": 5}, "Q": {"kind": "mock", "latency_ms": 10},
-         "R": {"kind": "mock", "latency_ms": 80},)"));
+  auto w = quorum_of_three(
+      R"("P": {"kind": "mock", "latency_ms": 5}, "Q": {"kind": "mock", "latency_ms": 10},
+         "R": {"kind": "mock", "latency_ms": 80},)");
   Ran ran = run(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
@@ -196,13 +201,9 @@ TEST(Fanout, AQuorumOnceMetCancelsTheBranchesStillRunning) {
 // Two of three branches fail a quorum of 2: it can no longer be met, so the third is cancelled
 // without waiting for it and the run routes around the fan-out node.
 TEST(Fanout, AQuorumThatCanNoLongerBeMetFailsTheNodeAtOnce) {
-  auto w = load_text(
-      workflow(R"({"quorum": 2})",
-               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
-                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
-                   branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
-               R"("P": {"kind": "mock", "fail": "always"}, "Q": {"kind": "mock", "fail": "always"},
-         "R": {"kind": "mock", "latency_ms": 80},)"));
+  auto w = quorum_of_three(
+      R"("P": {"kind": "mock", "fail": "always"}, "Q": {"kind": "mock", "fail": "always"},
+         "R": {"kind": "mock", "latency_ms": 80},)");
   Ran ran = run(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
@@ -313,20 +314,9 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
           pidfile + R"("], "timeout_ms": 60000},
          "Gate": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "after", ")" +
           pidfile + R"("]},)"));
-  std::vector<std::unique_ptr<tools::Tool>> list;
-  testing::WatchedTool* hang = nullptr;
-  for (graph::ToolIndex t = 0; t < w->tools().size(); ++t) {
-    auto tool = tools::make_tool(*w, t);
-    ASSERT_TRUE(tool.ok());
-    if (w->tool(t).id == "Hang") {
-      auto watched = std::make_unique<testing::WatchedTool>(std::move(*tool));
-      hang = watched.get();
-      list.push_back(std::move(watched));
-    } else {
-      list.push_back(std::move(*tool));
-    }
-  }
-  auto seen = hang->seen.get_future();
+  testing::WatchedToolSet watched = testing::watch_tool(*w, "Hang");
+  ASSERT_NE(watched.watched, nullptr);
+  auto seen = watched.watched->seen.get_future();
   auto journal = make_memory_journal();
   SystemClock clock;
   monitors::HealthTable health;
@@ -334,7 +324,7 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   RunRequest request;
   request.run_id = "r1";
   // Held by the test: the aborted call answers after the run (and the engine's hold) ended.
-  auto tool_set = std::make_shared<tools::ToolSet>(std::move(list));
+  auto tool_set = watched.tools;
   auto report = engine.submit(w, tool_set, request).get();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->result.status, RunStatus::kCompleted);

@@ -109,30 +109,6 @@ TEST(HttpRuns, AMissingTemplateValueFailsTheStepOnceAndIsJournaled) {
   EXPECT_EQ(retries, 0);
 }
 
-// One tool of `w` wrapped so the test sees the outcome the tool itself gave.
-struct WatchedRun {
-  std::shared_ptr<tools::ToolSet> tools;
-  testing::WatchedTool* watched = nullptr;
-};
-
-WatchedRun watch_tool(const graph::Workflow& w, const std::string& id) {
-  WatchedRun out;
-  std::vector<std::unique_ptr<tools::Tool>> list;
-  for (graph::ToolIndex t = 0; t < w.tools().size(); ++t) {
-    auto tool = tools::make_tool(w, t);
-    EXPECT_TRUE(tool.ok()) << tool.status().message();
-    if (w.tool(t).id != id) {
-      list.push_back(std::move(*tool));
-      continue;
-    }
-    auto watched = std::make_unique<testing::WatchedTool>(std::move(*tool));
-    out.watched = watched.get();
-    list.push_back(std::move(watched));
-  }
-  out.tools = std::make_shared<tools::ToolSet>(std::move(list));
-  return out;
-}
-
 // The `cancelled` event of a run's journal, or null.
 nlohmann::json cancelled_event(Journal& journal, const std::string& run_id) {
   auto events = journal.events(run_id);
@@ -155,7 +131,7 @@ TEST(HttpRuns, ADeadlineAbortsTheHttpCallInFlightAndIsJournaled) {
   Engine engine(*journal, clock, health, {.threads = 1});
   // A machine too busy to start the call before the deadline is given twice the time.
   for (std::chrono::milliseconds deadline(300);; deadline *= 2) {
-    WatchedRun w = watch_tool(*loaded.workflow, "Pay");
+    testing::WatchedToolSet w = testing::watch_tool(*loaded.workflow, "Pay");
     RunRequest request;
     request.run_id = "r" + std::to_string(deadline.count());
     request.deadline = deadline;
@@ -186,7 +162,7 @@ TEST(HttpRuns, CancellingARunKillsItsCommandInFlight) {
     "edges": [["Start", "Hang", 1], ["Hang", "Done", 1]]})",
                             "cmd.json");
   ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
-  WatchedRun w = watch_tool(*loaded.workflow, "Hang");
+  testing::WatchedToolSet w = testing::watch_tool(*loaded.workflow, "Hang");
   auto journal = make_memory_journal();
   SystemClock clock;
   monitors::HealthTable health;

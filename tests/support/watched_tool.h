@@ -4,8 +4,11 @@
 
 #include <future>
 #include <memory>
+#include <string>
 
+#include "graph/workflow.h"
 #include "tools/tool.h"
+#include "tools/tool_set.h"
 
 namespace switchyard::testing {
 
@@ -20,5 +23,12 @@ class WatchedTool : public tools::Tool {
  private:
   std::unique_ptr<tools::Tool> inner_;
 };
+
+// The tool set of `workflow` with tool `id` wrapped in a WatchedTool (owned by the set).
+struct WatchedToolSet {
+  std::shared_ptr<tools::ToolSet> tools;
+  WatchedTool* watched = nullptr;
+};
+WatchedToolSet watch_tool(const graph::Workflow& workflow, const std::string& id);
 
 }  // namespace switchyard::testing
