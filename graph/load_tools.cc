@@ -60,7 +60,14 @@ HttpTool load_http(LoadState& s, const nlohmann::json& t, const std::string& p) 
                       /*allow_run=*/true);
     }
   }
-  if (auto it = t.find("body"); it != t.end()) h.body = *it;
+  if (auto it = t.find("body"); it != t.end()) {
+    if (h.method == "GET") {  // curl would drop it: refused rather than silently not sent
+      s.check.error(pointer_join(p, "body"),
+                    "a GET request sends no body; use POST, PUT or DELETE");
+    } else {
+      h.body = *it;
+    }
+  }
   if (const auto* statuses = s.check.field(t, p, "expect_status", false)) {
     const std::string sp = pointer_join(p, "expect_status");
     if (statuses->is_number()) {

@@ -434,7 +434,10 @@ void RunMachine::on_step(tools::Outcome outcome) {
     attempt_ = 1;
     return;
   }
-  if (attempt_ <= tool.retries && outcome.failure != tools::FailureKind::kBudgetExhausted) {
+  // Not retried: a call the budget refused (it would be refused again) and a template with a
+  // missing value (the value will not appear by waiting).
+  if (attempt_ <= tool.retries && outcome.failure != tools::FailureKind::kBudgetExhausted &&
+      outcome.failure != tools::FailureKind::kTemplate) {
     retry_delay_ = backoff(graph_.node(node).tool, root_->calls_[graph_.node(node).tool]);
     sink_.emit("step_retry",
                with_retry_after({{"node", node_id(node)},

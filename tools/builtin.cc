@@ -21,7 +21,7 @@ Outcome to_outcome(Result<nlohmann::json> result, const std::string& tool_id) {
 class BuiltinTool final : public Tool {
  public:
   BuiltinTool(std::string id, std::shared_ptr<const void> keep, const SyncBuiltin* sync,
-              const AsyncBuiltin* async)
+              const CancellableBuiltin* async)
       : id_(std::move(id)), keep_(std::move(keep)), sync_(sync), async_(async) {}
 
   void invoke(const Invocation& call, Done done) override {
@@ -29,7 +29,9 @@ class BuiltinTool final : public Tool {
       done(to_outcome((*sync_)(*call.context), id_));
       return;
     }
-    (*async_)(*call.context, [done = std::move(done), id = id_](Result<nlohmann::json> r) {
+    // A call no one can cancel still gets a token (one that never fires).
+    const auto cancel = call.cancel ? call.cancel : std::make_shared<CallCancel>();
+    (*async_)(*call.context, cancel, [done = std::move(done), id = id_](Result<nlohmann::json> r) {
       done(to_outcome(std::move(r), id));
     });
   }
@@ -38,7 +40,7 @@ class BuiltinTool final : public Tool {
   std::string id_;
   std::shared_ptr<const void> keep_;  // keeps the registry entry alive
   const SyncBuiltin* sync_;
-  const AsyncBuiltin* async_;
+  const CancellableBuiltin* async_;
 };
 
 }  // namespace
@@ -48,6 +50,12 @@ void BuiltinRegistry::add(const std::string& name, SyncBuiltin fn) {
 }
 
 void BuiltinRegistry::add_async(const std::string& name, AsyncBuiltin fn) {
+  add_async(name,
+            [fn = std::move(fn)](const nlohmann::json& context, const std::shared_ptr<CallCancel>&,
+                                 BuiltinDone done) { fn(context, std::move(done)); });
+}
+
+void BuiltinRegistry::add_async(const std::string& name, CancellableBuiltin fn) {
   entries_[name] = std::make_shared<const Entry>(Entry{nullptr, std::move(fn)});
 }
 

@@ -56,6 +56,9 @@ class Child : public std::enable_shared_from_this<Child> {
     posix_spawn_file_actions_adddup2(&actions, in_pair[1], 0);
     posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
     posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
+    // Nothing else reaches the child, whoever opened it without close-on-exec (libcurl's
+    // sockets, an embedding program's files): every descriptor from 3 up is closed.
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
@@ -100,9 +103,10 @@ class Child : public std::enable_shared_from_this<Child> {
 
   // Kills the child's process group (a cancelled call); it is still reaped as usual.
   void abort() {
-    if (exited_ || pid_ <= 0 || !done_) return;
+    if (pid_ <= 0 || !done_) return;
     cancelled_ = true;
     ::kill(-pid_, SIGKILL);
+    maybe_finish();
   }
 
  private:
@@ -115,12 +119,17 @@ class Child : public std::enable_shared_from_this<Child> {
     read(out_, out_buf_, stdout_, true);
     read(err_, err_buf_, stderr_, false);
     exit_.async_wait(asio::posix::stream_descriptor::wait_read,
-                     [self](boost::system::error_code) { self->on_exit(); });
+                     [self](boost::system::error_code ec) {
+                       if (!ec) self->on_exit();
+                     });
+    // The limit is on the whole call, not on the program alone: it also ends a call whose
+    // pipes are held open by a process that left the group (setsid).
     timer_.expires_after(timeout);
     timer_.async_wait([self](boost::system::error_code ec) {
-      if (ec || self->exited_) return;
+      if (ec || !self->done_) return;
       self->timed_out_ = true;
       ::kill(-self->pid_, SIGKILL);
+      self->maybe_finish();
     });
   }
 
@@ -143,17 +152,29 @@ class Child : public std::enable_shared_from_this<Child> {
     });
   }
 
+  // The program has exited. The call ends with it: whatever it left running in its process
+  // group (a background child holding stdout, say) is killed, so the pipes reach EOF at once.
+  // The exit is read without reaping: until finish() reaps it, the zombie keeps its pid, which
+  // is also the group's id, from being reused, so kill(-pid_) never reaches a stranger.
   void on_exit() {
-    int status = 0;
-    ::waitpid(pid_, &status, 0);  // it has exited: does not block
+    siginfo_t info{};
+    if (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOWAIT) != 0) {
+      info.si_code = CLD_KILLED;  // cannot happen for our own child; treated as killed
+      info.si_status = SIGKILL;
+    }
     exited_ = true;
-    status_ = status;
-    timer_.cancel();
+    exit_code_ = info.si_code == CLD_EXITED ? info.si_status : -1;
+    signal_ = info.si_code == CLD_EXITED ? 0 : info.si_status;
+    ::kill(-pid_, SIGKILL);
     maybe_finish();
   }
 
+  // Done once the program has exited and its output is read to EOF, or, for a call ended by a
+  // kill (timeout, cancel, output too large), once the program has exited: a process outside
+  // the group that still holds a pipe does not keep the call open.
   void maybe_finish() {
-    if (!exited_ || !out_done_ || !err_done_ || !done_) return;
+    if (!exited_ || !done_) return;
+    if (!(out_done_ && err_done_) && !timed_out_ && !cancelled_ && !too_large_) return;
     finish(outcome());
   }
 
@@ -165,13 +186,13 @@ class Child : public std::enable_shared_from_this<Child> {
       return Outcome::failed(FailureKind::kBadOutput,
                              id_ + ": output larger than " + std::to_string(kMaxOutput) + " bytes");
     }
-    if (WIFSIGNALED(status_)) {
-      return Outcome::failed(FailureKind::kExitCode, id_ + ": killed by signal " +
-                                                         std::to_string(WTERMSIG(status_)) + tail);
+    if (signal_ != 0) {
+      return Outcome::failed(FailureKind::kExitCode,
+                             id_ + ": killed by signal " + std::to_string(signal_) + tail);
     }
-    if (WEXITSTATUS(status_) != 0) {
-      return Outcome::failed(FailureKind::kExitCode, id_ + ": exit code " +
-                                                         std::to_string(WEXITSTATUS(status_)) + tail);
+    if (exit_code_ != 0) {
+      return Outcome::failed(FailureKind::kExitCode,
+                             id_ + ": exit code " + std::to_string(exit_code_) + tail);
     }
     auto output = nlohmann::json::parse(stdout_, nullptr, /*allow_exceptions=*/false);
     if (output.is_discarded()) {
@@ -192,6 +213,7 @@ class Child : public std::enable_shared_from_this<Child> {
     err_.close(ignored);
     exit_.close(ignored);
     timer_.cancel();
+    if (exited_) ::waitpid(pid_, nullptr, 0);  // reaps the zombie: it has exited, no blocking
     outcome.latency = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
     auto done = std::move(done_);
@@ -214,7 +236,7 @@ class Child : public std::enable_shared_from_this<Child> {
   std::array<char, 65536> out_buf_{}, err_buf_{};
   bool out_done_ = false, err_done_ = false, exited_ = false;
   bool timed_out_ = false, too_large_ = false, cancelled_ = false;
-  int status_ = 0;
+  int exit_code_ = 0, signal_ = 0;  // once exited: its exit code, or the signal that killed it
 };
 
 class CommandTool final : public Tool {

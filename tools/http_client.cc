@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <cstdint>
@@ -40,6 +41,12 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
 bool kept_header(std::string_view name) {
   return (name.size() == 11 && starts_with_nocase(name, "retry-after")) ||
          starts_with_nocase(name, "x-ratelimit-") || starts_with_nocase(name, "ratelimit");
+}
+
+// Opens curl's sockets close-on-exec (libcurl 7.88 does not): a program started by this process,
+// by whatever means, never inherits a connection.
+curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) {
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 // One request in flight.
@@ -120,6 +127,7 @@ class CurlMulti {
     curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
     curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &open_socket);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(r.timeout.count()));
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error.data());

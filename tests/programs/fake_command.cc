@@ -1,12 +1,23 @@
 // A small real program for the `command` tool's tests. The first argument picks what it does:
 //   echo [ARGS...]        prints {"stdin": <stdin as JSON>, "args": [...], "env": $SY_VAR, "cwd"}
 //   exit N                writes "oops" to stderr and exits with N
-//   hang PIDFILE          forks a grandchild, writes its pid to PIDFILE, and both wait forever
+//   stderr BYTES N        writes "head", BYTES filler characters and "tail" to stderr, exits N
+//   hang PIDFILE          forks a grandchild, writes its pid to PIDFILE and "grandchild PID" to
+//                         stderr, and both wait forever
+//   leave-child           forks a grandchild that waits forever holding stdout and stderr, prints
+//                         {"grandchild": PID} and exits 0
+//   escape                forks a child that leaves the process group (setsid) and waits forever
+//                         holding stdout and stderr, writes "escaped PID" to stderr, prints {}
+//                         and exits 0
+//   fds                   prints {"fds": [the descriptors open in this process]}
 //   huge BYTES            prints a JSON string of BYTES characters
 //   invalid               prints text that is not JSON
 //   ignore-stdin          prints {} without reading stdin
-//   after FILE            waits until FILE exists (another call has got that far), prints {}
+//   after FILE            waits (inotify, no polling) until FILE exists (another call has got
+//                         that far), prints {}
 
+#include <dirent.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -37,6 +48,10 @@ int main(int argc, char** argv) {
     std::cerr << "oops";
     return argc > 2 ? std::atoi(argv[2]) : 1;
   }
+  if (mode == "stderr" && argc > 3) {
+    std::cerr << "head" << std::string(static_cast<std::size_t>(std::atol(argv[2])), 'e') << "tail";
+    return std::atoi(argv[3]);
+  }
   if (mode == "hang") {
     const pid_t child = fork();
     if (child == 0) {
@@ -46,7 +61,39 @@ int main(int argc, char** argv) {
     const std::string tmp = std::string(argv[2]) + ".tmp";
     std::ofstream(tmp) << child;
     std::rename(tmp.c_str(), argv[2]);
+    std::cerr << "grandchild " << child << std::endl;
     for (;;) pause();
+  }
+  if (mode == "leave-child") {
+    const pid_t child = fork();
+    if (child == 0) {
+      for (;;) pause();
+    }
+    std::cout << nlohmann::json{{"grandchild", child}}.dump() << std::flush;
+    return 0;
+  }
+  if (mode == "escape") {
+    const pid_t child = fork();
+    if (child == 0) {
+      setsid();
+      for (;;) pause();
+    }
+    std::cerr << "escaped " << child << std::endl;
+    std::cout << "{}" << std::flush;
+    return 0;
+  }
+  if (mode == "fds") {
+    nlohmann::json fds = nlohmann::json::array();
+    if (DIR* d = opendir("/proc/self/fd")) {
+      while (dirent* e = readdir(d)) {
+        if (e->d_name[0] == '.') continue;
+        const int fd = std::atoi(e->d_name);
+        if (fd != dirfd(d)) fds.push_back(fd);
+      }
+      closedir(d);
+    }
+    std::cout << nlohmann::json{{"fds", fds}}.dump();
+    return 0;
   }
   if (mode == "huge") {
     const long bytes = argc > 2 ? std::atol(argv[2]) : 0;
@@ -63,7 +110,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "after" && argc > 2) {
-    while (access(argv[2], F_OK) != 0) usleep(1000);
+    // Watch the folder first, then look: a file made in between is seen either way.
+    const std::string path = argv[2];
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    const int watch = inotify_init1(IN_CLOEXEC);
+    if (watch < 0 || inotify_add_watch(watch, dir.c_str(), IN_CREATE | IN_MOVED_TO) < 0) {
+      std::cerr << "cannot watch " << dir;
+      return 2;
+    }
+    char events[4096];
+    while (access(path.c_str(), F_OK) != 0) {
+      if (read(watch, events, sizeof events) < 0) return 2;
+    }
     std::cout << "{}";
     return 0;
   }

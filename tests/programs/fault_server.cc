@@ -25,6 +25,8 @@
 //                         request with an Idempotency-Key header already seen on its path gets
 //                         the first answer again and is not counted as an effect
 //   /reset                zeroes the counters (not counted)
+//   /wait/<n>             answers {"requests"} once <n> requests have been counted since the last
+//                         reset (not counted): how a test waits for a request to have arrived
 //   /v1/chat/completions  a fake OpenAI-compatible chat API; the request's "model" picks the
 //                         behaviour: "ok" answers {"answer": "ok"}; "echo" answers
 //                         {"prompt": <the last user message>, "authorized": <a Bearer token
@@ -64,6 +66,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -90,14 +93,42 @@ struct Stats {
   long replayed = 0;                    // repeats answered from an Idempotency-Key
 };
 
-
 // What to do with one request.
 struct Reply {
-  enum class Kind { kRespond, kClose, kHang } kind = Kind::kRespond;
+  enum class Kind { kRespond, kClose, kHang, kWait } kind = Kind::kRespond;
   int status = 200;
   std::string body;
   std::map<std::string, std::string> headers;
   int delay_ms = 0;
+  long wait_for = 0;  // kWait: answer once this many requests have been counted
+};
+
+Reply json_reply(int status, const nlohmann::json& body);
+
+struct Server {
+  std::map<std::string, Route> routes;
+  Stats stats;
+  // /wait/<n> requests not yet answered: the count each waits for, and how to answer it.
+  std::vector<std::pair<long, std::function<void(Reply)>>> waiters;
+
+  // Answers `answer` once `count` requests have been counted (at once when they have).
+  void wait(long count, std::function<void(Reply)> answer) {
+    if (stats.requests >= count) return answer(counted());
+    waiters.emplace_back(count, std::move(answer));
+  }
+
+  // Called after each counted request: answers the waits it completes.
+  void notify() {
+    std::vector<std::function<void(Reply)>> ready;
+    std::erase_if(waiters, [&](auto& w) {
+      if (stats.requests < w.first) return false;
+      ready.push_back(std::move(w.second));
+      return true;
+    });
+    for (auto& answer : ready) answer(counted());
+  }
+
+  Reply counted() const { return json_reply(200, {{"requests", stats.requests}}); }
 };
 
 struct Server {
@@ -254,8 +285,16 @@ Reply decide(Server& server, const http::request<http::string_body>& req) {
     server.remembered.clear();
     return json_reply(200, {{"ok", true}});
   }
+  long n = 0;
+  if (path.rfind("/wait/", 0) == 0 && parse_int(path.substr(6), n)) {
+    Reply r;
+    r.kind = Reply::Kind::kWait;
+    r.wait_for = n;
+    return r;
+  }
   ++server.stats.requests;
   ++server.stats.by_path[path];
+  server.notify();
   // Idempotency-Key: a request repeated with the same key gets the first answer again and has no
   // second effect (how payment APIs behave).
   const std::string key(req["Idempotency-Key"]);
@@ -288,8 +327,9 @@ Reply respond(Server& server, const http::request<http::string_body>& req, const
                              {"method", std::string(req.method_string())},
                              {"path", path},
                              {"body", body}};
-  auto segment = [&](std::size_t prefix) { return path.substr(prefix, path.find('/', prefix) - prefix); };
-  long n = 0;
+  auto segment = [&](std::size_t prefix) {
+    return path.substr(prefix, path.find('/', prefix) - prefix);
+  };
   if (path == "/ok" || path.rfind("/ok/", 0) == 0) return json_reply(200, ok);
   if (path.rfind("/slow/", 0) == 0 && parse_int(segment(6), n)) {
     Reply r = json_reply(200, ok);
@@ -356,8 +396,18 @@ class Session : public std::enable_shared_from_this<Session> {
     switch (reply.kind) {
       case Reply::Kind::kClose: return close();
       case Reply::Kind::kHang: return read();  // never answers; ends when the client goes away
+      case Reply::Kind::kWait: {
+        auto self = shared_from_this();
+        const long count = reply.wait_for;
+        return server_.wait(count,
+                            [self, req = std::move(req)](Reply r) { self->respond(req, r); });
+      }
       case Reply::Kind::kRespond: break;
     }
+    respond(req, reply);
+  }
+
+  void respond(const http::request<http::string_body>& req, Reply& reply) {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(reply.status), req.version());
     res->set(http::field::server, "switchyard-fault-server");

@@ -168,6 +168,31 @@ TEST_F(EngineTest, CancellationAbandonsTheCallInFlightAndIsJournaled) {
   EXPECT_FALSE(engine.cancel("r1"));
 }
 
+TEST_F(EngineTest, AnAsyncBuiltinIsHandedTheCallsCancelTokenAndAbortsWithItsRun) {
+  std::promise<void> started, aborted;
+  builtins_.add_async("abortable",
+                      [&](const nlohmann::json&, const std::shared_ptr<tools::CallCancel>& cancel,
+                          tools::BuiltinDone done) {
+                        cancel->on_cancel([&aborted, done] {
+                          aborted.set_value();
+                          done(Status(StatusCode::kCancelled, "aborted"));
+                        });
+                        started.set_value();
+                      });
+  auto w = builtin_chain(2, {{"T0", {{"name", "abortable"}}}});
+  Engine engine(*journal_, clock_, health_, {.threads = 1});
+  RunRequest request;
+  request.run_id = "r1";
+  auto future = engine.submit(w, tools_for(*w), request);
+  started.get_future().wait();
+  EXPECT_TRUE(engine.cancel("r1"));
+  aborted.get_future().wait();  // the builtin's own abort ran
+  auto r = future.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->result.status, RunStatus::kFailed);
+  EXPECT_EQ(r->result.message, "cancelled: request");
+}
+
 TEST_F(EngineTest, DeadlineCancelsARunThatTakesTooLong) {
   Hanging hanging;
   hanging.add_to(builtins_);

@@ -13,6 +13,7 @@
 #include "runtime/runner.h"
 #include "runtime/system_clock.h"
 #include "tests/support/run_command.h"
+#include "tests/support/watched_tool.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
@@ -169,6 +170,57 @@ TEST(Fanout, QuorumIsMetWithABranchDown) {
   EXPECT_EQ(joined[0].payload["failed"], nlohmann::json({1}));
 }
 
+// The run's one fanout_joined event says the join is `ok` with these branch indices.
+void expect_join(const Ran& ran, bool ok, const nlohmann::json& succeeded,
+                 const nlohmann::json& failed, const nlohmann::json& cancelled) {
+  auto joined = ran.of("fanout_joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_EQ(joined[0].payload["ok"], ok);
+  EXPECT_EQ(joined[0].payload["succeeded"], succeeded);
+  EXPECT_EQ(joined[0].payload["failed"], failed);
+  EXPECT_EQ(joined[0].payload["cancelled"], cancelled);
+}
+
+// A quorum of 2 over three one-tool branches, P, Q and R, described by `tools`.
+std::shared_ptr<const graph::Workflow> quorum_of_three(const std::string& tools) {
+  return load_text(workflow(R"({"quorum": 2})",
+                            branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                                branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
+                                branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
+                            tools));
+}
+
+TEST(Fanout, AQuorumOnceMetCancelsTheBranchesStillRunning) {
+  auto w = quorum_of_three(
+      R"("P": {"kind": "mock", "latency_ms": 5}, "Q": {"kind": "mock", "latency_ms": 10},
+         "R": {"kind": "mock", "latency_ms": 80},)");
+  Ran ran = run(w);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
+  expect_join(ran, true, {0, 1}, nlohmann::json::array(), {2});
+  auto cancelled = ran.of("cancelled");
+  ASSERT_EQ(cancelled.size(), 1u);
+  EXPECT_EQ(cancelled[0].payload["branch"], 2);
+  EXPECT_EQ(cancelled[0].payload["in_flight"], "R");
+  for (const auto& e : ran.of("step_succeeded")) EXPECT_NE(e.payload["tool"], "R");
+}
+
+// Two of three branches fail a quorum of 2: it can no longer be met, so the third is cancelled
+// without waiting for it and the run routes around the fan-out node.
+TEST(Fanout, AQuorumThatCanNoLongerBeMetFailsTheNodeAtOnce) {
+  auto w = quorum_of_three(
+      R"("P": {"kind": "mock", "fail": "always"}, "Q": {"kind": "mock", "fail": "always"},
+         "R": {"kind": "mock", "latency_ms": 80},)");
+  Ran ran = run(w);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
+  expect_join(ran, false, nlohmann::json::array(), {0, 1}, {2});
+  auto reroutes = ran.of("reroute");
+  ASSERT_EQ(reroutes.size(), 1u);
+  EXPECT_EQ(reroutes[0].payload["failed_node"], "Fan");
+  for (const auto& e : ran.of("step_succeeded")) EXPECT_NE(e.payload["tool"], "R");
+}
+
 TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
   // Branch 0 prefers Cheap (down) and reroutes to Dear without leaving the branch.
   auto w = load_text(workflow(
@@ -251,22 +303,6 @@ TEST(Fanout, BranchesShareTheRunsBudget) {
   EXPECT_TRUE(refused);
 }
 
-// Wraps a tool and reports the outcome the tool gave, even one the driver ignores.
-class Watched : public tools::Tool {
- public:
-  explicit Watched(std::unique_ptr<tools::Tool> inner) : inner_(std::move(inner)) {}
-  void invoke(const tools::Invocation& call, Done done) override {
-    inner_->invoke(call, [this, done = std::move(done)](tools::Outcome o) {
-      seen.set_value(o);
-      done(std::move(o));
-    });
-  }
-  std::promise<tools::Outcome> seen;
-
- private:
-  std::unique_ptr<tools::Tool> inner_;
-};
-
 // Exited (a zombie or reaped), waiting for it on a pidfd: SIGKILL is not instantaneous.
 bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 
@@ -281,20 +317,9 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
           pidfile + R"("], "timeout_ms": 60000},
          "Gate": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "after", ")" +
           pidfile + R"("]},)"));
-  std::vector<std::unique_ptr<tools::Tool>> list;
-  Watched* hang = nullptr;
-  for (graph::ToolIndex t = 0; t < w->tools().size(); ++t) {
-    auto tool = tools::make_tool(*w, t);
-    ASSERT_TRUE(tool.ok());
-    if (w->tool(t).id == "Hang") {
-      auto watched = std::make_unique<Watched>(std::move(*tool));
-      hang = watched.get();
-      list.push_back(std::move(watched));
-    } else {
-      list.push_back(std::move(*tool));
-    }
-  }
-  auto seen = hang->seen.get_future();
+  testing::WatchedToolSet watched = testing::watch_tool(*w, "Hang");
+  ASSERT_NE(watched.watched, nullptr);
+  auto seen = watched.watched->seen.get_future();
   auto journal = make_memory_journal();
   SystemClock clock;
   monitors::HealthTable health;
@@ -302,7 +327,7 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   RunRequest request;
   request.run_id = "r1";
   // Held by the test: the aborted call answers after the run (and the engine's hold) ended.
-  auto tool_set = std::make_shared<tools::ToolSet>(std::move(list));
+  auto tool_set = watched.tools;
   auto report = engine.submit(w, tool_set, request).get();
   ASSERT_TRUE(report.ok());
   EXPECT_EQ(report->result.status, RunStatus::kCompleted);

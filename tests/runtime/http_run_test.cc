@@ -1,10 +1,13 @@
-// Runs with real HTTP services: side effects happen exactly once, retries back off before a
-// failure counts, and the example workflows heal against the demo services as documented.
+// Runs with real HTTP services and programs: side effects happen exactly once, retries back off
+// before a failure counts, a missing template value fails its step once (journaled), cancelling
+// or a deadline aborts the call in flight, and the example workflows heal against the demo
+// services as documented.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -12,6 +15,7 @@
 #include "runtime/system_clock.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/run_command.h"
+#include "tests/support/watched_tool.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
@@ -71,6 +75,117 @@ TEST(HttpRuns, RetriesBackOffBeforeTheFailureCounts) {
     EXPECT_GT(e.payload["delay_ms"].get<int>(), 0);
   }
   EXPECT_EQ(retries, 1);
+}
+
+// Through the CLI into a SQLite journal: a value the url needs is missing from the input, so the
+// step fails `template` (once: a retry would not make the value appear), nothing is sent, and
+// the run escalates with the reason journaled.
+TEST(HttpRuns, AMissingTemplateValueFailsTheStepOnceAndIsJournaled) {
+  FaultServer server;
+  testing::TempDir dir;
+  const std::string wf =
+      dir.write("pay.json", two_steps("{{input.services}}/ok/pay/{{input.account}}", 2));
+  const std::string journal = dir.file("runs.db");
+  auto r = testing::switchyard({"run", wf, "--journal", journal, "--json", "--input",
+                                R"({"services": ")" + server.url("") + R"("})"});
+  ASSERT_EQ(r.exit_code, 1) << r.out << r.err;
+  auto result = nlohmann::json::parse(r.out);
+  EXPECT_EQ(result["status"], "escalated");
+  EXPECT_EQ(server.stats()["requests"], 0);
+  auto opened = open_sqlite_journal(journal);
+  ASSERT_TRUE(opened.ok()) << opened.status().message();
+  auto events = (*opened)->events(result["run_id"]);
+  ASSERT_TRUE(events.ok());
+  int failed = 0, retries = 0;
+  for (const auto& e : *events) {
+    retries += e.type == "step_retry";
+    if (e.type != "step_failed") continue;
+    ++failed;
+    EXPECT_EQ(e.payload["tool"], "Pay");
+    EXPECT_EQ(e.payload["failure"], "template");
+    EXPECT_NE(e.payload["reason"].get<std::string>().find("input.account"), std::string::npos)
+        << e.payload.dump();
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(retries, 0);
+}
+
+// The `cancelled` event of a run's journal, or null.
+nlohmann::json cancelled_event(Journal& journal, const std::string& run_id) {
+  auto events = journal.events(run_id);
+  if (!events.ok()) return nullptr;
+  for (const auto& e : *events) {
+    if (e.type == "cancelled") return e.payload;
+  }
+  return nullptr;
+}
+
+// The deadline passes while the request hangs: the transfer is aborted at once (the tool itself
+// reports kCancelled, not its 60 s timeout) and the deadline's `cancelled` event names the call.
+TEST(HttpRuns, ADeadlineAbortsTheHttpCallInFlightAndIsJournaled) {
+  FaultServer server;
+  auto loaded = graph::load(two_steps(server.url("/hang"), 0), "hang.json");
+  ASSERT_TRUE(loaded.ok());
+  auto journal = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health;
+  Engine engine(*journal, clock, health, {.threads = 1});
+  // A machine too busy to start the call before the deadline is given twice the time.
+  for (std::chrono::milliseconds deadline(300);; deadline *= 2) {
+    testing::WatchedToolSet w = testing::watch_tool(*loaded.workflow, "Pay");
+    RunRequest request;
+    request.run_id = "r" + std::to_string(deadline.count());
+    request.deadline = deadline;
+    auto report = engine.submit(loaded.workflow, w.tools, request).get();
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    EXPECT_EQ(report->result.status, RunStatus::kFailed);
+    EXPECT_EQ(report->result.message, "cancelled: deadline");
+    nlohmann::json cancelled = cancelled_event(*journal, request.run_id);
+    ASSERT_TRUE(cancelled.is_object());
+    EXPECT_EQ(cancelled["reason"], "deadline");
+    if (cancelled["in_flight"] != "Pay" && deadline < std::chrono::seconds(10)) continue;
+    EXPECT_EQ(cancelled["in_flight"], "Pay");
+    EXPECT_EQ(w.watched->seen.get_future().get().failure, tools::FailureKind::kCancelled);
+    break;
+  }
+}
+
+// engine.cancel() while a command runs: its whole process group is killed, and the request's
+// `cancelled` event names the call.
+TEST(HttpRuns, CancellingARunKillsItsCommandInFlight) {
+  testing::TempDir dir;
+  const std::string pidfile = dir.file("grandchild.pid");
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "cmd",
+    "start": "Start", "goal": "Done", "tools": {
+      "Hang": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "hang", ")" +
+                                pidfile + R"("], "timeout_ms": 60000},
+      "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Hang", 1], ["Hang", "Done", 1]]})",
+                            "cmd.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  testing::WatchedToolSet w = testing::watch_tool(*loaded.workflow, "Hang");
+  auto journal = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health;
+  Engine engine(*journal, clock, health, {.threads = 1});
+  RunRequest request;
+  request.run_id = "r1";
+  auto future = engine.submit(loaded.workflow, w.tools, request);
+  // Returns once the pid file appears: the command and its grandchild are running.
+  ASSERT_EQ(testing::run_command({SWITCHYARD_FAKE_COMMAND, "after", pidfile}).exit_code, 0);
+  EXPECT_TRUE(engine.cancel("r1"));
+  auto report = future.get();
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->result.message, "cancelled: request");
+  nlohmann::json cancelled = cancelled_event(*journal, "r1");
+  ASSERT_TRUE(cancelled.is_object());
+  EXPECT_EQ(cancelled["reason"], "request");
+  EXPECT_EQ(cancelled["in_flight"], "Hang");
+  EXPECT_EQ(w.watched->seen.get_future().get().failure, tools::FailureKind::kCancelled);
+  pid_t grandchild = 0;
+  std::ifstream(pidfile) >> grandchild;
+  ASSERT_GT(grandchild, 0);
+  EXPECT_TRUE(testing::wait_exited(grandchild));
 }
 
 TEST(HttpRuns, TheLiveCustomerSupportExampleReroutesToTheSecondProvider) {

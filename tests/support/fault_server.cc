@@ -97,6 +97,10 @@ nlohmann::json FaultServer::stats() const { return get("/stats"); }
 
 void FaultServer::reset() const { get("/reset"); }
 
+void FaultServer::wait_for_requests(long requests) const {
+  get("/wait/" + std::to_string(requests));
+}
+
 nlohmann::json FaultServer::get(const std::string& path) const {
   namespace beast = boost::beast;
   namespace http = beast::http;

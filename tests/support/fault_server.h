@@ -27,6 +27,9 @@ class FaultServer {
   nlohmann::json stats() const;
   // GET /reset: zeroes the counters.
   void reset() const;
+  // GET /wait/<n>: returns once the server has counted `requests` requests since the last reset
+  // (an event, not a poll: the server answers when the request arrives).
+  void wait_for_requests(long requests) const;
 
  private:
   nlohmann::json get(const std::string& path) const;

@@ -5,7 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "tests/support/run_command.h"
+#include "tools/http_tool.h"
 
 namespace switchyard::testing {
 namespace {
@@ -17,6 +20,24 @@ TEST(FaultServer, StartsOnAFreePortAndResetsItsCounters) {
   EXPECT_EQ(a.stats()["requests"], 0);
   a.reset();
   EXPECT_EQ(a.stats()["by_path"], nlohmann::json::object());
+}
+
+// GET `url` through the http client; whether the answer was 2xx.
+bool get_ok(const std::string& url) {
+  std::promise<bool> answered;
+  tools::probe_url(url, std::chrono::milliseconds(10000),
+                   [&answered](bool ok, std::string) { answered.set_value(ok); });
+  return answered.get_future().get();
+}
+
+TEST(FaultServer, AWaitIsAnsweredOnceThatManyRequestsHaveArrived) {
+  FaultServer server;
+  auto waited = std::async(std::launch::async, [&server] { server.wait_for_requests(2); });
+  ASSERT_TRUE(get_ok(server.url("/ok/1")));
+  EXPECT_EQ(waited.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  ASSERT_TRUE(get_ok(server.url("/ok/2")));
+  waited.get();                              // answered: returns
+  EXPECT_EQ(server.stats()["requests"], 2);  // the wait itself is not counted
 }
 
 TEST(FaultServer, ARoutesFileWithAnErrorIsRefusedNamingTheFile) {

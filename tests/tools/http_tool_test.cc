@@ -3,6 +3,8 @@
 
 #include "tools/http_tool.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -10,7 +12,6 @@
 
 #include <future>
 #include <map>
-#include <thread>
 
 #include "graph/load.h"
 #include "tests/support/fault_server.h"
@@ -211,6 +212,16 @@ TEST(HttpTool, AServiceThatHangsTimesOut) {
   EXPECT_GE(o.latency, milliseconds(150));
 }
 
+TEST(HttpTool, ASlowServiceIsWaitedFor) {
+  FaultServer server;
+  auto t = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/slow/200")) +
+                R"(, "timeout_ms": 60000})");
+  Outcome o = call(*t.tool, kContext);
+  ASSERT_TRUE(o.ok) << o.reason;
+  EXPECT_EQ(o.output["path"], "/slow/200");
+  EXPECT_GE(o.latency, milliseconds(200));
+}
+
 TEST(HttpTool, ACancelledCallIsAbortedAtOnce) {
   FaultServer server;
   auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/hang")) +
@@ -222,7 +233,7 @@ TEST(HttpTool, ACancelledCallIsAbortedAtOnce) {
   inv.cancel = cancel;
   t.tool->invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
   // Cancel once the server has the request (it counts it when its headers are read).
-  while (server.stats()["requests"] == 0) std::this_thread::yield();
+  server.wait_for_requests(1);
   cancel->cancel();
   Outcome o = p.get_future().get();
   EXPECT_EQ(o.failure, FailureKind::kCancelled);
@@ -236,6 +247,31 @@ TEST(HttpTool, ReusesConnectionsAcrossCalls) {
   auto stats = server.stats();
   EXPECT_EQ(stats["requests"], 20);
   EXPECT_EQ(stats["connections"], 2);  // one for the 20 calls, one for this stats query
+}
+
+// The connection kept for reuse is close-on-exec: a program this process starts, by any means,
+// does not inherit it.
+TEST(HttpTool, ItsConnectionsAreCloseOnExec) {
+  FaultServer server;
+  auto t = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/ok")) + "}");
+  ASSERT_TRUE(call(*t.tool, kContext).ok);
+  int connections = 0;
+  DIR* d = opendir("/proc/self/fd");
+  ASSERT_NE(d, nullptr);
+  while (dirent* e = readdir(d)) {
+    const int fd = std::atoi(e->d_name);
+    sockaddr_in peer{};
+    socklen_t len = sizeof peer;
+    if (e->d_name[0] == '.' || fd == dirfd(d) ||
+        ::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &len) != 0 ||
+        peer.sin_family != AF_INET || ntohs(peer.sin_port) != server.port()) {
+      continue;
+    }
+    ++connections;
+    EXPECT_TRUE(::fcntl(fd, F_GETFD) & FD_CLOEXEC) << "descriptor " << fd;
+  }
+  closedir(d);
+  EXPECT_EQ(connections, 1);
 }
 
 TEST(HttpTool, ManyConcurrentCallsEachReachTheServerExactlyOnce) {

@@ -69,6 +69,18 @@ TEST(LlmTool, ASchemaValidAnswerIsTheOutputAndUsageIsCharged) {
   EXPECT_DOUBLE_EQ(o.cost_usd, 6 * 1.0 / 1e6 + 4 * 4.0 / 1e6);
 }
 
+TEST(LlmTool, AMissingValueInThePromptFailsTheStepWithoutCallingTheModel) {
+  FaultServer server;
+  auto models = models_for(server, "ok");
+  auto tool = llm(R"({"kind": "llm", "prompt": "Answer about {{input.product}}"})", models);
+  Outcome o = call(*tool);
+  EXPECT_FALSE(o.ok);
+  EXPECT_EQ(o.failure, FailureKind::kTemplate);
+  EXPECT_NE(o.reason.find("input.product"), std::string::npos) << o.reason;
+  EXPECT_FALSE(o.llm_call);
+  EXPECT_EQ(server.stats()["requests"], 0);
+}
+
 TEST(LlmTool, SendsTheRenderedPromptAndTheKeyFromItsEnvironmentVariable) {
   FaultServer server;
   const std::string key = "sk-test-NEVER-SHOWN-42";
