@@ -73,11 +73,22 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (mode == "escape") {
+    // The parent exits only once the child has left the group: else the child could still be
+    // in it when the tool kills the group at the parent's exit.
+    int left[2];
+    if (pipe(left) != 0) return 3;
     const pid_t child = fork();
     if (child == 0) {
       setsid();
+      close(left[0]);
+      if (write(left[1], "x", 1) != 1) _exit(3);
+      close(left[1]);
       for (;;) pause();
     }
+    close(left[1]);
+    char c;
+    if (read(left[0], &c, 1) != 1) return 3;
+    close(left[0]);
     std::cerr << "escaped " << child << std::endl;
     std::cout << "{}" << std::flush;
     return 0;

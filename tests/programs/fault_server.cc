@@ -108,6 +108,7 @@ Reply json_reply(int status, const nlohmann::json& body);
 struct Server {
   std::map<std::string, Route> routes;
   Stats stats;
+  std::map<std::string, Reply> remembered;  // by path + Idempotency-Key
   // /wait/<n> requests not yet answered: the count each waits for, and how to answer it.
   std::vector<std::pair<long, std::function<void(Reply)>>> waiters;
 
@@ -129,12 +130,6 @@ struct Server {
   }
 
   Reply counted() const { return json_reply(200, {{"requests", stats.requests}}); }
-};
-
-struct Server {
-  std::map<std::string, Route> routes;
-  Stats stats;
-  std::map<std::string, Reply> remembered;  // by path + Idempotency-Key
 };
 
 bool parse_int(const std::string& s, long& out) {
@@ -312,6 +307,7 @@ Reply decide(Server& server, const http::request<http::string_body>& req) {
 }
 
 Reply respond(Server& server, const http::request<http::string_body>& req, const std::string& path) {
+  long n = 0;
   if (auto it = server.routes.find(path); it != server.routes.end()) {
     Reply r = json_reply(it->second.status, it->second.body);
     r.delay_ms = it->second.delay_ms;
