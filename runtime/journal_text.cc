@@ -138,7 +138,10 @@ nlohmann::json run_json(const RunRecord& r) {
       {"started_ms", r.started_ms},
       {"finished_ms", r.finished_ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(r.finished_ms)},
       {"input", r.input},
-      {"result", r.result}};
+      {"result", r.result},
+      {"head_hash", r.head_hash},
+      {"head_seq", r.head_seq},
+      {"owner_pid", r.owner_pid}};
 }
 
 namespace {
