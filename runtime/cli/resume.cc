@@ -87,12 +87,8 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
   auto report = session->runner->resume(run_id);
   if (!report.ok()) return report_error(ctx, report.status(), args.json);
   if (collected != nullptr) {
-    nlohmann::json j = report->to_json();
-    collected->push_back(std::move(j));
-    const auto status = report->result.status;
-    return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
-               ? kExitOk
-               : kExitNotCompleted;
+    collected->push_back(report->to_json());
+    return exit_code_of(*report);
   }
   return print_report(ctx, *report, *session, args.journal, args.json);
 }

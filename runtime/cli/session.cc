@@ -117,6 +117,10 @@ int print_report(Context& ctx, const runtime::RunReport& report, const RunSessio
   } else {
     print_human(*ctx.out, report, journal_path);
   }
+  return exit_code_of(report);
+}
+
+int exit_code_of(const runtime::RunReport& report) {
   const auto status = report.result.status;
   return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
              ? kExitOk
