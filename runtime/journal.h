@@ -149,6 +149,10 @@ struct JournalOptions {
   // grow it past the limit fails as a full disk does (kResourceExhausted), and loses nothing
   // committed before.
   std::int64_t max_bytes = 0;
+  // Told of each checkpoint run off the writer's thread (docs/journal.md#durability): how many
+  // pages the log held and how many of them are now in the database file. Called on the
+  // checkpointer's thread. Observability and tests; null: nobody is told.
+  std::function<void(int log_pages, int checkpointed_pages)> on_checkpoint = nullptr;
 };
 
 // Opens the SQLite journal at `path`, creating it (when allowed) and upgrading its schema if it

@@ -52,6 +52,28 @@ constexpr const char* kVersion2 = R"sql(
     ) WITHOUT ROWID;
     )sql";
 
+// 2 -> 3: events in insertion order (a rowid table) with a unique index on (run_id, seq),
+// instead of a table clustered on (run_id, seq) that references runs. Many runs append at once:
+// clustered, each append lands at its own place of the big tree (page splits, one dirty page per
+// run per commit); in insertion order the rows of a commit share the last pages and only the
+// small index entries scatter. gc deletes a run's events itself (no more ON DELETE CASCADE), and
+// an append no longer looks its run up (the journal checks the run's head anyway).
+constexpr const char* kVersion3 = R"sql(
+    CREATE TABLE events_v3 (
+      run_id  TEXT NOT NULL,
+      seq     INTEGER NOT NULL,
+      time_ms INTEGER NOT NULL,
+      type    TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      hash    TEXT NOT NULL DEFAULT ''
+    );
+    INSERT INTO events_v3 (run_id, seq, time_ms, type, payload, hash)
+      SELECT run_id, seq, time_ms, type, payload, hash FROM events ORDER BY run_id, seq;
+    DROP TABLE events;
+    ALTER TABLE events_v3 RENAME TO events;
+    CREATE UNIQUE INDEX events_by_run ON events(run_id, seq);
+    )sql";
+
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that
 // `replay --verify` covers them too (their content is what it was; from now on it is sealed).
 Status chain_existing_events(sqlite3* db, const std::string& path) {
@@ -62,8 +84,8 @@ Status chain_existing_events(sqlite3* db, const std::string& path) {
                          -1, read.out(), nullptr) != SQLITE_OK ||
       sqlite3_prepare_v2(db, "UPDATE events SET hash = ?1 WHERE run_id = ?2 AND seq = ?3", -1,
                          write.out(), nullptr) != SQLITE_OK ||
-      sqlite3_prepare_v2(db, "UPDATE runs SET head_hash = ?1, head_seq = ?2 WHERE run_id = ?3",
-                         -1, head.out(), nullptr) != SQLITE_OK) {
+      sqlite3_prepare_v2(db, "UPDATE runs SET head_hash = ?1, head_seq = ?2 WHERE run_id = ?3", -1,
+                         head.out(), nullptr) != SQLITE_OK) {
     return sqlite::error_status(db, path, "cannot upgrade to version 2");
   }
   std::string run, link;
@@ -108,6 +130,7 @@ struct Migration {
 const Migration kMigrations[] = {
     {kVersion1, nullptr},
     {kVersion2, chain_existing_events},
+    {kVersion3, nullptr},
 };
 
 }  // namespace

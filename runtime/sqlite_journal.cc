@@ -16,6 +16,7 @@
 #include "runtime/journal_schema.h"
 #include "runtime/log.h"
 #include "runtime/sqlite_util.h"
+#include "runtime/wal_checkpointer.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -36,7 +37,10 @@ class SqliteJournal final : public Journal {
   explicit SqliteJournal(std::string path) : path_(std::move(path)) {}
   // close_v2 defers the close until the prepared statements (members, destroyed after this body)
   // are finalized.
-  ~SqliteJournal() override { sqlite3_close_v2(db_); }
+  ~SqliteJournal() override {
+    checkpointer_.reset();  // its connection closes first: the writer's close ends the log
+    sqlite3_close_v2(db_);
+  }
 
   Status open(const JournalOptions& options) {
     std::error_code ec;
@@ -85,9 +89,13 @@ class SqliteJournal final : public Journal {
     }
     for (int v = *version; v < current; ++v) {
       if (Status s = migrate_journal(db_, path_, v); !s.ok()) return s;
-      if (v > 0) logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
+      if (*version > 0) logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
     }
-    return prepare_all();
+    if (Status s = prepare_all(); !s.ok()) return s;
+    // Checkpoints leave the writer's thread (runtime/wal_checkpointer.h).
+    checkpointer_ = std::make_unique<WalCheckpointer>(
+        db_, path_, static_cast<int>(options.busy_timeout.count()), options.on_checkpoint);
+    return Status();
   }
 
   std::vector<Status> write_group(std::vector<Write>& writes) override {
@@ -260,6 +268,12 @@ class SqliteJournal final : public Journal {
               .c_str());
       if (!events.ok()) return events.status();
       stats.events = *events;
+      if (Status s =
+              exec(("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
+                       .c_str());
+          !s.ok()) {
+        return s;
+      }
       if (Status s = exec(("DELETE FROM runs" + where).c_str()); !s.ok()) return s;
       stats.runs = sqlite3_changes(db_);
       if (Status s = exec("DELETE FROM workflows WHERE hash NOT IN "
@@ -472,6 +486,7 @@ class SqliteJournal final : public Journal {
   // Recursive: the writes of a group (write_group) call the other methods.
   mutable std::recursive_mutex mu_;
   bool in_group_ = false;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
   Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
   std::unordered_map<std::string, Head> heads_;  // runs still being written
   std::set<std::string> stored_workflows_;       // hashes known to be in `workflows`

@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
 #include "runtime/journal.h"
 #include "runtime/journal_writer.h"
 #include "runtime/reenact.h"
+#include "runtime/wal_checkpointer.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
@@ -97,7 +99,7 @@ TEST(JournalDurability, ACorruptFileIsAClearErrorAndIsLeftUntouched) {
   EXPECT_EQ(read_text(path), before);
 }
 
-TEST(JournalDurability, AVersionOneJournalIsUpgradedAndItsEventsChained) {
+TEST(JournalDurability, AVersionOneJournalIsUpgradedToTheLatestAndItsEventsChained) {
   TempDir dir;
   const std::string path = dir.file("j.db");
   ASSERT_EQ(exec_sql(path, R"sql(
@@ -117,7 +119,7 @@ TEST(JournalDurability, AVersionOneJournalIsUpgradedAndItsEventsChained) {
             "");
   auto journal = open_sqlite_journal(path);
   ASSERT_TRUE(journal.ok()) << journal.status().to_string();
-  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "3");
   auto run = (*journal)->get_run("old");
   auto events = (*journal)->events("old");
   ASSERT_TRUE(run.ok() && events.ok());
@@ -233,6 +235,36 @@ TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupComm
   // The sequence goes on from what was committed.
   EXPECT_TRUE((*journal)->append({journal_event("a", 2)}).ok());
   EXPECT_EQ((*journal)->get_run("a")->head_seq, 2);
+}
+
+TEST(JournalDurability, TheLogIsCheckpointedOffTheWriterThread) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  std::mutex mu;
+  std::condition_variable done;
+  std::thread::id checkpointer;
+  int checkpointed = 0;
+  auto journal = open_sqlite_journal(path, {.on_checkpoint = [&](int, int pages) {
+                                       std::lock_guard lock(mu);
+                                       checkpointer = std::this_thread::get_id();
+                                       checkpointed += pages;
+                                       done.notify_all();
+                                     }});
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
+  // Past the checkpointer's threshold: commits of ~8 KiB, each at least 2 pages of log.
+  const nlohmann::json big = {{"text", std::string(8000, 'x')}};
+  const int commits = WalCheckpointer::kBackgroundPages / 2 + 100;
+  for (int seq = 1; seq <= commits; ++seq) {
+    ASSERT_TRUE((*journal)->append({journal_event("r1", seq, "", big)}).ok());
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(30), [&] { return checkpointed > 0; }));
+  EXPECT_NE(checkpointer, std::this_thread::get_id());
+  lock.unlock();
+  // What it copied is in the database file itself, and every event reads back.
+  EXPECT_GT(std::filesystem::file_size(path), static_cast<std::uintmax_t>(commits) * 8000u);
+  EXPECT_EQ((*journal)->events("r1")->size(), static_cast<std::size_t>(commits));
 }
 
 }  // namespace

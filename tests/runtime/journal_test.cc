@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/journal_schema.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
@@ -152,7 +153,7 @@ TEST(SqliteJournal, UsesWalAndRecordsItsSchemaVersion) {
   const std::string path = dir.file("j.db");
   ASSERT_TRUE(open_sqlite_journal(path).ok());
   EXPECT_EQ(query_text(path, "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(query_text(path, "PRAGMA user_version"), "2");
+  EXPECT_EQ(query_text(path, "PRAGMA user_version"), std::to_string(journal_schema_version()));
 }
 
 TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {
