@@ -11,31 +11,14 @@
 
 #include "graph/load.h"
 #include "runtime/runner.h"
+#include "tests/support/graph_builder.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
 namespace {
 
-// Start -> T0 -> ... -> T{n-1}, every step the builtin "echo"; `extra` is merged into the tools.
-std::shared_ptr<const graph::Workflow> builtin_chain(int n, const nlohmann::json& extra = {},
-                                                     const char* name = "echo") {
-  nlohmann::json tools = nlohmann::json::object();
-  nlohmann::json edges = nlohmann::json::array();
-  std::string prev = "Start";
-  for (int i = 0; i < n; ++i) {
-    const std::string id = "T" + std::to_string(i);
-    tools[id] = {{"kind", "builtin"}, {"name", name}, {"idempotent", true}};
-    edges.push_back({prev, id, 1.0});
-    prev = id;
-  }
-  for (const auto& [id, t] : extra.items()) tools[id].update(t);
-  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "chain"}, {"start", "Start"},
-                      {"goal", prev}, {"tools", tools}, {"edges", edges}};
-  auto loaded = graph::load(w.dump(), "chain.json");
-  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
-  return loaded.workflow;
-}
+using testing::builtin_chain;
 
 class EngineTest : public ::testing::Test {
  protected:
@@ -266,7 +249,7 @@ TEST_F(EngineTest, RetriesWaitTheirSeededBackoff) {
     if (e.type == "step_retry") delays.push_back(e.payload["delay_ms"].get<std::int64_t>());
   }
   ASSERT_EQ(delays.size(), 2u);
-  EXPECT_GE(delays[0], 50);   // 100 ms x [0.5, 1.5)
+  EXPECT_GE(delays[0], 50);  // 100 ms x [0.5, 1.5)
   EXPECT_LT(delays[0], 150);
   EXPECT_GE(delays[1], 100);  // 200 ms x [0.5, 1.5)
   EXPECT_LT(delays[1], 300);

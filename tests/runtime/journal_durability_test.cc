@@ -12,6 +12,7 @@
 #include "runtime/journal.h"
 #include "runtime/journal_writer.h"
 #include "runtime/reenact.h"
+#include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
 
@@ -19,49 +20,30 @@ namespace switchyard::runtime {
 namespace {
 
 using testing::exec_sql;
+using testing::journal_event;
 using testing::query_text;
 using testing::read_text;
+using testing::run_record;
 using testing::TempDir;
-
-RunRecord record(const std::string& id) {
-  RunRecord r;
-  r.run_id = id;
-  r.workflow = "w";
-  r.workflow_hash = "h";
-  r.status = "running";
-  r.started_ms = 1;
-  r.input = nlohmann::json::object();
-  return r;
-}
-
-Event event(const std::string& run, std::int64_t seq, nlohmann::json payload = nlohmann::json::object()) {
-  Event e;
-  e.run_id = run;
-  e.seq = seq;
-  e.time_ms = 1000 + seq;
-  e.type = seq == 1 ? "run_started" : "plan";
-  e.payload = std::move(payload);
-  return e;
-}
 
 TEST(JournalDurability, ALockHeldByAnotherWriterIsAClearErrorAndWritesNothing) {
   TempDir dir;
   const std::string path = dir.file("j.db");
   auto journal = open_sqlite_journal(path, {.busy_timeout = std::chrono::milliseconds(20)});
   ASSERT_TRUE(journal.ok());
-  ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
-  ASSERT_TRUE((*journal)->append({event("r1", 1)}).ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
+  ASSERT_TRUE((*journal)->append({journal_event("r1", 1)}).ok());
   sqlite3* other = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
-  Status s = (*journal)->append({event("r1", 2)});
+  Status s = (*journal)->append({journal_event("r1", 2)});
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.to_string();
   EXPECT_NE(s.message().find("locked by another process"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find(path), std::string::npos);
   sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
   sqlite3_close(other);
   // Nothing was half-written: the same event goes in once the lock is gone.
-  EXPECT_TRUE((*journal)->append({event("r1", 2)}).ok());
+  EXPECT_TRUE((*journal)->append({journal_event("r1", 2)}).ok());
   EXPECT_EQ((*journal)->events("r1")->size(), 2u);
 }
 
@@ -72,11 +54,11 @@ TEST(JournalDurability, AFullDiskFailsTheWriteClearlyAndKeepsWhatWasCommitted) {
   {
     auto journal = open_sqlite_journal(path, {.max_bytes = 64 * 1024});
     ASSERT_TRUE(journal.ok());
-    ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
+    ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
     const nlohmann::json big = {{"blob", std::string(2000, 'x')}};
     Status s;
     for (std::int64_t seq = 1; seq < 1000 && s.ok(); ++seq) {
-      s = (*journal)->append({event("r1", seq, big)});
+      s = (*journal)->append({journal_event("r1", seq, "", big)});
       if (s.ok()) committed = seq;
     }
     EXPECT_EQ(s.code(), StatusCode::kResourceExhausted) << s.to_string();
@@ -98,7 +80,7 @@ TEST(JournalDurability, ACorruptFileIsAClearErrorAndIsLeftUntouched) {
   {
     auto journal = open_sqlite_journal(path);
     ASSERT_TRUE(journal.ok());
-    ASSERT_TRUE((*journal)->begin_run(record("r1")).ok());
+    ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
   }
   ASSERT_EQ(exec_sql(path, "PRAGMA wal_checkpoint(TRUNCATE)"), "");
   {
@@ -163,10 +145,16 @@ class CountingJournal final : public Journal {
                     std::int64_t t) override {
     return inner_->finish_run(id, s, r, t);
   }
-  Result<std::vector<RunRecord>> list_runs(const RunFilter& f) const override { return inner_->list_runs(f); }
+  Result<std::vector<RunRecord>> list_runs(const RunFilter& f) const override {
+    return inner_->list_runs(f);
+  }
   Result<RunRecord> get_run(const std::string& id) const override { return inner_->get_run(id); }
-  Result<std::vector<Event>> events(const std::string& id) const override { return inner_->events(id); }
-  Result<std::string> workflow_source(const std::string& h) const override { return inner_->workflow_source(h); }
+  Result<std::vector<Event>> events(const std::string& id) const override {
+    return inner_->events(id);
+  }
+  Result<std::string> workflow_source(const std::string& h) const override {
+    return inner_->workflow_source(h);
+  }
   Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
   Result<GcStats> gc(std::int64_t before) override { return inner_->gc(before); }
   std::string location() const override { return inner_->location(); }
@@ -196,14 +184,14 @@ TEST(JournalWriterGroupCommit, WritesQueuedMeanwhileBecomeOneTransaction) {
         cv.notify_all();
         cv.wait(lock, [&] { return release; });
       }
-      return j.begin_run(record("r0"));
+      return j.begin_run(run_record("r0"));
     });
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return holding; });
     }
     for (int i = 1; i <= 50; ++i) {
-      writer.submit([i](Journal& j) { return j.begin_run(record("r" + std::to_string(i))); },
+      writer.submit([i](Journal& j) { return j.begin_run(run_record("r" + std::to_string(i))); },
                     [&](Status s) {
                       EXPECT_TRUE(s.ok()) << s.to_string();
                       ++acked;  // acknowledgements run on the writer thread, in order
@@ -226,15 +214,15 @@ TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupComm
   TempDir dir;
   auto journal = open_sqlite_journal(dir.file("j.db"));
   ASSERT_TRUE(journal.ok());
-  ASSERT_TRUE((*journal)->begin_run(record("a")).ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
   std::vector<Journal::Write> writes;
-  writes.push_back([](Journal& j) { return j.append({event("a", 1)}); });
+  writes.push_back([](Journal& j) { return j.append({journal_event("a", 1)}); });
   // Appends, then fails (a run id taken): what it appended is rolled back with it.
   writes.push_back([](Journal& j) {
-    if (Status s = j.append({event("a", 2)}); !s.ok()) return s;
-    return j.begin_run(record("a"));
+    if (Status s = j.append({journal_event("a", 2)}); !s.ok()) return s;
+    return j.begin_run(run_record("a"));
   });
-  writes.push_back([](Journal& j) { return j.begin_run(record("b")); });
+  writes.push_back([](Journal& j) { return j.begin_run(run_record("b")); });
   const auto statuses = (*journal)->write_group(writes);
   ASSERT_EQ(statuses.size(), 3u);
   EXPECT_TRUE(statuses[0].ok());
@@ -243,7 +231,7 @@ TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupComm
   EXPECT_EQ((*journal)->events("a")->size(), 1u);
   EXPECT_TRUE((*journal)->get_run("b").ok());
   // The sequence goes on from what was committed.
-  EXPECT_TRUE((*journal)->append({event("a", 2)}).ok());
+  EXPECT_TRUE((*journal)->append({journal_event("a", 2)}).ok());
   EXPECT_EQ((*journal)->get_run("a")->head_seq, 2);
 }
 

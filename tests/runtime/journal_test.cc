@@ -10,35 +10,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
 
 namespace switchyard::runtime {
 namespace {
 
+using testing::journal_event;
+using testing::run_record;
 using testing::TempDir;
-
-RunRecord run_record(const std::string& id, std::int64_t started, const std::string& workflow = "wf",
-                     const std::string& status = "running") {
-  RunRecord r;
-  r.run_id = id;
-  r.workflow = workflow;
-  r.workflow_hash = "abc123";
-  r.status = status;
-  r.started_ms = started;
-  r.input = {{"customer", "ada"}};
-  return r;
-}
-
-Event event(const std::string& run, std::int64_t seq, const std::string& type) {
-  Event e;
-  e.run_id = run;
-  e.seq = seq;
-  e.time_ms = 1000 + seq;
-  e.type = type;
-  e.payload = {{"seq", seq}, {"text", "événement"}};
-  return e;
-}
 
 // Makes a fresh journal of one implementation.
 struct JournalFactory {
@@ -57,8 +38,10 @@ class JournalContract : public ::testing::TestWithParam<JournalFactory> {
 
 TEST_P(JournalContract, RoundTripsRunsAndEvents) {
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  ASSERT_TRUE(journal_->append({event("r1", 1, "run_started"), event("r1", 2, "plan")}).ok());
-  ASSERT_TRUE(journal_->append({event("r1", 3, "run_finished")}).ok());
+  ASSERT_TRUE(
+      journal_->append({journal_event("r1", 1, "run_started"), journal_event("r1", 2, "plan")})
+          .ok());
+  ASSERT_TRUE(journal_->append({journal_event("r1", 3, "run_finished")}).ok());
   ASSERT_TRUE(journal_->finish_run("r1", "completed", {{"path", {"Start"}}}, 250).ok());
 
   auto run = journal_->get_run("r1");
@@ -79,20 +62,22 @@ TEST_P(JournalContract, RoundTripsRunsAndEvents) {
 
 TEST_P(JournalContract, EnforcesDenseSequenceNumbers) {
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  EXPECT_EQ(journal_->append({event("r1", 2, "plan")}).code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(journal_->append({event("r1", 1, "run_started")}).ok());
-  EXPECT_EQ(journal_->append({event("r1", 1, "again")}).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(journal_->append({journal_event("r1", 2, "plan")}).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(journal_->append({journal_event("r1", 1, "run_started")}).ok());
+  EXPECT_EQ(journal_->append({journal_event("r1", 1, "again")}).code(),
+            StatusCode::kFailedPrecondition);
   EXPECT_EQ(journal_->events("r1")->size(), 1u);
 }
 
 TEST_P(JournalContract, AppendIsAllOrNothing) {
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  EXPECT_FALSE(journal_->append({event("r1", 1, "a"), event("r1", 3, "gap")}).ok());
+  EXPECT_FALSE(journal_->append({journal_event("r1", 1, "a"), journal_event("r1", 3, "gap")}).ok());
   EXPECT_TRUE(journal_->events("r1")->empty());
 }
 
 TEST_P(JournalContract, RejectsEventsOfUnknownRunsAndDuplicateRuns) {
-  EXPECT_EQ(journal_->append({event("ghost", 1, "a")}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(journal_->append({journal_event("ghost", 1, "a")}).code(), StatusCode::kNotFound);
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
   EXPECT_FALSE(journal_->begin_run(run_record("r1", 200)).ok());
   EXPECT_EQ(journal_->get_run("ghost").status().code(), StatusCode::kNotFound);
@@ -129,14 +114,14 @@ TEST_P(JournalContract, ListsNewestFirstWithFilters) {
 
 INSTANTIATE_TEST_SUITE_P(
     Implementations, JournalContract,
-    ::testing::Values(
-        JournalFactory{"memory", [](const TempDir&) { return make_memory_journal(); }},
-        JournalFactory{"sqlite",
-                       [](const TempDir& dir) {
-                         auto j = open_sqlite_journal(dir.file("journal.db"));
-                         EXPECT_TRUE(j.ok()) << j.status().message();
-                         return std::move(*j);
-                       }}),
+    ::testing::Values(JournalFactory{"memory",
+                                     [](const TempDir&) { return make_memory_journal(); }},
+                      JournalFactory{"sqlite",
+                                     [](const TempDir& dir) {
+                                       auto j = open_sqlite_journal(dir.file("journal.db"));
+                                       EXPECT_TRUE(j.ok()) << j.status().message();
+                                       return std::move(*j);
+                                     }}),
     [](const auto& info) { return info.param.name; });
 
 // ---- the SQLite file ----
@@ -152,13 +137,13 @@ TEST(SqliteJournal, KeepsEverythingAcrossReopen) {
     auto j = open_sqlite_journal(path);
     ASSERT_TRUE(j.ok());
     ASSERT_TRUE((*j)->begin_run(run_record("r1", 100)).ok());
-    ASSERT_TRUE((*j)->append({event("r1", 1, "run_started")}).ok());
+    ASSERT_TRUE((*j)->append({journal_event("r1", 1, "run_started")}).ok());
   }
   auto j = open_sqlite_journal(path);
   ASSERT_TRUE(j.ok());
   EXPECT_EQ((*j)->events("r1")->size(), 1u);
   // The sequence continues after a reopen (it is read back, not remembered).
-  EXPECT_TRUE((*j)->append({event("r1", 2, "plan")}).ok());
+  EXPECT_TRUE((*j)->append({journal_event("r1", 2, "plan")}).ok());
   EXPECT_EQ((*j)->location(), path);
 }
 
@@ -176,7 +161,7 @@ TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {
   auto writer = open_sqlite_journal(path);
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE((*writer)->begin_run(run_record("r1", 100)).ok());
-  ASSERT_TRUE((*writer)->append({event("r1", 1, "run_started")}).ok());
+  ASSERT_TRUE((*writer)->append({journal_event("r1", 1, "run_started")}).ok());
   auto reader = open_sqlite_journal(path, {.create_if_missing = false});
   ASSERT_TRUE(reader.ok());
   EXPECT_EQ((*reader)->events("r1")->size(), 1u);

@@ -14,6 +14,27 @@ std::shared_ptr<const graph::Workflow> load_workflow(const std::string& text) {
   return loaded.workflow;
 }
 
+std::shared_ptr<const graph::Workflow> builtin_chain(int n, const nlohmann::json& extra,
+                                                     const char* name) {
+  nlohmann::json tools = nlohmann::json::object();
+  nlohmann::json edges = nlohmann::json::array();
+  std::string prev = "Start";
+  for (int i = 0; i < n; ++i) {
+    const std::string id = "T" + std::to_string(i);
+    tools[id] = {{"kind", "builtin"}, {"name", name}, {"idempotent", true}};
+    edges.push_back({prev, id, 1.0});
+    prev = id;
+  }
+  for (const auto& [id, t] : extra.items()) tools[id].update(t);
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"},
+                      {"name", "chain"},
+                      {"start", "Start"},
+                      {"goal", prev},
+                      {"tools", tools},
+                      {"edges", edges}};
+  return load_workflow(w.dump());
+}
+
 std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec) {
   std::set<std::string> ids{spec.start, spec.goal};
   for (const auto& e : spec.edges) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <tuple>
@@ -37,6 +38,11 @@ std::shared_ptr<const graph::Workflow> build_workflow(const TestGraphSpec& spec)
 
 // Loads a workflow from its JSON text (graph::load); a test failure, and null, when it does not.
 std::shared_ptr<const graph::Workflow> load_workflow(const std::string& text);
+
+// Start -> T0 -> ... -> T{n-1} (the goal), every step the idempotent builtin `name`; `extra` is
+// merged into the tools ({"T1": {"retries": 2}}).
+std::shared_ptr<const graph::Workflow> builtin_chain(int n, const nlohmann::json& extra = {},
+                                                     const char* name = "echo");
 
 // The paper's customer-support graph (CS scenarios): Start -> CRM -> Stripe|Razorpay ->
 // Email|SMS -> Complete. Every node but Start is a mock tool.

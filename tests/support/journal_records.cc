@@ -1,0 +1,28 @@
+#include "tests/support/journal_records.h"
+
+namespace switchyard::testing {
+
+runtime::RunRecord run_record(const std::string& id, std::int64_t started_ms,
+                              const std::string& workflow, const std::string& status) {
+  runtime::RunRecord r;
+  r.run_id = id;
+  r.workflow = workflow;
+  r.workflow_hash = "abc123";
+  r.status = status;
+  r.started_ms = started_ms;
+  r.input = {{"customer", "ada"}};
+  return r;
+}
+
+runtime::Event journal_event(const std::string& run, std::int64_t seq, const std::string& type,
+                             std::optional<nlohmann::json> payload) {
+  runtime::Event e;
+  e.run_id = run;
+  e.seq = seq;
+  e.time_ms = 1000 + seq;
+  e.type = !type.empty() ? type : (seq == 1 ? "run_started" : "plan");
+  e.payload = payload ? std::move(*payload) : nlohmann::json{{"seq", seq}, {"text", "événement"}};
+  return e;
+}
+
+}  // namespace switchyard::testing
