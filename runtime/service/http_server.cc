@@ -1,6 +1,7 @@
 #include "runtime/service/http_server.h"
 
 #include <atomic>
+#include <cctype>
 #include <future>
 #include <set>
 #include <thread>

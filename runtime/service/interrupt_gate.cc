@@ -1,6 +1,20 @@
 #include "runtime/service/interrupt_gate.h"
 
 namespace switchyard::service {
+namespace {
+
+// Whether `e` is the cancellation of an interrupted run. A sealed event's payload travels as
+// canonical JSON text (runtime/journal.h).
+bool is_interruption(const runtime::Event& e) {
+  if (e.type != "cancelled") return false;
+  const nlohmann::json payload =
+      e.payload.is_null() && !e.payload_json.empty()
+          ? nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false)
+          : e.payload;
+  return payload.is_object() && payload.value("reason", std::string()) == kInterruptReason;
+}
+
+}  // namespace
 
 using runtime::Event;
 using runtime::Journal;
@@ -34,6 +48,7 @@ class InterruptGate::Within final : public Journal {
   Status claim_run(const std::string& id) override { return target_.claim_run(id); }
   Result<runtime::GcStats> gc(std::int64_t t) override { return target_.gc(t); }
   std::string location() const override { return target_.location(); }
+  bool chains_events() const override { return target_.chains_events(); }
 
  private:
   InterruptGate& gate_;
@@ -56,7 +71,7 @@ std::vector<Event> InterruptGate::filter(const std::vector<Event>& events) {
   std::lock_guard lock(mu_);
   for (const auto& e : events) {
     if (interrupted_.count(e.run_id)) continue;
-    if (e.type == "cancelled" && e.payload.value("reason", std::string()) == kInterruptReason) {
+    if (is_interruption(e)) {
       interrupted_.insert(e.run_id);
       continue;
     }

@@ -42,6 +42,7 @@ class InterruptGate final : public runtime::Journal {
   Status claim_run(const std::string& run_id) override;
   Result<runtime::GcStats> gc(std::int64_t finished_before_ms) override;
   std::string location() const override { return inner_.location(); }
+  bool chains_events() const override { return inner_.chains_events(); }
 
  private:
   class Within;  // the gate's filtering over the journal a group's write is handed

@@ -1,6 +1,12 @@
 // `switchyard serve` through a real HTTP client on loopback: every endpoint, auth, limits,
 // malformed requests, live events, metrics (docs/service.md).
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -133,6 +139,29 @@ TEST_F(Serve, OversizedBodyIs413AndServerKeepsServing) {
   auto r = post("/v1/workflows", std::string(4096, ' '));
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.json()["error"]["code"], "payload_too_large");
+  expect_serving();
+}
+
+TEST_F(Serve, SlowClientIsCutOffAtTheReadTimeoutAndServerKeepsServing) {
+  start({"--read-timeout", "300ms"});
+  // A client that sends half a request line and then nothing (slowloris).
+  const int port = std::stoi(server_->url().substr(server_->url().rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string partial = "GET /v1/workflows HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  const auto sent = std::chrono::steady_clock::now();
+  // The server closes the connection (EOF) at the deadline; 10 s is only a safety net.
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1);
+  char c;
+  EXPECT_LE(::recv(fd, &c, 1, 0), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(250));
+  ::close(fd);
   expect_serving();
 }
 
