@@ -3,7 +3,6 @@
 // per tool (docs/cli.md lists the fields). Pure; thread-safe.
 
 #include <cstdint>
-
 #include <nlohmann/json.hpp>
 
 #include "graph/clock.h"

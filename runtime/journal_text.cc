@@ -155,8 +155,8 @@ std::string timeline_text(const RunRecord& run, const std::vector<Event>& events
       << iso8601(run.started_ms) << "\n";
   for (const auto& e : events) {
     out << "  #" << std::left << std::setw(4) << e.seq << std::setw(9)
-        << ("+" + duration(e.time_ms - run.started_ms)) << std::setw(16) << e.type
-        << summarize(e) << "\n";
+        << ("+" + duration(e.time_ms - run.started_ms)) << std::setw(16) << e.type << summarize(e)
+        << "\n";
   }
   return out.str();
 }

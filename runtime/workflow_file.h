@@ -1,9 +1,8 @@
 #pragma once
 // Reading workflow files from disk (the I/O that graph/ leaves to its callers).
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/load.h"
 #include "graph/status.h"

@@ -97,8 +97,9 @@ int serve(Context& ctx, const ServeArgs& args) {
   *ctx.out << "stopped: " << report.finished << " run(s) finished while draining, "
            << report.interrupted.size() << " interrupted";
   for (const auto& id : report.interrupted) *ctx.out << " " << id;
-  *ctx.out << (report.interrupted.empty() ? "" : " (switchyard resume --all --journal " +
-                                                     args.journal + " continues them)")
+  *ctx.out << (report.interrupted.empty()
+                   ? ""
+                   : " (switchyard resume --all --journal " + args.journal + " continues them)")
            << std::endl;
   return kExitOk;
 }
@@ -140,7 +141,8 @@ void add_serve(CLI::App& app, Context& ctx) {
                   "Deadline for a client to send a request (headers and body)")
       ->capture_default_str();
   cmd->add_option("--models", args->models, "Models file (docs/models.md)");
-  cmd->add_option("--workflow", args->workflows, "Register this workflow file at start (repeatable)");
+  cmd->add_option("--workflow", args->workflows,
+                  "Register this workflow file at start (repeatable)");
   cmd->add_option("--threads", args->threads, "HTTP threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

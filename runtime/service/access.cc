@@ -82,7 +82,8 @@ std::optional<std::chrono::seconds> RateLimiter::take(std::size_t token, TimePoi
     return std::nullopt;
   }
   const double wait = (1 - b.level) / options_.per_second;
-  return std::chrono::seconds(std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait))));
+  return std::chrono::seconds(
+      std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(wait))));
 }
 
 bool RunSlots::acquire(std::size_t token) {

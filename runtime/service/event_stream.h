@@ -48,12 +48,12 @@ class EventStream {
 
   std::mutex mu_;
   std::string run_id_;
-  std::deque<runtime::Event> queue_;  // under mu_
-  std::int64_t last_seq_ = 0;         // the last seq queued
-  bool finished_ = false;             // run_finished queued
-  bool loaded_ = false;               // the journaled history is queued
+  std::deque<runtime::Event> queue_;   // under mu_
+  std::int64_t last_seq_ = 0;          // the last seq queued
+  bool finished_ = false;              // run_finished queued
+  bool loaded_ = false;                // the journaled history is queued
   std::vector<runtime::Event> early_;  // live events that came while it was read
-  std::function<void()> wake_;        // under mu_
+  std::function<void()> wake_;         // under mu_
   runtime::EventFeed::Subscription subscription_;
 };
 

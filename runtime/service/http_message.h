@@ -11,10 +11,10 @@
 namespace switchyard::service {
 
 struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path and query
-  std::string path;    // the target before '?', not decoded
-  std::map<std::string, std::string> query;            // decoded; the last value of a repeated key
+  std::string method;                        // "GET", "POST", ...
+  std::string target;                        // as sent: path and query
+  std::string path;                          // the target before '?', not decoded
+  std::map<std::string, std::string> query;  // decoded; the last value of a repeated key
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string peer;  // "127.0.0.1:53012"

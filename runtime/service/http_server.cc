@@ -1,12 +1,6 @@
 #include "runtime/service/http_server.h"
 
 #include <atomic>
-#include <cctype>
-#include <future>
-#include <set>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -18,7 +12,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cctype>
+#include <future>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+#include <vector>
 
 #include "runtime/service/event_stream.h"
 #include "runtime/service/log.h"
@@ -104,15 +103,16 @@ class HttpServer::Impl {
     }
     port = acceptor.local_endpoint().port();
     asio::co_spawn(acceptor.get_executor(), accept_loop(), asio::detached);
-    for (int i = 0; i < std::max(1, options.threads); ++i) threads.emplace_back([this] { ioc.run(); });
+    for (int i = 0; i < std::max(1, options.threads); ++i)
+      threads.emplace_back([this] { ioc.run(); });
     return Status();
   }
 
   asio::awaitable<void> accept_loop() {
     for (;;) {
       error_code ec;
-      tcp::socket socket =
-          co_await acceptor.async_accept(asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
+      tcp::socket socket = co_await acceptor.async_accept(
+          asio::make_strand(ioc), asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
       if (ec) {
         logger().warn("accept: {}", ec.message());
@@ -154,15 +154,15 @@ class HttpServer::Impl {
         break;
       }
       if (ec == http::error::body_limit) {
-        co_await reply_and_close(stream, 413, "payload_too_large",
-                                 "the request body is larger than " +
-                                     std::to_string(options.max_body_bytes) + " bytes");
+        co_await reply_and_close(
+            stream, 413, "payload_too_large",
+            "the request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
         break;
       }
       if (ec == http::error::header_limit) {
-        co_await reply_and_close(stream, 431, "headers_too_large",
-                                 "the request headers are larger than " +
-                                     std::to_string(kHeaderLimit) + " bytes");
+        co_await reply_and_close(
+            stream, 431, "headers_too_large",
+            "the request headers are larger than " + std::to_string(kHeaderLimit) + " bytes");
         break;
       }
       if (ec) {
@@ -312,7 +312,8 @@ std::string url_decode(const std::string& text) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (text[i] == '+') {
       out += ' ';
-    } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+    } else if (text[i] == '%' && i + 2 < text.size() &&
+               std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
                std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
       out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
       i += 2;

@@ -18,9 +18,9 @@
 namespace switchyard::service {
 
 struct HttpServerOptions {
-  std::string host = "127.0.0.1";  // the address to listen on
-  int port = 0;                    // 0: a free one (see HttpServer::port())
-  int threads = 2;                 // I/O threads
+  std::string host = "127.0.0.1";         // the address to listen on
+  int port = 0;                           // 0: a free one (see HttpServer::port())
+  int threads = 2;                        // I/O threads
   std::int64_t max_body_bytes = 1 << 20;  // larger bodies are refused with 413
   // Reading one request (headers and body) must end within this; then the connection is closed.
   // Writing a response has the same deadline.

@@ -20,7 +20,8 @@
 namespace switchyard::service {
 
 // The cancel reason that marks a run interrupted by shutdown.
-inline constexpr const char* kInterruptReason = "service shutdown: interrupted, resume continues it";
+inline constexpr const char* kInterruptReason =
+    "service shutdown: interrupted, resume continues it";
 
 class InterruptGate final : public runtime::Journal {
  public:

@@ -114,8 +114,7 @@ std::string Metrics::render(std::size_t in_flight,
   }
   header(out, "switchyard_llm_spend_usd_total", "counter", "Language model spend in USD, by tier.");
   for (const auto& [tier, usd] : llm_usd_) {
-    out << "switchyard_llm_spend_usd_total{tier=\"" << label(tier) << "\"} " << number(usd)
-        << "\n";
+    out << "switchyard_llm_spend_usd_total{tier=\"" << label(tier) << "\"} " << number(usd) << "\n";
   }
   header(out, "switchyard_llm_tokens_total", "counter", "Language model tokens, by tier.");
   for (const auto& [tier, n] : llm_tokens_) {

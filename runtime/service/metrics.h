@@ -21,8 +21,8 @@ namespace switchyard::service {
 class Metrics {
  public:
   // Upper bounds of the step latency histogram, in seconds (+Inf is implied).
-  static constexpr std::array<double, 12> kLatencyBuckets = {
-      0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  static constexpr std::array<double, 12> kLatencyBuckets = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                             0.25,  0.5,   1,    2.5,   5,    10};
 
   // Counts one committed event. Quick; never blocks on I/O.
   void observe(const runtime::Event& event);
@@ -41,7 +41,7 @@ class Metrics {
   };
   mutable std::mutex mu_;
   std::uint64_t started_ = 0;
-  std::map<std::string, std::uint64_t> runs_;                        // by final status
+  std::map<std::string, std::uint64_t> runs_;                           // by final status
   std::map<std::pair<std::string, std::string>, std::uint64_t> steps_;  // (tool, outcome)
   std::uint64_t reroutes_ = 0;
   std::uint64_t backtracks_ = 0;

@@ -68,11 +68,13 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
   if (!body.ok()) return error_response(body.status());
   const nlohmann::json& b = *body;
   if (!b.contains("workflow") || !b["workflow"].is_string()) {
-    return error_response(invalid_argument("/workflow: expected the name of a registered workflow"));
+    return error_response(
+        invalid_argument("/workflow: expected the name of a registered workflow"));
   }
   runtime::RunRequest request;
   if (b.contains("input")) {
-    if (!b["input"].is_object()) return error_response(invalid_argument("/input: expected an object"));
+    if (!b["input"].is_object())
+      return error_response(invalid_argument("/input: expected an object"));
     request.input = b["input"];
   }
   auto budget = parse_budget(b.value("budget", nlohmann::json()));
@@ -100,10 +102,10 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
     w = it->second;
   }
   if (!slots->acquire(caller.token)) {
-    HttpResponse r = error_response(
-        429, "too_many_runs",
-        "this token has " + std::to_string(options.max_concurrent_runs) +
-            " runs in flight, the most it may have: retry when one ends");
+    HttpResponse r =
+        error_response(429, "too_many_runs",
+                       "this token has " + std::to_string(options.max_concurrent_runs) +
+                           " runs in flight, the most it may have: retry when one ends");
     r.headers.emplace_back("Retry-After", "1");
     return r;
   }
@@ -133,8 +135,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
   runtime::RunFilter filter;
   filter.limit = 50;
   if (auto it = req.query.find("status"); it != req.query.end()) {
-    static const std::set<std::string> kStatuses = {"running", "completed", "demoted",
-                                                    "escalated", "failed"};
+    static const std::set<std::string> kStatuses = {"running", "completed", "demoted", "escalated",
+                                                    "failed"};
     if (!kStatuses.count(it->second)) {
       return error_response(invalid_argument(
           "status=" + it->second + ": expected running, completed, demoted, escalated or failed"));
@@ -142,7 +144,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
     filter.status = it->second;
   }
   if (auto it = req.query.find("workflow"); it != req.query.end()) filter.workflow = it->second;
-  for (auto [name, out] : {std::pair{"since", &filter.since_ms}, std::pair{"until", &filter.until_ms}}) {
+  for (auto [name, out] :
+       {std::pair{"since", &filter.since_ms}, std::pair{"until", &filter.until_ms}}) {
     auto ms = time_param(req, name);
     if (!ms.ok()) return error_response(ms.status());
     if (*ms >= 0) *out = *ms;
@@ -177,8 +180,7 @@ HttpResponse Service::Impl::cancel_run(const std::string& id) {
   // The journal decides first: a run whose row is final is finished, even if the engine has not
   // yet let go of it.
   auto run = feed->get_run(id);
-  const bool starting =
-      !run.ok() && run.status().code() == StatusCode::kNotFound && is_active(id);
+  const bool starting = !run.ok() && run.status().code() == StatusCode::kNotFound && is_active(id);
   if (!run.ok() && !starting) return error_response(run.status());
   if ((starting || run->status == "running") && engine->cancel(id, "cancelled through the API")) {
     return json_response(202, {{"run_id", id}, {"cancelling", true}});
@@ -200,7 +202,8 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
     return json_response(200, {{"verify", report->to_json()}});
   }
   if (format != "json" && format != "text" && format != "dot" && format != "html") {
-    return error_response(invalid_argument("format=" + format + ": expected json, text, dot or html"));
+    return error_response(
+        invalid_argument("format=" + format + ": expected json, text, dot or html"));
   }
   auto run = feed->get_run(id);
   if (!run.ok()) return error_response(run.status());
@@ -232,8 +235,8 @@ HttpResponse Service::Impl::events(const HttpRequest& req, const std::string& id
     char* end = nullptr;
     after = std::strtoll(last.c_str(), &end, 10);
     if (*end != '\0' || after < 0) {
-      return error_response(invalid_argument("Last-Event-ID: " + last +
-                                             ": expected a journal sequence number"));
+      return error_response(
+          invalid_argument("Last-Event-ID: " + last + ": expected a journal sequence number"));
     }
   }
   auto stream = EventStream::open(*feed, id, after, is_active(id));

@@ -10,8 +10,7 @@
 namespace switchyard::service {
 
 Result<Registered> Service::Impl::register_workflow(const std::string& text,
-                                                    const std::string& file,
-                                                    nlohmann::json* errors,
+                                                    const std::string& file, nlohmann::json* errors,
                                                     nlohmann::json* warnings) {
   *errors = nlohmann::json::array();
   *warnings = nlohmann::json::array();
@@ -58,9 +57,8 @@ HttpResponse Service::Impl::post_workflow(const HttpRequest& req) {
     }
     return out;
   }
-  HttpResponse out = json_response(201, {{"name", r->workflow->name()},
-                                         {"hash", r->hash},
-                                         {"warnings", warnings}});
+  HttpResponse out = json_response(
+      201, {{"name", r->workflow->name()}, {"hash", r->hash}, {"warnings", warnings}});
   out.headers.emplace_back("Location", "/v1/workflows/" + r->workflow->name());
   return out;
 }

@@ -19,13 +19,20 @@ bool is_loopback(const std::string& host) {
 
 int http_status_for(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 
@@ -67,7 +74,8 @@ HttpResponse error_response(const Status& status) {
 }
 
 Result<nlohmann::json> parse_json_body(const HttpRequest& req) {
-  if (req.body.empty()) return invalid_argument("the request body is empty: expected a JSON object");
+  if (req.body.empty())
+    return invalid_argument("the request body is empty: expected a JSON object");
   try {
     nlohmann::json doc = nlohmann::json::parse(req.body);
     if (!doc.is_object()) return invalid_argument("the request body must be a JSON object");
@@ -126,7 +134,8 @@ Status Service::Impl::open() {
   });
   engine = std::make_unique<runtime::Engine>(
       *gate, clock, *health,
-      runtime::EngineOptions{.threads = options.engine_threads, .models = &models,
+      runtime::EngineOptions{.threads = options.engine_threads,
+                             .models = &models,
                              .history = models.tiers.size() > 1 ? &history : nullptr});
   auto started = HttpServer::start(options.http, [this](const HttpRequest& req) {
     HttpResponse r = handle(req);
@@ -161,9 +170,9 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
     caller.token = static_cast<std::size_t>(*token);
   }
   if (auto wait = rate->take(caller.token, std::chrono::steady_clock::now())) {
-    HttpResponse r = error_response(429, "rate_limited",
-                                    "too many requests for this token: retry after " +
-                                        std::to_string(wait->count()) + " s");
+    HttpResponse r = error_response(
+        429, "rate_limited",
+        "too many requests for this token: retry after " + std::to_string(wait->count()) + " s");
     r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
     return r;
   }
@@ -180,15 +189,20 @@ HttpResponse Service::Impl::route(const HttpRequest& req, const Caller& caller) 
   if (s.size() < 2 || s[0] != "v1") return error_response(404, "not_found", "no such endpoint");
   if (s[1] == "health" && s.size() == 2) return get ? health_json() : method_not_allowed("GET");
   if (s[1] == "workflows") {
-    if (s.size() == 2) return post ? post_workflow(req) : get ? list_workflows() : method_not_allowed("GET, POST");
+    if (s.size() == 2)
+      return post ? post_workflow(req) : get ? list_workflows() : method_not_allowed("GET, POST");
     if (s.size() == 3) return get ? get_workflow(s[2]) : method_not_allowed("GET");
   }
   if (s[1] == "runs") {
-    if (s.size() == 2) return post ? post_run(req, caller) : get ? list_runs(req) : method_not_allowed("GET, POST");
+    if (s.size() == 2)
+      return post ? post_run(req, caller) : get ? list_runs(req) : method_not_allowed("GET, POST");
     if (s.size() == 3) return get ? get_run(s[2]) : method_not_allowed("GET");
-    if (s.size() == 4 && s[3] == "cancel") return post ? cancel_run(s[2]) : method_not_allowed("POST");
-    if (s.size() == 4 && s[3] == "replay") return get ? replay(req, s[2]) : method_not_allowed("GET");
-    if (s.size() == 4 && s[3] == "events") return get ? events(req, s[2]) : method_not_allowed("GET");
+    if (s.size() == 4 && s[3] == "cancel")
+      return post ? cancel_run(s[2]) : method_not_allowed("POST");
+    if (s.size() == 4 && s[3] == "replay")
+      return get ? replay(req, s[2]) : method_not_allowed("GET");
+    if (s.size() == 4 && s[3] == "events")
+      return get ? events(req, s[2]) : method_not_allowed("GET");
   }
   return error_response(404, "not_found", "no such endpoint: " + req.path);
 }
@@ -228,9 +242,10 @@ DrainReport Service::Impl::drain() {
     engine->wait_idle();
     const auto interrupted = gate->interrupted();
     report.interrupted.assign(interrupted.begin(), interrupted.end());
-    logger().warn("shutdown: {} run(s) interrupted after the grace period; `switchyard resume "
-                  "--all --journal {}` continues them",
-                  report.interrupted.size(), options.journal_path);
+    logger().warn(
+        "shutdown: {} run(s) interrupted after the grace period; `switchyard resume "
+        "--all --journal {}` continues them",
+        report.interrupted.size(), options.journal_path);
   }
   server->stop();  // closes the event streams; no handler runs after this
   engine.reset();  // joins its threads: every journal write is committed

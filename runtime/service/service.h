@@ -28,7 +28,7 @@ namespace switchyard::service {
 struct ServiceOptions {
   std::string journal_path;  // the SQLite journal (created when missing); REQUIRES: not empty
   runtime::JournalSync sync = runtime::JournalSync::kNormal;
-  HttpServerOptions http;    // host (127.0.0.1), port (0: free), body limit, timeouts
+  HttpServerOptions http;  // host (127.0.0.1), port (0: free), body limit, timeouts
   // Accepted bearer tokens. REQUIRES: not empty unless allow_no_auth.
   std::vector<std::string> tokens;
   // No authentication (every request is the anonymous caller). REQUIRES: a loopback host.
@@ -43,8 +43,8 @@ struct ServiceOptions {
 };
 
 struct DrainReport {
-  std::size_t finished = 0;                // runs that ended within the grace period
-  std::vector<std::string> interrupted;    // runs left `running` for resume
+  std::size_t finished = 0;              // runs that ended within the grace period
+  std::vector<std::string> interrupted;  // runs left `running` for resume
 };
 
 class Service {

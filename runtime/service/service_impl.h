@@ -7,12 +7,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "monitors/health_table.h"
 #include "runtime/engine.h"

@@ -2,13 +2,12 @@
 // latency of POST /v1/runs (p50, p99) and checks that every run reaches a final status in the
 // journal. Stops by itself: the server drains (SIGTERM, a long grace) once all are submitted.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "tests/support/http_client.h"
 #include "tests/support/run_command.h"
@@ -43,9 +42,9 @@ TEST(ServeLoad, ThousandRunsFromFiftyClientsAllReachAFinalStatus) {
     clients.emplace_back([&, c] {
       for (int i = 0; i < kRunsPerClient; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
-        auto r = server.call("POST", "/v1/runs", kToken,
-                             R"({"workflow": "quick", "input": {"client": )" + std::to_string(c) +
-                                 "}}");
+        auto r =
+            server.call("POST", "/v1/runs", kToken,
+                        R"({"workflow": "quick", "input": {"client": )" + std::to_string(c) + "}}");
         const auto t1 = std::chrono::steady_clock::now();
         latencies[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
         if (r.status == 202) ++accepted[c];

@@ -2,12 +2,11 @@
 // malformed requests, live events, metrics (docs/service.md).
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <set>
 #include <sstream>
@@ -28,12 +27,13 @@ class Serve : public ::testing::Test {
   // Starts a server with two tokens, the quick and slow workflows registered, and `extra` flags.
   void start(const std::vector<std::string>& extra = {}) {
     const std::string tokens = dir_.write("tokens", std::string(kToken) + "\n");
-    std::vector<std::string> args = {"--tokens-file", tokens,
-                                     "--workflow", dir_.write("quick.json", quick_workflow()),
-                                     "--workflow", dir_.write("slow.json", mock_workflow("slow", 400))};
+    std::vector<std::string> args = {
+        "--tokens-file", tokens,
+        "--workflow",    dir_.write("quick.json", quick_workflow()),
+        "--workflow",    dir_.write("slow.json", mock_workflow("slow", 400))};
     args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ServeProcess>(journal(), args,
-                                             std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kOtherToken});
+    server_ = std::make_unique<ServeProcess>(
+        journal(), args, std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kOtherToken});
     ASSERT_FALSE(server_->url().empty());
   }
   std::string journal() const { return dir_.file("journal.db"); }
@@ -55,8 +55,8 @@ TEST_F(Serve, RefusesToStartWithoutATokenUnlessNoAuth) {
   auto r = switchyard({"serve", "--port", "0", "--journal", journal()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("no token configured"), std::string::npos) << r.err;
-  auto public_host =
-      switchyard({"serve", "--port", "0", "--journal", journal(), "--no-auth", "--host", "0.0.0.0"});
+  auto public_host = switchyard(
+      {"serve", "--port", "0", "--journal", journal(), "--no-auth", "--host", "0.0.0.0"});
   EXPECT_EQ(public_host.exit_code, 2);
   EXPECT_NE(public_host.err.find("loopback"), std::string::npos) << public_host.err;
 }
@@ -128,8 +128,10 @@ TEST_F(Serve, MalformedJsonIs400AndServerKeepsServing) {
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(r.json()["error"]["code"], "invalid_argument") << r.body;
   }
-  EXPECT_NE(post("/v1/runs", "{not json").json()["error"]["message"].get<std::string>().find(
-                "not valid JSON"),
+  EXPECT_NE(post("/v1/runs", "{not json")
+                .json()["error"]["message"]
+                .get<std::string>()
+                .find("not valid JSON"),
             std::string::npos);
   expect_serving();
 }

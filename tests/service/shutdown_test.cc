@@ -1,9 +1,8 @@
 // SIGTERM with runs in flight: runs that finish within --grace finish; the others are left for
 // `switchyard resume`, every event so far journaled; the process exits 0.
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "tests/support/fault_server.h"
 #include "tests/support/http_client.h"
@@ -20,8 +19,8 @@ class ServeShutdown : public ::testing::Test {
  protected:
   // Serves workflow "slow" (a GET of the fault server's /slow/<ms>) with --grace `grace`.
   void start(int slow_ms, const std::string& grace) {
-    const std::string wf =
-        dir_.write("slow.json", http_workflow("slow", faults_.url("/slow/" + std::to_string(slow_ms))));
+    const std::string wf = dir_.write(
+        "slow.json", http_workflow("slow", faults_.url("/slow/" + std::to_string(slow_ms))));
     server_ = std::make_unique<ServeProcess>(
         journal(), std::vector<std::string>{"--workflow", wf, "--grace", grace},
         std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kToken});
