@@ -144,6 +144,23 @@ nlohmann::json run_json(const RunRecord& r) {
       {"owner_pid", r.owner_pid}};
 }
 
+nlohmann::json event_json(const Event& e) {
+  return {{"seq", e.seq}, {"time_ms", e.time_ms}, {"type", e.type}, {"payload", e.payload}};
+}
+
+std::string timeline_text(const RunRecord& run, const std::vector<Event>& events) {
+  std::ostringstream out;
+  out << "run " << run.run_id << "  workflow " << run.workflow << " (sha256 "
+      << run.workflow_hash.substr(0, 12) << ")  " << run.status << "  started "
+      << iso8601(run.started_ms) << "\n";
+  for (const auto& e : events) {
+    out << "  #" << std::left << std::setw(4) << e.seq << std::setw(9)
+        << ("+" + duration(e.time_ms - run.started_ms)) << std::setw(16) << e.type << summarize(e)
+        << "\n";
+  }
+  return out.str();
+}
+
 namespace {
 
 std::string summarize_line(const Event& e);

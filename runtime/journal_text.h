@@ -33,5 +33,9 @@ std::string route_text(const nlohmann::json& names);
 std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key);
 // A run's row as JSON (runs --json, replay --format json).
 nlohmann::json run_json(const RunRecord& run);
+// An event as `replay --format json` lists it: {"seq", "time_ms", "type", "payload"}.
+nlohmann::json event_json(const Event& event);
+// The run's timeline as `replay` prints it: a header line, then one line per event.
+std::string timeline_text(const RunRecord& run, const std::vector<Event>& events);
 
 }  // namespace switchyard::runtime

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   cli::add_budget(app, ctx);
   cli::add_resume(app, ctx);
   cli::add_gc(app, ctx);
+  cli::add_serve(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -21,6 +21,15 @@ Result<std::string> read_file(const std::string& path) {
   return buffer.str();
 }
 
+nlohmann::json diagnostic_json(const graph::Diagnostic& d) {
+  nlohmann::json j = {{"file", d.file}, {"pointer", d.pointer}, {"message", d.message}};
+  if (d.line > 0) {
+    j["line"] = d.line;
+    j["column"] = d.column;
+  }
+  return j;
+}
+
 graph::LoadResult load_workflow_file(const std::string& path, const graph::LoadOptions& options) {
   auto text = read_file(path);
   if (!text.ok()) {

@@ -1,6 +1,7 @@
 #pragma once
 // Reading workflow files from disk (the I/O that graph/ leaves to its callers).
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "graph/load.h"
@@ -12,6 +13,10 @@ namespace switchyard::runtime {
 // error diagnostic (pointer "") naming the file and the system's reason.
 graph::LoadResult load_workflow_file(const std::string& path,
                                      const graph::LoadOptions& options = {});
+
+// A load diagnostic as JSON: {"file", "pointer", "message", "line"?, "column"?} (the CLI's
+// --json errors and the service's error bodies).
+nlohmann::json diagnostic_json(const graph::Diagnostic& d);
 
 // Reads a whole file. Errors: kNotFound (missing), kIo (unreadable).
 Result<std::string> read_file(const std::string& path);

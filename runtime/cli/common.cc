@@ -1,6 +1,7 @@
 #include <ostream>
 
 #include "runtime/cli/cli.h"
+#include "runtime/workflow_file.h"
 
 namespace switchyard::cli {
 
@@ -26,14 +27,7 @@ int report_error(Context& ctx, const Status& status, bool json) {
   return exit_code_for(status);
 }
 
-nlohmann::json to_json(const graph::Diagnostic& d) {
-  nlohmann::json j = {{"file", d.file}, {"pointer", d.pointer}, {"message", d.message}};
-  if (d.line > 0) {
-    j["line"] = d.line;
-    j["column"] = d.column;
-  }
-  return j;
-}
+nlohmann::json to_json(const graph::Diagnostic& d) { return runtime::diagnostic_json(d); }
 
 void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json) {
   if (json) {

@@ -10,6 +10,7 @@
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
+#include "runtime/health_json.h"
 #include "runtime/health_rebuild.h"
 #include "runtime/journal.h"
 #include "runtime/system_clock.h"
@@ -23,49 +24,13 @@ struct HealthArgs {
   bool json = false;
 };
 
-nlohmann::json factor_json(double f) {
-  return std::isinf(f) ? nlohmann::json("inf") : nlohmann::json(f);
-}
-
 std::string fixed(double v, int digits) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(digits) << v;
   return s.str();
 }
 
-std::int64_t ms_of(Clock::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-nlohmann::json time_json(const std::optional<Clock::TimePoint>& t) {
-  return t ? nlohmann::json(ms_of(*t)) : nlohmann::json(nullptr);
-}
-
-// One tool, every field (`--json`; docs/cli.md lists them).
-nlohmann::json tool_json(const monitors::ToolHealth& h) {
-  auto text_or_null = [](const std::string& s) {
-    return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s);
-  };
-  return {{"tool", h.tool},
-          {"breaker", std::string(monitors::to_string(h.breaker))},
-          {"breaker_opened_ms", time_json(h.opened_at)},
-          {"held_down", h.held_down},
-          {"held_reason", text_or_null(h.held_reason)},
-          {"retry_after_until_ms", time_json(h.retry_after_until)},
-          {"factor", factor_json(h.factor)},
-          {"factors",
-           {{"latency", h.factors.latency},
-            {"reliability", h.factors.reliability},
-            {"rate_limit", h.factors.rate_limit}}},
-          {"warming_up", h.warming_up},
-          {"latency_ms", h.latency_ms},
-          {"reliability", h.reliability},
-          {"rate_limit_proximity", h.rate_limit_proximity},
-          {"samples", h.samples},
-          {"consecutive_failures", h.consecutive_failures},
-          {"failures", h.failures},
-          {"last_failure", text_or_null(h.last_failure)}};
-}
+std::int64_t ms_of(Clock::TimePoint t) { return runtime::unix_ms_of(t); }
 
 // What keeps the tool out, besides an open breaker: "held down: why", "Retry-After until ...".
 std::string hold_text(const monitors::ToolHealth& h, Clock::TimePoint now) {
@@ -126,7 +91,7 @@ int health(Context& ctx, const HealthArgs& args) {
   const auto tools = table.snapshot();
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& h : tools) list.push_back(tool_json(h));
+    for (const auto& h : tools) list.push_back(runtime::tool_health_json(h));
     *ctx.out << nlohmann::json{{"journal", args.journal},
                                {"now_ms", ms_of(now)},
                                {"window_minutes", args.window_minutes},

@@ -1,6 +1,5 @@
 // switchyard replay RUN_ID [--journal DB] [--format text|json|dot|html] [--verify]
 
-#include <iomanip>
 #include <ostream>
 
 #include "runtime/cli/cli.h"
@@ -41,10 +40,6 @@ int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args
   return report->ok() ? kExitOk : kExitNotCompleted;
 }
 
-nlohmann::json event_json(const runtime::Event& e) {
-  return {{"seq", e.seq}, {"time_ms", e.time_ms}, {"type", e.type}, {"payload", e.payload}};
-}
-
 int replay(Context& ctx, const ReplayArgs& args) {
   const bool json = args.format == "json";
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
@@ -57,22 +52,14 @@ int replay(Context& ctx, const ReplayArgs& args) {
 
   if (json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& e : *events) list.push_back(event_json(e));
+    for (const auto& e : *events) list.push_back(runtime::event_json(e));
     *ctx.out << nlohmann::json{{"run", run_json(*run)}, {"events", list}}.dump(2) << "\n";
     return kExitOk;
   }
   if (args.format == "dot" || args.format == "html") {
     return print_replay_picture(ctx, **journal, *run, *events, args.format);
   }
-  auto& out = *ctx.out;
-  out << "run " << run->run_id << "  workflow " << run->workflow << " (sha256 "
-      << run->workflow_hash.substr(0, 12) << ")  " << run->status << "  started "
-      << iso8601(run->started_ms) << "\n";
-  for (const auto& e : *events) {
-    out << "  #" << std::left << std::setw(4) << e.seq << std::setw(9)
-        << ("+" + duration(e.time_ms - run->started_ms)) << std::setw(16) << e.type
-        << summarize(e) << "\n";
-  }
+  *ctx.out << runtime::timeline_text(*run, *events);
   return kExitOk;
 }
 

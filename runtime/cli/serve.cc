@@ -1,0 +1,153 @@
+// switchyard serve --journal DB [--host H] [--port P] [--tokens-file F] [--no-auth]
+//                  [--max-body-bytes N] [--rate R] [--burst B] [--max-concurrent-runs N]
+//                  [--grace D] [--read-timeout D] [--models M] [--workflow WF.json]...
+// The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS.
+
+#include <signal.h>
+
+#include <cstdlib>
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+#include "runtime/cli/format.h"
+#include "runtime/cli/session.h"
+#include "runtime/service/service.h"
+#include "runtime/workflow_file.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct ServeArgs {
+  std::string journal;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string tokens_file;
+  bool no_auth = false;
+  std::int64_t max_body_bytes = 1 << 20;
+  double rate = 50;
+  double burst = 100;
+  int max_concurrent_runs = 64;
+  std::string grace = "10s";
+  std::string read_timeout = "10s";
+  std::string models;
+  std::vector<std::string> workflows;
+  int threads = 2;
+  std::string sync = "normal";
+};
+
+Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const std::string& v) {
+  auto d = parse_duration(v);
+  if (!d) return invalid_argument(flag + " " + v + ": expected a duration like 30s or 500ms");
+  return *d;
+}
+
+Result<service::ServiceOptions> options_of(const ServeArgs& args) {
+  service::ServiceOptions o;
+  o.journal_path = args.journal;
+  o.sync = parse_sync(args.sync);
+  o.http.host = args.host;
+  o.http.port = args.port;
+  o.http.max_body_bytes = args.max_body_bytes;
+  o.http.threads = args.threads;
+  auto read_timeout = duration_arg("--read-timeout", args.read_timeout);
+  if (!read_timeout.ok()) return read_timeout.status();
+  o.http.read_timeout = *read_timeout;
+  auto grace = duration_arg("--grace", args.grace);
+  if (!grace.ok()) return grace.status();
+  o.grace = *grace;
+  if (!args.tokens_file.empty()) {
+    auto text = runtime::read_file(args.tokens_file);
+    if (!text.ok()) return invalid_argument("--tokens-file: " + text.status().message());
+    for (auto& t : service::TokenSet::parse(*text)) o.tokens.push_back(std::move(t));
+  }
+  if (const char* env = std::getenv("SWITCHYARD_TOKENS"); env != nullptr) {
+    for (auto& t : service::TokenSet::parse(env)) o.tokens.push_back(std::move(t));
+  }
+  o.allow_no_auth = args.no_auth;
+  if (args.no_auth && !o.tokens.empty()) {
+    return invalid_argument("--no-auth with tokens configured: choose one");
+  }
+  o.rate = {.per_second = args.rate, .burst = args.burst};
+  o.max_concurrent_runs = args.max_concurrent_runs;
+  o.models_path = args.models;
+  o.workflow_files = args.workflows;
+  return o;
+}
+
+int serve(Context& ctx, const ServeArgs& args) {
+  auto options = options_of(args);
+  if (!options.ok()) return report_error(ctx, options.status(), false);
+  // SIGTERM and SIGINT are taken by this thread only (sigwait below): blocked before the
+  // service's threads exist, so they inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  auto service = service::Service::start(*options);
+  if (!service.ok()) return report_error(ctx, service.status(), false);
+  *ctx.out << "listening on " << (*service)->url() << std::endl;
+  int signal = 0;
+  sigwait(&signals, &signal);
+  *ctx.err << "switchyard serve: " << (signal == SIGINT ? "SIGINT" : "SIGTERM")
+           << ": draining (grace " << args.grace << ")" << std::endl;
+  const service::DrainReport report = (*service)->drain();
+  service->reset();
+  *ctx.out << "stopped: " << report.finished << " run(s) finished while draining, "
+           << report.interrupted.size() << " interrupted";
+  for (const auto& id : report.interrupted) *ctx.out << " " << id;
+  *ctx.out << (report.interrupted.empty()
+                   ? ""
+                   : " (switchyard resume --all --journal " + args.journal + " continues them)")
+           << std::endl;
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("serve", "The HTTP service: runs API, live events, metrics");
+  auto args = std::make_shared<ServeArgs>();
+  cmd->add_option("--journal", args->journal, "SQLite journal file (created when missing)")
+      ->required();
+  cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0: a free one; the bound address is printed)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--tokens-file", args->tokens_file,
+                  "File of bearer tokens (one per line or comma-separated; also "
+                  "SWITCHYARD_TOKENS)");
+  cmd->add_flag("--no-auth", args->no_auth,
+                "No authentication (development only; loopback addresses only)");
+  cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
+  cmd->add_option("--rate", args->rate, "Requests per second per token (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--burst", args->burst, "Requests a token may make at once")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--max-concurrent-runs", args->max_concurrent_runs,
+                  "Runs in flight per token (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--grace", args->grace,
+                  "On SIGTERM/SIGINT, how long runs in flight may take to finish before they are "
+                  "interrupted for resume")
+      ->capture_default_str();
+  cmd->add_option("--read-timeout", args->read_timeout,
+                  "Deadline for a client to send a request (headers and body)")
+      ->capture_default_str();
+  cmd->add_option("--models", args->models, "Models file (docs/models.md)");
+  cmd->add_option("--workflow", args->workflows,
+                  "Register this workflow file at start (repeatable)");
+  cmd->add_option("--threads", args->threads, "HTTP threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  add_sync_option(cmd, args->sync);
+  cmd->callback([&ctx, args] { ctx.exit_code = serve(ctx, *args); });
+}
+
+}  // namespace switchyard::cli

@@ -1,0 +1,90 @@
+#include "runtime/service/event_stream.h"
+
+namespace switchyard::service {
+
+Result<std::shared_ptr<EventStream>> EventStream::open(runtime::EventFeed& feed,
+                                                       const std::string& run_id,
+                                                       std::int64_t after_seq, bool starting) {
+  std::shared_ptr<EventStream> stream(new EventStream());
+  stream->run_id_ = run_id;
+  stream->last_seq_ = after_seq;
+  // Subscribe first, then read: an event committed in between is in both, and the seq dedupes.
+  EventStream* raw = stream.get();
+  stream->subscription_ = feed.subscribe([raw](const runtime::Event& e) {
+    if (e.run_id != raw->run_id_) return;
+    {
+      std::lock_guard lock(raw->mu_);
+      if (!raw->loaded_) {  // the history is being read: these come after it
+        raw->early_.push_back(e);
+        return;
+      }
+    }
+    raw->push(e);
+  });
+  auto events = feed.events(run_id);
+  if (!events.ok() && !(starting && events.status().code() == StatusCode::kNotFound)) {
+    return events.status();
+  }
+  if (events.ok() && events->empty() && !starting) {
+    // A run with a row and no events yet is still starting; an unknown one has no row.
+    auto row = feed.get_run(run_id);
+    if (!row.ok()) return row.status();
+  }
+  static const std::vector<runtime::Event> kNone;
+  const std::vector<runtime::Event>& history = events.ok() ? *events : kNone;
+  std::lock_guard lock(stream->mu_);
+  for (const auto& e : history) stream->push_locked(e);
+  for (const auto& e : stream->early_) stream->push_locked(e);
+  stream->early_.clear();
+  stream->loaded_ = true;
+  return stream;
+}
+
+EventStream::~EventStream() { subscription_.reset(); }
+
+void EventStream::push_locked(const runtime::Event& event) {
+  if (event.seq <= last_seq_ || finished_) return;
+  last_seq_ = event.seq;
+  queue_.push_back(event);
+  if (event.type == "run_finished") finished_ = true;
+}
+
+void EventStream::push(const runtime::Event& event) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    push_locked(event);
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+void EventStream::on_ready(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+}
+
+std::string EventStream::take(bool* ended) {
+  std::lock_guard lock(mu_);
+  std::string out;
+  *ended = false;
+  while (!queue_.empty()) {
+    const runtime::Event e = std::move(queue_.front());
+    queue_.pop_front();
+    out += message(e);
+    if (e.type == "run_finished") *ended = true;
+  }
+  return out;
+}
+
+std::string EventStream::message(const runtime::Event& e) {
+  const nlohmann::json data = {{"run_id", e.run_id},
+                               {"seq", e.seq},
+                               {"time_ms", e.time_ms},
+                               {"type", e.type},
+                               {"payload", e.payload}};
+  // dump() escapes newlines, so the data is one line, as SSE requires.
+  return "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + data.dump() + "\n\n";
+}
+
+}  // namespace switchyard::service

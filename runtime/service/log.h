@@ -1,0 +1,12 @@
+#pragma once
+// The service's logger ("service"), sharing the default logger's sinks as runtime's does. Never
+// given a token or a secret header: requests are logged by method, path, status and token number.
+
+#include <spdlog/spdlog.h>
+
+namespace switchyard::service {
+
+// Thread-safe.
+spdlog::logger& logger();
+
+}  // namespace switchyard::service

@@ -1,0 +1,155 @@
+#include "runtime/service/metrics.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace switchyard::service {
+namespace {
+
+std::string text(const nlohmann::json& payload, const char* key) {
+  auto it = payload.find(key);
+  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string("unknown");
+}
+
+// A label value, escaped as the format requires.
+std::string label(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+void header(std::ostringstream& out, const char* name, const char* type, const char* help) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
+}
+
+}  // namespace
+
+void Metrics::observe(const runtime::Event& e) {
+  const auto& p = e.payload;
+  std::lock_guard lock(mu_);
+  if (e.type == "run_started") {
+    ++started_;
+  } else if (e.type == "run_finished") {
+    ++runs_[text(p, "status")];
+  } else if (e.type == "step_succeeded" || e.type == "step_failed" || e.type == "step_retry") {
+    const std::string tool = text(p, "tool");
+    ++steps_[{tool, e.type.substr(5)}];
+    if (auto it = p.find("latency_us"); it != p.end() && it->is_number()) {
+      const double seconds = it->get<double>() / 1e6;
+      Histogram& h = latency_[tool];
+      ++h.count;
+      h.sum += seconds;
+      for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+        if (seconds <= kLatencyBuckets[i]) {
+          ++h.buckets[i];
+          break;
+        }
+      }
+    }
+  } else if (e.type == "reroute") {
+    ++reroutes_;
+  } else if (e.type == "backtrack") {
+    ++backtracks_;
+  } else if (e.type == "escalated") {
+    ++escalations_[text(p, "reason")];
+  } else if (e.type == "llm_settled") {
+    const std::string tier = text(p, "tier");
+    ++llm_calls_[tier];
+    llm_usd_[tier] += p.value("cost_usd", 0.0);
+    llm_tokens_[tier] += p.value("tokens", std::uint64_t{0});
+  }
+}
+
+void Metrics::observe_request(int status) {
+  std::lock_guard lock(mu_);
+  ++requests_[status];
+}
+
+std::string Metrics::render(std::size_t in_flight,
+                            const std::vector<monitors::ToolHealth>& tools) const {
+  std::lock_guard lock(mu_);
+  std::ostringstream out;
+  header(out, "switchyard_runs_started_total", "counter", "Runs started by this process.");
+  out << "switchyard_runs_started_total " << started_ << "\n";
+  header(out, "switchyard_runs_total", "counter", "Runs finished, by final status.");
+  for (const char* s : {"completed", "demoted", "escalated", "failed"}) {
+    auto it = runs_.find(s);
+    out << "switchyard_runs_total{status=\"" << s << "\"} " << (it == runs_.end() ? 0 : it->second)
+        << "\n";
+  }
+  header(out, "switchyard_runs_in_flight", "gauge", "Runs in flight in the engine.");
+  out << "switchyard_runs_in_flight " << in_flight << "\n";
+  header(out, "switchyard_steps_total", "counter",
+         "Tool step attempts, by tool and outcome (succeeded, failed, retry).");
+  for (const auto& [key, n] : steps_) {
+    out << "switchyard_steps_total{tool=\"" << label(key.first) << "\",outcome=\"" << key.second
+        << "\"} " << n << "\n";
+  }
+  header(out, "switchyard_reroutes_total", "counter", "Routes recomputed after a failure.");
+  out << "switchyard_reroutes_total " << reroutes_ << "\n";
+  header(out, "switchyard_backtracks_total", "counter", "Backtracks to an earlier node.");
+  out << "switchyard_backtracks_total " << backtracks_ << "\n";
+  header(out, "switchyard_escalations_total", "counter", "Runs escalated to a human, by reason.");
+  for (const auto& [reason, n] : escalations_) {
+    out << "switchyard_escalations_total{reason=\"" << label(reason) << "\"} " << n << "\n";
+  }
+  header(out, "switchyard_llm_calls_total", "counter", "Language model calls settled, by tier.");
+  for (const auto& [tier, n] : llm_calls_) {
+    out << "switchyard_llm_calls_total{tier=\"" << label(tier) << "\"} " << n << "\n";
+  }
+  header(out, "switchyard_llm_spend_usd_total", "counter", "Language model spend in USD, by tier.");
+  for (const auto& [tier, usd] : llm_usd_) {
+    out << "switchyard_llm_spend_usd_total{tier=\"" << label(tier) << "\"} " << number(usd) << "\n";
+  }
+  header(out, "switchyard_llm_tokens_total", "counter", "Language model tokens, by tier.");
+  for (const auto& [tier, n] : llm_tokens_) {
+    out << "switchyard_llm_tokens_total{tier=\"" << label(tier) << "\"} " << n << "\n";
+  }
+  header(out, "switchyard_breaker_state", "gauge",
+         "Circuit breaker state per tool: 1 for the state it is in, 0 for the others.");
+  for (const auto& h : tools) {
+    for (auto state : {monitors::BreakerState::kClosed, monitors::BreakerState::kOpen,
+                       monitors::BreakerState::kHalfOpen}) {
+      out << "switchyard_breaker_state{tool=\"" << label(h.tool) << "\",state=\""
+          << monitors::to_string(state) << "\"} " << (h.breaker == state ? 1 : 0) << "\n";
+    }
+  }
+  header(out, "switchyard_step_latency_seconds", "histogram",
+         "Latency of tool step attempts, by tool.");
+  for (const auto& [tool, h] : latency_) {
+    std::uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < kLatencyBuckets.size(); ++i) {
+      cumulative += h.buckets[i];
+      out << "switchyard_step_latency_seconds_bucket{tool=\"" << label(tool) << "\",le=\""
+          << number(kLatencyBuckets[i]) << "\"} " << cumulative << "\n";
+    }
+    out << "switchyard_step_latency_seconds_bucket{tool=\"" << label(tool) << "\",le=\"+Inf\"} "
+        << h.count << "\n";
+    out << "switchyard_step_latency_seconds_sum{tool=\"" << label(tool) << "\"} " << number(h.sum)
+        << "\n";
+    out << "switchyard_step_latency_seconds_count{tool=\"" << label(tool) << "\"} " << h.count
+        << "\n";
+  }
+  header(out, "switchyard_http_requests_total", "counter", "HTTP requests answered, by status.");
+  for (const auto& [status, n] : requests_) {
+    out << "switchyard_http_requests_total{code=\"" << status << "\"} " << n << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace switchyard::service

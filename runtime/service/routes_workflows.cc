@@ -1,0 +1,86 @@
+// POST /v1/workflows, GET /v1/workflows, GET /v1/workflows/{name}.
+
+#include "graph/load.h"
+#include "runtime/health_json.h"
+#include "runtime/runner.h"
+#include "runtime/service/log.h"
+#include "runtime/service/service_impl.h"
+#include "runtime/workflow_file.h"
+
+namespace switchyard::service {
+
+Result<Registered> Service::Impl::register_workflow(const std::string& text,
+                                                    const std::string& file, nlohmann::json* errors,
+                                                    nlohmann::json* warnings) {
+  *errors = nlohmann::json::array();
+  *warnings = nlohmann::json::array();
+  // Scenario files mock every tool: they are for `eval`, not for a service.
+  graph::LoadResult loaded = graph::load(text, file, {.allow_scenario = false});
+  for (const auto& d : loaded.warnings) warnings->push_back(runtime::diagnostic_json(d));
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.errors) errors->push_back(runtime::diagnostic_json(d));
+    return invalid_argument(loaded.errors.front().to_string());
+  }
+  auto tool_set = tools::make_tool_set(*loaded.workflow, {.models = &models});
+  if (!tool_set.ok()) return tool_set.status();
+  Registered r;
+  r.workflow = loaded.workflow;
+  r.tools = *tool_set;
+  const runtime::WorkflowIdentity id = runtime::identify(*r.workflow);
+  r.hash = id.hash;
+  r.source = id.source;
+  r.registered_ms = runtime::unix_ms_of(clock.now());
+  {
+    std::unique_lock lock(registry_mu);
+    auto it = registry.find(r.workflow->name());
+    if (it != registry.end() && it->second.hash == r.hash) return it->second;  // the same again
+    registry[r.workflow->name()] = r;
+  }
+  logger().info("workflow {} registered (sha256 {})", r.workflow->name(), r.hash.substr(0, 12));
+  return r;
+}
+
+HttpResponse Service::Impl::post_workflow(const HttpRequest& req) {
+  // Validated as a file would be, so that errors carry the same JSON pointers as the CLI's.
+  nlohmann::json errors, warnings;
+  auto r = register_workflow(req.body, "request body", &errors, &warnings);
+  if (!r.ok()) {
+    HttpResponse out = error_response(r.status());
+    if (!errors.empty()) {
+      nlohmann::json body = nlohmann::json::parse(out.body);
+      body["error"]["pointer"] = errors[0]["pointer"];
+      body["error"]["file"] = errors[0]["file"];
+      body["error"]["message"] = errors[0]["message"];
+      body["errors"] = errors;
+      body["warnings"] = warnings;
+      out.body = body.dump();
+    }
+    return out;
+  }
+  HttpResponse out = json_response(
+      201, {{"name", r->workflow->name()}, {"hash", r->hash}, {"warnings", warnings}});
+  out.headers.emplace_back("Location", "/v1/workflows/" + r->workflow->name());
+  return out;
+}
+
+HttpResponse Service::Impl::list_workflows() {
+  nlohmann::json list = nlohmann::json::array();
+  std::shared_lock lock(registry_mu);
+  for (const auto& [name, r] : registry) {
+    list.push_back({{"name", name}, {"hash", r.hash}, {"registered_ms", r.registered_ms}});
+  }
+  return json_response(200, {{"workflows", list}});
+}
+
+HttpResponse Service::Impl::get_workflow(const std::string& name) {
+  std::shared_lock lock(registry_mu);
+  auto it = registry.find(name);
+  if (it == registry.end()) return error_response(not_found("no workflow named " + name));
+  // The journaled form: secrets (headers, env, URL parameters) are redacted.
+  return json_response(200, {{"name", name},
+                             {"hash", it->second.hash},
+                             {"registered_ms", it->second.registered_ms},
+                             {"workflow", nlohmann::json::parse(*it->second.source)}});
+}
+
+}  // namespace switchyard::service

@@ -1,0 +1,286 @@
+#include "runtime/service/service.h"
+
+#include <boost/asio/ip/address.hpp>
+
+#include "runtime/health_json.h"
+#include "runtime/health_rebuild.h"
+#include "runtime/service/log.h"
+#include "runtime/service/service_impl.h"
+#include "runtime/workflow_file.h"
+
+namespace switchyard::service {
+namespace {
+
+bool is_loopback(const std::string& host) {
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  return !ec && address.is_loopback();
+}
+
+int http_status_for(StatusCode code) {
+  switch (code) {
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+// Path segments of "/v1/runs/ID/events" -> {"v1", "runs", "ID", "events"}.
+std::vector<std::string> segments(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    if (slash > start) out.push_back(url_decode(path.substr(start, slash - start)));
+    start = slash + 1;
+  }
+  return out;
+}
+
+HttpResponse method_not_allowed(const std::string& allow) {
+  HttpResponse r = error_response(405, "method_not_allowed", "use " + allow);
+  r.headers.emplace_back("Allow", allow);
+  return r;
+}
+
+}  // namespace
+
+HttpResponse json_response(int status, const nlohmann::json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse error_response(int http_status, const std::string& code, const std::string& message) {
+  return json_response(http_status, {{"error", {{"code", code}, {"message", message}}}});
+}
+
+HttpResponse error_response(const Status& status) {
+  return error_response(http_status_for(status.code()), std::string(to_string(status.code())),
+                        status.message());
+}
+
+Result<nlohmann::json> parse_json_body(const HttpRequest& req) {
+  if (req.body.empty())
+    return invalid_argument("the request body is empty: expected a JSON object");
+  try {
+    nlohmann::json doc = nlohmann::json::parse(req.body);
+    if (!doc.is_object()) return invalid_argument("the request body must be a JSON object");
+    return doc;
+  } catch (const nlohmann::json::parse_error& e) {
+    return invalid_argument("the request body is not valid JSON: " + std::string(e.what()));
+  }
+}
+
+Service::Impl::Impl(const ServiceOptions& o) : options(o) {}
+
+Status Service::Impl::open() {
+  if (options.journal_path.empty()) return invalid_argument("--journal is required");
+  if (options.tokens.empty() && !options.allow_no_auth) {
+    return invalid_argument(
+        "no token configured: give --tokens-file or SWITCHYARD_TOKENS (or --no-auth on a "
+        "loopback address, for development)");
+  }
+  if (options.allow_no_auth && !is_loopback(options.http.host)) {
+    return invalid_argument("--no-auth is only allowed on a loopback address, not " +
+                            options.http.host);
+  }
+  if (options.allow_no_auth) options.tokens.clear();
+  tokens = std::make_unique<TokenSet>(options.tokens);
+  const std::size_t callers = std::max<std::size_t>(1, tokens->size());
+  rate = std::make_unique<RateLimiter>(options.rate, callers);
+  slots = std::make_unique<RunSlots>(options.max_concurrent_runs, callers);
+
+  if (!options.models_path.empty()) {
+    auto loaded = tools::load_models_file(options.models_path);
+    if (!loaded.ok()) return invalid_argument(loaded.errors.front().to_string());
+    models = std::move(loaded.models);
+  }
+  auto journal = runtime::open_sqlite_journal(options.journal_path, {.sync = options.sync});
+  if (!journal.ok()) return journal.status();
+  sqlite = std::move(*journal);
+  feed = std::make_unique<runtime::EventFeed>(*sqlite);
+  gate = std::make_unique<InterruptGate>(*feed);
+  health = std::make_unique<monitors::HealthTable>(clock);
+  if (auto rebuilt = runtime::rebuild_health(*sqlite, *health); !rebuilt.ok()) {
+    return rebuilt.status();
+  }
+  if (models.tiers.size() > 1) {
+    if (Status s = history.rebuild(*sqlite); !s.ok()) return s;
+  }
+  for (const auto& file : options.workflow_files) {
+    auto text = runtime::read_file(file);
+    if (!text.ok()) return text.status();
+    nlohmann::json errors, warnings;
+    auto registered = register_workflow(*text, file, &errors, &warnings);
+    if (!registered.ok()) return registered.status();
+  }
+  feed_subscription = feed->subscribe([this](const runtime::Event& e) {
+    metrics.observe(e);
+    if (e.type == "run_finished") end_run(e.run_id);
+  });
+  engine = std::make_unique<runtime::Engine>(
+      *gate, clock, *health,
+      runtime::EngineOptions{.threads = options.engine_threads,
+                             .models = &models,
+                             .history = models.tiers.size() > 1 ? &history : nullptr});
+  auto started = HttpServer::start(options.http, [this](const HttpRequest& req) {
+    HttpResponse r = handle(req);
+    metrics.observe_request(r.status);
+    return r;
+  });
+  if (!started.ok()) return started.status();
+  server = std::move(*started);
+  logger().info("listening on {}:{} (journal {}, {} token(s))", server->host(), server->port(),
+                options.journal_path, tokens->size());
+  return Status();
+}
+
+HttpResponse Service::Impl::handle(const HttpRequest& req) {
+  // Probes are public: an orchestrator calls them without credentials.
+  if (req.path == "/healthz") return json_response(200, {{"status", "alive"}});
+  if (req.path == "/readyz") {
+    if (draining.load()) return json_response(503, {{"status", "draining"}});
+    return json_response(200, {{"status", "ready"}, {"journal", options.journal_path}});
+  }
+  Caller caller;
+  if (!tokens->empty()) {
+    auto token = tokens->match(req.header("authorization"));
+    if (!token) {
+      logger().info("{} {} from {}: 401", req.method, req.path, req.peer);
+      HttpResponse r = error_response(
+          401, "unauthenticated",
+          req.header("authorization").empty() ? "missing bearer token" : "invalid bearer token");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"switchyard\"");
+      return r;
+    }
+    caller.token = static_cast<std::size_t>(*token);
+  }
+  if (auto wait = rate->take(caller.token, std::chrono::steady_clock::now())) {
+    HttpResponse r = error_response(
+        429, "rate_limited",
+        "too many requests for this token: retry after " + std::to_string(wait->count()) + " s");
+    r.headers.emplace_back("Retry-After", std::to_string(wait->count()));
+    return r;
+  }
+  HttpResponse r = route(req, caller);
+  logger().debug("{} {} (token #{}): {}", req.method, req.path, caller.token, r.status);
+  return r;
+}
+
+HttpResponse Service::Impl::route(const HttpRequest& req, const Caller& caller) {
+  const auto s = segments(req.path);
+  const bool get = req.method == "GET";
+  const bool post = req.method == "POST";
+  if (req.path == "/metrics") return get ? metrics_text() : method_not_allowed("GET");
+  if (s.size() < 2 || s[0] != "v1") return error_response(404, "not_found", "no such endpoint");
+  if (s[1] == "health" && s.size() == 2) return get ? health_json() : method_not_allowed("GET");
+  if (s[1] == "workflows") {
+    if (s.size() == 2)
+      return post ? post_workflow(req) : get ? list_workflows() : method_not_allowed("GET, POST");
+    if (s.size() == 3) return get ? get_workflow(s[2]) : method_not_allowed("GET");
+  }
+  if (s[1] == "runs") {
+    if (s.size() == 2)
+      return post ? post_run(req, caller) : get ? list_runs(req) : method_not_allowed("GET, POST");
+    if (s.size() == 3) return get ? get_run(s[2]) : method_not_allowed("GET");
+    if (s.size() == 4 && s[3] == "cancel")
+      return post ? cancel_run(s[2]) : method_not_allowed("POST");
+    if (s.size() == 4 && s[3] == "replay")
+      return get ? replay(req, s[2]) : method_not_allowed("GET");
+    if (s.size() == 4 && s[3] == "events")
+      return get ? events(req, s[2]) : method_not_allowed("GET");
+  }
+  return error_response(404, "not_found", "no such endpoint: " + req.path);
+}
+
+HttpResponse Service::Impl::health_json() {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& h : health->snapshot()) list.push_back(runtime::tool_health_json(h));
+  return json_response(200, {{"journal", options.journal_path},
+                             {"now_ms", runtime::unix_ms_of(clock.now())},
+                             {"tools", list}});
+}
+
+HttpResponse Service::Impl::metrics_text() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics.render(engine->in_flight(), health->snapshot());
+  return r;
+}
+
+DrainReport Service::Impl::drain() {
+  std::lock_guard drain_lock(drain_mu);
+  if (drained) return *drained;
+  draining = true;  // new runs get 503, /readyz 503
+  DrainReport report;
+  std::vector<std::string> left;
+  {
+    std::unique_lock lock(runs_mu);
+    const std::size_t before = active.size();
+    runs_cv.wait_for(lock, options.grace, [this] { return active.empty(); });
+    report.finished = before - active.size();
+    for (const auto& [id, token] : active) left.push_back(id);
+  }
+  if (!left.empty()) {
+    // Past the grace period: the runs still going are interrupted (left `running`, every event
+    // so far committed) for `switchyard resume`.
+    for (const auto& id : left) engine->cancel(id, kInterruptReason);
+    engine->wait_idle();
+    const auto interrupted = gate->interrupted();
+    report.interrupted.assign(interrupted.begin(), interrupted.end());
+    logger().warn(
+        "shutdown: {} run(s) interrupted after the grace period; `switchyard resume "
+        "--all --journal {}` continues them",
+        report.interrupted.size(), options.journal_path);
+  }
+  server->stop();  // closes the event streams; no handler runs after this
+  engine.reset();  // joins its threads: every journal write is committed
+  feed_subscription.reset();
+  drained = report;
+  return report;
+}
+
+bool Service::Impl::is_active(const std::string& id) {
+  std::lock_guard lock(runs_mu);
+  return active.count(id) > 0;
+}
+
+void Service::Impl::end_run(const std::string& id) {
+  std::lock_guard lock(runs_mu);
+  auto it = active.find(id);
+  if (it == active.end()) return;
+  slots->release(it->second);
+  active.erase(it);
+  runs_cv.notify_all();
+}
+
+Result<std::unique_ptr<Service>> Service::start(const ServiceOptions& options) {
+  auto impl = std::make_unique<Impl>(options);
+  if (Status s = impl->open(); !s.ok()) return s;
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() { drain(); }
+
+std::string Service::url() const {
+  return "http://" + impl_->server->host() + ":" + std::to_string(impl_->server->port());
+}
+
+DrainReport Service::drain() { return impl_->drain(); }
+
+}  // namespace switchyard::service

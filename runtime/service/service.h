@@ -1,0 +1,74 @@
+#pragma once
+// Service: `switchyard serve`, the runtime behind an HTTP API (docs/service.md, docs/openapi.yaml).
+//
+// Workflows are registered over HTTP (or preloaded from files) and kept in memory; runs execute on
+// an Engine, journaled in one SQLite journal wrapped in an EventFeed that streams their events to
+// clients (SSE) and to the metrics. Bearer tokens guard every endpoint but /healthz and /readyz;
+// each token has a request rate and a cap on its runs in flight.
+//
+// Lifecycle: start() listens and serves on its own threads; drain() (on SIGTERM/SIGINT) refuses
+// new runs, turns /readyz to 503, waits up to the grace period for the runs in flight, interrupts
+// the others so that `switchyard resume` continues them (runtime/service/interrupt_gate.h),
+// flushes the journal and stops the server.
+//
+// Thread-safety: drain() and url() may be called from any thread.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "graph/status.h"
+#include "runtime/journal.h"
+#include "runtime/service/access.h"
+#include "runtime/service/http_server.h"
+
+namespace switchyard::service {
+
+struct ServiceOptions {
+  std::string journal_path;  // the SQLite journal (created when missing); REQUIRES: not empty
+  runtime::JournalSync sync = runtime::JournalSync::kNormal;
+  HttpServerOptions http;  // host (127.0.0.1), port (0: free), body limit, timeouts
+  // Accepted bearer tokens. REQUIRES: not empty unless allow_no_auth.
+  std::vector<std::string> tokens;
+  // No authentication (every request is the anonymous caller). REQUIRES: a loopback host.
+  bool allow_no_auth = false;
+  RateOptions rate;              // per token
+  int max_concurrent_runs = 64;  // per token; <= 0: no limit
+  // How long drain() waits for runs in flight before interrupting them.
+  std::chrono::milliseconds grace{10000};
+  std::string models_path;                  // models file for llm tools ("": none)
+  std::vector<std::string> workflow_files;  // registered at start
+  int engine_threads = 2;                   // the Engine's event loops
+};
+
+struct DrainReport {
+  std::size_t finished = 0;              // runs that ended within the grace period
+  std::vector<std::string> interrupted;  // runs left `running` for resume
+};
+
+class Service {
+ public:
+  // Opens the journal, rebuilds tool health from it, registers `workflow_files`, starts the
+  // engine and the server. Errors: kInvalidArgument (options: no token without allow_no_auth,
+  // no-auth on a non-loopback host, a workflow or models file that does not load), kIo (the
+  // journal), kUnavailable (cannot listen).
+  static Result<std::unique_ptr<Service>> start(const ServiceOptions& options);
+  // Drains if drain() was not called.
+  ~Service();
+
+  // "http://HOST:PORT", the address it listens on.
+  std::string url() const;
+
+  // The graceful shutdown described above; returns what became of the runs in flight.
+  // Idempotent: a second call returns the first one's report.
+  DrainReport drain();
+
+  class Impl;
+
+ private:
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchyard::service

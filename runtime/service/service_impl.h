@@ -1,0 +1,117 @@
+#pragma once
+// Service::Impl: the service's state and its request handlers, shared by service.cc (wiring,
+// lifecycle, auth, health, metrics), routes_workflows.cc and routes_runs.cc. Internal.
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+
+#include "monitors/health_table.h"
+#include "runtime/engine.h"
+#include "runtime/event_feed.h"
+#include "runtime/llm_history.h"
+#include "runtime/service/access.h"
+#include "runtime/service/http_message.h"
+#include "runtime/service/http_server.h"
+#include "runtime/service/interrupt_gate.h"
+#include "runtime/service/metrics.h"
+#include "runtime/service/service.h"
+#include "runtime/system_clock.h"
+#include "tools/models.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::service {
+
+// A registered workflow: what runs of it need.
+struct Registered {
+  std::shared_ptr<const graph::Workflow> workflow;
+  std::shared_ptr<tools::ToolSet> tools;
+  std::string hash;
+  std::shared_ptr<const std::string> source;  // canonical JSON, secrets redacted
+  std::int64_t registered_ms = 0;
+};
+
+// One authenticated caller: the index of its token (0 for the anonymous caller without auth).
+struct Caller {
+  std::size_t token = 0;
+};
+
+// Responses.
+HttpResponse json_response(int status, const nlohmann::json& body);
+// {"error": {"code", "message"}} with the HTTP status for the Status code.
+HttpResponse error_response(const Status& status);
+HttpResponse error_response(int http_status, const std::string& code, const std::string& message);
+// The body as a JSON object, or the 400 to send.
+Result<nlohmann::json> parse_json_body(const HttpRequest& req);
+
+class Service::Impl {
+ public:
+  explicit Impl(const ServiceOptions& o);
+  Status open();
+  HttpResponse handle(const HttpRequest& req);
+  DrainReport drain();
+
+  // routes_workflows.cc
+  Result<Registered> register_workflow(const std::string& text, const std::string& file,
+                                       nlohmann::json* errors, nlohmann::json* warnings);
+  HttpResponse post_workflow(const HttpRequest& req);
+  HttpResponse list_workflows();
+  HttpResponse get_workflow(const std::string& name);
+
+  // routes_runs.cc
+  HttpResponse post_run(const HttpRequest& req, const Caller& caller);
+  HttpResponse list_runs(const HttpRequest& req);
+  HttpResponse get_run(const std::string& id);
+  HttpResponse cancel_run(const std::string& id);
+  HttpResponse replay(const HttpRequest& req, const std::string& id);
+  HttpResponse events(const HttpRequest& req, const std::string& id);
+
+  // service.cc
+  HttpResponse route(const HttpRequest& req, const Caller& caller);
+  HttpResponse health_json();
+  HttpResponse metrics_text();
+
+  ServiceOptions options;
+  std::unique_ptr<runtime::Journal> sqlite;
+  std::unique_ptr<runtime::EventFeed> feed;
+  std::unique_ptr<InterruptGate> gate;
+  runtime::SystemClock clock;
+  std::unique_ptr<monitors::HealthTable> health;
+  tools::Models models;
+  runtime::LlmHistory history;
+  Metrics metrics;
+  runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run
+  std::unique_ptr<TokenSet> tokens;
+  std::unique_ptr<RateLimiter> rate;
+  std::unique_ptr<RunSlots> slots;
+  std::unique_ptr<runtime::Engine> engine;
+
+  mutable std::shared_mutex registry_mu;
+  std::map<std::string, Registered> registry;  // by name, under registry_mu
+
+  std::atomic<bool> draining{false};
+  std::mutex runs_mu;
+  std::condition_variable runs_cv;
+  // Runs started here and not yet ended, with the token that started them; under runs_mu.
+  std::map<std::string, std::size_t> active;
+  // Ends run `id` for the limits and the drain: gives its token's slot back. Called when its
+  // run_finished is committed (before any client can have seen it) and when the engine is done
+  // with it (a run that ends without run_finished); the second call does nothing.
+  void end_run(const std::string& id);
+  // Whether run `id` was started here and has not ended (it may have no journal row yet).
+  bool is_active(const std::string& id);
+
+  std::mutex drain_mu;
+  std::optional<DrainReport> drained;  // under drain_mu
+
+  std::unique_ptr<HttpServer> server;  // last: stopped first
+};
+
+}  // namespace switchyard::service

@@ -1,0 +1,391 @@
+// `switchyard serve` through a real HTTP client on loopback: every endpoint, auth, limits,
+// malformed requests, live events, metrics (docs/service.md).
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <set>
+#include <sstream>
+
+#include "tests/support/http_client.h"
+#include "tests/support/run_command.h"
+#include "tests/support/serve_process.h"
+#include "tests/support/service_workflows.h"
+
+namespace switchyard::testing {
+namespace {
+
+constexpr const char* kToken = "test-token-1";
+constexpr const char* kOtherToken = "test-token-2";
+
+class Serve : public ::testing::Test {
+ protected:
+  // Starts a server with two tokens, the quick and slow workflows registered, and `extra` flags.
+  void start(const std::vector<std::string>& extra = {}) {
+    const std::string tokens = dir_.write("tokens", std::string(kToken) + "\n");
+    std::vector<std::string> args = {
+        "--tokens-file", tokens,
+        "--workflow",    dir_.write("quick.json", quick_workflow()),
+        "--workflow",    dir_.write("slow.json", mock_workflow("slow", 400))};
+    args.insert(args.end(), extra.begin(), extra.end());
+    server_ = std::make_unique<ServeProcess>(
+        journal(), args, std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kOtherToken});
+    ASSERT_FALSE(server_->url().empty());
+  }
+  std::string journal() const { return dir_.file("journal.db"); }
+  HttpResult get(const std::string& path, const std::string& token = kToken) const {
+    return server_->call("GET", path, token);
+  }
+  HttpResult post(const std::string& path, const std::string& body,
+                  const std::string& token = kToken) const {
+    return server_->call("POST", path, token, body);
+  }
+  // The server still answers (after a bad request).
+  void expect_serving() const { EXPECT_EQ(get("/v1/workflows").status, 200); }
+
+  TempDir dir_;
+  std::unique_ptr<ServeProcess> server_;
+};
+
+TEST_F(Serve, RefusesToStartWithoutATokenUnlessNoAuth) {
+  auto r = switchyard({"serve", "--port", "0", "--journal", journal()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no token configured"), std::string::npos) << r.err;
+  auto public_host = switchyard(
+      {"serve", "--port", "0", "--journal", journal(), "--no-auth", "--host", "0.0.0.0"});
+  EXPECT_EQ(public_host.exit_code, 2);
+  EXPECT_NE(public_host.err.find("loopback"), std::string::npos) << public_host.err;
+}
+
+TEST_F(Serve, NoAuthOnLoopbackServesWithoutToken) {
+  server_ = std::make_unique<ServeProcess>(journal(), std::vector<std::string>{"--no-auth"});
+  ASSERT_FALSE(server_->url().empty());
+  EXPECT_EQ(get("/v1/workflows", "").status, 200);
+}
+
+TEST_F(Serve, ProbesArePublicAndReady) {
+  start();
+  auto alive = get("/healthz", "");
+  EXPECT_EQ(alive.status, 200);
+  EXPECT_EQ(alive.json()["status"], "alive");
+  auto ready = get("/readyz", "");
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.json()["status"], "ready");
+}
+
+TEST_F(Serve, MissingOrWrongTokenIs401WithChallenge) {
+  start();
+  for (const std::string token : {"", "wrong-token", "test-token-1x"}) {
+    auto r = get("/v1/workflows", token);
+    EXPECT_EQ(r.status, 401) << token;
+    EXPECT_EQ(r.header("www-authenticate"), "Bearer realm=\"switchyard\"");
+    EXPECT_EQ(r.json()["error"]["code"], "unauthenticated");
+  }
+  EXPECT_EQ(get("/metrics", "").status, 401);
+  EXPECT_EQ(get("/v1/workflows", kOtherToken).status, 200);  // the one from SWITCHYARD_TOKENS
+}
+
+TEST_F(Serve, RegistersWorkflowAndListsIt) {
+  start();
+  auto r = post("/v1/workflows", mock_workflow("extra", 1));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.json()["name"], "extra");
+  EXPECT_EQ(r.json()["hash"].get<std::string>().size(), 64u);
+  std::set<std::string> names;
+  const auto list = get("/v1/workflows").json();
+  for (const auto& w : list["workflows"]) names.insert(w["name"]);
+  EXPECT_EQ(names, (std::set<std::string>{"extra", "quick", "slow"}));
+  auto one = get("/v1/workflows/extra");
+  EXPECT_EQ(one.status, 200);
+  EXPECT_EQ(one.json()["workflow"]["name"], "extra");
+  EXPECT_EQ(get("/v1/workflows/nope").status, 404);
+}
+
+TEST_F(Serve, InvalidWorkflowIs400WithPointerLikeTheCli) {
+  start();
+  nlohmann::json w = nlohmann::json::parse(quick_workflow());
+  w["edges"][0][2] = -1;
+  auto r = post("/v1/workflows", w.dump());
+  ASSERT_EQ(r.status, 400) << r.body;
+  const auto error = r.json()["error"];
+  EXPECT_EQ(error["code"], "invalid_argument");
+  EXPECT_EQ(error["pointer"], "/edges/0/2");
+  EXPECT_EQ(error["file"], "request body");
+  // The same diagnostic `switchyard validate --json` gives for the same document.
+  auto cli = switchyard({"validate", dir_.write("bad.json", w.dump()), "--json"});
+  EXPECT_EQ(nlohmann::json::parse(cli.out)["errors"][0]["message"], error["message"]);
+  expect_serving();
+}
+
+TEST_F(Serve, MalformedJsonIs400AndServerKeepsServing) {
+  start();
+  for (const std::string body : {"{not json", "[1, 2]", ""}) {
+    auto r = post("/v1/runs", body);
+    EXPECT_EQ(r.status, 400) << body;
+    EXPECT_EQ(r.json()["error"]["code"], "invalid_argument") << r.body;
+  }
+  EXPECT_NE(post("/v1/runs", "{not json")
+                .json()["error"]["message"]
+                .get<std::string>()
+                .find("not valid JSON"),
+            std::string::npos);
+  expect_serving();
+}
+
+TEST_F(Serve, OversizedBodyIs413AndServerKeepsServing) {
+  start({"--max-body-bytes", "1024"});
+  auto r = post("/v1/workflows", std::string(4096, ' '));
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.json()["error"]["code"], "payload_too_large");
+  expect_serving();
+}
+
+TEST_F(Serve, SlowClientIsCutOffAtTheReadTimeoutAndServerKeepsServing) {
+  start({"--read-timeout", "300ms"});
+  // A client that sends half a request line and then nothing (slowloris).
+  const int port = std::stoi(server_->url().substr(server_->url().rfind(':') + 1));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string partial = "GET /v1/workflows HTTP/1.1\r\nHost: x\r\n";
+  ASSERT_EQ(::send(fd, partial.data(), partial.size(), 0), static_cast<ssize_t>(partial.size()));
+  const auto sent = std::chrono::steady_clock::now();
+  // The server closes the connection (EOF) at the deadline; 10 s is only a safety net.
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(::poll(&p, 1, 10000), 1);
+  char c;
+  EXPECT_LE(::recv(fd, &c, 1, 0), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, std::chrono::milliseconds(250));
+  ::close(fd);
+  expect_serving();
+}
+
+TEST_F(Serve, UnknownEndpointIs404AndWrongMethod405) {
+  start();
+  EXPECT_EQ(get("/v1/nothing").status, 404);
+  auto r = server_->call("DELETE", "/v1/runs", kToken);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("allow"), "GET, POST");
+}
+
+TEST_F(Serve, RunCompletesAndMatchesRunJson) {
+  start();
+  const std::string id = server_->start_run(kToken, "quick", {{"customer", "ada"}});
+  const auto run = server_->wait_run(kToken, id);
+  EXPECT_EQ(run["status"], "completed");
+  EXPECT_EQ(run["input"]["customer"], "ada");
+  const auto& result = run["result"];
+  EXPECT_EQ(result["run_id"], id);
+  EXPECT_EQ(result["path"], (nlohmann::json{"Start", "A", "Done"}));
+  // The journal holds the same run, as `switchyard runs` sees it.
+  auto cli = switchyard({"runs", "--journal", journal(), "--json"});
+  EXPECT_EQ(nlohmann::json::parse(cli.out)["runs"][0]["run_id"], id);
+}
+
+TEST_F(Serve, RunRequestIsValidated) {
+  start();
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "nope"})").status, 404);
+  EXPECT_EQ(post("/v1/runs", R"({"input": {}})").status, 400);
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick", "input": 3})").status, 400);
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick", "budget": {"usd": -1}})").status, 400);
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick", "run_id": "../x"})").status, 400);
+  auto chosen = post("/v1/runs", R"({"workflow": "quick", "run_id": "my-run-1"})");
+  ASSERT_EQ(chosen.status, 202);
+  server_->wait_run(kToken, "my-run-1");
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick", "run_id": "my-run-1"})").status, 409);
+}
+
+TEST_F(Serve, ListsRunsWithFilters) {
+  start();
+  const std::string a = server_->start_run(kToken, "quick");
+  server_->wait_run(kToken, a);
+  const std::string b = server_->start_run(kToken, "slow");
+  server_->wait_run(kToken, b);
+  const auto all = get("/v1/runs").json()["runs"];
+  EXPECT_EQ(all.size(), 2u);
+  const auto slow = get("/v1/runs?workflow=slow&status=completed").json()["runs"];
+  ASSERT_EQ(slow.size(), 1u);
+  EXPECT_EQ(slow[0]["run_id"], b);
+  EXPECT_EQ(get("/v1/runs?limit=1").json()["runs"].size(), 1u);
+  EXPECT_EQ(get("/v1/runs?since=2999-01-01").json()["runs"].size(), 0u);
+  EXPECT_EQ(get("/v1/runs?until=2999-01-01").json()["runs"].size(), 2u);
+  EXPECT_EQ(get("/v1/runs?status=bogus").status, 400);
+  EXPECT_EQ(get("/v1/runs?since=yesterday").status, 400);
+  EXPECT_EQ(get("/v1/runs/unknown-run").status, 404);
+}
+
+TEST_F(Serve, CancelEndsARunInFlight) {
+  start();
+  const std::string id = server_->start_run(kToken, "slow");
+  auto r = post("/v1/runs/" + id + "/cancel", "");
+  EXPECT_EQ(r.status, 202) << r.body;
+  const auto run = server_->wait_run(kToken, id);
+  EXPECT_EQ(run["status"], "failed");
+  EXPECT_EQ(post("/v1/runs/" + id + "/cancel", "").status, 409);
+  EXPECT_EQ(post("/v1/runs/unknown/cancel", "").status, 404);
+}
+
+TEST_F(Serve, ReplaysInEveryFormatAndVerifies) {
+  start();
+  const std::string id = server_->start_run(kToken, "quick");
+  server_->wait_run(kToken, id);
+  auto json = get("/v1/runs/" + id + "/replay?format=json");
+  ASSERT_EQ(json.status, 200);
+  EXPECT_EQ(json.json()["events"].back()["type"], "run_finished");
+  auto cli = switchyard({"replay", id, "--journal", journal(), "--format", "text"});
+  auto text = get("/v1/runs/" + id + "/replay?format=text");
+  EXPECT_EQ(text.body, cli.out);
+  EXPECT_NE(text.header("content-type").find("text/plain"), std::string::npos);
+  auto dot = get("/v1/runs/" + id + "/replay?format=dot");
+  EXPECT_EQ(dot.body.rfind("digraph", 0), 0u) << dot.body.substr(0, 40);
+  auto html = get("/v1/runs/" + id + "/replay?format=html");
+  EXPECT_NE(html.body.find("<svg"), std::string::npos);
+  auto verify = get("/v1/runs/" + id + "/replay?verify=true");
+  ASSERT_EQ(verify.status, 200);
+  EXPECT_EQ(verify.json()["verify"]["ok"], true) << verify.body;
+  EXPECT_EQ(get("/v1/runs/" + id + "/replay?format=pdf").status, 400);
+}
+
+TEST_F(Serve, HealthListsToolsThatRan) {
+  start();
+  server_->wait_run(kToken, server_->start_run(kToken, "quick"));
+  auto r = get("/v1/health");
+  ASSERT_EQ(r.status, 200);
+  std::set<std::string> tools;
+  const auto doc = r.json();
+  for (const auto& t : doc["tools"]) tools.insert(t["tool"]);
+  EXPECT_TRUE(tools.count("A")) << r.body;
+}
+
+TEST_F(Serve, EventsStreamLiveAndEndAfterRunFinished) {
+  start();
+  const std::string id = server_->start_run(kToken, "slow");
+  long status = 0;
+  auto events = read_sse(server_->url() + "/v1/runs/" + id + "/events", {bearer(kToken)}, &status,
+                         std::chrono::seconds(30));
+  EXPECT_EQ(status, 200);
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.front().event, "run_started");
+  EXPECT_EQ(events.back().event, "run_finished");
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].id, std::to_string(i + 1));
+    auto data = nlohmann::json::parse(events[i].data);
+    EXPECT_EQ(data["seq"], i + 1);
+    EXPECT_EQ(data["type"], events[i].event);
+    EXPECT_EQ(data["run_id"], id);
+  }
+  // Live: the first events came while the 400 ms step was still running.
+  EXPECT_GT(events.back().received - events.front().received, std::chrono::milliseconds(200));
+}
+
+TEST_F(Serve, EventsResumeAfterLastEventId) {
+  start();
+  const std::string id = server_->start_run(kToken, "quick");
+  server_->wait_run(kToken, id);
+  const auto all = get("/v1/runs/" + id + "/replay?format=json").json()["events"];
+  long status = 0;
+  auto rest = read_sse(server_->url() + "/v1/runs/" + id + "/events",
+                       {bearer(kToken), "Last-Event-ID: 2"}, &status, std::chrono::seconds(10));
+  ASSERT_EQ(rest.size(), all.size() - 2);
+  EXPECT_EQ(rest.front().id, "3");
+  EXPECT_EQ(rest.back().event, "run_finished");
+  read_sse(server_->url() + "/v1/runs/nope/events", {bearer(kToken)}, &status,
+           std::chrono::seconds(10));
+  EXPECT_EQ(status, 404);
+}
+
+// "name{labels} value" lines of a Prometheus exposition, and the names with HELP and TYPE.
+struct Exposition {
+  std::map<std::string, double> samples;
+  std::map<std::string, std::string> types;
+  std::set<std::string> helps;
+};
+
+Exposition parse_exposition(const std::string& text) {
+  Exposition e;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("# HELP ", 0) == 0) {
+      e.helps.insert(line.substr(7, line.find(' ', 7) - 7));
+    } else if (line.rfind("# TYPE ", 0) == 0) {
+      const auto sp = line.find(' ', 7);
+      e.types[line.substr(7, sp - 7)] = line.substr(sp + 1);
+    } else if (!line.empty()) {
+      const auto sp = line.rfind(' ');
+      e.samples[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
+    }
+  }
+  return e;
+}
+
+TEST_F(Serve, MetricsAreValidExpositionAndCountersMove) {
+  start();
+  auto before = parse_exposition(get("/metrics").body);
+  server_->wait_run(kToken, server_->start_run(kToken, "quick"));
+  auto r = get("/metrics");
+  EXPECT_NE(r.header("content-type").find("text/plain; version=0.0.4"), std::string::npos);
+  auto after = parse_exposition(r.body);
+  for (const auto& [name, type] : after.types) EXPECT_TRUE(after.helps.count(name)) << name;
+  EXPECT_EQ(after.types["switchyard_runs_total"], "counter");
+  EXPECT_EQ(after.types["switchyard_step_latency_seconds"], "histogram");
+  EXPECT_EQ(after.types["switchyard_breaker_state"], "gauge");
+  const std::string completed = "switchyard_runs_total{status=\"completed\"}";
+  EXPECT_EQ(after.samples[completed], before.samples[completed] + 1);
+  EXPECT_EQ(after.samples["switchyard_steps_total{tool=\"A\",outcome=\"succeeded\"}"], 1);
+  EXPECT_EQ(after.samples["switchyard_step_latency_seconds_count{tool=\"A\"}"], 1);
+  EXPECT_EQ(after.samples["switchyard_step_latency_seconds_bucket{tool=\"A\",le=\"+Inf\"}"], 1);
+  EXPECT_EQ(after.samples["switchyard_breaker_state{tool=\"A\",state=\"closed\"}"], 1);
+  // Every sample belongs to a declared family.
+  for (const auto& [sample, value] : after.samples) {
+    std::string family = sample.substr(0, sample.find('{'));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      const std::string s = suffix;
+      if (!after.types.count(family) && family.size() > s.size() &&
+          family.compare(family.size() - s.size(), s.size(), s) == 0) {
+        family.resize(family.size() - s.size());
+      }
+    }
+    EXPECT_TRUE(after.types.count(family)) << sample;
+  }
+}
+
+TEST_F(Serve, RateLimitIs429WithRetryAfter) {
+  start({"--rate", "0.5", "--burst", "3"});
+  int limited = 0;
+  HttpResult last;
+  for (int i = 0; i < 5; ++i) {
+    last = get("/v1/workflows");
+    if (last.status == 429) {
+      ++limited;
+      EXPECT_GE(std::stoi(last.header("retry-after")), 1);
+      EXPECT_EQ(last.json()["error"]["code"], "rate_limited");
+    }
+  }
+  EXPECT_EQ(limited, 2);
+  // Per token: the other token still has its burst.
+  EXPECT_EQ(get("/v1/workflows", kOtherToken).status, 200);
+  EXPECT_EQ(get("/healthz", "").status, 200);  // probes are not limited
+}
+
+TEST_F(Serve, ConcurrentRunsPerTokenAre429WithRetryAfter) {
+  start({"--max-concurrent-runs", "1"});
+  const std::string first = server_->start_run(kToken, "slow");
+  auto second = post("/v1/runs", R"({"workflow": "slow"})");
+  EXPECT_EQ(second.status, 429);
+  EXPECT_EQ(second.header("retry-after"), "1");
+  EXPECT_EQ(second.json()["error"]["code"], "too_many_runs");
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "slow"})", kOtherToken).status, 202);
+  server_->wait_run(kToken, first);
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick"})").status, 202);
+}
+
+}  // namespace
+}  // namespace switchyard::testing

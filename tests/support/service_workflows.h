@@ -1,0 +1,15 @@
+#pragma once
+// Workflow documents the service tests register: tiny, real (no scenario block).
+
+#include <string>
+
+namespace switchyard::testing {
+
+// "quick": Start -> A (a mock, 1 ms) -> Done.
+std::string quick_workflow();
+// `name`: Start -> A (a mock taking `latency_ms`) -> Done.
+std::string mock_workflow(const std::string& name, int latency_ms);
+// `name`: Start -> Fetch (an idempotent GET of `url`, 30 s timeout) -> Done.
+std::string http_workflow(const std::string& name, const std::string& url);
+
+}  // namespace switchyard::testing
