@@ -28,7 +28,8 @@ Result<std::shared_ptr<const graph::Workflow>> resume_workflow(
   nlohmann::json doc = nlohmann::json::parse(*source, nullptr, false);
   if (redact_workflow_secrets(doc)) {
     return invalid_argument("run " + run.run_id + ": the journal's copy of workflow " +
-                            run.workflow + " has its secrets redacted: pass the original file "
+                            run.workflow +
+                            " has its secrets redacted: pass the original file "
                             "with --workflow");
   }
   return journaled_workflow(journal, run);

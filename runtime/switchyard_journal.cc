@@ -68,8 +68,8 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   auto run = journal.get_run(run_id);
   if (!run.ok()) return to_api(run.status());
   if (run->status != "running") {
-    return Status(StatusCode::kFailedPrecondition,
-                  "run " + run_id + " has already finished (" + run->status + "): nothing to resume");
+    return Status(StatusCode::kFailedPrecondition, "run " + run_id + " has already finished (" +
+                                                       run->status + "): nothing to resume");
   }
   if (runtime::owner_alive(*run)) {
     return Status(StatusCode::kFailedPrecondition,
@@ -78,8 +78,7 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   }
   std::shared_ptr<const graph::Workflow> given;
   if (options.workflow) given = options.workflow->impl().model;
-  auto model = runtime::resume_workflow(journal, *run, std::move(given),
-                                        "ResumeOptions::workflow");
+  auto model = runtime::resume_workflow(journal, *run, std::move(given), "ResumeOptions::workflow");
   if (!model.ok()) return to_api(model.status());
   const Workflow workflow = options.workflow ? *options.workflow : wrap_workflow(*model);
   auto tools = impl_->tools_for(workflow);
@@ -87,9 +86,9 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   if (!impl_->enter(run_id)) {
     return Status(StatusCode::kFailedPrecondition, "run " + run_id + " is in flight here");
   }
-  runtime::Runner runner(*model, *tools, journal, impl_->clock, *impl_->health,
-                         runtime::RunnerOptions{.models = &impl_->models,
-                                                .history = &impl_->history});
+  runtime::Runner runner(
+      *model, *tools, journal, impl_->clock, *impl_->health,
+      runtime::RunnerOptions{.models = &impl_->models, .history = &impl_->history});
   auto report = runner.resume(run_id);
   impl_->leave(run_id);
   if (!report.ok()) return to_api(report.status());

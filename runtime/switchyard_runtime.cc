@@ -159,9 +159,9 @@ Status Runtime::add_tool(const std::string& name, SyncTool tool) {
   if (name.empty() || !tool) {
     return Status(StatusCode::kInvalidArgument, "add_tool needs a name and a function");
   }
-  impl_->add_builtin(name, [name, tool = std::move(tool)](
-                               const nlohmann::json& context,
-                               const std::shared_ptr<tools::CallCancel>&, tools::BuiltinDone done) {
+  impl_->add_builtin(name, [name, tool = std::move(tool)](const nlohmann::json& context,
+                                                          const std::shared_ptr<tools::CallCancel>&,
+                                                          tools::BuiltinDone done) {
     done(guarded(name, [&] { return internal_answer(tool(context)); }));
   });
   return Status();
@@ -171,20 +171,20 @@ Status Runtime::add_async_tool(const std::string& name, AsyncTool tool) {
   if (name.empty() || !tool) {
     return Status(StatusCode::kInvalidArgument, "add_async_tool needs a name and a function");
   }
-  impl_->add_builtin(name, [name, tool = std::move(tool)](
-                               const nlohmann::json& context,
-                               const std::shared_ptr<tools::CallCancel>& cancel,
-                               tools::BuiltinDone done) {
-    auto reply = std::make_shared<ToolReply::Impl>();
-    reply->cancel = cancel;
-    reply->done = std::move(done);
-    ToolReply answer(reply);
-    auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
-      tool(context, answer);
-      return nlohmann::json();
-    });
-    if (!started.ok()) answer(to_api(started.status()));  // ignored when it answered already
-  });
+  impl_->add_builtin(
+      name, [name, tool = std::move(tool)](const nlohmann::json& context,
+                                           const std::shared_ptr<tools::CallCancel>& cancel,
+                                           tools::BuiltinDone done) {
+        auto reply = std::make_shared<ToolReply::Impl>();
+        reply->cancel = cancel;
+        reply->done = std::move(done);
+        ToolReply answer(reply);
+        auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
+          tool(context, answer);
+          return nlohmann::json();
+        });
+        if (!started.ok()) answer(to_api(started.status()));  // ignored when it answered already
+      });
   return Status();
 }
 
@@ -252,7 +252,7 @@ std::string Runtime::journal_path() const { return impl_->options.journal_path; 
 struct RunAwaiter::State {
   enum Phase { kStarting, kSuspended, kDone };
   Runtime* runtime = nullptr;
-  Workflow workflow;
+  std::optional<Workflow> workflow;  // set by run_async
   RunOptions options;
   std::coroutine_handle<> waiting;
   std::optional<Result<RunSummary>> result;
@@ -260,8 +260,11 @@ struct RunAwaiter::State {
 };
 
 RunAwaiter Runtime::run_async(const Workflow& workflow, RunOptions options) {
-  return RunAwaiter(std::make_shared<RunAwaiter::State>(
-      RunAwaiter::State{.runtime = this, .workflow = workflow, .options = std::move(options)}));
+  auto state = std::make_shared<RunAwaiter::State>();
+  state->runtime = this;
+  state->workflow = workflow;
+  state->options = std::move(options);
+  return RunAwaiter(std::move(state));
 }
 
 RunAwaiter::RunAwaiter(std::shared_ptr<State> state) : state_(std::move(state)) {}
@@ -273,7 +276,7 @@ bool RunAwaiter::await_suspend(std::coroutine_handle<> waiting) {
   auto state = state_;
   state->waiting = waiting;
   auto started = state->runtime->start(
-      state->workflow, std::move(state->options), [state](Result<RunSummary> r) {
+      *state->workflow, std::move(state->options), [state](Result<RunSummary> r) {
         state->result.emplace(std::move(r));
         // Whoever comes second resumes: here when the coroutine has suspended already.
         if (state->phase.exchange(State::kDone, std::memory_order_acq_rel) == State::kSuspended) {

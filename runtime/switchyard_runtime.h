@@ -29,11 +29,10 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "switchyard_export.h"
 #include "switchyard_status.h"
@@ -63,7 +62,7 @@ class SWITCHYARD_API ToolReply {
   explicit ToolReply(std::shared_ptr<Impl> impl);
 
  private:
-  std::shared_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_{};
 };
 
 // A synchronous builtin: runs on an engine thread and returns the step's output or failure. It
@@ -85,7 +84,7 @@ using EventCallback = std::function<void(const Event&)>;
 struct RuntimeOptions {
   // The SQLite journal file, created when missing (docs/journal.md). "" : a journal in memory,
   // lost when the Runtime is destroyed (tests, evaluation): no resume after a crash.
-  std::string journal_path;
+  std::string journal_path{};
   // false: a commit survives a crash of the process (kill -9); true: also a power loss (fsync
   // per commit; slower).
   bool sync_full = false;
@@ -93,7 +92,7 @@ struct RuntimeOptions {
   int threads = 0;
   // The model tiers llm tools may use, cheapest first (docs/models.md, load_models_file). Empty:
   // workflows with llm tools cannot run.
-  std::vector<ModelTier> models;
+  std::vector<ModelTier> models{};
   // Start the health monitor from the journal's recent outcomes, so that a restarted program
   // routes as the stopped one would have (docs/monitors.md#after-a-restart). Default true.
   bool rebuild_health = true;
@@ -105,23 +104,23 @@ struct RunOptions {
   // The run's input (`{{input.*}}` in templates); an object.
   nlohmann::json input = nlohmann::json::object();
   // Caps on this run's LLM spend, over the workflow's own budget.
-  Budget budget;
+  Budget budget{};
   // The run's id; "" : a new unique one. REQUIRES: not already in the journal.
-  std::string run_id;
+  std::string run_id{};
   // Seed of the retry jitter (journaled, so replay draws the same); absent: random.
-  std::optional<std::uint64_t> seed;
+  std::optional<std::uint64_t> seed{};
   // Cancel the run (reason "deadline") when it is still going after this long; 0: none.
   std::chrono::milliseconds deadline{0};
   // Told each of this run's events as it becomes durable, in order, from run_started to
   // run_finished (see EventCallback); the last call happens before the run's end is delivered.
   // Null: none.
-  EventCallback on_event;
+  EventCallback on_event{};
 };
 
 struct ResumeOptions {
   // The workflow the run ran; needed only when the journal's copy has its secrets redacted
   // (headers, env and URL parameters that look secret). Its hash must be the run's.
-  std::optional<Workflow> workflow;
+  std::optional<Workflow> workflow{};
 };
 
 // A subscription to the events of every run (Runtime::subscribe). Move-only. Destroying it (or
@@ -141,7 +140,7 @@ class SWITCHYARD_API EventSubscription {
   explicit EventSubscription(std::unique_ptr<Impl> impl);
 
  private:
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_{};
 };
 
 class Runtime;
@@ -166,7 +165,7 @@ class SWITCHYARD_API RunAwaiter {
   friend class Runtime;
   struct State;
   explicit RunAwaiter(std::shared_ptr<State> state);
-  std::shared_ptr<State> state_;
+  std::shared_ptr<State> state_{};
 };
 
 class SWITCHYARD_API Runtime {
@@ -250,7 +249,7 @@ class SWITCHYARD_API Runtime {
 
  private:
   explicit Runtime(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<Impl> impl_{};
 };
 
 // This library's version, "major.minor.patch".

@@ -28,7 +28,7 @@ struct JournalCore {
 };
 
 struct EventSubscription::Impl {
-  std::shared_ptr<JournalCore> core;    // declared first: destroyed after the subscription
+  std::shared_ptr<JournalCore> core;  // declared first: destroyed after the subscription
   runtime::EventFeed::Subscription subscription;
 };
 

@@ -66,8 +66,8 @@ Event to_api(const runtime::Event& e) {
 }
 
 RunStatus run_status(const std::string& journaled) {
-  for (auto s : {RunStatus::kCompleted, RunStatus::kDemoted, RunStatus::kEscalated,
-                 RunStatus::kFailed}) {
+  for (auto s :
+       {RunStatus::kCompleted, RunStatus::kDemoted, RunStatus::kEscalated, RunStatus::kFailed}) {
     if (journaled == to_string(s)) return s;
   }
   return RunStatus::kRunning;

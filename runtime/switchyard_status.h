@@ -92,8 +92,12 @@ class [[nodiscard]] Result {
   }
 
   bool ok() const { return data_.index() == 0; }
-  // The error; an OK status when the result holds a value.
-  Status status() const { return ok() ? Status() : std::get<1>(data_); }
+  // The error; an OK status when the result holds a value. A reference, valid as long as the
+  // Result: `for (const auto& d : r.status().diagnostics())` is safe.
+  const Status& status() const {
+    static const Status kOkStatus;
+    return ok() ? kOkStatus : std::get<1>(data_);
+  }
 
   // REQUIRES: ok().
   T& value() & {

@@ -31,8 +31,7 @@ class SWITCHYARD_API Workflow {
   static Result<Workflow> from_file(const std::string& path);
   // Loads a workflow from its JSON text; `file_name` names it in diagnostics. Errors as
   // from_file's.
-  static Result<Workflow> from_json(std::string_view text,
-                                    std::string_view file_name = "<string>");
+  static Result<Workflow> from_json(std::string_view text, std::string_view file_name = "<string>");
 
   Workflow(const Workflow&);
   Workflow(Workflow&&) noexcept;

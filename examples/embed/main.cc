@@ -6,11 +6,12 @@
 //            +--> Razorpay -------+              Stripe fails: the run reroutes to Razorpay
 //
 // Build against an installed Switchyard (docs/embedding.md):
-//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> && cmake --build build-embed
-//   build-embed/embed examples/embed/refund.json
+//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> && cmake --build
+//   build-embed build-embed/embed examples/embed/refund.json
+
+#include <switchyard/switchyard.h>
 
 #include <iostream>
-#include <switchyard/switchyard.h>
 
 namespace api = switchyard::api;
 

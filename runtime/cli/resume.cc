@@ -45,14 +45,15 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
   auto run = (*reader)->get_run(run_id);
   if (!run.ok()) return report_error(ctx, run.status(), args.json);
   if (run->status != "running") {
-    return report_error(ctx, invalid_argument("run " + run_id + " has already finished (" +
-                                              run->status + "): nothing to resume"),
+    return report_error(ctx,
+                        invalid_argument("run " + run_id + " has already finished (" + run->status +
+                                         "): nothing to resume"),
                         args.json);
   }
   if (runtime::owner_alive(*run)) {
-    return report_error(ctx, invalid_argument("run " + run_id + " is still owned by live process " +
-                                              std::to_string(run->owner_pid) +
-                                              ": it has not crashed"),
+    return report_error(ctx,
+                        invalid_argument("run " + run_id + " is still owned by live process " +
+                                         std::to_string(run->owner_pid) + ": it has not crashed"),
                         args.json);
   }
   auto workflow = workflow_for(**reader, *run, args);
@@ -95,7 +96,9 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
     exit = std::max(exit, code);
   }
   if (args.json) {
-    *ctx.out << nlohmann::json{{"journal", args.journal}, {"resumed", resumed}, {"skipped", skipped}}
+    *ctx.out << nlohmann::json{{"journal", args.journal},
+                               {"resumed", resumed},
+                               {"skipped", skipped}}
                     .dump(2)
              << "\n";
   } else {
@@ -124,10 +127,12 @@ void add_resume(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] {
     if (args->all == !args->run_id.empty()) {
-      ctx.exit_code = report_error(ctx, invalid_argument("resume takes a RUN_ID or --all"), args->json);
+      ctx.exit_code =
+          report_error(ctx, invalid_argument("resume takes a RUN_ID or --all"), args->json);
       return;
     }
-    ctx.exit_code = args->all ? resume_all(ctx, *args) : resume_one(ctx, *args, args->run_id, nullptr);
+    ctx.exit_code =
+        args->all ? resume_all(ctx, *args) : resume_one(ctx, *args, args->run_id, nullptr);
   });
 }
 
