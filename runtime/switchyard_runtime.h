@@ -41,8 +41,15 @@
 
 namespace switchyard::api {
 
-// How an asynchronous builtin tool answers its call. Copyable; copies are the same reply.
-// Thread-safe: may be called from any thread.
+// How an asynchronous builtin tool answers its call.
+//
+//   rt.add_async_tool("fetch", [&pool](const nlohmann::json& ctx, api::ToolReply reply) {
+//     auto job = pool.start(ctx["input"]);
+//     reply.on_cancel([job] { job->abort(); });              // optional
+//     job->then([reply](nlohmann::json out) { reply(std::move(out)); });
+//   });
+//
+// Copyable; copies are the same reply. Thread-safe: may be called from any thread.
 class SWITCHYARD_API ToolReply {
  public:
   // Delivers the tool's answer: its JSON output, or a failure whose code becomes the step's
@@ -123,15 +130,22 @@ struct ResumeOptions {
   std::optional<Workflow> workflow{};
 };
 
-// A subscription to the events of every run (Runtime::subscribe). Move-only. Destroying it (or
-// reset()) unsubscribes and waits for a callback in progress to return: REQUIRES it is not
-// destroyed from inside its own callback.
+// A subscription to the events of every run (Runtime::subscribe).
+//
+//   api::EventSubscription sub = rt.subscribe([&queue](const api::Event& e) { queue.push(e); });
+//   ...
+//   sub.reset();  // no callback runs after this returns
+//
+// Move-only; may outlive its Runtime. Destroying it (or reset()) unsubscribes and waits for a
+// callback in progress to return: REQUIRES it is not destroyed from inside its own callback.
+// Thread-compatible (one owner); its callback runs on the Runtime's threads.
 class SWITCHYARD_API EventSubscription {
  public:
-  EventSubscription();
+  EventSubscription();  // subscribed to nothing
   EventSubscription(EventSubscription&&) noexcept;
-  EventSubscription& operator=(EventSubscription&&) noexcept;
+  EventSubscription& operator=(EventSubscription&&) noexcept;  // unsubscribes the old one first
   ~EventSubscription();
+  // Unsubscribes (waiting for a callback in progress); no effect when not subscribed.
   void reset();
   // Whether it is subscribed.
   explicit operator bool() const;
@@ -146,10 +160,17 @@ class SWITCHYARD_API EventSubscription {
 class Runtime;
 
 // What Runtime::run_async returns: `co_await` it in a coroutine to start the run and get its
-// Result<RunSummary>. The run starts when the awaiter is awaited (not before); the coroutine is
+// Result<RunSummary>.
+//
+//   my::task<void> handle(api::Runtime& rt, api::Workflow w) {
+//     api::RunOptions options;  // (GCC 12: build options before co_await, not inside it)
+//     api::Result<api::RunSummary> run = co_await rt.run_async(w, options);
+//     ...                       // now on the engine thread that finished the run
+//   }
+// The run starts when the awaiter is awaited (not before); the coroutine is
 // resumed on the engine thread that finished the run (or at once, without suspending, when the
 // run could not start). Any coroutine type may await it: it needs nothing from the promise.
-// Move-only; await it once.
+// Move-only; await it once, from one coroutine (not thread-safe itself).
 class SWITCHYARD_API RunAwaiter {
  public:
   RunAwaiter(RunAwaiter&&) noexcept;
