@@ -18,9 +18,13 @@
 #include "tools/models.h"
 #include "tools/tool.h"
 
+// The insides of the exported classes are not exported with them (nested classes take their
+// enclosing class's visibility unless told).
+#define SWITCHYARD_HIDDEN __attribute__((visibility("hidden")))
+
 namespace switchyard::api {
 
-struct Workflow::Impl {
+struct SWITCHYARD_HIDDEN Workflow::Impl {
   std::shared_ptr<const graph::Workflow> model;
   std::string name;
   std::string hash;
@@ -31,10 +35,13 @@ struct Workflow::Impl {
 Workflow wrap_workflow(std::shared_ptr<const graph::Workflow> model,
                        std::vector<Diagnostic> warnings = {});
 
-struct ToolReply::Impl {
+struct SWITCHYARD_HIDDEN ToolReply::Impl {
   std::shared_ptr<tools::CallCancel> cancel;
-  std::function<void(switchyard::Result<nlohmann::json>)> done;  // taken by the first answer
   std::mutex mu;
+  std::function<void(switchyard::Result<nlohmann::json>)> done;  // taken by the first answer (mu)
+  // The tool's abort (on_cancel), kept here rather than in `cancel` and dropped by the answer:
+  // an abort that holds the reply would otherwise keep it alive for good (mu).
+  std::function<void()> abort;
 };
 
 Status to_api(const switchyard::Status& status);

@@ -45,16 +45,34 @@ ToolReply::ToolReply(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 void ToolReply::operator()(Result<nlohmann::json> answer) const {
   std::function<void(switchyard::Result<nlohmann::json>)> done;
+  std::function<void()> abort;  // no longer needed; released outside the lock
   {
     std::lock_guard lock(impl_->mu);
     done = std::move(impl_->done);
     impl_->done = nullptr;
+    abort = std::move(impl_->abort);
+    impl_->abort = nullptr;
   }
   if (done) done(internal_answer(std::move(answer)));
 }
 
 void ToolReply::on_cancel(std::function<void()> abort) const {
-  impl_->cancel->on_cancel(std::move(abort));
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->done) return;  // answered: nothing left to abort
+    impl_->abort = std::move(abort);
+  }
+  impl_->cancel->on_cancel([weak = std::weak_ptr<Impl>(impl_)] {
+    auto impl = weak.lock();
+    if (!impl) return;
+    std::function<void()> abort;
+    {
+      std::lock_guard lock(impl->mu);
+      abort = std::move(impl->abort);
+      impl->abort = nullptr;
+    }
+    if (abort) abort();
+  });
 }
 
 bool ToolReply::cancelled() const { return impl_->cancel->cancelled(); }
@@ -249,7 +267,7 @@ std::string Runtime::journal_path() const { return impl_->options.journal_path; 
 
 // ---- RunAwaiter ----
 
-struct RunAwaiter::State {
+struct SWITCHYARD_HIDDEN RunAwaiter::State {
   enum Phase { kStarting, kSuspended, kDone };
   Runtime* runtime = nullptr;
   std::optional<Workflow> workflow;  // set by run_async

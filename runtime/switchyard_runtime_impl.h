@@ -22,17 +22,17 @@ namespace switchyard::api {
 
 // The journal and the feed over it, shared with the subscriptions (which may outlive the
 // Runtime: the feed must outlive them).
-struct JournalCore {
+struct SWITCHYARD_HIDDEN JournalCore {
   std::unique_ptr<runtime::Journal> journal;
   std::unique_ptr<runtime::EventFeed> feed;  // over *journal; what runs write through
 };
 
-struct EventSubscription::Impl {
+struct SWITCHYARD_HIDDEN EventSubscription::Impl {
   std::shared_ptr<JournalCore> core;  // declared first: destroyed after the subscription
   runtime::EventFeed::Subscription subscription;
 };
 
-struct Runtime::Impl {
+struct SWITCHYARD_HIDDEN Runtime::Impl {
   RuntimeOptions options;
   runtime::SystemClock clock;
   std::shared_ptr<JournalCore> core;

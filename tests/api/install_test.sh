@@ -23,6 +23,17 @@ if grep -hE '#include "(graph|tools|monitors|runtime)/' "$work/prefix/include/sw
   exit 1
 fi
 
+# The library exports the API and none of the internals.
+lib=$(find "$work/prefix" -name 'libswitchyard.so' | head -1)
+test -n "$lib" || { echo "not installed: libswitchyard.so" >&2; exit 1; }
+exported=$(nm -D --defined-only -C "$lib")
+grep -q 'switchyard::api::Runtime::open' <<<"$exported"
+if grep -E 'switchyard::(runtime|graph|tools|monitors)::|switchyard::api::[A-Za-z]+::(Impl|State)::' \
+    <<<"$exported"; then
+  echo "libswitchyard.so exports internals" >&2
+  exit 1
+fi
+
 # The example, copied out of the tree so that nothing of the source tree is reachable.
 cp -r "$source/examples/embed" "$work/embed"
 launcher=()

@@ -71,6 +71,8 @@ TEST(ApiRuns, AsyncBuiltinAnswersFromAnotherThread) {
   std::mutex mu;
   std::vector<std::thread> workers;
   ASSERT_TRUE(rt->add_async_tool("later", [&](const json& ctx, api::ToolReply reply) {
+                  // An abort holding the reply must not keep it alive once answered (LSan).
+                  reply.on_cancel([reply] { reply(api::Status(api::StatusCode::kCancelled, "")); });
                   std::lock_guard lock(mu);
                   workers.emplace_back([reply, n = ctx["steps"].size()] {
                     reply(json{{"answered_by", "worker"}, {"n", n}});
