@@ -95,7 +95,9 @@ switchyard::Result<std::shared_ptr<tools::ToolSet>> Runtime::Impl::tools_for(
   std::lock_guard lock(mu);
   auto it = tool_sets.find(model.get());
   if (it != tool_sets.end() && it->second.generation == generation) return it->second.tools;
-  auto made = tools::make_tool_set(*model, {.builtins = &builtins, .models = &models});
+  // No tiers: an llm tool is refused here, at start, rather than failing at its call.
+  auto made = tools::make_tool_set(
+      *model, {.builtins = &builtins, .models = models.tiers.empty() ? nullptr : &models});
   if (!made.ok()) return made.status();
   tool_sets[model.get()] = CachedTools{model, generation, *made};
   return *made;

@@ -179,6 +179,22 @@ TEST(ApiRuns, StartOfAWorkflowWithAnUnregisteredBuiltinFailsAtOnce) {
   EXPECT_FALSE(called);
 }
 
+TEST(ApiRuns, StartOfAWorkflowWithAnLlmToolNeedsModelTiers) {
+  auto rt = open_runtime();
+  json doc = {{"format", "switchyard.workflow/v1"},
+              {"name", "ask"},
+              {"start", "Start"},
+              {"goal", "Ask"},
+              {"tools", {{"Ask", {{"kind", "llm"}, {"prompt", "hello"}}}}},
+              {"edges", {{"Start", "Ask", 1}}}};
+  auto ask = api::Workflow::from_json(doc.dump(), "ask.json");
+  ASSERT_TRUE(ask.ok()) << ask.status().message();
+  auto id = rt->start(*ask, {}, [](api::Result<api::RunSummary>) {});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), api::StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("Ask"), std::string::npos);
+}
+
 TEST(ApiRuns, SubmitRunsManyConcurrentlyAsFutures) {
   auto rt = open_runtime();
   ASSERT_TRUE(add_echo(*rt).ok());
