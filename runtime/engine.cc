@@ -246,6 +246,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         deadline_(loop) {
     report_.run_id = request_.run_id;
     prepare_llm(start_, *workflow_, engine.options.history, events_);
+    // A new run's chain starts empty; its events are serialized and hashed here, on the run's
+    // thread, so that the single journal writer only stores them.
+    if (engine.journal.chains_events()) events_.seal_from("");
   }
 
   const std::string& id() const { return report_.run_id; }

@@ -46,6 +46,13 @@ void EventFeed::unsubscribe(std::uint64_t id) {
 void EventFeed::publish(const std::vector<Event>& events) {
   std::shared_lock lock(mu_);
   for (const Event& e : events) {
+    if (e.payload.is_null() && !e.payload_json.empty()) {
+      // Sealed: its payload travels as text; subscribers get the document.
+      Event whole = e;
+      whole.payload = nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false);
+      for (const auto& [id, subscriber] : subscribers_) subscriber(whole);
+      continue;
+    }
     for (const auto& [id, subscriber] : subscribers_) subscriber(e);
   }
 }

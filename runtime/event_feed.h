@@ -15,7 +15,8 @@
 // Thread-safety: every method may be called from any thread. Subscribers run on the thread that
 // committed the events (the Engine's journal-writer thread, or the Runner's thread); they must be
 // quick, must not block, and must not write to the feed or (un)subscribe from inside the callback.
-// Delivered events carry run_id, seq, time_ms, type and payload; `hash` may be empty.
+// Delivered events carry run_id, seq, time_ms, type and payload (also when they were sealed);
+// `hash` may be empty.
 
 #include <atomic>
 #include <cstdint>
@@ -81,6 +82,7 @@ class EventFeed final : public Journal {
     return inner_.gc(finished_before_ms);
   }
   std::string location() const override { return inner_.location(); }
+  bool chains_events() const override { return inner_.chains_events(); }
 
  private:
   void unsubscribe(std::uint64_t id);

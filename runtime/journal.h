@@ -12,11 +12,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 
@@ -33,6 +32,12 @@ struct Event {
   // SHA-256 of the previous link and this event's canonical JSON. Set by the SQLite journal when
   // it stores or reads the event; empty in memory.
   std::string hash;
+  // Sealed events only (EventBuffer::seal_from, for a journal that chains_events()): the payload's
+  // canonical JSON, already serialized (then `payload` is null: the tree was freed by whoever
+  // sealed it), and the link `hash` was computed from, which must be the run's head in the
+  // journal. Sealing moves this work off the journal's single writer. Empty otherwise.
+  std::string payload_json;
+  std::string prev_hash;
 };
 
 // One run's row.
@@ -117,6 +122,11 @@ class Journal {
 
   // Where the journal lives ("" for memory).
   virtual std::string location() const = 0;
+
+  // True when the journal stores each event's hash-chain link: then it also accepts sealed
+  // events (Event::payload_json and prev_hash set, `hash` computed with event_link), stored as
+  // they are once their prev_hash is found to continue the run's chain.
+  virtual bool chains_events() const { return false; }
 };
 
 // How hard a commit is pushed to disk (SQLite's PRAGMA synchronous in WAL mode).

@@ -13,7 +13,8 @@ Status check_append(const std::vector<Event>& events, std::int64_t last_seq) {
                                  std::to_string(e.seq) + " does not follow " +
                                  std::to_string(last_seq));
     }
-    if (!e.payload.is_object()) {
+    // A sealed event's payload is its canonical JSON (an object's starts with '{').
+    if (e.payload_json.empty() ? !e.payload.is_object() : e.payload_json.front() != '{') {
       return invalid_argument("journal event " + std::to_string(e.seq) + " of run " + e.run_id +
                               ": payload must be a JSON object");
     }

@@ -1,11 +1,12 @@
 #include "runtime/run_setup.h"
 
+#include <random>
+#include <utility>
+
 #include "runtime/hash.h"
 #include "runtime/llm_history.h"
 #include "tools/http_tool.h"
 #include "tools/models.h"
-
-#include <random>
 
 namespace switchyard::runtime {
 
@@ -27,6 +28,15 @@ void EventBuffer::emit(std::string_view type, nlohmann::json payload) {
 std::vector<Event> EventBuffer::take() {
   std::vector<Event> out;
   out.swap(batch_);
+  if (seal_) {
+    for (Event& e : out) {
+      e.payload_json = canonical_json(e.payload);
+      e.payload = nullptr;
+      e.prev_hash = std::exchange(
+          head_, event_link(head_, e.run_id, e.seq, e.time_ms, e.type, e.payload_json));
+      e.hash = head_;
+    }
+  }
   return out;
 }
 
@@ -42,7 +52,8 @@ std::string new_run_id(const Clock& clock) {
 std::vector<TierPrice> tier_prices(const tools::Models* models) {
   std::vector<TierPrice> out;
   if (models == nullptr) return out;
-  for (const auto& t : models->tiers) out.push_back({t.name, t.input_usd_per_mtok, t.output_usd_per_mtok});
+  for (const auto& t : models->tiers)
+    out.push_back({t.name, t.input_usd_per_mtok, t.output_usd_per_mtok});
   return out;
 }
 
@@ -99,7 +110,8 @@ graph::Budget budget_from_json(const nlohmann::json& j) {
   graph::Budget b;
   if (!j.is_object()) return b;
   if (j.contains("usd") && j["usd"].is_number()) b.usd = j["usd"].get<double>();
-  if (j.contains("tokens") && j["tokens"].is_number_integer()) b.tokens = j["tokens"].get<std::int64_t>();
+  if (j.contains("tokens") && j["tokens"].is_number_integer())
+    b.tokens = j["tokens"].get<std::int64_t>();
   if (j.contains("llm_calls") && j["llm_calls"].is_number_integer()) {
     b.llm_calls = j["llm_calls"].get<int>();
   }

@@ -5,16 +5,15 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/clock.h"
 #include "graph/router.h"
 #include "monitors/health_table.h"
-#include "runtime/run_health.h"
 #include "runtime/journal.h"
+#include "runtime/run_health.h"
 #include "runtime/run_machine.h"
 #include "runtime/runner.h"
 
@@ -29,6 +28,13 @@ class EventBuffer final : public EventSink {
   EventBuffer(const Clock& clock, std::string run_id, std::int64_t last_seq = 0)
       : clock_(clock), run_id_(std::move(run_id)), seq_(last_seq) {}
   void emit(std::string_view type, nlohmann::json payload) override;
+  // From now on, take() seals the events it returns (Event::payload_json, prev_hash, hash),
+  // continuing the chain from `head`, the link of the run's last journaled event ("" for none):
+  // serializing and hashing happen on the caller's thread, not the journal writer's.
+  void seal_from(std::string head) {
+    seal_ = true;
+    head_ = std::move(head);
+  }
   // The events emitted since the last take().
   std::vector<Event> take();
   bool empty() const { return batch_.empty(); }
@@ -38,13 +44,15 @@ class EventBuffer final : public EventSink {
   std::string run_id_;
   std::int64_t seq_ = 0;
   std::vector<Event> batch_;
+  bool seal_ = false;
+  std::string head_;  // sealing: the link of the last event taken
 };
 
 // Everything a run starts with.
 struct RunStart {
-  RunRecord record;                 // for Journal::begin_run
-  graph::FixedHealth known;         // tools the process knows are down, as router factors
-  RunMachineOptions machine;        // budget overrides and seed
+  RunRecord record;           // for Journal::begin_run
+  graph::FixedHealth known;   // tools the process knows are down, as router factors
+  RunMachineOptions machine;  // budget overrides and seed
 };
 
 // The budget controller's view of a models file.

@@ -20,6 +20,7 @@
 namespace switchyard::runtime {
 namespace {
 
+using sqlite::bind_static;
 using sqlite::bind_value;
 using sqlite::column_json;
 using sqlite::column_text;
@@ -61,22 +62,25 @@ class SqliteJournal final : public Journal {
       auto tables = count("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
       if (!tables.ok()) return tables.status();
       if (*tables > 0) {
-        return io_error("journal " + path_ + " is a SQLite database with tables of its own, not a "
+        return io_error("journal " + path_ +
+                        " is a SQLite database with tables of its own, not a "
                         "switchyard journal: refusing to touch it");
       }
     }
     const std::string sync = options.sync == JournalSync::kFull ? "PRAGMA synchronous=FULL"
                                                                 : "PRAGMA synchronous=NORMAL";
     // A 64 MiB page cache: many runs append at once, each at its own place of the events tree.
+    // Temporary files in memory: every write of a group has its savepoint, whose sub-journal
+    // (the pages' content before the write) would otherwise spill to a file on disk.
     for (const char* pragma : {"PRAGMA journal_mode=WAL", sync.c_str(), "PRAGMA foreign_keys=ON",
-                               "PRAGMA cache_size=-65536"}) {
+                               "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"}) {
       if (Status s = exec(pragma); !s.ok()) return s;
     }
     if (options.max_bytes > 0) {
       auto page = count("PRAGMA page_size");
       if (!page.ok()) return page.status();
-      const std::string limit =
-          "PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(1, options.max_bytes / *page));
+      const std::string limit = "PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(
+                                                                 1, options.max_bytes / *page));
       if (Status s = exec(limit.c_str()); !s.ok()) return s;
     }
     for (int v = *version; v < current; ++v) {
@@ -166,17 +170,31 @@ class SqliteJournal final : public Journal {
     if (Status s = check_append(events, head->seq); !s.ok()) return s;
     Head next = *head;
     Status st = atomically([&]() -> Status {
+      std::string payload;  // of an event that is not sealed
       for (const Event& e : events) {
-        const std::string payload = canonical_json(e.payload);
-        next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
+        const bool sealed = !e.payload_json.empty();
+        if (sealed) {
+          // Hashed by whoever sealed it: stored as it is, if it continues the chain.
+          if (e.prev_hash != next.hash) {
+            return Status(StatusCode::kInternal,
+                          "event " + std::to_string(e.seq) + " of run " + run_id +
+                              " was sealed after link '" + e.prev_hash +
+                              "' but the run's chain ends at '" + next.hash + "'");
+          }
+          next.hash = e.hash;
+        } else {
+          payload = canonical_json(e.payload);
+          next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
+        }
         next.seq = e.seq;
         sqlite3_stmt* s = insert_event_.get();
-        bind_value(s, 1, e.run_id);
+        // Static: the strings outlive the step, and every parameter is bound again each time.
+        bind_static(s, 1, e.run_id);
         bind_value(s, 2, e.seq);
         bind_value(s, 3, e.time_ms);
-        bind_value(s, 4, e.type);
-        bind_value(s, 5, payload);
-        bind_value(s, 6, next.hash);
+        bind_static(s, 4, e.type);
+        bind_static(s, 5, sealed ? e.payload_json : payload);
+        bind_static(s, 6, next.hash);
         const int rc = sqlite3_step(s);
         insert_event_.reset();
         if (rc != SQLITE_DONE) {
@@ -215,8 +233,9 @@ class SqliteJournal final : public Journal {
   Status claim_run(const std::string& run_id) override {
     std::lock_guard lock(mu_);
     Stmt stmt;
-    if (sqlite3_prepare_v2(db_, "UPDATE runs SET owner_pid = ?1 WHERE run_id = ?2 AND status = 'running'",
-                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(
+            db_, "UPDATE runs SET owner_pid = ?1 WHERE run_id = ?2 AND status = 'running'", -1,
+            stmt.out(), nullptr) != SQLITE_OK) {
       return fail("cannot claim run " + run_id);
     }
     bind_value(stmt.get(), 1, static_cast<std::int64_t>(::getpid()));
@@ -236,9 +255,9 @@ class SqliteJournal final : public Journal {
       const std::string cutoff = std::to_string(finished_before_ms);
       const std::string where =
           " WHERE status != 'running' AND finished_ms IS NOT NULL AND finished_ms < " + cutoff;
-      auto events = count(("SELECT count(*) FROM events WHERE run_id IN (SELECT run_id FROM runs" +
-                           where + ")")
-                              .c_str());
+      auto events = count(
+          ("SELECT count(*) FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
+              .c_str());
       if (!events.ok()) return events.status();
       stats.events = *events;
       if (Status s = exec(("DELETE FROM runs" + where).c_str()); !s.ok()) return s;
@@ -343,6 +362,8 @@ class SqliteJournal final : public Journal {
     return column_text(stmt.get(), 0);
   }
 
+  bool chains_events() const override { return true; }
+
   std::string location() const override { return path_; }
 
  private:
@@ -376,7 +397,8 @@ class SqliteJournal final : public Journal {
 
   Result<std::int64_t> count_for(const char* sql, const std::string& arg) const {
     Stmt stmt;
-    if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK) return fail("cannot read it");
+    if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK)
+      return fail("cannot read it");
     bind_value(stmt.get(), 1, arg);
     if (sqlite3_step(stmt.get()) != SQLITE_ROW) return fail("cannot read it");
     return sqlite3_column_int64(stmt.get(), 0);
@@ -393,7 +415,8 @@ class SqliteJournal final : public Journal {
         {&insert_run_,
          "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, input, owner_pid) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
-        {&insert_workflow_, "INSERT OR IGNORE INTO workflows (hash, name, source) VALUES (?1, ?2, ?3)"},
+        {&insert_workflow_,
+         "INSERT OR IGNORE INTO workflows (hash, name, source) VALUES (?1, ?2, ?3)"},
         {&insert_event_,
          "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},

@@ -5,9 +5,8 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/status.h"
 
@@ -36,6 +35,12 @@ class Stmt {
 inline void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
+// Binds without a copy. REQUIRES: `v` stays as it is until the statement is stepped and reset,
+// and the parameter is bound again before the next step.
+inline void bind_static(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+}
+inline void bind_static(sqlite3_stmt* s, int i, std::string&&) = delete;
 inline void bind_value(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
 
 inline std::string column_text(sqlite3_stmt* s, int i) {

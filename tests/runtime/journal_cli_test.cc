@@ -54,7 +54,7 @@ void seed(const std::string& path, const std::vector<SeedRun>& runs) {
     ASSERT_TRUE((*journal)->begin_run(r).ok());
     std::vector<runtime::Event> events;
     for (std::int64_t seq : {1, 2}) {
-      events.push_back({s.id, seq, s.started_ms + seq, "plan", {{"seq", seq}}, ""});
+      events.push_back({s.id, seq, s.started_ms + seq, "plan", {{"seq", seq}}, "", "", ""});
     }
     ASSERT_TRUE((*journal)->append(events).ok());
     if (s.status != "running") {
