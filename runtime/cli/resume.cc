@@ -2,15 +2,12 @@
 //                  [--json]
 // Continues runs whose process died (docs/journal.md#resume).
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <ostream>
 
 #include "graph/load.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
-#include "runtime/verify.h"
+#include "runtime/resumable.h"
 #include "runtime/workflow_file.h"
 
 namespace switchyard::cli {
@@ -26,35 +23,18 @@ struct ResumeArgs {
   bool json = false;
 };
 
-// Whether the process that owns `run` is alive (and not us): then the run is not orphaned.
-bool owner_alive(const runtime::RunRecord& run) {
-  const auto pid = static_cast<pid_t>(run.owner_pid);
-  return pid > 0 && pid != ::getpid() && ::kill(pid, 0) == 0;
-}
-
 // The workflow to resume `run` with: --workflow (its hash must be the run's) or the journal's
 // copy (unless it was journaled with secrets redacted).
 Result<std::shared_ptr<const graph::Workflow>> workflow_for(const runtime::Journal& journal,
                                                             const runtime::RunRecord& run,
                                                             const ResumeArgs& args) {
+  std::shared_ptr<const graph::Workflow> given;
   if (!args.workflow.empty()) {
     auto loaded = runtime::load_workflow_file(args.workflow);
     if (!loaded.ok()) return invalid_argument(loaded.errors.front().to_string());
-    if (runtime::identify(*loaded.workflow).hash != run.workflow_hash) {
-      return invalid_argument(args.workflow + " is not the workflow run " + run.run_id +
-                              " ran (its hash differs): resume with the same file");
-    }
-    return loaded.workflow;
+    given = loaded.workflow;
   }
-  auto source = journal.workflow_source(run.workflow_hash);
-  if (!source.ok()) return source.status();
-  nlohmann::json doc = nlohmann::json::parse(*source, nullptr, false);
-  if (runtime::redact_workflow_secrets(doc)) {
-    return invalid_argument("run " + run.run_id + ": the journal's copy of workflow " +
-                            run.workflow + " has its secrets redacted: pass the original file "
-                            "with --workflow");
-  }
-  return runtime::journaled_workflow(journal, run);
+  return runtime::resume_workflow(journal, run, std::move(given), args.workflow);
 }
 
 // Resumes one run; prints its report. Returns the exit code.
@@ -65,14 +45,15 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
   auto run = (*reader)->get_run(run_id);
   if (!run.ok()) return report_error(ctx, run.status(), args.json);
   if (run->status != "running") {
-    return report_error(ctx, invalid_argument("run " + run_id + " has already finished (" +
-                                              run->status + "): nothing to resume"),
+    return report_error(ctx,
+                        invalid_argument("run " + run_id + " has already finished (" + run->status +
+                                         "): nothing to resume"),
                         args.json);
   }
-  if (owner_alive(*run)) {
-    return report_error(ctx, invalid_argument("run " + run_id + " is still owned by live process " +
-                                              std::to_string(run->owner_pid) +
-                                              ": it has not crashed"),
+  if (runtime::owner_alive(*run)) {
+    return report_error(ctx,
+                        invalid_argument("run " + run_id + " is still owned by live process " +
+                                         std::to_string(run->owner_pid) + ": it has not crashed"),
                         args.json);
   }
   auto workflow = workflow_for(**reader, *run, args);
@@ -106,7 +87,7 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
   int exit = kExitOk;
   // Oldest first: the order they were started in.
   for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
-    if (owner_alive(*it)) {
+    if (runtime::owner_alive(*it)) {
       skipped.push_back({{"run_id", it->run_id},
                          {"reason", "owned by live process " + std::to_string(it->owner_pid)}});
       continue;
@@ -115,7 +96,9 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
     exit = std::max(exit, code);
   }
   if (args.json) {
-    *ctx.out << nlohmann::json{{"journal", args.journal}, {"resumed", resumed}, {"skipped", skipped}}
+    *ctx.out << nlohmann::json{{"journal", args.journal},
+                               {"resumed", resumed},
+                               {"skipped", skipped}}
                     .dump(2)
              << "\n";
   } else {
@@ -144,10 +127,12 @@ void add_resume(CLI::App& app, Context& ctx) {
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] {
     if (args->all == !args->run_id.empty()) {
-      ctx.exit_code = report_error(ctx, invalid_argument("resume takes a RUN_ID or --all"), args->json);
+      ctx.exit_code =
+          report_error(ctx, invalid_argument("resume takes a RUN_ID or --all"), args->json);
       return;
     }
-    ctx.exit_code = args->all ? resume_all(ctx, *args) : resume_one(ctx, *args, args->run_id, nullptr);
+    ctx.exit_code =
+        args->all ? resume_all(ctx, *args) : resume_one(ctx, *args, args->run_id, nullptr);
   });
 }
 

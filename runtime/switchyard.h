@@ -1,0 +1,29 @@
+#pragma once
+// The Switchyard embedding API: one include for programs that embed the runtime.
+//
+//   #include <switchyard/switchyard.h>      // find_package(switchyard) + switchyard::switchyard
+//
+//   namespace api = switchyard::api;
+//   auto rt = api::Runtime::open({.journal_path = "runs.db"});
+//   auto w = api::Workflow::from_file("support.json");
+//   (void)(*rt)->add_tool("lookup", [](const nlohmann::json& ctx) -> api::Result<nlohmann::json> {
+//     return nlohmann::json{{"customer", ctx["input"]["customer"]}};
+//   });
+//   auto run = (*rt)->run(*w, {.input = {{"customer", "ada"}}});
+//   if (run.ok()) std::cout << api::to_string(run->status) << " $" << run->spent_usd << "\n";
+//
+// Everything public is in namespace switchyard::api and declared in these headers, which include
+// nothing of Switchyard's internals (only the standard library and nlohmann/json):
+//   switchyard_status.h    Status, Result<T>, StatusCode, Diagnostic
+//   switchyard_types.h     Budget, ModelTier, RunSummary, Event, RunInfo, RunQuery, VerifyReport
+//   switchyard_workflow.h  Workflow: load from a file or a string
+//   switchyard_runtime.h   Runtime: tools, runs (callback, future, co_await), events, cancel,
+//                          journal queries, verify, render, resume
+// They include each other by sibling name ("switchyard_status.h"), so they work from the source
+// tree (runtime/) and installed (<prefix>/include/switchyard/) alike. Guide: docs/embedding.md.
+
+#include "switchyard_export.h"
+#include "switchyard_runtime.h"
+#include "switchyard_status.h"
+#include "switchyard_types.h"
+#include "switchyard_workflow.h"

@@ -1,0 +1,271 @@
+// The embedding API through its public header only, as an embedding program sees it: loading
+// workflows (errors with JSON pointers), builtin tools (sync, async, failing, throwing), budgets,
+// and the three ways to start a run (callback, future, co_await).
+// Nothing sleeps: tests wait on futures with a bounded timeout.
+
+#include <gtest/gtest.h>
+#include <switchyard/switchyard.h>
+
+#include <atomic>
+#include <coroutine>
+#include <cstdlib>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "api_test_support.h"
+
+namespace switchyard::api_test {
+namespace {
+
+TEST(ApiWorkflow, LoadErrorsCarryTheFileAndTheJsonPointerOfEachProblem) {
+  json w = {{"format", "switchyard.workflow/v1"},
+            {"name", "bad"},
+            {"start", "Start"},
+            {"goal", "A"},
+            {"tools", {{"A", {{"kind", "teleport"}}}}},
+            {"edges", json::array({json::array({"Start", "A", -1})})}};
+  auto loaded = api::Workflow::from_json(w.dump(), "bad.json");
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.status().code(), api::StatusCode::kInvalidArgument);
+  const auto& d = loaded.status().diagnostics();
+  ASSERT_GE(d.size(), 2u);
+  EXPECT_EQ(d[0].file, "bad.json");
+  std::vector<std::string> pointers;
+  for (const auto& x : d) pointers.push_back(x.pointer);
+  EXPECT_NE(std::find(pointers.begin(), pointers.end(), "/tools/A/kind"), pointers.end());
+  EXPECT_NE(std::find(pointers.begin(), pointers.end(), "/edges/0/2"), pointers.end());
+  EXPECT_NE(loaded.status().message().find("bad.json: /"), std::string::npos);
+}
+
+TEST(ApiWorkflow, MissingFileIsOneDiagnosticNamingIt) {
+  auto loaded = api::Workflow::from_file("/nonexistent/w.json");
+  ASSERT_FALSE(loaded.ok());
+  ASSERT_EQ(loaded.status().diagnostics().size(), 1u);
+  EXPECT_EQ(loaded.status().diagnostics()[0].file, "/nonexistent/w.json");
+  EXPECT_EQ(loaded.status().diagnostics()[0].pointer, "");
+}
+
+TEST(ApiWorkflow, NamesTheBuiltinsItNeeds) {
+  auto w = chain({"b", "a", "b"});
+  EXPECT_EQ(w.builtins(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(w.name(), "chain");
+  EXPECT_EQ(w.hash().size(), 64u);
+}
+
+TEST(ApiRuns, SyncBuiltinsSeeTheInputAndEarlierSteps) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  auto w = chain({"echo", "echo", "echo"});
+  auto run = rt->run(w, {.input = {{"customer", "ada"}}});
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, api::RunStatus::kCompleted);
+  EXPECT_EQ(run->path, (std::vector<std::string>{"Start", "T0", "T1", "T2"}));
+  EXPECT_EQ(output_of(*rt, run->run_id, "T2")["steps_seen"], 2);
+  EXPECT_EQ(output_of(*rt, run->run_id, "T0")["customer"], "ada");
+}
+
+TEST(ApiRuns, AsyncBuiltinAnswersFromAnotherThread) {
+  auto rt = open_runtime();
+  std::mutex mu;
+  std::vector<std::thread> workers;
+  ASSERT_TRUE(rt->add_async_tool("later", [&](const json& ctx, api::ToolReply reply) {
+                  // An abort holding the reply must not keep it alive once answered (LSan).
+                  reply.on_cancel([reply] { reply(api::Status(api::StatusCode::kCancelled, "")); });
+                  std::lock_guard lock(mu);
+                  workers.emplace_back([reply, n = ctx["steps"].size()] {
+                    reply(json{{"answered_by", "worker"}, {"n", n}});
+                  });
+                }).ok());
+  auto run = rt->run(chain({"later", "later"}), {});
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, api::RunStatus::kCompleted);
+  EXPECT_EQ(output_of(*rt, run->run_id, "T1")["n"], 1);
+  for (auto& t : workers) t.join();
+}
+
+TEST(ApiRuns, BuiltinFailureIsRoutedAroundAndCodesBecomeFailureKinds) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  ASSERT_TRUE(rt->add_tool("down", [](const json&) -> api::Result<json> {
+                  return api::Status(api::StatusCode::kUnavailable, "service down");
+                }).ok());
+  // Start -> T0 (down) -> Goal, or Start -> Alt (echo) -> Goal, dearer.
+  json w = {
+      {"format", "switchyard.workflow/v1"},
+      {"name", "detour"},
+      {"start", "Start"},
+      {"goal", "Goal"},
+      {"tools",
+       {{"T0", {{"kind", "builtin"}, {"name", "down"}}},
+        {"Alt", {{"kind", "builtin"}, {"name", "echo"}}},
+        {"Goal", {{"kind", "builtin"}, {"name", "echo"}}}}},
+      {"edges", {{"Start", "T0", 1}, {"Start", "Alt", 5}, {"T0", "Goal", 1}, {"Alt", "Goal", 1}}}};
+  auto loaded = api::Workflow::from_json(w.dump(), "detour.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  auto run = rt->run(*loaded, {});
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, api::RunStatus::kCompleted);
+  EXPECT_EQ(run->reroutes, 1);
+  EXPECT_EQ(run->path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
+  auto events = rt->events(run->run_id);
+  ASSERT_TRUE(events.ok());
+  bool unavailable = false;
+  for (const auto& e : *events) {
+    if (e.type == "step_failed") unavailable = e.payload.value("failure", "") == "unavailable";
+  }
+  EXPECT_TRUE(unavailable);
+}
+
+TEST(ApiRuns, ToolThatThrowsFailsItsStepInsteadOfTheProcess) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt->add_tool("throws", [](const json&) -> api::Result<json> {
+                  throw std::runtime_error("boom");
+                }).ok());
+  auto run = rt->run(chain({"throws"}), {});
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, api::RunStatus::kEscalated);
+}
+
+TEST(ApiRuns, RunBudgetCapsWhatTheRunMaySpend) {
+  auto rt = open_runtime();
+  json doc = {{"format", "switchyard.workflow/v1"},
+              {"name", "paid"},
+              {"start", "Start"},
+              {"goal", "Paid"},
+              {"tools", {{"Paid", {{"kind", "mock"}, {"price_usd", 0.02}}}}},
+              {"edges", {{"Start", "Paid", 1}}}};
+  auto paid = api::Workflow::from_json(doc.dump(), "paid.json");
+  ASSERT_TRUE(paid.ok()) << paid.status().message();
+  auto free_run = rt->run(*paid, {});
+  ASSERT_TRUE(free_run.ok());
+  EXPECT_EQ(free_run->status, api::RunStatus::kCompleted);
+  EXPECT_DOUBLE_EQ(free_run->spent_usd, 0.02);
+  auto capped = rt->run(*paid, {.budget = {.usd = 0.01}});
+  ASSERT_TRUE(capped.ok());
+  EXPECT_EQ(capped->status, api::RunStatus::kEscalated);  // the call was not made
+  EXPECT_DOUBLE_EQ(capped->spent_usd, 0.0);
+}
+
+TEST(ApiRuns, StartReturnsTheIdAndCallsDoneOnceWithTheSummary) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  std::promise<api::Result<api::RunSummary>> done;
+  auto future = done.get_future();
+  std::atomic<int> calls{0};
+  auto id =
+      rt->start(chain({"echo"}), {.run_id = "r-callback"}, [&](api::Result<api::RunSummary> r) {
+        if (++calls == 1) done.set_value(std::move(r));
+      });
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, "r-callback");
+  auto run = await(future);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->run_id, "r-callback");
+  rt->wait_idle();
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(ApiRuns, StartOfAWorkflowWithAnUnregisteredBuiltinFailsAtOnce) {
+  auto rt = open_runtime();
+  bool called = false;
+  auto id = rt->start(chain({"nobody"}), {}, [&](api::Result<api::RunSummary>) { called = true; });
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), api::StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("nobody"), std::string::npos);
+  auto future = rt->submit(chain({"nobody"}), {});
+  EXPECT_FALSE(await(future).ok());
+  EXPECT_FALSE(called);
+}
+
+TEST(ApiRuns, StartOfAWorkflowWithAnLlmToolNeedsModelTiers) {
+  auto rt = open_runtime();
+  json doc = {{"format", "switchyard.workflow/v1"},
+              {"name", "ask"},
+              {"start", "Start"},
+              {"goal", "Ask"},
+              {"tools", {{"Ask", {{"kind", "llm"}, {"prompt", "hello"}}}}},
+              {"edges", {{"Start", "Ask", 1}}}};
+  auto ask = api::Workflow::from_json(doc.dump(), "ask.json");
+  ASSERT_TRUE(ask.ok()) << ask.status().message();
+  auto id = rt->start(*ask, {}, [](api::Result<api::RunSummary>) {});
+  ASSERT_FALSE(id.ok());
+  EXPECT_EQ(id.status().code(), api::StatusCode::kInvalidArgument);
+  EXPECT_NE(id.status().message().find("Ask"), std::string::npos);
+}
+
+TEST(ApiRuns, SubmitRunsManyConcurrentlyAsFutures) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  auto w = chain({"echo", "echo"});
+  std::vector<std::future<api::Result<api::RunSummary>>> futures;
+  for (int i = 0; i < 50; ++i) futures.push_back(rt->submit(w, {.input = {{"i", i}}}));
+  for (auto& f : futures) {
+    auto r = await(f);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, api::RunStatus::kCompleted);
+  }
+}
+
+// The smallest coroutine type: starts at once, nothing to await it by.
+struct Detached {
+  struct promise_type {
+    Detached get_return_object() { return {}; }
+    std::suspend_never initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() {}
+    void unhandled_exception() { std::terminate(); }
+  };
+};
+
+// Two runs one after the other, each co_awaited; the paths of both go to `out`.
+Detached two_runs(api::Runtime& rt, api::Workflow w, std::promise<std::vector<std::string>>& out) {
+  std::vector<std::string> statuses;
+  // (Options built before co_await: GCC 12 miscompiles braced temporaries inside it.)
+  api::RunOptions options;
+  options.input["n"] = 1;
+  api::Result<api::RunSummary> first = co_await rt.run_async(w, options);
+  statuses.push_back(first.ok() ? std::string(api::to_string(first->status)) : "error");
+  options.input["n"] = 2;
+  auto second = co_await rt.run_async(w, options);
+  statuses.push_back(second.ok() ? std::string(api::to_string(second->status)) : "error");
+  out.set_value(statuses);
+}
+
+TEST(ApiRuns, CoAwaitedRunsResumeTheCoroutineWithTheirSummaries) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  std::promise<std::vector<std::string>> out;
+  auto future = out.get_future();
+  two_runs(*rt, chain({"echo", "echo"}), out);
+  EXPECT_EQ(await(future), (std::vector<std::string>{"completed", "completed"}));
+}
+
+Detached failed_start(api::Runtime& rt, api::Workflow w, std::promise<api::Status>& out) {
+  api::RunOptions options;
+  auto r = co_await rt.run_async(w, options);
+  out.set_value(r.status());
+}
+
+TEST(ApiRuns, CoAwaitOfARunThatCannotStartContinuesAtOnceWithTheError) {
+  auto rt = open_runtime();
+  std::promise<api::Status> out;
+  auto future = out.get_future();
+  failed_start(*rt, chain({"nobody"}), out);
+  EXPECT_EQ(await(future).code(), api::StatusCode::kInvalidArgument);
+}
+
+TEST(ApiRuntime, RejectsBadOptionsAndRegistrations) {
+  EXPECT_EQ(api::Runtime::open({.threads = -1}).status().code(), api::StatusCode::kInvalidArgument);
+  auto rt = open_runtime();
+  EXPECT_EQ(rt->add_tool("", [](const json&) -> api::Result<json> { return json(); }).code(),
+            api::StatusCode::kInvalidArgument);
+  EXPECT_EQ(rt->add_async_tool("x", nullptr).code(), api::StatusCode::kInvalidArgument);
+  auto r = rt->submit(chain({"x"}), {.input = json::array()});
+  EXPECT_EQ(await(r).status().code(), api::StatusCode::kInvalidArgument);
+  EXPECT_STRNE(api::version(), "");
+}
+
+}  // namespace
+}  // namespace switchyard::api_test
