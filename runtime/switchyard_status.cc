@@ -107,18 +107,22 @@ graph::Budget to_internal(const Budget& b) {
   return graph::Budget{.usd = b.usd, .tokens = b.tokens, .llm_calls = b.llm_calls};
 }
 
+// The public and the internal model tier have the same fields: one copies into the other.
+template <class To, class From>
+To same_tier(const From& t) {
+  return To{.name = t.name,
+            .model = t.model,
+            .base_url = t.base_url,
+            .api_key_env = t.api_key_env,
+            .input_usd_per_mtok = t.input_usd_per_mtok,
+            .output_usd_per_mtok = t.output_usd_per_mtok,
+            .context_window = t.context_window,
+            .timeout = t.timeout};
+}
+
 tools::Models to_internal(const std::vector<ModelTier>& tiers) {
   tools::Models models;
-  for (const auto& t : tiers) {
-    models.tiers.push_back(tools::ModelTier{.name = t.name,
-                                            .model = t.model,
-                                            .base_url = t.base_url,
-                                            .api_key_env = t.api_key_env,
-                                            .input_usd_per_mtok = t.input_usd_per_mtok,
-                                            .output_usd_per_mtok = t.output_usd_per_mtok,
-                                            .context_window = t.context_window,
-                                            .timeout = t.timeout});
-  }
+  for (const auto& t : tiers) models.tiers.push_back(same_tier<tools::ModelTier>(t));
   return models;
 }
 
@@ -129,16 +133,7 @@ Result<std::vector<ModelTier>> load_models_file(const std::string& path) {
     return load_error(loaded.errors);
   }
   std::vector<ModelTier> tiers;
-  for (const auto& t : loaded.models.tiers) {
-    tiers.push_back(ModelTier{.name = t.name,
-                              .model = t.model,
-                              .base_url = t.base_url,
-                              .api_key_env = t.api_key_env,
-                              .input_usd_per_mtok = t.input_usd_per_mtok,
-                              .output_usd_per_mtok = t.output_usd_per_mtok,
-                              .context_window = t.context_window,
-                              .timeout = t.timeout});
-  }
+  for (const auto& t : loaded.models.tiers) tiers.push_back(same_tier<ModelTier>(t));
   return tiers;
 }
 
