@@ -1,5 +1,7 @@
 #include "runtime/engine.h"
 
+#include <pthread.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -39,7 +41,14 @@ class Engine::Impl {
       loops.push_back(std::make_unique<asio::io_context>(1));
       guards.push_back(asio::make_work_guard(*loops.back()));
     }
-    for (int i = 0; i < n; ++i) threads.emplace_back([this, i] { loops[i]->run(); });
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([this, i] {
+        // Named for top, perf and gdb: sy-engine-0, sy-engine-1, ...
+        const std::string name = "sy-engine-" + std::to_string(i % 10000);
+        pthread_setname_np(pthread_self(), name.c_str());
+        loops[i]->run();
+      });
+    }
   }
 
   ~Impl() {

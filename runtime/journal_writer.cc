@@ -1,5 +1,7 @@
 #include "runtime/journal_writer.h"
 
+#include <pthread.h>
+
 namespace switchyard::runtime {
 
 JournalWriter::JournalWriter(Journal& journal) : journal_(journal), thread_([this] { loop(); }) {}
@@ -22,6 +24,7 @@ void JournalWriter::submit(Write write, Ack ack) {
 }
 
 void JournalWriter::loop() {
+  pthread_setname_np(pthread_self(), "sy-journal");
   std::deque<Item> batch;
   std::vector<Journal::Write> writes;
   while (true) {

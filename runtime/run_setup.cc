@@ -1,5 +1,10 @@
 #include "runtime/run_setup.h"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
 #include <random>
 #include <utility>
 
@@ -41,11 +46,32 @@ std::vector<Event> EventBuffer::take() {
 }
 
 std::string new_run_id(const Clock& clock) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  // A random salt per process (drawn again in a forked child) and a counter: the ids one process
+  // makes in the same millisecond differ by the counter, so they sort in the order they were
+  // made. That keeps the journal's indexes on run_id (runs, events_by_run) written where the
+  // runs started at the same time already are, instead of at random places in them.
+  struct Salt {
+    std::mutex mu;
+    ::pid_t pid = 0;
+    std::uint64_t bits = 0;
+  };
+  static Salt salt;
+  static std::atomic<std::uint32_t> counter{0};
+  std::uint64_t bits;
+  {
+    std::lock_guard lock(salt.mu);
+    if (const ::pid_t pid = ::getpid(); salt.pid != pid) {
+      std::random_device random;
+      salt.pid = pid;
+      salt.bits = ((std::uint64_t{random()} << 32) | random()) & 0xffffffffffull;  // 40 bits
+    }
+    bits = salt.bits;
+  }
+  const std::uint64_t count = counter.fetch_add(1, std::memory_order_relaxed) & 0xffffffu;
   char buf[40];
-  std::snprintf(buf, sizeof buf, "r-%012llx%016llx",
+  std::snprintf(buf, sizeof buf, "r-%012llx%010llx%06llx",
                 static_cast<unsigned long long>(unix_ms(clock)),
-                static_cast<unsigned long long>(rng()));
+                static_cast<unsigned long long>(bits), static_cast<unsigned long long>(count));
   return buf;
 }
 

@@ -111,7 +111,8 @@ class Runner {
   WorkflowIdentity identity_;
 };
 
-// A new run id: "r-" + 16 hex digits of time and 16 of randomness; sortable by start time.
+// A new run id: "r-" + 12 hex digits of the time in ms, 10 of a random salt drawn once per
+// process and 6 of a counter; sortable by start time, and in the order one process made them.
 std::string new_run_id(const Clock& clock);
 
 }  // namespace switchyard::runtime

@@ -47,7 +47,9 @@ class SqliteJournal final : public Journal {
     if (!options.create_if_missing && !std::filesystem::exists(path_, ec)) {
       return not_found("journal not found: " + path_);
     }
-    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
+    // No mutex of SQLite's own on the connection: every use of db_ holds mu_ (binding an
+    // event's six parameters would otherwise lock and unlock it six times).
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
                       (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       return fail("cannot open");
@@ -102,31 +104,47 @@ class SqliteJournal final : public Journal {
     std::lock_guard lock(mu_);
     std::vector<Status> out;
     out.reserve(writes.size());
-    if (Status s = exec("BEGIN IMMEDIATE"); !s.ok()) {
+    if (Status s = step(begin_); !s.ok()) {
       out.assign(writes.size(), s);
       return out;
     }
     in_group_ = true;
     for (Write& w : writes) {
-      // Each write is all or nothing on its own, whatever it does inside.
-      Status s = exec("SAVEPOINT group_write");
+      // Each write is all or nothing on its own, whatever it does inside: one savepoint around
+      // it (the methods it calls open none of their own), rolled back if it fails or if any
+      // journal method it called failed.
+      write_error_ = Status();
+      Status s = step(savepoint_);
       if (s.ok()) s = w(*this);
+      if (s.ok()) s = write_error_;
+      if (s.ok()) s = step(release_);
       if (s.ok()) {
-        s = exec("RELEASE group_write");
+        for (auto& [run_id, head] : write_heads_) {
+          if (head.stored) {
+            group_heads_.erase(run_id);
+          } else {
+            group_heads_[run_id] = std::move(head);
+          }
+        }
       } else {
-        exec("ROLLBACK TO group_write; RELEASE group_write").ok();
-        heads_.clear();  // what it appended is gone: read heads from the file again
+        (void)step(rollback_to_);
+        (void)step(release_);
+        heads_.clear();  // what it appended is gone: read heads again (group_heads_, the file)
         stored_workflows_.clear();
       }
+      write_heads_.clear();
       out.push_back(std::move(s));
     }
     in_group_ = false;
-    if (Status s = exec("COMMIT"); !s.ok()) {
+    Status s = store_group_heads();
+    if (s.ok()) s = step(commit_);
+    if (!s.ok()) {
       exec("ROLLBACK").ok();
       heads_.clear();  // what the group appended is gone: read heads from the file again
       stored_workflows_.clear();
       out.assign(writes.size(), s);
     }
+    group_heads_.clear();
     return out;
   }
 
@@ -210,30 +228,37 @@ class SqliteJournal final : public Journal {
         }
         if (&e == &events.front() && events.size() > 1) crash_point("inside_append");
       }
-      sqlite3_stmt* h = update_head_.get();
-      bind_value(h, 1, next.hash);
-      bind_value(h, 2, next.seq);
-      bind_value(h, 3, run_id);
-      const int rc = sqlite3_step(h);
-      update_head_.reset();
-      return rc == SQLITE_DONE ? Status() : fail("cannot append events of run " + run_id);
+      // In a group, the run's row gets its head once, at the end of the group or with
+      // finish_run, however many of its appends the group holds.
+      if (in_group_) return Status();
+      return store_head(run_id, next);
     });
-    if (st.ok()) heads_[run_id] = std::move(next);
+    if (!st.ok()) return st;
+    if (in_group_) write_heads_[run_id] = PendingHead{next, false};
+    heads_[run_id] = std::move(next);
     return st;
   }
 
   Status finish_run(const std::string& run_id, const std::string& status,
                     const nlohmann::json& result, std::int64_t finished_ms) override {
     std::lock_guard lock(mu_);
+    // The run's row gets its final state and its head in one update.
+    auto head = read_head(run_id);
+    if (!head.ok()) return noted(head.status());
     sqlite3_stmt* s = finish_.get();
     bind_value(s, 1, status);
     bind_value(s, 2, result.dump());
     bind_value(s, 3, finished_ms);
     bind_value(s, 4, run_id);
+    bind_static(s, 5, head->hash);
+    bind_value(s, 6, head->seq);
     const int rc = sqlite3_step(s);
     finish_.reset();
-    if (rc != SQLITE_DONE) return fail("cannot finish run " + run_id);
-    if (sqlite3_changes(db_) == 0) return not_found("run " + run_id + " is not in the journal");
+    if (rc != SQLITE_DONE) return noted(fail("cannot finish run " + run_id));
+    if (sqlite3_changes(db_) == 0) {
+      return noted(not_found("run " + run_id + " is not in the journal"));
+    }
+    if (in_group_) write_heads_[run_id] = PendingHead{*head, true};
     heads_.erase(run_id);  // a finished run gets no more events
     return Status();
   }
@@ -385,19 +410,59 @@ class SqliteJournal final : public Journal {
     std::int64_t seq = 0;
     std::string hash;
   };
+  // A head a write of the group left: to store in the run's row, or stored (by finish_run).
+  struct PendingHead {
+    Head head;
+    bool stored = false;
+  };
 
   Status fail(const std::string& what) const { return sqlite::error_status(db_, path_, what); }
   Status exec(const char* sql) { return sqlite::exec(db_, path_, sql); }
 
-  // Runs `body` all or nothing: in its own transaction, or in a savepoint of the group's.
-  // REQUIRES: mu_ held.
+  // Runs `body` all or nothing: in its own transaction, or as part of a write of a group,
+  // which the group rolls back whole if `body` fails. REQUIRES: mu_ held.
   template <typename Body>
   Status atomically(Body&& body) {
-    if (Status s = exec(in_group_ ? "SAVEPOINT write" : "BEGIN IMMEDIATE"); !s.ok()) return s;
+    if (in_group_) return noted(body());
+    if (Status s = step(begin_); !s.ok()) return s;
     Status s = body();
-    if (s.ok()) s = exec(in_group_ ? "RELEASE write" : "COMMIT");
-    if (!s.ok()) exec(in_group_ ? "ROLLBACK TO write; RELEASE write" : "ROLLBACK").ok();
+    if (s.ok()) s = step(commit_);
+    if (!s.ok()) exec("ROLLBACK").ok();
     return s;
+  }
+
+  // A failure inside a write of a group fails the write (write_group rolls it back), even if
+  // the write went on. REQUIRES: mu_ held.
+  Status noted(Status s) {
+    if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
+    return s;
+  }
+
+  // Steps a statement that returns no rows. REQUIRES: mu_ held.
+  Status step(Stmt& stmt) {
+    Status s;
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) s = fail("cannot execute");
+    sqlite3_reset(stmt.get());
+    return s;
+  }
+
+  // REQUIRES: mu_ held.
+  Status store_head(const std::string& run_id, const Head& head) {
+    sqlite3_stmt* h = update_head_.get();
+    bind_static(h, 1, head.hash);
+    bind_value(h, 2, head.seq);
+    bind_static(h, 3, run_id);
+    const int rc = sqlite3_step(h);
+    update_head_.reset();
+    return rc == SQLITE_DONE ? Status() : fail("cannot append events of run " + run_id);
+  }
+
+  // The heads the group's appends left, of runs it did not finish. REQUIRES: mu_ held.
+  Status store_group_heads() {
+    for (const auto& [run_id, pending] : group_heads_) {
+      if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
+    }
+    return Status();
   }
 
   Result<std::int64_t> count(const char* sql) const {
@@ -435,7 +500,14 @@ class SqliteJournal final : public Journal {
          "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) "
          "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
         {&update_head_, "UPDATE runs SET head_hash = ?1, head_seq = ?2 WHERE run_id = ?3"},
-        {&finish_, "UPDATE runs SET status = ?1, result = ?2, finished_ms = ?3 WHERE run_id = ?4"},
+        {&finish_,
+         "UPDATE runs SET status = ?1, result = ?2, finished_ms = ?3, head_hash = ?5, "
+         "head_seq = ?6 WHERE run_id = ?4"},
+        {&begin_, "BEGIN IMMEDIATE"},
+        {&commit_, "COMMIT"},
+        {&savepoint_, "SAVEPOINT group_write"},
+        {&release_, "RELEASE group_write"},
+        {&rollback_to_, "ROLLBACK TO group_write"},
         {&read_head_, "SELECT head_seq, head_hash FROM runs WHERE run_id = ?1"},
     };
     for (const auto& [stmt, sql] : statements) {
@@ -450,6 +522,11 @@ class SqliteJournal final : public Journal {
   // The run's last seq and chain link. REQUIRES: mu_ held.
   Result<Head> read_head(const std::string& run_id) {
     if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
+    // Appended by an earlier write of this group, not yet in the run's row.
+    if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
+      heads_[run_id] = it->second.head;
+      return it->second.head;
+    }
     sqlite3_stmt* s = read_head_.get();
     bind_value(s, 1, run_id);
     const int rc = sqlite3_step(s);
@@ -486,9 +563,13 @@ class SqliteJournal final : public Journal {
   // Recursive: the writes of a group (write_group) call the other methods.
   mutable std::recursive_mutex mu_;
   bool in_group_ = false;
+  Status write_error_;  // the first failure of a journal method inside the current write
   std::unique_ptr<WalCheckpointer> checkpointer_;
   Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
+  Stmt begin_, commit_, savepoint_, release_, rollback_to_;
   std::unordered_map<std::string, Head> heads_;  // runs still being written
+  // In a group: the heads its committed writes left, and those the current write leaves.
+  std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
   std::set<std::string> stored_workflows_;       // hashes known to be in `workflows`
 };
 

@@ -1,5 +1,6 @@
 #include "runtime/wal_checkpointer.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "runtime/log.h"
@@ -42,6 +43,7 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int 
 }
 
 void WalCheckpointer::loop() {
+  pthread_setname_np(pthread_self(), "sy-checkpoint");
   sqlite3* db = nullptr;  // opened at the first checkpoint: a journal only read never needs one
   std::unique_lock lock(mu_);
   while (true) {

@@ -1,5 +1,7 @@
 #include "tools/io_loop.h"
 
+#include <pthread.h>
+
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -9,7 +11,10 @@ namespace {
 
 class IoLoop {
  public:
-  IoLoop() : guard_(boost::asio::make_work_guard(ctx_)), thread_([this] { ctx_.run(); }) {}
+  IoLoop() : guard_(boost::asio::make_work_guard(ctx_)), thread_([this] {
+          pthread_setname_np(pthread_self(), "sy-tool-io");
+          ctx_.run();
+        }) {}
   ~IoLoop() {
     guard_.reset();
     ctx_.stop();

@@ -2,17 +2,21 @@
 //   build/tests/bench/engine_bench
 // - BM_EngineConcurrentRuns: 10,000 runs of a 10-step workflow of builtin tools in flight at once
 //   on 2 threads (file:0 in-memory journal, file:1 a SQLite file with group commit): runs/s,
-//   per-step overhead, peak RSS per run in flight.
+//   per-step overhead (wall time, and CPU time of all threads), peak RSS per run in flight.
 // - BM_Fanout: one run of a fan-out of N branches (one builtin step each, join all) vs. one run
 //   of an N-step chain: the cost per branch of running steps concurrently.
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
 //   thread with its own io_context vs one io_context shared by both.
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -53,6 +57,35 @@ tools::BuiltinRegistry noop_builtins() {
   return builtins;
 }
 
+// CPU time of every thread of this process so far, in seconds.
+double process_cpu_s() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// CPU time so far of this process's thread named `name` (the journal writer is "sy-journal"),
+// in seconds; 0 if there is none.
+double thread_cpu_s(const std::string& name) {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string line;
+    if (!std::getline(comm, line) || line != name) continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+      if (i >= 14) ticks += std::stod(field);
+    }
+    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  return 0;
+}
+
 // Peak resident set size of this process, in KiB (VmHWM).
 long peak_rss_kib() {
   std::ifstream status("/proc/self/status");
@@ -76,6 +109,8 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   ManualClock clock;
   monitors::HealthTable health;
   const long rss_before = peak_rss_kib();
+  double cpu_s = 0;     // of every thread of the process, while runs were timed
+  double writer_s = 0;  // of the journal writer's thread
   for (auto _ : state) {
     state.PauseTiming();
     // range(1): 0 in memory, 1 a SQLite file (group commit by the journal writer).
@@ -87,6 +122,8 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
     auto engine = std::make_unique<runtime::Engine>(*journal, clock, health,
                                                     runtime::EngineOptions{.threads = 2});
     std::atomic<int> failed{0};
+    const double cpu_before = process_cpu_s();
+    const double writer_before = thread_cpu_s("sy-journal");
     state.ResumeTiming();
     for (int i = 0; i < runs; ++i) {
       engine->start(w, tools, {}, [&failed](Result<runtime::RunReport> r) {
@@ -95,6 +132,8 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
     }
     engine->wait_idle();
     state.PauseTiming();
+    cpu_s += process_cpu_s() - cpu_before;
+    writer_s += thread_cpu_s("sy-journal") - writer_before;
     if (failed.load() > 0) state.SkipWithError("a run did not complete");
     engine.reset();
     journal.reset();
@@ -104,6 +143,11 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   state.counters["runs_per_s"] = benchmark::Counter(total_runs, benchmark::Counter::kIsRate);
   state.counters["us_per_step"] = benchmark::Counter(
       total_runs * kSteps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  // CPU time per step, all threads (engine, journal writer, checkpointer): what the machine
+  // spends on a step, less sensitive than us_per_step to other tenants of a noisy machine.
+  state.counters["cpu_us_per_step"] = cpu_s * 1e6 / (total_runs * kSteps);
+  // The journal writer's CPU time per step: one thread, what bounds a journal's steps per second.
+  state.counters["writer_us_per_step"] = writer_s * 1e6 / (total_runs * kSteps);
   state.counters["peak_rss_kib_per_run"] =
       static_cast<double>(peak_rss_kib() - rss_before) / static_cast<double>(runs);
 }

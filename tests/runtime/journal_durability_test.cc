@@ -238,6 +238,79 @@ TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupComm
   EXPECT_EQ((*journal)->get_run("a")->head_seq, 2);
 }
 
+// In a group, a run's row gets its head once (at the end of the group, or with finish_run):
+// whatever the group's writes did, the row's head is the chain's last link once it commits.
+TEST(JournalWriterGroupCommit, TheRunsRowHoldsItsHeadAfterAGroupOfAppends) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  auto journal = open_sqlite_journal(path);
+  ASSERT_TRUE(journal.ok());
+  std::vector<Journal::Write> writes;
+  writes.push_back([](Journal& j) { return j.begin_run(run_record("a")); });
+  writes.push_back([](Journal& j) { return j.append({journal_event("a", 1)}); });
+  writes.push_back([](Journal& j) { return j.append({journal_event("a", 2)}); });
+  writes.push_back([](Journal& j) { return j.begin_run(run_record("b")); });
+  writes.push_back([](Journal& j) {
+    if (Status s = j.append({journal_event("b", 1), journal_event("b", 2)}); !s.ok()) return s;
+    return j.finish_run("b", "completed", {{"ok", true}}, 5);
+  });
+  for (const Status& s : (*journal)->write_group(writes)) EXPECT_TRUE(s.ok()) << s.to_string();
+  journal->reset();  // what is in the file, not in the connection's memory
+  auto reopened = open_sqlite_journal(path);
+  ASSERT_TRUE(reopened.ok());
+  for (const std::string id : {"a", "b"}) {
+    auto run = (*reopened)->get_run(id);
+    auto events = (*reopened)->events(id);
+    ASSERT_TRUE(run.ok() && events.ok());
+    EXPECT_EQ(run->head_seq, 2) << id;
+    EXPECT_EQ(run->head_hash, events->back().hash) << id;
+    EXPECT_TRUE(verify_chain(*run, *events).ok()) << id;
+  }
+  EXPECT_EQ((*reopened)->get_run("b")->status, "completed");
+}
+
+TEST(JournalWriterGroupCommit, AFailedWriteKeepsTheHeadAnEarlierWriteOfTheGroupLeft) {
+  TempDir dir;
+  auto journal = open_sqlite_journal(dir.file("j.db"));
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
+  std::vector<Journal::Write> writes;
+  writes.push_back([](Journal& j) { return j.append({journal_event("a", 1)}); });
+  // Appends and finishes, then fails: the append and the finish (which stores the head) are
+  // undone, and the head of the first write is what the row gets.
+  writes.push_back([](Journal& j) {
+    if (Status s = j.append({journal_event("a", 2)}); !s.ok()) return s;
+    if (Status s = j.finish_run("a", "completed", {}, 5); !s.ok()) return s;
+    return Status(StatusCode::kInternal, "the write gives up");
+  });
+  const auto statuses = (*journal)->write_group(writes);
+  EXPECT_TRUE(statuses[0].ok());
+  EXPECT_FALSE(statuses[1].ok());
+  auto run = (*journal)->get_run("a");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "running");
+  EXPECT_EQ(run->head_seq, 1);
+  EXPECT_EQ(run->head_hash, (*journal)->events("a")->back().hash);
+  EXPECT_TRUE((*journal)->append({journal_event("a", 2)}).ok());
+}
+
+TEST(JournalWriterGroupCommit, AWriteThatGoesOnAfterAFailedCallIsRolledBackWhole) {
+  TempDir dir;
+  auto journal = open_sqlite_journal(dir.file("j.db"));
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
+  std::vector<Journal::Write> writes;
+  writes.push_back([](Journal& j) {
+    (void)j.begin_run(run_record("a"));  // fails: taken; the write ignores it...
+    return j.append({journal_event("a", 1)});  // ...and appends
+  });
+  const auto statuses = (*journal)->write_group(writes);
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kInvalidArgument) << statuses[0].to_string();
+  EXPECT_TRUE((*journal)->events("a")->empty());
+  EXPECT_EQ((*journal)->get_run("a")->head_seq, 0);
+}
+
 TEST(JournalDurability, TheLogIsCheckpointedOffTheWriterThread) {
   TempDir dir;
   const std::string path = dir.file("j.db");
