@@ -4,6 +4,7 @@
 #include <cassert>
 #include <limits>
 
+#include "graph/json_object.h"
 #include "graph/template.h"
 #include "tools/llm_tool.h"
 
@@ -46,15 +47,10 @@ std::string_view to_string(RunStatus status) {
 }
 
 nlohmann::json RunResult::to_json() const {
-  nlohmann::json j = {{"status", std::string(runtime::to_string(status))},
-                      {"goal", goal},
-                      {"path", path},
-                      {"reroutes", reroutes},
-                      {"backtracks", backtracks},
-                      {"llm_calls", llm_calls},
-                      {"spent_usd", spent_usd},
-                      {"tokens", tokens},
-                      {"escalation", nullptr}};
+  nlohmann::json j =
+      json_object("backtracks", backtracks, "escalation", nullptr, "goal", goal, "llm_calls",
+                  llm_calls, "path", path, "reroutes", reroutes, "spent_usd", spent_usd,
+                  "status", runtime::to_string(status), "tokens", tokens);
   if (status == RunStatus::kEscalated || status == RunStatus::kFailed) {
     j["escalation"] = {{"blocked", blocked}, {"message", message}};
   }
@@ -283,12 +279,11 @@ void RunMachine::start() {
       }
     }
   }
-  sink_.emit("plan", {{"at", node_id(start)},
-                      {"goal", node_id(goal_)},
-                      {"route", names(feasible ? route_.nodes : std::vector<NodeIndex>{})},
-                      {"cost", feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr)},
-                      {"excluded", tool_names(down)},
-                      {"avoided", tool_names(avoided)}});
+  sink_.emit("plan",
+             json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
+                         feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr),
+                         "excluded", tool_names(down), "goal", node_id(goal_), "route",
+                         names(feasible ? route_.nodes : std::vector<NodeIndex>{})));
   if (!feasible) dead_end("no route to " + node_id(goal_) + " from " + node_id(start));
 }
 
@@ -361,12 +356,11 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   if (purpose == Action::Purpose::kStep) {
     const graph::Tool& t = workflow_.tool(tool);
     step_node_ = node;
-    sink_.emit("step_started", {{"node", node_id(node)},
-                                {"tool", t.id},
-                                {"kind", std::string(graph::to_string(t.kind))},
-                                {"attempt", a.attempt},
-                                {"call", a.call_number},
-                                {"idempotent", t.idempotent}});
+    // Every step journals this: built directly (graph/json_object.h), keys in order.
+    sink_.emit("step_started", json_object("attempt", a.attempt, "call", a.call_number,
+                                           "idempotent", t.idempotent, "kind",
+                                           graph::to_string(t.kind), "node", node_id(node),
+                                           "tool", t.id));
   }
   awaiting_ = purpose == Action::Purpose::kStep         ? Awaiting::kStep
               : purpose == Action::Purpose::kCompensate ? Awaiting::kCompensate
@@ -423,12 +417,10 @@ void RunMachine::on_step(tools::Outcome outcome) {
     }
   }
   if (outcome.ok) {
-    context_["steps"][tool.id] = {{"output", outcome.output}};
-    sink_.emit("step_succeeded", {{"node", node_id(node)},
-                                  {"tool", tool.id},
-                                  {"attempt", attempt_},
-                                  {"output", std::move(outcome.output)},
-                                  {"latency_us", micros(outcome.latency)}});
+    context_["steps"][tool.id] = json_object("output", outcome.output);
+    sink_.emit("step_succeeded",
+               json_object("attempt", attempt_, "latency_us", micros(outcome.latency), "node",
+                           node_id(node), "output", std::move(outcome.output), "tool", tool.id));
     path_.push_back(node);
     ++next_;
     attempt_ = 1;

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <mutex>
@@ -33,6 +34,8 @@ void EventBuffer::emit(std::string_view type, nlohmann::json payload) {
 std::vector<Event> EventBuffer::take() {
   std::vector<Event> out;
   out.swap(batch_);
+  // The next batch is likely as long as this one: grown once, not event by event.
+  batch_.reserve(std::max<std::size_t>(out.size(), kFirstBatch));
   if (seal_) {
     for (Event& e : out) {
       e.payload_json = canonical_json(e.payload);

@@ -26,7 +26,9 @@ class EventBuffer final : public EventSink {
  public:
   // `last_seq`: the run's last journaled event (resume), 0 for a new run.
   EventBuffer(const Clock& clock, std::string run_id, std::int64_t last_seq = 0)
-      : clock_(clock), run_id_(std::move(run_id)), seq_(last_seq) {}
+      : clock_(clock), run_id_(std::move(run_id)), seq_(last_seq) {
+    batch_.reserve(kFirstBatch);
+  }
   void emit(std::string_view type, nlohmann::json payload) override;
   // From now on, take() seals the events it returns (Event::payload_json, prev_hash, hash),
   // continuing the chain from `head`, the link of the run's last journaled event ("" for none):
@@ -40,6 +42,7 @@ class EventBuffer final : public EventSink {
   bool empty() const { return batch_.empty(); }
 
  private:
+  static constexpr std::size_t kFirstBatch = 16;  // events room is made for at first
   const Clock& clock_;
   std::string run_id_;
   std::int64_t seq_ = 0;
