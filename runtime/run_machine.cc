@@ -140,7 +140,7 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
   if (options.budget.tokens) budget_.tokens = options.budget.tokens;
   if (options.budget.llm_calls) budget_.llm_calls = options.budget.llm_calls;
   ledger_ = BudgetLedger(budget_);
-  context_ = {{"input", input_}, {"steps", nlohmann::json::object()}};
+  context_ = json_object("input", input_, "steps", nlohmann::json::object());
   calls_.assign(workflow.tools().size(), 0);
 }
 

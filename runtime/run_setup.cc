@@ -1,14 +1,14 @@
 #include "runtime/run_setup.h"
 
-#include <unistd.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
-#include <mutex>
 #include <random>
 #include <utility>
 
+#include "graph/json_object.h"
 #include "runtime/hash.h"
 #include "runtime/llm_history.h"
 #include "tools/http_tool.h"
@@ -48,33 +48,40 @@ std::vector<Event> EventBuffer::take() {
   return out;
 }
 
+namespace {
+
+// The salt of new_run_id: 40 random bits, drawn again in a forked child (pthread_atfork), so
+// that parent and child never make the same id.
+std::atomic<std::uint64_t> run_id_salt{0};
+
+std::uint64_t draw_salt() {
+  std::random_device random;
+  return ((std::uint64_t{random()} << 32) | random()) & 0xffffffffffull;
+}
+
+std::uint64_t salt() {
+  static const bool once = [] {
+    run_id_salt.store(draw_salt());
+    pthread_atfork(nullptr, nullptr, [] { run_id_salt.store(draw_salt()); });
+    return true;
+  }();
+  (void)once;
+  return run_id_salt.load(std::memory_order_relaxed);
+}
+
+}  // namespace
+
 std::string new_run_id(const Clock& clock) {
-  // A random salt per process (drawn again in a forked child) and a counter: the ids one process
-  // makes in the same millisecond differ by the counter, so they sort in the order they were
-  // made. That keeps the journal's indexes on run_id (runs, events_by_run) written where the
-  // runs started at the same time already are, instead of at random places in them.
-  struct Salt {
-    std::mutex mu;
-    ::pid_t pid = 0;
-    std::uint64_t bits = 0;
-  };
-  static Salt salt;
+  // A random salt per process and a counter: the ids one process makes in the same millisecond
+  // differ by the counter, so they sort in the order they were made. That keeps the journal's
+  // indexes on run_id (runs, events_by_run) written where the runs started at the same time
+  // already are, instead of at random places in them.
   static std::atomic<std::uint32_t> counter{0};
-  std::uint64_t bits;
-  {
-    std::lock_guard lock(salt.mu);
-    if (const ::pid_t pid = ::getpid(); salt.pid != pid) {
-      std::random_device random;
-      salt.pid = pid;
-      salt.bits = ((std::uint64_t{random()} << 32) | random()) & 0xffffffffffull;  // 40 bits
-    }
-    bits = salt.bits;
-  }
   const std::uint64_t count = counter.fetch_add(1, std::memory_order_relaxed) & 0xffffffu;
   char buf[40];
   std::snprintf(buf, sizeof buf, "r-%012llx%010llx%06llx",
                 static_cast<unsigned long long>(unix_ms(clock)),
-                static_cast<unsigned long long>(bits), static_cast<unsigned long long>(count));
+                static_cast<unsigned long long>(salt()), static_cast<unsigned long long>(count));
   return buf;
 }
 
@@ -132,7 +139,7 @@ WorkflowIdentity identify(const graph::Workflow& w) {
 
 nlohmann::json budget_json(const graph::Budget& b) {
   auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return {{"usd", opt(b.usd)}, {"tokens", opt(b.tokens)}, {"llm_calls", opt(b.llm_calls)}};
+  return json_object("llm_calls", opt(b.llm_calls), "tokens", opt(b.tokens), "usd", opt(b.usd));
 }
 
 graph::Budget budget_from_json(const nlohmann::json& j) {
@@ -220,16 +227,13 @@ RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
   start.machine.budget = request.budget;
   start.machine.seed = *request.seed;
   start.machine.tiers = tier_prices(models);
-  events.emit("run_started", {{"workflow", w.name()},
-                              {"workflow_hash", workflow_hash},
-                              {"input", request.input},
-                              {"start", w.graph().node(w.graph().start()).id},
-                              {"goal", w.graph().node(w.graph().goal()).id},
-                              {"known_down", known_down},
-                              {"factors", factors},
-                              {"seed", *request.seed},
-                              {"budget", budget_json(request.budget)},
-                              {"tiers", tiers_json(start.machine.tiers)}});
+  events.emit("run_started",
+              json_object("budget", budget_json(request.budget), "factors", std::move(factors),
+                          "goal", w.graph().node(w.graph().goal()).id, "input", request.input,
+                          "known_down", std::move(known_down), "seed", *request.seed, "start",
+                          w.graph().node(w.graph().start()).id, "tiers",
+                          tiers_json(start.machine.tiers), "workflow", w.name(),
+                          "workflow_hash", workflow_hash));
   return start;
 }
 
