@@ -33,8 +33,12 @@ class MemoryJournal final : public Journal {
     if (it == runs_.end()) return not_found("run " + events.front().run_id + " is not in the journal");
     auto& list = it->second.events;
     if (Status s = check_append(events, list.empty() ? 0 : list.back().seq); !s.ok()) return s;
-    list.insert(list.end(), std::make_move_iterator(events.begin()),
-                std::make_move_iterator(events.end()));
+    if (list.empty()) {
+      list = std::move(events);  // a run's first batch: kept as it is, not moved event by event
+    } else {
+      list.insert(list.end(), std::make_move_iterator(events.begin()),
+                  std::make_move_iterator(events.end()));
+    }
     return Status();
   }
 
