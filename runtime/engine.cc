@@ -255,8 +255,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         start_(prepare_run(*workflow_, engine.identity(workflow_), engine.options.models, request,
                            engine.clock, health_, events_)),
         request_(std::move(request)),
-        done_(std::move(done)),
-        deadline_(loop) {
+        done_(std::move(done)) {
     report_.run_id = request_.run_id;
     prepare_llm(start_, *workflow_, engine.options.history, events_);
     // A new run's chain starts empty; its events are serialized and hashed here, on the run's
@@ -269,13 +268,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // Journals the run's start, then runs it.
   void begin() {
     auto self = shared_from_this();
-    engine_.writer.submit([record = start_.record](Journal& j) { return j.begin_run(record); },
+    engine_.writer.submit([record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
                           [self](Status s) {
                             asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
                           });
     if (request_.deadline.count() > 0) {
-      deadline_.expires_after(request_.deadline);
-      deadline_.async_wait([self](const boost::system::error_code& ec) {
+      deadline_.emplace(loop_);  // made only for a run that has a deadline
+      deadline_->expires_after(request_.deadline);
+      deadline_->async_wait([self](const boost::system::error_code& ec) {
         if (!ec) self->cancel_now("deadline");
       });
     }
@@ -543,13 +543,16 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void finish() {
     phase_ = Phase::kFinishing;
-    deadline_.cancel();
+    if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
-    events_.emit("run_finished", report_.result.to_json());
+    nlohmann::json finished = report_.result.to_json();
+    nlohmann::json row = finished;  // the run's row: what run --json prints (RunReport::to_json)
+    row["run_id"] = id();
+    events_.emit("run_finished", std::move(finished));
     auto self = shared_from_this();
     engine_.writer.submit(
         [batch = events_.take(), id = id(), status = std::string(to_string(report_.result.status)),
-         result = report_.to_json(), clock = &engine_.clock](Journal& j) mutable {
+         result = std::move(row), clock = &engine_.clock](Journal& j) mutable {
           if (Status s = j.append(std::move(batch)); !s.ok()) return s;
           return j.finish_run(id, status, result, unix_ms(*clock));
         },
@@ -568,7 +571,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // The journal failed: nothing more is invoked; the caller learns why.
   void end_without_journal(const Status& s) {
     phase_ = Phase::kDone;
-    deadline_.cancel();
+    if (deadline_) deadline_->cancel();
     for (auto& call : calls_) {
       if (call) drop(*call);
     }
@@ -594,7 +597,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   RunStart start_;
   RunRequest request_;
   Engine::Done done_;
-  asio::steady_timer deadline_;
+  std::optional<asio::steady_timer> deadline_;
   std::unique_ptr<RunMachine> machine_;
   std::vector<std::shared_ptr<Call>> calls_;  // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
