@@ -213,11 +213,18 @@ TEST(JournalWriterGroupCommit, WritesQueuedMeanwhileBecomeOneTransaction) {
   EXPECT_EQ(journal.list_runs({})->size(), 51u);
 }
 
+// A journal file in `dir` holding one run, "a", begun and without events.
+Result<std::unique_ptr<Journal>> journal_with_run_a(TempDir& dir) {
+  auto journal = open_sqlite_journal(dir.file("j.db"));
+  if (!journal.ok()) return journal.status();
+  if (Status s = (*journal)->begin_run(run_record("a")); !s.ok()) return s;
+  return journal;
+}
+
 TEST(JournalWriterGroupCommit, AFailedWriteLeavesNoTraceAndTheRestOfItsGroupCommits) {
   TempDir dir;
-  auto journal = open_sqlite_journal(dir.file("j.db"));
+  auto journal = journal_with_run_a(dir);
   ASSERT_TRUE(journal.ok());
-  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
   std::vector<Journal::Write> writes;
   writes.push_back([](Journal& j) { return j.append({journal_event("a", 1)}); });
   // Appends, then fails (a run id taken): what it appended is rolled back with it.
@@ -271,9 +278,8 @@ TEST(JournalWriterGroupCommit, TheRunsRowHoldsItsHeadAfterAGroupOfAppends) {
 
 TEST(JournalWriterGroupCommit, AFailedWriteKeepsTheHeadAnEarlierWriteOfTheGroupLeft) {
   TempDir dir;
-  auto journal = open_sqlite_journal(dir.file("j.db"));
+  auto journal = journal_with_run_a(dir);
   ASSERT_TRUE(journal.ok());
-  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
   std::vector<Journal::Write> writes;
   writes.push_back([](Journal& j) { return j.append({journal_event("a", 1)}); });
   // Appends and finishes, then fails: the append and the finish (which stores the head) are
@@ -296,9 +302,8 @@ TEST(JournalWriterGroupCommit, AFailedWriteKeepsTheHeadAnEarlierWriteOfTheGroupL
 
 TEST(JournalWriterGroupCommit, AWriteThatGoesOnAfterAFailedCallIsRolledBackWhole) {
   TempDir dir;
-  auto journal = open_sqlite_journal(dir.file("j.db"));
+  auto journal = journal_with_run_a(dir);
   ASSERT_TRUE(journal.ok());
-  ASSERT_TRUE((*journal)->begin_run(run_record("a")).ok());
   std::vector<Journal::Write> writes;
   writes.push_back([](Journal& j) {
     (void)j.begin_run(run_record("a"));  // fails: taken; the write ignores it...
