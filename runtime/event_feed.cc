@@ -58,7 +58,7 @@ void EventFeed::publish(const std::vector<Event>& events) {
 }
 
 std::vector<Status> EventFeed::write_group(std::vector<Write>& writes) {
-  if (!has_subscribers_.load(std::memory_order_acquire)) return inner_.write_group(writes);
+  if (!has_subscribers_.load(std::memory_order_acquire)) return inner().write_group(writes);
   // Each write journals through this feed (so that its appends are recorded), not through the
   // inner journal it is handed.
   std::vector<std::vector<Event>> pending(writes.size());
@@ -72,7 +72,7 @@ std::vector<Status> EventFeed::write_group(std::vector<Write>& writes) {
       return s;
     });
   }
-  std::vector<Status> statuses = inner_.write_group(recorded);
+  std::vector<Status> statuses = inner().write_group(recorded);
   for (std::size_t i = 0; i < statuses.size(); ++i) {
     if (statuses[i].ok() && !pending[i].empty()) publish(pending[i]);
   }
@@ -80,7 +80,7 @@ std::vector<Status> EventFeed::write_group(std::vector<Write>& writes) {
 }
 
 Status EventFeed::append(const std::vector<Event>& events) {
-  Status s = inner_.append(events);
+  Status s = inner().append(events);
   if (!s.ok() || !has_subscribers_.load(std::memory_order_acquire)) return s;
   if (t_pending != nullptr) {
     t_pending->insert(t_pending->end(), events.begin(), events.end());
@@ -91,7 +91,7 @@ Status EventFeed::append(const std::vector<Event>& events) {
 }
 
 Status EventFeed::append(std::vector<Event>&& events) {
-  if (!has_subscribers_.load(std::memory_order_acquire)) return inner_.append(std::move(events));
+  if (!has_subscribers_.load(std::memory_order_acquire)) return inner().append(std::move(events));
   return append(static_cast<const std::vector<Event>&>(events));
 }
 

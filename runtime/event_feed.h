@@ -1,7 +1,8 @@
 #pragma once
 // EventFeed: a Journal that tells its subscribers of every event once it is committed.
 //
-// It forwards every call to another journal (usually the SQLite one) and, when an append has been
+// It forwards every call to another journal (usually the SQLite one; runtime/forwarding_journal.h)
+// and, when an append has been
 // committed, hands each of its events to every subscriber: the service streams them (SSE) and
 // counts them (metrics); an embedding program watches its runs with it. Events reach subscribers
 // in journal order within a run; events of a write_group are delivered after the group's COMMIT
@@ -24,11 +25,11 @@
 #include <map>
 #include <shared_mutex>
 
-#include "runtime/journal.h"
+#include "runtime/forwarding_journal.h"
 
 namespace switchyard::runtime {
 
-class EventFeed final : public Journal {
+class EventFeed final : public ForwardingJournal {
  public:
   using Subscriber = std::function<void(const Event&)>;
 
@@ -52,43 +53,19 @@ class EventFeed final : public Journal {
   };
 
   // REQUIRES: `inner` outlives the feed, and the feed outlives its subscriptions.
-  explicit EventFeed(Journal& inner) : inner_(inner) {}
+  explicit EventFeed(Journal& inner) : ForwardingJournal(inner) {}
 
   // Registers `subscriber` for the events of every run committed from now on.
   [[nodiscard]] Subscription subscribe(Subscriber subscriber);
 
   std::vector<Status> write_group(std::vector<Write>& writes) override;
-  Result<std::string> workflow_source(const std::string& hash) const override {
-    return inner_.workflow_source(hash);
-  }
-  Status begin_run(const RunRecord& run) override { return inner_.begin_run(run); }
   Status append(const std::vector<Event>& events) override;
   Status append(std::vector<Event>&& events) override;
-  Status finish_run(const std::string& run_id, const std::string& status,
-                    const nlohmann::json& result, std::int64_t finished_ms) override {
-    return inner_.finish_run(run_id, status, result, finished_ms);
-  }
-  Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
-    return inner_.list_runs(filter);
-  }
-  Result<RunRecord> get_run(const std::string& run_id) const override {
-    return inner_.get_run(run_id);
-  }
-  Result<std::vector<Event>> events(const std::string& run_id) const override {
-    return inner_.events(run_id);
-  }
-  Status claim_run(const std::string& run_id) override { return inner_.claim_run(run_id); }
-  Result<GcStats> gc(std::int64_t finished_before_ms) override {
-    return inner_.gc(finished_before_ms);
-  }
-  std::string location() const override { return inner_.location(); }
-  bool chains_events() const override { return inner_.chains_events(); }
 
  private:
   void unsubscribe(std::uint64_t id);
   void publish(const std::vector<Event>& events);
 
-  Journal& inner_;
   std::shared_mutex mu_;  // shared while delivering, exclusive to (un)subscribe
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t next_id_ = 1;

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/forwarding_journal.h"
 #include "runtime/journal.h"
 #include "runtime/journal_writer.h"
 #include "runtime/reenact.h"
@@ -132,40 +133,22 @@ TEST(JournalDurability, AVersionOneJournalIsUpgradedToTheLatestAndItsEventsChain
 }
 
 // Counts the groups the writer hands to the journal.
-class CountingJournal final : public Journal {
+class CountingJournal final : public ForwardingJournal {
  public:
-  explicit CountingJournal(std::unique_ptr<Journal> inner) : inner_(std::move(inner)) {}
+  explicit CountingJournal(std::unique_ptr<Journal> inner)
+      : ForwardingJournal(*inner), owned_(std::move(inner)) {}
   std::vector<Status> write_group(std::vector<Write>& writes) override {
     {
       std::lock_guard lock(mu);
       groups.push_back(writes.size());
     }
-    return inner_->write_group(writes);
+    return ForwardingJournal::write_group(writes);
   }
-  Status begin_run(const RunRecord& r) override { return inner_->begin_run(r); }
-  Status append(const std::vector<Event>& e) override { return inner_->append(e); }
-  Status finish_run(const std::string& id, const std::string& s, const nlohmann::json& r,
-                    std::int64_t t) override {
-    return inner_->finish_run(id, s, r, t);
-  }
-  Result<std::vector<RunRecord>> list_runs(const RunFilter& f) const override {
-    return inner_->list_runs(f);
-  }
-  Result<RunRecord> get_run(const std::string& id) const override { return inner_->get_run(id); }
-  Result<std::vector<Event>> events(const std::string& id) const override {
-    return inner_->events(id);
-  }
-  Result<std::string> workflow_source(const std::string& h) const override {
-    return inner_->workflow_source(h);
-  }
-  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
-  Result<GcStats> gc(std::int64_t before) override { return inner_->gc(before); }
-  std::string location() const override { return inner_->location(); }
   std::mutex mu;
   std::vector<std::size_t> groups;
 
  private:
-  std::unique_ptr<Journal> inner_;
+  std::unique_ptr<Journal> owned_;
 };
 
 TEST(JournalWriterGroupCommit, WritesQueuedMeanwhileBecomeOneTransaction) {

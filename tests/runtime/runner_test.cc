@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "graph/load.h"
+#include "runtime/forwarding_journal.h"
 #include "tools/builtin.h"
 #include "tools/mock_tool.h"
 
@@ -49,35 +50,21 @@ class JournalPeekingTool : public tools::Tool {
 };
 
 // A journal whose appends fail after the first `ok_appends`.
-class FailingJournal : public Journal {
+class FailingJournal : public ForwardingJournal {
  public:
-  explicit FailingJournal(int ok_appends) : ok_(ok_appends), inner_(make_memory_journal()) {}
-  Status begin_run(const RunRecord& r) override { return inner_->begin_run(r); }
+  explicit FailingJournal(int ok_appends)
+      : FailingJournal(ok_appends, make_memory_journal()) {}
   Status append(const std::vector<Event>& e) override {
     if (ok_-- <= 0) return io_error("disk full (injected)");
-    return inner_->append(e);
+    return ForwardingJournal::append(e);
   }
-  Status finish_run(const std::string& id, const std::string& s, const nlohmann::json& r,
-                    std::int64_t t) override {
-    return inner_->finish_run(id, s, r, t);
-  }
-  Result<std::vector<RunRecord>> list_runs(const RunFilter& f) const override {
-    return inner_->list_runs(f);
-  }
-  Result<RunRecord> get_run(const std::string& id) const override { return inner_->get_run(id); }
-  Result<std::vector<Event>> events(const std::string& id) const override {
-    return inner_->events(id);
-  }
-  Result<std::string> workflow_source(const std::string& hash) const override {
-    return inner_->workflow_source(hash);
-  }
-  Status claim_run(const std::string& id) override { return inner_->claim_run(id); }
-  Result<GcStats> gc(std::int64_t before_ms) override { return inner_->gc(before_ms); }
-  std::string location() const override { return ""; }
+  Status append(std::vector<Event>&& e) override { return append(e); }
 
  private:
+  FailingJournal(int ok_appends, std::unique_ptr<Journal> inner)
+      : ForwardingJournal(*inner), ok_(ok_appends), owned_(std::move(inner)) {}
   int ok_;
-  std::unique_ptr<Journal> inner_;
+  std::unique_ptr<Journal> owned_;
 };
 
 // Counts invocations, always succeeds.
