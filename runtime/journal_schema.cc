@@ -74,6 +74,15 @@ constexpr const char* kVersion3 = R"sql(
     CREATE UNIQUE INDEX events_by_run ON events(run_id, seq);
     )sql";
 
+// 3 -> 4: the runs still running in a partial index, instead of every run in runs_by_status.
+// Finishing a run then removes one small entry instead of moving its entry from 'running' to the
+// end of its final status's range (an insert into the middle of the index, which split pages);
+// `resume --all` and `runs --status running` find the running runs in it.
+constexpr const char* kVersion4 = R"sql(
+    DROP INDEX runs_by_status;
+    CREATE INDEX runs_running ON runs(started_ms) WHERE status = 'running';
+    )sql";
+
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that
 // `replay --verify` covers them too (their content is what it was; from now on it is sealed).
 Status chain_existing_events(sqlite3* db, const std::string& path) {
@@ -131,6 +140,7 @@ const Migration kMigrations[] = {
     {kVersion1, nullptr},
     {kVersion2, chain_existing_events},
     {kVersion3, nullptr},
+    {kVersion4, nullptr},
 };
 
 }  // namespace

@@ -317,7 +317,14 @@ class SqliteJournal final : public Journal {
   Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
     std::lock_guard lock(mu_);
     std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1=1";
-    if (filter.status) sql += " AND status = ?1";
+    // Running runs are in the partial index runs_running, which the planner uses only for
+    // this literal condition.
+    const bool running = filter.status && *filter.status == "running";
+    if (running) {
+      sql += " AND status = 'running'";
+    } else if (filter.status) {
+      sql += " AND status = ?1";
+    }
     if (filter.workflow) sql += " AND workflow = ?2";
     if (filter.since_ms) sql += " AND started_ms >= ?3";
     if (filter.until_ms) sql += " AND started_ms < ?4";
@@ -326,7 +333,7 @@ class SqliteJournal final : public Journal {
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
       return fail("cannot list runs");
     }
-    if (filter.status) bind_value(stmt.get(), 1, *filter.status);
+    if (filter.status && !running) bind_value(stmt.get(), 1, *filter.status);
     if (filter.workflow) bind_value(stmt.get(), 2, *filter.workflow);
     if (filter.since_ms) bind_value(stmt.get(), 3, *filter.since_ms);
     if (filter.until_ms) bind_value(stmt.get(), 4, *filter.until_ms);
