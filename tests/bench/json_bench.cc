@@ -2,12 +2,15 @@
 //   build/tests/bench/json_bench
 // - BM_InitializerList: nlohmann's json{{"key", value}, ...}.
 // - BM_JsonObject: graph/json_object.h, the same object built directly.
+// - BM_NlohmannDump / BM_CanonicalJson: serializing a step_succeeded payload for the hash chain,
+//   with nlohmann's dump and with runtime/hash.h's canonical_json (the same bytes).
 
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "graph/json_object.h"
+#include "runtime/hash.h"
 
 namespace {
 
@@ -30,5 +33,28 @@ void BM_JsonObject(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_JsonObject);
+
+nlohmann::json step_succeeded() {
+  return switchyard::json_object("attempt", 1, "latency_us", 1234, "node", kNode, "output",
+                                 nlohmann::json{{"id", "pay_123"}, {"ok", true}}, "tool", kTool);
+}
+
+void BM_NlohmannDump(benchmark::State& state) {
+  const nlohmann::json doc = step_succeeded();
+  for (auto _ : state) {
+    std::string text = doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    benchmark::DoNotOptimize(text);
+  }
+}
+BENCHMARK(BM_NlohmannDump);
+
+void BM_CanonicalJson(benchmark::State& state) {
+  const nlohmann::json doc = step_succeeded();
+  for (auto _ : state) {
+    std::string text = switchyard::runtime::canonical_json(doc);
+    benchmark::DoNotOptimize(text);
+  }
+}
+BENCHMARK(BM_CanonicalJson);
 
 }  // namespace
