@@ -2,12 +2,13 @@
 // Starts the fault-injection HTTP server (tests/programs/fault_server.cc) as a real subprocess on
 // a free loopback port, for the lifetime of the object; asks it for its counters.
 
-#include <sys/types.h>
-
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/support/subprocess.h"
 
 namespace switchyard::testing {
 
@@ -15,7 +16,7 @@ class FaultServer {
  public:
   // `routes`: a routes file for --routes, or "" for the built-in endpoints only.
   explicit FaultServer(const std::string& routes = "");
-  // Stops it (SIGTERM, then SIGKILL after 5 s) and reaps it.
+  // Stops it (SIGTERM, then SIGKILL after 10 s) and reaps it.
   ~FaultServer();
   FaultServer(const FaultServer&) = delete;
   FaultServer& operator=(const FaultServer&) = delete;
@@ -33,8 +34,7 @@ class FaultServer {
 
  private:
   nlohmann::json get(const std::string& path) const;
-  pid_t pid_ = -1;
-  int stdin_ = -1;  // our end of the server's stdin
+  std::unique_ptr<Subprocess> process_;
   int port_ = 0;
 };
 
