@@ -76,7 +76,8 @@ void update_json_string(Sha256& sha, std::string_view text) {
   }
 }
 
-std::string_view decimal(std::int64_t value, std::array<char, 24>& buffer) {
+template <typename Integer>
+std::string_view decimal(Integer value, std::array<char, 24>& buffer) {
   const auto end = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value).ptr;
   return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
@@ -156,11 +157,8 @@ void append_canonical(std::string& out, const nlohmann::json& doc) {
     case Type::number_integer:
     case Type::number_unsigned: {
       std::array<char, 24> buffer{};
-      const auto end =
-          doc.is_number_unsigned()
-              ? std::to_chars(buffer.data(), buffer.data() + buffer.size(), doc.get<std::uint64_t>()).ptr
-              : std::to_chars(buffer.data(), buffer.data() + buffer.size(), doc.get<std::int64_t>()).ptr;
-      out.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+      out.append(doc.is_number_unsigned() ? decimal(doc.get<std::uint64_t>(), buffer)
+                                          : decimal(doc.get<std::int64_t>(), buffer));
       return;
     }
     default: out.append(nlohmann_dump(doc)); return;  // floats, binary, discarded

@@ -11,7 +11,6 @@
 
 #include <benchmark/benchmark.h>
 #include <curl/curl.h>
-#include <sys/resource.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,6 +22,7 @@
 #include "runtime/engine.h"
 #include "runtime/system_clock.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/process_stats.h"
 #include "tools/tool_set.h"
 
 namespace {
@@ -37,12 +37,7 @@ testing::FaultServer& server() {
 }
 
 // CPU time used so far by this process, every thread (user + system), in microseconds.
-double process_cpu_us() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  auto us = [](const timeval& t) { return t.tv_sec * 1e6 + static_cast<double>(t.tv_usec); };
-  return us(usage.ru_utime) + us(usage.ru_stime);
-}
+double process_cpu_us() { return testing::process_cpu_s() * 1e6; }
 
 // Sets the counters every benchmark here reports, from the CPU time at its loop's start.
 void report(benchmark::State& state, double cpu_us_at_start) {
