@@ -546,8 +546,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
     nlohmann::json finished = report_.result.to_json();
-    nlohmann::json row = finished;  // the run's row: what run --json prints (RunReport::to_json)
-    row["run_id"] = id();
+    nlohmann::json row = RunReport::document(id(), finished);  // what run --json prints
     events_.emit("run_finished", std::move(finished));
     auto self = shared_from_this();
     engine_.writer.submit(

@@ -18,10 +18,11 @@
 
 namespace switchyard::runtime {
 
-nlohmann::json RunReport::to_json() const {
-  nlohmann::json j = {{"run_id", run_id}};
-  j.update(result.to_json());
-  return j;
+nlohmann::json RunReport::to_json() const { return document(run_id, result.to_json()); }
+
+nlohmann::json RunReport::document(const std::string& run_id, nlohmann::json result_json) {
+  result_json["run_id"] = run_id;
+  return result_json;
 }
 
 Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
