@@ -9,6 +9,7 @@
 #include <set>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -357,13 +358,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         // The step's start must be in the journal before a side effect can happen.
         phase_ = Phase::kFlushing;
         auto self = shared_from_this();
-        engine_.writer.submit(
-            [batch = events_.take()](Journal& j) mutable { return j.append(std::move(batch)); },
-            [self, action](Status st) {
-              asio::post(self->loop_, [self, action, st = std::move(st)] {
-                self->on_flushed(st, action);
-              });
-            });
+        submit_events(nullptr, [self, action](const Status& st) { self->on_flushed(st, action); });
         return;
       }
       start_call(action);
@@ -545,18 +540,38 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     phase_ = Phase::kFinishing;
     if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
-    nlohmann::json finished = report_.result.to_json();
-    nlohmann::json row = RunReport::document(id(), finished);  // what run --json prints
-    events_.emit("run_finished", std::move(finished));
+    events_.emit("run_finished", report_.result.to_json());
     auto self = shared_from_this();
-    engine_.writer.submit(
-        [batch = events_.take(), id = id(), status = std::string(to_string(report_.result.status)),
-         result = std::move(row), clock = &engine_.clock](Journal& j) mutable {
-          if (Status s = j.append(std::move(batch)); !s.ok()) return s;
-          return j.finish_run(id, status, result, unix_ms(*clock));
+    // The result is the run_finished event's (Journal::finish_run): not stored twice.
+    submit_events(
+        [id = id(), status = std::string(to_string(report_.result.status)),
+         clock = &engine_.clock](Journal& j) {
+          return j.finish_run(id, status, nullptr, unix_ms(*clock));
         },
-        [self](Status s) {
-          asio::post(self->loop_, [self, s = std::move(s)] { self->on_finished(s); });
+        [self](const Status& s) { self->on_finished(s); });
+  }
+
+  // Journals the events buffered so far, then `then` (if any) in the same write; `done` gets the
+  // write's status on the run's thread. The events are freed there too, once written: not by the
+  // journal writer, whose thread is the journal's bottleneck.
+  template <typename Then, typename Done>
+  void submit_events(Then then, Done done) {
+    auto batch = std::make_shared<std::vector<Event>>(events_.take());
+    engine_.writer.submit(
+        [batch, then = std::move(then)](Journal& j) mutable {
+          Status s = j.append(std::move(*batch));
+          if constexpr (!std::is_null_pointer_v<Then>) {
+            if (s.ok()) s = then(j);
+          }
+          batch.reset();  // the acknowledgement holds the last reference
+          return s;
+        },
+        [self = shared_from_this(), batch, done = std::move(done)](Status s) mutable {
+          asio::post(self->loop_, [self, s = std::move(s), batch = std::move(batch),
+                                   done = std::move(done)]() mutable {
+            batch.reset();
+            done(s);
+          });
         });
   }
 

@@ -101,7 +101,10 @@ class Journal {
   virtual Status append(std::vector<Event>&& events) {
     return append(static_cast<const std::vector<Event>&>(events));
   }
-  // Sets the run's final status, result and finish time.
+  // Sets the run's final status, result and finish time. A null `result` says the run's result
+  // is its last event, run_finished: that event's payload with "run_id" added (what `run --json`
+  // prints), which the journal then need not store twice. get_run and list_runs return it as the
+  // result either way; a null result without a run_finished event stays null.
   virtual Status finish_run(const std::string& run_id, const std::string& status,
                             const nlohmann::json& result, std::int64_t finished_ms) = 0;
 

@@ -23,6 +23,11 @@ Status check_append(const std::vector<Event>& events, std::int64_t last_seq) {
   return Status();
 }
 
+nlohmann::json finished_result(const std::string& run_id, nlohmann::json run_finished_payload) {
+  run_finished_payload["run_id"] = run_id;
+  return run_finished_payload;
+}
+
 bool matches(const RunRecord& run, const RunFilter& filter) {
   if (filter.status && run.status != *filter.status) return false;
   if (filter.workflow && run.workflow != *filter.workflow) return false;

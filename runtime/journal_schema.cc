@@ -83,6 +83,20 @@ constexpr const char* kVersion4 = R"sql(
     CREATE INDEX runs_running ON runs(started_ms) WHERE status = 'running';
     )sql";
 
+// 4 -> 5: a run may be finished with a NULL result: its result is then its run_finished event's
+// payload (with run_id), not stored a second time in its row, whose update at the run's end no
+// longer grows it by the whole result. The view run_results gives every finished run's result
+// either way, for the sqlite3 shell. An older switchyard, which would read such runs as having
+// no result, refuses the journal.
+constexpr const char* kVersion5 = R"sql(
+    CREATE VIEW run_results AS
+      SELECT r.run_id, r.workflow, r.status, r.started_ms, r.finished_ms,
+             COALESCE(r.result, e.payload) AS result
+      FROM runs r LEFT JOIN events e
+        ON r.result IS NULL AND e.run_id = r.run_id AND e.seq = r.head_seq
+           AND e.type = 'run_finished';
+    )sql";
+
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that
 // `replay --verify` covers them too (their content is what it was; from now on it is sealed).
 Status chain_existing_events(sqlite3* db, const std::string& path) {
@@ -137,10 +151,11 @@ struct Migration {
   Status (*after)(sqlite3*, const std::string&);  // may be null
 };
 const Migration kMigrations[] = {
-    {kVersion1, nullptr},
-    {kVersion2, chain_existing_events},
-    {kVersion3, nullptr},
-    {kVersion4, nullptr},
+    {kVersion1, nullptr},                // runs, events
+    {kVersion2, chain_existing_events},  // the hash chain, workflows
+    {kVersion3, nullptr},                // events in insertion order
+    {kVersion4, nullptr},                // runs_running
+    {kVersion5, nullptr},                // results in run_finished
 };
 
 }  // namespace

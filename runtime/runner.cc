@@ -11,6 +11,7 @@
 #include "graph/router.h"
 #include "runtime/crash_point.h"
 #include "runtime/hash.h"
+#include "runtime/journal_checks.h"
 #include "runtime/log.h"
 #include "runtime/llm_history.h"
 #include "runtime/reenact.h"
@@ -21,8 +22,7 @@ namespace switchyard::runtime {
 nlohmann::json RunReport::to_json() const { return document(run_id, result.to_json()); }
 
 nlohmann::json RunReport::document(const std::string& run_id, nlohmann::json result_json) {
-  result_json["run_id"] = run_id;
-  return result_json;
+  return finished_result(run_id, std::move(result_json));
 }
 
 Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
@@ -282,8 +282,9 @@ Result<RunReport> Runner::finish(RunMachine& machine, EventBuffer& events, RunRe
   if (!events.empty()) {
     if (Status s = journal_.append(events.take()); !s.ok()) return s;
   }
+  // The result is the run_finished event's (Journal::finish_run).
   if (Status s = journal_.finish_run(report.run_id, std::string(to_string(report.result.status)),
-                                     report.to_json(), unix_ms(clock_));
+                                     nullptr, unix_ms(clock_));
       !s.ok()) {
     return s;
   }

@@ -27,10 +27,13 @@ using sqlite::column_json;
 using sqlite::column_text;
 using sqlite::Stmt;
 
-// The columns read_run() expects, in order.
+// The columns read_run() expects, in order. A run finished with a null result (schema version
+// 5) has it in its last event, run_finished: its payload is the last column.
 constexpr const char* kRunColumns =
     "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
-    "head_seq, owner_pid";
+    "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
+    "runs.status != 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
+    "e.type = 'run_finished')";
 
 class SqliteJournal final : public Journal {
  public:
@@ -247,7 +250,11 @@ class SqliteJournal final : public Journal {
     if (!head.ok()) return noted(head.status());
     sqlite3_stmt* s = finish_.get();
     bind_value(s, 1, status);
-    bind_value(s, 2, result.dump());
+    if (result.is_null()) {
+      sqlite3_bind_null(s, 2);  // the run_finished event's payload (kRunColumns)
+    } else {
+      bind_value(s, 2, result.dump());
+    }
     bind_value(s, 3, finished_ms);
     bind_value(s, 4, run_id);
     bind_static(s, 5, head->hash);
@@ -562,6 +569,9 @@ class SqliteJournal final : public Journal {
     r.head_hash = column_text(s, 8);
     r.head_seq = sqlite3_column_int64(s, 9);
     r.owner_pid = sqlite3_column_int64(s, 10);
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+      r.result = finished_result(r.run_id, column_json(s, 11));
+    }
     return r;
   }
 

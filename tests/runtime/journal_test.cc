@@ -61,6 +61,41 @@ TEST_P(JournalContract, RoundTripsRunsAndEvents) {
   EXPECT_EQ((*events)[1].payload["text"], "événement");
 }
 
+// finish_run with a null result: the result is the run_finished event's payload with run_id.
+TEST_P(JournalContract, ANullResultIsTheRunFinishedEventsPayloadWithTheRunId) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  ASSERT_TRUE(
+      journal_
+          ->append({journal_event("r1", 1, "run_started"),
+                    journal_event("r1", 2, "run_finished",
+                                  nlohmann::json{{"status", "completed"}, {"path", {"A", "B"}}})})
+          .ok());
+  ASSERT_TRUE(journal_->finish_run("r1", "completed", nullptr, 250).ok());
+  const nlohmann::json expected = {{"status", "completed"}, {"path", {"A", "B"}}, {"run_id", "r1"}};
+  auto run = journal_->get_run("r1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->result, expected);
+  auto listed = journal_->list_runs({});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().result, expected);
+}
+
+TEST_P(JournalContract, ANullResultWithoutRunFinishedStaysNullAndAGivenResultWins) {
+  ASSERT_TRUE(journal_->begin_run(run_record("plain", 100)).ok());
+  ASSERT_TRUE(journal_->append({journal_event("plain", 1, "run_started")}).ok());
+  ASSERT_TRUE(journal_->finish_run("plain", "failed", nullptr, 250).ok());
+  EXPECT_TRUE(journal_->get_run("plain")->result.is_null());
+
+  ASSERT_TRUE(journal_->begin_run(run_record("given", 100)).ok());
+  ASSERT_TRUE(journal_
+                  ->append({journal_event("given", 1, "run_finished",
+                                          nlohmann::json{{"status", "completed"}})})
+                  .ok());
+  ASSERT_TRUE(journal_->finish_run("given", "completed", {{"probe", "A"}}, 250).ok());
+  EXPECT_EQ(journal_->get_run("given")->result, (nlohmann::json{{"probe", "A"}}));
+}
+
 TEST_P(JournalContract, EnforcesDenseSequenceNumbers) {
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
   EXPECT_EQ(journal_->append({journal_event("r1", 2, "plan")}).code(),
@@ -154,6 +189,33 @@ TEST(SqliteJournal, UsesWalAndRecordsItsSchemaVersion) {
   ASSERT_TRUE(open_sqlite_journal(path).ok());
   EXPECT_EQ(query_text(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(query_text(path, "PRAGMA user_version"), std::to_string(journal_schema_version()));
+}
+
+// Schema version 5: a run finished with a null result keeps no copy of it in its row (the
+// writer's UPDATE no longer grows the row by the whole result); the result is read from the
+// run_finished event, which the hash chain covers.
+TEST(SqliteJournal, ARunFinishedWithANullResultKeepsItOnlyInItsRunFinishedEvent) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  {
+    auto j = open_sqlite_journal(path);
+    ASSERT_TRUE(j.ok());
+    ASSERT_TRUE((*j)->begin_run(run_record("r1", 100)).ok());
+    ASSERT_TRUE((*j)->append({journal_event("r1", 1, "run_finished",
+                                            nlohmann::json{{"status", "completed"}})})
+                    .ok());
+    ASSERT_TRUE((*j)->finish_run("r1", "completed", nullptr, 250).ok());
+  }
+  EXPECT_EQ(query_text(path, "SELECT result IS NULL FROM runs WHERE run_id = 'r1'"), "1");
+  // The view for the sqlite3 shell finds it.
+  EXPECT_EQ(query_text(path,
+                       "SELECT json_extract(result, '$.status') FROM run_results "
+                       "WHERE run_id = 'r1'"),
+            "completed");
+  auto reader = open_sqlite_journal(path, {.create_if_missing = false});
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->get_run("r1")->result,
+            (nlohmann::json{{"status", "completed"}, {"run_id", "r1"}}));
 }
 
 TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {
