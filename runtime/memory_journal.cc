@@ -4,7 +4,6 @@
 #include <map>
 #include <mutex>
 
-#include "runtime/hash.h"
 #include "runtime/journal.h"
 #include "runtime/journal_checks.h"
 
@@ -23,21 +22,22 @@ class MemoryJournal final : public Journal {
     return Status();
   }
 
-  // Events are kept compact (StoredEvent): the caller's vector, with its JSON trees, stays with
-  // the caller, who frees it on its own thread, where the memory is used again. Keeping the trees
-  // made the journal grow by ~18 KiB per 10-step run, every page of it touched for the first
-  // time (a page fault each) by the engine threads that built the events.
   Status append(const std::vector<Event>& events) override {
+    return append(std::vector<Event>(events));
+  }
+
+  Status append(std::vector<Event>&& events) override {
     if (events.empty()) return Status();
     std::lock_guard lock(mu_);
     auto it = runs_.find(events.front().run_id);
     if (it == runs_.end()) return not_found("run " + events.front().run_id + " is not in the journal");
     auto& list = it->second.events;
     if (Status s = check_append(events, list.empty() ? 0 : list.back().seq); !s.ok()) return s;
-    list.reserve(list.size() + events.size());
-    for (const Event& e : events) {
-      list.push_back({e.seq, e.time_ms, e.type,
-                      e.payload_json.empty() ? canonical_json(e.payload) : e.payload_json});
+    if (list.empty()) {
+      list = std::move(events);  // a run's first batch: kept as it is, not moved event by event
+    } else {
+      list.insert(list.end(), std::make_move_iterator(events.begin()),
+                  std::make_move_iterator(events.end()));
     }
     return Status();
   }
@@ -78,10 +78,7 @@ class MemoryJournal final : public Journal {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
-    std::vector<Event> out;
-    out.reserve(it->second.events.size());
-    for (const StoredEvent& stored : it->second.events) out.push_back(event(run_id, stored));
-    return out;
+    return it->second.events;
   }
 
   Result<std::string> workflow_source(const std::string& hash) const override {
@@ -126,36 +123,16 @@ class MemoryJournal final : public Journal {
   std::string location() const override { return ""; }
 
  private:
-  // An event as kept: its payload as canonical JSON (as the SQLite journal stores it), its run
-  // id that of its entry.
-  struct StoredEvent {
-    std::int64_t seq = 0;
-    std::int64_t time_ms = 0;
-    std::string type;
-    std::string payload;
-  };
   struct Entry {
     RunRecord run;
-    std::vector<StoredEvent> events;
+    std::vector<Event> events;
   };
-  static nlohmann::json parse(const std::string& payload) {
-    return nlohmann::json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  }
-  static Event event(const std::string& run_id, const StoredEvent& stored) {
-    Event e;
-    e.run_id = run_id;
-    e.seq = stored.seq;
-    e.time_ms = stored.time_ms;
-    e.type = stored.type;
-    e.payload = parse(stored.payload);
-    return e;
-  }
   // The run as get_run returns it: a null result is its run_finished event's.
   static RunRecord record(const Entry& entry) {
     RunRecord run = entry.run;
     if (run.result.is_null() && run.status != "running" && !entry.events.empty() &&
         entry.events.back().type == "run_finished") {
-      run.result = finished_result(run.run_id, parse(entry.events.back().payload));
+      run.result = finished_result(run.run_id, entry.events.back().payload);
     }
     return run;
   }
