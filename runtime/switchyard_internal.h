@@ -19,10 +19,21 @@
 #include "tools/tool.h"
 
 // The insides of the exported classes are not exported with them (nested classes take their
-// enclosing class's visibility unless told).
-#define SWITCHYARD_HIDDEN __attribute__((visibility("hidden")))
+// enclosing class's visibility unless told): each is marked SWITCHYARD_HIDDEN
+// (switchyard_export.h).
 
 namespace switchyard::api {
+namespace internal {
+
+// The library's way into the handles' private constructors and insides (switchyard_export.h).
+struct SWITCHYARD_HIDDEN Access {
+  static Workflow workflow(std::shared_ptr<const Workflow::Impl> impl);
+  static const Workflow::Impl& impl(const Workflow& workflow) { return *workflow.impl_; }
+  static ToolReply reply(std::shared_ptr<ToolReply::Impl> impl);
+  static EventSubscription subscription(std::unique_ptr<EventSubscription::Impl> impl);
+};
+
+}  // namespace internal
 
 struct SWITCHYARD_HIDDEN Workflow::Impl {
   std::shared_ptr<const graph::Workflow> model;

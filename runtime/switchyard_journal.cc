@@ -77,7 +77,7 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
                       std::to_string(run->owner_pid) + ": it has not crashed");
   }
   std::shared_ptr<const graph::Workflow> given;
-  if (options.workflow) given = options.workflow->impl().model;
+  if (options.workflow) given = internal::Access::impl(*options.workflow).model;
   auto model = runtime::resume_workflow(journal, *run, std::move(given), "ResumeOptions::workflow");
   if (!model.ok()) return to_api(model.status());
   const Workflow workflow = options.workflow ? *options.workflow : wrap_workflow(*model);

@@ -42,6 +42,9 @@ Result<RunSummary> summary_of(switchyard::Result<runtime::RunReport> r) {
 // ---- ToolReply ----
 
 ToolReply::ToolReply(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ToolReply internal::Access::reply(std::shared_ptr<ToolReply::Impl> impl) {
+  return ToolReply(std::move(impl));
+}
 
 void ToolReply::operator()(Result<nlohmann::json> answer) const {
   std::function<void(switchyard::Result<nlohmann::json>)> done;
@@ -81,6 +84,9 @@ bool ToolReply::cancelled() const { return impl_->cancel->cancelled(); }
 
 EventSubscription::EventSubscription() = default;
 EventSubscription::EventSubscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventSubscription internal::Access::subscription(std::unique_ptr<EventSubscription::Impl> impl) {
+  return EventSubscription(std::move(impl));
+}
 EventSubscription::EventSubscription(EventSubscription&&) noexcept = default;
 EventSubscription& EventSubscription::operator=(EventSubscription&&) noexcept = default;
 EventSubscription::~EventSubscription() = default;
@@ -91,7 +97,7 @@ EventSubscription::operator bool() const { return impl_ != nullptr; }
 
 switchyard::Result<std::shared_ptr<tools::ToolSet>> Runtime::Impl::tools_for(
     const Workflow& workflow) {
-  const auto& model = workflow.impl().model;
+  const auto& model = internal::Access::impl(workflow).model;
   std::lock_guard lock(mu);
   auto it = tool_sets.find(model.get());
   if (it != tool_sets.end() && it->second.generation == generation) return it->second.tools;
@@ -116,7 +122,7 @@ EventSubscription Runtime::Impl::subscribe(const std::string& run_id, EventCallb
       core->feed->subscribe([run_id, callback = std::move(callback)](const runtime::Event& e) {
         if (run_id.empty() || e.run_id == run_id) callback(to_api(e));
       });
-  return EventSubscription(std::move(impl));
+  return internal::Access::subscription(std::move(impl));
 }
 
 bool Runtime::Impl::enter(const std::string& run_id) {
@@ -198,7 +204,7 @@ Status Runtime::add_async_tool(const std::string& name, AsyncTool tool) {
         auto reply = std::make_shared<ToolReply::Impl>();
         reply->cancel = cancel;
         reply->done = std::move(done);
-        ToolReply answer(reply);
+        ToolReply answer = internal::Access::reply(reply);
         auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
           tool(context, answer);
           return nlohmann::json();
@@ -228,7 +234,7 @@ Result<std::string> Runtime::start(const Workflow& workflow, RunOptions options,
                               .run_id = run_id,
                               .seed = options.seed,
                               .deadline = options.deadline};
-  impl_->engine->start(workflow.impl().model, *tools, std::move(request),
+  impl_->engine->start(internal::Access::impl(workflow).model, *tools, std::move(request),
                        [impl = impl_.get(), events, run_id,
                         done = std::move(done)](switchyard::Result<runtime::RunReport> r) {
                          events->reset();

@@ -20,7 +20,13 @@
 //
 // Thread-safety: every method of Runtime may be called from any thread, concurrently. Callbacks
 // (RunDone, events, async tool replies) are called on the Runtime's own threads: they must be
-// quick and must not block on a run of the same Runtime (post heavy work elsewhere).
+// quick and must not block on a run of the same Runtime (post heavy work elsewhere). ToolReply is
+// thread-safe; EventSubscription and RunAwaiter are thread-compatible (one owner at a time); the
+// option structs are plain values.
+//
+// Ownership: open() gives the Runtime to the caller (unique_ptr). Workflows, ToolReplies and
+// EventSubscriptions may outlive it; a RunAwaiter may not until it has been awaited (see
+// RunAwaiter). Its destructor ends every run still in flight first.
 // Part of the public embedding API (switchyard.h).
 
 #include <chrono>
@@ -49,7 +55,10 @@ namespace switchyard::api {
 //     job->then([reply](nlohmann::json out) { reply(std::move(out)); });
 //   });
 //
-// Copyable; copies are the same reply. Thread-safe: may be called from any thread.
+// Copyable; copies are the same reply. Thread-safe: may be called from any thread, concurrently.
+// Ownership: the tool may keep it (and copies) as long as it likes, past the call and past the
+// Runtime; an answer that comes after the run stopped waiting for it (cancelled, the Runtime
+// destroyed) is ignored. Only the library makes one.
 class SWITCHYARD_API ToolReply {
  public:
   // Delivers the tool's answer: its JSON output, or a failure whose code becomes the step's
@@ -65,10 +74,11 @@ class SWITCHYARD_API ToolReply {
   // Whether the call has been cancelled.
   bool cancelled() const;
 
-  struct Impl;  // internal
-  explicit ToolReply(std::shared_ptr<Impl> impl);
+  struct Impl;  // internal, incomplete outside the library
 
  private:
+  friend struct internal::Access;
+  SWITCHYARD_HIDDEN explicit ToolReply(std::shared_ptr<Impl> impl);  // not exported
   std::shared_ptr<Impl> impl_{};
 };
 
@@ -110,7 +120,8 @@ struct RuntimeOptions {
 struct RunOptions {
   // The run's input (`{{input.*}}` in templates); an object.
   nlohmann::json input = nlohmann::json::object();
-  // Caps on this run's LLM spend, over the workflow's own budget.
+  // Caps on what this run may spend (Budget: USD on tool prices and LLM calls, tokens, LLM
+  // calls), field by field over the workflow's own `budget`. Default: the workflow's.
   Budget budget{};
   // The run's id; "" : a new unique one. REQUIRES: not already in the journal.
   std::string run_id{};
@@ -150,10 +161,11 @@ class SWITCHYARD_API EventSubscription {
   // Whether it is subscribed.
   explicit operator bool() const;
 
-  struct Impl;  // internal
-  explicit EventSubscription(std::unique_ptr<Impl> impl);
+  struct Impl;  // internal, incomplete outside the library
 
  private:
+  friend struct internal::Access;
+  SWITCHYARD_HIDDEN explicit EventSubscription(std::unique_ptr<Impl> impl);  // not exported
   std::unique_ptr<Impl> impl_{};
 };
 
@@ -170,7 +182,15 @@ class Runtime;
 // The run starts when the awaiter is awaited (not before); the coroutine is
 // resumed on the engine thread that finished the run (or at once, without suspending, when the
 // run could not start). Any coroutine type may await it: it needs nothing from the promise.
-// Move-only; await it once, from one coroutine (not thread-safe itself).
+//
+// Ownership and lifetime: it holds a pointer to the Runtime that made it, not the Runtime
+// itself. REQUIRES: that Runtime outlives the awaiter until it has been awaited (await_suspend
+// starts the run on it). Destroying the Runtime while the awaited run is in flight ends the run
+// failed ("cancelled: engine shutdown") and resumes the coroutine with that on an engine thread
+// while the destructor waits: from then on the coroutine must not use that Runtime. An awaiter
+// destroyed without being awaited starts nothing.
+// Move-only; await it once, from one coroutine. Thread-compatible (one owner); the coroutine
+// then continues on the Runtime's threads.
 class SWITCHYARD_API RunAwaiter {
  public:
   RunAwaiter(RunAwaiter&&) noexcept;
@@ -185,7 +205,7 @@ class SWITCHYARD_API RunAwaiter {
  private:
   friend class Runtime;
   struct State;
-  explicit RunAwaiter(std::shared_ptr<State> state);
+  SWITCHYARD_HIDDEN explicit RunAwaiter(std::shared_ptr<State> state);  // not exported
   std::shared_ptr<State> state_{};
 };
 
@@ -266,10 +286,10 @@ class SWITCHYARD_API Runtime {
   // The journal's file ("" in memory).
   std::string journal_path() const;
 
-  struct Impl;  // internal
+  struct Impl;  // internal, incomplete outside the library
 
  private:
-  explicit Runtime(std::unique_ptr<Impl> impl);
+  SWITCHYARD_HIDDEN explicit Runtime(std::unique_ptr<Impl> impl);  // by open() only; not exported
   std::unique_ptr<Impl> impl_{};
 };
 

@@ -20,14 +20,18 @@
 
 namespace switchyard::api {
 
-// Caps on what one run may spend on language models (docs/budgets.md). A field that is absent
-// takes the workflow's own `budget` value; a run with neither has no cap of that kind. A call
-// whose worst case does not fit is not made: the step fails with `budget_exhausted` and is
-// routed around like any failure.
+// Caps on what one run may spend (docs/budgets.md). A field that is absent takes the workflow's
+// own `budget` value; a run with neither has no cap of that kind. Before any call (a step of any
+// kind, an LLM escalation, the advisor) its worst case is reserved: a call whose worst case does
+// not fit what is left is not made: the step fails with `budget_exhausted` and is routed around
+// like any failure (a run left with no route escalates with reason `budget_exhausted`).
+// Compensations are charged but never refused.
 struct Budget {
-  std::optional<double> usd{};           // money, in US dollars
-  std::optional<std::int64_t> tokens{};  // input + output tokens
-  std::optional<std::int64_t> llm_calls{};
+  // US dollars: every tool's `price_usd` (any kind) plus LLM calls' token costs at their tier's
+  // prices.
+  std::optional<double> usd{};
+  std::optional<std::int64_t> tokens{};     // LLM input + output tokens
+  std::optional<std::int64_t> llm_calls{};  // LLM calls (steps, escalations, the advisor)
 };
 
 // One language-model tier llm tools may use (docs/models.md). A Runtime's tiers are given

@@ -27,6 +27,10 @@ Workflow wrap_workflow(std::shared_ptr<const graph::Workflow> model,
   impl->name = model->name();
   impl->hash = runtime::identify(*model).hash;
   impl->model = std::move(model);
+  return internal::Access::workflow(std::move(impl));
+}
+
+Workflow internal::Access::workflow(std::shared_ptr<const Workflow::Impl> impl) {
   return Workflow(std::move(impl));
 }
 

@@ -10,8 +10,12 @@
 // Loading reports every problem of the document, each as a Diagnostic with the file and the
 // JSON pointer of the offending value, exactly as `switchyard validate` prints them. The
 // `scenario` block of evaluation files is not part of the embedding API: it is a warning and
-// ignored. A Workflow is a cheap handle (copies share one immutable model) and may be used by
-// many runs at once, from any thread.
+// ignored.
+//
+// Thread-safety: a Workflow is immutable; its methods may be called from any thread, and one
+// Workflow may be used by many runs at once, of one Runtime or several. Ownership: a cheap handle
+// (copies share one model); a run in flight keeps its own reference, so a Workflow may be
+// destroyed while runs of it go on.
 // Part of the public embedding API (switchyard.h).
 
 #include <memory>
@@ -33,13 +37,14 @@ class SWITCHYARD_API Workflow {
   // from_file's.
   static Result<Workflow> from_json(std::string_view text, std::string_view file_name = "<string>");
 
+  // Copies share the model. A moved-from Workflow may only be assigned to or destroyed.
   Workflow(const Workflow&);
   Workflow(Workflow&&) noexcept;
   Workflow& operator=(const Workflow&);
   Workflow& operator=(Workflow&&) noexcept;
   ~Workflow();
 
-  // The document's `name`.
+  // The document's `name`. (References returned here are valid while this handle is.)
   const std::string& name() const;
   // Hex SHA-256 of its canonical JSON: what the journal records as the run's workflow_hash.
   const std::string& hash() const;
@@ -49,12 +54,12 @@ class SWITCHYARD_API Workflow {
   // Problems that do not stop it from loading (unknown fields), with file and pointer.
   const std::vector<Diagnostic>& warnings() const;
 
-  struct Impl;  // the loaded model (internal)
-  // Internal: made by the loaders above.
-  explicit Workflow(std::shared_ptr<const Impl> impl);
-  const Impl& impl() const { return *impl_; }
+  struct Impl;  // the loaded model: internal, incomplete outside the library
 
  private:
+  friend struct internal::Access;
+  // Made by the loaders above only (not exported).
+  SWITCHYARD_HIDDEN explicit Workflow(std::shared_ptr<const Impl> impl);
   std::shared_ptr<const Impl> impl_;  // null only once moved from
 };
 

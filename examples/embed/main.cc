@@ -5,9 +5,9 @@
 //   Start -> Lookup               +--> Done      Lookup: the builtin "lookup" below
 //            +--> Razorpay -------+              Stripe fails: the run reroutes to Razorpay
 //
-// Build against an installed Switchyard (docs/embedding.md):
-//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> && cmake --build
-//   build-embed build-embed/embed examples/embed/refund.json
+// Build against an installed Switchyard (docs/embedding.md), then run it:
+//   cmake -S examples/embed -B build-embed -DCMAKE_PREFIX_PATH=<prefix> &&
+//     cmake --build build-embed && build-embed/embed examples/embed/refund.json
 
 #include <switchyard/switchyard.h>
 

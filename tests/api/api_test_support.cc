@@ -62,6 +62,18 @@ json output_of(const api::Runtime& rt, const std::string& run_id, const std::str
   return nullptr;
 }
 
+std::vector<json> payloads_of(const api::Runtime& rt, const std::string& run_id,
+                              const std::string& type) {
+  auto events = rt.events(run_id);
+  EXPECT_TRUE(events.ok()) << events.status().to_string();
+  std::vector<json> out;
+  if (!events.ok()) return out;
+  for (const auto& e : *events) {
+    if (e.type == type) out.push_back(e.payload);
+  }
+  return out;
+}
+
 api::Status add_echo(api::Runtime& rt, const std::string& name) {
   return rt.add_tool(name, [](const json& ctx) -> api::Result<json> {
     return json{{"steps_seen", ctx["steps"].size()},

@@ -49,6 +49,10 @@ T await(std::future<T>& f) {
 // What step `tool` of run `run_id` returned (its step_succeeded event), or null.
 json output_of(const api::Runtime& rt, const std::string& run_id, const std::string& tool);
 
+// The payloads of run `run_id`'s events of `type`, in journal order.
+std::vector<json> payloads_of(const api::Runtime& rt, const std::string& run_id,
+                              const std::string& type);
+
 // Registers the sync builtin `name`, answering {"steps_seen": <steps so far>, "customer": ...}.
 api::Status add_echo(api::Runtime& rt, const std::string& name = "echo");
 

@@ -23,12 +23,14 @@ if grep -hE '#include "(graph|tools|monitors|runtime)/' "$work/prefix/include/sw
   exit 1
 fi
 
-# The library exports the API and none of the internals.
+# The library exports the API and none of the internals: no internal namespace, and nothing that
+# takes or touches the insides of a handle (Impl, State), such as the handles' private
+# constructors from them.
 lib=$(find "$work/prefix" -name 'libswitchyard.so' | head -1)
 test -n "$lib" || { echo "not installed: libswitchyard.so" >&2; exit 1; }
 exported=$(nm -D --defined-only -C "$lib")
 grep -q 'switchyard::api::Runtime::open' <<<"$exported"
-if grep -E 'switchyard::(runtime|graph|tools|monitors)::|switchyard::api::[A-Za-z]+::(Impl|State)::' \
+if grep -E 'switchyard::(runtime|graph|tools|monitors|api::internal)::|switchyard::api::[A-Za-z]+::(Impl|State)\b' \
     <<<"$exported"; then
   echo "libswitchyard.so exports internals" >&2
   exit 1

@@ -1,6 +1,6 @@
-// The embedding API through its public header only: live events, cancellation, model tiers,
-// journal queries on a real SQLite file, replay verification and pictures, and resume after the
-// process died (a child process that exits mid-run, as kill -9 would).
+// The embedding API through its public header only: live events, cancellation, models files,
+// journal queries on a real SQLite file, replay verification and pictures (DOT and HTML), and
+// resume after the process died (a child process that exits mid-run, as kill -9 would).
 // Nothing sleeps: tests wait on futures and events with a bounded timeout.
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "api_test_support.h"
+#include "tests/support/html_check.h"
 
 namespace switchyard::api_test {
 namespace {
@@ -153,6 +154,30 @@ TEST(ApiJournal, VerifyReDrivesAFinishedRunAndRenderDrawsIt) {
   ASSERT_TRUE(dot.ok());
   EXPECT_NE(dot->find("digraph"), std::string::npos);
   EXPECT_EQ(rt->verify("r-nope").status().code(), api::StatusCode::kNotFound);
+}
+
+TEST(ApiJournal, RenderAsHtmlIsOneSelfContainedPageWithTheGraphAndEveryEventOfTheTimeline) {
+  TempDir dir;
+  auto rt = open_runtime({.journal_path = dir.file("j.db")});
+  ASSERT_TRUE(add_echo(*rt).ok());
+  auto run = rt->run(chain({"echo", "echo"}), {});
+  ASSERT_TRUE(run.ok());
+  auto html = rt->render(run->run_id, api::Picture::kHtml);
+  ASSERT_TRUE(html.ok()) << html.status().to_string();
+  EXPECT_EQ(html->rfind("<!DOCTYPE html>", 0), 0u);
+  switchyard::testing::expect_valid_html(*html);
+  switchyard::testing::expect_self_contained(*html);
+  EXPECT_NE(html->find("<svg"), std::string::npos) << "the graph is inline SVG";
+  EXPECT_NE(html->find("<h2>Timeline</h2>"), std::string::npos);
+  auto events = rt->events(run->run_id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  for (const auto& e : *events) {
+    EXPECT_NE(html->find("<td class=\"num\">" + std::to_string(e.seq) + "</td>"), std::string::npos)
+        << "event " << e.seq << " (" << e.type << ") is not in the timeline";
+    EXPECT_NE(html->find("<td class=\"type\">" + e.type + "</td>"), std::string::npos) << e.type;
+  }
+  EXPECT_EQ(rt->render("r-nope", api::Picture::kHtml).status().code(), api::StatusCode::kNotFound);
 }
 
 TEST(ApiJournal, OpeningSomethingThatIsNotAJournalIsAnIoError) {

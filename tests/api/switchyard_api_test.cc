@@ -256,6 +256,33 @@ TEST(ApiRuns, CoAwaitOfARunThatCannotStartContinuesAtOnceWithTheError) {
   EXPECT_EQ(await(future).code(), api::StatusCode::kInvalidArgument);
 }
 
+Detached one_run(api::Runtime& rt, api::Workflow w,
+                 std::promise<api::Result<api::RunSummary>>& out) {
+  api::RunOptions options;
+  out.set_value(co_await rt.run_async(w, options));
+}
+
+TEST(ApiRuns, DestroyingTheRuntimeResumesACoAwaitedRunInFlightFailed) {
+  auto rt = open_runtime();
+  std::promise<void> called;
+  auto in_call = called.get_future();
+  ASSERT_TRUE(rt->add_async_tool("pending", [&called](const json&, api::ToolReply reply) {
+                  // Answers only when cancelled: the run is in flight until the Runtime goes.
+                  reply.on_cancel([reply] { reply(api::Status(api::StatusCode::kCancelled, "")); });
+                  called.set_value();
+                }).ok());
+  std::promise<api::Result<api::RunSummary>> out;
+  auto future = out.get_future();
+  one_run(*rt, chain({"pending"}), out);
+  ASSERT_EQ(in_call.wait_for(kWait), std::future_status::ready);
+  rt.reset();  // resumes the coroutine before it returns
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  auto run = future.get();
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, api::RunStatus::kFailed);
+  EXPECT_EQ(run->message, "cancelled: engine shutdown");
+}
+
 TEST(ApiRuntime, RejectsBadOptionsAndRegistrations) {
   EXPECT_EQ(api::Runtime::open({.threads = -1}).status().code(), api::StatusCode::kInvalidArgument);
   auto rt = open_runtime();
