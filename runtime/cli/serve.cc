@@ -1,7 +1,9 @@
-// switchyard serve --journal DB [--host H] [--port P] [--tokens-file F] [--no-auth]
+// switchyard serve [--journal DB] [--host H] [--port P] [--tokens-file F] [--no-auth]
 //                  [--max-body-bytes N] [--rate R] [--burst B] [--max-concurrent-runs N]
-//                  [--grace D] [--read-timeout D] [--models M] [--workflow WF.json]...
-// The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS.
+//                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
+//                  [--workflow WF.json]... [--allow-command-tools]
+// The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
+// of the environment once read, so that no tool subprocess inherits them).
 
 #include <signal.h>
 
@@ -18,7 +20,7 @@ namespace switchyard::cli {
 namespace {
 
 struct ServeArgs {
-  std::string journal;
+  std::string journal = default_journal_path();
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string tokens_file;
@@ -29,6 +31,8 @@ struct ServeArgs {
   int max_concurrent_runs = 64;
   std::string grace = "10s";
   std::string read_timeout = "10s";
+  std::string idle_timeout = "30s";
+  bool allow_command_tools = false;
   std::string models;
   std::vector<std::string> workflows;
   int threads = 2;
@@ -52,6 +56,9 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   auto read_timeout = duration_arg("--read-timeout", args.read_timeout);
   if (!read_timeout.ok()) return read_timeout.status();
   o.http.read_timeout = *read_timeout;
+  auto idle_timeout = duration_arg("--idle-timeout", args.idle_timeout);
+  if (!idle_timeout.ok()) return idle_timeout.status();
+  o.http.idle_timeout = *idle_timeout;
   auto grace = duration_arg("--grace", args.grace);
   if (!grace.ok()) return grace.status();
   o.grace = *grace;
@@ -63,6 +70,9 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   if (const char* env = std::getenv("SWITCHYARD_TOKENS"); env != nullptr) {
     for (auto& t : service::TokenSet::parse(env)) o.tokens.push_back(std::move(t));
   }
+  // Command tools inherit this process's environment: a workflow registered over HTTP must not
+  // be able to read the tokens. Called before any thread or run exists.
+  ::unsetenv("SWITCHYARD_TOKENS");
   o.allow_no_auth = args.no_auth;
   if (args.no_auth && !o.tokens.empty()) {
     return invalid_argument("--no-auth with tokens configured: choose one");
@@ -71,6 +81,7 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   o.max_concurrent_runs = args.max_concurrent_runs;
   o.models_path = args.models;
   o.workflow_files = args.workflows;
+  o.allow_command_tools = args.allow_command_tools;
   return o;
 }
 
@@ -110,7 +121,7 @@ void add_serve(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("serve", "The HTTP service: runs API, live events, metrics");
   auto args = std::make_shared<ServeArgs>();
   cmd->add_option("--journal", args->journal, "SQLite journal file (created when missing)")
-      ->required();
+      ->capture_default_str();
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port (0: a free one; the bound address is printed)")
       ->capture_default_str()
@@ -138,11 +149,17 @@ void add_serve(CLI::App& app, Context& ctx) {
                   "interrupted for resume")
       ->capture_default_str();
   cmd->add_option("--read-timeout", args->read_timeout,
-                  "Deadline for a client to send a request (headers and body)")
+                  "Deadline for a client to send a whole request (headers and body together)")
+      ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->idle_timeout,
+                  "How long a kept-alive connection may wait before the next request starts")
       ->capture_default_str();
   cmd->add_option("--models", args->models, "Models file (docs/models.md)");
   cmd->add_option("--workflow", args->workflows,
                   "Register this workflow file at start (repeatable)");
+  cmd->add_flag("--allow-command-tools", args->allow_command_tools,
+                "Accept workflows with `command` tools over POST /v1/workflows (every token "
+                "holder may then run programs on this host)");
   cmd->add_option("--threads", args->threads, "HTTP threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

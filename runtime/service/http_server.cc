@@ -137,15 +137,22 @@ class HttpServer::Impl {
       http::request_parser<http::string_body> parser;
       parser.header_limit(kHeaderLimit);
       parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
-      // The first request gets the read deadline from the connection's start; a kept-alive
-      // connection may idle longer before its next request (then the read deadline again would
-      // need the header first: the idle timeout bounds the whole wait).
-      stream.expires_after(first ? options.read_timeout : options.idle_timeout);
+      // A kept-alive connection may idle up to idle_timeout for the first byte of its next
+      // request (already buffered bytes start it at once).
+      if (!first && buffer.size() == 0) {
+        stream.expires_after(options.idle_timeout);
+        const std::size_t n = co_await stream.async_read_some(
+            buffer.prepare(4096), asio::redirect_error(asio::use_awaitable, ec));
+        buffer.commit(n);
+        if (ec) break;
+      }
       first = false;
+      // One deadline for the whole request, headers and body: from the connection's start (the
+      // first request) or from its first byte; not renewed between headers and body.
+      stream.expires_after(options.read_timeout);
       co_await http::async_read_header(stream, buffer, parser,
                                        asio::redirect_error(asio::use_awaitable, ec));
       if (!ec && !parser.is_done()) {
-        stream.expires_after(options.read_timeout);
         co_await http::async_read(stream, buffer, parser,
                                   asio::redirect_error(asio::use_awaitable, ec));
       }

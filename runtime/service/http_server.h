@@ -22,10 +22,11 @@ struct HttpServerOptions {
   int port = 0;                           // 0: a free one (see HttpServer::port())
   int threads = 2;                        // I/O threads
   std::int64_t max_body_bytes = 1 << 20;  // larger bodies are refused with 413
-  // Reading one request (headers and body) must end within this; then the connection is closed.
-  // Writing a response has the same deadline.
+  // Reading one request, headers and body together, must end within this (from the connection's
+  // start for its first request, from the first byte of a later one); then the connection is
+  // closed. Writing a response has the same deadline.
   std::chrono::milliseconds read_timeout{10000};
-  // Idle keep-alive connections are closed after this.
+  // A kept-alive connection that sends no byte of its next request for this long is closed.
   std::chrono::milliseconds idle_timeout{30000};
   // An SSE stream with nothing to say sends a comment this often (keeps proxies from closing).
   std::chrono::milliseconds heartbeat{15000};

@@ -1,6 +1,7 @@
 #include "runtime/service/metrics.h"
 
-#include <cstdio>
+#include <cassert>
+#include <charconv>
 #include <sstream>
 
 namespace switchyard::service {
@@ -27,10 +28,13 @@ std::string label(const std::string& value) {
   return out;
 }
 
+// The shortest text that reads back as `v` (0.1, not 0.10000000000000001): bucket bounds are
+// matched as label strings (`le="0.1"`).
 std::string number(double v) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  return buf;
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  assert(ec == std::errc());
+  return std::string(buf, end);
 }
 
 void header(std::ostringstream& out, const char* name, const char* type, const char* help) {

@@ -8,10 +8,16 @@
 #include "runtime/workflow_file.h"
 
 namespace switchyard::service {
+namespace {
+
+// The error code (403) of a workflow with a command tool posted to a server that refuses them.
+constexpr const char* kCommandToolsRefused = "command_tools_refused";
+
+}  // namespace
 
 Result<Registered> Service::Impl::register_workflow(const std::string& text,
                                                     const std::string& file, nlohmann::json* errors,
-                                                    nlohmann::json* warnings) {
+                                                    nlohmann::json* warnings, bool over_http) {
   *errors = nlohmann::json::array();
   *warnings = nlohmann::json::array();
   // Scenario files mock every tool: they are for `eval`, not for a service.
@@ -20,6 +26,22 @@ Result<Registered> Service::Impl::register_workflow(const std::string& text,
   if (!loaded.ok()) {
     for (const auto& d : loaded.errors) errors->push_back(runtime::diagnostic_json(d));
     return invalid_argument(loaded.errors.front().to_string());
+  }
+  if (over_http && !options.allow_command_tools) {
+    // A command tool runs a program on this host: not for every token holder to register.
+    for (const auto& tool : loaded.workflow->tools()) {
+      if (tool.kind != graph::ToolKind::kCommand) continue;
+      const std::string pointer = (nlohmann::json::json_pointer("/tools") / tool.id).to_string();
+      const std::string message = "tool '" + tool.id +
+                                  "' is a command tool, which runs a program on the server's "
+                                  "host: this server refuses them over HTTP (start it with "
+                                  "--allow-command-tools to accept them)";
+      errors->push_back({{"file", file},
+                         {"pointer", pointer},
+                         {"message", message},
+                         {"code", kCommandToolsRefused}});
+      return invalid_argument(file + ": " + pointer + ": " + message);
+    }
   }
   auto tool_set = tools::make_tool_set(*loaded.workflow, {.models = &models});
   if (!tool_set.ok()) return tool_set.status();
@@ -43,9 +65,11 @@ Result<Registered> Service::Impl::register_workflow(const std::string& text,
 HttpResponse Service::Impl::post_workflow(const HttpRequest& req) {
   // Validated as a file would be, so that errors carry the same JSON pointers as the CLI's.
   nlohmann::json errors, warnings;
-  auto r = register_workflow(req.body, "request body", &errors, &warnings);
+  auto r = register_workflow(req.body, "request body", &errors, &warnings, /*over_http=*/true);
   if (!r.ok()) {
-    HttpResponse out = error_response(r.status());
+    const bool refused = !errors.empty() && errors[0].value("code", "") == kCommandToolsRefused;
+    HttpResponse out =
+        refused ? error_response(403, kCommandToolsRefused, "") : error_response(r.status());
     if (!errors.empty()) {
       nlohmann::json body = nlohmann::json::parse(out.body);
       body["error"]["pointer"] = errors[0]["pointer"];

@@ -36,25 +36,6 @@ int http_status_for(StatusCode code) {
   }
 }
 
-// Path segments of "/v1/runs/ID/events" -> {"v1", "runs", "ID", "events"}.
-std::vector<std::string> segments(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 1;
-  while (start <= path.size()) {
-    std::size_t slash = path.find('/', start);
-    if (slash == std::string::npos) slash = path.size();
-    if (slash > start) out.push_back(url_decode(path.substr(start, slash - start)));
-    start = slash + 1;
-  }
-  return out;
-}
-
-HttpResponse method_not_allowed(const std::string& allow) {
-  HttpResponse r = error_response(405, "method_not_allowed", "use " + allow);
-  r.headers.emplace_back("Allow", allow);
-  return r;
-}
-
 }  // namespace
 
 HttpResponse json_response(int status, const nlohmann::json& body) {
@@ -179,32 +160,6 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
   HttpResponse r = route(req, caller);
   logger().debug("{} {} (token #{}): {}", req.method, req.path, caller.token, r.status);
   return r;
-}
-
-HttpResponse Service::Impl::route(const HttpRequest& req, const Caller& caller) {
-  const auto s = segments(req.path);
-  const bool get = req.method == "GET";
-  const bool post = req.method == "POST";
-  if (req.path == "/metrics") return get ? metrics_text() : method_not_allowed("GET");
-  if (s.size() < 2 || s[0] != "v1") return error_response(404, "not_found", "no such endpoint");
-  if (s[1] == "health" && s.size() == 2) return get ? health_json() : method_not_allowed("GET");
-  if (s[1] == "workflows") {
-    if (s.size() == 2)
-      return post ? post_workflow(req) : get ? list_workflows() : method_not_allowed("GET, POST");
-    if (s.size() == 3) return get ? get_workflow(s[2]) : method_not_allowed("GET");
-  }
-  if (s[1] == "runs") {
-    if (s.size() == 2)
-      return post ? post_run(req, caller) : get ? list_runs(req) : method_not_allowed("GET, POST");
-    if (s.size() == 3) return get ? get_run(s[2]) : method_not_allowed("GET");
-    if (s.size() == 4 && s[3] == "cancel")
-      return post ? cancel_run(s[2]) : method_not_allowed("POST");
-    if (s.size() == 4 && s[3] == "replay")
-      return get ? replay(req, s[2]) : method_not_allowed("GET");
-    if (s.size() == 4 && s[3] == "events")
-      return get ? events(req, s[2]) : method_not_allowed("GET");
-  }
-  return error_response(404, "not_found", "no such endpoint: " + req.path);
 }
 
 HttpResponse Service::Impl::health_json() {

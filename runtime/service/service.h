@@ -38,8 +38,11 @@ struct ServiceOptions {
   // How long drain() waits for runs in flight before interrupting them.
   std::chrono::milliseconds grace{10000};
   std::string models_path;                  // models file for llm tools ("": none)
-  std::vector<std::string> workflow_files;  // registered at start
-  int engine_threads = 2;                   // the Engine's event loops
+  std::vector<std::string> workflow_files;  // registered at start (trusted: any tool kind)
+  // Whether POST /v1/workflows accepts workflows with `command` tools (which run programs on
+  // this host as the server's user). Default false: such a workflow is refused with 403.
+  bool allow_command_tools = false;
+  int engine_threads = 2;  // the Engine's event loops
 };
 
 struct DrainReport {

@@ -1,6 +1,7 @@
 #pragma once
 // Service::Impl: the service's state and its request handlers, shared by service.cc (wiring,
-// lifecycle, auth, health, metrics), routes_workflows.cc and routes_runs.cc. Internal.
+// lifecycle, auth, health, metrics), routes.cc (the router), routes_workflows.cc and
+// routes_runs.cc. Internal.
 
 #include <atomic>
 #include <condition_variable>
@@ -58,9 +59,11 @@ class Service::Impl {
   HttpResponse handle(const HttpRequest& req);
   DrainReport drain();
 
-  // routes_workflows.cc
+  // routes_workflows.cc. `over_http`: posted by a client, so command tools are refused unless
+  // options.allow_command_tools (the refusal is errors[0] with "code": "command_tools_refused").
   Result<Registered> register_workflow(const std::string& text, const std::string& file,
-                                       nlohmann::json* errors, nlohmann::json* warnings);
+                                       nlohmann::json* errors, nlohmann::json* warnings,
+                                       bool over_http = false);
   HttpResponse post_workflow(const HttpRequest& req);
   HttpResponse list_workflows();
   HttpResponse get_workflow(const std::string& name);
@@ -73,8 +76,10 @@ class Service::Impl {
   HttpResponse replay(const HttpRequest& req, const std::string& id);
   HttpResponse events(const HttpRequest& req, const std::string& id);
 
-  // service.cc
+  // routes.cc: dispatches an authenticated request by the table of routes.h.
   HttpResponse route(const HttpRequest& req, const Caller& caller);
+
+  // service.cc
   HttpResponse health_json();
   HttpResponse metrics_text();
 

@@ -10,6 +10,7 @@
 //                         holding stdout and stderr, writes "escaped PID" to stderr, prints {}
 //                         and exits 0
 //   fds                   prints {"fds": [the descriptors open in this process]}
+//   environ               prints {"environ": {NAME: VALUE, ...}}, its whole environment
 //   huge BYTES            prints a JSON string of BYTES characters
 //   invalid               prints text that is not JSON
 //   ignore-stdin          prints {} without reading stdin
@@ -42,6 +43,16 @@ int main(int argc, char** argv) {
     char cwd[4096];
     out["cwd"] = getcwd(cwd, sizeof cwd) ? cwd : "";
     std::cout << out.dump();
+    return 0;
+  }
+  if (mode == "environ") {
+    nlohmann::json vars = nlohmann::json::object();
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string var = *e;
+      const auto eq = var.find('=');
+      vars[var.substr(0, eq)] = eq == std::string::npos ? "" : var.substr(eq + 1);
+    }
+    std::cout << nlohmann::json{{"environ", vars}}.dump();
     return 0;
   }
   if (mode == "exit") {

@@ -8,48 +8,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <set>
 #include <sstream>
 
 #include "tests/support/http_client.h"
 #include "tests/support/run_command.h"
-#include "tests/support/serve_process.h"
+#include "tests/support/serve_fixture.h"
 #include "tests/support/service_workflows.h"
+#include "tests/support/subprocess.h"
 
 namespace switchyard::testing {
 namespace {
 
-constexpr const char* kToken = "test-token-1";
-constexpr const char* kOtherToken = "test-token-2";
-
-class Serve : public ::testing::Test {
- protected:
-  // Starts a server with two tokens, the quick and slow workflows registered, and `extra` flags.
-  void start(const std::vector<std::string>& extra = {}) {
-    const std::string tokens = dir_.write("tokens", std::string(kToken) + "\n");
-    std::vector<std::string> args = {
-        "--tokens-file", tokens,
-        "--workflow",    dir_.write("quick.json", quick_workflow()),
-        "--workflow",    dir_.write("slow.json", mock_workflow("slow", 400))};
-    args.insert(args.end(), extra.begin(), extra.end());
-    server_ = std::make_unique<ServeProcess>(
-        journal(), args, std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kOtherToken});
-    ASSERT_FALSE(server_->url().empty());
-  }
-  std::string journal() const { return dir_.file("journal.db"); }
-  HttpResult get(const std::string& path, const std::string& token = kToken) const {
-    return server_->call("GET", path, token);
-  }
-  HttpResult post(const std::string& path, const std::string& body,
-                  const std::string& token = kToken) const {
-    return server_->call("POST", path, token, body);
-  }
-  // The server still answers (after a bad request).
-  void expect_serving() const { EXPECT_EQ(get("/v1/workflows").status, 200); }
-
-  TempDir dir_;
-  std::unique_ptr<ServeProcess> server_;
-};
+class Serve : public ServeFixture {};
 
 TEST_F(Serve, RefusesToStartWithoutATokenUnlessNoAuth) {
   auto r = switchyard({"serve", "--port", "0", "--journal", journal()});
@@ -301,31 +273,6 @@ TEST_F(Serve, EventsResumeAfterLastEventId) {
   EXPECT_EQ(status, 404);
 }
 
-// "name{labels} value" lines of a Prometheus exposition, and the names with HELP and TYPE.
-struct Exposition {
-  std::map<std::string, double> samples;
-  std::map<std::string, std::string> types;
-  std::set<std::string> helps;
-};
-
-Exposition parse_exposition(const std::string& text) {
-  Exposition e;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("# HELP ", 0) == 0) {
-      e.helps.insert(line.substr(7, line.find(' ', 7) - 7));
-    } else if (line.rfind("# TYPE ", 0) == 0) {
-      const auto sp = line.find(' ', 7);
-      e.types[line.substr(7, sp - 7)] = line.substr(sp + 1);
-    } else if (!line.empty()) {
-      const auto sp = line.rfind(' ');
-      e.samples[line.substr(0, sp)] = std::stod(line.substr(sp + 1));
-    }
-  }
-  return e;
-}
-
 TEST_F(Serve, MetricsAreValidExpositionAndCountersMove) {
   start();
   auto before = parse_exposition(get("/metrics").body);
@@ -385,6 +332,106 @@ TEST_F(Serve, ConcurrentRunsPerTokenAre429WithRetryAfter) {
   EXPECT_EQ(post("/v1/runs", R"({"workflow": "slow"})", kOtherToken).status, 202);
   server_->wait_run(kToken, first);
   EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick"})").status, 202);
+}
+
+TEST_F(Serve, CommandToolsPostedOverHttpAreRefusedWithTheirPointerUnlessAllowed) {
+  // Preloaded with --workflow (the operator's own file): accepted without the flag.
+  start({"--workflow",
+         dir_.write("env.json", command_workflow("env", {SWITCHYARD_FAKE_COMMAND, "environ"}))});
+  EXPECT_EQ(get("/v1/workflows/env").status, 200);
+  auto r = post("/v1/workflows", command_workflow("posted", {SWITCHYARD_FAKE_COMMAND, "echo"}));
+  ASSERT_EQ(r.status, 403) << r.body;
+  const auto error = r.json()["error"];
+  EXPECT_EQ(error["code"], "command_tools_refused");
+  EXPECT_EQ(error["pointer"], "/tools/Run");
+  EXPECT_EQ(error["file"], "request body");
+  EXPECT_NE(error["message"].get<std::string>().find("--allow-command-tools"), std::string::npos);
+  EXPECT_EQ(get("/v1/workflows/posted").status, 404);  // not registered
+  expect_serving();
+}
+
+TEST_F(Serve, CommandToolsPostedOverHttpAreAcceptedWithAllowCommandTools) {
+  start({"--allow-command-tools"});
+  auto r = post("/v1/workflows", command_workflow("posted", {SWITCHYARD_FAKE_COMMAND, "echo"}));
+  ASSERT_EQ(r.status, 201) << r.body;
+  const auto run = server_->wait_run(kToken, server_->start_run(kToken, "posted"));
+  EXPECT_EQ(run["status"], "completed") << run.dump();
+}
+
+TEST_F(Serve, CommandToolsDoNotSeeTheServiceTokens) {
+  start({"--allow-command-tools"}, {"SY_MARKER=visible"});
+  ASSERT_EQ(
+      post("/v1/workflows", command_workflow("env", {SWITCHYARD_FAKE_COMMAND, "environ"})).status,
+      201);
+  const std::string id = server_->start_run(kToken, "env");
+  ASSERT_EQ(server_->wait_run(kToken, id)["status"], "completed");
+  // The step's output, as the journal keeps it: the tool's whole environment.
+  const auto replay = get("/v1/runs/" + id + "/replay?format=json");
+  const auto events = replay.json()["events"];
+  nlohmann::json vars;
+  for (const auto& e : events) {
+    if (e["type"] == "step_succeeded") vars = e["payload"]["output"]["environ"];
+  }
+  ASSERT_TRUE(vars.is_object()) << replay.body;
+  EXPECT_EQ(vars.value("SY_MARKER", ""), "visible");  // the server's environment reached it
+  EXPECT_FALSE(vars.contains("SWITCHYARD_TOKENS")) << vars.dump();
+  EXPECT_EQ(replay.body.find(kOtherToken), std::string::npos);
+  EXPECT_EQ(get("/v1/workflows", kOtherToken).status, 200);  // the token still works
+}
+
+TEST_F(Serve, JournalDefaultsToSwitchyardDbInTheCurrentFolder) {
+  Subprocess server(
+      {"/bin/sh", "-c",
+       "cd '" + dir_.path() + "' && exec " + SWITCHYARD_BINARY + " serve --port 0 --no-auth"});
+  const auto line = server.read_line(std::chrono::seconds(20));
+  ASSERT_TRUE(line && line->rfind("listening on ", 0) == 0) << line.value_or("(no line)");
+  HttpCall ready;
+  ready.url = line->substr(13) + "/readyz";
+  EXPECT_EQ(http_call(ready).json()["journal"], "switchyard.db");
+  EXPECT_TRUE(std::filesystem::exists(dir_.file("switchyard.db")));
+}
+
+TEST_F(Serve, EventsResumeMidRunWithExactlyTheRemainingEvents) {
+  start({"--allow-command-tools"});
+  // The run's only step waits until `gate` exists: the run goes on until the test lets it end.
+  const std::string gate = dir_.file("gate");
+  ASSERT_EQ(
+      post("/v1/workflows", command_workflow("gated", {SWITCHYARD_FAKE_COMMAND, "after", gate}))
+          .status,
+      201);
+  const std::string id = server_->start_run(kToken, "gated");
+  const std::string url = server_->url() + "/v1/runs/" + id + "/events";
+  long status = 0;
+  // First connection: the client reads until the step has started (the events before the
+  // gate), then hangs up, having handled only the first.
+  auto first = read_sse(url, {bearer(kToken)}, &status, std::chrono::seconds(10),
+                        [](const SseEvent& e) { return e.event == "step_started"; });
+  ASSERT_GE(first.size(), 2u);
+  EXPECT_EQ(first[0].id, "1");
+  EXPECT_EQ(first.back().event, "step_started");
+  // Reconnect after event 1 while the step still waits: the stream resends 2..step_started from
+  // the journal; once it has given one, the step is let go, so the rest (its outcome,
+  // run_finished) arrives live on the same stream.
+  bool released = false;
+  auto rest = read_sse(url, {bearer(kToken), "Last-Event-ID: 1"}, &status, std::chrono::seconds(30),
+                       [&](const SseEvent&) {
+                         if (!released) dir_.write("gate", "");
+                         released = true;
+                         return false;
+                       });
+  EXPECT_EQ(status, 200);
+  ASSERT_TRUE(released);
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back().event, "run_finished");
+  // Exactly the events after 1, each once, in order: the journal's events 2..end.
+  const auto all = get("/v1/runs/" + id + "/replay?format=json").json()["events"];
+  ASSERT_EQ(rest.size(), all.size() - 1);
+  for (std::size_t i = 0; i < rest.size(); ++i) {
+    EXPECT_EQ(rest[i].id, std::to_string(i + 2));
+    EXPECT_EQ(rest[i].event, all[i + 1]["type"]);
+  }
+  // More than the history: the events after the release came live.
+  EXPECT_GT(rest.size(), first.size() - 1);
 }
 
 }  // namespace

@@ -24,6 +24,10 @@ std::string mock_workflow(const std::string& name, int latency_ms) {
 
 std::string quick_workflow() { return mock_workflow("quick", 1); }
 
+std::string command_workflow(const std::string& name, const std::vector<std::string>& argv) {
+  return one_step(name, "Run", {{"kind", "command"}, {"argv", argv}, {"timeout_ms", 30000}});
+}
+
 std::string http_workflow(const std::string& name, const std::string& url) {
   return one_step(name, "Fetch",
                   {{"kind", "http"},
