@@ -221,6 +221,16 @@ std::string summarize_line(const Event& e) {
                                    ? "; aborted " + str(p, "in_flight")
                                    : std::string());
   }
+  if (t == "run_interrupted") {
+    std::string calls;
+    for (const auto& c : p.value("in_flight", nlohmann::json::array())) {
+      if (!c.is_object()) continue;
+      calls += (calls.empty() ? "" : ", ") + str(c, "tool");
+      if (c.contains("fanout")) calls += " [" + str(c, "fanout") + "/" + str(c, "branch") + "]";
+    }
+    return str(p, "reason") + ": " + str(p, "message") +
+           (calls.empty() ? std::string() : "; in flight: " + calls);
+  }
   if (t == "reroute") {
     const std::string failed =
         p.contains("failed_node") ? str(p, "failed_node") : str(p, "failed_tool");

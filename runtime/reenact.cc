@@ -11,9 +11,10 @@ namespace switchyard::runtime {
 namespace {
 
 // Written by drivers and monitors, not decided by the machine: inputs of a reenactment.
+// (run_interrupted: the service's shutdown stopped the run where it stood; nothing was decided.)
 bool is_driver_event(const std::string& type) {
   return type == "run_started" || type == "llm_learned" || type == "breaker" ||
-         type == "run_finished" || type == "resumed";
+         type == "run_finished" || type == "resumed" || type == "run_interrupted";
 }
 
 // The slot of a recorded event: 0 for the run's own line, b + 1 for fan-out branch b.

@@ -55,7 +55,8 @@ const char* row_class(const std::string& type) {
   if (type == "step_failed" || type == "escalated" || type == "failed" || type == "cancelled") {
     return "bad";
   }
-  if (type == "reroute" || type == "step_retry" || type == "breaker" || type == "reweighted") {
+  if (type == "reroute" || type == "step_retry" || type == "breaker" || type == "reweighted" ||
+      type == "run_interrupted" || type == "resumed") {
     return "heal";
   }
   if (type == "backtrack" || type == "goal_demoted" || type == "compensation") return "back";

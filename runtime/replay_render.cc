@@ -78,7 +78,7 @@ std::string node_attrs(const std::string& label_head, const NodeMarks& m, bool i
     color = kAmber;
     fill = kAmberFill;
     font = "black";
-    label += "\nin flight";
+    label += m.interrupted ? "\ninterrupted (shutdown)" : "\nin flight";
   }
   if (m.cancelled) {
     color = kAmber;
@@ -213,6 +213,7 @@ class DotWriter {
          << "  graph [rankdir=LR, nodesep=0.35, ranksep=0.55, fontname=" << dot_string(kFont)
          << ", fontsize=16, labelloc=t, labeljust=l, label="
          << dot_string("run " + run_.run_id + " of " + run_.workflow + ": " + run_.status +
+                       (marks_.interrupted ? ", interrupted by a service shutdown" : "") +
                        " (goal " + marks_.goal + ")")
          << "];\n"
          << "  node [shape=box, fontname=" << dot_string(kFont) << ", fontsize=12];\n"

@@ -116,10 +116,13 @@ class Reader {
       }
       follow(s, route);
     } else if (t == "step_started") {
-      node(s, name(p, "node")).in_flight = true;
+      NodeMarks& m = node(s, name(p, "node"));
+      m.in_flight = true;
+      m.interrupted = false;  // started again (resumed)
     } else if (t == "step_succeeded") {
       NodeMarks& m = node(s, name(p, "node"));
       m.in_flight = false;
+      m.interrupted = false;
       m.succeeded = true;
       m.abandoned = false;  // run again after it was abandoned
       advance(s, name(p, "node"));
@@ -127,6 +130,7 @@ class Reader {
       const std::string id = name(p, "node");
       NodeMarks& m = node(s, id);
       m.in_flight = false;
+      m.interrupted = false;
       ++m.failures;
       m.failure = name(p, "failure");
       const Walk& walk = walks_[s];
@@ -161,6 +165,14 @@ class Reader {
         node(s, in_flight).cancelled = true;
         node(s, in_flight).in_flight = false;
       }
+    } else if (t == "run_interrupted") {
+      // Every step in flight then is interrupted, whichever line it is on.
+      for (auto& [key, m] : marks_.nodes) {
+        if (m.in_flight) m.interrupted = true;
+      }
+      marks_.interrupted = true;
+    } else if (t == "resumed") {
+      marks_.interrupted = false;
     } else if (t == "escalated") {
       marks_.blocked = payload_strings(p, "blocked");
       mark_tools(marks_.blocked, [](NodeMarks& m) { m.blocked = true; });

@@ -31,8 +31,9 @@ struct NodeMarks {
   std::string compensated_by;        // that tool's id
   bool known_down = false;           // its tool was known to be down when the run started
   bool blocked = false;              // its tool is in the escalation's cut set
-  bool cancelled = false;  // its call was aborted (a fan-out branch or the run was cancelled)
-  bool in_flight = false;  // started with no outcome journaled (a run that did not finish)
+  bool cancelled = false;    // its call was aborted (a fan-out branch or the run was cancelled)
+  bool in_flight = false;    // started with no outcome journaled (a run that did not finish)
+  bool interrupted = false;  // in flight when a service shutdown interrupted the run
 };
 
 struct EdgeMarks {
@@ -66,6 +67,7 @@ struct RunMarks {
   std::vector<std::string> path;     // the outer nodes walked, in order
   std::string goal;                  // the goal pursued last (after demotions)
   std::vector<std::string> blocked;  // the escalation's cut set (tool ids), if it escalated
+  bool interrupted = false;  // it stands interrupted by a service shutdown (not resumed since)
 
   // The marks of a node or an edge (all false when the run did not touch it).
   const NodeMarks& node(const Scope& scope, const std::string& id) const;

@@ -233,7 +233,14 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
   HistorySink sink(events, options_.history, w.name());
   r.set_live_sink(&sink);
 
-  // What was in flight when the process died: repeated only when that is safe.
+  // What was in flight when the run stopped, repeated only when that is safe. It stopped because
+  // its process died, or because the service shut down and journaled run_interrupted
+  // (runtime/service/interrupt_gate.h).
+  const bool interrupted = recorded->back().type == "run_interrupted";
+  const std::string stopped =
+      interrupted ? "when the service shut down (run_interrupted, event #" +
+                        std::to_string(recorded->back().seq) + ")"
+                  : "when the process died";
   std::vector<Action> again;
   nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
   std::string doubt;
@@ -247,8 +254,8 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
     } else {
       if (doubt.empty()) {
         doubt = "step " + tool.id + " (call " + std::to_string(call.action.call_number) +
-                ") was in flight when the process died: it may or may not have taken effect, "
-                "and " + tool.id + " is not idempotent, so it is not repeated";
+                ") was in flight " + stopped + ": it may or may not have taken effect, and " +
+                tool.id + " is not idempotent, so it is not repeated";
       }
       in_doubt.push_back(std::move(entry));
     }
@@ -258,7 +265,8 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
                           {"retried", retried},
                           {"in_doubt", in_doubt}});
   for (auto& [type, payload] : r.take_fresh()) events.emit(type, std::move(payload));
-  logger().info("run {} of {} resumed after event #{}", run_id, w.name(), r.last_seq());
+  logger().info("run {} of {} resumed after event #{}{}", run_id, w.name(), r.last_seq(),
+                interrupted ? " (interrupted by a service shutdown)" : "");
   RunHealth health(health_, w, options_.models);
   RunMachine& machine = r.machine();
   if (!doubt.empty()) {

@@ -25,8 +25,10 @@ nlohmann::json VerifyReport::to_json() const {
   };
   nlohmann::json decisions = check(this->decisions);
   decisions["verified"] = verified;
-  return {{"run_id", run_id}, {"ok", ok()}, {"events", events}, {"chain", check(chain)},
-          {"decisions", decisions}};
+  nlohmann::json doc = {{"run_id", run_id}, {"ok", ok()}, {"events", events},
+                        {"chain", check(chain)}, {"decisions", decisions}};
+  if (interrupted_at > 0) doc["interrupted_at"] = interrupted_at;
+  return doc;
 }
 
 Result<VerifyReport> verify_run(const Journal& journal, const std::string& run_id) {
@@ -39,8 +41,13 @@ Result<VerifyReport> verify_run(const Journal& journal, const std::string& run_i
   report.events = static_cast<std::int64_t>(events->size());
   report.chain = verify_chain(*run, *events);
   if (run->status == "running") {
-    report.decisions = failed_precondition("run " + run_id + " has not finished (resume it first)");
-    return report;
+    // Interrupted by a service shutdown: a stop as consistent as a finish, up to where it stood.
+    if (events->empty() || events->back().type != "run_interrupted") {
+      report.decisions =
+          failed_precondition("run " + run_id + " has not finished (resume it first)");
+      return report;
+    }
+    report.interrupted_at = events->back().seq;
   }
   auto workflow = journaled_workflow(journal, *run);
   if (!workflow.ok()) {
@@ -49,7 +56,7 @@ Result<VerifyReport> verify_run(const Journal& journal, const std::string& run_i
   }
   // The decisions are re-driven from the events as stored: a chain that is broken is reported
   // as such, and what the tampered events now say is checked too.
-  auto reenacted = reenact(**workflow, *events, /*complete=*/true);
+  auto reenacted = reenact(**workflow, *events, /*complete=*/report.interrupted_at == 0);
   if (!reenacted.ok()) {
     report.decisions = reenacted.status();
     return report;

@@ -29,13 +29,17 @@ struct VerifyReport {
   Status chain;               // ok: intact
   Status decisions;           // ok: every decision re-driven and equal
   std::int64_t verified = 0;  // decisions compared
+  // > 0: the run is `running` because the service's shutdown interrupted it, and this is the
+  // seq of its run_interrupted event, its last: its decisions up to there are what was checked.
+  std::int64_t interrupted_at = 0;
   bool ok() const { return chain.ok() && decisions.ok(); }
   nlohmann::json to_json() const;
 };
 
 // Verifies run `run_id` of `journal`. Errors (as a Result): kNotFound for an unknown run, kIo for
 // a journal that cannot be read. A run that fails verification is an ok Result whose report
-// says why.
+// says why. A run that has not finished fails it (resume it first), except one whose journal
+// ends with run_interrupted (a service shutdown): its decisions so far are re-driven.
 Result<VerifyReport> verify_run(const Journal& journal, const std::string& run_id);
 
 }  // namespace switchyard::runtime

@@ -35,6 +35,10 @@ int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args
                 ? std::to_string(report->verified) + " re-driven, every one as journaled"
                 : "DIFFER: " + report->decisions.message())
         << "\n";
+    if (report->interrupted_at > 0) {
+      out << "  interrupted by a service shutdown at event #" << report->interrupted_at
+          << ": verified up to there; `switchyard resume` continues it\n";
+    }
     out << (report->ok() ? "verified\n" : "verification FAILED\n");
   }
   return report->ok() ? kExitOk : kExitNotCompleted;

@@ -1,17 +1,34 @@
 #include "runtime/service/interrupt_gate.h"
 
+#include <map>
+
 namespace switchyard::service {
 namespace {
 
-// Whether `e` is the cancellation of an interrupted run. A sealed event's payload travels as
-// canonical JSON text (runtime/journal.h).
-bool is_interruption(const runtime::Event& e) {
-  if (e.type != "cancelled") return false;
-  const nlohmann::json payload =
-      e.payload.is_null() && !e.payload_json.empty()
-          ? nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false)
-          : e.payload;
-  return payload.is_object() && payload.value("reason", std::string()) == kInterruptReason;
+// A sealed event's payload travels as canonical JSON text (runtime/journal.h).
+nlohmann::json payload_of(const runtime::Event& e) {
+  return e.payload.is_null() && !e.payload_json.empty()
+             ? nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false)
+             : e.payload;
+}
+
+// Whether `payload` is that of the cancellation of an interrupted run (or of one of its fan-out
+// branches).
+bool is_interruption(const std::string& type, const nlohmann::json& payload) {
+  return type == "cancelled" && payload.is_object() &&
+         payload.value("reason", std::string()) == kInterruptReason;
+}
+
+// What an interruption's `cancelled` event says was in flight: {"tool"} for the run's own line,
+// {"tool", "fanout", "branch"} for a fan-out branch; nothing when no call was.
+void add_in_flight(const nlohmann::json& cancelled, nlohmann::json& in_flight) {
+  auto tool = cancelled.find("in_flight");
+  if (tool == cancelled.end() || !tool->is_string()) return;
+  nlohmann::json entry = {{"tool", *tool}};
+  for (const char* key : {"fanout", "branch"}) {
+    if (auto it = cancelled.find(key); it != cancelled.end()) entry[key] = *it;
+  }
+  in_flight.push_back(std::move(entry));
 }
 
 }  // namespace
@@ -32,11 +49,39 @@ std::vector<Event> InterruptGate::filter(const std::vector<Event>& events) {
   std::vector<Event> kept;
   kept.reserve(events.size());
   std::lock_guard lock(mu_);
+  // The run_interrupted event being made (an index into `kept`), per run of this append.
+  std::map<std::string, std::size_t> marking;
   for (const auto& e : events) {
-    if (interrupted_.count(e.run_id)) continue;
-    if (is_interruption(e)) {
-      interrupted_.insert(e.run_id);
+    if (auto it = marking.find(e.run_id); it != marking.end()) {
+      // After the interruption: its other `cancelled` events name calls in flight too.
+      const nlohmann::json payload = payload_of(e);
+      if (is_interruption(e.type, payload))
+        add_in_flight(payload, kept[it->second].payload["in_flight"]);
       continue;
+    }
+    if (interrupted_.count(e.run_id)) continue;
+    if (e.type == "cancelled") {
+      const nlohmann::json payload = payload_of(e);
+      if (is_interruption(e.type, payload)) {
+        interrupted_.insert(e.run_id);
+        // Not sealed: the journal chains it from the run's head, which is where the
+        // cancellation's link started (the events before it are kept).
+        Event mark;
+        mark.run_id = e.run_id;
+        mark.seq = e.seq;
+        mark.time_ms = e.time_ms;
+        mark.type = "run_interrupted";
+        mark.payload = {{"reason", "shutdown"},
+                        {"message", "the service shut down before the run finished (grace " +
+                                        std::to_string(grace_.count()) +
+                                        " ms): `switchyard resume` continues it"},
+                        {"grace_ms", grace_.count()},
+                        {"in_flight", nlohmann::json::array()}};
+        add_in_flight(payload, mark.payload["in_flight"]);
+        marking[e.run_id] = kept.size();
+        kept.push_back(std::move(mark));
+        continue;
+      }
     }
     kept.push_back(e);
   }
@@ -50,7 +95,8 @@ Status InterruptGate::append(const std::vector<Event>& events) {
 
 Status InterruptGate::finish_run(const std::string& run_id, const std::string& status,
                                  const nlohmann::json& result, std::int64_t finished_ms) {
-  return is_interrupted(run_id) ? Status() : inner().finish_run(run_id, status, result, finished_ms);
+  return is_interrupted(run_id) ? Status()
+                                : inner().finish_run(run_id, status, result, finished_ms);
 }
 
 }  // namespace switchyard::service

@@ -56,14 +56,16 @@ HttpResponse text_response(const std::string& content_type, std::string body) {
   return r;
 }
 
+HttpResponse shutting_down() {
+  HttpResponse r = error_response(503, "unavailable", "the service is shutting down");
+  r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
 }  // namespace
 
 HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& caller) {
-  if (draining.load()) {
-    HttpResponse r = error_response(503, "unavailable", "the service is shutting down");
-    r.headers.emplace_back("Retry-After", "5");
-    return r;
-  }
+  if (draining.load()) return shutting_down();
   auto body = parse_json_body(req);
   if (!body.ok()) return error_response(body.status());
   const nlohmann::json& b = *body;
@@ -101,6 +103,13 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
     }
     w = it->second;
   }
+  // From the check of `draining` until the run is started on the engine: a drain that begins
+  // meanwhile waits for this (drain() sets `draining` under the exclusive lock), so a run
+  // answered 202 is always one the drain sees in `active` and lets finish or interrupts for
+  // resume; never one the engine's shutdown fails. Checked again here: the check above may be
+  // stale.
+  std::shared_lock admit(admission_mu);
+  if (draining.load()) return shutting_down();
   if (!slots->acquire(caller.token)) {
     HttpResponse r =
         error_response(429, "too_many_runs",
@@ -120,6 +129,7 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
                   if (!report.ok()) logger().error("run {}: {}", id, report.status().message());
                   end_run(id);
                 });
+  admit.unlock();
   HttpResponse r = json_response(202, {{"run_id", id},
                                        {"status", "running"},
                                        {"workflow", name},
@@ -177,6 +187,8 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
 }
 
 HttpResponse Service::Impl::cancel_run(const std::string& id) {
+  // Shared admission (post_run): a run in `active` has been started on the engine.
+  std::shared_lock admit(admission_mu);
   // The journal decides first: a run whose row is final is finished, even if the engine has not
   // yet let go of it.
   auto run = feed->get_run(id);
@@ -184,6 +196,15 @@ HttpResponse Service::Impl::cancel_run(const std::string& id) {
   if (!run.ok() && !starting) return error_response(run.status());
   if ((starting || run->status == "running") && engine->cancel(id, "cancelled through the API")) {
     return json_response(202, {{"run_id", id}, {"cancelling", true}});
+  }
+  if (starting) {
+    // It had no row and the engine has let go of it since: it ended between the two looks. Its
+    // row, if it has one now, says how.
+    run = feed->get_run(id);
+    if (!run.ok()) {
+      return error_response(409, "failed_precondition",
+                            "run " + id + " is not in flight here (it ended without a row)");
+    }
   }
   return error_response(409, "failed_precondition",
                         "run " + id + " is not in flight here (" + run->status + ")");

@@ -94,7 +94,7 @@ Status Service::Impl::open() {
   if (!journal.ok()) return journal.status();
   sqlite = std::move(*journal);
   feed = std::make_unique<runtime::EventFeed>(*sqlite);
-  gate = std::make_unique<InterruptGate>(*feed);
+  gate = std::make_unique<InterruptGate>(*feed, options.grace);
   health = std::make_unique<monitors::HealthTable>(clock);
   if (auto rebuilt = runtime::rebuild_health(*sqlite, *health); !rebuilt.ok()) {
     return rebuilt.status();
@@ -180,7 +180,13 @@ HttpResponse Service::Impl::metrics_text() {
 DrainReport Service::Impl::drain() {
   std::lock_guard drain_lock(drain_mu);
   if (drained) return *drained;
-  draining = true;  // new runs get 503, /readyz 503
+  {
+    // New runs get 503, /readyz 503. Taken exclusively: a POST /v1/runs that saw `draining`
+    // false holds the admission lock shared until its run is in `active` and started on the
+    // engine, so once this returns every run answered 202 is one the wait below sees.
+    std::unique_lock admit(admission_mu);
+    draining = true;
+  }
   DrainReport report;
   std::vector<std::string> left;
   {
@@ -191,8 +197,8 @@ DrainReport Service::Impl::drain() {
     for (const auto& [id, token] : active) left.push_back(id);
   }
   if (!left.empty()) {
-    // Past the grace period: the runs still going are interrupted (left `running`, every event
-    // so far committed) for `switchyard resume`.
+    // Past the grace period: the runs still going are interrupted for `switchyard resume`: left
+    // `running`, every event so far committed, then `run_interrupted` (interrupt_gate.h).
     for (const auto& id : left) engine->cancel(id, kInterruptReason);
     engine->wait_idle();
     const auto interrupted = gate->interrupted();

@@ -102,6 +102,10 @@ class Service::Impl {
   std::map<std::string, Registered> registry;  // by name, under registry_mu
 
   std::atomic<bool> draining{false};
+  // Admission of runs against the drain: post_run holds it shared from its check of `draining`
+  // until the run is started on the engine (and cancel_run while it looks a run up); drain()
+  // takes it exclusively to set `draining`.
+  std::shared_mutex admission_mu;
   std::mutex runs_mu;
   std::condition_variable runs_cv;
   // Runs started here and not yet ended, with the token that started them; under runs_mu.

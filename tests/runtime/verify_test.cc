@@ -152,6 +152,86 @@ TEST_F(Tampered, ARewrittenDecisionWithAResealedChainIsCaughtByReDrivingTheRoute
       << r.decisions.message();
 }
 
+// CS-2's run, copied into run `id` of the journal at `to` as a run still `running` whose events
+// stop after its second step_started, followed by run_interrupted when `interrupted` (what a
+// `switchyard serve` shutdown leaves) or by nothing (what a crash leaves).
+void copy_stopped_run(const std::string& from, const std::string& run_id, const std::string& to,
+                      const std::string& id, bool interrupted) {
+  auto source = open_sqlite_journal(from, {.create_if_missing = false});
+  ASSERT_TRUE(source.ok());
+  auto run = (*source)->get_run(run_id);
+  auto events = (*source)->events(run_id);
+  ASSERT_TRUE(run.ok() && events.ok());
+  auto workflow = (*source)->workflow_source(run->workflow_hash);
+  ASSERT_TRUE(workflow.ok());
+  RunRecord record = *run;
+  record.run_id = id;
+  record.status = "running";
+  record.finished_ms = 0;
+  record.result = nullptr;
+  record.workflow_source = std::make_shared<const std::string>(*workflow);
+  std::vector<Event> kept;
+  int started = 0;
+  for (Event e : *events) {
+    e.run_id = id;
+    e.hash.clear();
+    kept.push_back(e);
+    if (e.type == "step_started" && ++started == 2) break;
+  }
+  ASSERT_EQ(started, 2);
+  if (interrupted) {
+    Event mark;
+    mark.run_id = id;
+    mark.seq = kept.back().seq + 1;
+    mark.time_ms = kept.back().time_ms;
+    mark.type = "run_interrupted";
+    mark.payload = {{"reason", "shutdown"},
+                    {"message", "the service shut down before the run finished"},
+                    {"grace_ms", 10},
+                    {"in_flight",
+                     nlohmann::json::array({{{"tool", kept.back().payload["tool"]}}})}};
+    kept.push_back(mark);
+  }
+  auto target = open_sqlite_journal(to);
+  ASSERT_TRUE(target.ok());
+  ASSERT_TRUE((*target)->begin_run(record).ok());
+  ASSERT_TRUE((*target)->append(kept).ok());
+}
+
+TEST(ReplayVerify, ARunInterruptedByAShutdownReDrivesUpToRunInterrupted) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  const std::string id =
+      run_scenario(path, std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/CS-2.json");
+  const std::string copy = dir.file("copy.db");
+  copy_stopped_run(path, id, copy, "interrupted", /*interrupted=*/true);
+  copy_stopped_run(path, id, copy, "crashed", /*interrupted=*/false);
+
+  const VerifyReport interrupted = verify(copy, "interrupted");
+  EXPECT_TRUE(interrupted.chain.ok()) << interrupted.chain.message();
+  EXPECT_TRUE(interrupted.decisions.ok()) << interrupted.decisions.message();
+  EXPECT_GT(interrupted.verified, 0);
+  EXPECT_EQ(interrupted.interrupted_at, interrupted.events);
+  EXPECT_EQ(interrupted.to_json()["interrupted_at"], interrupted.events);
+
+  // Without run_interrupted the run just has not finished.
+  const VerifyReport crashed = verify(copy, "crashed");
+  EXPECT_TRUE(crashed.chain.ok());
+  EXPECT_FALSE(crashed.decisions.ok());
+  EXPECT_NE(crashed.decisions.message().find("has not finished"), std::string::npos);
+  EXPECT_EQ(crashed.interrupted_at, 0);
+  EXPECT_FALSE(crashed.to_json().contains("interrupted_at"));
+
+  auto ok = testing::switchyard({"replay", "interrupted", "--journal", copy, "--verify"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("interrupted by a service shutdown at event #" +
+                        std::to_string(interrupted.events)),
+            std::string::npos)
+      << ok.out;
+  auto bad = testing::switchyard({"replay", "crashed", "--journal", copy, "--verify"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+}
+
 TEST(ReplayVerifyCli, ExitsZeroWhenVerifiedAndOneNamingTheEventOtherwise) {
   TempDir dir;
   const std::string path = dir.file("j.db");
