@@ -73,6 +73,9 @@ std::string EventStream::take(bool* ended) {
     queue_.pop_front();
     out += message(e);
     if (e.type == "run_finished") *ended = true;
+    // A run interrupted by a shutdown gets no more events from this process (`resume` continues
+    // it elsewhere, or later): the stream ends there too, unless the run went on after it.
+    if (e.type == "run_interrupted" && queue_.empty()) *ended = true;
   }
   return out;
 }

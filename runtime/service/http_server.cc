@@ -13,6 +13,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <condition_variable>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -226,9 +227,12 @@ class HttpServer::Impl {
     });
     register_timer(timer);
     bool ended = false;
-    while (!ended && !stopping.load()) {
+    while (!ended) {
+      // What is queued is written before `stopping` is looked at: the events a shutdown
+      // journals last (run_interrupted) reach the stream before it closes.
       std::string text = response.stream->take(&ended);
       if (text.empty() && !ended) {
+        if (stopping.load()) break;
         timer->expires_after(options.heartbeat);
         error_code wait_ec;
         co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, wait_ec));
@@ -250,8 +254,11 @@ class HttpServer::Impl {
     timers.insert(t);
   }
   void unregister_timer(const std::shared_ptr<asio::steady_timer>& t) {
-    std::lock_guard lock(mu);
-    timers.erase(t);
+    {
+      std::lock_guard lock(mu);
+      timers.erase(t);
+    }
+    streams_ended.notify_all();
   }
 
   void stop_accepting() {
@@ -269,11 +276,16 @@ class HttpServer::Impl {
     stopping = true;
     if (!threads.empty()) stop_accepting();
     {
-      // Wake the event streams so that they see `stopping` and end.
-      std::lock_guard lock(mu);
+      // Wake the event streams so that they write what is queued, see `stopping` and end; they
+      // get a bounded time for it (a client that does not read must not hold the shutdown).
+      std::unique_lock lock(mu);
       for (const auto& t : timers) {
         asio::post(t->get_executor(), [t] { t->cancel(); });
       }
+      streams_ended.wait_for(lock,
+                             std::min<std::chrono::steady_clock::duration>(options.read_timeout,
+                                                                           std::chrono::seconds(2)),
+                             [this] { return timers.empty(); });
     }
     ioc.stop();
     for (auto& t : threads) t.join();
@@ -290,6 +302,7 @@ class HttpServer::Impl {
   std::atomic<bool> stopped{false};
   std::mutex mu;
   std::set<std::shared_ptr<asio::steady_timer>> timers;  // of the open event streams, under mu
+  std::condition_variable streams_ended;                 // a stream's timer left `timers`
 };
 
 Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& options,

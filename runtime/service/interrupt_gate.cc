@@ -88,7 +88,23 @@ std::vector<Event> InterruptGate::filter(const std::vector<Event>& events) {
   return kept;
 }
 
+bool InterruptGate::passes(const std::vector<Event>& events) const {
+  std::lock_guard lock(mu_);
+  for (const auto& e : events) {
+    if (e.type == "cancelled" || interrupted_.count(e.run_id)) return false;
+  }
+  return true;
+}
+
 Status InterruptGate::append(const std::vector<Event>& events) {
+  if (passes(events)) return inner().append(events);
+  auto kept = filter(events);
+  return kept.empty() ? Status() : inner().append(std::move(kept));
+}
+
+Status InterruptGate::append(std::vector<Event>&& events) {
+  // Almost every append has nothing to hold back: passed on as it is, not copied.
+  if (passes(events)) return inner().append(std::move(events));
   auto kept = filter(events);
   return kept.empty() ? Status() : inner().append(std::move(kept));
 }

@@ -39,7 +39,7 @@ class InterruptGate final : public runtime::ForwardingJournal {
 
   // Inside a group too (ForwardingJournal hands the group's writes this gate).
   Status append(const std::vector<runtime::Event>& events) override;
-  Status append(std::vector<runtime::Event>&& events) override { return append(events); }
+  Status append(std::vector<runtime::Event>&& events) override;
   Status finish_run(const std::string& run_id, const std::string& status,
                     const nlohmann::json& result, std::int64_t finished_ms) override;
 
@@ -48,6 +48,8 @@ class InterruptGate final : public runtime::ForwardingJournal {
   // runs interrupted.
   std::vector<runtime::Event> filter(const std::vector<runtime::Event>& events);
   bool is_interrupted(const std::string& run_id) const;
+  // Whether `events` has nothing for the gate: no cancellation, no event of a run interrupted.
+  bool passes(const std::vector<runtime::Event>& events) const;
 
   const std::chrono::milliseconds grace_;
   mutable std::mutex mu_;

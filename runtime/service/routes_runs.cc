@@ -120,8 +120,13 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
   }
   if (request.run_id.empty()) request.run_id = runtime::new_run_id(clock);
   {
+    // The check above is not atomic with this: two requests with the same client-chosen id
+    // may both have passed it. Only the first is started.
     std::lock_guard lock(runs_mu);
-    active[request.run_id] = caller.token;
+    if (!active.try_emplace(request.run_id, caller.token).second) {
+      slots->release(caller.token);
+      return error_response(409, "already_exists", "run " + request.run_id + " exists");
+    }
   }
   const std::string id = request.run_id;
   engine->start(w.workflow, w.tools, std::move(request),
@@ -187,8 +192,10 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
 }
 
 HttpResponse Service::Impl::cancel_run(const std::string& id) {
-  // Shared admission (post_run): a run in `active` has been started on the engine.
-  std::shared_lock admit(admission_mu);
+  // Exclusive admission: post_run holds it shared from putting a run in `active` until the run
+  // is started on the engine, so a run found in `active` here has been started. (Cancels are
+  // rare; excluding admissions for one is cheap.)
+  std::unique_lock admit(admission_mu);
   // The journal decides first: a run whose row is final is finished, even if the engine has not
   // yet let go of it.
   auto run = feed->get_run(id);

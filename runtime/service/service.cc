@@ -184,8 +184,11 @@ DrainReport Service::Impl::drain() {
     // New runs get 503, /readyz 503. Taken exclusively: a POST /v1/runs that saw `draining`
     // false holds the admission lock shared until its run is in `active` and started on the
     // engine, so once this returns every run answered 202 is one the wait below sees.
-    std::unique_lock admit(admission_mu);
+    // `draining` is set before the lock is taken, so that POSTs arriving meanwhile see it and
+    // answer 503 instead of queueing for the shared lock ahead of this one (glibc's rwlock
+    // prefers readers: a steady stream of them would starve the drain).
     draining = true;
+    std::unique_lock admit(admission_mu);
   }
   DrainReport report;
   std::vector<std::string> left;

@@ -211,6 +211,24 @@ TEST_F(ServeShutdown, SigintPastTheGraceJournalsRunInterruptedAndResumeContinues
 
   EXPECT_EQ(streamed.back().id, std::to_string(interrupted_at[ids[0]]));
 
+  {
+    // A server started again on the journal: a stream of an interrupted run gives its events
+    // and ends at run_interrupted, rather than waiting on heartbeats for events that only
+    // `resume` will write.
+    serve(http_workflow("slow", faults_.url("/slow/1")), "1s");
+    long status = 0;
+    const auto opened = std::chrono::steady_clock::now();
+    const auto again = read_sse(server_->url() + "/v1/runs/" + ids[1] + "/events", {bearer(kToken)},
+                                &status, std::chrono::seconds(30));
+    EXPECT_EQ(status, 200);
+    ASSERT_FALSE(again.empty());
+    EXPECT_EQ(again.back().event, "run_interrupted");
+    EXPECT_EQ(again.back().id, std::to_string(interrupted_at[ids[1]]));
+    EXPECT_LT(std::chrono::steady_clock::now() - opened, std::chrono::seconds(20));
+    server_->process().signal(SIGTERM);
+    EXPECT_EQ(server_->process().wait(std::chrono::seconds(30)), 0);
+  }
+
   auto resumed = switchyard({"resume", "--all", "--journal", journal(), "--json"});
   EXPECT_EQ(resumed.exit_code, 0) << resumed.out << resumed.err;
   for (const auto& id : ids) {
