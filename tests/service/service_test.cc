@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -59,6 +60,27 @@ TEST_F(Serve, MissingOrWrongTokenIs401WithChallenge) {
   }
   EXPECT_EQ(get("/metrics", "").status, 401);
   EXPECT_EQ(get("/v1/workflows", kOtherToken).status, 200);  // the one from SWITCHYARD_TOKENS
+}
+
+// Secrets never logged: at debug level (every request, every 401), the log names token numbers
+// and peers, never a token, a right one or a wrong one.
+TEST_F(Serve, TokensNeverReachTheLogEvenAtDebugLevel) {
+  const std::string log = dir_.file("serve.log");
+  start({}, {}, log);
+  const std::string wrong = "wrong-secret-7f3a";
+  EXPECT_EQ(get("/v1/workflows", wrong).status, 401);
+  EXPECT_EQ(get("/v1/workflows").status, 200);
+  EXPECT_EQ(get("/v1/workflows", kOtherToken).status, 200);
+  server_->wait_run(kToken, server_->start_run(kToken, "quick"));
+  server_->process().signal(SIGTERM);
+  ASSERT_EQ(server_->process().wait(std::chrono::seconds(30)), 0);
+  const std::string text = read_text(log);
+  // The log did record these requests (so it would have had the chance to leak them).
+  EXPECT_NE(text.find("/v1/workflows"), std::string::npos) << text;
+  EXPECT_NE(text.find(": 401"), std::string::npos) << text;
+  for (const std::string& secret : {std::string(kToken), std::string(kOtherToken), wrong}) {
+    EXPECT_EQ(text.find(secret), std::string::npos) << secret << " in:\n" << text;
+  }
 }
 
 TEST_F(Serve, RegistersWorkflowAndListsIt) {
@@ -160,6 +182,35 @@ TEST_F(Serve, RunCompletesAndMatchesRunJson) {
   // The journal holds the same run, as `switchyard runs` sees it.
   auto cli = switchyard({"runs", "--journal", journal(), "--json"});
   EXPECT_EQ(nlohmann::json::parse(cli.out)["runs"][0]["run_id"], id);
+}
+
+// A request's budget caps its run: a step priced above it is not invoked, the run escalates.
+TEST_F(Serve, ARunsBudgetCapsItsSpend) {
+  start();
+  const auto priced = nlohmann::json{
+      {"format", "switchyard.workflow/v1"},
+      {"name", "priced"},
+      {"start", "Start"},
+      {"goal", "Done"},
+      {"tools",
+       {{"Paid",
+         {{"kind", "mock"}, {"latency_ms", 1}, {"price_usd", 0.5}, {"output", {{"ok", true}}}}}}},
+      {"edges", {{"Start", "Paid", 1}, {"Paid", "Done", 0}}}};
+  ASSERT_EQ(post("/v1/workflows", priced.dump()).status, 201);
+  auto capped = post("/v1/runs", R"({"workflow": "priced", "budget": {"usd": 0.1}})");
+  ASSERT_EQ(capped.status, 202) << capped.body;
+  const auto run = server_->wait_run(kToken, capped.json()["run_id"]);
+  EXPECT_EQ(run["status"], "escalated") << run.dump();
+  EXPECT_EQ(run["result"]["escalation"]["blocked"], (nlohmann::json{"Paid"})) << run.dump();
+  EXPECT_NE(run["result"]["escalation"].value("message", "").find("budget: Paid"),
+            std::string::npos)
+      << run.dump();
+  EXPECT_EQ(run["result"]["spent_usd"], 0.0);
+  EXPECT_EQ(run["result"]["path"], (nlohmann::json{"Start"}));
+  // Without the cap the same workflow runs and is charged the step's price.
+  const auto paid = server_->wait_run(kToken, server_->start_run(kToken, "priced"));
+  EXPECT_EQ(paid["status"], "completed") << paid.dump();
+  EXPECT_DOUBLE_EQ(paid["result"]["spent_usd"].get<double>(), 0.5);
 }
 
 TEST_F(Serve, RunRequestIsValidated) {

@@ -13,8 +13,8 @@
 
 namespace switchyard::testing {
 
-void ServeFixture::start(const std::vector<std::string>& extra,
-                         const std::vector<std::string>& env) {
+void ServeFixture::start(const std::vector<std::string>& extra, const std::vector<std::string>& env,
+                         const std::string& debug_log) {
   const std::string tokens = dir_.write("tokens", std::string(kToken) + "\n");
   std::vector<std::string> args = {
       "--tokens-file", tokens,
@@ -23,7 +23,7 @@ void ServeFixture::start(const std::vector<std::string>& extra,
   args.insert(args.end(), extra.begin(), extra.end());
   std::vector<std::string> vars = {std::string("SWITCHYARD_TOKENS=") + kOtherToken};
   vars.insert(vars.end(), env.begin(), env.end());
-  server_ = std::make_unique<ServeProcess>(journal(), args, vars);
+  server_ = std::make_unique<ServeProcess>(journal(), args, vars, debug_log);
   ASSERT_FALSE(server_->url().empty());
 }
 

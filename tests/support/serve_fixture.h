@@ -25,8 +25,10 @@ inline constexpr const char* kOtherToken = "test-token-2";  // from SWITCHYARD_T
 class ServeFixture : public ::testing::Test {
  protected:
   // Starts a server with two tokens, the quick and slow workflows registered, `extra` flags and
-  // `env` ("NAME=VALUE") added to SWITCHYARD_TOKENS.
-  void start(const std::vector<std::string>& extra = {}, const std::vector<std::string>& env = {});
+  // `env` ("NAME=VALUE") added to SWITCHYARD_TOKENS; its debug log into `debug_log` if given
+  // (ServeProcess).
+  void start(const std::vector<std::string>& extra = {}, const std::vector<std::string>& env = {},
+             const std::string& debug_log = "");
   std::string journal() const { return dir_.file("journal.db"); }
   int port() const;
   HttpResult get(const std::string& path, const std::string& token = kToken) const {

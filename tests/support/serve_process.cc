@@ -5,10 +5,12 @@
 namespace switchyard::testing {
 
 ServeProcess::ServeProcess(const std::string& journal, const std::vector<std::string>& args,
-                           const std::vector<std::string>& env) {
-  std::vector<std::string> argv = {SWITCHYARD_BINARY, "serve", "--port", "0", "--journal", journal};
+                           const std::vector<std::string>& env, const std::string& debug_log) {
+  std::vector<std::string> argv = {SWITCHYARD_BINARY};
+  if (!debug_log.empty()) argv.push_back("-vv");
+  argv.insert(argv.end(), {"serve", "--port", "0", "--journal", journal});
   argv.insert(argv.end(), args.begin(), args.end());
-  process_ = std::make_unique<Subprocess>(argv, env);
+  process_ = std::make_unique<Subprocess>(argv, env, debug_log);
   auto line = process_->read_line(std::chrono::seconds(20));
   static const std::string kPrefix = "listening on ";
   if (!line || line->rfind(kPrefix, 0) != 0) {

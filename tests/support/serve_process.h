@@ -17,9 +17,11 @@ namespace switchyard::testing {
 class ServeProcess {
  public:
   // Starts `switchyard serve --port 0 --journal JOURNAL ARGS...` with `env` added. A server
-  // that prints no "listening on" line is a test failure (url() is then "").
+  // that prints no "listening on" line is a test failure (url() is then ""). With `debug_log`,
+  // the server logs everything it logs at debug level (-vv) into that file instead of the
+  // test's stderr.
   ServeProcess(const std::string& journal, const std::vector<std::string>& args,
-               const std::vector<std::string>& env = {});
+               const std::vector<std::string>& env = {}, const std::string& debug_log = "");
 
   const std::string& url() const { return url_; }
   Subprocess& process() { return *process_; }
