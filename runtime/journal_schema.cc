@@ -93,8 +93,8 @@ constexpr const char* kVersion5 = R"sql(
       SELECT r.run_id, r.workflow, r.status, r.started_ms, r.finished_ms,
              COALESCE(r.result, e.payload) AS result
       FROM runs r LEFT JOIN events e
-        ON r.result IS NULL AND e.run_id = r.run_id AND e.seq = r.head_seq
-           AND e.type = 'run_finished';
+        ON r.result IS NULL AND r.status != 'running' AND e.run_id = r.run_id
+           AND e.seq = r.head_seq AND e.type = 'run_finished';
     )sql";
 
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that

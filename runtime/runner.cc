@@ -19,11 +19,7 @@
 
 namespace switchyard::runtime {
 
-nlohmann::json RunReport::to_json() const { return document(run_id, result.to_json()); }
-
-nlohmann::json RunReport::document(const std::string& run_id, nlohmann::json result_json) {
-  return finished_result(run_id, std::move(result_json));
-}
+nlohmann::json RunReport::to_json() const { return finished_result(run_id, result.to_json()); }
 
 Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
                std::shared_ptr<tools::ToolSet> tools, Journal& journal, Clock& clock,

@@ -57,9 +57,6 @@ struct RunReport {
   RunResult result;
   // The full `run --json` document (spec/cli.md) without "journal".
   nlohmann::json to_json() const;
-  // The same document from the result's JSON, already made (RunResult::to_json(), the payload
-  // of run_finished): it with the run id added.
-  static nlohmann::json document(const std::string& run_id, nlohmann::json result_json);
 };
 
 struct RunnerOptions {

@@ -28,7 +28,8 @@ using sqlite::column_text;
 using sqlite::Stmt;
 
 // The columns read_run() expects, in order. A run finished with a null result (schema version
-// 5) has it in its last event, run_finished: its payload is the last column.
+// 5) has it in its last event, run_finished: its payload is the last column (the same rule as
+// the view run_results, journal_schema.cc, and the memory journal's record()).
 constexpr const char* kRunColumns =
     "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
     "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "

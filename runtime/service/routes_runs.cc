@@ -104,7 +104,7 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
     w = it->second;
   }
   // From the check of `draining` until the run is started on the engine: a drain that begins
-  // meanwhile waits for this (drain() sets `draining` under the exclusive lock), so a run
+  // meanwhile waits for this (drain() sets `draining`, then takes the lock exclusively), so a run
   // answered 202 is always one the drain sees in `active` and lets finish or interrupts for
   // resume; never one the engine's shutdown fails. Checked again here: the check above may be
   // stale.
