@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "runtime/cli/cli.h"
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
 namespace {

@@ -3,9 +3,9 @@
 #include <iomanip>
 #include <ostream>
 
-#include "runtime/chaos.h"
+#include "runtime/eval/chaos.h"
 #include "runtime/cli/cli.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

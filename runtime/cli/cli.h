@@ -13,7 +13,7 @@
 
 #include "graph/load.h"
 #include "graph/status.h"
-#include "runtime/chaos.h"
+#include "runtime/eval/chaos.h"
 
 namespace switchyard::cli {
 

@@ -1,7 +1,7 @@
 #include <ostream>
 
 #include "runtime/cli/cli.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 

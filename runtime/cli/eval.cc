@@ -4,7 +4,7 @@
 #include <ostream>
 
 #include "runtime/cli/cli.h"
-#include "runtime/eval.h"
+#include "runtime/eval/eval.h"
 
 namespace switchyard::cli {
 namespace {

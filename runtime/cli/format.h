@@ -2,7 +2,7 @@
 // Formatting shared by the commands that print journals (runs, replay, gc): runtime's
 // journal_text.h, named in the CLI's namespace.
 
-#include "runtime/journal_text.h"
+#include "runtime/journal/text.h"
 
 namespace switchyard::cli {
 

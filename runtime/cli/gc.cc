@@ -8,8 +8,8 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
-#include "runtime/journal.h"
-#include "runtime/system_clock.h"
+#include "runtime/journal/journal.h"
+#include "runtime/base/system_clock.h"
 
 namespace switchyard::cli {
 namespace {

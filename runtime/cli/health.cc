@@ -10,10 +10,10 @@
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
-#include "runtime/health_json.h"
-#include "runtime/health_rebuild.h"
-#include "runtime/journal.h"
-#include "runtime/system_clock.h"
+#include "runtime/engine/health_json.h"
+#include "runtime/engine/health_rebuild.h"
+#include "runtime/journal/journal.h"
+#include "runtime/base/system_clock.h"
 
 namespace switchyard::cli {
 namespace {

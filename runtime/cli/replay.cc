@@ -5,8 +5,8 @@
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
 #include "runtime/cli/replay_picture.h"
-#include "runtime/journal.h"
-#include "runtime/verify.h"
+#include "runtime/journal/journal.h"
+#include "runtime/replay/verify.h"
 
 namespace switchyard::cli {
 namespace {

@@ -3,7 +3,7 @@
 #include <ostream>
 
 #include "graph/load.h"
-#include "runtime/replay_render.h"
+#include "runtime/replay/render.h"
 
 namespace switchyard::cli {
 

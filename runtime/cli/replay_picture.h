@@ -1,12 +1,12 @@
 #pragma once
-// replay --format dot|html: draws a journaled run (runtime/replay_render.h) from the workflow
+// replay --format dot|html: draws a journaled run (runtime/replay/render.h) from the workflow
 // the journal stored for it.
 
 #include <string>
 #include <vector>
 
 #include "runtime/cli/cli.h"
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
 

@@ -7,8 +7,8 @@
 #include "graph/load.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
-#include "runtime/resumable.h"
-#include "runtime/workflow_file.h"
+#include "runtime/replay/resumable.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

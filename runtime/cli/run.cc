@@ -4,7 +4,7 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

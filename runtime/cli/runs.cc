@@ -7,7 +7,7 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
 namespace {

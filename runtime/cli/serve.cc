@@ -14,7 +14,7 @@
 #include "runtime/cli/format.h"
 #include "runtime/cli/session.h"
 #include "runtime/service/service.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

@@ -1,6 +1,6 @@
 #include "runtime/cli/session.h"
 
-#include "runtime/health_rebuild.h"
+#include "runtime/engine/health_rebuild.h"
 
 namespace switchyard::cli {
 namespace {

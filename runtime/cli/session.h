@@ -10,10 +10,10 @@
 
 #include "monitors/health_table.h"
 #include "runtime/cli/cli.h"
-#include "runtime/journal.h"
-#include "runtime/llm_history.h"
-#include "runtime/runner.h"
-#include "runtime/system_clock.h"
+#include "runtime/journal/journal.h"
+#include "runtime/engine/llm_history.h"
+#include "runtime/engine/runner.h"
+#include "runtime/base/system_clock.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
 

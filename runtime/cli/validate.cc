@@ -6,7 +6,7 @@
 
 #include "graph/router.h"
 #include "runtime/cli/cli.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "graph/status.h"
-#include "runtime/event_feed.h"
+#include "runtime/journal/event_feed.h"
 
 namespace switchyard::service {
 

@@ -5,7 +5,7 @@
 namespace switchyard::service {
 namespace {
 
-// A sealed event's payload travels as canonical JSON text (runtime/journal.h).
+// A sealed event's payload travels as canonical JSON text (runtime/journal/journal.h).
 nlohmann::json payload_of(const runtime::Event& e) {
   return e.payload.is_null() && !e.payload_json.empty()
              ? nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false)

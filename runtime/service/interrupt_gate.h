@@ -10,7 +10,7 @@
 // event), and drops the `cancelled` events, everything after them, and the final row: the run
 // stays `running` in the journal, owned by a process that is about to exit, which is what resume
 // continues (docs/journal.md#resume). Every other call is forwarded unchanged
-// (runtime/forwarding_journal.h).
+// (runtime/journal/forwarding_journal.h).
 //
 // Thread-safety: as the inner journal's.
 
@@ -19,7 +19,7 @@
 #include <set>
 #include <string>
 
-#include "runtime/forwarding_journal.h"
+#include "runtime/journal/forwarding_journal.h"
 
 namespace switchyard::service {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "monitors/health_table.h"
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::service {
 

@@ -1,6 +1,6 @@
 #pragma once
 // The service's endpoints as data: the router (Service::Impl::route, routes.cc) dispatches from
-// this table, and tests/service/openapi_test.cc checks docs/openapi.yaml against it.
+// this table, and tests/runtime/service/openapi_test.cc checks docs/openapi.yaml against it.
 
 #include <string>
 #include <vector>

@@ -3,12 +3,12 @@
 
 #include <regex>
 
-#include "runtime/journal_text.h"
-#include "runtime/replay_render.h"
+#include "runtime/journal/text.h"
+#include "runtime/replay/render.h"
 #include "runtime/service/event_stream.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
-#include "runtime/verify.h"
+#include "runtime/replay/verify.h"
 
 namespace switchyard::service {
 namespace {

@@ -2,11 +2,11 @@
 
 #include <boost/asio/ip/address.hpp>
 
-#include "runtime/health_json.h"
-#include "runtime/health_rebuild.h"
+#include "runtime/engine/health_json.h"
+#include "runtime/engine/health_rebuild.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::service {
 namespace {

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "graph/status.h"
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 #include "runtime/service/access.h"
 #include "runtime/service/http_server.h"
 

@@ -15,16 +15,16 @@
 #include <string>
 
 #include "monitors/health_table.h"
-#include "runtime/engine.h"
-#include "runtime/event_feed.h"
-#include "runtime/llm_history.h"
+#include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/engine/llm_history.h"
 #include "runtime/service/access.h"
 #include "runtime/service/http_message.h"
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
 #include "runtime/service/service.h"
-#include "runtime/system_clock.h"
+#include "runtime/base/system_clock.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
 

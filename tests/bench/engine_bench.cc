@@ -19,7 +19,7 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/engine.h"
+#include "runtime/engine/engine.h"
 #include "tests/support/process_stats.h"
 #include "tools/builtin.h"
 

@@ -19,8 +19,8 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/engine.h"
-#include "runtime/system_clock.h"
+#include "runtime/engine/engine.h"
+#include "runtime/base/system_clock.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/process_stats.h"
 #include "tools/tool_set.h"

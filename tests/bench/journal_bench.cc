@@ -10,8 +10,8 @@
 
 #include <filesystem>
 
-#include "runtime/journal.h"
-#include "runtime/journal_writer.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/writer.h"
 
 namespace {
 

@@ -3,14 +3,14 @@
 // - BM_InitializerList: nlohmann's json{{"key", value}, ...}.
 // - BM_JsonObject: graph/json_object.h, the same object built directly.
 // - BM_NlohmannDump / BM_CanonicalJson: serializing a step_succeeded payload for the hash chain,
-//   with nlohmann's dump and with runtime/hash.h's canonical_json (the same bytes).
+//   with nlohmann's dump and with runtime/base/hash.h's canonical_json (the same bytes).
 
 #include <benchmark/benchmark.h>
 
 #include <string>
 
 #include "graph/json_object.h"
-#include "runtime/hash.h"
+#include "runtime/base/hash.h"
 
 namespace {
 

@@ -4,14 +4,14 @@
 #include <benchmark/benchmark.h>
 
 #include "monitors/health_table.h"
-#include "runtime/run_health.h"
+#include "runtime/engine/run_health.h"
 
 #include <random>
 #include <set>
 #include <string>
 
 #include "graph/router.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 #include "tests/support/graph_builder.h"
 
 namespace {

@@ -12,8 +12,8 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/journal.h"
-#include "runtime/runner.h"
+#include "runtime/journal/journal.h"
+#include "runtime/engine/runner.h"
 
 namespace {
 

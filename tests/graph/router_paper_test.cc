@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "graph/router.h"
-#include "runtime/workflow_file.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::graph {
 namespace {

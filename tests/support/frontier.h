@@ -2,7 +2,7 @@
 // The cost-quality frontier of the budget controller's strategies (docs/benchmarks.md), on a
 // synthetic task set served by the fake chat API (tests/programs/fault_server.cc, real HTTP on
 // loopback). Shared by the benchmark (tests/bench/frontier_bench.cc) and the test that holds
-// the goal (tests/runtime/frontier_test.cc), so both measure the same thing.
+// the goal (tests/runtime/machine/frontier_test.cc), so both measure the same thing.
 //
 // 200 tasks, in a fixed shuffled order: 150 of workflow "classify" (easy) and 50 of "analyze"
 // (hard: "[hard]" in the prompt). The cheap tier answers usably 92% of easy and 5% of hard tasks;

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "runtime/journal.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::testing {
 

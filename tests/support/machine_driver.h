@@ -13,7 +13,7 @@
 
 #include "graph/router.h"
 #include "graph/workflow.h"
-#include "runtime/run_machine.h"
+#include "runtime/machine/run_machine.h"
 
 namespace switchyard::testing {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The fixture of the `switchyard serve` tests (tests/service/): a real server subprocess with two
+// The fixture of the `switchyard serve` tests (tests/runtime/service/): a real server subprocess with two
 // tokens and the quick and slow workflows, the calls tests make to it, a raw TCP client for what
 // libcurl cannot send (malformed or trickled requests), and a reader of the /metrics exposition.
 

@@ -1,0 +1,299 @@
+#pragma once
+// Runtime: the Switchyard runtime inside an embedding program. One Runtime owns a journal (a
+// SQLite file, or memory), the health monitor shared by its runs, the model tiers, the builtin
+// tools the program registers, and an engine that runs many runs at once on a few threads.
+//
+// Usage:
+//   namespace api = switchyard::api;
+//   auto rt = api::Runtime::open({.journal_path = "runs.db", .threads = 2});
+//   if (!rt.ok()) return fail(rt.status());
+//   (void)(*rt)->add_tool("lookup", [](const nlohmann::json& ctx) -> api::Result<nlohmann::json> {
+//     return nlohmann::json{{"customer", ctx["input"]["customer"]}};
+//   });
+//   auto w = api::Workflow::from_file("support.json");
+//   api::Result<api::RunSummary> run = (*rt)->submit(*w, {.input = {{"customer", "ada"}}}).get();
+//   // or (*rt)->start(*w, options, callback), or co_await (*rt)->run_async(*w, options)
+//
+// Runs are journaled as the `switchyard` program journals them: `switchyard runs`, `replay`,
+// `replay --verify` and `resume` work on the same file, and so do list_runs, events, verify and
+// resume here. Every failure is a value (Status, Result); nothing throws across this API.
+//
+// Thread-safety: every method of Runtime may be called from any thread, concurrently. Callbacks
+// (RunDone, events, async tool replies) are called on the Runtime's own threads: they must be
+// quick and must not block on a run of the same Runtime (post heavy work elsewhere). ToolReply is
+// thread-safe; EventSubscription and RunAwaiter are thread-compatible (one owner at a time); the
+// option structs are plain values.
+//
+// Ownership: open() gives the Runtime to the caller (unique_ptr). Workflows, ToolReplies and
+// EventSubscriptions may outlive it; a RunAwaiter may not until it has been awaited (see
+// RunAwaiter). Its destructor ends every run still in flight first.
+// Part of the public embedding API (switchyard.h).
+
+#include <chrono>
+#include <coroutine>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <switchyard/export.h>
+#include <switchyard/status.h>
+#include <switchyard/types.h>
+#include <switchyard/workflow.h>
+
+namespace switchyard::api {
+
+// How an asynchronous builtin tool answers its call.
+//
+//   rt.add_async_tool("fetch", [&pool](const nlohmann::json& ctx, api::ToolReply reply) {
+//     auto job = pool.start(ctx["input"]);
+//     reply.on_cancel([job] { job->abort(); });              // optional
+//     job->then([reply](nlohmann::json out) { reply(std::move(out)); });
+//   });
+//
+// Copyable; copies are the same reply. Thread-safe: may be called from any thread, concurrently.
+// Ownership: the tool may keep it (and copies) as long as it likes, past the call and past the
+// Runtime; an answer that comes after the run stopped waiting for it (cancelled, the Runtime
+// destroyed) is ignored. Only the library makes one.
+class SWITCHYARD_API ToolReply {
+ public:
+  // Delivers the tool's answer: its JSON output, or a failure whose code becomes the step's
+  // failure kind (kDeadlineExceeded: timeout, kUnavailable: unavailable, kCancelled: cancelled,
+  // kInvalidArgument: bad_output, else internal; docs/engine.md#builtin-tools). Call it exactly
+  // once; later calls are ignored. An answer to a call that was cancelled is ignored.
+  void operator()(Result<nlohmann::json> answer) const;
+  // Registers how to abort the tool's work: `abort` runs once, on the cancelling thread, when
+  // the run is cancelled (request, deadline, shutdown) or the call loses a fan-out's join; at
+  // once when it already was. The tool must still answer (say kCancelled). REQUIRES: called at
+  // most once per call.
+  void on_cancel(std::function<void()> abort) const;
+  // Whether the call has been cancelled.
+  bool cancelled() const;
+
+  struct Impl;  // internal, incomplete outside the library
+
+ private:
+  friend struct internal::Access;
+  SWITCHYARD_HIDDEN explicit ToolReply(std::shared_ptr<Impl> impl);  // not exported
+  std::shared_ptr<Impl> impl_{};
+};
+
+// A synchronous builtin: runs on an engine thread and returns the step's output or failure. It
+// receives the step's context {"input": <run input>, "steps": {<id>: {"output": ...}}, ...}.
+// Must not block for long: it holds up every run on its thread (use an AsyncTool for I/O).
+using SyncTool = std::function<Result<nlohmann::json>(const nlohmann::json& context)>;
+// An asynchronous builtin: starts the work and returns; answers later through `reply`, from any
+// thread. `context` is valid only during the call: copy what the work needs.
+using AsyncTool = std::function<void(const nlohmann::json& context, ToolReply reply)>;
+
+// Told a run's end: its summary, or an error (kIo: the journal could not be written, nothing more
+// was invoked). Called exactly once, on an engine thread.
+using RunDone = std::function<void(Result<RunSummary>)>;
+// Told each journaled event once it is durable, in journal order within a run. Called on the
+// thread that committed it (the engine's journal writer, or the thread in resume()); must be
+// quick, must not block, and must not call back into the Runtime.
+using EventCallback = std::function<void(const Event&)>;
+
+struct RuntimeOptions {
+  // The SQLite journal file, created when missing (docs/journal.md). "" : a journal in memory,
+  // lost when the Runtime is destroyed (tests, evaluation): no resume after a crash.
+  std::string journal_path{};
+  // false: a commit survives a crash of the process (kill -9); true: also a power loss (fsync
+  // per commit; slower).
+  bool sync_full = false;
+  // Engine threads (event loops); 0: the machine's hardware concurrency.
+  int threads = 0;
+  // The model tiers llm tools may use, cheapest first (docs/models.md, load_models_file). Empty:
+  // workflows with llm tools cannot run.
+  std::vector<ModelTier> models{};
+  // Start the health monitor from the journal's recent outcomes, so that a restarted program
+  // routes as the stopped one would have (docs/monitors.md#after-a-restart). Default true.
+  bool rebuild_health = true;
+  // How often tools with a `probe` and an open breaker are probed; 0: never.
+  std::chrono::milliseconds probe_interval{1000};
+};
+
+struct RunOptions {
+  // The run's input (`{{input.*}}` in templates); an object.
+  nlohmann::json input = nlohmann::json::object();
+  // Caps on what this run may spend (Budget: USD on tool prices and LLM calls, tokens, LLM
+  // calls), field by field over the workflow's own `budget`. Default: the workflow's.
+  Budget budget{};
+  // The run's id; "" : a new unique one. REQUIRES: not already in the journal.
+  std::string run_id{};
+  // Seed of the retry jitter (journaled, so replay draws the same); absent: random.
+  std::optional<std::uint64_t> seed{};
+  // Cancel the run (reason "deadline") when it is still going after this long; 0: none.
+  std::chrono::milliseconds deadline{0};
+  // Told each of this run's events as it becomes durable, in order, from run_started to
+  // run_finished (see EventCallback); the last call happens before the run's end is delivered.
+  // Null: none.
+  EventCallback on_event{};
+};
+
+struct ResumeOptions {
+  // The workflow the run ran; needed only when the journal's copy has its secrets redacted
+  // (headers, env and URL parameters that look secret). Its hash must be the run's.
+  std::optional<Workflow> workflow{};
+};
+
+// A subscription to the events of every run (Runtime::subscribe).
+//
+//   api::EventSubscription sub = rt.subscribe([&queue](const api::Event& e) { queue.push(e); });
+//   ...
+//   sub.reset();  // no callback runs after this returns
+//
+// Move-only; may outlive its Runtime. Destroying it (or reset()) unsubscribes and waits for a
+// callback in progress to return: REQUIRES it is not destroyed from inside its own callback.
+// Thread-compatible (one owner); its callback runs on the Runtime's threads.
+class SWITCHYARD_API EventSubscription {
+ public:
+  EventSubscription();  // subscribed to nothing
+  EventSubscription(EventSubscription&&) noexcept;
+  EventSubscription& operator=(EventSubscription&&) noexcept;  // unsubscribes the old one first
+  ~EventSubscription();
+  // Unsubscribes (waiting for a callback in progress); no effect when not subscribed.
+  void reset();
+  // Whether it is subscribed.
+  explicit operator bool() const;
+
+  struct Impl;  // internal, incomplete outside the library
+
+ private:
+  friend struct internal::Access;
+  SWITCHYARD_HIDDEN explicit EventSubscription(std::unique_ptr<Impl> impl);  // not exported
+  std::unique_ptr<Impl> impl_{};
+};
+
+class Runtime;
+
+// What Runtime::run_async returns: `co_await` it in a coroutine to start the run and get its
+// Result<RunSummary>.
+//
+//   my::task<void> handle(api::Runtime& rt, api::Workflow w) {
+//     api::RunOptions options;  // (GCC 12: build options before co_await, not inside it)
+//     api::Result<api::RunSummary> run = co_await rt.run_async(w, options);
+//     ...                       // now on the engine thread that finished the run
+//   }
+// The run starts when the awaiter is awaited (not before); the coroutine is
+// resumed on the engine thread that finished the run (or at once, without suspending, when the
+// run could not start). Any coroutine type may await it: it needs nothing from the promise.
+//
+// Ownership and lifetime: it holds a pointer to the Runtime that made it, not the Runtime
+// itself. REQUIRES: that Runtime outlives the awaiter until it has been awaited (await_suspend
+// starts the run on it). Destroying the Runtime while the awaited run is in flight ends the run
+// failed ("cancelled: engine shutdown") and resumes the coroutine with that on an engine thread
+// while the destructor waits: from then on the coroutine must not use that Runtime. An awaiter
+// destroyed without being awaited starts nothing.
+// Move-only; await it once, from one coroutine. Thread-compatible (one owner); the coroutine
+// then continues on the Runtime's threads.
+class SWITCHYARD_API RunAwaiter {
+ public:
+  RunAwaiter(RunAwaiter&&) noexcept;
+  RunAwaiter& operator=(RunAwaiter&&) noexcept;
+  ~RunAwaiter();
+
+  bool await_ready() const noexcept { return false; }
+  // Starts the run; false (continue at once) when it ended, or failed to start, already.
+  bool await_suspend(std::coroutine_handle<> waiting);
+  Result<RunSummary> await_resume();
+
+ private:
+  friend class Runtime;
+  struct State;
+  SWITCHYARD_HIDDEN explicit RunAwaiter(std::shared_ptr<State> state);  // not exported
+  std::shared_ptr<State> state_{};
+};
+
+class SWITCHYARD_API Runtime {
+ public:
+  // Opens the journal (creating the file when missing, upgrading an older schema) and starts the
+  // engine. Errors: kIo (the journal cannot be created or opened, is not a Switchyard journal, has
+  // a newer schema, or is locked beyond 5 s), kInvalidArgument (bad options: threads < 0, a model
+  // tier without a name).
+  static Result<std::unique_ptr<Runtime>> open(RuntimeOptions options = {});
+  // Cancels the runs still in flight (reason "engine shutdown": they end failed), waits for them
+  // to end, then closes the journal. REQUIRES: not called from one of the Runtime's callbacks.
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Registers builtin `name` (a workflow's {"kind": "builtin", "name": ...} tools), replacing an
+  // earlier one of that name for runs started afterwards. Errors: kInvalidArgument (empty name or
+  // null function). The function is kept (shared by its calls) until replaced and no call of it
+  // is in flight.
+  Status add_tool(const std::string& name, SyncTool tool);
+  Status add_async_tool(const std::string& name, AsyncTool tool);
+
+  // Starts a run of `workflow` and returns its id at once; `done` is called exactly once with its
+  // end. Errors (done is then never called): kInvalidArgument (a builtin the workflow calls is
+  // not registered, an llm tool without model tiers, a run input that is not an object, a run id
+  // already journaled).
+  Result<std::string> start(const Workflow& workflow, RunOptions options, RunDone done);
+  // The same, as a future; an error to start is the future's value.
+  std::future<Result<RunSummary>> submit(const Workflow& workflow, RunOptions options);
+  // The same, as a C++20 awaitable: `Result<RunSummary> r = co_await rt.run_async(w, options);`
+  [[nodiscard]] RunAwaiter run_async(const Workflow& workflow, RunOptions options);
+  // Runs to the end on the engine, blocking the calling thread. REQUIRES: not called on one of the
+  // Runtime's threads (from a callback).
+  Result<RunSummary> run(const Workflow& workflow, RunOptions options);
+
+  // Cancels run `run_id` in flight: its tool calls are aborted, a `cancelled` event is journaled
+  // and the run ends failed ("cancelled: <reason>"). Errors: kNotFound when it is not in flight
+  // here.
+  Status cancel(const std::string& run_id, const std::string& reason = "request");
+  // Runs in flight now.
+  std::size_t in_flight() const;
+  // Blocks until no run is in flight. REQUIRES: not called from a callback.
+  void wait_idle();
+
+  // Tells `callback` every event of every run of this Runtime (started or resumed) as it becomes
+  // durable (see EventCallback), until the subscription is destroyed. To follow run X from event
+  // N on without a gap: subscribe, then read events(X), then drop live events with seq <= the
+  // last one read.
+  [[nodiscard]] EventSubscription subscribe(EventCallback callback);
+
+  // The journal, newest run first. Errors: kIo (journal).
+  Result<std::vector<RunInfo>> list_runs(const RunQuery& query = {}) const;
+  // One run's row. Errors: kNotFound (unknown run), kIo.
+  Result<RunInfo> get_run(const std::string& run_id) const;
+  // One run's events in order. Errors: kNotFound (unknown run), kIo.
+  Result<std::vector<Event>> events(const std::string& run_id) const;
+
+  // Replay with verification (`switchyard replay --verify`): checks the run's hash chain and
+  // re-drives its decisions from the recorded outcomes, calling no tool and spending nothing. A
+  // run that fails verification is an OK result whose report says why. Errors: kNotFound, kIo.
+  Result<VerifyReport> verify(const std::string& run_id) const;
+  // A picture of a journaled run (`switchyard replay --format dot|html`). Errors: kNotFound
+  // (unknown run, or a journal without its workflow), kIo, kInternal (Graphviz failed).
+  Result<std::string> render(const std::string& run_id, Picture picture) const;
+
+  // Continues run `run_id`, which did not finish because its process died (docs/journal.md#resume),
+  // on the calling thread, and returns its end: the run's state is rebuilt from its journal, so
+  // completed steps are not run again; a call that was in flight is repeated only when its tool
+  // is idempotent (or sends an idempotency key), otherwise the run ends escalated (`in_doubt`).
+  // Builtins the workflow calls must be registered. Errors: kNotFound (unknown run),
+  // kFailedPrecondition (finished, in flight in this Runtime, owned by a live process, or a
+  // journal that does not re-drive), kInvalidArgument (the journal's copy of the workflow is
+  // redacted and options.workflow is not given or not the run's), kIo.
+  // REQUIRES: not called from a callback.
+  Result<RunSummary> resume(const std::string& run_id, const ResumeOptions& options = {});
+
+  // The journal's file ("" in memory).
+  std::string journal_path() const;
+
+  struct Impl;  // internal, incomplete outside the library
+
+ private:
+  SWITCHYARD_HIDDEN explicit Runtime(std::unique_ptr<Impl> impl);  // by open() only; not exported
+  std::unique_ptr<Impl> impl_{};
+};
+
+// This library's version, "major.minor.patch".
+SWITCHYARD_API const char* version();
+
+}  // namespace switchyard::api

@@ -1,0 +1,98 @@
+// api::Runtime's journal side: queries, replay verification, pictures and resume.
+
+#include "runtime/replay/render.h"
+#include "runtime/replay/resumable.h"
+#include "runtime/engine/runner.h"
+#include "runtime/api/runtime_impl.h"
+#include "runtime/replay/verify.h"
+
+namespace switchyard::api {
+
+Result<std::vector<RunInfo>> Runtime::list_runs(const RunQuery& query) const {
+  if (query.limit <= 0) return Status(StatusCode::kInvalidArgument, "RunQuery::limit must be > 0");
+  runtime::RunFilter filter;
+  if (query.status) filter.status = std::string(to_string(*query.status));
+  filter.workflow = query.workflow;
+  filter.since_ms = query.since_ms;
+  filter.until_ms = query.until_ms;
+  filter.limit = query.limit;
+  auto runs = impl_->journal().list_runs(filter);
+  if (!runs.ok()) return to_api(runs.status());
+  std::vector<RunInfo> out;
+  out.reserve(runs->size());
+  for (const auto& r : *runs) out.push_back(to_api(r));
+  return out;
+}
+
+Result<RunInfo> Runtime::get_run(const std::string& run_id) const {
+  auto run = impl_->journal().get_run(run_id);
+  if (!run.ok()) return to_api(run.status());
+  return to_api(*run);
+}
+
+Result<std::vector<Event>> Runtime::events(const std::string& run_id) const {
+  auto events = impl_->journal().events(run_id);
+  if (!events.ok()) return to_api(events.status());
+  std::vector<Event> out;
+  out.reserve(events->size());
+  for (const auto& e : *events) out.push_back(to_api(e));
+  return out;
+}
+
+Result<VerifyReport> Runtime::verify(const std::string& run_id) const {
+  auto report = runtime::verify_run(impl_->journal(), run_id);
+  if (!report.ok()) return to_api(report.status());
+  return VerifyReport{.run_id = report->run_id,
+                      .events = report->events,
+                      .chain = to_api(report->chain),
+                      .decisions = to_api(report->decisions),
+                      .verified = report->verified};
+}
+
+Result<std::string> Runtime::render(const std::string& run_id, Picture picture) const {
+  const runtime::Journal& journal = impl_->journal();
+  auto run = journal.get_run(run_id);
+  if (!run.ok()) return to_api(run.status());
+  auto events = journal.events(run_id);
+  if (!events.ok()) return to_api(events.status());
+  auto workflow = runtime::journaled_workflow(journal, *run);
+  if (!workflow.ok()) return to_api(workflow.status());
+  if (picture == Picture::kDot) return runtime::render_dot(**workflow, *run, *events);
+  auto html = runtime::render_html(**workflow, *run, *events);
+  if (!html.ok()) return to_api(html.status());
+  return std::move(*html);
+}
+
+Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOptions& options) {
+  runtime::Journal& journal = impl_->journal();
+  auto run = journal.get_run(run_id);
+  if (!run.ok()) return to_api(run.status());
+  if (run->status != "running") {
+    return Status(StatusCode::kFailedPrecondition, "run " + run_id + " has already finished (" +
+                                                       run->status + "): nothing to resume");
+  }
+  if (runtime::owner_alive(*run)) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "run " + run_id + " is still owned by live process " +
+                      std::to_string(run->owner_pid) + ": it has not crashed");
+  }
+  std::shared_ptr<const graph::Workflow> given;
+  if (options.workflow) given = internal::Access::impl(*options.workflow).model;
+  auto model = runtime::resume_workflow(journal, *run, std::move(given), "ResumeOptions::workflow");
+  if (!model.ok()) return to_api(model.status());
+  const Workflow workflow = options.workflow ? *options.workflow : wrap_workflow(*model);
+  auto tools = impl_->tools_for(workflow);
+  if (!tools.ok()) return to_api(tools.status());
+  if (!impl_->enter(run_id)) {
+    return Status(StatusCode::kFailedPrecondition, "run " + run_id + " is in flight here");
+  }
+  runtime::Runner runner(
+      *model, *tools, journal, impl_->clock, *impl_->health,
+      runtime::RunnerOptions{.models = &impl_->models, .history = &impl_->history});
+  auto report = runner.resume(run_id);
+  impl_->leave(run_id);
+  if (!report.ok()) return to_api(report.status());
+  return to_api(*report);
+}
+
+}  // namespace switchyard::api

@@ -1,0 +1,325 @@
+// api::Runtime: the engine, journal, feed, health, models and builtins of an embedding program.
+// Queries, verification and resume: switchyard_journal.cc.
+
+#include <switchyard/runtime.h>
+
+#include <atomic>
+#include <exception>
+
+#include "runtime/engine/health_rebuild.h"
+#include "runtime/base/log.h"
+#include "runtime/engine/runner.h"
+#include "runtime/api/runtime_impl.h"
+
+namespace switchyard::api {
+namespace {
+
+// An embedding program's tool must not take an engine thread down with an exception: it
+// becomes the step's failure (kInternal).
+template <typename F>
+switchyard::Result<nlohmann::json> guarded(const std::string& name, F&& call) {
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    return internal_error("builtin " + name + " threw: " + e.what());
+  } catch (...) {
+    return internal_error("builtin " + name + " threw");
+  }
+}
+
+switchyard::Result<nlohmann::json> internal_answer(Result<nlohmann::json> r) {
+  if (!r.ok()) return api::to_internal(r.status());
+  return std::move(*r);
+}
+
+Result<RunSummary> summary_of(switchyard::Result<runtime::RunReport> r) {
+  if (!r.ok()) return api::to_api(r.status());
+  return api::to_api(*r);
+}
+
+}  // namespace
+
+// ---- ToolReply ----
+
+ToolReply::ToolReply(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ToolReply internal::Access::reply(std::shared_ptr<ToolReply::Impl> impl) {
+  return ToolReply(std::move(impl));
+}
+
+void ToolReply::operator()(Result<nlohmann::json> answer) const {
+  std::function<void(switchyard::Result<nlohmann::json>)> done;
+  std::function<void()> abort;  // no longer needed; released outside the lock
+  {
+    std::lock_guard lock(impl_->mu);
+    done = std::move(impl_->done);
+    impl_->done = nullptr;
+    abort = std::move(impl_->abort);
+    impl_->abort = nullptr;
+  }
+  if (done) done(internal_answer(std::move(answer)));
+}
+
+void ToolReply::on_cancel(std::function<void()> abort) const {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (!impl_->done) return;  // answered: nothing left to abort
+    impl_->abort = std::move(abort);
+  }
+  impl_->cancel->on_cancel([weak = std::weak_ptr<Impl>(impl_)] {
+    auto impl = weak.lock();
+    if (!impl) return;
+    std::function<void()> abort;
+    {
+      std::lock_guard lock(impl->mu);
+      abort = std::move(impl->abort);
+      impl->abort = nullptr;
+    }
+    if (abort) abort();
+  });
+}
+
+bool ToolReply::cancelled() const { return impl_->cancel->cancelled(); }
+
+// ---- EventSubscription ----
+
+EventSubscription::EventSubscription() = default;
+EventSubscription::EventSubscription(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventSubscription internal::Access::subscription(std::unique_ptr<EventSubscription::Impl> impl) {
+  return EventSubscription(std::move(impl));
+}
+EventSubscription::EventSubscription(EventSubscription&&) noexcept = default;
+EventSubscription& EventSubscription::operator=(EventSubscription&&) noexcept = default;
+EventSubscription::~EventSubscription() = default;
+void EventSubscription::reset() { impl_.reset(); }
+EventSubscription::operator bool() const { return impl_ != nullptr; }
+
+// ---- Runtime::Impl ----
+
+switchyard::Result<std::shared_ptr<tools::ToolSet>> Runtime::Impl::tools_for(
+    const Workflow& workflow) {
+  const auto& model = internal::Access::impl(workflow).model;
+  std::lock_guard lock(mu);
+  auto it = tool_sets.find(model.get());
+  if (it != tool_sets.end() && it->second.generation == generation) return it->second.tools;
+  // No tiers: an llm tool is refused here, at start, rather than failing at its call.
+  auto made = tools::make_tool_set(
+      *model, {.builtins = &builtins, .models = models.tiers.empty() ? nullptr : &models});
+  if (!made.ok()) return made.status();
+  tool_sets[model.get()] = CachedTools{model, generation, *made};
+  return *made;
+}
+
+void Runtime::Impl::add_builtin(const std::string& name, tools::CancellableBuiltin fn) {
+  std::lock_guard lock(mu);
+  builtins.add_async(name, std::move(fn));
+  ++generation;
+}
+
+EventSubscription Runtime::Impl::subscribe(const std::string& run_id, EventCallback callback) {
+  auto impl = std::make_unique<EventSubscription::Impl>();
+  impl->core = core;
+  impl->subscription =
+      core->feed->subscribe([run_id, callback = std::move(callback)](const runtime::Event& e) {
+        if (run_id.empty() || e.run_id == run_id) callback(to_api(e));
+      });
+  return internal::Access::subscription(std::move(impl));
+}
+
+bool Runtime::Impl::enter(const std::string& run_id) {
+  std::lock_guard lock(mu);
+  return in_flight.insert(run_id).second;
+}
+
+void Runtime::Impl::leave(const std::string& run_id) {
+  std::lock_guard lock(mu);
+  in_flight.erase(run_id);
+}
+
+// ---- Runtime ----
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
+  if (options.threads < 0) {
+    return Status(StatusCode::kInvalidArgument, "RuntimeOptions::threads must be >= 0");
+  }
+  for (const auto& tier : options.models) {
+    if (tier.name.empty()) {
+      return Status(StatusCode::kInvalidArgument, "every RuntimeOptions::models tier needs a name");
+    }
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->core = std::make_shared<JournalCore>();
+  if (options.journal_path.empty()) {
+    impl->core->journal = runtime::make_memory_journal();
+  } else {
+    auto journal = runtime::open_sqlite_journal(
+        options.journal_path,
+        {.sync = options.sync_full ? runtime::JournalSync::kFull : runtime::JournalSync::kNormal});
+    if (!journal.ok()) return to_api(journal.status());
+    impl->core->journal = std::move(*journal);
+  }
+  impl->core->feed = std::make_unique<runtime::EventFeed>(*impl->core->journal);
+  impl->health = std::make_unique<monitors::HealthTable>(impl->clock);
+  if (options.rebuild_health && !options.journal_path.empty()) {
+    auto rebuilt = runtime::rebuild_health(*impl->core->journal, *impl->health);
+    if (!rebuilt.ok()) return to_api(rebuilt.status());
+  }
+  impl->models = to_internal(options.models);
+  // Learned escalation remembers how each tier did, across processes.
+  if (impl->models.tiers.size() > 1) {
+    if (auto st = impl->history.rebuild(*impl->core->journal); !st.ok()) return to_api(st);
+  }
+  impl->engine = std::make_unique<runtime::Engine>(
+      impl->journal(), impl->clock, *impl->health,
+      runtime::EngineOptions{.threads = options.threads,
+                             .probe_interval = options.probe_interval,
+                             .models = &impl->models,
+                             .history = &impl->history});
+  impl->options = std::move(options);
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+Status Runtime::add_tool(const std::string& name, SyncTool tool) {
+  if (name.empty() || !tool) {
+    return Status(StatusCode::kInvalidArgument, "add_tool needs a name and a function");
+  }
+  impl_->add_builtin(name, [name, tool = std::move(tool)](const nlohmann::json& context,
+                                                          const std::shared_ptr<tools::CallCancel>&,
+                                                          tools::BuiltinDone done) {
+    done(guarded(name, [&] { return internal_answer(tool(context)); }));
+  });
+  return Status();
+}
+
+Status Runtime::add_async_tool(const std::string& name, AsyncTool tool) {
+  if (name.empty() || !tool) {
+    return Status(StatusCode::kInvalidArgument, "add_async_tool needs a name and a function");
+  }
+  impl_->add_builtin(
+      name, [name, tool = std::move(tool)](const nlohmann::json& context,
+                                           const std::shared_ptr<tools::CallCancel>& cancel,
+                                           tools::BuiltinDone done) {
+        auto reply = std::make_shared<ToolReply::Impl>();
+        reply->cancel = cancel;
+        reply->done = std::move(done);
+        ToolReply answer = internal::Access::reply(reply);
+        auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
+          tool(context, answer);
+          return nlohmann::json();
+        });
+        if (!started.ok()) answer(to_api(started.status()));  // ignored when it answered already
+      });
+  return Status();
+}
+
+Result<std::string> Runtime::start(const Workflow& workflow, RunOptions options, RunDone done) {
+  if (!options.input.is_object()) {
+    return Status(StatusCode::kInvalidArgument, "a run's input must be a JSON object");
+  }
+  auto tools = impl_->tools_for(workflow);
+  if (!tools.ok()) return to_api(tools.status());
+  std::string run_id =
+      options.run_id.empty() ? runtime::new_run_id(impl_->clock) : std::move(options.run_id);
+  if (impl_->journal().get_run(run_id).ok() || !impl_->enter(run_id)) {
+    return Status(StatusCode::kInvalidArgument, "run " + run_id + " is already in the journal");
+  }
+  // Subscribed before the run starts, so that its first event is seen; dropped once it ends
+  // (its last event is delivered before the engine reports the end).
+  auto events = std::make_shared<EventSubscription>();
+  if (options.on_event) *events = impl_->subscribe(run_id, std::move(options.on_event));
+  runtime::RunRequest request{.input = std::move(options.input),
+                              .budget = to_internal(options.budget),
+                              .run_id = run_id,
+                              .seed = options.seed,
+                              .deadline = options.deadline};
+  impl_->engine->start(internal::Access::impl(workflow).model, *tools, std::move(request),
+                       [impl = impl_.get(), events, run_id,
+                        done = std::move(done)](switchyard::Result<runtime::RunReport> r) {
+                         events->reset();
+                         impl->leave(run_id);
+                         if (done) done(summary_of(std::move(r)));
+                       });
+  return run_id;
+}
+
+std::future<Result<RunSummary>> Runtime::submit(const Workflow& workflow, RunOptions options) {
+  auto promise = std::make_shared<std::promise<Result<RunSummary>>>();
+  auto future = promise->get_future();
+  auto started = start(workflow, std::move(options),
+                       [promise](Result<RunSummary> r) { promise->set_value(std::move(r)); });
+  if (!started.ok()) promise->set_value(started.status());
+  return future;
+}
+
+Result<RunSummary> Runtime::run(const Workflow& workflow, RunOptions options) {
+  return submit(workflow, std::move(options)).get();
+}
+
+Status Runtime::cancel(const std::string& run_id, const std::string& reason) {
+  if (!impl_->engine->cancel(run_id, reason)) {
+    return Status(StatusCode::kNotFound, "run " + run_id + " is not in flight");
+  }
+  return Status();
+}
+
+std::size_t Runtime::in_flight() const { return impl_->engine->in_flight(); }
+void Runtime::wait_idle() { impl_->engine->wait_idle(); }
+
+EventSubscription Runtime::subscribe(EventCallback callback) {
+  return impl_->subscribe("", std::move(callback));
+}
+
+std::string Runtime::journal_path() const { return impl_->options.journal_path; }
+
+// ---- RunAwaiter ----
+
+struct SWITCHYARD_HIDDEN RunAwaiter::State {
+  enum Phase { kStarting, kSuspended, kDone };
+  Runtime* runtime = nullptr;
+  std::optional<Workflow> workflow;  // set by run_async
+  RunOptions options;
+  std::coroutine_handle<> waiting;
+  std::optional<Result<RunSummary>> result;
+  std::atomic<int> phase{kStarting};
+};
+
+RunAwaiter Runtime::run_async(const Workflow& workflow, RunOptions options) {
+  auto state = std::make_shared<RunAwaiter::State>();
+  state->runtime = this;
+  state->workflow = workflow;
+  state->options = std::move(options);
+  return RunAwaiter(std::move(state));
+}
+
+RunAwaiter::RunAwaiter(std::shared_ptr<State> state) : state_(std::move(state)) {}
+RunAwaiter::RunAwaiter(RunAwaiter&&) noexcept = default;
+RunAwaiter& RunAwaiter::operator=(RunAwaiter&&) noexcept = default;
+RunAwaiter::~RunAwaiter() = default;
+
+bool RunAwaiter::await_suspend(std::coroutine_handle<> waiting) {
+  auto state = state_;
+  state->waiting = waiting;
+  auto started = state->runtime->start(
+      *state->workflow, std::move(state->options), [state](Result<RunSummary> r) {
+        state->result.emplace(std::move(r));
+        // Whoever comes second resumes: here when the coroutine has suspended already.
+        if (state->phase.exchange(State::kDone, std::memory_order_acq_rel) == State::kSuspended) {
+          state->waiting.resume();
+        }
+      });
+  if (!started.ok()) {
+    state->result.emplace(started.status());
+    return false;
+  }
+  // False (do not suspend) when the run ended already: its callback did not resume us.
+  return state->phase.exchange(State::kSuspended, std::memory_order_acq_rel) != State::kDone;
+}
+
+Result<RunSummary> RunAwaiter::await_resume() {
+  assert(state_->result.has_value());
+  return std::move(*state_->result);
+}
+
+}  // namespace switchyard::api

@@ -1,0 +1,68 @@
+#pragma once
+// Internal to the embedding API's implementation: what a Runtime holds. Not installed.
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "monitors/health_table.h"
+#include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/journal/journal.h"
+#include "runtime/engine/llm_history.h"
+#include "runtime/api/internal.h"
+#include "runtime/base/system_clock.h"
+#include "tools/builtin.h"
+#include "tools/models.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::api {
+
+// The journal and the feed over it, shared with the subscriptions (which may outlive the
+// Runtime: the feed must outlive them).
+struct SWITCHYARD_HIDDEN JournalCore {
+  std::unique_ptr<runtime::Journal> journal;
+  std::unique_ptr<runtime::EventFeed> feed;  // over *journal; what runs write through
+};
+
+struct SWITCHYARD_HIDDEN EventSubscription::Impl {
+  std::shared_ptr<JournalCore> core;  // declared first: destroyed after the subscription
+  runtime::EventFeed::Subscription subscription;
+};
+
+struct SWITCHYARD_HIDDEN Runtime::Impl {
+  RuntimeOptions options;
+  runtime::SystemClock clock;
+  std::shared_ptr<JournalCore> core;
+  tools::Models models;
+  std::unique_ptr<monitors::HealthTable> health;
+  runtime::LlmHistory history;
+
+  mutable std::mutex mu;
+  tools::BuiltinRegistry builtins;  // guarded by mu
+  std::uint64_t generation = 0;     // of builtins: bumped by every registration (mu)
+  struct CachedTools {
+    std::shared_ptr<const graph::Workflow> model;  // keeps the key alive
+    std::uint64_t generation = 0;
+    std::shared_ptr<tools::ToolSet> tools;
+  };
+  std::map<const graph::Workflow*, CachedTools> tool_sets;  // mu
+  std::set<std::string> in_flight;                          // run ids started or resumed here (mu)
+
+  // Declared last: destroyed first, while everything it uses is alive.
+  std::unique_ptr<runtime::Engine> engine;
+
+  runtime::Journal& journal() const { return *core->feed; }
+  // The workflow's tool adapters, with the builtins registered now. Errors: make_tool_set's.
+  switchyard::Result<std::shared_ptr<tools::ToolSet>> tools_for(const Workflow& workflow);
+  void add_builtin(const std::string& name, tools::CancellableBuiltin fn);
+  // Subscribes `callback` to the feed, for the events of `run_id` only ("": every run).
+  EventSubscription subscribe(const std::string& run_id, EventCallback callback);
+  // Records `run_id` as in flight here; false when it already is.
+  bool enter(const std::string& run_id);
+  void leave(const std::string& run_id);
+};
+
+}  // namespace switchyard::api

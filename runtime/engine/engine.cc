@@ -1,0 +1,696 @@
+#include "runtime/engine/engine.h"
+
+#include <pthread.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <set>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "runtime/base/hash.h"
+#include "runtime/journal/writer.h"
+#include "runtime/base/log.h"
+#include "runtime/engine/llm_history.h"
+#include "runtime/engine/probe_record.h"
+#include "runtime/engine/run_setup.h"
+#include "tools/http_tool.h"
+
+namespace switchyard::runtime {
+namespace asio = boost::asio;
+
+
+class RunTask;
+
+// The call (RunTask::Call) whose tool is being invoked on this thread by a run that may continue
+// inline if the tool answers before invoke() returns; null otherwise.
+thread_local const void* t_answering_inline = nullptr;
+
+class Engine::Impl {
+ public:
+  Impl(Journal& j, Clock& c, monitors::HealthTable& h, EngineOptions o)
+      : journal(j), clock(c), health(h), options(o) {
+    const int n = options.threads > 0
+                      ? options.threads
+                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    for (int i = 0; i < n; ++i) {
+      loops.push_back(std::make_unique<asio::io_context>(1));
+      guards.push_back(asio::make_work_guard(*loops.back()));
+    }
+    for (int i = 0; i < n; ++i) {
+      threads.emplace_back([this, i] {
+        // Named for top, perf and gdb: sy-engine-0, sy-engine-1, ...
+        const std::string name = "sy-engine-" + std::to_string(i % 10000);
+        pthread_setname_np(pthread_self(), name.c_str());
+        loops[i]->run();
+      });
+    }
+  }
+
+  ~Impl() {
+    cancel_all("engine shutdown");
+    wait_idle();
+    stop_probes();
+    for (auto& g : guards) g.reset();
+    for (auto& t : threads) t.join();
+  }
+
+  // ---- probes: tools with a `probe` whose breaker is open are checked every probe_interval ----
+
+  // What probe answers may touch after the engine is gone: nothing, once `alive` is false.
+  struct ProbeGate {
+    std::mutex mu;
+    bool alive = true;
+  };
+
+  void watch(const std::shared_ptr<const graph::Workflow>& w,
+             const std::shared_ptr<tools::ToolSet>& t) {
+    if (options.probe_interval.count() <= 0) return;
+    bool has_probe = false;
+    for (const auto& tool : w->tools()) {
+      has_probe = has_probe || !tool.probe_url.empty() || tool.probe_tool != graph::kNoIndex;
+    }
+    if (!has_probe) return;
+    std::lock_guard lock(mu);
+    for (const auto& [known, tools] : watched) {
+      if (known.lock() == w) return;
+    }
+    watched.emplace_back(w, t);
+    if (!probe_timer) {
+      probe_timer.emplace(*loops[0]);
+      asio::post(*loops[0], [this] { schedule_probes(); });
+    }
+  }
+
+  void schedule_probes() {
+    probe_timer->expires_after(options.probe_interval);
+    probe_timer->async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      run_probes();
+      schedule_probes();
+    });
+  }
+
+  void run_probes() {  // on loops[0]
+    std::vector<std::pair<std::shared_ptr<const graph::Workflow>, std::shared_ptr<tools::ToolSet>>> live;
+    {
+      std::lock_guard lock(mu);
+      std::erase_if(watched, [&live](auto& entry) {  // workflows no one holds any more go
+        auto wl = entry.first.lock();
+        auto tl = entry.second.lock();
+        if (!wl || !tl) return true;
+        live.emplace_back(std::move(wl), std::move(tl));
+        return false;
+      });
+    }
+    for (auto& [w, tool_set] : live) {
+      for (graph::ToolIndex i = 0; i < w->tools().size(); ++i) {
+        const graph::Tool& tool = w->tool(i);
+        if (tool.probe_url.empty() && tool.probe_tool == graph::kNoIndex) continue;
+        auto& handle = health.tool(tool.id);
+        if (health.breaker(handle) != monitors::BreakerState::kOpen) continue;
+        if (!probing.insert(tool.id).second) continue;  // one probe per tool at a time
+        auto answer = [gate = probe_gate, loop = loops[0].get(), this, id = tool.id](
+                          bool ok, std::string reason) {
+          std::lock_guard lock(gate->mu);
+          if (!gate->alive) return;
+          asio::post(*loop, [this, id, ok, reason = std::move(reason)] {
+            on_probed(id, ok, reason);
+          });
+        };
+        if (!tool.probe_url.empty()) {
+          tools::probe_url(tool.probe_url, std::chrono::milliseconds(5000), std::move(answer));
+        } else {
+          auto context = std::make_shared<nlohmann::json>(
+              nlohmann::json{{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});
+          tools::Invocation inv;
+          inv.workflow = w.get();
+          inv.tool = tool.probe_tool;
+          inv.context = context.get();
+          tool_set->at(tool.probe_tool).invoke(
+              inv, [answer = std::move(answer), context, tool_set, w](tools::Outcome o) {
+                answer(o.ok, o.ok ? "probe tool succeeded" : o.reason);
+              });
+        }
+      }
+    }
+  }
+
+  void on_probed(const std::string& id, bool ok, const std::string& reason) {  // on loops[0]
+    probing.erase(id);
+    auto& handle = health.tool(id);
+    if (ok) {
+      const monitors::BreakerState before = health.breaker(handle);
+      health.restore(handle, monitors::BreakerState::kClosed, clock.now());
+      logger().info("probe of {} succeeded ({}): breaker closed", id, reason);
+      if (before != monitors::BreakerState::kClosed) {
+        // Journaled where a restart's rebuild reads it (runtime/engine/probe_record.h).
+        monitors::Transition t{id, before, monitors::BreakerState::kClosed,
+                               "probe succeeded: " + reason};
+        auto write = [t = std::move(t), run_id = new_run_id(clock), c = &clock](Journal& j) {
+          return journal_probe_transition(j, *c, run_id, t);
+        };
+        writer.submit(std::move(write), [id](const Status& s) {
+          if (!s.ok()) logger().error("probe of {}: cannot journal it: {}", id, s.message());
+        });
+      }
+    } else {
+      health.restore(handle, monitors::BreakerState::kOpen, clock.now());  // cool-down restarts
+      logger().debug("probe of {} failed: {}", id, reason);
+    }
+    if (options.on_probe) options.on_probe(id, ok);
+  }
+
+  void stop_probes() {
+    {
+      std::lock_guard lock(probe_gate->mu);
+      probe_gate->alive = false;
+    }
+    if (!probe_timer) return;
+    std::promise<void> stopped;
+    asio::post(*loops[0], [this, &stopped] {
+      probe_timer->cancel();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+  }
+
+  asio::io_context& pick_loop() {
+    return *loops[next.fetch_add(1, std::memory_order_relaxed) % loops.size()];
+  }
+
+  void add(const std::string& id, const std::shared_ptr<RunTask>& task) {
+    std::lock_guard lock(mu);
+    runs[id] = task;
+  }
+
+  void remove(const std::string& id) {
+    std::lock_guard lock(mu);
+    runs.erase(id);
+    if (runs.empty()) idle.notify_all();
+  }
+
+  void wait_idle() {
+    std::unique_lock lock(mu);
+    idle.wait(lock, [this] { return runs.empty(); });
+  }
+
+  bool cancel(const std::string& id, const std::string& reason);
+  void cancel_all(const std::string& reason);
+
+  // The workflow's hash and canonical JSON, computed once per workflow (not per run).
+  WorkflowIdentity identity(const std::shared_ptr<const graph::Workflow>& w) {
+    std::lock_guard lock(mu);
+    auto it = hashes.find(w.get());
+    if (it != hashes.end() && it->second.first.lock() == w) return it->second.second;
+    WorkflowIdentity id = identify(*w);
+    hashes[w.get()] = {w, id};
+    return id;
+  }
+
+  Journal& journal;
+  Clock& clock;
+  monitors::HealthTable& health;
+  EngineOptions options;
+  std::vector<std::unique_ptr<asio::io_context>> loops;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  std::vector<std::thread> threads;
+  // Declared after the loops: destroyed first, so a last acknowledgement still finds its loop.
+  JournalWriter writer{journal};
+  std::atomic<std::size_t> next{0};
+  mutable std::mutex mu;
+  std::condition_variable idle;
+  std::unordered_map<std::string, std::weak_ptr<RunTask>> runs;
+  std::unordered_map<const graph::Workflow*,
+                     std::pair<std::weak_ptr<const graph::Workflow>, WorkflowIdentity>>
+      hashes;
+  std::vector<std::pair<std::weak_ptr<const graph::Workflow>, std::weak_ptr<tools::ToolSet>>>
+      watched;  // workflows with probes (under mu)
+  std::optional<asio::steady_timer> probe_timer;  // on loops[0]
+  std::set<std::string> probing;                  // tools being probed (loops[0] only)
+  std::shared_ptr<ProbeGate> probe_gate = std::make_shared<ProbeGate>();
+};
+
+// One run, pinned to one event loop. Every member function runs on that loop's thread, except
+// request_cancel(), which posts to it.
+class RunTask : public std::enable_shared_from_this<RunTask> {
+ public:
+  RunTask(Engine::Impl& engine, asio::io_context& loop,
+          std::shared_ptr<const graph::Workflow> workflow, std::shared_ptr<tools::ToolSet> tools,
+          RunRequest request, Engine::Done done)
+      : engine_(engine),
+        loop_(loop),
+        workflow_(std::move(workflow)),
+        tools_(std::move(tools)),
+        events_(engine.clock, ensure_id(request, engine.clock)),
+        health_(engine.health, *workflow_, engine.options.models),
+        start_(prepare_run(*workflow_, engine.identity(workflow_), engine.options.models, request,
+                           engine.clock, health_, events_)),
+        request_(std::move(request)),
+        done_(std::move(done)) {
+    report_.run_id = request_.run_id;
+    prepare_llm(start_, *workflow_, engine.options.history, events_);
+    // A new run's chain starts empty; its events are serialized and hashed here, on the run's
+    // thread, so that the single journal writer only stores them.
+    if (engine.journal.chains_events()) events_.seal_from("");
+  }
+
+  const std::string& id() const { return report_.run_id; }
+
+  // Journals the run's start, then runs it.
+  void begin() {
+    auto self = shared_from_this();
+    engine_.writer.submit([record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
+                          [self](Status s) {
+                            asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
+                          });
+    if (request_.deadline.count() > 0) {
+      deadline_.emplace(loop_);  // made only for a run that has a deadline
+      deadline_->expires_after(request_.deadline);
+      deadline_->async_wait([self](const boost::system::error_code& ec) {
+        if (!ec) self->cancel_now("deadline");
+      });
+    }
+  }
+
+  void request_cancel(std::string reason) {
+    auto self = shared_from_this();
+    asio::post(loop_, [self, reason = std::move(reason)] { self->cancel_now(reason); });
+  }
+
+ private:
+  enum class Phase { kStarting, kFlushing, kRunning, kFinishing, kDone };
+
+  // One tool call in flight (one per slot: the run's line, or a fan-out branch). Whoever claims
+  // it first (the tool's answer, an abort or a cancellation) decides its fate.
+  // One allocation per call: the cancel token handed to the tool shares the Call's ownership.
+  struct Call {
+    std::atomic<bool> claimed{false};
+    bool claim() { return !claimed.exchange(true); }
+    tools::CallCancel cancel;
+    graph::ToolIndex tool = graph::kNoIndex;
+    // The call keeps the run alive, not the tool: a tool that holds on to its callback (or
+    // answers after the engine is gone) must not keep a run, its timers or its loop alive.
+    std::shared_ptr<RunTask> keep_alive;
+    // Backoff before the call, simulated latency after it; made only when needed.
+    std::optional<asio::steady_timer> timer;
+    bool settled = false;  // the health monitor was told how the call ended (observe/abandon)
+    std::optional<tools::Outcome> answer;  // given before invoke() returned (see advance())
+  };
+
+  static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
+    if (request.run_id.empty()) request.run_id = new_run_id(clock);
+    return request.run_id;
+  }
+
+  void on_begun(const Status& s) {
+    if (!s.ok()) return end_without_journal(s);
+    machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
+                                            history_sink_, start_.machine);
+    phase_ = Phase::kRunning;
+    if (cancel_requested_) return cancel_run();
+    advance();
+  }
+
+  // Asks the machine for work until it waits on a call or is done. A call of the run's own line
+  // that its tool answers at once (a synchronous builtin) continues the run right here, up to
+  // kInlineSteps steps in a row, instead of through the back of the loop's queue: the run stays
+  // hot in the cache, and other runs still get their turn after those steps. Never recursive:
+  // an advance() from inside (the answer's complete()) only asks this loop to go on.
+  void advance() {
+    if (advancing_) {
+      advance_again_ = true;
+      return;
+    }
+    advancing_ = true;
+    inline_budget_ = kInlineSteps;
+    do {
+      advance_again_ = false;
+      advance_until_waiting();
+      if (inline_answer_) {
+        auto [call, outcome] = std::move(*inline_answer_);
+        inline_answer_.reset();
+        on_outcome(0, call, std::move(outcome));
+      }
+    } while (advance_again_);
+    advancing_ = false;
+  }
+
+  void advance_until_waiting() {
+    for (;;) {
+      Action action = machine_->next();
+      switch (action.type) {
+        case Action::Type::kDone: return finish();
+        case Action::Type::kWait: return;  // a call's answer continues the run
+        case Action::Type::kAbort: abort_call(action.slot); continue;
+        case Action::Type::kInvoke: break;
+      }
+      if (!workflow_->tool(action.tool).idempotent && !events_.empty()) {
+        // The step's start must be in the journal before a side effect can happen.
+        phase_ = Phase::kFlushing;
+        auto self = shared_from_this();
+        submit_events(nullptr, [self, action](const Status& st) { self->on_flushed(st, action); });
+        return;
+      }
+      start_call(action);
+      if (action.slot == 0) return;  // the run's own line waits for its answer
+    }
+  }
+
+  void on_flushed(const Status& s, const Action& action) {
+    if (!s.ok()) return end_without_journal(s);
+    phase_ = Phase::kRunning;
+    if (cancel_requested_) return cancel_run();
+    start_call(action);
+    if (action.slot == 0) return;  // (no branch runs when the run's own line calls)
+    // Answers that came while the journal was written, then more branches may start.
+    auto deferred = std::move(deferred_);
+    deferred_.clear();
+    for (auto& [slot, outcome] : deferred) {
+      if (slot < calls_.size()) calls_[slot].reset();
+      machine_->complete(slot, std::move(outcome));
+    }
+    advance();
+  }
+
+  void start_call(const Action& action) {
+    if (auto refused = health_.admit(action.tool, action.tier, events_)) {
+      // The monitor holds the tool down: no call; the answer is the refusal, on the next turn.
+      auto self = shared_from_this();
+      asio::post(loop_, [self, slot = action.slot, refused = std::move(*refused)]() mutable {
+        if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
+            self->phase_ == Phase::kDone) {
+          return;
+        }
+        self->complete(slot, std::move(refused));
+      });
+      return;
+    }
+    auto call = std::make_shared<Call>();
+    call->tool = action.tool;
+    if (calls_.size() <= action.slot) calls_.resize(action.slot + 1);
+    calls_[action.slot] = call;
+    const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
+    if (delay.count() <= 0) return invoke(action, call);
+    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
+      manual->advance(delay);
+      return invoke(action, call);
+    }
+    call->keep_alive = shared_from_this();
+    call->timer.emplace(loop_);
+    call->timer->expires_after(delay);
+    call->timer->async_wait([this, action, call](const boost::system::error_code& ec) {
+      auto self = std::move(call->keep_alive);
+      if (ec || cancel_requested_ || !current(action.slot, call)) return;
+      invoke(action, call);
+    });
+  }
+
+  void invoke(const Action& action, const std::shared_ptr<Call>& call) {
+    call->keep_alive = shared_from_this();
+    tools::Invocation inv;
+    inv.workflow = workflow_.get();
+    inv.tool = action.tool;
+    inv.context = action.context;
+    inv.call_number = action.call_number;
+    inv.attempt = action.attempt;
+    inv.tier = action.tier;
+    inv.run_id = id();
+    inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
+    const std::uint32_t slot = action.slot;
+    // The run's own line may continue inline (see advance()) if the tool answers at once.
+    const bool may_inline = slot == 0 && advancing_ && inline_budget_ > 0;
+    if (may_inline) t_answering_inline = call.get();
+    tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {
+      // Whoever claims the call first decides it. A late answer (the call was aborted or the
+      // run cancelled) touches nothing but the call's own state.
+      if (!call->claim()) return;
+      if (t_answering_inline == call.get()) {
+        // Answered before invoke() returned, on the run's own thread: advance() takes it.
+        call->answer = std::move(o);
+        return;
+      }
+      auto self = std::move(call->keep_alive);
+      if (!self) return;
+      // Tools may answer from any thread, or before invoke() returns: always continue on the
+      // run's own loop, never recursively.
+      asio::post(self->loop_, [self, call, slot, o = std::move(o)]() mutable {
+        self->on_outcome(slot, call, std::move(o));
+      });
+    });
+    t_answering_inline = nullptr;
+    if (call->answer) {
+      --inline_budget_;
+      call->keep_alive.reset();  // this run is alive: advance() runs in one of its handlers
+      inline_answer_.emplace(call, std::move(*call->answer));
+      call->answer.reset();
+    }
+  }
+
+  void on_outcome(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome outcome) {
+    if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) {
+      return abandon_health(*call);
+    }
+    call->settled = true;
+    health_.observe(call->tool, outcome, events_);
+    const auto latency = outcome.latency;
+    if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
+      return complete(slot, std::move(outcome));
+    }
+    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
+      manual->advance(latency);
+      return complete(slot, std::move(outcome));
+    }
+    call->keep_alive = shared_from_this();
+    call->timer.emplace(loop_);
+    call->timer->expires_after(latency);
+    call->timer->async_wait([this, slot, call, outcome = std::move(outcome)](
+                               const boost::system::error_code& ec) mutable {
+      auto self = std::move(call->keep_alive);
+      if (ec || cancel_requested_ || !current(slot, call)) return;
+      complete(slot, std::move(outcome));
+    });
+  }
+
+  bool current(std::uint32_t slot, const std::shared_ptr<Call>& call) const {
+    return slot < calls_.size() && calls_[slot] == call;
+  }
+
+  void complete(std::uint32_t slot, tools::Outcome outcome) {
+    if (phase_ == Phase::kFlushing) {  // a branch answered while another's start is written
+      deferred_.emplace_back(slot, std::move(outcome));
+      return;
+    }
+    if (slot < calls_.size()) calls_[slot].reset();  // (a refused call never had one)
+    machine_->complete(slot, std::move(outcome));
+    advance();
+  }
+
+  // The machine no longer wants this call's answer (its fan-out's join was decided).
+  void abort_call(std::uint32_t slot) {
+    if (slot >= calls_.size() || !calls_[slot]) return;
+    std::shared_ptr<Call> call = std::move(calls_[slot]);
+    drop(*call);
+  }
+
+  // A call whose answer the monitor will not see gives back what it holds (a trial slot).
+  void abandon_health(Call& call) {
+    if (call.settled) return;
+    call.settled = true;
+    health_.abandon(call.tool);
+  }
+
+  // Abandons a call: its answer, if it comes, is ignored; the tool is asked to abort.
+  void drop(Call& call) {
+    abandon_health(call);
+    if (call.timer) call.timer->cancel();
+    if (call.claim()) call.keep_alive.reset();
+    call.cancel.cancel();
+  }
+
+  void cancel_now(const std::string& reason) {
+    if (phase_ == Phase::kFinishing || phase_ == Phase::kDone || cancel_requested_) return;
+    cancel_requested_ = true;
+    cancel_reason_ = reason;
+    // Starting or flushing: the pending journal acknowledgement ends the run.
+    if (phase_ == Phase::kRunning) cancel_run();
+  }
+
+  // Aborts every call in flight, journals the cancellation and ends the run.
+  void cancel_run() {
+    auto self = shared_from_this();
+    for (auto& call : calls_) {
+      if (call) drop(*call);
+    }
+    calls_.clear();
+    machine_->cancel(cancel_reason_);
+    finish();
+  }
+
+  void finish() {
+    phase_ = Phase::kFinishing;
+    if (deadline_) deadline_->cancel();
+    report_.result = machine_->result();
+    events_.emit("run_finished", report_.result.to_json());
+    auto self = shared_from_this();
+    // The result is the run_finished event's (Journal::finish_run): not stored twice.
+    submit_events(
+        [id = id(), status = std::string(to_string(report_.result.status)),
+         clock = &engine_.clock](Journal& j) {
+          return j.finish_run(id, status, nullptr, unix_ms(*clock));
+        },
+        [self](const Status& s) { self->on_finished(s); });
+  }
+
+  // Journals the events buffered so far, then `then` (if any) in the same write; `done` gets the
+  // write's status on the run's thread. The events are freed there too, once written: not by the
+  // journal writer, whose thread is the journal's bottleneck.
+  template <typename Then, typename Done>
+  void submit_events(Then then, Done done) {
+    auto batch = std::make_shared<std::vector<Event>>(events_.take());
+    engine_.writer.submit(
+        [batch, then = std::move(then)](Journal& j) mutable {
+          Status s = j.append(std::move(*batch));
+          if constexpr (!std::is_null_pointer_v<Then>) {
+            if (s.ok()) s = then(j);
+          }
+          batch.reset();  // the acknowledgement holds the last reference
+          return s;
+        },
+        [self = shared_from_this(), batch, done = std::move(done)](Status s) mutable {
+          asio::post(self->loop_, [self, s = std::move(s), batch = std::move(batch),
+                                   done = std::move(done)]() mutable {
+            batch.reset();
+            done(s);
+          });
+        });
+  }
+
+  void on_finished(const Status& s) {
+    if (!s.ok()) return end_without_journal(s);
+    phase_ = Phase::kDone;
+    logger().debug("run {} {}", id(), to_string(report_.result.status));
+    deliver(report_);
+  }
+
+  // The journal failed: nothing more is invoked; the caller learns why.
+  void end_without_journal(const Status& s) {
+    phase_ = Phase::kDone;
+    if (deadline_) deadline_->cancel();
+    for (auto& call : calls_) {
+      if (call) drop(*call);
+    }
+    calls_.clear();
+    logger().error("run {}: journal write failed, nothing more is invoked: {}", id(), s.message());
+    deliver(s);
+  }
+
+  void deliver(Result<RunReport> result) {
+    const std::string run_id = id();
+    Engine::Done done = std::move(done_);
+    done(std::move(result));
+    engine_.remove(run_id);
+  }
+
+  Engine::Impl& engine_;
+  asio::io_context& loop_;
+  std::shared_ptr<const graph::Workflow> workflow_;
+  std::shared_ptr<tools::ToolSet> tools_;
+  EventBuffer events_;
+  HistorySink history_sink_{events_, engine_.options.history, workflow_->name()};
+  RunHealth health_;
+  RunStart start_;
+  RunRequest request_;
+  Engine::Done done_;
+  std::optional<asio::steady_timer> deadline_;
+  std::unique_ptr<RunMachine> machine_;
+  std::vector<std::shared_ptr<Call>> calls_;  // in flight, indexed by slot
+  std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
+  // advance()'s trampoline: running, asked to go on, steps it may still continue inline, and
+  // the answer (of the run's own line) to continue with.
+  static constexpr int kInlineSteps = 16;
+  bool advancing_ = false;
+  bool advance_again_ = false;
+  int inline_budget_ = 0;
+  std::optional<std::pair<std::shared_ptr<Call>, tools::Outcome>> inline_answer_;
+  Phase phase_ = Phase::kStarting;
+  bool cancel_requested_ = false;
+  std::string cancel_reason_;
+  RunReport report_;
+};
+
+bool Engine::Impl::cancel(const std::string& id, const std::string& reason) {
+  std::shared_ptr<RunTask> task;
+  {
+    std::lock_guard lock(mu);
+    auto it = runs.find(id);
+    if (it == runs.end()) return false;
+    task = it->second.lock();
+  }
+  if (!task) return false;
+  task->request_cancel(reason);
+  return true;
+}
+
+void Engine::Impl::cancel_all(const std::string& reason) {
+  std::vector<std::shared_ptr<RunTask>> tasks;
+  {
+    std::lock_guard lock(mu);
+    for (auto& [id, weak] : runs) {
+      if (auto t = weak.lock()) tasks.push_back(std::move(t));
+    }
+  }
+  for (auto& t : tasks) t->request_cancel(reason);
+}
+
+Engine::Engine(Journal& journal, Clock& clock, monitors::HealthTable& health,
+               EngineOptions options)
+    : impl_(std::make_unique<Impl>(journal, clock, health, options)) {}
+
+Engine::~Engine() = default;
+
+std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
+                          std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done) {
+  impl_->watch(workflow, tools);
+  auto& loop = impl_->pick_loop();
+  auto task = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
+                                        std::move(request), std::move(done));
+  std::string id = task->id();
+  impl_->add(id, task);
+  asio::post(loop, [task] { task->begin(); });
+  return id;
+}
+
+std::future<Result<RunReport>> Engine::submit(std::shared_ptr<const graph::Workflow> workflow,
+                                              std::shared_ptr<tools::ToolSet> tools,
+                                              RunRequest request) {
+  auto promise = std::make_shared<std::promise<Result<RunReport>>>();
+  auto future = promise->get_future();
+  start(std::move(workflow), std::move(tools), std::move(request),
+        [promise](Result<RunReport> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+bool Engine::cancel(const std::string& run_id, const std::string& reason) {
+  return impl_->cancel(run_id, reason);
+}
+
+void Engine::wait_idle() { impl_->wait_idle(); }
+
+int Engine::threads() const { return static_cast<int>(impl_->loops.size()); }
+
+std::size_t Engine::in_flight() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->runs.size();
+}
+
+}  // namespace switchyard::runtime

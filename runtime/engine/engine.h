@@ -1,0 +1,87 @@
+#pragma once
+// Engine: runs many runs at once on a few threads, never blocking a thread on a tool call.
+//
+// Each engine thread owns one event loop (Boost.Asio io_context) and a run is pinned to one of
+// them for its whole life: its state is touched by that thread only, so the hot path takes no
+// lock. (One io_context shared by several threads is several times slower for tiny handlers; see
+// docs/benchmarks.md.) A run is a continuation chain over the same RunMachine the synchronous
+// Runner drives, so decisions and journal are identical. Journal writes go through one writer
+// thread; before a non-idempotent tool is invoked, the run waits (without blocking its thread)
+// until its events so far are written.
+//
+// Usage:
+//   Engine engine(journal, clock, health, {.threads = 2});
+//   auto future = engine.submit(workflow, tools, {.input = {...}});
+//   Result<RunReport> report = future.get();
+//
+// Thread-safe: every public method may be called from any thread.
+
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "graph/clock.h"
+#include "graph/status.h"
+#include "graph/workflow.h"
+#include "monitors/health_table.h"
+#include "runtime/journal/journal.h"
+#include "runtime/engine/runner.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+
+struct EngineOptions {
+  // Event-loop threads; 0: the machine's hardware concurrency.
+  int threads = 0;
+  // Mock latencies: waited for on the run's timer (real clock) or added to a ManualClock.
+  bool simulate_latency = true;
+  // How often tools with a `probe` and an open breaker are probed (docs/monitors.md#probes);
+  // 0: never.
+  std::chrono::milliseconds probe_interval{1000};
+  // Told of every probe's result (observability, tests); called on an engine thread.
+  std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
+  // The model tiers llm steps choose from (docs/budgets.md); must outlive the engine.
+  const tools::Models* models = nullptr;
+  // Learned escalation's memory (docs/budgets.md); must outlive the engine. Null: no learning.
+  class LlmHistory* history = nullptr;
+};
+
+class RunTask;  // one run in flight (engine.cc)
+
+class Engine {
+ public:
+  using Done = std::function<void(Result<RunReport>)>;
+
+  // REQUIRES: journal, clock and health outlive the engine.
+  Engine(Journal& journal, Clock& clock, monitors::HealthTable& health, EngineOptions options = {});
+  // Cancels the runs still in flight, waits for them to end, then stops the threads.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Starts a run; returns its id at once. `done` is called exactly once, on the run's engine
+  // thread, with the report, or with kIo when the journal could not be written (nothing is
+  // invoked after that), or kInvalidArgument when the run id is already in the journal.
+  std::string start(std::shared_ptr<const graph::Workflow> workflow,
+                    std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
+  // The same, as a future.
+  std::future<Result<RunReport>> submit(std::shared_ptr<const graph::Workflow> workflow,
+                                        std::shared_ptr<tools::ToolSet> tools, RunRequest request);
+
+  // Cancels a run in flight: its tool call in flight is abandoned (a late answer is ignored), the
+  // cancellation is journaled, and the run ends `failed`. False when no such run is in flight.
+  bool cancel(const std::string& run_id, const std::string& reason = "request");
+
+  // Blocks until no run is in flight.
+  void wait_idle();
+  int threads() const;
+  std::size_t in_flight() const;
+
+ private:
+  friend class RunTask;
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,29 @@
+#pragma once
+// Rebuilding the health monitor after a restart, from the journal: the outcomes of the steps of
+// runs started within `window` (oldest first) are recorded again at their journaled times, with
+// the breaker options (policy.breaker) of the workflow each run used, and journaled breaker
+// transitions (runs' and probes') are reapplied, so a process that starts again routes as the
+// one that stopped would have (docs/monitors.md#after-a-restart).
+//
+// The same outcomes are recorded as live monitoring records (runtime/engine/run_health.h,
+// tells_health()): a step's attempts (step_retry, step_failed, step_succeeded) with their
+// latency, and a 429's Retry-After. Not replayed: compensation, advisor and escalated-tier LLM
+// calls (the journal keeps no failure kind or latency for them).
+
+#include <chrono>
+
+#include "graph/status.h"
+#include "monitors/health_table.h"
+#include "runtime/journal/journal.h"
+
+namespace switchyard::runtime {
+
+inline constexpr std::chrono::minutes kDefaultHealthWindow{15};
+
+// Errors: the journal's, reading runs, events or workflows. Returns the number of outcomes
+// replayed. A run whose workflow the journal does not hold (or cannot load) replays with the
+// table's default breaker options.
+Result<int> rebuild_health(const Journal& journal, monitors::HealthTable& table,
+                           std::chrono::milliseconds window = kDefaultHealthWindow);
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,345 @@
+#include "runtime/engine/reenact.h"
+
+#include <algorithm>
+#include <set>
+
+#include "graph/router.h"
+#include "runtime/base/hash.h"
+#include "runtime/engine/run_setup.h"
+
+namespace switchyard::runtime {
+namespace {
+
+// Written by drivers and monitors, not decided by the machine: inputs of a reenactment.
+// (run_interrupted: the service's shutdown stopped the run where it stood; nothing was decided.)
+bool is_driver_event(const std::string& type) {
+  return type == "run_started" || type == "llm_learned" || type == "breaker" ||
+         type == "run_finished" || type == "resumed" || type == "run_interrupted";
+}
+
+// The slot of a recorded event: 0 for the run's own line, b + 1 for fan-out branch b.
+std::uint32_t slot_of(const nlohmann::json& payload) {
+  auto it = payload.find("branch");
+  if (it == payload.end() || !it->is_number_unsigned()) return 0;
+  return it->get<std::uint32_t>() + 1;
+}
+
+std::string brief(const nlohmann::json& j) {
+  std::string text = j.dump();
+  return text.size() > 300 ? text.substr(0, 300) + "..." : text;
+}
+
+}  // namespace
+
+// Compares what the machine emits with the journal, in order.
+struct Reenactment::Sink final : EventSink {
+  const std::vector<Event>& recorded;
+  std::size_t cursor = 0;
+  Status error;
+  std::vector<std::pair<std::string, nlohmann::json>> fresh;  // past the journal's end
+  bool last_was_fresh = false;
+  std::int64_t verified = 0;
+  EventSink* live = nullptr;
+
+  explicit Sink(const std::vector<Event>& r) : recorded(r) {}
+
+  void skip_driver_events() {
+    while (cursor < recorded.size() && is_driver_event(recorded[cursor].type)) ++cursor;
+  }
+  const Event* at() {
+    skip_driver_events();
+    return cursor < recorded.size() ? &recorded[cursor] : nullptr;
+  }
+
+  void emit(std::string_view type, nlohmann::json payload) override {
+    if (live != nullptr) return live->emit(type, std::move(payload));
+    const Event* e = at();
+    if (e == nullptr) {
+      last_was_fresh = true;
+      fresh.emplace_back(std::string(type), std::move(payload));
+      return;
+    }
+    last_was_fresh = false;
+    ++cursor;
+    if (!error.ok()) return;
+    if (e->type != type || e->payload != payload) {
+      error = failed_precondition(
+          "event #" + std::to_string(e->seq) + " (" + e->type + "): the journal says " +
+          e->type + " " + brief(e->payload) + ", the router now decides " + std::string(type) +
+          " " + brief(payload));
+      return;
+    }
+    ++verified;
+  }
+};
+
+void Reenactment::SinkDeleter::operator()(Sink* s) const { delete s; }
+void Reenactment::set_live_sink(EventSink* live) { sink_->live = live; }
+std::vector<std::pair<std::string, nlohmann::json>> Reenactment::take_fresh() {
+  return std::move(sink_->fresh);
+}
+std::int64_t Reenactment::verified() const { return sink_->verified; }
+
+namespace {
+
+bool is_outcome_event(const std::string& type) {
+  return type == "step_succeeded" || type == "step_failed" || type == "step_retry" ||
+         type == "llm_call" || type == "llm_settled" || type == "compensation" ||
+         type == "advisor_answered";
+}
+
+double number(const nlohmann::json& p, const char* key) {
+  auto it = p.find(key);
+  return it != p.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+tools::FailureKind kind_of(const nlohmann::json& p) {
+  auto it = p.find("failure");
+  if (it == p.end() || !it->is_string()) return tools::FailureKind::kInternal;
+  return tools::failure_kind(it->get<std::string>()).value_or(tools::FailureKind::kInternal);
+}
+
+// The outcome of the call in `slot`, read from the recorded events from `from` on (the events
+// the machine emitted when that call completed). Does not move the cursor: the machine re-emits
+// those events, which the sink then compares.
+tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from, std::uint32_t slot) {
+  tools::Outcome o;
+  for (std::size_t i = from; i < recorded.size(); ++i) {
+    const Event& e = recorded[i];
+    if (is_driver_event(e.type) || slot_of(e.payload) != slot) continue;
+    const nlohmann::json& p = e.payload;
+    auto latency = [&] {
+      o.latency = std::chrono::microseconds(static_cast<std::int64_t>(number(p, "latency_us")));
+    };
+    if (e.type == "llm_call") {
+      o.llm_call = true;
+      o.tokens = static_cast<std::int64_t>(number(p, "tokens"));
+      o.cost_usd = number(p, "cost_usd");
+      continue;
+    }
+    if (e.type == "llm_settled") {
+      o.tokens = static_cast<std::int64_t>(number(p, "tokens"));
+      o.cost_usd = number(p, "cost_usd");
+      o.ok = p.value("ok", false);
+      if (!o.ok) {
+        o.failure = kind_of(p);
+        o.reason = p.value("reason", "");
+      }
+      // An escalation to another tier follows (llm_decision) instead of a step event.
+      if (i + 1 < recorded.size() && recorded[i + 1].type == "llm_decision") return o;
+      continue;
+    }
+    if (e.type == "step_succeeded") {
+      o.ok = true;
+      o.output = p.value("output", nlohmann::json());
+      latency();
+      return o;
+    }
+    if (e.type == "step_failed" || e.type == "step_retry") {
+      o.ok = false;
+      o.failure = kind_of(p);
+      o.reason = p.value("reason", "");
+      latency();
+      if (auto it = p.find("retry_after_ms"); it != p.end() && it->is_number_integer()) {
+        o.retry_after = std::chrono::milliseconds(it->get<std::int64_t>());
+      }
+      if (auto it = p.find("retry_at_ms"); it != p.end() && it->is_number_integer()) {
+        o.retry_at = std::chrono::system_clock::time_point(
+            std::chrono::milliseconds(it->get<std::int64_t>()));
+      }
+      return o;
+    }
+    if (e.type == "compensation") {
+      o.ok = p.value("ok", false);
+      o.reason = p.value("reason", "");
+      if (!o.ok) o.failure = tools::FailureKind::kInternal;
+      return o;
+    }
+    if (e.type == "advisor_answered") {
+      o.ok = p.value("ok", false);
+      if (o.ok) {
+        o.output = p.value("output", nlohmann::json());
+      } else {
+        o.failure = kind_of(p);
+        o.reason = p.value("reason", "");
+      }
+      return o;
+    }
+    return o;  // anything else ends what this call produced
+  }
+  return o;
+}
+
+// The machine's inputs from run_started and llm_learned.
+Result<RunMachineOptions> options_from(const graph::Workflow& w, const std::vector<Event>& events,
+                                       graph::FixedHealth& known, nlohmann::json& input) {
+  if (events.empty() || events.front().type != "run_started") {
+    return invalid_argument("the run's journal does not start with run_started");
+  }
+  const nlohmann::json& started = events.front().payload;
+  RunMachineOptions options;
+  input = started.value("input", nlohmann::json::object());
+  static const nlohmann::json kNone = nlohmann::json::object();
+  auto field = [](const nlohmann::json& p, const char* key) -> const nlohmann::json& {
+    auto it = p.find(key);
+    return it != p.end() ? *it : kNone;
+  };
+  for (const auto& id : field(started, "known_down")) {
+    if (!id.is_string()) continue;
+    const graph::ToolIndex t = w.find_tool(id.get<std::string>());
+    if (t == graph::kNoIndex) return invalid_argument("run_started names unknown tool " + id.dump());
+    known.exclude(t);
+  }
+  for (const auto& [id, factor] : field(started, "factors").items()) {
+    const graph::ToolIndex t = w.find_tool(id);
+    if (t == graph::kNoIndex || !factor.is_number()) {
+      return invalid_argument("run_started has a bad factor for " + id);
+    }
+    known.set(t, factor.get<double>());
+  }
+  if (auto seed = started.find("seed"); seed != started.end() && seed->is_number_unsigned()) {
+    options.seed = seed->get<std::uint64_t>();
+  }
+  options.budget = budget_from_json(field(started, "budget"));
+  options.tiers = tiers_from_json(field(started, "tiers"));
+  for (const Event& e : events) {
+    if (e.type != "llm_learned") continue;
+    for (const auto& [id, start] : field(e.payload, "start_tiers").items()) {
+      const graph::ToolIndex t = w.find_tool(id);
+      const std::string tier = start.value("tier", "");
+      auto it = std::find_if(options.tiers.begin(), options.tiers.end(),
+                             [&](const TierPrice& p) { return p.name == tier; });
+      if (t == graph::kNoIndex || it == options.tiers.end()) {
+        return invalid_argument("llm_learned names an unknown tool or tier: " + id);
+      }
+      options.learned_start[t] = {static_cast<int>(it - options.tiers.begin()),
+                                  start.value("reason", "")};
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
+                                             const std::vector<Event>& events, bool complete) {
+  graph::FixedHealth known(workflow.tools().size());
+  nlohmann::json input;
+  auto options = options_from(workflow, events, known, input);
+  if (!options.ok()) return options.status();
+
+  std::unique_ptr<Reenactment> r(new Reenactment());
+  r->sink_.reset(new Reenactment::Sink(events));
+  r->last_seq_ = events.back().seq;
+  r->finished_ = events.back().type == "run_finished";
+  Reenactment::Sink& sink = *r->sink_;
+  r->machine_ = std::make_unique<RunMachine>(workflow, std::move(input), known, sink, *options);
+  RunMachine& machine = *r->machine_;
+  auto& pending = r->pending_;
+  auto find = [&](std::uint32_t slot) {
+    return std::find_if(pending.begin(), pending.end(), [slot](const auto& p) { return p.first == slot; });
+  };
+
+  for (;;) {
+    if (!sink.error.ok()) return sink.error;
+    // An outcome the journal holds for a call in flight comes first: the driver completed it
+    // before asking the machine for more.
+    if (const Event* e = sink.at()) {
+      const std::uint32_t slot = slot_of(e->payload);
+      if (is_outcome_event(e->type) && find(slot) != pending.end()) {
+        pending.erase(find(slot));
+        machine.complete(slot, outcome_from(events, sink.cursor, slot));
+        continue;
+      }
+      // Decided by the driver, not the router: a cancellation, and resume's in-doubt escalation.
+      if (e->type == "cancelled" && slot == 0 && !machine.done()) {
+        pending.clear();
+        machine.cancel(e->payload.value("reason", ""));
+        continue;
+      }
+      if (e->type == "escalated" && slot == 0 && !machine.done() &&
+          e->payload.value("reason", "") == "in_doubt") {
+        pending.clear();
+        machine.escalate_in_doubt(e->payload.value("message", ""));
+        continue;
+      }
+    }
+    if (machine.done()) break;
+    // The machine may not be asked for more while its own line waits on a call.
+    if (find(0) != pending.end()) break;
+    Action a = machine.next();
+    if (a.type == Action::Type::kDone) break;
+    if (a.type == Action::Type::kAbort) {
+      if (auto it = find(a.slot); it != pending.end()) pending.erase(it);
+      continue;
+    }
+    if (a.type == Action::Type::kWait) {
+      const Event* e = sink.at();
+      if (e == nullptr || !is_outcome_event(e->type) || find(slot_of(e->payload)) == pending.end()) {
+        break;  // the journal holds no answer to any call in flight
+      }
+      continue;
+    }
+    const bool started = (a.purpose == Action::Purpose::kStep ||
+                          a.purpose == Action::Purpose::kCompensate) &&
+                         !sink.last_was_fresh;
+    pending.emplace_back(a.slot, PendingCall{a, started});
+  }
+  if (!sink.error.ok()) return sink.error;
+
+  if (const Event* e = sink.at()) {
+    return failed_precondition("event #" + std::to_string(e->seq) + " (" + e->type +
+                               "): the journal goes on where the router now decides nothing more");
+  }
+  if (complete) {
+    if (!machine.done() || !pending.empty()) {
+      return failed_precondition("the journal ends at event #" + std::to_string(r->last_seq_) +
+                                 " while the run still has calls in flight: it did not finish");
+    }
+    if (!sink.fresh.empty()) {
+      return failed_precondition("the router now decides " + sink.fresh.front().first + " " +
+                                 brief(sink.fresh.front().second) +
+                                 " after the journal's last decision");
+    }
+    const Event& last = events.back();
+    if (!r->finished_) {
+      return failed_precondition("the journal ends at event #" + std::to_string(last.seq) +
+                                 " without run_finished");
+    }
+    const nlohmann::json result = machine.result().to_json();
+    if (last.payload != result) {
+      return failed_precondition("event #" + std::to_string(last.seq) +
+                                 " (run_finished): the journal says " + brief(last.payload) +
+                                 ", the run now ends " + brief(result));
+    }
+  }
+  return r;
+}
+
+Status verify_chain(const RunRecord& run, const std::vector<Event>& events) {
+  std::string link;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    const auto expected_seq = static_cast<std::int64_t>(i) + 1;
+    if (e.seq != expected_seq) {
+      return failed_precondition("event #" + std::to_string(expected_seq) +
+                                 " is missing (the next one stored is #" + std::to_string(e.seq) +
+                                 "): events were deleted");
+    }
+    link = event_link(link, e.run_id, e.seq, e.time_ms, e.type, canonical_json(e.payload));
+    if (link != e.hash) {
+      return failed_precondition(
+          "event #" + std::to_string(e.seq) + " (" + e.type +
+          ") does not match its hash: it was edited, or events before it were reordered");
+    }
+  }
+  if (run.head_seq != static_cast<std::int64_t>(events.size()) || run.head_hash != link) {
+    return failed_precondition("the run's head names event #" + std::to_string(run.head_seq) +
+                               " but the journal holds " + std::to_string(events.size()) +
+                               " event(s) that chain to another head: events after #" +
+                               std::to_string(events.size()) + " were deleted or the head edited");
+  }
+  return Status();
+}
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,298 @@
+#include "runtime/engine/runner.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "graph/router.h"
+#include "runtime/base/crash_point.h"
+#include "runtime/base/hash.h"
+#include "runtime/journal/checks.h"
+#include "runtime/base/log.h"
+#include "runtime/engine/llm_history.h"
+#include "runtime/engine/reenact.h"
+#include "runtime/engine/run_setup.h"
+
+namespace switchyard::runtime {
+
+nlohmann::json RunReport::to_json() const { return finished_result(run_id, result.to_json()); }
+
+Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
+               std::shared_ptr<tools::ToolSet> tools, Journal& journal, Clock& clock,
+               monitors::HealthTable& health, RunnerOptions options)
+    : workflow_(std::move(workflow)),
+      tools_(std::move(tools)),
+      journal_(journal),
+      clock_(clock),
+      health_(health),
+      options_(options),
+      identity_(identify(*workflow_)) {}
+
+Result<RunReport> Runner::run(RunRequest request) { return start(std::move(request), true); }
+
+Result<RunReport> Runner::start(RunRequest request, bool journal_row) {
+  const graph::Workflow& w = *workflow_;
+  if (request.run_id.empty()) request.run_id = new_run_id(clock_);
+  EventBuffer events(clock_, request.run_id);
+  RunHealth health(health_, w, options_.models);
+  RunStart start = prepare_run(w, identity_, options_.models, request, clock_, health, events);
+  prepare_llm(start, w, options_.history, events);
+  RunReport report;
+  report.run_id = request.run_id;
+  if (Status s = journal_row ? journal_.begin_run(start.record) : Status(); !s.ok()) {
+    logger().error("run {} of {}: cannot journal its start: {}", report.run_id, w.name(),
+                   s.message());
+    return s;
+  }
+  logger().debug("run {} of {} started", report.run_id, w.name());
+  HistorySink sink(events, options_.history, w.name());
+  RunMachine machine(w, std::move(request.input), start.known, sink, start.machine);
+  if (Status s = drive(machine, events, health, {}, report.run_id); !s.ok()) return s;
+  return finish(machine, events, std::move(report), /*finished_in_journal=*/false);
+}
+
+Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
+                     std::vector<Action> resumed, const std::string& run_id) {
+  const graph::Workflow& w = *workflow_;
+  auto flush = [&]() -> Status {
+    if (events.empty()) return Status();
+    return journal_.append(events.take());
+  };
+  auto* manual = dynamic_cast<ManualClock*>(&clock_);
+  auto wait = [&](std::chrono::microseconds d) {
+    if (d.count() <= 0 || !options_.simulate_latency) return;
+    if (manual != nullptr) manual->advance(d);
+    else std::this_thread::sleep_for(d);
+  };
+  // Calls in flight, by slot. Tools may answer on any thread (or before invoke() returns).
+  // Answers are taken in the order of their (simulated) arrival: a mock's answer arrives at its
+  // start + its latency, a real tool's when it came; so fan-out branches of mocks race as they
+  // would on a real clock, deterministically.
+  struct Call {
+    std::shared_ptr<tools::CallCancel> cancel;
+    graph::ToolIndex tool = graph::kNoIndex;
+    std::optional<tools::Outcome> outcome;
+    Clock::TimePoint due{};  // when the answer counts as arrived
+  };
+  // Shared with the tools' callbacks: an aborted call may answer after the run has ended.
+  struct Calls {
+    std::mutex mu;
+    std::condition_variable answered;
+    std::map<std::uint32_t, Call> by_slot;
+  };
+  auto state = std::make_shared<Calls>();
+  std::mutex& mu = state->mu;
+  std::condition_variable& answered = state->answered;
+  std::map<std::uint32_t, Call>& calls = state->by_slot;
+  auto take_answer = [&]() -> std::pair<std::uint32_t, tools::Outcome> {
+    std::unique_lock lock(mu);
+    std::map<std::uint32_t, Call>::iterator first;
+    answered.wait(lock, [&] {
+      first = calls.end();
+      for (auto it = calls.begin(); it != calls.end(); ++it) {
+        if (it->second.outcome && (first == calls.end() || it->second.due < first->second.due)) {
+          first = it;
+        }
+      }
+      return first != calls.end();
+    });
+    std::pair<std::uint32_t, tools::Outcome> out{first->first, std::move(*first->second.outcome)};
+    const auto due = first->second.due;
+    const graph::ToolIndex tool = first->second.tool;
+    calls.erase(first);
+    lock.unlock();
+    if (out.second.simulated) wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
+    if (tool != graph::kNoIndex) health.observe(tool, out.second, events);
+    crash_point("after_call");
+    return out;
+  };
+  // Resume: the calls the journal left in flight (or the machine handed out past its end) first.
+  std::size_t first = 0;
+  auto next_action = [&]() -> Action {
+    if (first < resumed.size()) return resumed[first++];
+    return machine.next();
+  };
+  for (Action action = next_action(); action.type != Action::Type::kDone; action = next_action()) {
+    if (action.type == Action::Type::kWait) {
+      auto [slot, outcome] = take_answer();
+      machine.complete(slot, std::move(outcome));
+      continue;
+    }
+    if (action.type == Action::Type::kAbort) {
+      std::shared_ptr<tools::CallCancel> cancel;
+      {
+        std::lock_guard lock(mu);
+        auto it = calls.find(action.slot);
+        if (it != calls.end()) {
+          cancel = std::move(it->second.cancel);
+          calls.erase(it);  // a late answer finds no call and is dropped
+        }
+      }
+      if (cancel) cancel->cancel();
+      continue;
+    }
+    if (!w.tool(action.tool).idempotent) {
+      if (Status s = flush(); !s.ok()) {
+        logger().error("run {}: journal write failed, nothing more is invoked: {}", run_id,
+                       s.message());
+        std::vector<std::shared_ptr<tools::CallCancel>> in_flight;
+        {
+          std::lock_guard lock(mu);
+          for (auto& [slot, call] : calls) in_flight.push_back(call.cancel);
+          calls.clear();
+        }
+        for (auto& c : in_flight) c->cancel();
+        return s;
+      }
+      crash_point("before_invoke");
+    }
+    wait(action.delay);
+    tools::Invocation call;
+    call.workflow = &w;
+    call.tool = action.tool;
+    call.context = action.context;
+    call.call_number = action.call_number;
+    call.attempt = action.attempt;
+    call.tier = action.tier;
+    call.run_id = run_id;
+    call.cancel = std::make_shared<tools::CallCancel>();
+    const std::uint32_t slot = action.slot;
+    const Clock::TimePoint started = clock_.now();
+    if (auto refused = health.admit(action.tool, action.tier, events)) {
+      // The monitor holds the tool down: no call; the run routes around it.
+      if (slot != 0) {
+        std::lock_guard lock(mu);
+        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
+        continue;
+      }
+      machine.complete(0, std::move(*refused));
+      continue;
+    }
+    {
+      std::lock_guard lock(mu);
+      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}};
+    }
+    tools_->at(action.tool).invoke(call, [state, slot, cancel = call.cancel, started,
+                                          clock = &clock_](tools::Outcome o) {
+      std::lock_guard lock(state->mu);
+      auto it = state->by_slot.find(slot);
+      if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
+      it->second.due = o.simulated ? started + o.latency : clock->now();
+      it->second.outcome = std::move(o);
+      state->answered.notify_one();
+    });
+    // The run's own line waits for its call; a fan-out branch's call runs while others start.
+    if (slot == 0) {
+      auto [answered_slot, outcome] = take_answer();
+      machine.complete(answered_slot, std::move(outcome));
+    }
+  }
+
+  return Status();
+}
+
+Result<RunReport> Runner::resume(const std::string& run_id) {
+  const graph::Workflow& w = *workflow_;
+  auto run = journal_.get_run(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "running") {
+    return failed_precondition("run " + run_id + " has already finished (" + run->status + ")");
+  }
+  if (run->workflow_hash != identity_.hash) {
+    return failed_precondition("run " + run_id + " ran workflow " + run->workflow + " with hash " +
+                               run->workflow_hash.substr(0, 12) + "; this one hashes to " +
+                               identity_.hash.substr(0, 12) + ": resume it with the same workflow");
+  }
+  auto recorded = journal_.events(run_id);
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->empty()) {
+    // The process died before its first events were durable: nothing non-idempotent was called
+    // (its step_started would be journaled), so the run starts again under its own id.
+    if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
+    RunRequest request;
+    request.run_id = run_id;
+    request.input = run->input.is_object() ? run->input : nlohmann::json::object();
+    return start(std::move(request), /*journal_row=*/false);
+  }
+  auto reenacted = reenact(w, *recorded, /*complete=*/false);
+  if (!reenacted.ok()) {
+    return failed_precondition("run " + run_id + " cannot be resumed: its journal does not "
+                               "re-drive: " + reenacted.status().message());
+  }
+  if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
+  Reenactment& r = **reenacted;
+  EventBuffer events(clock_, run_id, r.last_seq());
+  HistorySink sink(events, options_.history, w.name());
+  r.set_live_sink(&sink);
+
+  // What was in flight when the run stopped, repeated only when that is safe. It stopped because
+  // its process died, or because the service shut down and journaled run_interrupted
+  // (runtime/service/interrupt_gate.h).
+  const bool interrupted = recorded->back().type == "run_interrupted";
+  const std::string stopped =
+      interrupted ? "when the service shut down (run_interrupted, event #" +
+                        std::to_string(recorded->back().seq) + ")"
+                  : "when the process died";
+  std::vector<Action> again;
+  nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
+  std::string doubt;
+  for (const auto& [slot, call] : r.pending()) {
+    const graph::Tool& tool = w.tool(call.action.tool);
+    const bool safe = !call.started_in_journal || tool.idempotent || has_idempotency_key(tool);
+    nlohmann::json entry = {{"tool", tool.id}, {"slot", slot}, {"call", call.action.call_number}};
+    if (safe) {
+      again.push_back(call.action);
+      if (call.started_in_journal) retried.push_back(std::move(entry));
+    } else {
+      if (doubt.empty()) {
+        doubt = "step " + tool.id + " (call " + std::to_string(call.action.call_number) +
+                ") was in flight " + stopped + ": it may or may not have taken effect, and " +
+                tool.id + " is not idempotent, so it is not repeated";
+      }
+      in_doubt.push_back(std::move(entry));
+    }
+  }
+  events.emit("resumed", {{"after_seq", r.last_seq()},
+                          {"owner_pid", run->owner_pid},
+                          {"retried", retried},
+                          {"in_doubt", in_doubt}});
+  for (auto& [type, payload] : r.take_fresh()) events.emit(type, std::move(payload));
+  logger().info("run {} of {} resumed after event #{}{}", run_id, w.name(), r.last_seq(),
+                interrupted ? " (interrupted by a service shutdown)" : "");
+  RunHealth health(health_, w, options_.models);
+  RunMachine& machine = r.machine();
+  if (!doubt.empty()) {
+    machine.escalate_in_doubt(doubt);
+    again.clear();
+  }
+  if (Status s = drive(machine, events, health, std::move(again), run_id); !s.ok()) return s;
+  RunReport report;
+  report.run_id = run_id;
+  return finish(machine, events, std::move(report), r.finished());
+}
+
+Result<RunReport> Runner::finish(RunMachine& machine, EventBuffer& events, RunReport report,
+                                 bool finished_in_journal) {
+  const graph::Workflow& w = *workflow_;
+  report.result = machine.result();
+  logger().debug("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
+                w.name(), to_string(report.result.status), report.result.reroutes,
+                report.result.backtracks, report.result.llm_calls);
+  if (!finished_in_journal) events.emit("run_finished", report.result.to_json());
+  if (!events.empty()) {
+    if (Status s = journal_.append(events.take()); !s.ok()) return s;
+  }
+  // The result is the run_finished event's (Journal::finish_run).
+  if (Status s = journal_.finish_run(report.run_id, std::string(to_string(report.result.status)),
+                                     nullptr, unix_ms(clock_));
+      !s.ok()) {
+    return s;
+  }
+  return report;
+}
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,610 @@
+// The SQLite Journal: one file, WAL mode, schema versioned by PRAGMA user_version.
+// docs/journal.md describes the schema, the migrations, the hash chain and what is durable when.
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "runtime/base/crash_point.h"
+#include "runtime/base/hash.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/checks.h"
+#include "runtime/journal/schema.h"
+#include "runtime/base/log.h"
+#include "runtime/journal/sqlite_util.h"
+#include "runtime/journal/wal_checkpointer.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using sqlite::bind_static;
+using sqlite::bind_value;
+using sqlite::column_json;
+using sqlite::column_text;
+using sqlite::Stmt;
+
+// The columns read_run() expects, in order. A run finished with a null result (schema version
+// 5) has it in its last event, run_finished: its payload is the last column (the same rule as
+// the view run_results, journal_schema.cc, and the memory journal's record()).
+constexpr const char* kRunColumns =
+    "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
+    "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
+    "runs.status != 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
+    "e.type = 'run_finished')";
+
+class SqliteJournal final : public Journal {
+ public:
+  explicit SqliteJournal(std::string path) : path_(std::move(path)) {}
+  // close_v2 defers the close until the prepared statements (members, destroyed after this body)
+  // are finalized.
+  ~SqliteJournal() override {
+    checkpointer_.reset();  // its connection closes first: the writer's close ends the log
+    sqlite3_close_v2(db_);
+  }
+
+  Status open(const JournalOptions& options) {
+    std::error_code ec;
+    if (!options.create_if_missing && !std::filesystem::exists(path_, ec)) {
+      return not_found("journal not found: " + path_);
+    }
+    // No mutex of SQLite's own on the connection: every use of db_ holds mu_ (binding an
+    // event's six parameters would otherwise lock and unlock it six times).
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                      (options.create_if_missing ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      return fail("cannot open");
+    }
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
+    auto version = user_version();  // the first read: fails on a file that is not SQLite
+    if (!version.ok()) return version.status();
+    const int current = journal_schema_version();
+    if (*version > current) {
+      return io_error("journal " + path_ + " has schema version " + std::to_string(*version) +
+                      ", newer than this build knows (" + std::to_string(current) +
+                      "): use a newer switchyard");
+    }
+    if (*version == 0) {
+      auto tables = count("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+      if (!tables.ok()) return tables.status();
+      if (*tables > 0) {
+        return io_error("journal " + path_ +
+                        " is a SQLite database with tables of its own, not a "
+                        "switchyard journal: refusing to touch it");
+      }
+    }
+    const std::string sync = options.sync == JournalSync::kFull ? "PRAGMA synchronous=FULL"
+                                                                : "PRAGMA synchronous=NORMAL";
+    // A 64 MiB page cache: many runs append at once, each at its own place of the events tree.
+    // Temporary files in memory: every write of a group has its savepoint, whose sub-journal
+    // (the pages' content before the write) would otherwise spill to a file on disk.
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", sync.c_str(), "PRAGMA foreign_keys=ON",
+                               "PRAGMA cache_size=-65536", "PRAGMA temp_store=MEMORY"}) {
+      if (Status s = exec(pragma); !s.ok()) return s;
+    }
+    if (options.max_bytes > 0) {
+      auto page = count("PRAGMA page_size");
+      if (!page.ok()) return page.status();
+      const std::string limit = "PRAGMA max_page_count = " + std::to_string(std::max<std::int64_t>(
+                                                                 1, options.max_bytes / *page));
+      if (Status s = exec(limit.c_str()); !s.ok()) return s;
+    }
+    for (int v = *version; v < current; ++v) {
+      if (Status s = migrate_journal(db_, path_, v); !s.ok()) return s;
+      if (*version > 0) logger().info("journal {}: schema upgraded to version {}", path_, v + 1);
+    }
+    if (Status s = prepare_all(); !s.ok()) return s;
+    // Checkpoints leave the writer's thread (runtime/journal/wal_checkpointer.h).
+    checkpointer_ = std::make_unique<WalCheckpointer>(
+        db_, path_, static_cast<int>(options.busy_timeout.count()), options.on_checkpoint);
+    return Status();
+  }
+
+  std::vector<Status> write_group(std::vector<Write>& writes) override {
+    std::lock_guard lock(mu_);
+    std::vector<Status> out;
+    out.reserve(writes.size());
+    if (Status s = step(begin_); !s.ok()) {
+      out.assign(writes.size(), s);
+      return out;
+    }
+    in_group_ = true;
+    for (Write& w : writes) {
+      // Each write is all or nothing on its own, whatever it does inside: one savepoint around
+      // it (the methods it calls open none of their own), rolled back if it fails or if any
+      // journal method it called failed.
+      write_error_ = Status();
+      Status s = step(savepoint_);
+      if (s.ok()) s = w(*this);
+      if (s.ok()) s = write_error_;
+      if (s.ok()) s = step(release_);
+      if (s.ok()) {
+        for (auto& [run_id, head] : write_heads_) {
+          if (head.stored) {
+            group_heads_.erase(run_id);
+          } else {
+            group_heads_[run_id] = std::move(head);
+          }
+        }
+      } else {
+        (void)step(rollback_to_);
+        (void)step(release_);
+        heads_.clear();  // what it appended is gone: read heads again (group_heads_, the file)
+        stored_workflows_.clear();
+      }
+      write_heads_.clear();
+      out.push_back(std::move(s));
+    }
+    in_group_ = false;
+    Status s = store_group_heads();
+    if (s.ok()) s = step(commit_);
+    if (!s.ok()) {
+      exec("ROLLBACK").ok();
+      heads_.clear();  // what the group appended is gone: read heads from the file again
+      stored_workflows_.clear();
+      out.assign(writes.size(), s);
+    }
+    group_heads_.clear();
+    return out;
+  }
+
+  Status begin_run(const RunRecord& run) override {
+    std::lock_guard lock(mu_);
+    const bool store_workflow =
+        run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
+    Status st = atomically([&]() -> Status {
+      if (store_workflow) {
+        sqlite3_stmt* w = insert_workflow_.get();
+        bind_value(w, 1, run.workflow_hash);
+        bind_value(w, 2, run.workflow);
+        bind_value(w, 3, *run.workflow_source);
+        const int rc = sqlite3_step(w);
+        insert_workflow_.reset();
+        if (rc != SQLITE_DONE) return fail("cannot record the workflow of run " + run.run_id);
+      }
+      sqlite3_stmt* s = insert_run_.get();
+      bind_value(s, 1, run.run_id);
+      bind_value(s, 2, run.workflow);
+      bind_value(s, 3, run.workflow_hash);
+      bind_value(s, 4, run.status);
+      bind_value(s, 5, run.started_ms);
+      bind_value(s, 6, run.input.dump());
+      bind_value(s, 7, static_cast<std::int64_t>(::getpid()));
+      const int rc = sqlite3_step(s);
+      Status error;
+      if (rc != SQLITE_DONE) {
+        error = sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_PRIMARYKEY
+                    ? invalid_argument("run " + run.run_id + " is already in the journal " + path_)
+                    : fail("cannot record run " + run.run_id);
+      }
+      insert_run_.reset();
+      return error;
+    });
+    if (!st.ok()) return st;
+    if (store_workflow) stored_workflows_.insert(run.workflow_hash);
+    heads_[run.run_id] = Head{};
+    return Status();
+  }
+
+  using Journal::append;
+  Status append(const std::vector<Event>& events) override {
+    if (events.empty()) return Status();
+    std::lock_guard lock(mu_);
+    const std::string& run_id = events.front().run_id;
+    auto head = read_head(run_id);
+    if (!head.ok()) return head.status();
+    if (Status s = check_append(events, head->seq); !s.ok()) return s;
+    Head next = *head;
+    Status st = atomically([&]() -> Status {
+      std::string payload;  // of an event that is not sealed
+      for (const Event& e : events) {
+        const bool sealed = !e.payload_json.empty();
+        if (sealed) {
+          // Hashed by whoever sealed it: stored as it is, if it continues the chain.
+          if (e.prev_hash != next.hash) {
+            return Status(StatusCode::kInternal,
+                          "event " + std::to_string(e.seq) + " of run " + run_id +
+                              " was sealed after link '" + e.prev_hash +
+                              "' but the run's chain ends at '" + next.hash + "'");
+          }
+          next.hash = e.hash;
+        } else {
+          payload = canonical_json(e.payload);
+          next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
+        }
+        next.seq = e.seq;
+        sqlite3_stmt* s = insert_event_.get();
+        // Static: the strings outlive the step, and every parameter is bound again each time.
+        bind_static(s, 1, e.run_id);
+        bind_value(s, 2, e.seq);
+        bind_value(s, 3, e.time_ms);
+        bind_static(s, 4, e.type);
+        bind_static(s, 5, sealed ? e.payload_json : payload);
+        bind_static(s, 6, next.hash);
+        const int rc = sqlite3_step(s);
+        insert_event_.reset();
+        if (rc != SQLITE_DONE) {
+          return fail("cannot append event " + std::to_string(e.seq) + " of run " + run_id);
+        }
+        if (&e == &events.front() && events.size() > 1) crash_point("inside_append");
+      }
+      // In a group, the run's row gets its head once, at the end of the group or with
+      // finish_run, however many of its appends the group holds.
+      if (in_group_) return Status();
+      return store_head(run_id, next);
+    });
+    if (!st.ok()) return st;
+    if (in_group_) write_heads_[run_id] = PendingHead{next, false};
+    heads_[run_id] = std::move(next);
+    return st;
+  }
+
+  Status finish_run(const std::string& run_id, const std::string& status,
+                    const nlohmann::json& result, std::int64_t finished_ms) override {
+    std::lock_guard lock(mu_);
+    // The run's row gets its final state and its head in one update.
+    auto head = read_head(run_id);
+    if (!head.ok()) return noted(head.status());
+    sqlite3_stmt* s = finish_.get();
+    bind_value(s, 1, status);
+    if (result.is_null()) {
+      sqlite3_bind_null(s, 2);  // the run_finished event's payload (kRunColumns)
+    } else {
+      bind_value(s, 2, result.dump());
+    }
+    bind_value(s, 3, finished_ms);
+    bind_value(s, 4, run_id);
+    bind_static(s, 5, head->hash);
+    bind_value(s, 6, head->seq);
+    const int rc = sqlite3_step(s);
+    finish_.reset();
+    if (rc != SQLITE_DONE) return noted(fail("cannot finish run " + run_id));
+    if (sqlite3_changes(db_) == 0) {
+      return noted(not_found("run " + run_id + " is not in the journal"));
+    }
+    if (in_group_) write_heads_[run_id] = PendingHead{*head, true};
+    heads_.erase(run_id);  // a finished run gets no more events
+    return Status();
+  }
+
+  Status claim_run(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(
+            db_, "UPDATE runs SET owner_pid = ?1 WHERE run_id = ?2 AND status = 'running'", -1,
+            stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot claim run " + run_id);
+    }
+    bind_value(stmt.get(), 1, static_cast<std::int64_t>(::getpid()));
+    bind_value(stmt.get(), 2, run_id);
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) return fail("cannot claim run " + run_id);
+    if (sqlite3_changes(db_) == 1) return Status();
+    auto exists = count_for("SELECT count(*) FROM runs WHERE run_id = ?1", run_id);
+    if (!exists.ok()) return exists.status();
+    if (*exists == 0) return not_found("run " + run_id + " is not in the journal " + path_);
+    return failed_precondition("run " + run_id + " has already finished");
+  }
+
+  Result<GcStats> gc(std::int64_t finished_before_ms) override {
+    std::lock_guard lock(mu_);
+    GcStats stats;
+    Status st = atomically([&]() -> Status {
+      const std::string cutoff = std::to_string(finished_before_ms);
+      const std::string where =
+          " WHERE status != 'running' AND finished_ms IS NOT NULL AND finished_ms < " + cutoff;
+      auto events = count(
+          ("SELECT count(*) FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
+              .c_str());
+      if (!events.ok()) return events.status();
+      stats.events = *events;
+      if (Status s =
+              exec(("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
+                       .c_str());
+          !s.ok()) {
+        return s;
+      }
+      if (Status s = exec(("DELETE FROM runs" + where).c_str()); !s.ok()) return s;
+      stats.runs = sqlite3_changes(db_);
+      if (Status s = exec("DELETE FROM workflows WHERE hash NOT IN "
+                          "(SELECT DISTINCT workflow_hash FROM runs)");
+          !s.ok()) {
+        return s;
+      }
+      stats.workflows = sqlite3_changes(db_);
+      return Status();
+    });
+    if (!st.ok()) return st;
+    stored_workflows_.clear();
+    return stats;
+  }
+
+  Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
+    std::lock_guard lock(mu_);
+    std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE 1=1";
+    // Running runs are in the partial index runs_running, which the planner uses only for
+    // this literal condition.
+    const bool running = filter.status && *filter.status == "running";
+    if (running) {
+      sql += " AND status = 'running'";
+    } else if (filter.status) {
+      sql += " AND status = ?1";
+    }
+    if (filter.workflow) sql += " AND workflow = ?2";
+    if (filter.since_ms) sql += " AND started_ms >= ?3";
+    if (filter.until_ms) sql += " AND started_ms < ?4";
+    sql += " ORDER BY started_ms DESC, run_id DESC LIMIT ?5";
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot list runs");
+    }
+    if (filter.status && !running) bind_value(stmt.get(), 1, *filter.status);
+    if (filter.workflow) bind_value(stmt.get(), 2, *filter.workflow);
+    if (filter.since_ms) bind_value(stmt.get(), 3, *filter.since_ms);
+    if (filter.until_ms) bind_value(stmt.get(), 4, *filter.until_ms);
+    bind_value(stmt.get(), 5, static_cast<std::int64_t>(filter.limit));
+    std::vector<RunRecord> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) out.push_back(read_run(stmt.get()));
+    if (rc != SQLITE_DONE) return fail("cannot list runs");
+    return out;
+  }
+
+  Result<RunRecord> get_run(const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    const std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = ?1";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot read run " + run_id);
+    }
+    bind_value(stmt.get(), 1, run_id);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_DONE) return not_found("run " + run_id + " is not in the journal " + path_);
+    if (rc != SQLITE_ROW) return fail("cannot read run " + run_id);
+    return read_run(stmt.get());
+  }
+
+  Result<std::vector<Event>> events(const std::string& run_id) const override {
+    auto run = get_run(run_id);
+    if (!run.ok()) return run.status();
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1 "
+                           "ORDER BY seq",
+                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot read events of run " + run_id);
+    }
+    bind_value(stmt.get(), 1, run_id);
+    std::vector<Event> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      Event e;
+      e.run_id = run_id;
+      e.seq = sqlite3_column_int64(stmt.get(), 0);
+      e.time_ms = sqlite3_column_int64(stmt.get(), 1);
+      e.type = column_text(stmt.get(), 2);
+      e.payload = column_json(stmt.get(), 3);
+      e.hash = column_text(stmt.get(), 4);
+      if (e.payload.is_discarded()) {
+        return io_error("journal " + path_ + ": event " + std::to_string(e.seq) + " of run " +
+                        run_id + " has a payload that is not JSON");
+      }
+      out.push_back(std::move(e));
+    }
+    if (rc != SQLITE_DONE) return fail("cannot read events of run " + run_id);
+    return out;
+  }
+
+  Result<std::string> workflow_source(const std::string& hash) const override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, "SELECT source FROM workflows WHERE hash = ?1", -1, stmt.out(),
+                           nullptr) != SQLITE_OK) {
+      return fail("cannot read workflow " + hash);
+    }
+    bind_value(stmt.get(), 1, hash);
+    const int rc = sqlite3_step(stmt.get());
+    if (rc == SQLITE_DONE) {
+      return not_found("journal " + path_ + " does not hold workflow " + hash +
+                       " (runs journaled before schema version 2 did not store it)");
+    }
+    if (rc != SQLITE_ROW) return fail("cannot read workflow " + hash);
+    return column_text(stmt.get(), 0);
+  }
+
+  bool chains_events() const override { return true; }
+
+  std::string location() const override { return path_; }
+
+ private:
+  struct Head {
+    std::int64_t seq = 0;
+    std::string hash;
+  };
+  // A head a write of the group left: to store in the run's row, or stored (by finish_run).
+  struct PendingHead {
+    Head head;
+    bool stored = false;
+  };
+
+  Status fail(const std::string& what) const { return sqlite::error_status(db_, path_, what); }
+  Status exec(const char* sql) { return sqlite::exec(db_, path_, sql); }
+
+  // Runs `body` all or nothing: in its own transaction, or as part of a write of a group,
+  // which the group rolls back whole if `body` fails. REQUIRES: mu_ held.
+  template <typename Body>
+  Status atomically(Body&& body) {
+    if (in_group_) return noted(body());
+    if (Status s = step(begin_); !s.ok()) return s;
+    Status s = body();
+    if (s.ok()) s = step(commit_);
+    if (!s.ok()) exec("ROLLBACK").ok();
+    return s;
+  }
+
+  // A failure inside a write of a group fails the write (write_group rolls it back), even if
+  // the write went on. REQUIRES: mu_ held.
+  Status noted(Status s) {
+    if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
+    return s;
+  }
+
+  // Steps a statement that returns no rows. REQUIRES: mu_ held.
+  Status step(Stmt& stmt) {
+    Status s;
+    if (sqlite3_step(stmt.get()) != SQLITE_DONE) s = fail("cannot execute");
+    sqlite3_reset(stmt.get());
+    return s;
+  }
+
+  // REQUIRES: mu_ held.
+  Status store_head(const std::string& run_id, const Head& head) {
+    sqlite3_stmt* h = update_head_.get();
+    bind_static(h, 1, head.hash);
+    bind_value(h, 2, head.seq);
+    bind_static(h, 3, run_id);
+    const int rc = sqlite3_step(h);
+    update_head_.reset();
+    return rc == SQLITE_DONE ? Status() : fail("cannot append events of run " + run_id);
+  }
+
+  // The heads the group's appends left, of runs it did not finish. REQUIRES: mu_ held.
+  Status store_group_heads() {
+    for (const auto& [run_id, pending] : group_heads_) {
+      if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
+    }
+    return Status();
+  }
+
+  Result<std::int64_t> count(const char* sql) const {
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK ||
+        sqlite3_step(stmt.get()) != SQLITE_ROW) {
+      return fail("cannot read it");
+    }
+    return sqlite3_column_int64(stmt.get(), 0);
+  }
+
+  Result<std::int64_t> count_for(const char* sql, const std::string& arg) const {
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_, sql, -1, stmt.out(), nullptr) != SQLITE_OK)
+      return fail("cannot read it");
+    bind_value(stmt.get(), 1, arg);
+    if (sqlite3_step(stmt.get()) != SQLITE_ROW) return fail("cannot read it");
+    return sqlite3_column_int64(stmt.get(), 0);
+  }
+
+  Result<int> user_version() {
+    auto v = count("PRAGMA user_version");
+    if (!v.ok()) return v.status();
+    return static_cast<int>(*v);
+  }
+
+  Status prepare_all() {
+    const std::pair<Stmt*, const char*> statements[] = {
+        {&insert_run_,
+         "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, input, owner_pid) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+        {&insert_workflow_,
+         "INSERT OR IGNORE INTO workflows (hash, name, source) VALUES (?1, ?2, ?3)"},
+        {&insert_event_,
+         "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) "
+         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&update_head_, "UPDATE runs SET head_hash = ?1, head_seq = ?2 WHERE run_id = ?3"},
+        {&finish_,
+         "UPDATE runs SET status = ?1, result = ?2, finished_ms = ?3, head_hash = ?5, "
+         "head_seq = ?6 WHERE run_id = ?4"},
+        {&begin_, "BEGIN IMMEDIATE"},
+        {&commit_, "COMMIT"},
+        {&savepoint_, "SAVEPOINT group_write"},
+        {&release_, "RELEASE group_write"},
+        {&rollback_to_, "ROLLBACK TO group_write"},
+        {&read_head_, "SELECT head_seq, head_hash FROM runs WHERE run_id = ?1"},
+    };
+    for (const auto& [stmt, sql] : statements) {
+      if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, stmt->out(), nullptr) !=
+          SQLITE_OK) {
+        return fail("cannot prepare statements");
+      }
+    }
+    return Status();
+  }
+
+  // The run's last seq and chain link. REQUIRES: mu_ held.
+  Result<Head> read_head(const std::string& run_id) {
+    if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
+    // Appended by an earlier write of this group, not yet in the run's row.
+    if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
+      heads_[run_id] = it->second.head;
+      return it->second.head;
+    }
+    sqlite3_stmt* s = read_head_.get();
+    bind_value(s, 1, run_id);
+    const int rc = sqlite3_step(s);
+    Head head;
+    if (rc == SQLITE_ROW) {
+      head.seq = sqlite3_column_int64(s, 0);
+      head.hash = column_text(s, 1);
+    }
+    read_head_.reset();
+    if (rc == SQLITE_DONE) return not_found("run " + run_id + " is not in the journal " + path_);
+    if (rc != SQLITE_ROW) return fail("cannot read run " + run_id);
+    heads_[run_id] = head;
+    return head;
+  }
+
+  static RunRecord read_run(sqlite3_stmt* s) {
+    RunRecord r;
+    r.run_id = column_text(s, 0);
+    r.workflow = column_text(s, 1);
+    r.workflow_hash = column_text(s, 2);
+    r.status = column_text(s, 3);
+    r.started_ms = sqlite3_column_int64(s, 4);
+    r.finished_ms = sqlite3_column_int64(s, 5);
+    r.input = column_json(s, 6);
+    r.result = column_json(s, 7);
+    r.head_hash = column_text(s, 8);
+    r.head_seq = sqlite3_column_int64(s, 9);
+    r.owner_pid = sqlite3_column_int64(s, 10);
+    if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
+      r.result = finished_result(r.run_id, column_json(s, 11));
+    }
+    return r;
+  }
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  // Recursive: the writes of a group (write_group) call the other methods.
+  mutable std::recursive_mutex mu_;
+  bool in_group_ = false;
+  Status write_error_;  // the first failure of a journal method inside the current write
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
+  Stmt begin_, commit_, savepoint_, release_, rollback_to_;
+  std::unordered_map<std::string, Head> heads_;  // runs still being written
+  // In a group: the heads its committed writes left, and those the current write leaves.
+  std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
+  std::set<std::string> stored_workflows_;       // hashes known to be in `workflows`
+};
+
+}  // namespace
+
+std::vector<Status> Journal::write_group(std::vector<Write>& writes) {
+  std::vector<Status> out;
+  out.reserve(writes.size());
+  for (Write& w : writes) out.push_back(w(*this));
+  return out;
+}
+
+Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path,
+                                                     const JournalOptions& options) {
+  auto journal = std::make_unique<SqliteJournal>(path);
+  if (Status s = journal->open(options); !s.ok()) return s;
+  return std::unique_ptr<Journal>(std::move(journal));
+}
+
+}  // namespace switchyard::runtime

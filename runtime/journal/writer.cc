@@ -1,0 +1,48 @@
+#include "runtime/journal/writer.h"
+
+#include <pthread.h>
+
+namespace switchyard::runtime {
+
+JournalWriter::JournalWriter(Journal& journal) : journal_(journal), thread_([this] { loop(); }) {}
+
+JournalWriter::~JournalWriter() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+void JournalWriter::submit(Write write, Ack ack) {
+  {
+    std::lock_guard lock(mu_);
+    queue_.push_back({std::move(write), std::move(ack)});
+  }
+  wake_.notify_one();
+}
+
+void JournalWriter::loop() {
+  pthread_setname_np(pthread_self(), "sy-journal");
+  std::deque<Item> batch;
+  std::vector<Journal::Write> writes;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      batch.swap(queue_);  // everything queued so far, handled without the lock
+    }
+    // Group commit: everything queued meanwhile is one transaction, acknowledged once durable.
+    writes.clear();
+    for (Item& item : batch) writes.push_back(std::move(item.write));
+    std::vector<Status> statuses = journal_.write_group(writes);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (batch[i].ack) batch[i].ack(std::move(statuses[i]));
+    }
+    batch.clear();
+  }
+}
+
+}  // namespace switchyard::runtime

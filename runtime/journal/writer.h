@@ -1,0 +1,49 @@
+#pragma once
+// JournalWriter: one thread that performs every journal write of an Engine, in submission order,
+// so that engine threads never block on disk I/O. Group commit: whatever was submitted while the
+// previous group was being written becomes the next group (Journal::write_group: one SQLite
+// transaction), so the cost of a commit is shared by every run that wrote meanwhile. Each write
+// may carry an acknowledgement, called on the writer thread with the write's status once its
+// group is durable. Internal to runtime/.
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/journal/journal.h"
+
+namespace switchyard::runtime {
+
+class JournalWriter {
+ public:
+  using Ack = std::function<void(Status)>;
+  using Write = Journal::Write;
+
+  explicit JournalWriter(Journal& journal);
+  // Performs what was submitted, then stops.
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  // Queues `write`; `ack` (optional) is called with its status once it is performed.
+  void submit(Write write, Ack ack = {});
+
+ private:
+  struct Item {
+    Write write;
+    Ack ack;
+  };
+  void loop();
+
+  Journal& journal_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace switchyard::runtime

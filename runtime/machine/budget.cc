@@ -1,0 +1,76 @@
+#include "runtime/machine/budget.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace switchyard::runtime {
+namespace {
+
+// Sums of prices may differ from the cap in the last bits: a call costing exactly what is left
+// fits.
+constexpr double kUsdSlack = 1e-12;
+
+std::string usd(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "$%.6g", v);
+  return buf;
+}
+
+}  // namespace
+
+Spend& Spend::operator+=(const Spend& o) {
+  usd += o.usd;
+  tokens += o.tokens;
+  llm_calls += o.llm_calls;
+  return *this;
+}
+
+Spend worst_case(const graph::Tool& tool, std::int64_t prompt_tokens, const TierPrice* tier) {
+  Spend w;
+  w.usd = tool.price_usd;
+  const auto* llm = std::get_if<graph::LlmTool>(&tool.spec);
+  if (llm == nullptr) return w;
+  w.llm_calls = 1;
+  w.tokens = prompt_tokens + llm->max_tokens;
+  if (tier != nullptr) {
+    w.usd += static_cast<double>(prompt_tokens) * tier->input_usd_per_mtok / 1e6 +
+             static_cast<double>(llm->max_tokens) * tier->output_usd_per_mtok / 1e6;
+  }
+  return w;
+}
+
+std::optional<std::string> BudgetLedger::shortfall(const Spend& worst) const {
+  const double usd_used = spent_.usd + reserved_.usd;
+  if (caps_.usd && worst.usd > 0 && usd_used + worst.usd > *caps_.usd + kUsdSlack) {
+    return "its worst case costs " + usd(worst.usd) + ", " +
+           usd(std::max(0.0, *caps_.usd - usd_used)) + " of " + usd(*caps_.usd) + " left";
+  }
+  const std::int64_t tokens_used = spent_.tokens + reserved_.tokens;
+  if (caps_.tokens && worst.tokens > 0 && tokens_used + worst.tokens > *caps_.tokens) {
+    return "its worst case uses " + std::to_string(worst.tokens) + " token(s), " +
+           std::to_string(std::max<std::int64_t>(0, *caps_.tokens - tokens_used)) + " of " +
+           std::to_string(*caps_.tokens) + " left";
+  }
+  const std::int64_t calls_used = spent_.llm_calls + reserved_.llm_calls;
+  if (caps_.llm_calls && worst.llm_calls > 0 && calls_used + worst.llm_calls > *caps_.llm_calls) {
+    return "an LLM call, " +
+           std::to_string(std::max<std::int64_t>(0, *caps_.llm_calls - calls_used)) + " of " +
+           std::to_string(*caps_.llm_calls) + " left";
+  }
+  return std::nullopt;
+}
+
+void BudgetLedger::reserve(const Spend& worst) { reserved_ += worst; }
+
+Spend BudgetLedger::settle(const Spend& reserved, const Spend& actual) {
+  reserved_.usd -= reserved.usd;
+  reserved_.tokens -= reserved.tokens;
+  reserved_.llm_calls -= reserved.llm_calls;
+  if (reserved_.usd < 0) reserved_.usd = 0;  // rounding of the sums
+  spent_ += actual;
+  return {std::max(0.0, actual.usd - reserved.usd),
+          std::max<std::int64_t>(0, actual.tokens - reserved.tokens),
+          std::max<std::int64_t>(0, actual.llm_calls - reserved.llm_calls)};
+}
+
+}  // namespace switchyard::runtime

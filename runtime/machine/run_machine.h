@@ -1,0 +1,262 @@
+#pragma once
+// RunMachine: the decisions of one run, as a deterministic state machine.
+//
+// The machine decides; a driver executes. The driver asks next() for an Action, performs it (calls
+// a tool, synchronously or on an event loop) and hands the Outcome back with complete(). The
+// machine emits every decision as an event (plan, reroute, backtrack, goal_demoted, escalated...)
+// through an EventSink. Given the same workflow, input, starting health and outcomes, it makes the
+// same decisions and emits the same events: this is what replay re-verifies and resume re-drives.
+//
+// How a run heals (DESIGN.md "How one run flows"):
+//  - plan from the run's current node; tools known down are excluded before any step runs;
+//  - a failed step (after its retries) excludes its tool for the rest of the run and re-plans from
+//    the current node (reroute);
+//  - no route from the current node: backtrack to the nearest earlier node of the path that has
+//    one, compensating the abandoned steps in reverse order (saga);
+//  - no route at all: demote to the best reachable `demote_to` goal (asking the advisor when the
+//    workflow names one and there is a choice to make), or escalate with the blocked tools.
+//
+// Thread-compatible: one machine per run, driven from one thread at a time.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/router.h"
+#include "graph/workflow.h"
+#include "runtime/machine/budget.h"
+#include "tools/tool.h"
+
+namespace switchyard::runtime {
+
+enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed };
+std::string_view to_string(RunStatus status);
+
+// Receives the machine's events in order. The driver stamps them with sequence and time.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual void emit(std::string_view type, nlohmann::json payload) = 0;
+};
+
+// What the driver must do next.
+//
+// While a fan-out node runs, several calls are in flight at once, one per `slot` (0: the run's
+// own line; b + 1: branch b of the running fan-out). next() then hands out every call that can
+// start, kAbort for a call whose result is no longer wanted (a join was decided: abort it and
+// never complete() it), and kWait when every branch waits on a call: complete one, then call
+// next() again. Without fan-out, only slot 0 is used and kWait/kAbort never occur.
+struct Action {
+  enum class Type { kInvoke, kWait, kAbort, kDone };
+  enum class Purpose { kStep, kCompensate, kAdvisor };
+  Type type = Type::kDone;
+  Purpose purpose = Purpose::kStep;
+  graph::ToolIndex tool = graph::kNoIndex;
+  graph::NodeIndex node = graph::kNoIndex;  // kStep: the node being entered
+  int call_number = 1;                      // this tool's call count in the run, 1-based
+  int attempt = 1;                          // kStep: 1-based attempt (retries)
+  std::uint32_t slot = 0;                   // which in-flight call this is (see above)
+  int tier = -1;                            // llm steps: the tier chosen (-1: none)
+  std::chrono::milliseconds delay{0};       // wait this long before invoking (retry backoff)
+  // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
+  // valid until the action is completed.
+  const nlohmann::json* context = nullptr;
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::kRunning;
+  std::string goal;               // the goal reached or last pursued (after demotion: the new one)
+  std::vector<std::string> path;  // the final route as far as it completed, from start
+  int reroutes = 0;
+  int backtracks = 0;
+  int llm_calls = 0;
+  double spent_usd = 0;
+  std::int64_t tokens = 0;
+  std::vector<std::string> blocked;  // escalated: the tools that cut the goal off
+  std::string message;               // escalated / failed: why
+  nlohmann::json to_json() const;    // the fields of `run --json` (spec/cli.md) minus ids
+};
+
+struct RunMachineOptions {
+  // Per-run caps; absent: the workflow's budget.
+  graph::Budget budget;
+  // The model tiers `llm` calls may use, cheapest first (docs/budgets.md). Empty: llm calls are
+  // made without tier choice (scenario mode: mock models); their tokens and call count are still
+  // reserved.
+  std::vector<TierPrice> tiers;
+  // Learned escalation: llm tools that start above the cheapest tier, with why (from history,
+  // decided before the run and journaled in run_started).
+  std::map<graph::ToolIndex, std::pair<int, std::string>> learned_start;
+  // Seed of the retry jitter (journaled in run_started, so a replay draws the same delays).
+  std::uint64_t seed = 0;
+  // Retry backoff: attempt n waits min(cap, base x 2^(n-1)) x a jitter factor in [0.5, 1.5).
+  std::chrono::milliseconds retry_base{100};
+  std::chrono::milliseconds retry_cap{10000};
+};
+
+class RunMachine {
+ public:
+  // REQUIRES: `workflow` outlives the machine. `known` is the health the process knows before the
+  // run starts (tools with factor +infinity are down); it is copied. `sink` outlives the machine.
+  RunMachine(const graph::Workflow& workflow, nlohmann::json input, const graph::HealthView& known,
+             EventSink& sink, RunMachineOptions options = {});
+  ~RunMachine();
+
+  // The next action. After kDone, result() is final. REQUIRES: without a fan-out running, the
+  // previous kInvoke has been completed.
+  Action next();
+  // The outcome of the kInvoke in flight in `slot`.
+  void complete(std::uint32_t slot, tools::Outcome outcome);
+  void complete(tools::Outcome outcome) { complete(0, std::move(outcome)); }
+  // Stops the run (a request or a deadline): emits `cancelled` naming the step in flight, if any,
+  // and ends the run `failed`. No effect on a finished run. The driver must not complete() an
+  // invoke that was in flight.
+  void cancel(const std::string& reason);
+
+  // Resume: the call(s) in flight when the process died may or may not have taken effect and
+  // cannot be repeated safely. Ends the run `escalated` with reason `in_doubt` and `message`
+  // (naming the step); running fan-out branches stop; nothing is compensated. The driver
+  // must not complete() the calls that were in flight.
+  void escalate_in_doubt(const std::string& message);
+
+  bool done() const { return result_.status != RunStatus::kRunning; }
+  const RunResult& result() const { return result_; }
+
+ private:
+  enum class Awaiting { kNothing, kStep, kCompensate, kAdvisor };
+  enum class AfterCompensation { kContinue, kEscalate };
+  struct Compensation {
+    graph::ToolIndex for_tool;  // the abandoned step's tool
+    graph::ToolIndex tool;      // its `compensate` tool
+    nlohmann::json output;      // what the abandoned step returned
+  };
+  struct DemoteOption {
+    graph::NodeIndex goal;
+    std::size_t path_index;  // the nearest path node from which `goal` is reachable
+  };
+
+  class Health;
+  struct Branch;
+  struct FanoutRun;
+  // A branch of a fan-out node of `parent`: routes `graph` with the run's shared health, budget
+  // and call counts; its events name the fan-out node and the branch.
+  RunMachine(RunMachine& parent, const graph::Graph& graph, graph::NodeIndex fanout_node,
+             std::uint32_t branch);
+  bool is_branch() const { return root_ != this; }
+  Health& health() const;
+
+  void start();
+  void walk();
+  void start_fanout(graph::NodeIndex node);
+  bool step_fanout(Action& out);
+  void branch_done(std::size_t b);
+  void resolve_fanout(bool ok);
+  nlohmann::json branch_output() const;
+  void collect_compensations(std::deque<Compensation>& out);
+  Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
+                const nlohmann::json* context);
+  void on_step(tools::Outcome outcome);
+  // ---- budget controller (runtime/machine/budget.h) ----
+  // A call the budget can cover: its tier (-1: not a tiered llm call) and worst case.
+  struct TierChoice {
+    int tier = -1;
+    Spend worst;
+  };
+  // The call of `tool` to make, seeing `context`: for an llm tool with tiers, the tier it starts
+  // on (or escalates to, above `above`); nullopt, with why, when its worst case does not fit.
+  std::optional<TierChoice> plan_call(graph::ToolIndex tool, int above,
+                                      const nlohmann::json& context, std::string* why) const;
+  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above,
+                                        const nlohmann::json& context, std::string* why) const;
+  std::int64_t prompt_tokens(graph::ToolIndex tool, const nlohmann::json& context) const;
+  // Reserves `choice` for the call about to be made (one per machine at a time).
+  void hold(const TierChoice& choice);
+  void start_llm_step(graph::NodeIndex node, graph::ToolIndex tool, const TierChoice& choice,
+                      const std::string& reason);
+  // A call ended: settles its reservation (if any) with what it cost, journals llm_call and, for a
+  // tiered call, llm_settled. Returns the call's tier (-1: none).
+  int settle(const tools::Outcome& outcome, graph::ToolIndex tool, graph::NodeIndex node,
+             std::string_view purpose);
+  // The call in flight will never be completed (cancel, abort): charged its worst case if it may
+  // have been sent, released if not.
+  void drop_held(bool sent);
+  void sync_spend();
+  void step_failed(const tools::Outcome& outcome);
+  void on_compensation(const tools::Outcome& outcome);
+  void on_advisor(const tools::Outcome& outcome);
+  // Routes around `failed` (a tool id under "failed_tool", or a fan-out node under
+  // "failed_node").
+  void heal(std::string_view field, const std::string& failed, const std::string& reason);
+  void abandon_after(std::size_t path_index);
+  void dead_end(const std::string& reason);
+  std::vector<DemoteOption> demote_options();
+  void demote(const DemoteOption& option, const std::string& decided_by,
+              const std::vector<graph::ToolIndex>& blocked);
+  void escalate(const std::string& reason, const std::string& message, bool compensate);
+  void fail_run(const std::string& message);
+  std::chrono::milliseconds backoff(graph::ToolIndex tool, int call) const;
+  void finish(RunStatus status);
+
+  // Positions on the path: an index into path_, or "before start" when the start node is a tool
+  // that has not run yet.
+  std::size_t position() const;
+  bool reaches(std::size_t position) const;  // after router_.solve()
+  void follow_route_from(std::size_t position);
+  std::vector<graph::NodeIndex> remaining_route() const;
+  std::vector<graph::ToolIndex> blocked_tools();
+  bool excluded(graph::ToolIndex tool) const;
+  const std::string& node_id(graph::NodeIndex n) const;
+  nlohmann::json names(const std::vector<graph::NodeIndex>& nodes) const;
+  nlohmann::json tool_names(const std::vector<graph::ToolIndex>& tools) const;
+
+  std::unique_ptr<EventSink> branch_sink_;  // branches: tags events, forwards to the parent's
+  RunMachine* root_ = this;                 // the run's top machine (shared health and ledger)
+  const graph::Workflow& workflow_;
+  const graph::Graph& graph_;
+  nlohmann::json input_;
+  EventSink& sink_;
+  graph::Budget budget_;
+  std::unique_ptr<Health> health_;
+  graph::Router router_;
+
+  graph::NodeIndex goal_;
+  bool demoted_ = false;
+  std::vector<graph::NodeIndex> tried_goals_;
+  std::vector<graph::NodeIndex> path_;   // completed nodes, from start
+  graph::Route route_;                   // planned route; route_.nodes[next_] is entered next
+  std::size_t next_ = 0;
+  int attempt_ = 1;
+  int heals_ = 0;
+  nlohmann::json context_;      // {"input", "steps": {tool id: {"output"}}}: what steps see
+  nlohmann::json aux_context_;  // what a compensation or the advisor sees
+  std::optional<Action> pending_;
+  graph::NodeIndex step_node_ = graph::kNoIndex;  // the node of the step in flight
+  graph::ToolIndex current_tool_ = graph::kNoIndex;  // the tool of the last invoke
+  std::vector<int> calls_;  // root: calls made so far, by tool
+  std::deque<Compensation> compensations_;
+  RunMachineOptions options_;
+  std::chrono::milliseconds retry_delay_{0};
+  AfterCompensation after_compensation_ = AfterCompensation::kContinue;
+  std::vector<DemoteOption> advisor_options_;
+  Awaiting awaiting_ = Awaiting::kNothing;
+  bool started_ = false;
+  RunResult result_;
+  // Fan-out: the one running (at most one per machine), calls to abort, and per fan-out node on
+  // the path the compensations of its kept branch steps (newest first), for a later backtrack.
+  std::unique_ptr<FanoutRun> fanout_;
+  std::deque<std::uint32_t> aborts_;
+  std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
+  BudgetLedger ledger_;  // root: the run's spend and the reservations of its calls in flight
+  std::optional<TierChoice> held_;  // this machine's call in flight (or pending): its reservation
+  tools::FailureKind last_failure_ = tools::FailureKind::kNone;  // of the last failed step
+};
+
+}  // namespace switchyard::runtime
