@@ -15,38 +15,6 @@ std::string range_text(double min, double max) {
 
 }  // namespace
 
-std::string pointer_join(const std::string& base, std::string_view token) {
-  std::string out = base + "/";
-  for (char c : token) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
-}
-
-std::string pointer_join(const std::string& base, std::size_t index) {
-  return base + "/" + std::to_string(index);
-}
-
-std::string describe(const nlohmann::json& value) {
-  switch (value.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::boolean: return std::string("boolean ") + value.dump();
-    case nlohmann::json::value_t::string: {
-      std::string s = value.dump();
-      if (s.size() > 40) s = s.substr(0, 37) + "...";
-      return "string " + s;
-    }
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return "number " + value.dump();
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    default: return "a value of another type";
-  }
-}
-
 std::string Diagnostic::to_string() const {
   if (line > 0) {
     return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;

@@ -11,16 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 
 namespace switchyard::graph {
-
-// `base` + "/" + `token`, with `~` and `/` escaped (RFC 6901).
-std::string pointer_join(const std::string& base, std::string_view token);
-std::string pointer_join(const std::string& base, std::size_t index);
-
-// A short description of a value for messages: `number -1`, `string "x"`, `an object`.
-std::string describe(const nlohmann::json& value);
 
 class Checker {
  public:
