@@ -39,7 +39,7 @@ struct LoadOptions {
   bool allow_scenario = true;
 };
 
-// Parses `text` (the contents of `file_name`) and validates it against spec/workflow.md.
+// Parses `text` (the contents of `file_name`) and validates it against docs/workflow-format.md.
 LoadResult load(std::string_view text, std::string_view file_name, const LoadOptions& options = {});
 
 }  // namespace switchyard::graph

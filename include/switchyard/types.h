@@ -73,7 +73,7 @@ struct RunSummary {
   std::int64_t tokens = 0;
   std::vector<std::string> blocked{};  // escalated: the tools that cut the goal off
   std::string message{};               // escalated or failed: why ("cancelled: request", ...)
-  // The whole `switchyard run --json` document of the run (spec/cli.md) without "journal".
+  // The whole `switchyard run --json` document of the run (docs/cli.md) without "journal".
   // The steps' outputs are in its events (step_succeeded's "output": Runtime::events).
   nlohmann::json json;
   // completed or demoted (what the `switchyard` program exits 0 for).

@@ -1,6 +1,6 @@
 #pragma once
 // The `switchyard` command-line program: one file per command under runtime/cli/, each adding
-// its subcommand to the CLI11 app. Exit codes (spec/cli.md): 0 success, 1 the run ended but not
+// its subcommand to the CLI11 app. Exit codes (docs/cli.md): 0 success, 1 the run ended but not
 // completed/demoted (or a check failed), 2 bad usage or invalid input, 3 internal or I/O error.
 // Human output goes to stdout; --json prints exactly one JSON document; logs go to stderr.
 

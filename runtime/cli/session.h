@@ -50,7 +50,7 @@ std::unique_ptr<RunSession> make_session(Context& ctx,
 bool attach_journal(Context& ctx, RunSession& session, std::unique_ptr<runtime::Journal> journal,
                     bool json);
 
-// The exit code of a finished run: 0 when it completed or was demoted, else 1 (spec/cli.md).
+// The exit code of a finished run: 0 when it completed or was demoted, else 1 (docs/cli.md).
 int exit_code_of(const runtime::RunReport& report);
 
 // Prints a finished run (`run`, `resume`): --json or the human summary. Returns its exit code.

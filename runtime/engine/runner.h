@@ -55,7 +55,7 @@ struct RunRequest {
 struct RunReport {
   std::string run_id;
   RunResult result;
-  // The full `run --json` document (spec/cli.md) without "journal".
+  // The full `run --json` document (docs/cli.md) without "journal".
   nlohmann::json to_json() const;
 };
 

@@ -1,6 +1,6 @@
 #pragma once
 // The paper's two baselines, as runners over the same scenario files, with the counting rules of
-// shared/scenarios/paper/EXPECTED.md. They exist to put Switchyard's figures beside theirs in
+// tests/scenarios/paper/README.md. They exist to put Switchyard's figures beside theirs in
 // `switchyard eval --baselines`; nothing here is hard-coded per scenario.
 //
 //  - ReAct: an LLM chooses every step. 1 planning call; at each node 1 call to choose the next

@@ -63,7 +63,7 @@ ScenarioResult baseline_result(const graph::Workflow& w, const std::string& file
   r.findings = audit.findings;
   for (const auto& e : run.events) r.reroutes += e.type == "reroute" ? 1 : 0;
   // A baseline that stops visibly where the scenario expects escalation is correct, whatever
-  // node it stopped at (EXPECTED.md); a completed run must take the expected path.
+  // node it stopped at (tests/scenarios/paper/README.md); a completed run must take the expected path.
   r.correct = status_correct(r) && (r.status != "completed" || path_correct(r));
   return r;
 }

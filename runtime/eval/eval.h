@@ -50,7 +50,7 @@ struct EvalReport {
   EvalTotals react_totals;
   std::vector<ScenarioResult> static_workflow;
   EvalTotals static_totals;
-  nlohmann::json to_json() const;  // the `eval --json` document (spec/cli.md)
+  nlohmann::json to_json() const;  // the `eval --json` document (docs/cli.md)
 };
 
 struct EvalOptions {

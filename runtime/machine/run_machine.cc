@@ -649,7 +649,7 @@ void RunMachine::on_advisor(const tools::Outcome& outcome) {
       }
     }
   }
-  // Anything that names no reachable option counts as "escalate" (spec/workflow.md).
+  // Anything that names no reachable option counts as "escalate" (docs/workflow-format.md).
   std::string message = "the advisor chose to escalate";
   if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
     message = answer["message"].get<std::string>();

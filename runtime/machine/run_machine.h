@@ -7,7 +7,7 @@
 // through an EventSink. Given the same workflow, input, starting health and outcomes, it makes the
 // same decisions and emits the same events: this is what replay re-verifies and resume re-drives.
 //
-// How a run heals (DESIGN.md "How one run flows"):
+// How a run heals (docs/architecture.md, "How one run flows"):
 //  - plan from the run's current node; tools known down are excluded before any step runs;
 //  - a failed step (after its retries) excludes its tool for the rest of the run and re-plans from
 //    the current node (reroute);
@@ -82,7 +82,7 @@ struct RunResult {
   std::int64_t tokens = 0;
   std::vector<std::string> blocked;  // escalated: the tools that cut the goal off
   std::string message;               // escalated / failed: why
-  nlohmann::json to_json() const;    // the fields of `run --json` (spec/cli.md) minus ids
+  nlohmann::json to_json() const;    // the fields of `run --json` (docs/cli.md) minus ids
 };
 
 struct RunMachineOptions {

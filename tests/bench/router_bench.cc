@@ -19,8 +19,7 @@ namespace {
 using namespace switchyard;
 
 std::shared_ptr<const graph::Workflow> paper(const std::string& id) {
-  auto loaded = runtime::load_workflow_file(std::string(SWITCHYARD_SHARED_DIR) +
-                                            "/scenarios/paper/" + id + ".json");
+  auto loaded = runtime::load_workflow_file(std::string(SWITCHYARD_PAPER_DIR) + "/" + id + ".json");
   if (!loaded.ok()) std::abort();
   return loaded.workflow;
 }

@@ -95,8 +95,7 @@ TEST(InvalidCorpusFolder, HasAtLeastFortyCasesAndEveryFileIsListed) {
 
 TEST(Load, AcceptsEveryPaperScenario) {
   int count = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
-                                                               "/scenarios/paper")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_PAPER_DIR))) {
     if (entry.path().extension() != ".json") continue;
     LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     EXPECT_TRUE(r.ok()) << all_errors(r);

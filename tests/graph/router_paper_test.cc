@@ -20,8 +20,7 @@ void PrintTo(const PaperCase& c, std::ostream* os) { *os << c.id(); }
 
 std::vector<PaperCase> paper_files() {
   std::vector<PaperCase> out;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
-                                                           "/scenarios/paper")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_PAPER_DIR))) {
     if (e.path().extension() == ".json") out.push_back({e.path().string()});
   }
   std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.file < b.file; });

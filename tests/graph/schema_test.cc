@@ -73,8 +73,7 @@ valijson::Schema* WorkflowSchema::schema_ = nullptr;
 
 TEST_F(WorkflowSchema, EveryPaperScenarioPassesSchemaAndLoader) {
   int count = 0;
-  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
-                                                           "/scenarios/paper")) {
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_PAPER_DIR))) {
     if (e.path().extension() != ".json") continue;
     const auto folder = e.path().parent_path().filename();
     if (folder == "services" || folder == "models") continue;  // not workflows

@@ -111,7 +111,7 @@ std::string source_path(const std::string& relative) {
 }
 
 std::string paper_scenario(const std::string& id) {
-  return std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/" + id + ".json";
+  return std::string(SWITCHYARD_PAPER_DIR) + "/" + id + ".json";
 }
 
 bool wait_exited(int pid, int limit_ms) {

@@ -45,7 +45,7 @@ bool wait_exited(int pid, int limit_ms = 5000);
 // The whole content of a file ("" and a test failure when it cannot be read).
 std::string read_text(const std::string& path);
 
-// Paths of the project and of the shared contracts.
+// Paths of the project and of its test data.
 std::string source_path(const std::string& relative);
 std::string paper_scenario(const std::string& id);  // e.g. "CS-5"
 

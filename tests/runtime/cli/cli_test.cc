@@ -43,8 +43,7 @@ TEST(Cli, ValidatePrintsTheCheapestRouteOfEveryPaperScenario) {
       {"CS-1", "Start -> CRM -> Stripe -> Email -> Complete"},
       {"TB-1", "Start -> FlightAPI -> HotelAPI -> CarAPI -> Payment -> Confirm"},
       {"CM-1", "Start -> TextMod -> ToxicityScorer -> AutoApprove -> Complete"}};
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_SHARED_DIR) +
-                                                               "/scenarios/paper")) {
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SWITCHYARD_PAPER_DIR))) {
     if (entry.path().extension() != ".json") continue;
     auto r = testing::switchyard({"validate", entry.path().string()});
     EXPECT_EQ(r.exit_code, 0) << entry.path() << r.err;
@@ -177,7 +176,7 @@ TEST(Cli, RunWithUnwritableJournalIsAnIoError) {
 
 TEST(Cli, EvalMeetsThePaperBar) {
   auto r = testing::switchyard(
-      {"eval", std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper", "--baselines", "--json"});
+      {"eval", std::string(SWITCHYARD_PAPER_DIR), "--baselines", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = parse(r.out);
   EXPECT_EQ(j["totals"]["scenarios"], 19);

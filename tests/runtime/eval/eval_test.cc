@@ -18,7 +18,7 @@ namespace {
 
 using testing::paper_scenario;
 
-std::string paper_dir() { return std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper"; }
+std::string paper_dir() { return std::string(SWITCHYARD_PAPER_DIR); }
 
 std::shared_ptr<const graph::Workflow> load_variant(const std::string& id,
                                                     const std::function<void(nlohmann::json&)>& edit) {

@@ -23,7 +23,7 @@ using testing::TempDir;
 
 std::vector<std::string> scenario_files() {
   std::vector<std::string> files;
-  for (const std::string& dir : {std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper",
+  for (const std::string& dir : {std::string(SWITCHYARD_PAPER_DIR),
                                 std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() == ".json") files.push_back(entry.path().string());
@@ -71,7 +71,7 @@ class Tampered : public ::testing::Test {
  protected:
   void SetUp() override {
     // CS-2: Stripe is down; the run reroutes at CRM through Razorpay.
-    id_ = run_scenario(path_, std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/CS-2.json");
+    id_ = run_scenario(path_, std::string(SWITCHYARD_PAPER_DIR) + "/CS-2.json");
     ASSERT_TRUE(verify(path_, id_).ok());
   }
   std::string sql(const std::string& statement) {
@@ -202,7 +202,7 @@ TEST(ReplayVerify, ARunInterruptedByAShutdownReDrivesUpToRunInterrupted) {
   TempDir dir;
   const std::string path = dir.file("j.db");
   const std::string id =
-      run_scenario(path, std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/CS-2.json");
+      run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/CS-2.json");
   const std::string copy = dir.file("copy.db");
   copy_stopped_run(path, id, copy, "interrupted", /*interrupted=*/true);
   copy_stopped_run(path, id, copy, "crashed", /*interrupted=*/false);
@@ -236,7 +236,7 @@ TEST(ReplayVerifyCli, ExitsZeroWhenVerifiedAndOneNamingTheEventOtherwise) {
   TempDir dir;
   const std::string path = dir.file("j.db");
   const std::string id =
-      run_scenario(path, std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper/TB-3.json");
+      run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/TB-3.json");
   auto ok = testing::switchyard({"replay", id, "--journal", path, "--verify", "--json"});
   ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   auto doc = nlohmann::json::parse(ok.out);
