@@ -5,8 +5,6 @@
 #include <limits>
 
 #include "graph/json_object.h"
-#include "graph/template.h"
-#include "tools/llm_tool.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -139,7 +137,7 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
   if (options.budget.usd) budget_.usd = options.budget.usd;
   if (options.budget.tokens) budget_.tokens = options.budget.tokens;
   if (options.budget.llm_calls) budget_.llm_calls = options.budget.llm_calls;
-  ledger_ = BudgetLedger(budget_);
+  budget_controller_ = BudgetController(workflow, budget_, options_.tiers, options_.learned_start);
   context_ = json_object("input", input_, "steps", nlohmann::json::object());
   calls_.assign(workflow.tools().size(), 0);
 }
@@ -304,7 +302,7 @@ void RunMachine::walk() {
       return;
     case NodeKind::kTool: {
       std::string why;
-      auto choice = plan_call(n.tool, -1, context_, &why);
+      auto choice = controller().plan_call(n.tool, -1, context_, &why);
       if (!choice) {
         step_node_ = node;
         step_failed(tools::Outcome::failed(tools::FailureKind::kBudgetExhausted, why));
@@ -404,7 +402,7 @@ void RunMachine::on_step(tools::Outcome outcome) {
     const auto& spec = std::get<graph::LlmTool>(tool.spec);
     std::string why;
     if (escalatable && spec.tier.empty()) {
-      if (auto next = choose_tier(graph_.node(node).tool, tier, context_, &why)) {
+      if (auto next = controller().choose_tier(graph_.node(node).tool, tier, context_, &why)) {
         start_llm_step(node, graph_.node(node).tool, *next,
                        "escalate after " + std::string(tools::to_string(f)) + " on " +
                            options_.tiers[static_cast<std::size_t>(tier)].name);
@@ -596,7 +594,7 @@ void RunMachine::dead_end(const std::string& reason) {
                     {"goal", node_id(goal_)},  {"blocked", tool_names(blocked)},
                     {"options", names(goals)}, {"reason", reason}};
     std::string why_not;
-    if (auto choice = plan_call(advisor, -1, aux_context_, &why_not)) {
+    if (auto choice = controller().plan_call(advisor, -1, aux_context_, &why_not)) {
       advisor_options_ = std::move(options);
       hold(*choice);
       if (choice->tier >= 0) {
@@ -716,77 +714,11 @@ void RunMachine::on_compensation(const tools::Outcome& outcome) {
            /*compensate=*/false);
 }
 
-// ---- budget controller: llm tier choice ----
-
-std::int64_t RunMachine::prompt_tokens(ToolIndex tool, const nlohmann::json& context) const {
-  const auto* spec = std::get_if<graph::LlmTool>(&workflow_.tool(tool).spec);
-  if (spec == nullptr) return 0;
-  // The text as the tool will render it (a template that cannot render fails the call unsent).
-  auto render = [&](const std::string& text) {
-    auto parsed = graph::parse_template(text);
-    auto rendered =
-        parsed.ok() ? graph::render_template(*parsed, context) : Result<std::string>(text);
-    return rendered.ok() ? *rendered : text;
-  };
-  return tools::prompt_token_bound(*spec, spec->system.empty() ? "" : render(spec->system),
-                                   render(spec->prompt));
-}
-
-std::optional<RunMachine::TierChoice> RunMachine::plan_call(ToolIndex tool, int above,
-                                                            const nlohmann::json& context,
-                                                            std::string* why) const {
-  const graph::Tool& t = workflow_.tool(tool);
-  if (t.kind == graph::ToolKind::kLlm && !options_.tiers.empty()) {
-    return choose_tier(tool, above, context, why);
-  }
-  TierChoice choice{-1, worst_case(t, prompt_tokens(tool, context), nullptr)};
-  if (auto short_of = root_->ledger_.shortfall(choice.worst)) {
-    if (why != nullptr) *why = "budget: " + t.id + ": " + *short_of;
-    return std::nullopt;
-  }
-  return choice;
-}
-
-std::optional<RunMachine::TierChoice> RunMachine::choose_tier(ToolIndex tool, int above,
-                                                              const nlohmann::json& context,
-                                                              std::string* why) const {
-  const graph::Tool& t = workflow_.tool(tool);
-  const auto& spec = std::get<graph::LlmTool>(t.spec);
-  const std::int64_t prompt = prompt_tokens(tool, context);
-  std::vector<int> order;
-  const int n = static_cast<int>(options_.tiers.size());
-  if (!spec.tier.empty()) {
-    for (int i = 0; i < n; ++i) {
-      if (options_.tiers[static_cast<std::size_t>(i)].name == spec.tier && i > above) order.push_back(i);
-    }
-  } else if (spec.difficulty == graph::Difficulty::kHard && above < 0) {
-    for (int i = n - 1; i >= 0; --i) order.push_back(i);  // strongest first, downgrade to fit
-  } else if (auto learned = options_.learned_start.find(tool);
-             learned != options_.learned_start.end() && above < 0) {
-    // The learned start tier, then up; cheaper ones only when the budget forces a downgrade.
-    for (int i = learned->second.first; i < n; ++i) order.push_back(i);
-    for (int i = learned->second.first - 1; i >= 0; --i) order.push_back(i);
-  } else {
-    for (int i = above + 1; i < n; ++i) order.push_back(i);  // cheapest that fits, upward
-  }
-  std::string short_of = "no tier left";
-  for (int i : order) {
-    const Spend worst = worst_case(t, prompt, &options_.tiers[static_cast<std::size_t>(i)]);
-    auto s = root_->ledger_.shortfall(worst);
-    if (!s) return TierChoice{i, worst};
-    short_of = options_.tiers[static_cast<std::size_t>(i)].name + ": " + *s;
-  }
-  if (why != nullptr) {
-    *why = "budget: no tier can cover " + t.id + "'s worst case (" +
-           std::to_string(prompt + spec.max_tokens) + " tokens) within what is left (" + short_of +
-           ")";
-  }
-  return std::nullopt;
-}
+// ---- the budget: reservations held and settled (the controller: budget_controller.h) ----
 
 void RunMachine::hold(const TierChoice& choice) {
   assert(!held_);
-  root_->ledger_.reserve(choice.worst);
+  controller().reserve(choice);
   held_ = choice;
 }
 
@@ -818,9 +750,9 @@ int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex 
   held_.reset();
   Spend over;
   if (held) {
-    over = root_->ledger_.settle(held->worst, actual);
+    over = controller().settle(*held, actual);
   } else {
-    root_->ledger_.charge(actual);
+    controller().charge(actual);
   }
   sync_spend();
   if (outcome.llm_call) {
@@ -860,7 +792,7 @@ void RunMachine::drop_held(bool sent) {
   // The request of an aborted call may have reached the provider, which bills it; its answer,
   // and so its usage, will never be seen. Charging its worst case keeps the cap hard; releasing
   // it would let the next call spend money the provider may already be owed.
-  root_->ledger_.settle(held.worst, sent ? held.worst : Spend{});
+  controller().settle(held, sent ? held.worst : Spend{});
   sync_spend();
   if (!sent || held.tier < 0) return;
   const bool step = awaiting_ == Awaiting::kStep;
@@ -878,7 +810,7 @@ void RunMachine::drop_held(bool sent) {
 
 void RunMachine::sync_spend() {
   RunResult& r = root_->result_;
-  const Spend& spent = root_->ledger_.spent();
+  const Spend& spent = controller().spent();
   r.spent_usd = spent.usd;
   r.tokens = spent.tokens;
   r.llm_calls = static_cast<int>(spent.llm_calls);

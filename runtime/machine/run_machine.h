@@ -33,6 +33,7 @@
 #include "graph/router.h"
 #include "graph/workflow.h"
 #include "runtime/machine/budget.h"
+#include "runtime/machine/budget_controller.h"
 #include "tools/tool.h"
 
 namespace switchyard::runtime {
@@ -164,19 +165,10 @@ class RunMachine {
   Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
                 const nlohmann::json* context);
   void on_step(tools::Outcome outcome);
-  // ---- budget controller (runtime/machine/budget.h) ----
-  // A call the budget can cover: its tier (-1: not a tiered llm call) and worst case.
-  struct TierChoice {
-    int tier = -1;
-    Spend worst;
-  };
-  // The call of `tool` to make, seeing `context`: for an llm tool with tiers, the tier it starts
-  // on (or escalates to, above `above`); nullopt, with why, when its worst case does not fit.
-  std::optional<TierChoice> plan_call(graph::ToolIndex tool, int above,
-                                      const nlohmann::json& context, std::string* why) const;
-  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above,
-                                        const nlohmann::json& context, std::string* why) const;
-  std::int64_t prompt_tokens(graph::ToolIndex tool, const nlohmann::json& context) const;
+  // ---- the budget (runtime/machine/budget_controller.h) ----
+  using TierChoice = BudgetController::TierChoice;
+  // The run's budget controller (the root's: branches share it).
+  BudgetController& controller() const { return root_->budget_controller_; }
   // Reserves `choice` for the call about to be made (one per machine at a time).
   void hold(const TierChoice& choice);
   void start_llm_step(graph::NodeIndex node, graph::ToolIndex tool, const TierChoice& choice,
@@ -254,7 +246,8 @@ class RunMachine {
   std::unique_ptr<FanoutRun> fanout_;
   std::deque<std::uint32_t> aborts_;
   std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
-  BudgetLedger ledger_;  // root: the run's spend and the reservations of its calls in flight
+  // Root: the run's tier choice, spend and the reservations of its calls in flight.
+  BudgetController budget_controller_;
   std::optional<TierChoice> held_;  // this machine's call in flight (or pending): its reservation
   tools::FailureKind last_failure_ = tools::FailureKind::kNone;  // of the last failed step
 };
