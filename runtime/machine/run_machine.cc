@@ -55,21 +55,6 @@ nlohmann::json RunResult::to_json() const {
   return j;
 }
 
-// The run's view of tool health: what the process knew at the start, plus the tools this run saw
-// fail. A failed tool stays excluded for the rest of the run.
-class RunMachine::Health : public graph::HealthView {
- public:
-  Health(std::size_t tools, const graph::HealthView& known) : factors_(tools) {
-    for (ToolIndex t = 0; t < tools; ++t) factors_[t] = known.factor(t);
-  }
-  double factor(ToolIndex tool) const override { return factors_[tool]; }
-  void exclude(ToolIndex tool) { factors_[tool] = kInfinity; }
-  bool excluded(ToolIndex tool) const { return factors_[tool] == kInfinity; }
-
- private:
-  std::vector<double> factors_;
-};
-
 namespace {
 
 // A branch's events go to the run's sink, naming the fan-out node and the branch.
@@ -107,7 +92,7 @@ struct RunMachine::FanoutRun {
   std::vector<Branch> branches;
 };
 
-RunMachine::Health& RunMachine::health() const { return *root_->health_; }
+graph::FixedHealth& RunMachine::health() const { return *root_->health_; }
 
 RunMachine::RunMachine(RunMachine& parent, const graph::Graph& graph, NodeIndex fanout_node,
                        std::uint32_t branch)
@@ -130,7 +115,7 @@ RunMachine::RunMachine(const graph::Workflow& workflow, nlohmann::json input,
       input_(std::move(input)),
       sink_(sink),
       budget_(workflow.budget()),
-      health_(std::make_unique<Health>(workflow.tools().size(), known)),
+      health_(std::make_unique<graph::FixedHealth>(workflow.tools().size(), known)),
       router_(workflow, workflow.graph()),
       goal_(workflow.graph().goal()),
       options_(options) {

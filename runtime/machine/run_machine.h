@@ -144,7 +144,6 @@ class RunMachine {
     std::size_t path_index;  // the nearest path node from which `goal` is reachable
   };
 
-  class Health;
   struct Branch;
   struct FanoutRun;
   // A branch of a fan-out node of `parent`: routes `graph` with the run's shared health, budget
@@ -152,7 +151,7 @@ class RunMachine {
   RunMachine(RunMachine& parent, const graph::Graph& graph, graph::NodeIndex fanout_node,
              std::uint32_t branch);
   bool is_branch() const { return root_ != this; }
-  Health& health() const;
+  graph::FixedHealth& health() const;
 
   void start();
   void walk();
@@ -216,7 +215,9 @@ class RunMachine {
   nlohmann::json input_;
   EventSink& sink_;
   graph::Budget budget_;
-  std::unique_ptr<Health> health_;
+  // Root: the run's view of tool health: what the process knew at the start, plus the tools this
+  // run saw fail (excluded for the rest of the run).
+  std::unique_ptr<graph::FixedHealth> health_;
   graph::Router router_;
 
   graph::NodeIndex goal_;
