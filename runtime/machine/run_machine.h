@@ -16,11 +16,16 @@
 //  - no route at all: demote to the best reachable `demote_to` goal (asking the advisor when the
 //    workflow names one and there is a choice to make), or escalate with the blocked tools.
 //
+// The code: run_machine.cc (the loop: plan, steps, retries, cancel), healing.cc (reroute,
+// backtrack, demote, escalate, compensate), fanout.cc (fan-out nodes), spend.cc (each call's
+// reservation held and settled; the choices are the BudgetController's, budget_controller.h).
+//
 // Thread-compatible: one machine per run, driven from one thread at a time.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -198,6 +203,7 @@ class RunMachine {
 
   // Positions on the path: an index into path_, or "before start" when the start node is a tool
   // that has not run yet.
+  static constexpr std::size_t kBeforeStart = std::numeric_limits<std::size_t>::max();
   std::size_t position() const;
   bool reaches(std::size_t position) const;  // after router_.solve()
   void follow_route_from(std::size_t position);
