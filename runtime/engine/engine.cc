@@ -53,7 +53,9 @@ class Engine::Impl {
       });
     }
     probes.emplace(*loops[0], health, clock, writer,
-                   ProbeOptions{.interval = options.probe_interval, .on_probe = options.on_probe});
+                   ProbeOptions{.interval = options.probe_interval,
+                                .timeout = options.probe_timeout,
+                                .on_probe = options.on_probe});
   }
 
   ~Impl() {

@@ -71,7 +71,7 @@ void ProbeScheduler::run_probes() {  // on loop_
         });
       };
       if (!tool.probe_url.empty()) {
-        tools::probe_url(tool.probe_url, std::chrono::milliseconds(5000), std::move(answer));
+        tools::probe_url(tool.probe_url, options_.timeout, std::move(answer));
       } else {
         auto context = std::make_shared<nlohmann::json>(
             nlohmann::json{{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});

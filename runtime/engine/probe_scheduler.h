@@ -1,7 +1,7 @@
 #pragma once
 // ProbeScheduler: the engine's probes (docs/monitors.md#probes). Tools that declare a `probe` (an
 // http(s) URL, or another tool of their workflow) are checked every `interval` while their breaker
-// is open, one probe per tool at a time: a URL answering 2xx within 5 s, or the probe tool
+// is open, one probe per tool at a time: a URL answering 2xx within `timeout`, or the probe tool
 // succeeding (called with an empty context, with its own timeout), closes the breaker at once and
 // journals the transition (runtime/engine/probe_record.h); a failed probe restarts the cool-down.
 //
@@ -34,6 +34,8 @@ namespace switchyard::runtime {
 struct ProbeOptions {
   // How often tools with a `probe` and an open breaker are probed; 0: never.
   std::chrono::milliseconds interval{1000};
+  // How long a probe URL has to answer (connect and the whole response); default 5 s.
+  std::chrono::milliseconds timeout{5000};
   // Told of every probe's result (observability, tests); called on the scheduler's loop.
   std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
 };
