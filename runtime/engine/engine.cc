@@ -280,10 +280,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     calls_[action.slot] = call;
     const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
     if (delay.count() <= 0) return invoke(action, call);
-    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
-      manual->advance(delay);
-      return invoke(action, call);
-    }
+    if (engine_.clock.skip_wait(delay)) return invoke(action, call);
     call->keep_alive = shared_from_this();
     call->timer.emplace(loop_);
     call->timer->expires_after(delay);
@@ -345,10 +342,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
       return complete(slot, std::move(outcome));
     }
-    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
-      manual->advance(latency);
-      return complete(slot, std::move(outcome));
-    }
+    if (engine_.clock.skip_wait(latency)) return complete(slot, std::move(outcome));
     call->keep_alive = shared_from_this();
     call->timer.emplace(loop_);
     call->timer->expires_after(latency);

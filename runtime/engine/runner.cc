@@ -62,11 +62,9 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     if (events.empty()) return Status();
     return journal_.append(events.take());
   };
-  auto* manual = dynamic_cast<ManualClock*>(&clock_);
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;
-    if (manual != nullptr) manual->advance(d);
-    else std::this_thread::sleep_for(d);
+    if (!clock_.skip_wait(d)) std::this_thread::sleep_for(d);
   };
   // Calls in flight, by slot. Tools may answer on any thread (or before invoke() returns).
   // Answers are taken in the order of their (simulated) arrival: a mock's answer arrives at its
