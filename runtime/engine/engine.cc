@@ -293,15 +293,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {
     call->keep_alive = shared_from_this();
-    tools::Invocation inv;
-    inv.workflow = workflow_.get();
-    inv.tool = action.tool;
-    inv.context = action.context;
-    inv.call_number = action.call_number;
-    inv.attempt = action.attempt;
-    inv.tier = action.tier;
-    inv.run_id = id();
-    inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
+    const tools::Invocation inv = invocation_of(
+        *workflow_, action, id(), std::shared_ptr<tools::CallCancel>(call, &call->cancel));
     const std::uint32_t slot = action.slot;
     // The run's own line may continue inline (see advance()) if the tool answers at once.
     const bool may_inline = slot == 0 && advancing_ && inline_budget_ > 0;

@@ -75,12 +75,13 @@ void ProbeScheduler::run_probes() {  // on loop_
       } else {
         auto context = std::make_shared<nlohmann::json>(
             nlohmann::json{{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});
-        tools::Invocation inv;
-        inv.workflow = w.get();
-        inv.tool = tool.probe_tool;
-        inv.context = context.get();
+        // The probe tool's first call, outside any run: no run id, nothing to abort it with.
+        Action probe;
+        probe.tool = tool.probe_tool;
+        probe.context = context.get();
         tool_set->at(tool.probe_tool).invoke(
-            inv, [answer = std::move(answer), context, tool_set, w](tools::Outcome o) {
+            invocation_of(*w, probe, {}, nullptr),
+            [answer = std::move(answer), context, tool_set, w](tools::Outcome o) {
               answer(o.ok, o.ok ? "probe tool succeeded" : o.reason);
             });
       }

@@ -149,15 +149,8 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       crash_point("before_invoke");
     }
     wait(action.delay);
-    tools::Invocation call;
-    call.workflow = &w;
-    call.tool = action.tool;
-    call.context = action.context;
-    call.call_number = action.call_number;
-    call.attempt = action.attempt;
-    call.tier = action.tier;
-    call.run_id = run_id;
-    call.cancel = std::make_shared<tools::CallCancel>();
+    const tools::Invocation call =
+        invocation_of(w, action, run_id, std::make_shared<tools::CallCancel>());
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
     if (auto refused = health.admit(action.tool, action.tier, events)) {

@@ -77,6 +77,24 @@ struct Action {
   const nlohmann::json* context = nullptr;
 };
 
+// The call a kInvoke `action` asks for, as its tool sees it: a call of `workflow` in run `run_id`
+// (which must outlive the tool's invoke()), abortable through `cancel` (null: it cannot be).
+// What every driver hands the tool.
+inline tools::Invocation invocation_of(const graph::Workflow& workflow, const Action& action,
+                                       std::string_view run_id,
+                                       std::shared_ptr<tools::CallCancel> cancel) {
+  tools::Invocation call;
+  call.workflow = &workflow;
+  call.tool = action.tool;
+  call.context = action.context;
+  call.call_number = action.call_number;
+  call.attempt = action.attempt;
+  call.tier = action.tier;
+  call.run_id = run_id;
+  call.cancel = std::move(cancel);
+  return call;
+}
+
 struct RunResult {
   RunStatus status = RunStatus::kRunning;
   std::string goal;               // the goal reached or last pursued (after demotion: the new one)
