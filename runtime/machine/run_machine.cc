@@ -4,6 +4,7 @@
 #include <cassert>
 
 #include "graph/json_object.h"
+#include "graph/splitmix.h"
 #include "runtime/machine/fanout.h"
 
 namespace switchyard::runtime {
@@ -400,12 +401,8 @@ std::chrono::milliseconds RunMachine::backoff(ToolIndex tool, int call) const {
   const double base = std::min(static_cast<double>(options_.retry_cap.count()),
                                static_cast<double>(options_.retry_base.count()) *
                                    static_cast<double>(1ULL << exponent));
-  std::uint64_t x = options_.seed ^ (static_cast<std::uint64_t>(tool) << 32) ^
-                    static_cast<std::uint64_t>(call);
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  x ^= x >> 31;
+  const std::uint64_t x = splitmix64(options_.seed ^ (static_cast<std::uint64_t>(tool) << 32) ^
+                                     static_cast<std::uint64_t>(call));
   const double jitter = 0.5 + static_cast<double>(x >> 11) * 0x1.0p-53;
   return std::chrono::milliseconds(static_cast<std::int64_t>(base * jitter));
 }
