@@ -442,12 +442,6 @@ void RunMachine::escalate_in_doubt(const std::string& message) {
   escalate("in_doubt", message, /*compensate=*/false);
 }
 
-void RunMachine::fail_run(const std::string& message) {
-  result_.message = message;
-  sink_.emit("failed", {{"message", message}});
-  finish(RunStatus::kFailed);
-}
-
 void RunMachine::finish(RunStatus status) {
   result_.status = status;
   result_.goal = node_id(goal_);

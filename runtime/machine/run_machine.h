@@ -215,7 +215,6 @@ class RunMachine {
   void demote(const DemoteOption& option, const std::string& decided_by,
               const std::vector<graph::ToolIndex>& blocked);
   void escalate(const std::string& reason, const std::string& message, bool compensate);
-  void fail_run(const std::string& message);
   std::chrono::milliseconds backoff(graph::ToolIndex tool, int call) const;
   void finish(RunStatus status);
 
