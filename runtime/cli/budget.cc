@@ -4,8 +4,8 @@
 #include <iomanip>
 #include <map>
 #include <ostream>
-#include <sstream>
 
+#include "runtime/base/money.h"
 #include "runtime/cli/cli.h"
 #include "runtime/journal/journal.h"
 
@@ -25,12 +25,6 @@ struct Line {
   std::int64_t tokens = 0;
   double usd = 0;
 };
-
-std::string money(double usd) {
-  std::ostringstream s;
-  s << "$" << std::setprecision(6) << usd;
-  return s.str();
-}
 
 int budget(Context& ctx, const BudgetArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
@@ -83,8 +77,8 @@ int budget(Context& ctx, const BudgetArgs& args) {
       << std::setw(14) << "spent" << std::setw(10) << "tokens" << std::setw(11) << "llm calls\n";
   for (const auto& [name, l] : by_workflow) {
     out << std::left << std::setw(28) << name << std::right << std::setw(7) << l.runs
-        << std::setw(14) << money(l.usd) << std::setw(10) << l.tokens << std::setw(10) << l.calls
-        << "\n";
+        << std::setw(14) << runtime::usd_text(l.usd) << std::setw(10) << l.tokens << std::setw(10)
+        << l.calls << "\n";
   }
   if (!by_step_tier.empty()) {
     out << "\n" << std::left << std::setw(28) << "workflow / step" << std::setw(10) << "tier"
@@ -93,8 +87,8 @@ int budget(Context& ctx, const BudgetArgs& args) {
     for (const auto& [key, l] : by_step_tier) {
       out << std::left << std::setw(28) << (std::get<0>(key) + " / " + std::get<1>(key))
           << std::setw(10) << std::get<2>(key) << std::right << std::setw(7) << l.calls
-          << std::setw(8) << l.usable << std::setw(10) << l.tokens << std::setw(14) << money(l.usd)
-          << "\n";
+          << std::setw(8) << l.usable << std::setw(10) << l.tokens << std::setw(14)
+          << runtime::usd_text(l.usd) << "\n";
     }
   }
   return kExitOk;
