@@ -99,7 +99,7 @@ int budget(Context& ctx, const BudgetArgs& args) {
 void add_budget(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
   auto args = std::make_shared<BudgetArgs>();
-  cmd->add_option("--journal", args->journal, "The journal (SQLite file)")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow, "Only this workflow's runs");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = budget(ctx, *args); });

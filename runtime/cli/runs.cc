@@ -75,7 +75,7 @@ int runs(Context& ctx, const RunsArgs& args) {
 void add_runs(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("runs", "List the runs in a journal, newest first");
   auto args = std::make_shared<RunsArgs>();
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--status", args->status, "Only runs with this status")
       ->check(CLI::IsMember({"running", "completed", "demoted", "escalated", "failed"}));
   cmd->add_option("--workflow", args->workflow, "Only runs of this workflow (its name)");
