@@ -15,6 +15,14 @@ class Clock {
   virtual ~Clock() = default;
   // The current wall time. Thread-safe in every implementation.
   virtual TimePoint now() const = 0;
+  // Waiting `d` on this clock without anyone waiting, where the clock allows it: a ManualClock
+  // moves forward by `d` at once and returns true. A real clock returns false: the caller waits
+  // `d` itself (sleeps, or sets a timer). How the drivers simulate latencies and backoff on a
+  // manual clock (evaluation, tests) and really wait on the real one. Thread-safe.
+  virtual bool skip_wait(std::chrono::nanoseconds d) {
+    (void)d;
+    return false;
+  }
 };
 
 // A clock that moves only when told. Thread-safe.
@@ -29,6 +37,10 @@ class ManualClock : public Clock {
   void advance(std::chrono::nanoseconds d) {
     now_ns_.fetch_add(std::chrono::duration_cast<TimePoint::duration>(d).count(),
                       std::memory_order_acq_rel);
+  }
+  bool skip_wait(std::chrono::nanoseconds d) override {
+    advance(d);
+    return true;
   }
 
  private:

@@ -38,6 +38,10 @@ class HealthView {
 class FixedHealth : public HealthView {
  public:
   explicit FixedHealth(std::size_t tool_count) : factors_(tool_count, 1.0) {}
+  // A copy of the factors `from` gives the first `tool_count` tools now.
+  FixedHealth(std::size_t tool_count, const HealthView& from) : factors_(tool_count) {
+    for (ToolIndex t = 0; t < tool_count; ++t) factors_[t] = from.factor(t);
+  }
   double factor(ToolIndex tool) const override { return factors_[tool]; }
   void set(ToolIndex tool, double factor) { factors_[tool] = factor; }
   void exclude(ToolIndex tool) { factors_[tool] = kInfinity; }

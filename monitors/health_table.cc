@@ -8,16 +8,6 @@
 namespace switchyard::monitors {
 namespace {
 
-class WallClock final : public Clock {
- public:
-  TimePoint now() const override { return std::chrono::system_clock::now(); }
-};
-
-const WallClock& wall_clock() {
-  static const WallClock clock;
-  return clock;
-}
-
 constexpr double kInfinity = std::numeric_limits<double>::infinity();
 
 double reliability_of(std::uint64_t window, int fill) {
@@ -53,8 +43,6 @@ HealthTable::HealthTable(const Clock& clock, MonitorOptions options)
   options_.window = std::clamp(options_.window, 1, 64);
   options_.warmup = std::max(options_.warmup, 1);
 }
-
-HealthTable::HealthTable() : HealthTable(wall_clock()) {}
 
 HealthTable::~HealthTable() = default;
 

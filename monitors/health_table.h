@@ -93,8 +93,6 @@ class HealthTable {
 
   // Time comes from `clock` (which must outlive the table).
   explicit HealthTable(const Clock& clock, MonitorOptions options = {});
-  // The wall clock, default options.
-  HealthTable();
   ~HealthTable();
 
   // The handle of tool `id` (made on first use), with its breaker per `breaker`.

@@ -2,16 +2,10 @@
 
 #include <algorithm>
 
+#include "graph/splitmix.h"
+
 namespace switchyard::tools {
 namespace {
-
-// SplitMix64: a well-mixed hash of (seed, call), so each call's draw is independent of history.
-std::uint64_t mix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 Outcome injected_failure(const std::string& id, int call_number) {
   return Outcome::failed(FailureKind::kInjected,
@@ -76,7 +70,9 @@ bool mock_fails(const graph::MockFail& fail, int call_number) {
     case Mode::kCalls:
       return std::find(fail.calls.begin(), fail.calls.end(), call_number) != fail.calls.end();
     case Mode::kRate: {
-      const std::uint64_t h = mix(fail.seed ^ mix(static_cast<std::uint64_t>(call_number)));
+      // A hash of (seed, call): each call's draw is independent of history.
+      const std::uint64_t h =
+          splitmix64(fail.seed ^ splitmix64(static_cast<std::uint64_t>(call_number)));
       const double u = static_cast<double>(h >> 11) * 0x1.0p-53;  // uniform in [0, 1)
       return u < fail.rate;
     }

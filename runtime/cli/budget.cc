@@ -4,8 +4,8 @@
 #include <iomanip>
 #include <map>
 #include <ostream>
-#include <sstream>
 
+#include "runtime/base/money.h"
 #include "runtime/cli/cli.h"
 #include "runtime/journal/journal.h"
 
@@ -25,12 +25,6 @@ struct Line {
   std::int64_t tokens = 0;
   double usd = 0;
 };
-
-std::string money(double usd) {
-  std::ostringstream s;
-  s << "$" << std::setprecision(6) << usd;
-  return s.str();
-}
 
 int budget(Context& ctx, const BudgetArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
@@ -83,8 +77,8 @@ int budget(Context& ctx, const BudgetArgs& args) {
       << std::setw(14) << "spent" << std::setw(10) << "tokens" << std::setw(11) << "llm calls\n";
   for (const auto& [name, l] : by_workflow) {
     out << std::left << std::setw(28) << name << std::right << std::setw(7) << l.runs
-        << std::setw(14) << money(l.usd) << std::setw(10) << l.tokens << std::setw(10) << l.calls
-        << "\n";
+        << std::setw(14) << runtime::usd_text(l.usd) << std::setw(10) << l.tokens << std::setw(10)
+        << l.calls << "\n";
   }
   if (!by_step_tier.empty()) {
     out << "\n" << std::left << std::setw(28) << "workflow / step" << std::setw(10) << "tier"
@@ -93,8 +87,8 @@ int budget(Context& ctx, const BudgetArgs& args) {
     for (const auto& [key, l] : by_step_tier) {
       out << std::left << std::setw(28) << (std::get<0>(key) + " / " + std::get<1>(key))
           << std::setw(10) << std::get<2>(key) << std::right << std::setw(7) << l.calls
-          << std::setw(8) << l.usable << std::setw(10) << l.tokens << std::setw(14) << money(l.usd)
-          << "\n";
+          << std::setw(8) << l.usable << std::setw(10) << l.tokens << std::setw(14)
+          << runtime::usd_text(l.usd) << "\n";
     }
   }
   return kExitOk;
@@ -105,7 +99,7 @@ int budget(Context& ctx, const BudgetArgs& args) {
 void add_budget(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
   auto args = std::make_shared<BudgetArgs>();
-  cmd->add_option("--journal", args->journal, "The journal (SQLite file)")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow, "Only this workflow's runs");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = budget(ctx, *args); });

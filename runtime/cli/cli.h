@@ -45,6 +45,11 @@ void add_serve(CLI::App& app, Context& ctx);
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);
 
+// --journal FILE, default default_journal_path(): the SQLite journal the command uses. The one
+// definition of the option for every command; `creates`: the command makes the file when it is
+// missing (run, serve), which the help says.
+void add_journal_option(CLI::App* cmd, std::string& journal, bool creates = false);
+
 // Prints a chaos report to ctx.out (a table, or one JSON document when `json`). Returns the exit
 // code of `switchyard chaos`: kExitNotCompleted when any run failed silently, else kExitOk.
 int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json);

@@ -46,4 +46,11 @@ void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json
 
 std::string default_journal_path() { return "switchyard.db"; }
 
+void add_journal_option(CLI::App* cmd, std::string& journal, bool creates) {
+  journal = default_journal_path();
+  cmd->add_option("--journal", journal,
+                  creates ? "SQLite journal file (created when missing)" : "SQLite journal file")
+      ->capture_default_str();
+}
+
 }  // namespace switchyard::cli

@@ -94,7 +94,7 @@ void add_gc(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "gc", "Remove finished runs (and their events) that finished longer ago than a duration");
   auto args = std::make_shared<GcArgs>();
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--older-than", args->older_than,
                   "Remove runs that finished longer ago than this: 30d, 12h, 90m, 45s, 500ms")
       ->required();

@@ -118,7 +118,7 @@ void add_health(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "health", "Every tool's health (breaker, Eq. 1 factor, telemetry), rebuilt from the journal");
   auto args = std::make_shared<HealthArgs>();
-  cmd->add_option("--journal", args->journal, "The journal (SQLite file)")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--window-minutes", args->window_minutes,
                   "How far back the journal is read")
       ->capture_default_str()

@@ -73,7 +73,7 @@ void add_replay(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("replay", "Show a run's timeline from the journal");
   auto args = std::make_shared<ReplayArgs>();
   cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs`)")->required();
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--format", args->format,
                   "text (a timeline), json (every event), dot (the graph, marked, for Graphviz) "
                   "or html (one self-contained page: graph and timeline)")

@@ -119,7 +119,7 @@ void add_resume(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<ResumeArgs>();
   cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs --status running`)");
   cmd->add_flag("--all", args->all, "Every unfinished run whose process is gone");
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow,
                   "The workflow file, when the journal's copy has redacted secrets");
   cmd->add_option("--models", args->models, "Models file (docs/models.md)");

@@ -74,7 +74,7 @@ void add_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--input", args->input, "Run input: a JSON object, or @file");
   cmd->add_option("--models", args->models,
                   "Models file: the LLM tiers llm tools call (docs/models.md)");
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal, /*creates=*/true);
   cmd->add_option("--budget-usd", args->budget_usd, "Spend cap in USD (overrides the workflow)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--budget-tokens", args->budget_tokens, "Token cap (overrides the workflow)")

@@ -1,22 +1,16 @@
 // switchyard runs [--journal DB] [--status S] [--workflow W] [--since T] [--until T] [--limit N]
 //                 [--json]
 
-#include <cstdio>
 #include <iomanip>
 #include <ostream>
 
 #include "runtime/cli/cli.h"
+#include "runtime/base/money.h"
 #include "runtime/cli/format.h"
 #include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
 namespace {
-
-std::string fixed_usd(double usd) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6f", usd);
-  return buf;
-}
 
 struct RunsArgs {
   std::string journal = default_journal_path();
@@ -69,7 +63,7 @@ int runs(Context& ctx, const RunsArgs& args) {
     out << std::left << std::setw(36) << r.run_id << std::setw(26) << r.workflow << std::setw(11)
         << r.status << std::setw(26) << iso8601(r.started_ms) << std::setw(10)
         << (r.finished_ms ? duration(r.finished_ms - r.started_ms) : "-") << std::setw(12)
-        << (r.result.is_object() ? "$" + fixed_usd(r.result.value("spent_usd", 0.0)) : "-")
+        << (r.result.is_object() ? runtime::usd_text(r.result.value("spent_usd", 0.0)) : "-")
         << (path.is_array() ? route_text(path) : "-") << "\n";
   }
   out << list->size() << " run(s) in " << args.journal << "\n";
@@ -81,7 +75,7 @@ int runs(Context& ctx, const RunsArgs& args) {
 void add_runs(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("runs", "List the runs in a journal, newest first");
   auto args = std::make_shared<RunsArgs>();
-  cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(cmd, args->journal);
   cmd->add_option("--status", args->status, "Only runs with this status")
       ->check(CLI::IsMember({"running", "completed", "demoted", "escalated", "failed"}));
   cmd->add_option("--workflow", args->workflow, "Only runs of this workflow (its name)");

@@ -120,8 +120,7 @@ int serve(Context& ctx, const ServeArgs& args) {
 void add_serve(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("serve", "The HTTP service: runs API, live events, metrics");
   auto args = std::make_shared<ServeArgs>();
-  cmd->add_option("--journal", args->journal, "SQLite journal file (created when missing)")
-      ->capture_default_str();
+  add_journal_option(cmd, args->journal, /*creates=*/true);
   cmd->add_option("--host", args->host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", args->port, "Port (0: a free one; the bound address is printed)")
       ->capture_default_str()

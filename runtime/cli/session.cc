@@ -1,5 +1,6 @@
 #include "runtime/cli/session.h"
 
+#include "runtime/base/money.h"
 #include "runtime/engine/health_rebuild.h"
 
 namespace switchyard::cli {
@@ -17,8 +18,8 @@ void print_human(std::ostream& out, const runtime::RunReport& r, const std::stri
   out << "  goal:     " << res.goal << "\n";
   out << "  path:     " << joined(res.path, " -> ") << "\n";
   out << "  healing:  " << res.reroutes << " reroute(s), " << res.backtracks << " backtrack(s)\n";
-  out << "  spend:    " << res.llm_calls << " LLM call(s), $" << res.spent_usd << ", " << res.tokens
-      << " token(s)\n";
+  out << "  spend:    " << res.llm_calls << " LLM call(s), " << runtime::usd_text(res.spent_usd)
+      << ", " << res.tokens << " token(s)\n";
   if (res.status == runtime::RunStatus::kEscalated || res.status == runtime::RunStatus::kFailed) {
     out << "  blocked:  " << (res.blocked.empty() ? "-" : joined(res.blocked, ", ")) << "\n";
     out << "  message:  " << res.message << "\n";

@@ -6,7 +6,6 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
-#include <set>
 #include <optional>
 #include <thread>
 #include <type_traits>
@@ -21,9 +20,8 @@
 #include "runtime/journal/writer.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
-#include "runtime/engine/probe_record.h"
+#include "runtime/engine/probe_scheduler.h"
 #include "runtime/engine/run_setup.h"
-#include "tools/http_tool.h"
 
 namespace switchyard::runtime {
 namespace asio = boost::asio;
@@ -54,134 +52,18 @@ class Engine::Impl {
         loops[i]->run();
       });
     }
+    probes.emplace(*loops[0], health, clock, writer,
+                   ProbeOptions{.interval = options.probe_interval,
+                                .timeout = options.probe_timeout,
+                                .on_probe = options.on_probe});
   }
 
   ~Impl() {
     cancel_all("engine shutdown");
     wait_idle();
-    stop_probes();
+    probes->stop();
     for (auto& g : guards) g.reset();
     for (auto& t : threads) t.join();
-  }
-
-  // ---- probes: tools with a `probe` whose breaker is open are checked every probe_interval ----
-
-  // What probe answers may touch after the engine is gone: nothing, once `alive` is false.
-  struct ProbeGate {
-    std::mutex mu;
-    bool alive = true;
-  };
-
-  void watch(const std::shared_ptr<const graph::Workflow>& w,
-             const std::shared_ptr<tools::ToolSet>& t) {
-    if (options.probe_interval.count() <= 0) return;
-    bool has_probe = false;
-    for (const auto& tool : w->tools()) {
-      has_probe = has_probe || !tool.probe_url.empty() || tool.probe_tool != graph::kNoIndex;
-    }
-    if (!has_probe) return;
-    std::lock_guard lock(mu);
-    for (const auto& [known, tools] : watched) {
-      if (known.lock() == w) return;
-    }
-    watched.emplace_back(w, t);
-    if (!probe_timer) {
-      probe_timer.emplace(*loops[0]);
-      asio::post(*loops[0], [this] { schedule_probes(); });
-    }
-  }
-
-  void schedule_probes() {
-    probe_timer->expires_after(options.probe_interval);
-    probe_timer->async_wait([this](const boost::system::error_code& ec) {
-      if (ec) return;
-      run_probes();
-      schedule_probes();
-    });
-  }
-
-  void run_probes() {  // on loops[0]
-    std::vector<std::pair<std::shared_ptr<const graph::Workflow>, std::shared_ptr<tools::ToolSet>>> live;
-    {
-      std::lock_guard lock(mu);
-      std::erase_if(watched, [&live](auto& entry) {  // workflows no one holds any more go
-        auto wl = entry.first.lock();
-        auto tl = entry.second.lock();
-        if (!wl || !tl) return true;
-        live.emplace_back(std::move(wl), std::move(tl));
-        return false;
-      });
-    }
-    for (auto& [w, tool_set] : live) {
-      for (graph::ToolIndex i = 0; i < w->tools().size(); ++i) {
-        const graph::Tool& tool = w->tool(i);
-        if (tool.probe_url.empty() && tool.probe_tool == graph::kNoIndex) continue;
-        auto& handle = health.tool(tool.id);
-        if (health.breaker(handle) != monitors::BreakerState::kOpen) continue;
-        if (!probing.insert(tool.id).second) continue;  // one probe per tool at a time
-        auto answer = [gate = probe_gate, loop = loops[0].get(), this, id = tool.id](
-                          bool ok, std::string reason) {
-          std::lock_guard lock(gate->mu);
-          if (!gate->alive) return;
-          asio::post(*loop, [this, id, ok, reason = std::move(reason)] {
-            on_probed(id, ok, reason);
-          });
-        };
-        if (!tool.probe_url.empty()) {
-          tools::probe_url(tool.probe_url, std::chrono::milliseconds(5000), std::move(answer));
-        } else {
-          auto context = std::make_shared<nlohmann::json>(
-              nlohmann::json{{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});
-          tools::Invocation inv;
-          inv.workflow = w.get();
-          inv.tool = tool.probe_tool;
-          inv.context = context.get();
-          tool_set->at(tool.probe_tool).invoke(
-              inv, [answer = std::move(answer), context, tool_set, w](tools::Outcome o) {
-                answer(o.ok, o.ok ? "probe tool succeeded" : o.reason);
-              });
-        }
-      }
-    }
-  }
-
-  void on_probed(const std::string& id, bool ok, const std::string& reason) {  // on loops[0]
-    probing.erase(id);
-    auto& handle = health.tool(id);
-    if (ok) {
-      const monitors::BreakerState before = health.breaker(handle);
-      health.restore(handle, monitors::BreakerState::kClosed, clock.now());
-      logger().info("probe of {} succeeded ({}): breaker closed", id, reason);
-      if (before != monitors::BreakerState::kClosed) {
-        // Journaled where a restart's rebuild reads it (runtime/engine/probe_record.h).
-        monitors::Transition t{id, before, monitors::BreakerState::kClosed,
-                               "probe succeeded: " + reason};
-        auto write = [t = std::move(t), run_id = new_run_id(clock), c = &clock](Journal& j) {
-          return journal_probe_transition(j, *c, run_id, t);
-        };
-        writer.submit(std::move(write), [id](const Status& s) {
-          if (!s.ok()) logger().error("probe of {}: cannot journal it: {}", id, s.message());
-        });
-      }
-    } else {
-      health.restore(handle, monitors::BreakerState::kOpen, clock.now());  // cool-down restarts
-      logger().debug("probe of {} failed: {}", id, reason);
-    }
-    if (options.on_probe) options.on_probe(id, ok);
-  }
-
-  void stop_probes() {
-    {
-      std::lock_guard lock(probe_gate->mu);
-      probe_gate->alive = false;
-    }
-    if (!probe_timer) return;
-    std::promise<void> stopped;
-    asio::post(*loops[0], [this, &stopped] {
-      probe_timer->cancel();
-      stopped.set_value();
-    });
-    stopped.get_future().wait();
   }
 
   asio::io_context& pick_loop() {
@@ -233,11 +115,8 @@ class Engine::Impl {
   std::unordered_map<const graph::Workflow*,
                      std::pair<std::weak_ptr<const graph::Workflow>, WorkflowIdentity>>
       hashes;
-  std::vector<std::pair<std::weak_ptr<const graph::Workflow>, std::weak_ptr<tools::ToolSet>>>
-      watched;  // workflows with probes (under mu)
-  std::optional<asio::steady_timer> probe_timer;  // on loops[0]
-  std::set<std::string> probing;                  // tools being probed (loops[0] only)
-  std::shared_ptr<ProbeGate> probe_gate = std::make_shared<ProbeGate>();
+  // Tools with a `probe` whose breaker is open, checked every probe_interval (on loops[0]).
+  std::optional<ProbeScheduler> probes;
 };
 
 // One run, pinned to one event loop. Every member function runs on that loop's thread, except
@@ -401,10 +280,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     calls_[action.slot] = call;
     const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
     if (delay.count() <= 0) return invoke(action, call);
-    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
-      manual->advance(delay);
-      return invoke(action, call);
-    }
+    if (engine_.clock.skip_wait(delay)) return invoke(action, call);
     call->keep_alive = shared_from_this();
     call->timer.emplace(loop_);
     call->timer->expires_after(delay);
@@ -417,15 +293,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {
     call->keep_alive = shared_from_this();
-    tools::Invocation inv;
-    inv.workflow = workflow_.get();
-    inv.tool = action.tool;
-    inv.context = action.context;
-    inv.call_number = action.call_number;
-    inv.attempt = action.attempt;
-    inv.tier = action.tier;
-    inv.run_id = id();
-    inv.cancel = std::shared_ptr<tools::CallCancel>(call, &call->cancel);
+    const tools::Invocation inv = invocation_of(
+        *workflow_, action, id(), std::shared_ptr<tools::CallCancel>(call, &call->cancel));
     const std::uint32_t slot = action.slot;
     // The run's own line may continue inline (see advance()) if the tool answers at once.
     const bool may_inline = slot == 0 && advancing_ && inline_budget_ > 0;
@@ -466,10 +335,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
       return complete(slot, std::move(outcome));
     }
-    if (auto* manual = dynamic_cast<ManualClock*>(&engine_.clock)) {
-      manual->advance(latency);
-      return complete(slot, std::move(outcome));
-    }
+    if (engine_.clock.skip_wait(latency)) return complete(slot, std::move(outcome));
     call->keep_alive = shared_from_this();
     call->timer.emplace(loop_);
     call->timer->expires_after(latency);
@@ -660,7 +526,7 @@ Engine::~Engine() = default;
 
 std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
                           std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done) {
-  impl_->watch(workflow, tools);
+  impl_->probes->watch(workflow, tools);
   auto& loop = impl_->pick_loop();
   auto task = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
                                         std::move(request), std::move(done));

@@ -39,6 +39,9 @@ struct EngineOptions {
   // How often tools with a `probe` and an open breaker are probed (docs/monitors.md#probes);
   // 0: never.
   std::chrono::milliseconds probe_interval{1000};
+  // How long a probe URL has to answer (connect and the whole response) before the probe counts
+  // as failed; default 5 s. (A probe tool has its own timeout.)
+  std::chrono::milliseconds probe_timeout{5000};
   // Told of every probe's result (observability, tests); called on an engine thread.
   std::function<void(const std::string& tool, bool ok)> on_probe = nullptr;
   // The model tiers llm steps choose from (docs/budgets.md); must outlive the engine.

@@ -200,7 +200,9 @@ Result<RunMachineOptions> options_from(const graph::Workflow& w, const std::vect
   if (auto seed = started.find("seed"); seed != started.end() && seed->is_number_unsigned()) {
     options.seed = seed->get<std::uint64_t>();
   }
-  options.budget = budget_from_json(field(started, "budget"));
+  auto budget = budget_from_json(field(started, "budget"), "/budget");
+  if (!budget.ok()) return invalid_argument("run_started: " + budget.status().message());
+  options.budget = *budget;
   options.tiers = tiers_from_json(field(started, "tiers"));
   for (const Event& e : events) {
     if (e.type != "llm_learned") continue;

@@ -137,23 +137,6 @@ WorkflowIdentity identify(const graph::Workflow& w) {
           std::make_shared<const std::string>(canonical_json(journaled))};
 }
 
-nlohmann::json budget_json(const graph::Budget& b) {
-  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  return json_object("llm_calls", opt(b.llm_calls), "tokens", opt(b.tokens), "usd", opt(b.usd));
-}
-
-graph::Budget budget_from_json(const nlohmann::json& j) {
-  graph::Budget b;
-  if (!j.is_object()) return b;
-  if (j.contains("usd") && j["usd"].is_number()) b.usd = j["usd"].get<double>();
-  if (j.contains("tokens") && j["tokens"].is_number_integer())
-    b.tokens = j["tokens"].get<std::int64_t>();
-  if (j.contains("llm_calls") && j["llm_calls"].is_number_integer()) {
-    b.llm_calls = j["llm_calls"].get<int>();
-  }
-  return b;
-}
-
 nlohmann::json tiers_json(const std::vector<TierPrice>& tiers) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& t : tiers) {

@@ -75,9 +75,8 @@ RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
                      const tools::Models* models, RunRequest& request, const Clock& clock,
                      const RunHealth& health, EventSink& events);
 
-// The run_started payload's `budget` and `tiers`, and back (replay, resume).
-nlohmann::json budget_json(const graph::Budget& budget);
-graph::Budget budget_from_json(const nlohmann::json& j);
+// The run_started payload's `tiers`, and back (replay, resume). Its `budget`: budget_json and
+// budget_from_json (runtime/machine/budget.h).
 nlohmann::json tiers_json(const std::vector<TierPrice>& tiers);
 std::vector<TierPrice> tiers_from_json(const nlohmann::json& j);
 

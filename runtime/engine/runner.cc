@@ -62,11 +62,9 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     if (events.empty()) return Status();
     return journal_.append(events.take());
   };
-  auto* manual = dynamic_cast<ManualClock*>(&clock_);
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;
-    if (manual != nullptr) manual->advance(d);
-    else std::this_thread::sleep_for(d);
+    if (!clock_.skip_wait(d)) std::this_thread::sleep_for(d);
   };
   // Calls in flight, by slot. Tools may answer on any thread (or before invoke() returns).
   // Answers are taken in the order of their (simulated) arrival: a mock's answer arrives at its
@@ -151,15 +149,8 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       crash_point("before_invoke");
     }
     wait(action.delay);
-    tools::Invocation call;
-    call.workflow = &w;
-    call.tool = action.tool;
-    call.context = action.context;
-    call.call_number = action.call_number;
-    call.attempt = action.attempt;
-    call.tier = action.tier;
-    call.run_id = run_id;
-    call.cancel = std::make_shared<tools::CallCancel>();
+    const tools::Invocation call =
+        invocation_of(w, action, run_id, std::make_shared<tools::CallCancel>());
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
     if (auto refused = health.admit(action.tool, action.tier, events)) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "runtime/base/money.h"
+
 namespace switchyard::runtime {
 namespace {
 
@@ -14,6 +16,13 @@ std::string str(const nlohmann::json& payload, const char* key) {
   auto it = payload.find(key);
   if (it == payload.end() || it->is_null()) return "-";
   return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+// An amount of money in `payload` (runtime/base/money.h), or "-".
+std::string usd(const nlohmann::json& payload, const char* key) {
+  auto it = payload.find(key);
+  if (it == payload.end() || !it->is_number()) return "-";
+  return usd_text(it->get<double>());
 }
 
 // The elements of a JSON array joined by `sep`, or `empty` for none.
@@ -247,8 +256,8 @@ std::string summarize_line(const Event& e) {
            (p.value("ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
   }
   if (t == "llm_call") {
-    return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, $" +
-           str(p, "cost_usd");
+    return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, " +
+           usd(p, "cost_usd");
   }
   if (t == "goal_demoted") {
     return str(p, "from_goal") + " -> " + str(p, "to_goal") + " (by " + str(p, "decided_by") +

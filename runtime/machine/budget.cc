@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "graph/json_object.h"
+#include "graph/json_read.h"
+
 namespace switchyard::runtime {
 namespace {
 
@@ -37,6 +40,39 @@ Spend worst_case(const graph::Tool& tool, std::int64_t prompt_tokens, const Tier
              static_cast<double>(llm->max_tokens) * tier->output_usd_per_mtok / 1e6;
   }
   return w;
+}
+
+nlohmann::json budget_json(const graph::Budget& b) {
+  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return json_object("llm_calls", opt(b.llm_calls), "tokens", opt(b.tokens), "usd", opt(b.usd));
+}
+
+Result<graph::Budget> budget_from_json(const nlohmann::json& j, const std::string& pointer) {
+  graph::Budget b;
+  if (j.is_null()) return b;
+  if (!j.is_object()) return invalid_argument(pointer + ": expected an object, got " + describe(j));
+  for (const auto& [key, value] : j.items()) {
+    const std::string at = pointer_join(pointer, key);
+    if (key != "usd" && key != "tokens" && key != "llm_calls") {
+      return invalid_argument(at + ": unknown field (usd, tokens, llm_calls)");
+    }
+    if (value.is_null()) continue;  // absent: no cap of this kind
+    const JsonView v(value, at);
+    if (key == "usd") {
+      auto usd = v.number();
+      if (!usd.ok() || *usd < 0) {
+        return invalid_argument(at + ": expected a number >= 0, got " + describe(value));
+      }
+      b.usd = *usd;
+      continue;
+    }
+    auto count = v.integer();
+    if (!count.ok() || *count < 0) {
+      return invalid_argument(at + ": expected an integer >= 0, got " + describe(value));
+    }
+    (key == "tokens" ? b.tokens : b.llm_calls) = *count;
+  }
+  return b;
 }
 
 std::optional<std::string> BudgetLedger::shortfall(const Spend& worst) const {

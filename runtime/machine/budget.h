@@ -12,6 +12,9 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
+#include "graph/status.h"
 #include "graph/workflow.h"
 
 namespace switchyard::runtime {
@@ -35,6 +38,15 @@ struct TierPrice {
 // bound of its tokens (`prompt_tokens`, from tools::prompt_token_bound, plus max_tokens) and, with
 // a tier, their cost at its prices (input bound x input price + max_tokens x output price).
 Spend worst_case(const graph::Tool& tool, std::int64_t prompt_tokens, const TierPrice* tier);
+
+// A budget's JSON form: {"usd": number >= 0, "tokens": integer >= 0, "llm_calls": integer >= 0},
+// each member optional, null meaning absent (no cap of that kind). How run_started journals a
+// run's budget overrides (every member, absent ones null) and how a service request gives them.
+nlohmann::json budget_json(const graph::Budget& budget);
+// The one reader of that form (journal rows, requests). Null is no budget. Errors
+// (kInvalidArgument, naming the member's pointer below `pointer`): not an object, an unknown
+// member, a value of the wrong type or below 0.
+Result<graph::Budget> budget_from_json(const nlohmann::json& j, const std::string& pointer);
 
 class BudgetLedger {
  public:

@@ -16,11 +16,16 @@
 //  - no route at all: demote to the best reachable `demote_to` goal (asking the advisor when the
 //    workflow names one and there is a choice to make), or escalate with the blocked tools.
 //
+// The code: run_machine.cc (the loop: plan, steps, retries, cancel), healing.cc (reroute,
+// backtrack, demote, escalate, compensate), fanout.cc (fan-out nodes), spend.cc (each call's
+// reservation held and settled; the choices are the BudgetController's, budget_controller.h).
+//
 // Thread-compatible: one machine per run, driven from one thread at a time.
 
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +38,7 @@
 #include "graph/router.h"
 #include "graph/workflow.h"
 #include "runtime/machine/budget.h"
+#include "runtime/machine/budget_controller.h"
 #include "tools/tool.h"
 
 namespace switchyard::runtime {
@@ -70,6 +76,24 @@ struct Action {
   // valid until the action is completed.
   const nlohmann::json* context = nullptr;
 };
+
+// The call a kInvoke `action` asks for, as its tool sees it: a call of `workflow` in run `run_id`
+// (which must outlive the tool's invoke()), abortable through `cancel` (null: it cannot be).
+// What every driver hands the tool.
+inline tools::Invocation invocation_of(const graph::Workflow& workflow, const Action& action,
+                                       std::string_view run_id,
+                                       std::shared_ptr<tools::CallCancel> cancel) {
+  tools::Invocation call;
+  call.workflow = &workflow;
+  call.tool = action.tool;
+  call.context = action.context;
+  call.call_number = action.call_number;
+  call.attempt = action.attempt;
+  call.tier = action.tier;
+  call.run_id = run_id;
+  call.cancel = std::move(cancel);
+  return call;
+}
 
 struct RunResult {
   RunStatus status = RunStatus::kRunning;
@@ -143,7 +167,6 @@ class RunMachine {
     std::size_t path_index;  // the nearest path node from which `goal` is reachable
   };
 
-  class Health;
   struct Branch;
   struct FanoutRun;
   // A branch of a fan-out node of `parent`: routes `graph` with the run's shared health, budget
@@ -151,7 +174,7 @@ class RunMachine {
   RunMachine(RunMachine& parent, const graph::Graph& graph, graph::NodeIndex fanout_node,
              std::uint32_t branch);
   bool is_branch() const { return root_ != this; }
-  Health& health() const;
+  graph::FixedHealth& health() const;
 
   void start();
   void walk();
@@ -164,19 +187,10 @@ class RunMachine {
   Action invoke(Action::Purpose purpose, graph::ToolIndex tool, graph::NodeIndex node,
                 const nlohmann::json* context);
   void on_step(tools::Outcome outcome);
-  // ---- budget controller (runtime/machine/budget.h) ----
-  // A call the budget can cover: its tier (-1: not a tiered llm call) and worst case.
-  struct TierChoice {
-    int tier = -1;
-    Spend worst;
-  };
-  // The call of `tool` to make, seeing `context`: for an llm tool with tiers, the tier it starts
-  // on (or escalates to, above `above`); nullopt, with why, when its worst case does not fit.
-  std::optional<TierChoice> plan_call(graph::ToolIndex tool, int above,
-                                      const nlohmann::json& context, std::string* why) const;
-  std::optional<TierChoice> choose_tier(graph::ToolIndex tool, int above,
-                                        const nlohmann::json& context, std::string* why) const;
-  std::int64_t prompt_tokens(graph::ToolIndex tool, const nlohmann::json& context) const;
+  // ---- the budget (runtime/machine/budget_controller.h) ----
+  using TierChoice = BudgetController::TierChoice;
+  // The run's budget controller (the root's: branches share it).
+  BudgetController& controller() const { return root_->budget_controller_; }
   // Reserves `choice` for the call about to be made (one per machine at a time).
   void hold(const TierChoice& choice);
   void start_llm_step(graph::NodeIndex node, graph::ToolIndex tool, const TierChoice& choice,
@@ -201,12 +215,12 @@ class RunMachine {
   void demote(const DemoteOption& option, const std::string& decided_by,
               const std::vector<graph::ToolIndex>& blocked);
   void escalate(const std::string& reason, const std::string& message, bool compensate);
-  void fail_run(const std::string& message);
   std::chrono::milliseconds backoff(graph::ToolIndex tool, int call) const;
   void finish(RunStatus status);
 
   // Positions on the path: an index into path_, or "before start" when the start node is a tool
   // that has not run yet.
+  static constexpr std::size_t kBeforeStart = std::numeric_limits<std::size_t>::max();
   std::size_t position() const;
   bool reaches(std::size_t position) const;  // after router_.solve()
   void follow_route_from(std::size_t position);
@@ -224,7 +238,9 @@ class RunMachine {
   nlohmann::json input_;
   EventSink& sink_;
   graph::Budget budget_;
-  std::unique_ptr<Health> health_;
+  // Root: the run's view of tool health: what the process knew at the start, plus the tools this
+  // run saw fail (excluded for the rest of the run).
+  std::unique_ptr<graph::FixedHealth> health_;
   graph::Router router_;
 
   graph::NodeIndex goal_;
@@ -254,7 +270,8 @@ class RunMachine {
   std::unique_ptr<FanoutRun> fanout_;
   std::deque<std::uint32_t> aborts_;
   std::map<graph::NodeIndex, std::vector<Compensation>> fanout_kept_;
-  BudgetLedger ledger_;  // root: the run's spend and the reservations of its calls in flight
+  // Root: the run's tier choice, spend and the reservations of its calls in flight.
+  BudgetController budget_controller_;
   std::optional<TierChoice> held_;  // this machine's call in flight (or pending): its reservation
   tools::FailureKind last_failure_ = tools::FailureKind::kNone;  // of the last failed step
 };

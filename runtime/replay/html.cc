@@ -1,10 +1,10 @@
 // render_html (runtime/replay/render.h): one self-contained page for a person. No scripts and
 // no external assets: the graph is inline SVG and the style sheet is inline.
 
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "runtime/base/money.h"
 #include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/html_escape.h"
 #include "runtime/journal/text.h"
@@ -108,14 +108,12 @@ std::string json_text(const nlohmann::json& result, const char* key) {
   return v.is_string() ? v.get<std::string>() : v.dump();
 }
 
-// "$0.012500" (as `runs` prints it), or "-" without a result.
-std::string usd_text(const nlohmann::json& result) {
+// "$0.0125" (runtime/base/money.h, as `runs` prints it), or "-" without a result.
+std::string spent_text(const nlohmann::json& result) {
   if (!result.is_object() || !result.contains("spent_usd") || !result["spent_usd"].is_number()) {
     return "-";
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "$%.6f", result["spent_usd"].get<double>());
-  return buf;
+  return usd_text(result["spent_usd"].get<double>());
 }
 
 std::string facts(const RunRecord& run) {
@@ -132,7 +130,7 @@ std::string facts(const RunRecord& run) {
   out += fact("Reroutes / backtracks",
               html_escape(json_text(r, "reroutes") + " / " + json_text(r, "backtracks")));
   out += fact("LLM calls", html_escape(json_text(r, "llm_calls")));
-  out += fact("Spent", html_escape(usd_text(r) + ", " + json_text(r, "tokens") + " tokens"));
+  out += fact("Spent", html_escape(spent_text(r) + ", " + json_text(r, "tokens") + " tokens"));
   out += fact("Input", "<code>" + html_escape(run.input.dump()) + "</code>");
   return out + "</dl>\n";
 }

@@ -1,12 +1,11 @@
 #include "runtime/service/log.h"
 
+#include "runtime/base/log.h"
+
 namespace switchyard::service {
 
 spdlog::logger& logger() {
-  static const std::shared_ptr<spdlog::logger> instance = [] {
-    if (auto existing = spdlog::get("service")) return existing;
-    return spdlog::default_logger()->clone("service");
-  }();
+  static const std::shared_ptr<spdlog::logger> instance = runtime::layer_logger("service");
   return *instance;
 }
 

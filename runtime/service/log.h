@@ -1,5 +1,5 @@
 #pragma once
-// The service's logger ("service"), sharing the default logger's sinks as runtime's does. Never
+// The service's logger ("service", runtime::layer_logger: the default logger's sinks). Never
 // given a token or a secret header: requests are logged by method, path, status and token number.
 
 #include <spdlog/spdlog.h>

@@ -19,25 +19,6 @@ bool valid_run_id(const std::string& id) {
   return std::regex_match(id, kPattern);
 }
 
-// {"usd", "tokens", "llm_calls"}: each optional, a number >= 0.
-Result<graph::Budget> parse_budget(const nlohmann::json& j) {
-  graph::Budget b;
-  if (j.is_null()) return b;
-  if (!j.is_object()) return invalid_argument("/budget: expected an object");
-  for (const auto& [key, value] : j.items()) {
-    if (key != "usd" && key != "tokens" && key != "llm_calls") {
-      return invalid_argument("/budget/" + key + ": unknown field (usd, tokens, llm_calls)");
-    }
-    if (!value.is_number() || value.get<double>() < 0) {
-      return invalid_argument("/budget/" + key + ": expected a number >= 0");
-    }
-  }
-  if (j.contains("usd")) b.usd = j["usd"].get<double>();
-  if (j.contains("tokens")) b.tokens = j["tokens"].get<std::int64_t>();
-  if (j.contains("llm_calls")) b.llm_calls = j["llm_calls"].get<std::int64_t>();
-  return b;
-}
-
 Result<std::int64_t> time_param(const HttpRequest& req, const char* name) {
   auto it = req.query.find(name);
   if (it == req.query.end()) return std::int64_t{-1};
@@ -79,7 +60,7 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
       return error_response(invalid_argument("/input: expected an object"));
     request.input = b["input"];
   }
-  auto budget = parse_budget(b.value("budget", nlohmann::json()));
+  auto budget = runtime::budget_from_json(b.value("budget", nlohmann::json()), "/budget");
   if (!budget.ok()) return error_response(budget.status());
   request.budget = *budget;
   if (b.contains("run_id")) {

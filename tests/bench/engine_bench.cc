@@ -63,7 +63,7 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   const long rss_before = peak_rss_kib();
   double cpu_s = 0;     // of every thread of the process, while runs were timed
   double writer_s = 0;  // of the journal writer's thread
@@ -152,7 +152,7 @@ void BM_Fanout(benchmark::State& state) {
   const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   auto journal = runtime::make_memory_journal();
   runtime::Engine engine(*journal, clock, health, runtime::EngineOptions{.threads = 1});
   constexpr int kRuns = 1000;

@@ -85,7 +85,7 @@ class HttpRunBatch {
   std::shared_ptr<const graph::Workflow> workflow_;
   std::shared_ptr<tools::ToolSet> tools_;
   runtime::SystemClock clock_;
-  monitors::HealthTable health_;
+  monitors::HealthTable health_{clock_};
   std::unique_ptr<runtime::Journal> journal_;
   runtime::Engine engine_;
 };

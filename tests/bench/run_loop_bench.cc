@@ -55,7 +55,7 @@ void run_many(benchmark::State& state, std::unique_ptr<runtime::Journal> owned,
   auto tools = tools::make_tool_set(*w);
   if (!tools.ok()) std::abort();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   auto runner = std::make_unique<runtime::Runner>(w, *tools, *journal, clock, health);
   std::int64_t n = 0;
   for (auto _ : state) {

@@ -33,6 +33,19 @@ TEST(Router, PicksCheapestRouteWhenAllHealthy) {
   EXPECT_NEAR(r.cost, 0.8, 1e-12);
 }
 
+TEST(FixedHealth, ACopyTakesTheFactorsOfItsSourceAndThenGoesItsOwnWay) {
+  auto w = build_workflow(customer_support_graph());
+  FixedHealth source(w->tools().size());
+  source.set(tool(*w, "CRM"), 2.5);
+  source.exclude(tool(*w, "Stripe"));
+  FixedHealth copy(w->tools().size(), source);
+  EXPECT_DOUBLE_EQ(copy.factor(tool(*w, "CRM")), 2.5);
+  EXPECT_TRUE(copy.excluded(tool(*w, "Stripe")));
+  EXPECT_DOUBLE_EQ(copy.factor(tool(*w, "Email")), 1.0);
+  copy.exclude(tool(*w, "Email"));  // a run's own exclusion leaves what it copied alone
+  EXPECT_FALSE(source.excluded(tool(*w, "Email")));
+}
+
 TEST(Router, AvoidsExcludedTools) {
   auto w = build_workflow(customer_support_graph());
   Router router(*w, w->graph());

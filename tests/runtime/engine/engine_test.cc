@@ -35,7 +35,7 @@ class EngineTest : public ::testing::Test {
   tools::BuiltinRegistry builtins_;
   std::unique_ptr<Journal> journal_ = make_memory_journal();
   ManualClock clock_;
-  monitors::HealthTable health_;
+  monitors::HealthTable health_{clock_};
 };
 
 TEST_F(EngineTest, RunsManyRunsConcurrentlyAndJournalsEachCompletely) {

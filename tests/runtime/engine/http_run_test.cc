@@ -30,7 +30,7 @@ Result<RunReport> run_engine(const std::string& workflow_json, Journal& journal,
   auto tools = tools::make_tool_set(*loaded.workflow);
   if (!tools.ok()) return tools.status();
   SystemClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Engine engine(journal, clock, health, {.threads = 2});
   RunRequest request;
   request.run_id = run_id;
@@ -128,7 +128,7 @@ TEST(HttpRuns, ADeadlineAbortsTheHttpCallInFlightAndIsJournaled) {
   ASSERT_TRUE(loaded.ok());
   auto journal = make_memory_journal();
   SystemClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Engine engine(*journal, clock, health, {.threads = 1});
   // A machine too busy to start the call before the deadline is given twice the time.
   for (std::chrono::milliseconds deadline(300);; deadline *= 2) {
@@ -166,7 +166,7 @@ TEST(HttpRuns, CancellingARunKillsItsCommandInFlight) {
   testing::WatchedToolSet w = testing::watch_tool(*loaded.workflow, "Hang");
   auto journal = make_memory_journal();
   SystemClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Engine engine(*journal, clock, health, {.threads = 1});
   RunRequest request;
   request.run_id = "r1";

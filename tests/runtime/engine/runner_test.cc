@@ -83,7 +83,7 @@ TEST(Runner, JournalsTheWholeRunWithDenseSequenceNumbers) {
   ASSERT_TRUE(tools.ok());
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, *tools, *journal, clock, health);
   RunRequest request;
   request.run_id = "r1";
@@ -113,7 +113,7 @@ TEST(Runner, SimulatesMockLatencyOnAManualClock) {
   auto journal = make_memory_journal();
   ManualClock clock;
   const auto t0 = clock.now();
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, *tools, *journal, clock, health);
   RunRequest request;
   request.run_id = "r1";
@@ -134,7 +134,7 @@ TEST(Runner, StepStartedIsJournaledBeforeANonIdempotentToolRuns) {
   list.push_back(tools::make_mock_tool("Goal", {}));
   auto tools = std::make_shared<tools::ToolSet>(std::move(list));
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, tools, *journal, clock, health);
   RunRequest request;
   request.run_id = "r1";
@@ -152,7 +152,7 @@ TEST(Runner, StopsInvokingToolsWhenTheJournalCannotBeWritten) {
   list.push_back(tools::make_mock_tool("B", {}));
   list.push_back(tools::make_mock_tool("Goal", {}));
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, std::make_shared<tools::ToolSet>(std::move(list)), journal, clock, health);
   auto report = runner.run({});
   ASSERT_FALSE(report.ok());
@@ -170,7 +170,7 @@ TEST(Runner, KnownDownToolsComeFromTheSharedHealthTable) {
   auto tools = tools::make_tool_set(*w);
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   health.mark_down("A", "breaker open");
   Runner runner(w, *tools, *journal, clock, health);
   RunRequest request;
@@ -203,7 +203,7 @@ TEST(Runner, WaitsForToolsThatAnswerFromAnotherThread) {
   ASSERT_TRUE(tools.ok());
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, *tools, *journal, clock, health);
   auto report = runner.run({});
   for (auto& t : threads) t.join();

@@ -129,7 +129,7 @@ TEST_F(EventFeedTest, EngineRunsArriveInJournalOrderExactlyAsJournaled) {
   Seen seen;
   auto sub = feed_->subscribe(seen.subscriber());
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   std::vector<std::string> ids;
   {
     Engine engine(*feed_, clock, health, {.threads = 2});

@@ -58,7 +58,7 @@ Ran run(const std::shared_ptr<const graph::Workflow>& w,
   if (!tool_set) tool_set = *tools::make_tool_set(*w);
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Runner runner(w, tool_set, *journal, clock, health);
   RunRequest request;
   request.run_id = "r1";
@@ -274,7 +274,7 @@ TEST(Fanout, AFanoutWhoseBranchIsKnownDownIsAvoidedBeforeAnyStep) {
       R"("Book": {"kind": "mock"}, "Broken": {"kind": "mock"},)"));
   auto journal = make_memory_journal();
   ManualClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   health.mark_down("Broken", "breaker open");
   Runner runner(w, *tools::make_tool_set(*w), *journal, clock, health);
   RunRequest request;
@@ -322,7 +322,7 @@ TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   auto seen = watched.watched->seen.get_future();
   auto journal = make_memory_journal();
   SystemClock clock;
-  monitors::HealthTable health;
+  monitors::HealthTable health(clock);
   Engine engine(*journal, clock, health, {.threads = 1});
   RunRequest request;
   request.run_id = "r1";
