@@ -12,6 +12,7 @@
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/base/money.h"
 #include "runtime/base/system_clock.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/run_command.h"
@@ -318,9 +319,8 @@ TEST(HttpRuns, BudgetFlagsOverrideTheWorkflowAndRunsShowsTheSpend) {
   auto runs = testing::switchyard({"runs", "--journal", journal});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;
   EXPECT_NE(runs.out.find("spent"), std::string::npos) << runs.out;
-  char shown[32];  // `runs` shows USD with 6 decimals
-  std::snprintf(shown, sizeof shown, "$%.6f", spent);
-  EXPECT_NE(runs.out.find(shown), std::string::npos) << runs.out;
+  // `runs` shows USD in the one money format (runtime/base/money.h).
+  EXPECT_NE(runs.out.find(runtime::usd_text(spent)), std::string::npos) << runs.out;
 }
 
 TEST(HttpRuns, AnApiKeyNeverReachesOutputErrorsOrTheJournal) {

@@ -87,7 +87,8 @@ TEST(BudgetController, AHardStepStartsOnTheStrongestTierAndDowngradesToFit) {
   EXPECT_EQ(roomy->tier, 1);
   // Room for the cheap tier's worst case only.
   const double cheap = f.worst(f.hard, "Prove the quarterly report", 0).usd;
-  auto tight = f.controller({.usd = cheap * 1.5}).plan_call(f.hard, -1, kContext, nullptr);
+  auto tight = f.controller({.usd = cheap * 1.5, .tokens = {}, .llm_calls = {}})
+                   .plan_call(f.hard, -1, kContext, nullptr);
   ASSERT_TRUE(tight.has_value());
   EXPECT_EQ(tight->tier, 0);
 }
@@ -111,7 +112,7 @@ TEST(BudgetController, ALearnedStartTierIsWhereTheToolStarts) {
 
 TEST(BudgetController, ACallWithoutTiersReservesItsPriceAndNoTier) {
   Fixture f;
-  const BudgetController c = f.controller({.usd = 1.0});
+  const BudgetController c = f.controller({.usd = 1.0, .tokens = {}, .llm_calls = {}});
   auto choice = c.plan_call(f.pay, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
   EXPECT_EQ(choice->tier, -1);
@@ -122,7 +123,7 @@ TEST(BudgetController, ACallWithoutTiersReservesItsPriceAndNoTier) {
 
 TEST(BudgetController, AReservationHoldsBackItsWorstCaseUntilSettled) {
   Fixture f;
-  BudgetController c = f.controller({.usd = 0.8});
+  BudgetController c = f.controller({.usd = 0.8, .tokens = {}, .llm_calls = {}});
   auto first = c.plan_call(f.pay, -1, kContext, nullptr);
   ASSERT_TRUE(first.has_value());
   c.reserve(*first);
@@ -172,7 +173,7 @@ TEST(BudgetController, ACallNoTierCanCoverIsRefusedSayingWhatIsLeft) {
   Fixture f;
   const Spend cheap = f.worst(f.easy, "Summarize the quarterly report", 0);
   // Spend all but half of the cheap tier's worst case: no tier can cover the call.
-  BudgetController c = f.controller({.usd = 1.0});
+  BudgetController c = f.controller({.usd = 1.0, .tokens = {}, .llm_calls = {}});
   c.charge({1.0 - cheap.usd / 2, 0, 0});
   std::string why;
   EXPECT_FALSE(c.plan_call(f.easy, -1, kContext, &why).has_value());
@@ -188,14 +189,16 @@ TEST(BudgetController, TheTokenAndLlmCallCapsRefuseLikeTheUsdCap) {
   const Spend cheap = f.worst(f.easy, "Summarize the quarterly report", 0);
   std::string why;
   EXPECT_FALSE(
-      f.controller({.tokens = cheap.tokens - 1}).plan_call(f.easy, -1, kContext, &why).has_value());
+      f.controller({.usd = {}, .tokens = cheap.tokens - 1, .llm_calls = {}})
+          .plan_call(f.easy, -1, kContext, &why)
+          .has_value());
   EXPECT_NE(why.find("its worst case uses " + std::to_string(cheap.tokens) + " token(s), " +
                      std::to_string(cheap.tokens - 1) + " of " + std::to_string(cheap.tokens - 1) +
                      " left"),
             std::string::npos)
       << why;
 
-  BudgetController one_call = f.controller({.llm_calls = 1});
+  BudgetController one_call = f.controller({.usd = {}, .tokens = {}, .llm_calls = 1});
   auto first = one_call.plan_call(f.easy, -1, kContext, nullptr);
   ASSERT_TRUE(first.has_value());
   one_call.reserve(*first);
