@@ -26,7 +26,7 @@
 
 namespace switchyard {
 
-// Limits on one document from outside the process (docs/limits.md).
+// Limits on one document from outside the process; each caller documents the limits it applies.
 struct JsonLimits {
   // Nesting of arrays and objects; deeper documents are refused before they are parsed.
   // Default 128.
