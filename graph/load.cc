@@ -46,9 +46,10 @@ std::optional<nlohmann::json> parse(std::string_view text, const std::string& fi
 }
 
 void load_header(LoadState& s) {
-  s.check.warn_unknown(s.doc, "", {"$schema", "format", "name", "description", "start", "goal",
-                                   "demote_to", "tools", "nodes", "edges", "escalation", "budget",
-                                   "policy", "scenario"});
+  s.check.warn_unknown(
+      s.doc, "",
+      {"$schema", "format", "name", "description", "start", "goal", "demote_to", "tools", "nodes",
+       "edges", "escalation", "budget", "policy", "limits", "scenario"});
   if (auto format = s.check.string(s.doc, "", "format", true, true)) {
     if (*format != kFormatV1) {
       s.check.error("/format", "expected \"" + std::string(kFormatV1) + "\", got \"" + *format +
@@ -94,6 +95,7 @@ std::shared_ptr<const Workflow> build(const LoadState& s) {
   if (!s.advisor.empty()) b.set_advisor(tool_index[s.advisor]);
   b.set_budget(s.budget);
   b.set_policy(s.policy);
+  b.set_limits(s.limits);
   if (s.scenario) {
     Scenario scenario = *s.scenario;
     for (const auto& id : s.scenario_down) scenario.down.push_back(tool_index.at(id));
