@@ -1,6 +1,7 @@
 #include "graph/json_check.h"
 
 #include <cmath>
+#include <cstdint>
 #include <sstream>
 
 namespace switchyard::graph {
@@ -11,6 +12,14 @@ std::string range_text(double min, double max) {
   out << ">= " << min;
   if (max < 1e300) out << " and <= " << max;
   return out.str();
+}
+
+// The same for integer bounds, written in full (">= 0 and <= 86400000", not "8.64e+07"); no
+// upper bound is named when there is none short of the type's own.
+std::string range_text(std::int64_t min, std::int64_t max) {
+  std::string out = ">= " + std::to_string(min);
+  if (max < INT64_MAX) out += " and <= " + std::to_string(max);
+  return out;
 }
 
 }  // namespace
@@ -97,8 +106,7 @@ std::optional<double> Checker::number_value(const nlohmann::json& value,
 std::optional<std::int64_t> Checker::integer_value(const nlohmann::json& value,
                                                    const std::string& pointer, std::int64_t min,
                                                    std::int64_t max) {
-  const std::string expected = "expected an integer " +
-                               range_text(static_cast<double>(min), static_cast<double>(max));
+  const std::string expected = "expected an integer " + range_text(min, max);
   if (!value.is_number_integer()) {
     error(pointer, expected + ", got " + describe(value));
     return std::nullopt;

@@ -2,6 +2,9 @@
 
 #include "graph/load.h"
 
+#include <set>
+
+#include "graph/json_read.h"
 #include "graph/load_internal.h"
 
 namespace switchyard::graph {
@@ -21,34 +24,148 @@ std::pair<int, int> line_column(std::string_view text, std::size_t offset) {
   return {line, column};
 }
 
-std::optional<nlohmann::json> parse(std::string_view text, const std::string& file,
-                                    std::vector<Diagnostic>& errors) {
-  try {
-    return nlohmann::json::parse(text.begin(), text.end());
-  } catch (const nlohmann::json::parse_error& e) {
-    // e.byte is 1-based: the position of the character that broke the parse.
-    const auto [line, column] = line_column(text, e.byte > 0 ? e.byte - 1 : 0);
-    std::string what = e.what();
-    const auto colon = what.find("syntax error");
-    Diagnostic d;
-    d.file = file;
-    d.message = "invalid JSON: " + (colon != std::string::npos ? what.substr(colon) : what);
-    d.line = line;
-    d.column = column;
-    errors.push_back(std::move(d));
-  } catch (const nlohmann::json::exception& e) {
-    // Not a syntax error with a position: a number too large for a double (1e999), say.
-    std::string what = e.what();
-    if (auto bracket = what.find("] "); bracket != std::string::npos) what = what.substr(bracket + 2);
-    errors.push_back({Diagnostic::Severity::kError, file, "", "invalid JSON: " + what, 0, 0});
+// One pass of nlohmann's SAX parser over the text (iterative: no recursion on the document) that
+// finds what the DOM parse does not say: where a syntax error is (byte offset) and which JSON
+// objects name a key twice (the DOM keeps the last one silently, so a second tool with the id of
+// the first would replace it). It stops deeper than `max_depth`, where parse_untrusted stops too.
+class TextScan {
+ public:
+  using json = nlohmann::json;
+  explicit TextScan(std::size_t max_depth) : max_depth_(max_depth) {}
+
+  bool null() { return value(); }
+  bool boolean(bool) { return value(); }
+  bool number_integer(json::number_integer_t) { return value(); }
+  bool number_unsigned(json::number_unsigned_t) { return value(); }
+  bool number_float(json::number_float_t, const json::string_t&) { return value(); }
+  bool string(json::string_t&) { return value(); }
+  bool binary(json::binary_t&) { return value(); }
+  bool start_object(std::size_t) { return open(true); }
+  bool start_array(std::size_t) { return open(false); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& k) {
+    Frame& f = stack_.back();
+    f.token = k;
+    if (!f.keys.insert(k).second) {
+      std::string pointer;
+      for (const auto& frame : stack_) pointer = pointer_join(pointer, frame.token);
+      duplicates.push_back({pointer, k});
+    }
+    return true;
   }
-  return std::nullopt;
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
+    syntax_error = {position, e.what()};
+    return false;
+  }
+
+  struct Duplicate {
+    std::string pointer;
+    std::string key;
+  };
+  std::vector<Duplicate> duplicates;
+  std::optional<std::pair<std::size_t, std::string>> syntax_error;  // byte (1-based), what()
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::size_t next_index = 0;
+    std::string token;  // the key or index of the value being read
+    std::set<std::string> keys;
+  };
+  // A value starts: in an array, its token is its index.
+  bool value() {
+    if (!stack_.empty() && !stack_.back().object) {
+      stack_.back().token = std::to_string(stack_.back().next_index++);
+    }
+    return true;
+  }
+  bool open(bool object) {
+    value();
+    if (stack_.size() >= max_depth_) return false;  // parse_untrusted refused it: no deeper
+    stack_.push_back({object, 0, {}, {}});
+    return true;
+  }
+  bool close() {
+    stack_.pop_back();
+    return true;
+  }
+
+  std::size_t max_depth_;
+  std::vector<Frame> stack_;
+};
+
+// nlohmann's message without its "[json.exception...] parse error at line 1, column 2: " prefix.
+std::string json_error_text(const std::string& what) {
+  if (auto at = what.find("syntax error"); at != std::string::npos) return what.substr(at);
+  if (auto bracket = what.find("] "); bracket != std::string::npos) return what.substr(bracket + 2);
+  return what;
+}
+
+bool starts_with(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+std::optional<nlohmann::json> parse(std::string_view text, const std::string& file,
+                                    const LoadOptions& options, std::vector<Diagnostic>& errors) {
+  const auto error = [&](std::string message, int line = 0, int column = 0) {
+    errors.push_back({Diagnostic::Severity::kError, file, "", valid_utf8(message), line, column});
+  };
+  if (starts_with(text, "\xFF\xFE") || starts_with(text, "\xFE\xFF")) {
+    error(
+        "the file is UTF-16 (it starts with a UTF-16 byte order mark): a workflow file must be "
+        "UTF-8");
+    return std::nullopt;
+  }
+  std::string_view body = starts_with(text, "\xEF\xBB\xBF") ? text.substr(3) : text;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    error("the file is empty: expected a workflow (a JSON object)");
+    return std::nullopt;
+  }
+  const JsonLimits limits{
+      .max_depth = options.max_depth, .max_bytes = options.max_bytes, .what = "workflow"};
+  auto parsed = parse_untrusted(text, limits);
+  if (!parsed.ok() && text.size() > limits.max_bytes) {
+    error(parsed.status().message());  // names the size limit
+    return std::nullopt;
+  }
+  // Where the text stops being JSON, and keys named twice: a scan as deep as the parse goes.
+  TextScan scan(limits.max_depth);
+  try {
+    nlohmann::json::sax_parse(text.begin(), text.end(), &scan);
+  } catch (const nlohmann::json::exception& e) {  // not expected: the scan's handler never throws
+    error("invalid JSON: " + json_error_text(e.what()));
+    return std::nullopt;
+  }
+  if (scan.syntax_error) {
+    // The byte is 1-based: the position of the character that broke the parse.
+    const auto [line, column] =
+        line_column(text, scan.syntax_error->first > 0 ? scan.syntax_error->first - 1 : 0);
+    std::string message = "invalid JSON: " + json_error_text(scan.syntax_error->second);
+    if (message.find("ill-formed UTF-8") != std::string::npos) {
+      message += " (a workflow file must be UTF-8)";
+    }
+    error(std::move(message), line, column);
+    return std::nullopt;
+  }
+  if (!parsed.ok()) {
+    error(parsed.status().message());  // names the depth limit
+    return std::nullopt;
+  }
+  for (const auto& d : scan.duplicates) {
+    errors.push_back(
+        {Diagnostic::Severity::kError, file, d.pointer,
+         "duplicate key '" + d.key + "': this object names it twice and only the last would count",
+         0, 0});
+  }
+  return std::move(parsed).value();
 }
 
 void load_header(LoadState& s) {
-  s.check.warn_unknown(s.doc, "", {"$schema", "format", "name", "description", "start", "goal",
-                                   "demote_to", "tools", "nodes", "edges", "escalation", "budget",
-                                   "policy", "scenario"});
+  s.check.warn_unknown(
+      s.doc, "",
+      {"$schema", "format", "name", "description", "start", "goal", "demote_to", "tools", "nodes",
+       "edges", "escalation", "budget", "policy", "limits", "scenario"});
   if (auto format = s.check.string(s.doc, "", "format", true, true)) {
     if (*format != kFormatV1) {
       s.check.error("/format", "expected \"" + std::string(kFormatV1) + "\", got \"" + *format +
@@ -94,6 +211,7 @@ std::shared_ptr<const Workflow> build(const LoadState& s) {
   if (!s.advisor.empty()) b.set_advisor(tool_index[s.advisor]);
   b.set_budget(s.budget);
   b.set_policy(s.policy);
+  b.set_limits(s.limits);
   if (s.scenario) {
     Scenario scenario = *s.scenario;
     for (const auto& id : s.scenario_down) scenario.down.push_back(tool_index.at(id));
@@ -111,7 +229,7 @@ std::shared_ptr<const Workflow> build(const LoadState& s) {
 LoadResult load(std::string_view text, std::string_view file_name, const LoadOptions& options) {
   LoadResult result;
   const std::string file(file_name);
-  auto doc = parse(text, file, result.errors);
+  auto doc = parse(text, file, options, result.errors);
   if (!doc) return result;
   Checker check(file, result.errors, result.warnings);
   if (!check.expect_object(*doc, "")) return result;

@@ -6,6 +6,7 @@
 // offending value and what was expected. Unknown fields are warnings (forward compatibility).
 // Thread-safe: no shared state.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,9 +38,15 @@ struct LoadResult {
 struct LoadOptions {
   // Accept the `scenario` block (scenario files). When false it is reported as an unknown field.
   bool allow_scenario = true;
+  // Limits on the text (graph/json_read.h's parse_untrusted, docs/workflow-format.md): nesting of
+  // arrays and objects, and size in bytes. A document past either is one error naming the limit.
+  std::size_t max_depth = 128;
+  std::size_t max_bytes = std::size_t{16} << 20;
 };
 
 // Parses `text` (the contents of `file_name`) and validates it against docs/workflow-format.md.
+// The text must be UTF-8 (a leading UTF-8 byte order mark is skipped) and a JSON object that names
+// no key twice in any object.
 LoadResult load(std::string_view text, std::string_view file_name, const LoadOptions& options = {});
 
 }  // namespace switchyard::graph

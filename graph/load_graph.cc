@@ -125,7 +125,14 @@ void load_fanout(LoadState& s, const std::string& id, const nlohmann::json& node
   if (!s.check.expect_object(node, p)) return;
   s.check.warn_unknown(node, p, {"fanout"});
   const nlohmann::json* fanout = s.check.field(node, p, "fanout", false);
-  if (fanout == nullptr) return;
+  if (fanout == nullptr) {
+    // An entry of /nodes exists only to give a node its kind; without one it would silently
+    // leave the node a junction (a misspelled "fan_out" included).
+    s.check.error(p,
+                  "expected a node kind: {\"fanout\": {...}} (the only kind of node besides "
+                  "tools; a junction needs no entry)");
+    return;
+  }
   const std::string fp = pointer_join(p, "fanout");
   if (!s.check.expect_object(*fanout, fp)) return;
   s.check.warn_unknown(*fanout, fp, {"join", "branches"});

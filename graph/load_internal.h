@@ -34,6 +34,12 @@ struct FanoutSpec {
   std::vector<BranchSpec> branches;
 };
 
+// A `limits` object as written (top level or a tool's): each field absent or set.
+struct LimitsSpec {
+  std::optional<std::size_t> max_output_bytes;
+  std::optional<std::size_t> max_json_depth;
+};
+
 struct LoadState {
   LoadState(Checker& c, const nlohmann::json& d) : check(c), doc(d) {}
   Checker& check;
@@ -52,6 +58,8 @@ struct LoadState {
   std::string advisor;
   Budget budget;
   Policy policy;
+  OutputLimits limits;                                // the top-level `limits`
+  std::map<std::string, LimitsSpec> tool_limits;      // tool id -> its own `limits`
   std::optional<Scenario> scenario;                   // tool lists resolved when built
   std::vector<std::string> scenario_down;
   std::map<std::string, std::vector<int>> scenario_fail_calls;
@@ -73,7 +81,10 @@ Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
                   const std::string& goal, const std::map<std::string, ToolIndex>& tool_index,
                   const std::map<std::string, std::uint32_t>& fanout_index);
 
-// load_sections.cc: escalation, budget, policy, scenario.
+// load_sections.cc: escalation, budget, policy, limits (applied to the tools), scenario.
 void load_sections(LoadState& s, bool allow_scenario);
+// A `limits` object at `pointer` (errors for wrong types and ranges).
+LimitsSpec load_limits_object(LoadState& s, const nlohmann::json& limits,
+                              const std::string& pointer);
 
 }  // namespace switchyard::graph

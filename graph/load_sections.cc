@@ -1,4 +1,4 @@
-// Loading the optional sections: escalation, budget, policy, scenario.
+// Loading the optional sections: escalation, budget, policy, limits, scenario.
 
 #include <algorithm>
 
@@ -58,6 +58,22 @@ void load_policy(LoadState& s) {
   }
   if (auto c = s.check.boolean(*p, "/policy", "compensate_on_escalation")) {
     s.policy.compensate_on_escalation = *c;
+  }
+}
+
+// The top-level `limits`, then each tool's limits: the top level's with its own fields over them.
+void load_limits(LoadState& s) {
+  if (const nlohmann::json* l = s.check.field(s.doc, "", "limits", false)) {
+    const LimitsSpec spec = load_limits_object(s, *l, "/limits");
+    if (spec.max_output_bytes) s.limits.max_output_bytes = *spec.max_output_bytes;
+    if (spec.max_json_depth) s.limits.max_json_depth = *spec.max_json_depth;
+  }
+  for (auto& [id, tool] : s.tools) {
+    tool.limits = s.limits;
+    auto own = s.tool_limits.find(id);
+    if (own == s.tool_limits.end()) continue;
+    if (own->second.max_output_bytes) tool.limits.max_output_bytes = *own->second.max_output_bytes;
+    if (own->second.max_json_depth) tool.limits.max_json_depth = *own->second.max_json_depth;
   }
 }
 
@@ -168,7 +184,24 @@ void load_sections(LoadState& s, bool allow_scenario) {
   load_escalation(s);
   load_budget(s);
   load_policy(s);
+  load_limits(s);
   load_scenario(s, allow_scenario);
+}
+
+LimitsSpec load_limits_object(LoadState& s, const nlohmann::json& limits,
+                              const std::string& pointer) {
+  LimitsSpec spec;
+  if (!s.check.expect_object(limits, pointer)) return spec;
+  s.check.warn_unknown(limits, pointer, {"max_output_bytes", "max_json_depth"});
+  if (auto b = s.check.integer(limits, pointer, "max_output_bytes", false, 1,
+                               static_cast<std::int64_t>(kMaxOutputBytesLimit))) {
+    spec.max_output_bytes = static_cast<std::size_t>(*b);
+  }
+  if (auto d = s.check.integer(limits, pointer, "max_json_depth", false, 1,
+                               static_cast<std::int64_t>(kMaxJsonDepthLimit))) {
+    spec.max_json_depth = static_cast<std::size_t>(*d);
+  }
+  return spec;
 }
 
 }  // namespace switchyard::graph

@@ -183,12 +183,14 @@ MockTool load_mock(LoadState& s, const nlohmann::json& t, const std::string& p,
 
 // Fields each kind accepts, besides the common ones.
 const std::vector<std::string_view>& kind_fields(ToolKind kind) {
-  static const std::vector<std::string_view> kHttp = {"url",  "method",     "headers",
-                                                      "body", "timeout_ms", "expect_status",
-                                                      "idempotency_key"};
-  static const std::vector<std::string_view> kCommand = {"argv", "timeout_ms", "env", "cwd"};
-  static const std::vector<std::string_view> kLlm = {
-      "prompt", "system", "max_tokens", "output_schema", "difficulty", "tier", "timeout_ms"};
+  static const std::vector<std::string_view> kHttp = {
+      "url",        "method",        "headers",         "body",
+      "timeout_ms", "expect_status", "idempotency_key", "limits"};
+  static const std::vector<std::string_view> kCommand = {"argv", "timeout_ms", "env", "cwd",
+                                                         "limits"};
+  static const std::vector<std::string_view> kLlm = {"prompt",        "system",     "max_tokens",
+                                                     "output_schema", "difficulty", "tier",
+                                                     "timeout_ms",    "limits"};
   static const std::vector<std::string_view> kBuiltin = {"name"};
   static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
   switch (kind) {
@@ -248,6 +250,9 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       tool.kind == ToolKind::kLlm) {
     if (auto ms = s.check.integer(t, p, "timeout_ms", false, 1, kMaxTimeoutMs)) {
       tool.timeout = std::chrono::milliseconds(*ms);
+    }
+    if (const auto* limits = s.check.field(t, p, "limits", false)) {
+      s.tool_limits[id] = load_limits_object(s, *limits, pointer_join(p, "limits"));
     }
   }
   if (auto b = s.check.boolean(t, p, "idempotent")) tool.idempotent = *b;

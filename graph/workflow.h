@@ -7,6 +7,7 @@
 // use on the hot path; names are what users and the journal see.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -84,6 +85,21 @@ struct MockTool {
 
 using ToolSpec = std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool>;
 
+// Limits on what a tool sends back: every output of an http, command or llm tool (a response
+// body, stdout, a provider's reply and the answer in it) is checked against them before it is
+// parsed, and an output past one is a failed step (bad_output) whose reason names the limit.
+// The workflow's top-level `limits` sets them for all its tools; a tool's own `limits` overrides
+// them field by field (docs/workflow-format.md#limits).
+inline constexpr std::size_t kDefaultMaxOutputBytes = std::size_t{16} << 20;  // 16 MiB
+inline constexpr std::size_t kDefaultMaxJsonDepth = 128;
+inline constexpr std::size_t kMaxOutputBytesLimit = std::size_t{1} << 30;  // what a file may set
+inline constexpr std::size_t kMaxJsonDepthLimit = 1024;
+struct OutputLimits {
+  std::size_t max_output_bytes = kDefaultMaxOutputBytes;  // bytes of one output
+  std::size_t max_json_depth = kDefaultMaxJsonDepth;      // nesting of arrays and objects
+  bool operator==(const OutputLimits&) const = default;
+};
+
 struct Tool {
   std::string id;
   ToolKind kind = ToolKind::kMock;
@@ -98,6 +114,8 @@ struct Tool {
   // means healthy) or another tool. Empty / kNoIndex: none.
   std::string probe_url;
   ToolIndex probe_tool = kNoIndex;
+  // The workflow's limits with this tool's own overrides applied.
+  OutputLimits limits;
 };
 
 enum class NodeKind { kJunction, kTool, kFanout };
@@ -213,6 +231,8 @@ class Workflow {
   const Budget& budget() const { return budget_; }
   const Policy& policy() const { return policy_; }
   const std::optional<Scenario>& scenario() const { return scenario_; }
+  // The top-level `limits` (defaults when absent); each tool's are in Tool::limits.
+  const OutputLimits& limits() const { return limits_; }
   // The document as loaded (for hashing and journaling).
   const nlohmann::json& source() const { return source_; }
 
@@ -229,6 +249,7 @@ class Workflow {
   Budget budget_;
   Policy policy_;
   std::optional<Scenario> scenario_;
+  OutputLimits limits_;
   nlohmann::json source_;
 };
 
@@ -250,6 +271,7 @@ class WorkflowBuilder {
   void set_budget(Budget b) { w_.budget_ = b; }
   void set_policy(Policy p) { w_.policy_ = p; }
   void set_scenario(std::optional<Scenario> s) { w_.scenario_ = std::move(s); }
+  void set_limits(OutputLimits l) { w_.limits_ = l; }
   void set_source(nlohmann::json s) { w_.source_ = std::move(s); }
   std::shared_ptr<const Workflow> finish() { return std::make_shared<Workflow>(std::move(w_)); }
 

@@ -16,8 +16,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "graph/json_read.h"
 #include "graph/template.h"
 #include "tools/io_loop.h"
+#include "tools/output.h"
 
 extern char** environ;
 
@@ -25,8 +27,8 @@ namespace switchyard::tools {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::size_t kMaxOutput = 16 << 20;   // bytes of stdout kept
 constexpr std::size_t kStderrTail = 4096;      // bytes of stderr kept for the reason
+constexpr std::size_t kStdoutQuoted = 200;     // bytes of stdout quoted when it is not JSON
 constexpr std::chrono::milliseconds kDefaultTimeout{30000};
 
 std::string errno_text(int error) { return std::strerror(error); }
@@ -34,8 +36,14 @@ std::string errno_text(int error) { return std::strerror(error); }
 // One running child. Lives on the I/O thread until its output is read and it is reaped.
 class Child : public std::enable_shared_from_this<Child> {
  public:
-  Child(asio::io_context& ctx, std::string id, Tool::Done done)
-      : id_(std::move(id)), done_(std::move(done)), in_(ctx), out_(ctx), err_(ctx), exit_(ctx),
+  Child(asio::io_context& ctx, std::string id, graph::OutputLimits limits, Tool::Done done)
+      : id_(std::move(id)),
+        limits_(limits),
+        done_(std::move(done)),
+        in_(ctx),
+        out_(ctx),
+        err_(ctx),
+        exit_(ctx),
         timer_(ctx) {}
 
   // Spawns argv with env in cwd; reports a failure at once when it cannot.
@@ -138,11 +146,18 @@ class Child : public std::enable_shared_from_this<Child> {
     auto self = shared_from_this();
     fd.async_read_some(asio::buffer(buf), [self, &fd, &buf, &into, is_stdout](
                                               boost::system::error_code ec, std::size_t n) {
-      into.append(buf.data(), n);
-      if (!is_stdout && into.size() > kStderrTail) into.erase(0, into.size() - kStderrTail);
-      if (is_stdout && into.size() > kMaxOutput && !self->too_large_) {
-        self->too_large_ = true;
-        ::kill(-self->pid_, SIGKILL);
+      if (!is_stdout) {
+        into.append(buf.data(), n);
+        if (into.size() > kStderrTail) into.erase(0, into.size() - kStderrTail);
+      } else if (!self->too_large_) {
+        // Never more than the limit and one byte (enough to know it was passed) is kept; the
+        // rest is drained unread while the program is killed.
+        const std::size_t room = self->limits_.max_output_bytes + 1 - into.size();
+        into.append(buf.data(), std::min(n, room));
+        if (into.size() > self->limits_.max_output_bytes) {
+          self->too_large_ = true;
+          ::kill(-self->pid_, SIGKILL);
+        }
       }
       if (ec) {
         (is_stdout ? self->out_done_ : self->err_done_) = true;
@@ -179,26 +194,15 @@ class Child : public std::enable_shared_from_this<Child> {
   }
 
   Outcome outcome() const {
-    const std::string tail = stderr_.empty() ? "" : "; stderr: " + stderr_;
-    if (cancelled_) return Outcome::failed(FailureKind::kCancelled, id_ + ": cancelled");
-    if (timed_out_) return Outcome::failed(FailureKind::kTimeout, id_ + ": timed out" + tail);
-    if (too_large_) {
-      return Outcome::failed(FailureKind::kBadOutput,
-                             id_ + ": output larger than " + std::to_string(kMaxOutput) + " bytes");
-    }
-    if (signal_ != 0) {
-      return Outcome::failed(FailureKind::kExitCode,
-                             id_ + ": killed by signal " + std::to_string(signal_) + tail);
-    }
-    if (exit_code_ != 0) {
-      return Outcome::failed(FailureKind::kExitCode,
-                             id_ + ": exit code " + std::to_string(exit_code_) + tail);
-    }
-    auto output = nlohmann::json::parse(stdout_, nullptr, /*allow_exceptions=*/false);
-    if (output.is_discarded()) {
-      return Outcome::failed(FailureKind::kBadOutput, id_ + ": stdout is not JSON" + tail);
-    }
-    return Outcome::success(std::move(output));
+    CommandResult r;
+    r.stdout_text = stdout_;
+    r.stderr_tail = stderr_;
+    r.exit_code = exit_code_;
+    r.signal = signal_;
+    r.timed_out = timed_out_;
+    r.cancelled = cancelled_;
+    r.too_large = too_large_;
+    return parse_command_output(id_, r, limits_);
   }
 
   void fail_errno(const char* what) {
@@ -226,6 +230,7 @@ class Child : public std::enable_shared_from_this<Child> {
   }
 
   std::string id_;
+  graph::OutputLimits limits_;
   Tool::Done done_;
   asio::local::stream_protocol::socket in_;
   asio::posix::stream_descriptor out_, err_, exit_;
@@ -241,9 +246,12 @@ class Child : public std::enable_shared_from_this<Child> {
 
 class CommandTool final : public Tool {
  public:
-  CommandTool(std::string id, graph::CommandTool spec, std::chrono::milliseconds timeout)
-      : id_(std::move(id)), spec_(std::move(spec)),
-        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout) {
+  CommandTool(std::string id, graph::CommandTool spec, std::chrono::milliseconds timeout,
+              graph::OutputLimits limits)
+      : id_(std::move(id)),
+        spec_(std::move(spec)),
+        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout),
+        limits_(limits) {
     // Validated by the loader: parsing cannot fail here.
     for (const auto& a : spec_.argv) argv_.push_back(*graph::parse_template(a));
     for (const auto& [k, v] : spec_.env) env_.emplace_back(k, *graph::parse_template(v));
@@ -275,10 +283,11 @@ class CommandTool final : public Tool {
     }
     std::string stdin_data = call.context->dump();
     auto& ctx = tool_io_context();
-    asio::post(ctx, [&ctx, id = id_, done = std::move(done), argv = std::move(argv),
-                     env = std::move(env), cwd = spec_.cwd, stdin_data = std::move(stdin_data),
-                     timeout = timeout_, cancel = call.cancel]() mutable {
-      auto child = std::make_shared<Child>(ctx, id, std::move(done));
+    asio::post(ctx, [&ctx, id = id_, limits = limits_, done = std::move(done),
+                     argv = std::move(argv), env = std::move(env), cwd = spec_.cwd,
+                     stdin_data = std::move(stdin_data), timeout = timeout_,
+                     cancel = call.cancel]() mutable {
+      auto child = std::make_shared<Child>(ctx, id, limits, std::move(done));
       child->spawn(argv, env, cwd, std::move(stdin_data), timeout);
       if (cancel) {
         cancel->on_cancel([&ctx, weak = std::weak_ptr<Child>(child)] {
@@ -294,15 +303,51 @@ class CommandTool final : public Tool {
   std::string id_;
   graph::CommandTool spec_;
   std::chrono::milliseconds timeout_;
+  graph::OutputLimits limits_;
   std::vector<graph::Template> argv_;
   std::vector<std::pair<std::string, graph::Template>> env_;
 };
 
 }  // namespace
 
+Outcome parse_command_output(std::string_view id_view, const CommandResult& r,
+                             const graph::OutputLimits& limits) {
+  const std::string id(id_view);
+  // stderr is quoted whole (its kept tail), as valid UTF-8: reasons are journaled as JSON.
+  const std::string tail = r.stderr_tail.empty() ? "" : "; stderr: " + valid_utf8(r.stderr_tail);
+  if (r.cancelled) return Outcome::failed(FailureKind::kCancelled, id + ": cancelled");
+  if (r.timed_out) return Outcome::failed(FailureKind::kTimeout, id + ": timed out" + tail);
+  if (r.too_large || r.stdout_text.size() > limits.max_output_bytes) {
+    return Outcome::failed(FailureKind::kBadOutput,
+                           id + ": " + over_output_limit("stdout", limits.max_output_bytes));
+  }
+  if (r.signal != 0) {
+    return Outcome::failed(FailureKind::kExitCode,
+                           id + ": killed by signal " + std::to_string(r.signal) + tail);
+  }
+  if (r.exit_code != 0) {
+    return Outcome::failed(FailureKind::kExitCode,
+                           id + ": exit code " + std::to_string(r.exit_code) + tail);
+  }
+  auto output = parse_output(r.stdout_text, limits, "stdout");
+  if (!output.ok()) {
+    // Over the depth limit: the limit is the news. Not JSON: what the program printed instead.
+    const std::string why = output.status().message();
+    const bool limit = why.find("(max_json_depth)") != std::string::npos;
+    return Outcome::failed(
+        FailureKind::kBadOutput,
+        id + ": " +
+            (limit ? why
+                   : "stdout is not JSON: \"" + excerpt(r.stdout_text, kStdoutQuoted) + "\"") +
+            tail);
+  }
+  return Outcome::success(std::move(output).value());
+}
+
 std::unique_ptr<Tool> make_command_tool(std::string id, graph::CommandTool spec,
-                                        std::chrono::milliseconds timeout) {
-  return std::make_unique<CommandTool>(std::move(id), std::move(spec), timeout);
+                                        std::chrono::milliseconds timeout,
+                                        graph::OutputLimits limits) {
+  return std::make_unique<CommandTool>(std::move(id), std::move(spec), timeout, limits);
 }
 
 }  // namespace switchyard::tools

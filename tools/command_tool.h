@@ -9,15 +9,18 @@
 // a process that left the group still holds a pipe. A cancelled call kills the group too.
 // `env` entries are added to the inherited environment; `cwd` is the working directory. argv and
 // env values are templates. A non-zero exit, a signal, a timeout, output that is not JSON or
-// larger than 16 MiB are failures with their kind.
+// over the tool's limits (graph::OutputLimits: max_output_bytes, default 16 MiB, of which no more
+// is read from the pipe; max_json_depth, default 128) are failures with their kind.
 //
 // Children are waited for without blocking any engine thread: spawning, pipes and exits are
 // handled on one process-wide tool I/O thread (pidfd + Boost.Asio). Every child is reaped. A
 // child gets descriptors 0, 1 and 2 only: every other one is closed in it, whoever opened it and
 // however; ours are also close-on-exec and closed when the call ends.
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "graph/workflow.h"
 #include "tools/tool.h"
@@ -25,6 +28,25 @@
 namespace switchyard::tools {
 
 std::unique_ptr<Tool> make_command_tool(std::string id, graph::CommandTool spec,
-                                        std::chrono::milliseconds timeout);
+                                        std::chrono::milliseconds timeout,
+                                        graph::OutputLimits limits = {});
+
+// How a command call ended, as the tool I/O thread saw it.
+struct CommandResult {
+  std::string stdout_text;  // what was read of stdout (at most max_output_bytes + 1 bytes)
+  std::string stderr_tail;  // the last 4 KiB of stderr
+  int exit_code = 0;        // when it exited
+  int signal = 0;           // when a signal killed it (0: none)
+  bool timed_out = false;
+  bool cancelled = false;
+  bool too_large = false;  // stdout passed max_output_bytes and the program was killed
+};
+
+// The outcome of one command call: a pure function of its arguments (no I/O, never throws, never
+// crashes on any bytes), so tests and fuzzers can feed it anything. stdout must be JSON within
+// `limits` (else bad_output, naming the limit, or quoting the start of stdout on one line);
+// stderr and stdout quoted in reasons are valid UTF-8.
+Outcome parse_command_output(std::string_view id, const CommandResult& result,
+                             const graph::OutputLimits& limits);
 
 }  // namespace switchyard::tools

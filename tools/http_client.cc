@@ -14,6 +14,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "graph/json_read.h"
 #include "tools/io_loop.h"
 
 namespace switchyard::tools {
@@ -135,6 +136,9 @@ class CurlMulti {
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &CurlMulti::header_callback);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
+    // A Content-Length past the limit fails at once (CURLE_FILESIZE_EXCEEDED); a body without
+    // one is stopped by write_callback.
+    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(r.max_body_bytes));
     const bool send_body = !r.body.empty() && r.method != "GET";
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
@@ -161,7 +165,7 @@ class CurlMulti {
   static size_t write_callback(char* data, size_t size, size_t n, void* user) {
     auto& t = *static_cast<Transfer*>(user);
     const size_t bytes = size * n;
-    if (t.response.body.size() + bytes > kMaxHttpBody) {
+    if (bytes > t.request.max_body_bytes - t.response.body.size()) {
       t.too_large = true;
       return 0;  // aborts the transfer
     }
@@ -294,16 +298,17 @@ class CurlMulti {
       Transfer* t = nullptr;
       curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
       const CURLcode rc = msg->data.result;
-      if (rc == CURLE_OK) {
+      // A body over the limit was stopped after its headers: an answer, marked truncated.
+      const bool too_large = t->too_large || rc == CURLE_FILESIZE_EXCEEDED;
+      if (rc == CURLE_OK || too_large) {
         long status = 0;
         curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
         t->response.status = static_cast<int>(status);
+        t->response.truncated = too_large;
         finish(t->id, FailureKind::kNone, "");
-      } else if (t->too_large) {
-        finish(t->id, FailureKind::kBadOutput,
-               "response body larger than " + std::to_string(kMaxHttpBody) + " bytes");
       } else {
-        finish(t->id, failure_of(rc), t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(rc));
+        finish(t->id, failure_of(rc),
+               excerpt(t->error[0] != '\0' ? t->error.data() : curl_easy_strerror(rc)));
       }
     }
   }

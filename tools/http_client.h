@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "graph/workflow.h"
 #include "tools/tool.h"
 
 namespace switchyard::tools {
@@ -20,21 +21,27 @@ struct HttpRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent when not empty (not with GET)
   std::chrono::milliseconds timeout{30000};
+  // The most of a response body that is read: past it the transfer is stopped (in curl's write
+  // callback, or at once when Content-Length says so) and the response is `truncated`, so a huge
+  // body never sits in memory.
+  std::size_t max_body_bytes = graph::kDefaultMaxOutputBytes;
 };
 
 struct HttpResponse {
   // kNone when an HTTP answer arrived (any status); else kTimeout, kConnect, kTransport,
-  // kBadOutput (body over the size limit), kCancelled or kInternal, with `error`.
+  // kCancelled or kInternal, with `error` (one line).
   FailureKind failure = FailureKind::kNone;
   std::string error;
   int status = 0;
   // The headers the monitors read (Retry-After, X-RateLimit-*, RateLimit*), as received.
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The body passed the request's max_body_bytes: the transfer was stopped there and `body` is
+  // what came before (the status and headers are the answer's). Callers refuse it (bad_output)
+  // or, for an unexpected status, quote its start.
+  bool truncated = false;
   std::chrono::microseconds latency{0};
 };
-
-inline constexpr std::size_t kMaxHttpBody = 16 << 20;
 
 // Sends `request`; `done` is called exactly once, on the tool I/O thread. When `cancel` fires
 // first, the transfer is aborted and `done` gets kCancelled.

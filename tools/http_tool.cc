@@ -6,8 +6,10 @@
 #include <cctype>
 #include <ctime>
 
+#include "graph/json_read.h"
 #include "graph/template.h"
 #include "tools/http_client.h"
+#include "tools/output.h"
 
 namespace switchyard::tools {
 namespace {
@@ -62,9 +64,12 @@ Status render(nlohmann::json& v, const std::vector<graph::Template>& strings, st
 
 class HttpToolAdapter final : public Tool {
  public:
-  HttpToolAdapter(std::string id, graph::HttpTool spec, std::chrono::milliseconds timeout)
-      : id_(std::move(id)), spec_(std::move(spec)),
+  HttpToolAdapter(std::string id, graph::HttpTool spec, std::chrono::milliseconds timeout,
+                  graph::OutputLimits limits)
+      : id_(std::move(id)),
+        spec_(std::move(spec)),
         timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout),
+        limits_(limits),
         url_(*graph::parse_template(spec_.url)) {
     for (const auto& [name, value] : spec_.headers) {
       headers_.emplace_back(name, *graph::parse_template(value));
@@ -94,13 +99,13 @@ class HttpToolAdapter final : public Tool {
     if (!request.ok()) {
       return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + request.status().message()));
     }
-    std::string shown_url = redact_url(request->url);
+    HttpAnswerSpec answer{id_, spec_.method, redact_url(request->url), spec_.expect_status,
+                          limits_};
     // The answer may come after this adapter is gone (an aborted call outliving its run): it
     // holds what it needs by value.
     http_perform(std::move(*request), call.cancel,
-                 [id = id_, method = spec_.method, expect = spec_.expect_status,
-                  shown_url = std::move(shown_url), done = std::move(done)](HttpResponse response) {
-                   done(outcome(id, method, expect, std::move(response), shown_url));
+                 [answer = std::move(answer), done = std::move(done)](HttpResponse response) {
+                   done(parse_http_response(answer, std::move(response)));
                  });
   }
 
@@ -109,6 +114,7 @@ class HttpToolAdapter final : public Tool {
     HttpRequest r;
     r.method = spec_.method;
     r.timeout = timeout_;
+    r.max_body_bytes = limits_.max_output_bytes;
     auto url = graph::render_template(url_, context);
     if (!url.ok()) return url.status();
     r.url = std::move(*url);
@@ -134,47 +140,10 @@ class HttpToolAdapter final : public Tool {
     return r;
   }
 
-  static bool expected(const std::vector<int>& expect, int status) {
-    if (expect.empty()) return status >= 200 && status < 300;
-    return std::find(expect.begin(), expect.end(), status) != expect.end();
-  }
-
-  static Outcome outcome(const std::string& id, const std::string& method,
-                         const std::vector<int>& expect, HttpResponse r, const std::string& url) {
-    const std::string where = id + ": " + method + " " + url;
-    Outcome o;
-    if (r.failure != FailureKind::kNone) {
-      o = Outcome::failed(r.failure, where + ": " + r.error);
-    } else if (!expected(expect, r.status)) {
-      std::string snippet = r.body.substr(0, kReasonBodyChars);
-      o = Outcome::failed(r.status == 429 ? FailureKind::kRateLimited : FailureKind::kHttpStatus,
-                          where + ": HTTP " + std::to_string(r.status) +
-                              (snippet.empty() ? "" : ": " + snippet));
-    } else if (r.status == 204 || r.body.empty()) {
-      o = Outcome::success(nullptr);
-    } else {
-      auto output = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-      if (output.is_discarded()) {
-        o = Outcome::failed(FailureKind::kBadOutput,
-                            where + ": HTTP " + std::to_string(r.status) + " body is not JSON");
-      } else {
-        o = Outcome::success(std::move(output));
-      }
-    }
-    o.http_status = r.status;
-    o.latency = r.latency;
-    for (const auto& [name, value] : r.headers) {
-      if (lower(name) == "retry-after") {
-        set_retry_after(o, value);
-      }
-    }
-    o.headers = redact_headers(std::move(r.headers));
-    return o;
-  }
-
   std::string id_;
   graph::HttpTool spec_;
   std::chrono::milliseconds timeout_;
+  graph::OutputLimits limits_;
   graph::Template url_;
   std::optional<graph::Template> key_;  // the Idempotency-Key header's template
   std::vector<std::pair<std::string, graph::Template>> headers_;
@@ -182,7 +151,55 @@ class HttpToolAdapter final : public Tool {
   BodyTemplate body_;
 };
 
+bool expected_status(const std::vector<int>& expect, int status) {
+  if (expect.empty()) return status >= 200 && status < 300;
+  return std::find(expect.begin(), expect.end(), status) != expect.end();
+}
+
 }  // namespace
+
+Outcome parse_http_response(const HttpAnswerSpec& spec, HttpResponse r) {
+  const std::string where = spec.id + ": " + spec.method + " " + valid_utf8(spec.shown_url);
+  Outcome o;
+  if (r.failure != FailureKind::kNone) {
+    o = Outcome::failed(r.failure, where + ": " + excerpt(r.error, kReasonBodyChars));
+  } else if (!expected_status(spec.expect_status, r.status)) {
+    // An error page (HTML, say) is quoted by its start, on one line, as valid UTF-8.
+    const std::string snippet = excerpt(r.body, kReasonBodyChars);
+    o = Outcome::failed(
+        r.status == 429 ? FailureKind::kRateLimited : FailureKind::kHttpStatus,
+        where + ": HTTP " + std::to_string(r.status) + (snippet.empty() ? "" : ": " + snippet));
+  } else if (r.truncated) {
+    o = Outcome::failed(FailureKind::kBadOutput,
+                        where + ": HTTP " + std::to_string(r.status) + ": " +
+                            over_output_limit("response body", spec.limits.max_output_bytes));
+  } else if (r.status == 204 || r.body.empty()) {
+    o = Outcome::success(nullptr);
+  } else {
+    auto output = parse_output(r.body, spec.limits, "body");
+    if (!output.ok()) {
+      o = Outcome::failed(FailureKind::kBadOutput,
+                          where + ": HTTP " + std::to_string(r.status) + ": " +
+                              excerpt(output.status().message(), 2 * kReasonBodyChars));
+    } else {
+      o = Outcome::success(std::move(output).value());
+    }
+  }
+  o.http_status = r.status;
+  o.latency = r.latency;
+  for (const auto& [name, value] : r.headers) {
+    if (lower(name) == "retry-after") {
+      set_retry_after(o, value);
+    }
+  }
+  // Header values come from outside: kept as valid UTF-8 (they are journaled).
+  for (auto& [name, value] : r.headers) {
+    name = valid_utf8(name);
+    value = valid_utf8(value);
+  }
+  o.headers = redact_headers(std::move(r.headers));
+  return o;
+}
 
 bool is_secret_header(std::string_view name) {
   const std::string n = lower(name);
@@ -273,8 +290,9 @@ void set_retry_after(Outcome& outcome, std::string_view value) {
 }
 
 std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,
-                                     std::chrono::milliseconds timeout) {
-  return std::make_unique<HttpToolAdapter>(std::move(id), std::move(spec), timeout);
+                                     std::chrono::milliseconds timeout,
+                                     graph::OutputLimits limits) {
+  return std::make_unique<HttpToolAdapter>(std::move(id), std::move(spec), timeout, limits);
 }
 
 }  // namespace switchyard::tools

@@ -22,12 +22,32 @@
 #include <vector>
 
 #include "graph/workflow.h"
+#include "tools/http_client.h"
 #include "tools/tool.h"
 
 namespace switchyard::tools {
 
+// `limits` bound the response body: past max_output_bytes the transfer is aborted while it
+// downloads; past max_json_depth the body is refused before it is parsed. Both are bad_output.
 std::unique_ptr<Tool> make_http_tool(std::string id, graph::HttpTool spec,
-                                     std::chrono::milliseconds timeout);
+                                     std::chrono::milliseconds timeout,
+                                     graph::OutputLimits limits = {});
+
+// What an http call's answer is judged by.
+struct HttpAnswerSpec {
+  std::string id;                  // the tool's id, first in every reason
+  std::string method;              // for reasons
+  std::string shown_url;           // for reasons: the URL with secrets redacted (redact_url)
+  std::vector<int> expect_status;  // empty: any 2xx
+  graph::OutputLimits limits;
+};
+
+// The outcome of one http call, from what the client got: a pure function of its arguments (no
+// I/O, never throws, never crashes on any bytes), so tests and fuzzers can feed it anything. A
+// body that is over a limit, not JSON or not UTF-8 is bad_output; an unexpected status is
+// http_status (rate_limited for 429) with the start of the body quoted on one line (excerpt());
+// reasons are valid UTF-8, one line.
+Outcome parse_http_response(const HttpAnswerSpec& spec, HttpResponse response);
 
 // Whether a header's value must never be logged or journaled: Authorization, Cookie, and any
 // name containing "token", "key", "secret", "password" or "auth" (case-insensitive).

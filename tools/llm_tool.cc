@@ -1,23 +1,22 @@
 #include "tools/llm_tool.h"
 
+#include <strings.h>
+
 #include <cstdlib>
 
+#include "graph/json_read.h"
 #include "graph/template.h"
 #include "tools/http_client.h"
 #include "tools/http_tool.h"
+#include "tools/output.h"
 
 namespace switchyard::tools {
 namespace {
 
 constexpr std::size_t kReasonChars = 200;
-
-struct CallSpec {
-  std::string id;
-  ModelTier tier;
-  int tier_index = -1;
-  std::optional<graph::JsonSchema> schema;
-  std::string api_key;  // scrubbed from anything the provider sends back
-};
+// The most tokens one call may report in each count: more is not a usage but garbage (and would
+// overflow the sums).
+constexpr std::int64_t kMaxReportedTokens = 1'000'000'000'000;
 
 // `text` with the API key (if the provider echoed it back) replaced.
 std::string redact(std::string text, const std::string& key) {
@@ -28,60 +27,115 @@ std::string redact(std::string text, const std::string& key) {
   return text;
 }
 
-// The provider's text as part of a reason: redacted, then cut (so no part of a key survives).
-std::string scrubbed(const std::string& text, const std::string& key) {
-  return redact(text, key).substr(0, kReasonChars);
+Outcome bad_output(const std::string& where, const std::string& message) {
+  return Outcome::failed(FailureKind::kBadOutput,
+                         where + ": " + excerpt(message, 2 * kReasonChars));
 }
 
-Outcome answer_of(const CallSpec& c, HttpResponse r) {
-  const std::string where = c.id + " (" + c.tier.name + ": " + c.tier.model + ")";
+// One of usage's counts: an integer in [0, kMaxReportedTokens].
+Result<std::int64_t> token_count(const JsonView& usage, std::string_view key) {
+  SWITCHYARD_ASSIGN_OR_RETURN(const JsonView count, usage.field(key));
+  SWITCHYARD_ASSIGN_OR_RETURN(const std::int64_t n, count.integer());
+  if (n < 0 || n > kMaxReportedTokens) {
+    return invalid_argument(count.pointer() + ": expected an integer >= 0 and <= " +
+                            std::to_string(kMaxReportedTokens) + ", got " + describe(count.json()));
+  }
+  return n;
+}
+
+struct Usage {
+  bool known = false;  // the reply had a usage (absent or null: unknown)
+  std::int64_t prompt = 0;
+  std::int64_t completion = 0;
+};
+
+Result<Usage> read_usage(const JsonView& reply) {
+  Usage u;
+  SWITCHYARD_ASSIGN_OR_RETURN(const std::optional<JsonView> usage, reply.optional_field("usage"));
+  if (!usage) return u;
+  SWITCHYARD_RETURN_IF_ERROR(usage->expect_object());
+  SWITCHYARD_ASSIGN_OR_RETURN(u.prompt, token_count(*usage, "prompt_tokens"));
+  SWITCHYARD_ASSIGN_OR_RETURN(u.completion, token_count(*usage, "completion_tokens"));
+  u.known = true;
+  return u;
+}
+
+// The answer of a readable reply: the output, a refusal, or why the reply is no chat completion.
+Outcome read_answer(const ChatCall& c, const std::string& where, const JsonView& reply) {
+  auto message = reply.at("/choices/0/message");
+  if (message.ok()) {
+    if (Status s = message->expect_object(); !s.ok()) message = s;
+  }
+  if (!message.ok()) return bad_output(where, "provider reply: " + message.status().message());
+  auto refusal = message->optional_field("refusal");
+  if (refusal.ok() && refusal->has_value()) {
+    auto text = (*refusal)->string();
+    if (!text.ok()) return bad_output(where, "provider reply: " + text.status().message());
+    return Outcome::failed(FailureKind::kRefusal,
+                           where + ": refused: " + excerpt(*text, kReasonChars));
+  }
+  auto content = message->string_or("content", "");
+  if (!content.ok()) return bad_output(where, "provider reply: " + content.status().message());
+  if (!c.schema) return Outcome::success({{"text", std::move(content).value()}});
+  auto value = parse_output(*content, c.answer_limits, "answer");
+  if (!value.ok()) return bad_output(where, value.status().message());
+  if (std::string v = c.schema->violation(*value); !v.empty()) {
+    return Outcome::failed(FailureKind::kSchemaInvalid,
+                           where + ": the answer " + excerpt(v, 2 * kReasonChars));
+  }
+  return Outcome::success(std::move(value).value());
+}
+
+// A 2xx reply: its answer, charged by its usage; `usage_known` false when the reply had none
+// that could be read.
+Outcome read_reply(const ChatCall& c, const std::string& where, const std::string& body,
+                   bool& usage_known) {
+  usage_known = false;
+  auto doc = parse_output(body, c.reply_limits, "provider reply");
+  if (!doc.ok()) return bad_output(where, doc.status().message());
+  const JsonView reply(*doc);
+  // Tokens are spent (and paid) whatever the answer was worth; a usage that cannot be read makes
+  // the reply unusable (it is the bill), the answer notwithstanding.
+  auto usage = read_usage(reply);
+  Outcome o = usage.ok() ? read_answer(c, where, reply)
+                         : bad_output(where, "provider reply: " + usage.status().message());
+  if (usage.ok() && usage->known) {
+    usage_known = true;
+    o.tokens = usage->prompt + usage->completion;
+    o.cost_usd = c.tier.cost_usd(usage->prompt, usage->completion);
+  }
+  return o;
+}
+
+}  // namespace
+
+Outcome parse_chat_completion(const ChatCall& c, HttpResponse r) {
+  const std::string where = c.tool_id + " (" + c.tier.name + ": " + c.tier.model + ")";
+  // The key is scrubbed from what the provider sent before anything is read: an echo of it can
+  // reach no reason, output or journal row, whole or cut.
+  r.body = redact(std::move(r.body), c.api_key);
   Outcome o;
+  bool billed_unread = false;  // the provider answered (and bills) but its usage is unknown
   if (r.failure != FailureKind::kNone) {
-    o = Outcome::failed(r.failure, where + ": " + scrubbed(r.error, c.api_key));
+    o = Outcome::failed(r.failure,
+                        where + ": " + excerpt(redact(r.error, c.api_key), kReasonChars));
   } else if (r.status == 429) {
     o = Outcome::failed(FailureKind::kRateLimited, where + ": HTTP 429 (rate limited)");
   } else if (r.status < 200 || r.status >= 300) {
     o = Outcome::failed(FailureKind::kHttpStatus, where + ": HTTP " + std::to_string(r.status) +
-                                                      ": " + scrubbed(r.body, c.api_key));
+                                                      ": " + excerpt(r.body, kReasonChars));
+  } else if (r.truncated) {
+    o = bad_output(where, over_output_limit("provider reply", c.reply_limits.max_output_bytes));
+    billed_unread = true;
   } else {
-    auto doc = nlohmann::json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-    const nlohmann::json* message = nullptr;
-    if (doc.is_object() && doc.contains("choices") && doc["choices"].is_array() &&
-        !doc["choices"].empty() && doc["choices"][0].is_object() &&
-        doc["choices"][0].contains("message") && doc["choices"][0]["message"].is_object()) {
-      message = &doc["choices"][0]["message"];
-    }
-    if (message == nullptr) {
-      o = Outcome::failed(FailureKind::kBadOutput, where + ": the answer is not a chat completion");
-    } else if (message->contains("refusal") && (*message)["refusal"].is_string()) {
-      o = Outcome::failed(
-          FailureKind::kRefusal,
-          where + ": refused: " + scrubbed((*message)["refusal"].get<std::string>(), c.api_key));
-    } else {
-      const std::string content =
-          message->contains("content") && (*message)["content"].is_string()
-              ? (*message)["content"].get<std::string>()
-              : "";
-      if (!c.schema) {
-        o = Outcome::success({{"text", content}});
-      } else {
-        auto value = nlohmann::json::parse(content, nullptr, /*allow_exceptions=*/false);
-        if (value.is_discarded()) {
-          o = Outcome::failed(FailureKind::kBadOutput, where + ": the answer is not JSON");
-        } else if (std::string v = c.schema->violation(value); !v.empty()) {
-          o = Outcome::failed(FailureKind::kSchemaInvalid, where + ": the answer " + v);
-        } else {
-          o = Outcome::success(std::move(value));
-        }
-      }
-    }
-    // Tokens are spent (and paid) whatever the answer was worth.
-    if (doc.is_object() && doc.contains("usage") && doc["usage"].is_object()) {
-      const auto in = doc["usage"].value("prompt_tokens", std::int64_t{0});
-      const auto out = doc["usage"].value("completion_tokens", std::int64_t{0});
-      o.tokens = in + out;
-      o.cost_usd = c.tier.cost_usd(in, out);
-    }
+    bool usage_known = false;
+    o = read_reply(c, where, r.body, usage_known);
+    billed_unread = !usage_known;
+  }
+  if (billed_unread) {
+    o.usage_unknown = true;
+    o.tokens = c.prompt_tokens_bound + c.max_tokens;
+    o.cost_usd = c.tier.worst_case_usd(c.prompt_tokens_bound, c.max_tokens);
   }
   o.reason = redact(std::move(o.reason), c.api_key);
   o.llm_call = true;
@@ -93,17 +147,24 @@ Outcome answer_of(const CallSpec& c, HttpResponse r) {
       set_retry_after(o, value);
     }
   }
+  for (auto& [name, value] : r.headers) {
+    name = valid_utf8(name);
+    value = valid_utf8(value);
+  }
   o.headers = redact_headers(std::move(r.headers));
   return o;
 }
 
+namespace {
+
 class LlmToolAdapter final : public Tool {
  public:
   LlmToolAdapter(std::string id, graph::LlmTool spec, std::chrono::milliseconds timeout,
-                 const Models& models, const ModelTier& tier)
+                 const Models& models, const ModelTier& tier, graph::OutputLimits limits)
       : id_(std::move(id)),
         spec_(std::move(spec)),
         timeout_(timeout),
+        limits_(limits),
         models_(models),
         tier_(tier),
         tier_index_(static_cast<int>(&tier - models.tiers.data())),
@@ -153,16 +214,29 @@ class LlmToolAdapter final : public Tool {
            {{"name", "output"}, {"schema", spec_.output_schema->document()}, {"strict", true}}}};
     }
     request.body = body.dump();
+    ChatCall answer;
+    answer.tool_id = id_;
+    answer.tier = tier;
+    answer.tier_index = chosen ? call.tier : tier_index_;
+    answer.schema = spec_.output_schema;
+    answer.api_key = std::move(api_key);
+    answer.reply_limits = models_.reply_limits(limits_);
+    answer.answer_limits = limits_;
+    // What the budget controller reserved for this call (runtime/machine: the same bound).
+    answer.prompt_tokens_bound = prompt_token_bound(spec_, system, *prompt);
+    answer.max_tokens = spec_.max_tokens;
+    request.max_body_bytes = answer.reply_limits.max_output_bytes;
     http_perform(std::move(request), call.cancel,
-                 [spec = CallSpec{id_, tier, chosen ? call.tier : tier_index_, spec_.output_schema,
-                                  std::move(api_key)},
-                  done = std::move(done)](HttpResponse r) { done(answer_of(spec, std::move(r))); });
+                 [answer = std::move(answer), done = std::move(done)](HttpResponse r) {
+                   done(parse_chat_completion(answer, std::move(r)));
+                 });
   }
 
  private:
   std::string id_;
   graph::LlmTool spec_;
   std::chrono::milliseconds timeout_;
+  graph::OutputLimits limits_;
   const Models& models_;
   const ModelTier& tier_;
   int tier_index_;  // of tier_ in models_
@@ -171,6 +245,23 @@ class LlmToolAdapter final : public Tool {
 };
 
 }  // namespace
+
+Result<Advice> parse_advice(const nlohmann::json& output) {
+  nlohmann::json parsed;
+  const nlohmann::json* answer = &output;
+  if (output.is_string()) {
+    auto p = parse_untrusted(output.get_ref<const std::string&>(), {.what = "the answer"});
+    if (!p.ok()) return invalid_argument(excerpt(p.status().message(), 2 * kReasonChars));
+    parsed = std::move(p).value();
+    answer = &parsed;
+  }
+  const JsonView view(*answer);
+  Advice a;
+  SWITCHYARD_ASSIGN_OR_RETURN(a.action, view.string_or("action", ""));
+  SWITCHYARD_ASSIGN_OR_RETURN(a.goal, view.string_or("goal", ""));
+  SWITCHYARD_ASSIGN_OR_RETURN(a.message, view.string_or("message", ""));
+  return a;
+}
 
 std::int64_t prompt_token_bound(const graph::LlmTool& spec, const std::string& system,
                                 const std::string& prompt) {
@@ -182,8 +273,8 @@ std::int64_t prompt_token_bound(const graph::LlmTool& spec, const std::string& s
 }
 
 Result<std::unique_ptr<Tool>> make_llm_tool(std::string id, graph::LlmTool spec,
-                                            std::chrono::milliseconds timeout,
-                                            const Models& models) {
+                                            std::chrono::milliseconds timeout, const Models& models,
+                                            graph::OutputLimits limits) {
   if (models.tiers.empty()) {
     return invalid_argument("tool '" + id + "': an llm tool needs a models file (--models)");
   }
@@ -195,8 +286,8 @@ Result<std::unique_ptr<Tool>> make_llm_tool(std::string id, graph::LlmTool spec,
                               "' is not in the models file");
     }
   }
-  return std::unique_ptr<Tool>(
-      std::make_unique<LlmToolAdapter>(std::move(id), std::move(spec), timeout, models, *tier));
+  return std::unique_ptr<Tool>(std::make_unique<LlmToolAdapter>(std::move(id), std::move(spec),
+                                                                timeout, models, *tier, limits));
 }
 
 }  // namespace switchyard::tools

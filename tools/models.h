@@ -10,11 +10,16 @@
 // when a call is made and never logged, journaled, printed or put in an error message.
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "graph/load.h"
 #include "graph/status.h"
+#include "graph/workflow.h"
 
 namespace switchyard::tools {
 
@@ -35,12 +40,24 @@ struct ModelTier {
 
 struct Models {
   std::vector<ModelTier> tiers;  // cheapest first
+  // The file's `limits` on provider replies (the HTTP body of a chat completion), each absent
+  // unless the file sets it: then the calling tool's limit applies (docs/models.md#limits).
+  std::optional<std::size_t> reply_max_output_bytes;
+  std::optional<std::size_t> reply_max_json_depth;
   // The tier named `name`, or null.
   const ModelTier* find(const std::string& name) const;
+  // The limits on a provider's reply to a tool whose own limits are `tool_limits`.
+  graph::OutputLimits reply_limits(const graph::OutputLimits& tool_limits) const;
 };
 
+// The largest models file read, and its nesting limit: past them the file is refused, unread.
+inline constexpr std::size_t kMaxModelsFileBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxModelsFileDepth = 32;
+// What a tier's price may be (USD per million tokens) and its other numbers.
+inline constexpr double kMaxUsdPerMtok = 1e6;
+
 // Parses a models file. Errors name the file, the JSON pointer and what was expected (all of
-// them, like the workflow loader).
+// them, like the workflow loader). Never throws, whatever the text.
 struct ModelsResult {
   Models models;
   std::vector<graph::Diagnostic> errors;

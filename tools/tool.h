@@ -56,6 +56,9 @@ struct Outcome {
   bool simulated = false;
   std::int64_t tokens = 0;                // LLM tokens used (input + output)
   double cost_usd = 0;                    // money spent by this call
+  // llm calls: the provider's reply gave no readable usage, so `tokens` and `cost_usd` are the
+  // call's worst case (its prompt bound plus max_tokens at the tier's prices), never less.
+  bool usage_unknown = false;
   bool llm_call = false;                  // the call went to a language model
   int tier = -1;  // llm calls: the models file's tier that was called (-1: none)
   // HTTP tools: the response status (0: none) and headers (secret-looking values redacted), and

@@ -45,17 +45,17 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
     return make_mock_tool(tool.id, *mock);
   }
   if (const auto* command = std::get_if<graph::CommandTool>(&tool.spec)) {
-    return make_command_tool(tool.id, *command, tool.timeout);
+    return make_command_tool(tool.id, *command, tool.timeout, tool.limits);
   }
   if (const auto* http = std::get_if<graph::HttpTool>(&tool.spec)) {
-    return make_http_tool(tool.id, *http, tool.timeout);
+    return make_http_tool(tool.id, *http, tool.timeout, tool.limits);
   }
   if (const auto* llm = std::get_if<graph::LlmTool>(&tool.spec)) {
     if (options.models == nullptr) {
       return invalid_argument("tool '" + tool.id + "': an llm tool needs a models file "
                               "(switchyard run --models models.json; see docs/models.md)");
     }
-    return make_llm_tool(tool.id, *llm, tool.timeout, *options.models);
+    return make_llm_tool(tool.id, *llm, tool.timeout, *options.models, tool.limits);
   }
   if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
     auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;

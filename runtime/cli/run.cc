@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "graph/lint.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
 #include "runtime/base/workflow_file.h"
@@ -49,6 +50,9 @@ int run(Context& ctx, const RunArgs& args) {
     return kExitInvalid;
   }
   for (const auto& d : loaded.warnings) *ctx.err << "warning: " << d.to_string() << "\n";
+  for (const auto& d : graph::lint(*loaded.workflow, args.workflow)) {
+    *ctx.err << "warning: " << d.to_string() << "\n";  // as validate warns (docs/cli.md)
+  }
   auto session = make_session(ctx, loaded.workflow, args.models, args.json);
   if (!session) return ctx.exit_code;
   auto journal = open_journal_for_runs(ctx, args.journal, args.sync, args.json);

@@ -4,6 +4,7 @@
 #include <map>
 #include <ostream>
 
+#include "graph/lint.h"
 #include "graph/router.h"
 #include "runtime/cli/cli.h"
 #include "runtime/base/workflow_file.h"
@@ -25,6 +26,10 @@ int validate(Context& ctx, const std::string& file, bool json) {
   }
   const graph::Workflow& w = *loaded.workflow;
   const graph::Graph& g = w.graph();
+  // The loader's warnings (unknown fields), then likely mistakes that are valid by the format
+  // (graph/lint.h): dead-end junctions, tools no route calls. Warnings never fail validation.
+  std::vector<graph::Diagnostic> warnings = loaded.warnings;
+  for (auto& d : graph::lint(w, file)) warnings.push_back(std::move(d));
   std::map<std::string, int> kinds;
   for (const auto& t : w.tools()) kinds[std::string(graph::to_string(t.kind))]++;
   graph::Router router(w, g);
@@ -33,8 +38,8 @@ int validate(Context& ctx, const std::string& file, bool json) {
   const auto names = node_names(g, route);
 
   if (json) {
-    nlohmann::json warnings = nlohmann::json::array();
-    for (const auto& d : loaded.warnings) warnings.push_back(to_json(d));
+    nlohmann::json warnings_json = nlohmann::json::array();
+    for (const auto& d : warnings) warnings_json.push_back(to_json(d));
     *ctx.out << nlohmann::json{{"valid", true},
                                {"file", file},
                                {"name", w.name()},
@@ -46,12 +51,12 @@ int validate(Context& ctx, const std::string& file, bool json) {
                                {"fanouts", w.fanouts().size()},
                                {"route", names},
                                {"cost", route.cost},
-                               {"warnings", warnings}}
+                               {"warnings", warnings_json}}
                     .dump(2)
              << "\n";
     return kExitOk;
   }
-  for (const auto& d : loaded.warnings) *ctx.err << "warning: " << d.to_string() << "\n";
+  for (const auto& d : warnings) *ctx.err << "warning: " << d.to_string() << "\n";
   auto& out = *ctx.out;
   out << file << ": valid workflow '" << w.name() << "'\n";
   out << "  nodes: " << g.nodes().size() << ", edges: " << g.edges().size()

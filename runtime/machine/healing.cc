@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/machine/run_machine.h"
+#include "tools/llm_tool.h"
 
 namespace switchyard::runtime {
 
@@ -189,26 +190,24 @@ void RunMachine::on_advisor(const tools::Outcome& outcome) {
              workflow_.policy().compensate_on_escalation);
     return;
   }
-  nlohmann::json answer = outcome.output;
-  if (answer.is_string()) {
-    answer = nlohmann::json::parse(answer.get<std::string>(), nullptr, /*allow_exceptions=*/false);
+  // The answer came from outside: read through JsonView. A malformed one is a failed advice.
+  auto advice = tools::parse_advice(outcome.output);
+  if (!advice.ok()) {
+    escalate("advisor_failed", "the advisor's answer is malformed: " + advice.status().message(),
+             workflow_.policy().compensate_on_escalation);
+    return;
   }
-  if (answer.is_object() && answer.value("action", "") == "demote" && answer.contains("goal") &&
-      answer["goal"].is_string()) {
-    const std::string goal = answer["goal"].get<std::string>();
+  if (advice->action == "demote") {
     for (const auto& option : advisor_options_) {
-      if (node_id(option.goal) == goal) {
+      if (node_id(option.goal) == advice->goal) {
         demote(option, "advisor", blocked);
         return;
       }
     }
   }
   // Anything that names no reachable option counts as "escalate" (docs/workflow-format.md).
-  std::string message = "the advisor chose to escalate";
-  if (answer.is_object() && answer.contains("message") && answer["message"].is_string()) {
-    message = answer["message"].get<std::string>();
-  }
-  escalate("advisor", message, workflow_.policy().compensate_on_escalation);
+  escalate("advisor", advice->message.empty() ? "the advisor chose to escalate" : advice->message,
+           workflow_.policy().compensate_on_escalation);
 }
 
 void RunMachine::demote(const DemoteOption& option, const std::string& decided_by,

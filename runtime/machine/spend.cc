@@ -3,6 +3,7 @@
 // cost, and llm_decision, llm_call and llm_settled are journaled; a call that will never be
 // completed (cancel, abort) is charged its worst case if it may have been sent.
 
+#include <algorithm>
 #include <cassert>
 #include <optional>
 #include <string>
@@ -47,6 +48,11 @@ int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex 
   }
   std::optional<TierChoice> held = std::move(held_);
   held_.reset();
+  if (sent && held && outcome.usage_unknown) {
+    // The reply's usage could not be read: the call is charged its reserved worst case.
+    actual = {std::max(actual.usd, held->worst.usd), std::max(actual.tokens, held->worst.tokens),
+              std::max(actual.llm_calls, held->worst.llm_calls)};
+  }
   Spend over;
   if (held) {
     over = controller().settle(*held, actual);

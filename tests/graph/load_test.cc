@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "graph/json_read.h"
 #include "tests/support/run_command.h"
 
 namespace switchyard::graph {
@@ -44,13 +45,15 @@ struct InvalidCase {
   std::string file;
   std::string pointer;
   std::string message;
+  int line = 0;  // JSON syntax errors: the line the error names (0: not checked)
 };
 
 std::vector<InvalidCase> invalid_cases() {
   std::vector<InvalidCase> out;
   auto expected = nlohmann::json::parse(read_text(invalid_dir() + "/expected.json"));
   for (const auto& [file, e] : expected.items()) {
-    out.push_back({file, e["pointer"].get<std::string>(), e["message"].get<std::string>()});
+    out.push_back({file, e["pointer"].get<std::string>(), e["message"].get<std::string>(),
+                   e.value("line", 0)});
   }
   return out;
 }
@@ -69,7 +72,16 @@ TEST_P(InvalidCorpus, IsRejectedWithItsPointerAndMessage) {
       << c.file << ": expected an error at '" << c.pointer << "' containing '" << c.message
       << "', got:\n"
       << all_errors(r);
-  for (const auto& e : r.errors) EXPECT_EQ(e.file, path);
+  for (const auto& e : r.errors) {
+    EXPECT_EQ(e.file, path);
+    // Every message can be printed and put into --json output (dump() throws on invalid UTF-8).
+    EXPECT_EQ(valid_utf8(e.message), e.message) << c.file;
+  }
+  if (c.line > 0) {
+    ASSERT_FALSE(r.errors.empty());
+    EXPECT_EQ(r.errors[0].line, c.line) << all_errors(r);
+    EXPECT_GT(r.errors[0].column, 0);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Files, InvalidCorpus, ::testing::ValuesIn(invalid_cases()),
@@ -81,9 +93,9 @@ INSTANTIATE_TEST_SUITE_P(Files, InvalidCorpus, ::testing::ValuesIn(invalid_cases
                            return name;
                          });
 
-TEST(InvalidCorpusFolder, HasAtLeastFortyCasesAndEveryFileIsListed) {
+TEST(InvalidCorpusFolder, HasAtLeast110CasesAndEveryFileIsListed) {
   auto expected = nlohmann::json::parse(read_text(invalid_dir() + "/expected.json"));
-  EXPECT_GE(expected.size(), 40u);
+  EXPECT_GE(expected.size(), 110u);
   for (const auto& entry : std::filesystem::directory_iterator(invalid_dir())) {
     const std::string name = entry.path().filename().string();
     if (name == "expected.json") continue;
@@ -182,6 +194,108 @@ TEST(Load, SyntaxErrorsGiveLineAndColumn) {
   EXPECT_EQ(r.errors[0].column, 3);
   EXPECT_EQ(r.errors[0].to_string().rfind("broken.json:3:3: invalid JSON", 0), 0u)
       << r.errors[0].to_string();
+}
+
+// A document `depth` arrays deep in an unknown field of an otherwise valid workflow (the object
+// itself is one level).
+std::string nested_in_field(std::size_t depth, bool closed = true) {
+  std::string doc = base().dump();
+  doc.pop_back();  // the closing brace
+  doc += ",\"notes\":" + std::string(depth, '[');
+  if (closed) doc += std::string(depth, ']') + "}";
+  return doc;
+}
+
+TEST(Load, NestingUpToTheDepthLimitLoadsAndOneLevelMoreIsRefusedNamingTheLimit) {
+  LoadResult at_limit = load(nested_in_field(127), "deep.json");
+  EXPECT_TRUE(at_limit.ok()) << all_errors(at_limit);
+  LoadResult over = load(nested_in_field(128), "deep.json");
+  ASSERT_EQ(over.errors.size(), 1u) << all_errors(over);
+  EXPECT_EQ(over.errors[0].pointer, "");
+  EXPECT_EQ(over.errors[0].message, "workflow: nested deeper than 128 arrays/objects (max_depth)");
+}
+
+TEST(Load, DepthLimitIsAnOption) {
+  LoadOptions options;
+  options.max_depth = 4;
+  LoadResult r = load(nested_in_field(4), "deep.json", options);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.errors[0].message.find("nested deeper than 4"), std::string::npos) << all_errors(r);
+  options.max_depth = 200;
+  EXPECT_TRUE(load(nested_in_field(150), "deep.json", options).ok());
+}
+
+TEST(Load, HundredThousandDeepDocumentsAreOneClearErrorNotACrash) {
+  const std::size_t deep = 100000;
+  for (const std::string& text :
+       {nested_in_field(deep), nested_in_field(deep, /*closed=*/false),
+        std::string(deep, '[') + std::string(deep, ']'), std::string(deep, '['), [&] {
+          std::string objects;
+          for (std::size_t i = 0; i < deep; ++i) objects += "{\"a\":";
+          return objects + "1" + std::string(deep, '}');
+        }()}) {
+    LoadResult r = load(text, "deep.json");
+    ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+    EXPECT_EQ(r.workflow, nullptr);
+    const std::string& m = r.errors[0].message;
+    EXPECT_TRUE(m.find("(max_depth)") != std::string::npos ||
+                m.find("invalid JSON") != std::string::npos)
+        << m;
+  }
+  // Closed and valid but deep: the limit, not a syntax error, is what is reported.
+  EXPECT_NE(load(nested_in_field(deep), "deep.json").errors[0].message.find("(max_depth)"),
+            std::string::npos);
+}
+
+TEST(Load, SizeLimitIsAnOptionAndNamed) {
+  LoadOptions options;
+  options.max_bytes = 64;
+  LoadResult r = load(base().dump(), "big.json", options);
+  ASSERT_EQ(r.errors.size(), 1u) << all_errors(r);
+  EXPECT_NE(r.errors[0].message.find("over the limit of 64 (max_bytes)"), std::string::npos)
+      << all_errors(r);
+}
+
+TEST(Load, LeadingUtf8ByteOrderMarkIsSkipped) {
+  LoadResult r = load("\xEF\xBB\xBF" + base().dump(), "bom.json");
+  EXPECT_TRUE(r.ok()) << all_errors(r);
+}
+
+TEST(Load, InvalidUtf8IsAnErrorWithItsPlaceAndAPrintableMessage) {
+  // Latin-1 "café": the message quotes the bad byte, replaced so that it can be printed as JSON.
+  const std::string text =
+      "{\n  \"format\": \"switchyard.workflow/v1\",\n  \"name\": \"caf\xE9\"\n}";
+  LoadResult r = load(text, "latin1.json");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].line, 3);
+  EXPECT_NE(r.errors[0].message.find("ill-formed UTF-8 byte"), std::string::npos)
+      << r.errors[0].message;
+  EXPECT_EQ(valid_utf8(r.errors[0].message), r.errors[0].message);
+  const nlohmann::json line = {{"message", r.errors[0].message}};
+  EXPECT_NO_THROW((void)line.dump());
+}
+
+TEST(Load, EveryDuplicateKeyIsAnErrorAtItsPointer) {
+  // nlohmann keeps the last of two equal keys silently: the second tool A would replace the first.
+  const std::string text = R"({"format": "switchyard.workflow/v1", "name": "x", "start": "S",
+    "goal": "A", "tools": {"A": {"kind": "mock"}, "A": {"kind": "mock", "retries": 1,
+    "retries": 2}}, "edges": [["S", "A", 1]]})";
+  LoadResult r = load(text, "dup.json");
+  EXPECT_TRUE(has_error(r, "/tools/A", "duplicate key 'A'")) << all_errors(r);
+  EXPECT_TRUE(has_error(r, "/tools/A/retries", "duplicate key 'retries'")) << all_errors(r);
+  // Keys are compared as decoded: the escape of the letter A is A.
+  LoadResult escaped = load(R"({"format": "switchyard.workflow/v1", "name": "x", "start": "S",
+    "goal": "A", "tools": {"A": {"kind": "mock"}, "\u0041": {"kind": "mock"}},
+    "edges": [["S", "A", 1]]})",
+                            "dup.json");
+  EXPECT_TRUE(has_error(escaped, "/tools/A", "duplicate key 'A'")) << all_errors(escaped);
+}
+
+TEST(Load, EqualKeysInDifferentObjectsAreNotDuplicates) {
+  auto doc = base();
+  doc["tools"]["A"]["output"] = {{"kind", 1}, {"list", {{{"kind", 2}}, {{"kind", 3}}}}};
+  LoadResult r = load_json(doc);
+  EXPECT_TRUE(r.ok()) << all_errors(r);
 }
 
 TEST(Load, PointerEscapesSlashAndTildeInKeys) {

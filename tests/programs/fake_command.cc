@@ -13,6 +13,9 @@
 //   environ               prints {"environ": {NAME: VALUE, ...}}, its whole environment
 //   huge BYTES            prints a JSON string of BYTES characters
 //   invalid               prints text that is not JSON
+//   garbage               prints several lines that are neither JSON nor UTF-8, and the same to
+//                         stderr, and exits 0
+//   deep N                prints N nested arrays ([[[...]]])
 //   ignore-stdin          prints {} without reading stdin
 //   after FILE            waits (inotify, no polling) until FILE exists (another call has got
 //                         that far), prints {}
@@ -121,6 +124,18 @@ int main(int argc, char** argv) {
     const long bytes = argc > 2 ? std::atol(argv[2]) : 0;
     std::string s(static_cast<std::size_t>(bytes), 'x');
     std::cout << '"' << s << '"';
+    return 0;
+  }
+  if (mode == "garbage") {
+    const std::string text = "first line \xff\xfe\n<html>\x80 second\tline\ncaf\xc3";
+    std::cout << text;
+    std::cerr << text;
+    return 0;
+  }
+  if (mode == "deep") {
+    const long n = argc > 2 ? std::atol(argv[2]) : 0;
+    std::cout << std::string(static_cast<std::size_t>(n), '[')
+              << std::string(static_cast<std::size_t>(n), ']');
     return 0;
   }
   if (mode == "invalid") {

@@ -20,6 +20,12 @@
 //   closes the connection without answering /invalid-json         200 with a body that is not JSON
 //   /hang                 never answers
 //   /headers              200, the request's headers (names lower-cased)
+//   /deep/<n>             200, a JSON document of <n> nested arrays ([[[...]]])
+//   /huge/<bytes>         200, a JSON string of that many bytes in all, with a Content-Length
+//   /huge-chunked/<bytes> the same, chunked (no Content-Length: the client learns the size as
+//                         it reads)
+//   /html-error/<code>    that status, a multi-line HTML page (text/html) with bytes that are
+//                         not UTF-8
 //   /stats                {"requests", "connections", "by_path": {path: count},
 //                         "effects_by_path": {path: count}, "replayed"} (not counted): a
 //                         request with an Idempotency-Key header already seen on its path gets
@@ -43,7 +49,13 @@
 //                         e.g. 500) to that share of requests, drawn from a hash of the model,
 //                         the prompt and the request's number (so retries may succeed);
 //                         "+usage:<prompt>:<completion>" reports those token counts;
-//                         "+usage:none" sends no `usage`. E.g. "quality:0.9:0.1+fail:0.2:429@5".
+//                         "+usage:none" sends no `usage`; "+usage:null" and "+usage:text"
+//                         send a `usage` whose prompt_tokens is null / the string "12".
+//                         Malformed replies: "deep:<n>" answers content of <n> nested arrays;
+//                         "deep-reply:<n>" answers a body that is <n> nested arrays;
+//                         "huge:<bytes>" answers content of that many bytes ('x'); "not-utf8"
+//                         answers a 500 whose body is an HTML page with bytes that are not
+//                         UTF-8. E.g. "quality:0.9:0.1+fail:0.2:429@5".
 // A routes file maps exact paths to {"status", "json", "delay_ms", "headers"}; its paths take
 // precedence over the built-in ones.
 
@@ -56,6 +68,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdlib>
@@ -98,6 +111,8 @@ struct Reply {
   enum class Kind { kRespond, kClose, kHang, kWait } kind = Kind::kRespond;
   int status = 200;
   std::string body;
+  std::string content_type = "application/json";
+  bool chunked = false;  // sent chunked, without a Content-Length
   std::map<std::string, std::string> headers;
   int delay_ms = 0;
   long wait_for = 0;  // kWait: answer once this many requests have been counted
@@ -150,6 +165,30 @@ Reply json_reply(int status, const nlohmann::json& body) {
 
 std::int64_t tokens_of(std::size_t bytes) { return static_cast<std::int64_t>(bytes / 4 + 1); }
 
+// <n> nested arrays: "[[[...]]]".
+std::string nested_arrays(long n) {
+  return std::string(static_cast<std::size_t>(n), '[') +
+         std::string(static_cast<std::size_t>(n), ']');
+}
+
+// A JSON string of `bytes` bytes in all (quotes included; at least 2).
+std::string json_string_of(long bytes) {
+  return "\"" + std::string(static_cast<std::size_t>(std::max(bytes, 2L) - 2), 'x') + "\"";
+}
+
+// An HTML error page of several lines, with bytes that are not UTF-8 (\xff, a lone
+// continuation byte, a cut sequence).
+Reply html_error(int status) {
+  Reply r;
+  r.status = status;
+  r.content_type = "text/html";
+  r.body = "<!DOCTYPE html>\n<html>\n<head><title>" + std::to_string(status) +
+           " Bad Gateway</title></head>\n<body>\n<h1>upstream \xff\xfe"
+           " failed \x80</h1>\n"
+           "<p>caf\xc3</p>\n</body>\n</html>\n";
+  return r;
+}
+
 // The fake chat API (see the header comment).
 Reply chat_completion(const http::request<http::string_body>& req, long request_number) {
   auto body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
@@ -165,6 +204,7 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
   }
   std::optional<std::pair<long, long>> usage;  // reported token counts
   bool no_usage = false;
+  std::optional<nlohmann::json> bad_usage;      // what prompt_tokens is instead of a count
   std::optional<std::pair<double, long>> fail;  // rate, status
   for (auto plus = model.rfind('+'); plus != std::string::npos; plus = model.rfind('+')) {
     const std::string mod = model.substr(plus + 1);
@@ -173,6 +213,8 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
     const auto colon = mod.find(':', mod.find(':') + 1);
     if (mod == "usage:none") {
       no_usage = true;
+    } else if (mod == "usage:null" || mod == "usage:text") {
+      bad_usage = mod == "usage:null" ? nlohmann::json(nullptr) : nlohmann::json("12");
     } else if (mod.rfind("usage:", 0) == 0 && colon != std::string::npos &&
                parse_int(mod.substr(6, colon - 6), a) && parse_int(mod.substr(colon + 1), b)) {
       usage = {a, b};
@@ -214,6 +256,13 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
     r.kind = Reply::Kind::kHang;
     return r;
   }
+  if (model == "not-utf8") return html_error(500);
+  long n = 0;
+  if (model.rfind("deep-reply:", 0) == 0 && parse_int(model.substr(11), n)) {
+    Reply r;
+    r.body = nested_arrays(n);
+    return r;
+  }
   if (model == "ratelimit") {
     Reply r = json_reply(429, {{"error", {{"message", "slow down"}}}});
     r.headers = {{"Retry-After", "1"}};
@@ -234,6 +283,10 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
     const double draw = static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user) >> 11) *
                         0x1.0p-53;
     message["content"] = (draw < p ? nlohmann::json{{"answer", "ok"}} : nlohmann::json{{"unexpected", true}}).dump();
+  } else if (model.rfind("deep:", 0) == 0 && parse_int(model.substr(5), n)) {
+    message["content"] = nested_arrays(n);
+  } else if (model.rfind("huge:", 0) == 0 && parse_int(model.substr(5), n)) {
+    message["content"] = std::string(static_cast<std::size_t>(n), 'x');
   } else if (model == "request") {
     message["content"] = body.dump();
   } else if (model == "echo") {
@@ -254,6 +307,7 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
   if (!no_usage) {
     completion["usage"] = {
         {"prompt_tokens", in}, {"completion_tokens", out}, {"total_tokens", in + out}};
+    if (bad_usage) completion["usage"]["prompt_tokens"] = *bad_usage;
   }
   Reply answer = json_reply(200, completion);
   answer.delay_ms = static_cast<int>(latency_ms);
@@ -352,6 +406,25 @@ Reply respond(Server& server, const http::request<http::string_body>& req, const
     r.kind = path == "/close" ? Reply::Kind::kClose : Reply::Kind::kHang;
     return r;
   }
+  if (path.rfind("/deep/", 0) == 0 && parse_int(segment(6), n)) {
+    Reply r;
+    r.body = nested_arrays(n);
+    return r;
+  }
+  if (path.rfind("/huge/", 0) == 0 && parse_int(segment(6), n)) {
+    Reply r;
+    r.body = json_string_of(n);
+    return r;
+  }
+  if (path.rfind("/huge-chunked/", 0) == 0 && parse_int(segment(14), n)) {
+    Reply r;
+    r.body = json_string_of(n);
+    r.chunked = true;
+    return r;
+  }
+  if (path.rfind("/html-error/", 0) == 0 && parse_int(segment(12), n) && n >= 100 && n <= 599) {
+    return html_error(static_cast<int>(n));
+  }
   if (path == "/invalid-json") {
     Reply r;
     r.body = "this is {not json";
@@ -407,11 +480,12 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(reply.status), req.version());
     res->set(http::field::server, "switchyard-fault-server");
-    res->set(http::field::content_type, "application/json");
+    res->set(http::field::content_type, reply.content_type);
     for (const auto& [name, value] : reply.headers) res->set(name, value);
     res->keep_alive(req.keep_alive());
     res->body() = std::move(reply.body);
     res->prepare_payload();
+    if (reply.chunked) res->chunked(true);
     if (reply.delay_ms <= 0) return write(res);
     auto self = shared_from_this();
     timer_.expires_after(std::chrono::milliseconds(reply.delay_ms));

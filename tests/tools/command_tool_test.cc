@@ -93,7 +93,9 @@ TEST(CommandTool, OutputBeyondTheCapIsBadOutput) {
   Outcome out = run({"huge", std::to_string(17 << 20)});
   EXPECT_FALSE(out.ok);
   EXPECT_EQ(out.failure, FailureKind::kBadOutput);
-  EXPECT_NE(out.reason.find("larger than"), std::string::npos);
+  EXPECT_NE(out.reason.find("stdout: over the limit of 16777216 bytes (max_output_bytes)"),
+            std::string::npos)
+      << out.reason;
 }
 
 TEST(CommandTool, AProgramThatIgnoresStdinStillSucceeds) {
