@@ -142,14 +142,21 @@ nlohmann::json budget_json(const graph::Budget& b) {
   return json_object("llm_calls", opt(b.llm_calls), "tokens", opt(b.tokens), "usd", opt(b.usd));
 }
 
-graph::Budget budget_from_json(const nlohmann::json& j) {
+Result<graph::Budget> budget_from_json(const JsonView& j) {
   graph::Budget b;
-  if (!j.is_object()) return b;
-  if (j.contains("usd") && j["usd"].is_number()) b.usd = j["usd"].get<double>();
-  if (j.contains("tokens") && j["tokens"].is_number_integer())
-    b.tokens = j["tokens"].get<std::int64_t>();
-  if (j.contains("llm_calls") && j["llm_calls"].is_number_integer()) {
-    b.llm_calls = j["llm_calls"].get<int>();
+  if (j.is_null()) return b;
+  SWITCHYARD_RETURN_IF_ERROR(j.expect_object());
+  SWITCHYARD_ASSIGN_OR_RETURN(auto usd, j.optional_field("usd"));
+  if (usd) {
+    SWITCHYARD_ASSIGN_OR_RETURN(b.usd, usd->number());
+  }
+  SWITCHYARD_ASSIGN_OR_RETURN(auto tokens, j.optional_field("tokens"));
+  if (tokens) {
+    SWITCHYARD_ASSIGN_OR_RETURN(b.tokens, tokens->integer());
+  }
+  SWITCHYARD_ASSIGN_OR_RETURN(auto calls, j.optional_field("llm_calls"));
+  if (calls) {
+    SWITCHYARD_ASSIGN_OR_RETURN(b.llm_calls, calls->integer());
   }
   return b;
 }
@@ -164,12 +171,17 @@ nlohmann::json tiers_json(const std::vector<TierPrice>& tiers) {
   return out;
 }
 
-std::vector<TierPrice> tiers_from_json(const nlohmann::json& j) {
+Result<std::vector<TierPrice>> tiers_from_json(const JsonView& j) {
   std::vector<TierPrice> out;
-  if (!j.is_array()) return out;
-  for (const auto& t : j) {
-    out.push_back({t.value("name", ""), t.value("input_usd_per_mtok", 0.0),
-                   t.value("output_usd_per_mtok", 0.0)});
+  if (j.is_null()) return out;
+  SWITCHYARD_RETURN_IF_ERROR(j.expect_array());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    SWITCHYARD_ASSIGN_OR_RETURN(const JsonView t, j.element(i));
+    TierPrice price;
+    SWITCHYARD_ASSIGN_OR_RETURN(price.name, t.string_or("name", ""));
+    SWITCHYARD_ASSIGN_OR_RETURN(price.input_usd_per_mtok, t.number_or("input_usd_per_mtok", 0.0));
+    SWITCHYARD_ASSIGN_OR_RETURN(price.output_usd_per_mtok, t.number_or("output_usd_per_mtok", 0.0));
+    out.push_back(std::move(price));
   }
   return out;
 }

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "graph/clock.h"
+#include "graph/json_read.h"
 #include "graph/router.h"
 #include "monitors/health_table.h"
-#include "runtime/journal/journal.h"
 #include "runtime/engine/run_health.h"
-#include "runtime/machine/run_machine.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/journal.h"
+#include "runtime/machine/run_machine.h"
 
 namespace switchyard::runtime {
 
@@ -75,10 +76,11 @@ RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
                      const tools::Models* models, RunRequest& request, const Clock& clock,
                      const RunHealth& health, EventSink& events);
 
-// The run_started payload's `budget` and `tiers`, and back (replay, resume).
+// The run_started payload's `budget` and `tiers`, and back (replay, resume), read from the
+// journal through `j` (null: none). Errors name the field that cannot be read.
 nlohmann::json budget_json(const graph::Budget& budget);
-graph::Budget budget_from_json(const nlohmann::json& j);
+Result<graph::Budget> budget_from_json(const JsonView& j);
 nlohmann::json tiers_json(const std::vector<TierPrice>& tiers);
-std::vector<TierPrice> tiers_from_json(const nlohmann::json& j);
+Result<std::vector<TierPrice>> tiers_from_json(const JsonView& j);
 
 }  // namespace switchyard::runtime
