@@ -213,8 +213,8 @@ class Reader {
                                 std::pair{"failed", BranchOutcome::kFailed},
                                 std::pair{"cancelled", BranchOutcome::kCancelled}}) {
       auto list = JsonView(p).optional_field(key);
-      const std::size_t n = list.ok() && *list && (*list)->is_array() ? (*list)->size() : 0;
-      for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t count = list.ok() && *list && (*list)->is_array() ? (*list)->size() : 0;
+      for (std::size_t i = 0; i < count; ++i) {
         auto b = (*list)->element(i);
         auto value = b.ok() ? b->integer() : Result<std::int64_t>(b.status());
         if (!value.ok() || *value < 0 || *value > std::numeric_limits<int>::max()) continue;
