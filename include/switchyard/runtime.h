@@ -266,7 +266,9 @@ class SWITCHYARD_API Runtime {
 
   // Replay with verification (`switchyard replay --verify`): checks the run's hash chain and
   // re-drives its decisions from the recorded outcomes, calling no tool and spending nothing. A
-  // run that fails verification is an OK result whose report says why. Errors: kNotFound, kIo.
+  // run that fails verification is an OK result whose report says why; so does a run with a
+  // journal row that cannot be decoded (`decisions` names the row: "run r-... seq 7
+  // (step_failed): /payload/tool: ...", `chain` says it was not checked). Errors: kNotFound, kIo.
   Result<VerifyReport> verify(const std::string& run_id) const;
   // A picture of a journaled run (`switchyard replay --format dot|html`). Errors: kNotFound
   // (unknown run, or a journal without its workflow), kIo, kInternal (Graphviz failed).

@@ -45,7 +45,8 @@ Result<VerifyReport> Runtime::verify(const std::string& run_id) const {
   return VerifyReport{.run_id = report->run_id,
                       .events = report->events,
                       .chain = to_api(report->chain),
-                      .decisions = to_api(report->decisions),
+                      // A row that cannot be decoded: its message, where a reader looks first.
+                      .decisions = to_api(report->rows.ok() ? report->decisions : report->rows),
                       .verified = report->verified};
 }
 
@@ -88,7 +89,7 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   }
   runtime::Runner runner(
       *model, *tools, journal, impl_->clock, *impl_->health,
-      runtime::RunnerOptions{.models = &impl_->models, .history = &impl_->history});
+      runtime::RunnerOptions{.models = &impl_->models, .history = impl_->history});
   auto report = runner.resume(run_id);
   impl_->leave(run_id);
   if (!report.ok()) return to_api(report.status());

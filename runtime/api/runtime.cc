@@ -6,10 +6,10 @@
 #include <atomic>
 #include <exception>
 
-#include "runtime/engine/health_rebuild.h"
+#include "runtime/api/runtime_impl.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/runner.h"
-#include "runtime/api/runtime_impl.h"
+#include "runtime/engine/startup.h"
 
 namespace switchyard::api {
 namespace {
@@ -151,32 +151,30 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   }
   auto impl = std::make_unique<Impl>();
   impl->core = std::make_shared<JournalCore>();
-  if (options.journal_path.empty()) {
-    impl->core->journal = runtime::make_memory_journal();
-  } else {
-    auto journal = runtime::open_sqlite_journal(
-        options.journal_path,
-        {.sync = options.sync_full ? runtime::JournalSync::kFull : runtime::JournalSync::kNormal});
-    if (!journal.ok()) return to_api(journal.status());
-    impl->core->journal = std::move(*journal);
-  }
-  impl->core->feed = std::make_unique<runtime::EventFeed>(*impl->core->journal);
-  impl->health = std::make_unique<monitors::HealthTable>(impl->clock);
-  if (options.rebuild_health && !options.journal_path.empty()) {
-    auto rebuilt = runtime::rebuild_health(*impl->core->journal, *impl->health);
-    if (!rebuilt.ok()) return to_api(rebuilt.status());
-  }
   impl->models = to_internal(options.models);
-  // Learned escalation remembers how each tier did, across processes.
-  if (impl->models.tiers.size() > 1) {
-    if (auto st = impl->history.rebuild(*impl->core->journal); !st.ok()) return to_api(st);
+  // The startup sequence every front end shares (runtime/engine/startup.h). A journal in memory
+  // (no path) has nothing to rebuild from.
+  auto started = runtime::start_up(
+      impl->clock, {.journal_path = options.journal_path,
+                    .journal = {.sync = options.sync_full ? runtime::JournalSync::kFull
+                                                          : runtime::JournalSync::kNormal},
+                    .rebuild_health = options.rebuild_health,
+                    // Learned escalation remembers how each tier did, across processes.
+                    .rebuild_history = impl->models.tiers.size() > 1});
+  if (!started.ok()) return to_api(started.status());
+  if (!started->report.skipped.empty()) {
+    runtime::logger().warn("{}", started->report.summary(options.journal_path));
   }
-  impl->engine = std::make_unique<runtime::Engine>(
-      impl->journal(), impl->clock, *impl->health,
-      runtime::EngineOptions{.threads = options.threads,
-                             .probe_interval = options.probe_interval,
-                             .models = &impl->models,
-                             .history = &impl->history});
+  impl->core->journal = std::move(started->journal);
+  impl->core->feed = std::make_unique<runtime::EventFeed>(*impl->core->journal);
+  impl->startup = std::move(started).value();
+  impl->health = impl->startup.health.get();
+  impl->history = impl->startup.history.get();
+  impl->engine =
+      runtime::build_engine(impl->startup, impl->journal(), impl->clock,
+                            runtime::EngineOptions{.threads = options.threads,
+                                                   .probe_interval = options.probe_interval,
+                                                   .models = &impl->models});
   impl->options = std::move(options);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }

@@ -8,12 +8,13 @@
 #include <string>
 
 #include "monitors/health_table.h"
-#include "runtime/engine/engine.h"
-#include "runtime/journal/event_feed.h"
-#include "runtime/journal/journal.h"
-#include "runtime/engine/llm_history.h"
 #include "runtime/api/internal.h"
 #include "runtime/base/system_clock.h"
+#include "runtime/engine/engine.h"
+#include "runtime/engine/llm_history.h"
+#include "runtime/engine/startup.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/journal/journal.h"
 #include "tools/builtin.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -37,8 +38,11 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
   runtime::SystemClock clock;
   std::shared_ptr<JournalCore> core;
   tools::Models models;
-  std::unique_ptr<monitors::HealthTable> health;
-  runtime::LlmHistory history;
+  // The health monitor and learned escalation's history as the startup sequence made them
+  // (runtime/engine/startup.h; its journal moved to `core`).
+  runtime::Startup startup;
+  monitors::HealthTable* health = nullptr;  // startup.health
+  runtime::LlmHistory* history = nullptr;   // startup.history
 
   mutable std::mutex mu;
   tools::BuiltinRegistry builtins;  // guarded by mu

@@ -5,8 +5,10 @@
 #include <map>
 #include <ostream>
 
+#include "graph/json_read.h"
 #include "runtime/base/money.h"
 #include "runtime/cli/cli.h"
+#include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
@@ -26,6 +28,20 @@ struct Line {
   double usd = 0;
 };
 
+// Fields read through JsonView (graph/json_read.h): absent, null or of another type -> fallback.
+double number_of(const nlohmann::json& doc, const char* key) {
+  auto v = JsonView(doc).number_or(key, 0.0);
+  return v.ok() ? *v : 0.0;
+}
+std::int64_t integer_of(const nlohmann::json& doc, const char* key) {
+  auto v = JsonView(doc).integer_or(key, 0);
+  return v.ok() ? *v : 0;
+}
+std::string text_of(const nlohmann::json& doc, const char* key) {
+  auto v = JsonView(doc).string_or(key, "");
+  return v.ok() ? std::move(v).value() : std::string();
+}
+
 int budget(Context& ctx, const BudgetArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
@@ -36,25 +52,35 @@ int budget(Context& ctx, const BudgetArgs& args) {
   if (!runs.ok()) return report_error(ctx, runs.status(), args.json);
   std::map<std::string, Line> by_workflow;
   std::map<std::tuple<std::string, std::string, std::string>, Line> by_step_tier;
+  std::vector<std::string> skipped;  // runs with a row that cannot be decoded
   for (const auto& run : *runs) {
+    auto events = (*journal)->events(run.run_id);
+    if (!events.ok()) {
+      if (events.status().code() != StatusCode::kInvalidArgument) {
+        return report_error(ctx, events.status(), args.json);
+      }
+      skipped.push_back(events.status().message());
+      continue;
+    }
     Line& w = by_workflow[run.workflow];
     ++w.runs;
     if (run.result.is_object()) {
-      w.usd += run.result.value("spent_usd", 0.0);
-      w.tokens += run.result.value("tokens", std::int64_t{0});
-      w.calls += run.result.value("llm_calls", 0);
+      w.usd += number_of(run.result, "spent_usd");
+      w.tokens += integer_of(run.result, "tokens");
+      w.calls += static_cast<int>(integer_of(run.result, "llm_calls"));
     }
-    auto events = (*journal)->events(run.run_id);
-    if (!events.ok()) return report_error(ctx, events.status(), args.json);
     for (const auto& e : *events) {
       if (e.type != "llm_settled") continue;
-      Line& l = by_step_tier[{run.workflow, e.payload.value("tool", ""), e.payload.value("tier", "")}];
+      Line& l =
+          by_step_tier[{run.workflow, text_of(e.payload, "tool"), text_of(e.payload, "tier")}];
       ++l.calls;
-      l.usable += e.payload.value("ok", false) ? 1 : 0;
-      l.tokens += e.payload.value("tokens", std::int64_t{0});
-      l.usd += e.payload.value("cost_usd", 0.0);
+      auto ok = JsonView(e.payload).boolean_or("ok", false);
+      l.usable += ok.ok() && *ok ? 1 : 0;
+      l.tokens += integer_of(e.payload, "tokens");
+      l.usd += number_of(e.payload, "cost_usd");
     }
   }
+  warn_skipped(ctx, skipped, args.journal);
   if (args.json) {
     nlohmann::json workflows = nlohmann::json::array(), steps = nlohmann::json::array();
     for (const auto& [name, l] : by_workflow) {

@@ -27,6 +27,9 @@ struct Context {
   int exit_code = kExitOk;
   std::ostream* out = nullptr;  // stdout
   std::ostream* err = nullptr;  // stderr
+  // Whether what the journal's readers skipped has been said (it is said once per invocation,
+  // however many runs `resume --all` starts: runtime/cli/session.h's warn_skipped).
+  bool skipped_said = false;
 };
 
 // Each adds its subcommand to `app`; the subcommand's callback sets ctx.exit_code.
@@ -41,6 +44,7 @@ void add_budget(CLI::App& app, Context& ctx);
 void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 void add_serve(CLI::App& app, Context& ctx);
+void add_journal(CLI::App& app, Context& ctx);
 
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);
@@ -56,6 +60,11 @@ int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json);
 
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);
+
+// A journal read's error as the commands report it: a row that cannot be decoded
+// (kInvalidArgument from Journal::get_run or events, naming the row) is the journal's fault, not
+// the caller's: kIo (exit 3). Other errors are returned as they are.
+Status journal_error(const Status& status);
 
 // Prints "error: <message>" to ctx.err, or {"error": {...}} to ctx.out when `json`; returns the
 // exit code for `status`.

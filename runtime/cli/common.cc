@@ -14,6 +14,10 @@ int exit_code_for(const Status& status) {
   }
 }
 
+Status journal_error(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument ? io_error(status.message()) : status;
+}
+
 int report_error(Context& ctx, const Status& status, bool json) {
   if (json) {
     *ctx.out << nlohmann::json{{"error",

@@ -8,12 +8,14 @@
 #include <sstream>
 
 #include "monitors/health_table.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
+#include "runtime/cli/session.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/health_rebuild.h"
+#include "runtime/engine/startup.h"
 #include "runtime/journal/journal.h"
-#include "runtime/base/system_clock.h"
 
 namespace switchyard::cli {
 namespace {
@@ -80,30 +82,32 @@ void print_table(std::ostream& out, const std::vector<monitors::ToolHealth>& too
 }
 
 int health(Context& ctx, const HealthArgs& args) {
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
-  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   runtime::SystemClock clock;
-  monitors::HealthTable table(clock);
-  auto replayed =
-      runtime::rebuild_health(**journal, table, std::chrono::minutes(args.window_minutes));
-  if (!replayed.ok()) return report_error(ctx, replayed.status(), args.json);
+  auto started =
+      runtime::start_up(clock, {.journal_path = args.journal,
+                                .journal = {.create_if_missing = false},
+                                .health_window = std::chrono::minutes(args.window_minutes)});
+  if (!started.ok()) return report_error(ctx, started.status(), args.json);
+  warn_skipped(ctx, started->report.skipped, args.journal);
+  const int replayed = started->report.outcomes;
   const auto now = clock.now();
-  const auto tools = table.snapshot();
+  const auto tools = started->health->snapshot();
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& h : tools) list.push_back(runtime::tool_health_json(h));
     *ctx.out << nlohmann::json{{"journal", args.journal},
                                {"now_ms", ms_of(now)},
                                {"window_minutes", args.window_minutes},
-                               {"outcomes", *replayed},
+                               {"outcomes", replayed},
+                               {"skipped", started->report.to_json()},
                                {"tools", list}}
                     .dump(2)
              << "\n";
     return kExitOk;
   }
   auto& out = *ctx.out;
-  out << "health from " << args.journal << " (last " << args.window_minutes << " min, "
-      << *replayed << " outcome(s))\n";
+  out << "health from " << args.journal << " (last " << args.window_minutes << " min, " << replayed
+      << " outcome(s))\n";
   if (tools.empty()) {
     out << "no tool has been called in that window\n";
     return kExitOk;

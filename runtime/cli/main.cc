@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   cli::add_resume(app, ctx);
   cli::add_gc(app, ctx);
   cli::add_serve(app, ctx);
+  cli::add_journal(app, ctx);
 
   try {
     app.parse(argc, argv);

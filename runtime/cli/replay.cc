@@ -26,6 +26,15 @@ int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args
     *ctx.out << nlohmann::json{{"verify", report->to_json()}}.dump(2) << "\n";
   } else {
     auto& out = *ctx.out;
+    if (!report->rows.ok()) {
+      // A row that cannot be decoded: nothing else can be checked.
+      out << "run " << args.run_id << ":\n";
+      out << "  rows:       UNDECODABLE: " << report->rows.message() << "\n";
+      out << "  hash chain: not checked\n";
+      out << "  decisions:  not checked\n";
+      out << "verification FAILED\n";
+      return kExitNotCompleted;
+    }
     out << "run " << args.run_id << ": " << report->events << " event(s)\n";
     out << "  hash chain: "
         << (report->chain.ok() ? std::string("intact") : "BROKEN: " + report->chain.message())
@@ -50,9 +59,9 @@ int replay(Context& ctx, const ReplayArgs& args) {
   if (!journal.ok()) return report_error(ctx, journal.status(), json);
   if (args.verify) return verify(ctx, **journal, args, json);
   auto run = (*journal)->get_run(args.run_id);
-  if (!run.ok()) return report_error(ctx, run.status(), json);
+  if (!run.ok()) return report_error(ctx, journal_error(run.status()), json);
   auto events = (*journal)->events(args.run_id);
-  if (!events.ok()) return report_error(ctx, events.status(), json);
+  if (!events.ok()) return report_error(ctx, journal_error(events.status()), json);
 
   if (json) {
     nlohmann::json list = nlohmann::json::array();

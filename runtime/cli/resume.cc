@@ -43,7 +43,7 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
   auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
   auto run = (*reader)->get_run(run_id);
-  if (!run.ok()) return report_error(ctx, run.status(), args.json);
+  if (!run.ok()) return report_error(ctx, journal_error(run.status()), args.json);
   if (run->status != "running") {
     return report_error(ctx,
                         invalid_argument("run " + run_id + " has already finished (" + run->status +
@@ -61,12 +61,9 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
   reader->reset();
   auto session = make_session(ctx, *workflow, args.models, args.json);
   if (!session) return ctx.exit_code;
-  auto journal = open_journal_for_runs(ctx, args.journal, args.sync, args.json);
-  if (!journal || !attach_journal(ctx, *session, std::move(journal), args.json)) {
-    return ctx.exit_code;
-  }
+  if (!start_journal(ctx, *session, args.journal, args.sync, args.json)) return ctx.exit_code;
   auto report = session->runner->resume(run_id);
-  if (!report.ok()) return report_error(ctx, report.status(), args.json);
+  if (!report.ok()) return report_error(ctx, journal_error(report.status()), args.json);
   if (collected != nullptr) {
     collected->push_back(report->to_json());
     return exit_code_of(*report);

@@ -55,10 +55,7 @@ int run(Context& ctx, const RunArgs& args) {
   }
   auto session = make_session(ctx, loaded.workflow, args.models, args.json);
   if (!session) return ctx.exit_code;
-  auto journal = open_journal_for_runs(ctx, args.journal, args.sync, args.json);
-  if (!journal || !attach_journal(ctx, *session, std::move(journal), args.json)) {
-    return ctx.exit_code;
-  }
+  if (!start_journal(ctx, *session, args.journal, args.sync, args.json)) return ctx.exit_code;
   runtime::RunRequest request;
   request.input = std::move(*input);
   request.budget.usd = args.budget_usd;

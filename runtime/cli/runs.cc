@@ -4,9 +4,11 @@
 #include <iomanip>
 #include <ostream>
 
+#include "graph/json_read.h"
 #include "runtime/cli/cli.h"
 #include "runtime/base/money.h"
 #include "runtime/cli/format.h"
+#include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
@@ -47,6 +49,12 @@ int runs(Context& ctx, const RunsArgs& args) {
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   auto list = (*journal)->list_runs(filter);
   if (!list.ok()) return report_error(ctx, list.status(), args.json);
+  // A row that cannot be decoded is listed without what cannot be (RunRecord::defect), and said.
+  std::vector<std::string> defects;
+  for (const auto& r : *list) {
+    if (!r.defect.empty()) defects.push_back(r.defect);
+  }
+  warn_skipped(ctx, defects, args.journal);
 
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
@@ -59,12 +67,16 @@ int runs(Context& ctx, const RunsArgs& args) {
       << "status" << std::setw(26) << "started" << std::setw(10) << "duration" << std::setw(12)
       << "spent" << "path\n";
   for (const auto& r : *list) {
-    const nlohmann::json path = r.result.is_object() ? r.result.value("path", nlohmann::json()) : nullptr;
+    // The result is read through JsonView (graph/json_read.h): what is not there shows as "-".
+    const JsonView result(r.result);
+    auto path = result.is_object() ? result.optional_field("path")
+                                   : Result<std::optional<JsonView>>(std::optional<JsonView>());
+    auto usd = result.is_object() ? result.number_or("spent_usd", 0.0) : Result<double>(-1.0);
     out << std::left << std::setw(36) << r.run_id << std::setw(26) << r.workflow << std::setw(11)
         << r.status << std::setw(26) << iso8601(r.started_ms) << std::setw(10)
         << (r.finished_ms ? duration(r.finished_ms - r.started_ms) : "-") << std::setw(12)
-        << (r.result.is_object() ? runtime::usd_text(r.result.value("spent_usd", 0.0)) : "-")
-        << (path.is_array() ? route_text(path) : "-") << "\n";
+        << (usd.ok() && *usd >= 0 ? runtime::usd_text(*usd) : "-")
+        << (path.ok() && *path && (*path)->is_array() ? route_text((*path)->json()) : "-") << "\n";
   }
   out << list->size() << " run(s) in " << args.journal << "\n";
   return kExitOk;

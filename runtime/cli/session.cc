@@ -1,7 +1,7 @@
 #include "runtime/cli/session.h"
 
 #include "runtime/base/money.h"
-#include "runtime/engine/health_rebuild.h"
+#include "runtime/engine/startup.h"
 
 namespace switchyard::cli {
 namespace {
@@ -34,14 +34,10 @@ runtime::JournalSync parse_sync(const std::string& sync) {
   return sync == "full" ? runtime::JournalSync::kFull : runtime::JournalSync::kNormal;
 }
 
-std::unique_ptr<runtime::Journal> open_journal_for_runs(Context& ctx, const std::string& path,
-                                                        const std::string& sync, bool json) {
-  auto journal = runtime::open_sqlite_journal(path, {.sync = parse_sync(sync)});
-  if (!journal.ok()) {
-    ctx.exit_code = report_error(ctx, journal.status(), json);
-    return nullptr;
-  }
-  return std::move(*journal);
+void warn_skipped(Context& ctx, const std::vector<std::string>& skipped, const std::string& path) {
+  if (skipped.empty() || ctx.skipped_said) return;
+  ctx.skipped_said = true;
+  *ctx.err << "warning: " << runtime::skipped_summary(skipped, path) << "\n";
 }
 
 std::unique_ptr<RunSession> make_session(Context& ctx,
@@ -74,37 +70,34 @@ std::unique_ptr<RunSession> make_session(Context& ctx,
   return s;
 }
 
-bool attach_journal(Context& ctx, RunSession& session, std::unique_ptr<runtime::Journal> journal,
-                    bool json) {
+bool start_journal(Context& ctx, RunSession& session, const std::string& path,
+                   const std::string& sync, bool json) {
   RunSession* s = &session;
-  s->journal = std::move(journal);
   const bool scenario = s->workflow->scenario().has_value();
-  s->health = std::make_unique<monitors::HealthTable>(s->clock);
-  // A real run starts from what the journal knows of the tools' health (a restart loses nothing);
-  // a scenario starts from its own `known` tools only.
-  if (!scenario) {
-    auto rebuilt = runtime::rebuild_health(*s->journal, *s->health);
-    if (!rebuilt.ok()) {
-      ctx.exit_code = report_error(ctx, rebuilt.status(), json);
-      return false;
-    }
+  // A real run starts from what the journal knows of the tools' health (a restart loses nothing)
+  // and, with several model tiers, from how each did (learned escalation); a scenario starts
+  // from its own `known` tools only.
+  auto started =
+      runtime::start_up(s->clock, {.journal_path = path,
+                                   .journal = {.sync = parse_sync(sync)},
+                                   .rebuild_health = !scenario,
+                                   .rebuild_history = !scenario && s->models.tiers.size() > 1});
+  if (!started.ok()) {
+    ctx.exit_code = report_error(ctx, started.status(), json);
+    return false;
   }
+  warn_skipped(ctx, started->report.skipped, path);
+  s->journal = std::move(started->journal);
+  s->health = std::move(started->health);
+  s->history = std::move(started->history);
   if (scenario && s->workflow->scenario()->known) {
     for (auto t : s->workflow->scenario()->down) {
       s->health->mark_down(s->workflow->tool(t).id, "scenario: known down");
     }
   }
-  // Learned escalation remembers, across processes, how each tier did on each llm step.
-  if (!scenario && s->models.tiers.size() > 1) {
-    if (Status st = s->history.rebuild(*s->journal); !st.ok()) {
-      ctx.exit_code = report_error(ctx, st, json);
-      return false;
-    }
-  }
-  s->runner = std::make_unique<runtime::Runner>(s->workflow, s->tools, *s->journal, s->clock,
-                                                *s->health,
-                                                runtime::RunnerOptions{.models = &s->models,
-                                                                       .history = &s->history});
+  s->runner = std::make_unique<runtime::Runner>(
+      s->workflow, s->tools, *s->journal, s->clock, *s->health,
+      runtime::RunnerOptions{.models = &s->models, .history = s->history.get()});
   return true;
 }
 

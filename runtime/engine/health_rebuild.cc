@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 #include "runtime/engine/run_health.h"
+#include "runtime/journal/rows.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -29,20 +31,26 @@ bool replayed_type(const std::string& type) {
          type == "step_retry" || type == "breaker";
 }
 
-// The step outcome an event journaled, as the tool gave it.
-tools::Outcome outcome_of(const Event& e) {
+// The step outcome an event journaled, as the tool gave it. Errors name the field.
+Result<tools::Outcome> outcome_of(const Event& e) {
+  const JsonView p(e.payload, "/payload");
   tools::Outcome o;
   o.ok = e.type == "step_succeeded";
-  o.latency = std::chrono::microseconds(e.payload.value("latency_us", std::int64_t{0}));
+  SWITCHYARD_ASSIGN_OR_RETURN(const std::int64_t latency, p.integer_or("latency_us", 0));
+  o.latency = std::chrono::microseconds(latency);
   if (!o.ok) {
-    o.failure =
-        tools::failure_kind(e.payload.value("failure", "")).value_or(tools::FailureKind::kInternal);
-    o.reason = e.payload.value("reason", "");
-    if (auto ms = e.payload.find("retry_after_ms"); ms != e.payload.end() && ms->is_number()) {
-      o.retry_after = std::chrono::milliseconds(ms->get<std::int64_t>());
+    SWITCHYARD_ASSIGN_OR_RETURN(const std::string failure, p.string_or("failure", ""));
+    o.failure = tools::failure_kind(failure).value_or(tools::FailureKind::kInternal);
+    SWITCHYARD_ASSIGN_OR_RETURN(o.reason, p.string_or("reason", ""));
+    SWITCHYARD_ASSIGN_OR_RETURN(auto after, p.optional_field("retry_after_ms"));
+    if (after) {
+      SWITCHYARD_ASSIGN_OR_RETURN(const std::int64_t ms, after->integer());
+      o.retry_after = std::chrono::milliseconds(ms);
     }
-    if (auto ms = e.payload.find("retry_at_ms"); ms != e.payload.end() && ms->is_number()) {
-      o.retry_at = at_ms(ms->get<std::int64_t>());
+    SWITCHYARD_ASSIGN_OR_RETURN(auto at, p.optional_field("retry_at_ms"));
+    if (at) {
+      SWITCHYARD_ASSIGN_OR_RETURN(const std::int64_t ms, at->integer());
+      o.retry_at = at_ms(ms);
     }
   }
   return o;
@@ -51,7 +59,8 @@ tools::Outcome outcome_of(const Event& e) {
 // The workflows of the runs, by hash (null: not in the journal, or no longer loadable).
 class Workflows {
  public:
-  explicit Workflows(const Journal& journal) : journal_(journal) {}
+  Workflows(const Journal& journal, std::vector<std::string>& skipped)
+      : journal_(journal), skipped_(skipped) {}
 
   Result<const graph::Workflow*> get(const std::string& hash) {
     auto it = by_hash_.find(hash);
@@ -62,7 +71,14 @@ class Workflows {
       if (!source.ok() && source.status().code() != StatusCode::kNotFound) return source.status();
       if (source.ok()) {
         auto loaded = graph::load(*source, "journal:" + hash);
-        if (loaded.ok()) workflow = loaded.workflow;
+        if (loaded.ok()) {
+          workflow = loaded.workflow;
+        } else {
+          skipped_.push_back("workflow " + valid_utf8(hash.substr(0, 12)) +
+                             " (stored copy): does not load, its runs rebuild with the default "
+                             "breaker options: " +
+                             valid_utf8(loaded.errors.front().to_string()));
+        }
       }
     }
     return by_hash_.emplace(hash, std::move(workflow)).first->second.get();
@@ -70,13 +86,40 @@ class Workflows {
 
  private:
   const Journal& journal_;
+  std::vector<std::string>& skipped_;
   std::map<std::string, std::shared_ptr<const graph::Workflow>> by_hash_;
 };
 
+// Records one journaled event into `table` (run_started: `workflow`'s breaker options); false
+// when it is not a step outcome that counts. Errors name the field that cannot be read.
+Result<bool> replay_event(const Event& e, const graph::Workflow* workflow,
+                          monitors::HealthTable& table) {
+  if (e.type == "run_started") {
+    // As live: a run's start sets its workflow's breaker options on each of its tools.
+    if (workflow == nullptr) return false;
+    const monitors::BreakerOptions options = breaker_options(*workflow, table.options());
+    for (const auto& t : workflow->tools()) table.tool(t.id, options);
+    return false;
+  }
+  const JsonView p(e.payload, "/payload");
+  SWITCHYARD_ASSIGN_OR_RETURN(const std::string tool, p.string_or("tool", ""));
+  if (tool.empty()) return false;
+  auto& handle = table.tool(tool);
+  if (e.type == "breaker") {
+    SWITCHYARD_ASSIGN_OR_RETURN(const std::string to, p.string_or("to", ""));
+    if (auto state = breaker_state(to)) table.restore(handle, *state, at_ms(e.time_ms));
+    return false;
+  }
+  SWITCHYARD_ASSIGN_OR_RETURN(const tools::Outcome outcome, outcome_of(e));
+  if (!tells_health(outcome)) return false;
+  table.record(handle, observation_of(outcome), at_ms(e.time_ms));
+  return true;
+}
+
 }  // namespace
 
-Result<int> rebuild_health(const Journal& journal, monitors::HealthTable& table,
-                           std::chrono::milliseconds window) {
+Result<HealthRebuild> rebuild_health(const Journal& journal, monitors::HealthTable& table,
+                                     std::chrono::milliseconds window) {
   const auto now_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(table.clock().now().time_since_epoch())
           .count();
@@ -85,12 +128,18 @@ Result<int> rebuild_health(const Journal& journal, monitors::HealthTable& table,
   filter.limit = 100000;
   auto runs = journal.list_runs(filter);
   if (!runs.ok()) return runs.status();
+  HealthRebuild out;
   std::map<std::string, std::string> hash_of;  // run id -> workflow hash
   std::vector<Event> events;
   for (auto run = runs->rbegin(); run != runs->rend(); ++run) {  // oldest first
-    hash_of[run->run_id] = run->workflow_hash;
     auto e = journal.events(run->run_id);
-    if (!e.ok()) return e.status();
+    if (!e.ok()) {
+      // A run with a row that cannot be decoded is passed over; every other is read.
+      if (e.status().code() != StatusCode::kInvalidArgument) return e.status();
+      out.skipped.push_back(e.status().message());
+      continue;
+    }
+    hash_of[run->run_id] = run->workflow_hash;
     for (auto& event : *e) {
       if (replayed_type(event.type)) events.push_back(std::move(event));
     }
@@ -98,33 +147,22 @@ Result<int> rebuild_health(const Journal& journal, monitors::HealthTable& table,
   // Across runs, in the order things happened.
   std::stable_sort(events.begin(), events.end(),
                    [](const Event& a, const Event& b) { return a.time_ms < b.time_ms; });
-  Workflows workflows(journal);
-  int replayed = 0;
+  Workflows workflows(journal, out.skipped);
   for (const auto& e : events) {
+    const graph::Workflow* workflow = nullptr;
     if (e.type == "run_started") {
-      // As live: a run's start sets its workflow's breaker options on each of its tools.
       auto w = workflows.get(hash_of[e.run_id]);
       if (!w.ok()) return w.status();
-      if (*w == nullptr) continue;
-      const monitors::BreakerOptions options = breaker_options(**w, table.options());
-      for (const auto& t : (*w)->tools()) table.tool(t.id, options);
+      workflow = *w;
+    }
+    auto counted = replay_event(e, workflow, table);
+    if (!counted.ok()) {
+      out.skipped.push_back(row_error(e, counted.status()).message());
       continue;
     }
-    const std::string tool = e.payload.value("tool", "");
-    if (tool.empty()) continue;
-    auto& handle = table.tool(tool);
-    if (e.type == "breaker") {
-      if (auto state = breaker_state(e.payload.value("to", ""))) {
-        table.restore(handle, *state, at_ms(e.time_ms));
-      }
-      continue;
-    }
-    const tools::Outcome outcome = outcome_of(e);
-    if (!tells_health(outcome)) continue;
-    table.record(handle, observation_of(outcome), at_ms(e.time_ms));
-    ++replayed;
+    if (*counted) ++out.replayed;
   }
-  return replayed;
+  return out;
 }
 
 }  // namespace switchyard::runtime

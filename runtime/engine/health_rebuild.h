@@ -11,6 +11,8 @@
 // calls (the journal keeps no failure kind or latency for them).
 
 #include <chrono>
+#include <string>
+#include <vector>
 
 #include "graph/status.h"
 #include "monitors/health_table.h"
@@ -20,10 +22,20 @@ namespace switchyard::runtime {
 
 inline constexpr std::chrono::minutes kDefaultHealthWindow{15};
 
-// Errors: the journal's, reading runs, events or workflows. Returns the number of outcomes
-// replayed. A run whose workflow the journal does not hold (or cannot load) replays with the
+// What a rebuild did.
+struct HealthRebuild {
+  int replayed = 0;  // outcomes recorded again
+  // What it passed over because it cannot be decoded, one line each: a run the journal refuses
+  // (its row, or one of its events: Journal::events), an event whose fields it cannot read
+  // ("run r-abc seq 7 (step_failed): /payload/failure: expected a string, got number 3"), a
+  // stored workflow copy that does not load (its runs replay with the default breaker options).
+  std::vector<std::string> skipped;
+};
+
+// Errors: the journal's when it cannot be read (I/O), never a row that cannot be decoded
+// (skipped). A run whose workflow the journal does not hold (or cannot load) replays with the
 // table's default breaker options.
-Result<int> rebuild_health(const Journal& journal, monitors::HealthTable& table,
-                           std::chrono::milliseconds window = kDefaultHealthWindow);
+Result<HealthRebuild> rebuild_health(const Journal& journal, monitors::HealthTable& table,
+                                     std::chrono::milliseconds window = kDefaultHealthWindow);
 
 }  // namespace switchyard::runtime

@@ -2,13 +2,34 @@
 
 #include <cstdio>
 
+#include "graph/json_read.h"
+#include "runtime/journal/rows.h"
+
 namespace switchyard::runtime {
 namespace {
 
-// What the history learns from: a step's calls whose answer was seen (an aborted call's was not;
-// an advisor's is no step's).
-bool counts(const nlohmann::json& settled) {
-  return settled.value("purpose", "step") == "step" && !settled.value("aborted", false);
+// What an llm_settled event tells the history.
+struct Settled {
+  bool counts = false;  // a step's call whose answer was seen (not aborted, not the advisor's)
+  std::string tool;
+  std::string tier;
+  bool ok = false;
+  double cost_usd = 0;
+};
+
+// Reads an llm_settled payload. Errors name the field that cannot be read.
+Result<Settled> settled_of(const nlohmann::json& payload) {
+  const JsonView p(payload, "/payload");
+  Settled s;
+  SWITCHYARD_ASSIGN_OR_RETURN(const std::string purpose, p.string_or("purpose", "step"));
+  SWITCHYARD_ASSIGN_OR_RETURN(const bool aborted, p.boolean_or("aborted", false));
+  s.counts = purpose == "step" && !aborted;
+  if (!s.counts) return s;
+  SWITCHYARD_ASSIGN_OR_RETURN(s.tool, p.string_or("tool", ""));
+  SWITCHYARD_ASSIGN_OR_RETURN(s.tier, p.string_or("tier", ""));
+  SWITCHYARD_ASSIGN_OR_RETURN(s.ok, p.boolean_or("ok", false));
+  SWITCHYARD_ASSIGN_OR_RETURN(s.cost_usd, p.number_or("cost_usd", 0.0));
+  return s;
 }
 
 }  // namespace
@@ -65,27 +86,39 @@ std::optional<int> LlmHistory::start_tier(const std::string& workflow, const std
   return best;
 }
 
-Status LlmHistory::rebuild(const Journal& journal, int limit) {
+Result<std::vector<std::string>> LlmHistory::rebuild(const Journal& journal, int limit) {
   RunFilter filter;
   filter.limit = limit;
   auto runs = journal.list_runs(filter);
   if (!runs.ok()) return runs.status();
+  std::vector<std::string> skipped;
   for (const auto& run : *runs) {
     auto events = journal.events(run.run_id);
-    if (!events.ok()) return events.status();
+    if (!events.ok()) {
+      // A run with a row that cannot be decoded is passed over; every other is read.
+      if (events.status().code() != StatusCode::kInvalidArgument) return events.status();
+      skipped.push_back(events.status().message());
+      continue;
+    }
     for (const auto& e : *events) {
-      if (e.type != "llm_settled" || !counts(e.payload)) continue;
-      record(run.workflow, e.payload.value("tool", ""), e.payload.value("tier", ""),
-             e.payload.value("ok", false), e.payload.value("cost_usd", 0.0));
+      if (e.type != "llm_settled") continue;
+      auto s = settled_of(e.payload);
+      if (!s.ok()) {
+        skipped.push_back(row_error(e, s.status()).message());
+        continue;
+      }
+      if (s->counts) record(run.workflow, s->tool, s->tier, s->ok, s->cost_usd);
     }
   }
-  return Status();
+  return skipped;
 }
 
 void HistorySink::emit(std::string_view type, nlohmann::json payload) {
-  if (history_ != nullptr && type == "llm_settled" && counts(payload)) {
-    history_->record(workflow_, payload.value("tool", ""), payload.value("tier", ""),
-                     payload.value("ok", false), payload.value("cost_usd", 0.0));
+  if (history_ != nullptr && type == "llm_settled") {
+    // The machine's own event: it always reads.
+    if (auto s = settled_of(payload); s.ok() && s->counts) {
+      history_->record(workflow_, s->tool, s->tier, s->ok, s->cost_usd);
+    }
   }
   inner_.emit(type, std::move(payload));
 }

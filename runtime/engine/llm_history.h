@@ -37,8 +37,11 @@ class LlmHistory {
   std::optional<int> start_tier(const std::string& workflow, const std::string& tool,
                                 const std::vector<TierPrice>& tiers, std::string* why) const;
 
-  // Replays the `llm_settled` events of the journal's runs (newest `limit` runs).
-  Status rebuild(const Journal& journal, int limit = 1000);
+  // Replays the `llm_settled` events of the journal's runs (newest `limit` runs). Returns what
+  // it passed over because it cannot be decoded, one line each: a run the journal refuses
+  // (Journal::events), an llm_settled event whose fields it cannot read. Errors: the journal's
+  // when it cannot be read (I/O).
+  Result<std::vector<std::string>> rebuild(const Journal& journal, int limit = 1000);
 
  private:
   mutable std::mutex mu_;

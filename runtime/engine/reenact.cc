@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <set>
 
+#include "graph/json_read.h"
 #include "graph/router.h"
 #include "runtime/base/hash.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/journal/rows.h"
+#include "runtime/journal/text.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -17,16 +20,41 @@ bool is_driver_event(const std::string& type) {
          type == "run_finished" || type == "resumed" || type == "run_interrupted";
 }
 
+// Recorded payloads are read through JsonView. reenact() checks every event first
+// (runtime/journal/rows.h: check_event), so a field is absent, null or of the type read here; the
+// fallbacks below cover absent and null.
+std::string text_or(const nlohmann::json& p, const char* key, const char* fallback = "") {
+  auto v = JsonView(p).string_or(key, fallback);
+  return v.ok() ? std::move(v).value() : std::string(fallback);
+}
+double number_or(const nlohmann::json& p, const char* key) {
+  auto v = JsonView(p).number_or(key, 0.0);
+  return v.ok() ? *v : 0.0;
+}
+std::int64_t integer_or(const nlohmann::json& p, const char* key) {
+  auto v = JsonView(p).integer_or(key, 0);
+  return v.ok() ? *v : 0;
+}
+bool flag_or(const nlohmann::json& p, const char* key) {
+  auto v = JsonView(p).boolean_or(key, false);
+  return v.ok() && *v;
+}
+// payload[key] when present and not null.
+std::optional<JsonView> member(const nlohmann::json& p, const char* key) {
+  auto v = JsonView(p).optional_field(key);
+  return v.ok() ? *v : std::nullopt;
+}
+
 // The slot of a recorded event: 0 for the run's own line, b + 1 for fan-out branch b.
 std::uint32_t slot_of(const nlohmann::json& payload) {
-  auto it = payload.find("branch");
-  if (it == payload.end() || !it->is_number_unsigned()) return 0;
-  return it->get<std::uint32_t>() + 1;
+  auto branch = member(payload, "branch");
+  if (!branch) return 0;
+  auto b = branch->integer();
+  return b.ok() && *b >= 0 && *b < (std::int64_t{1} << 31) ? static_cast<std::uint32_t>(*b) + 1 : 0;
 }
 
 std::string brief(const nlohmann::json& j) {
-  std::string text = j.dump();
-  return text.size() > 300 ? text.substr(0, 300) + "..." : text;
+  return excerpt(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), 300);
 }
 
 }  // namespace
@@ -88,15 +116,14 @@ bool is_outcome_event(const std::string& type) {
          type == "advisor_answered";
 }
 
-double number(const nlohmann::json& p, const char* key) {
-  auto it = p.find(key);
-  return it != p.end() && it->is_number() ? it->get<double>() : 0.0;
+tools::FailureKind kind_of(const nlohmann::json& p) {
+  return tools::failure_kind(text_or(p, "failure")).value_or(tools::FailureKind::kInternal);
 }
 
-tools::FailureKind kind_of(const nlohmann::json& p) {
-  auto it = p.find("failure");
-  if (it == p.end() || !it->is_string()) return tools::FailureKind::kInternal;
-  return tools::failure_kind(it->get<std::string>()).value_or(tools::FailureKind::kInternal);
+// payload[key] (any JSON), or null.
+nlohmann::json value_of(const nlohmann::json& p, const char* key) {
+  auto v = member(p, key);
+  return v ? v->json() : nlohmann::json();
 }
 
 // The outcome of the call in `slot`, read from the recorded events from `from` on (the events
@@ -108,22 +135,20 @@ tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from
     const Event& e = recorded[i];
     if (is_driver_event(e.type) || slot_of(e.payload) != slot) continue;
     const nlohmann::json& p = e.payload;
-    auto latency = [&] {
-      o.latency = std::chrono::microseconds(static_cast<std::int64_t>(number(p, "latency_us")));
-    };
+    auto latency = [&] { o.latency = std::chrono::microseconds(integer_or(p, "latency_us")); };
     if (e.type == "llm_call") {
       o.llm_call = true;
-      o.tokens = static_cast<std::int64_t>(number(p, "tokens"));
-      o.cost_usd = number(p, "cost_usd");
+      o.tokens = integer_or(p, "tokens");
+      o.cost_usd = number_or(p, "cost_usd");
       continue;
     }
     if (e.type == "llm_settled") {
-      o.tokens = static_cast<std::int64_t>(number(p, "tokens"));
-      o.cost_usd = number(p, "cost_usd");
-      o.ok = p.value("ok", false);
+      o.tokens = integer_or(p, "tokens");
+      o.cost_usd = number_or(p, "cost_usd");
+      o.ok = flag_or(p, "ok");
       if (!o.ok) {
         o.failure = kind_of(p);
-        o.reason = p.value("reason", "");
+        o.reason = text_or(p, "reason");
       }
       // An escalation to another tier follows (llm_decision) instead of a step event.
       if (i + 1 < recorded.size() && recorded[i + 1].type == "llm_decision") return o;
@@ -131,37 +156,37 @@ tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from
     }
     if (e.type == "step_succeeded") {
       o.ok = true;
-      o.output = p.value("output", nlohmann::json());
+      o.output = value_of(p, "output");
       latency();
       return o;
     }
     if (e.type == "step_failed" || e.type == "step_retry") {
       o.ok = false;
       o.failure = kind_of(p);
-      o.reason = p.value("reason", "");
+      o.reason = text_or(p, "reason");
       latency();
-      if (auto it = p.find("retry_after_ms"); it != p.end() && it->is_number_integer()) {
-        o.retry_after = std::chrono::milliseconds(it->get<std::int64_t>());
+      if (member(p, "retry_after_ms")) {
+        o.retry_after = std::chrono::milliseconds(integer_or(p, "retry_after_ms"));
       }
-      if (auto it = p.find("retry_at_ms"); it != p.end() && it->is_number_integer()) {
+      if (member(p, "retry_at_ms")) {
         o.retry_at = std::chrono::system_clock::time_point(
-            std::chrono::milliseconds(it->get<std::int64_t>()));
+            std::chrono::milliseconds(integer_or(p, "retry_at_ms")));
       }
       return o;
     }
     if (e.type == "compensation") {
-      o.ok = p.value("ok", false);
-      o.reason = p.value("reason", "");
+      o.ok = flag_or(p, "ok");
+      o.reason = text_or(p, "reason");
       if (!o.ok) o.failure = tools::FailureKind::kInternal;
       return o;
     }
     if (e.type == "advisor_answered") {
-      o.ok = p.value("ok", false);
+      o.ok = flag_or(p, "ok");
       if (o.ok) {
-        o.output = p.value("output", nlohmann::json());
+        o.output = value_of(p, "output");
       } else {
         o.failure = kind_of(p);
-        o.reason = p.value("reason", "");
+        o.reason = text_or(p, "reason");
       }
       return o;
     }
@@ -176,46 +201,62 @@ Result<RunMachineOptions> options_from(const graph::Workflow& w, const std::vect
   if (events.empty() || events.front().type != "run_started") {
     return invalid_argument("the run's journal does not start with run_started");
   }
-  const nlohmann::json& started = events.front().payload;
+  const JsonView started(events.front().payload, "/payload");
+  auto fail = [](const Event& e, const Status& s) { return row_error(e, s); };
   RunMachineOptions options;
-  input = started.value("input", nlohmann::json::object());
-  static const nlohmann::json kNone = nlohmann::json::object();
-  auto field = [](const nlohmann::json& p, const char* key) -> const nlohmann::json& {
-    auto it = p.find(key);
-    return it != p.end() ? *it : kNone;
-  };
-  for (const auto& id : field(started, "known_down")) {
-    if (!id.is_string()) continue;
-    const graph::ToolIndex t = w.find_tool(id.get<std::string>());
-    if (t == graph::kNoIndex) return invalid_argument("run_started names unknown tool " + id.dump());
+  input = value_of(started.json(), "input");
+  if (input.is_null()) input = nlohmann::json::object();
+  for (const std::string& id : payload_strings(started.json(), "known_down")) {
+    const graph::ToolIndex t = w.find_tool(id);
+    if (t == graph::kNoIndex) {
+      return invalid_argument("run_started names unknown tool \"" + valid_utf8(id) + "\"");
+    }
     known.exclude(t);
   }
-  for (const auto& [id, factor] : field(started, "factors").items()) {
-    const graph::ToolIndex t = w.find_tool(id);
-    if (t == graph::kNoIndex || !factor.is_number()) {
-      return invalid_argument("run_started has a bad factor for " + id);
+  if (auto factors = member(started.json(), "factors"); factors && factors->is_object()) {
+    for (const auto& [id, factor] : factors->json().items()) {
+      const graph::ToolIndex t = w.find_tool(id);
+      auto f = JsonView(factor).number();
+      if (t == graph::kNoIndex || !f.ok()) {
+        return invalid_argument("run_started has a bad factor for " + valid_utf8(id));
+      }
+      known.set(t, *f);
     }
-    known.set(t, factor.get<double>());
   }
-  if (auto seed = started.find("seed"); seed != started.end() && seed->is_number_unsigned()) {
-    options.seed = seed->get<std::uint64_t>();
+  if (auto seed = member(started.json(), "seed")) {
+    if (const auto* u = seed->json().get_ptr<const nlohmann::json::number_unsigned_t*>()) {
+      options.seed = *u;
+    } else if (auto n = seed->integer(); n.ok() && *n >= 0) {
+      options.seed = static_cast<std::uint64_t>(*n);
+    }
   }
-  auto budget = budget_from_json(field(started, "budget"), "/budget");
-  if (!budget.ok()) return invalid_argument("run_started: " + budget.status().message());
+  // payload[key] under /payload, or a null view.
+  const nlohmann::json kNull;
+  auto view = [&](const char* key) {
+    auto v = started.optional_field(key);
+    return v.ok() && *v ? **v : JsonView(kNull, started.pointer() + "/" + key);
+  };
+  const JsonView budget_view = view("budget");
+  auto budget = budget_from_json(budget_view.json(), budget_view.pointer());
+  if (!budget.ok()) return fail(events.front(), budget.status());
   options.budget = *budget;
-  options.tiers = tiers_from_json(field(started, "tiers"));
+  auto tiers = tiers_from_json(view("tiers"));
+  if (!tiers.ok()) return fail(events.front(), tiers.status());
+  options.tiers = std::move(tiers).value();
   for (const Event& e : events) {
     if (e.type != "llm_learned") continue;
-    for (const auto& [id, start] : field(e.payload, "start_tiers").items()) {
+    auto start_tiers = member(e.payload, "start_tiers");
+    if (!start_tiers || !start_tiers->is_object()) continue;
+    for (const auto& [id, start] : start_tiers->json().items()) {
       const graph::ToolIndex t = w.find_tool(id);
-      const std::string tier = start.value("tier", "");
+      const std::string tier = text_or(start, "tier");
       auto it = std::find_if(options.tiers.begin(), options.tiers.end(),
                              [&](const TierPrice& p) { return p.name == tier; });
       if (t == graph::kNoIndex || it == options.tiers.end()) {
-        return invalid_argument("llm_learned names an unknown tool or tier: " + id);
+        return invalid_argument("llm_learned names an unknown tool or tier: " + valid_utf8(id));
       }
       options.learned_start[t] = {static_cast<int>(it - options.tiers.begin()),
-                                  start.value("reason", "")};
+                                  text_or(start, "reason")};
     }
   }
   return options;
@@ -225,6 +266,10 @@ Result<RunMachineOptions> options_from(const graph::Workflow& w, const std::vect
 
 Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
                                              const std::vector<Event>& events, bool complete) {
+  // Whatever their source, the events are read only once they are known to decode.
+  for (const Event& e : events) {
+    if (Status s = check_event(e); !s.ok()) return s;
+  }
   graph::FixedHealth known(workflow.tools().size());
   nlohmann::json input;
   auto options = options_from(workflow, events, known, input);
@@ -256,13 +301,13 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
       // Decided by the driver, not the router: a cancellation, and resume's in-doubt escalation.
       if (e->type == "cancelled" && slot == 0 && !machine.done()) {
         pending.clear();
-        machine.cancel(e->payload.value("reason", ""));
+        machine.cancel(text_or(e->payload, "reason"));
         continue;
       }
       if (e->type == "escalated" && slot == 0 && !machine.done() &&
-          e->payload.value("reason", "") == "in_doubt") {
+          text_or(e->payload, "reason") == "in_doubt") {
         pending.clear();
-        machine.escalate_in_doubt(e->payload.value("message", ""));
+        machine.escalate_in_doubt(text_or(e->payload, "message"));
         continue;
       }
     }

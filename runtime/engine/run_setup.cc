@@ -147,12 +147,17 @@ nlohmann::json tiers_json(const std::vector<TierPrice>& tiers) {
   return out;
 }
 
-std::vector<TierPrice> tiers_from_json(const nlohmann::json& j) {
+Result<std::vector<TierPrice>> tiers_from_json(const JsonView& j) {
   std::vector<TierPrice> out;
-  if (!j.is_array()) return out;
-  for (const auto& t : j) {
-    out.push_back({t.value("name", ""), t.value("input_usd_per_mtok", 0.0),
-                   t.value("output_usd_per_mtok", 0.0)});
+  if (j.is_null()) return out;
+  SWITCHYARD_RETURN_IF_ERROR(j.expect_array());
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    SWITCHYARD_ASSIGN_OR_RETURN(const JsonView t, j.element(i));
+    TierPrice price;
+    SWITCHYARD_ASSIGN_OR_RETURN(price.name, t.string_or("name", ""));
+    SWITCHYARD_ASSIGN_OR_RETURN(price.input_usd_per_mtok, t.number_or("input_usd_per_mtok", 0.0));
+    SWITCHYARD_ASSIGN_OR_RETURN(price.output_usd_per_mtok, t.number_or("output_usd_per_mtok", 0.0));
+    out.push_back(std::move(price));
   }
   return out;
 }

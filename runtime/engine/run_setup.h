@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "graph/clock.h"
+#include "graph/json_read.h"
 #include "graph/router.h"
 #include "monitors/health_table.h"
-#include "runtime/journal/journal.h"
 #include "runtime/engine/run_health.h"
-#include "runtime/machine/run_machine.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/journal.h"
+#include "runtime/machine/run_machine.h"
 
 namespace switchyard::runtime {
 
@@ -75,9 +76,10 @@ RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
                      const tools::Models* models, RunRequest& request, const Clock& clock,
                      const RunHealth& health, EventSink& events);
 
-// The run_started payload's `tiers`, and back (replay, resume). Its `budget`: budget_json and
+// The run_started payload's `tiers`, and back (replay, resume), read from the journal through `j`
+// (null: none); errors name the field that cannot be read. Its `budget`: budget_json and
 // budget_from_json (runtime/machine/budget.h).
 nlohmann::json tiers_json(const std::vector<TierPrice>& tiers);
-std::vector<TierPrice> tiers_from_json(const nlohmann::json& j);
+Result<std::vector<TierPrice>> tiers_from_json(const JsonView& j);
 
 }  // namespace switchyard::runtime

@@ -4,11 +4,26 @@
 #include <map>
 #include <set>
 
+#include "graph/json_read.h"
 #include "graph/router.h"
 #include "runtime/journal/text.h"
 
 namespace switchyard::runtime {
 namespace {
+
+// Payload fields, read through JsonView: absent, null or of another type -> `fallback`.
+std::string text(const nlohmann::json& payload, const char* key, const char* fallback = "") {
+  auto v = JsonView(payload).string_or(key, fallback);
+  return v.ok() ? std::move(v).value() : std::string(fallback);
+}
+bool flag(const nlohmann::json& payload, const char* key, bool fallback) {
+  auto v = JsonView(payload).boolean_or(key, fallback);
+  return v.ok() ? *v : fallback;
+}
+bool present(const nlohmann::json& payload, const char* key) {
+  auto v = JsonView(payload).optional_field(key);
+  return v.ok() && v->has_value();
+}
 
 bool is_handling(const std::string& type) {
   return type == "reroute" || type == "backtrack" || type == "goal_demoted" ||
@@ -30,14 +45,15 @@ std::set<std::string> strings(const nlohmann::json& payload, const char* key) {
 // Which line of the run an event belongs to: "" for the run itself, "<fan-out node>#<branch>"
 // for a fan-out branch (whose events interleave with the other branches').
 std::string line_of(const Event& e) {
-  auto fanout = e.payload.find("fanout");
-  if (fanout == e.payload.end() || !fanout->is_string()) return "";
-  return fanout->get<std::string>() + "#" + e.payload.value("branch", nlohmann::json(0)).dump();
+  auto fanout = JsonView(e.payload).string_or("fanout", "");
+  if (!fanout.ok() || fanout->empty()) return "";
+  auto branch = JsonView(e.payload).integer_or("branch", 0);
+  return *fanout + "#" + std::to_string(branch.ok() ? *branch : 0);
 }
 
 // A failure that must be handled on its line: a failed step, or a fan-out whose join failed.
 bool is_failure(const Event& e) {
-  return e.type == "step_failed" || (e.type == "fanout_joined" && !e.payload.value("ok", true));
+  return e.type == "step_failed" || (e.type == "fanout_joined" && !flag(e.payload, "ok", true));
 }
 
 void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport& report) {
@@ -53,7 +69,7 @@ void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport
     ++report.silent_failures;
     report.findings.push_back(
         "event " + std::to_string(events[i].seq) + ": " +
-        events[i].payload.value("tool", events[i].payload.value("node", "?")) +
+        text(events[i].payload, "tool", text(events[i].payload, "node", "?").c_str()) +
         " failed and nothing rerouted or escalated");
   }
 }
@@ -91,22 +107,22 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
   std::string status;
   for (const Event& e : events) {
     if (e.type == "step_succeeded") {
-      if (e.payload.contains("fanout")) {
-        in_branches.emplace_back(e.payload.value("fanout", ""), e.payload.value("tool", ""));
+      if (present(e.payload, "fanout")) {
+        in_branches.emplace_back(text(e.payload, "fanout"), text(e.payload, "tool"));
       } else {
-        succeeded.push_back(e.payload.value("tool", ""));
+        succeeded.push_back(text(e.payload, "tool"));
       }
     }
-    if (e.type == "fanout_joined" && e.payload.value("ok", false)) {
+    if (e.type == "fanout_joined" && flag(e.payload, "ok", false)) {
       for (const auto& tool : payload_strings(e.payload, "kept")) {
-        ++kept[e.payload.value("node", "")][tool];
+        ++kept[text(e.payload, "node")][tool];
       }
     }
-    if (e.type == "compensation" && e.payload.value("ok", false)) {
-      ++compensated[e.payload.value("for_tool", "")];
+    if (e.type == "compensation" && flag(e.payload, "ok", false)) {
+      ++compensated[text(e.payload, "for_tool")];
     }
     if (e.type == "run_finished") {
-      status = e.payload.value("status", "");
+      status = text(e.payload, "status");
       const auto path = payload_strings(e.payload, "path");
       final_path.assign(path.begin(), path.end());
     }

@@ -24,7 +24,7 @@ Status check_append(const std::vector<Event>& events, std::int64_t last_seq) {
 }
 
 nlohmann::json finished_result(const std::string& run_id, nlohmann::json run_finished_payload) {
-  run_finished_payload["run_id"] = run_id;
+  if (run_finished_payload.is_object()) run_finished_payload["run_id"] = run_id;
   return run_finished_payload;
 }
 

@@ -13,8 +13,10 @@ namespace switchyard::runtime {
 // kInvalidArgument / kFailedPrecondition naming the first offending event.
 Status check_append(const std::vector<Event>& events, std::int64_t last_seq);
 
-// The result of a run finished with a null result (Journal::finish_run): its run_finished
-// event's payload with "run_id" added.
+// The result of a run this process finished with a null result (Journal::finish_run): its
+// run_finished event's payload with "run_id" added. (A payload read back from a journal is
+// decoded by runtime/journal/rows.h's finished_result instead.) REQUIRES: the payload is an
+// object.
 nlohmann::json finished_result(const std::string& run_id, nlohmann::json run_finished_payload);
 
 // Whether `run` passes `filter` (status, workflow, started time).

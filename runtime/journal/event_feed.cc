@@ -3,6 +3,9 @@
 #include <mutex>
 #include <utility>
 
+#include "graph/json_read.h"
+#include "runtime/journal/rows.h"
+
 namespace switchyard::runtime {
 
 namespace {
@@ -47,9 +50,11 @@ void EventFeed::publish(const std::vector<Event>& events) {
   std::shared_lock lock(mu_);
   for (const Event& e : events) {
     if (e.payload.is_null() && !e.payload_json.empty()) {
-      // Sealed: its payload travels as text; subscribers get the document.
+      // Sealed: its payload travels as text; subscribers get the document (decoded as a row
+      // read back would be; this process's canonical JSON always is).
       Event whole = e;
-      whole.payload = nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false);
+      auto payload = parse_untrusted(e.payload_json, journal_row_limits());
+      whole.payload = payload.ok() ? std::move(payload).value() : nlohmann::json(nullptr);
       for (const auto& [id, subscriber] : subscribers_) subscriber(whole);
       continue;
     }

@@ -51,6 +51,7 @@ class ForwardingJournal : public Journal {
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     return inner_.gc(finished_before_ms);
   }
+  Result<JournalCheck> check() const override { return inner_.check(); }
   std::string location() const override { return inner_.location(); }
   bool chains_events() const override { return inner_.chains_events(); }
 

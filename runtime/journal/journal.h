@@ -57,6 +57,11 @@ struct RunRecord {
   // that replay and resume can rebuild the workflow (null: not stored). Reads leave it null: see
   // Journal::workflow_source().
   std::shared_ptr<const std::string> workflow_source;
+  // Set when a column of the stored row cannot be decoded (runtime/journal/rows.h): what could
+  // not, naming the run ("run r-abc: /input: not JSON: ..."); those columns are null. list_runs
+  // returns such a row, so that it hides no other; get_run and events refuse the run with this
+  // message (kInvalidArgument).
+  std::string defect;
 };
 
 // What `gc` removed.
@@ -64,6 +69,16 @@ struct GcStats {
   std::int64_t runs = 0;
   std::int64_t events = 0;
   std::int64_t workflows = 0;
+};
+
+// What Journal::check found.
+struct JournalCheck {
+  std::int64_t runs = 0;       // run rows read
+  std::int64_t events = 0;     // event rows read
+  std::int64_t workflows = 0;  // stored workflow copies read
+  // One line per problem ("run r-abc seq 7 (step_failed): /payload/tool: expected a string, got
+  // an array"); empty when the journal is sound.
+  std::vector<std::string> problems;
 };
 
 struct RunFilter {
@@ -108,11 +123,16 @@ class Journal {
   virtual Status finish_run(const std::string& run_id, const std::string& status,
                             const nlohmann::json& result, std::int64_t finished_ms) = 0;
 
-  // Runs matching `filter`, newest first.
+  // Runs matching `filter`, newest first. A row that cannot be decoded in full is listed with
+  // RunRecord::defect set.
   virtual Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const = 0;
-  // One run. kNotFound if unknown.
+  // One run. kNotFound if unknown; kInvalidArgument naming the run when its row cannot be
+  // decoded (RunRecord::defect).
   virtual Result<RunRecord> get_run(const std::string& run_id) const = 0;
-  // The run's events in sequence order. kNotFound if the run is unknown.
+  // The run's events in sequence order, each decoded and checked (runtime/journal/rows.h).
+  // kNotFound if the run is unknown; kInvalidArgument naming the first row that cannot be
+  // decoded ("run r-abc seq 7 (step_failed): /payload/tool: expected a string, got an array"),
+  // or the run's own row. Only that run is refused: every other stays readable.
   virtual Result<std::vector<Event>> events(const std::string& run_id) const = 0;
 
   // Takes over an unfinished run for this process (resume): records this process as its owner.
@@ -122,6 +142,13 @@ class Journal {
   // Removes finished runs (not `running`) that finished before `finished_before_ms`, their
   // events, and the workflows no remaining run refers to.
   virtual Result<GcStats> gc(std::int64_t finished_before_ms) = 0;
+
+  // Reads the whole journal and reports every problem, one line each: the storage's own check
+  // (the SQLite journal: PRAGMA integrity_check), every run's hash chain and head (journals
+  // that chain_events()), every row that cannot be decoded (events, runs, stored workflow copies,
+  // which must load as workflows), events without a run. Errors: only when it cannot be read
+  // at all. This default reads through list_runs and events (the first bad row of each run).
+  virtual Result<JournalCheck> check() const;
 
   // Where the journal lives ("" for memory).
   virtual std::string location() const = 0;

@@ -4,8 +4,9 @@
 #include <map>
 #include <mutex>
 
-#include "runtime/journal/journal.h"
 #include "runtime/journal/checks.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/rows.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -71,13 +72,19 @@ class MemoryJournal final : public Journal {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
-    return record(it->second);
+    RunRecord run = record(it->second);
+    if (!run.defect.empty()) return invalid_argument(run.defect);
+    return run;
   }
 
   Result<std::vector<Event>> events(const std::string& run_id) const override {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    // Read back as the SQLite journal reads its rows: each checked (runtime/journal/rows.h).
+    for (const Event& e : it->second.events) {
+      if (Status s = check_event(e); !s.ok()) return s;
+    }
     return it->second.events;
   }
 
@@ -132,7 +139,15 @@ class MemoryJournal final : public Journal {
     RunRecord run = entry.run;
     if (run.result.is_null() && run.status != "running" && !entry.events.empty() &&
         entry.events.back().type == "run_finished") {
-      run.result = finished_result(run.run_id, entry.events.back().payload);
+      const Event& last = entry.events.back();
+      Status checked = check_event(last);
+      auto result = checked.ok() ? decode_finished_result(run.run_id, last.seq, last.payload)
+                                 : Result<nlohmann::json>(checked);
+      if (result.ok()) {
+        run.result = std::move(result).value();
+      } else {
+        run.defect = result.status().message();
+      }
     }
     return run;
   }

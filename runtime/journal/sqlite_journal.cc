@@ -11,10 +11,12 @@
 
 #include "runtime/base/crash_point.h"
 #include "runtime/base/hash.h"
-#include "runtime/journal/journal.h"
-#include "runtime/journal/checks.h"
-#include "runtime/journal/schema.h"
 #include "runtime/base/log.h"
+#include "runtime/journal/check.h"
+#include "runtime/journal/checks.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/rows.h"
+#include "runtime/journal/schema.h"
 #include "runtime/journal/sqlite_util.h"
 #include "runtime/journal/wal_checkpointer.h"
 
@@ -23,8 +25,9 @@ namespace {
 
 using sqlite::bind_static;
 using sqlite::bind_value;
-using sqlite::column_json;
+using sqlite::column_is_null;
 using sqlite::column_text;
+using sqlite::column_utf8;
 using sqlite::Stmt;
 
 // The columns read_run() expects, in order. A run finished with a null result (schema version
@@ -364,7 +367,9 @@ class SqliteJournal final : public Journal {
     const int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_DONE) return not_found("run " + run_id + " is not in the journal " + path_);
     if (rc != SQLITE_ROW) return fail("cannot read run " + run_id);
-    return read_run(stmt.get());
+    RunRecord run = read_run(stmt.get());
+    if (!run.defect.empty()) return invalid_argument(run.defect);
+    return run;
   }
 
   Result<std::vector<Event>> events(const std::string& run_id) const override {
@@ -382,18 +387,16 @@ class SqliteJournal final : public Journal {
     std::vector<Event> out;
     int rc;
     while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      Event e;
-      e.run_id = run_id;
-      e.seq = sqlite3_column_int64(stmt.get(), 0);
-      e.time_ms = sqlite3_column_int64(stmt.get(), 1);
-      e.type = column_text(stmt.get(), 2);
-      e.payload = column_json(stmt.get(), 3);
-      e.hash = column_text(stmt.get(), 4);
-      if (e.payload.is_discarded()) {
-        return io_error("journal " + path_ + ": event " + std::to_string(e.seq) + " of run " +
-                        run_id + " has a payload that is not JSON");
-      }
-      out.push_back(std::move(e));
+      sqlite3_stmt* row = stmt.get();
+      const auto* payload = reinterpret_cast<const char*>(sqlite3_column_text(row, 3));
+      auto e = decode_event_row(
+          run_id, sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1), column_utf8(row, 2),
+          payload
+              ? std::string_view(payload, static_cast<std::size_t>(sqlite3_column_bytes(row, 3)))
+              : std::string_view(),
+          column_utf8(row, 4));
+      if (!e.ok()) return e.status();
+      out.push_back(std::move(e).value());
     }
     if (rc != SQLITE_DONE) return fail("cannot read events of run " + run_id);
     return out;
@@ -417,6 +420,11 @@ class SqliteJournal final : public Journal {
   }
 
   bool chains_events() const override { return true; }
+
+  Result<JournalCheck> check() const override {
+    std::lock_guard lock(mu_);
+    return check_sqlite_journal(db_, path_);
+  }
 
   std::string location() const override { return path_; }
 
@@ -557,21 +565,44 @@ class SqliteJournal final : public Journal {
     return head;
   }
 
+  // A run's row (kRunColumns), its JSON columns decoded; what cannot be is in `defect`.
   static RunRecord read_run(sqlite3_stmt* s) {
     RunRecord r;
-    r.run_id = column_text(s, 0);
-    r.workflow = column_text(s, 1);
-    r.workflow_hash = column_text(s, 2);
-    r.status = column_text(s, 3);
+    r.run_id = column_utf8(s, 0);
+    r.workflow = column_utf8(s, 1);
+    r.workflow_hash = column_utf8(s, 2);
+    r.status = column_utf8(s, 3);
     r.started_ms = sqlite3_column_int64(s, 4);
     r.finished_ms = sqlite3_column_int64(s, 5);
-    r.input = column_json(s, 6);
-    r.result = column_json(s, 7);
-    r.head_hash = column_text(s, 8);
+    r.head_hash = column_utf8(s, 8);
     r.head_seq = sqlite3_column_int64(s, 9);
     r.owner_pid = sqlite3_column_int64(s, 10);
-    if (sqlite3_column_type(s, 11) != SQLITE_NULL) {
-      r.result = finished_result(r.run_id, column_json(s, 11));
+    auto note = [&r](const Status& status) {
+      if (r.defect.empty()) r.defect = status.message();
+    };
+    if (auto input = decode_run_column(r.run_id, "input", column_text(s, 6)); input.ok()) {
+      r.input = std::move(input).value();
+    } else {
+      note(input.status());
+    }
+    if (!column_is_null(s, 7)) {
+      if (auto result = decode_run_column(r.run_id, "result", column_text(s, 7)); result.ok()) {
+        r.result = std::move(result).value();
+      } else {
+        note(result.status());
+      }
+    } else if (!column_is_null(s, 11)) {
+      // Its run_finished event, decoded as events() decodes it.
+      auto event =
+          decode_event_row(r.run_id, r.head_seq, 0, "run_finished", column_text(s, 11), "");
+      auto result = event.ok()
+                        ? decode_finished_result(r.run_id, r.head_seq, std::move(event->payload))
+                        : Result<nlohmann::json>(event.status());
+      if (result.ok()) {
+        r.result = std::move(result).value();
+      } else {
+        note(result.status());
+      }
     }
     return r;
   }

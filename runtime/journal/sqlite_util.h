@@ -5,9 +5,9 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "graph/json_read.h"
 #include "graph/status.h"
 
 namespace switchyard::runtime::sqlite {
@@ -48,11 +48,16 @@ inline std::string column_text(sqlite3_stmt* s, int i) {
   return text ? std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : "";
 }
 
-// NULL -> null; text that is not JSON -> a discarded value.
-inline nlohmann::json column_json(sqlite3_stmt* s, int i) {
-  if (sqlite3_column_type(s, i) == SQLITE_NULL) return nullptr;
-  return nlohmann::json::parse(column_text(s, i), nullptr, /*allow_exceptions=*/false);
+// A text column as valid UTF-8 (invalid sequences replaced, graph/json_read.h): the file may
+// have been written by anyone, and what is read goes into JSON and messages.
+inline std::string column_utf8(sqlite3_stmt* s, int i) { return valid_utf8(column_text(s, i)); }
+
+inline bool column_is_null(sqlite3_stmt* s, int i) {
+  return sqlite3_column_type(s, i) == SQLITE_NULL;
 }
+
+// A column's text is never parsed here: what the journal stores is decoded, checked, by
+// runtime/journal/rows.h.
 
 // The Status for a failed SQLite call on `db` about journal `path`, by SQLite's primary result
 // code: a lock held too long is kUnavailable, a full disk (or the journal's size limit)

@@ -7,30 +7,61 @@
 #include <sstream>
 #include <string_view>
 
+#include "graph/json_read.h"
 #include "runtime/base/money.h"
 
 namespace switchyard::runtime {
 namespace {
 
+// Payloads are read through JsonView (graph/json_read.h): a field of an unexpected type is shown
+// as it is, never trusted.
+
+// A value as compact JSON, invalid UTF-8 replaced.
+std::string json_text(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// payload[key] as text: a string as it is, another value as JSON, "-" when absent or null.
 std::string str(const nlohmann::json& payload, const char* key) {
-  auto it = payload.find(key);
-  if (it == payload.end() || it->is_null()) return "-";
-  return it->is_string() ? it->get<std::string>() : it->dump();
+  auto field = JsonView(payload).optional_field(key);
+  if (!field.ok() || !*field) return "-";
+  auto text = (*field)->string();
+  return text.ok() ? *text : json_text((*field)->json());
+}
+
+// payload[key], or null when absent (or the payload is no object).
+const nlohmann::json& member(const nlohmann::json& payload, const char* key) {
+  static const nlohmann::json kNull;
+  auto field = JsonView(payload).optional_field(key);
+  return field.ok() && *field ? (*field)->json() : kNull;
+}
+
+// payload[key] when it is a boolean, else `fallback`.
+bool flag(const nlohmann::json& payload, const char* key, bool fallback) {
+  auto field = JsonView(payload).optional_field(key);
+  if (!field.ok() || !*field) return fallback;
+  auto b = (*field)->boolean();
+  return b.ok() ? *b : fallback;
 }
 
 // An amount of money in `payload` (runtime/base/money.h), or "-".
 std::string usd(const nlohmann::json& payload, const char* key) {
-  auto it = payload.find(key);
-  if (it == payload.end() || !it->is_number()) return "-";
-  return usd_text(it->get<double>());
+  auto field = JsonView(payload).optional_field(key);
+  if (!field.ok() || !*field) return "-";
+  auto n = (*field)->number();
+  return n.ok() ? usd_text(*n) : "-";
 }
 
-// The elements of a JSON array joined by `sep`, or `empty` for none.
+// The elements of a JSON array joined by `sep`, or `empty` for none (or not an array).
 std::string joined(const nlohmann::json& names, const char* sep, const char* empty) {
-  if (!names.is_array() || names.empty()) return empty;
+  const JsonView list(names);
+  if (!list.is_array() || list.size() == 0) return empty;
   std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    out += (i ? sep : "") + (names[i].is_string() ? names[i].get<std::string>() : names[i].dump());
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto element = list.element(i);
+    if (!element.ok()) continue;
+    auto text = element->string();
+    out += (i ? sep : "") + (text.ok() ? *text : json_text(element->json()));
   }
   return out;
 }
@@ -38,10 +69,12 @@ std::string joined(const nlohmann::json& names, const char* sep, const char* emp
 std::string list_text(const nlohmann::json& names) { return joined(names, ", ", "-"); }
 
 std::string cost_text(const nlohmann::json& payload) {
-  auto it = payload.find("cost");
-  if (it == payload.end() || !it->is_number()) return "";
+  auto field = JsonView(payload).optional_field("cost");
+  if (!field.ok() || !*field) return "";
+  auto cost = (*field)->number();
+  if (!cost.ok()) return "";
   std::ostringstream out;
-  out << " (cost " << it->get<double>() << ")";
+  out << " (cost " << *cost << ")";
   return out.str();
 }
 
@@ -127,10 +160,12 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key) {
   std::vector<std::string> out;
-  auto it = payload.find(key);
-  if (it == payload.end() || !it->is_array()) return out;
-  for (const auto& v : *it) {
-    if (v.is_string()) out.push_back(v.get<std::string>());
+  const JsonView list(member(payload, key));
+  if (!list.is_array()) return out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto element = list.element(i);
+    if (!element.ok()) continue;
+    if (auto text = element->string(); text.ok()) out.push_back(std::move(text).value());
   }
   return out;
 }
@@ -138,7 +173,7 @@ std::vector<std::string> payload_strings(const nlohmann::json& payload, const ch
 std::string route_text(const nlohmann::json& names) { return joined(names, " -> ", "(none)"); }
 
 nlohmann::json run_json(const RunRecord& r) {
-  return {
+  nlohmann::json out = {
       {"run_id", r.run_id},
       {"workflow", r.workflow},
       {"workflow_hash", r.workflow_hash},
@@ -151,6 +186,8 @@ nlohmann::json run_json(const RunRecord& r) {
       {"head_hash", r.head_hash},
       {"head_seq", r.head_seq},
       {"owner_pid", r.owner_pid}};
+  if (!r.defect.empty()) out["defect"] = r.defect;
+  return out;
 }
 
 nlohmann::json event_json(const Event& e) {
@@ -178,7 +215,7 @@ std::string summarize_line(const Event& e);
 
 std::string summarize(const Event& e) {
   // A fan-out branch's events say which branch they belong to.
-  if (e.payload.contains("fanout") && e.payload.contains("branch")) {
+  if (!member(e.payload, "fanout").is_null() && !member(e.payload, "branch").is_null()) {
     return "[" + str(e.payload, "fanout") + "/" + str(e.payload, "branch") + "] " +
            summarize_line(e);
   }
@@ -192,11 +229,12 @@ std::string summarize_line(const Event& e) {
   const std::string& t = e.type;
   if (t == "run_started") {
     return "workflow " + str(p, "workflow") + ", input " + str(p, "input") +
-           ", known down: " + list_text(p.value("known_down", nlohmann::json::array()));
+           ", known down: " + list_text(member(p, "known_down"));
   }
   if (t == "plan") {
-    std::string s = route_text(p.value("route", nlohmann::json::array())) + cost_text(p);
-    if (p.contains("avoided") && !p["avoided"].empty()) s += "; avoided " + list_text(p["avoided"]);
+    std::string s = route_text(member(p, "route")) + cost_text(p);
+    if (JsonView(member(p, "avoided")).size() > 0)
+      s += "; avoided " + list_text(member(p, "avoided"));
     return s;
   }
   if (t == "step_started") {
@@ -211,49 +249,50 @@ std::string summarize_line(const Event& e) {
            str(p, "reason") + ")";
   }
   if (t == "reweighted") {
-    return route_text(p.value("old_route", nlohmann::json::array())) + " => " +
-           route_text(p.value("new_route", nlohmann::json::array())) + " (" + str(p, "reason") +
-           ")";
+    return route_text(member(p, "old_route")) + " => " + route_text(member(p, "new_route")) + " (" +
+           str(p, "reason") + ")";
   }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
            " (needs " + str(p, "need") + ")";
   }
   if (t == "fanout_joined") {
-    return str(p, "node") + (p.value("ok", false) ? ": joined" : ": join FAILED") + "; succeeded " +
-           list_text(p.value("succeeded", nlohmann::json::array())) + ", failed " +
-           list_text(p.value("failed", nlohmann::json::array())) + ", cancelled " +
-           list_text(p.value("cancelled", nlohmann::json::array()));
+    return str(p, "node") + (flag(p, "ok", false) ? ": joined" : ": join FAILED") + "; succeeded " +
+           list_text(member(p, "succeeded")) + ", failed " + list_text(member(p, "failed")) +
+           ", cancelled " + list_text(member(p, "cancelled"));
   }
   if (t == "cancelled") {
-    return str(p, "reason") + (p.value("in_flight", nlohmann::json()).is_string()
+    return str(p, "reason") + (member(p, "in_flight").is_string()
                                    ? "; aborted " + str(p, "in_flight")
                                    : std::string());
   }
   if (t == "run_interrupted") {
     std::string calls;
-    for (const auto& c : p.value("in_flight", nlohmann::json::array())) {
-      if (!c.is_object()) continue;
-      calls += (calls.empty() ? "" : ", ") + str(c, "tool");
-      if (c.contains("fanout")) calls += " [" + str(c, "fanout") + "/" + str(c, "branch") + "]";
+    const JsonView in_flight(member(p, "in_flight"));
+    for (std::size_t i = 0; in_flight.is_array() && i < in_flight.size(); ++i) {
+      auto c = in_flight.element(i);
+      if (!c.ok() || !c->is_object()) continue;
+      calls += (calls.empty() ? "" : ", ") + str(c->json(), "tool");
+      if (!member(c->json(), "fanout").is_null()) {
+        calls += " [" + str(c->json(), "fanout") + "/" + str(c->json(), "branch") + "]";
+      }
     }
     return str(p, "reason") + ": " + str(p, "message") +
            (calls.empty() ? std::string() : "; in flight: " + calls);
   }
   if (t == "reroute") {
     const std::string failed =
-        p.contains("failed_node") ? str(p, "failed_node") : str(p, "failed_tool");
+        !member(p, "failed_node").is_null() ? str(p, "failed_node") : str(p, "failed_tool");
     return "at " + str(p, "at") + " after " + failed +
-           " failed: " + route_text(p.value("new_route", nlohmann::json::array())) + cost_text(p);
+           " failed: " + route_text(member(p, "new_route")) + cost_text(p);
   }
   if (t == "backtrack") {
     return str(p, "from") + " back to " + str(p, "to") + ", abandoned " +
-           list_text(p.value("abandoned", nlohmann::json::array())) + ": " +
-           route_text(p.value("new_route", nlohmann::json::array()));
+           list_text(member(p, "abandoned")) + ": " + route_text(member(p, "new_route"));
   }
   if (t == "compensation") {
     return str(p, "tool") + " for " + str(p, "for_tool") +
-           (p.value("ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
+           (flag(p, "ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
   }
   if (t == "llm_call") {
     return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, " +
@@ -261,7 +300,7 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "goal_demoted") {
     return str(p, "from_goal") + " -> " + str(p, "to_goal") + " (by " + str(p, "decided_by") +
-           "; blocked " + list_text(p.value("blocked", nlohmann::json::array())) + ")";
+           "; blocked " + list_text(member(p, "blocked")) + ")";
   }
   if (t == "escalated") {
     return str(p, "reason") + ": " + str(p, "message");
@@ -269,11 +308,10 @@ std::string summarize_line(const Event& e) {
   if (t == "advisor_skipped") return str(p, "tool") + ": " + str(p, "reason");
   if (t == "failed") return str(p, "message");
   if (t == "run_finished") {
-    return str(p, "status") + " at " + str(p, "goal") + ": " +
-           route_text(p.value("path", nlohmann::json::array())) + "; " + str(p, "reroutes") +
-           " reroute(s), " + str(p, "llm_calls") + " LLM call(s)";
+    return str(p, "status") + " at " + str(p, "goal") + ": " + route_text(member(p, "path")) +
+           "; " + str(p, "reroutes") + " reroute(s), " + str(p, "llm_calls") + " LLM call(s)";
   }
-  return p.dump();
+  return json_text(p);
 }
 
 }  // namespace

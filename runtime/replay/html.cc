@@ -4,10 +4,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "graph/json_read.h"
 #include "runtime/base/money.h"
+#include "runtime/journal/text.h"
 #include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/html_escape.h"
-#include "runtime/journal/text.h"
 #include "runtime/replay/render.h"
 
 namespace switchyard::runtime {
@@ -102,18 +103,31 @@ std::string fact(const std::string& name, const std::string& value_html) {
   return "<dt>" + html_escape(name) + "</dt><dd>" + value_html + "</dd>\n";
 }
 
+// A value as text: a string as it is, anything else as compact JSON.
+std::string value_text(const nlohmann::json& v) {
+  auto text = JsonView(v).string();
+  return text.ok() ? *text : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// result[key] as text; "-" when the result has no such member (or is no object).
 std::string json_text(const nlohmann::json& result, const char* key) {
-  if (!result.is_object() || !result.contains(key)) return "-";
-  const auto& v = result[key];
-  return v.is_string() ? v.get<std::string>() : v.dump();
+  const JsonView r(result);
+  if (!r.is_object()) return "-";
+  auto v = r.field(key);
+  return v.ok() ? value_text(v->json()) : "-";
+}
+
+// result[key] (null when absent, or the result is no object).
+const nlohmann::json& member(const nlohmann::json& result, const char* key) {
+  static const nlohmann::json kNull;
+  auto v = JsonView(result).optional_field(key);
+  return v.ok() && *v ? (*v)->json() : kNull;
 }
 
 // "$0.0125" (runtime/base/money.h, as `runs` prints it), or "-" without a result.
 std::string spent_text(const nlohmann::json& result) {
-  if (!result.is_object() || !result.contains("spent_usd") || !result["spent_usd"].is_number()) {
-    return "-";
-  }
-  return usd_text(result["spent_usd"].get<double>());
+  auto usd = JsonView(member(result, "spent_usd")).number();
+  return usd.ok() ? usd_text(*usd) : "-";
 }
 
 std::string facts(const RunRecord& run) {
@@ -125,13 +139,15 @@ std::string facts(const RunRecord& run) {
   out += fact("Duration", run.finished_ms ? html_escape(duration(run.finished_ms - run.started_ms))
                                           : "running");
   out += fact("Goal", html_escape(json_text(r, "goal")));
-  out += fact("Path",
-              r.is_object() ? html_escape(route_text(r.value("path", nlohmann::json()))) : "-");
+  out += fact("Path", r.is_object() ? html_escape(route_text(member(r, "path"))) : "-");
   out += fact("Reroutes / backtracks",
               html_escape(json_text(r, "reroutes") + " / " + json_text(r, "backtracks")));
   out += fact("LLM calls", html_escape(json_text(r, "llm_calls")));
   out += fact("Spent", html_escape(spent_text(r) + ", " + json_text(r, "tokens") + " tokens"));
-  out += fact("Input", "<code>" + html_escape(run.input.dump()) + "</code>");
+  out += fact("Input", "<code>" +
+                           html_escape(run.input.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace)) +
+                           "</code>");
   return out + "</dl>\n";
 }
 
@@ -142,25 +158,26 @@ std::string escalation(const RunRecord& run, const std::vector<Event>& events) {
   for (const auto& ev : events) {
     if (ev.type == "escalated") e = ev.payload;
   }
-  if (e.is_null() && run.result.is_object()) {
-    const auto it = run.result.find("escalation");
-    if (it != run.result.end() && it->is_object()) e = *it;
+  if (e.is_null() && member(run.result, "escalation").is_object()) {
+    e = member(run.result, "escalation");
   }
   if (!e.is_object()) return "";
   std::string out = "<section class=\"escalation\">\n<h2>Escalated";
-  if (e.contains("reason")) out += ": " + html_escape(json_text(e, "reason"));
+  if (!member(e, "reason").is_null()) out += ": " + html_escape(json_text(e, "reason"));
   out += "</h2>\n<p>" + html_escape(json_text(e, "message")) + "</p>\n";
-  if (e.contains("at")) out += "<p>At <code>" + html_escape(json_text(e, "at")) + "</code>.</p>\n";
+  if (!member(e, "at").is_null()) {
+    out += "<p>At <code>" + html_escape(json_text(e, "at")) + "</code>.</p>\n";
+  }
   out += "<p>Cut set (the tools that blocked every route): ";
-  const nlohmann::json blocked = e.value("blocked", nlohmann::json::array());
-  if (!blocked.is_array() || blocked.empty()) {
+  const JsonView blocked(member(e, "blocked"));
+  if (!blocked.is_array() || blocked.size() == 0) {
     out += "none";
   } else {
     for (std::size_t i = 0; i < blocked.size(); ++i) {
-      out +=
-          (i ? ", " : "") + std::string("<code>") +
-          html_escape(blocked[i].is_string() ? blocked[i].get<std::string>() : blocked[i].dump()) +
-          "</code>";
+      auto name = blocked.element(i);
+      if (!name.ok()) continue;
+      out += (i ? ", " : "") + std::string("<code>") + html_escape(value_text(name->json())) +
+             "</code>";
     }
   }
   return out + ".</p>\n</section>\n";
@@ -197,10 +214,12 @@ Result<std::string> render_html(const graph::Workflow& workflow, const RunRecord
   out += escalation(run, events);
   out += "<section>\n<h2>Graph</h2>\n<figure>\n" + inline_svg(*svg) + "</figure>\n</section>\n";
   out += "<section>\n<h2>Timeline</h2>\n" + timeline(run, events) + "</section>\n";
-  out += "<section>\n<h2>Result</h2>\n<pre>" +
-         html_escape(run.result.is_null() ? "(no result: the run has not finished)"
-                                          : run.result.dump(2)) +
-         "</pre>\n</section>\n";
+  out +=
+      "<section>\n<h2>Result</h2>\n<pre>" +
+      html_escape(run.result.is_null()
+                      ? "(no result: the run has not finished)"
+                      : run.result.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) +
+      "</pre>\n</section>\n";
   out += "<footer>switchyard replay --format html: " + std::to_string(events.size()) +
          " event(s); head hash <code>" + html_escape(run.head_hash.empty() ? "-" : run.head_hash) +
          "</code></footer>\n</body>\n</html>\n";

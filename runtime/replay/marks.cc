@@ -1,25 +1,36 @@
 #include "runtime/replay/marks.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "graph/json_read.h"
 #include "runtime/journal/text.h"
 
 namespace switchyard::runtime {
 namespace {
 
+// Payloads are read through JsonView: a field that is absent or of another type reads as "",
+// false or nothing (the journal's readers refuse such rows before they get here:
+// runtime/journal/rows.h).
 std::string name(const nlohmann::json& payload, const char* key) {
-  auto it = payload.find(key);
-  return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+  auto v = JsonView(payload).string_or(key, "");
+  return v.ok() ? std::move(v).value() : std::string();
+}
+
+bool flag(const nlohmann::json& payload, const char* key) {
+  auto v = JsonView(payload).boolean_or(key, false);
+  return v.ok() && *v;
 }
 
 Scope scope_of(const Event& e) {
-  auto fanout = e.payload.find("fanout");
-  auto branch = e.payload.find("branch");
-  if (fanout == e.payload.end() || !fanout->is_string() || branch == e.payload.end() ||
-      !branch->is_number_integer()) {
+  const JsonView p(e.payload);
+  auto fanout = p.string_or("fanout", "");
+  auto branch = p.integer_or("branch", -1);
+  if (!fanout.ok() || fanout->empty() || !branch.ok() || *branch < 0 ||
+      *branch > std::numeric_limits<int>::max()) {
     return {};
   }
-  return {fanout->get<std::string>(), branch->get<int>()};
+  return {*fanout, static_cast<int>(*branch)};
 }
 
 // Where one graph's walk stands: the nodes walked so far and the route being followed.
@@ -157,7 +168,7 @@ class Reader {
     } else if (t == "compensation") {
       NodeMarks& m = node(s, name(p, "for_tool"));
       m.compensated = true;
-      m.compensation_failed = !p.value("ok", false);
+      m.compensation_failed = !flag(p, "ok");
       m.compensated_by = name(p, "tool");
     } else if (t == "cancelled") {
       const std::string in_flight = name(p, "in_flight");
@@ -185,7 +196,7 @@ class Reader {
 
   void on_join(const nlohmann::json& p) {
     const std::string fanout = name(p, "node");
-    const bool ok = p.value("ok", false);
+    const bool ok = flag(p, "ok");
     NodeMarks& m = node(Scope{}, fanout);
     m.succeeded = ok;
     if (ok) {
@@ -201,9 +212,13 @@ class Reader {
     for (auto [key, outcome] : {std::pair{"succeeded", BranchOutcome::kSucceeded},
                                 std::pair{"failed", BranchOutcome::kFailed},
                                 std::pair{"cancelled", BranchOutcome::kCancelled}}) {
-      for (const auto& b : p.value(key, nlohmann::json::array())) {
-        if (!b.is_number_integer()) continue;
-        const int index = b.get<int>();
+      auto list = JsonView(p).optional_field(key);
+      const std::size_t count = list.ok() && *list && (*list)->is_array() ? (*list)->size() : 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        auto b = (*list)->element(i);
+        auto value = b.ok() ? b->integer() : Result<std::int64_t>(b.status());
+        if (!value.ok() || *value < 0 || *value > std::numeric_limits<int>::max()) continue;
+        const int index = static_cast<int>(*value);
         marks_.branches[{fanout, index}] = outcome;
         if (outcome != BranchOutcome::kSucceeded || !known) continue;
         const auto& branches = w_.fanouts()[w_.graph().node(n).fanout].branches;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "runtime/engine/runner.h"
+#include "runtime/journal/rows.h"
 #include "runtime/replay/verify.h"
 
 namespace switchyard::runtime {
@@ -25,8 +26,12 @@ Result<std::shared_ptr<const graph::Workflow>> resume_workflow(
   }
   auto source = journal.workflow_source(run.workflow_hash);
   if (!source.ok()) return source.status();
-  nlohmann::json doc = nlohmann::json::parse(*source, nullptr, false);
-  if (redact_workflow_secrets(doc)) {
+  auto doc = decode_workflow_copy(run.workflow_hash, *source);
+  if (!doc.ok()) {
+    return invalid_argument("run " + run.run_id + ": the journal's copy of workflow " +
+                            run.workflow + " cannot be decoded: " + doc.status().message());
+  }
+  if (redact_workflow_secrets(*doc)) {
     return invalid_argument("run " + run.run_id + ": the journal's copy of workflow " +
                             run.workflow +
                             " has its secrets redacted: pass the original file "

@@ -2,21 +2,25 @@
 
 #include <map>
 
+#include "graph/json_read.h"
+#include "runtime/journal/rows.h"
+
 namespace switchyard::service {
 namespace {
 
 // A sealed event's payload travels as canonical JSON text (runtime/journal/journal.h).
 nlohmann::json payload_of(const runtime::Event& e) {
-  return e.payload.is_null() && !e.payload_json.empty()
-             ? nlohmann::json::parse(e.payload_json, nullptr, /*allow_exceptions=*/false)
-             : e.payload;
+  if (!e.payload.is_null() || e.payload_json.empty()) return e.payload;
+  auto payload = parse_untrusted(e.payload_json, runtime::journal_row_limits());
+  return payload.ok() ? std::move(payload).value() : nlohmann::json(nullptr);
 }
 
 // Whether `payload` is that of the cancellation of an interrupted run (or of one of its fan-out
 // branches).
 bool is_interruption(const std::string& type, const nlohmann::json& payload) {
-  return type == "cancelled" && payload.is_object() &&
-         payload.value("reason", std::string()) == kInterruptReason;
+  if (type != "cancelled") return false;
+  auto reason = JsonView(payload).string_or("reason", "");
+  return reason.ok() && *reason == kInterruptReason;
 }
 
 // What an interruption's `cancelled` event says was in flight: {"tool"} for the run's own line,

@@ -155,7 +155,7 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
     filter.limit = static_cast<int>(n);
   }
   auto list = feed->list_runs(filter);
-  if (!list.ok()) return error_response(list.status());
+  if (!list.ok()) return journal_error_response(list.status());
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : *list) runs.push_back(runtime::run_json(r));
   return json_response(200, {{"journal", options.journal_path}, {"runs", runs}});
@@ -167,7 +167,7 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
     // Accepted, its row not yet committed.
     return json_response(200, {{"run_id", id}, {"status", "running"}, {"result", nullptr}});
   }
-  if (!run.ok()) return error_response(run.status());
+  if (!run.ok()) return journal_error_response(run.status());
   // The row; `result` is the `run --json` document once the run has finished.
   return json_response(200, runtime::run_json(*run));
 }
@@ -181,7 +181,7 @@ HttpResponse Service::Impl::cancel_run(const std::string& id) {
   // yet let go of it.
   auto run = feed->get_run(id);
   const bool starting = !run.ok() && run.status().code() == StatusCode::kNotFound && is_active(id);
-  if (!run.ok() && !starting) return error_response(run.status());
+  if (!run.ok() && !starting) return journal_error_response(run.status());
   if ((starting || run->status == "running") && engine->cancel(id, "cancelled through the API")) {
     return json_response(202, {{"run_id", id}, {"cancelling", true}});
   }
@@ -215,9 +215,9 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
         invalid_argument("format=" + format + ": expected json, text, dot or html"));
   }
   auto run = feed->get_run(id);
-  if (!run.ok()) return error_response(run.status());
+  if (!run.ok()) return journal_error_response(run.status());
   auto events = feed->events(id);
-  if (!events.ok()) return error_response(events.status());
+  if (!events.ok()) return journal_error_response(events.status());
   if (format == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& e : *events) list.push_back(runtime::event_json(e));
@@ -227,7 +227,7 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
     return text_response("text/plain; charset=utf-8", runtime::timeline_text(*run, *events));
   }
   auto workflow = runtime::journaled_workflow(*feed, *run);
-  if (!workflow.ok()) return error_response(workflow.status());
+  if (!workflow.ok()) return journal_error_response(workflow.status());
   if (format == "dot") {
     return text_response("text/vnd.graphviz; charset=utf-8",
                          runtime::render_dot(**workflow, *run, *events));
@@ -249,7 +249,7 @@ HttpResponse Service::Impl::events(const HttpRequest& req, const std::string& id
     }
   }
   auto stream = EventStream::open(*feed, id, after, is_active(id));
-  if (!stream.ok()) return error_response(stream.status());
+  if (!stream.ok()) return journal_error_response(stream.status());
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.stream = *stream;

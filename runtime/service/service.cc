@@ -54,6 +54,13 @@ HttpResponse error_response(const Status& status) {
                         status.message());
 }
 
+HttpResponse journal_error_response(const Status& status) {
+  if (status.code() == StatusCode::kInvalidArgument) {
+    return error_response(500, "journal_row", status.message());
+  }
+  return error_response(status);
+}
+
 Result<nlohmann::json> parse_json_body(const HttpRequest& req) {
   if (req.body.empty())
     return invalid_argument("the request body is empty: expected a JSON object");
@@ -90,18 +97,17 @@ Status Service::Impl::open() {
     if (!loaded.ok()) return invalid_argument(loaded.errors.front().to_string());
     models = std::move(loaded.models);
   }
-  auto journal = runtime::open_sqlite_journal(options.journal_path, {.sync = options.sync});
-  if (!journal.ok()) return journal.status();
-  sqlite = std::move(*journal);
-  feed = std::make_unique<runtime::EventFeed>(*sqlite);
+  // The startup sequence every front end shares (runtime/engine/startup.h).
+  auto started = runtime::start_up(clock, {.journal_path = options.journal_path,
+                                           .journal = {.sync = options.sync},
+                                           .rebuild_history = models.tiers.size() > 1});
+  if (!started.ok()) return started.status();
+  core = std::move(started).value();
+  if (!core.report.skipped.empty()) {
+    logger().warn("{}", core.report.summary(options.journal_path));
+  }
+  feed = std::make_unique<runtime::EventFeed>(*core.journal);
   gate = std::make_unique<InterruptGate>(*feed, options.grace);
-  health = std::make_unique<monitors::HealthTable>(clock);
-  if (auto rebuilt = runtime::rebuild_health(*sqlite, *health); !rebuilt.ok()) {
-    return rebuilt.status();
-  }
-  if (models.tiers.size() > 1) {
-    if (Status s = history.rebuild(*sqlite); !s.ok()) return s;
-  }
   for (const auto& file : options.workflow_files) {
     auto text = runtime::read_file(file);
     if (!text.ok()) return text.status();
@@ -113,18 +119,16 @@ Status Service::Impl::open() {
     metrics.observe(e);
     if (e.type == "run_finished") end_run(e.run_id);
   });
-  engine = std::make_unique<runtime::Engine>(
-      *gate, clock, *health,
-      runtime::EngineOptions{.threads = options.engine_threads,
-                             .models = &models,
-                             .history = models.tiers.size() > 1 ? &history : nullptr});
-  auto started = HttpServer::start(options.http, [this](const HttpRequest& req) {
+  engine = runtime::build_engine(
+      core, *gate, clock,
+      runtime::EngineOptions{.threads = options.engine_threads, .models = &models});
+  auto listening = HttpServer::start(options.http, [this](const HttpRequest& req) {
     HttpResponse r = handle(req);
     metrics.observe_request(r.status);
     return r;
   });
-  if (!started.ok()) return started.status();
-  server = std::move(*started);
+  if (!listening.ok()) return listening.status();
+  server = std::move(*listening);
   logger().info("listening on {}:{} (journal {}, {} token(s))", server->host(), server->port(),
                 options.journal_path, tokens->size());
   return Status();
@@ -135,7 +139,10 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
   if (req.path == "/healthz") return json_response(200, {{"status", "alive"}});
   if (req.path == "/readyz") {
     if (draining.load()) return json_response(503, {{"status", "draining"}});
-    return json_response(200, {{"status", "ready"}, {"journal", options.journal_path}});
+    nlohmann::json ready = {{"status", "ready"}, {"journal", options.journal_path}};
+    // What the start skipped in the journal: rows that cannot be decoded (docs/service.md).
+    if (!core.report.skipped.empty()) ready["journal_skipped"] = core.report.to_json();
+    return json_response(200, ready);
   }
   Caller caller;
   if (!tokens->empty()) {
@@ -164,7 +171,7 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
 
 HttpResponse Service::Impl::health_json() {
   nlohmann::json list = nlohmann::json::array();
-  for (const auto& h : health->snapshot()) list.push_back(runtime::tool_health_json(h));
+  for (const auto& h : core.health->snapshot()) list.push_back(runtime::tool_health_json(h));
   return json_response(200, {{"journal", options.journal_path},
                              {"now_ms", runtime::unix_ms_of(clock.now())},
                              {"tools", list}});
@@ -173,7 +180,7 @@ HttpResponse Service::Impl::health_json() {
 HttpResponse Service::Impl::metrics_text() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = metrics.render(engine->in_flight(), health->snapshot());
+  r.body = metrics.render(engine->in_flight(), core.health->snapshot());
   return r;
 }
 

@@ -15,16 +15,17 @@
 #include <string>
 
 #include "monitors/health_table.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
-#include "runtime/journal/event_feed.h"
 #include "runtime/engine/llm_history.h"
+#include "runtime/engine/startup.h"
+#include "runtime/journal/event_feed.h"
 #include "runtime/service/access.h"
 #include "runtime/service/http_message.h"
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
 #include "runtime/service/service.h"
-#include "runtime/base/system_clock.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
 
@@ -49,6 +50,10 @@ HttpResponse json_response(int status, const nlohmann::json& body);
 // {"error": {"code", "message"}} with the HTTP status for the Status code.
 HttpResponse error_response(const Status& status);
 HttpResponse error_response(int http_status, const std::string& code, const std::string& message);
+// The error of a journal read (Journal::get_run, events): a row that cannot be decoded
+// (kInvalidArgument naming the row, docs/journal.md#a-poisoned-journal) is the journal's fault,
+// not the client's: 500 "journal_row". Other errors as error_response(status).
+HttpResponse journal_error_response(const Status& status);
 // The body as a JSON object, or the 400 to send.
 Result<nlohmann::json> parse_json_body(const HttpRequest& req);
 
@@ -84,13 +89,14 @@ class Service::Impl {
   HttpResponse metrics_text();
 
   ServiceOptions options;
-  std::unique_ptr<runtime::Journal> sqlite;
-  std::unique_ptr<runtime::EventFeed> feed;
-  std::unique_ptr<InterruptGate> gate;
   runtime::SystemClock clock;
-  std::unique_ptr<monitors::HealthTable> health;
+  // The SQLite journal, the health monitor and learned escalation's history, as the startup
+  // sequence made them (runtime/engine/startup.h), and what it skipped in the journal (logged
+  // once, and the /readyz detail).
+  runtime::Startup core;
+  std::unique_ptr<runtime::EventFeed> feed;  // over core.journal
+  std::unique_ptr<InterruptGate> gate;       // over feed: what runs write through
   tools::Models models;
-  runtime::LlmHistory history;
   Metrics metrics;
   runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run
   std::unique_ptr<TokenSet> tokens;

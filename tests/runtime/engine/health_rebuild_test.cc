@@ -60,7 +60,7 @@ class HealthRebuild : public ::testing::Test {
     auto replayed = rebuild_health(*journal_, table, window);
     EXPECT_TRUE(replayed.ok()) << replayed.status().message();
     Rebuilt out;
-    out.outcomes = replayed.ok() ? *replayed : -1;
+    out.outcomes = replayed.ok() ? replayed->replayed : -1;
     for (const auto& h : table.snapshot()) {
       if (h.tool == id) out.tool = h;
     }

@@ -33,7 +33,7 @@ TEST_F(InterruptGateTest, AShutdownCancellationBecomesOneRunInterruptedNamingEve
   const json branch = {{"reason", kInterruptReason},
                        {"in_flight", "Text"},
                        {"fanout", "Moderate"},
-                       {"branch", "text"}};
+                       {"branch", 0}};
   const json line = {{"reason", kInterruptReason}, {"in_flight", "Links"}};
   ASSERT_TRUE(gate_
                   .append({journal_event("r1", 1, "run_started"),
@@ -55,7 +55,7 @@ TEST_F(InterruptGateTest, AShutdownCancellationBecomesOneRunInterruptedNamingEve
   EXPECT_EQ(mark.payload["grace_ms"], 250);
   EXPECT_EQ(
       mark.payload["in_flight"],
-      (json{{{"tool", "Text"}, {"fanout", "Moderate"}, {"branch", "text"}}, {{"tool", "Links"}}}));
+      (json{{{"tool", "Text"}, {"fanout", "Moderate"}, {"branch", 0}}, {{"tool", "Links"}}}));
   EXPECT_EQ(inner_->get_run("r1")->status, "running");
   EXPECT_EQ(gate_.interrupted(), (std::set<std::string>{"r1"}));
 

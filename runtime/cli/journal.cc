@@ -1,0 +1,58 @@
+// switchyard journal check [--journal DB] [--json]
+// Reads the whole journal as the runtime would and lists every problem, one line each: SQLite's
+// PRAGMA integrity_check, every run's hash chain and head, every row that cannot be decoded
+// (events, runs, stored workflow copies) (docs/journal.md#checking-a-journal).
+
+#include "runtime/journal/journal.h"
+
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+
+namespace switchyard::cli {
+namespace {
+
+struct JournalArgs {
+  std::string journal = default_journal_path();
+  bool json = false;
+};
+
+// Exit 0 when the journal is sound, 1 when it has problems (each printed), else the error's.
+int check(Context& ctx, const JournalArgs& args) {
+  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
+  auto checked = (*journal)->check();
+  if (!checked.ok()) return report_error(ctx, checked.status(), args.json);
+  const runtime::JournalCheck& c = *checked;
+  if (args.json) {
+    *ctx.out << nlohmann::json{{"journal", args.journal},  {"ok", c.problems.empty()},
+                               {"runs", c.runs},           {"events", c.events},
+                               {"workflows", c.workflows}, {"problems", c.problems}}
+                    .dump(2)
+             << "\n";
+  } else if (c.problems.empty()) {
+    *ctx.out << "ok: " << c.runs << " runs, " << c.events << " events checked\n";
+  } else {
+    for (const auto& line : c.problems) *ctx.out << line << "\n";
+    *ctx.err << c.problems.size() << " problem(s) in " << args.journal << " (" << c.runs
+             << " runs, " << c.events << " events checked)\n";
+  }
+  return c.problems.empty() ? kExitOk : kExitNotCompleted;
+}
+
+}  // namespace
+
+void add_journal(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("journal", "Examine the journal file itself");
+  cmd->require_subcommand(1);
+  auto* check_cmd = cmd->add_subcommand(
+      "check",
+      "Check the whole journal: SQLite's integrity check, every run's hash chain, every row's "
+      "decoding; one line per problem, exit 1 if any");
+  auto args = std::make_shared<JournalArgs>();
+  check_cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  check_cmd->add_flag("--json", args->json, "Print one JSON document");
+  check_cmd->callback([&ctx, args] { ctx.exit_code = check(ctx, *args); });
+}
+
+}  // namespace switchyard::cli
