@@ -57,6 +57,10 @@ int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json);
 // The exit code for a non-OK status: kInvalidArgument/kNotFound -> 2, everything else -> 3.
 int exit_code_for(const Status& status);
 
+// `j` as --json prints it: indented by 2; invalid UTF-8 in a string (a message quoting the bytes
+// of a file or of a journal row) printed as U+FFFD instead of thrown about by dump().
+std::string json_text(const nlohmann::json& j);
+
 // Prints "error: <message>" to ctx.err, or {"error": {...}} to ctx.out when `json`; returns the
 // exit code for `status`.
 int report_error(Context& ctx, const Status& status, bool json);

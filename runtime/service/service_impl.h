@@ -14,17 +14,18 @@
 #include <shared_mutex>
 #include <string>
 
+#include "graph/json_read.h"
 #include "monitors/health_table.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
-#include "runtime/journal/event_feed.h"
 #include "runtime/engine/llm_history.h"
+#include "runtime/journal/event_feed.h"
 #include "runtime/service/access.h"
 #include "runtime/service/http_message.h"
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
 #include "runtime/service/service.h"
-#include "runtime/base/system_clock.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
 
@@ -49,8 +50,12 @@ HttpResponse json_response(int status, const nlohmann::json& body);
 // {"error": {"code", "message"}} with the HTTP status for the Status code.
 HttpResponse error_response(const Status& status);
 HttpResponse error_response(int http_status, const std::string& code, const std::string& message);
-// The body as a JSON object, or the 400 to send.
-Result<nlohmann::json> parse_json_body(const HttpRequest& req);
+// The body as a JSON object, parsed within `limits` (graph/json_read.h), or the error to answer
+// 400: not JSON, too deep (naming max_depth), not an object.
+Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits& limits);
+// 400 `invalid_argument` for a bad field of a request body: {"error": {"code", "message",
+// "pointer"}}, `pointer` the RFC 6901 pointer of the field ("" for the body itself).
+HttpResponse field_error(const std::string& pointer, const Status& status);
 
 class Service::Impl {
  public:
@@ -81,6 +86,8 @@ class Service::Impl {
 
   // service.cc
   HttpResponse health_json();
+  // The limits of a JSON request body: options.max_json_depth, http.max_body_bytes.
+  JsonLimits body_limits() const;
   HttpResponse metrics_text();
 
   ServiceOptions options;
