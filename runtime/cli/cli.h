@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 #include "graph/status.h"
 #include "runtime/eval/chaos.h"

@@ -2,10 +2,9 @@
 
 #include <ostream>
 
-#include "graph/json_read.h"
-#include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
+#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

@@ -35,18 +35,19 @@ int validate(Context& ctx, const std::string& file, bool json) {
   if (json) {
     nlohmann::json warnings = nlohmann::json::array();
     for (const auto& d : loaded.warnings) warnings.push_back(to_json(d));
-    *ctx.out << json_text(nlohmann::json{{"valid", true},
-                                         {"file", file},
-                                         {"name", w.name()},
-                                         {"start", g.node(g.start()).id},
-                                         {"goal", g.node(g.goal()).id},
-                                         {"nodes", g.nodes().size()},
-                                         {"edges", g.edges().size()},
-                                         {"tools", kinds},
-                                         {"fanouts", w.fanouts().size()},
-                                         {"route", names},
-                                         {"cost", route.cost},
-                                         {"warnings", warnings}})
+    *ctx.out << nlohmann::json{{"valid", true},
+                               {"file", file},
+                               {"name", w.name()},
+                               {"start", g.node(g.start()).id},
+                               {"goal", g.node(g.goal()).id},
+                               {"nodes", g.nodes().size()},
+                               {"edges", g.edges().size()},
+                               {"tools", kinds},
+                               {"fanouts", w.fanouts().size()},
+                               {"route", names},
+                               {"cost", route.cost},
+                               {"warnings", warnings}}
+                    .dump(2)
              << "\n";
     return kExitOk;
   }
