@@ -58,7 +58,9 @@ tools::ChatCall call(bool with_schema) {
 
 void check(const tools::Outcome& o, std::string_view what) {
   fuzz::expect_json_safe(o.reason, what);
-  if (o.reason.find('\n') != std::string::npos) fuzz::fail(what, "a reason of several lines");
+  if (o.reason.find('\n') != std::string::npos) {
+    fuzz::fail(what, "a reason of several lines: " + o.reason);
+  }
   if (o.reason.find(kApiKey) != std::string::npos) fuzz::fail(what, "the API key in a reason");
   if (o.tokens < 0) fuzz::fail(what, "negative tokens");
   if (!std::isfinite(o.cost_usd) || o.cost_usd < 0) fuzz::fail(what, "a cost not finite and >= 0");
