@@ -43,7 +43,7 @@ int chaos(Context& ctx, const ChaosArgs& args) {
 int print_chaos(Context& ctx, const runtime::ChaosReport& report, bool json) {
   const int max_down = report.options.max_down;
   if (json) {
-    *ctx.out << report.to_json().dump(2) << "\n";
+    *ctx.out << json_text(report.to_json()) << "\n";
   } else {
     auto& out = *ctx.out;
     out << "chaos: " << report.workflow << ", every set of at most " << max_down << " of "

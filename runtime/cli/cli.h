@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 #include "graph/status.h"
 #include "runtime/eval/chaos.h"
@@ -65,6 +66,9 @@ int exit_code_for(const Status& status);
 // (kInvalidArgument from Journal::get_run or events, naming the row) is the journal's fault, not
 // the caller's: kIo (exit 3). Other errors are returned as they are.
 Status journal_error(const Status& status);
+// `j` as --json prints it: indented by 2; invalid UTF-8 in a string (a message quoting the bytes
+// of a file or of a journal row) printed as U+FFFD instead of thrown about by dump().
+std::string json_text(const nlohmann::json& j);
 
 // Prints "error: <message>" to ctx.err, or {"error": {...}} to ctx.out when `json`; returns the
 // exit code for `status`.

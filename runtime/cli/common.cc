@@ -20,10 +20,9 @@ Status journal_error(const Status& status) {
 
 int report_error(Context& ctx, const Status& status, bool json) {
   if (json) {
-    *ctx.out << nlohmann::json{{"error",
-                                {{"code", std::string(to_string(status.code()))},
-                                 {"message", status.message()}}}}
-                    .dump(2)
+    *ctx.out << json_text(nlohmann::json{{"error",
+                                          {{"code", std::string(to_string(status.code()))},
+                                           {"message", status.message()}}}})
              << "\n";
   } else {
     *ctx.err << "error: " << status.message() << "\n";
@@ -39,7 +38,8 @@ void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json
     nlohmann::json warnings = nlohmann::json::array();
     for (const auto& d : result.errors) errors.push_back(to_json(d));
     for (const auto& d : result.warnings) warnings.push_back(to_json(d));
-    *ctx.out << nlohmann::json{{"valid", false}, {"errors", errors}, {"warnings", warnings}}.dump(2)
+    *ctx.out << json_text(
+                    nlohmann::json{{"valid", false}, {"errors", errors}, {"warnings", warnings}})
              << "\n";
     return;
   }
@@ -55,6 +55,10 @@ void add_journal_option(CLI::App* cmd, std::string& journal, bool creates) {
   cmd->add_option("--journal", journal,
                   creates ? "SQLite journal file (created when missing)" : "SQLite journal file")
       ->capture_default_str();
+}
+
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace switchyard::cli

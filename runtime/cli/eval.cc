@@ -48,7 +48,7 @@ int eval(Context& ctx, const EvalArgs& args) {
   auto report = runtime::evaluate(args.paths, options);
   if (!report.ok()) return report_error(ctx, report.status(), args.json);
   if (args.json) {
-    *ctx.out << report->to_json().dump(2) << "\n";
+    *ctx.out << json_text(report->to_json()) << "\n";
   } else {
     auto& out = *ctx.out;
     print_table(out, report->scenarios);

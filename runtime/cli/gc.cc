@@ -64,16 +64,15 @@ int gc(Context& ctx, const GcArgs& args) {
                       {"status", r.status},
                       {"finished_ms", r.finished_ms}});
     }
-    *ctx.out << nlohmann::json{{"journal", args.journal},
-                               {"older_than", args.older_than},
-                               {"finished_before", iso8601(cutoff_ms)},
-                               {"finished_before_ms", cutoff_ms},
-                               {"removed",
-                                {{"runs", stats->runs},
-                                 {"events", stats->events},
-                                 {"workflows", stats->workflows}}},
-                               {"runs", runs}}
-                    .dump(2)
+    *ctx.out << json_text(nlohmann::json{{"journal", args.journal},
+                                         {"older_than", args.older_than},
+                                         {"finished_before", iso8601(cutoff_ms)},
+                                         {"finished_before_ms", cutoff_ms},
+                                         {"removed",
+                                          {{"runs", stats->runs},
+                                           {"events", stats->events},
+                                           {"workflows", stats->workflows}}},
+                                         {"runs", runs}})
              << "\n";
     return kExitOk;
   }

@@ -10,6 +10,10 @@
 namespace switchyard::cli {
 namespace {
 
+// The limits of a run's input given with --input.
+constexpr std::size_t kMaxInputDepth = 128;
+constexpr std::size_t kMaxInputBytes = std::size_t{16} << 20;
+
 struct RunArgs {
   std::string workflow;
   std::string input;
@@ -22,7 +26,8 @@ struct RunArgs {
   bool json = false;
 };
 
-// --input: a JSON document, or @file holding one. Must be an object.
+// --input: a JSON document, or @file holding one. Must be an object, at most 16 MiB and 128
+// levels deep (docs/cli.md).
 Result<nlohmann::json> parse_input(const std::string& arg) {
   if (arg.empty()) return nlohmann::json::object();
   std::string text = arg;
@@ -30,12 +35,15 @@ Result<nlohmann::json> parse_input(const std::string& arg) {
   if (arg[0] == '@') {
     auto read = runtime::read_file(arg.substr(1));
     if (!read.ok()) return invalid_argument("--input " + arg + ": " + read.status().message());
-    text = *read;
-    where = arg.substr(1);
+    text = std::move(*read);
+    where = "--input " + arg;
   }
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid_argument(where + ": not valid JSON");
-  if (!doc.is_object()) return invalid_argument(where + ": expected a JSON object");
+  auto doc = parse_untrusted(
+      text, {.max_depth = kMaxInputDepth, .max_bytes = kMaxInputBytes, .what = where});
+  if (!doc.ok()) return doc.status();
+  if (Status s = JsonView(*doc).expect_object(); !s.ok()) {
+    return invalid_argument(where + ": " + s.message());
+  }
   return doc;
 }
 

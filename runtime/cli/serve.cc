@@ -1,5 +1,6 @@
 // switchyard serve [--journal DB] [--host H] [--port P] [--tokens-file F] [--no-auth]
-//                  [--max-body-bytes N] [--rate R] [--burst B] [--max-concurrent-runs N]
+//                  [--max-body-bytes N] [--max-json-depth N] [--rate R] [--burst B]
+//                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
 //                  [--workflow WF.json]... [--allow-command-tools]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
@@ -26,6 +27,7 @@ struct ServeArgs {
   std::string tokens_file;
   bool no_auth = false;
   std::int64_t max_body_bytes = 1 << 20;
+  std::size_t max_json_depth = 128;
   double rate = 50;
   double burst = 100;
   int max_concurrent_runs = 64;
@@ -52,6 +54,7 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   o.http.host = args.host;
   o.http.port = args.port;
   o.http.max_body_bytes = args.max_body_bytes;
+  o.max_json_depth = args.max_json_depth;
   o.http.threads = args.threads;
   auto read_timeout = duration_arg("--read-timeout", args.read_timeout);
   if (!read_timeout.ok()) return read_timeout.status();
@@ -133,6 +136,10 @@ void add_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--max-body-bytes", args->max_body_bytes, "Largest request body (413 beyond)")
       ->capture_default_str()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 30));
+  cmd->add_option("--max-json-depth", args->max_json_depth,
+                  "Deepest nesting of arrays/objects in a JSON request body (400 beyond)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
   cmd->add_option("--rate", args->rate, "Requests per second per token (0: no limit)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);

@@ -52,7 +52,7 @@ std::unique_ptr<RunSession> make_session(Context& ctx,
       if (json) {
         nlohmann::json errors = nlohmann::json::array();
         for (const auto& d : loaded.errors) errors.push_back(to_json(d));
-        *ctx.out << nlohmann::json{{"errors", errors}}.dump(2) << "\n";
+        *ctx.out << json_text(nlohmann::json{{"errors", errors}}) << "\n";
       } else {
         for (const auto& d : loaded.errors) *ctx.err << "error: " << d.to_string() << "\n";
       }
@@ -107,7 +107,7 @@ int print_report(Context& ctx, const runtime::RunReport& report, const RunSessio
     nlohmann::json j = report.to_json();
     j["journal"] = journal_path;
     if (session.workflow->scenario()) j["scenario"] = session.workflow->scenario()->id;
-    *ctx.out << j.dump(2) << "\n";
+    *ctx.out << json_text(j) << "\n";
   } else {
     print_human(*ctx.out, report, journal_path);
   }

@@ -81,7 +81,7 @@ void ProbeScheduler::run_probes() {  // on loop_
         probe.context = context.get();
         tool_set->at(tool.probe_tool).invoke(
             invocation_of(*w, probe, {}, nullptr),
-            [answer = std::move(answer), context, tool_set, w](tools::Outcome o) {
+            [answer = std::move(answer), context, tool_set = tool_set, w = w](tools::Outcome o) {
               answer(o.ok, o.ok ? "probe tool succeeded" : o.reason);
             });
       }

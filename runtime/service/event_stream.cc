@@ -87,7 +87,14 @@ std::string EventStream::message(const runtime::Event& e) {
                                {"type", e.type},
                                {"payload", e.payload}};
   // dump() escapes newlines, so the data is one line, as SSE requires.
-  return "id: " + std::to_string(e.seq) + "\nevent: " + e.type + "\ndata: " + data.dump() + "\n\n";
+  // A damaged row must not break the stream: a line break in the type would end the field, and
+  // invalid UTF-8 is sent as U+FFFD rather than thrown about by dump().
+  std::string type = e.type;
+  for (char& c : type) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return "id: " + std::to_string(e.seq) + "\nevent: " + type +
+         "\ndata: " + data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n\n";
 }
 
 }  // namespace switchyard::service

@@ -38,4 +38,8 @@ struct HttpResponse {
 // Decodes %XX and '+' of a query component.
 std::string url_decode(const std::string& text);
 
+// `text` as one path segment: every byte but the unreserved ones (letters, digits, "-._~") as
+// %XX. For URLs built from names a client chose (`Location: /v1/workflows/<name>`).
+std::string url_encode(const std::string& text);
+
 }  // namespace switchyard::service

@@ -34,8 +34,32 @@ using boost::system::error_code;
 
 constexpr std::uint32_t kHeaderLimit = 16 * 1024;
 
-std::string error_body(const std::string& code, const std::string& message) {
-  return nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+HttpResponse error_reply(int status, const std::string& code, const std::string& message) {
+  HttpResponse r;
+  r.status = status;
+  r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+// The answer to a request the parser refused with `ec` (the connection is closed after it).
+HttpResponse rejection_for(const error_code& ec, const HttpServerOptions& options) {
+  if (ec == http::error::body_limit) {
+    return error_reply(
+        413, "payload_too_large",
+        "the request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
+  }
+  if (ec == http::error::header_limit) {
+    return error_reply(
+        431, "headers_too_large",
+        "the request headers are larger than " + std::to_string(kHeaderLimit) + " bytes");
+  }
+  return error_reply(400, "bad_request", "malformed HTTP: " + ec.message());
+}
+
+void limit(http::request_parser<http::string_body>& parser, const HttpServerOptions& options) {
+  parser.header_limit(kHeaderLimit);
+  parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
 }
 
 HttpRequest convert(const http::request<http::string_body>& req, const std::string& peer) {
@@ -69,12 +93,20 @@ HttpRequest convert(const http::request<http::string_body>& req, const std::stri
   return out;
 }
 
+// Whether `text` may be put in a header line as it is (no line break or NUL: a value built from
+// client data must not start a header of its own). Handlers encode such data; this is the guard.
+bool header_safe(const std::string& text) {
+  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+}
+
 http::response<http::string_body> to_beast(const HttpResponse& r, unsigned version,
                                            bool keep_alive) {
   http::response<http::string_body> res(static_cast<http::status>(r.status), version);
   res.set(http::field::server, "switchyard");
   res.set(http::field::content_type, r.content_type);
-  for (const auto& [name, value] : r.headers) res.set(name, value);
+  for (const auto& [name, value] : r.headers) {
+    if (header_safe(name) && header_safe(value)) res.set(name, value);
+  }
   res.body() = r.body;
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -136,8 +168,7 @@ class HttpServer::Impl {
     bool first = true;
     while (!stopping.load()) {
       http::request_parser<http::string_body> parser;
-      parser.header_limit(kHeaderLimit);
-      parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
+      limit(parser, options);
       // A kept-alive connection may idle up to idle_timeout for the first byte of its next
       // request (already buffered bytes start it at once).
       if (!first && buffer.size() == 0) {
@@ -161,24 +192,21 @@ class HttpServer::Impl {
           ec == asio::error::operation_aborted || ec == asio::error::connection_reset) {
         break;
       }
-      if (ec == http::error::body_limit) {
-        co_await reply_and_close(
-            stream, 413, "payload_too_large",
-            "the request body is larger than " + std::to_string(options.max_body_bytes) + " bytes");
-        break;
-      }
-      if (ec == http::error::header_limit) {
-        co_await reply_and_close(
-            stream, 431, "headers_too_large",
-            "the request headers are larger than " + std::to_string(kHeaderLimit) + " bytes");
-        break;
-      }
-      if (ec) {
-        co_await reply_and_close(stream, 400, "bad_request", "malformed HTTP: " + ec.message());
+      if (ec) {  // 413, 431 or 400
+        co_await reply_and_close(stream, rejection_for(ec, options));
         break;
       }
       auto req = parser.release();
-      const HttpResponse response = handler(convert(req, peer));
+      HttpResponse response;
+      try {
+        response = handler(convert(req, peer));
+      } catch (const std::exception& e) {
+        // A handler does not throw (Status, Result); should one ever, this request gets a 500
+        // and the server goes on serving the others.
+        logger().error("{} {}: unexpected exception: {}", std::string(req.method_string()),
+                       std::string(req.target()), e.what());
+        response = error_reply(500, "internal", "unexpected error; see the server's log");
+      }
       if (response.stream) {
         co_await stream_events(stream, response);
         break;
@@ -193,11 +221,7 @@ class HttpServer::Impl {
     stream.close();
   }
 
-  asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, int status,
-                                        const std::string& code, const std::string& message) {
-    HttpResponse r;
-    r.status = status;
-    r.body = error_body(code, message);
+  asio::awaitable<void> reply_and_close(beast::tcp_stream& stream, const HttpResponse& r) {
     auto res = to_beast(r, 11, false);
     error_code ec;
     stream.expires_after(options.read_timeout);
@@ -211,7 +235,9 @@ class HttpServer::Impl {
     std::string head = "HTTP/1.1 " + std::to_string(response.status) +
                        " OK\r\nServer: switchyard\r\nContent-Type: text/event-stream\r\n"
                        "Cache-Control: no-store\r\nConnection: close\r\n";
-    for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
+    for (const auto& [name, value] : response.headers) {
+      if (header_safe(name) && header_safe(value)) head += name + ": " + value + "\r\n";
+    }
     head += "\r\n";
     stream.expires_after(options.read_timeout);
     co_await asio::async_write(stream, asio::buffer(head),
@@ -319,6 +345,33 @@ const std::string& HttpServer::host() const { return impl_->options.host; }
 void HttpServer::stop_accepting() { impl_->stop_accepting(); }
 void HttpServer::stop() { impl_->stop(); }
 
+ParsedRequest parse_request(std::string_view bytes, const HttpServerOptions& options,
+                            const std::string& peer) {
+  ParsedRequest out;
+  http::request_parser<http::string_body> parser;
+  limit(parser, options);
+  parser.eager(true);
+  error_code ec;
+  while (!bytes.empty() && !parser.is_done()) {
+    const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+    if (ec == http::error::need_more) {
+      // Beast wants the rest of the header (or body chunk) in one buffer: it has it all already.
+      if (used == 0) break;
+      ec = {};
+    }
+    if (ec) {
+      out.outcome = ParsedRequest::Outcome::kRejected;
+      out.rejection = rejection_for(ec, options);
+      return out;
+    }
+    bytes.remove_prefix(used);
+  }
+  if (!parser.is_done()) return out;  // kIncomplete
+  out.outcome = ParsedRequest::Outcome::kRequest;
+  out.request = convert(parser.get(), peer);
+  return out;
+}
+
 const std::string& HttpRequest::header(const std::string& name) const {
   static const std::string kEmpty;
   for (const auto& [n, v] : headers) {
@@ -339,6 +392,22 @@ std::string url_decode(const std::string& text) {
       i += 2;
     } else {
       out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string url_encode(const std::string& text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xF];
     }
   }
   return out;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "graph/status.h"
 #include "runtime/service/http_message.h"
@@ -31,6 +32,25 @@ struct HttpServerOptions {
   // An SSE stream with nothing to say sends a comment this often (keeps proxies from closing).
   std::chrono::milliseconds heartbeat{15000};
 };
+
+// What parse_request() made of some bytes.
+struct ParsedRequest {
+  enum class Outcome {
+    kRequest,     // `request` is a whole request
+    kRejected,    // the server would answer `rejection` (400, 413, 431) and close
+    kIncomplete,  // the bytes end before the request does
+  };
+  Outcome outcome = Outcome::kIncomplete;
+  HttpRequest request;
+  HttpResponse rejection;
+};
+
+// Parses the first HTTP/1.1 request of `bytes` as a connection of the server parses it (the same
+// header and body limits, the same conversion to HttpRequest, the same 400/413/431 answers), but
+// without a socket: for tests and the fuzzer (tests/fuzz/http_request_fuzz.cc). Bytes after the
+// request are ignored. Never throws.
+ParsedRequest parse_request(std::string_view bytes, const HttpServerOptions& options,
+                            const std::string& peer = "in-process");
 
 class HttpServer {
  public:

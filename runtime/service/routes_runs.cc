@@ -1,14 +1,15 @@
 // POST /v1/runs, GET /v1/runs, GET /v1/runs/{id}, POST /v1/runs/{id}/cancel,
 // GET /v1/runs/{id}/replay, GET /v1/runs/{id}/events.
 
+#include <optional>
 #include <regex>
 
 #include "runtime/journal/text.h"
 #include "runtime/replay/render.h"
+#include "runtime/replay/verify.h"
 #include "runtime/service/event_stream.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
-#include "runtime/replay/verify.h"
 
 namespace switchyard::service {
 namespace {
@@ -16,7 +17,86 @@ namespace {
 // A run id a client may choose: what new_run_id makes, and other plain names.
 bool valid_run_id(const std::string& id) {
   static const std::regex kPattern("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
-  return std::regex_match(id, kPattern);
+  return !id.empty() && id.size() <= 128 && std::regex_match(id, kPattern);
+}
+
+// The pointer of the member of `budget` that budget_from_json's error `status` names: the
+// longest "/budget/<key>" its message starts with ("/budget" for the object itself).
+std::string budget_pointer(const nlohmann::json& budget, const Status& status) {
+  std::string pointer = "/budget";
+  if (!budget.is_object()) return pointer;
+  for (const auto& item : budget.items()) {
+    const std::string at = pointer_join("/budget", item.key());
+    if (status.message().rfind(at + ": ", 0) == 0 && at.size() > pointer.size()) pointer = at;
+  }
+  return pointer;
+}
+
+// The body of POST /v1/runs: {"workflow": name, "input"?: object, "budget"?: object,
+// "run_id"?: string}. Other members are ignored (forward compatibility).
+struct RunBody {
+  std::string workflow;
+  runtime::RunRequest request;
+};
+
+Result<RunBody> parse_run_body(const nlohmann::json& doc, std::string* pointer) {
+  const JsonView body(doc);
+  RunBody out;
+  *pointer = "/workflow";
+  auto workflow = body.field("workflow");
+  auto name = workflow.ok() ? workflow->string() : Result<std::string>(workflow.status());
+  if (!name.ok()) {
+    return invalid_argument(
+        "/workflow: expected the name of a registered workflow (a string), got " +
+        (workflow.ok() ? describe(workflow->json()) : std::string("nothing")));
+  }
+  out.workflow = *name;
+  *pointer = "/input";
+  auto input = body.optional_field("input");
+  if (!input.ok()) return input.status();
+  if (input->has_value()) {
+    if (Status s = (*input)->expect_object(); !s.ok()) return s;
+    out.request.input = (*input)->json();
+  }
+  *pointer = "/budget";
+  auto budget = body.optional_field("budget");
+  if (!budget.ok()) return budget.status();
+  if (budget->has_value()) {
+    auto b = runtime::budget_from_json((*budget)->json(), "/budget");
+    if (!b.ok()) {
+      *pointer = budget_pointer((*budget)->json(), b.status());
+      return b.status();
+    }
+    out.request.budget = *b;
+  }
+  *pointer = "/run_id";
+  auto run_id = body.optional_field("run_id");
+  if (!run_id.ok()) return run_id.status();
+  if (run_id->has_value()) {
+    auto id = (*run_id)->string();
+    if (!id.ok() || !valid_run_id(*id)) {
+      return invalid_argument(
+          "/run_id: expected 1 to 128 letters, digits, '.', '_' or '-', starting with a letter "
+          "or digit, got " +
+          describe((*run_id)->json()));
+    }
+    out.request.run_id = *id;
+  }
+  return out;
+}
+
+// The largest Last-Event-ID: 18 digits (no int64 overflow).
+constexpr std::int64_t kMaxSequence = 999999999999999999;
+
+// A journal sequence number sent by a client: decimal digits only, at most 18 of them.
+std::optional<std::int64_t> parse_sequence(const std::string& text) {
+  if (text.empty() || text.size() > 18) return std::nullopt;
+  std::int64_t n = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  return n;
 }
 
 Result<std::int64_t> time_param(const HttpRequest& req, const char* name) {
@@ -24,7 +104,7 @@ Result<std::int64_t> time_param(const HttpRequest& req, const char* name) {
   if (it == req.query.end()) return std::int64_t{-1};
   auto ms = runtime::parse_iso8601(it->second);
   if (!ms) {
-    return invalid_argument(std::string(name) + "=" + it->second +
+    return invalid_argument(std::string(name) + "=" + excerpt(it->second, 100) +
                             ": expected a UTC time like 2026-11-24 or 2026-11-24T14:00:00Z");
   }
   return *ms;
@@ -47,34 +127,17 @@ HttpResponse shutting_down() {
 
 HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& caller) {
   if (draining.load()) return shutting_down();
-  auto body = parse_json_body(req);
-  if (!body.ok()) return error_response(body.status());
-  const nlohmann::json& b = *body;
-  if (!b.contains("workflow") || !b["workflow"].is_string()) {
-    return error_response(
-        invalid_argument("/workflow: expected the name of a registered workflow"));
+  auto body = parse_json_body(req, body_limits());
+  if (!body.ok()) return field_error("", body.status());
+  std::string pointer;
+  auto parsed = parse_run_body(*body, &pointer);
+  if (!parsed.ok()) return field_error(pointer, parsed.status());
+  runtime::RunRequest request = std::move(parsed->request);
+  if (!request.run_id.empty() &&
+      (is_active(request.run_id) || feed->get_run(request.run_id).ok())) {
+    return error_response(409, "already_exists", "run " + request.run_id + " exists");
   }
-  runtime::RunRequest request;
-  if (b.contains("input")) {
-    if (!b["input"].is_object())
-      return error_response(invalid_argument("/input: expected an object"));
-    request.input = b["input"];
-  }
-  auto budget = runtime::budget_from_json(b.value("budget", nlohmann::json()), "/budget");
-  if (!budget.ok()) return error_response(budget.status());
-  request.budget = *budget;
-  if (b.contains("run_id")) {
-    if (!b["run_id"].is_string() || !valid_run_id(b["run_id"].get<std::string>())) {
-      return error_response(invalid_argument(
-          "/run_id: expected 1 to 128 letters, digits, '.', '_' or '-', starting with a letter "
-          "or digit"));
-    }
-    request.run_id = b["run_id"].get<std::string>();
-    if (is_active(request.run_id) || feed->get_run(request.run_id).ok()) {
-      return error_response(409, "already_exists", "run " + request.run_id + " exists");
-    }
-  }
-  const std::string name = b["workflow"].get<std::string>();
+  const std::string name = parsed->workflow;
   Registered w;
   {
     std::shared_lock lock(registry_mu);
@@ -134,8 +197,9 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
     static const std::set<std::string> kStatuses = {"running", "completed", "demoted", "escalated",
                                                     "failed"};
     if (!kStatuses.count(it->second)) {
-      return error_response(invalid_argument(
-          "status=" + it->second + ": expected running, completed, demoted, escalated or failed"));
+      return error_response(
+          invalid_argument("status=" + excerpt(it->second, 100) +
+                           ": expected running, completed, demoted, escalated or failed"));
     }
     filter.status = it->second;
   }
@@ -150,7 +214,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
     char* end = nullptr;
     const long n = std::strtol(it->second.c_str(), &end, 10);
     if (it->second.empty() || *end != '\0' || n < 1 || n > 1000000) {
-      return error_response(invalid_argument("limit=" + it->second + ": expected 1 to 1000000"));
+      return error_response(
+          invalid_argument("limit=" + excerpt(it->second, 100) + ": expected 1 to 1000000"));
     }
     filter.limit = static_cast<int>(n);
   }
@@ -212,7 +277,7 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
   }
   if (format != "json" && format != "text" && format != "dot" && format != "html") {
     return error_response(
-        invalid_argument("format=" + format + ": expected json, text, dot or html"));
+        invalid_argument("format=" + excerpt(format, 100) + ": expected json, text, dot or html"));
   }
   auto run = feed->get_run(id);
   if (!run.ok()) return journal_error_response(run.status());
@@ -239,14 +304,14 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
 
 HttpResponse Service::Impl::events(const HttpRequest& req, const std::string& id) {
   std::int64_t after = 0;
-  const std::string& last = req.header("last-event-id");
-  if (!last.empty()) {
-    char* end = nullptr;
-    after = std::strtoll(last.c_str(), &end, 10);
-    if (*end != '\0' || after < 0) {
-      return error_response(
-          invalid_argument("Last-Event-ID: " + last + ": expected a journal sequence number"));
+  if (const std::string& last = req.header("last-event-id"); !last.empty()) {
+    auto seq = parse_sequence(last);
+    if (!seq) {
+      return error_response(invalid_argument("Last-Event-ID: " + excerpt(last, 100) +
+                                             ": expected a journal sequence number (0 to " +
+                                             std::to_string(kMaxSequence) + ")"));
     }
+    after = *seq;
   }
   auto stream = EventStream::open(*feed, id, after, is_active(id));
   if (!stream.ok()) return journal_error_response(stream.status());

@@ -63,27 +63,41 @@ Result<Registered> Service::Impl::register_workflow(const std::string& text,
 }
 
 HttpResponse Service::Impl::post_workflow(const HttpRequest& req) {
+  // The loader parses and walks the document; its nesting is bounded first (the size is, by the
+  // server's body limit).
+  const JsonLimits limits = body_limits();
+  if (json_text_depth(req.body, limits.max_depth) > limits.max_depth) {
+    const std::string message = "request body: nested deeper than " +
+                                std::to_string(limits.max_depth) + " arrays/objects (max_depth)";
+    nlohmann::json error = {{"file", "request body"}, {"pointer", ""}, {"message", message}};
+    return json_response(400, {{"error",
+                                {{"code", "invalid_argument"},
+                                 {"message", message},
+                                 {"pointer", ""},
+                                 {"file", "request body"}}},
+                               {"errors", nlohmann::json::array({error})},
+                               {"warnings", nlohmann::json::array()}});
+  }
   // Validated as a file would be, so that errors carry the same JSON pointers as the CLI's.
   nlohmann::json errors, warnings;
   auto r = register_workflow(req.body, "request body", &errors, &warnings, /*over_http=*/true);
   if (!r.ok()) {
-    const bool refused = !errors.empty() && errors[0].value("code", "") == kCommandToolsRefused;
-    HttpResponse out =
-        refused ? error_response(403, kCommandToolsRefused, "") : error_response(r.status());
-    if (!errors.empty()) {
-      nlohmann::json body = nlohmann::json::parse(out.body);
-      body["error"]["pointer"] = errors[0]["pointer"];
-      body["error"]["file"] = errors[0]["file"];
-      body["error"]["message"] = errors[0]["message"];
-      body["errors"] = errors;
-      body["warnings"] = warnings;
-      out.body = body.dump();
-    }
-    return out;
+    if (errors.empty()) return error_response(r.status());
+    // errors[0] is ours (diagnostic_json or the refusal): an object with these members.
+    const nlohmann::json& first = errors[0];
+    const bool refused = first.contains("code") && first["code"] == kCommandToolsRefused;
+    nlohmann::json body = {{"error",
+                            {{"code", refused ? kCommandToolsRefused : "invalid_argument"},
+                             {"message", first["message"]},
+                             {"pointer", first["pointer"]},
+                             {"file", first["file"]}}},
+                           {"errors", errors},
+                           {"warnings", warnings}};
+    return json_response(refused ? 403 : 400, body);
   }
   HttpResponse out = json_response(
       201, {{"name", r->workflow->name()}, {"hash", r->hash}, {"warnings", warnings}});
-  out.headers.emplace_back("Location", "/v1/workflows/" + r->workflow->name());
+  out.headers.emplace_back("Location", "/v1/workflows/" + url_encode(r->workflow->name()));
   return out;
 }
 

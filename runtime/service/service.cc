@@ -41,7 +41,9 @@ int http_status_for(StatusCode code) {
 HttpResponse json_response(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  // Strings from the client (a path, a query value, a header) may be any bytes: invalid UTF-8 is
+  // sent as U+FFFD rather than thrown about by dump().
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return r;
 }
 
@@ -61,16 +63,26 @@ HttpResponse journal_error_response(const Status& status) {
   return error_response(status);
 }
 
-Result<nlohmann::json> parse_json_body(const HttpRequest& req) {
+Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits& limits) {
   if (req.body.empty())
     return invalid_argument("the request body is empty: expected a JSON object");
-  try {
-    nlohmann::json doc = nlohmann::json::parse(req.body);
-    if (!doc.is_object()) return invalid_argument("the request body must be a JSON object");
-    return doc;
-  } catch (const nlohmann::json::parse_error& e) {
-    return invalid_argument("the request body is not valid JSON: " + std::string(e.what()));
-  }
+  auto doc = parse_untrusted(req.body, limits);
+  if (!doc.ok()) return doc.status();
+  if (Status s = JsonView(*doc).expect_object(); !s.ok()) return s;
+  return doc;
+}
+
+HttpResponse field_error(const std::string& pointer, const Status& status) {
+  return json_response(400, {{"error",
+                              {{"code", std::string(to_string(StatusCode::kInvalidArgument))},
+                               {"message", status.message()},
+                               {"pointer", pointer}}}});
+}
+
+JsonLimits Service::Impl::body_limits() const {
+  return {.max_depth = options.max_json_depth,
+          .max_bytes = static_cast<std::size_t>(options.http.max_body_bytes),
+          .what = "request body"};
 }
 
 Service::Impl::Impl(const ServiceOptions& o) : options(o) {}
@@ -122,6 +134,7 @@ Status Service::Impl::open() {
   engine = runtime::build_engine(
       core, *gate, clock,
       runtime::EngineOptions{.threads = options.engine_threads, .models = &models});
+  if (!options.listen) return Status();
   auto listening = HttpServer::start(options.http, [this](const HttpRequest& req) {
     HttpResponse r = handle(req);
     metrics.observe_request(r.status);
@@ -218,7 +231,7 @@ DrainReport Service::Impl::drain() {
         "--all --journal {}` continues them",
         report.interrupted.size(), options.journal_path);
   }
-  server->stop();  // closes the event streams; no handler runs after this
+  if (server) server->stop();  // closes the event streams; no handler runs after this
   engine.reset();  // joins its threads: every journal write is committed
   feed_subscription.reset();
   drained = report;
@@ -249,8 +262,11 @@ Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() { drain(); }
 
 std::string Service::url() const {
+  if (!impl_->server) return "";
   return "http://" + impl_->server->host() + ":" + std::to_string(impl_->server->port());
 }
+
+HttpResponse Service::handle(const HttpRequest& req) { return impl_->handle(req); }
 
 DrainReport Service::drain() { return impl_->drain(); }
 

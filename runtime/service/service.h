@@ -43,6 +43,13 @@ struct ServiceOptions {
   // this host as the server's user). Default false: such a workflow is refused with 403.
   bool allow_command_tools = false;
   int engine_threads = 2;  // the Engine's event loops
+  // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
+  // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.
+  // Their size is bounded by http.max_body_bytes (413).
+  std::size_t max_json_depth = 128;
+  // false: no HTTP server; requests reach the service through Service::handle() only (the
+  // fuzzer, tests). url() is then "".
+  bool listen = true;
 };
 
 struct DrainReport {
@@ -60,8 +67,14 @@ class Service {
   // Drains if drain() was not called.
   ~Service();
 
-  // "http://HOST:PORT", the address it listens on.
+  // "http://HOST:PORT", the address it listens on ("" without `listen`).
   std::string url() const;
+
+  // Answers one request in-process as the server answers it (probes, authentication, rate,
+  // routes), without a socket: for the fuzzer and tests. An event stream (GET .../events) is
+  // returned unsent in HttpResponse::stream. Thread-safe, as the server's handler is.
+  // REQUIRES: drain() has not been called.
+  HttpResponse handle(const HttpRequest& req);
 
   // The graceful shutdown described above; returns what became of the runs in flight.
   // Idempotent: a second call returns the first one's report.

@@ -14,6 +14,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "graph/json_read.h"
 #include "monitors/health_table.h"
 #include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
@@ -54,8 +55,12 @@ HttpResponse error_response(int http_status, const std::string& code, const std:
 // (kInvalidArgument naming the row, docs/journal.md#a-poisoned-journal) is the journal's fault,
 // not the client's: 500 "journal_row". Other errors as error_response(status).
 HttpResponse journal_error_response(const Status& status);
-// The body as a JSON object, or the 400 to send.
-Result<nlohmann::json> parse_json_body(const HttpRequest& req);
+// The body as a JSON object, parsed within `limits` (graph/json_read.h), or the error to answer
+// 400: not JSON, too deep (naming max_depth), not an object.
+Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits& limits);
+// 400 `invalid_argument` for a bad field of a request body: {"error": {"code", "message",
+// "pointer"}}, `pointer` the RFC 6901 pointer of the field ("" for the body itself).
+HttpResponse field_error(const std::string& pointer, const Status& status);
 
 class Service::Impl {
  public:
@@ -86,6 +91,8 @@ class Service::Impl {
 
   // service.cc
   HttpResponse health_json();
+  // The limits of a JSON request body: options.max_json_depth, http.max_body_bytes.
+  JsonLimits body_limits() const;
   HttpResponse metrics_text();
 
   ServiceOptions options;

@@ -156,6 +156,58 @@ TEST(Cli, RunWithInvalidInputJsonLeavesNoJournal) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
 }
 
+TEST(Cli, RunWithTooDeepInputIsInvalidInputNamingMaxDepth) {
+  TempDir dir;
+  // 129 levels, one over the limit; inline and from a file.
+  const std::string deep = "{\"a\": " + std::string(128, '[') + std::string(128, ']') + "}";
+  for (const std::string& input : {deep, "@" + dir.write("deep.json", deep)}) {
+    auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                  input, "--journal", dir.file("j.db")});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("--input"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("deeper than 128"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("max_depth"), std::string::npos) << r.err;
+  }
+  // A million levels: refused by the scan, never parsed.
+  auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                "@" + dir.write("deeper.json", std::string(1000000, '[')),
+                                "--journal", dir.file("j.db"), "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(parse(r.out)["error"]["message"].get<std::string>().find("max_depth"),
+            std::string::npos)
+      << r.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
+TEST(Cli, RunWithInputThatIsNotAnObjectSaysWhatItIs) {
+  TempDir dir;
+  for (const auto& [input, says] :
+       std::vector<std::pair<std::string, std::string>>{{"[1]", "expected an object, got an array"},
+                                                        {"\"x\"", "expected an object, got string"},
+                                                        {"{\"a\": 1,", "not JSON"}}) {
+    auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
+                                  input, "--journal", dir.file("j.db")});
+    EXPECT_EQ(r.exit_code, 2) << input;
+    EXPECT_NE(r.err.find("--input"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(says), std::string::npos) << input << ": " << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
+}
+
+// A JSON syntax error quotes the bytes it stopped at; --json must still print one JSON document
+// (nlohmann's dump() throws on invalid UTF-8).
+TEST(Cli, ValidateJsonOfAFileWithInvalidUtf8PrintsOneJsonDocument) {
+  TempDir dir;
+  const auto file = dir.write("bad.json", "{\"name\": \xff\xfe}");
+  auto r = testing::switchyard({"validate", file, "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  const auto j = parse(r.out);
+  EXPECT_EQ(j["valid"], false);
+  ASSERT_EQ(j["errors"].size(), 1u) << r.out;
+  EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("invalid JSON"), std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, RunWithInputFromMissingFileIsInvalidInput) {
   TempDir dir;
   auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",

@@ -9,6 +9,7 @@
 
 #include "tests/support/http_client.h"
 #include "tests/support/serve_fixture.h"
+#include "tests/support/service_workflows.h"
 
 namespace switchyard::testing {
 namespace {
@@ -65,7 +66,7 @@ TEST_F(ServeBadRequests, BadLastEventIdIs400) {
   start();
   const std::string id = server_->start_run(kToken, "quick");
   server_->wait_run(kToken, id);
-  for (const std::string last : {"abc", "-1", "3x"}) {
+  for (const std::string last : {"abc", "-1", "3x", "+5", "99999999999999999999"}) {
     HttpCall call;
     call.url = server_->url() + "/v1/runs/" + id + "/events";
     call.headers = {bearer(kToken), "Last-Event-ID: " + last};
@@ -75,6 +76,140 @@ TEST_F(ServeBadRequests, BadLastEventIdIs400) {
               std::string::npos)
         << r.body;
   }
+  expect_serving();
+}
+
+// {"a": [[[...]]]}: an object holding `levels` - 1 nested arrays (`levels` deep in all).
+std::string nested(int levels) {
+  return "{\"a\": " + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+}
+
+TEST_F(ServeBadRequests, EveryBadRunFieldIs400NamingItsPointerAndWhatWasExpected) {
+  start();
+  struct Case {
+    std::string body;
+    std::string pointer;
+    std::string says;  // part of the message
+  };
+  const std::vector<Case> cases = {
+      {R"({})", "/workflow", "expected the name of a registered workflow (a string), got nothing"},
+      {R"({"workflow": 3})", "/workflow", "got number 3"},
+      {R"({"workflow": null})", "/workflow", "got null"},
+      {R"({"workflow": "quick", "input": [1]})", "/input", "expected an object, got an array"},
+      {R"({"workflow": "quick", "input": "x"})", "/input", "expected an object, got string"},
+      {R"({"workflow": "quick", "budget": []})", "/budget", "expected an object, got an array"},
+      {R"({"workflow": "quick", "budget": {"usd": "1"}})", "/budget/usd",
+       "expected a number >= 0, got string \"1\""},
+      {R"({"workflow": "quick", "budget": {"usd": -1}})", "/budget/usd",
+       "expected a number >= 0, got number -1"},
+      {R"({"workflow": "quick", "budget": {"tokens": 1.5}})", "/budget/tokens",
+       "expected an integer >= 0, got number 1.5"},
+      {R"({"workflow": "quick", "budget": {"llm_calls": true}})", "/budget/llm_calls",
+       "expected an integer >= 0, got boolean true"},
+      {R"({"workflow": "quick", "budget": {"gas": 1}})", "/budget/gas", "unknown field"},
+      {R"({"workflow": "quick", "budget": {"a/b": 1}})", "/budget/a~1b", "unknown field"},
+      {R"({"workflow": "quick", "run_id": 5})", "/run_id", "got number 5"},
+      {R"({"workflow": "quick", "run_id": "../etc"})", "/run_id", "starting with a letter"},
+      {R"({"workflow": "quick", "run_id": ""})", "/run_id", "expected 1 to 128 letters"},
+      {R"([1, 2])", "", "expected an object, got an array"},
+      {R"("quick")", "", "expected an object, got string"},
+      {R"({"workflow": "quick",)", "", "request body: not JSON"},
+  };
+  for (const auto& c : cases) {
+    auto r = post("/v1/runs", c.body);
+    ASSERT_EQ(r.status, 400) << c.body << ": " << r.body;
+    const auto error = r.json()["error"];
+    EXPECT_EQ(error["code"], "invalid_argument") << r.body;
+    EXPECT_EQ(error["pointer"], c.pointer) << c.body << ": " << r.body;
+    const std::string message = error["message"];
+    EXPECT_EQ(message.rfind(c.pointer, 0), 0u) << message;
+    EXPECT_NE(message.find(c.says), std::string::npos) << c.body << ": " << message;
+  }
+  // None of them started a run; a body with every field right does.
+  EXPECT_EQ(get("/v1/runs").json()["runs"].size(), 0u);
+  auto ok = post("/v1/runs", R"({"workflow": "quick", "input": {"x": 1}, "run_id": "r-1",
+                                 "budget": {"usd": 0.5, "tokens": 1000, "llm_calls": null}})");
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  expect_serving();
+}
+
+TEST_F(ServeBadRequests, TooDeepRunBodyIs400NamingMaxDepth) {
+  start();
+  // 129 levels: one over the default; the same body is taken with a larger --max-json-depth.
+  auto r = post("/v1/runs", R"({"workflow": "quick", "input": )" + nested(128) + "}");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["error"]["pointer"], "");
+  const std::string message = r.json()["error"]["message"];
+  EXPECT_NE(message.find("deeper than 128"), std::string::npos) << message;
+  EXPECT_NE(message.find("max_depth"), std::string::npos) << message;
+  EXPECT_EQ(post("/v1/runs", R"({"workflow": "quick", "input": )" + nested(127) + "}").status, 202);
+  // 300,000 levels in a body under the size limit: refused before it is parsed.
+  auto deep = post("/v1/runs", std::string(300000, '['));
+  EXPECT_EQ(deep.status, 400) << deep.body;
+  EXPECT_NE(deep.body.find("max_depth"), std::string::npos) << deep.body;
+  expect_serving();
+}
+
+TEST_F(ServeBadRequests, MaxJsonDepthIsConfigurable) {
+  start({"--max-json-depth", "300"});
+  auto r = post("/v1/runs", R"({"workflow": "quick", "input": )" + nested(250) + "}");
+  EXPECT_EQ(r.status, 202) << r.body;
+  auto over = post("/v1/runs", R"({"workflow": "quick", "input": )" + nested(300) + "}");
+  EXPECT_EQ(over.status, 400) << over.body;
+  EXPECT_NE(over.body.find("deeper than 300"), std::string::npos) << over.body;
+  expect_serving();
+}
+
+TEST_F(ServeBadRequests, TooDeepWorkflowBodyIs400NamingMaxDepth) {
+  start();
+  for (const std::string& body :
+       {nested(200), std::string(500000, '[') + std::string(500000, ']')}) {
+    auto r = post("/v1/workflows", body);
+    ASSERT_EQ(r.status, 400) << r.body.substr(0, 300);
+    EXPECT_EQ(r.json()["error"]["file"], "request body");
+    EXPECT_EQ(r.json()["error"]["pointer"], "");
+    EXPECT_NE(r.json()["error"]["message"].get<std::string>().find("max_depth"), std::string::npos)
+        << r.body;
+  }
+  expect_serving();
+}
+
+// Paths, query values and headers are bytes, not necessarily UTF-8: quoting them in an error
+// must not stop the server (nlohmann's dump() throws on invalid UTF-8).
+TEST_F(ServeBadRequests, InvalidUtf8InThePathQueryOrHeadersIsAnsweredAndTheServerGoesOn) {
+  start();
+  for (const std::string path :
+       {"/v1/workflows/%FF%FE", "/v1/runs/%C3/replay", "/v1/%FFx", "/v1/runs?status=%FF",
+        "/v1/runs?since=%80", "/v1/runs/r/replay?format=%E2%82"}) {
+    auto r = get(path);
+    EXPECT_TRUE(r.status == 400 || r.status == 404) << path << ": " << r.status;
+    EXPECT_TRUE(r.json().is_object()) << path << ": " << r.body;
+  }
+  // The same bytes raw, in the path and in a header.
+  for (const std::string& request :
+       {std::string("GET /v1/workflows/\xff\xfe HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+            kToken + "\r\nConnection: close\r\n\r\n",
+        std::string("GET /v1/runs/r/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ") +
+            kToken + "\r\nLast-Event-ID: \xff\r\nConnection: close\r\n\r\n"}) {
+    RawConnection c(port());
+    ASSERT_TRUE(c.send(request));
+    ASSERT_TRUE(c.read_response(milliseconds(10000))) << c.received();
+    EXPECT_TRUE(c.received().rfind("HTTP/1.1 400", 0) == 0 ||
+                c.received().rfind("HTTP/1.1 404", 0) == 0)
+        << c.received();
+  }
+  expect_serving();
+}
+
+TEST_F(ServeBadRequests, AWorkflowNameCannotAddAHeaderToTheResponse) {
+  start();
+  nlohmann::json w = nlohmann::json::parse(mock_workflow("x", 1));
+  w["name"] = "x\r\nSet-Cookie: a=b";
+  auto r = post("/v1/workflows", w.dump());
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.header("location"), "/v1/workflows/x%0D%0ASet-Cookie%3A%20a%3Db");
+  EXPECT_EQ(r.header("set-cookie"), "");
+  EXPECT_EQ(get("/v1/workflows/x%0D%0ASet-Cookie%3A%20a%3Db").status, 200);
   expect_serving();
 }
 

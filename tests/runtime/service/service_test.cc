@@ -125,7 +125,7 @@ TEST_F(Serve, MalformedJsonIs400AndServerKeepsServing) {
   EXPECT_NE(post("/v1/runs", "{not json")
                 .json()["error"]["message"]
                 .get<std::string>()
-                .find("not valid JSON"),
+                .find("request body: not JSON"),
             std::string::npos);
   expect_serving();
 }
