@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <latch>
 #include <sstream>
+#include <thread>
 
 #include "runtime/replay/graphviz_svg.h"
 #include "tests/support/graph_builder.h"
@@ -310,10 +312,72 @@ TEST(RenderSvg, TextThatIsNotDotIsInvalidArgument) {
   EXPECT_EQ(svg.status().code(), StatusCode::kInvalidArgument);
 }
 
+// Graphviz's library is not thread-safe, and the service's and the API's threads draw replay
+// pictures at the same time (two GET .../replay?format=html at once): render_svg serializes every
+// use of it. Each thread gets its own picture, whole, and a bad text its own error. (Under
+// scripts/test --tsan, this is also the race check.)
+TEST(RenderSvg, ThreadsDrawingAtOnceEachGetTheirOwnPicture) {
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 3;
+  std::vector<std::vector<Result<std::string>>> drawn(kThreads);
+  std::latch together(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &drawn, &together] {
+      together.arrive_and_wait();
+      for (int r = 0; r < kRounds; ++r) {
+        const std::string name = "thread" + std::to_string(t) + "_round" + std::to_string(r);
+        // Thread 0 draws a broken text every other round: its error is collected meanwhile.
+        drawn[t].push_back(render_svg(t == 0 && r % 2 == 1
+                                          ? "digraph { " + name + " -> "
+                                          : "digraph { " + name + " -> goal_of_" + name + " }"));
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    ASSERT_EQ(drawn[t].size(), static_cast<std::size_t>(kRounds));
+    for (int r = 0; r < kRounds; ++r) {
+      const std::string name = "thread" + std::to_string(t) + "_round" + std::to_string(r);
+      const auto& svg = drawn[t][r];
+      if (t == 0 && r % 2 == 1) {
+        ASSERT_FALSE(svg.ok()) << name;
+        EXPECT_EQ(svg.status().code(), StatusCode::kInvalidArgument) << svg.status().message();
+        continue;
+      }
+      ASSERT_TRUE(svg.ok()) << name << ": " << svg.status().message();
+      EXPECT_TRUE(has(*svg, "<title>" + name + "</title>")) << *svg;
+      EXPECT_TRUE(has(*svg, "<title>goal_of_" + name + "</title>")) << *svg;
+      EXPECT_TRUE(svg->ends_with("</svg>\n")) << svg->substr(svg->size() - 40);
+    }
+  }
+}
+
 Result<std::string> rerouted_html() {
   const auto w = customer_support();
   return render_html(*w, run_record("completed", finished("completed", {"Start", "CRM"})),
                      rerouted_run().events);
+}
+
+// The whole report, drawn by several threads at once, is the report drawn alone.
+TEST(RenderHtml, ThreadsDrawingAtOnceGetTheReportDrawnAlone) {
+  auto alone = rerouted_html();
+  ASSERT_TRUE(alone.ok()) << alone.status().message();
+  constexpr int kThreads = 4;
+  std::vector<Result<std::string>> drawn(kThreads, internal_error("not drawn"));
+  std::latch together(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &drawn, &together] {
+      together.arrive_and_wait();
+      drawn[t] = rerouted_html();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& html : drawn) {
+    ASSERT_TRUE(html.ok()) << html.status().message();
+    EXPECT_EQ(*html, *alone);
+  }
 }
 
 TEST(RenderHtml, IsValidHtmlByTidy) {
