@@ -1,8 +1,8 @@
 #pragma once
 // Clock: where time comes from. Components that need time take a Clock&; only runtime/ makes the
-// real one (runtime/base/system_clock.h). Tests and evaluation use ManualClock and advance it by hand,
-// so nothing ever sleeps to test time. Defined here, with the model, because every layer shares it;
-// graph/ itself never reads a clock.
+// real one (runtime/base/system_clock.h). Tests and evaluation use ManualClock and advance it by
+// hand, so nothing ever sleeps to test time. Defined here, with the model, because every layer
+// shares it; graph/ itself never reads a clock.
 
 #include <atomic>
 #include <chrono>

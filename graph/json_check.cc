@@ -53,16 +53,15 @@ const nlohmann::json* Checker::field(const nlohmann::json& object, const std::st
                                      std::string_view key, bool required) {
   auto it = object.find(key);
   if (it == object.end()) {
-    if (required) error(pointer_join(pointer, key), "required field '" + std::string(key) +
-                                                        "' is missing");
+    if (required)
+      error(pointer_join(pointer, key), "required field '" + std::string(key) + "' is missing");
     return nullptr;
   }
   return &*it;
 }
 
-std::optional<std::string> Checker::string(const nlohmann::json& object,
-                                           const std::string& pointer, std::string_view key,
-                                           bool required, bool allow_empty) {
+std::optional<std::string> Checker::string(const nlohmann::json& object, const std::string& pointer,
+                                           std::string_view key, bool required, bool allow_empty) {
   const nlohmann::json* v = field(object, pointer, key, required);
   if (v == nullptr) return std::nullopt;
   const std::string p = pointer_join(pointer, key);
@@ -89,8 +88,8 @@ std::optional<bool> Checker::boolean(const nlohmann::json& object, const std::st
   return v->get<bool>();
 }
 
-std::optional<double> Checker::number_value(const nlohmann::json& value,
-                                             const std::string& pointer, double min, double max) {
+std::optional<double> Checker::number_value(const nlohmann::json& value, const std::string& pointer,
+                                            double min, double max) {
   if (!value.is_number()) {
     error(pointer, "expected a finite number " + range_text(min, max) + ", got " + describe(value));
     return std::nullopt;
@@ -124,8 +123,7 @@ std::optional<std::int64_t> Checker::integer_value(const nlohmann::json& value,
 }
 
 std::optional<double> Checker::number(const nlohmann::json& object, const std::string& pointer,
-                                      std::string_view key, bool required, double min,
-                                      double max) {
+                                      std::string_view key, bool required, double min, double max) {
   const nlohmann::json* v = field(object, pointer, key, required);
   if (v == nullptr) return std::nullopt;
   return number_value(*v, pointer_join(pointer, key), min, max);

@@ -4,12 +4,11 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/json_read.h"
 #include "graph/load.h"
@@ -40,8 +39,7 @@ class Checker {
   std::optional<bool> boolean(const nlohmann::json& object, const std::string& pointer,
                               std::string_view key);
   std::optional<double> number(const nlohmann::json& object, const std::string& pointer,
-                               std::string_view key, bool required, double min,
-                               double max = 1e300);
+                               std::string_view key, bool required, double min, double max = 1e300);
   std::optional<std::int64_t> integer(const nlohmann::json& object, const std::string& pointer,
                                       std::string_view key, bool required, std::int64_t min,
                                       std::int64_t max);

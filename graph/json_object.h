@@ -7,10 +7,9 @@
 // for the small objects the run loop journals at every step (tests/bench/json_bench.cc). Give the
 // keys in sorted order, as they are stored: each then goes in at the end without a search.
 
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 namespace switchyard {
 
@@ -31,8 +30,7 @@ template <typename... Members>
 nlohmann::json json_object(Members&&... members) {
   static_assert(sizeof...(Members) % 2 == 0, "json_object takes key, value pairs");
   nlohmann::json out(nlohmann::json::value_t::object);
-  detail::put_members(*out.get_ptr<nlohmann::json::object_t*>(),
-                      std::forward<Members>(members)...);
+  detail::put_members(*out.get_ptr<nlohmann::json::object_t*>(), std::forward<Members>(members)...);
   return out;
 }
 

@@ -58,7 +58,9 @@ std::size_t json_text_depth(std::string_view text, std::size_t stop_above) {
       continue;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
       case '{':
         if (++depth > deepest) {
@@ -70,7 +72,8 @@ std::size_t json_text_depth(std::string_view text, std::size_t stop_above) {
       case '}':
         if (depth > 0) --depth;
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return deepest;
@@ -115,7 +118,8 @@ std::string pointer_join(const std::string& base, std::size_t index) {
 
 std::string describe(const nlohmann::json& value) {
   switch (value.type()) {
-    case nlohmann::json::value_t::null: return "null";
+    case nlohmann::json::value_t::null:
+      return "null";
     case nlohmann::json::value_t::boolean:
       return value.get_ref<const bool&>() ? "boolean true" : "boolean false";
     case nlohmann::json::value_t::string: {
@@ -124,10 +128,14 @@ std::string describe(const nlohmann::json& value) {
     }
     case nlohmann::json::value_t::number_integer:
     case nlohmann::json::value_t::number_unsigned:
-    case nlohmann::json::value_t::number_float: return "number " + value.dump();
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    default: return "a value of another type";
+    case nlohmann::json::value_t::number_float:
+      return "number " + value.dump();
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    default:
+      return "a value of another type";
   }
 }
 
@@ -158,8 +166,10 @@ std::string excerpt(std::string_view text, std::size_t max_bytes) {
     if (n == 0) n = 1;
     const bool blank = piece == "\n" || piece == "\r" || piece == "\t" || piece == " ";
     if (blank) {
-      if (!space && !out.empty()) piece = " ";
-      else piece = {};
+      if (!space && !out.empty())
+        piece = " ";
+      else
+        piece = {};
       space = true;
     } else {
       space = false;
@@ -208,7 +218,8 @@ Result<std::int64_t> JsonView::integer() const {
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return expected("an integer");
 }
@@ -290,8 +301,10 @@ Result<JsonView> JsonView::at(std::string_view pointer) const {
       std::size_t index = 0;
       bool digits = !token.empty() && token.size() < 10;
       for (char c : token) {
-        if (c < '0' || c > '9') digits = false;
-        else index = index * 10 + static_cast<std::size_t>(c - '0');
+        if (c < '0' || c > '9')
+          digits = false;
+        else
+          index = index * 10 + static_cast<std::size_t>(c - '0');
       }
       if (!digits) return here.expected("an object");
       auto element = here.element(index);

@@ -16,11 +16,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 
@@ -136,8 +135,8 @@ class JsonView {
 #define SWITCHYARD_CONCAT_IMPL(a, b) a##b
 
 // Evaluates `expr` (a Status); returns it from the enclosing function when it is not OK.
-#define SWITCHYARD_RETURN_IF_ERROR(expr)       \
-  do {                                         \
-    ::switchyard::Status sy_status_ = (expr);  \
-    if (!sy_status_.ok()) return sy_status_;   \
+#define SWITCHYARD_RETURN_IF_ERROR(expr)      \
+  do {                                        \
+    ::switchyard::Status sy_status_ = (expr); \
+    if (!sy_status_.ok()) return sy_status_;  \
   } while (false)

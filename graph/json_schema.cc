@@ -5,7 +5,6 @@
 #define VALIJSON_USE_EXCEPTIONS 1
 
 #include <exception>
-
 #include <valijson/adapters/nlohmann_json_adapter.hpp>
 #include <valijson/schema.hpp>
 #include <valijson/schema_parser.hpp>

@@ -7,9 +7,8 @@
 // several threads.
 
 #include <memory>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/status.h"
 

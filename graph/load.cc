@@ -168,8 +168,8 @@ void load_header(LoadState& s) {
        "edges", "escalation", "budget", "policy", "limits", "scenario"});
   if (auto format = s.check.string(s.doc, "", "format", true, true)) {
     if (*format != kFormatV1) {
-      s.check.error("/format", "expected \"" + std::string(kFormatV1) + "\", got \"" + *format +
-                                   "\"");
+      s.check.error("/format",
+                    "expected \"" + std::string(kFormatV1) + "\", got \"" + *format + "\"");
     }
   }
   s.check.string(s.doc, "", "name", true);

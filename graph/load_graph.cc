@@ -33,8 +33,9 @@ std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const s
   std::string from_p, to_p, cost_p;
   if (e.is_array()) {
     if (e.size() < 2 || e.size() > 3) {
-      s.check.error(p, "expected [from, to, cost] or {\"from\", \"to\", \"cost\"}, got an array of " +
-                           std::to_string(e.size()) + " element(s)");
+      s.check.error(p,
+                    "expected [from, to, cost] or {\"from\", \"to\", \"cost\"}, got an array of " +
+                        std::to_string(e.size()) + " element(s)");
       return std::nullopt;
     }
     from = &e[0];
@@ -53,11 +54,13 @@ std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const s
     cost_p = pointer_join(p, "cost");
     if (from == nullptr || to == nullptr) return std::nullopt;
   } else {
-    s.check.error(p, "expected [from, to, cost] or {\"from\", \"to\", \"cost\"}, got " + describe(e));
+    s.check.error(p,
+                  "expected [from, to, cost] or {\"from\", \"to\", \"cost\"}, got " + describe(e));
     return std::nullopt;
   }
   bool ok = true;
-  for (auto [value, vp, out] : {std::tuple{from, from_p, &edge.from}, std::tuple{to, to_p, &edge.to}}) {
+  for (auto [value, vp, out] :
+       {std::tuple{from, from_p, &edge.from}, std::tuple{to, to_p, &edge.to}}) {
     if (!value->is_string() || value->get<std::string>().empty()) {
       s.check.error(vp, "expected a node id (a non-empty string), got " + describe(*value));
       ok = false;
@@ -106,13 +109,14 @@ std::optional<BranchSpec> load_branch(LoadState& s, const nlohmann::json& b, con
   if (goal) check_node(s, nodes, *goal, pointer_join(p, "goal"), "branch goal");
   for (const auto& n : nodes) {
     if (s.doc.contains("nodes") && s.doc["nodes"].is_object() && s.doc["nodes"].contains(n)) {
-      s.check.error(pointer_join(p, "edges"), "node '" + n + "' is a fan-out: fan-outs do not nest");
+      s.check.error(pointer_join(p, "edges"),
+                    "node '" + n + "' is a fan-out: fan-outs do not nest");
     }
   }
   if (s.check.error_count() != before || !start || !goal) return std::nullopt;
   if (!reachable(branch.edges, *start, *goal)) {
-    s.check.error(pointer_join(p, "goal"), "branch goal '" + *goal +
-                                               "' is unreachable from its start '" + *start + "'");
+    s.check.error(pointer_join(p, "goal"),
+                  "branch goal '" + *goal + "' is unreachable from its start '" + *start + "'");
     return std::nullopt;
   }
   branch.start = *start;
@@ -149,7 +153,8 @@ void load_fanout(LoadState& s, const std::string& id, const nlohmann::json& node
     if (s.check.expect_array(*branches, bp)) {
       if (branches->empty()) s.check.error(bp, "expected at least one branch");
       for (std::size_t i = 0; i < branches->size(); ++i) {
-        if (auto b = load_branch(s, (*branches)[i], pointer_join(bp, i))) spec.branches.push_back(*b);
+        if (auto b = load_branch(s, (*branches)[i], pointer_join(bp, i)))
+          spec.branches.push_back(*b);
       }
     }
   }
@@ -187,8 +192,8 @@ std::vector<EdgeSpec> load_edges(LoadState& s, const nlohmann::json& edges,
     if (!edge) continue;
     auto [it, fresh] = seen.emplace(std::pair{edge->from, edge->to}, p);
     if (!fresh) {
-      s.check.error(p, "duplicate edge " + edge->from + " -> " + edge->to + " (first at " +
-                           it->second + ")");
+      s.check.error(
+          p, "duplicate edge " + edge->from + " -> " + edge->to + " (first at " + it->second + ")");
       continue;
     }
     node_ids.insert(edge->from);
@@ -205,7 +210,8 @@ void load_graph(LoadState& s) {
   }
   if (const auto* nodes = s.check.field(s.doc, "", "nodes", false)) {
     if (s.check.expect_object(*nodes, "/nodes")) {
-      for (const auto& [id, node] : nodes->items()) load_fanout(s, id, node, pointer_join("/nodes", id));
+      for (const auto& [id, node] : nodes->items())
+        load_fanout(s, id, node, pointer_join("/nodes", id));
     }
   }
   auto start = s.check.string(s.doc, "", "start", true);

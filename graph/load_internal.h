@@ -2,12 +2,11 @@
 // Shared state of one graph::load call, split across graph/load*.cc. Private to the loader.
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/json_check.h"
 #include "graph/workflow.h"
@@ -45,12 +44,12 @@ struct LoadState {
   Checker& check;
   const nlohmann::json& doc;
 
-  std::set<std::string> tool_ids;             // every key of `tools`, valid or not
-  std::map<std::string, Tool> tools;          // the tools that parsed (id order)
+  std::set<std::string> tool_ids;                 // every key of `tools`, valid or not
+  std::map<std::string, Tool> tools;              // the tools that parsed (id order)
   std::map<std::string, std::string> compensate;  // tool id -> compensating tool id
   std::map<std::string, std::string> probes;      // tool id -> probing tool id
   std::vector<EdgeSpec> edges;
-  std::set<std::string> node_ids;             // every id named by an outer edge
+  std::set<std::string> node_ids;  // every id named by an outer edge
   std::vector<FanoutSpec> fanouts;
   std::string start;
   std::string goal;
@@ -58,9 +57,9 @@ struct LoadState {
   std::string advisor;
   Budget budget;
   Policy policy;
-  OutputLimits limits;                                // the top-level `limits`
-  std::map<std::string, LimitsSpec> tool_limits;      // tool id -> its own `limits`
-  std::optional<Scenario> scenario;                   // tool lists resolved when built
+  OutputLimits limits;                            // the top-level `limits`
+  std::map<std::string, LimitsSpec> tool_limits;  // tool id -> its own `limits`
+  std::optional<Scenario> scenario;               // tool lists resolved when built
   std::vector<std::string> scenario_down;
   std::map<std::string, std::vector<int>> scenario_fail_calls;
 };

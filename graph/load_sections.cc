@@ -104,8 +104,8 @@ void load_expect(LoadState& s, const nlohmann::json& scenario, Scenario& out) {
     static const std::vector<std::string> kStatuses = {"completed", "demoted", "escalated",
                                                        "failed"};
     if (std::find(kStatuses.begin(), kStatuses.end(), *status) == kStatuses.end()) {
-      s.check.error(ep + "/status", "expected completed, demoted, escalated or failed, got \"" +
-                                        *status + "\"");
+      s.check.error(ep + "/status",
+                    "expected completed, demoted, escalated or failed, got \"" + *status + "\"");
     }
     out.expect.status = *status;
   }
@@ -116,7 +116,8 @@ void load_expect(LoadState& s, const nlohmann::json& scenario, Scenario& out) {
       for (std::size_t i = 0; i < path->size(); ++i) {
         const auto& n = (*path)[i];
         if (!n.is_string() || !s.node_ids.count(n.get<std::string>())) {
-          s.check.error(pointer_join(pp, i), "expected a node id of the workflow, got " + describe(n));
+          s.check.error(pointer_join(pp, i),
+                        "expected a node id of the workflow, got " + describe(n));
         } else {
           nodes.push_back(n.get<std::string>());
         }
@@ -141,8 +142,9 @@ void load_scenario(LoadState& s, bool allow) {
   }
   const std::string sp = "/scenario";
   if (!s.check.expect_object(*sc, sp)) return;
-  s.check.warn_unknown(*sc, sp, {"id", "name", "domain", "topology", "description", "down",
-                                 "known", "fail_calls", "expect"});
+  s.check.warn_unknown(
+      *sc, sp,
+      {"id", "name", "domain", "topology", "description", "down", "known", "fail_calls", "expect"});
   Scenario out;
   if (auto id = s.check.string(*sc, sp, "id", true)) out.id = *id;
   for (auto [key, field] : {std::pair{"name", &out.name}, std::pair{"domain", &out.domain},

@@ -20,7 +20,8 @@ std::optional<ToolKind> parse_kind(const std::string& kind) {
 }
 
 // An object of string values (headers, env), in key order.
-std::vector<std::pair<std::string, std::string>> string_map(LoadState& s, const nlohmann::json& tool,
+std::vector<std::pair<std::string, std::string>> string_map(LoadState& s,
+                                                            const nlohmann::json& tool,
                                                             const std::string& p,
                                                             std::string_view key) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -71,7 +72,8 @@ HttpTool load_http(LoadState& s, const nlohmann::json& t, const std::string& p) 
   if (const auto* statuses = s.check.field(t, p, "expect_status", false)) {
     const std::string sp = pointer_join(p, "expect_status");
     if (statuses->is_number()) {
-      if (auto code = s.check.integer_value(*statuses, sp, 100, 599)) h.expect_status.push_back(*code);
+      if (auto code = s.check.integer_value(*statuses, sp, 100, 599))
+        h.expect_status.push_back(*code);
     } else if (s.check.expect_array(*statuses, sp)) {
       for (std::size_t i = 0; i < statuses->size(); ++i) {
         if (auto code = s.check.integer_value((*statuses)[i], pointer_join(sp, i), 100, 599)) {
@@ -88,7 +90,8 @@ CommandTool load_command(LoadState& s, const nlohmann::json& t, const std::strin
   if (const auto* argv = s.check.field(t, p, "argv", true)) {
     const std::string ap = pointer_join(p, "argv");
     if (s.check.expect_array(*argv, ap)) {
-      if (argv->empty()) s.check.error(ap, "expected a non-empty array of strings (argv[0] is the program)");
+      if (argv->empty())
+        s.check.error(ap, "expected a non-empty array of strings (argv[0] is the program)");
       for (std::size_t i = 0; i < argv->size(); ++i) {
         const auto& a = (*argv)[i];
         if (!a.is_string()) {
@@ -122,9 +125,13 @@ LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
     }
   }
   if (auto d = s.check.string(t, p, "difficulty", false)) {
-    if (*d == "easy") l.difficulty = Difficulty::kEasy;
-    else if (*d == "hard") l.difficulty = Difficulty::kHard;
-    else s.check.error(pointer_join(p, "difficulty"), "expected \"easy\" or \"hard\", got \"" + *d + "\"");
+    if (*d == "easy")
+      l.difficulty = Difficulty::kEasy;
+    else if (*d == "hard")
+      l.difficulty = Difficulty::kHard;
+    else
+      s.check.error(pointer_join(p, "difficulty"),
+                    "expected \"easy\" or \"hard\", got \"" + *d + "\"");
   }
   if (auto tier = s.check.string(t, p, "tier", false)) l.tier = *tier;
   return l;
@@ -136,9 +143,12 @@ MockFail load_mock_fail(LoadState& s, const nlohmann::json& fail, const std::str
       "expected \"never\", \"always\", {\"calls\": [n, ...]} or {\"rate\": r, \"seed\": s}";
   if (fail.is_string()) {
     const auto mode = fail.get<std::string>();
-    if (mode == "never") f.mode = MockFail::Mode::kNever;
-    else if (mode == "always") f.mode = MockFail::Mode::kAlways;
-    else s.check.error(p, std::string(expected) + ", got " + describe(fail));
+    if (mode == "never")
+      f.mode = MockFail::Mode::kNever;
+    else if (mode == "always")
+      f.mode = MockFail::Mode::kAlways;
+    else
+      s.check.error(p, std::string(expected) + ", got " + describe(fail));
     return f;
   }
   if (!fail.is_object() || (!fail.contains("calls") && !fail.contains("rate"))) {
@@ -194,24 +204,29 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kBuiltin = {"name"};
   static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
   switch (kind) {
-    case ToolKind::kHttp: return kHttp;
-    case ToolKind::kCommand: return kCommand;
-    case ToolKind::kLlm: return kLlm;
-    case ToolKind::kBuiltin: return kBuiltin;
-    case ToolKind::kMock: return kMock;
+    case ToolKind::kHttp:
+      return kHttp;
+    case ToolKind::kCommand:
+      return kCommand;
+    case ToolKind::kLlm:
+      return kLlm;
+    case ToolKind::kBuiltin:
+      return kBuiltin;
+    case ToolKind::kMock:
+      return kMock;
   }
   return kMock;
 }
 
 void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::string& p,
                               ToolKind kind) {
-  static constexpr std::string_view kCommon[] = {"kind",     "idempotent", "compensate",
-                                                 "retries",  "price_usd",  "cost",
-                                                 "description", "probe"};
+  static constexpr std::string_view kCommon[] = {
+      "kind", "idempotent", "compensate", "retries", "price_usd", "cost", "description", "probe"};
   const auto& specific = kind_fields(kind);
   for (const auto& [key, value] : t.items()) {
-    const bool known = std::find(std::begin(kCommon), std::end(kCommon), key) != std::end(kCommon) ||
-                       std::find(specific.begin(), specific.end(), key) != specific.end();
+    const bool known =
+        std::find(std::begin(kCommon), std::end(kCommon), key) != std::end(kCommon) ||
+        std::find(specific.begin(), specific.end(), key) != specific.end();
     if (!known) {
       s.check.warn(pointer_join(p, key), "unknown field '" + key + "' for a " +
                                              std::string(to_string(kind)) + " tool (ignored)");
@@ -228,23 +243,31 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (!kind_name) return;
   auto kind = parse_kind(*kind_name);
   if (!kind) {
-    s.check.error(pointer_join(p, "kind"), "expected one of http, command, llm, builtin, mock, got \"" +
-                                               *kind_name + "\"");
+    s.check.error(pointer_join(p, "kind"),
+                  "expected one of http, command, llm, builtin, mock, got \"" + *kind_name + "\"");
     return;
   }
   tool.kind = *kind;
   warn_unknown_tool_fields(s, t, p, tool.kind);
   switch (tool.kind) {
-    case ToolKind::kHttp: tool.spec = load_http(s, t, p); break;
-    case ToolKind::kCommand: tool.spec = load_command(s, t, p); break;
-    case ToolKind::kLlm: tool.spec = load_llm(s, t, p); break;
+    case ToolKind::kHttp:
+      tool.spec = load_http(s, t, p);
+      break;
+    case ToolKind::kCommand:
+      tool.spec = load_command(s, t, p);
+      break;
+    case ToolKind::kLlm:
+      tool.spec = load_llm(s, t, p);
+      break;
     case ToolKind::kBuiltin: {
       BuiltinTool b;
       if (auto name = s.check.string(t, p, "name", true)) b.name = *name;
       tool.spec = b;
       break;
     }
-    case ToolKind::kMock: tool.spec = load_mock(s, t, p, id); break;
+    case ToolKind::kMock:
+      tool.spec = load_mock(s, t, p, id);
+      break;
   }
   if (tool.kind == ToolKind::kHttp || tool.kind == ToolKind::kCommand ||
       tool.kind == ToolKind::kLlm) {
@@ -263,8 +286,10 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     if (probe->rfind("http://", 0) == 0 || probe->rfind("https://", 0) == 0) {
       tool.probe_url = *probe;
     } else if (!s.tool_ids.count(*probe)) {
-      s.check.error(pointer_join(p, "probe"), "expected an http(s) URL or the id of a tool in "
-                                              "/tools, got \"" + *probe + "\"");
+      s.check.error(pointer_join(p, "probe"),
+                    "expected an http(s) URL or the id of a tool in "
+                    "/tools, got \"" +
+                        *probe + "\"");
     } else if (*probe == id) {
       s.check.error(pointer_join(p, "probe"), "a tool cannot probe itself");
     } else {
@@ -273,8 +298,8 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   }
   if (auto comp = s.check.string(t, p, "compensate", false)) {
     if (!s.tool_ids.count(*comp)) {
-      s.check.error(pointer_join(p, "compensate"), "unknown tool '" + *comp +
-                                                       "': expected the id of a tool in /tools");
+      s.check.error(pointer_join(p, "compensate"),
+                    "unknown tool '" + *comp + "': expected the id of a tool in /tools");
     } else if (*comp == id) {
       s.check.error(pointer_join(p, "compensate"), "a tool cannot compensate itself");
     } else {
@@ -311,8 +336,9 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
     }
     for (const auto& part : t->parts) {
       if (part.is_ref && part.path[0] == "run" && !allow_run) {
-        s.check.error(pointer, "template '{{" + part.text + "}}': the root 'run' is only for "
-                               "idempotency_key");
+        s.check.error(pointer, "template '{{" + part.text +
+                                   "}}': the root 'run' is only for "
+                                   "idempotency_key");
         continue;
       }
       if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1]) &&
@@ -326,7 +352,8 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
       check_templates(s, value[i], pointer_join(pointer, i), allow_run);
     }
   } else if (value.is_object()) {
-    for (const auto& [k, v] : value.items()) check_templates(s, v, pointer_join(pointer, k), allow_run);
+    for (const auto& [k, v] : value.items())
+      check_templates(s, v, pointer_join(pointer, k), allow_run);
   }
 }
 

@@ -1,14 +1,13 @@
 #include "graph/router.h"
 
 #include <algorithm>
+#include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
+#include <boost/property_map/property_map.hpp>
 #include <cassert>
 #include <cmath>
 #include <deque>
 #include <functional>
 #include <map>
-
-#include <boost/graph/dijkstra_shortest_paths_no_color_map.hpp>
-#include <boost/property_map/property_map.hpp>
 
 #include "graph/tool_graph.h"
 
@@ -78,8 +77,12 @@ struct Router::Impl {
         continue;
       }
       switch (node.kind) {
-        case NodeKind::kJunction: node_factor[n] = 1.0; break;
-        case NodeKind::kTool: node_factor[n] = health.factor(node.tool); break;
+        case NodeKind::kJunction:
+          node_factor[n] = 1.0;
+          break;
+        case NodeKind::kTool:
+          node_factor[n] = health.factor(node.tool);
+          break;
         case NodeKind::kFanout: {
           node_extra[n] = fanout_cost(node.fanout, health);
           node_factor[n] = node_extra[n] == kInfinity ? kInfinity : 1.0;
@@ -102,10 +105,10 @@ struct Router::Impl {
     std::fill(dist.begin(), dist.end(), kInfinity);
     dist[goal] = 0.0;
     const ReversedGraph& rev = graph.tool_graph().reversed;
-    auto weight_map = boost::make_iterator_property_map(csr_weights.begin(),
-                                                        boost::get(boost::edge_index, rev));
-    auto dist_map = boost::make_iterator_property_map(dist.begin(),
-                                                      boost::get(boost::vertex_index, rev));
+    auto weight_map =
+        boost::make_iterator_property_map(csr_weights.begin(), boost::get(boost::edge_index, rev));
+    auto dist_map =
+        boost::make_iterator_property_map(dist.begin(), boost::get(boost::vertex_index, rev));
     boost::dijkstra_shortest_paths_no_color_map_no_init(
         rev, goal, boost::dummy_property_map(), dist_map, weight_map,
         boost::get(boost::vertex_index, rev), std::less<double>(), CostPlus(), kInfinity, 0.0,

@@ -6,8 +6,8 @@
 namespace switchyard::graph {
 namespace {
 
-constexpr std::array<std::string_view, 6> kRoots = {"input", "steps", "goal", "blocked",
-                                                    "options", "run"};
+constexpr std::array<std::string_view, 6> kRoots = {"input",   "steps",   "goal",
+                                                    "blocked", "options", "run"};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -36,8 +36,8 @@ Result<TemplatePart> parse_reference(std::string_view inner, std::size_t offset)
   bool known = false;
   for (auto root : kRoots) known = known || part.path[0] == root;
   if (!known) {
-    return invalid_argument("reference '{{" + part.text + "}}' has unknown root '" +
-                            part.path[0] + "' (expected input, steps, goal, blocked, options or run)");
+    return invalid_argument("reference '{{" + part.text + "}}' has unknown root '" + part.path[0] +
+                            "' (expected input, steps, goal, blocked, options or run)");
   }
   if (part.path[0] == "steps" && part.path.size() < 2) {
     return invalid_argument("reference '{{" + part.text + "}}' must name a step: steps.<tool>...");

@@ -2,14 +2,14 @@
 // Templates: "{{input.x}}", "{{steps.CRM.output.y}}" inside strings of a tool's configuration.
 //
 // A template is parsed once into literal text and references. A reference is a dotted path whose
-// first segment is a root: `input` (the run's input), `steps` (earlier steps: steps.<tool>.output...),
-// or, in escalation prompts, `goal`, `blocked`, `options`. Pure; thread-safe.
+// first segment is a root: `input` (the run's input), `steps` (earlier steps:
+// steps.<tool>.output...), or, in escalation prompts, `goal`, `blocked`, `options`. Pure;
+// thread-safe.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 

@@ -2,10 +2,9 @@
 // The Boost.Graph form of a Graph. Kept out of every other header: only graph/*.cc include
 // Boost.Graph, so the rest of the project builds fast.
 
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 #include <cstdint>
 #include <vector>
-
-#include <boost/graph/compressed_sparse_row_graph.hpp>
 
 namespace switchyard::graph {
 

@@ -8,11 +8,16 @@ namespace switchyard::graph {
 
 std::string_view to_string(ToolKind kind) {
   switch (kind) {
-    case ToolKind::kHttp: return "http";
-    case ToolKind::kCommand: return "command";
-    case ToolKind::kLlm: return "llm";
-    case ToolKind::kBuiltin: return "builtin";
-    case ToolKind::kMock: return "mock";
+    case ToolKind::kHttp:
+      return "http";
+    case ToolKind::kCommand:
+      return "command";
+    case ToolKind::kLlm:
+      return "llm";
+    case ToolKind::kBuiltin:
+      return "builtin";
+    case ToolKind::kMock:
+      return "mock";
   }
   return "unknown";
 }
@@ -38,7 +43,9 @@ ToolGraph::ToolGraph(std::size_t nodes,
   for (std::uint32_t k = 0; k < order.size(); ++k) csr_edge[order[k]] = k;
 }
 
-Graph::Graph() : tool_graph_(std::make_unique<ToolGraph>(0, std::vector<std::pair<std::uint32_t, std::uint32_t>>{})) {}
+Graph::Graph()
+    : tool_graph_(
+          std::make_unique<ToolGraph>(0, std::vector<std::pair<std::uint32_t, std::uint32_t>>{})) {}
 Graph::~Graph() = default;
 Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,8 +19,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/json_schema.h"
 
@@ -35,8 +34,8 @@ enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock };
 std::string_view to_string(ToolKind kind);
 
 struct HttpTool {
-  std::string method = "POST";  // GET, POST, PUT or DELETE
-  std::string url;              // template
+  std::string method = "POST";                               // GET, POST, PUT or DELETE
+  std::string url;                                           // template
   std::vector<std::pair<std::string, std::string>> headers;  // values are templates
   // Request body: a template string or any JSON value whose strings are templates. Absent: the
   // JSON object {"input": ..., "steps": {...}} is sent.
@@ -105,10 +104,10 @@ struct Tool {
   ToolKind kind = ToolKind::kMock;
   ToolSpec spec;
   bool idempotent = false;
-  ToolIndex compensate = kNoIndex;  // the tool that undoes this one, or kNoIndex
-  int retries = 0;                  // extra attempts on the same tool before a failure counts
-  double price_usd = 0;             // charged to the budget per call
-  std::optional<double> cost;       // default base cost of edges into this tool that give none
+  ToolIndex compensate = kNoIndex;       // the tool that undoes this one, or kNoIndex
+  int retries = 0;                       // extra attempts on the same tool before a failure counts
+  double price_usd = 0;                  // charged to the budget per call
+  std::optional<double> cost;            // default base cost of edges into this tool that give none
   std::chrono::milliseconds timeout{0};  // 0: the kind's default
   // Called by the health monitor while the tool's breaker is open: an http(s) URL (GET, any 2xx
   // means healthy) or another tool. Empty / kNoIndex: none.
@@ -123,8 +122,8 @@ enum class NodeKind { kJunction, kTool, kFanout };
 struct Node {
   std::string id;
   NodeKind kind = NodeKind::kJunction;
-  ToolIndex tool = kNoIndex;         // kTool: the tool this node runs
-  std::uint32_t fanout = kNoIndex;   // kFanout: index into Workflow::fanouts()
+  ToolIndex tool = kNoIndex;        // kTool: the tool this node runs
+  std::uint32_t fanout = kNoIndex;  // kFanout: index into Workflow::fanouts()
 };
 
 struct Edge {
@@ -187,7 +186,7 @@ struct Budget {
 };
 
 struct BreakerPolicy {
-  int failures = 3;                         // consecutive failures that open the breaker
+  int failures = 3;                           // consecutive failures that open the breaker
   std::chrono::milliseconds cooldown{30000};  // open -> half-open
 };
 

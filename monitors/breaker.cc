@@ -4,9 +4,12 @@ namespace switchyard::monitors {
 
 std::string_view to_string(BreakerState state) {
   switch (state) {
-    case BreakerState::kClosed: return "closed";
-    case BreakerState::kOpen: return "open";
-    case BreakerState::kHalfOpen: return "half_open";
+    case BreakerState::kClosed:
+      return "closed";
+    case BreakerState::kOpen:
+      return "open";
+    case BreakerState::kHalfOpen:
+      return "half_open";
   }
   return "unknown";
 }
@@ -21,8 +24,10 @@ BreakerState Breaker::state(TimePoint now) const {
 bool Breaker::try_acquire(TimePoint now, BreakerPermit* permit) {
   if (permit != nullptr) *permit = BreakerPermit{};
   switch (state(now)) {
-    case BreakerState::kClosed: return true;
-    case BreakerState::kOpen: return false;
+    case BreakerState::kClosed:
+      return true;
+    case BreakerState::kOpen:
+      return false;
     case BreakerState::kHalfOpen:
       if (state_ == BreakerState::kOpen) {  // the cool-down just ended
         state_ = BreakerState::kHalfOpen;

@@ -24,9 +24,9 @@ enum class BreakerState { kClosed, kOpen, kHalfOpen };
 std::string_view to_string(BreakerState state);
 
 struct BreakerOptions {
-  int failures = 3;                             // consecutive failures that open it (>= 1)
-  std::chrono::milliseconds cooldown{30000};    // open -> half-open
-  int half_open_trials = 1;                     // calls let through while half-open (>= 1)
+  int failures = 3;                           // consecutive failures that open it (>= 1)
+  std::chrono::milliseconds cooldown{30000};  // open -> half-open
+  int half_open_trials = 1;                   // calls let through while half-open (>= 1)
 };
 
 // What try_acquire() let through. A trial holds one of the half-open slots of one half-open

@@ -81,7 +81,8 @@ std::optional<Transition> HealthTable::record(Tool& t, const Observation& o,
   std::lock_guard lock(t.mu);
   const BreakerState before = t.breaker.state(now);
   const double ms = static_cast<double>(o.latency.count()) / 1000.0;
-  t.ewma_ms = t.samples == 0 ? ms : options_.latency_alpha * ms + (1 - options_.latency_alpha) * t.ewma_ms;
+  t.ewma_ms =
+      t.samples == 0 ? ms : options_.latency_alpha * ms + (1 - options_.latency_alpha) * t.ewma_ms;
   ++t.samples;
   const std::uint64_t mask = options_.window == 64 ? ~0ULL : (1ULL << options_.window) - 1;
   t.window = ((t.window << 1) | (o.ok ? 1 : 0)) & mask;
@@ -212,9 +213,9 @@ std::map<std::string, std::string> HealthTable::down_tools() const {
   std::map<std::string, std::string> out;
   for (const auto& h : snapshot()) {
     if (h.factor != kInfinity) continue;
-    out[h.tool] = h.held_down                           ? h.held_reason
-                  : h.breaker == BreakerState::kOpen    ? "breaker open: " + h.last_failure
-                                                        : "rate limited (Retry-After)";
+    out[h.tool] = h.held_down                        ? h.held_reason
+                  : h.breaker == BreakerState::kOpen ? "breaker open: " + h.last_failure
+                                                     : "rate limited (Retry-After)";
   }
   return out;
 }

@@ -36,7 +36,7 @@ struct MonitorOptions {
   int window = 20;             // outcomes in the success-ratio window (1..64)
   int warmup = 3;              // samples before telemetry changes the factor from 1
   std::chrono::milliseconds default_retry_after{1000};  // a 429 without Retry-After
-  BreakerOptions breaker;      // defaults; a workflow's policy.breaker overrides per tool
+  BreakerOptions breaker;  // defaults; a workflow's policy.breaker overrides per tool
 };
 
 // What a finished call tells the monitor (built by the runtime from a tool's outcome).
@@ -46,7 +46,7 @@ struct Observation {
   std::string reason;   // when failed
   bool hard = false;    // an outage signal (connection refused, DNS): opens the breaker at once
   std::chrono::microseconds latency{0};
-  bool rate_limited = false;  // a 429
+  bool rate_limited = false;                             // a 429
   std::optional<std::chrono::milliseconds> retry_after;  // a delay, from when it is recorded
   std::optional<Clock::TimePoint> retry_at;  // an HTTP-date Retry-After: the moment itself
   std::optional<double> ratelimit_remaining, ratelimit_limit;  // X-RateLimit-* headers
@@ -74,11 +74,11 @@ struct ToolHealth {
   std::optional<Clock::TimePoint> opened_at;  // when the breaker last opened (open, half-open)
   bool held_down = false;
   std::string held_reason;
-  double factor = 1;          // what the router uses now (1 while warming up, +inf when down)
-  Factors factors;            // Eq. 1's three factors from the telemetry, warm-up aside
-  bool warming_up = false;    // fewer samples than MonitorOptions::warmup: factor 1
-  double latency_ms = 0;      // EWMA
-  double reliability = 1;     // successes / outcomes in the window
+  double factor = 1;        // what the router uses now (1 while warming up, +inf when down)
+  Factors factors;          // Eq. 1's three factors from the telemetry, warm-up aside
+  bool warming_up = false;  // fewer samples than MonitorOptions::warmup: factor 1
+  double latency_ms = 0;    // EWMA
+  double reliability = 1;   // successes / outcomes in the window
   double rate_limit_proximity = 0;
   int samples = 0;
   int consecutive_failures = 0;

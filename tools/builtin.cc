@@ -9,11 +9,20 @@ Outcome to_outcome(Result<nlohmann::json> result, const std::string& tool_id) {
   const Status& s = result.status();
   FailureKind kind = FailureKind::kInternal;
   switch (s.code()) {
-    case StatusCode::kDeadlineExceeded: kind = FailureKind::kTimeout; break;
-    case StatusCode::kUnavailable: kind = FailureKind::kUnavailable; break;
-    case StatusCode::kCancelled: kind = FailureKind::kCancelled; break;
-    case StatusCode::kInvalidArgument: kind = FailureKind::kBadOutput; break;
-    default: break;
+    case StatusCode::kDeadlineExceeded:
+      kind = FailureKind::kTimeout;
+      break;
+    case StatusCode::kUnavailable:
+      kind = FailureKind::kUnavailable;
+      break;
+    case StatusCode::kCancelled:
+      kind = FailureKind::kCancelled;
+      break;
+    case StatusCode::kInvalidArgument:
+      kind = FailureKind::kBadOutput;
+      break;
+    default:
+      break;
   }
   return Outcome::failed(kind, tool_id + ": " + s.message());
 }

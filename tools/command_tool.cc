@@ -2,19 +2,18 @@
 
 #include <signal.h>
 #include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
-#include <cstring>
-
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <cstring>
 
 #include "graph/json_read.h"
 #include "graph/template.h"
@@ -27,8 +26,8 @@ namespace switchyard::tools {
 namespace asio = boost::asio;
 namespace {
 
-constexpr std::size_t kStderrTail = 4096;      // bytes of stderr kept for the reason
-constexpr std::size_t kStdoutQuoted = 200;     // bytes of stdout quoted when it is not JSON
+constexpr std::size_t kStderrTail = 4096;   // bytes of stderr kept for the reason
+constexpr std::size_t kStdoutQuoted = 200;  // bytes of stdout quoted when it is not JSON
 constexpr std::chrono::milliseconds kDefaultTimeout{30000};
 
 std::string errno_text(int error) { return std::strerror(error); }
@@ -50,7 +49,8 @@ class Child : public std::enable_shared_from_this<Child> {
   void spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
              const std::string& cwd, std::string stdin_data, std::chrono::milliseconds timeout) {
     int in_pair[2], out_pipe[2], err_pipe[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0) return fail_errno("stdin");
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
+      return fail_errno("stdin");
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
       close_all({in_pair[0], in_pair[1]});
       return fail_errno("stdout");
@@ -77,8 +77,8 @@ class Child : public std::enable_shared_from_this<Child> {
     posix_spawnattr_setsigmask(&attr, &none);
     posix_spawnattr_setsigdefault(&attr, &defaults);
     posix_spawnattr_setpgroup(&attr, 0);  // its own process group: a timeout kills all of it
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setflags(
+        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     std::vector<char*> args, envp;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -283,20 +283,20 @@ class CommandTool final : public Tool {
     }
     std::string stdin_data = call.context->dump();
     auto& ctx = tool_io_context();
-    asio::post(ctx, [&ctx, id = id_, limits = limits_, done = std::move(done),
-                     argv = std::move(argv), env = std::move(env), cwd = spec_.cwd,
-                     stdin_data = std::move(stdin_data), timeout = timeout_,
-                     cancel = call.cancel]() mutable {
-      auto child = std::make_shared<Child>(ctx, id, limits, std::move(done));
-      child->spawn(argv, env, cwd, std::move(stdin_data), timeout);
-      if (cancel) {
-        cancel->on_cancel([&ctx, weak = std::weak_ptr<Child>(child)] {
-          asio::post(ctx, [weak] {
-            if (auto c = weak.lock()) c->abort();
-          });
-        });
-      }
-    });
+    asio::post(ctx,
+               [&ctx, id = id_, limits = limits_, done = std::move(done), argv = std::move(argv),
+                env = std::move(env), cwd = spec_.cwd, stdin_data = std::move(stdin_data),
+                timeout = timeout_, cancel = call.cancel]() mutable {
+                 auto child = std::make_shared<Child>(ctx, id, limits, std::move(done));
+                 child->spawn(argv, env, cwd, std::move(stdin_data), timeout);
+                 if (cancel) {
+                   cancel->on_cancel([&ctx, weak = std::weak_ptr<Child>(child)] {
+                     asio::post(ctx, [weak] {
+                       if (auto c = weak.lock()) c->abort();
+                     });
+                   });
+                 }
+               });
   }
 
  private:

@@ -5,14 +5,13 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
-
-#include <boost/asio/post.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "graph/json_read.h"
 #include "tools/io_loop.h"
@@ -23,14 +22,18 @@ namespace {
 
 FailureKind failure_of(CURLcode rc) {
   switch (rc) {
-    case CURLE_OPERATION_TIMEDOUT: return FailureKind::kTimeout;
+    case CURLE_OPERATION_TIMEDOUT:
+      return FailureKind::kTimeout;
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_CONNECT: return FailureKind::kConnect;
+    case CURLE_COULDNT_CONNECT:
+      return FailureKind::kConnect;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
-    case CURLE_OUT_OF_MEMORY: return FailureKind::kInternal;
-    default: return FailureKind::kTransport;
+    case CURLE_OUT_OF_MEMORY:
+      return FailureKind::kInternal;
+    default:
+      return FailureKind::kTransport;
   }
 }
 
@@ -102,9 +105,7 @@ class CurlMulti {
       return finish(ref.id, FailureKind::kInternal, curl_multi_strerror(rc));
     }
     if (cancel) {
-      cancel->on_cancel([this, id = ref.id] {
-        asio::post(ctx_, [this, id] { abort(id); });
-      });
+      cancel->on_cancel([this, id = ref.id] { asio::post(ctx_, [this, id] { abort(id); }); });
     }
   }
 
@@ -143,8 +144,10 @@ class CurlMulti {
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else {
-      if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-      else curl_easy_setopt(e, CURLOPT_POST, 1L);
+      if (r.method != "POST")
+        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
+      else
+        curl_easy_setopt(e, CURLOPT_POST, 1L);
       curl_easy_setopt(e, CURLOPT_POSTFIELDS, send_body ? r.body.c_str() : "");
       curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, static_cast<long>(send_body ? r.body.size() : 0));
     }
@@ -179,10 +182,11 @@ class CurlMulti {
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
     if (line.starts_with("HTTP/")) {
       t.response.headers.clear();  // a new response (after 100 Continue, for instance)
-    } else if (auto colon = line.find(':'); colon != std::string_view::npos &&
-                                           kept_header(line.substr(0, colon))) {
+    } else if (auto colon = line.find(':');
+               colon != std::string_view::npos && kept_header(line.substr(0, colon))) {
       std::string_view value = line.substr(colon + 1);
-      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.remove_prefix(1);
       t.response.headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
     }
     return n * size;
@@ -257,7 +261,8 @@ class CurlMulti {
       deadline_.reset();
       if (!immediate_posted_) {
         immediate_posted_ = true;
-        // Never call back into curl from its own callback: even a 0 ms timeout goes through the loop.
+        // Never call back into curl from its own callback: even a 0 ms timeout goes through the
+        // loop.
         asio::post(ctx_, [this] {
           immediate_posted_ = false;
           act(CURL_SOCKET_TIMEOUT, 0);

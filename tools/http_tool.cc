@@ -26,7 +26,7 @@ std::string lower(std::string_view s) {
 
 // A body template: the JSON value with every string parsed once.
 struct BodyTemplate {
-  nlohmann::json shape;                // the value; strings are rendered from `strings`
+  nlohmann::json shape;                  // the value; strings are rendered from `strings`
   std::vector<graph::Template> strings;  // in the order a pre-order walk meets them
 };
 
@@ -305,14 +305,14 @@ void probe_url(const std::string& url, std::chrono::milliseconds timeout,
   r.method = "GET";
   r.url = url;
   r.timeout = timeout;
-  http_perform(std::move(r), nullptr, [done = std::move(done), shown = redact_url(url)](
-                                          HttpResponse response) {
-    if (response.failure != FailureKind::kNone) {
-      return done(false, "GET " + shown + ": " + response.error);
-    }
-    const bool ok = response.status >= 200 && response.status < 300;
-    done(ok, "GET " + shown + ": HTTP " + std::to_string(response.status));
-  });
+  http_perform(std::move(r), nullptr,
+               [done = std::move(done), shown = redact_url(url)](HttpResponse response) {
+                 if (response.failure != FailureKind::kNone) {
+                   return done(false, "GET " + shown + ": " + response.error);
+                 }
+                 const bool ok = response.status >= 200 && response.status < 300;
+                 done(ok, "GET " + shown + ": HTTP " + std::to_string(response.status));
+               });
 }
 
 }  // namespace switchyard::tools

@@ -2,16 +2,16 @@
 
 #include <pthread.h>
 
-#include <thread>
-
 #include <boost/asio/executor_work_guard.hpp>
+#include <thread>
 
 namespace switchyard::tools {
 namespace {
 
 class IoLoop {
  public:
-  IoLoop() : guard_(boost::asio::make_work_guard(ctx_)), thread_([this] {
+  IoLoop()
+      : guard_(boost::asio::make_work_guard(ctx_)), thread_([this] {
           pthread_setname_np(pthread_self(), "sy-tool-io");
           ctx_.run();
         }) {}

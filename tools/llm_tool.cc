@@ -196,9 +196,10 @@ class LlmToolAdapter final : public Tool {
     if (!tier.api_key_env.empty()) {
       const char* key = std::getenv(tier.api_key_env.c_str());
       if (key == nullptr || *key == '\0') {
-        return done(Outcome::failed(FailureKind::kUnavailable,
-                                    id_ + ": the API key of tier " + tier.name +
-                                        " is not set (environment variable " + tier.api_key_env + ")"));
+        return done(
+            Outcome::failed(FailureKind::kUnavailable, id_ + ": the API key of tier " + tier.name +
+                                                           " is not set (environment variable " +
+                                                           tier.api_key_env + ")"));
       }
       api_key = key;
       request.headers.emplace_back("Authorization", "Bearer " + api_key);
@@ -206,7 +207,8 @@ class LlmToolAdapter final : public Tool {
     nlohmann::json messages = nlohmann::json::array();
     if (!system.empty()) messages.push_back({{"role", "system"}, {"content", system}});
     messages.push_back({{"role", "user"}, {"content", *prompt}});
-    nlohmann::json body = {{"model", tier.model}, {"messages", messages}, {"max_tokens", spec_.max_tokens}};
+    nlohmann::json body = {
+        {"model", tier.model}, {"messages", messages}, {"max_tokens", spec_.max_tokens}};
     if (spec_.output_schema) {
       body["response_format"] = {
           {"type", "json_schema"},

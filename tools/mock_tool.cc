@@ -8,9 +8,8 @@ namespace switchyard::tools {
 namespace {
 
 Outcome injected_failure(const std::string& id, int call_number) {
-  return Outcome::failed(FailureKind::kInjected,
-                         id + " failed (scripted failure of call " + std::to_string(call_number) +
-                             ")");
+  return Outcome::failed(FailureKind::kInjected, id + " failed (scripted failure of call " +
+                                                     std::to_string(call_number) + ")");
 }
 
 class MockTool final : public Tool {
@@ -65,8 +64,10 @@ class MockModel final : public Tool {
 bool mock_fails(const graph::MockFail& fail, int call_number) {
   using Mode = graph::MockFail::Mode;
   switch (fail.mode) {
-    case Mode::kNever: return false;
-    case Mode::kAlways: return true;
+    case Mode::kNever:
+      return false;
+    case Mode::kAlways:
+      return true;
     case Mode::kCalls:
       return std::find(fail.calls.begin(), fail.calls.end(), call_number) != fail.calls.end();
     case Mode::kRate: {

@@ -4,22 +4,38 @@ namespace switchyard::tools {
 
 std::string_view to_string(FailureKind kind) {
   switch (kind) {
-    case FailureKind::kNone: return "none";
-    case FailureKind::kInjected: return "injected";
-    case FailureKind::kTimeout: return "timeout";
-    case FailureKind::kConnect: return "connect";
-    case FailureKind::kTransport: return "transport";
-    case FailureKind::kHttpStatus: return "http_status";
-    case FailureKind::kRateLimited: return "rate_limited";
-    case FailureKind::kBadOutput: return "bad_output";
-    case FailureKind::kExitCode: return "exit_code";
-    case FailureKind::kCancelled: return "cancelled";
-    case FailureKind::kBudgetExhausted: return "budget_exhausted";
-    case FailureKind::kTemplate: return "template";
-    case FailureKind::kUnavailable: return "unavailable";
-    case FailureKind::kRefusal: return "refusal";
-    case FailureKind::kSchemaInvalid: return "schema_invalid";
-    case FailureKind::kInternal: return "internal";
+    case FailureKind::kNone:
+      return "none";
+    case FailureKind::kInjected:
+      return "injected";
+    case FailureKind::kTimeout:
+      return "timeout";
+    case FailureKind::kConnect:
+      return "connect";
+    case FailureKind::kTransport:
+      return "transport";
+    case FailureKind::kHttpStatus:
+      return "http_status";
+    case FailureKind::kRateLimited:
+      return "rate_limited";
+    case FailureKind::kBadOutput:
+      return "bad_output";
+    case FailureKind::kExitCode:
+      return "exit_code";
+    case FailureKind::kCancelled:
+      return "cancelled";
+    case FailureKind::kBudgetExhausted:
+      return "budget_exhausted";
+    case FailureKind::kTemplate:
+      return "template";
+    case FailureKind::kUnavailable:
+      return "unavailable";
+    case FailureKind::kRefusal:
+      return "refusal";
+    case FailureKind::kSchemaInvalid:
+      return "schema_invalid";
+    case FailureKind::kInternal:
+      return "internal";
   }
   return "unknown";
 }

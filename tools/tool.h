@@ -10,13 +10,12 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
-#include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/workflow.h"
 
@@ -25,14 +24,14 @@ namespace switchyard::tools {
 // Why a call failed. Monitors, the router and the journal branch on it.
 enum class FailureKind {
   kNone,
-  kInjected,         // a mock's scripted failure (scenarios, chaos)
+  kInjected,  // a mock's scripted failure (scenarios, chaos)
   kTimeout,
-  kConnect,          // connection refused, DNS: a hard outage signal
-  kTransport,        // the connection broke: reset, closed without an answer, bad HTTP
-  kHttpStatus,       // an unexpected HTTP status
-  kRateLimited,      // 429
-  kBadOutput,        // output that is not JSON, or fails its schema
-  kExitCode,         // a command exited non-zero
+  kConnect,      // connection refused, DNS: a hard outage signal
+  kTransport,    // the connection broke: reset, closed without an answer, bad HTTP
+  kHttpStatus,   // an unexpected HTTP status
+  kRateLimited,  // 429
+  kBadOutput,    // output that is not JSON, or fails its schema
+  kExitCode,     // a command exited non-zero
   kCancelled,
   kBudgetExhausted,  // the budget could not cover the call; it was not made
   kTemplate,         // a template referred to a missing value
@@ -50,17 +49,17 @@ struct Outcome {
   bool ok = false;
   nlohmann::json output;  // when ok: the tool's JSON output
   FailureKind failure = FailureKind::kNone;
-  std::string reason;                     // when failed: for people and the journal
-  std::chrono::microseconds latency{0};   // measured (or, for mocks, simulated) duration
+  std::string reason;                    // when failed: for people and the journal
+  std::chrono::microseconds latency{0};  // measured (or, for mocks, simulated) duration
   // The latency was not spent but is to be simulated (mocks): drivers wait it out on their clock.
   bool simulated = false;
-  std::int64_t tokens = 0;                // LLM tokens used (input + output)
-  double cost_usd = 0;                    // money spent by this call
+  std::int64_t tokens = 0;  // LLM tokens used (input + output)
+  double cost_usd = 0;      // money spent by this call
   // llm calls: the provider's reply gave no readable usage, so `tokens` and `cost_usd` are the
   // call's worst case (its prompt bound plus max_tokens at the tier's prices), never less.
   bool usage_unknown = false;
-  bool llm_call = false;                  // the call went to a language model
-  int tier = -1;  // llm calls: the models file's tier that was called (-1: none)
+  bool llm_call = false;  // the call went to a language model
+  int tier = -1;          // llm calls: the models file's tier that was called (-1: none)
   // HTTP tools: the response status (0: none) and headers (secret-looking values redacted), and
   // Retry-After when the service sent one: a delay (delta-seconds) in retry_after, or an HTTP date
   // in retry_at (the monitor compares it with its own clock; tools read none). What the monitors
@@ -97,8 +96,8 @@ struct Invocation {
   graph::ToolIndex tool = graph::kNoIndex;
   // {"input": ..., "steps": {id: {"output": ...}}, ...}: what templates and tools read.
   const nlohmann::json* context = nullptr;
-  int call_number = 1;  // 1-based count of this tool's calls within the run
-  int attempt = 1;      // 1-based attempt of this step (retries)
+  int call_number = 1;                 // 1-based count of this tool's calls within the run
+  int attempt = 1;                     // 1-based attempt of this step (retries)
   std::shared_ptr<CallCancel> cancel;  // may be null: the call cannot be cancelled
   int tier = -1;  // llm tools: the models file's tier to use (-1: the tool's own or the cheapest)
   std::string_view run_id;  // the run making the call (idempotency keys); valid during invoke()

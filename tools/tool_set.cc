@@ -29,8 +29,10 @@ std::unique_ptr<Tool> scenario_stand_in(const graph::Workflow& w, graph::ToolInd
   graph::MockFail fail = w.scenario() ? scenario_failure(w, t) : graph::MockFail{};
   if (tool.kind == graph::ToolKind::kLlm) return make_mock_model(tool.id, std::move(fail));
   graph::MockTool mock;
-  if (const auto* spec = std::get_if<graph::MockTool>(&tool.spec)) mock = *spec;
-  else mock.output = {{"tool", tool.id}};
+  if (const auto* spec = std::get_if<graph::MockTool>(&tool.spec))
+    mock = *spec;
+  else
+    mock.output = {{"tool", tool.id}};
   if (fail.mode != graph::MockFail::Mode::kNever) mock.fail = std::move(fail);
   return make_mock_tool(tool.id, std::move(mock));
 }
@@ -52,7 +54,8 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
   }
   if (const auto* llm = std::get_if<graph::LlmTool>(&tool.spec)) {
     if (options.models == nullptr) {
-      return invalid_argument("tool '" + tool.id + "': an llm tool needs a models file "
+      return invalid_argument("tool '" + tool.id +
+                              "': an llm tool needs a models file "
                               "(switchyard run --models models.json; see docs/models.md)");
     }
     return make_llm_tool(tool.id, *llm, tool.timeout, *options.models, tool.limits);

@@ -29,6 +29,11 @@
 // RunAwaiter). Its destructor ends every run still in flight first.
 // Part of the public embedding API (switchyard.h).
 
+#include <switchyard/export.h>
+#include <switchyard/status.h>
+#include <switchyard/types.h>
+#include <switchyard/workflow.h>
+
 #include <chrono>
 #include <coroutine>
 #include <cstdint>
@@ -39,11 +44,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <switchyard/export.h>
-#include <switchyard/status.h>
-#include <switchyard/types.h>
-#include <switchyard/workflow.h>
 
 namespace switchyard::api {
 

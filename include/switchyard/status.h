@@ -16,14 +16,14 @@
 //
 // Thread-compatible value types. Part of the public embedding API (switchyard.h).
 
+#include <switchyard/export.h>
+
 #include <cassert>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <switchyard/export.h>
 
 namespace switchyard::api {
 

@@ -7,6 +7,9 @@
 // workflow format is JSON, and an embedding program needs the same library to build inputs and
 // read outputs. Only its header is needed (find_dependency(nlohmann_json) in the package config).
 
+#include <switchyard/export.h>
+#include <switchyard/status.h>
+
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -14,9 +17,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <switchyard/export.h>
-#include <switchyard/status.h>
 
 namespace switchyard::api {
 

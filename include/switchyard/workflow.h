@@ -18,13 +18,13 @@
 // destroyed while runs of it go on.
 // Part of the public embedding API (switchyard.h).
 
+#include <switchyard/export.h>
+#include <switchyard/status.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <switchyard/export.h>
-#include <switchyard/status.h>
 
 namespace switchyard::api {
 

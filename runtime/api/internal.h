@@ -3,6 +3,8 @@
 // Conversions between the public value types (namespace switchyard::api) and the runtime's own,
 // and the insides of the public handles.
 
+#include <switchyard/switchyard.h>
+
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -12,9 +14,8 @@
 #include "graph/load.h"
 #include "graph/status.h"
 #include "graph/workflow.h"
-#include "runtime/journal/journal.h"
 #include "runtime/engine/runner.h"
-#include <switchyard/switchyard.h>
+#include "runtime/journal/journal.h"
 #include "tools/models.h"
 #include "tools/tool.h"
 

@@ -1,9 +1,9 @@
 // api::Runtime's journal side: queries, replay verification, pictures and resume.
 
+#include "runtime/api/runtime_impl.h"
+#include "runtime/engine/runner.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/resumable.h"
-#include "runtime/engine/runner.h"
-#include "runtime/api/runtime_impl.h"
 #include "runtime/replay/verify.h"
 
 namespace switchyard::api {

@@ -1,8 +1,8 @@
 #pragma once
-// Crash points: fault injection for the crash tests (tests/runtime/engine/crash_test.cc), in the spirit
-// of leveldb's fault-injection Env. A crash point does nothing unless the environment variable
-// SWITCHYARD_CRASH_AT names it: "NAME:N" makes the process kill itself with SIGKILL (no cleanup,
-// no flush: exactly a `kill -9`) the N-th time it passes that point. Points:
+// Crash points: fault injection for the crash tests (tests/runtime/engine/crash_test.cc), in the
+// spirit of leveldb's fault-injection Env. A crash point does nothing unless the environment
+// variable SWITCHYARD_CRASH_AT names it: "NAME:N" makes the process kill itself with SIGKILL (no
+// cleanup, no flush: exactly a `kill -9`) the N-th time it passes that point. Points:
 //   before_invoke   a non-idempotent tool's step_started is durable; the tool is not yet called
 //   after_call      a tool answered (its effect happened); the answer is not journaled yet
 //   inside_append   a journal transaction has written its first event but not committed

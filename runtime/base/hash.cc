@@ -109,7 +109,6 @@ std::string nlohmann_dump(const nlohmann::json& doc) {
   return doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-
 void append_string(std::string& out, const std::string& text) {
   if (plain(text)) {
     out.push_back('"');
@@ -151,9 +150,15 @@ void append_canonical(std::string& out, const nlohmann::json& doc) {
       out.push_back(']');
       return;
     }
-    case Type::string: append_string(out, *doc.get_ptr<const std::string*>()); return;
-    case Type::boolean: out.append(doc.get<bool>() ? "true" : "false"); return;
-    case Type::null: out.append("null"); return;
+    case Type::string:
+      append_string(out, *doc.get_ptr<const std::string*>());
+      return;
+    case Type::boolean:
+      out.append(doc.get<bool>() ? "true" : "false");
+      return;
+    case Type::null:
+      out.append("null");
+      return;
     case Type::number_integer:
     case Type::number_unsigned: {
       std::array<char, 24> buffer{};
@@ -161,7 +166,9 @@ void append_canonical(std::string& out, const nlohmann::json& doc) {
                                           : decimal(doc.get<std::int64_t>(), buffer));
       return;
     }
-    default: out.append(nlohmann_dump(doc)); return;  // floats, binary, discarded
+    default:
+      out.append(nlohmann_dump(doc));
+      return;  // floats, binary, discarded
   }
 }
 

@@ -2,10 +2,9 @@
 // SHA-256 (OpenSSL libcrypto) for workflow hashes and the journal's hash chain.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace switchyard::runtime {
 

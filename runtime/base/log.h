@@ -4,10 +4,10 @@
 // default logger, which the program (the CLI, an embedding service) configures before using the
 // runtime. graph/, monitors/ and tools/ never log.
 
+#include <spdlog/spdlog.h>
+
 #include <memory>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 namespace switchyard::runtime {
 

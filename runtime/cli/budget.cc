@@ -84,15 +84,24 @@ int budget(Context& ctx, const BudgetArgs& args) {
   if (args.json) {
     nlohmann::json workflows = nlohmann::json::array(), steps = nlohmann::json::array();
     for (const auto& [name, l] : by_workflow) {
-      workflows.push_back({{"workflow", name}, {"runs", l.runs}, {"spent_usd", l.usd},
-                           {"tokens", l.tokens}, {"llm_calls", l.calls}});
+      workflows.push_back({{"workflow", name},
+                           {"runs", l.runs},
+                           {"spent_usd", l.usd},
+                           {"tokens", l.tokens},
+                           {"llm_calls", l.calls}});
     }
     for (const auto& [key, l] : by_step_tier) {
-      steps.push_back({{"workflow", std::get<0>(key)}, {"step", std::get<1>(key)},
-                       {"tier", std::get<2>(key)}, {"calls", l.calls}, {"usable", l.usable},
-                       {"tokens", l.tokens}, {"cost_usd", l.usd}});
+      steps.push_back({{"workflow", std::get<0>(key)},
+                       {"step", std::get<1>(key)},
+                       {"tier", std::get<2>(key)},
+                       {"calls", l.calls},
+                       {"usable", l.usable},
+                       {"tokens", l.tokens},
+                       {"cost_usd", l.usd}});
     }
-    *ctx.out << nlohmann::json{{"journal", args.journal}, {"workflows", workflows}, {"steps", steps}}
+    *ctx.out << nlohmann::json{{"journal", args.journal},
+                               {"workflows", workflows},
+                               {"steps", steps}}
                     .dump(2)
              << "\n";
     return kExitOk;
@@ -107,9 +116,11 @@ int budget(Context& ctx, const BudgetArgs& args) {
         << l.calls << "\n";
   }
   if (!by_step_tier.empty()) {
-    out << "\n" << std::left << std::setw(28) << "workflow / step" << std::setw(10) << "tier"
-        << std::right << std::setw(7) << "calls" << std::setw(8) << "usable" << std::setw(10)
-        << "tokens" << std::setw(14) << "cost" << "\n";
+    out << "\n"
+        << std::left << std::setw(28) << "workflow / step" << std::setw(10) << "tier" << std::right
+        << std::setw(7) << "calls" << std::setw(8) << "usable" << std::setw(10) << "tokens"
+        << std::setw(14) << "cost"
+        << "\n";
     for (const auto& [key, l] : by_step_tier) {
       out << std::left << std::setw(28) << (std::get<0>(key) + " / " + std::get<1>(key))
           << std::setw(10) << std::get<2>(key) << std::right << std::setw(7) << l.calls
@@ -123,7 +134,8 @@ int budget(Context& ctx, const BudgetArgs& args) {
 }  // namespace
 
 void add_budget(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
+  auto* cmd =
+      app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
   auto args = std::make_shared<BudgetArgs>();
   add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow, "Only this workflow's runs");

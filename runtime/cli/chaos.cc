@@ -1,11 +1,12 @@
 // switchyard chaos WF.json [--max-down K] [--unknown] [--threads N] [--json]
 
+#include "runtime/eval/chaos.h"
+
 #include <iomanip>
 #include <ostream>
 
-#include "runtime/eval/chaos.h"
-#include "runtime/cli/cli.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/cli/cli.h"
 
 namespace switchyard::cli {
 namespace {

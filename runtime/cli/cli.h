@@ -4,12 +4,11 @@
 // completed/demoted (or a check failed), 2 bad usage or invalid input, 3 internal or I/O error.
 // Human output goes to stdout; --json prints exactly one JSON document; logs go to stderr.
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <iosfwd>
-#include <string>
-
-#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/json_read.h"
 #include "graph/load.h"

@@ -1,16 +1,19 @@
 #include <ostream>
 
-#include "runtime/cli/cli.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/cli/cli.h"
 
 namespace switchyard::cli {
 
 int exit_code_for(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
+    case StatusCode::kOk:
+      return kExitOk;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kNotFound: return kExitInvalid;
-    default: return kExitInternal;
+    case StatusCode::kNotFound:
+      return kExitInvalid;
+    default:
+      return kExitInternal;
   }
 }
 

@@ -1,10 +1,11 @@
 // switchyard eval PATH... [--baselines] [--json]
 
+#include "runtime/eval/eval.h"
+
 #include <iomanip>
 #include <ostream>
 
 #include "runtime/cli/cli.h"
-#include "runtime/eval/eval.h"
 
 namespace switchyard::cli {
 namespace {
@@ -25,7 +26,8 @@ void print_table(std::ostream& out, const std::vector<runtime::ScenarioResult>& 
   out << std::left << std::setw(10) << "scenario" << std::setw(11) << "status" << std::setw(11)
       << "expected" << std::setw(4) << "ok" << std::right << std::setw(5) << "llm" << std::setw(9)
       << "reroutes" << std::setw(8) << "silent" << std::setw(11) << "abandoned" << std::setw(10)
-      << "route_ns" << "  path\n";
+      << "route_ns"
+      << "  path\n";
   for (const auto& r : rows) {
     out << std::left << std::setw(10) << r.id << std::setw(11) << r.status << std::setw(11)
         << r.expected_status << std::setw(4) << (r.correct ? "yes" : "NO") << std::right
@@ -37,9 +39,9 @@ void print_table(std::ostream& out, const std::vector<runtime::ScenarioResult>& 
 }
 
 void print_totals(std::ostream& out, const char* label, const runtime::EvalTotals& t) {
-  out << label << t.correct << "/" << t.scenarios << " correct, " << t.llm_calls
-      << " LLM call(s), " << t.reroutes << " reroute(s), " << t.silent_failures
-      << " silent failure(s), " << t.side_effects_abandoned << " side effect(s) abandoned\n";
+  out << label << t.correct << "/" << t.scenarios << " correct, " << t.llm_calls << " LLM call(s), "
+      << t.reroutes << " reroute(s), " << t.silent_failures << " silent failure(s), "
+      << t.side_effects_abandoned << " side effect(s) abandoned\n";
 }
 
 int eval(Context& ctx, const EvalArgs& args) {
@@ -65,7 +67,8 @@ int eval(Context& ctx, const EvalArgs& args) {
 }  // namespace
 
 void add_eval(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("eval", "Run scenario files and report outcomes against expectations");
+  auto* cmd =
+      app.add_subcommand("eval", "Run scenario files and report outcomes against expectations");
   auto args = std::make_shared<EvalArgs>();
   cmd->add_option("paths", args->paths, "Scenario files, or folders of *.json scenario files")
       ->required();

@@ -6,10 +6,10 @@
 #include <limits>
 #include <ostream>
 
+#include "runtime/base/system_clock.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
 #include "runtime/journal/journal.h"
-#include "runtime/base/system_clock.h"
 
 namespace switchyard::cli {
 namespace {

@@ -123,8 +123,7 @@ void add_health(CLI::App& app, Context& ctx) {
       "health", "Every tool's health (breaker, Eq. 1 factor, telemetry), rebuilt from the journal");
   auto args = std::make_shared<HealthArgs>();
   add_journal_option(cmd, args->journal);
-  cmd->add_option("--window-minutes", args->window_minutes,
-                  "How far back the journal is read")
+  cmd->add_option("--window-minutes", args->window_minutes, "How far back the journal is read")
       ->capture_default_str()
       ->check(CLI::Range(1, 60 * 24 * 365));
   cmd->add_flag("--json", args->json, "Print one JSON document");

@@ -1,9 +1,9 @@
 // The `switchyard` program: parses the command line and dispatches to runtime/cli/*.cc.
 
-#include <iostream>
-
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 #include "runtime/cli/cli.h"
 

@@ -88,7 +88,8 @@ void add_replay(CLI::App& app, Context& ctx) {
                   "or html (one self-contained page: graph and timeline)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json", "dot", "html"}));
-  cmd->add_flag_callback("--json", [args] { args->format = "json"; }, "Same as --format json");
+  cmd->add_flag_callback(
+      "--json", [args] { args->format = "json"; }, "Same as --format json");
   cmd->add_flag("--verify", args->verify,
                 "Check the hash chain and re-drive every decision from the recorded outcomes "
                 "(no tool or model is called); exit 1 if anything differs");

@@ -5,10 +5,10 @@
 #include <ostream>
 
 #include "graph/load.h"
+#include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
 #include "runtime/replay/resumable.h"
-#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

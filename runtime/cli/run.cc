@@ -3,9 +3,9 @@
 #include <ostream>
 
 #include "graph/lint.h"
+#include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
-#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

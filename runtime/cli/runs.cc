@@ -5,8 +5,8 @@
 #include <ostream>
 
 #include "graph/json_read.h"
-#include "runtime/cli/cli.h"
 #include "runtime/base/money.h"
+#include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
 #include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
@@ -65,7 +65,8 @@ int runs(Context& ctx, const RunsArgs& args) {
   auto& out = *ctx.out;
   out << std::left << std::setw(36) << "run" << std::setw(26) << "workflow" << std::setw(11)
       << "status" << std::setw(26) << "started" << std::setw(10) << "duration" << std::setw(12)
-      << "spent" << "path\n";
+      << "spent"
+      << "path\n";
   for (const auto& r : *list) {
     // The result is read through JsonView (graph/json_read.h): what is not there shows as "-".
     const JsonView result(r.result);

@@ -11,11 +11,11 @@
 #include <cstdlib>
 #include <ostream>
 
+#include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
 #include "runtime/cli/session.h"
 #include "runtime/service/service.h"
-#include "runtime/base/workflow_file.h"
 
 namespace switchyard::cli {
 namespace {

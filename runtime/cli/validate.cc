@@ -6,8 +6,8 @@
 
 #include "graph/lint.h"
 #include "graph/router.h"
-#include "runtime/cli/cli.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/cli/cli.h"
 
 namespace switchyard::cli {
 namespace {

@@ -3,6 +3,10 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -11,21 +15,15 @@
 #include <type_traits>
 #include <unordered_map>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-
 #include "runtime/base/hash.h"
-#include "runtime/journal/writer.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/probe_scheduler.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/journal/writer.h"
 
 namespace switchyard::runtime {
 namespace asio = boost::asio;
-
 
 class RunTask;
 
@@ -148,10 +146,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // Journals the run's start, then runs it.
   void begin() {
     auto self = shared_from_this();
-    engine_.writer.submit([record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
-                          [self](Status s) {
-                            asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
-                          });
+    engine_.writer.submit(
+        [record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
+        [self](Status s) {
+          asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
+        });
     if (request_.deadline.count() > 0) {
       deadline_.emplace(loop_);  // made only for a run that has a deadline
       deadline_->expires_after(request_.deadline);
@@ -228,10 +227,15 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     for (;;) {
       Action action = machine_->next();
       switch (action.type) {
-        case Action::Type::kDone: return finish();
-        case Action::Type::kWait: return;  // a call's answer continues the run
-        case Action::Type::kAbort: abort_call(action.slot); continue;
-        case Action::Type::kInvoke: break;
+        case Action::Type::kDone:
+          return finish();
+        case Action::Type::kWait:
+          return;  // a call's answer continues the run
+        case Action::Type::kAbort:
+          abort_call(action.slot);
+          continue;
+        case Action::Type::kInvoke:
+          break;
       }
       if (!workflow_->tool(action.tool).idempotent && !events_.empty()) {
         // The step's start must be in the journal before a side effect can happen.
@@ -278,7 +282,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     call->tool = action.tool;
     if (calls_.size() <= action.slot) calls_.resize(action.slot + 1);
     calls_[action.slot] = call;
-    const auto delay = engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
+    const auto delay =
+        engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
     if (delay.count() <= 0) return invoke(action, call);
     if (engine_.clock.skip_wait(delay)) return invoke(action, call);
     call->keep_alive = shared_from_this();
@@ -340,7 +345,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     call->timer.emplace(loop_);
     call->timer->expires_after(latency);
     call->timer->async_wait([this, slot, call, outcome = std::move(outcome)](
-                               const boost::system::error_code& ec) mutable {
+                                const boost::system::error_code& ec) mutable {
       auto self = std::move(call->keep_alive);
       if (ec || cancel_requested_ || !current(slot, call)) return;
       complete(slot, std::move(outcome));
@@ -410,10 +415,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     auto self = shared_from_this();
     // The result is the run_finished event's (Journal::finish_run): not stored twice.
     submit_events(
-        [id = id(), status = std::string(to_string(report_.result.status)),
-         clock = &engine_.clock](Journal& j) {
-          return j.finish_run(id, status, nullptr, unix_ms(*clock));
-        },
+        [id = id(), status = std::string(to_string(report_.result.status)), clock = &engine_.clock](
+            Journal& j) { return j.finish_run(id, status, nullptr, unix_ms(*clock)); },
         [self](const Status& s) { self->on_finished(s); });
   }
 
@@ -479,7 +482,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   Engine::Done done_;
   std::optional<asio::steady_timer> deadline_;
   std::unique_ptr<RunMachine> machine_;
-  std::vector<std::shared_ptr<Call>> calls_;  // in flight, indexed by slot
+  std::vector<std::shared_ptr<Call>> calls_;                        // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
   // advance()'s trampoline: running, asked to go on, steps it may still continue inline, and
   // the answer (of the run's own line) to continue with.
@@ -518,8 +521,7 @@ void Engine::Impl::cancel_all(const std::string& reason) {
   for (auto& t : tasks) t->request_cancel(reason);
 }
 
-Engine::Engine(Journal& journal, Clock& clock, monitors::HealthTable& health,
-               EngineOptions options)
+Engine::Engine(Journal& journal, Clock& clock, monitors::HealthTable& health, EngineOptions options)
     : impl_(std::make_unique<Impl>(journal, clock, health, options)) {}
 
 Engine::~Engine() = default;

@@ -25,8 +25,8 @@
 #include "graph/status.h"
 #include "graph/workflow.h"
 #include "monitors/health_table.h"
-#include "runtime/journal/journal.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/journal.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {

@@ -70,7 +70,8 @@ std::optional<int> LlmHistory::start_tier(const std::string& workflow, const std
   }
   int best = 0;
   for (int i = 1; i < n; ++i) {
-    if (expected[static_cast<std::size_t>(i)] < expected[static_cast<std::size_t>(best)] - 1e-15) best = i;
+    if (expected[static_cast<std::size_t>(i)] < expected[static_cast<std::size_t>(best)] - 1e-15)
+      best = i;
   }
   if (best == 0) return std::nullopt;
   if (why != nullptr) {

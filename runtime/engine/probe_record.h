@@ -1,7 +1,7 @@
 #pragma once
-// Journaling a probe's verdict, where rebuild_health (runtime/engine/health_rebuild.h) reads breaker
-// transitions after a restart. A probe belongs to no run, so each transition a probe causes is
-// journaled as a run of its own: a run of the reserved workflow `switchyard.monitor` (no stored
+// Journaling a probe's verdict, where rebuild_health (runtime/engine/health_rebuild.h) reads
+// breaker transitions after a restart. A probe belongs to no run, so each transition a probe causes
+// is journaled as a run of its own: a run of the reserved workflow `switchyard.monitor` (no stored
 // workflow, input {"probe": tool}), finished `completed` at once, whose only event is a `breaker`
 // event {tool, from, to, reason} like those runs journal (docs/monitors.md#probes).
 

@@ -1,8 +1,7 @@
 #include "runtime/engine/probe_scheduler.h"
 
-#include <future>
-
 #include <boost/asio/post.hpp>
+#include <future>
 
 #include "runtime/base/log.h"
 #include "runtime/engine/probe_record.h"
@@ -45,7 +44,8 @@ void ProbeScheduler::schedule() {
 }
 
 void ProbeScheduler::run_probes() {  // on loop_
-  std::vector<std::pair<std::shared_ptr<const graph::Workflow>, std::shared_ptr<tools::ToolSet>>> live;
+  std::vector<std::pair<std::shared_ptr<const graph::Workflow>, std::shared_ptr<tools::ToolSet>>>
+      live;
   {
     std::lock_guard lock(mu_);
     std::erase_if(watched_, [&live](auto& entry) {  // workflows no one holds any more go
@@ -66,30 +66,30 @@ void ProbeScheduler::run_probes() {  // on loop_
       auto answer = [gate = gate_, loop = &loop_, this, id = tool.id](bool ok, std::string reason) {
         std::lock_guard lock(gate->mu);
         if (!gate->alive) return;
-        asio::post(*loop, [this, id, ok, reason = std::move(reason)] {
-          on_probed(id, ok, reason);
-        });
+        asio::post(*loop,
+                   [this, id, ok, reason = std::move(reason)] { on_probed(id, ok, reason); });
       };
       if (!tool.probe_url.empty()) {
         tools::probe_url(tool.probe_url, options_.timeout, std::move(answer));
       } else {
-        auto context = std::make_shared<nlohmann::json>(
-            nlohmann::json{{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});
+        auto context = std::make_shared<nlohmann::json>(nlohmann::json{
+            {"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}});
         // The probe tool's first call, outside any run: no run id, nothing to abort it with.
         Action probe;
         probe.tool = tool.probe_tool;
         probe.context = context.get();
-        tool_set->at(tool.probe_tool).invoke(
-            invocation_of(*w, probe, {}, nullptr),
-            [answer = std::move(answer), context, tool_set = tool_set, w = w](tools::Outcome o) {
-              answer(o.ok, o.ok ? "probe tool succeeded" : o.reason);
-            });
+        tool_set->at(tool.probe_tool)
+            .invoke(
+                invocation_of(*w, probe, {}, nullptr),
+                [answer = std::move(answer), context, tool_set = tool_set, w = w](
+                    tools::Outcome o) { answer(o.ok, o.ok ? "probe tool succeeded" : o.reason); });
       }
     }
   }
 }
 
-void ProbeScheduler::on_probed(const std::string& id, bool ok, const std::string& reason) {  // on loop_
+void ProbeScheduler::on_probed(const std::string& id, bool ok,
+                               const std::string& reason) {  // on loop_
   probing_.erase(id);
   auto& handle = health_.tool(id);
   if (ok) {

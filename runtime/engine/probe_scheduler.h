@@ -10,6 +10,8 @@
 //
 // Thread-safe: watch() may be called from any thread; stop() from any thread but the loop's.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -19,9 +21,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "graph/clock.h"
 #include "graph/workflow.h"
@@ -76,7 +75,7 @@ class ProbeScheduler {
   ProbeOptions options_;
   std::mutex mu_;
   std::vector<std::pair<std::weak_ptr<const graph::Workflow>, std::weak_ptr<tools::ToolSet>>>
-      watched_;                                    // workflows with probes (under mu_)
+      watched_;                                     // workflows with probes (under mu_)
   std::optional<boost::asio::steady_timer> timer_;  // on loop_; made by the first watch()
   std::set<std::string> probing_;                   // tools being probed (loop_ only)
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();

@@ -91,10 +91,10 @@ struct Reenactment::Sink final : EventSink {
     ++cursor;
     if (!error.ok()) return;
     if (e->type != type || e->payload != payload) {
-      error = failed_precondition(
-          "event #" + std::to_string(e->seq) + " (" + e->type + "): the journal says " +
-          e->type + " " + brief(e->payload) + ", the router now decides " + std::string(type) +
-          " " + brief(payload));
+      error = failed_precondition("event #" + std::to_string(e->seq) + " (" + e->type +
+                                  "): the journal says " + e->type + " " + brief(e->payload) +
+                                  ", the router now decides " + std::string(type) + " " +
+                                  brief(payload));
       return;
     }
     ++verified;
@@ -129,7 +129,8 @@ nlohmann::json value_of(const nlohmann::json& p, const char* key) {
 // The outcome of the call in `slot`, read from the recorded events from `from` on (the events
 // the machine emitted when that call completed). Does not move the cursor: the machine re-emits
 // those events, which the sink then compares.
-tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from, std::uint32_t slot) {
+tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from,
+                            std::uint32_t slot) {
   tools::Outcome o;
   for (std::size_t i = from; i < recorded.size(); ++i) {
     const Event& e = recorded[i];
@@ -284,7 +285,8 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
   RunMachine& machine = *r->machine_;
   auto& pending = r->pending_;
   auto find = [&](std::uint32_t slot) {
-    return std::find_if(pending.begin(), pending.end(), [slot](const auto& p) { return p.first == slot; });
+    return std::find_if(pending.begin(), pending.end(),
+                        [slot](const auto& p) { return p.first == slot; });
   };
 
   for (;;) {
@@ -322,14 +324,15 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
     }
     if (a.type == Action::Type::kWait) {
       const Event* e = sink.at();
-      if (e == nullptr || !is_outcome_event(e->type) || find(slot_of(e->payload)) == pending.end()) {
+      if (e == nullptr || !is_outcome_event(e->type) ||
+          find(slot_of(e->payload)) == pending.end()) {
         break;  // the journal holds no answer to any call in flight
       }
       continue;
     }
-    const bool started = (a.purpose == Action::Purpose::kStep ||
-                          a.purpose == Action::Purpose::kCompensate) &&
-                         !sink.last_was_fresh;
+    const bool started =
+        (a.purpose == Action::Purpose::kStep || a.purpose == Action::Purpose::kCompensate) &&
+        !sink.last_was_fresh;
     pending.emplace_back(a.slot, PendingCall{a, started});
   }
   if (!sink.error.ok()) return sink.error;

@@ -37,7 +37,8 @@ monitors::Observation observation_of(const tools::Outcome& o) {
   obs.retry_after = o.retry_after;
   obs.retry_at = o.retry_at;
   for (const auto& [name, value] : o.headers) {
-    if (strcasecmp(name.c_str(), "X-RateLimit-Remaining") == 0) obs.ratelimit_remaining = number(value);
+    if (strcasecmp(name.c_str(), "X-RateLimit-Remaining") == 0)
+      obs.ratelimit_remaining = number(value);
     if (strcasecmp(name.c_str(), "X-RateLimit-Limit") == 0) obs.ratelimit_limit = number(value);
   }
   return obs;
@@ -110,11 +111,11 @@ std::optional<tools::Outcome> RunHealth::admit(graph::ToolIndex tool, int tier, 
     held_[tool].emplace_back(&entry, permit);
     return std::nullopt;
   }
-  return tools::Outcome::failed(
-      tools::FailureKind::kUnavailable,
-      workflow_.tool(tool).id + std::string(kNotCalled) + "circuit breaker " +
-          (&entry == tools_[tool] ? "" : "of " + table_.id(entry) + " ") +
-          "open or waiting for Retry-After");
+  return tools::Outcome::failed(tools::FailureKind::kUnavailable,
+                                workflow_.tool(tool).id + std::string(kNotCalled) +
+                                    "circuit breaker " +
+                                    (&entry == tools_[tool] ? "" : "of " + table_.id(entry) + " ") +
+                                    "open or waiting for Retry-After");
 }
 
 void RunHealth::observe(graph::ToolIndex tool, const tools::Outcome& outcome, EventSink& events) {

@@ -11,11 +11,11 @@
 #include "graph/router.h"
 #include "runtime/base/crash_point.h"
 #include "runtime/base/hash.h"
-#include "runtime/journal/checks.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/reenact.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/journal/checks.h"
 
 namespace switchyard::runtime {
 
@@ -103,7 +103,8 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     const graph::ToolIndex tool = first->second.tool;
     calls.erase(first);
     lock.unlock();
-    if (out.second.simulated) wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
+    if (out.second.simulated)
+      wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
     if (tool != graph::kNoIndex) health.observe(tool, out.second, events);
     crash_point("after_call");
     return out;
@@ -167,15 +168,16 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       std::lock_guard lock(mu);
       calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}};
     }
-    tools_->at(action.tool).invoke(call, [state, slot, cancel = call.cancel, started,
-                                          clock = &clock_](tools::Outcome o) {
-      std::lock_guard lock(state->mu);
-      auto it = state->by_slot.find(slot);
-      if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
-      it->second.due = o.simulated ? started + o.latency : clock->now();
-      it->second.outcome = std::move(o);
-      state->answered.notify_one();
-    });
+    tools_->at(action.tool)
+        .invoke(call,
+                [state, slot, cancel = call.cancel, started, clock = &clock_](tools::Outcome o) {
+                  std::lock_guard lock(state->mu);
+                  auto it = state->by_slot.find(slot);
+                  if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
+                  it->second.due = o.simulated ? started + o.latency : clock->now();
+                  it->second.outcome = std::move(o);
+                  state->answered.notify_one();
+                });
     // The run's own line waits for its call; a fan-out branch's call runs while others start.
     if (slot == 0) {
       auto [answered_slot, outcome] = take_answer();
@@ -211,8 +213,10 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
   }
   auto reenacted = reenact(w, *recorded, /*complete=*/false);
   if (!reenacted.ok()) {
-    return failed_precondition("run " + run_id + " cannot be resumed: its journal does not "
-                               "re-drive: " + reenacted.status().message());
+    return failed_precondition("run " + run_id +
+                               " cannot be resumed: its journal does not "
+                               "re-drive: " +
+                               reenacted.status().message());
   }
   if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
   Reenactment& r = **reenacted;
@@ -224,10 +228,9 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
   // its process died, or because the service shut down and journaled run_interrupted
   // (runtime/service/interrupt_gate.h).
   const bool interrupted = recorded->back().type == "run_interrupted";
-  const std::string stopped =
-      interrupted ? "when the service shut down (run_interrupted, event #" +
-                        std::to_string(recorded->back().seq) + ")"
-                  : "when the process died";
+  const std::string stopped = interrupted ? "when the service shut down (run_interrupted, event #" +
+                                                std::to_string(recorded->back().seq) + ")"
+                                          : "when the process died";
   std::vector<Action> again;
   nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
   std::string doubt;
@@ -271,8 +274,8 @@ Result<RunReport> Runner::finish(RunMachine& machine, EventBuffer& events, RunRe
   const graph::Workflow& w = *workflow_;
   report.result = machine.result();
   logger().debug("run {} of {} {}: {} reroute(s), {} backtrack(s), {} LLM call(s)", report.run_id,
-                w.name(), to_string(report.result.status), report.result.reroutes,
-                report.result.backtracks, report.result.llm_calls);
+                 w.name(), to_string(report.result.status), report.result.reroutes,
+                 report.result.backtracks, report.result.llm_calls);
   if (!finished_in_journal) events.emit("run_finished", report.result.to_json());
   if (!events.empty()) {
     if (Status s = journal_.append(events.take()); !s.ok()) return s;

@@ -8,10 +8,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/clock.h"
 #include "graph/status.h"
@@ -44,8 +43,8 @@ class RunHealth;
 
 struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
-  graph::Budget budget;  // overrides of the workflow's budget
-  std::string run_id;    // empty: a new unique id
+  graph::Budget budget;               // overrides of the workflow's budget
+  std::string run_id;                 // empty: a new unique id
   std::optional<std::uint64_t> seed;  // of the retry jitter; absent: random (journaled either way)
   // Engine only: cancel the run (reason "deadline") when it is still going after this long.
   // 0: no deadline.
@@ -75,8 +74,7 @@ class Runner {
   // REQUIRES: every reference outlives the Runner. `health` is the process's knowledge of tool
   // health (tools marked down are excluded before the first step).
   Runner(std::shared_ptr<const graph::Workflow> workflow, std::shared_ptr<tools::ToolSet> tools,
-         Journal& journal, Clock& clock, monitors::HealthTable& health,
-         RunnerOptions options = {});
+         Journal& journal, Clock& clock, monitors::HealthTable& health, RunnerOptions options = {});
 
   // Executes one run to its end. Errors: kIo when the journal cannot be written (the run is
   // abandoned: nothing more is invoked).

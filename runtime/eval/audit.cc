@@ -92,8 +92,9 @@ void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Even
     const std::string& id = w.graph().node(n).id;
     if (known_down.count(id) && !accounted.count(id)) {
       ++report.silent_failures;
-      report.findings.push_back(id + " was known down, is on the cheapest route, and no plan "
-                                     "avoided it nor escalation named it");
+      report.findings.push_back(id +
+                                " was known down, is on the cheapest route, and no plan "
+                                "avoided it nor escalation named it");
     }
   }
 }

@@ -152,10 +152,10 @@ BaselineRun run_static_baseline(const graph::Workflow& w) {
     }
     rec.step(g.node(fallback).id, false);
     // Every next tool of the predecessor down, and 3 or more of them: an empty fan-out, visible.
-    const bool all_down = siblings.size() >= 3 &&
-                          std::all_of(siblings.begin(), siblings.end(), [&](NodeIndex s) {
-                            return s == node || s == fallback || world.fails(s);
-                          });
+    const bool all_down =
+        siblings.size() >= 3 && std::all_of(siblings.begin(), siblings.end(), [&](NodeIndex s) {
+          return s == node || s == fallback || world.fails(s);
+        });
     if (all_down) {
       rec.emit("escalated", {{"at", g.node(pred).id}});
       rec.finish("escalated");

@@ -132,8 +132,8 @@ Result<ChaosReport> run_chaos(const graph::Workflow& w, const ChaosOptions& opti
       ChaosRow& row = report.rows[i];
       row.down = down.get<std::vector<std::string>>();
       if (!loaded.ok()) {
-        errors[i] = invalid_argument("chaos: cannot re-load " + w.name() + " as a scenario: " +
-                                     loaded.errors[0].to_string());
+        errors[i] = invalid_argument("chaos: cannot re-load " + w.name() +
+                                     " as a scenario: " + loaded.errors[0].to_string());
         continue;
       }
       ScenarioResult r = evaluate_scenario(*loaded.workflow, "");

@@ -8,10 +8,9 @@
 // route from start to goal (with fan-out joins and fallback goals ignored: the main goal) while
 // no smaller subset of it does.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 #include "graph/workflow.h"

@@ -6,11 +6,11 @@
 
 #include "graph/router.h"
 #include "monitors/health_table.h"
-#include "runtime/eval/audit.h"
-#include "runtime/engine/reenact.h"
-#include "runtime/eval/baselines.h"
-#include "runtime/engine/runner.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/engine/reenact.h"
+#include "runtime/engine/runner.h"
+#include "runtime/eval/audit.h"
+#include "runtime/eval/baselines.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -63,7 +63,8 @@ ScenarioResult baseline_result(const graph::Workflow& w, const std::string& file
   r.findings = audit.findings;
   for (const auto& e : run.events) r.reroutes += e.type == "reroute" ? 1 : 0;
   // A baseline that stops visibly where the scenario expects escalation is correct, whatever
-  // node it stopped at (tests/scenarios/paper/README.md); a completed run must take the expected path.
+  // node it stopped at (tests/scenarios/paper/README.md); a completed run must take the expected
+  // path.
   r.correct = status_correct(r) && (r.status != "completed" || path_correct(r));
   return r;
 }
@@ -108,8 +109,8 @@ nlohmann::json ScenarioResult::to_json() const {
           {"expected_status", expected_status},
           {"correct", correct},
           {"path", path},
-          {"expected_path", expected_path.empty() ? nlohmann::json(nullptr)
-                                                  : nlohmann::json(expected_path)},
+          {"expected_path",
+           expected_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(expected_path)},
           {"llm_calls", llm_calls},
           {"reroutes", reroutes},
           {"silent_failures", silent_failures},
@@ -143,8 +144,7 @@ nlohmann::json EvalReport::to_json() const {
   return j;
 }
 
-ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& file,
-                                 Journal* into) {
+ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& file, Journal* into) {
   const auto& s = *w.scenario();
   ScenarioResult r;
   r.id = s.id;
@@ -219,7 +219,8 @@ Result<EvalReport> evaluate(const std::vector<std::string>& paths, const EvalOpt
                                    : ""));
     }
     const graph::Workflow& w = *loaded.workflow;
-    if (!w.scenario()) return invalid_argument(file + ": not a scenario file (no `scenario` block)");
+    if (!w.scenario())
+      return invalid_argument(file + ": not a scenario file (no `scenario` block)");
     ScenarioResult r = evaluate_scenario(w, file);
     if (options.measure_routing) r.route_ns = measure_route_ns(w);
     add_to(report.totals, r);

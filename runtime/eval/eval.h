@@ -2,10 +2,9 @@
 // Scenario evaluation (`switchyard eval`): runs scenario files with every tool mocked, audits each
 // run's journal, and optionally runs the paper's baselines over the same files.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 #include "graph/workflow.h"

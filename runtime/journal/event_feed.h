@@ -2,11 +2,11 @@
 // EventFeed: a Journal that tells its subscribers of every event once it is committed.
 //
 // It forwards every call to another journal (usually the SQLite one; see
-// runtime/journal/forwarding_journal.h) and, when an append has been committed, hands each of its events
-// to every subscriber: the service streams them (SSE) and counts them (metrics); an embedding
-// program watches its runs with it. Events reach subscribers
-// in journal order within a run; events of a write_group are delivered after the group's COMMIT
-// (a write that failed, or a group that could not be committed, delivers nothing).
+// runtime/journal/forwarding_journal.h) and, when an append has been committed, hands each of its
+// events to every subscriber: the service streams them (SSE) and counts them (metrics); an
+// embedding program watches its runs with it. Events reach subscribers in journal order within a
+// run; events of a write_group are delivered after the group's COMMIT (a write that failed, or a
+// group that could not be committed, delivers nothing).
 //
 // Usage:
 //   EventFeed feed(*sqlite_journal);

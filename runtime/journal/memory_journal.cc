@@ -31,7 +31,8 @@ class MemoryJournal final : public Journal {
     if (events.empty()) return Status();
     std::lock_guard lock(mu_);
     auto it = runs_.find(events.front().run_id);
-    if (it == runs_.end()) return not_found("run " + events.front().run_id + " is not in the journal");
+    if (it == runs_.end())
+      return not_found("run " + events.front().run_id + " is not in the journal");
     auto& list = it->second.events;
     if (Status s = check_append(events, list.empty() ? 0 : list.back().seq); !s.ok()) return s;
     if (list.empty()) {
@@ -64,7 +65,8 @@ class MemoryJournal final : public Journal {
     std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
       return a.started_ms > b.started_ms;
     });
-    if (static_cast<int>(out.size()) > filter.limit) out.resize(static_cast<std::size_t>(filter.limit));
+    if (static_cast<int>(out.size()) > filter.limit)
+      out.resize(static_cast<std::size_t>(filter.limit));
     return out;
   }
 
@@ -153,7 +155,7 @@ class MemoryJournal final : public Journal {
   }
   mutable std::mutex mu_;
   std::map<std::string, Entry> runs_;
-  std::vector<std::string> order_;  // insertion order
+  std::vector<std::string> order_;                                       // insertion order
   std::map<std::string, std::shared_ptr<const std::string>> workflows_;  // by hash
 };
 

@@ -619,7 +619,7 @@ class SqliteJournal final : public Journal {
   std::unordered_map<std::string, Head> heads_;  // runs still being written
   // In a group: the heads its committed writes left, and those the current write leaves.
   std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
-  std::set<std::string> stored_workflows_;       // hashes known to be in `workflows`
+  std::set<std::string> stored_workflows_;  // hashes known to be in `workflows`
 };
 
 }  // namespace

@@ -10,9 +10,9 @@ Status error_status(sqlite3* db, const std::string& path, const std::string& wha
   switch (rc & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return {StatusCode::kUnavailable,
-              prefix + "the journal is locked by another process (" + detail +
-                  "); nothing was written, try again when it is done"};
+      return {StatusCode::kUnavailable, prefix + "the journal is locked by another process (" +
+                                            detail +
+                                            "); nothing was written, try again when it is done"};
     case SQLITE_FULL:
       return {StatusCode::kResourceExhausted,
               prefix + "the disk (or the journal's size limit) is full (" + detail +
@@ -21,7 +21,8 @@ Status error_status(sqlite3* db, const std::string& path, const std::string& wha
     case SQLITE_NOTADB:
       return io_error(prefix + "the file is corrupt or not a journal (" + detail +
                       "); it was not modified: restore it from a backup or check it with "
-                      "`sqlite3 " + path + " 'PRAGMA integrity_check'`");
+                      "`sqlite3 " +
+                      path + " 'PRAGMA integrity_check'`");
     default:
       return io_error(prefix + detail);
   }

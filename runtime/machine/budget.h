@@ -9,10 +9,9 @@
 // Thread-compatible: one ledger per run, used from the run's thread.
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/status.h"
 #include "graph/workflow.h"

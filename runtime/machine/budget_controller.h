@@ -20,12 +20,11 @@
 // run's thread.
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/workflow.h"
 #include "runtime/machine/budget.h"

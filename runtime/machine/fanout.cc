@@ -3,10 +3,11 @@
 // branches end, then the branches still running are cancelled and their calls aborted, the steps
 // the join keeps stay (compensated on a later backtrack) and the others are compensated.
 
+#include "runtime/machine/fanout.h"
+
 #include <deque>
 #include <string>
 
-#include "runtime/machine/fanout.h"
 #include "runtime/machine/run_machine.h"
 
 namespace switchyard::runtime {
@@ -126,9 +127,15 @@ void RunMachine::resolve_fanout(bool ok) {
       branch.state = Branch::State::kCancelled;
     }
     switch (branch.state) {
-      case Branch::State::kSucceeded: succeeded.push_back(b); break;
-      case Branch::State::kFailed: failed.push_back(b); break;
-      default: cancelled.push_back(b); break;
+      case Branch::State::kSucceeded:
+        succeeded.push_back(b);
+        break;
+      case Branch::State::kFailed:
+        failed.push_back(b);
+        break;
+      default:
+        cancelled.push_back(b);
+        break;
     }
   }
   nlohmann::json outputs = nlohmann::json::object();

@@ -33,13 +33,13 @@ void RunMachine::heal(std::string_view field, const std::string& failed,
     const auto old_route = remaining_route();
     follow_route_from(here);
     ++result_.reroutes;
-    sink_.emit("reroute", {{"at", here == kBeforeStart ? node_id(graph_.start())
-                                                       : node_id(path_[here])},
-                           {field, failed},
-                           {"reason", reason},
-                           {"old_route", names(old_route)},
-                           {"new_route", names(route_.nodes)},
-                           {"cost", route_.cost}});
+    sink_.emit("reroute",
+               {{"at", here == kBeforeStart ? node_id(graph_.start()) : node_id(path_[here])},
+                {field, failed},
+                {"reason", reason},
+                {"old_route", names(old_route)},
+                {"new_route", names(route_.nodes)},
+                {"cost", route_.cost}});
     return;
   }
   // Backtrack: the nearest earlier node of the path that still has a route.
@@ -135,9 +135,9 @@ void RunMachine::dead_end(const std::string& reason) {
       for (ToolIndex t : blocked) message += " " + workflow_.tool(t).id;
     }
     // A dead end the budget caused says so: the run stopped because the money (or tokens) ran out.
-    escalate(last_failure_ == tools::FailureKind::kBudgetExhausted ? "budget_exhausted" : "no_route",
-             message + " (" + reason + ")",
-             !is_branch() && workflow_.policy().compensate_on_escalation);
+    escalate(
+        last_failure_ == tools::FailureKind::kBudgetExhausted ? "budget_exhausted" : "no_route",
+        message + " (" + reason + ")", !is_branch() && workflow_.policy().compensate_on_escalation);
     return;
   }
   const ToolIndex advisor = workflow_.advisor();
@@ -233,8 +233,7 @@ void RunMachine::demote(const DemoteOption& option, const std::string& decided_b
                               {"cost", route_.cost}});
 }
 
-void RunMachine::escalate(const std::string& reason, const std::string& message,
-                          bool compensate) {
+void RunMachine::escalate(const std::string& reason, const std::string& message, bool compensate) {
   const auto blocked = blocked_tools();
   result_.blocked.clear();
   for (ToolIndex t : blocked) result_.blocked.push_back(workflow_.tool(t).id);

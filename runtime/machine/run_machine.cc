@@ -34,11 +34,16 @@ nlohmann::json with_retry_after(nlohmann::json payload, const tools::Outcome& ou
 
 std::string_view to_string(RunStatus status) {
   switch (status) {
-    case RunStatus::kRunning: return "running";
-    case RunStatus::kCompleted: return "completed";
-    case RunStatus::kDemoted: return "demoted";
-    case RunStatus::kEscalated: return "escalated";
-    case RunStatus::kFailed: return "failed";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kCompleted:
+      return "completed";
+    case RunStatus::kDemoted:
+      return "demoted";
+    case RunStatus::kEscalated:
+      return "escalated";
+    case RunStatus::kFailed:
+      return "failed";
   }
   return "unknown";
 }
@@ -46,8 +51,8 @@ std::string_view to_string(RunStatus status) {
 nlohmann::json RunResult::to_json() const {
   nlohmann::json j =
       json_object("backtracks", backtracks, "escalation", nullptr, "goal", goal, "llm_calls",
-                  llm_calls, "path", path, "reroutes", reroutes, "spent_usd", spent_usd,
-                  "status", runtime::to_string(status), "tokens", tokens);
+                  llm_calls, "path", path, "reroutes", reroutes, "spent_usd", spent_usd, "status",
+                  runtime::to_string(status), "tokens", tokens);
   if (status == RunStatus::kEscalated || status == RunStatus::kFailed) {
     j["escalation"] = {{"blocked", blocked}, {"message", message}};
   }
@@ -147,9 +152,10 @@ Action RunMachine::next() {
     }
     if (!compensations_.empty()) {
       const Compensation& c = compensations_.front();
-      aux_context_ = {{"input", input_},
-                      {"steps", context_["steps"]},
-                      {"compensating", {{"tool", workflow_.tool(c.for_tool).id}, {"output", c.output}}}};
+      aux_context_ = {
+          {"input", input_},
+          {"steps", context_["steps"]},
+          {"compensating", {{"tool", workflow_.tool(c.for_tool).id}, {"output", c.output}}}};
       return invoke(Action::Purpose::kCompensate, c.tool, kNoIndex, &aux_context_);
     }
     if (after_compensation_ == AfterCompensation::kEscalate) {
@@ -210,11 +216,10 @@ void RunMachine::start() {
       }
     }
   }
-  sink_.emit("plan",
-             json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
-                         feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr),
-                         "excluded", tool_names(down), "goal", node_id(goal_), "route",
-                         names(feasible ? route_.nodes : std::vector<NodeIndex>{})));
+  sink_.emit("plan", json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
+                                 feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr),
+                                 "excluded", tool_names(down), "goal", node_id(goal_), "route",
+                                 names(feasible ? route_.nodes : std::vector<NodeIndex>{})));
   if (!feasible) dead_end("no route to " + node_id(goal_) + " from " + node_id(start));
 }
 
@@ -244,14 +249,14 @@ void RunMachine::walk() {
       if (choice->tier >= 0) {
         const auto& spec = std::get<graph::LlmTool>(workflow_.tool(n.tool).spec);
         auto learned = options_.learned_start.find(n.tool);
-        start_llm_step(node, n.tool, *choice,
-                       !spec.tier.empty() ? "the tool's tier"
-                       : spec.difficulty == graph::Difficulty::kHard
-                           ? "hard step: the strongest tier that fits"
-                       : learned != options_.learned_start.end() &&
-                               learned->second.first == choice->tier
-                           ? learned->second.second
-                           : "the cheapest tier that fits");
+        start_llm_step(
+            node, n.tool, *choice,
+            !spec.tier.empty() ? "the tool's tier"
+            : spec.difficulty == graph::Difficulty::kHard
+                ? "hard step: the strongest tier that fits"
+            : learned != options_.learned_start.end() && learned->second.first == choice->tier
+                ? learned->second.second
+                : "the cheapest tier that fits");
         return;
       }
       hold(*choice);
@@ -279,19 +284,19 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   if (purpose == Action::Purpose::kCompensate) {
     // Like step_started: durable before a non-idempotent compensation is invoked, so that resume
     // knows it may have run.
-    sink_.emit("compensation_started", {{"for_tool", workflow_.tool(compensations_.front().for_tool).id},
-                                        {"tool", workflow_.tool(tool).id},
-                                        {"call", a.call_number},
-                                        {"idempotent", workflow_.tool(tool).idempotent}});
+    sink_.emit("compensation_started",
+               {{"for_tool", workflow_.tool(compensations_.front().for_tool).id},
+                {"tool", workflow_.tool(tool).id},
+                {"call", a.call_number},
+                {"idempotent", workflow_.tool(tool).idempotent}});
   }
   if (purpose == Action::Purpose::kStep) {
     const graph::Tool& t = workflow_.tool(tool);
     step_node_ = node;
     // Every step journals this: built directly (graph/json_object.h), keys in order.
-    sink_.emit("step_started", json_object("attempt", a.attempt, "call", a.call_number,
-                                           "idempotent", t.idempotent, "kind",
-                                           graph::to_string(t.kind), "node", node_id(node),
-                                           "tool", t.id));
+    sink_.emit("step_started",
+               json_object("attempt", a.attempt, "call", a.call_number, "idempotent", t.idempotent,
+                           "kind", graph::to_string(t.kind), "node", node_id(node), "tool", t.id));
   }
   awaiting_ = purpose == Action::Purpose::kStep         ? Awaiting::kStep
               : purpose == Action::Purpose::kCompensate ? Awaiting::kCompensate
@@ -310,10 +315,18 @@ void RunMachine::complete(std::uint32_t slot, tools::Outcome outcome) {
   const Awaiting was = awaiting_;
   awaiting_ = Awaiting::kNothing;
   switch (was) {
-    case Awaiting::kStep: on_step(std::move(outcome)); break;
-    case Awaiting::kCompensate: on_compensation(outcome); break;
-    case Awaiting::kAdvisor: on_advisor(outcome); break;
-    case Awaiting::kNothing: assert(false && "complete() without a pending invoke"); break;
+    case Awaiting::kStep:
+      on_step(std::move(outcome));
+      break;
+    case Awaiting::kCompensate:
+      on_compensation(outcome);
+      break;
+    case Awaiting::kAdvisor:
+      on_advisor(outcome);
+      break;
+    case Awaiting::kNothing:
+      assert(false && "complete() without a pending invoke");
+      break;
   }
 }
 
@@ -398,9 +411,9 @@ std::chrono::milliseconds RunMachine::backoff(ToolIndex tool, int call) const {
   // Exponential in the attempt, capped; jitter drawn from (seed, tool, call) so it is the same on
   // replay and different across tools and runs with different seeds.
   const int exponent = std::min(attempt_ - 1, 30);
-  const double base = std::min(static_cast<double>(options_.retry_cap.count()),
-                               static_cast<double>(options_.retry_base.count()) *
-                                   static_cast<double>(1ULL << exponent));
+  const double base = std::min(
+      static_cast<double>(options_.retry_cap.count()),
+      static_cast<double>(options_.retry_base.count()) * static_cast<double>(1ULL << exponent));
   const std::uint64_t x = splitmix64(options_.seed ^ (static_cast<std::uint64_t>(tool) << 32) ^
                                      static_cast<std::uint64_t>(call));
   const double jitter = 0.5 + static_cast<double>(x >> 11) * 0x1.0p-53;

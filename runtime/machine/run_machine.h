@@ -28,12 +28,11 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/router.h"
 #include "graph/workflow.h"
@@ -246,17 +245,17 @@ class RunMachine {
   graph::NodeIndex goal_;
   bool demoted_ = false;
   std::vector<graph::NodeIndex> tried_goals_;
-  std::vector<graph::NodeIndex> path_;   // completed nodes, from start
-  graph::Route route_;                   // planned route; route_.nodes[next_] is entered next
+  std::vector<graph::NodeIndex> path_;  // completed nodes, from start
+  graph::Route route_;                  // planned route; route_.nodes[next_] is entered next
   std::size_t next_ = 0;
   int attempt_ = 1;
   int heals_ = 0;
   nlohmann::json context_;      // {"input", "steps": {tool id: {"output"}}}: what steps see
   nlohmann::json aux_context_;  // what a compensation or the advisor sees
   std::optional<Action> pending_;
-  graph::NodeIndex step_node_ = graph::kNoIndex;  // the node of the step in flight
+  graph::NodeIndex step_node_ = graph::kNoIndex;     // the node of the step in flight
   graph::ToolIndex current_tool_ = graph::kNoIndex;  // the tool of the last invoke
-  std::vector<int> calls_;  // root: calls made so far, by tool
+  std::vector<int> calls_;                           // root: calls made so far, by tool
   std::deque<Compensation> compensations_;
   RunMachineOptions options_;
   std::chrono::milliseconds retry_delay_{0};

@@ -16,8 +16,8 @@ Result<std::shared_ptr<const graph::Workflow>> journaled_workflow(const Journal&
   const std::string name = "journal:" + run.workflow_hash.substr(0, 12);
   graph::LoadResult loaded = graph::load(*source, name);
   if (!loaded.ok()) {
-    return invalid_argument("the journal's copy of workflow " + run.workflow + " does not load: " +
-                            loaded.errors.front().to_string());
+    return invalid_argument("the journal's copy of workflow " + run.workflow +
+                            " does not load: " + loaded.errors.front().to_string());
   }
   return loaded.workflow;
 }

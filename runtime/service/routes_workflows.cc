@@ -1,11 +1,11 @@
 // POST /v1/workflows, GET /v1/workflows, GET /v1/workflows/{name}.
 
 #include "graph/load.h"
+#include "runtime/base/workflow_file.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/runner.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
-#include "runtime/base/workflow_file.h"
 
 namespace switchyard::service {
 namespace {

@@ -2,11 +2,11 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include "runtime/base/workflow_file.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/health_rebuild.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
-#include "runtime/base/workflow_file.h"
 
 namespace switchyard::service {
 namespace {
@@ -232,7 +232,7 @@ DrainReport Service::Impl::drain() {
         report.interrupted.size(), options.journal_path);
   }
   if (server) server->stop();  // closes the event streams; no handler runs after this
-  engine.reset();  // joins its threads: every journal write is committed
+  engine.reset();              // joins its threads: every journal write is committed
   feed_subscription.reset();
   drained = report;
   return report;

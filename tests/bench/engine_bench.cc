@@ -11,11 +11,10 @@
 #include <benchmark/benchmark.h>
 
 #include <atomic>
-#include <filesystem>
-#include <thread>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <filesystem>
+#include <thread>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -39,8 +38,12 @@ std::shared_ptr<const graph::Workflow> builtin_chain() {
     edges.push_back({prev, id, 1.0});
     prev = id;
   }
-  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "chain"}, {"start", "Start"},
-                      {"goal", prev}, {"tools", tools}, {"edges", edges}};
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"},
+                      {"name", "chain"},
+                      {"start", "Start"},
+                      {"goal", prev},
+                      {"tools", tools},
+                      {"edges", edges}};
   return graph::load(w.dump(), "chain.json").workflow;
 }
 
@@ -121,8 +124,11 @@ std::shared_ptr<const graph::Workflow> fanout_of(int branches) {
     tools[id] = {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}};
     list.push_back({{"start", id + "s"}, {"goal", id}, {"edges", {{id + "s", id, 1.0}}}});
   }
-  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "fan"}, {"start", "Start"},
-                      {"goal", "Done"}, {"tools", tools},
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"},
+                      {"name", "fan"},
+                      {"start", "Start"},
+                      {"goal", "Done"},
+                      {"tools", tools},
                       {"nodes", {{"Fan", {{"fanout", {{"join", "all"}, {"branches", list}}}}}}},
                       {"edges", {{"Start", "Fan", 1.0}, {"Fan", "Done", 1.0}}}};
   auto loaded = graph::load(w.dump(), "fan.json");
@@ -145,9 +151,15 @@ void BM_Fanout(benchmark::State& state) {
       edges.push_back({prev, id, 1.0});
       prev = id;
     }
-    w = graph::load(nlohmann::json{{"format", "switchyard.workflow/v1"}, {"name", "chain"},
-                                   {"start", "Start"}, {"goal", prev}, {"tools", tools},
-                                   {"edges", edges}}.dump(), "chain.json").workflow;
+    w = graph::load(nlohmann::json{{"format", "switchyard.workflow/v1"},
+                                   {"name", "chain"},
+                                   {"start", "Start"},
+                                   {"goal", prev},
+                                   {"tools", tools},
+                                   {"edges", edges}}
+                        .dump(),
+                    "chain.json")
+            .workflow;
   }
   const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
@@ -172,7 +184,12 @@ void BM_Fanout(benchmark::State& state) {
   state.counters["us_per_branch_or_step"] =
       benchmark::Counter(runs * n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-BENCHMARK(BM_Fanout)->Args({8, 1})->Args({8, 0})->ArgNames({"n", "fanout"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Fanout)
+    ->Args({8, 1})
+    ->Args({8, 0})
+    ->ArgNames({"n", "fanout"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // Each of 2 threads posts `count` tiny handlers, each posting the next, to its own io_context
 // (shared = false) or to one io_context that both threads run (shared = true).
@@ -205,6 +222,11 @@ void BM_PostTinyHandlers(benchmark::State& state) {
   state.counters["handlers_per_s"] = benchmark::Counter(
       static_cast<double>(state.iterations()) * kThreads * kCount, benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_PostTinyHandlers)->Arg(0)->Arg(1)->ArgNames({"shared"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_PostTinyHandlers)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgNames({"shared"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The cost-quality frontier of the budget controller's strategies (tests/support/frontier.h: the
-// task set, tiers and strategies; tests/runtime/machine/frontier_test.cc holds the goal in scripts/test).
+// task set, tiers and strategies; tests/runtime/machine/frontier_test.cc holds the goal in
+// scripts/test).
 //   build/tests/bench/frontier_bench
 //
 // Counters: success_rate, usd_per_task, llm_calls_per_task.

@@ -19,8 +19,8 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/engine/engine.h"
 #include "runtime/base/system_clock.h"
+#include "runtime/engine/engine.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/process_stats.h"
 #include "tools/tool_set.h"
@@ -60,8 +60,8 @@ class HttpRunBatch {
                                                  {"url", server().url("/ok/{{input.n}}")},
                                                  {"idempotent", true}}}}},
                                              {"edges", {{"Start", "Call", 1.0}}}}
-                                      .dump(),
-                                  "http.json")
+                                  .dump(),
+                              "http.json")
                       .workflow),
         tools_(*tools::make_tool_set(*workflow_)),
         journal_(runtime::make_memory_journal()),
@@ -98,14 +98,25 @@ void BM_HttpRuns(benchmark::State& state) {
   }
   report(state, cpu_at_start);
 }
-BENCHMARK(BM_HttpRuns)->Arg(1)->Arg(2)->ArgNames({"threads"})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_HttpRuns)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgNames({"threads"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The http tool alone (no run loop, no journal): 1,000 invocations in flight.
 void BM_HttpToolCalls(benchmark::State& state) {
-  auto loaded = graph::load(nlohmann::json{
-      {"format", "switchyard.workflow/v1"}, {"name", "http"}, {"start", "Start"}, {"goal", "Call"},
-      {"tools", {{"Call", {{"kind", "http"}, {"url", server().url("/ok/{{input.n}}")}}}}},
-      {"edges", {{"Start", "Call", 1.0}}}}.dump(), "http.json");
+  auto loaded = graph::load(
+      nlohmann::json{
+          {"format", "switchyard.workflow/v1"},
+          {"name", "http"},
+          {"start", "Start"},
+          {"goal", "Call"},
+          {"tools", {{"Call", {{"kind", "http"}, {"url", server().url("/ok/{{input.n}}")}}}}},
+          {"edges", {{"Start", "Call", 1.0}}}}
+          .dump(),
+      "http.json");
   auto tools = *tools::make_tool_set(*loaded.workflow);
   std::vector<nlohmann::json> contexts(kRequests);
   for (int i = 0; i < kRequests; ++i) {

@@ -51,8 +51,11 @@ std::vector<Event> batch(int run, int b) {
     e.seq = b * kBatch + k + 1;
     e.time_ms = 1700000000000 + e.seq;
     e.type = "step_succeeded";
-    e.payload = {{"node", "T" + std::to_string(k)}, {"tool", "T" + std::to_string(k)},
-                 {"attempt", 1}, {"output", {{"ok", true}}}, {"latency_us", 12}};
+    e.payload = {{"node", "T" + std::to_string(k)},
+                 {"tool", "T" + std::to_string(k)},
+                 {"attempt", 1},
+                 {"output", {{"ok", true}}},
+                 {"latency_us", 12}};
     out.push_back(std::move(e));
   }
   return out;
@@ -90,7 +93,12 @@ void BM_JournalGroupCommit(benchmark::State& state) {
   }
   report(state);
 }
-BENCHMARK(BM_JournalGroupCommit)->Arg(0)->Arg(1)->ArgName("sync")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_JournalGroupCommit)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("sync")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_JournalTransactionPerBatch(benchmark::State& state) {
   for (auto _ : state) {
@@ -104,11 +112,17 @@ void BM_JournalTransactionPerBatch(benchmark::State& state) {
     }
     for (int i = 0; i < kRuns; ++i) {
       benchmark::DoNotOptimize(
-          journal->finish_run("r-" + std::to_string(i), "completed", nlohmann::json::object(), 1).ok());
+          journal->finish_run("r-" + std::to_string(i), "completed", nlohmann::json::object(), 1)
+              .ok());
     }
   }
   report(state);
 }
-BENCHMARK(BM_JournalTransactionPerBatch)->Arg(0)->Arg(1)->ArgName("sync")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_JournalTransactionPerBatch)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("sync")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace

@@ -18,8 +18,8 @@ const std::string kNode = "Razorpay", kTool = "Razorpay", kKind = "builtin";
 
 void BM_InitializerList(benchmark::State& state) {
   for (auto _ : state) {
-    nlohmann::json j = {{"node", kNode}, {"tool", kTool},      {"kind", kKind},
-                        {"attempt", 1},  {"call", 1},          {"idempotent", true}};
+    nlohmann::json j = {{"node", kNode}, {"tool", kTool}, {"kind", kKind},
+                        {"attempt", 1},  {"call", 1},     {"idempotent", true}};
     benchmark::DoNotOptimize(j);
   }
 }
@@ -27,8 +27,8 @@ BENCHMARK(BM_InitializerList);
 
 void BM_JsonObject(benchmark::State& state) {
   for (auto _ : state) {
-    nlohmann::json j = switchyard::json_object("attempt", 1, "call", 1, "idempotent", true,
-                                               "kind", kKind, "node", kNode, "tool", kTool);
+    nlohmann::json j = switchyard::json_object("attempt", 1, "call", 1, "idempotent", true, "kind",
+                                               kKind, "node", kNode, "tool", kTool);
     benchmark::DoNotOptimize(j);
   }
 }

@@ -3,9 +3,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/load.h"
 

@@ -3,15 +3,14 @@
 
 #include <benchmark/benchmark.h>
 
-#include "monitors/health_table.h"
-#include "runtime/engine/run_health.h"
-
 #include <random>
 #include <set>
 #include <string>
 
 #include "graph/router.h"
+#include "monitors/health_table.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/engine/run_health.h"
 #include "tests/support/graph_builder.h"
 
 namespace {
@@ -112,7 +111,9 @@ void route_live(benchmark::State& state, const std::shared_ptr<const graph::Work
   }
 }
 
-void BM_RouteLivePaperGraph(benchmark::State& state, const char* id) { route_live(state, paper(id)); }
+void BM_RouteLivePaperGraph(benchmark::State& state, const char* id) {
+  route_live(state, paper(id));
+}
 BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, CS_2, "CS-2");
 BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, TB_5, "TB-5");
 BENCHMARK_CAPTURE(BM_RouteLivePaperGraph, CM_4, "CM-4");

@@ -6,14 +6,13 @@
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/journal/journal.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/journal.h"
 
 namespace {
 
@@ -38,9 +37,12 @@ std::shared_ptr<const graph::Workflow> linear(bool detour) {
     edges.push_back({"T3", "T4b", 2.0});
     edges.push_back({"T4b", "T5", 1.0});
   }
-  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "linear"},
-                      {"start", "Start"},                   {"goal", "T9"},
-                      {"tools", tools},                     {"edges", edges}};
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"},
+                      {"name", "linear"},
+                      {"start", "Start"},
+                      {"goal", "T9"},
+                      {"tools", tools},
+                      {"edges", edges}};
   auto loaded = graph::load(w.dump(), "linear.json");
   if (!loaded.ok()) std::abort();
   return loaded.workflow;
@@ -72,9 +74,9 @@ void run_many(benchmark::State& state, std::unique_ptr<runtime::Journal> owned,
     if (!report.ok()) state.SkipWithError(report.status().message().c_str());
     benchmark::DoNotOptimize(report);
   }
-  state.counters["per_step"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * kSteps), benchmark::Counter::kIsRate |
-                                                            benchmark::Counter::kInvert);
+  state.counters["per_step"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kSteps),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_RunLoopMemoryJournal(benchmark::State& state) {

@@ -11,12 +11,12 @@ TEST(JsonObject, EqualsTheInitializerListFormWhateverTheKeyOrder) {
   const std::string tool = "Razorpay";
   const nlohmann::json expected = {
       {"tool", tool}, {"attempt", 2}, {"idempotent", false}, {"cost", nullptr}, {"kind", "http"}};
-  EXPECT_EQ(json_object("attempt", 2, "cost", nullptr, "idempotent", false, "kind", "http",
-                        "tool", tool),
-            expected);
-  EXPECT_EQ(json_object("tool", tool, "kind", "http", "attempt", 2, "idempotent", false, "cost",
-                        nullptr),
-            expected);
+  EXPECT_EQ(
+      json_object("attempt", 2, "cost", nullptr, "idempotent", false, "kind", "http", "tool", tool),
+      expected);
+  EXPECT_EQ(
+      json_object("tool", tool, "kind", "http", "attempt", 2, "idempotent", false, "cost", nullptr),
+      expected);
   EXPECT_EQ(json_object().dump(), "{}");
 }
 

@@ -1,8 +1,8 @@
 #include "graph/json_read.h"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace switchyard {
 namespace {
@@ -42,7 +42,8 @@ TEST(ParseUntrusted, BracketsInsideStringsDoNotCountAsNesting) {
 }
 
 TEST(ParseUntrusted, RefusesADocumentOverTheSizeLimitNamingIt) {
-  auto doc = parse_untrusted(std::string(2000, ' ') + "1", {.max_bytes = 1000, .what = "provider reply"});
+  auto doc =
+      parse_untrusted(std::string(2000, ' ') + "1", {.max_bytes = 1000, .what = "provider reply"});
   ASSERT_FALSE(doc.ok());
   EXPECT_EQ(doc.status().message(),
             "provider reply: 2001 bytes, over the limit of 1000 (max_bytes)");
@@ -130,8 +131,9 @@ TEST(JsonView, AssignOrReturnStopsAtTheFirstError) {
 TEST(ValidUtf8, ReplacesInvalidSequencesSoDumpCannotThrow) {
   const std::string bad = "ok \xff\xfe \xe2\x82 end \xed\xa0\x80";
   const std::string fixed = valid_utf8(bad);
-  EXPECT_EQ(fixed, "ok \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD end "
-                   "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(fixed,
+            "ok \xEF\xBF\xBD\xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD end "
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
   EXPECT_NO_THROW((void)json(fixed).dump());
   EXPECT_EQ(valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
 }

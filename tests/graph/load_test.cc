@@ -120,8 +120,8 @@ TEST(Load, AcceptsEveryPaperScenario) {
 }
 
 TEST(Load, AcceptsEveryExample) {
-  for (const auto& entry :
-       std::filesystem::recursive_directory_iterator(std::string(SWITCHYARD_SOURCE_DIR) + "/examples")) {
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(
+           std::string(SWITCHYARD_SOURCE_DIR) + "/examples")) {
     if (entry.path().extension() != ".json") continue;
     const auto folder = entry.path().parent_path().filename();
     if (folder == "services" || folder == "models") continue;  // not workflows

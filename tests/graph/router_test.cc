@@ -114,7 +114,10 @@ TEST(Router, ZeroCostEdgeIntoExcludedToolIsUnusable) {
 
 TEST(Router, EqualCostTieGoesToFewerHops) {
   TestGraphSpec spec;
-  spec.edges = {{"Start", "A", 0.1}, {"A", "B", 0.1}, {"B", "Goal", 0.1}, {"Start", "Z", 0.2},
+  spec.edges = {{"Start", "A", 0.1},
+                {"A", "B", 0.1},
+                {"B", "Goal", 0.1},
+                {"Start", "Z", 0.2},
                 {"Z", "Goal", 0.1}};
   auto w = build_workflow(spec);
   Router router(*w, w->graph());
@@ -146,8 +149,8 @@ TEST(Router, FloatingPointSummationOrderDoesNotBreakTies) {
 
 TEST(Router, HandlesCycles) {
   TestGraphSpec spec;
-  spec.edges = {{"Start", "A", 1}, {"A", "B", 1}, {"B", "A", 1}, {"B", "Goal", 1},
-                {"A", "Start", 0}};
+  spec.edges = {
+      {"Start", "A", 1}, {"A", "B", 1}, {"B", "A", 1}, {"B", "Goal", 1}, {"A", "Start", 0}};
   auto w = build_workflow(spec);
   Router router(*w, w->graph());
   FixedHealth health(w->tools().size());
@@ -207,14 +210,17 @@ TEST(Router, MatchesBellmanFordOnRandomGraphs) {
     FixedHealth health(w->tools().size());
     for (ToolIndex t = 0; t < w->tools().size(); ++t) {
       const auto roll = rng() % 10;
-      if (roll == 0) health.exclude(t);
-      else if (roll == 1) health.set(t, 0.5 + static_cast<double>(rng() % 40) / 10.0);
+      if (roll == 0)
+        health.exclude(t);
+      else if (roll == 1)
+        health.set(t, 0.5 + static_cast<double>(rng() % 40) / 10.0);
     }
     Router router(*w, w->graph());
     router.solve(w->graph().goal(), health);
     const auto expected = bellman_ford(w->graph(), w->graph().goal(), router);
     for (NodeIndex v = 0; v < w->graph().nodes().size(); ++v) {
-      ASSERT_EQ(router.reachable(v), expected[v] != kInfinity) << "trial " << trial << " node " << v;
+      ASSERT_EQ(router.reachable(v), expected[v] != kInfinity)
+          << "trial " << trial << " node " << v;
       if (!router.reachable(v)) {
         EXPECT_FALSE(router.route(v).found());
         continue;

@@ -107,8 +107,8 @@ TEST_F(WorkflowSchema, RejectsMalformedFilesTheSchemaCanSee) {
                            "fanout-no-branches",  "node-unknown-kind",
                            "root-is-string",      "edges-is-object",
                            "fanout-join-bool",    "scenario-bad-status"}) {
-    const auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" +
-                               name + ".json");
+    const auto doc =
+        read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" + name + ".json");
     EXPECT_NE(violations(doc), "") << name << " passes the schema";
   }
 }

@@ -10,8 +10,8 @@ using std::chrono::milliseconds;
 class BreakerTest : public ::testing::Test {
  protected:
   Breaker::TimePoint at(int ms) const { return t0_ + milliseconds(ms); }
-  Breaker breaker_{BreakerOptions{.failures = 3, .cooldown = milliseconds(1000),
-                                  .half_open_trials = 1}};
+  Breaker breaker_{
+      BreakerOptions{.failures = 3, .cooldown = milliseconds(1000), .half_open_trials = 1}};
   Breaker::TimePoint t0_{std::chrono::seconds(1767225600)};
 };
 

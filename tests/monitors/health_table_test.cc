@@ -32,7 +32,9 @@ Observation failed(std::string kind = "http_status", bool hard = false) {
 class HealthTableTest : public ::testing::Test {
  protected:
   ManualClock clock_;
-  HealthTable table_{clock_, MonitorOptions{.latency_alpha = 0.5, .window = 10, .warmup = 2,
+  HealthTable table_{clock_, MonitorOptions{.latency_alpha = 0.5,
+                                            .window = 10,
+                                            .warmup = 2,
                                             .breaker = {.failures = 3,
                                                         .cooldown = milliseconds(1000),
                                                         .half_open_trials = 1}}};

@@ -29,9 +29,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";

@@ -61,27 +61,25 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdlib>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -199,7 +197,8 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
   // "<behaviour>@<ms>" answers after that many milliseconds (the model's latency).
   std::string model = body["model"];
   long latency_ms = 0;
-  if (auto at = model.rfind('@'); at != std::string::npos && parse_int(model.substr(at + 1), latency_ms)) {
+  if (auto at = model.rfind('@');
+      at != std::string::npos && parse_int(model.substr(at + 1), latency_ms)) {
     model = model.substr(0, at);
   }
   std::optional<std::pair<long, long>> usage;  // reported token counts
@@ -278,11 +277,13 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
   } else if (model.rfind("quality:", 0) == 0) {
     const auto second = model.find(':', 8);
     const double easy = std::atof(model.substr(8, second - 8).c_str());
-    const double hard = second == std::string::npos ? easy : std::atof(model.substr(second + 1).c_str());
+    const double hard =
+        second == std::string::npos ? easy : std::atof(model.substr(second + 1).c_str());
     const double p = last_user.find("[hard]") != std::string::npos ? hard : easy;
-    const double draw = static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user) >> 11) *
-                        0x1.0p-53;
-    message["content"] = (draw < p ? nlohmann::json{{"answer", "ok"}} : nlohmann::json{{"unexpected", true}}).dump();
+    const double draw =
+        static_cast<double>(std::hash<std::string>{}(model + "\n" + last_user) >> 11) * 0x1.0p-53;
+    message["content"] =
+        (draw < p ? nlohmann::json{{"answer", "ok"}} : nlohmann::json{{"unexpected", true}}).dump();
   } else if (model.rfind("deep:", 0) == 0 && parse_int(model.substr(5), n)) {
     message["content"] = nested_arrays(n);
   } else if (model.rfind("huge:", 0) == 0 && parse_int(model.substr(5), n)) {
@@ -296,7 +297,8 @@ Reply chat_completion(const http::request<http::string_body>& req, long request_
   } else {
     message["content"] = nlohmann::json{{"answer", "ok"}}.dump();
   }
-  const std::string content = message["content"].is_string() ? message["content"].get<std::string>() : "";
+  const std::string content =
+      message["content"].is_string() ? message["content"].get<std::string>() : "";
   const long in = usage ? usage->first : static_cast<long>(tokens_of(prompt_bytes));
   const long out = usage ? usage->second : static_cast<long>(tokens_of(content.size()));
   nlohmann::json completion = {
@@ -360,7 +362,8 @@ Reply decide(Server& server, const http::request<http::string_body>& req) {
   return reply;
 }
 
-Reply respond(Server& server, const http::request<http::string_body>& req, const std::string& path) {
+Reply respond(Server& server, const http::request<http::string_body>& req,
+              const std::string& path) {
   long n = 0;
   if (auto it = server.routes.find(path); it != server.routes.end()) {
     Reply r = json_reply(it->second.status, it->second.body);
@@ -373,10 +376,8 @@ Reply respond(Server& server, const http::request<http::string_body>& req, const
     body = nlohmann::json::parse(req.body(), nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded()) body = req.body();
   }
-  const nlohmann::json ok = {{"ok", true},
-                             {"method", std::string(req.method_string())},
-                             {"path", path},
-                             {"body", body}};
+  const nlohmann::json ok = {
+      {"ok", true}, {"method", std::string(req.method_string())}, {"path", path}, {"body", body}};
   auto segment = [&](std::size_t prefix) {
     return path.substr(prefix, path.find('/', prefix) - prefix);
   };
@@ -463,15 +464,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void handle(http::request<http::string_body> req) {
     Reply reply = decide(server_, req);
     switch (reply.kind) {
-      case Reply::Kind::kClose: return close();
-      case Reply::Kind::kHang: return read();  // never answers; ends when the client goes away
+      case Reply::Kind::kClose:
+        return close();
+      case Reply::Kind::kHang:
+        return read();  // never answers; ends when the client goes away
       case Reply::Kind::kWait: {
         auto self = shared_from_this();
         const long count = reply.wait_for;
         return server_.wait(count,
                             [self, req = std::move(req)](Reply r) { self->respond(req, r); });
       }
-      case Reply::Kind::kRespond: break;
+      case Reply::Kind::kRespond:
+        break;
     }
     respond(req, reply);
   }
@@ -575,7 +579,8 @@ int main(int argc, char** argv) {
   bool exit_on_eof = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--port" || arg == "--routes") && i + 1 >= argc) return usage(arg + " needs a value");
+    if ((arg == "--port" || arg == "--routes") && i + 1 >= argc)
+      return usage(arg + " needs a value");
     if (arg == "--exit-on-stdin-eof") {
       exit_on_eof = true;
     } else if (arg == "--port") {

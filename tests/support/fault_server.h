@@ -3,10 +3,9 @@
 // a free loopback port, for the lifetime of the object; asks it for its counters.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/subprocess.h"
 

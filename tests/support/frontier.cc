@@ -5,9 +5,9 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/runner.h"
-#include "runtime/base/system_clock.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
 

@@ -5,11 +5,10 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "graph/router.h"
 #include "graph/workflow.h"
@@ -36,7 +35,7 @@ class VectorSink : public runtime::EventSink {
 };
 
 struct Script {
-  std::set<std::string> down;                      // fail every call
+  std::set<std::string> down;                       // fail every call
   std::map<std::string, std::set<int>> fail_calls;  // fail these 1-based calls
   // The advisor's answer, given the options it was offered; default: escalate.
   std::function<nlohmann::json(const nlohmann::json& context)> advisor;

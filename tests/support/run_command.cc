@@ -1,6 +1,7 @@
 #include "tests/support/run_command.h"
 
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 namespace switchyard::testing {
 namespace {
@@ -79,9 +78,8 @@ TempDir::TempDir() {
   for (auto& c : name) {
     if (c == '/') c = '_';
   }
-  path_ = (std::filesystem::temp_directory_path() /
-           ("switchyard-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
-            name))
+  path_ = (std::filesystem::temp_directory_path() / ("switchyard-" + std::to_string(::getpid()) +
+                                                     "-" + std::to_string(counter++) + "-" + name))
               .string();
   std::filesystem::remove_all(path_);
   std::filesystem::create_directories(path_);

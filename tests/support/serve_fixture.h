@@ -1,7 +1,8 @@
 #pragma once
-// The fixture of the `switchyard serve` tests (tests/runtime/service/): a real server subprocess with two
-// tokens and the quick and slow workflows, the calls tests make to it, a raw TCP client for what
-// libcurl cannot send (malformed or trickled requests), and a reader of the /metrics exposition.
+// The fixture of the `switchyard serve` tests (tests/runtime/service/): a real server subprocess
+// with two tokens and the quick and slow workflows, the calls tests make to it, a raw TCP client
+// for what libcurl cannot send (malformed or trickled requests), and a reader of the /metrics
+// exposition.
 
 #include <gtest/gtest.h>
 

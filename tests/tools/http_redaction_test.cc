@@ -13,16 +13,15 @@ TEST(HttpRedaction, SecretLookingHeaderNamesAreRecognisedCaseInsensitively) {
                            "X-Api-Key", "x-auth-token", "Client-Secret", "X-Password"}) {
     EXPECT_TRUE(is_secret_header(name)) << name;
   }
-  for (const char* name : {"Content-Type", "Retry-After", "X-RateLimit-Remaining", "Keep-Alive",
-                           "Accept"}) {
+  for (const char* name :
+       {"Content-Type", "Retry-After", "X-RateLimit-Remaining", "Keep-Alive", "Accept"}) {
     EXPECT_FALSE(is_secret_header(name)) << name;
   }
 }
 
 TEST(HttpRedaction, HeaderValuesAreReplacedNamesAndOrderKept) {
-  auto out = redact_headers({{"Authorization", "Bearer sk-123"},
-                             {"Retry-After", "3"},
-                             {"X-Api-Key", "abc"}});
+  auto out = redact_headers(
+      {{"Authorization", "Bearer sk-123"}, {"Retry-After", "3"}, {"X-Api-Key", "abc"}});
   ASSERT_EQ(out.size(), 3u);
   EXPECT_EQ(out[0], (std::pair<std::string, std::string>{"Authorization", "[redacted]"}));
   EXPECT_EQ(out[1], (std::pair<std::string, std::string>{"Retry-After", "3"}));
@@ -54,7 +53,8 @@ TEST(HttpRetryAfter, AnOutcomeKeepsAnHttpDateAsTheMomentNotAsADelayFromTheWallCl
   Outcome dated;
   set_retry_after(dated, "Wed, 21 Oct 2015 07:28:00 GMT");
   EXPECT_FALSE(dated.retry_after.has_value());
-  EXPECT_EQ(dated.retry_at, std::chrono::system_clock::time_point(std::chrono::seconds(1445412480)));
+  EXPECT_EQ(dated.retry_at,
+            std::chrono::system_clock::time_point(std::chrono::seconds(1445412480)));
   Outcome delayed;
   set_retry_after(delayed, "7");
   EXPECT_EQ(delayed.retry_after, std::chrono::milliseconds(7000));

@@ -31,7 +31,8 @@ struct OneTool {
 
 OneTool make(const std::string& tool_json) {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "h", "start": "S",
-    "goal": "T", "tools": {"CRM": {"kind": "mock"}, "T": )" + tool_json + R"(},
+    "goal": "T", "tools": {"CRM": {"kind": "mock"}, "T": )" +
+                                tool_json + R"(},
     "edges": [["S", "CRM", 1], ["CRM", "T", 1]]})",
                             "h.json");
   OneTool out;
@@ -158,8 +159,8 @@ TEST(HttpTool, KeepsTheRateLimitHeadersAndNeverASecretValue) {
   EXPECT_EQ(h, (std::map<std::string, std::string>{{"X-RateLimit-Key", "[redacted]"},
                                                    {"X-RateLimit-Remaining", "4"}}));
   // A failure's reason shows the URL without the secret query value.
-  auto bad = make(R"({"kind": "http", "url": )" +
-                  quoted(server.url("/status/503?api_key=s3cr3t")) + "}");
+  auto bad =
+      make(R"({"kind": "http", "url": )" + quoted(server.url("/status/503?api_key=s3cr3t")) + "}");
   Outcome failed = call(*bad.tool, kContext);
   EXPECT_EQ(failed.reason.find("s3cr3t"), std::string::npos) << failed.reason;
   EXPECT_NE(failed.reason.find("api_key=[redacted]"), std::string::npos) << failed.reason;
@@ -204,8 +205,8 @@ TEST(HttpTool, ARefusedConnectionIsAConnectFailure) {
 
 TEST(HttpTool, AServiceThatHangsTimesOut) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/hang")) +
-                R"(, "timeout_ms": 150})");
+  auto t =
+      make(R"({"kind": "http", "url": )" + quoted(server.url("/hang")) + R"(, "timeout_ms": 150})");
   Outcome o = call(*t.tool, kContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kTimeout) << o.reason;

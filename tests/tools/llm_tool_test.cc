@@ -33,7 +33,9 @@ Models models_for(const FaultServer& server, const std::string& model,
 
 std::unique_ptr<Tool> llm(const std::string& tool_json, const Models& models) {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "l", "start": "S",
-    "goal": "T", "tools": {"T": )" + tool_json + R"(}, "edges": [["S", "T", 1]]})", "l.json");
+    "goal": "T", "tools": {"T": )" +
+                                tool_json + R"(}, "edges": [["S", "T", 1]]})",
+                            "l.json");
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
   const graph::Tool& t = loaded.workflow->tool(0);
   auto tool = make_llm_tool("T", std::get<graph::LlmTool>(t.spec), t.timeout, models);
@@ -121,11 +123,10 @@ TEST(LlmTool, EveryFailureHasItsKind) {
     const char* model;
     FailureKind kind;
   };
-  for (const Case& c : {Case{"wrong-shape", FailureKind::kSchemaInvalid},
-                        Case{"not-json", FailureKind::kBadOutput},
-                        Case{"refuse", FailureKind::kRefusal},
-                        Case{"status-500", FailureKind::kHttpStatus},
-                        Case{"ratelimit", FailureKind::kRateLimited}}) {
+  for (const Case& c :
+       {Case{"wrong-shape", FailureKind::kSchemaInvalid}, Case{"not-json", FailureKind::kBadOutput},
+        Case{"refuse", FailureKind::kRefusal}, Case{"status-500", FailureKind::kHttpStatus},
+        Case{"ratelimit", FailureKind::kRateLimited}}) {
     auto models = models_for(server, c.model);
     Outcome o = call(*llm(kSchemaTool, models));
     EXPECT_FALSE(o.ok) << c.model;
@@ -206,10 +207,11 @@ TEST(LlmTool, AToolNamingAnUnknownTierIsRefused) {
   auto models = models_for(server, "ok");
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "l", "start": "S",
     "goal": "T", "tools": {"T": {"kind": "llm", "prompt": "p", "tier": "strong"}},
-    "edges": [["S", "T", 1]]})", "l.json");
+    "edges": [["S", "T", 1]]})",
+                            "l.json");
   ASSERT_TRUE(loaded.ok());
-  auto tool = make_llm_tool("T", std::get<graph::LlmTool>(loaded.workflow->tool(0).spec), {},
-                            models);
+  auto tool =
+      make_llm_tool("T", std::get<graph::LlmTool>(loaded.workflow->tool(0).spec), {}, models);
   ASSERT_FALSE(tool.ok());
   EXPECT_NE(tool.status().message().find("tier 'strong'"), std::string::npos);
 }
@@ -220,12 +222,14 @@ TEST(ModelsFile, LoadsTiersCheapestFirst) {
      "api_key_env": "K", "input_usd_per_mtok": 0.15, "output_usd_per_mtok": 0.6,
      "context_window": 128000},
     {"name": "strong", "model": "m-large", "base_url": "http://127.0.0.1:1/v1",
-     "input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10}]})", "models.json");
+     "input_usd_per_mtok": 2.5, "output_usd_per_mtok": 10}]})",
+                       "models.json");
   ASSERT_TRUE(r.ok()) << r.errors[0].to_string();
   ASSERT_EQ(r.models.tiers.size(), 2u);
   EXPECT_EQ(r.models.tiers[0].name, "cheap");
   EXPECT_EQ(r.models.find("strong")->model, "m-large");
-  EXPECT_DOUBLE_EQ(r.models.tiers[1].worst_case_usd(1000, 500), 1000 * 2.5 / 1e6 + 500 * 10.0 / 1e6);
+  EXPECT_DOUBLE_EQ(r.models.tiers[1].worst_case_usd(1000, 500),
+                   1000 * 2.5 / 1e6 + 500 * 10.0 / 1e6);
 }
 
 TEST(ModelsFile, ReportsEveryErrorWithItsPointerAndRefusesKeys) {
@@ -233,13 +237,18 @@ TEST(ModelsFile, ReportsEveryErrorWithItsPointerAndRefusesKeys) {
     {"name": "a", "base_url": "http://x/v1", "input_usd_per_mtok": -1, "output_usd_per_mtok": 1,
      "api_key": "sk-oops", "colour": "blue"},
     {"name": "a", "model": "m", "base_url": "http://x/v1", "input_usd_per_mtok": 1,
-     "output_usd_per_mtok": 1}]})", "models.json");
+     "output_usd_per_mtok": 1}]})",
+                       "models.json");
   ASSERT_FALSE(r.ok());
   std::string all;
   for (const auto& e : r.errors) all += e.to_string() + "\n";
-  EXPECT_NE(all.find("models.json: /tiers/0/model: required field 'model' is missing"), std::string::npos) << all;
-  EXPECT_NE(all.find("/tiers/0/input_usd_per_mtok: expected a number >= 0"), std::string::npos) << all;
-  EXPECT_NE(all.find("/tiers/0/api_key: a models file never holds a key"), std::string::npos) << all;
+  EXPECT_NE(all.find("models.json: /tiers/0/model: required field 'model' is missing"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("/tiers/0/input_usd_per_mtok: expected a number >= 0"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("/tiers/0/api_key: a models file never holds a key"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("/tiers/0/colour: unknown field"), std::string::npos) << all;
   EXPECT_NE(all.find("/tiers/1/name: duplicate tier name 'a'"), std::string::npos) << all;
   EXPECT_EQ(all.find("sk-oops"), std::string::npos) << all;  // never echo a key

@@ -8,7 +8,8 @@
 namespace switchyard::tools {
 namespace {
 
-Outcome call(Tool& tool, int call_number, const nlohmann::json& context = nlohmann::json::object()) {
+Outcome call(Tool& tool, int call_number,
+             const nlohmann::json& context = nlohmann::json::object()) {
   Invocation inv;
   inv.call_number = call_number;
   inv.context = &context;
@@ -116,7 +117,8 @@ TEST(ToolSet, RefusesKindsThisBuildCannotRunOutsideScenarios) {
   auto tools = make_tool_set(*loaded.workflow);
   ASSERT_FALSE(tools.ok());
   EXPECT_EQ(tools.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(tools.status().message().find("tool 'H': an llm tool needs a models file"), std::string::npos);
+  EXPECT_NE(tools.status().message().find("tool 'H': an llm tool needs a models file"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The hash chain's primitives, pinned to digests computed independently (Python's hashlib):
 // a journal written by one build must verify with every other.
 
+#include "runtime/base/hash.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -8,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "runtime/base/hash.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -38,7 +38,8 @@ TEST(EventLink, GivesTheSameLinksOnEveryThread) {
   std::vector<std::thread> threads;
   for (auto& link : links) {
     threads.emplace_back([&link] {
-      for (int i = 0; i < 100; ++i) link = event_link("", "r-1", 1, 1000, "step_started", "{\"a\":1}");
+      for (int i = 0; i < 100; ++i)
+        link = event_link("", "r-1", 1, 1000, "step_started", "{\"a\":1}");
     });
   }
   for (auto& t : threads) t.join();
@@ -48,24 +49,40 @@ TEST(EventLink, GivesTheSameLinksOnEveryThread) {
 // canonical_json writes most documents itself: byte for byte what nlohmann's compact dump
 // (with invalid UTF-8 replaced) writes, on seeded random documents of every JSON type.
 nlohmann::json random_doc(std::mt19937_64& rng, int depth) {
-  static const std::vector<std::string> kStrings = {
-      "", "plain", "Razorpay", "quote\"inside", "back\\slash", "new\nline", "tab\t",
-      "\x01control", "caf\xc3\xa9", "\xe2\x82\xac euro", "bad \xff utf8", "\x7f del",
-      "emoji \xf0\x9f\x98\x80", "/slash", "{\"json\":1}"};
+  static const std::vector<std::string> kStrings = {"",
+                                                    "plain",
+                                                    "Razorpay",
+                                                    "quote\"inside",
+                                                    "back\\slash",
+                                                    "new\nline",
+                                                    "tab\t",
+                                                    "\x01control",
+                                                    "caf\xc3\xa9",
+                                                    "\xe2\x82\xac euro",
+                                                    "bad \xff utf8",
+                                                    "\x7f del",
+                                                    "emoji \xf0\x9f\x98\x80",
+                                                    "/slash",
+                                                    "{\"json\":1}"};
   // Containers at the top, scalars only at the bottom.
-  const int kind = depth == 0 ? 7 + static_cast<int>(rng() % 2)
-                              : static_cast<int>(rng() % (depth > 3 ? 7 : 9));
+  const int kind =
+      depth == 0 ? 7 + static_cast<int>(rng() % 2) : static_cast<int>(rng() % (depth > 3 ? 7 : 9));
   switch (kind) {
-    case 0: return nullptr;
-    case 1: return rng() % 2 == 0;
-    case 2: return static_cast<std::int64_t>(rng()) >> (rng() % 64);
-    case 3: return static_cast<std::uint64_t>(rng());
+    case 0:
+      return nullptr;
+    case 1:
+      return rng() % 2 == 0;
+    case 2:
+      return static_cast<std::int64_t>(rng()) >> (rng() % 64);
+    case 3:
+      return static_cast<std::uint64_t>(rng());
     case 4: {
       const double values[] = {0.0, -0.0, 5.0, 0.1, 1e-7, 1e300, -2.5, 3.14159, 1.0 / 3.0};
       return values[rng() % std::size(values)];
     }
     case 5:
-    case 6: return kStrings[rng() % kStrings.size()];
+    case 6:
+      return kStrings[rng() % kStrings.size()];
     case 7: {
       nlohmann::json a = nlohmann::json::array();
       for (int i = static_cast<int>(rng() % 4); i > 0; --i) a.push_back(random_doc(rng, depth + 1));
@@ -95,8 +112,9 @@ TEST(CanonicalJson, IsByteForByteNlohmannsCompactDump) {
 }
 
 TEST(CanonicalJson, SortsKeysAndLeavesNoSpace) {
-  EXPECT_EQ(canonical_json(nlohmann::json::parse(R"({"b": [1, 2.5, "x"], "a": {"d": null, "c": true}})")),
-            R"({"a":{"c":true,"d":null},"b":[1,2.5,"x"]})");
+  EXPECT_EQ(
+      canonical_json(nlohmann::json::parse(R"({"b": [1, 2.5, "x"], "a": {"d": null, "c": true}})")),
+      R"({"a":{"c":true,"d":null},"b":[1,2.5,"x"]})");
 }
 
 }  // namespace

@@ -3,7 +3,6 @@
 #include "runtime/base/log.h"
 
 #include <gtest/gtest.h>
-
 #include <spdlog/sinks/ostream_sink.h>
 
 #include <sstream>

@@ -4,7 +4,6 @@
 
 #include <filesystem>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/support/run_command.h"
@@ -130,8 +129,8 @@ TEST(Cli, RunHealsTheExampleWorkflowAndJournalsIt) {
 
 TEST(Cli, RunOfAnEscalatingScenarioExitsOne) {
   TempDir dir;
-  auto r = testing::switchyard(
-      {"run", paper_scenario("CS-5"), "--journal", dir.file("j.db"), "--json"});
+  auto r =
+      testing::switchyard({"run", paper_scenario("CS-5"), "--journal", dir.file("j.db"), "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   auto j = parse(r.out);
   EXPECT_EQ(j["status"], "escalated");
@@ -227,8 +226,8 @@ TEST(Cli, RunWithUnwritableJournalIsAnIoError) {
 }
 
 TEST(Cli, EvalMeetsThePaperBar) {
-  auto r = testing::switchyard(
-      {"eval", std::string(SWITCHYARD_PAPER_DIR), "--baselines", "--json"});
+  auto r =
+      testing::switchyard({"eval", std::string(SWITCHYARD_PAPER_DIR), "--baselines", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = parse(r.out);
   EXPECT_EQ(j["totals"]["scenarios"], 19);
@@ -354,11 +353,14 @@ TEST(Cli, RunsRealCommandsAndReroutesAroundOneThatFails) {
         {"PayB", {{"kind", "command"}, {"argv", {fake, "echo", "{{steps.Lookup.output.args.0}}"}}}},
         {"Notify", {{"kind", "command"}, {"argv", {fake, "echo"}}, {"timeout_ms", 5000}}}}},
       {"edges",
-       {{"Start", "Lookup", 0.1}, {"Lookup", "PayA", 0.1}, {"Lookup", "PayB", 0.5},
-        {"PayA", "Notify", 0.1}, {"PayB", "Notify", 0.1}}}};
+       {{"Start", "Lookup", 0.1},
+        {"Lookup", "PayA", 0.1},
+        {"Lookup", "PayB", 0.5},
+        {"PayA", "Notify", 0.1},
+        {"PayB", "Notify", 0.1}}}};
   const std::string file = dir.write("commands.json", w.dump(2));
-  auto r = testing::switchyard({"run", file, "--input", R"({"customer": "ada"})", "--journal",
-                                dir.file("j.db"), "--json"});
+  auto r = testing::switchyard(
+      {"run", file, "--input", R"({"customer": "ada"})", "--journal", dir.file("j.db"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   auto j = parse(r.out);
   EXPECT_EQ(j["path"], (nlohmann::json{"Start", "Lookup", "PayB", "Notify"}));

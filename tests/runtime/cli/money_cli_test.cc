@@ -27,13 +27,24 @@ void seed(const std::string& path) {
   r.workflow_source = std::make_shared<const std::string>(R"({"name":"spend"})");
   ASSERT_TRUE((*journal)->begin_run(r).ok());
   std::vector<runtime::Event> events;
-  events.push_back({r.run_id, 1, r.started_ms + 1, "llm_settled",
-                    {{"tool", "Summarize"}, {"tier", "cheap"}, {"tokens", 10},
-                     {"cost_usd", 0.0125}, {"ok", true}},
-                    "", "", ""});
+  events.push_back({r.run_id,
+                    1,
+                    r.started_ms + 1,
+                    "llm_settled",
+                    {{"tool", "Summarize"},
+                     {"tier", "cheap"},
+                     {"tokens", 10},
+                     {"cost_usd", 0.0125},
+                     {"ok", true}},
+                    "",
+                    "",
+                    ""});
   ASSERT_TRUE((*journal)->append(events).ok());
-  const nlohmann::json result = {{"status", "completed"}, {"spent_usd", 0.03}, {"tokens", 10},
-                                 {"llm_calls", 1}, {"path", {"Start", "Summarize"}}};
+  const nlohmann::json result = {{"status", "completed"},
+                                 {"spent_usd", 0.03},
+                                 {"tokens", 10},
+                                 {"llm_calls", 1},
+                                 {"path", {"Start", "Summarize"}}};
   ASSERT_TRUE((*journal)->finish_run(r.run_id, "completed", result, r.started_ms + 9).ok());
 }
 

@@ -11,9 +11,9 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/engine/engine.h"
 #include "runtime/base/money.h"
 #include "runtime/base/system_clock.h"
+#include "runtime/engine/engine.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/run_command.h"
 #include "tests/support/watched_tool.h"
@@ -41,8 +41,8 @@ Result<RunReport> run_engine(const std::string& workflow_json, Journal& journal,
 
 std::string two_steps(const std::string& pay_url, int retries) {
   return R"({"format": "switchyard.workflow/v1", "name": "pay", "start": "Start", "goal": "Done",
-    "tools": {"Pay": {"kind": "http", "url": ")" + pay_url + R"(", "retries": )" +
-         std::to_string(retries) + R"(},
+    "tools": {"Pay": {"kind": "http", "url": ")" +
+         pay_url + R"(", "retries": )" + std::to_string(retries) + R"(},
               "Done": {"kind": "mock", "idempotent": true}},
     "edges": [["Start", "Pay", 1], ["Pay", "Done", 1]]})";
 }
@@ -194,14 +194,13 @@ TEST(HttpRuns, TheLiveCustomerSupportExampleReroutesToTheSecondProvider) {
   testing::TempDir dir;
   const std::string journal = dir.file("runs.db");
   auto r = testing::switchyard(
-      {"run", "examples/workflows/customer-support.json", "--journal", journal, "--json",
-       "--input", R"({"services": ")" + services.url("") + R"(", "customer_id": 42})"},
+      {"run", "examples/workflows/customer-support.json", "--journal", journal, "--json", "--input",
+       R"({"services": ")" + services.url("") + R"(", "customer_id": 42})"},
       testing::source_path(""));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto result = nlohmann::json::parse(r.out);
   EXPECT_EQ(result["status"], "completed");
-  EXPECT_EQ(result["path"],
-            nlohmann::json({"Start", "CRM", "Razorpay", "Email", "Complete"}));
+  EXPECT_EQ(result["path"], nlohmann::json({"Start", "CRM", "Razorpay", "Email", "Complete"}));
   EXPECT_EQ(result["reroutes"], 1);
   EXPECT_EQ(result["llm_calls"], 0);
   auto stats = services.stats()["by_path"];
@@ -217,11 +216,11 @@ TEST(HttpRuns, TheLiveCustomerSupportExampleReroutesToTheSecondProvider) {
 TEST(HttpRuns, TheModerationFanoutExampleHealsItsImageBranch) {
   FaultServer services(testing::source_path("examples/services/routes.json"));
   testing::TempDir dir;
-  auto r = testing::switchyard(
-      {"run", "examples/workflows/moderation-fanout.json", "--journal", dir.file("runs.db"),
-       "--json", "--input",
-       R"({"services": ")" + services.url("") + R"(", "post": "hello world"})"},
-      testing::source_path(""));
+  auto r =
+      testing::switchyard({"run", "examples/workflows/moderation-fanout.json", "--journal",
+                           dir.file("runs.db"), "--json", "--input",
+                           R"({"services": ")" + services.url("") + R"(", "post": "hello world"})"},
+                          testing::source_path(""));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   auto result = nlohmann::json::parse(r.out);
   EXPECT_EQ(result["path"], nlohmann::json({"Start", "Moderate", "Publish"}));
@@ -257,7 +256,8 @@ TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   auto result = nlohmann::json::parse(r.out);
   EXPECT_EQ(result["status"], "completed");
   EXPECT_EQ(result["llm_calls"], 1);
-  // "Summarize a long text" (21 bytes) -> 6 tokens in at $1000/M; {"answer":"ok"} -> 4 out at $2000/M.
+  // "Summarize a long text" (21 bytes) -> 6 tokens in at $1000/M; {"answer":"ok"} -> 4 out at
+  // $2000/M.
   EXPECT_EQ(result["tokens"], 10);
   EXPECT_NEAR(result["spent_usd"].get<double>(), 6 * 1000 / 1e6 + 4 * 2000 / 1e6, 1e-12);
   // `budget` reports it by workflow and by step and tier.
@@ -271,7 +271,8 @@ TEST(HttpRuns, AnLlmStepCallsTheModelsFilesTierAndChargesItsUsage) {
   EXPECT_EQ(spend["steps"][0]["step"], "Summarize");
   EXPECT_EQ(spend["steps"][0]["tier"], "cheap");
   EXPECT_EQ(spend["steps"][0]["usable"], 1);
-  EXPECT_NEAR(spend["steps"][0]["cost_usd"].get<double>(), result["spent_usd"].get<double>(), 1e-12);
+  EXPECT_NEAR(spend["steps"][0]["cost_usd"].get<double>(), result["spent_usd"].get<double>(),
+              1e-12);
   auto text = testing::switchyard({"budget", "--journal", dir.file("j.db")});
   EXPECT_NE(text.out.find("summarize / Summarize"), std::string::npos) << text.out;
   // Without a models file the workflow is refused before anything runs.
@@ -331,9 +332,11 @@ TEST(HttpRuns, AnApiKeyNeverReachesOutputErrorsOrTheJournal) {
   // One tier answers (and checks the Bearer token came), one fails with an error body, one hangs
   // up: the key must show nowhere, whatever happens.
   const std::string models = dir.write("models.json", R"({"tiers": [
-    {"name": "a", "model": "status-500", "base_url": ")" + provider.url("/v1") + R"(",
+    {"name": "a", "model": "status-500", "base_url": ")" + provider.url("/v1") +
+                                                          R"(",
      "api_key_env": "SWITCHYARD_TEST_CANARY_KEY", "input_usd_per_mtok": 1, "output_usd_per_mtok": 1},
-    {"name": "b", "model": "echo", "base_url": ")" + provider.url("/v1") + R"(",
+    {"name": "b", "model": "echo", "base_url": ")" + provider.url("/v1") +
+                                                          R"(",
      "api_key_env": "SWITCHYARD_TEST_CANARY_KEY", "input_usd_per_mtok": 1, "output_usd_per_mtok": 1}]})");
   const std::string wf = dir.write("wf.json", R"({"format": "switchyard.workflow/v1",
     "name": "canary", "start": "Start", "goal": "Ask",
@@ -349,7 +352,8 @@ TEST(HttpRuns, AnApiKeyNeverReachesOutputErrorsOrTheJournal) {
   EXPECT_EQ(r.out.find(key), std::string::npos);
   EXPECT_EQ(r.err.find(key), std::string::npos);
   EXPECT_EQ(testing::read_text(journal).find(key), std::string::npos);
-  auto replay = testing::switchyard({"replay", result["run_id"], "--journal", journal, "--format", "json"});
+  auto replay =
+      testing::switchyard({"replay", result["run_id"], "--journal", journal, "--format", "json"});
   EXPECT_EQ(replay.out.find(key), std::string::npos);
   EXPECT_NE(replay.out.find("\\\"authorized\\\":true"), std::string::npos) << replay.out;
 }

@@ -11,9 +11,9 @@
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
-#include "runtime/eval/eval.h"
 #include "runtime/engine/probe_record.h"
 #include "runtime/engine/runner.h"
+#include "runtime/eval/eval.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/run_command.h"
 #include "tools/tool_set.h"
@@ -27,12 +27,14 @@ std::shared_ptr<const graph::Workflow> two_ways(const std::string& a, const std:
                                                 double b_cost = 3, int cooldown_ms = 1000,
                                                 const std::string& extra = "") {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "two", "start": "Start",
-    "goal": "Goal", "tools": {"A": )" + a + R"(, "B": )" + b + extra + R"(,
+    "goal": "Goal", "tools": {"A": )" +
+                                a + R"(, "B": )" + b + extra + R"(,
       "Goal": {"kind": "mock", "idempotent": true}},
-    "edges": [["Start", "A", 1], ["A", "Goal", 0], ["Start", "B", )" + std::to_string(b_cost) +
+    "edges": [["Start", "A", 1], ["A", "Goal", 0], ["Start", "B", )" +
+                                std::to_string(b_cost) +
                                 R"(], ["B", "Goal", 0]],
-    "policy": {"breaker": {"failures": 1, "cooldown_ms": )" + std::to_string(cooldown_ms) +
-                                R"(}}})",
+    "policy": {"breaker": {"failures": 1, "cooldown_ms": )" +
+                                std::to_string(cooldown_ms) + R"(}}})",
                             "two.json");
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
   return loaded.workflow;
@@ -95,7 +97,8 @@ Fixture with_switchable_a(std::shared_ptr<const graph::Workflow> w = nullptr) {
   return f;
 }
 
-std::vector<Event> of_type(const Journal& journal, const std::string& run, const std::string& type) {
+std::vector<Event> of_type(const Journal& journal, const std::string& run,
+                           const std::string& type) {
   std::vector<Event> out;
   auto events = journal.events(run);
   if (!events.ok()) return out;
@@ -214,7 +217,7 @@ TEST(MonitorRuns, AfterTheCooldownOneTrialCallClosesTheBreaker) {
   BrokenA t;
   auto& [f, journal, clock, health, runner] = t;
   run_once(runner, "r1");  // opens A
-  f.a->broken = false;  // the service comes back
+  f.a->broken = false;     // the service comes back
   clock.advance(std::chrono::milliseconds(1000));
   EXPECT_EQ(run_once(runner, "r2").result.path, (std::vector<std::string>{"Start", "A", "Goal"}));
   auto transitions = of_type(*journal, "r2", "breaker");
@@ -267,8 +270,8 @@ TEST(MonitorRuns, ACancelledTrialGivesBackItsSlot) {
 
 TEST(MonitorRuns, GradedWeightsSteerTrafficFromASlowToolBeforeAnythingFails) {
   // A is cheaper by base cost but answers in 300 ms; B costs 1.5 and answers in 10 ms.
-  auto w = two_ways(R"({"kind": "mock", "latency_ms": 300})", R"({"kind": "mock", "latency_ms": 10})",
-                    1.5);
+  auto w = two_ways(R"({"kind": "mock", "latency_ms": 300})",
+                    R"({"kind": "mock", "latency_ms": 10})", 1.5);
   auto tools = *tools::make_tool_set(*w);
   auto journal = make_memory_journal();
   ManualClock clock;
@@ -346,7 +349,9 @@ class Probing {
   std::promise<bool> probed_;
   std::future<bool> probed_future_ = probed_.get_future();
   std::atomic<bool> told_{false};
-  Engine engine_{*journal, clock, health,
+  Engine engine_{*journal,
+                 clock,
+                 health,
                  {.threads = 1,
                   .probe_interval = std::chrono::milliseconds(20),
                   .on_probe = [this](const std::string& tool, bool ok) {

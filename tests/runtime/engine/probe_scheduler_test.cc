@@ -20,7 +20,8 @@ namespace {
 std::shared_ptr<const graph::Workflow> probed(const std::string& probe_url) {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "probed",
     "start": "Start", "goal": "Goal", "tools": {
-      "A": {"kind": "mock", "fail": "always", "probe": ")" + probe_url + R"("},
+      "A": {"kind": "mock", "fail": "always", "probe": ")" +
+                                probe_url + R"("},
       "B": {"kind": "mock"}, "Goal": {"kind": "mock", "idempotent": true}},
     "edges": [["Start", "A", 1], ["A", "Goal", 0], ["Start", "B", 3], ["B", "Goal", 0]],
     "policy": {"breaker": {"failures": 1, "cooldown_ms": 60000}}})",

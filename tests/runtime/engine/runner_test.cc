@@ -5,12 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "graph/load.h"
 #include "runtime/journal/forwarding_journal.h"
 #include "tools/builtin.h"
 #include "tools/mock_tool.h"
-
-#include <thread>
 
 namespace switchyard::runtime {
 namespace {
@@ -52,8 +52,7 @@ class JournalPeekingTool : public tools::Tool {
 // A journal whose appends fail after the first `ok_appends`.
 class FailingJournal : public ForwardingJournal {
  public:
-  explicit FailingJournal(int ok_appends)
-      : FailingJournal(ok_appends, make_memory_journal()) {}
+  explicit FailingJournal(int ok_appends) : FailingJournal(ok_appends, make_memory_journal()) {}
   Status append(const std::vector<Event>& e) override {
     if (ok_-- <= 0) return io_error("disk full (injected)");
     return ForwardingJournal::append(e);

@@ -6,9 +6,9 @@
 #include <sstream>
 
 #include "graph/load.h"
-#include "runtime/eval/chaos.h"
-#include "runtime/cli/cli.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/cli/cli.h"
+#include "runtime/eval/chaos.h"
 #include "tests/support/run_command.h"
 
 namespace switchyard::runtime {
@@ -42,9 +42,11 @@ TEST(Chaos, ThePapersThreeDomainsNeverFailSilentlyWithUpToThreeToolsDown) {
 TEST(Chaos, FindsTheMinimalCutSets) {
   auto report = run_chaos(*paper("TB-1"), {.max_down = 3, .unknown = false, .threads = 1});
   ASSERT_TRUE(report.ok());
-  const std::vector<std::vector<std::string>> expected = {
-      {"Confirm"}, {"Payment"}, {"BusAPI", "CarAPI"}, {"FlightAPI", "TrainAPI"},
-      {"HostelAPI", "HotelAPI"}};
+  const std::vector<std::vector<std::string>> expected = {{"Confirm"},
+                                                          {"Payment"},
+                                                          {"BusAPI", "CarAPI"},
+                                                          {"FlightAPI", "TrainAPI"},
+                                                          {"HostelAPI", "HotelAPI"}};
   EXPECT_EQ(report->minimal_cut_sets, expected);
   // A cut set escalates, naming no silent skip; a set that is not a cut completes.
   for (const auto& row : report->rows) {
@@ -125,8 +127,7 @@ TEST(HealthCli, ARestartRebuildsTheMonitorFromTheJournal) {
   // First process: Primary refuses the connection; the breaker opens; the run reroutes.
   auto first = testing::switchyard({"run", wf, "--journal", journal, "--json"});
   ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
-  EXPECT_EQ(nlohmann::json::parse(first.out)["path"],
-            nlohmann::json({"Start", "Backup", "Done"}));
+  EXPECT_EQ(nlohmann::json::parse(first.out)["path"], nlohmann::json({"Start", "Backup", "Done"}));
   // `health`, a new process, sees it from the journal.
   auto health = testing::switchyard({"health", "--journal", journal, "--json"});
   ASSERT_EQ(health.exit_code, 0) << health.err;

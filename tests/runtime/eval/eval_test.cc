@@ -8,9 +8,9 @@
 #include <map>
 
 #include "graph/load.h"
+#include "runtime/base/workflow_file.h"
 #include "runtime/eval/audit.h"
 #include "runtime/eval/baselines.h"
-#include "runtime/base/workflow_file.h"
 #include "tests/support/run_command.h"
 
 namespace switchyard::runtime {
@@ -20,8 +20,8 @@ using testing::paper_scenario;
 
 std::string paper_dir() { return std::string(SWITCHYARD_PAPER_DIR); }
 
-std::shared_ptr<const graph::Workflow> load_variant(const std::string& id,
-                                                    const std::function<void(nlohmann::json&)>& edit) {
+std::shared_ptr<const graph::Workflow> load_variant(
+    const std::string& id, const std::function<void(nlohmann::json&)>& edit) {
   auto text = read_file(paper_scenario(id));
   EXPECT_TRUE(text.ok());
   auto doc = nlohmann::json::parse(*text);
@@ -106,8 +106,8 @@ TEST(Eval, FailCallsAreMidRunFailuresHealedByReroute) {
   auto w = load_variant("TB-1", [](nlohmann::json& d) {
     d["scenario"]["fail_calls"] = {{"HotelAPI", {1}}};
     // From FlightAPI: Hostel (0.4), then Bus (0.3 + 0.2) beats Car (0.4 + 0.2).
-    d["scenario"]["expect"]["path"] = {"Start", "FlightAPI", "HostelAPI", "BusAPI", "Payment",
-                                       "Confirm"};
+    d["scenario"]["expect"]["path"] = {"Start",  "FlightAPI", "HostelAPI",
+                                       "BusAPI", "Payment",   "Confirm"};
   });
   auto r = evaluate_scenario(*w, "TB-1");
   EXPECT_EQ(r.status, "completed");

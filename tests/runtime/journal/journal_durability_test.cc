@@ -11,12 +11,12 @@
 #include <mutex>
 #include <thread>
 
+#include "runtime/engine/reenact.h"
 #include "runtime/journal/forwarding_journal.h"
 #include "runtime/journal/journal.h"
 #include "runtime/journal/schema.h"
-#include "runtime/journal/writer.h"
-#include "runtime/engine/reenact.h"
 #include "runtime/journal/wal_checkpointer.h"
+#include "runtime/journal/writer.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
@@ -123,8 +123,9 @@ TEST(JournalDurability, RunningRunsAreFoundThroughTheirPartialIndex) {
     EXPECT_EQ(completed->front().run_id, "b");
   }
   // Only running runs are in the index, and the query for them uses it.
-  EXPECT_EQ(query_text(path, "SELECT count(*) FROM runs INDEXED BY runs_running "
-                             "WHERE status = 'running'"),
+  EXPECT_EQ(query_text(path,
+                       "SELECT count(*) FROM runs INDEXED BY runs_running "
+                       "WHERE status = 'running'"),
             "2");
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
@@ -334,7 +335,7 @@ TEST(JournalWriterGroupCommit, AWriteThatGoesOnAfterAFailedCallIsRolledBackWhole
   ASSERT_TRUE(journal.ok());
   std::vector<Journal::Write> writes;
   writes.push_back([](Journal& j) {
-    (void)j.begin_run(run_record("a"));  // fails: taken; the write ignores it...
+    (void)j.begin_run(run_record("a"));        // fails: taken; the write ignores it...
     return j.append({journal_event("a", 1)});  // ...and appends
   });
   const auto statuses = (*journal)->write_group(writes);
@@ -367,9 +368,8 @@ TEST(JournalDurability, TheLogIsCheckpointedOffTheWriterThread) {
     ASSERT_TRUE((*journal)->append({journal_event("r1", seq, "", big)}).ok());
   }
   std::unique_lock lock(mu);
-  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(30), [&] {
-    return checkpointed >= WalCheckpointer::kBackgroundPages;
-  }));
+  ASSERT_TRUE(done.wait_for(lock, std::chrono::seconds(30),
+                            [&] { return checkpointed >= WalCheckpointer::kBackgroundPages; }));
   EXPECT_NE(checkpointer, std::this_thread::get_id());
   lock.unlock();
   // What it copied is in the database file itself (before, the file held a few pages; the log

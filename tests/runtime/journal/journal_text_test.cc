@@ -1,8 +1,8 @@
 // Journal records as text (runtime/journal/text.h): durations as users type them.
 
-#include "runtime/journal/text.h"
-
 #include <gtest/gtest.h>
+
+#include "runtime/journal/text.h"
 
 namespace switchyard::runtime {
 namespace {

@@ -48,9 +48,9 @@ struct Fixture {
     return worst_case(w->tool(tool), tools::prompt_token_bound(spec, "", prompt),
                       &kTiers[static_cast<std::size_t>(tier)]);
   }
-  BudgetController controller(graph::Budget caps,
-                              std::map<graph::ToolIndex, std::pair<int, std::string>> learned = {})
-      const {
+  BudgetController controller(
+      graph::Budget caps,
+      std::map<graph::ToolIndex, std::pair<int, std::string>> learned = {}) const {
     return BudgetController(*w, caps, kTiers, std::move(learned));
   }
 };
@@ -188,10 +188,9 @@ TEST(BudgetController, TheTokenAndLlmCallCapsRefuseLikeTheUsdCap) {
   Fixture f;
   const Spend cheap = f.worst(f.easy, "Summarize the quarterly report", 0);
   std::string why;
-  EXPECT_FALSE(
-      f.controller({.usd = {}, .tokens = cheap.tokens - 1, .llm_calls = {}})
-          .plan_call(f.easy, -1, kContext, &why)
-          .has_value());
+  EXPECT_FALSE(f.controller({.usd = {}, .tokens = cheap.tokens - 1, .llm_calls = {}})
+                   .plan_call(f.easy, -1, kContext, &why)
+                   .has_value());
   EXPECT_NE(why.find("its worst case uses " + std::to_string(cheap.tokens) + " token(s), " +
                      std::to_string(cheap.tokens - 1) + " of " + std::to_string(cheap.tokens - 1) +
                      " left"),

@@ -37,8 +37,7 @@ TEST(BudgetJson, ABadBudgetIsRefusedNamingTheMember) {
   };
   EXPECT_EQ(message({{"usd", -1}}), "/budget/usd: expected a number >= 0, got number -1");
   EXPECT_EQ(message({{"usd", "1"}}), "/budget/usd: expected a number >= 0, got string \"1\"");
-  EXPECT_EQ(message({{"tokens", 1.5}}),
-            "/budget/tokens: expected an integer >= 0, got number 1.5");
+  EXPECT_EQ(message({{"tokens", 1.5}}), "/budget/tokens: expected an integer >= 0, got number 1.5");
   EXPECT_EQ(message({{"llm_calls", -2}}),
             "/budget/llm_calls: expected an integer >= 0, got number -2");
   EXPECT_EQ(message({{"dollars", 1}}), "/budget/dollars: unknown field (usd, tokens, llm_calls)");

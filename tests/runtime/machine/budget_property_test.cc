@@ -12,8 +12,8 @@
 #include "graph/load.h"
 #include "graph/template.h"
 #include "monitors/health_table.h"
-#include "runtime/machine/budget.h"
 #include "runtime/engine/runner.h"
+#include "runtime/machine/budget.h"
 #include "tools/llm_tool.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -95,8 +95,14 @@ TEST(BudgetProperty, SpendNeverExceedsTheBudgetOverTenThousandRandomRuns) {
     const int tiers = 1 + static_cast<int>(rng() % 3);
     double price = 50 + u(rng) * 500;
     for (int t = 0; t < tiers; ++t) {
-      models.tiers.push_back({"t" + std::to_string(t), "m", "http://unused", "", price,
-                              price * (1 + u(rng) * 4), 0, {}});
+      models.tiers.push_back({"t" + std::to_string(t),
+                              "m",
+                              "http://unused",
+                              "",
+                              price,
+                              price * (1 + u(rng) * 4),
+                              0,
+                              {}});
       price *= 2 + u(rng) * 8;
     }
     const int branches = 1 + static_cast<int>(rng() % 3);

@@ -6,10 +6,10 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/run_setup.h"
 #include "runtime/engine/runner.h"
-#include "runtime/base/system_clock.h"
 #include "tests/support/fault_server.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -33,11 +33,13 @@ std::shared_ptr<const graph::Workflow> workflow(const std::string& difficulty,
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "b", "start": "Start",
     "goal": "Done", "tools": {
       "Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64,
-                    "difficulty": ")" + difficulty + R"(",
+                    "difficulty": ")" +
+                                difficulty + R"(",
                     "output_schema": {"type": "object", "required": ["answer"]}},
       "Manual": {"kind": "mock"}, "Done": {"kind": "mock", "idempotent": true}},
     "edges": [["Start", "Summarize", 1], ["Summarize", "Done", 0], ["Start", "Manual", 5],
-              ["Manual", "Done", 0]])" + budget + "}",
+              ["Manual", "Done", 0]])" +
+                                budget + "}",
                             "b.json");
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
   return loaded.workflow;
@@ -256,7 +258,7 @@ TEST(Budget, LearnedEscalationGoesStraightToTheStrongTierWhereTheCheapOneUsually
     }
   }
   ASSERT_EQ(first_tiers.size(), 8u);
-  EXPECT_EQ(first_tiers[0], "cheap");  // learning: cascade
+  EXPECT_EQ(first_tiers[0], "cheap");   // learning: cascade
   EXPECT_EQ(first_tiers[7], "strong");  // learned
   EXPECT_GE(history.stats("b", "Summarize", "cheap").calls, LlmHistory::kMinSamples);
   // Another process learns it again from the journal.

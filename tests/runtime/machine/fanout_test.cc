@@ -8,10 +8,10 @@
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
-#include "runtime/eval/audit.h"
+#include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/runner.h"
-#include "runtime/base/system_clock.h"
+#include "runtime/eval/audit.h"
 #include "tests/support/run_command.h"
 #include "tests/support/watched_tool.h"
 #include "tools/tool_set.h"
@@ -30,10 +30,12 @@ std::shared_ptr<const graph::Workflow> load_text(const std::string& text) {
 std::string workflow(const std::string& join, const std::string& branches,
                      const std::string& tools) {
   return R"({"format": "switchyard.workflow/v1", "name": "fan", "start": "Start", "goal": "Goal",
-    "tools": {)" + tools + R"(
+    "tools": {)" +
+         tools + R"(
       "Alt": {"kind": "mock", "output": {"alt": true}},
       "Goal": {"kind": "mock", "idempotent": true, "output": {"done": true}}},
-    "nodes": {"Fan": {"fanout": {"join": )" + join + R"(, "branches": [)" + branches + R"(]}}},
+    "nodes": {"Fan": {"fanout": {"join": )" +
+         join + R"(, "branches": [)" + branches + R"(]}}},
     "edges": [["Start", "Fan", 1], ["Fan", "Goal", 1], ["Start", "Alt", 50], ["Alt", "Goal", 1]]})";
 }
 
@@ -129,11 +131,11 @@ TEST(Fanout, LaterStepsSeeTheFanoutOutputByBranchIndex) {
 
 TEST(Fanout, JoinAnyTakesTheFirstBranchToFinishCancelsTheOthersAndUndoesTheirSteps) {
   // Branch 0: Hold (fast, compensated by Release) then Slow (80 ms). Branch 1: Quick (20 ms).
-  auto w = load_text(workflow(
-      R"("any")",
-      branch("A0", "A9", R"(["A0", "Hold", 1], ["Hold", "Slow", 1], ["Slow", "A9", 0])") + "," +
-          branch("B0", "B9", R"(["B0", "Quick", 1], ["Quick", "B9", 0])"),
-      R"("Hold": {"kind": "mock", "latency_ms": 5, "compensate": "Release"},
+  auto w = load_text(
+      workflow(R"("any")",
+               branch("A0", "A9", R"(["A0", "Hold", 1], ["Hold", "Slow", 1], ["Slow", "A9", 0])") +
+                   "," + branch("B0", "B9", R"(["B0", "Quick", 1], ["Quick", "B9", 0])"),
+               R"("Hold": {"kind": "mock", "latency_ms": 5, "compensate": "Release"},
          "Release": {"kind": "mock"},
          "Slow": {"kind": "mock", "latency_ms": 80},
          "Quick": {"kind": "mock", "latency_ms": 20},)"));
@@ -225,7 +227,8 @@ TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
   // Branch 0 prefers Cheap (down) and reroutes to Dear without leaving the branch.
   auto w = load_text(workflow(
       R"("all")",
-      branch("A0", "A9", R"(["A0", "Cheap", 1], ["A0", "Dear", 5], ["Cheap", "A9", 0], ["Dear", "A9", 0])") +
+      branch("A0", "A9",
+             R"(["A0", "Cheap", 1], ["A0", "Dear", 5], ["Cheap", "A9", 0], ["Dear", "A9", 0])") +
           "," + branch("B0", "B9", R"(["B0", "Other", 1], ["Other", "B9", 0])"),
       R"("Cheap": {"kind": "mock", "fail": "always"}, "Dear": {"kind": "mock"},
          "Other": {"kind": "mock"},)"));
@@ -241,11 +244,10 @@ TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
 }
 
 TEST(Fanout, ABranchThatCannotReachItsGoalFailsTheNodeAndTheRunRoutesAroundIt) {
-  auto w = load_text(workflow(
-      R"("all")",
-      branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
-          branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
-      R"("Book": {"kind": "mock", "latency_ms": 1, "compensate": "Unbook"},
+  auto w = load_text(workflow(R"("all")",
+                              branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
+                                  branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
+                              R"("Book": {"kind": "mock", "latency_ms": 1, "compensate": "Unbook"},
          "Unbook": {"kind": "mock"},
          "Broken": {"kind": "mock", "latency_ms": 5, "fail": "always"},)"));
   Ran ran = run(w);
@@ -267,11 +269,10 @@ TEST(Fanout, ABranchThatCannotReachItsGoalFailsTheNodeAndTheRunRoutesAroundIt) {
 }
 
 TEST(Fanout, AFanoutWhoseBranchIsKnownDownIsAvoidedBeforeAnyStep) {
-  auto w = load_text(workflow(
-      R"("all")",
-      branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
-          branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
-      R"("Book": {"kind": "mock"}, "Broken": {"kind": "mock"},)"));
+  auto w = load_text(workflow(R"("all")",
+                              branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
+                                  branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
+                              R"("Book": {"kind": "mock"}, "Broken": {"kind": "mock"},)"));
   auto journal = make_memory_journal();
   ManualClock clock;
   monitors::HealthTable health(clock);
@@ -299,7 +300,8 @@ TEST(Fanout, BranchesShareTheRunsBudget) {
   EXPECT_LE(ran.report.result.spent_usd, 1.0);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
   bool refused = false;
-  for (const auto& e : ran.of("step_failed")) refused = refused || e.payload["failure"] == "budget_exhausted";
+  for (const auto& e : ran.of("step_failed"))
+    refused = refused || e.payload["failure"] == "budget_exhausted";
   EXPECT_TRUE(refused);
 }
 
@@ -309,14 +311,14 @@ bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   testing::TempDir dir;
   const std::string pidfile = dir.file("loser.pid");
-  auto w = load_text(workflow(
-      R"("any")",
-      branch("A0", "A9", R"(["A0", "Hang", 1], ["Hang", "A9", 0])") + "," +
-          branch("B0", "B9", R"(["B0", "Gate", 1], ["Gate", "B9", 0])"),
-      R"("Hang": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "hang", ")" +
-          pidfile + R"("], "timeout_ms": 60000},
+  auto w = load_text(workflow(R"("any")",
+                              branch("A0", "A9", R"(["A0", "Hang", 1], ["Hang", "A9", 0])") + "," +
+                                  branch("B0", "B9", R"(["B0", "Gate", 1], ["Gate", "B9", 0])"),
+                              R"("Hang": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND
+                              R"(", "hang", ")" +
+                                  pidfile + R"("], "timeout_ms": 60000},
          "Gate": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "after", ")" +
-          pidfile + R"("]},)"));
+                                  pidfile + R"("]},)"));
   testing::WatchedToolSet watched = testing::watch_tool(*w, "Hang");
   ASSERT_NE(watched.watched, nullptr);
   auto seen = watched.watched->seen.get_future();

@@ -19,7 +19,7 @@ using Names = std::vector<std::string>;
 // Start -> A -> B -> C -> Goal is cheap; Start -> D -> Goal is the only other way.
 TestGraphSpec deep_dead_end() {
   TestGraphSpec spec;
-  spec.edges = {{"Start", "A", 0.1}, {"A", "B", 0.1},    {"B", "C", 0.1},
+  spec.edges = {{"Start", "A", 0.1}, {"A", "B", 0.1},     {"B", "C", 0.1},
                 {"C", "Goal", 0.1},  {"Start", "D", 5.0}, {"D", "Goal", 0.1}};
   spec.extra_tools = {"UndoA", "UndoB"};
   spec.compensate = {{"A", "UndoA"}, {"B", "UndoB"}};

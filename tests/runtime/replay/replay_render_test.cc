@@ -1,8 +1,6 @@
 // Replay's pictures (runtime/replay/render.h): the DOT graph marks what the run did, renders with
 // Graphviz, and the HTML report is valid, self-contained and holds the timeline.
 
-#include "runtime/replay/render.h"
-
 #include <gtest/gtest.h>
 
 #include <latch>
@@ -10,6 +8,7 @@
 #include <thread>
 
 #include "runtime/replay/graphviz_svg.h"
+#include "runtime/replay/render.h"
 #include "tests/support/graph_builder.h"
 #include "tests/support/html_check.h"
 #include "tests/support/run_command.h"

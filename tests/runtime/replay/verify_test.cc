@@ -7,10 +7,10 @@
 
 #include <filesystem>
 
-#include "runtime/eval/eval.h"
 #include "runtime/base/hash.h"
-#include "runtime/journal/journal.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/eval/eval.h"
+#include "runtime/journal/journal.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
 
@@ -24,7 +24,7 @@ using testing::TempDir;
 std::vector<std::string> scenario_files() {
   std::vector<std::string> files;
   for (const std::string& dir : {std::string(SWITCHYARD_PAPER_DIR),
-                                std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios"}) {
+                                 std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() == ".json") files.push_back(entry.path().string());
     }
@@ -74,9 +74,7 @@ class Tampered : public ::testing::Test {
     id_ = run_scenario(path_, std::string(SWITCHYARD_PAPER_DIR) + "/CS-2.json");
     ASSERT_TRUE(verify(path_, id_).ok());
   }
-  std::string sql(const std::string& statement) {
-    return exec_sql(path_, statement);
-  }
+  std::string sql(const std::string& statement) { return exec_sql(path_, statement); }
   std::string seq_of(const std::string& type) {
     return query_text(path_, "SELECT seq FROM events WHERE run_id = '" + id_ + "' AND type = '" +
                                  type + "' ORDER BY seq LIMIT 1");
@@ -121,16 +119,21 @@ TEST_F(Tampered, ADeletedEventIsNamedAsMissing) {
 
 TEST_F(Tampered, ReorderedEventsBreakTheChainWhereTheOrderChanged) {
   // Swap events 3 and 4 (seq is the order).
-  ASSERT_EQ(sql("UPDATE events SET seq = -1 WHERE run_id = '" + id_ + "' AND seq = 3;"
-                "UPDATE events SET seq = 3 WHERE run_id = '" + id_ + "' AND seq = 4;"
-                "UPDATE events SET seq = 4 WHERE run_id = '" + id_ + "' AND seq = -1;"),
+  ASSERT_EQ(sql("UPDATE events SET seq = -1 WHERE run_id = '" + id_ +
+                "' AND seq = 3;"
+                "UPDATE events SET seq = 3 WHERE run_id = '" +
+                id_ +
+                "' AND seq = 4;"
+                "UPDATE events SET seq = 4 WHERE run_id = '" +
+                id_ + "' AND seq = -1;"),
             "");
   const VerifyReport r = verify(path_, id_);
   EXPECT_NE(r.chain.message().find("event #3 ("), std::string::npos) << r.chain.message();
 }
 
 TEST_F(Tampered, DroppingTheLastEventsIsCaughtByTheRunsHead) {
-  const std::string last = query_text(path_, "SELECT max(seq) FROM events WHERE run_id = '" + id_ + "'");
+  const std::string last =
+      query_text(path_, "SELECT max(seq) FROM events WHERE run_id = '" + id_ + "'");
   ASSERT_EQ(sql("DELETE FROM events WHERE run_id = '" + id_ + "' AND seq = " + last), "");
   const VerifyReport r = verify(path_, id_);
   EXPECT_NE(r.chain.message().find("head names event #" + last), std::string::npos)
@@ -142,7 +145,8 @@ TEST_F(Tampered, ARewrittenDecisionWithAResealedChainIsCaughtByReDrivingTheRoute
   ASSERT_FALSE(seq.empty());
   // Claim the run planned through the provider that was down (the router avoids it).
   ASSERT_EQ(sql("UPDATE events SET payload = json_set(payload, '$.route[2]', 'Stripe') "
-                "WHERE run_id = '" + id_ + "' AND seq = " + seq),
+                "WHERE run_id = '" +
+                id_ + "' AND seq = " + seq),
             "");
   reseal();
   const VerifyReport r = verify(path_, id_);
@@ -185,11 +189,11 @@ void copy_stopped_run(const std::string& from, const std::string& run_id, const 
     mark.seq = kept.back().seq + 1;
     mark.time_ms = kept.back().time_ms;
     mark.type = "run_interrupted";
-    mark.payload = {{"reason", "shutdown"},
-                    {"message", "the service shut down before the run finished"},
-                    {"grace_ms", 10},
-                    {"in_flight",
-                     nlohmann::json::array({{{"tool", kept.back().payload["tool"]}}})}};
+    mark.payload = {
+        {"reason", "shutdown"},
+        {"message", "the service shut down before the run finished"},
+        {"grace_ms", 10},
+        {"in_flight", nlohmann::json::array({{{"tool", kept.back().payload["tool"]}}})}};
     kept.push_back(mark);
   }
   auto target = open_sqlite_journal(to);
@@ -201,8 +205,7 @@ void copy_stopped_run(const std::string& from, const std::string& run_id, const 
 TEST(ReplayVerify, ARunInterruptedByAShutdownReDrivesUpToRunInterrupted) {
   TempDir dir;
   const std::string path = dir.file("j.db");
-  const std::string id =
-      run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/CS-2.json");
+  const std::string id = run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/CS-2.json");
   const std::string copy = dir.file("copy.db");
   copy_stopped_run(path, id, copy, "interrupted", /*interrupted=*/true);
   copy_stopped_run(path, id, copy, "crashed", /*interrupted=*/false);
@@ -235,8 +238,7 @@ TEST(ReplayVerify, ARunInterruptedByAShutdownReDrivesUpToRunInterrupted) {
 TEST(ReplayVerifyCli, ExitsZeroWhenVerifiedAndOneNamingTheEventOtherwise) {
   TempDir dir;
   const std::string path = dir.file("j.db");
-  const std::string id =
-      run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/TB-3.json");
+  const std::string id = run_scenario(path, std::string(SWITCHYARD_PAPER_DIR) + "/TB-3.json");
   auto ok = testing::switchyard({"replay", id, "--journal", path, "--verify", "--json"});
   ASSERT_EQ(ok.exit_code, 0) << ok.out << ok.err;
   auto doc = nlohmann::json::parse(ok.out);

@@ -30,10 +30,8 @@ class InterruptGateTest : public ::testing::Test {
 };
 
 TEST_F(InterruptGateTest, AShutdownCancellationBecomesOneRunInterruptedNamingEveryCallInFlight) {
-  const json branch = {{"reason", kInterruptReason},
-                       {"in_flight", "Text"},
-                       {"fanout", "Moderate"},
-                       {"branch", 0}};
+  const json branch = {
+      {"reason", kInterruptReason}, {"in_flight", "Text"}, {"fanout", "Moderate"}, {"branch", 0}};
   const json line = {{"reason", kInterruptReason}, {"in_flight", "Links"}};
   ASSERT_TRUE(gate_
                   .append({journal_event("r1", 1, "run_started"),
@@ -53,9 +51,8 @@ TEST_F(InterruptGateTest, AShutdownCancellationBecomesOneRunInterruptedNamingEve
   EXPECT_EQ(mark.seq, 3);  // where the first cancellation was: the sequence stays dense
   EXPECT_EQ(mark.payload["reason"], "shutdown");
   EXPECT_EQ(mark.payload["grace_ms"], 250);
-  EXPECT_EQ(
-      mark.payload["in_flight"],
-      (json{{{"tool", "Text"}, {"fanout", "Moderate"}, {"branch", 0}}, {{"tool", "Links"}}}));
+  EXPECT_EQ(mark.payload["in_flight"],
+            (json{{{"tool", "Text"}, {"fanout", "Moderate"}, {"branch", 0}}, {{"tool", "Links"}}}));
   EXPECT_EQ(inner_->get_run("r1")->status, "running");
   EXPECT_EQ(gate_.interrupted(), (std::set<std::string>{"r1"}));
 
