@@ -195,7 +195,7 @@ void expect_no_warnings_in(const std::string& folder, int at_least) {
 }
 
 TEST(Lint, NoWarningsOnThePaperScenarios) {
-  expect_no_warnings_in(std::string(SWITCHYARD_SHARED_DIR) + "/scenarios/paper", 19);
+  expect_no_warnings_in(SWITCHYARD_PAPER_DIR, 19);
 }
 
 TEST(Lint, NoWarningsOnTheTestScenarios) {
