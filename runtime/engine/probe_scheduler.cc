@@ -34,10 +34,11 @@ void ProbeScheduler::watch(const std::shared_ptr<const graph::Workflow>& w,
   }
 }
 
-void ProbeScheduler::schedule() {
+void ProbeScheduler::schedule() {  // on loop_
+  if (stopping_) return;
   timer_->expires_after(options_.interval);
   timer_->async_wait([this](const boost::system::error_code& ec) {
-    if (ec) return;
+    if (ec || stopping_) return;
     run_probes();
     schedule();
   });
@@ -119,10 +120,13 @@ void ProbeScheduler::stop() {
     std::lock_guard lock(gate_->mu);
     gate_->alive = false;
   }
-  if (!timer_) return;
   std::promise<void> stopped;
   asio::post(loop_, [this, &stopped] {
-    timer_->cancel();
+    stopping_ = true;
+    {
+      std::lock_guard lock(mu_);  // watch() makes the timer under mu_
+      if (timer_) timer_->cancel();
+    }
     stopped.set_value();
   });
   stopped.get_future().wait();

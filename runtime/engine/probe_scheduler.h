@@ -78,6 +78,10 @@ class ProbeScheduler {
       watched_;                                     // workflows with probes (under mu_)
   std::optional<boost::asio::steady_timer> timer_;  // on loop_; made by the first watch()
   std::set<std::string> probing_;                   // tools being probed (loop_ only)
+  // Set by stop() on loop_: a timer handler already queued when the timer was cancelled (it
+  // expired first, so cancel() cannot reach it) must not arm the timer again, or the loop never
+  // runs out of work and the engine's threads never join.
+  bool stopping_ = false;  // loop_ only
   std::shared_ptr<Gate> gate_ = std::make_shared<Gate>();
 };
 

@@ -1,14 +1,21 @@
 // The engine's probes (runtime/engine/probe_scheduler.h): how long a probe URL has to answer is
 // EngineOptions::probe_timeout. Against the fault server over loopback HTTP.
 
+#include "runtime/engine/probe_scheduler.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <future>
+#include <thread>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/writer.h"
 #include "tests/support/fault_server.h"
 #include "tools/tool_set.h"
 
@@ -60,6 +67,39 @@ TEST(ProbeScheduler, AProbeUrlSlowerThanTheProbeTimeoutFailsTheProbe) {
   auto w = probed(server.url("/slow/400"));
   EXPECT_FALSE(first_probe_of_a(w, std::chrono::milliseconds(100)));
   EXPECT_TRUE(first_probe_of_a(w, std::chrono::milliseconds(2000)));
+}
+
+// stop() lets the loop run out of work even when the probe timer had already expired, its handler
+// queued, when stop() cancelled it (cancel() cannot reach a queued handler, which used to arm the
+// timer again: the engine's destructor then waited for its threads forever, seen about once in
+// 80 runs of the test above on a loaded machine). With a 1 ms interval, stop() lands in every
+// phase of the timer's cycle over the iterations; each loop must finish within 10 s.
+TEST(ProbeScheduler, StopLetsTheLoopFinishWhateverPhaseTheTimerIsIn) {
+  auto w = probed("http://127.0.0.1:9/health");
+  auto tools = tools::make_tool_set(*w);
+  ASSERT_TRUE(tools.ok());
+  auto journal = make_memory_journal();
+  JournalWriter writer(*journal);
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  for (int i = 0; i < 200; ++i) {
+    boost::asio::io_context loop(1);
+    auto guard = boost::asio::make_work_guard(loop);
+    auto ran = std::async(std::launch::async, [&loop] { loop.run(); });
+    ProbeScheduler probes(loop, health, clock, writer,
+                          {.interval = std::chrono::milliseconds(1),
+                           .timeout = std::chrono::milliseconds(100),
+                           .on_probe = nullptr});
+    probes.watch(w, *tools);
+    std::this_thread::sleep_for(std::chrono::microseconds(100 * (i % 25)));
+    probes.stop();
+    guard.reset();
+    if (ran.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+      ADD_FAILURE() << "iteration " << i << ": the loop still has work after stop()";
+      loop.stop();
+      return;
+    }
+  }
 }
 
 TEST(ProbeScheduler, TheProbeTimeoutDefaultsToFiveSeconds) {
