@@ -38,8 +38,8 @@ struct JsonLimits {
 
 // `text` parsed, or kInvalidArgument naming the limit that was passed ("provider reply: 20000000
 // bytes, over the limit of 16777216 (max_bytes)"; "tool output: nested deeper than 128
-// arrays/objects (max_depth)") or where the text stops being JSON. The depth is checked by a scan of the
-// text before the (iterative) parser runs, so no input can exhaust the stack.
+// arrays/objects (max_depth)") or where the text stops being JSON. The depth is checked by a scan
+// of the text before the (iterative) parser runs, so no input can exhaust the stack.
 Result<nlohmann::json> parse_untrusted(std::string_view text, const JsonLimits& limits = {});
 
 // The nesting depth of `text` (0 for a scalar), scanning at most until it passes `stop_above`.

@@ -194,9 +194,7 @@ void expect_no_warnings_in(const std::string& folder, int at_least) {
   EXPECT_GE(count, at_least) << folder;
 }
 
-TEST(Lint, NoWarningsOnThePaperScenarios) {
-  expect_no_warnings_in(SWITCHYARD_PAPER_DIR, 19);
-}
+TEST(Lint, NoWarningsOnThePaperScenarios) { expect_no_warnings_in(SWITCHYARD_PAPER_DIR, 19); }
 
 TEST(Lint, NoWarningsOnTheTestScenarios) {
   expect_no_warnings_in(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios", 4);

@@ -112,4 +112,26 @@ Poison poison_named(const std::string& path, const std::string& run_id, const st
   return {};
 }
 
+PoisonedJournal write_poisoned_journal(const std::string& path, const std::string& name) {
+  PoisonedJournal out;
+  out.runs = write_two_runs(path);
+  out.poison = poison_named(path, out.runs.poisoned, name);
+  EXPECT_EQ(exec_sql(path, out.poison.sql), "") << "poison " << name;
+  return out;
+}
+
+std::unique_ptr<runtime::Journal> reopen_journal(const std::string& path) {
+  auto journal = runtime::open_sqlite_journal(path, {.create_if_missing = false});
+  EXPECT_TRUE(journal.ok()) << journal.status().to_string();
+  return journal.ok() ? std::move(*journal) : nullptr;
+}
+
+int count_of(const std::string& text, const std::string& part) {
+  int n = 0;
+  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
 }  // namespace switchyard::testing

@@ -3,8 +3,13 @@
 // sqlite3 shell could: the journal the "a poisoned journal is survived" tests start from
 // (tests/runtime/{journal,engine,replay,cli,service}).
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace switchyard::runtime {
+class Journal;
+}
 
 namespace switchyard::testing {
 
@@ -45,5 +50,20 @@ std::vector<Poison> poisons(const std::string& path, const std::string& run_id);
 // Their names, in that order; and the one named `name` (a test failure if there is none).
 std::vector<std::string> poison_names();
 Poison poison_named(const std::string& path, const std::string& run_id, const std::string& name);
+
+// What every poisoned-journal test starts from: write_two_runs(path), then poison `name` of the
+// run `poisoned` applied to the file (a test failure if the SQL does not run).
+struct PoisonedJournal {
+  TwoRuns runs;
+  Poison poison;
+};
+PoisonedJournal write_poisoned_journal(const std::string& path, const std::string& name);
+
+// The SQLite journal at `path` opened again (not created); null, and a test failure, if it
+// cannot be.
+std::unique_ptr<runtime::Journal> reopen_journal(const std::string& path);
+
+// How many times `part` occurs in `text` (a bad row is named once, the skip said once).
+int count_of(const std::string& text, const std::string& part);
 
 }  // namespace switchyard::testing

@@ -22,13 +22,7 @@ using testing::query_text;
 using testing::switchyard;
 using testing::TempDir;
 
-int count_of(const std::string& text, const std::string& part) {
-  int n = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
-    ++n;
-  }
-  return n;
-}
+using testing::count_of;
 
 // What a command said: its output as printed, and, when it is a JSON document, every string in
 // it unescaped (the messages name rows with quotes: `got string "x"`).
@@ -54,9 +48,9 @@ class PoisonedJournalCli : public ::testing::Test {
   void poison(const std::string& name) {
     folders_.push_back(std::make_unique<TempDir>());
     path_ = folders_.back()->file("j.db");
-    runs_ = testing::write_two_runs(path_);
-    poison_ = testing::poison_named(path_, runs_.poisoned, name);
-    ASSERT_EQ(exec_sql(path_, poison_.sql), "");
+    auto made = testing::write_poisoned_journal(path_, name);
+    runs_ = made.runs;
+    poison_ = made.poison;
   }
   // The message names the poisoned item once, and the skip is said once.
   void expect_said_once(const testing::CommandResult& r, const std::string& what) {

@@ -17,22 +17,14 @@ namespace {
 using testing::exec_sql;
 using testing::TempDir;
 
-int count_of(const std::string& text, const std::string& part) {
-  int n = 0;
-  for (std::size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) {
-    ++n;
-  }
-  return n;
-}
+using testing::count_of;
 
 TEST(Startup, APoisonedJournalStartsSkippingTheBadItemOnceAndRebuildsHealthFromTheOthers) {
   for (const std::string& name : testing::poison_names()) {
     SCOPED_TRACE(name);
     TempDir dir;
     const std::string path = dir.file("j.db");
-    const testing::TwoRuns runs = testing::write_two_runs(path);
-    const testing::Poison poison = testing::poison_named(path, runs.poisoned, name);
-    ASSERT_EQ(exec_sql(path, poison.sql), "");
+    const auto [runs, poison] = testing::write_poisoned_journal(path, name);
     SystemClock clock;
     auto started = start_up(clock, {.journal_path = path, .rebuild_history = true});
     ASSERT_TRUE(started.ok()) << started.status().to_string();

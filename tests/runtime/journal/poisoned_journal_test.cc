@@ -22,11 +22,7 @@ using testing::query_text;
 using testing::run_record;
 using testing::TempDir;
 
-std::unique_ptr<Journal> reopen(const std::string& path) {
-  auto journal = open_sqlite_journal(path, {.create_if_missing = false});
-  EXPECT_TRUE(journal.ok()) << journal.status().to_string();
-  return journal.ok() ? std::move(*journal) : nullptr;
-}
+std::unique_ptr<Journal> reopen(const std::string& path) { return testing::reopen_journal(path); }
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -44,9 +40,7 @@ TEST(PoisonedJournal, EachPoisonedRunIsRefusedNamingItsRowWhileEveryRunStaysList
     SCOPED_TRACE(name);
     TempDir dir;
     const std::string path = dir.file("j.db");
-    const testing::TwoRuns runs = testing::write_two_runs(path);
-    const testing::Poison poison = testing::poison_named(path, runs.poisoned, name);
-    ASSERT_EQ(exec_sql(path, poison.sql), "");
+    const auto [runs, poison] = testing::write_poisoned_journal(path, name);
     auto journal = reopen(path);
     ASSERT_NE(journal, nullptr);
 
@@ -97,9 +91,7 @@ TEST(PoisonedJournal, CheckListsEachPoisonedRowAndPassesACleanJournal) {
     SCOPED_TRACE(name);
     TempDir dir;
     const std::string path = dir.file("j.db");
-    const testing::TwoRuns runs = testing::write_two_runs(path);
-    const testing::Poison poison = testing::poison_named(path, runs.poisoned, name);
-    ASSERT_EQ(exec_sql(path, poison.sql), "");
+    const auto [runs, poison] = testing::write_poisoned_journal(path, name);
     auto checked = reopen(path)->check();
     ASSERT_TRUE(checked.ok()) << checked.status().to_string();
     EXPECT_TRUE(any_contains(checked->problems, poison.named))

@@ -19,20 +19,14 @@ namespace {
 using testing::exec_sql;
 using testing::TempDir;
 
-std::unique_ptr<Journal> reopen(const std::string& path) {
-  auto journal = open_sqlite_journal(path, {.create_if_missing = false});
-  EXPECT_TRUE(journal.ok()) << journal.status().to_string();
-  return journal.ok() ? std::move(*journal) : nullptr;
-}
+std::unique_ptr<Journal> reopen(const std::string& path) { return testing::reopen_journal(path); }
 
 TEST(PoisonedVerify, APoisonedRunFailsVerificationNamingItsRowAndTheOtherRunVerifies) {
   for (const std::string& name : testing::poison_names()) {
     SCOPED_TRACE(name);
     TempDir dir;
     const std::string path = dir.file("j.db");
-    const testing::TwoRuns runs = testing::write_two_runs(path);
-    const testing::Poison poison = testing::poison_named(path, runs.poisoned, name);
-    ASSERT_EQ(exec_sql(path, poison.sql), "");
+    const auto [runs, poison] = testing::write_poisoned_journal(path, name);
     auto journal = reopen(path);
 
     auto bad = verify_run(*journal, runs.poisoned);

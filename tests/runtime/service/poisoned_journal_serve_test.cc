@@ -31,9 +31,9 @@ class PoisonedServe : public ServeFixture {
  protected:
   // Two runs in the server's journal, one poisoned with `name`; then the server starts.
   void start_poisoned(const std::string& name) {
-    runs_ = write_two_runs(journal());
-    poison_ = poison_named(journal(), runs_.poisoned, name);
-    ASSERT_EQ(exec_sql(journal(), poison_.sql), "");
+    auto made = write_poisoned_journal(journal(), name);
+    runs_ = made.runs;
+    poison_ = made.poison;
     start({}, {}, log_);
   }
   std::string log_ = dir_.file("serve.log");
