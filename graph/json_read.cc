@@ -406,4 +406,25 @@ Result<double> JsonView::number_at(std::string_view pointer) const {
   return v->number();
 }
 
+std::string lenient_string(const nlohmann::json& doc, std::string_view key, std::string fallback) {
+  auto v = JsonView(doc).string_or(key, fallback);
+  return v.ok() ? std::move(v).value() : std::move(fallback);
+}
+
+double lenient_number(const nlohmann::json& doc, std::string_view key, double fallback) {
+  auto v = JsonView(doc).number_or(key, fallback);
+  return v.ok() ? *v : fallback;
+}
+
+std::int64_t lenient_integer(const nlohmann::json& doc, std::string_view key,
+                             std::int64_t fallback) {
+  auto v = JsonView(doc).integer_or(key, fallback);
+  return v.ok() ? *v : fallback;
+}
+
+bool lenient_boolean(const nlohmann::json& doc, std::string_view key, bool fallback) {
+  auto v = JsonView(doc).boolean_or(key, fallback);
+  return v.ok() ? *v : fallback;
+}
+
 }  // namespace switchyard

@@ -120,6 +120,17 @@ class JsonView {
   std::string pointer_;
 };
 
+// Lenient reads, for showing and summing what was already accepted from outside (journal rows
+// that replay re-enacts or `budget` adds up): doc[key] when present and of the type, else
+// `fallback` (absent, null, another type, or `doc` no object). Never throws. Where a wrong type
+// is an error to report, use JsonView's getters instead.
+std::string lenient_string(const nlohmann::json& doc, std::string_view key,
+                           std::string fallback = "");
+double lenient_number(const nlohmann::json& doc, std::string_view key, double fallback = 0);
+std::int64_t lenient_integer(const nlohmann::json& doc, std::string_view key,
+                             std::int64_t fallback = 0);
+bool lenient_boolean(const nlohmann::json& doc, std::string_view key, bool fallback = false);
+
 }  // namespace switchyard
 
 // Evaluates `expr` (a Result<T>); returns its Status from the enclosing function when it failed,

@@ -185,20 +185,20 @@ Outcome parse_http_response(const HttpAnswerSpec& spec, HttpResponse r) {
       o = Outcome::success(std::move(output).value());
     }
   }
+  keep_response_meta(o, r);
+  return o;
+}
+
+void keep_response_meta(Outcome& o, HttpResponse& r) {
   o.http_status = r.status;
   o.latency = r.latency;
-  for (const auto& [name, value] : r.headers) {
-    if (lower(name) == "retry-after") {
-      set_retry_after(o, value);
-    }
-  }
-  // Header values come from outside: kept as valid UTF-8 (they are journaled).
   for (auto& [name, value] : r.headers) {
+    if (lower(name) == "retry-after") set_retry_after(o, value);
+    // Header values come from outside: kept as valid UTF-8 (they are journaled).
     name = valid_utf8(name);
     value = valid_utf8(value);
   }
   o.headers = redact_headers(std::move(r.headers));
-  return o;
 }
 
 bool is_secret_header(std::string_view name) {

@@ -64,6 +64,10 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view valu
 // Sets `outcome.retry_after` (delta-seconds) or `outcome.retry_at` (an HTTP date) from a
 // Retry-After value; leaves both unset for a value that is neither. Reads no clock.
 void set_retry_after(Outcome& outcome, std::string_view value);
+// What an outcome keeps of the HTTP answer it came from (http and llm tools alike): status,
+// latency, Retry-After (set_retry_after), and the headers as valid UTF-8 with secrets redacted
+// (they are journaled).
+void keep_response_meta(Outcome& outcome, HttpResponse& response);
 
 }  // namespace switchyard::tools
 

@@ -1,7 +1,5 @@
 #include "tools/llm_tool.h"
 
-#include <strings.h>
-
 #include <cstdlib>
 
 #include "graph/json_read.h"
@@ -140,18 +138,7 @@ Outcome parse_chat_completion(const ChatCall& c, HttpResponse r) {
   o.reason = redact(std::move(o.reason), c.api_key);
   o.llm_call = true;
   o.tier = c.tier_index;
-  o.http_status = r.status;
-  o.latency = r.latency;
-  for (const auto& [name, value] : r.headers) {
-    if (strcasecmp(name.c_str(), "retry-after") == 0) {
-      set_retry_after(o, value);
-    }
-  }
-  for (auto& [name, value] : r.headers) {
-    name = valid_utf8(name);
-    value = valid_utf8(value);
-  }
-  o.headers = redact_headers(std::move(r.headers));
+  keep_response_meta(o, r);
   return o;
 }
 

@@ -28,20 +28,6 @@ struct Line {
   double usd = 0;
 };
 
-// Fields read through JsonView (graph/json_read.h): absent, null or of another type -> fallback.
-double number_of(const nlohmann::json& doc, const char* key) {
-  auto v = JsonView(doc).number_or(key, 0.0);
-  return v.ok() ? *v : 0.0;
-}
-std::int64_t integer_of(const nlohmann::json& doc, const char* key) {
-  auto v = JsonView(doc).integer_or(key, 0);
-  return v.ok() ? *v : 0;
-}
-std::string text_of(const nlohmann::json& doc, const char* key) {
-  auto v = JsonView(doc).string_or(key, "");
-  return v.ok() ? std::move(v).value() : std::string();
-}
-
 int budget(Context& ctx, const BudgetArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
@@ -65,19 +51,19 @@ int budget(Context& ctx, const BudgetArgs& args) {
     Line& w = by_workflow[run.workflow];
     ++w.runs;
     if (run.result.is_object()) {
-      w.usd += number_of(run.result, "spent_usd");
-      w.tokens += integer_of(run.result, "tokens");
-      w.calls += static_cast<int>(integer_of(run.result, "llm_calls"));
+      w.usd += lenient_number(run.result, "spent_usd");
+      w.tokens += lenient_integer(run.result, "tokens");
+      w.calls += static_cast<int>(lenient_integer(run.result, "llm_calls"));
     }
     for (const auto& e : *events) {
       if (e.type != "llm_settled") continue;
-      Line& l =
-          by_step_tier[{run.workflow, text_of(e.payload, "tool"), text_of(e.payload, "tier")}];
+      Line& l = by_step_tier[{run.workflow, lenient_string(e.payload, "tool"),
+                              lenient_string(e.payload, "tier")}];
       ++l.calls;
       auto ok = JsonView(e.payload).boolean_or("ok", false);
       l.usable += ok.ok() && *ok ? 1 : 0;
-      l.tokens += integer_of(e.payload, "tokens");
-      l.usd += number_of(e.payload, "cost_usd");
+      l.tokens += lenient_integer(e.payload, "tokens");
+      l.usd += lenient_number(e.payload, "cost_usd");
     }
   }
   warn_skipped(ctx, skipped, args.journal);

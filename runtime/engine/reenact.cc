@@ -21,24 +21,8 @@ bool is_driver_event(const std::string& type) {
 }
 
 // Recorded payloads are read through JsonView. reenact() checks every event first
-// (runtime/journal/rows.h: check_event), so a field is absent, null or of the type read here; the
-// fallbacks below cover absent and null.
-std::string text_or(const nlohmann::json& p, const char* key, const char* fallback = "") {
-  auto v = JsonView(p).string_or(key, fallback);
-  return v.ok() ? std::move(v).value() : std::string(fallback);
-}
-double number_or(const nlohmann::json& p, const char* key) {
-  auto v = JsonView(p).number_or(key, 0.0);
-  return v.ok() ? *v : 0.0;
-}
-std::int64_t integer_or(const nlohmann::json& p, const char* key) {
-  auto v = JsonView(p).integer_or(key, 0);
-  return v.ok() ? *v : 0;
-}
-bool flag_or(const nlohmann::json& p, const char* key) {
-  auto v = JsonView(p).boolean_or(key, false);
-  return v.ok() && *v;
-}
+// (runtime/journal/rows.h: check_event), so a field is absent, null or of the type read here;
+// lenient_* (graph/json_read.h) cover absent and null.
 // payload[key] when present and not null.
 std::optional<JsonView> member(const nlohmann::json& p, const char* key) {
   auto v = JsonView(p).optional_field(key);
@@ -117,7 +101,7 @@ bool is_outcome_event(const std::string& type) {
 }
 
 tools::FailureKind kind_of(const nlohmann::json& p) {
-  return tools::failure_kind(text_or(p, "failure")).value_or(tools::FailureKind::kInternal);
+  return tools::failure_kind(lenient_string(p, "failure")).value_or(tools::FailureKind::kInternal);
 }
 
 // payload[key] (any JSON), or null.
@@ -136,20 +120,20 @@ tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from
     const Event& e = recorded[i];
     if (is_driver_event(e.type) || slot_of(e.payload) != slot) continue;
     const nlohmann::json& p = e.payload;
-    auto latency = [&] { o.latency = std::chrono::microseconds(integer_or(p, "latency_us")); };
+    auto latency = [&] { o.latency = std::chrono::microseconds(lenient_integer(p, "latency_us")); };
     if (e.type == "llm_call") {
       o.llm_call = true;
-      o.tokens = integer_or(p, "tokens");
-      o.cost_usd = number_or(p, "cost_usd");
+      o.tokens = lenient_integer(p, "tokens");
+      o.cost_usd = lenient_number(p, "cost_usd");
       continue;
     }
     if (e.type == "llm_settled") {
-      o.tokens = integer_or(p, "tokens");
-      o.cost_usd = number_or(p, "cost_usd");
-      o.ok = flag_or(p, "ok");
+      o.tokens = lenient_integer(p, "tokens");
+      o.cost_usd = lenient_number(p, "cost_usd");
+      o.ok = lenient_boolean(p, "ok");
       if (!o.ok) {
         o.failure = kind_of(p);
-        o.reason = text_or(p, "reason");
+        o.reason = lenient_string(p, "reason");
       }
       // An escalation to another tier follows (llm_decision) instead of a step event.
       if (i + 1 < recorded.size() && recorded[i + 1].type == "llm_decision") return o;
@@ -164,30 +148,30 @@ tools::Outcome outcome_from(const std::vector<Event>& recorded, std::size_t from
     if (e.type == "step_failed" || e.type == "step_retry") {
       o.ok = false;
       o.failure = kind_of(p);
-      o.reason = text_or(p, "reason");
+      o.reason = lenient_string(p, "reason");
       latency();
       if (member(p, "retry_after_ms")) {
-        o.retry_after = std::chrono::milliseconds(integer_or(p, "retry_after_ms"));
+        o.retry_after = std::chrono::milliseconds(lenient_integer(p, "retry_after_ms"));
       }
       if (member(p, "retry_at_ms")) {
         o.retry_at = std::chrono::system_clock::time_point(
-            std::chrono::milliseconds(integer_or(p, "retry_at_ms")));
+            std::chrono::milliseconds(lenient_integer(p, "retry_at_ms")));
       }
       return o;
     }
     if (e.type == "compensation") {
-      o.ok = flag_or(p, "ok");
-      o.reason = text_or(p, "reason");
+      o.ok = lenient_boolean(p, "ok");
+      o.reason = lenient_string(p, "reason");
       if (!o.ok) o.failure = tools::FailureKind::kInternal;
       return o;
     }
     if (e.type == "advisor_answered") {
-      o.ok = flag_or(p, "ok");
+      o.ok = lenient_boolean(p, "ok");
       if (o.ok) {
         o.output = value_of(p, "output");
       } else {
         o.failure = kind_of(p);
-        o.reason = text_or(p, "reason");
+        o.reason = lenient_string(p, "reason");
       }
       return o;
     }
@@ -250,14 +234,14 @@ Result<RunMachineOptions> options_from(const graph::Workflow& w, const std::vect
     if (!start_tiers || !start_tiers->is_object()) continue;
     for (const auto& [id, start] : start_tiers->json().items()) {
       const graph::ToolIndex t = w.find_tool(id);
-      const std::string tier = text_or(start, "tier");
+      const std::string tier = lenient_string(start, "tier");
       auto it = std::find_if(options.tiers.begin(), options.tiers.end(),
                              [&](const TierPrice& p) { return p.name == tier; });
       if (t == graph::kNoIndex || it == options.tiers.end()) {
         return invalid_argument("llm_learned names an unknown tool or tier: " + valid_utf8(id));
       }
       options.learned_start[t] = {static_cast<int>(it - options.tiers.begin()),
-                                  text_or(start, "reason")};
+                                  lenient_string(start, "reason")};
     }
   }
   return options;
@@ -303,13 +287,13 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
       // Decided by the driver, not the router: a cancellation, and resume's in-doubt escalation.
       if (e->type == "cancelled" && slot == 0 && !machine.done()) {
         pending.clear();
-        machine.cancel(text_or(e->payload, "reason"));
+        machine.cancel(lenient_string(e->payload, "reason"));
         continue;
       }
       if (e->type == "escalated" && slot == 0 && !machine.done() &&
-          text_or(e->payload, "reason") == "in_doubt") {
+          lenient_string(e->payload, "reason") == "in_doubt") {
         pending.clear();
-        machine.escalate_in_doubt(text_or(e->payload, "message"));
+        machine.escalate_in_doubt(lenient_string(e->payload, "message"));
         continue;
       }
     }

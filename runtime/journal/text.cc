@@ -36,14 +36,6 @@ const nlohmann::json& member(const nlohmann::json& payload, const char* key) {
   return field.ok() && *field ? (*field)->json() : kNull;
 }
 
-// payload[key] when it is a boolean, else `fallback`.
-bool flag(const nlohmann::json& payload, const char* key, bool fallback) {
-  auto field = JsonView(payload).optional_field(key);
-  if (!field.ok() || !*field) return fallback;
-  auto b = (*field)->boolean();
-  return b.ok() ? *b : fallback;
-}
-
 // An amount of money in `payload` (runtime/base/money.h), or "-".
 std::string usd(const nlohmann::json& payload, const char* key) {
   auto field = JsonView(payload).optional_field(key);
@@ -257,9 +249,9 @@ std::string summarize_line(const Event& e) {
            " (needs " + str(p, "need") + ")";
   }
   if (t == "fanout_joined") {
-    return str(p, "node") + (flag(p, "ok", false) ? ": joined" : ": join FAILED") + "; succeeded " +
-           list_text(member(p, "succeeded")) + ", failed " + list_text(member(p, "failed")) +
-           ", cancelled " + list_text(member(p, "cancelled"));
+    return str(p, "node") + (lenient_boolean(p, "ok", false) ? ": joined" : ": join FAILED") +
+           "; succeeded " + list_text(member(p, "succeeded")) + ", failed " +
+           list_text(member(p, "failed")) + ", cancelled " + list_text(member(p, "cancelled"));
   }
   if (t == "cancelled") {
     return str(p, "reason") + (member(p, "in_flight").is_string()
@@ -292,7 +284,7 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "compensation") {
     return str(p, "tool") + " for " + str(p, "for_tool") +
-           (flag(p, "ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
+           (lenient_boolean(p, "ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
   }
   if (t == "llm_call") {
     return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, " +

@@ -150,5 +150,26 @@ TEST(Describe, QuotesAtMostAShortValidExcerptOfAString) {
   EXPECT_EQ(describe(json(false)), "boolean false");
 }
 
+TEST(Lenient, AFieldOfTheTypeIsReadAndAnythingElseGivesTheFallback) {
+  const json doc = json::parse(R"({"s": "text", "n": 2.5, "i": 7, "b": true, "null": null,
+                                   "wrong": [1]})");
+  EXPECT_EQ(lenient_string(doc, "s"), "text");
+  EXPECT_EQ(lenient_number(doc, "n"), 2.5);
+  EXPECT_EQ(lenient_integer(doc, "i"), 7);
+  EXPECT_TRUE(lenient_boolean(doc, "b"));
+  for (const char* key : {"absent", "null", "wrong"}) {
+    SCOPED_TRACE(key);
+    EXPECT_EQ(lenient_string(doc, key, "-"), "-");
+    EXPECT_EQ(lenient_number(doc, key, -1), -1);
+    EXPECT_EQ(lenient_integer(doc, key, -1), -1);
+    EXPECT_TRUE(lenient_boolean(doc, key, true));
+  }
+  // A value of another type than asked, and a document that is no object.
+  EXPECT_EQ(lenient_integer(doc, "s", 3), 3);
+  EXPECT_EQ(lenient_string(doc, "i"), "");
+  EXPECT_EQ(lenient_number(json::array({1, 2}), "n", 4), 4);
+  EXPECT_FALSE(lenient_boolean(json("text"), "b"));
+}
+
 }  // namespace
 }  // namespace switchyard
