@@ -266,7 +266,10 @@ RetryAfter parse_retry_value(std::string_view value) {
     return {std::stoll(std::string(value)), std::nullopt};
   }
   const time_t when = curl_getdate(std::string(value).c_str(), nullptr);
-  if (when < 0) return {};
+  // A date past 2100 is nonsense too, and one past 2262 cannot even be a system_clock time
+  // point (nanoseconds since 1970 in 64 bits): refused before it is converted.
+  constexpr time_t kLatestDate = 4102444800;  // 2100-01-01T00:00:00Z
+  if (when < 0 || when > kLatestDate) return {};
   return {std::nullopt, static_cast<std::int64_t>(when)};
 }
 

@@ -49,6 +49,24 @@ TEST(HttpRetryAfter, ReadsDeltaSecondsAndHttpDates) {
   EXPECT_EQ(parse_retry_after("99999999999", 0), std::nullopt);
 }
 
+// A date curl reads but no clock can hold (year 184467440, or 2300: past what nanoseconds since
+// 1970 fit in 64 bits) is no Retry-After; it used to overflow converting to a time point
+// (UndefinedBehaviorSanitizer, found by ReplyProperties.MutatedHttpBodies...).
+TEST(HttpRetryAfter, ADateFarInTheFutureIsIgnoredNotOverflowed) {
+  for (const char* date : {"Wed, 21 Oct 184467440 07:28:00 GMT", "Sat, 01 Jan 2300 00:00:00 GMT",
+                           "Fri, 31 Dec 9999 23:59:59 GMT"}) {
+    SCOPED_TRACE(date);
+    Outcome o;
+    set_retry_after(o, date);
+    EXPECT_FALSE(o.retry_at.has_value());
+    EXPECT_FALSE(o.retry_after.has_value());
+    EXPECT_EQ(parse_retry_after(date, 0), std::nullopt);
+  }
+  Outcome last;
+  set_retry_after(last, "Thu, 31 Dec 2099 23:59:59 GMT");
+  EXPECT_EQ(last.retry_at, std::chrono::system_clock::time_point(std::chrono::seconds(4102444799)));
+}
+
 TEST(HttpRetryAfter, AnOutcomeKeepsAnHttpDateAsTheMomentNotAsADelayFromTheWallClock) {
   Outcome dated;
   set_retry_after(dated, "Wed, 21 Oct 2015 07:28:00 GMT");
