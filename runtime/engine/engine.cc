@@ -62,6 +62,10 @@ class Engine::Impl {
     probes->stop();
     for (auto& g : guards) g.reset();
     for (auto& t : threads) t.join();
+    // A tool's answer posted from another thread may still be inside asio::post, which wakes the
+    // loop's thread after queueing the handler: that thread can finish the run, and this
+    // destructor get here, before post has returned. The loops go only once no post is under way.
+    while (outside_posts.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   }
 
   asio::io_context& pick_loop() {
@@ -115,6 +119,9 @@ class Engine::Impl {
       hashes;
   // Tools with a `probe` whose breaker is open, checked every probe_interval (on loops[0]).
   std::optional<ProbeScheduler> probes;
+  // Posts to a loop from threads that are not the engine's (tool answers) under way: counted so
+  // that ~Impl does not destroy a loop that such a post is still signalling.
+  std::atomic<int> outside_posts{0};
 };
 
 // One run, pinned to one event loop. Every member function runs on that loop's thread, except
@@ -316,10 +323,15 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       auto self = std::move(call->keep_alive);
       if (!self) return;
       // Tools may answer from any thread, or before invoke() returns: always continue on the
-      // run's own loop, never recursively.
-      asio::post(self->loop_, [self, call, slot, o = std::move(o)]() mutable {
+      // run's own loop, never recursively. Counted (Impl::outside_posts): once the handler is
+      // queued, the engine may finish the run and be destroyed before post() returns.
+      auto& posts = self->engine_.outside_posts;
+      posts.fetch_add(1, std::memory_order_acq_rel);
+      asio::io_context& loop = self->loop_;
+      asio::post(loop, [self = std::move(self), call, slot, o = std::move(o)]() mutable {
         self->on_outcome(slot, call, std::move(o));
       });
+      posts.fetch_sub(1, std::memory_order_release);
     });
     t_answering_inline = nullptr;
     if (call->answer) {
