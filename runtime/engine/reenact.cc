@@ -75,10 +75,10 @@ struct Reenactment::Sink final : EventSink {
     ++cursor;
     if (!error.ok()) return;
     if (e->type != type || e->payload != payload) {
-      error = failed_precondition("event #" + std::to_string(e->seq) + " (" + e->type +
-                                  "): the journal says " + e->type + " " + brief(e->payload) +
-                                  ", the router now decides " + std::string(type) + " " +
-                                  brief(payload));
+      error = failed_precondition("event #" + std::to_string(e->seq) + " (" + valid_utf8(e->type) +
+                                  "): the journal says " + valid_utf8(e->type) + " " +
+                                  brief(e->payload) + ", the router now decides " +
+                                  std::string(type) + " " + brief(payload));
       return;
     }
     ++verified;
@@ -322,7 +322,7 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
   if (!sink.error.ok()) return sink.error;
 
   if (const Event* e = sink.at()) {
-    return failed_precondition("event #" + std::to_string(e->seq) + " (" + e->type +
+    return failed_precondition("event #" + std::to_string(e->seq) + " (" + valid_utf8(e->type) +
                                "): the journal goes on where the router now decides nothing more");
   }
   if (complete) {
@@ -363,7 +363,7 @@ Status verify_chain(const RunRecord& run, const std::vector<Event>& events) {
     link = event_link(link, e.run_id, e.seq, e.time_ms, e.type, canonical_json(e.payload));
     if (link != e.hash) {
       return failed_precondition(
-          "event #" + std::to_string(e.seq) + " (" + e.type +
+          "event #" + std::to_string(e.seq) + " (" + valid_utf8(e.type) +
           ") does not match its hash: it was edited, or events before it were reordered");
     }
   }

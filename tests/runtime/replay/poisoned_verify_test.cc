@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 #include "runtime/base/hash.h"
 #include "runtime/journal/journal.h"
@@ -80,6 +81,23 @@ TEST_F(EventRows, ARecordedRunsRowsVerifyAndSoDoesEachPrefixForResume) {
   for (std::size_t n = 1; n < rows_.size(); ++n) {
     std::vector<EventRow> prefix(rows_.begin(), rows_.begin() + static_cast<std::ptrdiff_t>(n));
     EXPECT_TRUE(verify_event_rows(*workflow_, prefix, /*complete=*/false).ok()) << n;
+  }
+}
+
+// Found by the journal fuzzer: an event type with a byte that is not UTF-8 was quoted as it is
+// in the verdict ("event #4 (step_s\x8Bcceeded): ..."), which `replay --verify --json` could not
+// print (nlohmann's dump throws on invalid UTF-8). Every verdict is valid UTF-8.
+TEST_F(EventRows, AnEventTypeThatIsNotUtf8IsQuotedAsValidUtf8) {
+  for (std::size_t at = 1; at < rows_.size(); ++at) {
+    std::vector<EventRow> rows = rows_;
+    rows[at].type =
+        "step_s\x8b\xff"
+        "cceeded";
+    auto verified = verify_event_rows(*workflow_, rows, /*complete=*/true);
+    ASSERT_FALSE(verified.ok()) << at;
+    const std::string said = verified.status().message();
+    EXPECT_EQ(said, valid_utf8(said)) << at;
+    EXPECT_NO_THROW((void)nlohmann::json(said).dump()) << at;
   }
 }
 
