@@ -22,8 +22,6 @@ using testing::query_text;
 using testing::run_record;
 using testing::TempDir;
 
-std::unique_ptr<Journal> reopen(const std::string& path) { return testing::reopen_journal(path); }
-
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
@@ -41,7 +39,7 @@ TEST(PoisonedJournal, EachPoisonedRunIsRefusedNamingItsRowWhileEveryRunStaysList
     TempDir dir;
     const std::string path = dir.file("j.db");
     const auto [runs, poison] = testing::write_poisoned_journal(path, name);
-    auto journal = reopen(path);
+    auto journal = testing::reopen_journal(path);
     ASSERT_NE(journal, nullptr);
 
     auto listed = journal->list_runs({});
@@ -80,7 +78,7 @@ TEST(PoisonedJournal, EachPoisonedRunIsRefusedNamingItsRowWhileEveryRunStaysList
 TEST(PoisonedJournal, CheckListsEachPoisonedRowAndPassesACleanJournal) {
   TempDir clean;
   testing::write_two_runs(clean.file("j.db"));
-  auto sound = reopen(clean.file("j.db"))->check();
+  auto sound = testing::reopen_journal(clean.file("j.db"))->check();
   ASSERT_TRUE(sound.ok()) << sound.status().to_string();
   EXPECT_TRUE(sound->problems.empty()) << sound->problems.front();
   EXPECT_EQ(sound->runs, 2);
@@ -92,7 +90,7 @@ TEST(PoisonedJournal, CheckListsEachPoisonedRowAndPassesACleanJournal) {
     TempDir dir;
     const std::string path = dir.file("j.db");
     const auto [runs, poison] = testing::write_poisoned_journal(path, name);
-    auto checked = reopen(path)->check();
+    auto checked = testing::reopen_journal(path)->check();
     ASSERT_TRUE(checked.ok()) << checked.status().to_string();
     EXPECT_TRUE(any_contains(checked->problems, poison.named))
         << (checked->problems.empty() ? "no problem" : checked->problems.front());
@@ -111,7 +109,7 @@ TEST(JournalCheck, EveryEditedRowIsNamedNotOnlyTheFirst) {
                            runs.poisoned + "' AND seq = " + seq),
               "");
   }
-  auto checked = reopen(path)->check();
+  auto checked = testing::reopen_journal(path)->check();
   ASSERT_TRUE(checked.ok());
   ASSERT_EQ(checked->problems.size(), 2u) << checked->problems.front();
   EXPECT_TRUE(contains(checked->problems[0], "run " + runs.poisoned + " seq 2 ("));
@@ -131,7 +129,7 @@ TEST(JournalCheck, DeletedEventsAMovedHeadAndEventsWithoutARunAreNamed) {
                                "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) "
                                "VALUES ('r-ghost', 1, 1, 'plan', '{}', '')"),
             "");
-  auto checked = reopen(path)->check();
+  auto checked = testing::reopen_journal(path)->check();
   ASSERT_TRUE(checked.ok());
   EXPECT_TRUE(any_contains(checked->problems, "run " + runs.poisoned + ": event #3 is missing"));
   EXPECT_TRUE(any_contains(checked->problems, "run " + runs.clean + ": its head names event #99"));

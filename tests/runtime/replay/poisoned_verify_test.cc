@@ -20,15 +20,13 @@ namespace {
 using testing::exec_sql;
 using testing::TempDir;
 
-std::unique_ptr<Journal> reopen(const std::string& path) { return testing::reopen_journal(path); }
-
 TEST(PoisonedVerify, APoisonedRunFailsVerificationNamingItsRowAndTheOtherRunVerifies) {
   for (const std::string& name : testing::poison_names()) {
     SCOPED_TRACE(name);
     TempDir dir;
     const std::string path = dir.file("j.db");
     const auto [runs, poison] = testing::write_poisoned_journal(path, name);
-    auto journal = reopen(path);
+    auto journal = testing::reopen_journal(path);
 
     auto bad = verify_run(*journal, runs.poisoned);
     ASSERT_TRUE(bad.ok()) << bad.status().to_string();
@@ -59,7 +57,7 @@ class EventRows : public ::testing::Test {
  protected:
   void SetUp() override {
     runs_ = testing::write_two_runs(dir_.file("j.db"));
-    journal_ = reopen(dir_.file("j.db"));
+    journal_ = testing::reopen_journal(dir_.file("j.db"));
     auto events = journal_->events(runs_.clean);
     ASSERT_TRUE(events.ok());
     rows_ = rows_of(*events);
