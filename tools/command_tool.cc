@@ -28,7 +28,7 @@ namespace {
 
 constexpr std::size_t kStderrTail = 4096;   // bytes of stderr kept for the reason
 constexpr std::size_t kStdoutQuoted = 200;  // bytes of stdout quoted when it is not JSON
-constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+constexpr std::chrono::milliseconds kDefaultCommandTimeout{30000};
 
 std::string errno_text(int error) { return std::strerror(error); }
 
@@ -250,7 +250,7 @@ class CommandTool final : public Tool {
               graph::OutputLimits limits)
       : id_(std::move(id)),
         spec_(std::move(spec)),
-        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout),
+        timeout_(timeout.count() > 0 ? timeout : kDefaultCommandTimeout),
         limits_(limits) {
     // Validated by the loader: parsing cannot fail here.
     for (const auto& a : spec_.argv) argv_.push_back(*graph::parse_template(a));

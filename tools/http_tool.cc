@@ -14,7 +14,7 @@
 namespace switchyard::tools {
 namespace {
 
-constexpr std::chrono::milliseconds kDefaultTimeout{30000};
+constexpr std::chrono::milliseconds kDefaultHttpTimeout{30000};
 constexpr std::size_t kReasonBodyChars = 200;  // of an unexpected answer, kept in the reason
 
 std::string lower(std::string_view s) {
@@ -68,7 +68,7 @@ class HttpToolAdapter final : public Tool {
                   graph::OutputLimits limits)
       : id_(std::move(id)),
         spec_(std::move(spec)),
-        timeout_(timeout.count() > 0 ? timeout : kDefaultTimeout),
+        timeout_(timeout.count() > 0 ? timeout : kDefaultHttpTimeout),
         limits_(limits),
         url_(*graph::parse_template(spec_.url)) {
     for (const auto& [name, value] : spec_.headers) {

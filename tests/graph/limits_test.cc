@@ -19,7 +19,7 @@ LoadResult load_with(const std::string& limits, const std::string& crm_extra = "
               "l.json");
 }
 
-std::string all(const std::vector<Diagnostic>& ds) {
+std::string limit_errors(const std::vector<Diagnostic>& ds) {
   std::string out;
   for (const auto& d : ds) out += d.to_string() + "\n";
   return out;
@@ -27,7 +27,7 @@ std::string all(const std::vector<Diagnostic>& ds) {
 
 TEST(WorkflowLimits, DefaultTo16MebibytesAndDepth128) {
   auto r = load_with("");
-  ASSERT_TRUE(r.ok()) << all(r.errors);
+  ASSERT_TRUE(r.ok()) << limit_errors(r.errors);
   const OutputLimits defaults{.max_output_bytes = 16 << 20, .max_json_depth = 128};
   EXPECT_EQ(r.workflow->limits(), defaults);
   for (const auto& t : r.workflow->tools()) EXPECT_EQ(t.limits, defaults) << t.id;
@@ -36,8 +36,8 @@ TEST(WorkflowLimits, DefaultTo16MebibytesAndDepth128) {
 TEST(WorkflowLimits, TheTopLevelAppliesToEveryToolAndAToolsOwnFieldsWin) {
   auto r = load_with(R"({"max_output_bytes": 4096, "max_json_depth": 16})",
                      R"(, "limits": {"max_json_depth": 300})");
-  ASSERT_TRUE(r.ok()) << all(r.errors);
-  EXPECT_TRUE(r.warnings.empty()) << all(r.warnings);
+  ASSERT_TRUE(r.ok()) << limit_errors(r.errors);
+  EXPECT_TRUE(r.warnings.empty()) << limit_errors(r.warnings);
   const Workflow& w = *r.workflow;
   EXPECT_EQ(w.limits(), (OutputLimits{.max_output_bytes = 4096, .max_json_depth = 16}));
   EXPECT_EQ(w.tool(w.find_tool("Pay")).limits, w.limits());
@@ -50,7 +50,7 @@ TEST(WorkflowLimits, BadValuesAreErrorsWithTheirPointers) {
   auto r = load_with(R"({"max_output_bytes": 0, "max_json_depth": "deep", "max_bytes": 1})",
                      R"(, "limits": {"max_output_bytes": 2147483648})");
   ASSERT_FALSE(r.ok());
-  const std::string errors = all(r.errors);
+  const std::string errors = limit_errors(r.errors);
   EXPECT_NE(errors.find("l.json: /limits/max_output_bytes: expected an integer >= 1"),
             std::string::npos)
       << errors;
@@ -62,16 +62,18 @@ TEST(WorkflowLimits, BadValuesAreErrorsWithTheirPointers) {
             std::string::npos)
       << errors;
   // Unknown fields are warnings, as everywhere in the format.
-  EXPECT_NE(all(r.warnings).find("/limits/max_bytes"), std::string::npos) << all(r.warnings);
+  EXPECT_NE(limit_errors(r.warnings).find("/limits/max_bytes"), std::string::npos)
+      << limit_errors(r.warnings);
   auto depth = load_with(R"({"max_json_depth": 5000})");
   ASSERT_FALSE(depth.ok());
-  EXPECT_NE(all(depth.errors).find("/limits/max_json_depth: expected an integer >= 1 and <= 1024"),
+  EXPECT_NE(limit_errors(depth.errors)
+                .find("/limits/max_json_depth: expected an integer >= 1 and <= 1024"),
             std::string::npos)
-      << all(depth.errors);
+      << limit_errors(depth.errors);
   auto shape = load_with("[]");
   ASSERT_FALSE(shape.ok());
-  EXPECT_NE(all(shape.errors).find("/limits: expected an object"), std::string::npos)
-      << all(shape.errors);
+  EXPECT_NE(limit_errors(shape.errors).find("/limits: expected an object"), std::string::npos)
+      << limit_errors(shape.errors);
 }
 
 TEST(WorkflowLimits, AToolKindWithoutOutputsWarnsAboutLimits) {
@@ -79,10 +81,11 @@ TEST(WorkflowLimits, AToolKindWithoutOutputsWarnsAboutLimits) {
     "tools": {"A": {"kind": "mock", "limits": {"max_output_bytes": 10}}},
     "edges": [["S", "A", 1]]})",
                 "l.json");
-  ASSERT_TRUE(r.ok()) << all(r.errors);
-  EXPECT_NE(all(r.warnings).find("/tools/A/limits: unknown field 'limits' for a mock tool"),
-            std::string::npos)
-      << all(r.warnings);
+  ASSERT_TRUE(r.ok()) << limit_errors(r.errors);
+  EXPECT_NE(
+      limit_errors(r.warnings).find("/tools/A/limits: unknown field 'limits' for a mock tool"),
+      std::string::npos)
+      << limit_errors(r.warnings);
 }
 
 }  // namespace

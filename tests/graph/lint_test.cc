@@ -19,7 +19,7 @@ std::vector<Diagnostic> lint_text(const std::string& text) {
   return lint(*r.workflow, "wf.json");
 }
 
-std::string all(const std::vector<Diagnostic>& warnings) {
+std::string all_warnings(const std::vector<Diagnostic>& warnings) {
   std::string out;
   for (const auto& w : warnings) out += w.to_string() + "\n";
   return out;
@@ -37,7 +37,7 @@ std::string support(const std::string& edges, const std::string& extra = "") {
 TEST(Lint, MisspelledToolBecomesADeadEndJunctionAndBothEndsAreWarnedWithDidYouMean) {
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "Paypal", 0.3],
     ["CRM", "Email", 0.9], ["Pay", "Email", 0.3], ["Email", "Done", 0.1]])"));
-  ASSERT_EQ(warnings.size(), 2u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 2u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].severity, Diagnostic::Severity::kWarning);
   EXPECT_EQ(warnings[0].file, "wf.json");
   EXPECT_EQ(warnings[0].pointer, "/edges/1/1");
@@ -54,7 +54,7 @@ TEST(Lint, MisspelledToolBecomesADeadEndJunctionAndBothEndsAreWarnedWithDidYouMe
 TEST(Lint, ToolThatNoEdgeNamesIsWarnedWithoutASuggestionWhenNothingIsClose) {
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "Email", 0.3],
     ["Email", "Done", 0.1]])"));
-  ASSERT_EQ(warnings.size(), 1u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 1u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/tools/Pay");
   EXPECT_EQ(warnings[0].message,
             "tool 'Pay' is not reachable from start 'Start' (no edge names it): no route calls it, "
@@ -65,7 +65,7 @@ TEST(Lint, ToolOnlyOnEdgesFromAnUnreachablePartIsWarned) {
   // `Pay` is named by edges, but only edges that start at a node nothing reaches.
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "Email", 0.3],
     ["Email", "Done", 0.1], ["Legacy", "Pay", 0.1], ["Pay", "Email", 0.1]])"));
-  ASSERT_EQ(warnings.size(), 1u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 1u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/tools/Pay");
   EXPECT_EQ(warnings[0].message.find("(no edge names it)"), std::string::npos);
 }
@@ -74,7 +74,7 @@ TEST(Lint, MisspelledJunctionThatStillRoutesSuggestsItForTheUnreachableTool) {
   // `Pya` leads on to Email, so it is no dead end, but the tool `Pay` is never called.
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "Pya", 0.3],
     ["Pya", "Email", 0.3], ["Email", "Done", 0.1]])"));
-  ASSERT_EQ(warnings.size(), 1u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 1u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/tools/Pay");
   EXPECT_NE(warnings[0].message.find("did you mean 'Pay' where an edge names 'Pya'?"),
             std::string::npos)
@@ -84,7 +84,7 @@ TEST(Lint, MisspelledJunctionThatStillRoutesSuggestsItForTheUnreachableTool) {
 TEST(Lint, CaseOnlyDifferenceSuggestsTheTool) {
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "pay", 0.3],
     ["CRM", "Email", 0.4], ["Pay", "Email", 0.3], ["Email", "Done", 0.1]])"));
-  ASSERT_EQ(warnings.size(), 2u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 2u) << all_warnings(warnings);
   EXPECT_NE(warnings[0].message.find("junction 'pay'"), std::string::npos);
   EXPECT_NE(warnings[0].message.find("did you mean 'Pay'?"), std::string::npos)
       << warnings[0].message;
@@ -95,7 +95,7 @@ TEST(Lint, PointerNamesTheObjectFormsFieldAndAnEdgeOutOfANodeNothingEnters) {
   const auto warnings = lint_text(support(R"([{"from": "Start", "to": "CRM", "cost": 0.1},
     {"from": "CRM", "to": "Payy", "cost": 0.3}, ["CRM", "Pay", 0.4], ["Pay", "Email", 0.3],
     ["Email", "Done", 0.1], {"from": "Orphan", "to": "Nowhere", "cost": 1}])"));
-  ASSERT_EQ(warnings.size(), 3u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 3u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/edges/5/to");    // Nowhere (nodes in id order)
   EXPECT_EQ(warnings[1].pointer, "/edges/5/from");  // Orphan
   EXPECT_EQ(warnings[2].pointer, "/edges/1/to");    // Payy
@@ -107,7 +107,7 @@ TEST(Lint, JunctionsThatReachOnlyAFallbackGoalAreNotDeadEnds) {
   const auto warnings = lint_text(support(R"([["Start", "CRM", 0.1], ["CRM", "Pay", 0.3],
     ["Pay", "Email", 0.3], ["Email", "Done", 0.1], ["CRM", "Hold", 5], ["Hold", "Queue", 0]])",
                                           R"(, "demote_to": ["Queue"])"));
-  EXPECT_TRUE(warnings.empty()) << all(warnings);
+  EXPECT_TRUE(warnings.empty()) << all_warnings(warnings);
 }
 
 TEST(Lint, ToolsUsedAsAdvisorCompensationOrProbeAreNotUnreachable) {
@@ -118,7 +118,7 @@ TEST(Lint, ToolsUsedAsAdvisorCompensationOrProbeAreNotUnreachable) {
               "Oracle": {"kind": "llm", "prompt": "What now? {{goal}}"}},
     "edges": [["Start", "Pay", 0.1], ["Pay", "Done", 0.1]],
     "escalation": {"advisor": "Oracle"}})");
-  EXPECT_TRUE(warnings.empty()) << all(warnings);
+  EXPECT_TRUE(warnings.empty()) << all_warnings(warnings);
 }
 
 // A fan-out `Mod` with two branches; `branch0` replaces the first branch's edges.
@@ -135,13 +135,13 @@ std::string fanout(const std::string& branch0, const std::string& outer_extra = 
 
 TEST(Lint, BranchJunctionsAndBranchToolsOfAReachableFanoutAreNotWarned) {
   const auto warnings = lint_text(fanout(R"([["T0", "Text", 0.1], ["Text", "T9", 0]])"));
-  EXPECT_TRUE(warnings.empty()) << all(warnings);
+  EXPECT_TRUE(warnings.empty()) << all_warnings(warnings);
 }
 
 TEST(Lint, DeadEndJunctionInsideABranchIsWarnedAgainstTheBranchGoal) {
   const auto warnings =
       lint_text(fanout(R"([["T0", "Text", 0.1], ["Text", "T9", 0], ["T0", "Txet", 0.2]])"));
-  ASSERT_EQ(warnings.size(), 1u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 1u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/nodes/Mod/fanout/branches/0/edges/2/1");
   EXPECT_EQ(warnings[0].message,
             "junction 'Txet' has no way to the branch goal 'T9': it names no tool or fan-out, so a "
@@ -156,7 +156,7 @@ TEST(Lint, ToolsOfABranchNothingReachesAreWarned) {
       {"start": "T0", "goal": "T9", "edges": [["T0", "Text", 0.1], ["Text", "T9", 0]]}]}}},
     "edges": [["Start", "Done", 0.1], ["Side", "Mod", 0.1], ["Mod", "Done", 0.1]]})";
   const auto warnings = lint_text(text);
-  ASSERT_EQ(warnings.size(), 1u) << all(warnings);
+  ASSERT_EQ(warnings.size(), 1u) << all_warnings(warnings);
   EXPECT_EQ(warnings[0].pointer, "/tools/Text");
 }
 
@@ -188,7 +188,7 @@ void expect_no_warnings_in(const std::string& folder, int at_least) {
     LoadResult r = load(read_text(entry.path().string()), entry.path().string());
     ASSERT_TRUE(r.ok()) << entry.path();
     const auto warnings = lint(*r.workflow, entry.path().string());
-    EXPECT_TRUE(warnings.empty()) << all(warnings);
+    EXPECT_TRUE(warnings.empty()) << all_warnings(warnings);
     ++count;
   }
   EXPECT_GE(count, at_least) << folder;

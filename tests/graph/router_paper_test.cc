@@ -27,7 +27,7 @@ std::vector<PaperCase> paper_files() {
   return out;
 }
 
-std::vector<std::string> names(const Graph& g, const Route& r) {
+std::vector<std::string> route_ids(const Graph& g, const Route& r) {
   std::vector<std::string> out;
   for (auto n : r.nodes) out.push_back(g.node(n).id);
   return out;
@@ -46,7 +46,7 @@ TEST_P(RouterOnPaperGraphs, CheapestRouteWithNothingDownIsTheHappyPath) {
   Router router(w, w.graph());
   FixedHealth health(w.tools().size());
   Route r = router.plan(w.graph().start(), w.graph().goal(), health);
-  EXPECT_EQ(names(w.graph(), r), happy.at(GetParam().id().substr(0, 2)));
+  EXPECT_EQ(route_ids(w.graph(), r), happy.at(GetParam().id().substr(0, 2)));
 }
 
 TEST_P(RouterOnPaperGraphs, ExcludingTheDownToolsGivesTheExpectedRouteOrACutSet) {
@@ -59,7 +59,7 @@ TEST_P(RouterOnPaperGraphs, ExcludingTheDownToolsGivesTheExpectedRouteOrACutSet)
   for (auto t : s.down) health.exclude(t);
   Route r = router.plan(w.graph().start(), w.graph().goal(), health);
   if (s.expect.status == "completed") {
-    EXPECT_EQ(names(w.graph(), r), *s.expect.path);
+    EXPECT_EQ(route_ids(w.graph(), r), *s.expect.path);
     EXPECT_TRUE(router.blocked(w.graph().start()).empty());
   } else {
     EXPECT_FALSE(r.found());

@@ -96,6 +96,14 @@ std::string TempDir::write(const std::string& name, const std::string& text) con
   return p;
 }
 
+nlohmann::json parse_json(const std::string& text) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
+  return j;
+}
+
+std::string json_quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read " << path;

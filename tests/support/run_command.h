@@ -2,6 +2,7 @@
 // Runs a real subprocess (no shell) and captures its exit code, stdout and stderr: how the CLI
 // tests meet the `switchyard` program, as users do.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,12 @@ class TempDir {
 // Waits (on a pidfd, not by sleeping) until process `pid` has exited, at most `limit_ms`; true
 // when it has. For processes that are not our children too (a killed grandchild).
 bool wait_exited(int pid, int limit_ms = 5000);
+
+// The JSON document a command printed (`--json`); a test failure, and a discarded value, when
+// `text` is not JSON.
+nlohmann::json parse_json(const std::string& text);
+// `s` as a JSON string literal, quotes and escapes included.
+std::string json_quoted(const std::string& s);
 
 // The whole content of a file ("" and a test failure when it cannot be read).
 std::string read_text(const std::string& path);

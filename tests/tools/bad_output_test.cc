@@ -6,11 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <future>
-
 #include "graph/json_read.h"
 #include "graph/load.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/run_command.h"
+#include "tests/support/tool_call.h"
 #include "tools/command_tool.h"
 #include "tools/http_tool.h"
 #include "tools/llm_tool.h"
@@ -21,10 +21,8 @@ namespace {
 
 using testing::FaultServer;
 
-const nlohmann::json kContext = {{"input", {{"topic", "refunds"}}},
-                                 {"steps", nlohmann::json::object()}};
-
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+const nlohmann::json kRefundsContext = {{"input", {{"topic", "refunds"}}},
+                                        {"steps", nlohmann::json::object()}};
 
 // Loads a workflow whose only tool T is `tool_json` (with the top-level `limits_json`, if any).
 std::shared_ptr<const graph::Workflow> one_tool(const std::string& tool_json,
@@ -38,20 +36,12 @@ std::shared_ptr<const graph::Workflow> one_tool(const std::string& tool_json,
   return loaded.workflow;
 }
 
-Outcome call(Tool& tool) {
-  std::promise<Outcome> p;
-  Invocation inv;
-  inv.context = &kContext;
-  tool.invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
-  return p.get_future().get();
-}
-
 Outcome call_http(const std::string& tool_json, const std::string& limits_json = "") {
   auto w = one_tool(tool_json, limits_json);
   if (!w) return Outcome::failed(FailureKind::kInternal, "no workflow");
   const graph::Tool& t = w->tool(0);
   auto tool = make_http_tool("T", std::get<graph::HttpTool>(t.spec), t.timeout, t.limits);
-  return call(*tool);
+  return testing::invoke_and_wait(*tool, kRefundsContext);
 }
 
 // A reason is one line of valid UTF-8 (it goes into the journal's JSON as is).
@@ -66,7 +56,7 @@ void expect_one_clean_line(const std::string& reason) {
 TEST(HttpBadOutput, ADocumentNested100000DeepIsAFailedStepAndTheProcessLives) {
   FaultServer server;
   Outcome o = call_http(R"({"kind": "http", "method": "GET", "url": )" +
-                        quoted(server.url("/deep/100000")) + "}");
+                        testing::json_quoted(server.url("/deep/100000")) + "}");
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("body: nested deeper than 128 arrays/objects (max_json_depth)"),
@@ -74,9 +64,9 @@ TEST(HttpBadOutput, ADocumentNested100000DeepIsAFailedStepAndTheProcessLives) {
       << o.reason;
   expect_one_clean_line(o.reason);
   // The same document within a raised limit parses.
-  Outcome shallow = call_http(
-      R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/deep/200")) + "}",
-      R"({"max_json_depth": 300})");
+  Outcome shallow = call_http(R"({"kind": "http", "method": "GET", "url": )" +
+                                  testing::json_quoted(server.url("/deep/200")) + "}",
+                              R"({"max_json_depth": 300})");
   EXPECT_TRUE(shallow.ok) << shallow.reason;
 }
 
@@ -86,7 +76,7 @@ TEST(HttpBadOutput, ABodyOverTheByteLimitIsAbortedAndNamesTheLimit) {
   for (const char* path : {"/huge/5000", "/huge-chunked/500000"}) {
     Outcome o = call_http(R"({"kind": "http", "method": "GET", "limits": {"max_output_bytes": 1000},
                               "url": )" +
-                          quoted(server.url(path)) + "}");
+                          testing::json_quoted(server.url(path)) + "}");
     EXPECT_EQ(o.failure, FailureKind::kBadOutput) << path << ": " << o.reason;
     EXPECT_NE(o.reason.find("response body: over the limit of 1000 bytes (max_output_bytes)"),
               std::string::npos)
@@ -96,7 +86,7 @@ TEST(HttpBadOutput, ABodyOverTheByteLimitIsAbortedAndNamesTheLimit) {
   Outcome fits =
       call_http(R"({"kind": "http", "method": "GET", "limits": {"max_output_bytes": 1000},
                                "url": )" +
-                quoted(server.url("/huge-chunked/900")) + "}");
+                testing::json_quoted(server.url("/huge-chunked/900")) + "}");
   ASSERT_TRUE(fits.ok) << fits.reason;
   EXPECT_EQ(fits.output.get_ref<const std::string&>().size(), 898u);
 }
@@ -108,13 +98,13 @@ TEST(HttpBadOutput, AnErrorStatusOverTheByteLimitKeepsItsKind) {
   Outcome limited =
       call_http(R"({"kind": "http", "method": "GET", "limits": {"max_output_bytes": 5},
                                   "url": )" +
-                quoted(server.url("/ratelimit/7")) + "}");
+                testing::json_quoted(server.url("/ratelimit/7")) + "}");
   EXPECT_EQ(limited.failure, FailureKind::kRateLimited) << limited.reason;
   ASSERT_TRUE(limited.retry_after.has_value());
   EXPECT_EQ(*limited.retry_after, std::chrono::seconds(7));
   Outcome page = call_http(R"({"kind": "http", "method": "GET", "limits": {"max_output_bytes": 20},
                                "url": )" +
-                           quoted(server.url("/html-error/503")) + "}");
+                           testing::json_quoted(server.url("/html-error/503")) + "}");
   EXPECT_EQ(page.failure, FailureKind::kHttpStatus) << page.reason;
   EXPECT_NE(page.reason.find("HTTP 503"), std::string::npos) << page.reason;
 }
@@ -122,7 +112,7 @@ TEST(HttpBadOutput, AnErrorStatusOverTheByteLimitKeepsItsKind) {
 TEST(HttpBadOutput, TheDefaultByteLimitStopsA20MegabyteBody) {
   FaultServer server;
   Outcome o = call_http(R"({"kind": "http", "method": "GET", "url": )" +
-                        quoted(server.url("/huge-chunked/20000000")) + "}");
+                        testing::json_quoted(server.url("/huge-chunked/20000000")) + "}");
   EXPECT_EQ(o.failure, FailureKind::kBadOutput) << o.reason;
   EXPECT_NE(o.reason.find("over the limit of 16777216 bytes (max_output_bytes)"), std::string::npos)
       << o.reason;
@@ -131,7 +121,7 @@ TEST(HttpBadOutput, TheDefaultByteLimitStopsA20MegabyteBody) {
 TEST(HttpBadOutput, AnHtmlErrorPageThatIsNotUtf8IsQuotedByItsStartOnOneLine) {
   FaultServer server;
   Outcome o = call_http(R"({"kind": "http", "method": "GET", "url": )" +
-                        quoted(server.url("/html-error/502")) + "}");
+                        testing::json_quoted(server.url("/html-error/502")) + "}");
   EXPECT_EQ(o.failure, FailureKind::kHttpStatus);
   EXPECT_NE(o.reason.find("HTTP 502: <!DOCTYPE html> <html> <head><title>502 Bad Gateway"),
             std::string::npos)
@@ -143,7 +133,7 @@ TEST(HttpBadOutput, AnHtmlErrorPageThatIsNotUtf8IsQuotedByItsStartOnOneLine) {
 TEST(HttpBadOutput, ABodyThatIsNotJsonSaysWhereItStopsBeingJson) {
   FaultServer server;
   Outcome o = call_http(R"({"kind": "http", "method": "GET", "url": )" +
-                        quoted(server.url("/invalid-json")) + "}");
+                        testing::json_quoted(server.url("/invalid-json")) + "}");
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("HTTP 200: body: not JSON: parse error at line 1"), std::string::npos)
       << o.reason;
@@ -157,7 +147,7 @@ Outcome run_command_tool(const std::vector<std::string>& args, graph::OutputLimi
   spec.argv = {SWITCHYARD_FAKE_COMMAND};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   auto tool = make_command_tool("Cmd", spec, std::chrono::milliseconds(10000), limits);
-  return call(*tool);
+  return testing::invoke_and_wait(*tool, kRefundsContext);
 }
 
 TEST(CommandBadOutput, StdoutNested100000DeepIsAFailedStepNamingTheLimit) {
@@ -191,32 +181,20 @@ TEST(CommandBadOutput, StdoutThatIsNotJsonIsQuotedByItsStartAsValidUtf8) {
 
 // ---- llm ----
 
-Models models_for(const FaultServer& server, const std::string& model) {
-  Models m;
-  ModelTier t;
-  t.name = "cheap";
-  t.model = model;
-  t.base_url = server.url("/v1");
-  t.input_usd_per_mtok = 1.0;
-  t.output_usd_per_mtok = 4.0;
-  m.tiers.push_back(t);
-  return m;
-}
-
-const char* kSchemaTool = R"({"kind": "llm", "prompt": "Answer about {{input.topic}}",
+const char* kAnyObjectTool = R"({"kind": "llm", "prompt": "Answer about {{input.topic}}",
   "max_tokens": 50, "output_schema": {"type": "object"}})";
 
-Outcome call_llm(const Models& models, const char* tool_json = kSchemaTool,
+Outcome call_llm(const Models& models, const char* tool_json = kAnyObjectTool,
                  const std::string& limits_json = "") {
   auto w = one_tool(tool_json, limits_json);
   if (!w) return Outcome::failed(FailureKind::kInternal, "no workflow");
   const graph::Tool& t = w->tool(0);
   auto tool = make_llm_tool("T", std::get<graph::LlmTool>(t.spec), t.timeout, models, t.limits);
   if (!tool.ok()) return Outcome::failed(FailureKind::kInternal, tool.status().message());
-  return call(**tool);
+  return testing::invoke_and_wait(**tool, kRefundsContext);
 }
 
-// The worst case the budget controller reserves for kSchemaTool's call: the prompt bound
+// The worst case the budget controller reserves for kAnyObjectTool's call: the prompt bound
 // ("Answer about refunds", the schema's bytes, framing) plus max_tokens, at the tier's prices.
 std::int64_t schema_tool_worst_tokens() {
   graph::LlmTool spec;
@@ -226,7 +204,7 @@ std::int64_t schema_tool_worst_tokens() {
 
 TEST(LlmBadOutput, NullUsageTokensAreAFailedStepNamingThePointer) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "ok+usage:null"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "ok+usage:null"));
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("T (cheap: ok+usage:null): provider reply: /usage/prompt_tokens: "
@@ -242,7 +220,7 @@ TEST(LlmBadOutput, NullUsageTokensAreAFailedStepNamingThePointer) {
 
 TEST(LlmBadOutput, AStringUsageCountIsAFailedStepNamingThePointer) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "ok+usage:text"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "ok+usage:text"));
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("/usage/prompt_tokens: expected an integer, got string \"12\""),
             std::string::npos)
@@ -252,12 +230,12 @@ TEST(LlmBadOutput, AStringUsageCountIsAFailedStepNamingThePointer) {
 
 TEST(LlmBadOutput, AReplyWithoutUsageSucceedsChargedAtItsWorstCase) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "ok+usage:none"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "ok+usage:none"));
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_TRUE(o.usage_unknown);
   EXPECT_EQ(o.tokens, schema_tool_worst_tokens());
   // With a usage it is charged what it reports.
-  Outcome read = call_llm(models_for(server, "ok+usage:7:3"));
+  Outcome read = call_llm(testing::fake_chat_models(server, "ok+usage:7:3"));
   ASSERT_TRUE(read.ok) << read.reason;
   EXPECT_FALSE(read.usage_unknown);
   EXPECT_EQ(read.tokens, 10);
@@ -265,7 +243,7 @@ TEST(LlmBadOutput, AReplyWithoutUsageSucceedsChargedAtItsWorstCase) {
 
 TEST(LlmBadOutput, AnAnswerNested100000DeepIsAFailedStepNamingTheLimit) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "deep:100000"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "deep:100000"));
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("answer: nested deeper than 128 arrays/objects (max_json_depth)"),
             std::string::npos)
@@ -275,7 +253,7 @@ TEST(LlmBadOutput, AnAnswerNested100000DeepIsAFailedStepNamingTheLimit) {
 
 TEST(LlmBadOutput, AReplyThatIsItselfNested100000DeepIsAFailedStep) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "deep-reply:100000"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "deep-reply:100000"));
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("provider reply: nested deeper than 128 arrays/objects (max_json_depth)"),
             std::string::npos)
@@ -285,8 +263,8 @@ TEST(LlmBadOutput, AReplyThatIsItselfNested100000DeepIsAFailedStep) {
 
 TEST(LlmBadOutput, AReplyOverTheByteLimitIsAbortedNamingTheLimit) {
   FaultServer server;
-  auto models = models_for(server, "huge:5000");
-  Outcome o = call_llm(models, kSchemaTool, R"({"max_output_bytes": 1000})");
+  auto models = testing::fake_chat_models(server, "huge:5000");
+  Outcome o = call_llm(models, kAnyObjectTool, R"({"max_output_bytes": 1000})");
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
   EXPECT_NE(o.reason.find("over the limit of 1000 bytes (max_output_bytes)"), std::string::npos)
       << o.reason;
@@ -296,7 +274,7 @@ TEST(LlmBadOutput, AReplyOverTheByteLimitIsAbortedNamingTheLimit) {
 
 TEST(LlmBadOutput, TheModelsFilesLimitsBoundProviderRepliesOverTheTools) {
   FaultServer server;
-  auto models = models_for(server, "huge:5000");
+  auto models = testing::fake_chat_models(server, "huge:5000");
   const char* text_tool = R"({"kind": "llm", "prompt": "p", "max_tokens": 50})";
   EXPECT_TRUE(call_llm(models, text_tool).ok);  // 16 MiB by default
   models.reply_max_output_bytes = 1000;
@@ -310,7 +288,7 @@ TEST(LlmBadOutput, TheModelsFilesLimitsBoundProviderRepliesOverTheTools) {
 
 TEST(LlmBadOutput, AnErrorPageThatIsNotUtf8IsQuotedOnOneValidLine) {
   FaultServer server;
-  Outcome o = call_llm(models_for(server, "not-utf8"));
+  Outcome o = call_llm(testing::fake_chat_models(server, "not-utf8"));
   EXPECT_EQ(o.failure, FailureKind::kHttpStatus);
   EXPECT_NE(o.reason.find("HTTP 500: <!DOCTYPE html> <html>"), std::string::npos) << o.reason;
   expect_one_clean_line(o.reason);

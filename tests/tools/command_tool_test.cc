@@ -22,12 +22,12 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const nlohmann::json kContext = {{"input", {{"customer", "ada"}, {"amount", 42}}},
-                                 {"steps", {{"CRM", {{"output", {{"id", "c-1"}}}}}}}};
+const nlohmann::json kOrderContext = {{"input", {{"customer", "ada"}, {"amount", 42}}},
+                                      {"steps", {{"CRM", {{"output", {{"id", "c-1"}}}}}}}};
 
 Outcome run(const std::vector<std::string>& args, milliseconds timeout = milliseconds(10000),
             std::vector<std::pair<std::string, std::string>> env = {}, std::string cwd = "",
-            const nlohmann::json& context = kContext) {
+            const nlohmann::json& context = kOrderContext) {
   graph::CommandTool spec;
   spec.argv = {SWITCHYARD_FAKE_COMMAND};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
@@ -53,7 +53,7 @@ int open_fds() {
 TEST(CommandTool, PassesTheContextOnStdinAndParsesStdout) {
   Outcome out = run({"echo"});
   ASSERT_TRUE(out.ok) << out.reason;
-  EXPECT_EQ(out.output["stdin"], kContext);
+  EXPECT_EQ(out.output["stdin"], kOrderContext);
   EXPECT_GT(out.latency.count(), 0);
 }
 
@@ -109,7 +109,7 @@ TEST(CommandTool, MissingProgramIsUnavailable) {
   auto tool = make_command_tool("Cmd", spec, milliseconds(1000));
   std::promise<Outcome> promise;
   Invocation call;
-  call.context = &kContext;
+  call.context = &kOrderContext;
   tool->invoke(call, [&promise](Outcome o) { promise.set_value(std::move(o)); });
   Outcome out = promise.get_future().get();
   EXPECT_FALSE(out.ok);
@@ -180,7 +180,7 @@ TEST(CommandTool, ACancelledCallKillsTheWholeProcessGroup) {
   auto cancel = std::make_shared<CallCancel>();
   std::promise<Outcome> promise;
   Invocation call;
-  call.context = &kContext;
+  call.context = &kOrderContext;
   call.cancel = cancel;
   tool->invoke(call, [&promise](Outcome o) { promise.set_value(std::move(o)); });
   // Cancel once the grandchild exists: `after` returns when the pid file appears.

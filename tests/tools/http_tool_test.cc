@@ -16,6 +16,7 @@
 #include "graph/load.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/run_command.h"
+#include "tests/support/tool_call.h"
 
 namespace switchyard::tools {
 namespace {
@@ -47,31 +48,22 @@ OneTool make(const std::string& tool_json) {
   return out;
 }
 
-Outcome call(Tool& tool, const nlohmann::json& context,
-             std::shared_ptr<CallCancel> cancel = nullptr) {
-  std::promise<Outcome> p;
-  Invocation inv;
-  inv.context = &context;
-  inv.cancel = std::move(cancel);
-  tool.invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
-  return p.get_future().get();
-}
+using testing::invoke_and_wait;
+using testing::json_quoted;
 
-const nlohmann::json kContext = {{"input", {{"id", 7}, {"name", "Ada"}}},
-                                 {"steps", {{"CRM", {{"output", {{"tier", "gold"}}}}}}}};
-
-std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+const nlohmann::json kCustomerContext = {{"input", {{"id", 7}, {"name", "Ada"}}},
+                                         {"steps", {{"CRM", {{"output", {{"tier", "gold"}}}}}}}};
 
 TEST(HttpTool, PostsTheStepContextByDefaultAndReturnsTheJsonAnswer) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/ok/crm")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/ok/crm")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.http_status, 200);
   EXPECT_EQ(o.output["method"], "POST");
   EXPECT_EQ(o.output["path"], "/ok/crm");
-  EXPECT_EQ(o.output["body"]["input"], kContext["input"]);
-  EXPECT_EQ(o.output["body"]["steps"], kContext["steps"]);
+  EXPECT_EQ(o.output["body"]["input"], kCustomerContext["input"]);
+  EXPECT_EQ(o.output["body"]["steps"], kCustomerContext["steps"]);
   EXPECT_GT(o.latency.count(), 0);
   EXPECT_FALSE(o.simulated);
 }
@@ -79,28 +71,30 @@ TEST(HttpTool, PostsTheStepContextByDefaultAndReturnsTheJsonAnswer) {
 TEST(HttpTool, RendersTemplatesInUrlHeadersAndBody) {
   FaultServer server;
   auto t = make(R"({"kind": "http", "method": "PUT", "url": )" +
-                quoted(server.url("/ok/customers/{{input.id}}")) +
+                json_quoted(server.url("/ok/customers/{{input.id}}")) +
                 R"(, "headers": {"X-Customer": "{{input.name}}"},
                     "body": {"tier": "{{steps.CRM.output.tier}}", "whole": "{{steps.CRM.output}}",
                              "note": "dear {{input.name}}"}})");
-  Outcome o = call(*t.tool, kContext);
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output["method"], "PUT");
   EXPECT_EQ(o.output["path"], "/ok/customers/7");
   EXPECT_EQ(o.output["body"]["tier"], "gold");
   EXPECT_EQ(o.output["body"]["whole"], nlohmann::json({{"tier", "gold"}}));  // the value itself
   EXPECT_EQ(o.output["body"]["note"], "dear Ada");
-  auto h = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/headers")) +
-                R"(, "headers": {"X-Customer": "{{input.name}}"}})");
-  Outcome headers = call(*h.tool, kContext);
+  auto h =
+      make(R"({"kind": "http", "method": "GET", "url": )" + json_quoted(server.url("/headers")) +
+           R"(, "headers": {"X-Customer": "{{input.name}}"}})");
+  Outcome headers = invoke_and_wait(*h.tool, kCustomerContext);
   ASSERT_TRUE(headers.ok) << headers.reason;
   EXPECT_EQ(headers.output["x-customer"], "Ada");
 }
 
 TEST(HttpTool, AMissingTemplateValueFailsWithoutSendingAnything) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/ok/{{input.missing}}")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t =
+      make(R"({"kind": "http", "url": )" + json_quoted(server.url("/ok/{{input.missing}}")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kTemplate);
   EXPECT_NE(o.reason.find("input.missing"), std::string::npos) << o.reason;
@@ -109,8 +103,8 @@ TEST(HttpTool, AMissingTemplateValueFailsWithoutSendingAnything) {
 
 TEST(HttpTool, AnUnexpectedStatusFailsWithItAndTheStartOfTheBody) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/status/500")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/status/500")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kHttpStatus);
   EXPECT_EQ(o.http_status, 500);
@@ -120,20 +114,21 @@ TEST(HttpTool, AnUnexpectedStatusFailsWithItAndTheStartOfTheBody) {
 
 TEST(HttpTool, ExpectStatusAcceptsTheListedStatuses) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/status/404")) +
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/status/404")) +
                 R"(, "expect_status": [404]})");
-  Outcome o = call(*t.tool, kContext);
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output["error"], "status 404");
-  auto ok = make(R"({"kind": "http", "url": )" + quoted(server.url("/ok")) +
+  auto ok = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/ok")) +
                  R"(, "expect_status": 201})");
-  EXPECT_EQ(call(*ok.tool, kContext).failure, FailureKind::kHttpStatus);  // 200 was not listed
+  EXPECT_EQ(invoke_and_wait(*ok.tool, kCustomerContext).failure,
+            FailureKind::kHttpStatus);  // 200 was not listed
 }
 
 TEST(HttpTool, RateLimitedAnswersKeepRetryAfterAndTheRateLimitHeaders) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/ratelimit/3")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/ratelimit/3")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kRateLimited);
   EXPECT_EQ(o.http_status, 429);
@@ -152,32 +147,33 @@ TEST(HttpTool, KeepsTheRateLimitHeadersAndNeverASecretValue) {
     "headers": {"X-Api-Key": "s3cr3t", "X-RateLimit-Key": "t0k3n", "X-RateLimit-Remaining": "4",
                 "X-Trace": "abc"}}})");
   FaultServer server(routes);
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/login?api_key=s3cr3t")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t =
+      make(R"({"kind": "http", "url": )" + json_quoted(server.url("/login?api_key=s3cr3t")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   ASSERT_TRUE(o.ok) << o.reason;
   std::map<std::string, std::string> h(o.headers.begin(), o.headers.end());
   EXPECT_EQ(h, (std::map<std::string, std::string>{{"X-RateLimit-Key", "[redacted]"},
                                                    {"X-RateLimit-Remaining", "4"}}));
   // A failure's reason shows the URL without the secret query value.
-  auto bad =
-      make(R"({"kind": "http", "url": )" + quoted(server.url("/status/503?api_key=s3cr3t")) + "}");
-  Outcome failed = call(*bad.tool, kContext);
+  auto bad = make(R"({"kind": "http", "url": )" +
+                  json_quoted(server.url("/status/503?api_key=s3cr3t")) + "}");
+  Outcome failed = invoke_and_wait(*bad.tool, kCustomerContext);
   EXPECT_EQ(failed.reason.find("s3cr3t"), std::string::npos) << failed.reason;
   EXPECT_NE(failed.reason.find("api_key=[redacted]"), std::string::npos) << failed.reason;
 }
 
 TEST(HttpTool, ABodyThatIsNotJsonIsBadOutput) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/invalid-json")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/invalid-json")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kBadOutput);
 }
 
 TEST(HttpTool, AConnectionClosedWithoutAnAnswerIsATransportFailure) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/close")) + "}");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/close")) + "}");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kTransport) << o.reason;
 }
@@ -198,16 +194,16 @@ int closed_port() {
 TEST(HttpTool, ARefusedConnectionIsAConnectFailure) {
   auto t = make(R"({"kind": "http", "url": "http://127.0.0.1:)" + std::to_string(closed_port()) +
                 R"(/x"})");
-  Outcome o = call(*t.tool, kContext);
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kConnect) << o.reason;
 }
 
 TEST(HttpTool, AServiceThatHangsTimesOut) {
   FaultServer server;
-  auto t =
-      make(R"({"kind": "http", "url": )" + quoted(server.url("/hang")) + R"(, "timeout_ms": 150})");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/hang")) +
+                R"(, "timeout_ms": 150})");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kTimeout) << o.reason;
   EXPECT_GE(o.latency, milliseconds(150));
@@ -215,9 +211,9 @@ TEST(HttpTool, AServiceThatHangsTimesOut) {
 
 TEST(HttpTool, ASlowServiceIsWaitedFor) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/slow/200")) +
-                R"(, "timeout_ms": 60000})");
-  Outcome o = call(*t.tool, kContext);
+  auto t = make(R"({"kind": "http", "method": "GET", "url": )" +
+                json_quoted(server.url("/slow/200")) + R"(, "timeout_ms": 60000})");
+  Outcome o = invoke_and_wait(*t.tool, kCustomerContext);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output["path"], "/slow/200");
   EXPECT_GE(o.latency, milliseconds(200));
@@ -225,12 +221,12 @@ TEST(HttpTool, ASlowServiceIsWaitedFor) {
 
 TEST(HttpTool, ACancelledCallIsAbortedAtOnce) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/hang")) +
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/hang")) +
                 R"(, "timeout_ms": 60000})");
   auto cancel = std::make_shared<CallCancel>();
   std::promise<Outcome> p;
   Invocation inv;
-  inv.context = &kContext;
+  inv.context = &kCustomerContext;
   inv.cancel = cancel;
   t.tool->invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
   // Cancel once the server has the request (it counts it when its headers are read).
@@ -243,8 +239,9 @@ TEST(HttpTool, ACancelledCallIsAbortedAtOnce) {
 
 TEST(HttpTool, ReusesConnectionsAcrossCalls) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/ok")) + "}");
-  for (int i = 0; i < 20; ++i) ASSERT_TRUE(call(*t.tool, kContext).ok);
+  auto t =
+      make(R"({"kind": "http", "method": "GET", "url": )" + json_quoted(server.url("/ok")) + "}");
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(invoke_and_wait(*t.tool, kCustomerContext).ok);
   auto stats = server.stats();
   EXPECT_EQ(stats["requests"], 20);
   EXPECT_EQ(stats["connections"], 2);  // one for the 20 calls, one for this stats query
@@ -254,8 +251,9 @@ TEST(HttpTool, ReusesConnectionsAcrossCalls) {
 // does not inherit it.
 TEST(HttpTool, ItsConnectionsAreCloseOnExec) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "method": "GET", "url": )" + quoted(server.url("/ok")) + "}");
-  ASSERT_TRUE(call(*t.tool, kContext).ok);
+  auto t =
+      make(R"({"kind": "http", "method": "GET", "url": )" + json_quoted(server.url("/ok")) + "}");
+  ASSERT_TRUE(invoke_and_wait(*t.tool, kCustomerContext).ok);
   int connections = 0;
   DIR* d = opendir("/proc/self/fd");
   ASSERT_NE(d, nullptr);
@@ -277,7 +275,7 @@ TEST(HttpTool, ItsConnectionsAreCloseOnExec) {
 
 TEST(HttpTool, ManyConcurrentCallsEachReachTheServerExactlyOnce) {
   FaultServer server;
-  auto t = make(R"({"kind": "http", "url": )" + quoted(server.url("/ok/{{input.n}}")) + "}");
+  auto t = make(R"({"kind": "http", "url": )" + json_quoted(server.url("/ok/{{input.n}}")) + "}");
   constexpr int kCalls = 300;
   std::vector<nlohmann::json> contexts(kCalls);
   std::vector<std::promise<Outcome>> answers(kCalls);

@@ -10,26 +10,13 @@
 
 #include "graph/load.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/tool_call.h"
 #include "tools/models.h"
 
 namespace switchyard::tools {
 namespace {
 
 using testing::FaultServer;
-
-Models models_for(const FaultServer& server, const std::string& model,
-                  const std::string& key_env = "") {
-  Models m;
-  ModelTier t;
-  t.name = "cheap";
-  t.model = model;
-  t.base_url = server.url("/v1");
-  t.api_key_env = key_env;
-  t.input_usd_per_mtok = 1.0;   // $1 per million in
-  t.output_usd_per_mtok = 4.0;  // $4 per million out
-  m.tiers.push_back(t);
-  return m;
-}
 
 std::unique_ptr<Tool> llm(const std::string& tool_json, const Models& models) {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "l", "start": "S",
@@ -43,25 +30,22 @@ std::unique_ptr<Tool> llm(const std::string& tool_json, const Models& models) {
   return std::move(*tool);
 }
 
-Outcome call(Tool& tool) {
+// The tool's answer about the topic `refunds`.
+Outcome ask_about_refunds(Tool& tool) {
   static const nlohmann::json context = {{"input", {{"topic", "refunds"}}},
                                          {"steps", nlohmann::json::object()}};
-  std::promise<Outcome> p;
-  Invocation inv;
-  inv.context = &context;
-  tool.invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
-  return p.get_future().get();
+  return testing::invoke_and_wait(tool, context);
 }
 
-const char* kSchemaTool = R"({"kind": "llm", "prompt": "Answer about {{input.topic}}",
+const char* kAnswerTool = R"({"kind": "llm", "prompt": "Answer about {{input.topic}}",
   "max_tokens": 50, "output_schema": {"type": "object", "required": ["answer"],
                                       "properties": {"answer": {"type": "string"}}}})";
 
 TEST(LlmTool, ASchemaValidAnswerIsTheOutputAndUsageIsCharged) {
   FaultServer server;
-  auto models = models_for(server, "ok");
-  auto tool = llm(kSchemaTool, models);
-  Outcome o = call(*tool);
+  auto models = testing::fake_chat_models(server, "ok");
+  auto tool = llm(kAnswerTool, models);
+  Outcome o = ask_about_refunds(*tool);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output, nlohmann::json({{"answer", "ok"}}));
   EXPECT_TRUE(o.llm_call);
@@ -73,9 +57,9 @@ TEST(LlmTool, ASchemaValidAnswerIsTheOutputAndUsageIsCharged) {
 
 TEST(LlmTool, AMissingValueInThePromptFailsTheStepWithoutCallingTheModel) {
   FaultServer server;
-  auto models = models_for(server, "ok");
+  auto models = testing::fake_chat_models(server, "ok");
   auto tool = llm(R"({"kind": "llm", "prompt": "Answer about {{input.product}}"})", models);
-  Outcome o = call(*tool);
+  Outcome o = ask_about_refunds(*tool);
   EXPECT_FALSE(o.ok);
   EXPECT_EQ(o.failure, FailureKind::kTemplate);
   EXPECT_NE(o.reason.find("input.product"), std::string::npos) << o.reason;
@@ -87,9 +71,9 @@ TEST(LlmTool, SendsTheRenderedPromptAndTheKeyFromItsEnvironmentVariable) {
   FaultServer server;
   const std::string key = "sk-test-NEVER-SHOWN-42";
   ::setenv("SWITCHYARD_TEST_LLM_KEY", key.c_str(), 1);
-  auto models = models_for(server, "echo", "SWITCHYARD_TEST_LLM_KEY");
+  auto models = testing::fake_chat_models(server, "echo", "SWITCHYARD_TEST_LLM_KEY");
   auto tool = llm(R"({"kind": "llm", "prompt": "Tell me about {{input.topic}}"})", models);
-  Outcome o = call(*tool);
+  Outcome o = ask_about_refunds(*tool);
   ASSERT_TRUE(o.ok) << o.reason;
   auto said = nlohmann::json::parse(o.output["text"].get<std::string>());
   EXPECT_EQ(said["prompt"], "Tell me about refunds");
@@ -101,8 +85,8 @@ TEST(LlmTool, SendsTheRenderedPromptAndTheKeyFromItsEnvironmentVariable) {
 
 TEST(LlmTool, TheFakeProvidersLatencyIsTheCallsLatency) {
   FaultServer server;
-  auto models = models_for(server, "ok@60");
-  Outcome o = call(*llm(kSchemaTool, models));
+  auto models = testing::fake_chat_models(server, "ok@60");
+  Outcome o = ask_about_refunds(*llm(kAnswerTool, models));
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_GE(o.latency, std::chrono::milliseconds(60));
 }
@@ -110,8 +94,8 @@ TEST(LlmTool, TheFakeProvidersLatencyIsTheCallsLatency) {
 TEST(LlmTool, AMissingKeyFailsNamingTheVariableNeverAKey) {
   FaultServer server;
   ::unsetenv("SWITCHYARD_TEST_NO_SUCH_KEY");
-  auto models = models_for(server, "ok", "SWITCHYARD_TEST_NO_SUCH_KEY");
-  Outcome o = call(*llm(kSchemaTool, models));
+  auto models = testing::fake_chat_models(server, "ok", "SWITCHYARD_TEST_NO_SUCH_KEY");
+  Outcome o = ask_about_refunds(*llm(kAnswerTool, models));
   EXPECT_EQ(o.failure, FailureKind::kUnavailable);
   EXPECT_NE(o.reason.find("SWITCHYARD_TEST_NO_SUCH_KEY"), std::string::npos) << o.reason;
   EXPECT_EQ(server.stats()["requests"], 0);
@@ -127,8 +111,8 @@ TEST(LlmTool, EveryFailureHasItsKind) {
        {Case{"wrong-shape", FailureKind::kSchemaInvalid}, Case{"not-json", FailureKind::kBadOutput},
         Case{"refuse", FailureKind::kRefusal}, Case{"status-500", FailureKind::kHttpStatus},
         Case{"ratelimit", FailureKind::kRateLimited}}) {
-    auto models = models_for(server, c.model);
-    Outcome o = call(*llm(kSchemaTool, models));
+    auto models = testing::fake_chat_models(server, c.model);
+    Outcome o = ask_about_refunds(*llm(kAnswerTool, models));
     EXPECT_FALSE(o.ok) << c.model;
     EXPECT_EQ(o.failure, c.kind) << c.model << ": " << o.reason;
     EXPECT_TRUE(o.llm_call) << c.model;
@@ -145,11 +129,11 @@ TEST(LlmTool, EveryFailureHasItsKind) {
 
 TEST(LlmTool, TheRequestAsksForTheOutputSchemaAndBoundsTheAnswer) {
   FaultServer server;
-  auto models = models_for(server, "request");  // answers with the request's body
+  auto models = testing::fake_chat_models(server, "request");  // answers with the request's body
   auto tool = llm(R"({"kind": "llm", "prompt": "Hi", "max_tokens": 42,
     "output_schema": {"type": "object"}})",
                   models);
-  Outcome o = call(*tool);
+  Outcome o = ask_about_refunds(*tool);
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.output["model"], "request");
   EXPECT_EQ(o.output["max_tokens"], 42);
@@ -161,13 +145,13 @@ TEST(LlmTool, TheRequestAsksForTheOutputSchemaAndBoundsTheAnswer) {
 
 TEST(LlmTool, TheFakeProviderReportsScriptedUsageOrNone) {
   FaultServer server;
-  auto scripted = models_for(server, "ok+usage:900:30");
-  Outcome o = call(*llm(kSchemaTool, scripted));
+  auto scripted = testing::fake_chat_models(server, "ok+usage:900:30");
+  Outcome o = ask_about_refunds(*llm(kAnswerTool, scripted));
   ASSERT_TRUE(o.ok) << o.reason;
   EXPECT_EQ(o.tokens, 930);
   EXPECT_DOUBLE_EQ(o.cost_usd, 900 * 1.0 / 1e6 + 30 * 4.0 / 1e6);
-  auto none = models_for(server, "ok+usage:none");
-  Outcome n = call(*llm(kSchemaTool, none));
+  auto none = testing::fake_chat_models(server, "ok+usage:none");
+  Outcome n = ask_about_refunds(*llm(kAnswerTool, none));
   ASSERT_TRUE(n.ok) << n.reason;
   // No usage: the call is charged its worst case (the prompt bound plus max_tokens), never 0.
   EXPECT_TRUE(n.usage_unknown);
@@ -176,15 +160,16 @@ TEST(LlmTool, TheFakeProviderReportsScriptedUsageOrNone) {
 
 TEST(LlmTool, TheFakeProviderCombinesQualityWithScriptedFailures) {
   FaultServer server;
-  auto always = models_for(server, "quality:1:1+fail:1:429");
-  EXPECT_EQ(call(*llm(kSchemaTool, always)).failure, FailureKind::kRateLimited);
-  auto never = models_for(server, "quality:1:1+fail:0:500");
-  EXPECT_TRUE(call(*llm(kSchemaTool, never)).ok);
+  auto always = testing::fake_chat_models(server, "quality:1:1+fail:1:429");
+  EXPECT_EQ(ask_about_refunds(*llm(kAnswerTool, always)).failure, FailureKind::kRateLimited);
+  auto never = testing::fake_chat_models(server, "quality:1:1+fail:0:500");
+  EXPECT_TRUE(ask_about_refunds(*llm(kAnswerTool, never)).ok);
   // Half the requests fail with 500, drawn per request: over 40 calls both outcomes occur.
-  auto half = models_for(server, "quality:1:1+fail:0.5:500");
-  auto tool = llm(kSchemaTool, half);
+  auto half = testing::fake_chat_models(server, "quality:1:1+fail:0.5:500");
+  auto tool = llm(kAnswerTool, half);
   int failed = 0;
-  for (int i = 0; i < 40; ++i) failed += call(*tool).failure == FailureKind::kHttpStatus;
+  for (int i = 0; i < 40; ++i)
+    failed += ask_about_refunds(*tool).failure == FailureKind::kHttpStatus;
   EXPECT_GT(failed, 5);
   EXPECT_LT(failed, 35);
 }
@@ -195,8 +180,8 @@ TEST(LlmTool, AnErrorBodyEchoingTheKeyIsScrubbed) {
   ::setenv("SWITCHYARD_TEST_ECHO_KEY", key.c_str(), 1);
   // The fake answers an unknown modifier with a 400 whose body names the model; a model name
   // carrying the key stands for a provider that echoes what it was sent.
-  auto models = models_for(server, "ok+" + key, "SWITCHYARD_TEST_ECHO_KEY");
-  Outcome o = call(*llm(kSchemaTool, models));
+  auto models = testing::fake_chat_models(server, "ok+" + key, "SWITCHYARD_TEST_ECHO_KEY");
+  Outcome o = ask_about_refunds(*llm(kAnswerTool, models));
   EXPECT_EQ(o.failure, FailureKind::kHttpStatus);
   EXPECT_EQ(o.reason.find(key), std::string::npos) << o.reason;
   EXPECT_NE(o.reason.find("[redacted]"), std::string::npos) << o.reason;
@@ -204,7 +189,7 @@ TEST(LlmTool, AnErrorBodyEchoingTheKeyIsScrubbed) {
 
 TEST(LlmTool, AToolNamingAnUnknownTierIsRefused) {
   FaultServer server;
-  auto models = models_for(server, "ok");
+  auto models = testing::fake_chat_models(server, "ok");
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "l", "start": "S",
     "goal": "T", "tools": {"T": {"kind": "llm", "prompt": "p", "tier": "strong"}},
     "edges": [["S", "T", 1]]})",

@@ -15,12 +15,6 @@ using testing::paper_scenario;
 using testing::source_path;
 using testing::TempDir;
 
-nlohmann::json parse(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
-  return j;
-}
-
 TEST(Cli, VersionAndHelpWork) {
   auto version = testing::switchyard({"--version"});
   EXPECT_EQ(version.exit_code, 0);
@@ -55,7 +49,7 @@ TEST(Cli, ValidatePrintsTheCheapestRouteOfEveryPaperScenario) {
 TEST(Cli, ValidateJsonSummarizesTheGraph) {
   auto r = testing::switchyard({"validate", paper_scenario("TB-3"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["valid"], true);
   EXPECT_EQ(j["nodes"], 9);
   EXPECT_EQ(j["edges"], 13);
@@ -71,7 +65,7 @@ TEST(Cli, ValidateRejectsInvalidWorkflowWithPointer) {
     "edges": [["S", "G", -1]]})");
   auto r = testing::switchyard({"validate", file, "--json"});
   EXPECT_EQ(r.exit_code, 2);
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   ASSERT_FALSE(j["errors"].empty());
   EXPECT_EQ(j["errors"][0]["file"], file);
   EXPECT_EQ(j["errors"][0]["pointer"], "/edges/0/2");
@@ -92,7 +86,7 @@ TEST(Cli, ValidateRejectsAnUnusableOutputSchemaWithItsPointer) {
   const auto file = dir.write("schema.json", kUnusableSchemaWorkflow);
   auto r = testing::switchyard({"validate", file, "--json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   ASSERT_FALSE(j["errors"].empty()) << r.out;
   EXPECT_EQ(j["errors"][0]["pointer"], "/tools/Ask/output_schema");
 }
@@ -117,7 +111,7 @@ TEST(Cli, RunHealsTheExampleWorkflowAndJournalsIt) {
   auto r = testing::switchyard({"run", source_path("examples/customer-support.json"), "--input",
                                 R"({"customer": "ada"})", "--journal", dir.file("j.db"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["status"], "completed");
   EXPECT_EQ(j["path"], (nlohmann::json{"Start", "CRM", "Razorpay", "Email", "Complete"}));
   EXPECT_EQ(j["reroutes"], 1);
@@ -132,7 +126,7 @@ TEST(Cli, RunOfAnEscalatingScenarioExitsOne) {
   auto r =
       testing::switchyard({"run", paper_scenario("CS-5"), "--journal", dir.file("j.db"), "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["status"], "escalated");
   EXPECT_EQ(j["escalation"]["blocked"], (nlohmann::json{"Razorpay", "Stripe"}));
   EXPECT_EQ(j["path"], (nlohmann::json{"Start"}));
@@ -172,7 +166,7 @@ TEST(Cli, RunWithTooDeepInputIsInvalidInputNamingMaxDepth) {
                                 "@" + dir.write("deeper.json", std::string(1000000, '[')),
                                 "--journal", dir.file("j.db"), "--json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(parse(r.out)["error"]["message"].get<std::string>().find("max_depth"),
+  EXPECT_NE(testing::parse_json(r.out)["error"]["message"].get<std::string>().find("max_depth"),
             std::string::npos)
       << r.out;
   EXPECT_FALSE(std::filesystem::exists(dir.file("j.db")));
@@ -200,7 +194,7 @@ TEST(Cli, ValidateJsonOfAFileWithInvalidUtf8PrintsOneJsonDocument) {
   const auto file = dir.write("bad.json", "{\"name\": \xff\xfe}");
   auto r = testing::switchyard({"validate", file, "--json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  const auto j = parse(r.out);
+  const auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["valid"], false);
   ASSERT_EQ(j["errors"].size(), 1u) << r.out;
   EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("invalid JSON"), std::string::npos)
@@ -229,7 +223,7 @@ TEST(Cli, EvalMeetsThePaperBar) {
   auto r =
       testing::switchyard({"eval", std::string(SWITCHYARD_PAPER_DIR), "--baselines", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["totals"]["scenarios"], 19);
   EXPECT_EQ(j["totals"]["correct"], 19);
   EXPECT_LE(j["totals"]["llm_calls"].get<int>(), 7);
@@ -263,11 +257,11 @@ class CliWithJournal : public ::testing::Test {
     auto ok = testing::switchyard({"run", testing::source_path("examples/customer-support.json"),
                                    "--journal", journal(), "--json"});
     ASSERT_EQ(ok.exit_code, 0) << ok.err;
-    completed_ = parse(ok.out)["run_id"];
+    completed_ = testing::parse_json(ok.out)["run_id"];
     auto esc = testing::switchyard(
         {"run", testing::paper_scenario("CS-5"), "--journal", journal(), "--json"});
     ASSERT_EQ(esc.exit_code, 1) << esc.err;
-    escalated_ = parse(esc.out)["run_id"];
+    escalated_ = testing::parse_json(esc.out)["run_id"];
   }
   std::string journal() const { return dir_.file("j.db"); }
   testing::TempDir dir_;
@@ -277,7 +271,7 @@ class CliWithJournal : public ::testing::Test {
 TEST_F(CliWithJournal, RunsListsEveryRunNewestFirst) {
   auto r = testing::switchyard({"runs", "--journal", journal(), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   ASSERT_EQ(j["runs"].size(), 2u);
   EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
   EXPECT_EQ(j["runs"][1]["run_id"], completed_);
@@ -289,12 +283,12 @@ TEST_F(CliWithJournal, RunsListsEveryRunNewestFirst) {
 
 TEST_F(CliWithJournal, RunsFiltersByStatusAndWorkflow) {
   auto r = testing::switchyard({"runs", "--journal", journal(), "--status", "escalated", "--json"});
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   ASSERT_EQ(j["runs"].size(), 1u);
   EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
   auto w = testing::switchyard(
       {"runs", "--journal", journal(), "--workflow", "customer-support", "--json"});
-  EXPECT_EQ(parse(w.out)["runs"].size(), 1u);
+  EXPECT_EQ(testing::parse_json(w.out)["runs"].size(), 1u);
   auto bad = testing::switchyard({"runs", "--journal", journal(), "--since", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
 }
@@ -306,7 +300,7 @@ TEST_F(CliWithJournal, ReplayShowsTheTimelineOfEveryDecision) {
   EXPECT_NE(r.out.find("at CRM after Stripe failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("run_finished"), std::string::npos);
   auto j = testing::switchyard({"replay", escalated_, "--journal", journal(), "--format", "json"});
-  auto doc = parse(j.out);
+  auto doc = testing::parse_json(j.out);
   EXPECT_EQ(doc["run"]["status"], "escalated");
   EXPECT_EQ(doc["events"].back()["type"], "run_finished");
   std::vector<std::string> types;
@@ -362,7 +356,7 @@ TEST(Cli, RunsRealCommandsAndReroutesAroundOneThatFails) {
   auto r = testing::switchyard(
       {"run", file, "--input", R"({"customer": "ada"})", "--journal", dir.file("j.db"), "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["path"], (nlohmann::json{"Start", "Lookup", "PayB", "Notify"}));
   EXPECT_EQ(j["reroutes"], 1);
   auto replay = testing::switchyard({"replay", j["run_id"], "--journal", dir.file("j.db")});

@@ -24,12 +24,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-nlohmann::json parse(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
-  return j;
-}
-
 struct SeedRun {
   std::string id;
   std::string workflow;
@@ -83,7 +77,7 @@ class GcCli : public ::testing::Test {
   std::vector<std::string> remaining() const {
     auto r = testing::switchyard({"runs", "--journal", journal(), "--json"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return run_ids(parse(r.out)["runs"]);
+    return run_ids(testing::parse_json(r.out)["runs"]);
   }
   TempDir dir_;
 };
@@ -91,7 +85,7 @@ class GcCli : public ::testing::Test {
 TEST_F(GcCli, RemovesOnlyRunsThatFinishedBeforeTheCutoff) {
   auto r = testing::switchyard({"gc", "--journal", journal(), "--older-than", "30d", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  const auto j = parse(r.out);
+  const auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["removed"]["runs"], 1);
   EXPECT_EQ(j["removed"]["events"], 2);
   EXPECT_EQ(j["removed"]["workflows"], 1);  // billing's: no run refers to it any more
@@ -102,7 +96,7 @@ TEST_F(GcCli, RemovesOnlyRunsThatFinishedBeforeTheCutoff) {
 TEST_F(GcCli, NeverRemovesARunningRun) {
   auto r = testing::switchyard({"gc", "--journal", journal(), "--older-than", "0ms", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(parse(r.out)["removed"]["runs"], 2);
+  EXPECT_EQ(testing::parse_json(r.out)["removed"]["runs"], 2);
   EXPECT_EQ(remaining(), std::vector<std::string>{"r-stuck"});
 }
 
@@ -146,7 +140,7 @@ class RunsCli : public ::testing::Test {
     args.insert(args.begin(), {"runs", "--journal", journal(), "--json"});
     auto r = testing::switchyard(args);
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    return run_ids(parse(r.out)["runs"]);
+    return run_ids(testing::parse_json(r.out)["runs"]);
   }
   std::string journal() const { return dir_.file("j.db"); }
   TempDir dir_;

@@ -14,7 +14,7 @@ namespace {
 using testing::TempDir;
 
 // One finished run of workflow "spend" that spent $0.03, $0.0125 of it on one LLM call.
-void seed(const std::string& path) {
+void seed_money_journal(const std::string& path) {
   auto journal = runtime::open_sqlite_journal(path);
   ASSERT_TRUE(journal.ok()) << journal.status().message();
   runtime::RunRecord r;
@@ -51,7 +51,7 @@ void seed(const std::string& path) {
 TEST(MoneyCli, RunsAndBudgetPrintTheCentsAndAnySubCentDigits) {
   TempDir dir;
   const std::string journal = dir.file("j.db");
-  seed(journal);
+  seed_money_journal(journal);
 
   auto runs = testing::switchyard({"runs", "--journal", journal});
   ASSERT_EQ(runs.exit_code, 0) << runs.err;

@@ -21,12 +21,6 @@ constexpr const char* kTypo = R"({"format": "switchyard.workflow/v1", "name": "t
   "edges": [["Start", "CRM", 0.1], ["CRM", "Paypal", 0.3], ["CRM", "Email", 0.9],
             ["Pay", "Email", 0.3], ["Email", "Done", 0.1]]})";
 
-nlohmann::json parse(const std::string& text) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  EXPECT_FALSE(j.is_discarded()) << "not JSON: " << text;
-  return j;
-}
-
 TEST(ValidateWarnings, TypoIsWarnedOnStderrWithDidYouMeanAndValidationStillPasses) {
   TempDir dir;
   const auto file = dir.write("typo.json", kTypo);
@@ -56,7 +50,7 @@ TEST(ValidateWarnings, JsonListsEachWarningWithItsPointerAndMessage) {
   auto r = testing::switchyard({"validate", file, "--json"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.err, "");
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   EXPECT_EQ(j["valid"], true);
   ASSERT_TRUE(j["warnings"].is_array()) << r.out;
   ASSERT_EQ(j["warnings"].size(), 3u) << r.out;
@@ -75,7 +69,7 @@ TEST(ValidateWarnings, ShippedWorkflowsGiveNoWarnings) {
        {"examples/customer-support.json", "examples/workflows/moderation-fanout.json"}) {
     auto r = testing::switchyard({"validate", source_path(path), "--json"});
     EXPECT_EQ(r.exit_code, 0) << path << r.err;
-    auto j = parse(r.out);
+    auto j = testing::parse_json(r.out);
     EXPECT_EQ(j["warnings"], nlohmann::json::array()) << path << "\n" << r.out;
   }
 }
@@ -95,7 +89,7 @@ TEST(ValidateWarnings, InvalidUtf8InTheFileIsAnErrorPrintableAsJson) {
       dir.write("latin1.json", "{\"format\": \"switchyard.workflow/v1\", \"name\": \"caf\xE9\"}");
   auto r = testing::switchyard({"validate", file, "--json"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
-  auto j = parse(r.out);
+  auto j = testing::parse_json(r.out);
   ASSERT_EQ(j["errors"].size(), 1u) << r.out;
   EXPECT_EQ(j["errors"][0]["line"], 1);
   EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("ill-formed UTF-8"),

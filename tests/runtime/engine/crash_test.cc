@@ -20,7 +20,7 @@ namespace {
 
 // Lookup and Ship are idempotent; Charge sends an idempotency key; Notify has neither: a Notify
 // call in flight at the crash is in doubt.
-constexpr const char* kWorkflow = R"({
+constexpr const char* kCheckoutWorkflow = R"({
   "format": "switchyard.workflow/v1",
   "name": "crash-checkout",
   "start": "Start",
@@ -52,7 +52,7 @@ TEST(CrashHarness, KilledRunsResumeWithoutLosingStepsOrRepeatingSideEffects) {
   const char* kPoints[] = {"before_invoke", "after_call", "inside_append"};
   FaultServer server;
   TempDir dir;
-  const std::string workflow = dir.write("checkout.json", kWorkflow);
+  const std::string workflow = dir.write("checkout.json", kCheckoutWorkflow);
   const std::string input = nlohmann::json{{"base", server.url("")}}.dump();
   int crashed = 0, in_doubt = 0, completed = 0;
   for (int t = 0; t < trials; ++t) {

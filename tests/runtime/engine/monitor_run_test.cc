@@ -321,7 +321,8 @@ TEST(MonitorRuns, ARateLimitedServiceGetsNoRequestBeforeRetryAfter) {
 
 // two_ways with A's breaker open for 60 s after a failure: the test's clock never gets there, so
 // only a probe can close it.
-std::shared_ptr<const graph::Workflow> probed(const std::string& a, const std::string& extra = "") {
+std::shared_ptr<const graph::Workflow> probed_workflow(const std::string& a,
+                                                       const std::string& extra = "") {
   return two_ways(a, R"({"kind": "mock"})", 3, 60000, extra);
 }
 
@@ -375,9 +376,9 @@ std::vector<Event> probe_transitions(const Journal& journal) {
 TEST(MonitorRuns, AProbeClosesAnOpenBreakerWithoutARealCallFailingFirst) {
   testing::FaultServer server;
   // A fails once (503) then would answer; its breaker opens. Its probe says it is back.
-  auto w = probed(R"({"kind": "http", "url": ")" + server.url("/flaky/1/a") + R"(",
+  auto w = probed_workflow(R"({"kind": "http", "url": ")" + server.url("/flaky/1/a") + R"(",
                       "probe": ")" +
-                  server.url("/ok/health-a") + R"("})");
+                           server.url("/ok/health-a") + R"("})");
   auto tools = *tools::make_tool_set(*w);
   Probing engine;
   EXPECT_EQ(engine.run(w, tools, "r1"), (std::vector<std::string>{"Start", "B", "Goal"}));
@@ -399,8 +400,9 @@ TEST(MonitorRuns, AProbeClosesAnOpenBreakerWithoutARealCallFailingFirst) {
 }
 
 TEST(MonitorRuns, AProbeByAnotherToolClosesAnOpenBreaker) {
-  Fixture f = with_switchable_a(probed(R"({"kind": "mock", "probe": "HealthA"})",
-                                       R"(, "HealthA": {"kind": "mock", "idempotent": true})"));
+  Fixture f =
+      with_switchable_a(probed_workflow(R"({"kind": "mock", "probe": "HealthA"})",
+                                        R"(, "HealthA": {"kind": "mock", "idempotent": true})"));
   f.a->broken = true;
   Probing engine;
   EXPECT_EQ(engine.run(f.w, f.tools, "r1"), (std::vector<std::string>{"Start", "B", "Goal"}));
@@ -412,8 +414,9 @@ TEST(MonitorRuns, AProbeByAnotherToolClosesAnOpenBreaker) {
 }
 
 TEST(MonitorRuns, AFailedProbeKeepsTheBreakerOpen) {
-  auto w = probed(R"({"kind": "mock", "fail": "always", "probe": "HealthA"})",
-                  R"(, "HealthA": {"kind": "mock", "fail": "always", "idempotent": true})");
+  auto w =
+      probed_workflow(R"({"kind": "mock", "fail": "always", "probe": "HealthA"})",
+                      R"(, "HealthA": {"kind": "mock", "fail": "always", "idempotent": true})");
   auto tools = *tools::make_tool_set(*w);
   Probing engine;
   EXPECT_EQ(engine.run(w, tools, "r1"), (std::vector<std::string>{"Start", "B", "Goal"}));

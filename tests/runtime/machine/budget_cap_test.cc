@@ -18,14 +18,15 @@ using testing::drive_calls;
 using testing::VectorSink;
 
 // A run of `w` on two tiers (cheap, strong), each call answered by `answer`.
-struct Ran {
+struct CapRun {
   VectorSink sink;
   RunResult result;
   testing::Driven driven;
 };
 
-Ran run(const graph::Workflow& w, const std::function<tools::Outcome(const Action&)>& answer) {
-  Ran ran;
+CapRun run_capped(const graph::Workflow& w,
+                  const std::function<tools::Outcome(const Action&)>& answer) {
+  CapRun ran;
   RunMachineOptions options;
   options.tiers = {{"cheap", 1000, 2000}, {"strong", 10000, 20000}};
   RunMachine machine(w, nlohmann::json::object(), graph::FixedHealth(w.tools().size()), ran.sink,
@@ -41,7 +42,7 @@ std::shared_ptr<const graph::Workflow> load(const std::string& doc) {
   return loaded.workflow;
 }
 
-// A model's answer: usage (in, out) priced at `tier` of run().
+// A model's answer: usage (in, out) priced at `tier` of run_capped().
 tools::Outcome answer(bool ok, int tier, std::int64_t in, std::int64_t out) {
   const double prices[2][2] = {{1000, 2000}, {10000, 20000}};
   tools::Outcome o = ok ? tools::Outcome::success({{"answer", "ok"}})
@@ -80,7 +81,7 @@ tools::Outcome step_answer(const graph::Workflow& w, const Action& a) {
 
 TEST(BudgetCap, AnAdvisorWhoseWorstCaseDoesNotFitIsSkippedAndTheRuleDecides) {
   auto w = advised(R"({"usd": 0.000001})");
-  Ran ran = run(*w, [&](const Action& a) { return step_answer(*w, a); });
+  CapRun ran = run_capped(*w, [&](const Action& a) { return step_answer(*w, a); });
   for (const auto& c : ran.driven.calls) EXPECT_NE(c.purpose, Action::Purpose::kAdvisor);
   EXPECT_EQ(ran.result.status, RunStatus::kDemoted);
   EXPECT_EQ(ran.result.goal, "Queue");
@@ -92,7 +93,7 @@ TEST(BudgetCap, AnAdvisorWhoseWorstCaseDoesNotFitIsSkippedAndTheRuleDecides) {
 
 TEST(BudgetCap, TheAdvisorCallIsReservedOnATierAndSettled) {
   auto w = advised(R"({"usd": 1})");
-  Ran ran = run(*w, [&](const Action& a) { return step_answer(*w, a); });
+  CapRun ran = run_capped(*w, [&](const Action& a) { return step_answer(*w, a); });
   EXPECT_EQ(ran.result.goal, "Ticket");
   ASSERT_EQ(ran.sink.of("llm_decision").size(), 1u);
   EXPECT_EQ(ran.sink.of("llm_decision")[0]["purpose"], "advisor");
@@ -114,7 +115,7 @@ std::shared_ptr<const graph::Workflow> one_llm_step(const std::string& budget) {
 
 TEST(BudgetCap, EscalationNeedsAFreeLlmCallSlot) {
   auto w = one_llm_step(R"({"llm_calls": 1})");
-  Ran ran = run(*w, [&](const Action& a) {
+  CapRun ran = run_capped(*w, [&](const Action& a) {
     return a.tier >= 0 ? answer(false, a.tier, 10, 10) : tools::Outcome::success({});
   });
   EXPECT_EQ(ran.result.llm_calls, 1);
@@ -128,7 +129,7 @@ TEST(BudgetCap, ABudgetThatBlocksTheOnlyEscalationEndsTheRunBudgetExhausted) {
     "goal": "Done", "tools": {"Ask": {"kind": "llm", "prompt": "Say ok", "max_tokens": 50},
       "Done": {"kind": "mock"}},
     "edges": [["Start", "Ask", 1], ["Ask", "Done", 0]], "budget": {"llm_calls": 1}})");
-  Ran ran = run(*w, [&](const Action& a) { return answer(false, a.tier, 10, 10); });
+  CapRun ran = run_capped(*w, [&](const Action& a) { return answer(false, a.tier, 10, 10); });
   EXPECT_EQ(ran.result.status, RunStatus::kEscalated);
   ASSERT_EQ(ran.sink.of("escalated").size(), 1u);
   EXPECT_EQ(ran.sink.of("escalated")[0]["reason"], "budget_exhausted");
@@ -153,7 +154,7 @@ std::shared_ptr<const graph::Workflow> two_branches(const std::string& join,
 
 TEST(BudgetCap, ConcurrentBranchesShareTheLlmCallCap) {
   auto w = two_branches("all", R"({"llm_calls": 1})");
-  Ran ran = run(*w, [&](const Action& a) {
+  CapRun ran = run_capped(*w, [&](const Action& a) {
     return a.tier >= 0 ? answer(true, a.tier, 10, 10) : tools::Outcome::success({});
   });
   int llm = 0;
@@ -164,7 +165,7 @@ TEST(BudgetCap, ConcurrentBranchesShareTheLlmCallCap) {
 
 TEST(BudgetCap, ACallAbortedByADecidedJoinIsChargedItsWorstCase) {
   auto w = two_branches("any", R"({"usd": 1})");
-  Ran ran = run(*w, [&](const Action& a) {
+  CapRun ran = run_capped(*w, [&](const Action& a) {
     return a.tier >= 0 ? answer(true, a.tier, 10, 10) : tools::Outcome::success({});
   });
   ASSERT_EQ(ran.driven.aborted.size(), 1u);
@@ -182,7 +183,7 @@ TEST(BudgetCap, ACallAbortedByADecidedJoinIsChargedItsWorstCase) {
 TEST(BudgetCap, UsageAboveTheReservationIsChargedAndJournaledAndStopsFurtherCalls) {
   auto w = one_llm_step(R"({"tokens": 400})");
   // A dishonest provider: 1,000 tokens for a call whose worst case is well under 400.
-  Ran ran = run(*w, [&](const Action& a) {
+  CapRun ran = run_capped(*w, [&](const Action& a) {
     return a.tier >= 0 ? answer(false, a.tier, 900, 100) : tools::Outcome::success({});
   });
   EXPECT_EQ(ran.result.tokens, 1000);  // what the provider billed, not hidden
@@ -197,7 +198,7 @@ TEST(BudgetCap, UsageAboveTheReservationIsChargedAndJournaledAndStopsFurtherCall
 
 TEST(BudgetCap, ACallTheMonitorRefusedIsNotSettledAndEscalates) {
   auto w = one_llm_step(R"({"usd": 5})");
-  Ran ran = run(*w, [&](const Action& a) {
+  CapRun ran = run_capped(*w, [&](const Action& a) {
     if (a.tier < 0) return tools::Outcome::success({});
     if (a.tier == 0)
       return tools::Outcome::failed(tools::FailureKind::kUnavailable, "breaker open");

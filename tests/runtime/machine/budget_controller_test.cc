@@ -13,7 +13,7 @@ namespace switchyard::runtime {
 namespace {
 
 // Start -> Easy | Hard | Named (llm) -> Done, and Pay (a mock with a price).
-std::shared_ptr<const graph::Workflow> workflow() {
+std::shared_ptr<const graph::Workflow> controller_workflow() {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "bc", "start": "Start",
     "goal": "Done", "tools": {
       "Easy": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64},
@@ -35,8 +35,8 @@ const std::vector<TierPrice> kTiers = {{"cheap", 1000, 2000}, {"strong", 10000, 
 const nlohmann::json kContext = {{"input", {{"text", "the quarterly report"}}},
                                  {"steps", nlohmann::json::object()}};
 
-struct Fixture {
-  std::shared_ptr<const graph::Workflow> w = workflow();
+struct ControllerFixture {
+  std::shared_ptr<const graph::Workflow> w = controller_workflow();
   graph::ToolIndex easy = w->find_tool("Easy");
   graph::ToolIndex hard = w->find_tool("Hard");
   graph::ToolIndex named = w->find_tool("Named");
@@ -56,7 +56,7 @@ struct Fixture {
 };
 
 TEST(BudgetController, AnEasyCallStartsOnTheCheapestTierReservingItsWorstCaseAtThoseRates) {
-  Fixture f;
+  ControllerFixture f;
   const BudgetController c = f.controller({});
   auto choice = c.plan_call(f.easy, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -70,7 +70,7 @@ TEST(BudgetController, AnEasyCallStartsOnTheCheapestTierReservingItsWorstCaseAtT
 }
 
 TEST(BudgetController, AnEscalationTakesTheTierAboveTheFailedOneAndNothingAboveTheLast) {
-  Fixture f;
+  ControllerFixture f;
   const BudgetController c = f.controller({});
   auto up = c.choose_tier(f.easy, 0, kContext, nullptr);
   ASSERT_TRUE(up.has_value());
@@ -81,7 +81,7 @@ TEST(BudgetController, AnEscalationTakesTheTierAboveTheFailedOneAndNothingAboveT
 }
 
 TEST(BudgetController, AHardStepStartsOnTheStrongestTierAndDowngradesToFit) {
-  Fixture f;
+  ControllerFixture f;
   auto roomy = f.controller({}).plan_call(f.hard, -1, kContext, nullptr);
   ASSERT_TRUE(roomy.has_value());
   EXPECT_EQ(roomy->tier, 1);
@@ -94,7 +94,7 @@ TEST(BudgetController, AHardStepStartsOnTheStrongestTierAndDowngradesToFit) {
 }
 
 TEST(BudgetController, AToolThatNamesATierGetsThatTierAndNoEscalation) {
-  Fixture f;
+  ControllerFixture f;
   const BudgetController c = f.controller({});
   auto choice = c.plan_call(f.named, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -103,7 +103,7 @@ TEST(BudgetController, AToolThatNamesATierGetsThatTierAndNoEscalation) {
 }
 
 TEST(BudgetController, ALearnedStartTierIsWhereTheToolStarts) {
-  Fixture f;
+  ControllerFixture f;
   auto choice = f.controller({}, {{f.easy, {1, "cheap fails here"}}})
                     .plan_call(f.easy, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -111,7 +111,7 @@ TEST(BudgetController, ALearnedStartTierIsWhereTheToolStarts) {
 }
 
 TEST(BudgetController, ACallWithoutTiersReservesItsPriceAndNoTier) {
-  Fixture f;
+  ControllerFixture f;
   const BudgetController c = f.controller({.usd = 1.0, .tokens = {}, .llm_calls = {}});
   auto choice = c.plan_call(f.pay, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -122,7 +122,7 @@ TEST(BudgetController, ACallWithoutTiersReservesItsPriceAndNoTier) {
 }
 
 TEST(BudgetController, AReservationHoldsBackItsWorstCaseUntilSettled) {
-  Fixture f;
+  ControllerFixture f;
   BudgetController c = f.controller({.usd = 0.8, .tokens = {}, .llm_calls = {}});
   auto first = c.plan_call(f.pay, -1, kContext, nullptr);
   ASSERT_TRUE(first.has_value());
@@ -136,7 +136,7 @@ TEST(BudgetController, AReservationHoldsBackItsWorstCaseUntilSettled) {
 }
 
 TEST(BudgetController, SettlingReleasesTheReservationAndChargesWhatTheCallCost) {
-  Fixture f;
+  ControllerFixture f;
   BudgetController c = f.controller({.usd = 1.0, .tokens = 1000, .llm_calls = 2});
   auto choice = c.plan_call(f.easy, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -156,7 +156,7 @@ TEST(BudgetController, SettlingReleasesTheReservationAndChargesWhatTheCallCost) 
 }
 
 TEST(BudgetController, SettlingAboveTheReservationChargesAllAndReturnsTheExcess) {
-  Fixture f;
+  ControllerFixture f;
   BudgetController c = f.controller({});
   auto choice = c.plan_call(f.easy, -1, kContext, nullptr);
   ASSERT_TRUE(choice.has_value());
@@ -170,7 +170,7 @@ TEST(BudgetController, SettlingAboveTheReservationChargesAllAndReturnsTheExcess)
 }
 
 TEST(BudgetController, ACallNoTierCanCoverIsRefusedSayingWhatIsLeft) {
-  Fixture f;
+  ControllerFixture f;
   const Spend cheap = f.worst(f.easy, "Summarize the quarterly report", 0);
   // Spend all but half of the cheap tier's worst case: no tier can cover the call.
   BudgetController c = f.controller({.usd = 1.0, .tokens = {}, .llm_calls = {}});
@@ -185,7 +185,7 @@ TEST(BudgetController, ACallNoTierCanCoverIsRefusedSayingWhatIsLeft) {
 }
 
 TEST(BudgetController, TheTokenAndLlmCallCapsRefuseLikeTheUsdCap) {
-  Fixture f;
+  ControllerFixture f;
   const Spend cheap = f.worst(f.easy, "Summarize the quarterly report", 0);
   std::string why;
   EXPECT_FALSE(f.controller({.usd = {}, .tokens = cheap.tokens - 1, .llm_calls = {}})

@@ -28,8 +28,8 @@ tools::Models tiers(const FaultServer& server, const std::string& cheap_model,
 }
 
 // Start -> Summarize (llm) -> Done, or Start -> Manual (mock) -> Done at a higher cost.
-std::shared_ptr<const graph::Workflow> workflow(const std::string& difficulty,
-                                                const std::string& budget = "") {
+std::shared_ptr<const graph::Workflow> summarize_workflow(const std::string& difficulty,
+                                                          const std::string& budget = "") {
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "b", "start": "Start",
     "goal": "Done", "tools": {
       "Summarize": {"kind": "llm", "prompt": "Summarize {{input.text}}", "max_tokens": 64,
@@ -45,7 +45,7 @@ std::shared_ptr<const graph::Workflow> workflow(const std::string& difficulty,
   return loaded.workflow;
 }
 
-struct Ran {
+struct BudgetRun {
   RunReport report;
   std::vector<Event> events;
   std::vector<nlohmann::json> of(const std::string& type) const {
@@ -58,8 +58,8 @@ struct Ran {
 };
 
 // One run of `w` with the process's `clock` and `health` (shared by the runs of a test).
-Ran run_in(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models,
-           Clock& clock, monitors::HealthTable& health) {
+BudgetRun run_in(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models,
+                 Clock& clock, monitors::HealthTable& health) {
   auto tool_set = tools::make_tool_set(*w, {.models = &models});
   EXPECT_TRUE(tool_set.ok()) << tool_set.status().message();
   auto journal = make_memory_journal();
@@ -72,7 +72,8 @@ Ran run_in(const std::shared_ptr<const graph::Workflow>& w, const tools::Models&
   return {*report, *journal->events("r1")};
 }
 
-Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& models) {
+BudgetRun run_budgeted(const std::shared_ptr<const graph::Workflow>& w,
+                       const tools::Models& models) {
   SystemClock clock;
   monitors::HealthTable health(clock);
   return run_in(w, models, clock, health);
@@ -81,7 +82,7 @@ Ran run(const std::shared_ptr<const graph::Workflow>& w, const tools::Models& mo
 TEST(Budget, StartsCheapAndEscalatesWhenTheAnswerFailsValidation) {
   FaultServer provider;
   auto models = tiers(provider, "wrong-shape", "ok");
-  Ran ran = run(workflow("easy"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy"), models);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
   auto decisions = ran.of("llm_decision");
   ASSERT_EQ(decisions.size(), 2u);
@@ -102,7 +103,7 @@ TEST(Budget, StartsCheapAndEscalatesWhenTheAnswerFailsValidation) {
 TEST(Budget, HardStepsStartOnTheStrongestTierThatFits) {
   FaultServer provider;
   auto models = tiers(provider, "ok", "ok");
-  Ran ran = run(workflow("hard"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("hard"), models);
   auto decisions = ran.of("llm_decision");
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0]["tier"], "strong");
@@ -112,7 +113,7 @@ TEST(Budget, AHardStepDowngradesWhenTheStrongTierDoesNotFit) {
   // Worst cases: cheap ~0.28 USD, strong ~2.8 USD (prompt bound x input price + 64 x output).
   FaultServer provider;
   auto models = tiers(provider, "ok", "ok");
-  Ran ran = run(workflow("hard", R"(, "budget": {"usd": 1.0})"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("hard", R"(, "budget": {"usd": 1.0})"), models);
   auto decisions = ran.of("llm_decision");
   ASSERT_EQ(decisions.size(), 1u);
   EXPECT_EQ(decisions[0]["tier"], "cheap");
@@ -123,7 +124,7 @@ TEST(Budget, AHardStepDowngradesWhenTheStrongTierDoesNotFit) {
 TEST(Budget, ACallNoTierCanAffordIsNotMadeAndTheRunRoutesAround) {
   FaultServer provider;
   auto models = tiers(provider, "ok", "ok");
-  Ran ran = run(workflow("easy", R"(, "budget": {"usd": 0.05})"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy", R"(, "budget": {"usd": 0.05})"), models);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
   EXPECT_EQ(provider.stats()["requests"], 0);  // nothing was sent
   auto failed = ran.of("step_failed");
@@ -136,7 +137,7 @@ TEST(Budget, EscalationStopsWhereTheBudgetEnds) {
   // Cheap answers badly; the strong tier would fix it but does not fit: the step fails for good.
   FaultServer provider;
   auto models = tiers(provider, "wrong-shape", "ok");
-  Ran ran = run(workflow("easy", R"(, "budget": {"usd": 1.0})"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy", R"(, "budget": {"usd": 1.0})"), models);
   EXPECT_EQ(ran.of("llm_decision").size(), 1u);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
   EXPECT_LE(ran.report.result.spent_usd, 1.0);
@@ -145,7 +146,7 @@ TEST(Budget, EscalationStopsWhereTheBudgetEnds) {
 TEST(Budget, AProviderFailingOnEveryTierFailsTheStepIntoAReroute) {
   FaultServer provider;
   auto models = tiers(provider, "status-500", "status-500");
-  Ran ran = run(workflow("easy"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy"), models);
   EXPECT_EQ(ran.of("llm_decision").size(), 2u);
   EXPECT_EQ(provider.stats()["by_path"]["/v1/chat/completions"], 2);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Manual", "Done"}));
@@ -165,7 +166,7 @@ TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
     "budget": {"usd": 0.24}})",
                             "two.json");
   ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
-  Ran ran = run(loaded.workflow, models);
+  BudgetRun ran = run_budgeted(loaded.workflow, models);
   EXPECT_EQ(ran.report.result.status, RunStatus::kEscalated);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "First"}));
   EXPECT_LE(ran.report.result.spent_usd, 0.24);
@@ -178,7 +179,7 @@ TEST(Budget, ABudgetThatRunsOutMidRunEscalatesWithNothingSpentPastTheCap) {
 TEST(Budget, ARateLimitedCheapTierDoesNotBlockEscalationToTheStrongTier) {
   FaultServer provider;
   auto models = tiers(provider, "ratelimit", "ok");
-  Ran ran = run(workflow("easy"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy"), models);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
   auto decisions = ran.of("llm_decision");
   ASSERT_EQ(decisions.size(), 2u);
@@ -192,8 +193,8 @@ TEST(Budget, ATierTheMonitorHoldsDownIsSkippedWithoutASettlement) {
   auto models = tiers(provider, "ratelimit", "ok");
   ManualClock clock;
   monitors::HealthTable health(clock);
-  run_in(workflow("easy"), models, clock, health);
-  Ran second = run_in(workflow("easy"), models, clock, health);
+  run_in(summarize_workflow("easy"), models, clock, health);
+  BudgetRun second = run_in(summarize_workflow("easy"), models, clock, health);
   EXPECT_EQ(second.report.result.path, (std::vector<std::string>{"Start", "Summarize", "Done"}));
   auto decisions = second.of("llm_decision");
   ASSERT_EQ(decisions.size(), 2u);
@@ -208,7 +209,7 @@ TEST(Budget, ATierTheMonitorHoldsDownIsSkippedWithoutASettlement) {
 TEST(Budget, UsageAboveTheReservationIsChargedAsReportedAndJournaled) {
   FaultServer provider;
   auto models = tiers(provider, "ok+usage:5000:10", "ok");
-  Ran ran = run(workflow("easy"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy"), models);
   auto settled = ran.of("llm_settled");
   ASSERT_EQ(settled.size(), 1u);
   ASSERT_TRUE(settled[0].contains("over_reservation")) << settled[0];
@@ -220,7 +221,7 @@ TEST(Budget, AProviderThatHangsTimesOutAndEscalates) {
   FaultServer provider;
   auto models = tiers(provider, "hang", "ok");
   models.tiers[0].timeout = std::chrono::milliseconds(200);
-  Ran ran = run(workflow("easy"), models);
+  BudgetRun ran = run_budgeted(summarize_workflow("easy"), models);
   auto decisions = ran.of("llm_decision");
   ASSERT_EQ(decisions.size(), 2u);
   EXPECT_EQ(decisions[1]["reason"], "escalate after timeout on cheap");
@@ -232,7 +233,7 @@ TEST(Budget, LearnedEscalationGoesStraightToTheStrongTierWhereTheCheapOneUsually
   // cheap-then-strong costs more than strong alone, so runs start on strong.
   FaultServer provider;
   auto models = tiers(provider, "quality:0.1:0.1", "ok");
-  auto w = workflow("easy");
+  auto w = summarize_workflow("easy");
   auto tool_set = tools::make_tool_set(*w, {.models = &models});
   auto journal = make_memory_journal();
   SystemClock clock;

@@ -19,7 +19,7 @@
 namespace switchyard::runtime {
 namespace {
 
-std::shared_ptr<const graph::Workflow> load_text(const std::string& text) {
+std::shared_ptr<const graph::Workflow> load_fan(const std::string& text) {
   auto loaded = graph::load(text, "fanout.json");
   EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
   return loaded.workflow;
@@ -27,8 +27,8 @@ std::shared_ptr<const graph::Workflow> load_text(const std::string& text) {
 
 // Start -> Fan -> Goal, or the dearer Start -> Alt -> Goal. Fan's branches are given by `branches`
 // and `join`; `tools` adds tools to the common ones.
-std::string workflow(const std::string& join, const std::string& branches,
-                     const std::string& tools) {
+std::string fan_workflow(const std::string& join, const std::string& branches,
+                         const std::string& tools) {
   return R"({"format": "switchyard.workflow/v1", "name": "fan", "start": "Start", "goal": "Goal",
     "tools": {)" +
          tools + R"(
@@ -43,7 +43,7 @@ std::string branch(const std::string& start, const std::string& goal, const std:
   return R"({"start": ")" + start + R"(", "goal": ")" + goal + R"(", "edges": [)" + edges + "]}";
 }
 
-struct Ran {
+struct FanRun {
   RunReport report;
   std::vector<Event> events;
   std::vector<Event> of(const std::string& type) const {
@@ -55,8 +55,8 @@ struct Ran {
   }
 };
 
-Ran run(const std::shared_ptr<const graph::Workflow>& w,
-        std::shared_ptr<tools::ToolSet> tool_set = nullptr) {
+FanRun run_fanout(const std::shared_ptr<const graph::Workflow>& w,
+                  std::shared_ptr<tools::ToolSet> tool_set = nullptr) {
   if (!tool_set) tool_set = *tools::make_tool_set(*w);
   auto journal = make_memory_journal();
   ManualClock clock;
@@ -69,7 +69,7 @@ Ran run(const std::shared_ptr<const graph::Workflow>& w,
   EXPECT_TRUE(report.ok()) << report.status().message();
   auto events = journal->events("r1");
   EXPECT_TRUE(events.ok());
-  Ran ran{*report, events.ok() ? *events : std::vector<Event>{}};
+  FanRun ran{*report, events.ok() ? *events : std::vector<Event>{}};
   const AuditReport audit = audit_run(*w, ran.events);
   EXPECT_EQ(audit.silent_failures, 0) << (audit.findings.empty() ? "" : audit.findings[0]);
   EXPECT_EQ(audit.side_effects_abandoned, 0) << (audit.findings.empty() ? "" : audit.findings[0]);
@@ -77,12 +77,13 @@ Ran run(const std::shared_ptr<const graph::Workflow>& w,
 }
 
 TEST(Fanout, JoinAllRunsEveryBranchAndOutputsTheirResultsByIndex) {
-  auto w = load_text(workflow(R"("all")",
-                              branch("T0", "T9", R"(["T0", "Text", 1], ["Text", "T9", 0])") + "," +
-                                  branch("I0", "I9", R"(["I0", "Image", 1], ["Image", "I9", 0])"),
-                              R"("Text": {"kind": "mock", "output": {"text": "ok"}},
+  auto w =
+      load_fan(fan_workflow(R"("all")",
+                            branch("T0", "T9", R"(["T0", "Text", 1], ["Text", "T9", 0])") + "," +
+                                branch("I0", "I9", R"(["I0", "Image", 1], ["Image", "I9", 0])"),
+                            R"("Text": {"kind": "mock", "output": {"text": "ok"}},
                                  "Image": {"kind": "mock", "output": {"image": "ok"}},)"));
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
   auto joined = ran.of("fanout_joined");
@@ -112,7 +113,7 @@ TEST(Fanout, JoinAllRunsEveryBranchAndOutputsTheirResultsByIndex) {
 }
 
 TEST(Fanout, LaterStepsSeeTheFanoutOutputByBranchIndex) {
-  auto w = load_text(R"({"format": "switchyard.workflow/v1", "name": "fan", "start": "Start",
+  auto w = load_fan(R"({"format": "switchyard.workflow/v1", "name": "fan", "start": "Start",
     "goal": "Use", "tools": {
       "Text": {"kind": "mock", "output": {"text": "ok"}},
       "Image": {"kind": "mock", "output": {"image": "fine"}},
@@ -122,7 +123,7 @@ TEST(Fanout, LaterStepsSeeTheFanoutOutputByBranchIndex) {
       {"start": "T0", "goal": "Text", "edges": [["T0", "Text", 1]]},
       {"start": "I0", "goal": "Image", "edges": [["I0", "Image", 1]]}]}}},
     "edges": [["Start", "Fan", 1], ["Fan", "Use", 1]]})");
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   ASSERT_EQ(ran.report.result.status, RunStatus::kCompleted) << ran.report.result.message;
   auto done = ran.of("step_succeeded").back();
   EXPECT_EQ(done.payload["tool"], "Use");
@@ -131,15 +132,15 @@ TEST(Fanout, LaterStepsSeeTheFanoutOutputByBranchIndex) {
 
 TEST(Fanout, JoinAnyTakesTheFirstBranchToFinishCancelsTheOthersAndUndoesTheirSteps) {
   // Branch 0: Hold (fast, compensated by Release) then Slow (80 ms). Branch 1: Quick (20 ms).
-  auto w = load_text(
-      workflow(R"("any")",
-               branch("A0", "A9", R"(["A0", "Hold", 1], ["Hold", "Slow", 1], ["Slow", "A9", 0])") +
-                   "," + branch("B0", "B9", R"(["B0", "Quick", 1], ["Quick", "B9", 0])"),
-               R"("Hold": {"kind": "mock", "latency_ms": 5, "compensate": "Release"},
+  auto w = load_fan(fan_workflow(
+      R"("any")",
+      branch("A0", "A9", R"(["A0", "Hold", 1], ["Hold", "Slow", 1], ["Slow", "A9", 0])") + "," +
+          branch("B0", "B9", R"(["B0", "Quick", 1], ["Quick", "B9", 0])"),
+      R"("Hold": {"kind": "mock", "latency_ms": 5, "compensate": "Release"},
          "Release": {"kind": "mock"},
          "Slow": {"kind": "mock", "latency_ms": 80},
          "Quick": {"kind": "mock", "latency_ms": 20},)"));
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   auto joined = ran.of("fanout_joined");
   ASSERT_EQ(joined.size(), 1u);
@@ -157,13 +158,13 @@ TEST(Fanout, JoinAnyTakesTheFirstBranchToFinishCancelsTheOthersAndUndoesTheirSte
 }
 
 TEST(Fanout, QuorumIsMetWithABranchDown) {
-  auto w = load_text(workflow(
+  auto w = load_fan(fan_workflow(
       R"({"quorum": 2})",
       branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
           branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
           branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
       R"("P": {"kind": "mock"}, "Q": {"kind": "mock", "fail": "always"}, "R": {"kind": "mock"},)"));
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   auto joined = ran.of("fanout_joined");
   ASSERT_EQ(joined.size(), 1u);
@@ -173,7 +174,7 @@ TEST(Fanout, QuorumIsMetWithABranchDown) {
 }
 
 // The run's one fanout_joined event says the join is `ok` with these branch indices.
-void expect_join(const Ran& ran, bool ok, const nlohmann::json& succeeded,
+void expect_join(const FanRun& ran, bool ok, const nlohmann::json& succeeded,
                  const nlohmann::json& failed, const nlohmann::json& cancelled) {
   auto joined = ran.of("fanout_joined");
   ASSERT_EQ(joined.size(), 1u);
@@ -185,18 +186,18 @@ void expect_join(const Ran& ran, bool ok, const nlohmann::json& succeeded,
 
 // A quorum of 2 over three one-tool branches, P, Q and R, described by `tools`.
 std::shared_ptr<const graph::Workflow> quorum_of_three(const std::string& tools) {
-  return load_text(workflow(R"({"quorum": 2})",
-                            branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
-                                branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
-                                branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
-                            tools));
+  return load_fan(fan_workflow(R"({"quorum": 2})",
+                               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])") + "," +
+                                   branch("C0", "C9", R"(["C0", "R", 1], ["R", "C9", 0])"),
+                               tools));
 }
 
 TEST(Fanout, AQuorumOnceMetCancelsTheBranchesStillRunning) {
   auto w = quorum_of_three(
       R"("P": {"kind": "mock", "latency_ms": 5}, "Q": {"kind": "mock", "latency_ms": 10},
          "R": {"kind": "mock", "latency_ms": 80},)");
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
   expect_join(ran, true, {0, 1}, nlohmann::json::array(), {2});
@@ -213,7 +214,7 @@ TEST(Fanout, AQuorumThatCanNoLongerBeMetFailsTheNodeAtOnce) {
   auto w = quorum_of_three(
       R"("P": {"kind": "mock", "fail": "always"}, "Q": {"kind": "mock", "fail": "always"},
          "R": {"kind": "mock", "latency_ms": 80},)");
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
   expect_join(ran, false, nlohmann::json::array(), {0, 1}, {2});
@@ -225,14 +226,14 @@ TEST(Fanout, AQuorumThatCanNoLongerBeMetFailsTheNodeAtOnce) {
 
 TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
   // Branch 0 prefers Cheap (down) and reroutes to Dear without leaving the branch.
-  auto w = load_text(workflow(
+  auto w = load_fan(fan_workflow(
       R"("all")",
       branch("A0", "A9",
              R"(["A0", "Cheap", 1], ["A0", "Dear", 5], ["Cheap", "A9", 0], ["Dear", "A9", 0])") +
           "," + branch("B0", "B9", R"(["B0", "Other", 1], ["Other", "B9", 0])"),
       R"("Cheap": {"kind": "mock", "fail": "always"}, "Dear": {"kind": "mock"},
          "Other": {"kind": "mock"},)"));
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan", "Goal"}));
   auto reroutes = ran.of("reroute");
@@ -244,13 +245,14 @@ TEST(Fanout, ABranchHealsInsideItselfFromWhereItStands) {
 }
 
 TEST(Fanout, ABranchThatCannotReachItsGoalFailsTheNodeAndTheRunRoutesAroundIt) {
-  auto w = load_text(workflow(R"("all")",
-                              branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
-                                  branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
-                              R"("Book": {"kind": "mock", "latency_ms": 1, "compensate": "Unbook"},
+  auto w =
+      load_fan(fan_workflow(R"("all")",
+                            branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
+                                branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
+                            R"("Book": {"kind": "mock", "latency_ms": 1, "compensate": "Unbook"},
          "Unbook": {"kind": "mock"},
          "Broken": {"kind": "mock", "latency_ms": 5, "fail": "always"},)"));
-  Ran ran = run(w);
+  FanRun ran = run_fanout(w);
   EXPECT_EQ(ran.report.result.status, RunStatus::kCompleted);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
   auto joined = ran.of("fanout_joined");
@@ -269,10 +271,11 @@ TEST(Fanout, ABranchThatCannotReachItsGoalFailsTheNodeAndTheRunRoutesAroundIt) {
 }
 
 TEST(Fanout, AFanoutWhoseBranchIsKnownDownIsAvoidedBeforeAnyStep) {
-  auto w = load_text(workflow(R"("all")",
-                              branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
-                                  branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
-                              R"("Book": {"kind": "mock"}, "Broken": {"kind": "mock"},)"));
+  auto w =
+      load_fan(fan_workflow(R"("all")",
+                            branch("A0", "A9", R"(["A0", "Book", 1], ["Book", "A9", 0])") + "," +
+                                branch("B0", "B9", R"(["B0", "Broken", 1], ["Broken", "B9", 0])"),
+                            R"("Book": {"kind": "mock"}, "Broken": {"kind": "mock"},)"));
   auto journal = make_memory_journal();
   ManualClock clock;
   monitors::HealthTable health(clock);
@@ -290,13 +293,13 @@ TEST(Fanout, AFanoutWhoseBranchIsKnownDownIsAvoidedBeforeAnyStep) {
 
 TEST(Fanout, BranchesShareTheRunsBudget) {
   // $1 covers one of the two $0.6 branch steps, never both, even though they run concurrently.
-  std::string w = workflow(R"("all")",
-                           branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
-                               branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])"),
-                           R"("P": {"kind": "mock", "price_usd": 0.6, "compensate": "Refund"},
+  std::string w = fan_workflow(R"("all")",
+                               branch("A0", "A9", R"(["A0", "P", 1], ["P", "A9", 0])") + "," +
+                                   branch("B0", "B9", R"(["B0", "Q", 1], ["Q", "B9", 0])"),
+                               R"("P": {"kind": "mock", "price_usd": 0.6, "compensate": "Refund"},
                               "Q": {"kind": "mock", "price_usd": 0.6}, "Refund": {"kind": "mock"},)");
   w.insert(w.rfind('}'), R"(, "budget": {"usd": 1.0})");
-  Ran ran = run(load_text(w));
+  FanRun ran = run_fanout(load_fan(w));
   EXPECT_LE(ran.report.result.spent_usd, 1.0);
   EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Alt", "Goal"}));
   bool refused = false;
@@ -311,14 +314,14 @@ bool dead(pid_t pid) { return switchyard::testing::wait_exited(pid); }
 TEST(Fanout, TheEngineAbortsALosingBranchsRealSubprocess) {
   testing::TempDir dir;
   const std::string pidfile = dir.file("loser.pid");
-  auto w = load_text(workflow(R"("any")",
-                              branch("A0", "A9", R"(["A0", "Hang", 1], ["Hang", "A9", 0])") + "," +
-                                  branch("B0", "B9", R"(["B0", "Gate", 1], ["Gate", "B9", 0])"),
-                              R"("Hang": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND
-                              R"(", "hang", ")" +
-                                  pidfile + R"("], "timeout_ms": 60000},
+  auto w = load_fan(fan_workflow(
+      R"("any")",
+      branch("A0", "A9", R"(["A0", "Hang", 1], ["Hang", "A9", 0])") + "," +
+          branch("B0", "B9", R"(["B0", "Gate", 1], ["Gate", "B9", 0])"),
+      R"("Hang": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "hang", ")" +
+          pidfile + R"("], "timeout_ms": 60000},
          "Gate": {"kind": "command", "argv": [")" SWITCHYARD_FAKE_COMMAND R"(", "after", ")" +
-                                  pidfile + R"("]},)"));
+          pidfile + R"("]},)"));
   testing::WatchedToolSet watched = testing::watch_tool(*w, "Hang");
   ASSERT_NE(watched.watched, nullptr);
   auto seen = watched.watched->seen.get_future();

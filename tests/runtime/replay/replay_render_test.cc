@@ -22,7 +22,7 @@ std::shared_ptr<const graph::Workflow> customer_support() {
 }
 
 // Start -> Moderate (fan-out of two branches, join all) -> Publish.
-const char* kFanout = R"({
+const char* kFanoutWorkflow = R"({
   "format": "switchyard.workflow/v1", "name": "fan", "start": "Start", "goal": "Publish",
   "tools": {"TextScan": {"kind": "mock"}, "ImageScan": {"kind": "mock"},
             "ImageBackup": {"kind": "mock"}, "Publish": {"kind": "mock"}},
@@ -267,7 +267,7 @@ Timeline fanout_run() {
 }
 
 TEST(RenderDot, DrawsAFanoutAsAClusterOfItsBranches) {
-  const auto w = testing::load_workflow(kFanout);
+  const auto w = testing::load_workflow(kFanoutWorkflow);
   const std::string dot = render_dot(*w, run_record("completed", nullptr), fanout_run().events);
   EXPECT_TRUE(has(dot, "label=\"Moderate: fan-out, join all\"")) << dot;
   EXPECT_TRUE(has(dot, "label=\"branch 0: succeeded\""));
@@ -283,7 +283,7 @@ TEST(RenderDot, DrawsAFanoutAsAClusterOfItsBranches) {
 
 TEST(RenderDot, EveryPictureRendersWithGraphviz) {
   const auto cs = customer_support();
-  const auto fan = testing::load_workflow(kFanout);
+  const auto fan = testing::load_workflow(kFanoutWorkflow);
   for (const auto& [w, events] :
        {std::pair{cs, rerouted_run().events}, std::pair{fan, fanout_run().events},
         std::pair{cs, std::vector<Event>{}}}) {

@@ -19,7 +19,7 @@ namespace {
 
 constexpr int kClients = 50;
 constexpr int kRunsPerClient = 20;
-constexpr const char* kToken = "load-token";
+constexpr const char* kLoadToken = "load-token";
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -32,7 +32,7 @@ TEST(ServeLoad, ThousandRunsFromFiftyClientsAllReachAFinalStatus) {
   ServeProcess server(journal,
                       {"--workflow", dir.write("quick.json", quick_workflow()), "--rate", "0",
                        "--max-concurrent-runs", "0", "--grace", "60s", "--threads", "4"},
-                      {std::string("SWITCHYARD_TOKENS=") + kToken});
+                      {std::string("SWITCHYARD_TOKENS=") + kLoadToken});
   ASSERT_FALSE(server.url().empty());
   std::vector<std::vector<double>> latencies(kClients);
   std::vector<int> accepted(kClients, 0);
@@ -43,7 +43,7 @@ TEST(ServeLoad, ThousandRunsFromFiftyClientsAllReachAFinalStatus) {
       for (int i = 0; i < kRunsPerClient; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         auto r =
-            server.call("POST", "/v1/runs", kToken,
+            server.call("POST", "/v1/runs", kLoadToken,
                         R"({"workflow": "quick", "input": {"client": )" + std::to_string(c) + "}}");
         const auto t1 = std::chrono::steady_clock::now();
         latencies[c].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
