@@ -279,35 +279,75 @@ Result<JsonView> JsonView::element(std::size_t index) const {
   return JsonView(array[index], pointer_join(pointer_, index));
 }
 
-Result<JsonView> JsonView::at(std::string_view pointer) const {
-  if (!pointer.empty() && pointer.front() != '/') {
-    return invalid_argument("'" + std::string(pointer) + "' is not a JSON pointer");
+namespace {
+
+// The reference token of `pointer` that starts at `pos` (a '/'), unescaped (~0 ~, ~1 /); `pos`
+// moves to the next token's '/', or the end.
+std::string next_token(std::string_view pointer, std::size_t& pos) {
+  const std::size_t next = std::min(pointer.find('/', pos + 1), pointer.size());
+  std::string token;
+  for (std::size_t i = pos + 1; i < next; ++i) {
+    if (pointer[i] == '~' && i + 1 < next && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
+      token += pointer[i + 1] == '0' ? '~' : '/';
+      ++i;
+    } else {
+      token += pointer[i];
+    }
   }
+  pos = next;
+  return token;
+}
+
+// An array index token: digits only, fewer than 10 of them.
+std::optional<std::size_t> index_token(const std::string& token) {
+  if (token.empty() || token.size() >= 10) return std::nullopt;
+  std::size_t index = 0;
+  for (char c : token) {
+    if (c < '0' || c > '9') return std::nullopt;
+    index = index * 10 + static_cast<std::size_t>(c - '0');
+  }
+  return index;
+}
+
+Status not_a_pointer(std::string_view pointer) {
+  return invalid_argument("'" + std::string(pointer) + "' is not a JSON pointer");
+}
+
+}  // namespace
+
+Result<std::optional<JsonView>> JsonView::find(std::string_view pointer) const {
+  if (!pointer.empty() && pointer.front() != '/') return not_a_pointer(pointer);
   JsonView here = *this;
   std::size_t pos = 0;
   while (pos < pointer.size()) {
-    const std::size_t next = std::min(pointer.find('/', pos + 1), pointer.size());
-    std::string token;
-    for (std::size_t i = pos + 1; i < next; ++i) {
-      if (pointer[i] == '~' && i + 1 < next && (pointer[i + 1] == '0' || pointer[i + 1] == '1')) {
-        token += pointer[i + 1] == '0' ? '~' : '/';
-        ++i;
-      } else {
-        token += pointer[i];
-      }
-    }
-    pos = next;
+    const std::string token = next_token(pointer, pos);
     if (here.is_array()) {
-      std::size_t index = 0;
-      bool digits = !token.empty() && token.size() < 10;
-      for (char c : token) {
-        if (c < '0' || c > '9')
-          digits = false;
-        else
-          index = index * 10 + static_cast<std::size_t>(c - '0');
-      }
-      if (!digits) return here.expected("an object");
-      auto element = here.element(index);
+      auto index = index_token(token);
+      if (!index) return here.expected("an object");
+      if (*index >= here.size()) return std::optional<JsonView>();
+      here = JsonView((*here.value_)[*index], pointer_join(here.pointer_, *index));
+    } else if (here.is_object()) {
+      const auto& object = here.value_->get_ref<const nlohmann::json::object_t&>();
+      auto it = object.find(token);
+      if (it == object.end()) return std::optional<JsonView>();
+      here = JsonView(it->second, pointer_join(here.pointer_, token));
+    } else {
+      return here.expected("an object");
+    }
+  }
+  return std::optional<JsonView>(here);
+}
+
+Result<JsonView> JsonView::at(std::string_view pointer) const {
+  if (!pointer.empty() && pointer.front() != '/') return not_a_pointer(pointer);
+  JsonView here = *this;
+  std::size_t pos = 0;
+  while (pos < pointer.size()) {
+    const std::string token = next_token(pointer, pos);
+    if (here.is_array()) {
+      auto index = index_token(token);
+      if (!index) return here.expected("an object");
+      auto element = here.element(*index);
       if (!element.ok()) return element.status();
       here = std::move(element).value();
     } else {
@@ -420,6 +460,12 @@ std::int64_t lenient_integer(const nlohmann::json& doc, std::string_view key,
                              std::int64_t fallback) {
   auto v = JsonView(doc).integer_or(key, fallback);
   return v.ok() ? *v : fallback;
+}
+
+const nlohmann::json& lenient_member(const nlohmann::json& doc, std::string_view key) {
+  static const nlohmann::json kNull;
+  auto field = JsonView(doc).optional_field(key);
+  return field.ok() && *field ? (*field)->json() : kNull;
 }
 
 bool lenient_boolean(const nlohmann::json& doc, std::string_view key, bool fallback) {

@@ -93,6 +93,10 @@ class JsonView {
   // The value at an RFC 6901 pointer relative to this one ("/usage/prompt_tokens"); an error
   // names the first step that is missing or of the wrong type.
   Result<JsonView> at(std::string_view pointer) const;
+  // The same, but nullopt when nothing is there (a member or an element missing along the way);
+  // an error when a step is neither an object nor an array, or the pointer is malformed. A null
+  // value is there.
+  Result<std::optional<JsonView>> find(std::string_view pointer) const;
 
   // Required members of a type.
   Result<std::string> string(std::string_view key) const;
@@ -130,6 +134,9 @@ double lenient_number(const nlohmann::json& doc, std::string_view key, double fa
 std::int64_t lenient_integer(const nlohmann::json& doc, std::string_view key,
                              std::int64_t fallback = 0);
 bool lenient_boolean(const nlohmann::json& doc, std::string_view key, bool fallback = false);
+// doc[key] of any type when present, else a null (absent, or `doc` no object); the reference
+// stays valid as long as `doc` does.
+const nlohmann::json& lenient_member(const nlohmann::json& doc, std::string_view key);
 
 }  // namespace switchyard
 

@@ -201,7 +201,7 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kLlm = {"prompt",        "system",     "max_tokens",
                                                      "output_schema", "difficulty", "tier",
                                                      "timeout_ms",    "limits"};
-  static const std::vector<std::string_view> kBuiltin = {"name"};
+  static const std::vector<std::string_view> kBuiltin = {"name", "args"};
   static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
   switch (kind) {
     case ToolKind::kHttp:
@@ -262,6 +262,9 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     case ToolKind::kBuiltin: {
       BuiltinTool b;
       if (auto name = s.check.string(t, p, "name", true)) b.name = *name;
+      if (auto it = t.find("args"); it != t.end()) {
+        if (s.check.expect_object(*it, pointer_join(p, "args"))) b.args = *it;
+      }
       tool.spec = b;
       break;
     }
@@ -306,7 +309,7 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       s.compensate[id] = *comp;
     }
   }
-  for (const char* key : {"url", "headers", "body", "argv", "env", "prompt", "system"}) {
+  for (const char* key : {"url", "headers", "body", "argv", "env", "prompt", "system", "args"}) {
     if (auto it = t.find(key); it != t.end()) check_templates(s, *it, pointer_join(p, key));
   }
   if (s.check.error_count() == errors_before) s.tools.emplace(id, std::move(tool));

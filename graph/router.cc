@@ -179,6 +179,8 @@ void Router::exclude_node(NodeIndex node) { impl_->node_excluded[node] = true; }
 
 bool Router::reachable(NodeIndex from) const { return impl_->dist[from] != kInfinity; }
 
+bool Router::usable(NodeIndex node) const { return impl_->node_factor[node] != kInfinity; }
+
 double Router::distance(NodeIndex from) const { return impl_->dist[from]; }
 
 double Router::edge_weight(std::uint32_t e) const { return impl_->weights[e]; }

@@ -75,6 +75,10 @@ class Router {
 
   // After solve(): whether `from` can reach the goal.
   bool reachable(NodeIndex from) const;
+  // After solve(): whether `node` itself can run (not an excluded tool or node, not a fan-out
+  // whose join cannot be met). A route never enters an unusable node, but its first node is
+  // where the run stands: a run that has not left its start checks the start with this.
+  bool usable(NodeIndex node) const;
   // After solve(): `from`'s distance to the goal (kInfinity when unreachable).
   double distance(NodeIndex from) const;
   // After solve(): the cheapest route from `from` to the goal, or an empty route.

@@ -112,4 +112,59 @@ Result<std::string> render_template(const Template& t, const nlohmann::json& con
   return out;
 }
 
+namespace {
+
+Status collect_strings(const nlohmann::json& v, std::vector<Template>& out) {
+  if (v.is_string()) {
+    auto t = parse_template(v.get_ref<const std::string&>());
+    if (!t.ok()) return t.status();
+    out.push_back(std::move(*t));
+  } else if (v.is_structured()) {
+    for (const auto& item : v) {
+      if (Status s = collect_strings(item, out); !s.ok()) return s;
+    }
+  }
+  return Status();
+}
+
+// Renders `v` in place, consuming templates in the pre-order collect_strings() met them.
+Status render_strings(nlohmann::json& v, const std::vector<Template>& strings, std::size_t& next,
+                      const nlohmann::json& context) {
+  if (v.is_string()) {
+    const Template& t = strings[next++];
+    if (t.parts.size() == 1 && t.parts[0].is_ref) {  // exactly one reference: the value itself
+      const nlohmann::json* value = resolve_path(context, t.parts[0].path);
+      if (value == nullptr) {
+        return invalid_argument("template '{{" + t.parts[0].text + "}}': no such value");
+      }
+      v = *value;
+      return Status();
+    }
+    auto s = render_template(t, context);
+    if (!s.ok()) return s.status();
+    v = std::move(*s);
+  } else if (v.is_structured()) {
+    for (auto& item : v) {
+      if (Status s = render_strings(item, strings, next, context); !s.ok()) return s;
+    }
+  }
+  return Status();
+}
+
+}  // namespace
+
+Result<JsonTemplate> parse_json_template(const nlohmann::json& value) {
+  JsonTemplate t;
+  t.shape = value;
+  if (Status s = collect_strings(t.shape, t.strings); !s.ok()) return s;
+  return t;
+}
+
+Result<nlohmann::json> render_json_template(const JsonTemplate& t, const nlohmann::json& context) {
+  nlohmann::json out = t.shape;
+  std::size_t next = 0;
+  if (Status s = render_strings(out, t.strings, next, context); !s.ok()) return s;
+  return out;
+}
+
 }  // namespace switchyard::graph

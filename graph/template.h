@@ -35,6 +35,21 @@ Result<Template> parse_template(std::string_view text);
 // naming the reference when a value is missing.
 Result<std::string> render_template(const Template& t, const nlohmann::json& context);
 
+// A JSON value whose strings are templates (an http tool's `body`, a builtin's `args`), each
+// string parsed once. Rendered, a string that is exactly one reference ("{{input.order}}")
+// becomes the referenced value itself, of whatever type; any other string renders as text.
+struct JsonTemplate {
+  nlohmann::json shape;           // the value; its strings are rendered from `strings`
+  std::vector<Template> strings;  // in the order a pre-order walk meets them
+};
+
+// Parses every string in `value`. Errors: parse_template's, naming the first bad string.
+Result<JsonTemplate> parse_json_template(const nlohmann::json& value);
+
+// Renders `t` against `context` (as render_template does). Error (kInvalidArgument) naming the
+// reference when a value is missing.
+Result<nlohmann::json> render_json_template(const JsonTemplate& t, const nlohmann::json& context);
+
 // Resolves one reference path in `context`; null pointer when missing.
 const nlohmann::json* resolve_path(const nlohmann::json& context,
                                    const std::vector<std::string>& path);

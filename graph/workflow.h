@@ -66,6 +66,9 @@ struct LlmTool {
 
 struct BuiltinTool {
   std::string name;  // registered by the embedding program
+  // The tool's `args`: an object whose strings are templates, rendered for each call and handed
+  // to the builtin (so that one registered function serves many tools). Absent: none.
+  std::optional<nlohmann::json> args;
 };
 
 struct MockFail {

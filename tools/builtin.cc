@@ -1,9 +1,11 @@
 #include "tools/builtin.h"
 
+#include "graph/template.h"
+
 namespace switchyard::tools {
 namespace {
 
-// A builtin's error becomes a step failure; its kind follows the status code.
+// A builtin's error becomes a step failure; its kind follows the status code (builtin.h).
 Outcome to_outcome(Result<nlohmann::json> result, const std::string& tool_id) {
   if (result.ok()) return Outcome::success(std::move(*result));
   const Status& s = result.status();
@@ -21,6 +23,9 @@ Outcome to_outcome(Result<nlohmann::json> result, const std::string& tool_id) {
     case StatusCode::kInvalidArgument:
       kind = FailureKind::kBadOutput;
       break;
+    case StatusCode::kNotFound:
+      kind = FailureKind::kTemplate;
+      break;
     default:
       break;
   }
@@ -30,26 +35,42 @@ Outcome to_outcome(Result<nlohmann::json> result, const std::string& tool_id) {
 class BuiltinTool final : public Tool {
  public:
   BuiltinTool(std::string id, std::shared_ptr<const void> keep, const SyncBuiltin* sync,
-              const CancellableBuiltin* async)
-      : id_(std::move(id)), keep_(std::move(keep)), sync_(sync), async_(async) {}
+              const CallBuiltin* call, std::optional<graph::JsonTemplate> args)
+      : id_(std::move(id)),
+        keep_(std::move(keep)),
+        sync_(sync),
+        call_(call),
+        args_(std::move(args)) {}
 
   void invoke(const Invocation& call, Done done) override {
     if (sync_ != nullptr && *sync_) {
       done(to_outcome((*sync_)(*call.context), id_));
       return;
     }
+    static const nlohmann::json kNoArgs = nlohmann::json::object();
+    nlohmann::json rendered;
+    if (args_) {
+      auto r = graph::render_json_template(*args_, *call.context);
+      if (!r.ok()) {
+        return done(
+            Outcome::failed(FailureKind::kTemplate, id_ + ": args: " + r.status().message()));
+      }
+      rendered = std::move(*r);
+    }
     // A call no one can cancel still gets a token (one that never fires).
     const auto cancel = call.cancel ? call.cancel : std::make_shared<CallCancel>();
-    (*async_)(*call.context, cancel, [done = std::move(done), id = id_](Result<nlohmann::json> r) {
-      done(to_outcome(std::move(r), id));
-    });
+    (*call_)(BuiltinCall{id_, args_ ? rendered : kNoArgs, *call.context, cancel},
+             [done = std::move(done), id = id_](Result<nlohmann::json> r) {
+               done(to_outcome(std::move(r), id));
+             });
   }
 
  private:
   std::string id_;
   std::shared_ptr<const void> keep_;  // keeps the registry entry alive
   const SyncBuiltin* sync_;
-  const CancellableBuiltin* async_;
+  const CallBuiltin* call_;
+  std::optional<graph::JsonTemplate> args_;
 };
 
 }  // namespace
@@ -59,21 +80,41 @@ void BuiltinRegistry::add(const std::string& name, SyncBuiltin fn) {
 }
 
 void BuiltinRegistry::add_async(const std::string& name, AsyncBuiltin fn) {
-  add_async(name,
-            [fn = std::move(fn)](const nlohmann::json& context, const std::shared_ptr<CallCancel>&,
-                                 BuiltinDone done) { fn(context, std::move(done)); });
+  add_call(name, [fn = std::move(fn)](const BuiltinCall& call, BuiltinDone done) {
+    fn(call.context, std::move(done));
+  });
 }
 
 void BuiltinRegistry::add_async(const std::string& name, CancellableBuiltin fn) {
+  add_call(name, [fn = std::move(fn)](const BuiltinCall& call, BuiltinDone done) {
+    fn(call.context, call.cancel, std::move(done));
+  });
+}
+
+void BuiltinRegistry::add_call(const std::string& name, CallBuiltin fn) {
   entries_[name] = std::make_shared<const Entry>(Entry{nullptr, std::move(fn)});
 }
 
 std::unique_ptr<Tool> BuiltinRegistry::make_tool(const std::string& tool_id,
-                                                 const std::string& name) const {
+                                                 const std::string& name,
+                                                 const std::optional<nlohmann::json>& args) const {
   auto it = entries_.find(name);
   if (it == entries_.end()) return nullptr;
   const Entry* e = it->second.get();
-  return std::make_unique<BuiltinTool>(tool_id, it->second, &e->sync, &e->async);
+  std::optional<graph::JsonTemplate> parsed;
+  if (args) {
+    auto t = graph::parse_json_template(*args);
+    if (!t.ok()) return nullptr;  // the loader has validated them
+    parsed = std::move(*t);
+  }
+  // A synchronous builtin takes no args: a tool with args calls it as a call builtin would.
+  if (parsed && e->sync) {
+    auto sync = std::make_shared<const Entry>(Entry{
+        nullptr,
+        [fn = e->sync](const BuiltinCall& call, BuiltinDone done) { done(fn(call.context)); }});
+    return std::make_unique<BuiltinTool>(tool_id, sync, nullptr, &sync->call, std::move(parsed));
+  }
+  return std::make_unique<BuiltinTool>(tool_id, it->second, &e->sync, &e->call, std::move(parsed));
 }
 
 }  // namespace switchyard::tools

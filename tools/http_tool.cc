@@ -24,44 +24,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// A body template: the JSON value with every string parsed once.
-struct BodyTemplate {
-  nlohmann::json shape;                  // the value; strings are rendered from `strings`
-  std::vector<graph::Template> strings;  // in the order a pre-order walk meets them
-};
-
-void collect(const nlohmann::json& v, std::vector<graph::Template>& out) {
-  if (v.is_string()) {
-    out.push_back(*graph::parse_template(v.get<std::string>()));  // validated by the loader
-  } else if (v.is_structured()) {
-    for (const auto& item : v) collect(item, out);
-  }
-}
-
-// Renders `shape` in place, consuming templates in the same pre-order as collect().
-Status render(nlohmann::json& v, const std::vector<graph::Template>& strings, std::size_t& next,
-              const nlohmann::json& context) {
-  if (v.is_string()) {
-    const graph::Template& t = strings[next++];
-    if (t.parts.size() == 1 && t.parts[0].is_ref) {  // exactly one reference: the value itself
-      const nlohmann::json* value = graph::resolve_path(context, t.parts[0].path);
-      if (value == nullptr) {
-        return invalid_argument("template '{{" + t.parts[0].text + "}}': no such value");
-      }
-      v = *value;
-      return Status();
-    }
-    auto s = graph::render_template(t, context);
-    if (!s.ok()) return s.status();
-    v = std::move(*s);
-  } else if (v.is_structured()) {
-    for (auto& item : v) {
-      if (Status s = render(item, strings, next, context); !s.ok()) return s;
-    }
-  }
-  return Status();
-}
-
 class HttpToolAdapter final : public Tool {
  public:
   HttpToolAdapter(std::string id, graph::HttpTool spec, std::chrono::milliseconds timeout,
@@ -78,8 +40,7 @@ class HttpToolAdapter final : public Tool {
     if (spec_.body && spec_.body->is_string()) {
       text_body_ = *graph::parse_template(spec_.body->get<std::string>());
     } else if (spec_.body) {
-      body_.shape = *spec_.body;
-      collect(body_.shape, body_.strings);
+      body_ = *graph::parse_json_template(*spec_.body);  // validated by the loader
     }
   }
 
@@ -128,10 +89,9 @@ class HttpToolAdapter final : public Tool {
       if (!body.ok()) return body.status();
       r.body = std::move(*body);
     } else if (spec_.body) {
-      nlohmann::json body = body_.shape;
-      std::size_t next = 0;
-      if (Status s = render(body, body_.strings, next, context); !s.ok()) return s;
-      r.body = body.dump();
+      auto body = graph::render_json_template(body_, context);
+      if (!body.ok()) return body.status();
+      r.body = body->dump();
     } else if (r.method != "GET") {
       r.body = nlohmann::json{{"input", context.value("input", nlohmann::json())},
                               {"steps", context.value("steps", nlohmann::json::object())}}
@@ -148,7 +108,7 @@ class HttpToolAdapter final : public Tool {
   std::optional<graph::Template> key_;  // the Idempotency-Key header's template
   std::vector<std::pair<std::string, graph::Template>> headers_;
   std::optional<graph::Template> text_body_;
-  BodyTemplate body_;
+  graph::JsonTemplate body_;
 };
 
 bool expected_status(const std::vector<int>& expect, int status) {

@@ -61,7 +61,9 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
     return make_llm_tool(tool.id, *llm, tool.timeout, *options.models, tool.limits);
   }
   if (const auto* builtin = std::get_if<graph::BuiltinTool>(&tool.spec)) {
-    auto adapter = options.builtins ? options.builtins->make_tool(tool.id, builtin->name) : nullptr;
+    auto adapter = options.builtins
+                       ? options.builtins->make_tool(tool.id, builtin->name, builtin->args)
+                       : nullptr;
     if (!adapter) {
       return invalid_argument("tool '" + tool.id + "': builtin '" + builtin->name +
                               "' is not registered by this program");

@@ -36,6 +36,7 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -43,6 +44,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchyard::api {
@@ -63,7 +65,8 @@ class SWITCHYARD_API ToolReply {
  public:
   // Delivers the tool's answer: its JSON output, or a failure whose code becomes the step's
   // failure kind (kDeadlineExceeded: timeout, kUnavailable: unavailable, kCancelled: cancelled,
-  // kInvalidArgument: bad_output, else internal; docs/engine.md#builtin-tools). Call it exactly
+  // kInvalidArgument: bad_output, kNotFound: template, else internal;
+  // docs/engine.md#builtin-tools). Call it exactly
   // once; later calls are ignored. An answer to a call that was cancelled is ignored.
   void operator()(Result<nlohmann::json> answer) const;
   // Registers how to abort the tool's work: `abort` runs once, on the cancelling thread, when
@@ -82,6 +85,46 @@ class SWITCHYARD_API ToolReply {
   std::shared_ptr<Impl> impl_{};
 };
 
+// One call of a builtin tool, as a CallTool or an AsyncCallTool receives it: which tool, its
+// rendered `args`, the step's context, and typed reads of them
+// (docs/embedding.md#builtins-with-arguments). Valid during the call only: copy what the work
+// needs past it. Only the library makes one.
+//
+//   rt.add_tool("lookup", [](const api::ToolCall& call) -> api::Result<nlohmann::json> {
+//     auto id = call.string_at("/input/order/id");      // from the run's input
+//     auto table = call.string_at("/args/table");       // from the tool's "args"
+//     if (!id.ok()) return id.status();                 // the step fails, naming the pointer
+//     if (!table.ok()) return table.status();
+//     return nlohmann::json{{"tool", call.tool()}, {"row", *table + "/" + *id}};
+//   });
+class SWITCHYARD_API ToolCall {
+ public:
+  // The tool's id in the workflow (also its node's id): which of the tools that share this
+  // builtin is being called.
+  const std::string& tool() const;
+  // The tool's `args`, rendered for this call; an empty object when it has none.
+  const nlohmann::json& args() const;
+  // The step's context: {"input": <run input>, "steps": {<id>: {"output": ...}}}.
+  const nlohmann::json& context() const;
+  // Typed reads by JSON pointer (RFC 6901): "/args/..." reads args(), any other pointer the
+  // context ("/input/order/id", "/steps/CRM/output/tier"). Errors, each naming the pointer:
+  // kNotFound when nothing is there (returned as the tool's answer, the step fails as
+  // `template`), kInvalidArgument for a value of another type or a malformed pointer
+  // (`bad_output`). Never throws.
+  Result<std::string> string_at(std::string_view pointer) const;
+  Result<double> number_at(std::string_view pointer) const;
+  Result<std::int64_t> integer_at(std::string_view pointer) const;
+  Result<bool> boolean_at(std::string_view pointer) const;
+  Result<nlohmann::json> value_at(std::string_view pointer) const;  // of any type, copied
+
+  struct Impl;  // internal, incomplete outside the library
+
+ private:
+  friend struct internal::Access;
+  SWITCHYARD_HIDDEN explicit ToolCall(const Impl* impl) : impl_(impl) {}  // not exported
+  const Impl* impl_;
+};
+
 // A synchronous builtin: runs on an engine thread and returns the step's output or failure. It
 // receives the step's context {"input": <run input>, "steps": {<id>: {"output": ...}}, ...}.
 // Must not block for long: it holds up every run on its thread (use an AsyncTool for I/O).
@@ -89,6 +132,10 @@ using SyncTool = std::function<Result<nlohmann::json>(const nlohmann::json& cont
 // An asynchronous builtin: starts the work and returns; answers later through `reply`, from any
 // thread. `context` is valid only during the call: copy what the work needs.
 using AsyncTool = std::function<void(const nlohmann::json& context, ToolReply reply)>;
+// The same, receiving the whole call (ToolCall): the tool's id and its `args` besides the context,
+// so that one function serves many tools.
+using CallTool = std::function<Result<nlohmann::json>(const ToolCall& call)>;
+using AsyncCallTool = std::function<void(const ToolCall& call, ToolReply reply)>;
 
 // Told a run's end: its summary, or an error (kIo: the journal could not be written, nothing more
 // was invoked). Called exactly once, on an engine thread.
@@ -100,8 +147,14 @@ using EventCallback = std::function<void(const Event&)>;
 
 struct RuntimeOptions {
   // The SQLite journal file, created when missing (docs/journal.md). "" : a journal in memory,
-  // lost when the Runtime is destroyed (tests, evaluation): no resume after a crash.
+  // lost when the Runtime is destroyed: no resume after a crash.
   std::string journal_path{};
+  // A journal in memory only: how many finished runs it keeps for get_run, list_runs, replay and
+  // verify; past it the oldest finished run is forgotten as another finishes (and its id may be
+  // used again). Runs in flight are always kept. 0: a run is forgotten as it finishes (its
+  // summary and events are still delivered). Memory per kept run:
+  // docs/embedding.md#a-journal-in-memory.
+  std::size_t memory_keep_runs = 10000;
   // false: a commit survives a crash of the process (kill -9); true: also a power loss (fsync
   // per commit; slower).
   bool sync_full = false;
@@ -228,6 +281,9 @@ class SWITCHYARD_API Runtime {
   // is in flight.
   Status add_tool(const std::string& name, SyncTool tool);
   Status add_async_tool(const std::string& name, AsyncTool tool);
+  // The same for builtins that take the whole call (the tool's id and `args`).
+  Status add_tool(const std::string& name, CallTool tool);
+  Status add_async_tool(const std::string& name, AsyncCallTool tool);
 
   // Starts a run of `workflow` and returns its id at once; `done` is called exactly once with its
   // end. Errors (done is then never called): kInvalidArgument (a builtin the workflow calls is

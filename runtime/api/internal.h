@@ -16,6 +16,7 @@
 #include "graph/workflow.h"
 #include "runtime/engine/runner.h"
 #include "runtime/journal/journal.h"
+#include "tools/builtin.h"
 #include "tools/models.h"
 #include "tools/tool.h"
 
@@ -31,6 +32,7 @@ struct SWITCHYARD_HIDDEN Access {
   static Workflow workflow(std::shared_ptr<const Workflow::Impl> impl);
   static const Workflow::Impl& impl(const Workflow& workflow) { return *workflow.impl_; }
   static ToolReply reply(std::shared_ptr<ToolReply::Impl> impl);
+  static ToolCall tool_call(const ToolCall::Impl* impl) { return ToolCall(impl); }
   static EventSubscription subscription(std::unique_ptr<EventSubscription::Impl> impl);
 };
 
@@ -46,6 +48,10 @@ struct SWITCHYARD_HIDDEN Workflow::Impl {
 // Wraps a loaded model (the loaders; resume with the journal's copy).
 Workflow wrap_workflow(std::shared_ptr<const graph::Workflow> model,
                        std::vector<Diagnostic> warnings = {});
+
+struct SWITCHYARD_HIDDEN ToolCall::Impl {
+  const tools::BuiltinCall& call;
+};
 
 struct SWITCHYARD_HIDDEN ToolReply::Impl {
   std::shared_ptr<tools::CallCancel> cancel;

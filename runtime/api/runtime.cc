@@ -109,9 +109,9 @@ switchyard::Result<std::shared_ptr<tools::ToolSet>> Runtime::Impl::tools_for(
   return *made;
 }
 
-void Runtime::Impl::add_builtin(const std::string& name, tools::CancellableBuiltin fn) {
+void Runtime::Impl::add_builtin(const std::string& name, tools::CallBuiltin fn) {
   std::lock_guard lock(mu);
-  builtins.add_async(name, std::move(fn));
+  builtins.add_call(name, std::move(fn));
   ++generation;
 }
 
@@ -158,6 +158,7 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
       impl->clock, {.journal_path = options.journal_path,
                     .journal = {.sync = options.sync_full ? runtime::JournalSync::kFull
                                                           : runtime::JournalSync::kNormal},
+                    .memory = {.keep_finished_runs = options.memory_keep_runs},
                     .rebuild_health = options.rebuild_health,
                     // Learned escalation remembers how each tier did, across processes.
                     .rebuild_history = impl->models.tiers.size() > 1});
@@ -180,35 +181,49 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
 }
 
 Status Runtime::add_tool(const std::string& name, SyncTool tool) {
+  if (!tool) return add_tool(name, CallTool());
+  return add_tool(name,
+                  [tool = std::move(tool)](const ToolCall& call) { return tool(call.context()); });
+}
+
+Status Runtime::add_async_tool(const std::string& name, AsyncTool tool) {
+  if (!tool) return add_async_tool(name, AsyncCallTool());
+  return add_async_tool(name, [tool = std::move(tool)](const ToolCall& call, ToolReply reply) {
+    tool(call.context(), std::move(reply));
+  });
+}
+
+Status Runtime::add_tool(const std::string& name, CallTool tool) {
   if (name.empty() || !tool) {
     return Status(StatusCode::kInvalidArgument, "add_tool needs a name and a function");
   }
-  impl_->add_builtin(name, [name, tool = std::move(tool)](const nlohmann::json& context,
-                                                          const std::shared_ptr<tools::CallCancel>&,
+  impl_->add_builtin(name, [name, tool = std::move(tool)](const tools::BuiltinCall& call,
                                                           tools::BuiltinDone done) {
-    done(guarded(name, [&] { return internal_answer(tool(context)); }));
+    const ToolCall::Impl impl{call};
+    const ToolCall view = internal::Access::tool_call(&impl);
+    done(guarded(name, [&] { return internal_answer(tool(view)); }));
   });
   return Status();
 }
 
-Status Runtime::add_async_tool(const std::string& name, AsyncTool tool) {
+Status Runtime::add_async_tool(const std::string& name, AsyncCallTool tool) {
   if (name.empty() || !tool) {
     return Status(StatusCode::kInvalidArgument, "add_async_tool needs a name and a function");
   }
-  impl_->add_builtin(
-      name, [name, tool = std::move(tool)](const nlohmann::json& context,
-                                           const std::shared_ptr<tools::CallCancel>& cancel,
-                                           tools::BuiltinDone done) {
-        auto reply = std::make_shared<ToolReply::Impl>();
-        reply->cancel = cancel;
-        reply->done = std::move(done);
-        ToolReply answer = internal::Access::reply(reply);
-        auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
-          tool(context, answer);
-          return nlohmann::json();
-        });
-        if (!started.ok()) answer(to_api(started.status()));  // ignored when it answered already
-      });
+  impl_->add_builtin(name, [name, tool = std::move(tool)](const tools::BuiltinCall& call,
+                                                          tools::BuiltinDone done) {
+    auto reply = std::make_shared<ToolReply::Impl>();
+    reply->cancel = call.cancel;
+    reply->done = std::move(done);
+    ToolReply answer = internal::Access::reply(reply);
+    const ToolCall::Impl impl{call};
+    const ToolCall view = internal::Access::tool_call(&impl);
+    auto started = guarded(name, [&]() -> switchyard::Result<nlohmann::json> {
+      tool(view, answer);
+      return nlohmann::json();
+    });
+    if (!started.ok()) answer(to_api(started.status()));  // ignored when it answered already
+  });
   return Status();
 }
 

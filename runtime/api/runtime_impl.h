@@ -61,7 +61,7 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
   runtime::Journal& journal() const { return *core->feed; }
   // The workflow's tool adapters, with the builtins registered now. Errors: make_tool_set's.
   switchyard::Result<std::shared_ptr<tools::ToolSet>> tools_for(const Workflow& workflow);
-  void add_builtin(const std::string& name, tools::CancellableBuiltin fn);
+  void add_builtin(const std::string& name, tools::CallBuiltin fn);
   // Subscribes `callback` to the feed, for the events of `run_id` only ("": every run).
   EventSubscription subscribe(const std::string& run_id, EventCallback callback);
   // Records `run_id` as in flight here; false when it already is.

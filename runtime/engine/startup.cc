@@ -44,7 +44,7 @@ nlohmann::json StartupReport::to_json(std::size_t max_items) const {
 Result<Startup> start_up(Clock& clock, const StartupOptions& options) {
   Startup s;
   if (options.journal_path.empty()) {
-    s.journal = make_memory_journal();
+    s.journal = make_memory_journal(options.memory);
   } else {
     auto journal = open_sqlite_journal(options.journal_path, options.journal);
     if (!journal.ok()) return journal.status();

@@ -37,6 +37,7 @@ struct StartupOptions {
   // The SQLite journal's file; "" for a journal in memory (which has nothing to rebuild from).
   std::string journal_path;
   JournalOptions journal{};
+  MemoryJournalOptions memory{};  // with no journal_path
   // Rebuild the health monitor from the runs started within `health_window` (a scenario run,
   // which starts from its own known tools, does not).
   bool rebuild_health = true;

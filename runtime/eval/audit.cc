@@ -161,6 +161,36 @@ void count_abandoned_side_effects(const std::vector<Event>& events, AuditReport&
   }
 }
 
+// A run that completed (or was demoted) must have run every tool and fan-out node on its final
+// path: a node on the path with no step_succeeded (a tool) or successful fanout_joined (a fan-out)
+// of the run's own line was passed over, not run, and the run claims what it did not do.
+void count_unrun_path_nodes(const graph::Workflow& w, const std::vector<Event>& events,
+                            AuditReport& report) {
+  std::map<std::string, int> ran;  // node id -> successful runs on the run's own line
+  std::vector<std::string> final_path;
+  std::string status;
+  for (const Event& e : events) {
+    if (e.type == "step_succeeded" && line_of(e).empty()) ++ran[text(e.payload, "tool")];
+    if (e.type == "fanout_joined" && flag(e.payload, "ok", false)) ++ran[text(e.payload, "node")];
+    if (e.type == "run_finished") {
+      status = text(e.payload, "status");
+      const auto path = payload_strings(e.payload, "path");
+      final_path.assign(path.begin(), path.end());
+    }
+  }
+  if (status != "completed" && status != "demoted") return;
+  for (const auto& id : final_path) {
+    const graph::NodeIndex n = w.graph().find(id);
+    if (n == graph::kNoIndex || w.graph().node(n).kind == graph::NodeKind::kJunction) continue;
+    if (ran[id] > 0) {
+      --ran[id];
+      continue;
+    }
+    ++report.silent_failures;
+    report.findings.push_back(id + " is on the " + status + " run's path but never ran");
+  }
+}
+
 }  // namespace
 
 AuditReport audit_run(const graph::Workflow& workflow, const std::vector<Event>& events) {
@@ -168,6 +198,7 @@ AuditReport audit_run(const graph::Workflow& workflow, const std::vector<Event>&
   count_unhandled_step_failures(events, report);
   count_unavoided_known_down(workflow, events, report);
   count_abandoned_side_effects(events, report);
+  count_unrun_path_nodes(workflow, events, report);
   return report;
 }
 

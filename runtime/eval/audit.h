@@ -13,7 +13,8 @@ namespace switchyard::runtime {
 struct AuditReport {
   // Failures the run met that were followed by neither a reroute/backtrack nor a demotion or an
   // escalation: a step_failed whose next decision is not one of those, or a known-down tool on
-  // the healthy cheapest route that no plan avoided and no escalation names.
+  // the healthy cheapest route that no plan avoided and no escalation names; or a tool or
+  // fan-out node on a completed (or demoted) run's path that never ran.
   int silent_failures = 0;
   // Tools that succeeded on a route the run later abandoned, or in a run that escalated, and
   // were not compensated.

@@ -103,10 +103,9 @@ Result<ChaosReport> run_chaos(const graph::Workflow& w, const ChaosOptions& opti
       if (has_smaller || set.empty()) continue;
       graph::FixedHealth health(w.tools().size());
       for (int i : set) health.exclude(tools[i]);
-      const graph::Node& start = w.graph().node(w.graph().start());
       router.solve(w.graph().goal(), health);
-      const bool cut = !router.reachable(w.graph().start()) ||
-                       (start.kind == graph::NodeKind::kTool && health.excluded(start.tool));
+      // The start itself counts: a tool or a fan-out there runs too.
+      const bool cut = !router.reachable(w.graph().start()) || !router.usable(w.graph().start());
       if (!cut) continue;
       minimal.push_back(s);
       std::vector<std::string> names;

@@ -192,7 +192,17 @@ struct JournalOptions {
 Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path,
                                                      const JournalOptions& options = {});
 
-// A journal in memory: lost when destroyed. For evaluation and benchmarks.
-std::unique_ptr<Journal> make_memory_journal();
+// How much a journal in memory keeps.
+struct MemoryJournalOptions {
+  // Finished runs kept (their records, events and workflow copies); past it the oldest finished
+  // run is forgotten when another finishes: get_run/events then answer kNotFound for it, and its
+  // id may be used again. Runs in flight are always kept. 0: a run is forgotten as it finishes.
+  std::size_t keep_finished_runs = kDefaultKeepFinishedRuns;
+  static constexpr std::size_t kDefaultKeepFinishedRuns = 10000;
+};
+
+// A journal in memory: lost when destroyed. For evaluation, benchmarks and embedders that need
+// no durability; its memory is bounded by the runs in flight and `options.keep_finished_runs`.
+std::unique_ptr<Journal> make_memory_journal(MemoryJournalOptions options = {});
 
 }  // namespace switchyard::runtime

@@ -1,6 +1,8 @@
-// The in-memory Journal: evaluation and benchmarks. Same rules as the SQLite one.
+// The in-memory Journal: evaluation, benchmarks, and embedders that need no durability. Same
+// rules as the SQLite one, and a bounded window of finished runs (MemoryJournalOptions).
 
 #include <algorithm>
+#include <deque>
 #include <map>
 #include <mutex>
 
@@ -13,13 +15,17 @@ namespace {
 
 class MemoryJournal final : public Journal {
  public:
+  explicit MemoryJournal(MemoryJournalOptions options) : options_(options) {}
+
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    if (!runs_.emplace(run.run_id, Entry{run, {}}).second) {
-      return invalid_argument("run " + run.run_id + " is already in the journal");
+    auto [it, added] = runs_.emplace(run.run_id, Entry{run, {}, next_order_});
+    if (!added) return invalid_argument("run " + run.run_id + " is already in the journal");
+    order_.emplace(next_order_++, run.run_id);
+    if (run.workflow_source) {
+      workflows_.emplace(run.workflow_hash, run.workflow_source);
+      ++workflow_refs_[run.workflow_hash];
     }
-    order_.push_back(run.run_id);
-    if (run.workflow_source) workflows_.emplace(run.workflow_hash, run.workflow_source);
     return Status();
   }
 
@@ -49,9 +55,18 @@ class MemoryJournal final : public Journal {
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
+    const bool was_running = it->second.run.status == "running";
     it->second.run.status = status;
     it->second.run.result = result;
     it->second.run.finished_ms = finished_ms;
+    if (was_running) {
+      finished_.push_back(run_id);
+      // The window: the oldest finished runs are forgotten first.
+      while (finished_.size() > options_.keep_finished_runs) {
+        forget(finished_.front());
+        finished_.pop_front();
+      }
+    }
     return Status();
   }
 
@@ -59,7 +74,7 @@ class MemoryJournal final : public Journal {
     std::lock_guard lock(mu_);
     std::vector<RunRecord> out;
     for (auto id = order_.rbegin(); id != order_.rend(); ++id) {
-      const Entry& entry = runs_.at(*id);
+      const Entry& entry = runs_.at(id->second);
       if (matches(entry.run, filter)) out.push_back(record(entry));
     }
     std::stable_sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) {
@@ -110,22 +125,16 @@ class MemoryJournal final : public Journal {
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     std::lock_guard lock(mu_);
     GcStats stats;
-    std::erase_if(order_, [&](const std::string& id) {
-      auto it = runs_.find(id);
-      const RunRecord& r = it->second.run;
-      if (r.status == "running" || r.finished_ms >= finished_before_ms) return false;
-      stats.events += static_cast<std::int64_t>(it->second.events.size());
+    const std::size_t workflows_before = workflows_.size();
+    std::erase_if(finished_, [&](const std::string& id) {
+      const Entry& e = runs_.at(id);
+      if (e.run.finished_ms >= finished_before_ms) return false;
+      stats.events += static_cast<std::int64_t>(e.events.size());
       ++stats.runs;
-      runs_.erase(it);
+      forget(id);
       return true;
     });
-    std::erase_if(workflows_, [&](const auto& entry) {
-      for (const auto& [id, e] : runs_) {
-        if (e.run.workflow_hash == entry.first) return false;
-      }
-      ++stats.workflows;
-      return true;
-    });
+    stats.workflows = static_cast<std::int64_t>(workflows_before - workflows_.size());
     return stats;
   }
 
@@ -135,7 +144,22 @@ class MemoryJournal final : public Journal {
   struct Entry {
     RunRecord run;
     std::vector<Event> events;
+    std::uint64_t order = 0;  // its key in order_
   };
+
+  // Drops finished run `id` and, with its last run, its workflow's copy. REQUIRES: mu_ held;
+  // the caller removes `id` from finished_.
+  void forget(const std::string& id) {
+    auto it = runs_.find(id);
+    order_.erase(it->second.order);
+    auto refs = workflow_refs_.find(it->second.run.workflow_hash);
+    if (refs != workflow_refs_.end() && --refs->second == 0) {
+      workflows_.erase(refs->first);
+      workflow_refs_.erase(refs);
+    }
+    runs_.erase(it);
+  }
+
   // The run as get_run returns it: a null result is its run_finished event's.
   static RunRecord record(const Entry& entry) {
     RunRecord run = entry.run;
@@ -153,14 +177,20 @@ class MemoryJournal final : public Journal {
     }
     return run;
   }
+  const MemoryJournalOptions options_;
   mutable std::mutex mu_;
   std::map<std::string, Entry> runs_;
-  std::vector<std::string> order_;                                       // insertion order
+  std::map<std::uint64_t, std::string> order_;  // begin_run order: key -> run id
+  std::uint64_t next_order_ = 0;
+  std::deque<std::string> finished_;  // finished runs still kept, oldest first
   std::map<std::string, std::shared_ptr<const std::string>> workflows_;  // by hash
+  std::map<std::string, int> workflow_refs_;  // by hash: runs kept that use the copy
 };
 
 }  // namespace
 
-std::unique_ptr<Journal> make_memory_journal() { return std::make_unique<MemoryJournal>(); }
+std::unique_ptr<Journal> make_memory_journal(MemoryJournalOptions options) {
+  return std::make_unique<MemoryJournal>(options);
+}
 
 }  // namespace switchyard::runtime

@@ -30,12 +30,6 @@ std::string str(const nlohmann::json& payload, const char* key) {
 }
 
 // payload[key], or null when absent (or the payload is no object).
-const nlohmann::json& member(const nlohmann::json& payload, const char* key) {
-  static const nlohmann::json kNull;
-  auto field = JsonView(payload).optional_field(key);
-  return field.ok() && *field ? (*field)->json() : kNull;
-}
-
 // An amount of money in `payload` (runtime/base/money.h), or "-".
 std::string usd(const nlohmann::json& payload, const char* key) {
   auto field = JsonView(payload).optional_field(key);
@@ -152,7 +146,7 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 std::vector<std::string> payload_strings(const nlohmann::json& payload, const char* key) {
   std::vector<std::string> out;
-  const JsonView list(member(payload, key));
+  const JsonView list(lenient_member(payload, key));
   if (!list.is_array()) return out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     auto element = list.element(i);
@@ -207,7 +201,8 @@ std::string summarize_line(const Event& e);
 
 std::string summarize(const Event& e) {
   // A fan-out branch's events say which branch they belong to.
-  if (!member(e.payload, "fanout").is_null() && !member(e.payload, "branch").is_null()) {
+  if (!lenient_member(e.payload, "fanout").is_null() &&
+      !lenient_member(e.payload, "branch").is_null()) {
     return "[" + str(e.payload, "fanout") + "/" + str(e.payload, "branch") + "] " +
            summarize_line(e);
   }
@@ -221,12 +216,12 @@ std::string summarize_line(const Event& e) {
   const std::string& t = e.type;
   if (t == "run_started") {
     return "workflow " + str(p, "workflow") + ", input " + str(p, "input") +
-           ", known down: " + list_text(member(p, "known_down"));
+           ", known down: " + list_text(lenient_member(p, "known_down"));
   }
   if (t == "plan") {
-    std::string s = route_text(member(p, "route")) + cost_text(p);
-    if (JsonView(member(p, "avoided")).size() > 0)
-      s += "; avoided " + list_text(member(p, "avoided"));
+    std::string s = route_text(lenient_member(p, "route")) + cost_text(p);
+    if (JsonView(lenient_member(p, "avoided")).size() > 0)
+      s += "; avoided " + list_text(lenient_member(p, "avoided"));
     return s;
   }
   if (t == "step_started") {
@@ -241,8 +236,8 @@ std::string summarize_line(const Event& e) {
            str(p, "reason") + ")";
   }
   if (t == "reweighted") {
-    return route_text(member(p, "old_route")) + " => " + route_text(member(p, "new_route")) + " (" +
-           str(p, "reason") + ")";
+    return route_text(lenient_member(p, "old_route")) + " => " +
+           route_text(lenient_member(p, "new_route")) + " (" + str(p, "reason") + ")";
   }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
@@ -250,22 +245,23 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "fanout_joined") {
     return str(p, "node") + (lenient_boolean(p, "ok", false) ? ": joined" : ": join FAILED") +
-           "; succeeded " + list_text(member(p, "succeeded")) + ", failed " +
-           list_text(member(p, "failed")) + ", cancelled " + list_text(member(p, "cancelled"));
+           "; succeeded " + list_text(lenient_member(p, "succeeded")) + ", failed " +
+           list_text(lenient_member(p, "failed")) + ", cancelled " +
+           list_text(lenient_member(p, "cancelled"));
   }
   if (t == "cancelled") {
-    return str(p, "reason") + (member(p, "in_flight").is_string()
+    return str(p, "reason") + (lenient_member(p, "in_flight").is_string()
                                    ? "; aborted " + str(p, "in_flight")
                                    : std::string());
   }
   if (t == "run_interrupted") {
     std::string calls;
-    const JsonView in_flight(member(p, "in_flight"));
+    const JsonView in_flight(lenient_member(p, "in_flight"));
     for (std::size_t i = 0; in_flight.is_array() && i < in_flight.size(); ++i) {
       auto c = in_flight.element(i);
       if (!c.ok() || !c->is_object()) continue;
       calls += (calls.empty() ? "" : ", ") + str(c->json(), "tool");
-      if (!member(c->json(), "fanout").is_null()) {
+      if (!lenient_member(c->json(), "fanout").is_null()) {
         calls += " [" + str(c->json(), "fanout") + "/" + str(c->json(), "branch") + "]";
       }
     }
@@ -274,13 +270,14 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "reroute") {
     const std::string failed =
-        !member(p, "failed_node").is_null() ? str(p, "failed_node") : str(p, "failed_tool");
+        !lenient_member(p, "failed_node").is_null() ? str(p, "failed_node") : str(p, "failed_tool");
     return "at " + str(p, "at") + " after " + failed +
-           " failed: " + route_text(member(p, "new_route")) + cost_text(p);
+           " failed: " + route_text(lenient_member(p, "new_route")) + cost_text(p);
   }
   if (t == "backtrack") {
     return str(p, "from") + " back to " + str(p, "to") + ", abandoned " +
-           list_text(member(p, "abandoned")) + ": " + route_text(member(p, "new_route"));
+           list_text(lenient_member(p, "abandoned")) + ": " +
+           route_text(lenient_member(p, "new_route"));
   }
   if (t == "compensation") {
     return str(p, "tool") + " for " + str(p, "for_tool") +
@@ -292,7 +289,7 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "goal_demoted") {
     return str(p, "from_goal") + " -> " + str(p, "to_goal") + " (by " + str(p, "decided_by") +
-           "; blocked " + list_text(member(p, "blocked")) + ")";
+           "; blocked " + list_text(lenient_member(p, "blocked")) + ")";
   }
   if (t == "escalated") {
     return str(p, "reason") + ": " + str(p, "message");
@@ -300,8 +297,9 @@ std::string summarize_line(const Event& e) {
   if (t == "advisor_skipped") return str(p, "tool") + ": " + str(p, "reason");
   if (t == "failed") return str(p, "message");
   if (t == "run_finished") {
-    return str(p, "status") + " at " + str(p, "goal") + ": " + route_text(member(p, "path")) +
-           "; " + str(p, "reroutes") + " reroute(s), " + str(p, "llm_calls") + " LLM call(s)";
+    return str(p, "status") + " at " + str(p, "goal") + ": " +
+           route_text(lenient_member(p, "path")) + "; " + str(p, "reroutes") + " reroute(s), " +
+           str(p, "llm_calls") + " LLM call(s)";
   }
   return json_text(p);
 }

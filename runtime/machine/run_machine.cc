@@ -106,8 +106,10 @@ std::size_t RunMachine::position() const { return path_.empty() ? kBeforeStart :
 
 bool RunMachine::reaches(std::size_t position) const {
   if (position != kBeforeStart) return router_.reachable(path_[position]);
+  // The start has not run yet (a tool or a fan-out): it must be usable itself.
   const graph::Node& start = graph_.node(graph_.start());
   if (start.kind == NodeKind::kTool && excluded(start.tool)) return false;
+  if (start.kind == NodeKind::kFanout && !router_.usable(graph_.start())) return false;
   return router_.reachable(graph_.start());
 }
 
@@ -174,7 +176,9 @@ Action RunMachine::next() {
 
 void RunMachine::start() {
   const NodeIndex start = graph_.start();
-  if (graph_.node(start).kind != NodeKind::kTool) path_.push_back(start);
+  // A junction start is where the run stands; a tool or a fan-out start is the route's first
+  // step, run like any other (a fan-out start passed over would complete a run that never ran it).
+  if (graph_.node(start).kind == NodeKind::kJunction) path_.push_back(start);
 
   std::vector<ToolIndex> down;
   for (ToolIndex t = 0; t < workflow_.tools().size(); ++t) {

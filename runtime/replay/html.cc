@@ -118,15 +118,9 @@ std::string json_text(const nlohmann::json& result, const char* key) {
 }
 
 // result[key] (null when absent, or the result is no object).
-const nlohmann::json& member(const nlohmann::json& result, const char* key) {
-  static const nlohmann::json kNull;
-  auto v = JsonView(result).optional_field(key);
-  return v.ok() && *v ? (*v)->json() : kNull;
-}
-
 // "$0.0125" (runtime/base/money.h, as `runs` prints it), or "-" without a result.
 std::string spent_text(const nlohmann::json& result) {
-  auto usd = JsonView(member(result, "spent_usd")).number();
+  auto usd = JsonView(lenient_member(result, "spent_usd")).number();
   return usd.ok() ? usd_text(*usd) : "-";
 }
 
@@ -139,7 +133,7 @@ std::string facts(const RunRecord& run) {
   out += fact("Duration", run.finished_ms ? html_escape(duration(run.finished_ms - run.started_ms))
                                           : "running");
   out += fact("Goal", html_escape(json_text(r, "goal")));
-  out += fact("Path", r.is_object() ? html_escape(route_text(member(r, "path"))) : "-");
+  out += fact("Path", r.is_object() ? html_escape(route_text(lenient_member(r, "path"))) : "-");
   out += fact("Reroutes / backtracks",
               html_escape(json_text(r, "reroutes") + " / " + json_text(r, "backtracks")));
   out += fact("LLM calls", html_escape(json_text(r, "llm_calls")));
@@ -158,18 +152,18 @@ std::string escalation(const RunRecord& run, const std::vector<Event>& events) {
   for (const auto& ev : events) {
     if (ev.type == "escalated") e = ev.payload;
   }
-  if (e.is_null() && member(run.result, "escalation").is_object()) {
-    e = member(run.result, "escalation");
+  if (e.is_null() && lenient_member(run.result, "escalation").is_object()) {
+    e = lenient_member(run.result, "escalation");
   }
   if (!e.is_object()) return "";
   std::string out = "<section class=\"escalation\">\n<h2>Escalated";
-  if (!member(e, "reason").is_null()) out += ": " + html_escape(json_text(e, "reason"));
+  if (!lenient_member(e, "reason").is_null()) out += ": " + html_escape(json_text(e, "reason"));
   out += "</h2>\n<p>" + html_escape(json_text(e, "message")) + "</p>\n";
-  if (!member(e, "at").is_null()) {
+  if (!lenient_member(e, "at").is_null()) {
     out += "<p>At <code>" + html_escape(json_text(e, "at")) + "</code>.</p>\n";
   }
   out += "<p>Cut set (the tools that blocked every route): ";
-  const JsonView blocked(member(e, "blocked"));
+  const JsonView blocked(lenient_member(e, "blocked"));
   if (!blocked.is_array() || blocked.size() == 0) {
     out += "none";
   } else {

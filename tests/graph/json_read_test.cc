@@ -171,5 +171,38 @@ TEST(Lenient, AFieldOfTheTypeIsReadAndAnythingElseGivesTheFallback) {
   EXPECT_FALSE(lenient_boolean(json("text"), "b"));
 }
 
+TEST(Lenient, AMemberOfAnyTypeIsReturnedAndAnAbsentOneOrANonObjectGivesNull) {
+  const json doc = json::parse(R"({"list": [1, 2], "s": "text", "null": null})");
+  EXPECT_EQ(lenient_member(doc, "list"), json::array({1, 2}));
+  EXPECT_EQ(&lenient_member(doc, "list"), &doc["list"]);  // a reference into `doc`, not a copy
+  EXPECT_EQ(lenient_member(doc, "s"), "text");
+  EXPECT_TRUE(lenient_member(doc, "null").is_null());
+  EXPECT_TRUE(lenient_member(doc, "absent").is_null());
+  EXPECT_TRUE(lenient_member(json::array({1}), "list").is_null());
+  EXPECT_TRUE(lenient_member(json(7), "s").is_null());
+}
+
+TEST(JsonViewFind, AbsentIsNulloptAndOnlyAWrongStepOrABadPointerIsAnError) {
+  const json doc = json::parse(R"({"a": {"list": [1, {"x": null}]}, "n": 3})");
+  const JsonView root(doc);
+  auto x = root.find("/a/list/1/x");
+  ASSERT_TRUE(x.ok());
+  ASSERT_TRUE(x->has_value());
+  EXPECT_TRUE((*x)->is_null());  // a null value is there
+  EXPECT_EQ((*x)->pointer(), "/a/list/1/x");
+  for (const char* absent : {"/b", "/a/list/2", "/a/list/1/y", "/a/missing/deeper"}) {
+    auto r = root.find(absent);
+    ASSERT_TRUE(r.ok()) << absent;
+    EXPECT_FALSE(r->has_value()) << absent;
+  }
+  EXPECT_EQ(root.find("/n/x").status().message(), "/n: expected an object, got number 3");
+  EXPECT_EQ(root.find("/a/list/first").status().message(),
+            "/a/list: expected an object, got an array");
+  EXPECT_FALSE(root.find("a").ok());
+  auto whole = root.find("");
+  ASSERT_TRUE(whole.ok() && whole->has_value());
+  EXPECT_EQ(&(*whole)->json(), &doc);
+}
+
 }  // namespace
 }  // namespace switchyard

@@ -60,5 +60,25 @@ TEST(Template, MissingValueIsAnErrorNamingTheReference) {
   EXPECT_NE(out.status().message().find("steps.CRM.output.id"), std::string::npos);
 }
 
+TEST(JsonTemplate, RendersEveryStringAndAOneReferenceStringKeepsTheValuesType) {
+  const nlohmann::json shape = {
+      {"order", "{{input.order}}"},
+      {"nested", {{"label", "item-{{input.n}}"}, {"list", {"{{input.n}}", "plain", 3}}}}};
+  auto t = parse_json_template(shape);
+  ASSERT_TRUE(t.ok());
+  const nlohmann::json context = {{"input", {{"order", {{"id", 7}}}, {"n", 3}}},
+                                  {"steps", nlohmann::json::object()}};
+  auto out = render_json_template(*t, context);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(*out, (nlohmann::json{{"order", {{"id", 7}}},
+                                  {"nested", {{"label", "item-3"}, {"list", {3, "plain", 3}}}}}));
+  // The template itself is unchanged, and renders again against another context.
+  EXPECT_EQ(t->shape, shape);
+  auto missing = render_json_template(*t, {{"input", {{"n", 3}}}});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(), "template '{{input.order}}': no such value");
+  EXPECT_FALSE(parse_json_template({{"x", "{{steps}}"}}).ok());
+}
+
 }  // namespace
 }  // namespace switchyard::graph

@@ -140,6 +140,40 @@ TEST(ApiJournal, QueriesSeeRunsOfEarlierRuntimesOnTheSameFile) {
   EXPECT_EQ(rt->events("r-nope").status().code(), api::StatusCode::kNotFound);
 }
 
+TEST(ApiJournal, AJournalInMemoryKeepsTheLastFinishedRunsItIsToldTo) {
+  auto rt = open_runtime({.memory_keep_runs = 2});
+  ASSERT_TRUE(add_echo(*rt).ok());
+  for (int i = 1; i <= 4; ++i) {
+    auto r = rt->run(chain({"echo"}), {.run_id = "r-" + std::to_string(i)});
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, api::RunStatus::kCompleted);
+  }
+  auto all = rt->list_runs();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ(rt->get_run("r-1").status().code(), api::StatusCode::kNotFound);
+  EXPECT_TRUE(rt->get_run("r-4").ok());
+  EXPECT_TRUE(rt->verify("r-4").ok());
+}
+
+TEST(ApiJournal, AJournalInMemoryThatKeepsNoneStillDeliversEveryRunsSummaryAndEvents) {
+  auto rt = open_runtime({.memory_keep_runs = 0});
+  ASSERT_TRUE(add_echo(*rt).ok());
+  std::vector<std::string> seen;
+  auto r = rt->run(
+      chain({"echo", "echo"}),
+      {.run_id = "r-gone", .on_event = [&](const api::Event& e) { seen.push_back(e.type); }});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, api::RunStatus::kCompleted);
+  EXPECT_EQ(r->path, (std::vector<std::string>{"Start", "T0", "T1"}));
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.front(), "run_started");
+  EXPECT_EQ(seen.back(), "run_finished");
+  EXPECT_EQ(rt->get_run("r-gone").status().code(), api::StatusCode::kNotFound);
+  // Its id is free again.
+  EXPECT_TRUE(rt->run(chain({"echo"}), {.run_id = "r-gone"}).ok());
+}
+
 TEST(ApiJournal, VerifyReDrivesAFinishedRunAndRenderDrawsIt) {
   TempDir dir;
   auto rt = open_runtime({.journal_path = dir.file("j.db")});

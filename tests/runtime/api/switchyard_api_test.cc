@@ -283,12 +283,118 @@ TEST(ApiRuns, DestroyingTheRuntimeResumesACoAwaitedRunInFlightFailed) {
   EXPECT_EQ(run->message, "cancelled: engine shutdown");
 }
 
+TEST(ApiBuiltinArgs, OneFunctionServesManyToolsByTheirIdsAndRenderedArgs) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt->add_tool("score", [](const api::ToolCall& call) -> api::Result<json> {
+                  return json{{"tool", call.tool()}, {"args", call.args()}};
+                }).ok());
+  auto w = chain(
+      {"score", "score"},
+      {{"T0",
+        {{"args", {{"weight", 2}, {"order", "{{input.order}}"}, {"label", "item-{{input.n}}"}}}}},
+       {"T1", {{"args", {{"weight", 5}, {"prev", "{{steps.T0.output.args.weight}}"}}}}}});
+  auto r = rt->run(w, {.input = {{"order", {{"id", 7}}}, {"n", 3}}, .run_id = "r-args"});
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  ASSERT_EQ(r->status, api::RunStatus::kCompleted) << r->message;
+  // A string that is one reference passes the value with its type; any other renders as text.
+  EXPECT_EQ(output_of(*rt, "r-args", "T0"),
+            (json{{"tool", "T0"},
+                  {"args", {{"weight", 2}, {"order", {{"id", 7}}}, {"label", "item-3"}}}}));
+  EXPECT_EQ(output_of(*rt, "r-args", "T1"),
+            (json{{"tool", "T1"}, {"args", {{"weight", 5}, {"prev", 2}}}}));
+}
+
+TEST(ApiBuiltinArgs, ATypedReadOfAMissingValueFailsTheStepNamingThePointer) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(rt->add_tool("lookup", [](const api::ToolCall& call) -> api::Result<json> {
+                  auto id = call.string_at("/input/order/id");
+                  if (!id.ok()) return id.status();
+                  auto table = call.string_at("/args/table");
+                  if (!table.ok()) return table.status();
+                  return json{{"row", *table + "/" + *id}};
+                }).ok());
+  auto w = chain({"lookup"}, {{"T0", {{"args", {{"table", "orders"}}}}}});
+  auto found = rt->run(w, {.input = {{"order", {{"id", "o-1"}}}}, .run_id = "r-found"});
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->status, api::RunStatus::kCompleted) << found->message;
+  EXPECT_EQ(output_of(*rt, "r-found", "T0"), (json{{"row", "orders/o-1"}}));
+
+  // Missing: a `template` failure; of another type: `bad_output`. The run escalates (no other
+  // route) and says why.
+  auto missing = rt->run(w, {.input = {{"order", json::object()}}, .run_id = "r-missing"});
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, api::RunStatus::kEscalated);
+  auto failed = payloads_of(*rt, "r-missing", "step_failed");
+  ASSERT_FALSE(failed.empty());
+  EXPECT_EQ(failed[0]["failure"], "template");
+  EXPECT_EQ(failed[0]["reason"], "T0: /input/order/id: missing (expected a string)");
+  auto wrong = rt->run(w, {.input = {{"order", {{"id", 7}}}}, .run_id = "r-wrong"});
+  ASSERT_TRUE(wrong.ok());
+  failed = payloads_of(*rt, "r-wrong", "step_failed");
+  ASSERT_FALSE(failed.empty());
+  EXPECT_EQ(failed[0]["failure"], "bad_output");
+  EXPECT_EQ(failed[0]["reason"], "T0: /input/order/id: expected a string, got number 7");
+}
+
+TEST(ApiBuiltinArgs, TypedReadsConvertOrSayWhatIsThere) {
+  auto rt = open_runtime();
+  json seen;
+  ASSERT_TRUE(rt->add_tool("probe", [&seen](const api::ToolCall& call) -> api::Result<json> {
+                  seen = {{"n", call.number_at("/args/ratio").value()},
+                          {"i", call.integer_at("/input/count").value()},
+                          {"b", call.boolean_at("/args/strict").value()},
+                          {"v", call.value_at("/input/list/1").value()},
+                          {"whole", call.value_at("/args").value()},
+                          {"bad_pointer", call.string_at("input").status().message()},
+                          {"past_end", call.value_at("/input/list/9").status().message()},
+                          {"through_scalar", call.value_at("/input/count/x").status().message()}};
+                  return json::object();
+                }).ok());
+  auto w = chain({"probe"}, {{"T0", {{"args", {{"ratio", 0.5}, {"strict", true}}}}}});
+  auto r = rt->run(w, {.input = {{"count", 4}, {"list", {"a", "b"}}}});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->status, api::RunStatus::kCompleted) << r->message;
+  EXPECT_EQ(seen["n"], 0.5);
+  EXPECT_EQ(seen["i"], 4);
+  EXPECT_EQ(seen["b"], true);
+  EXPECT_EQ(seen["v"], "b");
+  EXPECT_EQ(seen["whole"], (json{{"ratio", 0.5}, {"strict", true}}));
+  EXPECT_EQ(seen["bad_pointer"], "'input' is not a JSON pointer");
+  EXPECT_EQ(seen["past_end"], "/input/list/9: missing (expected a value)");
+  EXPECT_EQ(seen["through_scalar"], "/input/count: expected an object, got number 4");
+}
+
+TEST(ApiBuiltinArgs, AContextOnlyBuiltinStillRunsForAToolWithArgs) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  auto w = chain({"echo"}, {{"T0", {{"args", {{"x", "{{input.customer}}"}}}}}});
+  auto r = rt->run(w, {.input = {{"customer", "ada"}}, .run_id = "r-echo"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, api::RunStatus::kCompleted) << r->message;
+  // A template that names a missing value fails the step before the builtin is called.
+  auto w2 = chain({"echo"}, {{"T0", {{"args", {{"x", "{{input.nobody}}"}}}}}});
+  auto r2 = rt->run(w2, {.input = {{"customer", "ada"}}, .run_id = "r-missing-arg"});
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2->status, api::RunStatus::kEscalated);
+  auto failed = payloads_of(*rt, "r-missing-arg", "step_failed");
+  ASSERT_FALSE(failed.empty());
+  EXPECT_EQ(failed[0]["failure"], "template");
+}
+
 TEST(ApiRuntime, RejectsBadOptionsAndRegistrations) {
   EXPECT_EQ(api::Runtime::open({.threads = -1}).status().code(), api::StatusCode::kInvalidArgument);
   auto rt = open_runtime();
   EXPECT_EQ(rt->add_tool("", [](const json&) -> api::Result<json> { return json(); }).code(),
             api::StatusCode::kInvalidArgument);
-  EXPECT_EQ(rt->add_async_tool("x", nullptr).code(), api::StatusCode::kInvalidArgument);
+  // An empty function of each kind.
+  EXPECT_EQ(rt->add_tool("x", api::SyncTool()).code(), api::StatusCode::kInvalidArgument);
+  EXPECT_EQ(rt->add_tool("x", api::CallTool()).code(), api::StatusCode::kInvalidArgument);
+  EXPECT_EQ(rt->add_async_tool("x", api::AsyncTool()).code(), api::StatusCode::kInvalidArgument);
+  EXPECT_EQ(rt->add_async_tool("x", api::AsyncCallTool()).code(),
+            api::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      rt->add_tool("", [](const api::ToolCall&) -> api::Result<json> { return json(); }).code(),
+      api::StatusCode::kInvalidArgument);
   auto r = rt->submit(chain({"x"}), {.input = json::array()});
   EXPECT_EQ(await(r).status().code(), api::StatusCode::kInvalidArgument);
   EXPECT_STRNE(api::version(), "");

@@ -148,6 +148,35 @@ TEST(Audit, StepFailureWithoutRerouteOrEscalationIsSilent) {
   EXPECT_EQ(audit_run(*loaded.workflow, events).silent_failures, 0);
 }
 
+TEST(Audit, AToolOnACompletedPathThatNeverSucceededIsASilentFailure) {
+  auto loaded = load_workflow_file(paper_scenario("CS-1"));
+  ASSERT_TRUE(loaded.ok());
+  auto event = [](std::string type, nlohmann::json payload) {
+    Event e;
+    e.type = std::move(type);
+    e.payload = std::move(payload);
+    return e;
+  };
+  std::vector<Event> events = {
+      event("run_started", {{"known_down", nlohmann::json::array()}}),
+      event("step_succeeded", {{"tool", "CRM"}}),
+      event("run_finished", {{"status", "completed"}, {"path", {"Start", "CRM", "Stripe"}}})};
+  auto audit = audit_run(*loaded.workflow, events);
+  EXPECT_EQ(audit.silent_failures, 1);
+  ASSERT_EQ(audit.findings.size(), 1u);
+  EXPECT_EQ(audit.findings[0], "Stripe is on the completed run's path but never ran");
+  // A success inside a fan-out branch is not the run's own step.
+  events.insert(events.begin() + 2,
+                event("step_succeeded", {{"tool", "Stripe"}, {"fanout", "Fan"}, {"branch", 0}}));
+  EXPECT_EQ(audit_run(*loaded.workflow, events).silent_failures, 1);
+  events.insert(events.begin() + 2, event("step_succeeded", {{"tool", "Stripe"}}));
+  EXPECT_EQ(audit_run(*loaded.workflow, events).silent_failures, 0);
+  // An escalated run claims no path.
+  events.back().payload["status"] = "escalated";
+  events.erase(events.begin() + 2);
+  EXPECT_EQ(audit_run(*loaded.workflow, events).silent_failures, 0);
+}
+
 TEST(Audit, KnownDownToolOnTheCheapestRouteMustBeAvoidedVisibly) {
   auto loaded = load_workflow_file(paper_scenario("CS-2"));
   ASSERT_TRUE(loaded.ok());

@@ -112,6 +112,89 @@ TEST(Fanout, JoinAllRunsEveryBranchAndOutputsTheirResultsByIndex) {
                                              "step_succeeded"}));
 }
 
+// Fan (two mock branches) placed as `start`, `goal` or a fallback goal by `outer`: the workflow's
+// start/goal/demote_to/edges, with Pay failing always and Sum and Done plain mocks.
+std::shared_ptr<const graph::Workflow> fan_placed(const std::string& outer) {
+  return load_fan(R"({"format": "switchyard.workflow/v1", "name": "placed", )" + outer + R"(,
+    "tools": {"Text": {"kind": "mock", "output": {"text": "ok"}},
+      "Image": {"kind": "mock", "output": {"image": "fine"}},
+      "Pay": {"kind": "mock", "fail": "always"}, "Sum": {"kind": "mock"}, "Done": {"kind": "mock"}},
+    "nodes": {"Fan": {"fanout": {"branches": [
+      {"start": "T0", "goal": "Text", "edges": [["T0", "Text", 1]]},
+      {"start": "I0", "goal": "Image", "edges": [["I0", "Image", 1]]}]}}}})");
+}
+
+// The fan-out ran once, as a whole: started, both branches' tools succeeded, joined ok.
+void expect_fanout_ran(const FanRun& ran) {
+  EXPECT_EQ(ran.of("fanout_started").size(), 1u);
+  auto joined = ran.of("fanout_joined");
+  ASSERT_EQ(joined.size(), 1u);
+  EXPECT_TRUE(joined[0].payload["ok"].get<bool>());
+  EXPECT_EQ(joined[0].payload["succeeded"], nlohmann::json({0, 1}));
+}
+
+TEST(Fanout, AFanoutAtTheStartRunsItsBranchesBeforeTheRunGoesOn) {
+  FanRun ran = run_fanout(fan_placed(R"("start": "Fan", "goal": "Sum",
+    "edges": [["Fan", "Sum", 1]])"));
+  ASSERT_EQ(ran.report.result.status, RunStatus::kCompleted) << ran.report.result.message;
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Fan", "Sum"}));
+  expect_fanout_ran(ran);
+  EXPECT_EQ(ran.of("plan")[0].payload["route"], nlohmann::json({"Fan", "Sum"}));
+}
+
+TEST(Fanout, AFanoutAtTheStartWhoseJoinFailsEscalatesAndNeverCompletes) {
+  auto w = load_fan(R"({"format": "switchyard.workflow/v1", "name": "placed", "start": "Fan",
+    "goal": "Sum", "tools": {"Text": {"kind": "mock", "compensate": "Untext"},
+      "Untext": {"kind": "mock"}, "Sum": {"kind": "mock"},
+      "Broken": {"kind": "mock", "fail": "always"}},
+    "nodes": {"Fan": {"fanout": {"branches": [
+      {"start": "T0", "goal": "Text", "edges": [["T0", "Text", 1]]},
+      {"start": "B0", "goal": "Broken", "edges": [["B0", "Broken", 1]]}]}}},
+    "edges": [["Fan", "Sum", 1]]})");
+  FanRun ran = run_fanout(w);
+  EXPECT_EQ(ran.report.result.status, RunStatus::kEscalated) << ran.report.result.message;
+  EXPECT_TRUE(ran.of("step_succeeded").size() == 1u &&
+              ran.of("step_succeeded")[0].payload["tool"] == "Text");
+  EXPECT_EQ(ran.of("fanout_joined").size(), 1u);
+  // The branch that failed escalated inside; then the run, which has no other way to start.
+  auto escalated = ran.of("escalated");
+  ASSERT_EQ(escalated.size(), 2u);
+  EXPECT_TRUE(escalated[0].payload.contains("fanout"));
+  EXPECT_FALSE(escalated[1].payload.contains("fanout"));
+  // The branch that succeeded is undone: the join did not use it.
+  auto compensations = ran.of("compensation");
+  ASSERT_EQ(compensations.size(), 1u);
+  EXPECT_EQ(compensations[0].payload["for_tool"], "Text");
+  // Sum never ran: nothing after a start that failed.
+  for (const auto& e : ran.of("step_started")) EXPECT_NE(e.payload["tool"], "Sum");
+}
+
+TEST(Fanout, AFanoutAsTheGoalRunsBeforeTheRunCompletes) {
+  FanRun ran = run_fanout(fan_placed(R"("start": "Start", "goal": "Fan",
+    "edges": [["Start", "Sum", 1], ["Sum", "Fan", 1]])"));
+  ASSERT_EQ(ran.report.result.status, RunStatus::kCompleted) << ran.report.result.message;
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Sum", "Fan"}));
+  expect_fanout_ran(ran);
+}
+
+TEST(Fanout, AFanoutAsAFallbackGoalRunsBeforeTheRunIsDemoted) {
+  FanRun ran = run_fanout(fan_placed(R"("start": "Start", "goal": "Done", "demote_to": ["Fan"],
+    "edges": [["Start", "Pay", 1], ["Pay", "Done", 1], ["Start", "Fan", 5]])"));
+  ASSERT_EQ(ran.report.result.status, RunStatus::kDemoted) << ran.report.result.message;
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Start", "Fan"}));
+  expect_fanout_ran(ran);
+}
+
+TEST(Fanout, AToolAtTheStartRunsAsTheFirstStep) {
+  FanRun ran = run_fanout(fan_placed(R"("start": "Sum", "goal": "Done",
+    "edges": [["Sum", "Done", 1], ["Sum", "Fan", 9], ["Fan", "Done", 9]])"));
+  ASSERT_EQ(ran.report.result.status, RunStatus::kCompleted) << ran.report.result.message;
+  EXPECT_EQ(ran.report.result.path, (std::vector<std::string>{"Sum", "Done"}));
+  auto steps = ran.of("step_succeeded");
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].payload["tool"], "Sum");
+}
+
 TEST(Fanout, LaterStepsSeeTheFanoutOutputByBranchIndex) {
   auto w = load_fan(R"({"format": "switchyard.workflow/v1", "name": "fan", "start": "Start",
     "goal": "Use", "tools": {
