@@ -315,7 +315,10 @@ Status not_a_pointer(std::string_view pointer) {
 
 }  // namespace
 
-Result<std::optional<JsonView>> JsonView::find(std::string_view pointer) const {
+// The walk of at() and find(): a step that is missing ends it with nullopt, or, when
+// `missing_is_error`, with the error field() or element() gives for it.
+Result<std::optional<JsonView>> JsonView::walk(std::string_view pointer,
+                                               bool missing_is_error) const {
   if (!pointer.empty() && pointer.front() != '/') return not_a_pointer(pointer);
   JsonView here = *this;
   std::size_t pos = 0;
@@ -324,12 +327,18 @@ Result<std::optional<JsonView>> JsonView::find(std::string_view pointer) const {
     if (here.is_array()) {
       auto index = index_token(token);
       if (!index) return here.expected("an object");
-      if (*index >= here.size()) return std::optional<JsonView>();
+      if (*index >= here.size()) {
+        if (!missing_is_error) return std::optional<JsonView>();
+        return here.element(*index).status();  // its "missing" error
+      }
       here = JsonView((*here.value_)[*index], pointer_join(here.pointer_, *index));
     } else if (here.is_object()) {
       const auto& object = here.value_->get_ref<const nlohmann::json::object_t&>();
       auto it = object.find(token);
-      if (it == object.end()) return std::optional<JsonView>();
+      if (it == object.end()) {
+        if (!missing_is_error) return std::optional<JsonView>();
+        return here.field(token).status();  // its "missing" error
+      }
       here = JsonView(it->second, pointer_join(here.pointer_, token));
     } else {
       return here.expected("an object");
@@ -338,25 +347,14 @@ Result<std::optional<JsonView>> JsonView::find(std::string_view pointer) const {
   return std::optional<JsonView>(here);
 }
 
+Result<std::optional<JsonView>> JsonView::find(std::string_view pointer) const {
+  return walk(pointer, false);
+}
+
 Result<JsonView> JsonView::at(std::string_view pointer) const {
-  if (!pointer.empty() && pointer.front() != '/') return not_a_pointer(pointer);
-  JsonView here = *this;
-  std::size_t pos = 0;
-  while (pos < pointer.size()) {
-    const std::string token = next_token(pointer, pos);
-    if (here.is_array()) {
-      auto index = index_token(token);
-      if (!index) return here.expected("an object");
-      auto element = here.element(*index);
-      if (!element.ok()) return element.status();
-      here = std::move(element).value();
-    } else {
-      auto member = here.field(token);
-      if (!member.ok()) return member.status();
-      here = std::move(member).value();
-    }
-  }
-  return here;
+  auto found = walk(pointer, true);
+  if (!found.ok()) return found.status();
+  return **found;
 }
 
 Result<std::string> JsonView::string(std::string_view key) const {

@@ -119,6 +119,7 @@ class JsonView {
 
  private:
   Status expected(std::string_view what) const;
+  Result<std::optional<JsonView>> walk(std::string_view pointer, bool missing_is_error) const;
 
   const nlohmann::json* value_;
   std::string pointer_;

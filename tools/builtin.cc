@@ -43,10 +43,6 @@ class BuiltinTool final : public Tool {
         args_(std::move(args)) {}
 
   void invoke(const Invocation& call, Done done) override {
-    if (sync_ != nullptr && *sync_) {
-      done(to_outcome((*sync_)(*call.context), id_));
-      return;
-    }
     static const nlohmann::json kNoArgs = nlohmann::json::object();
     nlohmann::json rendered;
     if (args_) {
@@ -56,6 +52,11 @@ class BuiltinTool final : public Tool {
             Outcome::failed(FailureKind::kTemplate, id_ + ": args: " + r.status().message()));
       }
       rendered = std::move(*r);
+    }
+    // A synchronous builtin takes the context only: a tool's args were rendered to check them.
+    if (*sync_) {
+      done(to_outcome((*sync_)(*call.context), id_));
+      return;
     }
     // A call no one can cancel still gets a token (one that never fires).
     const auto cancel = call.cancel ? call.cancel : std::make_shared<CallCancel>();
@@ -106,13 +107,6 @@ std::unique_ptr<Tool> BuiltinRegistry::make_tool(const std::string& tool_id,
     auto t = graph::parse_json_template(*args);
     if (!t.ok()) return nullptr;  // the loader has validated them
     parsed = std::move(*t);
-  }
-  // A synchronous builtin takes no args: a tool with args calls it as a call builtin would.
-  if (parsed && e->sync) {
-    auto sync = std::make_shared<const Entry>(Entry{
-        nullptr,
-        [fn = e->sync](const BuiltinCall& call, BuiltinDone done) { done(fn(call.context)); }});
-    return std::make_unique<BuiltinTool>(tool_id, sync, nullptr, &sync->call, std::move(parsed));
   }
   return std::make_unique<BuiltinTool>(tool_id, it->second, &e->sync, &e->call, std::move(parsed));
 }

@@ -66,8 +66,8 @@ class SWITCHYARD_API ToolReply {
   // Delivers the tool's answer: its JSON output, or a failure whose code becomes the step's
   // failure kind (kDeadlineExceeded: timeout, kUnavailable: unavailable, kCancelled: cancelled,
   // kInvalidArgument: bad_output, kNotFound: template, else internal;
-  // docs/engine.md#builtin-tools). Call it exactly
-  // once; later calls are ignored. An answer to a call that was cancelled is ignored.
+  // docs/engine.md#builtin-tools). Call it exactly once; later calls are ignored. An answer to a
+  // call that was cancelled is ignored.
   void operator()(Result<nlohmann::json> answer) const;
   // Registers how to abort the tool's work: `abort` runs once, on the cancelling thread, when
   // the run is cancelled (request, deadline, shutdown) or the call loses a fan-out's join; at

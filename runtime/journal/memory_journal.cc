@@ -19,13 +19,13 @@ class MemoryJournal final : public Journal {
 
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    auto [it, added] = runs_.emplace(run.run_id, Entry{run, {}, next_order_});
-    if (!added) return invalid_argument("run " + run.run_id + " is already in the journal");
-    order_.emplace(next_order_++, run.run_id);
-    if (run.workflow_source) {
-      workflows_.emplace(run.workflow_hash, run.workflow_source);
-      ++workflow_refs_[run.workflow_hash];
+    if (!runs_.emplace(run.run_id, Entry{run, {}, next_order_}).second) {
+      return invalid_argument("run " + run.run_id + " is already in the journal");
     }
+    order_.emplace(next_order_++, run.run_id);
+    WorkflowCopy& copy = workflows_[run.workflow_hash];
+    ++copy.runs;
+    if (!copy.source) copy.source = run.workflow_source;
     return Status();
   }
 
@@ -108,8 +108,10 @@ class MemoryJournal final : public Journal {
   Result<std::string> workflow_source(const std::string& hash) const override {
     std::lock_guard lock(mu_);
     auto it = workflows_.find(hash);
-    if (it == workflows_.end()) return not_found("the journal does not hold workflow " + hash);
-    return *it->second;
+    if (it == workflows_.end() || !it->second.source) {
+      return not_found("the journal does not hold workflow " + hash);
+    }
+    return *it->second.source;
   }
 
   Status claim_run(const std::string& run_id) override {
@@ -125,16 +127,14 @@ class MemoryJournal final : public Journal {
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     std::lock_guard lock(mu_);
     GcStats stats;
-    const std::size_t workflows_before = workflows_.size();
     std::erase_if(finished_, [&](const std::string& id) {
       const Entry& e = runs_.at(id);
       if (e.run.finished_ms >= finished_before_ms) return false;
       stats.events += static_cast<std::int64_t>(e.events.size());
       ++stats.runs;
-      forget(id);
+      if (forget(id)) ++stats.workflows;
       return true;
     });
-    stats.workflows = static_cast<std::int64_t>(workflows_before - workflows_.size());
     return stats;
   }
 
@@ -147,17 +147,23 @@ class MemoryJournal final : public Journal {
     std::uint64_t order = 0;  // its key in order_
   };
 
-  // Drops finished run `id` and, with its last run, its workflow's copy. REQUIRES: mu_ held;
-  // the caller removes `id` from finished_.
-  void forget(const std::string& id) {
+  // A workflow's copy (null until a run journals one) and how many kept runs are of it.
+  struct WorkflowCopy {
+    std::shared_ptr<const std::string> source;
+    int runs = 0;
+  };
+
+  // Drops finished run `id` and, with the last kept run of its workflow, the workflow's copy;
+  // true when a copy went. REQUIRES: mu_ held; the caller removes `id` from finished_.
+  bool forget(const std::string& id) {
     auto it = runs_.find(id);
     order_.erase(it->second.order);
-    auto refs = workflow_refs_.find(it->second.run.workflow_hash);
-    if (refs != workflow_refs_.end() && --refs->second == 0) {
-      workflows_.erase(refs->first);
-      workflow_refs_.erase(refs);
-    }
+    auto copy = workflows_.find(it->second.run.workflow_hash);
     runs_.erase(it);
+    if (--copy->second.runs > 0) return false;
+    const bool had_source = copy->second.source != nullptr;
+    workflows_.erase(copy);
+    return had_source;
   }
 
   // The run as get_run returns it: a null result is its run_finished event's.
@@ -182,9 +188,8 @@ class MemoryJournal final : public Journal {
   std::map<std::string, Entry> runs_;
   std::map<std::uint64_t, std::string> order_;  // begin_run order: key -> run id
   std::uint64_t next_order_ = 0;
-  std::deque<std::string> finished_;  // finished runs still kept, oldest first
-  std::map<std::string, std::shared_ptr<const std::string>> workflows_;  // by hash
-  std::map<std::string, int> workflow_refs_;  // by hash: runs kept that use the copy
+  std::deque<std::string> finished_;               // finished runs still kept, oldest first
+  std::map<std::string, WorkflowCopy> workflows_;  // by hash, for every kept run
 };
 
 }  // namespace

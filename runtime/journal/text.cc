@@ -29,7 +29,6 @@ std::string str(const nlohmann::json& payload, const char* key) {
   return text.ok() ? *text : json_text((*field)->json());
 }
 
-// payload[key], or null when absent (or the payload is no object).
 // An amount of money in `payload` (runtime/base/money.h), or "-".
 std::string usd(const nlohmann::json& payload, const char* key) {
   auto field = JsonView(payload).optional_field(key);

@@ -117,7 +117,6 @@ std::string json_text(const nlohmann::json& result, const char* key) {
   return v.ok() ? value_text(v->json()) : "-";
 }
 
-// result[key] (null when absent, or the result is no object).
 // "$0.0125" (runtime/base/money.h, as `runs` prints it), or "-" without a result.
 std::string spent_text(const nlohmann::json& result) {
   auto usd = JsonView(lenient_member(result, "spent_usd")).number();

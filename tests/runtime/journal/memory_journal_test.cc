@@ -94,6 +94,20 @@ TEST(MemoryJournal, AWorkflowCopyIsForgottenWithTheLastRunThatUsedIt) {
   EXPECT_EQ(journal->workflow_source("hash-b").status().code(), StatusCode::kNotFound);
 }
 
+TEST(MemoryJournal, AWorkflowCopyStaysWhileARunJournaledWithoutItIsForgotten) {
+  auto journal = make_memory_journal({.keep_finished_runs = 1});
+  journal_run(*journal, "with-copy", /*finish=*/false, "hash-a");
+  // A run of the same workflow that journals no copy of its own, begun and forgotten.
+  RunRecord bare = run_record("bare");
+  bare.workflow_hash = "hash-a";
+  ASSERT_TRUE(journal->begin_run(bare).ok());
+  ASSERT_TRUE(journal->append({journal_event("bare", 1, "run_started")}).ok());
+  ASSERT_TRUE(journal->finish_run("bare", "completed", {{"path", {"Start"}}}, 100).ok());
+  journal_run(*journal, "other", true, "hash-b");  // forgets bare
+  EXPECT_EQ(journal->get_run("bare").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(journal->workflow_source("hash-a").ok());  // with-copy still uses it
+}
+
 TEST(MemoryJournal, GcForgetsFinishedRunsBeforeTheCutoffAndTheirWorkflows) {
   auto journal = make_memory_journal();
   journal_run(*journal, "old", true, "hash-old");
