@@ -11,8 +11,8 @@
 //     return nlohmann::json{{"customer", ctx["input"]["customer"]}};
 //   });
 //   auto w = api::Workflow::from_file("support.json");
-//   api::Result<api::RunSummary> run = (*rt)->submit(*w, {.input = {{"customer", "ada"}}}).get();
-//   // or (*rt)->start(*w, options, callback), or co_await (*rt)->run_async(*w, options)
+//   api::Result<api::RunSummary> run = (*rt)->run(*w, {.input = {{"customer", "ada"}}});
+//   // or (*rt)->start(*w, options, callback), submit (a future), co_await (*rt)->run_async(...)
 //
 // Runs are journaled as the `switchyard` program journals them: `switchyard runs`, `replay`,
 // `replay --verify` and `resume` work on the same file, and so do list_runs, events, verify and
@@ -294,8 +294,12 @@ class SWITCHYARD_API Runtime {
   std::future<Result<RunSummary>> submit(const Workflow& workflow, RunOptions options);
   // The same, as a C++20 awaitable: `Result<RunSummary> r = co_await rt.run_async(w, options);`
   [[nodiscard]] RunAwaiter run_async(const Workflow& workflow, RunOptions options);
-  // Runs to the end on the engine, blocking the calling thread. REQUIRES: not called on one of the
-  // Runtime's threads (from a callback).
+  // Runs to the end on the calling thread and returns the summary (errors as start's). The
+  // thread drives the run while it waits: sync builtins and mocks are called on it, and with the
+  // journal in memory its events are journaled and delivered there too, so such a run involves
+  // no other thread; async builtins, HTTP and command tools answer from their own threads as
+  // ever, and the run is in flight, cancellable and bounded by its deadline like any other. May
+  // be called from a builtin (a run in a run), which holds that builtin's thread meanwhile.
   Result<RunSummary> run(const Workflow& workflow, RunOptions options);
 
   // Cancels run `run_id` in flight: its tool calls are aborted, a `cancelled` event is journaled

@@ -227,28 +227,45 @@ Status Runtime::add_async_tool(const std::string& name, AsyncCallTool tool) {
   return Status();
 }
 
-Result<std::string> Runtime::start(const Workflow& workflow, RunOptions options, RunDone done) {
+// What starting a run needs, checked: its tools, its request, its subscription (if any).
+struct Runtime::Impl::Prepared {
+  std::shared_ptr<tools::ToolSet> tools;
+  runtime::RunRequest request;
+  std::shared_ptr<EventSubscription> events;
+};
+
+Result<Runtime::Impl::Prepared> Runtime::Impl::prepare(const Workflow& workflow,
+                                                       RunOptions& options) {
   if (!options.input.is_object()) {
     return Status(StatusCode::kInvalidArgument, "a run's input must be a JSON object");
   }
-  auto tools = impl_->tools_for(workflow);
+  auto tools = tools_for(workflow);
   if (!tools.ok()) return to_api(tools.status());
   std::string run_id =
-      options.run_id.empty() ? runtime::new_run_id(impl_->clock) : std::move(options.run_id);
-  if (impl_->journal().get_run(run_id).ok() || !impl_->enter(run_id)) {
+      options.run_id.empty() ? runtime::new_run_id(clock) : std::move(options.run_id);
+  if (journal().get_run(run_id).ok() || !enter(run_id)) {
     return Status(StatusCode::kInvalidArgument, "run " + run_id + " is already in the journal");
   }
   // Subscribed before the run starts, so that its first event is seen; dropped once it ends
   // (its last event is delivered before the engine reports the end).
   auto events = std::make_shared<EventSubscription>();
-  if (options.on_event) *events = impl_->subscribe(run_id, std::move(options.on_event));
-  runtime::RunRequest request{.input = std::move(options.input),
+  if (options.on_event) *events = subscribe(run_id, std::move(options.on_event));
+  return Prepared{.tools = *std::move(tools),
+                  .request = {.input = std::move(options.input),
                               .budget = to_internal(options.budget),
-                              .run_id = run_id,
+                              .run_id = std::move(run_id),
                               .seed = options.seed,
-                              .deadline = options.deadline};
-  impl_->engine->start(internal::Access::impl(workflow).model, *tools, std::move(request),
-                       [impl = impl_.get(), events, run_id,
+                              .deadline = options.deadline},
+                  .events = std::move(events)};
+}
+
+Result<std::string> Runtime::start(const Workflow& workflow, RunOptions options, RunDone done) {
+  auto prepared = impl_->prepare(workflow, options);
+  if (!prepared.ok()) return prepared.status();
+  std::string run_id = prepared->request.run_id;
+  impl_->engine->start(internal::Access::impl(workflow).model, std::move(prepared->tools),
+                       std::move(prepared->request),
+                       [impl = impl_.get(), events = std::move(prepared->events), run_id,
                         done = std::move(done)](switchyard::Result<runtime::RunReport> r) {
                          events->reset();
                          impl->leave(run_id);
@@ -266,8 +283,16 @@ std::future<Result<RunSummary>> Runtime::submit(const Workflow& workflow, RunOpt
   return future;
 }
 
+// On the calling thread (Engine::run): no hand-off to an engine thread and back.
 Result<RunSummary> Runtime::run(const Workflow& workflow, RunOptions options) {
-  return submit(workflow, std::move(options)).get();
+  auto prepared = impl_->prepare(workflow, options);
+  if (!prepared.ok()) return prepared.status();
+  const std::string run_id = prepared->request.run_id;
+  auto report = impl_->engine->run(internal::Access::impl(workflow).model,
+                                   std::move(prepared->tools), std::move(prepared->request));
+  prepared->events->reset();
+  impl_->leave(run_id);
+  return summary_of(std::move(report));
 }
 
 Status Runtime::cancel(const std::string& run_id, const std::string& reason) {

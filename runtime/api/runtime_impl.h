@@ -67,6 +67,13 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
   // Records `run_id` as in flight here; false when it already is.
   bool enter(const std::string& run_id);
   void leave(const std::string& run_id);
+
+  // Checks a run's options and readies what the engine needs (Runtime::start and run): its
+  // tools, its request (the run id made when none was given, entered as in flight) and its
+  // subscription. Errors: the run's input is not an object, its tools cannot be made, its run id
+  // is in the journal or in flight already.
+  struct Prepared;
+  Result<Prepared> prepare(const Workflow& workflow, RunOptions& options);
 };
 
 }  // namespace switchyard::api

@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cassert>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -34,7 +35,7 @@ thread_local const void* t_answering_inline = nullptr;
 class Engine::Impl {
  public:
   Impl(Journal& j, Clock& c, monitors::HealthTable& h, EngineOptions o)
-      : journal(j), clock(c), health(h), options(o) {
+      : journal(j), clock(c), health(h), options(o), inline_journal(j.writes_inline()) {
     const int n = options.threads > 0
                       ? options.threads
                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -105,6 +106,8 @@ class Engine::Impl {
   Clock& clock;
   monitors::HealthTable& health;
   EngineOptions options;
+  // The journal's writes are done on the run's own thread (Journal::writes_inline).
+  const bool inline_journal;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
@@ -150,14 +153,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   const std::string& id() const { return report_.run_id; }
 
-  // Journals the run's start, then runs it.
+  // Journals the run's start, then runs it. On the run's thread.
   void begin() {
     auto self = shared_from_this();
-    engine_.writer.submit(
-        [record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
-        [self](Status s) {
-          asio::post(self->loop_, [self, s = std::move(s)] { self->on_begun(s); });
-        });
     if (request_.deadline.count() > 0) {
       deadline_.emplace(loop_);  // made only for a run that has a deadline
       deadline_->expires_after(request_.deadline);
@@ -165,11 +163,34 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         if (!ec) self->cancel_now("deadline");
       });
     }
+    if (engine_.inline_journal) return on_begun(engine_.journal.begin_run(start_.record));
+    engine_.writer.submit(
+        [record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
+        [self](Status s) {
+          self->post_from_outside([self, s = std::move(s)] { self->on_begun(s); });
+        });
   }
 
   void request_cancel(std::string reason) {
     auto self = shared_from_this();
-    asio::post(loop_, [self, reason = std::move(reason)] { self->cancel_now(reason); });
+    post_from_outside([self, reason = std::move(reason)] { self->cancel_now(reason); });
+  }
+
+  // Queues `handler` on the run's loop from any thread; nothing once the run is closed.
+  template <typename Handler>
+  void post_from_outside(Handler&& handler) {
+    posting_.fetch_add(1, std::memory_order_seq_cst);
+    if (!closed_.load(std::memory_order_seq_cst)) {
+      asio::post(loop_, std::forward<Handler>(handler));
+    }
+    posting_.fetch_sub(1, std::memory_order_release);
+  }
+
+  // After the run was delivered, on its thread: no handler is queued on its loop from now on, and
+  // none is being queued when this returns (a run driven by Engine::run may then drop its loop).
+  void close() {
+    closed_.store(true, std::memory_order_seq_cst);
+    while (posting_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   }
 
  private:
@@ -246,6 +267,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       }
       if (!workflow_->tool(action.tool).idempotent && !events_.empty()) {
         // The step's start must be in the journal before a side effect can happen.
+        if (engine_.inline_journal) {
+          if (Status s = engine_.journal.append(events_.take()); !s.ok()) {
+            return end_without_journal(s);
+          }
+          start_call(action);
+          if (action.slot == 0) return;
+          continue;
+        }
         phase_ = Phase::kFlushing;
         auto self = shared_from_this();
         submit_events(nullptr, [self, action](const Status& st) { self->on_flushed(st, action); });
@@ -327,8 +356,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       // queued, the engine may finish the run and be destroyed before post() returns.
       auto& posts = self->engine_.outside_posts;
       posts.fetch_add(1, std::memory_order_acq_rel);
-      asio::io_context& loop = self->loop_;
-      asio::post(loop, [self = std::move(self), call, slot, o = std::move(o)]() mutable {
+      RunTask& task = *self;
+      task.post_from_outside([self = std::move(self), call, slot, o = std::move(o)]() mutable {
         self->on_outcome(slot, call, std::move(o));
       });
       posts.fetch_sub(1, std::memory_order_release);
@@ -426,6 +455,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     events_.emit("run_finished", report_.result.to_json());
     auto self = shared_from_this();
     // The result is the run_finished event's (Journal::finish_run): not stored twice.
+    if (engine_.inline_journal) {
+      Status s = engine_.journal.append(events_.take());
+      if (s.ok()) {
+        s = engine_.journal.finish_run(id(), std::string(to_string(report_.result.status)), nullptr,
+                                       unix_ms(engine_.clock));
+      }
+      return on_finished(s);
+    }
     submit_events(
         [id = id(), status = std::string(to_string(report_.result.status)), clock = &engine_.clock](
             Journal& j) { return j.finish_run(id, status, nullptr, unix_ms(*clock)); },
@@ -448,8 +485,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
           return s;
         },
         [self = shared_from_this(), batch, done = std::move(done)](Status s) mutable {
-          asio::post(self->loop_, [self, s = std::move(s), batch = std::move(batch),
-                                   done = std::move(done)]() mutable {
+          RunTask& task = *self;
+          task.post_from_outside([self = std::move(self), s = std::move(s),
+                                  batch = std::move(batch), done = std::move(done)]() mutable {
             batch.reset();
             done(s);
           });
@@ -504,6 +542,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   int inline_budget_ = 0;
   std::optional<std::pair<std::shared_ptr<Call>, tools::Outcome>> inline_answer_;
   Phase phase_ = Phase::kStarting;
+  // Handlers being queued from other threads, and whether the run is closed to them (close()).
+  std::atomic<int> posting_{0};
+  std::atomic<bool> closed_{false};
   bool cancel_requested_ = false;
   std::string cancel_reason_;
   RunReport report_;
@@ -548,6 +589,50 @@ std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
   impl_->add(id, task);
   asio::post(loop, [task] { task->begin(); });
   return id;
+}
+
+namespace {
+
+// The event loop a thread drives for Engine::run; one per thread, reused by its runs (a run in a
+// run, started from a tool on that thread, gets a loop of its own).
+thread_local std::unique_ptr<asio::io_context> t_caller_loop;
+thread_local bool t_caller_loop_busy = false;
+
+}  // namespace
+
+Result<RunReport> Engine::run(std::shared_ptr<const graph::Workflow> workflow,
+                              std::shared_ptr<tools::ToolSet> tools, RunRequest request) {
+  impl_->probes->watch(workflow, tools);
+  std::unique_ptr<asio::io_context> own;  // for a run in a run
+  asio::io_context* loop = nullptr;
+  const bool nested = t_caller_loop_busy;
+  if (nested) {
+    own = std::make_unique<asio::io_context>(1);
+    loop = own.get();
+  } else {
+    if (!t_caller_loop) t_caller_loop = std::make_unique<asio::io_context>(1);
+    loop = t_caller_loop.get();
+    t_caller_loop_busy = true;
+  }
+  loop->restart();
+  auto guard = asio::make_work_guard(*loop);
+  std::optional<Result<RunReport>> out;
+  auto task = std::make_shared<RunTask>(*impl_, *loop, std::move(workflow), std::move(tools),
+                                        std::move(request), [&out, &guard](Result<RunReport> r) {
+                                          out.emplace(std::move(r));
+                                          guard.reset();  // run() returns once the queue is empty
+                                        });
+  impl_->add(task->id(), task);
+  task->begin();
+  loop->run();
+  // Delivered. Late answers (of calls abandoned on the way) are refused from now on; those queued
+  // already are drained here, so that the loop holds nothing of this run.
+  task->close();
+  loop->restart();
+  loop->poll();
+  if (!nested) t_caller_loop_busy = false;
+  assert(out.has_value());
+  return std::move(*out);
 }
 
 std::future<Result<RunReport>> Engine::submit(std::shared_ptr<const graph::Workflow> workflow,

@@ -2,12 +2,13 @@
 // Engine: runs many runs at once on a few threads, never blocking a thread on a tool call.
 //
 // Each engine thread owns one event loop (Boost.Asio io_context) and a run is pinned to one of
-// them for its whole life: its state is touched by that thread only, so the hot path takes no
-// lock. (One io_context shared by several threads is several times slower for tiny handlers; see
-// docs/benchmarks.md.) A run is a continuation chain over the same RunMachine the synchronous
-// Runner drives, so decisions and journal are identical. Journal writes go through one writer
-// thread; before a non-idempotent tool is invoked, the run waits (without blocking its thread)
-// until its events so far are written.
+// them for its whole life (or, with run(), to a loop the calling thread drives): its state is
+// touched by that thread only, so the hot path takes no lock. (One io_context shared by several
+// threads is several times slower for tiny handlers; see docs/benchmarks.md.) A run is a
+// continuation chain over the same RunMachine the synchronous Runner drives, so decisions and
+// journal are identical. Journal writes go through one writer thread (or, for a journal in memory,
+// on the run's own thread, in line); before a non-idempotent tool is invoked, the run waits
+// (without blocking its thread) until its events so far are written.
 //
 // Usage:
 //   Engine engine(journal, clock, health, {.threads = 2});
@@ -68,6 +69,13 @@ class Engine {
   // invoked after that), or kInvalidArgument when the run id is already in the journal.
   std::string start(std::shared_ptr<const graph::Workflow> workflow,
                     std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
+  // Runs one run on the calling thread and returns its report (what `done` would get): the
+  // thread drives the run's own event loop until the run ends (tool answers from other threads,
+  // timers, the deadline, cancel()), so a run whose tools answer at once involves no other thread
+  // (and none at all with a journal that writes_inline()). The run is in flight, cancellable and
+  // counted like any other. May be called from inside a tool of another run (a run in a run).
+  Result<RunReport> run(std::shared_ptr<const graph::Workflow> workflow,
+                        std::shared_ptr<tools::ToolSet> tools, RunRequest request);
   // The same, as a future.
   std::future<Result<RunReport>> submit(std::shared_ptr<const graph::Workflow> workflow,
                                         std::shared_ptr<tools::ToolSet> tools, RunRequest request);

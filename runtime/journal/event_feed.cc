@@ -33,7 +33,7 @@ void EventFeed::Subscription::reset() {
 }
 
 EventFeed::Subscription EventFeed::subscribe(Subscriber subscriber) {
-  std::unique_lock lock(mu_);
+  std::lock_guard lock(mu_);
   const std::uint64_t id = next_id_++;
   subscribers_.emplace(id, std::move(subscriber));
   has_subscribers_.store(true, std::memory_order_release);
@@ -41,13 +41,13 @@ EventFeed::Subscription EventFeed::subscribe(Subscriber subscriber) {
 }
 
 void EventFeed::unsubscribe(std::uint64_t id) {
-  std::unique_lock lock(mu_);  // waits for deliveries in progress
+  std::lock_guard lock(mu_);  // waits for deliveries in progress
   subscribers_.erase(id);
   has_subscribers_.store(!subscribers_.empty(), std::memory_order_release);
 }
 
 void EventFeed::publish(const std::vector<Event>& events) {
-  std::shared_lock lock(mu_);
+  std::lock_guard lock(mu_);
   for (const Event& e : events) {
     if (e.payload.is_null() && !e.payload_json.empty()) {
       // Sealed: its payload travels as text; subscribers get the document (decoded as a row

@@ -14,8 +14,10 @@
 //   Engine engine(feed, clock, health);   // the engine journals through the feed
 //
 // Thread-safety: every method may be called from any thread. Subscribers run on the thread that
-// committed the events (the Engine's journal-writer thread, or the Runner's thread); they must be
-// quick, must not block, and must not write to the feed or (un)subscribe from inside the callback.
+// committed the events (the Engine's journal-writer thread; a run's own thread when the journal
+// writes_inline(), as the one in memory does; or the Runner's thread), one delivery at a time
+// even when several threads commit; they must be quick, must not block, and must not write to
+// the feed or (un)subscribe from inside the callback.
 // Delivered events carry run_id, seq, time_ms, type and payload (also when they were sealed);
 // `hash` may be empty.
 
@@ -23,7 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <shared_mutex>
+#include <mutex>
 
 #include "runtime/journal/forwarding_journal.h"
 
@@ -66,7 +68,7 @@ class EventFeed final : public ForwardingJournal {
   void unsubscribe(std::uint64_t id);
   void publish(const std::vector<Event>& events);
 
-  std::shared_mutex mu_;  // shared while delivering, exclusive to (un)subscribe
+  std::mutex mu_;  // held while delivering (one delivery at a time) and to (un)subscribe
   std::map<std::uint64_t, Subscriber> subscribers_;
   std::uint64_t next_id_ = 1;
   std::atomic<bool> has_subscribers_{false};  // appends copy nothing while nobody listens

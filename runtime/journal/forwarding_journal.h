@@ -54,6 +54,7 @@ class ForwardingJournal : public Journal {
   Result<JournalCheck> check() const override { return inner_.check(); }
   std::string location() const override { return inner_.location(); }
   bool chains_events() const override { return inner_.chains_events(); }
+  bool writes_inline() const override { return inner_.writes_inline(); }
 
  protected:
   Journal& inner() const { return inner_; }

@@ -157,6 +157,11 @@ class Journal {
   // events (Event::payload_json and prev_hash set, `hash` computed with event_link), stored as
   // they are once their prev_hash is found to continue the run's chain.
   virtual bool chains_events() const { return false; }
+
+  // True when every write is quick and never waits on I/O (the journal in memory): an Engine then
+  // performs a run's writes on the run's own thread, in line, instead of handing them to its
+  // journal-writer thread and waiting for the acknowledgement (docs/engine.md#journal-writes).
+  virtual bool writes_inline() const { return false; }
 };
 
 // How hard a commit is pushed to disk (SQLite's PRAGMA synchronous in WAL mode).

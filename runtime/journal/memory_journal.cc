@@ -139,6 +139,7 @@ class MemoryJournal final : public Journal {
   }
 
   std::string location() const override { return ""; }
+  bool writes_inline() const override { return true; }
 
  private:
   struct Entry {

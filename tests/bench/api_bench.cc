@@ -2,8 +2,9 @@
 // libswitchyard.so, nothing internal (tests/bench/CMakeLists.txt).
 //   build/tests/bench/api_bench
 // - BM_ApiSequential/tools:T/journal:J: one run at a time of a 10-step chain through
-//   Runtime::run. T: 0 builtins (a CallTool answering at once), 1 mock tools. J: 0 in memory,
-//   1 a SQLite file (sync normal), 2 a SQLite file with sync full. Time per run.
+//   Runtime::run. T: 0 builtins (a CallTool answering at once), 1 mock tools. J: 0 in memory
+//   (its default window of 10,000 finished runs), 1 a SQLite file (sync normal), 2 a SQLite file
+//   with sync full, 3 in memory keeping no finished run (memory_keep_runs = 0). Time per run.
 // - BM_ApiConcurrent/runs:N/journal:J: N runs of the same chain started at once
 //   (Runtime::start), then waited for: runs per second.
 // - BM_ApiMemoryWindow: 100,000 sequential runs with the journal in memory and its default window
@@ -51,8 +52,12 @@ api::Workflow chain(bool mock) {
 }
 
 // A Runtime on 2 threads with `noop` registered; journal 0: memory, 1: a fresh SQLite file
-// (sync normal), 2: the same with sync full.
+// (sync normal), 2: the same with sync full, 3: memory keeping no finished run.
 std::unique_ptr<api::Runtime> open_runtime(std::int64_t journal, std::size_t keep = 10000) {
+  if (journal == 3) {
+    journal = 0;
+    keep = 0;
+  }
   const std::string file = "/tmp/switchyard-api-bench.db";
   std::filesystem::remove(file);
   std::filesystem::remove(file + "-wal");
@@ -83,7 +88,7 @@ void BM_ApiSequential(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_ApiSequential)
-    ->ArgsProduct({{0, 1}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3}})
     ->ArgNames({"tools", "journal"})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
@@ -123,7 +128,7 @@ void BM_ApiConcurrent(benchmark::State& state) {
                                                     benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_ApiConcurrent)
-    ->ArgsProduct({{1000}, {0, 1, 2}})
+    ->ArgsProduct({{1000}, {0, 1, 2, 3}})
     ->ArgNames({"runs", "journal"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -12,6 +12,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "api_test_support.h"
@@ -83,6 +84,51 @@ TEST(ApiRuns, AsyncBuiltinAnswersFromAnotherThread) {
   EXPECT_EQ(run->status, api::RunStatus::kCompleted);
   EXPECT_EQ(output_of(*rt, run->run_id, "T1")["n"], 1);
   for (auto& t : workers) t.join();
+}
+
+TEST(ApiRuns, RunDrivesTheRunOnTheCallingThreadAndItsEventsWithAJournalInMemory) {
+  auto rt = open_runtime();
+  std::mutex mu;
+  std::set<std::thread::id> tool_threads, event_threads;
+  ASSERT_TRUE(rt->add_tool("where", [&](const api::ToolCall&) -> api::Result<json> {
+                  std::lock_guard lock(mu);
+                  tool_threads.insert(std::this_thread::get_id());
+                  return json::object();
+                }).ok());
+  int events = 0;
+  auto run = rt->run(chain({"where", "where"}), {.on_event = [&](const api::Event&) {
+                       std::lock_guard lock(mu);
+                       event_threads.insert(std::this_thread::get_id());
+                       ++events;
+                     }});
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, api::RunStatus::kCompleted);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(tool_threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(event_threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(events, static_cast<int>(rt->events(run->run_id)->size()));
+  EXPECT_EQ(rt->in_flight(), 0u);
+}
+
+TEST(ApiRuns, ARunStartedFromInsideAToolRunsToItsEnd) {
+  auto rt = open_runtime({.threads = 1});
+  ASSERT_TRUE(add_echo(*rt).ok());
+  const api::Workflow inner = chain({"echo"});
+  ASSERT_TRUE(rt->add_tool("sub", [&](const api::ToolCall&) -> api::Result<json> {
+                  auto r = rt->run(inner, {});
+                  if (!r.ok()) return r.status();
+                  return json{{"sub_run", r->run_id},
+                              {"completed", r->status == api::RunStatus::kCompleted}};
+                }).ok());
+  // Once through run() (the calling thread's loop) and once through start() (an engine thread,
+  // the only one: the inner run must not wait for it).
+  auto direct = rt->run(chain({"sub"}), {});
+  ASSERT_TRUE(direct.ok()) << direct.status().to_string();
+  EXPECT_EQ(output_of(*rt, direct->run_id, "T0")["completed"], true);
+  auto started = rt->submit(chain({"sub"}), {});
+  auto via_engine = await(started);
+  ASSERT_TRUE(via_engine.ok()) << via_engine.status().to_string();
+  EXPECT_EQ(output_of(*rt, via_engine->run_id, "T0")["completed"], true);
 }
 
 TEST(ApiRuns, BuiltinFailureIsRoutedAroundAndCodesBecomeFailureKinds) {

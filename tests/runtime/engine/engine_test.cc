@@ -7,11 +7,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "graph/load.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/journal/forwarding_journal.h"
 #include "tests/support/graph_builder.h"
+#include "tests/support/run_command.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
 
@@ -271,6 +275,178 @@ TEST_F(EngineTest, ShutdownCancelsRunsStillInFlight) {
   auto r = future.get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->result.message, "cancelled: engine shutdown");
+}
+
+// ---- Engine::run: a run on the calling thread ----
+
+TEST_F(EngineTest, RunOnTheCallingThreadInvokesItsToolsAndWritesItsMemoryJournalThere) {
+  std::mutex mu;
+  std::set<std::thread::id> tool_threads, feed_threads;
+  builtins_.add("where", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    std::lock_guard lock(mu);
+    tool_threads.insert(std::this_thread::get_id());
+    return nlohmann::json::object();
+  });
+  EventFeed feed(*journal_);
+  auto sub = feed.subscribe([&](const Event&) {
+    std::lock_guard lock(mu);
+    feed_threads.insert(std::this_thread::get_id());
+  });
+  // T1 has a side effect: its step's start is written before it runs, in line too.
+  auto w = builtin_chain(3, {{"T1", {{"idempotent", false}}}}, "where");
+  Engine engine(feed, clock_, health_, {.threads = 2});
+  auto r = engine.run(w, tools_for(*w), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(journal_->get_run(r->run_id)->status, "completed");
+  std::lock_guard lock(mu);
+  EXPECT_EQ(tool_threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(feed_threads, std::set<std::thread::id>{std::this_thread::get_id()});
+  EXPECT_EQ(engine.in_flight(), 0u);
+}
+
+TEST_F(EngineTest, RunOnTheCallingThreadLeavesASqliteJournalToTheWriterThread) {
+  testing::TempDir dir;
+  auto file = open_sqlite_journal(dir.file("j.db"));
+  ASSERT_TRUE(file.ok()) << file.status().message();
+  EventFeed feed(**file);
+  std::mutex mu;
+  std::set<std::thread::id> feed_threads;
+  auto sub = feed.subscribe([&](const Event&) {
+    std::lock_guard lock(mu);
+    feed_threads.insert(std::this_thread::get_id());
+  });
+  auto w = builtin_chain(2);
+  Engine engine(feed, clock_, health_, {.threads = 1});
+  auto r = engine.run(w, tools_for(*w), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ((*file)->get_run(r->run_id)->status, "completed");
+  std::lock_guard lock(mu);
+  ASSERT_EQ(feed_threads.size(), 1u);
+  EXPECT_NE(*feed_threads.begin(), std::this_thread::get_id());
+}
+
+TEST_F(EngineTest, RunOnTheCallingThreadTakesAnswersGivenOnOtherThreads) {
+  std::vector<std::thread> helpers;
+  std::mutex mu;
+  builtins_.add_async("remote", [&](const nlohmann::json&, auto done) {
+    std::lock_guard lock(mu);
+    helpers.emplace_back([done] { done(nlohmann::json{{"from", "another thread"}}); });
+  });
+  auto w = builtin_chain(3, {}, "remote");
+  Engine engine(*journal_, clock_, health_, {.threads = 1});
+  for (int i = 0; i < 20; ++i) {  // the caller's loop is reused run after run
+    auto r = engine.run(w, tools_for(*w), {});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+    EXPECT_EQ(r->result.path.size(), 4u);
+  }
+  std::lock_guard lock(mu);
+  for (auto& t : helpers) t.join();
+}
+
+TEST_F(EngineTest, RunOnTheCallingThreadIsCancelledFromAnotherThreadAndIgnoresTheLateAnswer) {
+  Hanging hanging;
+  hanging.add_to(builtins_);
+  auto w = builtin_chain(3, {{"T1", {{"name", "hang"}}}});
+  Engine engine(*journal_, clock_, health_, {.threads = 1});
+  std::thread canceller([&] {
+    hanging.wait_called();
+    EXPECT_EQ(engine.in_flight(), 1u);
+    EXPECT_TRUE(engine.cancel("r1"));
+  });
+  RunRequest request;
+  request.run_id = "r1";
+  auto r = engine.run(w, tools_for(*w), request);
+  canceller.join();
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kFailed);
+  EXPECT_EQ(r->result.message, "cancelled: request");
+  const auto journaled = journal_->events("r1")->size();
+  hanging.pending(nlohmann::json{{"late", true}});  // refused: the run is closed
+  EXPECT_EQ(journal_->events("r1")->size(), journaled);
+  EXPECT_EQ(engine.in_flight(), 0u);
+  EXPECT_FALSE(engine.cancel("r1"));
+  // The thread's loop is clean for its next run.
+  auto next = engine.run(builtin_chain(2), tools_for(*builtin_chain(2)), {});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->result.status, RunStatus::kCompleted);
+}
+
+TEST_F(EngineTest, RunOnTheCallingThreadHonoursItsDeadline) {
+  Hanging hanging;
+  hanging.add_to(builtins_);
+  auto w = builtin_chain(2, {{"T0", {{"name", "hang"}}}});
+  Engine engine(*journal_, clock_, health_, {.threads = 1});
+  RunRequest request;
+  request.run_id = "slow";
+  request.deadline = std::chrono::milliseconds(20);
+  auto r = engine.run(w, tools_for(*w), request);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->result.status, RunStatus::kFailed);
+  EXPECT_EQ(r->result.message, "cancelled: deadline");
+}
+
+TEST_F(EngineTest, ARunStartedInsideAToolOfARunOnTheCallingThreadRunsToItsEnd) {
+  Engine* engine_ptr = nullptr;
+  std::shared_ptr<tools::ToolSet> inner_tools;
+  auto inner = builtin_chain(2);
+  inner_tools = tools_for(*inner);
+  builtins_.add("nested", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    auto r = engine_ptr->run(inner, inner_tools, {});
+    if (!r.ok()) return r.status();
+    return nlohmann::json{{"inner", std::string(to_string(r->result.status))}};
+  });
+  auto outer = builtin_chain(2, {{"T0", {{"name", "nested"}}}});
+  Engine engine(*journal_, clock_, health_, {.threads = 1});
+  engine_ptr = &engine;
+  auto r = engine.run(outer, tools_for(*outer), {});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  auto events = journal_->events(r->run_id);
+  ASSERT_TRUE(events.ok());
+  bool saw_inner = false;
+  for (const auto& e : *events) {
+    if (e.type == "step_succeeded" && e.payload.contains("output") &&
+        e.payload["output"].contains("inner")) {
+      saw_inner = e.payload["output"]["inner"] == "completed";
+    }
+  }
+  EXPECT_TRUE(saw_inner);
+  EXPECT_EQ(journal_->list_runs({})->size(), 2u);
+}
+
+// A journal in memory whose appends fail from the `fail_from`-th on.
+class FailingAppends final : public ForwardingJournal {
+ public:
+  FailingAppends(Journal& inner, int fail_from) : ForwardingJournal(inner), left_(fail_from) {}
+  Status append(std::vector<Event>&& events) override {
+    if (left_-- <= 0) return Status(StatusCode::kIo, "disk full");
+    return inner().append(std::move(events));
+  }
+
+ private:
+  std::atomic<int> left_;
+};
+
+TEST_F(EngineTest, AnInlineWriteThatFailsBeforeASideEffectInvokesNothingMore) {
+  std::atomic<int> charged{0};
+  builtins_.add("charge", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    ++charged;
+    return nlohmann::json::object();
+  });
+  FailingAppends journal(*journal_, 0);
+  ASSERT_TRUE(journal.writes_inline());
+  auto w = builtin_chain(3, {{"T1", {{"name", "charge"}, {"idempotent", false}}}});
+  Engine engine(journal, clock_, health_, {.threads = 1});
+  for (bool on_calling_thread : {true, false}) {
+    auto r = on_calling_thread ? engine.run(w, tools_for(*w), {})
+                               : engine.submit(w, tools_for(*w), {}).get();
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kIo);
+    EXPECT_EQ(charged.load(), 0);
+  }
+  EXPECT_EQ(engine.in_flight(), 0u);
 }
 
 }  // namespace

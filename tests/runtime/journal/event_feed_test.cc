@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <mutex>
+#include <thread>
 
 #include "runtime/engine/engine.h"
 #include "tests/support/graph_builder.h"
@@ -153,6 +155,33 @@ TEST_F(EventFeedTest, EngineRunsArriveInJournalOrderExactlyAsJournaled) {
     EXPECT_EQ(got, want) << id;
     EXPECT_EQ(got.back(), std::to_string(journaled->size()) + " run_finished");
   }
+}
+
+TEST(EventFeed, DeliversOneAtATimeWhenSeveralThreadsCommitAtOnce) {
+  // A journal in memory is written on each run's own thread: the feed still delivers serially.
+  auto memory = make_memory_journal();
+  EventFeed feed(*memory);
+  std::atomic<int> inside{0}, overlaps{0}, delivered{0};
+  auto sub = feed.subscribe([&](const Event&) {
+    if (inside.fetch_add(1) != 0) ++overlaps;
+    for (int i = 0; i < 200; ++i) std::this_thread::yield();  // a slow subscriber
+    inside.fetch_sub(1);
+    ++delivered;
+  });
+  constexpr int kThreads = 4, kEvents = 50;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&feed, t] {
+      const std::string id = "r" + std::to_string(t);
+      ASSERT_TRUE(feed.begin_run(run_record(id)).ok());
+      for (int seq = 1; seq <= kEvents; ++seq) {
+        ASSERT_TRUE(feed.append(std::vector<Event>{journal_event(id, seq, "step_started")}).ok());
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  EXPECT_EQ(delivered.load(), kThreads * kEvents);
+  EXPECT_EQ(overlaps.load(), 0);
 }
 
 }  // namespace
