@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <vector>
 
 #include "runtime/journal/checks.h"
 #include "runtime/journal/journal.h"
@@ -52,6 +53,7 @@ class MemoryJournal final : public Journal {
 
   Status finish_run(const std::string& run_id, const std::string& status,
                     const nlohmann::json& result, std::int64_t finished_ms) override {
+    Forgotten forgotten;  // destroyed after the lock is released
     std::lock_guard lock(mu_);
     auto it = runs_.find(run_id);
     if (it == runs_.end()) return not_found("run " + run_id + " is not in the journal");
@@ -63,7 +65,7 @@ class MemoryJournal final : public Journal {
       finished_.push_back(run_id);
       // The window: the oldest finished runs are forgotten first.
       while (finished_.size() > options_.keep_finished_runs) {
-        forget(finished_.front());
+        forget(finished_.front(), forgotten);
         finished_.pop_front();
       }
     }
@@ -125,6 +127,7 @@ class MemoryJournal final : public Journal {
   }
 
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
+    Forgotten forgotten;
     std::lock_guard lock(mu_);
     GcStats stats;
     std::erase_if(finished_, [&](const std::string& id) {
@@ -132,7 +135,7 @@ class MemoryJournal final : public Journal {
       if (e.run.finished_ms >= finished_before_ms) return false;
       stats.events += static_cast<std::int64_t>(e.events.size());
       ++stats.runs;
-      if (forget(id)) ++stats.workflows;
+      if (forget(id, forgotten)) ++stats.workflows;
       return true;
     });
     return stats;
@@ -154,13 +157,18 @@ class MemoryJournal final : public Journal {
     int runs = 0;
   };
 
-  // Drops finished run `id` and, with the last kept run of its workflow, the workflow's copy;
-  // true when a copy went. REQUIRES: mu_ held; the caller removes `id` from finished_.
-  bool forget(const std::string& id) {
+  // Runs taken out of the journal, to be destroyed once the lock is released: freeing a run's
+  // events is most of the cost of forgetting it, and other threads' writes need not wait for it.
+  using Forgotten = std::vector<std::map<std::string, Entry>::node_type>;
+
+  // Drops finished run `id` (into `forgotten`) and, with the last kept run of its workflow, the
+  // workflow's copy; true when a copy went. REQUIRES: mu_ held; the caller removes `id` from
+  // finished_.
+  bool forget(const std::string& id, Forgotten& forgotten) {
     auto it = runs_.find(id);
     order_.erase(it->second.order);
     auto copy = workflows_.find(it->second.run.workflow_hash);
-    runs_.erase(it);
+    forgotten.push_back(runs_.extract(it));
     if (--copy->second.runs > 0) return false;
     const bool had_source = copy->second.source != nullptr;
     workflows_.erase(copy);
