@@ -370,6 +370,10 @@ TEST(ApiBuiltinArgs, ATypedReadOfAMissingValueFailsTheStepNamingThePointer) {
   auto missing = rt->run(w, {.input = {{"order", json::object()}}, .run_id = "r-missing"});
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, api::RunStatus::kEscalated);
+  // The run's own message names the step and the pointer, not only "unreachable".
+  EXPECT_NE(missing->message.find("after T0 failed: T0: /input/order/id: missing"),
+            std::string::npos)
+      << missing->message;
   auto failed = payloads_of(*rt, "r-missing", "step_failed");
   ASSERT_FALSE(failed.empty());
   EXPECT_EQ(failed[0]["failure"], "template");
