@@ -100,6 +100,10 @@ RunSummary to_api(const runtime::RunReport& report) {
                     .tokens = r.tokens,
                     .blocked = r.blocked,
                     .message = r.message,
+                    .output = r.output,
+                    .outputs = r.outputs,
+                    .output_truncated = r.output_truncated,
+                    .outputs_dropped = r.outputs_dropped,
                     .json = report.to_json()};
 }
 
