@@ -35,6 +35,33 @@ std::size_t json_bytes(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
 }
 
+// At least json_bytes(j), found without serializing (a string's bytes may each need 6 as an
+// escape; a number at most 32); stops counting past `enough`. `stack` is scratch space.
+std::size_t json_bytes_bound(const nlohmann::json& j, std::size_t enough,
+                             std::vector<const nlohmann::json*>& stack) {
+  std::size_t bound = 0;
+  stack.assign(1, &j);
+  while (!stack.empty() && bound <= enough) {
+    const nlohmann::json& v = *stack.back();
+    stack.pop_back();
+    if (const auto* text = v.get_ptr<const std::string*>()) {
+      bound += 2 + 6 * text->size();
+    } else if (v.is_object()) {
+      bound += 2;  // {}, then per member: its key quoted, a colon, a comma
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        bound += 4 + 6 * it.key().size();
+        stack.push_back(&it.value());
+      }
+    } else if (v.is_array()) {
+      bound += 2 + v.size();
+      for (const auto& e : v) stack.push_back(&e);
+    } else {
+      bound += 32;  // null, true, false, a number
+    }
+  }
+  return bound;
+}
+
 // Sets r.output and r.outputs from `steps` (the step context, {id: {"output"}}) within
 // `max_bytes` of compact JSON (the values; not the ids): the output of step `goal_step` ("" for
 // none) first, then as many of the outputs as fit, the largest left out first.
@@ -43,23 +70,37 @@ void set_outputs(RunResult& r, const nlohmann::json& steps, const std::string& g
   struct Entry {
     const std::string* id;
     const nlohmann::json* output;
-    std::size_t bytes;
+    std::size_t bytes;  // first an upper bound (json_bytes_bound), then exact if need be
   };
   std::vector<Entry> entries;
-  std::size_t total = 0;
+  entries.reserve(steps.size());
   const Entry* goal = nullptr;
+  std::vector<const nlohmann::json*> stack;
+  std::size_t total = 0;
   for (auto it = steps.begin(); it != steps.end(); ++it) {
     auto output = it->find("output");
     if (output == it->end()) continue;
-    entries.push_back({&it.key(), &*output, json_bytes(*output)});
-    total += entries.back().bytes;
+    const std::size_t bound =
+        total <= max_bytes ? json_bytes_bound(*output, max_bytes - total, stack) : 0;
+    entries.push_back({&it.key(), &*output, bound});
+    total += bound;
   }
   for (const Entry& e : entries) {
     if (*e.id == goal_step) goal = &e;
   }
-  std::size_t room = max_bytes;
   r.output = nullptr;
   r.output_truncated = false;
+  r.outputs_dropped.clear();
+  // Usually far under the bound, which the upper bounds show without serializing anything.
+  const bool fits = total <= max_bytes && (goal == nullptr || goal->bytes <= max_bytes - total);
+  if (!fits) {
+    total = 0;
+    for (Entry& e : entries) {
+      e.bytes = json_bytes(*e.output);
+      total += e.bytes;
+    }
+  }
+  std::size_t room = max_bytes;
   if (goal != nullptr) {
     if (goal->bytes <= room) {
       r.output = *goal->output;
@@ -68,7 +109,6 @@ void set_outputs(RunResult& r, const nlohmann::json& steps, const std::string& g
       r.output_truncated = true;
     }
   }
-  r.outputs_dropped.clear();
   if (total > room) {
     // Largest first (ties: in id order), until the rest fits.
     std::stable_sort(entries.begin(), entries.end(),
@@ -81,8 +121,11 @@ void set_outputs(RunResult& r, const nlohmann::json& steps, const std::string& g
     }
     entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(dropped));
   }
+  // Unless some were dropped, `entries` is in id order, as `steps` holds them: each goes in at
+  // the end without a search (json_object.h).
   r.outputs = nlohmann::json::object();
-  for (const Entry& e : entries) r.outputs[*e.id] = *e.output;
+  auto& outputs = *r.outputs.get_ptr<nlohmann::json::object_t*>();
+  for (const Entry& e : entries) outputs.emplace_hint(outputs.end(), *e.id, *e.output);
 }
 
 }  // namespace
