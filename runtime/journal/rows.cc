@@ -135,7 +135,12 @@ Status check_result(const JsonView& p) {
                           {"llm_calls", Kind::kInteger},
                           {"spent_usd", Kind::kNumber},
                           {"tokens", Kind::kInteger},
-                          {"escalation", Kind::kObject}});
+                          {"escalation", Kind::kObject},
+                          // Absent from runs journaled before results carried outputs.
+                          {"output_truncated", Kind::kBoolean},
+                          {"outputs", Kind::kObject},
+                          {"outputs_dropped", Kind::kStrings},
+                          {"outputs_truncated", Kind::kBoolean}});
 }
 
 // The advisor's answer as re-enactment feeds it to the run machine, which reads its `action`

@@ -105,7 +105,17 @@ struct RunResult {
   std::int64_t tokens = 0;
   std::vector<std::string> blocked;  // escalated: the tools that cut the goal off
   std::string message;               // escalated / failed: why
-  nlohmann::json to_json() const;    // the fields of `run --json` (docs/cli.md) minus ids
+  // What the run returns (docs/cli.md#what-a-run-returns): `output`, the goal step's output (a
+  // junction goal: that of the last step on the path; null unless the run completed or was
+  // demoted), and `outputs`, the last output of each step on the final path by tool id (a fan-out:
+  // by node id), as templates see them (`steps.ID.output`). Together at most the workflow's
+  // limits.max_output_bytes of compact JSON: past it `output` is null with output_truncated, and
+  // `outputs` loses its largest entries first, named in outputs_dropped.
+  nlohmann::json output;
+  nlohmann::json outputs = nlohmann::json::object();
+  bool output_truncated = false;
+  std::vector<std::string> outputs_dropped;  // in the order dropped (largest first)
+  nlohmann::json to_json() const;            // the fields of `run --json` (docs/cli.md) minus ids
 };
 
 struct RunMachineOptions {
