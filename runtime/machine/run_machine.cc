@@ -220,6 +220,7 @@ void RunMachine::follow_route_from(std::size_t position) {
     route_ = router_.route(path_[position]);
     next_ = 1;
   }
+  planned_next_ = next_;
 }
 
 std::vector<NodeIndex> RunMachine::remaining_route() const {
@@ -285,6 +286,9 @@ void RunMachine::start() {
   }
   // Which known-down tools the healthy cheapest route would have used: the run avoids them
   // before its first side effect, and the journal says so.
+  // The conditions as they stand at the start (graph/condition.h) close their edges for every
+  // route below, the healthy one included.
+  apply_conditions();
   std::vector<ToolIndex> avoided;
   if (!down.empty()) {
     graph::FixedHealth healthy(workflow_.tools().size());
@@ -294,7 +298,7 @@ void RunMachine::start() {
       if (node.kind == NodeKind::kTool && excluded(node.tool)) avoided.push_back(node.tool);
     }
   }
-  router_.solve(goal_, health());
+  solve(goal_);
   const bool feasible = reaches(position());
   if (feasible) follow_route_from(position());
   // Live telemetry that changed the route (graded factors, not exclusions) is journaled as such.
@@ -310,6 +314,7 @@ void RunMachine::start() {
         if (excluded(t)) baseline.exclude(t);
       }
       graph::Router plain(workflow_, graph_);
+      plain.set_closed_edges(closed_);
       const graph::Route unweighted = plain.plan(start, goal_, baseline);
       if (unweighted.nodes != route_.nodes) {
         sink_.emit("reweighted", {{"factors", changed},
@@ -319,11 +324,16 @@ void RunMachine::start() {
       }
     }
   }
-  sink_.emit("plan", json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
-                                 feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr),
-                                 "excluded", tool_names(down), "goal", node_id(goal_), "route",
-                                 names(feasible ? route_.nodes : std::vector<NodeIndex>{})));
-  if (!feasible) dead_end("no route to " + node_id(goal_) + " from " + node_id(start));
+  nlohmann::json plan =
+      json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
+                  feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr), "excluded",
+                  tool_names(down), "goal", node_id(goal_), "route",
+                  names(feasible ? route_.nodes : std::vector<NodeIndex>{}));
+  if (!graph_.guarded().empty()) plan["conditions"] = conditions_json();
+  sink_.emit("plan", std::move(plan));
+  if (!feasible) {
+    dead_end("no route to " + node_id(goal_) + " from " + node_id(start) + closed_text());
+  }
 }
 
 void RunMachine::walk() {
@@ -331,6 +341,8 @@ void RunMachine::walk() {
     finish(demoted_ ? RunStatus::kDemoted : RunStatus::kCompleted);
     return;
   }
+  // The run has reached a node since the route was planned: where its conditions are decided.
+  if (next_ != planned_next_ && !graph_.guarded().empty() && !plan_on_arrival()) return;
   const NodeIndex node = route_.nodes[next_];
   const graph::Node& n = graph_.node(node);
   switch (n.kind) {
