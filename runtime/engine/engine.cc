@@ -176,21 +176,25 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     post_from_outside([self, reason = std::move(reason)] { self->cancel_now(reason); });
   }
 
-  // Queues `handler` on the run's loop from any thread; nothing once the run is closed.
+  // Queues `handler` on the run's loop from any thread; nothing once the run is closed. The
+  // handler may hold the last reference to this run: once it is queued, the run may be gone
+  // before post() returns (its loop thread ran it), so nothing of the run is touched after.
   template <typename Handler>
   void post_from_outside(Handler&& handler) {
-    posting_.fetch_add(1, std::memory_order_seq_cst);
-    if (!closed_.load(std::memory_order_seq_cst)) {
-      asio::post(loop_, std::forward<Handler>(handler));
+    std::shared_ptr<PostGate> gate = gate_;  // outlives the run
+    asio::io_context& loop = loop_;
+    gate->posting.fetch_add(1, std::memory_order_seq_cst);
+    if (!gate->closed.load(std::memory_order_seq_cst)) {
+      asio::post(loop, std::forward<Handler>(handler));
     }
-    posting_.fetch_sub(1, std::memory_order_release);
+    gate->posting.fetch_sub(1, std::memory_order_release);
   }
 
   // After the run was delivered, on its thread: no handler is queued on its loop from now on, and
   // none is being queued when this returns (a run driven by Engine::run may then drop its loop).
   void close() {
-    closed_.store(true, std::memory_order_seq_cst);
-    while (posting_.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+    gate_->closed.store(true, std::memory_order_seq_cst);
+    while (gate_->posting.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
   }
 
  private:
@@ -542,9 +546,13 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   int inline_budget_ = 0;
   std::optional<std::pair<std::shared_ptr<Call>, tools::Outcome>> inline_answer_;
   Phase phase_ = Phase::kStarting;
-  // Handlers being queued from other threads, and whether the run is closed to them (close()).
-  std::atomic<int> posting_{0};
-  std::atomic<bool> closed_{false};
+  // Handlers being queued from other threads, and whether the run is closed to them (close()):
+  // shared with the posters, since a poster's handler may free the run while it is posting.
+  struct PostGate {
+    std::atomic<int> posting{0};
+    std::atomic<bool> closed{false};
+  };
+  std::shared_ptr<PostGate> gate_ = std::make_shared<PostGate>();
   bool cancel_requested_ = false;
   std::string cancel_reason_;
   RunReport report_;

@@ -4,7 +4,8 @@
 
 namespace switchyard::runtime {
 
-JournalWriter::JournalWriter(Journal& journal) : journal_(journal), thread_([this] { loop(); }) {}
+JournalWriter::JournalWriter(Journal& journal)
+    : journal_(journal), inline_(journal.writes_inline()), thread_([this] { loop(); }) {}
 
 JournalWriter::~JournalWriter() {
   {
@@ -16,6 +17,13 @@ JournalWriter::~JournalWriter() {
 }
 
 void JournalWriter::submit(Write write, Ack ack) {
+  if (inline_) {
+    std::vector<Write> one;
+    one.push_back(std::move(write));
+    std::vector<Status> statuses = journal_.write_group(one);
+    if (ack) ack(std::move(statuses.front()));
+    return;
+  }
   {
     std::lock_guard lock(mu_);
     queue_.push_back({std::move(write), std::move(ack)});

@@ -4,7 +4,9 @@
 // previous group was being written becomes the next group (Journal::write_group: one SQLite
 // transaction), so the cost of a commit is shared by every run that wrote meanwhile. Each write
 // may carry an acknowledgement, called on the writer thread with the write's status once its
-// group is durable. Internal to runtime/.
+// group is durable. A journal that writes_inline() (the one in memory) is written on the
+// submitting thread instead, at once, and the acknowledgement is called there before submit()
+// returns: submission order is kept, and nothing waits on this thread. Internal to runtime/.
 
 #include <condition_variable>
 #include <deque>
@@ -39,6 +41,7 @@ class JournalWriter {
   void loop();
 
   Journal& journal_;
+  const bool inline_;  // journal_.writes_inline()
   std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Item> queue_;
