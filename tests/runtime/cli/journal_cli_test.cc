@@ -155,9 +155,9 @@ TEST_F(RunsCli, FiltersByStartTime) {
 
 TEST_F(RunsCli, CombinesStatusAndWorkflowFilters) {
   EXPECT_EQ(listed({"--status", "completed"}), (std::vector<std::string>{"r-3", "r-1"}));
-  EXPECT_EQ(listed({"--workflow", "support", "--status", "completed"}),
+  EXPECT_EQ(listed({"--name", "support", "--status", "completed"}),
             std::vector<std::string>{"r-3"});
-  EXPECT_EQ(listed({"--workflow", "nobody"}), std::vector<std::string>{});
+  EXPECT_EQ(listed({"--name", "nobody"}), std::vector<std::string>{});
 }
 
 TEST_F(RunsCli, AnUnknownStatusIsUsageError) {
