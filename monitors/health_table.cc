@@ -163,6 +163,21 @@ void HealthTable::restore(Tool& t, BreakerState state, Clock::TimePoint at) {
   t.breaker.restore(state, at);
 }
 
+void HealthTable::reset(Tool& t, Clock::TimePoint at) {
+  std::lock_guard lock(t.mu);
+  t.breaker.restore(BreakerState::kClosed, at);
+  t.held = false;
+  t.held_reason.clear();
+  t.ewma_ms = 0;
+  t.samples = 0;
+  t.window = 0;
+  t.window_fill = 0;
+  t.header_proximity = 0;
+  t.blocked_until.reset();
+  t.failures.clear();
+  t.last_failure.clear();
+}
+
 void HealthTable::mark_down(std::string_view id, std::string reason) {
   Tool& t = tool(id);
   std::lock_guard lock(t.mu);

@@ -116,6 +116,10 @@ class HealthTable {
   const std::string& id(const Tool& tool) const;
   // Reapplies a journaled transition (restart): sets the breaker as it was at `at`.
   void restore(Tool& tool, BreakerState state, Clock::TimePoint at);
+  // Forgets what the table knows of the tool (an operator fixed it: `switchyard health --reset`):
+  // its telemetry, failures and Retry-After are dropped, a hold is lifted, and the breaker is
+  // closed as of `at`. Outcomes recorded after it count afresh.
+  void reset(Tool& tool, Clock::TimePoint at);
 
   // Holds a tool down (known down from outside: an operator, a scenario's `known` tools) until
   // mark_up(). Held tools weigh +infinity whatever their telemetry says.

@@ -1,4 +1,4 @@
-// switchyard budget [--journal DB] [--workflow NAME] [--json]
+// switchyard budget [--journal DB] [--name NAME] [--json]
 // Spend by workflow, by step and by model tier, from the journal.
 
 #include <iomanip>
@@ -6,6 +6,7 @@
 #include <ostream>
 
 #include "graph/json_read.h"
+#include "graph/load.h"
 #include "runtime/base/money.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
@@ -16,7 +17,8 @@ namespace {
 
 struct BudgetArgs {
   std::string journal = default_journal_path();
-  std::string workflow;
+  std::string name;
+  std::string workflow;  // deprecated spelling of --name
   bool json = false;
 };
 
@@ -28,17 +30,68 @@ struct Line {
   double usd = 0;
 };
 
+// The tools' own prices (price_usd, charged per call sent: docs/budgets.md) of the workflows the
+// runs used, by workflow hash, read from the journal's stored copies; a copy that is missing or
+// does not load prices nothing (its calls still count in the runs' totals).
+class Prices {
+ public:
+  explicit Prices(const runtime::Journal& journal) : journal_(journal) {}
+
+  // The price per call of `tool` in the workflow stored under `hash`; 0 when unknown.
+  double of(const std::string& hash, const std::string& tool) {
+    auto it = by_hash_.find(hash);
+    if (it == by_hash_.end()) {
+      std::map<std::string, double> prices;
+      if (auto source = journal_.workflow_source(hash); source.ok()) {
+        auto loaded = graph::load(*source, "journal:" + hash);
+        if (loaded.ok()) {
+          for (const auto& t : loaded.workflow->tools()) {
+            if (t.price_usd > 0) prices[t.id] = t.price_usd;
+          }
+        }
+      }
+      it = by_hash_.emplace(hash, std::move(prices)).first;
+    }
+    auto price = it->second.find(tool);
+    return price == it->second.end() ? 0 : price->second;
+  }
+
+ private:
+  const runtime::Journal& journal_;
+  std::map<std::string, std::map<std::string, double>> by_hash_;
+};
+
+// Whether event `e` journals a call of its tool that was sent (and so charged the tool's price):
+// a step's attempt, a compensation, the advisor's answer; not a call the monitor refused or whose
+// template could not be filled (never sent).
+bool sent_call(const runtime::Event& e) {
+  if (e.type != "step_succeeded" && e.type != "step_retry" && e.type != "step_failed" &&
+      e.type != "compensation" && e.type != "advisor_answered") {
+    return false;
+  }
+  const std::string failure = lenient_string(e.payload, "failure");
+  return failure != "unavailable" && failure != "template";
+}
+
+// The tier column of the spend a tool's own price_usd makes (no model tier).
+constexpr const char* kPriceTier = "-";
+
 int budget(Context& ctx, const BudgetArgs& args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   runtime::RunFilter filter;
   filter.limit = 100000;
-  if (!args.workflow.empty()) filter.workflow = args.workflow;
+  if (!args.workflow.empty()) {
+    warn_deprecated(ctx, "budget --workflow NAME", "budget --name NAME (--workflow is a file)");
+    filter.workflow = args.workflow;
+  }
+  if (!args.name.empty()) filter.workflow = args.name;
   auto runs = (*journal)->list_runs(filter);
   if (!runs.ok()) return report_error(ctx, runs.status(), args.json);
   std::map<std::string, Line> by_workflow;
   std::map<std::tuple<std::string, std::string, std::string>, Line> by_step_tier;
   std::vector<std::string> skipped;  // runs with a row that cannot be decoded
+  Prices prices(**journal);
   for (const auto& run : *runs) {
     auto events = (*journal)->events(run.run_id);
     if (!events.ok()) {
@@ -56,6 +109,16 @@ int budget(Context& ctx, const BudgetArgs& args) {
       w.calls += static_cast<int>(lenient_integer(run.result, "llm_calls"));
     }
     for (const auto& e : *events) {
+      if (sent_call(e)) {
+        const std::string tool = lenient_string(e.payload, "tool");
+        if (const double price = prices.of(run.workflow_hash, tool); price > 0) {
+          Line& l = by_step_tier[{run.workflow, tool, kPriceTier}];
+          ++l.calls;
+          l.usable += e.type == "step_succeeded" || lenient_boolean(e.payload, "ok") ? 1 : 0;
+          l.usd += price;
+        }
+        continue;
+      }
       if (e.type != "llm_settled") continue;
       Line& l = by_step_tier[{run.workflow, lenient_string(e.payload, "tool"),
                               lenient_string(e.payload, "tier")}];
@@ -124,7 +187,8 @@ void add_budget(CLI::App& app, Context& ctx) {
       app.add_subcommand("budget", "Spend by workflow, step and model tier, from the journal");
   auto args = std::make_shared<BudgetArgs>();
   add_journal_option(cmd, args->journal);
-  cmd->add_option("--workflow", args->workflow, "Only this workflow's runs");
+  cmd->add_option("--name", args->name, "Only the runs of the workflow of this name");
+  cmd->add_option("--workflow", args->workflow, "Deprecated: --name");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = budget(ctx, *args); });
 }

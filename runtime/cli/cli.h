@@ -5,15 +5,19 @@
 // Human output goes to stdout; --json prints exactly one JSON document; logs go to stderr.
 
 #include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "graph/json_read.h"
 #include "graph/load.h"
 #include "graph/status.h"
 #include "runtime/eval/chaos.h"
+#include "runtime/journal/journal.h"
 
 namespace switchyard::cli {
 
@@ -54,6 +58,9 @@ void add_sync_option(CLI::App* cmd, std::string& sync);
 // definition of the option for every command; `creates`: the command makes the file when it is
 // missing (run, serve), which the help says.
 void add_journal_option(CLI::App* cmd, std::string& journal, bool creates = false);
+// `switchyard --journal FILE COMMAND ...`: FILE for every command's --journal not given after
+// the command (which wins). Call once parsing is complete, before the commands' callbacks.
+void apply_global_journal(const std::string& journal);
 
 // Prints a chaos report to ctx.out (a table, or one JSON document when `json`). Returns the exit
 // code of `switchyard chaos`: kExitNotCompleted when any run failed silently, else kExitOk.
@@ -79,6 +86,30 @@ void report_diagnostics(Context& ctx, const graph::LoadResult& result, bool json
 
 // Diagnostic as JSON: {"file", "pointer", "message", "line"?, "column"?}.
 nlohmann::json to_json(const graph::Diagnostic& d);
+
+// The one grammar of the commands' arguments (docs/cli.md#arguments):
+//
+// A duration: digits then a unit, `500ms 45s 10m 2h 7d` (runtime::parse_duration). Errors are
+// kInvalidArgument naming `flag` and the forms.
+Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const std::string& text);
+// A point in time: a UTC date or date-time (`2026-11-24`, `2026-11-24T14:00:00Z`), or a duration
+// meaning that long before `now_ms` (`10m`: ten minutes ago). Unix milliseconds.
+Result<std::int64_t> time_arg(const std::string& flag, const std::string& text,
+                              std::int64_t now_ms);
+// The milliseconds since the epoch now (system clock).
+std::int64_t now_unix_ms();
+// " (did you mean X?)" naming the known names closest to `word` (edit distance at most a third
+// of its length, from 1 to 3; or `word` a prefix of the name), or "" when none is close.
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& known);
+// A RUN_ID argument as the commands take it: a whole run id, a unique prefix of one, or `last`
+// (the newest run). kNotFound when nothing matches; kInvalidArgument for an ambiguous prefix,
+// listing the candidates (at most 10).
+Result<std::string> resolve_run_id(const runtime::Journal& journal, const std::string& arg);
+// The text that ends every command's --help: the exit codes.
+extern const char* const kExitCodesFooter;
+// Says on stderr that `old_name` is deprecated in favour of `new_name` (removed in the next
+// release).
+void warn_deprecated(Context& ctx, const std::string& old_name, const std::string& new_name);
 
 // Opens the journal named by --journal (default "switchyard.db"); errors are kIo.
 // Declared here so every command opens journals the same way.

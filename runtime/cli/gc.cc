@@ -1,5 +1,6 @@
-// switchyard gc [--journal DB] --older-than DURATION [--json]: removes finished runs that
-// finished more than DURATION ago (Journal::gc), and says what it removed.
+// switchyard gc [--journal DB] --older-than DURATION [--dry-run] [--json]: removes finished runs
+// that finished more than DURATION ago (Journal::gc), and says what it removed (--dry-run: what
+// it would remove, removing nothing).
 
 #include <chrono>
 #include <iomanip>
@@ -17,6 +18,7 @@ namespace {
 struct GcArgs {
   std::string journal = default_journal_path();
   std::string older_than;
+  bool dry_run = false;
   bool json = false;
 };
 
@@ -38,13 +40,8 @@ Result<std::vector<runtime::RunRecord>> doomed(const runtime::Journal& journal,
 }
 
 int gc(Context& ctx, const GcArgs& args) {
-  const auto age = parse_duration(args.older_than);
-  if (!age) {
-    return report_error(ctx,
-                        invalid_argument("--older-than " + args.older_than +
-                                         ": expected a duration like 30d, 12h, 90m, 45s or 500ms"),
-                        args.json);
-  }
+  const auto age = duration_arg("--older-than", args.older_than);
+  if (!age.ok()) return report_error(ctx, age.status(), args.json);
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -53,7 +50,9 @@ int gc(Context& ctx, const GcArgs& args) {
   const std::int64_t cutoff_ms = now_ms - age->count();
   auto listed = doomed(**journal, cutoff_ms);
   if (!listed.ok()) return report_error(ctx, listed.status(), args.json);
-  auto stats = (*journal)->gc(cutoff_ms);
+  // --dry-run removes nothing: `removed` is all zeros, `runs` lists what gc would remove.
+  auto stats =
+      args.dry_run ? Result<runtime::GcStats>(runtime::GcStats{}) : (*journal)->gc(cutoff_ms);
   if (!stats.ok()) return report_error(ctx, stats.status(), args.json);
 
   if (args.json) {
@@ -72,6 +71,7 @@ int gc(Context& ctx, const GcArgs& args) {
                                           {{"runs", stats->runs},
                                            {"events", stats->events},
                                            {"workflows", stats->workflows}}},
+                                         {"dry_run", args.dry_run},
                                          {"runs", runs}})
              << "\n";
     return kExitOk;
@@ -80,6 +80,12 @@ int gc(Context& ctx, const GcArgs& args) {
   for (const auto& r : *listed) {
     out << std::left << std::setw(36) << r.run_id << std::setw(26) << r.workflow << std::setw(11)
         << r.status << "finished " << iso8601(r.finished_ms) << "\n";
+  }
+  if (args.dry_run) {
+    out << "would remove " << listed->size() << " run(s) that finished before "
+        << iso8601(cutoff_ms) << " (older than " << args.older_than << ") from " << args.journal
+        << " (dry run: nothing removed)\n";
+    return kExitOk;
   }
   out << "removed " << stats->runs << " run(s), " << stats->events << " event(s) and "
       << stats->workflows << " workflow(s) that finished before " << iso8601(cutoff_ms)
@@ -97,6 +103,7 @@ void add_gc(CLI::App& app, Context& ctx) {
   cmd->add_option("--older-than", args->older_than,
                   "Remove runs that finished longer ago than this: 30d, 12h, 90m, 45s, 500ms")
       ->required();
+  cmd->add_flag("--dry-run", args->dry_run, "List what would be removed; remove nothing");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = gc(ctx, *args); });
 }

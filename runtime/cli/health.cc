@@ -1,4 +1,4 @@
-// switchyard health [--journal DB] [--window-minutes N] [--json]
+// switchyard health [--journal DB] [--window DURATION] [--reset TOOL] [--json]
 
 #include <chrono>
 #include <cmath>
@@ -14,6 +14,8 @@
 #include "runtime/cli/session.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/health_rebuild.h"
+#include "runtime/engine/probe_record.h"
+#include "runtime/engine/runner.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/journal.h"
 
@@ -22,7 +24,9 @@ namespace {
 
 struct HealthArgs {
   std::string journal = default_journal_path();
-  int window_minutes = static_cast<int>(runtime::kDefaultHealthWindow.count());
+  std::string window = "15m";
+  std::optional<int> window_minutes;  // deprecated spelling of --window
+  std::string reset;                  // --reset TOOL
   bool json = false;
 };
 
@@ -37,7 +41,7 @@ std::int64_t ms_of(Clock::TimePoint t) { return runtime::unix_ms_of(t); }
 // What keeps the tool out, besides an open breaker: "held down: why", "Retry-After until ...".
 std::string hold_text(const monitors::ToolHealth& h, Clock::TimePoint now) {
   std::string out;
-  if (h.held_down) out = "held down: " + h.held_reason;
+  if (h.held_down) out = "held down: " + excerpt(h.held_reason);
   if (h.retry_after_until) {
     if (!out.empty()) out += "; ";
     out += "Retry-After until " + iso8601(ms_of(*h.retry_after_until)) + " (in " +
@@ -76,28 +80,84 @@ void print_table(std::ostream& out, const std::vector<monitors::ToolHealth>& too
     }
     if (h.opened_at) out << "    breaker opened " << iso8601(ms_of(*h.opened_at)) << "\n";
     if (std::string hold = hold_text(h, now); !hold.empty()) out << "    " << hold << "\n";
-    if (!h.last_failure.empty()) out << "    last failure: " << h.last_failure << "\n";
+    // An error page quoted in a reason: one line, cut (whole in --json).
+    if (!h.last_failure.empty()) out << "    last failure: " << excerpt(h.last_failure) << "\n";
   }
   out << "factor = latency x reliab x rate (Eq. 1; 1 while warming up, inf when down)\n";
 }
 
+// --reset TOOL: the tool's health forgotten, journaled where the rebuild reads it
+// (runtime/engine/probe_record.h), so every later process (run, health, serve) starts it afresh.
+int reset(Context& ctx, const HealthArgs& args, runtime::Startup& started,
+          runtime::SystemClock& clock, std::chrono::milliseconds window) {
+  const auto tools = started.health->snapshot();
+  const monitors::ToolHealth* found = nullptr;
+  std::vector<std::string> names;
+  for (const auto& h : tools) {
+    names.push_back(h.tool);
+    if (h.tool == args.reset) found = &h;
+  }
+  if (found == nullptr) {
+    std::string message = "--reset " + args.reset + ": no health to reset: the journal has no " +
+                          "call of that tool in the last " + duration(window.count());
+    if (auto near = did_you_mean(args.reset, names); !near.empty()) message += near;
+    return report_error(ctx, not_found(message), args.json);
+  }
+  const monitors::BreakerState from = found->breaker;
+  const std::string run_id = runtime::new_run_id(clock);
+  std::vector<runtime::Journal::Write> writes = {[&](runtime::Journal& j) {
+    return runtime::journal_health_reset(j, clock, run_id, args.reset, from,
+                                         "operator: switchyard health --reset");
+  }};
+  if (Status s = started.journal->write_group(writes).front(); !s.ok()) {
+    return report_error(ctx, s, args.json);
+  }
+  if (args.json) {
+    *ctx.out << json_text({{"journal", args.journal},
+                           {"reset", args.reset},
+                           {"from", std::string(monitors::to_string(from))},
+                           {"run_id", run_id}})
+             << "\n";
+  } else {
+    *ctx.out << "reset " << args.reset << ": breaker " << monitors::to_string(from)
+             << " -> closed, its failures and telemetry forgotten (journaled as run " << run_id
+             << " in " << args.journal << ")\n";
+  }
+  return kExitOk;
+}
+
 int health(Context& ctx, const HealthArgs& args) {
+  std::string window_text = args.window;
+  if (args.window_minutes) {
+    *ctx.err << "warning: --window-minutes is deprecated: use --window " << *args.window_minutes
+             << "m\n";
+    window_text = std::to_string(*args.window_minutes) + "m";
+  }
+  auto window = duration_arg("--window", window_text);
+  if (!window.ok()) return report_error(ctx, window.status(), args.json);
+  if (window->count() <= 0) {
+    return report_error(ctx, invalid_argument("--window " + window_text + ": must be over 0"),
+                        args.json);
+  }
   runtime::SystemClock clock;
-  auto started =
-      runtime::start_up(clock, {.journal_path = args.journal,
-                                .journal = {.create_if_missing = false},
-                                .health_window = std::chrono::minutes(args.window_minutes)});
+  auto started = runtime::start_up(clock, {.journal_path = args.journal,
+                                           .journal = {.create_if_missing = false},
+                                           .health_window = *window});
   if (!started.ok()) return report_error(ctx, started.status(), args.json);
   warn_skipped(ctx, started->report.skipped, args.journal);
+  if (!args.reset.empty()) return reset(ctx, args, *started, clock, *window);
   const int replayed = started->report.outcomes;
   const auto now = clock.now();
   const auto tools = started->health->snapshot();
+  const std::int64_t window_minutes =
+      std::chrono::duration_cast<std::chrono::minutes>(*window).count();
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& h : tools) list.push_back(runtime::tool_health_json(h));
     *ctx.out << nlohmann::json{{"journal", args.journal},
                                {"now_ms", ms_of(now)},
-                               {"window_minutes", args.window_minutes},
+                               {"window_minutes", window_minutes},
+                               {"window_ms", window->count()},
                                {"outcomes", replayed},
                                {"skipped", started->report.to_json()},
                                {"tools", list}}
@@ -106,7 +166,7 @@ int health(Context& ctx, const HealthArgs& args) {
     return kExitOk;
   }
   auto& out = *ctx.out;
-  out << "health from " << args.journal << " (last " << args.window_minutes << " min, " << replayed
+  out << "health from " << args.journal << " (last " << window_text << ", " << replayed
       << " outcome(s))\n";
   if (tools.empty()) {
     out << "no tool has been called in that window\n";
@@ -123,9 +183,15 @@ void add_health(CLI::App& app, Context& ctx) {
       "health", "Every tool's health (breaker, Eq. 1 factor, telemetry), rebuilt from the journal");
   auto args = std::make_shared<HealthArgs>();
   add_journal_option(cmd, args->journal);
-  cmd->add_option("--window-minutes", args->window_minutes, "How far back the journal is read")
-      ->capture_default_str()
+  cmd->add_option("--window", args->window,
+                  "How far back the journal is read: a duration (500ms 45s 10m 2h 7d)")
+      ->capture_default_str();
+  cmd->add_option("--window-minutes", args->window_minutes, "Deprecated: --window Nm")
       ->check(CLI::Range(1, 60 * 24 * 365));
+  cmd->add_option("--reset", args->reset,
+                  "Forget TOOL's health (breaker closed, failures dropped) once it is fixed; "
+                  "journaled, so later runs start it afresh")
+      ->type_name("TOOL");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = health(ctx, *args); });
 }

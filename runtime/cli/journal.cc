@@ -50,7 +50,7 @@ void add_journal(CLI::App& app, Context& ctx) {
       "Check the whole journal: SQLite's integrity check, every run's hash chain, every row's "
       "decoding; one line per problem, exit 1 if any");
   auto args = std::make_shared<JournalArgs>();
-  check_cmd->add_option("--journal", args->journal, "SQLite journal file")->capture_default_str();
+  add_journal_option(check_cmd, args->journal);
   check_cmd->add_flag("--json", args->json, "Print one JSON document");
   check_cmd->callback([&ctx, args] { ctx.exit_code = check(ctx, *args); });
 }

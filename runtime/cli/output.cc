@@ -60,9 +60,12 @@ Result<RunOutput> read_output(const std::string& run_id, const nlohmann::json& r
   return out;
 }
 
-int output(Context& ctx, const OutputArgs& args) {
+int output(Context& ctx, OutputArgs args) {
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
+  auto run_id = resolve_run_id(**journal, args.run_id);
+  if (!run_id.ok()) return report_error(ctx, run_id.status(), args.json);
+  args.run_id = *run_id;
   auto run = (*journal)->get_run(args.run_id);
   if (!run.ok()) return report_error(ctx, journal_error(run.status()), args.json);
   if (run->result.is_null()) {
@@ -115,7 +118,9 @@ int output(Context& ctx, const OutputArgs& args) {
 void add_output(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("output", "Print what a journaled run returned");
   auto args = std::make_shared<OutputArgs>();
-  cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs`)")->required();
+  cmd->add_option("run_id", args->run_id,
+                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs`)")
+      ->required();
   add_journal_option(cmd, args->journal);
   cmd->add_flag("--json", args->json,
                 "Print one JSON document: the output and every step's output (outputs)");

@@ -53,10 +53,13 @@ int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args
   return report->ok() ? kExitOk : kExitNotCompleted;
 }
 
-int replay(Context& ctx, const ReplayArgs& args) {
+int replay(Context& ctx, ReplayArgs args) {
   const bool json = args.format == "json";
   auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), json);
+  auto run_id = resolve_run_id(**journal, args.run_id);
+  if (!run_id.ok()) return report_error(ctx, run_id.status(), json);
+  args.run_id = *run_id;
   if (args.verify) return verify(ctx, **journal, args, json);
   auto run = (*journal)->get_run(args.run_id);
   if (!run.ok()) return report_error(ctx, journal_error(run.status()), json);
@@ -81,7 +84,9 @@ int replay(Context& ctx, const ReplayArgs& args) {
 void add_replay(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("replay", "Show a run's timeline from the journal");
   auto args = std::make_shared<ReplayArgs>();
-  cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs`)")->required();
+  cmd->add_option("run_id", args->run_id,
+                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs`)")
+      ->required();
   add_journal_option(cmd, args->journal);
   cmd->add_option("--format", args->format,
                   "text (a timeline), json (every event), dot (the graph, marked, for Graphviz) "

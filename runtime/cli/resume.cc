@@ -38,10 +38,13 @@ Result<std::shared_ptr<const graph::Workflow>> workflow_for(const runtime::Journ
 }
 
 // Resumes one run; prints its report. Returns the exit code.
-int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_id,
+int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
                nlohmann::json* collected) {
   auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
   if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
+  auto resolved = resolve_run_id(**reader, run_arg);
+  if (!resolved.ok()) return report_error(ctx, resolved.status(), args.json);
+  const std::string& run_id = *resolved;
   auto run = (*reader)->get_run(run_id);
   if (!run.ok()) return report_error(ctx, journal_error(run.status()), args.json);
   if (run->status != "running") {
@@ -114,7 +117,9 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
 void add_resume(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("resume", "Continue runs whose process died, from the journal");
   auto args = std::make_shared<ResumeArgs>();
-  cmd->add_option("run_id", args->run_id, "The run's id (see `switchyard runs --status running`)");
+  cmd->add_option("run_id", args->run_id,
+                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs "
+                  "--status running`)");
   cmd->add_flag("--all", args->all, "Every unfinished run whose process is gone");
   add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow,

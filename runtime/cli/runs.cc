@@ -1,4 +1,4 @@
-// switchyard runs [--journal DB] [--status S] [--workflow W] [--since T] [--until T] [--limit N]
+// switchyard runs [--journal DB] [--status S] [--name W] [--since T] [--until T] [--limit N]
 //                 [--json]
 
 #include <iomanip>
@@ -17,30 +17,27 @@ namespace {
 struct RunsArgs {
   std::string journal = default_journal_path();
   std::string status;
-  std::string workflow;
+  std::string name;
+  std::string workflow;  // deprecated spelling of --name
   std::string since;
   std::string until;
   int limit = 50;
   bool json = false;
 };
 
-Result<std::int64_t> time_arg(const std::string& flag, const std::string& value) {
-  auto ms = parse_iso8601(value);
-  if (!ms) {
-    return invalid_argument(flag + " " + value +
-                            ": expected a UTC time like 2026-11-24 or 2026-11-24T14:00:00Z");
-  }
-  return *ms;
-}
-
 int runs(Context& ctx, const RunsArgs& args) {
   runtime::RunFilter filter;
   if (!args.status.empty()) filter.status = args.status;
-  if (!args.workflow.empty()) filter.workflow = args.workflow;
+  if (!args.workflow.empty()) {
+    warn_deprecated(ctx, "runs --workflow NAME", "runs --name NAME (--workflow is a file)");
+    filter.workflow = args.workflow;
+  }
+  if (!args.name.empty()) filter.workflow = args.name;
+  const std::int64_t now_ms = now_unix_ms();
   for (auto [flag, value, out] : {std::tuple{"--since", &args.since, &filter.since_ms},
                                   std::tuple{"--until", &args.until, &filter.until_ms}}) {
     if (value->empty()) continue;
-    auto ms = time_arg(flag, *value);
+    auto ms = time_arg(flag, *value, now_ms);
     if (!ms.ok()) return report_error(ctx, ms.status(), args.json);
     *out = *ms;
   }
@@ -91,9 +88,12 @@ void add_runs(CLI::App& app, Context& ctx) {
   add_journal_option(cmd, args->journal);
   cmd->add_option("--status", args->status, "Only runs with this status")
       ->check(CLI::IsMember({"running", "completed", "demoted", "escalated", "failed"}));
-  cmd->add_option("--workflow", args->workflow, "Only runs of this workflow (its name)");
-  cmd->add_option("--since", args->since, "Only runs started at or after this UTC time");
-  cmd->add_option("--until", args->until, "Only runs started before this UTC time");
+  cmd->add_option("--name", args->name, "Only runs of the workflow of this name");
+  cmd->add_option("--workflow", args->workflow, "Deprecated: --name");
+  cmd->add_option("--since", args->since,
+                  "Only runs started at or after this time: a UTC date or time "
+                  "(2026-11-24, 2026-11-24T14:00:00Z) or a duration ago (10m, 2h, 7d)");
+  cmd->add_option("--until", args->until, "Only runs started before this time (as --since)");
   cmd->add_option("--limit", args->limit, "At most this many runs")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));

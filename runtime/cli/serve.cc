@@ -41,12 +41,6 @@ struct ServeArgs {
   std::string sync = "normal";
 };
 
-Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const std::string& v) {
-  auto d = parse_duration(v);
-  if (!d) return invalid_argument(flag + " " + v + ": expected a duration like 30s or 500ms");
-  return *d;
-}
-
 Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   service::ServiceOptions o;
   o.journal_path = args.journal;

@@ -28,7 +28,7 @@ Clock::TimePoint at_ms(std::int64_t ms) {
 
 bool replayed_type(const std::string& type) {
   return type == "run_started" || type == "step_succeeded" || type == "step_failed" ||
-         type == "step_retry" || type == "breaker";
+         type == "step_retry" || type == "breaker" || type == "health_reset";
 }
 
 // The step outcome an event journaled, as the tool gave it. Errors name the field.
@@ -105,6 +105,10 @@ Result<bool> replay_event(const Event& e, const graph::Workflow* workflow,
   SWITCHYARD_ASSIGN_OR_RETURN(const std::string tool, p.string_or("tool", ""));
   if (tool.empty()) return false;
   auto& handle = table.tool(tool);
+  if (e.type == "health_reset") {  // an operator's `switchyard health --reset`
+    table.reset(handle, at_ms(e.time_ms));
+    return false;
+  }
   if (e.type == "breaker") {
     SWITCHYARD_ASSIGN_OR_RETURN(const std::string to, p.string_or("to", ""));
     if (auto state = breaker_state(to)) table.restore(handle, *state, at_ms(e.time_ms));

@@ -2,8 +2,8 @@
 // Rebuilding the health monitor after a restart, from the journal: the outcomes of the steps of
 // runs started within `window` (oldest first) are recorded again at their journaled times, with
 // the breaker options (policy.breaker) of the workflow each run used, and journaled breaker
-// transitions (runs' and probes') are reapplied, so a process that starts again routes as the
-// one that stopped would have (docs/monitors.md#after-a-restart).
+// transitions (runs' and probes') and operators' resets (health_reset) are reapplied, so a process
+// that starts again routes as the one that stopped would have (docs/monitors.md#after-a-restart).
 //
 // The same outcomes are recorded as live monitoring records (runtime/engine/run_health.h,
 // tells_health()): a step's attempts (step_retry, step_failed, step_succeeded) with their

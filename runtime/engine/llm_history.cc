@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "graph/json_read.h"
+#include "runtime/base/money.h"
 #include "runtime/journal/rows.h"
 
 namespace switchyard::runtime {
@@ -76,13 +77,11 @@ std::optional<int> LlmHistory::start_tier(const std::string& workflow, const std
   if (best == 0) return std::nullopt;
   if (why != nullptr) {
     const Stats& cheap = s[0];
-    char buf[256];
-    std::snprintf(buf, sizeof buf,
-                  "learned: %s succeeds %d/%d here; expected $%.6g from %s vs $%.6g from %s",
-                  tiers[0].name.c_str(), cheap.successes, cheap.calls, expected[0],
-                  tiers[0].name.c_str(), expected[static_cast<std::size_t>(best)],
-                  tiers[static_cast<std::size_t>(best)].name.c_str());
-    *why = buf;
+    // Money as every human view prints it (runtime/base/money.h).
+    *why = "learned: " + tiers[0].name + " succeeds " + std::to_string(cheap.successes) + "/" +
+           std::to_string(cheap.calls) + " here; expected " + usd_text(expected[0]) + " from " +
+           tiers[0].name + " vs " + usd_text(expected[static_cast<std::size_t>(best)]) + " from " +
+           tiers[static_cast<std::size_t>(best)].name;
   }
   return best;
 }

@@ -23,4 +23,13 @@ inline constexpr const char* kMonitorWorkflow = "switchyard.monitor";
 Status journal_probe_transition(Journal& journal, const Clock& clock, const std::string& run_id,
                                 const monitors::Transition& transition);
 
+// Journals an operator's reset of `tool`'s health (`switchyard health --reset TOOL`), like a
+// probe's transition: a `switchyard.monitor` run with id `run_id` (input {"reset": tool}, result
+// {"reset": tool, "breaker": "closed"}), finished `completed` at once, whose only event is
+// `health_reset` {tool, from: the breaker state it had, reason}. rebuild_health applies it where
+// it stands in time (HealthTable::reset): what the tool did before is forgotten.
+Status journal_health_reset(Journal& journal, const Clock& clock, const std::string& run_id,
+                            const std::string& tool, monitors::BreakerState from,
+                            const std::string& reason);
+
 }  // namespace switchyard::runtime

@@ -21,12 +21,25 @@ std::string json_text(const nlohmann::json& value) {
   return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// payload[key] as text: a string as it is, another value as JSON, "-" when absent or null.
+// `text` on one line: newlines and tabs (an error page's) flattened to spaces, nothing cut.
+std::string one_line(std::string text) {
+  if (text.find_first_of("\n\r\t") == std::string::npos) return text;
+  return excerpt(text, text.size() + 3);
+}
+
+// payload[key] as text: a string as it is (on one line), another value as JSON, "-" when absent
+// or null.
 std::string str(const nlohmann::json& payload, const char* key) {
   auto field = JsonView(payload).optional_field(key);
   if (!field.ok() || !*field) return "-";
   auto text = (*field)->string();
-  return text.ok() ? *text : json_text((*field)->json());
+  return text.ok() ? one_line(*text) : json_text((*field)->json());
+}
+
+// A reason or message (which may quote an error body): one line, cut at 200 bytes. Whole in
+// `replay --format json`.
+std::string why(const nlohmann::json& payload, const char* key) {
+  return excerpt(str(payload, key), 200);
 }
 
 // An amount of money in `payload` (runtime/base/money.h), or "-".
@@ -246,15 +259,15 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "step_succeeded") return str(p, "tool") + " -> " + str(p, "output");
   if (t == "step_retry" || t == "step_failed") {
-    return str(p, "tool") + ": " + str(p, "failure") + ": " + str(p, "reason");
+    return str(p, "tool") + ": " + str(p, "failure") + ": " + why(p, "reason");
   }
   if (t == "breaker") {
     return str(p, "tool") + ": " + str(p, "from") + " -> " + str(p, "to") + " (" +
-           str(p, "reason") + ")";
+           why(p, "reason") + ")";
   }
   if (t == "reweighted") {
     return route_text(lenient_member(p, "old_route")) + " => " +
-           route_text(lenient_member(p, "new_route")) + " (" + str(p, "reason") + ")";
+           route_text(lenient_member(p, "new_route")) + " (" + why(p, "reason") + ")";
   }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
@@ -267,7 +280,7 @@ std::string summarize_line(const Event& e) {
            list_text(lenient_member(p, "cancelled"));
   }
   if (t == "cancelled") {
-    return str(p, "reason") + (lenient_member(p, "in_flight").is_string()
+    return why(p, "reason") + (lenient_member(p, "in_flight").is_string()
                                    ? "; aborted " + str(p, "in_flight")
                                    : std::string());
   }
@@ -282,7 +295,7 @@ std::string summarize_line(const Event& e) {
         calls += " [" + str(c->json(), "fanout") + "/" + str(c->json(), "branch") + "]";
       }
     }
-    return str(p, "reason") + ": " + str(p, "message") +
+    return why(p, "reason") + ": " + why(p, "message") +
            (calls.empty() ? std::string() : "; in flight: " + calls);
   }
   if (t == "reroute") {
@@ -298,7 +311,7 @@ std::string summarize_line(const Event& e) {
   }
   if (t == "compensation") {
     return str(p, "tool") + " for " + str(p, "for_tool") +
-           (lenient_boolean(p, "ok", false) ? ": ok" : ": FAILED: " + str(p, "reason"));
+           (lenient_boolean(p, "ok", false) ? ": ok" : ": FAILED: " + why(p, "reason"));
   }
   if (t == "llm_call") {
     return str(p, "tool") + " (" + str(p, "purpose") + "), " + str(p, "tokens") + " tokens, " +
@@ -309,10 +322,14 @@ std::string summarize_line(const Event& e) {
            "; blocked " + list_text(lenient_member(p, "blocked")) + ")";
   }
   if (t == "escalated") {
-    return str(p, "reason") + ": " + str(p, "message");
+    return why(p, "reason") + ": " + why(p, "message");
   }
-  if (t == "advisor_skipped") return str(p, "tool") + ": " + str(p, "reason");
-  if (t == "failed") return str(p, "message");
+  if (t == "health_reset") {
+    return str(p, "tool") + ": breaker " + str(p, "from") + " -> closed, health forgotten (" +
+           why(p, "reason") + ")";
+  }
+  if (t == "advisor_skipped") return str(p, "tool") + ": " + why(p, "reason");
+  if (t == "failed") return why(p, "message");
   if (t == "run_finished") {
     return str(p, "status") + " at " + str(p, "goal") + ": " +
            route_text(lenient_member(p, "path")) + "; " + str(p, "reroutes") + " reroute(s), " +

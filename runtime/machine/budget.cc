@@ -5,6 +5,7 @@
 
 #include "graph/json_object.h"
 #include "graph/json_read.h"
+#include "runtime/base/money.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -13,11 +14,8 @@ namespace {
 // fits.
 constexpr double kUsdSlack = 1e-12;
 
-std::string usd(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "$%.6g", v);
-  return buf;
-}
+// Money as every human view prints it (runtime/base/money.h): "$0.50", "$0.0125".
+std::string usd(double v) { return usd_text(v); }
 
 }  // namespace
 

@@ -317,7 +317,7 @@ TEST_F(CliWithJournal, RunsFiltersByStatusAndWorkflow) {
   ASSERT_EQ(j["runs"].size(), 1u);
   EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
   auto w = testing::switchyard(
-      {"runs", "--journal", journal(), "--workflow", "customer-support", "--json"});
+      {"runs", "--journal", journal(), "--name", "customer-support", "--json"});
   EXPECT_EQ(testing::parse_json(w.out)["runs"].size(), 1u);
   auto bad = testing::switchyard({"runs", "--journal", journal(), "--since", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);

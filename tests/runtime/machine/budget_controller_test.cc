@@ -132,7 +132,7 @@ TEST(BudgetController, AReservationHoldsBackItsWorstCaseUntilSettled) {
   // $0.5 reserved of $0.8: a second $0.5 call does not fit while the first is in flight.
   std::string why;
   EXPECT_FALSE(c.plan_call(f.pay, -1, kContext, &why).has_value());
-  EXPECT_EQ(why, "budget: Pay: its worst case costs $0.5, $0.3 of $0.8 left");
+  EXPECT_EQ(why, "budget: Pay: its worst case costs $0.50, $0.30 of $0.80 left");
 }
 
 TEST(BudgetController, SettlingReleasesTheReservationAndChargesWhatTheCallCost) {
