@@ -31,27 +31,34 @@ std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const s
   const nlohmann::json* to = nullptr;
   const nlohmann::json* cost = nullptr;
   std::string from_p, to_p, cost_p;
+  const nlohmann::json* when = nullptr;
+  std::string when_p;
   if (e.is_array()) {
-    if (e.size() < 2 || e.size() > 3) {
+    if (e.size() < 2 || e.size() > 4) {
       s.check.error(p,
-                    "expected [from, to, cost] or {\"from\", \"to\", \"cost\"}, got an array of " +
+                    "expected [from, to, cost], [from, to, cost, when] or {\"from\", \"to\", "
+                    "\"cost\", \"when\"}, got an array of " +
                         std::to_string(e.size()) + " element(s)");
       return std::nullopt;
     }
     from = &e[0];
     to = &e[1];
-    if (e.size() == 3) cost = &e[2];
+    if (e.size() >= 3) cost = &e[2];
+    if (e.size() == 4) when = &e[3];
     from_p = pointer_join(p, 0);
     to_p = pointer_join(p, 1);
     cost_p = pointer_join(p, 2);
+    when_p = pointer_join(p, 3);
   } else if (e.is_object()) {
-    s.check.warn_unknown(e, p, {"from", "to", "cost"});
+    s.check.warn_unknown(e, p, {"from", "to", "cost", "when"});
     from = s.check.field(e, p, "from", true);
     to = s.check.field(e, p, "to", true);
     cost = s.check.field(e, p, "cost", false);
+    when = s.check.field(e, p, "when", false);
     from_p = pointer_join(p, "from");
     to_p = pointer_join(p, "to");
     cost_p = pointer_join(p, "cost");
+    when_p = pointer_join(p, "when");
     if (from == nullptr || to == nullptr) return std::nullopt;
   } else {
     s.check.error(p,
@@ -81,6 +88,11 @@ std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const s
                            " has no cost and its target has no default `cost`: expected a cost");
       return std::nullopt;
     }
+  }
+  if (when != nullptr) {
+    auto condition = load_condition(s, *when, when_p, edge.reads);
+    if (!condition) return std::nullopt;
+    edge.when = std::make_shared<const Condition>(std::move(*condition));
   }
   if (!ok) return std::nullopt;
   return edge;
@@ -247,6 +259,7 @@ void load_graph(LoadState& s) {
                                                        "' even with every tool healthy");
     }
   }
+  check_condition_reads(s);
 }
 
 Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
@@ -273,9 +286,13 @@ Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
     nodes.push_back(std::move(node));
   }
   std::vector<Edge> out;
+  std::vector<std::shared_ptr<const Condition>> when;
   out.reserve(edges.size());
-  for (const auto& e : edges) out.push_back({index[e.from], index[e.to], e.cost});
-  return Graph::build(std::move(nodes), std::move(out), index[start], index[goal]);
+  for (const auto& e : edges) {
+    out.push_back({index[e.from], index[e.to], e.cost});
+    when.push_back(e.when);
+  }
+  return Graph::build(std::move(nodes), std::move(out), index[start], index[goal], std::move(when));
 }
 
 }  // namespace switchyard::graph

@@ -2,6 +2,7 @@
 // Shared state of one graph::load call, split across graph/load*.cc. Private to the loader.
 
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -13,11 +14,19 @@
 
 namespace switchyard::graph {
 
+// A step a condition reads, and the pointer of the string that names it (for errors).
+struct StepRead {
+  std::string step;
+  std::string pointer;
+};
+
 struct EdgeSpec {
   std::string from;
   std::string to;
   double cost = 0;
-  std::string pointer;  // of the edge in the document
+  std::string pointer;                    // of the edge in the document
+  std::shared_ptr<const Condition> when;  // null: none
+  std::vector<StepRead> reads;            // the steps `when` reads
 };
 
 struct BranchSpec {
@@ -79,6 +88,16 @@ void load_graph(LoadState& s);
 Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
                   const std::string& goal, const std::map<std::string, ToolIndex>& tool_index,
                   const std::map<std::string, std::uint32_t>& fanout_index);
+
+// load_condition.cc: an edge's `when` at `pointer` (errors for its syntax, pointers and operands);
+// the steps it reads are appended to `reads`.
+std::optional<Condition> load_condition(LoadState& s, const nlohmann::json& when,
+                                        const std::string& pointer, std::vector<StepRead>& reads);
+// Whether `id` is a step a template or condition may name: a tool id or a fan-out node id.
+bool is_step_id(const LoadState& s, const std::string& id);
+// Every step a condition reads can have run before the run leaves the edge's source (errors at
+// the pointer naming the step otherwise). REQUIRES: the graph loaded without errors.
+void check_condition_reads(LoadState& s);
 
 // load_sections.cc: escalation, budget, policy, limits (applied to the tools), scenario.
 void load_sections(LoadState& s, bool allow_scenario);

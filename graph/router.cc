@@ -95,7 +95,8 @@ struct Router::Impl {
       const Edge& edge = edges[e];
       const double factor = node_factor[edge.to];
       // 0 x infinity is NaN: an excluded target is unreachable whatever the base cost.
-      weights[e] = factor == kInfinity ? kInfinity : edge.cost * factor + node_extra[edge.to];
+      weights[e] = factor == kInfinity || is_closed(e) ? kInfinity
+                                                       : edge.cost * factor + node_extra[edge.to];
     }
     const auto& order = graph.tool_graph().workflow_edge;
     for (std::size_t k = 0; k < order.size(); ++k) csr_weights[k] = weights[order[k]];
@@ -147,9 +148,12 @@ struct Router::Impl {
     }
   }
 
+  bool is_closed(std::uint32_t e) const { return !closed.empty() && closed[e]; }
+
   const Workflow& workflow;
   const Graph& graph;
   NodeIndex goal = kNoIndex;
+  std::vector<bool> closed;  // set_closed_edges(): per edge, or empty
   std::vector<double> node_factor;
   std::vector<bool> node_excluded;  // exclude_node(): unusable whatever the health
   std::vector<double> node_extra;
@@ -176,6 +180,11 @@ void Router::solve(NodeIndex goal, const HealthView& health) {
 }
 
 void Router::exclude_node(NodeIndex node) { impl_->node_excluded[node] = true; }
+
+void Router::set_closed_edges(std::vector<bool> closed) {
+  assert(closed.empty() || closed.size() == impl_->graph.edges().size());
+  impl_->closed = std::move(closed);
+}
 
 bool Router::reachable(NodeIndex from) const { return impl_->dist[from] != kInfinity; }
 
@@ -236,6 +245,7 @@ std::vector<ToolIndex> Router::blocked(NodeIndex from) const {
     const NodeIndex at = queue.front();
     queue.pop_front();
     for (std::uint32_t e : g.in_edges(at)) {
+      if (impl_->is_closed(e)) continue;
       if (!could_reach[edges[e].from]) {
         could_reach[edges[e].from] = 1;
         queue.push_back(edges[e].from);
@@ -253,6 +263,7 @@ std::vector<ToolIndex> Router::blocked(NodeIndex from) const {
     queue.pop_front();
     for (std::uint32_t e : g.out_edges(at)) {
       const NodeIndex next = edges[e].to;
+      if (impl_->is_closed(e)) continue;  // a condition, not a failure
       if (impl_->weights[e] == kInfinity) {
         if (!could_reach[next]) continue;
         const Node& node = g.node(next);

@@ -73,6 +73,12 @@ class Router {
   // join failed is routed around like a failed tool.
   void exclude_node(NodeIndex node);
 
+  // Closes edges for every later solve(), until called again: `closed` has one flag per edge of
+  // the graph (empty: none closed), as graph::closed_edges gives for the edges' conditions. A
+  // closed edge is on no route, and blocked() does not name the tool behind it: a condition, not
+  // a failure, keeps the run off it. Fan-out branches are costed with every edge open.
+  void set_closed_edges(std::vector<bool> closed);
+
   // After solve(): whether `from` can reach the goal.
   bool reachable(NodeIndex from) const;
   // After solve(): whether `node` itself can run (not an excluded tool or node, not a fan-out
@@ -84,8 +90,9 @@ class Router {
   // After solve(): the cheapest route from `from` to the goal, or an empty route.
   Route route(NodeIndex from) const;
   // After solve(), when `from` cannot reach the goal: the tools that cut it off: excluded tools
-  // reachable from `from` through usable nodes, from which the goal is reachable when every
-  // tool is healthy. Sorted by tool index. Empty when the goal is reachable.
+  // reachable from `from` through usable nodes and open edges, from which the goal is reachable
+  // over open edges when every tool is healthy. Sorted by tool index. Empty when the goal is
+  // reachable.
   std::vector<ToolIndex> blocked(NodeIndex from) const;
 
   // Convenience: solve() + route().

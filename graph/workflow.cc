@@ -56,10 +56,11 @@ NodeIndex Graph::find(std::string_view id) const {
 }
 
 Graph Graph::build(std::vector<Node> nodes, std::vector<Edge> edges, NodeIndex start,
-                   NodeIndex goal) {
+                   NodeIndex goal, std::vector<std::shared_ptr<const Condition>> when) {
   Graph g;
   g.nodes_ = std::move(nodes);
   g.edges_ = std::move(edges);
+  g.when_ = std::move(when);
   g.start_ = start;
   g.goal_ = goal;
   g.out_.resize(g.nodes_.size());
@@ -71,6 +72,7 @@ Graph Graph::build(std::vector<Node> nodes, std::vector<Edge> edges, NodeIndex s
     const Edge& edge = g.edges_[e];
     g.out_[edge.from].push_back(e);
     g.in_[edge.to].push_back(e);
+    if (g.when(e) != nullptr) g.guarded_.push_back(e);
     pairs.emplace_back(edge.from, edge.to);
   }
   g.tool_graph_ = std::make_unique<ToolGraph>(g.nodes_.size(), pairs);

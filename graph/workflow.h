@@ -20,6 +20,7 @@
 #include <variant>
 #include <vector>
 
+#include "graph/condition.h"
 #include "graph/json_schema.h"
 
 namespace switchyard::graph {
@@ -156,18 +157,28 @@ class Graph {
   // Forward adjacency: indices into edges() of the edges leaving `n`, in file order.
   const std::vector<std::uint32_t>& out_edges(NodeIndex n) const { return out_[n]; }
   const std::vector<std::uint32_t>& in_edges(NodeIndex n) const { return in_[n]; }
+  // Indices into edges() of the edges with a condition (`when`), in file order.
+  const std::vector<std::uint32_t>& guarded() const { return guarded_; }
+  // The condition of edge `e` (index into edges()): the run takes the edge only while it holds
+  // (graph/condition.h). Null: always.
+  const Condition* when(std::uint32_t e) const {
+    return e < when_.size() ? when_[e].get() : nullptr;
+  }
   // The Boost.Graph form, for the router.
   const ToolGraph& tool_graph() const { return *tool_graph_; }
 
-  // Builder: used by the loader. REQUIRES: nodes sorted by id, edges reference valid nodes.
+  // Builder: used by the loader. REQUIRES: nodes sorted by id, edges reference valid nodes;
+  // `when` empty or one entry (null: no condition) per edge.
   static Graph build(std::vector<Node> nodes, std::vector<Edge> edges, NodeIndex start,
-                     NodeIndex goal);
+                     NodeIndex goal, std::vector<std::shared_ptr<const Condition>> when = {});
 
  private:
   std::vector<Node> nodes_;
   std::vector<Edge> edges_;
   std::vector<std::vector<std::uint32_t>> out_;
   std::vector<std::vector<std::uint32_t>> in_;
+  std::vector<std::shared_ptr<const Condition>> when_;
+  std::vector<std::uint32_t> guarded_;
   NodeIndex start_ = 0;
   NodeIndex goal_ = 0;
   std::unordered_map<std::string, NodeIndex> index_;

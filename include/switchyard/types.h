@@ -73,8 +73,16 @@ struct RunSummary {
   std::int64_t tokens = 0;
   std::vector<std::string> blocked{};  // escalated: the tools that cut the goal off
   std::string message{};               // escalated or failed: why ("cancelled: request", ...)
+  // What the run returns (docs/embedding.md#a-runs-result): the goal step's output (a junction
+  // goal: the last step's; null unless the run completed or was demoted), and each step's last
+  // output on the final path by tool id, within the workflow's limits.max_output_bytes: past it
+  // `output` is null with output_truncated, and `outputs` lose their largest entries first (named
+  // in outputs_dropped). Every attempt's output is in the events (Runtime::events).
+  nlohmann::json output;
+  nlohmann::json outputs = nlohmann::json::object();
+  bool output_truncated = false;
+  std::vector<std::string> outputs_dropped{};
   // The whole `switchyard run --json` document of the run (docs/cli.md) without "journal".
-  // The steps' outputs are in its events (step_succeeded's "output": Runtime::events).
   nlohmann::json json;
   // completed or demoted (what the `switchyard` program exits 0 for).
   bool succeeded() const {

@@ -69,7 +69,8 @@ Status load_error(const std::vector<graph::Diagnostic>& errors);
 Diagnostic to_api(const graph::Diagnostic& d);
 Event to_api(const runtime::Event& event);
 RunInfo to_api(const runtime::RunRecord& run);
-RunSummary to_api(const runtime::RunReport& report);
+// The report is moved from: its output and outputs become the summary's.
+RunSummary to_api(runtime::RunReport&& report);
 RunStatus run_status(const std::string& journaled);
 graph::Budget to_internal(const Budget& budget);
 tools::Models to_internal(const std::vector<ModelTier>& tiers);

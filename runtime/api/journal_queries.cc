@@ -93,7 +93,7 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   auto report = runner.resume(run_id);
   impl_->leave(run_id);
   if (!report.ok()) return to_api(report.status());
-  return to_api(*report);
+  return to_api(std::move(*report));
 }
 
 }  // namespace switchyard::api

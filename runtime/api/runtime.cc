@@ -34,7 +34,7 @@ switchyard::Result<nlohmann::json> internal_answer(Result<nlohmann::json> r) {
 
 Result<RunSummary> summary_of(switchyard::Result<runtime::RunReport> r) {
   if (!r.ok()) return api::to_api(r.status());
-  return api::to_api(*r);
+  return api::to_api(std::move(*r));
 }
 
 }  // namespace

@@ -87,8 +87,9 @@ RunInfo to_api(const runtime::RunRecord& r) {
                  .owner_pid = r.owner_pid};
 }
 
-RunSummary to_api(const runtime::RunReport& report) {
-  const runtime::RunResult& r = report.result;
+RunSummary to_api(runtime::RunReport&& report) {
+  runtime::RunResult& r = report.result;
+  nlohmann::json json = report.to_json();
   return RunSummary{.run_id = report.run_id,
                     .status = static_cast<RunStatus>(r.status),
                     .goal = r.goal,
@@ -100,7 +101,11 @@ RunSummary to_api(const runtime::RunReport& report) {
                     .tokens = r.tokens,
                     .blocked = r.blocked,
                     .message = r.message,
-                    .json = report.to_json()};
+                    .output = std::move(r.output),
+                    .outputs = std::move(r.outputs),
+                    .output_truncated = r.output_truncated,
+                    .outputs_dropped = std::move(r.outputs_dropped),
+                    .json = std::move(json)};
 }
 
 graph::Budget to_internal(const Budget& b) {

@@ -38,6 +38,7 @@ void add_run(CLI::App& app, Context& ctx);
 void add_eval(CLI::App& app, Context& ctx);
 void add_runs(CLI::App& app, Context& ctx);
 void add_replay(CLI::App& app, Context& ctx);
+void add_output(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   cli::add_eval(app, ctx);
   cli::add_runs(app, ctx);
   cli::add_replay(app, ctx);
+  cli::add_output(app, ctx);
   cli::add_chaos(app, ctx);
   cli::add_health(app, ctx);
   cli::add_budget(app, ctx);

@@ -20,6 +20,17 @@ void print_human(std::ostream& out, const runtime::RunReport& r, const std::stri
   out << "  healing:  " << res.reroutes << " reroute(s), " << res.backtracks << " backtrack(s)\n";
   out << "  spend:    " << res.llm_calls << " LLM call(s), " << runtime::usd_text(res.spent_usd)
       << ", " << res.tokens << " token(s)\n";
+  // The output on one line, cut at 200 bytes (all of it: `switchyard output RUN`).
+  out << "  output:   "
+      << (res.output_truncated ? std::string("(over limits.max_output_bytes: left out)")
+          : res.output.is_null()
+              ? std::string("-")
+              : excerpt(res.output.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)))
+      << "\n";
+  if (!res.outputs_dropped.empty()) {
+    out << "  outputs:  left out (over limits.max_output_bytes): "
+        << joined(res.outputs_dropped, ", ") << "\n";
+  }
   if (res.status == runtime::RunStatus::kEscalated || res.status == runtime::RunStatus::kFailed) {
     out << "  blocked:  " << (res.blocked.empty() ? "-" : joined(res.blocked, ", ")) << "\n";
     out << "  message:  " << res.message << "\n";

@@ -4,6 +4,7 @@
 #include <map>
 #include <ostream>
 
+#include "graph/json_read.h"
 #include "graph/lint.h"
 #include "graph/router.h"
 #include "runtime/base/workflow_file.h"
@@ -34,8 +35,16 @@ int validate(Context& ctx, const std::string& file, bool json) {
   for (const auto& t : w.tools()) kinds[std::string(graph::to_string(t.kind))]++;
   graph::Router router(w, g);
   graph::FixedHealth health(w.tools().size());
+  // Conditions depend on the input and on outputs: the summary's route ignores them (every
+  // guarded edge open), and lists them.
   const graph::Route route = router.plan(g.start(), g.goal(), health);
   const auto names = node_names(g, route);
+  nlohmann::json conditions = nlohmann::json::array();
+  for (std::uint32_t e : g.guarded()) {
+    conditions.push_back({{"from", g.node(g.edges()[e].from).id},
+                          {"to", g.node(g.edges()[e].to).id},
+                          {"when", graph::to_string(*g.when(e))}});
+  }
 
   if (json) {
     nlohmann::json warnings_json = nlohmann::json::array();
@@ -49,6 +58,7 @@ int validate(Context& ctx, const std::string& file, bool json) {
                                {"edges", g.edges().size()},
                                {"tools", kinds},
                                {"fanouts", w.fanouts().size()},
+                               {"conditions", conditions},
                                {"route", names},
                                {"cost", route.cost},
                                {"warnings", warnings_json}}
@@ -68,7 +78,15 @@ int validate(Context& ctx, const std::string& file, bool json) {
     first = false;
   }
   out << ")\n";
-  out << "  cheapest route: ";
+  if (!conditions.empty()) {
+    out << "  conditions: " << conditions.size() << " guarded edge(s), decided as the run goes\n";
+    for (const auto& c : conditions) {
+      out << "    " << lenient_string(c, "from") << " -> " << lenient_string(c, "to") << " when "
+          << lenient_string(c, "when") << "\n";
+    }
+  }
+  out << (conditions.empty() ? "  cheapest route: "
+                             : "  cheapest route (every condition holding): ");
   for (std::size_t i = 0; i < names.size(); ++i) out << (i ? " -> " : "") << names[i];
   out << "\n  cost: " << std::setprecision(6) << route.cost << "\n";
   return kExitOk;

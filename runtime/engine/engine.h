@@ -66,7 +66,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Starts a run; returns its id at once. `done` is called exactly once, on the run's engine
-  // thread, with the report, or with kIo when the journal could not be written (nothing is
+  // thread (the run leaves in_flight() just after it returns: wait_idle() waits for that), with
+  // the report, or with kIo when the journal could not be written (nothing is
   // invoked after that), or kInvalidArgument when the run id is already in the journal.
   std::string start(std::shared_ptr<const graph::Workflow> workflow,
                     std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);

@@ -77,8 +77,12 @@ void count_unhandled_step_failures(const std::vector<Event>& events, AuditReport
 void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Event>& events,
                                 AuditReport& report) {
   std::set<std::string> known_down, accounted;
+  nlohmann::json input = nlohmann::json::object();
   for (const Event& e : events) {
-    if (e.type == "run_started") known_down = strings(e.payload, "known_down");
+    if (e.type == "run_started") {
+      known_down = strings(e.payload, "known_down");
+      if (const auto& in = lenient_member(e.payload, "input"); !in.is_null()) input = in;
+    }
     if (e.type == "plan") accounted.merge(strings(e.payload, "avoided"));
     if (e.type == "escalated" || e.type == "goal_demoted") {
       accounted.merge(strings(e.payload, "blocked"));
@@ -86,8 +90,15 @@ void count_unavoided_known_down(const graph::Workflow& w, const std::vector<Even
   }
   if (known_down.empty()) return;
   graph::Router router(w, w.graph());
+  // The healthy cheapest route the run could have taken: with its conditions as they stood at
+  // the start (an edge a condition closed is not a way the run failed to avoid a down tool).
+  const graph::Graph& g = w.graph();
+  const nlohmann::json context = {{"input", input}, {"steps", nlohmann::json::object()}};
+  router.set_closed_edges(graph::closed_edges(
+      g, context,
+      g.node(g.start()).kind == graph::NodeKind::kJunction ? g.start() : graph::kNoIndex));
   graph::FixedHealth healthy(w.tools().size());
-  const graph::Route ideal = router.plan(w.graph().start(), w.graph().goal(), healthy);
+  const graph::Route ideal = router.plan(g.start(), g.goal(), healthy);
   for (graph::NodeIndex n : ideal.nodes) {
     const std::string& id = w.graph().node(n).id;
     if (known_down.count(id) && !accounted.count(id)) {

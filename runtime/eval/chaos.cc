@@ -90,9 +90,15 @@ Result<ChaosReport> run_chaos(const graph::Workflow& w, const ChaosOptions& opti
   for (auto t : tools) report.tools.push_back(w.tool(t).id);
   const auto sets = subsets(static_cast<int>(tools.size()), options.max_down);
 
-  // Minimal cut sets, from the router alone.
+  // Minimal cut sets, from the router alone, with the workflow's conditions as they stand at the
+  // start of the chaos runs (input {}): an edge a condition on the input closes is no way to the
+  // goal, and one whose condition reads a step is undecided there and counts as open.
   {
     graph::Router router(w, w.graph());
+    const graph::Graph& g = w.graph();
+    router.set_closed_edges(graph::closed_edges(
+        g, {{"input", nlohmann::json::object()}, {"steps", nlohmann::json::object()}},
+        g.node(g.start()).kind == graph::NodeKind::kJunction ? g.start() : graph::kNoIndex));
     std::vector<std::set<int>> minimal;
     for (const auto& set : sets) {
       const std::set<int> s(set.begin(), set.end());

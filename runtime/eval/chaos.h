@@ -6,7 +6,10 @@
 // before the run or, with `unknown`, discovered mid-run), audited from its journal like `eval`.
 // Sets run in parallel on all cores. A minimal cut set is a set of tools whose failure leaves no
 // route from start to goal (with fan-out joins and fallback goals ignored: the main goal) while
-// no smaller subset of it does.
+// no smaller subset of it does; edges whose conditions are false at the start of a run (input {})
+// are no route, those whose conditions read a step's output count as open. A run that a condition
+// leaves with no route ends visibly (demoted or escalated, its journal says which edges were
+// closed): the audit counts no silent failure for it.
 
 #include <nlohmann/json.hpp>
 #include <string>

@@ -135,7 +135,12 @@ Status check_result(const JsonView& p) {
                           {"llm_calls", Kind::kInteger},
                           {"spent_usd", Kind::kNumber},
                           {"tokens", Kind::kInteger},
-                          {"escalation", Kind::kObject}});
+                          {"escalation", Kind::kObject},
+                          // Absent from runs journaled before results carried outputs.
+                          {"output_truncated", Kind::kBoolean},
+                          {"outputs", Kind::kObject},
+                          {"outputs_dropped", Kind::kStrings},
+                          {"outputs_truncated", Kind::kBoolean}});
 }
 
 // The advisor's answer as re-enactment feeds it to the run machine, which reads its `action`
@@ -197,6 +202,16 @@ Status check_run_started(const JsonView& p) {
   });
 }
 
+// The values of a workflow's edge conditions in a routing decision (plan, reroute, backtrack,
+// goal_demoted): [{"from", "to", "value": true, false or null (undecided)}].
+Status check_conditions(const JsonView& p) {
+  return check_each(p, "conditions", Kind::kArray, [](const JsonView& c) {
+    SWITCHYARD_RETURN_IF_ERROR(c.expect_object());
+    return check_fields(
+        c, {{"from", Kind::kString}, {"to", Kind::kString}, {"value", Kind::kBoolean}});
+  });
+}
+
 Status check_by_type(std::string_view t, const JsonView& p) {
   if (t == "run_started") return check_run_started(p);
   if (t == "llm_learned") {
@@ -204,6 +219,9 @@ Status check_by_type(std::string_view t, const JsonView& p) {
       SWITCHYARD_RETURN_IF_ERROR(s.expect_object());
       return check_fields(s, {{"tier", Kind::kString}, {"reason", Kind::kString}});
     });
+  }
+  if (t == "plan" || t == "reroute" || t == "backtrack" || t == "goal_demoted") {
+    SWITCHYARD_RETURN_IF_ERROR(check_conditions(p));
   }
   if (t == "plan") {
     return check_fields(p, {{"at", Kind::kString},

@@ -53,6 +53,24 @@ std::string joined(const nlohmann::json& names, const char* sep, const char* emp
 
 std::string list_text(const nlohmann::json& names) { return joined(names, ", ", "-"); }
 
+// "; conditions: Fraud -> Review true, Fraud -> Auto false, X -> Y undecided", or "" when the
+// payload holds none (a workflow without conditions).
+std::string conditions_text(const nlohmann::json& payload) {
+  const JsonView list(lenient_member(payload, "conditions"));
+  if (!list.is_array() || list.size() == 0) return "";
+  std::string out = "; conditions: ";
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    auto element = list.element(i);
+    if (!element.ok()) continue;
+    const nlohmann::json& c = element->json();
+    const nlohmann::json& value = lenient_member(c, "value");
+    out += (i ? ", " : "") + lenient_string(c, "from", "?") + " -> " +
+           lenient_string(c, "to", "?") + " " +
+           (value.is_boolean() ? (value == true ? "true" : "false") : "undecided");
+  }
+  return out;
+}
+
 std::string cost_text(const nlohmann::json& payload) {
   auto field = JsonView(payload).optional_field("cost");
   if (!field.ok() || !*field) return "";
@@ -221,7 +239,7 @@ std::string summarize_line(const Event& e) {
     std::string s = route_text(lenient_member(p, "route")) + cost_text(p);
     if (JsonView(lenient_member(p, "avoided")).size() > 0)
       s += "; avoided " + list_text(lenient_member(p, "avoided"));
-    return s;
+    return s + conditions_text(p);
   }
   if (t == "step_started") {
     return str(p, "tool") + " (" + str(p, "kind") + ", attempt " + str(p, "attempt") + ")";

@@ -27,19 +27,19 @@ void RunMachine::heal(std::string_view field, const std::string& failed,
              !is_branch() && workflow_.policy().compensate_on_escalation);
     return;
   }
-  router_.solve(goal_, health());
+  solve(goal_);
   const std::size_t here = position();
   if (reaches(here)) {
     const auto old_route = remaining_route();
     follow_route_from(here);
     ++result_.reroutes;
-    sink_.emit("reroute",
-               {{"at", here == kBeforeStart ? node_id(graph_.start()) : node_id(path_[here])},
-                {field, failed},
-                {"reason", reason},
-                {"old_route", names(old_route)},
-                {"new_route", names(route_.nodes)},
-                {"cost", route_.cost}});
+    sink_.emit("reroute", with_conditions({{"at", here == kBeforeStart ? node_id(graph_.start())
+                                                                       : node_id(path_[here])},
+                                           {field, failed},
+                                           {"reason", reason},
+                                           {"old_route", names(old_route)},
+                                           {"new_route", names(route_.nodes)},
+                                           {"cost", route_.cost}}));
     return;
   }
   // Backtrack: the nearest earlier node of the path that still has a route.
@@ -51,16 +51,17 @@ void RunMachine::heal(std::string_view field, const std::string& failed,
     abandon_after(i);
     follow_route_from(i);
     ++result_.backtracks;
-    sink_.emit("backtrack", {{"from", node_id(from)},
-                             {"to", node_id(path_[i])},
-                             {"abandoned", names(abandoned)},
-                             {field, failed},
-                             {"reason", reason},
-                             {"new_route", names(route_.nodes)},
-                             {"cost", route_.cost}});
+    sink_.emit("backtrack", with_conditions({{"from", node_id(from)},
+                                             {"to", node_id(path_[i])},
+                                             {"abandoned", names(abandoned)},
+                                             {field, failed},
+                                             {"reason", reason},
+                                             {"new_route", names(route_.nodes)},
+                                             {"cost", route_.cost}}));
     return;
   }
-  dead_end("no route to " + node_id(goal_) + " after " + failed + " failed: " + reason);
+  dead_end("no route to " + node_id(goal_) + " after " + failed + " failed: " + reason +
+           closed_text());
 }
 
 void RunMachine::abandon_after(std::size_t index) {
@@ -94,7 +95,7 @@ void RunMachine::abandon_after(std::size_t index) {
 }
 
 std::vector<ToolIndex> RunMachine::blocked_tools() {
-  router_.solve(goal_, health());
+  solve(goal_);
   auto blocked = router_.blocked(graph_.start());
   const graph::Node& start = graph_.node(graph_.start());
   if (start.kind == NodeKind::kTool && excluded(start.tool)) blocked.push_back(start.tool);
@@ -108,7 +109,7 @@ std::vector<RunMachine::DemoteOption> RunMachine::demote_options() {
         std::find(tried_goals_.begin(), tried_goals_.end(), g) != tried_goals_.end()) {
       continue;
     }
-    router_.solve(g, health());
+    solve(g);
     const std::size_t here = position();
     if (reaches(here)) {
       options.push_back({g, here});
@@ -222,15 +223,15 @@ void RunMachine::demote(const DemoteOption& option, const std::string& decided_b
                      path_.end());
     abandon_after(option.path_index);
   }
-  router_.solve(goal_, health());
+  solve(goal_);
   follow_route_from(option.path_index);
-  sink_.emit("goal_demoted", {{"from_goal", node_id(from_goal)},
-                              {"to_goal", node_id(goal_)},
-                              {"decided_by", decided_by},
-                              {"blocked", tool_names(blocked)},
-                              {"abandoned", names(abandoned)},
-                              {"route", names(route_.nodes)},
-                              {"cost", route_.cost}});
+  sink_.emit("goal_demoted", with_conditions({{"from_goal", node_id(from_goal)},
+                                              {"to_goal", node_id(goal_)},
+                                              {"decided_by", decided_by},
+                                              {"blocked", tool_names(blocked)},
+                                              {"abandoned", names(abandoned)},
+                                              {"route", names(route_.nodes)},
+                                              {"cost", route_.cost}}));
 }
 
 void RunMachine::escalate(const std::string& reason, const std::string& message, bool compensate) {

@@ -30,6 +30,104 @@ nlohmann::json with_retry_after(nlohmann::json payload, const tools::Outcome& ou
   return payload;
 }
 
+// The bytes of `j` as compact JSON (invalid UTF-8 counted as U+FFFD: never throws).
+std::size_t json_bytes(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).size();
+}
+
+// At least json_bytes(j), found without serializing (a string's bytes may each need 6 as an
+// escape; a number at most 32); stops counting past `enough`. `stack` is scratch space.
+std::size_t json_bytes_bound(const nlohmann::json& j, std::size_t enough,
+                             std::vector<const nlohmann::json*>& stack) {
+  std::size_t bound = 0;
+  stack.assign(1, &j);
+  while (!stack.empty() && bound <= enough) {
+    const nlohmann::json& v = *stack.back();
+    stack.pop_back();
+    if (const auto* text = v.get_ptr<const std::string*>()) {
+      bound += 2 + 6 * text->size();
+    } else if (v.is_object()) {
+      bound += 2;  // {}, then per member: its key quoted, a colon, a comma
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        bound += 4 + 6 * it.key().size();
+        stack.push_back(&it.value());
+      }
+    } else if (v.is_array()) {
+      bound += 2 + v.size();
+      for (const auto& e : v) stack.push_back(&e);
+    } else {
+      bound += 32;  // null, true, false, a number
+    }
+  }
+  return bound;
+}
+
+// Sets r.output and r.outputs from `steps` (the step context, {id: {"output"}}) within
+// `max_bytes` of compact JSON (the values; not the ids): the output of step `goal_step` ("" for
+// none) first, then as many of the outputs as fit, the largest left out first.
+void set_outputs(RunResult& r, const nlohmann::json& steps, const std::string& goal_step,
+                 std::size_t max_bytes) {
+  struct Entry {
+    const std::string* id;
+    const nlohmann::json* output;
+    std::size_t bytes;  // first an upper bound (json_bytes_bound), then exact if need be
+  };
+  std::vector<Entry> entries;
+  entries.reserve(steps.size());
+  const Entry* goal = nullptr;
+  std::vector<const nlohmann::json*> stack;
+  std::size_t total = 0;
+  for (auto it = steps.begin(); it != steps.end(); ++it) {
+    auto output = it->find("output");
+    if (output == it->end()) continue;
+    const std::size_t bound =
+        total <= max_bytes ? json_bytes_bound(*output, max_bytes - total, stack) : 0;
+    entries.push_back({&it.key(), &*output, bound});
+    total += bound;
+  }
+  for (const Entry& e : entries) {
+    if (*e.id == goal_step) goal = &e;
+  }
+  r.output = nullptr;
+  r.output_truncated = false;
+  r.outputs_dropped.clear();
+  // Usually far under the bound, which the upper bounds show without serializing anything.
+  const bool fits = total <= max_bytes && (goal == nullptr || goal->bytes <= max_bytes - total);
+  if (!fits) {
+    total = 0;
+    for (Entry& e : entries) {
+      e.bytes = json_bytes(*e.output);
+      total += e.bytes;
+    }
+  }
+  std::size_t room = max_bytes;
+  if (goal != nullptr) {
+    if (goal->bytes <= room) {
+      r.output = *goal->output;
+      room -= goal->bytes;
+    } else {
+      r.output_truncated = true;
+    }
+  }
+  if (total > room) {
+    // Largest first (ties: in id order), until the rest fits.
+    std::stable_sort(entries.begin(), entries.end(),
+                     [](const Entry& a, const Entry& b) { return a.bytes > b.bytes; });
+    std::size_t dropped = 0;
+    while (total > room) {
+      total -= entries[dropped].bytes;
+      r.outputs_dropped.push_back(*entries[dropped].id);
+      ++dropped;
+    }
+    entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(dropped));
+  }
+  // Unless some were dropped, `entries` is in id order, as `steps` holds them: each goes in at
+  // the end without a search (json_object.h).
+  r.outputs = nlohmann::json::object();
+  auto& outputs = *r.outputs.get_ptr<nlohmann::json::object_t*>();
+  for (const Entry& e : entries) outputs.emplace_hint(outputs.end(), *e.id, *e.output);
+}
+
 }  // namespace
 
 std::string_view to_string(RunStatus status) {
@@ -49,10 +147,11 @@ std::string_view to_string(RunStatus status) {
 }
 
 nlohmann::json RunResult::to_json() const {
-  nlohmann::json j =
-      json_object("backtracks", backtracks, "escalation", nullptr, "goal", goal, "llm_calls",
-                  llm_calls, "path", path, "reroutes", reroutes, "spent_usd", spent_usd, "status",
-                  runtime::to_string(status), "tokens", tokens);
+  nlohmann::json j = json_object(
+      "backtracks", backtracks, "escalation", nullptr, "goal", goal, "llm_calls", llm_calls,
+      "output", output, "output_truncated", output_truncated, "outputs", outputs, "outputs_dropped",
+      outputs_dropped, "outputs_truncated", !outputs_dropped.empty(), "path", path, "reroutes",
+      reroutes, "spent_usd", spent_usd, "status", runtime::to_string(status), "tokens", tokens);
   if (status == RunStatus::kEscalated || status == RunStatus::kFailed) {
     j["escalation"] = {{"blocked", blocked}, {"message", message}};
   }
@@ -121,6 +220,7 @@ void RunMachine::follow_route_from(std::size_t position) {
     route_ = router_.route(path_[position]);
     next_ = 1;
   }
+  planned_next_ = next_;
 }
 
 std::vector<NodeIndex> RunMachine::remaining_route() const {
@@ -186,6 +286,9 @@ void RunMachine::start() {
   }
   // Which known-down tools the healthy cheapest route would have used: the run avoids them
   // before its first side effect, and the journal says so.
+  // The conditions as they stand at the start (graph/condition.h) close their edges for every
+  // route below, the healthy one included.
+  apply_conditions();
   std::vector<ToolIndex> avoided;
   if (!down.empty()) {
     graph::FixedHealth healthy(workflow_.tools().size());
@@ -195,7 +298,7 @@ void RunMachine::start() {
       if (node.kind == NodeKind::kTool && excluded(node.tool)) avoided.push_back(node.tool);
     }
   }
-  router_.solve(goal_, health());
+  solve(goal_);
   const bool feasible = reaches(position());
   if (feasible) follow_route_from(position());
   // Live telemetry that changed the route (graded factors, not exclusions) is journaled as such.
@@ -211,6 +314,7 @@ void RunMachine::start() {
         if (excluded(t)) baseline.exclude(t);
       }
       graph::Router plain(workflow_, graph_);
+      plain.set_closed_edges(closed_);
       const graph::Route unweighted = plain.plan(start, goal_, baseline);
       if (unweighted.nodes != route_.nodes) {
         sink_.emit("reweighted", {{"factors", changed},
@@ -220,11 +324,16 @@ void RunMachine::start() {
       }
     }
   }
-  sink_.emit("plan", json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
-                                 feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr),
-                                 "excluded", tool_names(down), "goal", node_id(goal_), "route",
-                                 names(feasible ? route_.nodes : std::vector<NodeIndex>{})));
-  if (!feasible) dead_end("no route to " + node_id(goal_) + " from " + node_id(start));
+  nlohmann::json plan =
+      json_object("at", node_id(start), "avoided", tool_names(avoided), "cost",
+                  feasible ? nlohmann::json(route_.cost) : nlohmann::json(nullptr), "excluded",
+                  tool_names(down), "goal", node_id(goal_), "route",
+                  names(feasible ? route_.nodes : std::vector<NodeIndex>{}));
+  if (!graph_.guarded().empty()) plan["conditions"] = conditions_json();
+  sink_.emit("plan", std::move(plan));
+  if (!feasible) {
+    dead_end("no route to " + node_id(goal_) + " from " + node_id(start) + closed_text());
+  }
 }
 
 void RunMachine::walk() {
@@ -232,6 +341,8 @@ void RunMachine::walk() {
     finish(demoted_ ? RunStatus::kDemoted : RunStatus::kCompleted);
     return;
   }
+  // The run has reached a node since the route was planned: where its conditions are decided.
+  if (next_ != planned_next_ && !graph_.guarded().empty() && !plan_on_arrival()) return;
   const NodeIndex node = route_.nodes[next_];
   const graph::Node& n = graph_.node(node);
   switch (n.kind) {
@@ -464,6 +575,18 @@ void RunMachine::finish(RunStatus status) {
   result_.goal = node_id(goal_);
   result_.path.clear();
   for (NodeIndex n : path_) result_.path.push_back(node_id(n));
+  if (is_branch()) return;  // a branch's outputs are its fan-out's (fanout.cc)
+  // The run's output: that of the goal, or of the last step before a junction goal.
+  std::string goal_step;
+  if (status == RunStatus::kCompleted || status == RunStatus::kDemoted) {
+    for (std::size_t j = path_.size(); j-- > 0;) {
+      const graph::Node& node = graph_.node(path_[j]);
+      if (node.kind == NodeKind::kJunction) continue;
+      goal_step = node.kind == NodeKind::kTool ? workflow_.tool(node.tool).id : node.id;
+      break;
+    }
+  }
+  set_outputs(result_, context_["steps"], goal_step, workflow_.limits().max_output_bytes);
 }
 
 }  // namespace switchyard::runtime

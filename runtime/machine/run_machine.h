@@ -105,7 +105,17 @@ struct RunResult {
   std::int64_t tokens = 0;
   std::vector<std::string> blocked;  // escalated: the tools that cut the goal off
   std::string message;               // escalated / failed: why
-  nlohmann::json to_json() const;    // the fields of `run --json` (docs/cli.md) minus ids
+  // What the run returns (docs/cli.md#what-a-run-returns): `output`, the goal step's output (a
+  // junction goal: that of the last step on the path; null unless the run completed or was
+  // demoted), and `outputs`, the last output of each step on the final path by tool id (a fan-out:
+  // by node id), as templates see them (`steps.ID.output`). Together at most the workflow's
+  // limits.max_output_bytes of compact JSON: past it `output` is null with output_truncated, and
+  // `outputs` loses its largest entries first, named in outputs_dropped.
+  nlohmann::json output;
+  nlohmann::json outputs = nlohmann::json::object();
+  bool output_truncated = false;
+  std::vector<std::string> outputs_dropped;  // in the order dropped (largest first)
+  nlohmann::json to_json() const;            // the fields of `run --json` (docs/cli.md) minus ids
 };
 
 struct RunMachineOptions {
@@ -215,6 +225,24 @@ class RunMachine {
               const std::vector<graph::ToolIndex>& blocked);
   void escalate(const std::string& reason, const std::string& message, bool compensate);
   std::chrono::milliseconds backoff(graph::ToolIndex tool, int call) const;
+  // ---- conditions (runtime/machine/conditions.cc) ----
+  // Every solve of the run's router goes through here: the graph's conditions are evaluated over
+  // the run's context for where it stands (edges out of its node decided, the others looked
+  // ahead: graph/condition.h), the edges found false are closed, and the router is solved for
+  // `goal` under the run's health.
+  void solve(graph::NodeIndex goal);
+  void apply_conditions();
+  // At a node the run has just reached (walk()): the planning point of the conditions on its
+  // way on. Re-plans (a `plan` event) when an edge out of the node has a condition or a
+  // condition's verdict (closed or open) has changed since the last solve; with no route left,
+  // the run ends like any other dead end (demoted or escalated). False when it cannot go on.
+  bool plan_on_arrival();
+  // The values of the conditions in the last solve, for events: [{"from", "to", "value"}].
+  nlohmann::json conditions_json() const;
+  // "; closed by their conditions: A -> B, C -> D" for the closed edges, or "".
+  std::string closed_text() const;
+  // `payload` with "conditions": conditions_json() when the graph has conditions.
+  nlohmann::json with_conditions(nlohmann::json payload) const;
   void finish(RunStatus status);
 
   // Positions on the path: an index into path_, or "before start" when the start node is a tool
@@ -248,6 +276,11 @@ class RunMachine {
   std::vector<graph::NodeIndex> path_;  // completed nodes, from start
   graph::Route route_;                  // planned route; route_.nodes[next_] is entered next
   std::size_t next_ = 0;
+  // Conditions: per guarded edge of graph_, its value in the last solve; per edge, closed or
+  // not; and next_ as it was when the route was last planned (next_ moves on arrival).
+  std::vector<graph::Truth> conditions_;
+  std::vector<bool> closed_;
+  std::size_t planned_next_ = 0;
   int attempt_ = 1;
   int heals_ = 0;
   nlohmann::json context_;      // {"input", "steps": {tool id: {"output"}}}: what steps see

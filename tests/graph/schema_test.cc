@@ -113,6 +113,28 @@ TEST_F(WorkflowSchema, RejectsMalformedFilesTheSchemaCanSee) {
   }
 }
 
+TEST_F(WorkflowSchema, EveryConditionScenarioPassesSchemaAndLoader) {
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SOURCE_DIR) +
+                                                           "/tests/scenarios/conditions")) {
+    if (e.path().extension() != ".json") continue;
+    expect_valid_file(e.path());
+    ++count;
+  }
+  EXPECT_EQ(count, 3);
+}
+
+TEST_F(WorkflowSchema, RejectsMalformedConditionsTheSchemaCanSee) {
+  for (const char* name : {"when-not-object", "when-unknown-operator", "when-two-operators",
+                           "when-missing-ptr", "when-ptr-without-comparison", "when-unknown-root",
+                           "when-not-under-output", "when-order-on-object", "when-in-empty",
+                           "when-and-empty", "when-nested-bad-pointer", "edge-too-long"}) {
+    const auto doc =
+        read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" + name + ".json");
+    EXPECT_NE(violations(doc), "") << name << " passes the schema";
+  }
+}
+
 TEST_F(WorkflowSchema, AllowsUnknownFieldsForForwardCompatibility) {
   auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/examples/customer-support.json");
   doc["x-owner"] = "team-a";

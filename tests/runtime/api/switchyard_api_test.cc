@@ -67,6 +67,53 @@ TEST(ApiRuns, SyncBuiltinsSeeTheInputAndEarlierSteps) {
   EXPECT_EQ(output_of(*rt, run->run_id, "T0")["customer"], "ada");
 }
 
+TEST(ApiRuns, TheSummaryReturnsTheGoalStepsOutputAndEveryStepsOutput) {
+  TempDir dir;
+  auto rt = open_runtime({.journal_path = dir.file("journal.db")});
+  ASSERT_TRUE(add_echo(*rt).ok());
+  ASSERT_TRUE(rt->add_tool("ship", [](const json&) -> api::Result<json> {
+                  return json{{"tracking", "1Z999AA10123456784"}};
+                }).ok());
+  auto w = chain({"echo", "ship"});
+  auto run = rt->run(w, {.input = {{"customer", "ada"}}});
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  ASSERT_TRUE(run->succeeded());
+  EXPECT_EQ(run->output, (json{{"tracking", "1Z999AA10123456784"}}));
+  EXPECT_EQ(run->outputs, (json{{"T0", output_of(*rt, run->run_id, "T0")}, {"T1", run->output}}));
+  EXPECT_EQ(run->outputs["T0"]["customer"], "ada");
+  EXPECT_FALSE(run->output_truncated);
+  EXPECT_TRUE(run->outputs_dropped.empty());
+  EXPECT_EQ(run->json["output"], run->output);
+  EXPECT_EQ(run->json["outputs"], run->outputs);
+  // Journaled: in run_finished, and in the run's result read back.
+  EXPECT_EQ(payloads_of(*rt, run->run_id, "run_finished").back()["output"], run->output);
+  auto info = rt->get_run(run->run_id);
+  ASSERT_TRUE(info.ok()) << info.status().to_string();
+  EXPECT_EQ(info->result["output"], run->output);
+  EXPECT_EQ(info->result["outputs"], run->outputs);
+  // A run on an engine thread returns the same.
+  auto f = rt->submit(w, {.input = {{"customer", "bob"}}});
+  auto submitted = await(f);
+  ASSERT_TRUE(submitted.ok()) << submitted.status().to_string();
+  EXPECT_EQ(submitted->output, run->output);
+  EXPECT_EQ(submitted->outputs["T0"]["customer"], "bob");
+}
+
+TEST(ApiRuns, AnEscalatedSummaryHasNoOutputButKeepsWhatItsStepsReturned) {
+  auto rt = open_runtime();
+  ASSERT_TRUE(add_echo(*rt).ok());
+  ASSERT_TRUE(rt->add_tool("down", [](const json&) -> api::Result<json> {
+                  return api::Status(api::StatusCode::kUnavailable, "down");
+                }).ok());
+  auto run = rt->run(chain({"echo", "down"}), {.input = {{"customer", "ada"}}});
+  ASSERT_TRUE(run.ok()) << run.status().to_string();
+  EXPECT_EQ(run->status, api::RunStatus::kEscalated);
+  EXPECT_TRUE(run->output.is_null());
+  EXPECT_FALSE(run->output_truncated);
+  ASSERT_EQ(run->outputs.size(), 1u);
+  EXPECT_EQ(run->outputs["T0"]["customer"], "ada");
+}
+
 TEST(ApiRuns, AsyncBuiltinAnswersFromAnotherThread) {
   auto rt = open_runtime();
   std::mutex mu;
@@ -370,6 +417,10 @@ TEST(ApiBuiltinArgs, ATypedReadOfAMissingValueFailsTheStepNamingThePointer) {
   auto missing = rt->run(w, {.input = {{"order", json::object()}}, .run_id = "r-missing"});
   ASSERT_TRUE(missing.ok());
   EXPECT_EQ(missing->status, api::RunStatus::kEscalated);
+  // The run's own message names the step and the pointer, not only "unreachable".
+  EXPECT_NE(missing->message.find("after T0 failed: T0: /input/order/id: missing"),
+            std::string::npos)
+      << missing->message;
   auto failed = payloads_of(*rt, "r-missing", "step_failed");
   ASSERT_FALSE(failed.empty());
   EXPECT_EQ(failed[0]["failure"], "template");

@@ -58,6 +58,36 @@ TEST(Cli, ValidateJsonSummarizesTheGraph) {
   EXPECT_NEAR(j["cost"].get<double>(), 1.2, 1e-9);  // 0.3 + 0.3 + 0.3 + 0.2 + 0.1
 }
 
+TEST(Cli, ValidateListsEdgeConditions) {
+  const std::string file = testing::source_path("tests/scenarios/conditions/CD-1.json");
+  auto r = testing::switchyard({"validate", file, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto j = testing::parse_json(r.out);
+  ASSERT_EQ(j["conditions"].size(), 3u);
+  EXPECT_EQ(j["conditions"][0]["from"], "FraudCheck");
+  EXPECT_EQ(j["conditions"][0]["to"], "HumanReview");
+  EXPECT_EQ(j["conditions"][0]["when"], "/steps/FraudCheck/output/score gt 0.8");
+  auto human = testing::switchyard({"validate", file});
+  ASSERT_EQ(human.exit_code, 0);
+  EXPECT_NE(human.out.find("conditions: 3 guarded edge(s)"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("FraudCheck -> AutoApprove when /steps/FraudCheck/output/score le 0.8"),
+            std::string::npos)
+      << human.out;
+}
+
+TEST(Cli, ValidateRejectsAConditionOnAStepThatCannotHaveRunNamingItsPointer) {
+  TempDir dir;
+  const auto file = dir.write("when.json", R"({"format": "switchyard.workflow/v1", "name": "x",
+    "start": "S", "goal": "G", "tools": {"A": {"kind": "mock"}, "G": {"kind": "mock"}},
+    "edges": [["S", "A", 1, {"ptr": "/steps/G/output/ok", "eq": true}], ["A", "G", 1]]})");
+  auto r = testing::switchyard({"validate", file, "--json"});
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  auto j = testing::parse_json(r.out);
+  ASSERT_FALSE(j["errors"].empty()) << r.out;
+  EXPECT_EQ(j["errors"][0]["pointer"], "/edges/0/3/ptr");
+  EXPECT_NE(j["errors"][0]["message"].get<std::string>().find("reads step 'G'"), std::string::npos);
+}
+
 TEST(Cli, ValidateRejectsInvalidWorkflowWithPointer) {
   TempDir dir;
   const auto file = dir.write("bad.json", R"({"format": "switchyard.workflow/v1", "name": "x",

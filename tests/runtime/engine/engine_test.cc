@@ -58,6 +58,7 @@ TEST_F(EngineTest, RunsManyRunsConcurrentlyAndJournalsEachCompletely) {
     EXPECT_EQ(events->back().type, "run_finished");
     EXPECT_EQ(journal_->get_run(r->run_id)->status, "completed");
   }
+  engine.wait_idle();  // a run leaves in_flight just after its `done` returns
   EXPECT_EQ(engine.in_flight(), 0u);
 }
 
@@ -446,6 +447,7 @@ TEST_F(EngineTest, AnInlineWriteThatFailsBeforeASideEffectInvokesNothingMore) {
     EXPECT_EQ(r.status().code(), StatusCode::kIo);
     EXPECT_EQ(charged.load(), 0);
   }
+  engine.wait_idle();  // a run leaves in_flight just after its `done` returns
   EXPECT_EQ(engine.in_flight(), 0u);
 }
 

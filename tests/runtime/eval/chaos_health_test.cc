@@ -59,6 +59,55 @@ TEST(Chaos, FindsTheMinimalCutSets) {
   }
 }
 
+std::shared_ptr<const graph::Workflow> condition_scenario(const std::string& id) {
+  auto loaded =
+      load_workflow_file(testing::source_path("tests/scenarios/conditions/" + id + ".json"));
+  EXPECT_TRUE(loaded.ok());
+  return loaded.workflow;
+}
+
+TEST(Chaos, AConditionScenarioNeverFailsSilentlyAndItsConditionDeadEndsAreVisible) {
+  for (bool unknown : {false, true}) {
+    auto report =
+        run_chaos(*condition_scenario("CD-1"), {.max_down = 2, .unknown = unknown, .threads = 2});
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    EXPECT_EQ(report->silent_failures, 0) << (unknown ? "unknown" : "known");
+    for (const auto& row : report->rows) {
+      // The score is high: AutoApprove's edge is closed, so with both reviews down the run
+      // demotes to Hold rather than approving without review.
+      if (row.down == std::vector<std::string>{"HumanReview", "SeniorReview"}) {
+        EXPECT_EQ(row.status, "demoted");
+        EXPECT_EQ(row.path, (std::vector<std::string>{"Start", "FraudCheck", "Hold"}));
+      }
+      if (row.down == std::vector<std::string>{"AutoApprove"}) {
+        EXPECT_EQ(row.status, "completed");
+      }
+    }
+  }
+}
+
+TEST(Chaos, CutSetsCloseEdgesAnInputConditionRulesOutAndKeepStepConditionsOpen) {
+  // Step conditions are undecided before a run: every guarded review edge counts as a way.
+  auto report =
+      run_chaos(*condition_scenario("CD-1"), {.max_down = 3, .unknown = false, .threads = 2});
+  ASSERT_TRUE(report.ok());
+  const std::vector<std::vector<std::string>> expected = {
+      {"FraudCheck"}, {"Settle"}, {"AutoApprove", "HumanReview", "SeniorReview"}};
+  EXPECT_EQ(report->minimal_cut_sets, expected);
+  // A VIP fast lane that chaos runs (input {}) never take: its tool is no way around Slow.
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "vip",
+      "start": "Start", "goal": "Done",
+      "tools": {"Slow": {"kind": "mock"}, "Fast": {"kind": "mock"}, "Done": {"kind": "mock"}},
+      "edges": [["Start", "Slow", 1.0], ["Slow", "Done", 0.1],
+                ["Start", "Fast", 0.1, {"ptr": "/input/vip", "eq": true}], ["Fast", "Done", 0.1]]})",
+                            "vip.json");
+  ASSERT_TRUE(loaded.ok());
+  report = run_chaos(*loaded.workflow, {.max_down = 2, .unknown = false, .threads = 1});
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report->minimal_cut_sets, (std::vector<std::vector<std::string>>{{"Done"}, {"Slow"}}));
+  EXPECT_EQ(report->silent_failures, 0);
+}
+
 TEST(Chaos, RefusesAnAbsurdK) {
   auto report = run_chaos(*paper("CS-1"), {.max_down = 9});
   EXPECT_FALSE(report.ok());

@@ -52,6 +52,49 @@ TEST(Eval, FanoutScenariosHealInsideBranchesAndAroundFailedJoins) {
   EXPECT_EQ(report->totals.llm_calls, 0);
 }
 
+TEST(Eval, ConditionScenariosTakeTheBranchTheirConditionsChooseAndNeverSkipSilently) {
+  // tests/scenarios/conditions: CD-1 .. CD-3 (docs/eval.md).
+  auto report = evaluate({testing::source_path("tests/scenarios/conditions")}, {});
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->totals.scenarios, 3);
+  EXPECT_EQ(report->totals.correct, 3);
+  EXPECT_EQ(report->totals.silent_failures, 0);
+  EXPECT_EQ(report->totals.side_effects_abandoned, 0);
+  EXPECT_EQ(report->totals.llm_calls, 0);
+  for (const auto& r : report->scenarios) {
+    EXPECT_TRUE(r.replay_ok) << r.id;
+    EXPECT_TRUE(r.findings.empty()) << r.id << ": " << r.findings.front();
+  }
+}
+
+TEST(Audit, AKnownDownToolBehindAnEdgeItsConditionClosedIsNoSilentFailure) {
+  // Fast is the cheapest way, but only for VIPs; this run's input is not one, and Fast is down.
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "vip",
+      "start": "Start", "goal": "Done",
+      "tools": {"Slow": {"kind": "mock"}, "Fast": {"kind": "mock"}, "Done": {"kind": "mock"}},
+      "edges": [["Start", "Slow", 1.0], ["Slow", "Done", 0.1],
+                ["Start", "Fast", 0.1, {"ptr": "/input/vip", "eq": true}], ["Fast", "Done", 0.1]],
+      "scenario": {"id": "VIP", "down": ["Fast"], "known": true,
+                   "expect": {"status": "completed", "path": ["Start", "Slow", "Done"]}}})",
+                            "vip.json");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors[0].to_string();
+  auto r = evaluate_scenario(*loaded.workflow, "vip.json");
+  EXPECT_TRUE(r.correct);
+  EXPECT_EQ(r.silent_failures, 0) << (r.findings.empty() ? "" : r.findings.front());
+  // The same known-down tool on a route the run could have taken is still caught: a journal
+  // whose plan claims the closed edge was open and avoided nothing.
+  std::vector<Event> events;
+  Event started;
+  started.type = "run_started";
+  started.payload = {{"known_down", {"Fast"}}, {"input", {{"vip", true}}}};
+  events.push_back(started);
+  Event plan;
+  plan.type = "plan";
+  plan.payload = {{"avoided", nlohmann::json::array()}, {"route", {"Start", "Slow", "Done"}}};
+  events.push_back(plan);
+  EXPECT_EQ(audit_run(*loaded.workflow, events).silent_failures, 1);
+}
+
 TEST(Eval, DeadEndScenariosEscalateFromStartWithoutSideEffects) {
   for (const char* id : {"CS-5", "CS-6", "CS-7", "TB-4", "TB-6", "CM-5", "CM-6"}) {
     auto loaded = load_workflow_file(paper_scenario(id));

@@ -1,4 +1,4 @@
-// Journal records as text (runtime/journal/text.h): durations as users type them.
+// Journal records as text (runtime/journal/text.h): durations as users type them, event lines.
 
 #include <gtest/gtest.h>
 
@@ -23,6 +23,20 @@ TEST(ParseDuration, RejectsAnythingElse) {
                            "5dd", "5sm", "99999999999999999999d", "999999999999999999d"}) {
     EXPECT_EQ(parse_duration(text), std::nullopt) << text;
   }
+}
+
+TEST(SummarizeEvent, APlanLineListsEachConditionsValueAndNoneWithoutConditions) {
+  Event plan;
+  plan.type = "plan";
+  plan.payload = nlohmann::json::parse(R"({"route": ["Fraud", "Review", "Done"], "cost": 1.1,
+      "conditions": [{"from": "Fraud", "to": "Review", "value": true},
+                     {"from": "Fraud", "to": "Auto", "value": false},
+                     {"from": "X", "to": "Y", "value": null}]})");
+  EXPECT_EQ(summarize(plan),
+            "Fraud -> Review -> Done (cost 1.1); conditions: Fraud -> Review true, Fraud -> Auto "
+            "false, X -> Y undecided");
+  plan.payload.erase("conditions");
+  EXPECT_EQ(summarize(plan), "Fraud -> Review -> Done (cost 1.1)");
 }
 
 }  // namespace

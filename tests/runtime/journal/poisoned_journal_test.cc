@@ -203,6 +203,10 @@ TEST(JournalRows, ADecodedRowNamesItsRunSeqPointerAndWhatWasExpected) {
        "run r seq 3 (advisor_answered): /payload/output/action: expected a string, got number 5"},
       {"advisor_answered", "{\"output\": {\"action\": null}}",
        "run r seq 3 (advisor_answered): /payload/output/action: expected a string, got null"},
+      {"plan", "{\"conditions\": {\"from\": \"A\"}}",
+       "run r seq 3 (plan): /payload/conditions: expected an array, got an object"},
+      {"reroute", "{\"conditions\": [{\"from\": \"A\", \"value\": \"yes\"}]}",
+       "run r seq 3 (reroute): /payload/conditions/0/value: expected true or false, got string"},
       {"plan", deep, "run r seq 3 (plan): /payload: nested deeper than 1024"},
       {"plan", "", "run r seq 3 (plan): /payload: not JSON"},
   };
@@ -216,6 +220,7 @@ TEST(JournalRows, ADecodedRowNamesItsRunSeqPointerAndWhatWasExpected) {
   for (const auto& [type, payload] : std::vector<std::pair<std::string, std::string>>{
            {"no_such_type", "{\"tool\": [1]}"},
            {"plan", "{\"route\": null, \"whatever\": [1, {}]}"},
+           {"plan", "{\"conditions\": [{\"from\": \"A\", \"to\": \"B\", \"value\": null}]}"},
            {"advisor_answered", "{\"output\": \"escalate, please\"}"}}) {
     EXPECT_TRUE(decode_event_row("r", 3, 1000, type, payload, "").ok()) << payload;
   }

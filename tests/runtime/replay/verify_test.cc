@@ -23,8 +23,9 @@ using testing::TempDir;
 
 std::vector<std::string> scenario_files() {
   std::vector<std::string> files;
-  for (const std::string& dir : {std::string(SWITCHYARD_PAPER_DIR),
-                                 std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios"}) {
+  for (const std::string& dir :
+       {std::string(SWITCHYARD_PAPER_DIR), std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios",
+        std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios/conditions"}) {
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       if (entry.path().extension() == ".json") files.push_back(entry.path().string());
     }
@@ -64,7 +65,7 @@ TEST(ReplayVerify, EveryPaperAndFanoutScenarioReDrivesToItsJournaledDecisions) {
     EXPECT_GT(report.verified, 0) << file;
     ++runs;
   }
-  EXPECT_EQ(runs, 23);  // 19 paper scenarios + 4 fan-out scenarios
+  EXPECT_EQ(runs, 26);  // 19 paper scenarios + 4 fan-out scenarios + 3 condition scenarios
 }
 
 class Tampered : public ::testing::Test {
@@ -154,6 +155,69 @@ TEST_F(Tampered, ARewrittenDecisionWithAResealedChainIsCaughtByReDrivingTheRoute
   EXPECT_FALSE(r.decisions.ok());
   EXPECT_NE(r.decisions.message().find("event #" + seq + " (plan)"), std::string::npos)
       << r.decisions.message();
+}
+
+// CD-1's run: the fraud score sends the payment to review; its plan at FraudCheck journals each
+// condition's value.
+class TamperedConditions : public Tampered {
+ protected:
+  void SetUp() override {
+    id_ = run_scenario(
+        path_, std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios/conditions/CD-1.json");
+    ASSERT_TRUE(verify(path_, id_).ok());
+  }
+  std::string plan_at(const std::string& node) {
+    return query_text(path_, "SELECT seq FROM events WHERE run_id = '" + id_ +
+                                 "' AND type = 'plan' AND json_extract(payload, '$.at') = '" +
+                                 node + "'");
+  }
+};
+
+TEST_F(TamperedConditions, ARunWithConditionsVerifiesAndJournalsEachConditionsValue) {
+  const VerifyReport r = verify(path_, id_);
+  EXPECT_TRUE(r.ok()) << r.decisions.message();
+  const std::string seq = plan_at("FraudCheck");
+  ASSERT_FALSE(seq.empty());
+  EXPECT_EQ(query_text(path_,
+                       "SELECT json_extract(payload, '$.conditions') FROM events WHERE "
+                       "run_id = '" +
+                           id_ + "' AND seq = " + seq),
+            R"([{"from":"FraudCheck","to":"HumanReview","value":true},)"
+            R"({"from":"FraudCheck","to":"SeniorReview","value":true},)"
+            R"({"from":"FraudCheck","to":"AutoApprove","value":false}])");
+}
+
+TEST_F(TamperedConditions, ATamperedConditionValueWithAResealedChainFailsVerification) {
+  const std::string seq = plan_at("FraudCheck");
+  ASSERT_FALSE(seq.empty());
+  // Claim auto-approval was open too (a forger covering a payment that skipped review).
+  ASSERT_EQ(sql("UPDATE events SET payload = json_set(payload, '$.conditions[2].value', "
+                "json('true')) WHERE run_id = '" +
+                id_ + "' AND seq = " + seq),
+            "");
+  reseal();
+  const VerifyReport r = verify(path_, id_);
+  EXPECT_TRUE(r.chain.ok()) << r.chain.message();
+  EXPECT_FALSE(r.decisions.ok());
+  EXPECT_NE(r.decisions.message().find("event #" + seq + " (plan)"), std::string::npos)
+      << r.decisions.message();
+}
+
+TEST_F(TamperedConditions, ATamperedStepOutputChangesTheConditionsAndFailsVerification) {
+  // The score the fraud check returned, lowered: re-driven, the router now decides auto-approval.
+  const std::string seq = query_text(path_, "SELECT seq FROM events WHERE run_id = '" + id_ +
+                                                "' AND type = 'step_succeeded' AND "
+                                                "json_extract(payload, '$.tool') = 'FraudCheck'");
+  ASSERT_EQ(sql("UPDATE events SET payload = json_set(payload, '$.output.score', 0.1) "
+                "WHERE run_id = '" +
+                id_ + "' AND seq = " + seq),
+            "");
+  reseal();
+  const VerifyReport r = verify(path_, id_);
+  EXPECT_TRUE(r.chain.ok());
+  EXPECT_FALSE(r.decisions.ok());
+  EXPECT_NE(r.decisions.message().find(" (plan)"), std::string::npos) << r.decisions.message();
+  EXPECT_NE(r.decisions.message().find("AutoApprove"), std::string::npos) << r.decisions.message();
 }
 
 // CS-2's run, copied into run `id` of the journal at `to` as a run still `running` whose events

@@ -184,6 +184,28 @@ TEST_F(Serve, RunCompletesAndMatchesRunJson) {
   EXPECT_EQ(nlohmann::json::parse(cli.out)["runs"][0]["run_id"], id);
 }
 
+TEST_F(Serve, AFinishedRunsResultAndItsRunFinishedEventCarryWhatItReturned) {
+  start();
+  const std::string id = server_->start_run(kToken, "quick");
+  const auto run = server_->wait_run(kToken, id);
+  ASSERT_EQ(run["status"], "completed") << run.dump();
+  // GET /v1/runs/{id}: the goal is a junction, so the output is A's, the last step's.
+  const auto& result = run["result"];
+  EXPECT_EQ(result["output"], (nlohmann::json{{"ok", true}})) << run.dump();
+  EXPECT_EQ(result["outputs"], (nlohmann::json{{"A", {{"ok", true}}}}));
+  EXPECT_EQ(result["outputs_truncated"], false);
+  // The stream's run_finished: the same, without another request.
+  long status = 0;
+  auto events = read_sse(server_->url() + "/v1/runs/" + id + "/events", {bearer(kToken)}, &status,
+                         std::chrono::seconds(30));
+  EXPECT_EQ(status, 200);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().event, "run_finished");
+  const auto finished = nlohmann::json::parse(events.back().data);
+  EXPECT_EQ(finished["payload"]["output"], result["output"]);
+  EXPECT_EQ(finished["payload"]["outputs"], result["outputs"]);
+}
+
 // A request's budget caps its run: a step priced above it is not invoked, the run escalates.
 TEST_F(Serve, ARunsBudgetCapsItsSpend) {
   start();
