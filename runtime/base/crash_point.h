@@ -5,6 +5,7 @@
 // cleanup, no flush: exactly a `kill -9`) the N-th time it passes that point. Points:
 //   before_invoke   a non-idempotent tool's step_started is durable; the tool is not yet called
 //   after_call      a tool answered (its effect happened); the answer is not journaled yet
+//   after_outcome_commit  a non-idempotent tool's outcome is durable; nothing invoked since
 //   inside_append   a journal transaction has written its first event but not committed
 // Thread-safe.
 

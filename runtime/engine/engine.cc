@@ -255,6 +255,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     advancing_ = false;
   }
 
+  // The rules of durability (docs/journal.md): before a non-idempotent tool is invoked, the
+  // run's events so far (its step_started included) are written; after a non-idempotent call
+  // answered, its outcome is written before the run invokes anything else or waits on other
+  // calls, so that a crash leaves in doubt only a call that was truly in flight.
   void advance_until_waiting() {
     for (;;) {
       Action action = machine_->next();
@@ -262,46 +266,60 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         case Action::Type::kDone:
           return finish();
         case Action::Type::kWait:
-          return;  // a call's answer continues the run
+          // A call's answer continues the run; a side effect's outcome is written meanwhile.
+          if (outcome_unsaved_ && !events_.empty()) commit(std::nullopt);
+          return;
         case Action::Type::kAbort:
           abort_call(action.slot);
           continue;
         case Action::Type::kInvoke:
           break;
       }
-      if (!workflow_->tool(action.tool).idempotent && !events_.empty()) {
-        // The step's start must be in the journal before a side effect can happen.
-        if (engine_.inline_journal) {
-          if (Status s = engine_.journal.append(events_.take()); !s.ok()) {
-            return end_without_journal(s);
-          }
-          start_call(action);
-          if (action.slot == 0) return;
-          continue;
-        }
-        phase_ = Phase::kFlushing;
-        auto self = shared_from_this();
-        submit_events(nullptr, [self, action](const Status& st) { self->on_flushed(st, action); });
-        return;
+      if ((outcome_unsaved_ || !workflow_->tool(action.tool).idempotent) && !events_.empty()) {
+        if (!engine_.inline_journal) return commit(action);  // on_flushed() invokes it
+        if (!commit_inline()) return;
       }
       start_call(action);
       if (action.slot == 0) return;  // the run's own line waits for its answer
     }
   }
 
-  void on_flushed(const Status& s, const Action& action) {
+  // Writes the events so far, then invokes `action` (if any). A journal in memory is written
+  // here, in line; otherwise the run waits (phase kFlushing) for the writer's acknowledgement,
+  // deferring the answers that come meanwhile, and on_flushed() goes on.
+  void commit(const std::optional<Action>& action) {
+    if (engine_.inline_journal) {
+      if (commit_inline() && action) start_call(*action);
+      return;
+    }
+    phase_ = Phase::kFlushing;
+    outcome_unsaved_ = false;
+    auto self = shared_from_this();
+    submit_events(nullptr, [self, action](const Status& st) { self->on_flushed(st, action); });
+  }
+
+  // Appends the events so far on this thread; false (the run has ended) when that failed.
+  bool commit_inline() {
+    outcome_unsaved_ = false;
+    if (Status s = engine_.journal.append(events_.take()); !s.ok()) {
+      end_without_journal(s);
+      return false;
+    }
+    return true;
+  }
+
+  void on_flushed(const Status& s, const std::optional<Action>& action) {
     if (!s.ok()) return end_without_journal(s);
     phase_ = Phase::kRunning;
     if (cancel_requested_) return cancel_run();
-    start_call(action);
-    if (action.slot == 0) return;  // (no branch runs when the run's own line calls)
+    if (action) {
+      start_call(*action);
+      if (action->slot == 0) return;  // (no branch runs when the run's own line calls)
+    }
     // Answers that came while the journal was written, then more branches may start.
     auto deferred = std::move(deferred_);
     deferred_.clear();
-    for (auto& [slot, outcome] : deferred) {
-      if (slot < calls_.size()) calls_[slot].reset();
-      machine_->complete(slot, std::move(outcome));
-    }
+    for (auto& [slot, outcome] : deferred) feed(slot, std::move(outcome));
     advance();
   }
 
@@ -406,9 +424,19 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       deferred_.emplace_back(slot, std::move(outcome));
       return;
     }
-    if (slot < calls_.size()) calls_[slot].reset();  // (a refused call never had one)
-    machine_->complete(slot, std::move(outcome));
+    feed(slot, std::move(outcome));
     advance();
+  }
+
+  // Hands a call's answer to the machine. The answer of a non-idempotent tool's call is to be
+  // written before the run goes on (advance_until_waiting); a refused call (the monitor held
+  // its tool down) invoked nothing and never had a Call.
+  void feed(std::uint32_t slot, tools::Outcome outcome) {
+    if (slot < calls_.size() && calls_[slot]) {
+      if (!workflow_->tool(calls_[slot]->tool).idempotent) outcome_unsaved_ = true;
+      calls_[slot].reset();
+    }
+    machine_->complete(slot, std::move(outcome));
   }
 
   // The machine no longer wants this call's answer (its fan-out's join was decided).
@@ -546,6 +574,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   int inline_budget_ = 0;
   std::optional<std::pair<std::shared_ptr<Call>, tools::Outcome>> inline_answer_;
   Phase phase_ = Phase::kStarting;
+  // A non-idempotent call answered and its outcome is not yet handed to the journal.
+  bool outcome_unsaved_ = false;
   // Handlers being queued from other threads, and whether the run is closed to them (close()):
   // shared with the posters, since a poster's handler may free the run while it is posting.
   struct PostGate {

@@ -7,8 +7,9 @@
 // threads is several times slower for tiny handlers; see docs/benchmarks.md.) A run is a
 // continuation chain over the same RunMachine the synchronous Runner drives, so decisions and
 // journal are identical. Journal writes go through one writer thread (or, for a journal in memory,
-// on the run's own thread, in line); before a non-idempotent tool is invoked, the run waits
-// (without blocking its thread) until its events so far are written.
+// on the run's own thread, in line); before a non-idempotent tool is invoked, and after it
+// answered (before the run invokes anything else or waits on its other calls), the run waits
+// (without blocking its thread) until its events so far are written (docs/journal.md).
 //
 // Usage:
 //   Engine engine(journal, clock, health, {.threads = 2});

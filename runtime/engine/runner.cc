@@ -58,10 +58,6 @@ Result<RunReport> Runner::start(RunRequest request, bool journal_row) {
 Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
                      std::vector<Action> resumed, const std::string& run_id) {
   const graph::Workflow& w = *workflow_;
-  auto flush = [&]() -> Status {
-    if (events.empty()) return Status();
-    return journal_.append(events.take());
-  };
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;
     if (!clock_.skip_wait(d)) std::this_thread::sleep_for(d);
@@ -86,6 +82,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
   std::mutex& mu = state->mu;
   std::condition_variable& answered = state->answered;
   std::map<std::uint32_t, Call>& calls = state->by_slot;
+  bool outcome_unsaved = false;  // a non-idempotent call answered; its outcome is not committed
   auto take_answer = [&]() -> std::pair<std::uint32_t, tools::Outcome> {
     std::unique_lock lock(mu);
     std::map<std::uint32_t, Call>::iterator first;
@@ -105,9 +102,38 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     lock.unlock();
     if (out.second.simulated)
       wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
-    if (tool != graph::kNoIndex) health.observe(tool, out.second, events);
+    if (tool != graph::kNoIndex) {
+      health.observe(tool, out.second, events);
+      // A side effect's outcome: committed before the run goes on (below).
+      if (!w.tool(tool).idempotent) outcome_unsaved = true;
+    }
     crash_point("after_call");
     return out;
+  };
+  // The rules of durability (docs/journal.md): before a non-idempotent tool is invoked, the
+  // run's events so far (its step_started included) are committed; after a non-idempotent call
+  // answered, its outcome is committed before the run invokes anything else or waits on other
+  // calls, so that a crash leaves in doubt only a call that was truly in flight. A failed write
+  // abandons the calls in flight: nothing more is invoked.
+  auto commit = [&]() -> Status {
+    const bool outcome = outcome_unsaved;
+    outcome_unsaved = false;
+    if (!events.empty()) {
+      if (Status s = journal_.append(events.take()); !s.ok()) {
+        logger().error("run {}: journal write failed, nothing more is invoked: {}", run_id,
+                       s.message());
+        std::vector<std::shared_ptr<tools::CallCancel>> in_flight;
+        {
+          std::lock_guard lock(mu);
+          for (auto& [slot, call] : calls) in_flight.push_back(call.cancel);
+          calls.clear();
+        }
+        for (auto& c : in_flight) c->cancel();
+        return s;
+      }
+    }
+    if (outcome) crash_point("after_outcome_commit");
+    return Status();
   };
   // Resume: the calls the journal left in flight (or the machine handed out past its end) first.
   std::size_t first = 0;
@@ -117,6 +143,9 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
   };
   for (Action action = next_action(); action.type != Action::Type::kDone; action = next_action()) {
     if (action.type == Action::Type::kWait) {
+      if (outcome_unsaved) {
+        if (Status s = commit(); !s.ok()) return s;
+      }
       auto [slot, outcome] = take_answer();
       machine.complete(slot, std::move(outcome));
       continue;
@@ -134,20 +163,10 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       if (cancel) cancel->cancel();
       continue;
     }
-    if (!w.tool(action.tool).idempotent) {
-      if (Status s = flush(); !s.ok()) {
-        logger().error("run {}: journal write failed, nothing more is invoked: {}", run_id,
-                       s.message());
-        std::vector<std::shared_ptr<tools::CallCancel>> in_flight;
-        {
-          std::lock_guard lock(mu);
-          for (auto& [slot, call] : calls) in_flight.push_back(call.cancel);
-          calls.clear();
-        }
-        for (auto& c : in_flight) c->cancel();
-        return s;
-      }
-      crash_point("before_invoke");
+    const bool side_effect = !w.tool(action.tool).idempotent;
+    if (side_effect || outcome_unsaved) {
+      if (Status s = commit(); !s.ok()) return s;
+      if (side_effect) crash_point("before_invoke");
     }
     wait(action.delay);
     const tools::Invocation call =

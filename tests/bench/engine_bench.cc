@@ -3,6 +3,9 @@
 // - BM_EngineConcurrentRuns: 10,000 runs of a 10-step workflow of builtin tools in flight at once
 //   on 2 threads (file:0 in-memory journal, file:1 a SQLite file with group commit): runs/s,
 //   per-step overhead (wall time, and CPU time of all threads), peak RSS per run in flight.
+// - BM_EngineSideEffects: the same at 10,000 runs with non-idempotent steps (side:1 every other
+//   step, each followed by an idempotent one; side:2 every step): the cost of committing a side
+//   effect's start before it is invoked and its outcome before the run moves on.
 // - BM_Fanout: one run of a fan-out of N branches (one builtin step each, join all) vs. one run
 //   of an N-step chain: the cost per branch of running steps concurrently.
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
@@ -28,13 +31,16 @@ using namespace switchyard;
 
 constexpr int kSteps = 10;
 
-std::shared_ptr<const graph::Workflow> builtin_chain() {
+// side_effects: 0 every step idempotent; 1 T0, T2, ... T8 not (each followed by an idempotent
+// step); 2 no step idempotent.
+std::shared_ptr<const graph::Workflow> builtin_chain(int side_effects = 0) {
   nlohmann::json tools = nlohmann::json::object();
   nlohmann::json edges = nlohmann::json::array();
   std::string prev = "Start";
   for (int i = 0; i < kSteps; ++i) {
     const std::string id = "T" + std::to_string(i);
-    tools[id] = {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}};
+    const bool idempotent = side_effects == 0 || (side_effects == 1 && i % 2 == 1);
+    tools[id] = {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", idempotent}};
     edges.push_back({prev, id, 1.0});
     prev = id;
   }
@@ -60,9 +66,10 @@ using testing::peak_rss_kib;
 using testing::process_cpu_s;
 using testing::thread_cpu_s;
 
-void BM_EngineConcurrentRuns(benchmark::State& state) {
-  const int runs = static_cast<int>(state.range(0));
-  auto w = builtin_chain();
+// `runs` runs of `w` (kSteps steps) in flight at once on 2 engine threads; `file`: into a SQLite
+// file (group commit by the journal writer), else in memory.
+void concurrent_runs(benchmark::State& state, int runs, bool file,
+                     const std::shared_ptr<const graph::Workflow>& w) {
   const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
@@ -72,12 +79,11 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   double writer_s = 0;  // of the journal writer's thread
   for (auto _ : state) {
     state.PauseTiming();
-    // range(1): 0 in memory, 1 a SQLite file (group commit by the journal writer).
-    const std::string file = "/tmp/switchyard-engine-bench.db";
-    std::filesystem::remove(file);
-    std::filesystem::remove(file + "-wal");
+    const std::string path = "/tmp/switchyard-engine-bench.db";
+    std::filesystem::remove(path);
+    std::filesystem::remove(path + "-wal");
     std::unique_ptr<runtime::Journal> journal = runtime::make_memory_journal();
-    if (state.range(1) != 0) journal = runtime::open_sqlite_journal(file).value();
+    if (file) journal = runtime::open_sqlite_journal(path).value();
     auto engine = std::make_unique<runtime::Engine>(*journal, clock, health,
                                                     runtime::EngineOptions{.threads = 2});
     std::atomic<int> failed{0};
@@ -110,9 +116,25 @@ void BM_EngineConcurrentRuns(benchmark::State& state) {
   state.counters["peak_rss_kib_per_run"] =
       static_cast<double>(peak_rss_kib() - rss_before) / static_cast<double>(runs);
 }
+
+// range(0): runs in flight; range(1): 0 in memory, 1 a SQLite file.
+void BM_EngineConcurrentRuns(benchmark::State& state) {
+  concurrent_runs(state, static_cast<int>(state.range(0)), state.range(1) != 0, builtin_chain());
+}
 BENCHMARK(BM_EngineConcurrentRuns)
     ->ArgsProduct({{1000, 10000}, {0, 1}})
     ->ArgNames({"runs", "file"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// range(0): file (as above); range(1): side effects (builtin_chain).
+void BM_EngineSideEffects(benchmark::State& state) {
+  concurrent_runs(state, 10000, state.range(0) != 0,
+                  builtin_chain(static_cast<int>(state.range(1))));
+}
+BENCHMARK(BM_EngineSideEffects)
+    ->ArgsProduct({{0, 1}, {1, 2}})
+    ->ArgNames({"file", "side"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

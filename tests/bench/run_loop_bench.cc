@@ -1,5 +1,6 @@
 // Per-step overhead of the run loop: a 10-step linear workflow of zero-latency mock tools, run
-// end to end (machine + tool calls + journal), with the in-memory and the SQLite file journal;
+// end to end (machine + tool calls + journal), with the in-memory and the SQLite file journal
+// (side:1 and side:2: with non-idempotent steps, each committing its start and its outcome);
 // and the cost of one reroute.
 //   build/tests/bench/run_loop_bench
 
@@ -21,13 +22,16 @@ using namespace switchyard;
 constexpr int kSteps = 10;
 
 // Start -> T0 -> ... -> T9; with `detour`, T4 fails and T4b (a parallel tool) takes over.
-std::shared_ptr<const graph::Workflow> linear(bool detour) {
+// side_effects: 0 every step idempotent; 1 T0, T2, ... T8 not (each followed by an idempotent
+// step); 2 no step idempotent.
+std::shared_ptr<const graph::Workflow> linear(bool detour, int side_effects = 0) {
   nlohmann::json tools = nlohmann::json::object();
   nlohmann::json edges = nlohmann::json::array();
   std::string prev = "Start";
   for (int i = 0; i < kSteps; ++i) {
     const std::string id = "T" + std::to_string(i);
-    tools[id] = {{"kind", "mock"}, {"idempotent", true}, {"output", {{"i", i}}}};
+    const bool idempotent = side_effects == 0 || (side_effects == 1 && i % 2 == 1);
+    tools[id] = {{"kind", "mock"}, {"idempotent", idempotent}, {"output", {{"i", i}}}};
     edges.push_back({prev, id, 1.0});
     prev = id;
   }
@@ -52,8 +56,8 @@ std::shared_ptr<const graph::Workflow> linear(bool detour) {
 // (untimed) every that many runs, so that what is measured is the run loop, not the growth of an
 // ever larger in-memory store.
 void run_many(benchmark::State& state, std::unique_ptr<runtime::Journal> owned,
-              runtime::Journal* journal, bool detour, int fresh_every) {
-  auto w = linear(detour);
+              runtime::Journal* journal, bool detour, int fresh_every, int side_effects = 0) {
+  auto w = linear(detour, side_effects);
   auto tools = tools::make_tool_set(*w);
   if (!tools.ok()) std::abort();
   ManualClock clock;
@@ -86,6 +90,7 @@ void BM_RunLoopMemoryJournal(benchmark::State& state) {
 }
 BENCHMARK(BM_RunLoopMemoryJournal)->Unit(benchmark::kMicrosecond);
 
+// range(0) (file:1 only): side effects, as linear()'s.
 void BM_RunLoopFileJournal(benchmark::State& state) {
   const auto path = std::filesystem::temp_directory_path() / "switchyard-bench-journal.db";
   std::filesystem::remove(path);
@@ -94,13 +99,18 @@ void BM_RunLoopFileJournal(benchmark::State& state) {
     state.SkipWithError(journal.status().message().c_str());
     return;
   }
-  run_many(state, nullptr, journal->get(), false, 0);
+  run_many(state, nullptr, journal->get(), false, 0, static_cast<int>(state.range(0)));
   journal->reset();
   std::filesystem::remove(path);
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
 }
-BENCHMARK(BM_RunLoopFileJournal)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_RunLoopFileJournal)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgNames({"side"})
+    ->Unit(benchmark::kMicrosecond);
 
 // The same run with one mid-run failure healed by a reroute: the difference to the plain run is
 // the cost of one reroute (failure event, re-solve, reroute event).

@@ -6,6 +6,8 @@
 // twice, every run in a final status, and the resumed run's journal re-verifies.
 //
 // SWITCHYARD_CRASH_TRIALS (default 20) sets the number of trials; SWITCHYARD_CRASH_SEED the seed.
+// A second case kills a run at chosen points after a side effect succeeded: resume must know it
+// ran (its outcome is committed before the run moves on).
 
 #include <gtest/gtest.h>
 
@@ -120,6 +122,71 @@ TEST(CrashHarness, KilledRunsResumeWithoutLosingStepsOrRepeatingSideEffects) {
   RecordProperty("in_doubt", in_doubt);
   std::printf("crash harness: %d trial(s), %d crashed, %d completed, %d escalated in doubt\n",
               trials, crashed, completed, in_doubt);
+}
+
+// Charge has a side effect and nothing that makes it safe to repeat (no idempotency key); the
+// steps after it are idempotent.
+constexpr const char* kChargeThenIdempotentWorkflow = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "crash-charge",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "Charge": {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/charge"},
+    "Pack":   {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/pack", "idempotent": true},
+    "Ship":   {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/ship", "idempotent": true}
+  },
+  "edges": [["Start", "Charge", 1], ["Charge", "Pack", 1], ["Pack", "Ship", 1], ["Ship", "Done", 1]]
+})";
+
+// The report of issue 19: a kill after a non-idempotent step succeeded, while the idempotent
+// steps after it ran, made resume call the finished step in doubt (its outcome was still in an
+// uncommitted batch). Its outcome is now committed before the run moves on, so resume knows it
+// ran: the run completes, Charge is not repeated, nothing is in doubt. The kill points, each
+// deterministic: right after that commit; after Pack answered; after Ship answered.
+TEST(CrashHarness, AKillAfterASideEffectSucceededResumesWithoutDoubtOrRepeatingIt) {
+  FaultServer server;
+  TempDir dir;
+  const std::string workflow = dir.write("charge.json", kChargeThenIdempotentWorkflow);
+  const std::string input = nlohmann::json{{"base", server.url("")}}.dump();
+  for (const std::string point : {"after_outcome_commit:1", "after_call:2", "after_call:3"}) {
+    SCOPED_TRACE("SWITCHYARD_CRASH_AT=" + point);
+    server.reset();
+    const std::string journal = dir.file(point.substr(0, point.find(':')) + point.back() + ".db");
+    auto run = switchyard({"run", workflow, "--journal", journal, "--input", input, "--json"}, "",
+                          {"SWITCHYARD_CRASH_AT=" + point});
+    ASSERT_EQ(run.exit_code, 128 + 9) << run.out << run.err;
+    EXPECT_EQ(count(server.stats(), "effects_by_path", "/ok/charge"), 1);
+
+    auto resume = switchyard({"resume", "--all", "--journal", journal, "--json"});
+    ASSERT_EQ(resume.exit_code, 0) << resume.out << resume.err;
+    auto runs = switchyard({"runs", "--journal", journal, "--json"});
+    ASSERT_EQ(runs.exit_code, 0) << runs.err;
+    const auto listed = nlohmann::json::parse(runs.out)["runs"];
+    ASSERT_EQ(listed.size(), 1u);
+    EXPECT_EQ(listed[0]["status"], "completed") << listed[0].dump();
+    const std::string id = listed[0]["run_id"];
+
+    const auto stats = server.stats();
+    EXPECT_EQ(count(stats, "effects_by_path", "/ok/charge"), 1) << stats.dump();
+    EXPECT_GE(count(stats, "effects_by_path", "/ok/ship"), 1) << stats.dump();
+
+    // The journal: resumed with nothing in doubt, and no escalation.
+    auto replay = switchyard({"replay", id, "--journal", journal, "--format", "json"});
+    ASSERT_EQ(replay.exit_code, 0) << replay.err;
+    const auto timeline = nlohmann::json::parse(replay.out);
+    int resumed = 0;
+    for (const auto& e : timeline["events"]) {
+      EXPECT_NE(e["type"], "escalated") << e.dump();
+      if (e["type"] == "resumed") {
+        ++resumed;
+        EXPECT_EQ(e["payload"]["in_doubt"], nlohmann::json::array()) << e.dump();
+      }
+    }
+    EXPECT_EQ(resumed, 1);
+    auto verify = switchyard({"replay", id, "--journal", journal, "--verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
 }
 
 }  // namespace
