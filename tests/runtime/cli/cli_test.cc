@@ -316,8 +316,8 @@ TEST_F(CliWithJournal, RunsFiltersByStatusAndWorkflow) {
   auto j = testing::parse_json(r.out);
   ASSERT_EQ(j["runs"].size(), 1u);
   EXPECT_EQ(j["runs"][0]["run_id"], escalated_);
-  auto w = testing::switchyard(
-      {"runs", "--journal", journal(), "--name", "customer-support", "--json"});
+  auto w =
+      testing::switchyard({"runs", "--journal", journal(), "--name", "customer-support", "--json"});
   EXPECT_EQ(testing::parse_json(w.out)["runs"].size(), 1u);
   auto bad = testing::switchyard({"runs", "--journal", journal(), "--since", "yesterday"});
   EXPECT_EQ(bad.exit_code, 2);
