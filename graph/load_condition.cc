@@ -215,9 +215,6 @@ std::optional<Condition> load_condition(LoadState& s, const nlohmann::json& when
   return c;
 }
 
-namespace {
-
-// Nodes reachable from `from` over `edges` (every tool healthy, conditions ignored).
 std::set<std::string> reach_from(const std::vector<EdgeSpec>& edges, const std::string& from) {
   std::map<std::string, std::vector<std::string>> next;
   for (const auto& e : edges) next[e.from].push_back(e.to);
@@ -232,6 +229,8 @@ std::set<std::string> reach_from(const std::vector<EdgeSpec>& edges, const std::
   }
   return seen;
 }
+
+namespace {
 
 // Whether a route of `edges` from `start` can pass `step` and then reach `to`.
 bool can_precede(const std::vector<EdgeSpec>& edges, const std::string& start,

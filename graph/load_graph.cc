@@ -1,7 +1,5 @@
 // Loading the graph: edges (both forms), fan-out nodes, start/goal/demote_to, reachability.
 
-#include <deque>
-
 #include "graph/load_internal.h"
 
 namespace switchyard::graph {
@@ -9,19 +7,7 @@ namespace {
 
 // Whether `to` is reachable from `from` over `edges` (every tool healthy).
 bool reachable(const std::vector<EdgeSpec>& edges, const std::string& from, const std::string& to) {
-  std::map<std::string, std::vector<std::string>> next;
-  for (const auto& e : edges) next[e.from].push_back(e.to);
-  std::set<std::string> seen{from};
-  std::deque<std::string> queue{from};
-  while (!queue.empty()) {
-    const std::string at = queue.front();
-    queue.pop_front();
-    if (at == to) return true;
-    for (const auto& n : next[at]) {
-      if (seen.insert(n).second) queue.push_back(n);
-    }
-  }
-  return false;
+  return reach_from(edges, from).count(to) > 0;
 }
 
 std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const std::string& p) {

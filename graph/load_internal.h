@@ -93,6 +93,9 @@ Graph build_graph(const std::vector<EdgeSpec>& edges, const std::string& start,
 // the steps it reads are appended to `reads`.
 std::optional<Condition> load_condition(LoadState& s, const nlohmann::json& when,
                                         const std::string& pointer, std::vector<StepRead>& reads);
+// The nodes reachable from `from` over `edges` (every tool healthy, conditions ignored), `from`
+// included.
+std::set<std::string> reach_from(const std::vector<EdgeSpec>& edges, const std::string& from);
 // Whether `id` is a step a template or condition may name: a tool id or a fan-out node id.
 bool is_step_id(const LoadState& s, const std::string& id);
 // Every step a condition reads can have run before the run leaves the edge's source (errors at
