@@ -10,6 +10,23 @@ bool reachable(const std::vector<EdgeSpec>& edges, const std::string& from, cons
   return reach_from(edges, from).count(to) > 0;
 }
 
+// The node ids an edge names ([from, to, ...] or {"from", "to", ...}) where they are non-empty
+// strings, whatever else is wrong with it.
+std::vector<std::string> named_nodes(const nlohmann::json& e) {
+  std::vector<std::string> out;
+  auto take = [&out](const nlohmann::json& v) {
+    if (v.is_string() && !v.get_ref<const std::string&>().empty()) out.push_back(v);
+  };
+  if (e.is_array()) {
+    for (std::size_t i = 0; i < std::min<std::size_t>(e.size(), 2); ++i) take(e[i]);
+  } else if (e.is_object()) {
+    for (const char* key : {"from", "to"}) {
+      if (auto it = e.find(key); it != e.end()) take(*it);
+    }
+  }
+  return out;
+}
+
 std::optional<EdgeSpec> load_edge(LoadState& s, const nlohmann::json& e, const std::string& p) {
   EdgeSpec edge;
   edge.pointer = p;
@@ -187,7 +204,12 @@ std::vector<EdgeSpec> load_edges(LoadState& s, const nlohmann::json& edges,
   for (std::size_t i = 0; i < edges.size(); ++i) {
     const std::string p = pointer_join(pointer, i);
     auto edge = load_edge(s, edges[i], p);
-    if (!edge) continue;
+    if (!edge) {
+      // Rejected (its error said why): the nodes it names still count as named, so that no
+      // follow-on error calls the start or the goal on it unknown.
+      for (const std::string& id : named_nodes(edges[i])) node_ids.insert(id);
+      continue;
+    }
     auto [it, fresh] = seen.emplace(std::pair{edge->from, edge->to}, p);
     if (!fresh) {
       s.check.error(
@@ -202,6 +224,7 @@ std::vector<EdgeSpec> load_edges(LoadState& s, const nlohmann::json& edges,
 }
 
 void load_graph(LoadState& s) {
+  const std::size_t errors_before_edges = s.check.error_count();
   if (const auto* edges = s.check.field(s.doc, "", "edges", true)) {
     s.edges = load_edges(s, *edges, "/edges", s.node_ids);
     if (edges->is_array() && edges->empty()) s.check.error("/edges", "expected at least one edge");
@@ -233,6 +256,8 @@ void load_graph(LoadState& s) {
   if (!start || !goal || !s.node_ids.count(*start)) return;
   s.start = *start;
   s.goal = *goal;
+  // With an edge rejected the graph is incomplete: whether the goals are reachable is not known.
+  if (s.check.error_count() != errors_before_edges) return;
   if (s.node_ids.count(*goal) && !reachable(s.edges, *start, *goal)) {
     s.check.error("/goal", "goal '" + *goal + "' is unreachable from start '" + *start +
                                "' even with every tool healthy");

@@ -187,6 +187,19 @@ TEST(Load, ReportsEveryErrorNotOnlyTheFirst) {
   EXPECT_TRUE(has_error(r, "/goal", "unknown node"));
 }
 
+TEST(Load, ARejectedEdgeCausesNoFollowOnErrorsAboutTheNodesItNames) {
+  for (const nlohmann::json& bad_cost : {nlohmann::json(-1), nlohmann::json("x")}) {
+    auto doc = base();
+    doc["edges"] = nlohmann::json::array(
+        {nlohmann::json::array({"Start", "A", bad_cost}), nlohmann::json::array({"A", "B", 1})});
+    doc["goal"] = "B";
+    LoadResult r = load_json(doc);
+    EXPECT_TRUE(has_error(r, "/edges/0/2", "")) << bad_cost;
+    // Start is named by the rejected edge: not "unknown", and no "unreachable" goal either.
+    EXPECT_EQ(r.errors.size(), 1u) << all_errors(r);
+  }
+}
+
 TEST(Load, SyntaxErrorsGiveLineAndColumn) {
   LoadResult r = load("{\n  \"format\": 1,\n  oops\n}\n", "broken.json");
   ASSERT_EQ(r.errors.size(), 1u);
