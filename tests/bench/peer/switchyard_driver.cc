@@ -9,6 +9,8 @@
 //          fanout5 | fanout8  Start -> a fan-out node of that many branches (one builtin each,
 //                             join all) -> Done
 //   STORE  memory             the journal in memory (its default window of 10,000 finished runs)
+//          nokeep             the journal in memory with memory_keep_runs = 0: each run is
+//                             forgotten as it finishes (against a peer that keeps nothing)
 //          sqlite             a fresh SQLite journal file, synchronous=NORMAL
 //          durable            the same with sync_full (fsync per commit)
 //   MODE   seq                RUNS runs one after another (Runtime::run): us per run
@@ -105,13 +107,14 @@ bool run_ok(const api::Result<api::RunSummary>& r, int reroutes) {
 
 int main(int argc, char** argv) {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: %s SHAPE memory|sqlite|durable seq|burst RUNS\n", argv[0]);
+    std::fprintf(stderr, "usage: %s SHAPE memory|nokeep|sqlite|durable seq|burst RUNS\n", argv[0]);
     return 2;
   }
   const std::string shape = argv[1], store = argv[2], mode = argv[3];
   const int runs = std::atoi(argv[4]);
   auto shaped = workflow_of(shape);
-  if (!shaped || (store != "memory" && store != "sqlite" && store != "durable") ||
+  if (!shaped ||
+      (store != "memory" && store != "nokeep" && store != "sqlite" && store != "durable") ||
       (mode != "seq" && mode != "burst") || runs < 1) {
     std::fprintf(stderr, "bad arguments (see the comment at the top of switchyard_driver.cc)\n");
     return 2;
@@ -124,7 +127,9 @@ int main(int argc, char** argv) {
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(file + suffix);
   };
   remove_file();
-  auto opened = api::Runtime::open({.journal_path = store == "memory" ? "" : file,
+  const bool in_memory = store == "memory" || store == "nokeep";
+  auto opened = api::Runtime::open({.journal_path = in_memory ? "" : file,
+                                    .memory_keep_runs = store == "nokeep" ? 0u : 10000u,
                                     .sync_full = store == "durable",
                                     .threads = 2});
   if (!opened.ok()) {
