@@ -58,6 +58,11 @@ void add_sync_option(CLI::App* cmd, std::string& sync);
 // definition of the option for every command; `creates`: the command makes the file when it is
 // missing (run, serve), which the help says.
 void add_journal_option(CLI::App* cmd, std::string& journal, bool creates = false);
+// The RUN_ID argument (resolve_run_id reads it): the one definition, and help, of every command
+// that takes a run; `listed_by` is the command that lists candidates. Returns it, to be made
+// required by the caller when it is.
+CLI::Option* add_run_id_argument(CLI::App* cmd, std::string& run_id,
+                                 const std::string& listed_by = "switchyard runs");
 // `switchyard --journal FILE COMMAND ...`: FILE for every command's --journal not given after
 // the command (which wins). Call once parsing is complete, before the commands' callbacks.
 void apply_global_journal(const std::string& journal);

@@ -77,6 +77,12 @@ void add_journal_option(CLI::App* cmd, std::string& journal, bool creates) {
   journal_options().emplace_back(option, &journal);
 }
 
+CLI::Option* add_run_id_argument(CLI::App* cmd, std::string& run_id, const std::string& listed_by) {
+  return cmd->add_option(
+      "run_id", run_id,
+      "The run: its id, a unique prefix of it, or `last` (see `" + listed_by + "`)");
+}
+
 void apply_global_journal(const std::string& journal) {
   for (auto [option, target] : journal_options()) {
     if (option->count() == 0) *target = journal;

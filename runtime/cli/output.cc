@@ -118,9 +118,7 @@ int output(Context& ctx, OutputArgs args) {
 void add_output(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("output", "Print what a journaled run returned");
   auto args = std::make_shared<OutputArgs>();
-  cmd->add_option("run_id", args->run_id,
-                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs`)")
-      ->required();
+  add_run_id_argument(cmd, args->run_id)->required();
   add_journal_option(cmd, args->journal);
   cmd->add_flag("--json", args->json,
                 "Print one JSON document: the output and every step's output (outputs)");

@@ -84,9 +84,7 @@ int replay(Context& ctx, ReplayArgs args) {
 void add_replay(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("replay", "Show a run's timeline from the journal");
   auto args = std::make_shared<ReplayArgs>();
-  cmd->add_option("run_id", args->run_id,
-                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs`)")
-      ->required();
+  add_run_id_argument(cmd, args->run_id)->required();
   add_journal_option(cmd, args->journal);
   cmd->add_option("--format", args->format,
                   "text (a timeline), json (every event), dot (the graph, marked, for Graphviz) "

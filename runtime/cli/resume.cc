@@ -117,9 +117,7 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
 void add_resume(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("resume", "Continue runs whose process died, from the journal");
   auto args = std::make_shared<ResumeArgs>();
-  cmd->add_option("run_id", args->run_id,
-                  "The run: its id, a unique prefix of it, or `last` (see `switchyard runs "
-                  "--status running`)");
+  add_run_id_argument(cmd, args->run_id, "switchyard runs --status running");
   cmd->add_flag("--all", args->all, "Every unfinished run whose process is gone");
   add_journal_option(cmd, args->journal);
   cmd->add_option("--workflow", args->workflow,
