@@ -485,20 +485,18 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
     events_.emit("run_finished", report_.result.to_json());
-    auto self = shared_from_this();
+    auto self = shared_from_this();  // alive until delivered, in line too
     // The result is the run_finished event's (Journal::finish_run): not stored twice.
+    auto finish_row = [id = id(), status = std::string(to_string(report_.result.status)),
+                       clock = &engine_.clock](Journal& j) {
+      return j.finish_run(id, status, nullptr, unix_ms(*clock));
+    };
     if (engine_.inline_journal) {
       Status s = engine_.journal.append(events_.take());
-      if (s.ok()) {
-        s = engine_.journal.finish_run(id(), std::string(to_string(report_.result.status)), nullptr,
-                                       unix_ms(engine_.clock));
-      }
+      if (s.ok()) s = finish_row(engine_.journal);
       return on_finished(s);
     }
-    submit_events(
-        [id = id(), status = std::string(to_string(report_.result.status)), clock = &engine_.clock](
-            Journal& j) { return j.finish_run(id, status, nullptr, unix_ms(*clock)); },
-        [self](const Status& s) { self->on_finished(s); });
+    submit_events(std::move(finish_row), [self](const Status& s) { self->on_finished(s); });
   }
 
   // Journals the events buffered so far, then `then` (if any) in the same write; `done` gets the
