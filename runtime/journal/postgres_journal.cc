@@ -316,7 +316,9 @@ class PostgresJournal final : public Journal {
       write_error_ = Status();
       Status s = command("SAVEPOINT group_write");
       if (s.ok()) s = w(*this);
-      if (s.ok()) s = write_error_;
+      // The first failed call is the reason: after a failed statement, PostgreSQL refuses the
+      // write's next ones until the savepoint is rolled back.
+      if (!write_error_.ok()) s = write_error_;
       if (s.ok()) s = command("RELEASE SAVEPOINT group_write");
       if (s.ok()) {
         for (auto& [run_id, head] : write_heads_) {
