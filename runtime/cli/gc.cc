@@ -83,13 +83,14 @@ int gc(Context& ctx, const GcArgs& args) {
   }
   if (args.dry_run) {
     out << "would remove " << listed->size() << " run(s) that finished before "
-        << iso8601(cutoff_ms) << " (older than " << args.older_than << ") from " << runtime::printable_location(args.journal)
-        << " (dry run: nothing removed)\n";
+        << iso8601(cutoff_ms) << " (older than " << args.older_than << ") from "
+        << runtime::printable_location(args.journal) << " (dry run: nothing removed)\n";
     return kExitOk;
   }
   out << "removed " << stats->runs << " run(s), " << stats->events << " event(s) and "
       << stats->workflows << " workflow(s) that finished before " << iso8601(cutoff_ms)
-      << " (older than " << args.older_than << ") from " << runtime::printable_location(args.journal) << "\n";
+      << " (older than " << args.older_than << ") from "
+      << runtime::printable_location(args.journal) << "\n";
   return kExitOk;
 }
 

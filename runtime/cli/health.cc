@@ -166,8 +166,8 @@ int health(Context& ctx, const HealthArgs& args) {
     return kExitOk;
   }
   auto& out = *ctx.out;
-  out << "health from " << runtime::printable_location(args.journal) << " (last " << window_text << ", " << replayed
-      << " outcome(s))\n";
+  out << "health from " << runtime::printable_location(args.journal) << " (last " << window_text
+      << ", " << replayed << " outcome(s))\n";
   if (tools.empty()) {
     out << "no tool has been called in that window\n";
     return kExitOk;

@@ -25,17 +25,20 @@ int check(Context& ctx, const JournalArgs& args) {
   if (!checked.ok()) return report_error(ctx, checked.status(), args.json);
   const runtime::JournalCheck& c = *checked;
   if (args.json) {
-    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},  {"ok", c.problems.empty()},
-                               {"runs", c.runs},           {"events", c.events},
-                               {"workflows", c.workflows}, {"problems", c.problems}}
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
+                               {"ok", c.problems.empty()},
+                               {"runs", c.runs},
+                               {"events", c.events},
+                               {"workflows", c.workflows},
+                               {"problems", c.problems}}
                     .dump(2)
              << "\n";
   } else if (c.problems.empty()) {
     *ctx.out << "ok: " << c.runs << " runs, " << c.events << " events checked\n";
   } else {
     for (const auto& line : c.problems) *ctx.out << line << "\n";
-    *ctx.err << c.problems.size() << " problem(s) in " << runtime::printable_location(args.journal) << " (" << c.runs
-             << " runs, " << c.events << " events checked)\n";
+    *ctx.err << c.problems.size() << " problem(s) in " << runtime::printable_location(args.journal)
+             << " (" << c.runs << " runs, " << c.events << " events checked)\n";
   }
   return c.problems.empty() ? kExitOk : kExitNotCompleted;
 }

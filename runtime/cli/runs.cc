@@ -56,7 +56,10 @@ int runs(Context& ctx, const RunsArgs& args) {
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *list) out.push_back(run_json(r));
-    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)}, {"runs", out}}.dump(2) << "\n";
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
+                               {"runs", out}}
+                    .dump(2)
+             << "\n";
     return kExitOk;
   }
   auto& out = *ctx.out;

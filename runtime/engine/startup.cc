@@ -14,8 +14,8 @@ void add_unique(std::vector<std::string>& into, const std::vector<std::string>& 
 
 }  // namespace
 
-std::string skipped_summary(const std::vector<std::string>& skipped,
-                            const std::string& location, std::size_t max_items) {
+std::string skipped_summary(const std::vector<std::string>& skipped, const std::string& location,
+                            std::size_t max_items) {
   if (skipped.empty()) return "";
   const std::string journal_path = printable_location(location);
   const std::string where = journal_path.empty() ? "the journal" : "journal " + journal_path;

@@ -38,8 +38,9 @@ Result<JournalCheck> check_snapshot(sqlite3* db, const std::string& path) {
     if (verdict != "ok") checker.problem("integrity: " + valid_utf8(verdict));
   });
   if (!s.ok()) return s;
-  s = each_row(db, path, "SELECT hash, source FROM workflows ORDER BY hash",
-               [&](sqlite3_stmt* row) { checker.workflow(column_text(row, 0), column_text(row, 1)); });
+  s = each_row(
+      db, path, "SELECT hash, source FROM workflows ORDER BY hash",
+      [&](sqlite3_stmt* row) { checker.workflow(column_text(row, 0), column_text(row, 1)); });
   if (!s.ok()) return s;
   s = each_row(db, path,
                "SELECT run_id, input, result, head_hash, head_seq FROM runs ORDER BY run_id",
@@ -50,13 +51,13 @@ Result<JournalCheck> check_snapshot(sqlite3* db, const std::string& path) {
                              sqlite3_column_int64(row, 4));
                });
   if (!s.ok()) return s;
-  s = each_row(
-      db, path, "SELECT run_id, seq, time_ms, type, payload, hash FROM events ORDER BY run_id, seq",
-      [&](sqlite3_stmt* row) {
-        checker.event(column_text(row, 0), sqlite3_column_int64(row, 1),
-                      sqlite3_column_int64(row, 2), column_text(row, 3), column_text(row, 4),
-                      column_text(row, 5));
-      });
+  s = each_row(db, path,
+               "SELECT run_id, seq, time_ms, type, payload, hash FROM events ORDER BY run_id, seq",
+               [&](sqlite3_stmt* row) {
+                 checker.event(column_text(row, 0), sqlite3_column_int64(row, 1),
+                               sqlite3_column_int64(row, 2), column_text(row, 3),
+                               column_text(row, 4), column_text(row, 5));
+               });
   if (!s.ok()) return s;
   return checker.finish();
 }
@@ -89,8 +90,8 @@ void RowChecker::workflow(std::string_view hash, std::string_view source) {
   if (!copy.ok()) return problem(copy.status().message());
   const graph::LoadResult loaded = graph::load(std::string(source), "journal:" + std::string(hash));
   if (!loaded.ok()) {
-    problem("workflow " + valid_utf8(hash.substr(0, 12)) + " (stored copy): does not load: " +
-            valid_utf8(loaded.errors.front().to_string()));
+    problem("workflow " + valid_utf8(hash.substr(0, 12)) +
+            " (stored copy): does not load: " + valid_utf8(loaded.errors.front().to_string()));
   }
 }
 

@@ -120,8 +120,8 @@ class Connection {
     }
     PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
     if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) {
-      return io_error(prefix("cannot connect") + "the server does not speak UTF-8: " +
-                      one_line(PQerrorMessage(conn_.get())));
+      return io_error(prefix("cannot connect") +
+                      "the server does not speak UTF-8: " + one_line(PQerrorMessage(conn_.get())));
     }
     return Status();
   }
@@ -132,7 +132,8 @@ class Connection {
   Status reset() {
     PQreset(conn_.get());
     prepared_.clear();
-    if (broken()) return io_error(prefix("cannot reconnect") + one_line(PQerrorMessage(conn_.get())));
+    if (broken())
+      return io_error(prefix("cannot reconnect") + one_line(PQerrorMessage(conn_.get())));
     PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
     return Status();
   }
@@ -166,7 +167,9 @@ class Connection {
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
  private:
-  std::string prefix(const std::string& what) const { return "journal " + where_ + ": " + what + ": "; }
+  std::string prefix(const std::string& what) const {
+    return "journal " + where_ + ": " + what + ": ";
+  }
 
   Result<PgResult> checked(PgResult r, const std::string& what) {
     last_sqlstate_.clear();
@@ -178,8 +181,9 @@ class Connection {
     const std::string message = prefix(what) + detail;
     if (last_sqlstate_.starts_with("53")) {  // insufficient resources: disk full, out of memory
       return Status(StatusCode::kResourceExhausted,
-                    message + "; nothing of this write was kept, every event committed before "
-                              "is intact");
+                    message +
+                        "; nothing of this write was kept, every event committed before "
+                        "is intact");
     }
     if (last_sqlstate_ == "55P03" || last_sqlstate_ == "40P01" || last_sqlstate_ == "40001") {
       return Status(StatusCode::kUnavailable,
@@ -356,12 +360,12 @@ class PostgresJournal final : public Journal {
         run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
     Status st = atomically([&]() -> Status {
       if (store_workflow) {
-        auto r = db_.run("insert_workflow",
-                         "INSERT INTO workflows (hash, name, source) VALUES ($1, $2, $3) "
-                         "ON CONFLICT (hash) DO NOTHING",
-                         Params().text(run.workflow_hash).text(run.workflow).text(
-                             *run.workflow_source),
-                         "cannot record the workflow of run " + run.run_id);
+        auto r =
+            db_.run("insert_workflow",
+                    "INSERT INTO workflows (hash, name, source) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (hash) DO NOTHING",
+                    Params().text(run.workflow_hash).text(run.workflow).text(*run.workflow_source),
+                    "cannot record the workflow of run " + run.run_id);
         if (!r.ok()) return r.status();
       }
       auto r = db_.run("insert_run",
@@ -418,12 +422,16 @@ class PostgresJournal final : public Journal {
             next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
           }
           next.seq = e.seq;
-          params.text(e.run_id).integer(e.seq).integer(e.time_ms).text(e.type).text(
-              std::move(payload)).text(next.hash);
+          params.text(e.run_id)
+              .integer(e.seq)
+              .integer(e.time_ms)
+              .text(e.type)
+              .text(std::move(payload))
+              .text(next.hash);
         }
-        auto r = db_.run("insert_events_" + std::to_string(n), insert_events_sql(n), params,
-                         "cannot append event " + std::to_string(events[first].seq) +
-                             " of run " + run_id);
+        auto r = db_.run(
+            "insert_events_" + std::to_string(n), insert_events_sql(n), params,
+            "cannot append event " + std::to_string(events[first].seq) + " of run " + run_id);
         if (!r.ok()) return r.status();
         if (first == 0 && events.size() > 1) crash_point("inside_append");
       }
@@ -489,9 +497,9 @@ class PostgresJournal final : public Journal {
       const std::string where =
           " WHERE status <> 'running' AND finished_ms IS NOT NULL AND finished_ms < $1";
       const std::string what = "cannot remove old runs";
-      auto events = db_.exec("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" +
-                                 where + ")",
-                             Params().integer(finished_before_ms), what);
+      auto events =
+          db_.exec("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")",
+                   Params().integer(finished_before_ms), what);
       if (!events.ok()) return events.status();
       stats.events = integer_of(PQcmdTuples(events->get()));
       auto runs = db_.exec("DELETE FROM runs" + where, Params().integer(finished_before_ms), what);
@@ -546,8 +554,9 @@ class PostgresJournal final : public Journal {
   Result<RunRecord> get_run(const std::string& run_id) const override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
-    auto r = db_.run("get_run", std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = $1",
-                     Params().text(run_id), "cannot read run " + run_id);
+    auto r =
+        db_.run("get_run", std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = $1",
+                Params().text(run_id), "cannot read run " + run_id);
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 0) {
       return not_found("run " + run_id + " is not in the journal " + where_);
@@ -627,8 +636,8 @@ class PostgresJournal final : public Journal {
       const std::size_t p = i * 6;
       if (i > 0) sql += ", ";
       sql += "($" + std::to_string(p + 1) + ", $" + std::to_string(p + 2) + ", $" +
-             std::to_string(p + 3) + ", $" + std::to_string(p + 4) + ", $" +
-             std::to_string(p + 5) + ", $" + std::to_string(p + 6) + ")";
+             std::to_string(p + 3) + ", $" + std::to_string(p + 4) + ", $" + std::to_string(p + 5) +
+             ", $" + std::to_string(p + 6) + ")";
     }
     return sql;
   }
@@ -646,10 +655,10 @@ class PostgresJournal final : public Journal {
   // The database's schema version: 0 when it holds no table at all; an error (refusing it,
   // untouched) when it is not a journal. REQUIRES: mu_ held or not yet shared.
   Result<int> schema_version() {
-    auto exists =
-        db_.exec("SELECT to_regclass('schema_version') IS NOT NULL, (SELECT count(*) FROM "
-                 "pg_catalog.pg_tables WHERE schemaname = current_schema())",
-                 "cannot read the schema version");
+    auto exists = db_.exec(
+        "SELECT to_regclass('schema_version') IS NOT NULL, (SELECT count(*) FROM "
+        "pg_catalog.pg_tables WHERE schemaname = current_schema())",
+        "cannot read the schema version");
     if (!exists.ok()) return exists.status();
     const bool has_version = std::string_view(PQgetvalue(exists->get(), 0, 0)) == "t";
     const std::int64_t tables = integer(exists->get(), 0, 1);
@@ -667,8 +676,8 @@ class PostgresJournal final : public Journal {
       return io_error(foreign + " (its schema_version table is not a switchyard journal's)");
     }
     const std::int64_t version = integer(row->get(), 0, 1);
-    if (version < 1) return io_error(foreign + " (its schema_version row says " +
-                                     std::to_string(version) + ")");
+    if (version < 1)
+      return io_error(foreign + " (its schema_version row says " + std::to_string(version) + ")");
     if (version > kSchemaVersion) {
       return io_error("journal " + where_ + " has schema version " + std::to_string(version) +
                       ", newer than this build knows (" + std::to_string(kSchemaVersion) +
@@ -773,8 +782,7 @@ class PostgresJournal final : public Journal {
         note(result.status());
       }
     } else if (!is_null(s, row, 11)) {
-      auto event =
-          decode_event_row(r.run_id, r.head_seq, 0, "run_finished", raw(s, row, 11), "");
+      auto event = decode_event_row(r.run_id, r.head_seq, 0, "run_finished", raw(s, row, 11), "");
       auto result = event.ok()
                         ? decode_finished_result(r.run_id, r.head_seq, std::move(event->payload))
                         : Result<nlohmann::json>(event.status());

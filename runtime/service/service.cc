@@ -152,7 +152,8 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
   if (req.path == "/healthz") return json_response(200, {{"status", "alive"}});
   if (req.path == "/readyz") {
     if (draining.load()) return json_response(503, {{"status", "draining"}});
-    nlohmann::json ready = {{"status", "ready"}, {"journal", runtime::printable_location(options.journal_path)}};
+    nlohmann::json ready = {{"status", "ready"},
+                            {"journal", runtime::printable_location(options.journal_path)}};
     // What the start skipped in the journal: rows that cannot be decoded (docs/service.md).
     if (!core.report.skipped.empty()) ready["journal_skipped"] = core.report.to_json();
     return json_response(200, ready);

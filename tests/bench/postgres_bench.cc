@@ -37,9 +37,12 @@ std::shared_ptr<const graph::Workflow> builtin_chain(bool side_effects) {
     edges.push_back({prev, id, 1.0});
     prev = id;
   }
-  nlohmann::json w = {{"format", "switchyard.workflow/v1"}, {"name", "chain"},
-                      {"start", "Start"},                    {"goal", prev},
-                      {"tools", tools},                      {"edges", edges}};
+  nlohmann::json w = {{"format", "switchyard.workflow/v1"},
+                      {"name", "chain"},
+                      {"start", "Start"},
+                      {"goal", prev},
+                      {"tools", tools},
+                      {"edges", edges}};
   return graph::load(w.dump(), "chain.json").workflow;
 }
 

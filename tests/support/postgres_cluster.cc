@@ -85,8 +85,9 @@ void PostgresCluster::start(bool fsync) {
     // initdb refuses root: the cluster is the user postgres's, in a folder it owns.
     const passwd* pw = ::getpwnam("postgres");
     if (pw == nullptr) {
-      error_ = "running as root and there is no user postgres to run the cluster as (the Debian "
-               "package postgresql creates it: scripts/install-deps)";
+      error_ =
+          "running as root and there is no user postgres to run the cluster as (the Debian "
+          "package postgresql creates it: scripts/install-deps)";
       return;
     }
     if (::chown(dir_.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
@@ -114,8 +115,9 @@ void PostgresCluster::start(bool fsync) {
   watcher_ = std::make_unique<Watcher>("read _; " + stop_cmd + "; rm -rf " + dir_);
   CommandResult started =
       run({bin_ + "/pg_ctl", "-D", data, "-l", dir_ + "/server.log", "-w", "-t", "60", "-o",
-           "-k " + dir_ + " -c listen_addresses='' -c max_connections=40 -c shared_buffers=64MB"
-                              " -c track_commit_timestamp=on" +
+           "-k " + dir_ +
+               " -c listen_addresses='' -c max_connections=40 -c shared_buffers=64MB"
+               " -c track_commit_timestamp=on" +
                (fsync ? "" : " -c fsync=off -c full_page_writes=off"),
            "start"});
   if (started.exit_code != 0) {
@@ -131,8 +133,8 @@ void PostgresCluster::start(bool fsync) {
 
 void PostgresCluster::stop() {
   if (started_) {
-    std::vector<std::string> argv = {bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate",
-                                     "stop"};
+    std::vector<std::string> argv = {bin_ + "/pg_ctl", "-D",  dir_ + "/data", "-m",
+                                     "immediate",      "stop"};
     if (as_postgres_) argv.insert(argv.begin(), {"/usr/sbin/runuser", "-u", "postgres", "--"});
     run_command(argv);
     started_ = false;
@@ -147,8 +149,8 @@ void PostgresCluster::stop() {
 
 std::string PostgresCluster::url(const std::string& schema, const std::string& user,
                                  const std::string& password) const {
-  return "postgresql://" + user + (password.empty() ? "" : ":" + password) + "@/" +
-         kTestDatabase + "?host=" + dir_ + "&options=-csearch_path%3D" + schema;
+  return "postgresql://" + user + (password.empty() ? "" : ":" + password) + "@/" + kTestDatabase +
+         "?host=" + dir_ + "&options=-csearch_path%3D" + schema;
 }
 
 std::string PostgresCluster::schema_of(const std::string& url) {

@@ -42,10 +42,9 @@ JournalFactory sqlite_journals() {
           }};
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Implementations, JournalContract,
-    ::testing::Values(memory_journals(), sqlite_journals()),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Implementations, JournalContract,
+                         ::testing::Values(memory_journals(), sqlite_journals()),
+                         [](const auto& info) { return info.param.name; });
 INSTANTIATE_TEST_SUITE_P(Implementations, DurableJournalContract,
                          ::testing::Values(sqlite_journals()),
                          [](const auto& info) { return info.param.name; });

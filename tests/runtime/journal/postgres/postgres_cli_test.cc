@@ -73,7 +73,8 @@ TEST(PostgresCli, AReaderOfADatabaseWithoutAJournalExitsTwoAndCreatesNothing) {
   auto runs = switchyard({"runs", "--journal", url});
   EXPECT_EQ(runs.exit_code, 2) << runs.err;
   EXPECT_NE(runs.err.find("holds no switchyard journal"), std::string::npos) << runs.err;
-  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"), "0");
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"),
+            "0");
 }
 
 // The service on a PostgreSQL journal: a run admitted over HTTP is journaled there, read back

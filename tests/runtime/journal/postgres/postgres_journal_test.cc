@@ -99,22 +99,25 @@ TEST(PostgresJournal, RefusesADatabaseWithTablesOfItsOwnAndLeavesItUntouched) {
   EXPECT_NE(j.status().message().find("not a switchyard journal: refusing to touch it"),
             std::string::npos)
       << j.status().message();
-  EXPECT_EQ(pg_query(url, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = "
-                          "current_schema()"),
+  EXPECT_EQ(pg_query(url,
+                     "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = "
+                     "current_schema()"),
             "customers");
 }
 
 // Someone else's schema_version table (another tool's migrations) is not ours.
 TEST(PostgresJournal, RefusesAForeignSchemaVersionTable) {
   const std::string url = fresh_database();
-  ASSERT_EQ(pg_exec(url, "CREATE TABLE schema_version (version integer); "
-                         "INSERT INTO schema_version VALUES (1)"),
+  ASSERT_EQ(pg_exec(url,
+                    "CREATE TABLE schema_version (version integer); "
+                    "INSERT INTO schema_version VALUES (1)"),
             "");
   auto j = open_postgres_journal(url);
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.status().message().find("is not a switchyard journal's"), std::string::npos)
       << j.status().message();
-  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"), "1");
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"),
+            "1");
 }
 
 // A server that is not there: an I/O error naming the journal (its password hidden) and
@@ -200,8 +203,9 @@ TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM events"), "40");
   // The 20 queued meanwhile: one transaction for their runs, events and heads. (Each write is a
   // savepoint, a subtransaction with its own xmin; all commit with their parent, at one time.)
-  EXPECT_EQ(pg_query(url, "SELECT count(DISTINCT pg_xact_commit_timestamp(xmin)) FROM (SELECT "
-                          "xmin FROM runs WHERE run_id <> 'r0' UNION ALL SELECT xmin FROM events) t"),
+  EXPECT_EQ(pg_query(url,
+                     "SELECT count(DISTINCT pg_xact_commit_timestamp(xmin)) FROM (SELECT "
+                     "xmin FROM runs WHERE run_id <> 'r0' UNION ALL SELECT xmin FROM events) t"),
             "1");
   EXPECT_NE(pg_query(url, "SELECT pg_xact_commit_timestamp(xmin) FROM runs WHERE run_id = 'r0'"),
             pg_query(url, "SELECT pg_xact_commit_timestamp(xmin) FROM runs WHERE run_id = 'r1'"));
@@ -215,8 +219,8 @@ TEST(PostgresJournal, AnEditedRowIsRefusedOnReadAndNamedByCheck) {
   ASSERT_TRUE(journal.ok());
   ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
   ASSERT_TRUE((*journal)
-                  ->append({journal_event("r1", 1), journal_event("r1", 2, "step_failed",
-                                                                  nlohmann::json{{"tool", "A"}})})
+                  ->append({journal_event("r1", 1),
+                            journal_event("r1", 2, "step_failed", nlohmann::json{{"tool", "A"}})})
                   .ok());
   ASSERT_EQ(pg_exec(url, "UPDATE events SET payload = '{\"tool\":[1]}' WHERE seq = 2"), "");
   auto events = (*journal)->events("r1");
