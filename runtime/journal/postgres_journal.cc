@@ -283,10 +283,9 @@ class PostgresJournal final : public Journal {
 
   Status open(const JournalOptions& options) {
     if (Status s = db_.connect(url_); !s.ok()) return s;
-    std::string settings =
-        "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
-    if (options.sync == JournalSync::kFull) settings += "SET synchronous_commit = on;";
-    if (auto r = db_.exec(settings, "cannot configure the session"); !r.ok()) return r.status();
+    settings_ = "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
+    if (options.sync == JournalSync::kFull) settings_ += "SET synchronous_commit = on;";
+    if (auto r = db_.exec(settings_, "cannot configure the session"); !r.ok()) return r.status();
     auto version = schema_version();
     if (!version.ok()) return version.status();
     if (*version == 0 && !options.create_if_missing) {
@@ -647,7 +646,8 @@ class PostgresJournal final : public Journal {
   Status connected() const {
     if (!db_.broken() || in_group_) return Status();
     logger().warn("journal {}: the connection to the database was lost; reconnecting", where_);
-    return db_.reset();
+    if (Status s = db_.reset(); !s.ok()) return s;
+    return db_.exec(settings_, "cannot configure the session").status();  // a new session
   }
 
   Status command(const char* sql) const { return db_.exec(sql, "cannot execute").status(); }
@@ -835,8 +835,9 @@ class PostgresJournal final : public Journal {
     return checker.finish();
   }
 
-  std::string url_;    // as given: may hold a password, never printed
-  std::string where_;  // printable_location(url_)
+  std::string url_;       // as given: may hold a password, never printed
+  std::string where_;     // printable_location(url_)
+  std::string settings_;  // the session's SET statements, made again on a new connection
   // Mutable: reads reconnect a lost connection and prepare their statements on first use.
   mutable Connection db_;
   // Recursive: the writes of a group (write_group) call the other methods.

@@ -212,6 +212,25 @@ TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
   EXPECT_EQ(pg_query(url, "SELECT min(head_seq) FROM runs WHERE run_id <> 'r0'"), "2");
 }
 
+// The server ends the journal's session (a restart, an administrator): the write in progress
+// fails as unavailable, nothing of it kept, and the next call connects again.
+TEST(PostgresJournal, ALostConnectionFailsTheWriteInProgressAndTheNextCallReconnects) {
+  const std::string url = fresh_database();
+  auto journal = open_postgres_journal(url);
+  ASSERT_TRUE(journal.ok());
+  ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
+  ASSERT_EQ(pg_query(url,
+                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                     "datname = current_database() AND pid <> pg_backend_pid()"),
+            "1");
+  const Status lost = (*journal)->append({journal_event("r1", 1)});
+  EXPECT_EQ(lost.code(), StatusCode::kUnavailable) << lost.to_string();
+  EXPECT_NE(lost.message().find("the connection to the database was lost"), std::string::npos)
+      << lost.message();
+  ASSERT_TRUE((*journal)->append({journal_event("r1", 1)}).ok());
+  EXPECT_EQ((*journal)->events("r1")->size(), 1u);
+}
+
 // An edited event is named by events() and by check(), as in the SQLite journal.
 TEST(PostgresJournal, AnEditedRowIsRefusedOnReadAndNamedByCheck) {
   const std::string url = fresh_database();
