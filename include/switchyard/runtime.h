@@ -146,8 +146,10 @@ using RunDone = std::function<void(Result<RunSummary>)>;
 using EventCallback = std::function<void(const Event&)>;
 
 struct RuntimeOptions {
-  // The SQLite journal file, created when missing (docs/journal.md). "" : a journal in memory,
-  // lost when the Runtime is destroyed: no resume after a crash.
+  // The SQLite journal file, created when missing (docs/journal.md); or a PostgreSQL database,
+  // postgresql://[user@][host][:port]/dbname (docs/journal.md#postgresql; the password from
+  // PGPASSWORD or ~/.pgpass). "" : a journal in memory, lost when the Runtime is destroyed: no
+  // resume after a crash.
   std::string journal_path{};
   // A journal in memory only: how many finished runs it keeps for get_run, list_runs, replay and
   // verify; past it the oldest finished run is forgotten as another finishes (and its id may be

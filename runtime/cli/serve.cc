@@ -107,7 +107,8 @@ int serve(Context& ctx, const ServeArgs& args) {
   for (const auto& id : report.interrupted) *ctx.out << " " << id;
   *ctx.out << (report.interrupted.empty()
                    ? ""
-                   : " (switchyard resume --all --journal " + args.journal + " continues them)")
+                   : " (switchyard resume --all --journal " +
+                         runtime::printable_location(args.journal) + " continues them)")
            << std::endl;
   return kExitOk;
 }

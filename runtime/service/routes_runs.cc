@@ -223,7 +223,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
   if (!list.ok()) return journal_error_response(list.status());
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : *list) runs.push_back(runtime::run_json(r));
-  return json_response(200, {{"journal", options.journal_path}, {"runs", runs}});
+  return json_response(
+      200, {{"journal", runtime::printable_location(options.journal_path)}, {"runs", runs}});
 }
 
 HttpResponse Service::Impl::get_run(const std::string& id) {

@@ -143,7 +143,7 @@ Status Service::Impl::open() {
   if (!listening.ok()) return listening.status();
   server = std::move(*listening);
   logger().info("listening on {}:{} (journal {}, {} token(s))", server->host(), server->port(),
-                options.journal_path, tokens->size());
+                runtime::printable_location(options.journal_path), tokens->size());
   return Status();
 }
 
@@ -152,7 +152,8 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
   if (req.path == "/healthz") return json_response(200, {{"status", "alive"}});
   if (req.path == "/readyz") {
     if (draining.load()) return json_response(503, {{"status", "draining"}});
-    nlohmann::json ready = {{"status", "ready"}, {"journal", options.journal_path}};
+    nlohmann::json ready = {{"status", "ready"},
+                            {"journal", runtime::printable_location(options.journal_path)}};
     // What the start skipped in the journal: rows that cannot be decoded (docs/service.md).
     if (!core.report.skipped.empty()) ready["journal_skipped"] = core.report.to_json();
     return json_response(200, ready);
@@ -185,7 +186,7 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
 HttpResponse Service::Impl::health_json() {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& h : core.health->snapshot()) list.push_back(runtime::tool_health_json(h));
-  return json_response(200, {{"journal", options.journal_path},
+  return json_response(200, {{"journal", runtime::printable_location(options.journal_path)},
                              {"now_ms", runtime::unix_ms_of(clock.now())},
                              {"tools", list}});
 }
@@ -229,7 +230,7 @@ DrainReport Service::Impl::drain() {
     logger().warn(
         "shutdown: {} run(s) interrupted after the grace period; `switchyard resume "
         "--all --journal {}` continues them",
-        report.interrupted.size(), options.journal_path);
+        report.interrupted.size(), runtime::printable_location(options.journal_path));
   }
   if (server) server->stop();  // closes the event streams; no handler runs after this
   engine.reset();              // joins its threads: every journal write is committed
