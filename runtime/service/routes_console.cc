@@ -6,8 +6,8 @@
 
 #include "graph/load.h"
 #include "graph/router.h"
-#include "runtime/replay/graphviz_svg.h"
 #include "runtime/journal/text.h"
+#include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/render.h"
 #include "runtime/service/console_assets.h"
 #include "runtime/service/service_impl.h"
@@ -51,8 +51,7 @@ struct Spend {
 }  // namespace
 
 bool is_console_request(const HttpRequest& req) {
-  return req.method == "GET" &&
-         (req.path == "/" || req.path.rfind("/console/", 0) == 0);
+  return req.method == "GET" && (req.path == "/" || req.path.rfind("/console/", 0) == 0);
 }
 
 // The static files' headers: a strict Content-Security-Policy (only this origin's scripts, styles
@@ -70,7 +69,8 @@ void add_console_headers(HttpResponse* r) {
 }  // namespace
 
 HttpResponse Service::Impl::console_file(const std::string& path) {
-  std::string name = path == "/" ? "index.html" : url_decode(path.substr(std::string("/console/").size()));
+  std::string name =
+      path == "/" ? "index.html" : url_decode(path.substr(std::string("/console/").size()));
   for (const auto& asset : console_assets()) {
     if (asset.name != name) continue;
     HttpResponse r;
