@@ -26,6 +26,7 @@
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
+#include "runtime/service/otlp_exporter.h"
 #include "runtime/service/service.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -114,7 +115,8 @@ class Service::Impl {
   std::unique_ptr<InterruptGate> gate;       // over feed: what runs write through
   tools::Models models;
   Metrics metrics;
-  runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run
+  std::unique_ptr<OtlpExporter> otlp;  // with options.otlp_endpoint: the traces' exporter
+  runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run, otlp
   std::unique_ptr<TokenSet> tokens;
   std::unique_ptr<RateLimiter> rate;
   std::unique_ptr<RunSlots> slots;
