@@ -204,6 +204,17 @@ try {
   await page.select('#f-status', 'running');
   await page.waitForFunction(() => !document.querySelector('#runs-list tr[data-status=completed]'));
   await page.select('#f-status', '');
+  // The time filters: nothing started after 2099; everything before it.
+  const setDate = (id, value) => page.$eval(id, (i, v) => {
+    i.value = v;
+    i.dispatchEvent(new Event('change'));
+  }, value);
+  await setDate('#f-since', '2099-01-01');
+  await page.waitForFunction(() => document.querySelector('#runs-list').textContent === 'No run matches.');
+  await setDate('#f-since', '');
+  await setDate('#f-until', '2099-01-01');
+  await page.waitForFunction(() => document.querySelectorAll('#runs-list tbody tr').length >= 2);
+  await setDate('#f-until', '');
   await page.type('#f-search', runId);
   await page.waitForFunction((id) => {
     const rows = document.querySelectorAll('#runs-list tbody tr');

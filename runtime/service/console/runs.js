@@ -10,6 +10,7 @@ export async function runsPage(main, params, signal) {
     STATUSES.map((s) => h('option', {value: s}, s || 'any')));
   const workflow = h('select', {id: 'f-workflow', name: 'workflow'}, h('option', {value: ''}, 'any'));
   const since = h('input', {id: 'f-since', name: 'since', type: 'date'});
+  const until = h('input', {id: 'f-until', name: 'until', type: 'date'});
   const search = h('input', {id: 'f-search', name: 'search', type: 'search',
     placeholder: 'run id', autocomplete: 'off'});
   const list = h('div', {id: 'runs-list', 'aria-busy': 'true'});
@@ -20,8 +21,9 @@ export async function runsPage(main, params, signal) {
   h('div', {}, h('label', {for: 'f-status'}, 'Status'), status),
   h('div', {}, h('label', {for: 'f-workflow'}, 'Workflow'), workflow),
   h('div', {}, h('label', {for: 'f-since'}, 'Started since (UTC day)'), since),
+  h('div', {}, h('label', {for: 'f-until'}, 'Started before (UTC day)'), until),
   h('div', {}, h('label', {for: 'f-search'}, 'Run id'), search));
-  for (const el of [status, workflow, since]) el.addEventListener('change', () => refresh());
+  for (const el of [status, workflow, since, until]) el.addEventListener('change', () => refresh());
   search.addEventListener('input', () => refresh());
   main.append(h('h1', {}, 'Runs'), form, list);
 
@@ -36,6 +38,7 @@ export async function runsPage(main, params, signal) {
     if (status.value) q.set('status', status.value);
     if (workflow.value) q.set('workflow', workflow.value);
     if (since.value) q.set('since', since.value);
+    if (until.value) q.set('until', until.value);
     const doc = await getJson('/v1/runs?' + q, {signal});
     let runs = doc.runs;
     const needle = search.value.trim();
