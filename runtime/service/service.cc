@@ -7,6 +7,7 @@
 #include "runtime/engine/health_rebuild.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::service {
 namespace {
@@ -127,8 +128,16 @@ Status Service::Impl::open() {
     auto registered = register_workflow(*text, file, &errors, &warnings);
     if (!registered.ok()) return registered.status();
   }
+  if (!options.otlp_endpoint.empty()) {
+    auto exporter = OtlpExporter::start({.endpoint = options.otlp_endpoint});
+    if (!exporter.ok()) return exporter.status();
+    otlp = std::move(*exporter);
+    tools::set_traceparent_enabled(true);
+    logger().info("exporting traces to {} (OTLP/HTTP JSON)", options.otlp_endpoint);
+  }
   feed_subscription = feed->subscribe([this](const runtime::Event& e) {
     metrics.observe(e);
+    if (otlp) otlp->observe(e);
     if (e.type == "run_finished") end_run(e.run_id);
   });
   engine = runtime::build_engine(
@@ -158,6 +167,8 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
     if (!core.report.skipped.empty()) ready["journal_skipped"] = core.report.to_json();
     return json_response(200, ready);
   }
+  // The console's pages hold no data (they fetch it with the token the user gives them).
+  if (is_console_request(req)) return console_file(req.path);
   Caller caller;
   if (!tokens->empty()) {
     auto token = tokens->match(req.header("authorization"));
@@ -235,6 +246,7 @@ DrainReport Service::Impl::drain() {
   if (server) server->stop();  // closes the event streams; no handler runs after this
   engine.reset();              // joins its threads: every journal write is committed
   feed_subscription.reset();
+  otlp.reset();  // sends what is queued, says what it exported and dropped
   drained = report;
   return report;
 }
