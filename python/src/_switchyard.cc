@@ -72,10 +72,14 @@ py::list diagnostics_list(const std::vector<api::Diagnostic>& diagnostics) {
 api::StatusCode code_of(const std::string& name) {
   using C = api::StatusCode;
   static const std::pair<const char*, C> kCodes[] = {
-      {"invalid_argument", C::kInvalidArgument},       {"not_found", C::kNotFound},
-      {"failed_precondition", C::kFailedPrecondition}, {"unavailable", C::kUnavailable},
-      {"deadline_exceeded", C::kDeadlineExceeded},     {"resource_exhausted", C::kResourceExhausted},
-      {"cancelled", C::kCancelled},                    {"internal", C::kInternal},
+      {"invalid_argument", C::kInvalidArgument},
+      {"not_found", C::kNotFound},
+      {"failed_precondition", C::kFailedPrecondition},
+      {"unavailable", C::kUnavailable},
+      {"deadline_exceeded", C::kDeadlineExceeded},
+      {"resource_exhausted", C::kResourceExhausted},
+      {"cancelled", C::kCancelled},
+      {"internal", C::kInternal},
       {"io", C::kIo}};
   for (const auto& [n, c] : kCodes) {
     if (name == n) return c;
@@ -142,8 +146,8 @@ api::Result<json> from_py(py::handle o, const std::string& pointer = "", int dep
     const double d = PyFloat_AS_DOUBLE(o.ptr());
     if (!std::isfinite(d)) {
       return api::Status(api::StatusCode::kInvalidArgument,
-                         (pointer.empty() ? "/" : pointer) + ": " + (std::isnan(d) ? "NaN" : "an infinity") +
-                             " is not JSON");
+                         (pointer.empty() ? "/" : pointer) + ": " +
+                             (std::isnan(d) ? "NaN" : "an infinity") + " is not JSON");
     }
     return json(d);
   }
@@ -152,8 +156,9 @@ api::Result<json> from_py(py::handle o, const std::string& pointer = "", int dep
     const char* data = PyUnicode_AsUTF8AndSize(o.ptr(), &size);
     if (data == nullptr) {
       PyErr_Clear();
-      return api::Status(api::StatusCode::kInvalidArgument,
-                         (pointer.empty() ? "/" : pointer) + ": a string that is not valid Unicode");
+      return api::Status(
+          api::StatusCode::kInvalidArgument,
+          (pointer.empty() ? "/" : pointer) + ": a string that is not valid Unicode");
     }
     return json(std::string(data, static_cast<std::size_t>(size)));
   }
@@ -203,7 +208,8 @@ api::Result<json> from_py(py::handle o, const std::string& pointer = "", int dep
 json from_py_or_raise(py::handle o, const char* what) {
   auto v = from_py(o);
   if (!v.ok()) {
-    raise_status(api::Status(api::StatusCode::kInvalidArgument, std::string(what) + ": " + v.status().message()));
+    raise_status(api::Status(api::StatusCode::kInvalidArgument,
+                             std::string(what) + ": " + v.status().message()));
   }
   return std::move(*v);
 }
@@ -447,7 +453,8 @@ class Reply {
     auto v = from_py(value);
     py::gil_scoped_release release;
     if (!v.ok()) {
-      reply_(api::Status(api::StatusCode::kInvalidArgument, "tool output: " + v.status().message()));
+      reply_(
+          api::Status(api::StatusCode::kInvalidArgument, "tool output: " + v.status().message()));
     } else {
       reply_(std::move(*v));
     }
@@ -481,15 +488,24 @@ api::ModelTier tier_of(const py::dict& d) {
   for (auto item : d) {
     const auto key = item.first.cast<std::string>();
     const py::handle v = item.second;
-    if (key == "name") t.name = v.cast<std::string>();
-    else if (key == "model") t.model = v.cast<std::string>();
-    else if (key == "base_url") t.base_url = v.cast<std::string>();
-    else if (key == "api_key_env") t.api_key_env = v.cast<std::string>();
-    else if (key == "input_usd_per_mtok") t.input_usd_per_mtok = v.cast<double>();
-    else if (key == "output_usd_per_mtok") t.output_usd_per_mtok = v.cast<double>();
-    else if (key == "context_window") t.context_window = v.cast<int>();
-    else if (key == "timeout_ms") t.timeout = std::chrono::milliseconds(v.cast<std::int64_t>());
-    else throw py::value_error("model tier: unknown field '" + key + "'");
+    if (key == "name")
+      t.name = v.cast<std::string>();
+    else if (key == "model")
+      t.model = v.cast<std::string>();
+    else if (key == "base_url")
+      t.base_url = v.cast<std::string>();
+    else if (key == "api_key_env")
+      t.api_key_env = v.cast<std::string>();
+    else if (key == "input_usd_per_mtok")
+      t.input_usd_per_mtok = v.cast<double>();
+    else if (key == "output_usd_per_mtok")
+      t.output_usd_per_mtok = v.cast<double>();
+    else if (key == "context_window")
+      t.context_window = v.cast<int>();
+    else if (key == "timeout_ms")
+      t.timeout = std::chrono::milliseconds(v.cast<std::int64_t>());
+    else
+      throw py::value_error("model tier: unknown field '" + key + "'");
   }
   return t;
 }
@@ -518,7 +534,8 @@ class PyRuntime {
     } else if (!models.is_none()) {
       for (auto m : models) o.models.push_back(tier_of(m.cast<py::dict>()));
     }
-    api::Result<std::unique_ptr<api::Runtime>> rt = api::Status(api::StatusCode::kInternal, "not opened");
+    api::Result<std::unique_ptr<api::Runtime>> rt =
+        api::Status(api::StatusCode::kInternal, "not opened");
     {
       py::gil_scoped_release release;
       rt = api::Runtime::open(std::move(o));
@@ -547,7 +564,8 @@ class PyRuntime {
   // A synchronous tool: fn(context[, tool=..., args=...]) -> JSON-able.
   void add_tool(const std::string& name, py::object fn, bool pass_tool, bool pass_args) {
     auto held = hold(std::move(fn));
-    api::CallTool tool = [held, pass_tool, pass_args](const api::ToolCall& call) -> api::Result<json> {
+    api::CallTool tool = [held, pass_tool,
+                          pass_args](const api::ToolCall& call) -> api::Result<json> {
       py::gil_scoped_acquire gil;
       try {
         py::object ctx = to_py(call.context());
@@ -563,7 +581,8 @@ class PyRuntime {
         }
         auto v = from_py(out);
         if (!v.ok()) {
-          return api::Status(api::StatusCode::kInvalidArgument, "tool output: " + v.status().message());
+          return api::Status(api::StatusCode::kInvalidArgument,
+                             "tool output: " + v.status().message());
         }
         return std::move(*v);
       } catch (py::error_already_set& e) {
@@ -638,6 +657,7 @@ class PyRuntime {
     rt.wait_idle();
   }
   std::string journal_path() { return runtime().journal_path(); }
+  py::object health() { return to_py(runtime().health()); }
 
   EventQueue subscribe(const std::optional<std::string>& run_id) {
     api::Runtime& rt = runtime();
@@ -657,8 +677,10 @@ class PyRuntime {
     return EventQueue(std::move(shared), std::move(sub));
   }
 
-  py::list list_runs(const std::optional<std::string>& status, const std::optional<std::string>& workflow,
-                     std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms, int limit) {
+  py::list list_runs(const std::optional<std::string>& status,
+                     const std::optional<std::string>& workflow,
+                     std::optional<std::int64_t> since_ms, std::optional<std::int64_t> until_ms,
+                     int limit) {
     api::Runtime& rt = runtime();
     api::RunQuery q;
     if (status) {
@@ -673,12 +695,14 @@ class PyRuntime {
         }
       }
       if (!found) {
-        raise_status(api::Status(api::StatusCode::kInvalidArgument,
-                                 "status: expected running, completed, demoted, escalated or failed, got '" +
-                                     *status + "'"));
+        raise_status(
+            api::Status(api::StatusCode::kInvalidArgument,
+                        "status: expected running, completed, demoted, escalated or failed, got '" +
+                            *status + "'"));
       }
     }
-    if (limit <= 0) raise_status(api::Status(api::StatusCode::kInvalidArgument, "limit: expected > 0"));
+    if (limit <= 0)
+      raise_status(api::Status(api::StatusCode::kInvalidArgument, "limit: expected > 0"));
     q.workflow = workflow;
     q.since_ms = since_ms;
     q.until_ms = until_ms;
@@ -816,7 +840,8 @@ PYBIND11_MODULE(_switchyard, m) {
       .def_property_readonly("builtins", &api::Workflow::builtins)
       .def_property_readonly("warnings",
                              [](const api::Workflow& w) { return diagnostics_list(w.warnings()); })
-      .def("__repr__", [](const api::Workflow& w) { return "<switchyard.Workflow '" + w.name() + "'>"; });
+      .def("__repr__",
+           [](const api::Workflow& w) { return "<switchyard.Workflow '" + w.name() + "'>"; });
 
   py::class_<Notifier, std::shared_ptr<Notifier>>(m, "Notifier")
       .def(py::init<>())
@@ -841,8 +866,8 @@ PYBIND11_MODULE(_switchyard, m) {
 
   py::class_<PyRuntime>(m, "Runtime")
       .def_static("open", &PyRuntime::open, py::arg("journal"), py::arg("memory_keep_runs"),
-                  py::arg("sync_full"), py::arg("threads"), py::arg("models"), py::arg("rebuild_health"),
-                  py::arg("probe_interval_ms"))
+                  py::arg("sync_full"), py::arg("threads"), py::arg("models"),
+                  py::arg("rebuild_health"), py::arg("probe_interval_ms"))
       .def("close", &PyRuntime::close)
       .def("add_tool", &PyRuntime::add_tool)
       .def("add_async_tool", &PyRuntime::add_async_tool)
@@ -851,6 +876,7 @@ PYBIND11_MODULE(_switchyard, m) {
       .def("in_flight", &PyRuntime::in_flight)
       .def("wait_idle", &PyRuntime::wait_idle)
       .def("journal_path", &PyRuntime::journal_path)
+      .def("health", &PyRuntime::health)
       .def("subscribe", &PyRuntime::subscribe)
       .def("list_runs", &PyRuntime::list_runs)
       .def("get_run", &PyRuntime::get_run)

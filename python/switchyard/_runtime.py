@@ -416,6 +416,12 @@ class Runtime:
         finally:
             queue.close()
 
+    def health(self) -> List[Dict[str, Any]]:
+        """Every tool's health as this Runtime's monitor sees it now (what its runs route by): one
+        dict per tool, the fields of ``switchyard health --json``'s "tools" ("tool", "breaker",
+        "factor", "reliability", "latency_ms", "failures", "last_failure", ...)."""
+        return self._native.health()
+
     # --- the journal ---
 
     def runs(
