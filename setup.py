@@ -2,7 +2,8 @@
 CMake and installs the package `switchyard`.
 
 The extension and the library it links (libswitchyard.so) are built by CMake in build-python/
-(SWITCHYARD_BUILD_DIR to choose another folder; SWITCHYARD_BUILD_JOBS: parallel jobs, default 2),
+(SWITCHYARD_BUILD_DIR to choose another folder: one configured already is built as it is, e.g. the
+build/ of scripts/test; SWITCHYARD_BUILD_JOBS: parallel jobs, default 2),
 which assembles the whole package in <build>/python/switchyard/; this script only copies that
 folder into the wheel. Needs no download: setuptools and wheel come from Debian
 (python3-setuptools, python3-wheel), the compilers and libraries from scripts/install-deps.
@@ -24,18 +25,25 @@ class BuildWithCMake(build_py):
     def run(self):
         build = pathlib.Path(os.environ.get("SWITCHYARD_BUILD_DIR", ROOT / "build-python"))
         jobs = os.environ.get("SWITCHYARD_BUILD_JOBS", "2")
-        subprocess.run(
-            ["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja",
-             "-DCMAKE_BUILD_TYPE=Release", "-DSWITCHYARD_PYTHON=ON", "-DSWITCHYARD_UNITY_BUILD=ON",
-             "-DSWITCHYARD_BUILD_TESTS=OFF", "-DSWITCHYARD_BUILD_BENCH=OFF",
-             "-DSWITCHYARD_BUILD_EXAMPLES=OFF", f"-DPython_EXECUTABLE={sys.executable}"],
-            check=True)
+        # A build folder of one's own that is configured already (SWITCHYARD_BUILD_DIR=build) is
+        # built as it is; otherwise it is configured for the package.
+        if "SWITCHYARD_BUILD_DIR" not in os.environ or not (build / "CMakeCache.txt").exists():
+            self.configure(build)
         subprocess.run(["cmake", "--build", str(build), "-j", jobs, "--target", "switchyard_python"],
                        check=True)
         target = pathlib.Path(self.build_lib) / "switchyard"
         shutil.rmtree(target, ignore_errors=True)
         shutil.copytree(build / "python" / "switchyard", target,
                         ignore=shutil.ignore_patterns("__pycache__"), symlinks=False)
+
+    @staticmethod
+    def configure(build):
+        subprocess.run(
+            ["cmake", "-S", str(ROOT), "-B", str(build), "-G", "Ninja",
+             "-DCMAKE_BUILD_TYPE=Release", "-DSWITCHYARD_PYTHON=ON", "-DSWITCHYARD_UNITY_BUILD=ON",
+             "-DSWITCHYARD_BUILD_TESTS=OFF", "-DSWITCHYARD_BUILD_BENCH=OFF",
+             "-DSWITCHYARD_BUILD_EXAMPLES=OFF", f"-DPython_EXECUTABLE={sys.executable}"],
+            check=True)
 
 
 class BinaryDistribution(Distribution):
