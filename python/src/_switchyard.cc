@@ -230,6 +230,28 @@ std::shared_ptr<py::object> hold(py::object o) {
   });
 }
 
+// Takes the GIL on one of the library's threads. The thread's Python thread state is made once and
+// kept (the first PyGILState_Ensure is never released): without that, every call would create and
+// destroy one, tens of microseconds each.
+class Gil {
+ public:
+  Gil() {
+    thread_local bool kept = [] {
+      PyGILState_Ensure();
+      PyEval_SaveThread();
+      return true;
+    }();
+    (void)kept;
+    state_ = PyGILState_Ensure();
+  }
+  ~Gil() { PyGILState_Release(state_); }
+  Gil(const Gil&) = delete;
+  Gil& operator=(const Gil&) = delete;
+
+ private:
+  PyGILState_STATE state_;
+};
+
 // The failure a Python exception makes (switchyard._errors.tool_failure: code and message).
 // REQUIRES: the GIL, inside the catch.
 api::Status failure_of(py::error_already_set& e) {
@@ -566,7 +588,7 @@ class PyRuntime {
     auto held = hold(std::move(fn));
     api::CallTool tool = [held, pass_tool,
                           pass_args](const api::ToolCall& call) -> api::Result<json> {
-      py::gil_scoped_acquire gil;
+      Gil gil;
       try {
         py::object ctx = to_py(call.context());
         py::object out;
@@ -600,7 +622,7 @@ class PyRuntime {
   void add_async_tool(const std::string& name, py::object start) {
     auto held = hold(std::move(start));
     api::AsyncCallTool tool = [held](const api::ToolCall& call, api::ToolReply reply) {
-      py::gil_scoped_acquire gil;
+      Gil gil;
       try {
         (*held)(to_py(call.context()), call.tool(), to_py(call.args()), Reply(reply));
       } catch (py::error_already_set& e) {
@@ -612,6 +634,15 @@ class PyRuntime {
       }
     };
     api::Status s = runtime().add_async_tool(name, std::move(tool));
+    if (!s.ok()) raise_status(s);
+  }
+
+  // A C++ builtin answering {"ok": true} (no Python): the baseline of the Python tools' per-step
+  // overhead in python/bench/bench_python.py.
+  void add_native_noop_tool(const std::string& name) {
+    api::Status s = runtime().add_tool(name, [](const api::ToolCall&) -> api::Result<json> {
+      return json{{"ok", true}};
+    });
     if (!s.ok()) raise_status(s);
   }
 
@@ -871,6 +902,7 @@ PYBIND11_MODULE(_switchyard, m) {
       .def("close", &PyRuntime::close)
       .def("add_tool", &PyRuntime::add_tool)
       .def("add_async_tool", &PyRuntime::add_async_tool)
+      .def("add_native_noop_tool", &PyRuntime::add_native_noop_tool)
       .def("start", &PyRuntime::start)
       .def("cancel", &PyRuntime::cancel)
       .def("in_flight", &PyRuntime::in_flight)
