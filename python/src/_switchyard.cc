@@ -216,11 +216,20 @@ json from_py_or_raise(py::handle o, const char* what) {
 
 // --- Python objects held by the library's threads -----------------------------------------------
 
+// Whether the interpreter is gone or going (then the library's threads must not touch it).
+bool python_gone() {
+#if PY_VERSION_HEX >= 0x030D0000
+  return !Py_IsInitialized() || Py_IsFinalizing();
+#else
+  return !Py_IsInitialized() || _Py_IsFinalizing();
+#endif
+}
+
 // A reference to a Python object that may be dropped on any thread: the last owner takes the GIL
 // to drop it (or leaks it when the interpreter is already gone).
 std::shared_ptr<py::object> hold(py::object o) {
   return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
-    if (!Py_IsInitialized() || _Py_IsFinalizing()) {
+    if (python_gone()) {
       p->release();  // the interpreter is gone or going: leak it rather than touch it
       delete p;
       return;
@@ -488,7 +497,7 @@ class Reply {
   void on_cancel(py::object abort) {
     auto held = hold(std::move(abort));
     reply_.on_cancel([held] {
-      if (!Py_IsInitialized() || _Py_IsFinalizing()) return;
+      if (python_gone()) return;
       py::gil_scoped_acquire gil;
       try {
         (*held)();

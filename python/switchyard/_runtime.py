@@ -218,6 +218,12 @@ class Runtime:
         self._tools.stop()
         _open_runtimes.discard(self)
 
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def __enter__(self) -> "Runtime":
         return self
 
@@ -318,16 +324,10 @@ class Runtime:
         notifier = self._notifier_for(loop)
         token = next(self._tokens)
         future = loop.create_future()
-        self._pending[token] = future
         usd, tokens, llm_calls = _budget_fields(budget)
-        try:
-            native = self._native.start(
-                workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, notifier, token
-            )
-        except BaseException:
-            del self._pending[token]
-            raise
-        future._switchyard_native = native  # type: ignore[attr-defined]
+        native = self._native.start(workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, notifier, token)
+        # The end may be signalled already; it is read on the loop's thread, after this line.
+        self._pending[token] = (future, native)
         try:
             return await future
         except asyncio.CancelledError:
@@ -347,11 +347,11 @@ class Runtime:
 
     def _drain(self, notifier: Any) -> None:
         for token in notifier.drain():
-            future = self._pending.pop(token, None)
+            future, native = self._pending.pop(token, (None, None))
             if future is None or future.done():
                 continue
             try:
-                future.set_result(_result(future._switchyard_native.result()))
+                future.set_result(_result(native.result()))
             except BaseException as e:  # the run's error, as the awaiting task's exception
                 future.set_exception(e)
 

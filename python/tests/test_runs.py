@@ -15,8 +15,7 @@ def test_a_python_tool_that_raises_is_a_failed_step_the_run_reroutes_around(supp
         calls = register_support_tools(rt)
         result = rt.run(support_workflow, input={"customer": "ada@example.com"})
         assert result.status == "completed"
-        assert result.path[:3] == ["Start", "CRM", "Stripe"] or "Razorpay" in result.path
-        assert "Razorpay" in result.path and "Stripe" not in result.path
+        assert result.path[:3] == ["Start", "CRM", "Razorpay"]
         assert result.reroutes >= 1
         assert calls[0] == "Stripe" and "Razorpay" in calls
         assert result.outputs["Razorpay"] == {"refund": "razorpay-A-1001"}
