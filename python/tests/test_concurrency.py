@@ -131,8 +131,7 @@ def test_cancelling_the_awaiting_task_cancels_the_run(support_workflow):
 
         async def main():
             task = asyncio.ensure_future(rt.run_async(support_workflow, input={"customer": "ada"}, run_id="r-py-task"))
-            while not started.is_set():
-                await asyncio.sleep(0.001)
+            assert await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
