@@ -9,7 +9,7 @@ import itertools
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Callable, Dict, Iterator, List, Optional, Sequence, Union
 
 from . import _switchyard as _native
 from ._errors import NotFoundError, tool_failure
@@ -421,6 +421,42 @@ class Runtime:
         dict per tool, the fields of ``switchyard health --json``'s "tools" ("tool", "breaker",
         "factor", "reliability", "latency_ms", "failures", "last_failure", ...)."""
         return self._native.health()
+
+    async def watch_async(self, run_id: str, timeout: Optional[float] = None) -> AsyncIterator[Event]:
+        """``async for event in rt.watch_async(run_id)``: watch() for asyncio. Each wait for the
+        next event runs in the loop's default executor (a thread, in slices of 0.1 s), so the
+        loop goes on meanwhile."""
+        loop = asyncio.get_running_loop()
+        queue = self._native.subscribe(run_id)
+        try:
+            last = 0
+            try:
+                for e in self._native.events(run_id):
+                    event = Event(**e)
+                    last = event.seq
+                    yield event
+                    if event.type == "run_finished":
+                        return
+            except NotFoundError:
+                pass
+            waited = 0.0
+            while True:
+                e = await loop.run_in_executor(None, queue.next, 0.1)
+                if e is None:
+                    waited += 0.1
+                    if timeout is not None and waited >= timeout:
+                        raise TimeoutError(f"no event of run {run_id} in {timeout} s")
+                    continue
+                waited = 0.0
+                if e["seq"] <= last:
+                    continue
+                event = Event(**e)
+                last = event.seq
+                yield event
+                if event.type == "run_finished":
+                    return
+        finally:
+            queue.close()
 
     # --- the journal ---
 

@@ -95,6 +95,20 @@ def test_watch_iterates_a_runs_events_as_they_happen(support_workflow, tmp_path)
         assert [e.seq for e in again] == [e.seq for e in seen]
 
 
+def test_watch_async_follows_runs_from_an_event_loop(support_workflow, tmp_path):
+    async def main(rt):
+        handle = rt.start(support_workflow, input={"customer": "ada"})
+        seen = [e async for e in rt.watch_async(handle.run_id, timeout=30)]
+        return handle, seen
+
+    with switchyard.Runtime(journal=str(tmp_path / "runs.db"), threads=2) as rt:
+        register_support_tools(rt)
+        handle, seen = asyncio.run(main(rt))
+        assert seen[0].type == "run_started" and seen[-1].type == "run_finished"
+        assert [e.seq for e in seen] == [e.seq for e in rt.events(handle.run_id)]
+        assert handle.result().status == "completed"
+
+
 def test_cancel_aborts_an_async_python_tool(support_workflow):
     started = threading.Event()
     cancelled = threading.Event()
