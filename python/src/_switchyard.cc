@@ -451,6 +451,7 @@ class EventQueue {
   // The next event as a dict, or None after `timeout` seconds (None: wait for ever).
   py::object next(std::optional<double> timeout) {
     std::optional<api::Event> e;
+    bool return_none = false;
     {
       py::gil_scoped_release release;
       std::unique_lock lock(shared_->mu);
@@ -459,11 +460,14 @@ class EventQueue {
         shared_->cv.wait(lock, ready);
       } else if (!shared_->cv.wait_for(lock, std::chrono::duration<double>(std::max(0.0, *timeout)),
                                        ready)) {
-        return py::none();  // GIL re-taken by `release`'s destructor before the object is made
+        return_none = true;
       }
-      e = std::move(shared_->events.front());
-      shared_->events.pop_front();
+      if (!return_none) {
+        e = std::move(shared_->events.front());
+        shared_->events.pop_front();
+      }
     }
+    if (return_none) return py::none();  // made with the GIL, re-taken above
     return event_dict(*e);
   }
   void close() {
