@@ -192,3 +192,22 @@ def test_ctrl_c_during_run_cancels_the_run_cleanly(tmp_path):
         info = rt.get_run("r-py-interrupted")
         assert info.status == "failed" and info.result["escalation"]["message"] == "cancelled: interrupted"
         assert rt.verify("r-py-interrupted").ok
+
+
+def test_an_async_tool_may_await_another_run_of_the_same_runtime(support_workflow):
+    inner = switchyard.Workflow.from_json(
+        '{"format": "switchyard.workflow/v1", "name": "inner", "start": "Start", "goal": "T",'
+        ' "tools": {"T": {"kind": "builtin", "name": "leaf"}}, "edges": [["Start", "T", 1]]}')
+    with switchyard.Runtime(threads=1) as rt:
+        register_support_tools(rt)
+        rt.add_tool("leaf", lambda ctx: {"leaf": ctx["input"]["order"]})
+
+        @rt.tool("crm")
+        async def crm(ctx):
+            sub = await rt.run_async(inner, input={"order": "A-7"})
+            return {"customer": "ada", "order": sub.output["leaf"]}
+
+        result = rt.run(support_workflow, input={"customer": "ada"})
+        assert result.status == "completed"
+        assert result.outputs["CRM"]["order"] == "A-7"
+        assert result.outputs["Razorpay"] == {"refund": "razorpay-A-7"}
