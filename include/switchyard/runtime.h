@@ -350,6 +350,11 @@ class SWITCHYARD_API Runtime {
   // The journal's file ("" in memory).
   std::string journal_path() const;
 
+  // Every tool's health as this Runtime's monitor sees it now (the one its runs route by): a JSON
+  // array with one object per tool it has outcomes of, the fields of `switchyard health --json`'s
+  // "tools" (docs/cli.md): "tool", "breaker", "factor", "reliability", "latency_ms", ...
+  nlohmann::json health() const;
+
   struct Impl;  // internal, incomplete outside the library
 
  private:
