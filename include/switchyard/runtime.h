@@ -308,6 +308,21 @@ class SWITCHYARD_API Runtime {
   // and the run ends failed ("cancelled: <reason>"). Errors: kNotFound when it is not in flight
   // here.
   Status cancel(const std::string& run_id, const std::string& reason = "request");
+  // The waits runs in flight here are held at (docs/waits.md), oldest first.
+  std::vector<Wait> waits() const;
+  // Approves wait `wait_id` of run `run_id`: the step succeeds with {"approved": true, "data",
+  // "by"} and the run goes on. Errors: kNotFound (no such open wait), kInvalidArgument (not an
+  // approval), kFailedPrecondition (already resolved, under another key).
+  Status approve(const std::string& run_id, const std::string& wait_id,
+                 WaitResolution resolution = {});
+  // Rejects it: the step fails (`rejected`, with `resolution.reason`) and the run heals around it
+  // like after any failure. Errors as approve's.
+  Status reject(const std::string& run_id, const std::string& wait_id,
+                WaitResolution resolution = {});
+  // Sends signal `name` to run `run_id`: its oldest open wait for that signal ends with
+  // `resolution.data` as the step's output. Errors as approve's; kNotFound when the run does not
+  // wait for that signal.
+  Status signal(const std::string& run_id, const std::string& name, WaitResolution resolution = {});
   // Runs in flight now.
   std::size_t in_flight() const;
   // Blocks until no run is in flight. REQUIRES: not called from a callback.
