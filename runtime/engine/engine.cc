@@ -532,7 +532,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     end_wait(slot, call, tools::Outcome::failed(tools::FailureKind::kTimeout, why));
   }
 
-  // Resolve_wait took this run's wait `wait` for `answer` (on the run's thread).
+  // Resolve_wait took this run's wait `wait` for `answer`, whose `by` and `reason` it made valid
+  // UTF-8 (on the run's thread).
   void on_wait_answer(const std::string& wait, const WaitAnswer& answer) {
     if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
     std::uint32_t slot = 0;
@@ -543,23 +544,22 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     static constexpr const char* kDecided[] = {"approved", "rejected", "signalled"};
     nlohmann::json resolved = {{"wait", wait},
                                {"decision", kDecided[static_cast<int>(answer.decision)]}};
-    if (!answer.by.empty()) resolved["by"] = valid_utf8(answer.by);
+    if (!answer.by.empty()) resolved["by"] = answer.by;
     if (!answer.key.empty()) resolved["key"] = valid_utf8(answer.key);
-    if (answer.decision == Decision::kReject) resolved["reason"] = valid_utf8(answer.reason);
+    if (answer.decision == Decision::kReject) resolved["reason"] = answer.reason;
     events_.emit("wait_resolved", std::move(resolved));
     switch (answer.decision) {
       case Decision::kApprove: {
         nlohmann::json out = {{"approved", true}, {"data", answer.data}};
-        if (!answer.by.empty()) out["by"] = valid_utf8(answer.by);
+        if (!answer.by.empty()) out["by"] = answer.by;
         return end_wait(slot, call, tools::Outcome::success(std::move(out)));
       }
       case Decision::kReject:
-        return end_wait(
-            slot, call,
-            tools::Outcome::failed(
-                tools::FailureKind::kRejected,
-                "rejected" + (answer.by.empty() ? std::string() : " by " + valid_utf8(answer.by)) +
-                    (answer.reason.empty() ? std::string() : ": " + valid_utf8(answer.reason))));
+        return end_wait(slot, call,
+                        tools::Outcome::failed(
+                            tools::FailureKind::kRejected,
+                            "rejected" + (answer.by.empty() ? std::string() : " by " + answer.by) +
+                                (answer.reason.empty() ? std::string() : ": " + answer.reason)));
       case Decision::kSignal:
         return end_wait(slot, call, tools::Outcome::success(answer.data));
     }
@@ -858,7 +858,11 @@ std::vector<OpenWait> Engine::waits() const {
 Status Engine::resolve_wait(const std::string& run_id, const std::string& wait_id,
                             WaitAnswer answer) {
   using Decision = WaitAnswer::Decision;
-  // The data is journaled: its strings made valid UTF-8, and within the limits of outside JSON.
+  // The answer is journaled: `by`, `reason` and the data's strings made valid UTF-8 here, once (the
+  // key is compared as given, and cleaned where it is journaled), and the data within the limits
+  // of outside JSON.
+  answer.by = valid_utf8(answer.by);
+  answer.reason = valid_utf8(answer.reason);
   auto data =
       parse_untrusted(answer.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                       {.what = "wait data"});
