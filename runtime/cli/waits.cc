@@ -1,9 +1,9 @@
 // switchyard waits   [--run ID] [--server URL] [--token T] [--json]
-// switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T] [--json]
-// switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...]
-// switchyard signal  RUN NAME --data JSON [--by WHO] [--key K] [...]
-// Clients of a running `switchyard serve` (docs/waits.md, docs/service.md): the open waits of its
-// runs, and their resolution. The token comes from --token or SWITCHYARD_TOKEN.
+// switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T]
+// [--json] switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...] switchyard signal
+// RUN NAME --data JSON [--by WHO] [--key K] [...] Clients of a running `switchyard serve`
+// (docs/waits.md, docs/service.md): the open waits of its runs, and their resolution. The token
+// comes from --token or SWITCHYARD_TOKEN.
 
 #include <cstdlib>
 #include <future>
@@ -30,8 +30,9 @@ struct ClientArgs {
 void add_client_options(CLI::App* cmd, ClientArgs& args) {
   cmd->add_option("--server", args.server, "URL of the running `switchyard serve`")
       ->capture_default_str();
-  cmd->add_option("--token", args.token,
-                  "Bearer token of the service (default: the SWITCHYARD_TOKEN environment variable)");
+  cmd->add_option(
+      "--token", args.token,
+      "Bearer token of the service (default: the SWITCHYARD_TOKEN environment variable)");
   cmd->add_flag("--json", args.json, "Print one JSON document");
 }
 
@@ -72,8 +73,8 @@ Result<Reply> call(const ClientArgs& args, const std::string& method, const std:
   auto doc = parse_untrusted(response.body, {.what = "the service's reply"});
   if (!doc.ok()) {
     return internal_error("the service at " + base + " answered HTTP " +
-                          std::to_string(response.status) + " with a body that is not JSON: " +
-                          excerpt(response.body, 200));
+                          std::to_string(response.status) +
+                          " with a body that is not JSON: " + excerpt(response.body, 200));
   }
   return Reply{response.status, std::move(*doc)};
 }
@@ -220,7 +221,7 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
 void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
   const bool signal = decision == "signal";
   auto* cmd = app.add_subcommand(
-      decision, signal            ? "Send a signal to a run waiting for it, on a running service"
+      decision, signal ? "Send a signal to a run waiting for it, on a running service"
                 : decision == "approve" ? "Approve a run's open approval, on a running service"
                                         : "Reject a run's open approval, on a running service");
   auto args = std::make_shared<ResolveArgs>();

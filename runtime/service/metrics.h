@@ -52,7 +52,8 @@ class Metrics {
   std::map<std::string, std::uint64_t> llm_tokens_;   // by tier
   std::map<std::string, Histogram> latency_;          // by tool
   std::map<int, std::uint64_t> requests_;             // by HTTP status
-  std::map<std::string, std::uint64_t> wait_resolutions_;  // by decision (wait_resolved)
+  // Waits resolved, by decision (from wait_resolved).
+  std::map<std::string, std::uint64_t> wait_resolutions_;
 };
 
 }  // namespace switchyard::service

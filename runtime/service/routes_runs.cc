@@ -233,8 +233,7 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
   if (!run.ok() && run.status().code() == StatusCode::kNotFound && is_active(id)) {
     // Accepted, its row not yet committed.
     return json_response(
-        200,
-        {{"run_id", id}, {"status", "running"}, {"result", nullptr}, {"waits", waits_of(id)}});
+        200, {{"run_id", id}, {"status", "running"}, {"result", nullptr}, {"waits", waits_of(id)}});
   }
   if (!run.ok()) return journal_error_response(run.status());
   // The row; `result` is the `run --json` document once the run has finished. A run in flight

@@ -41,8 +41,8 @@ Result<WaitBody> parse_wait_body(const nlohmann::json& doc, bool signal, std::st
                               (field->has_value() ? describe((*field)->json()) : "nothing"));
     }
     out.decision = *decision;
-    out.answer.decision = *decision == "approve" ? WaitAnswer::Decision::kApprove
-                                                 : WaitAnswer::Decision::kReject;
+    out.answer.decision =
+        *decision == "approve" ? WaitAnswer::Decision::kApprove : WaitAnswer::Decision::kReject;
   } else {
     out.answer.decision = WaitAnswer::Decision::kSignal;
   }
@@ -158,11 +158,11 @@ HttpResponse Service::Impl::resolve_wait(const HttpRequest& req, const Caller& c
       if (!s.ok()) return resolve_error(s, true);
       std::lock_guard lock(signals_mu);
       auto done = applied_signals.find({run_id, key});
-      return json_response(200, {{"run_id", run_id},
-                                 {"wait_id", done == applied_signals.end()
-                                                 ? nlohmann::json(nullptr)
-                                                 : nlohmann::json(done->second)},
-                                 {"decision", decision}});
+      return json_response(
+          200, {{"run_id", run_id},
+                {"wait_id", done == applied_signals.end() ? nlohmann::json(nullptr)
+                                                          : nlohmann::json(done->second)},
+                {"decision", decision}});
     }
     const Status s = engine->resolve_wait(run_id, oldest->wait_id, answer);
     if (s.code() == StatusCode::kFailedPrecondition || s.code() == StatusCode::kNotFound) {
@@ -174,8 +174,8 @@ HttpResponse Service::Impl::resolve_wait(const HttpRequest& req, const Caller& c
       std::lock_guard lock(signals_mu);
       applied_signals[{run_id, key}] = oldest->wait_id;
     }
-    return json_response(200,
-                         {{"run_id", run_id}, {"wait_id", oldest->wait_id}, {"decision", decision}});
+    return json_response(
+        200, {{"run_id", run_id}, {"wait_id", oldest->wait_id}, {"decision", decision}});
   }
   return resolve_error(last, true);  // every wait of that name was taken by others meanwhile
 }

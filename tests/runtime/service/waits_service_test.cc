@@ -6,8 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -81,7 +81,8 @@ class ServeWaits : public ServeFixture {
   }
   std::string run(const std::string& workflow, const std::string& id,
                   const json& input = json::object()) const {
-    auto r = post("/v1/runs", json{{"workflow", workflow}, {"input", input}, {"run_id", id}}.dump());
+    auto r =
+        post("/v1/runs", json{{"workflow", workflow}, {"input", input}, {"run_id", id}}.dump());
     EXPECT_EQ(r.status, 202) << r.body;
     return id;
   }
@@ -142,7 +143,8 @@ TEST_F(ServeWaits, AnApprovalIsListedShownWaitingThenApprovedOverHttp) {
   ASSERT_EQ(held["waits"].size(), 1u);
   EXPECT_EQ(held["waits"][0]["wait_id"], "Approve#1");
 
-  auto r = decide(id, "Approve%231", {{"decision", "approve"}, {"data", {{"note", "VIP"}}}, {"by", "ana"}});
+  auto r = decide(id, "Approve%231",
+                  {{"decision", "approve"}, {"data", {{"note", "VIP"}}}, {"by", "ana"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json(), (json{{"run_id", id}, {"wait_id", "Approve#1"}, {"decision", "approved"}}));
   const json done = server_->wait_run(kToken, id);
@@ -264,7 +266,8 @@ TEST_F(ServeWaits, ThreeParallelApprovalsResolvedInReverseOrderResumeTheirBranch
   EXPECT_EQ(branches, (std::set<std::int64_t>{0, 1, 2}));
   const std::vector<std::string> order = {"C", "B", "A"};
   for (std::size_t i = 0; i < order.size(); ++i) {
-    auto r = decide(id, order[i] + "%231", {{"decision", "approve"}, {"data", static_cast<int>(i)}});
+    auto r =
+        decide(id, order[i] + "%231", {{"decision", "approve"}, {"data", static_cast<int>(i)}});
     ASSERT_EQ(r.status, 200) << order[i] << ": " << r.body;
     // The other branches still wait.
     waits = await_waits(id, order.size() - i - 1);
@@ -293,10 +296,12 @@ TEST_F(ServeWaits, TheEventStreamCarriesWaitStartedLiveThenWaitResolved) {
   EXPECT_EQ(started["payload"]["wait"], "Approve#1");
   EXPECT_EQ(started["payload"]["kind"], "approval");
 
+  // wait_started is journaled just before the run is held: the wait is open once listed.
+  ASSERT_EQ(await_waits(id, 1).size(), 1u);
   ASSERT_EQ(decide(id, "Approve%231", {{"decision", "approve"}}).status, 200);
-  auto rest = read_sse(server_->url() + "/v1/runs/" + id + "/events",
-                       {bearer(kToken), "Last-Event-ID: " + live.back().id}, &status,
-                       kWaitsDeadline);
+  auto rest =
+      read_sse(server_->url() + "/v1/runs/" + id + "/events",
+               {bearer(kToken), "Last-Event-ID: " + live.back().id}, &status, kWaitsDeadline);
   ASSERT_FALSE(rest.empty());
   EXPECT_EQ(rest.back().event, "run_finished");
   std::vector<std::string> types;
