@@ -47,6 +47,10 @@ struct Caller {
   std::size_t token = 0;
 };
 
+// An open wait as GET /v1/waits lists it: {"run_id", "wait_id", "kind", "name" (null for a
+// timer), "tool", "node", "branch" (-1 outside a fan-out), "started_ms", "due_ms" (null: none)}.
+nlohmann::json wait_json(const runtime::OpenWait& w);
+
 // Responses.
 HttpResponse json_response(int status, const nlohmann::json& body);
 // {"error": {"code", "message"}} with the HTTP status for the Status code.
@@ -62,9 +66,6 @@ Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits&
 // 400 `invalid_argument` for a bad field of a request body: {"error": {"code", "message",
 // "pointer"}}, `pointer` the RFC 6901 pointer of the field ("" for the body itself).
 HttpResponse field_error(const std::string& pointer, const Status& status);
-// An open wait as GET /v1/waits lists it: {"run_id", "wait_id", "kind", "name" (null for a
-// timer), "tool", "node", "branch" (-1 outside a fan-out), "started_ms", "due_ms" (null: none)}.
-nlohmann::json wait_json(const runtime::OpenWait& w);
 // Whether `req` asks for a file of the web console (GET / or GET /console/...): answered without
 // a token, as the page itself asks for one (routes_console.cc).
 bool is_console_request(const HttpRequest& req);
