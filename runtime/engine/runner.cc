@@ -208,6 +208,15 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
   return Status();
 }
 
+namespace {
+constexpr const char* kHeldAtWait = " is held at wait ";
+}  // namespace
+
+bool held_at_wait(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find(kHeldAtWait) != std::string::npos;
+}
+
 Result<RunReport> Runner::resume(const std::string& run_id) {
   const graph::Workflow& w = *workflow_;
   auto point = open_resume(journal_, w, identity_.hash, run_id);
@@ -225,7 +234,7 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
   if (!plan.held.empty()) {
     // This driver cannot hold a run: resuming here would fail the wait, which the engine holds.
     const HeldWait& h = plan.held.front();
-    return failed_precondition("run " + run_id + " is held at wait " + h.wait_id +
+    return failed_precondition("run " + run_id + kHeldAtWait + h.wait_id +
                                " (docs/waits.md), which this synchronous runner cannot hold: "
                                "resume it on the engine (the embedding API's Runtime::resume)");
   }

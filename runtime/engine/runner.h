@@ -110,6 +110,9 @@ class Runner {
   WorkflowIdentity identity_;
 };
 
+// Whether `status` is Runner::resume's refusal of a run held at a wait (left as it was).
+bool held_at_wait(const Status& status);
+
 // A new run id: "r-" + 12 hex digits of the time in ms, 10 of a random salt drawn once per
 // process and 6 of a counter; sortable by start time, and in the order one process made them.
 std::string new_run_id(const Clock& clock);

@@ -62,7 +62,10 @@ class WaitResumeTest : public ::testing::Test {
     auto journal = open_journal(journal_path_);
     EXPECT_TRUE(journal.ok());
     if (!journal.ok()) return -1;
-    for (const Event& e : *(*journal)->events(run_id)) {
+    auto events = (*journal)->events(run_id);
+    EXPECT_TRUE(events.ok());
+    if (!events.ok()) return -1;
+    for (const Event& e : *events) {
       if (e.type == "wait_started" && e.payload.contains("wait") && e.payload["wait"] == "Ask#1") {
         return e.time_ms;
       }
@@ -171,20 +174,28 @@ TEST_F(WaitResumeTest, ATimeoutThatPassedWhileTheProcessWasDownFailsTheStepAndTh
   expect_verifies("timeout-1");
 }
 
-TEST_F(WaitResumeTest, TheSynchronousResumeRefusesAHeldRunAndLeavesItResumableOnTheEngine) {
-  const std::string w = resume_gated(R"("approval": "refund")");
+TEST_F(WaitResumeTest, TheSynchronousResumeRefusesAHeldRunNamingItsWaitAndLeavesItRunning) {
+  // Mocks: the CLI registers no builtins.
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-cli",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})";
   ASSERT_GT(hold_then_kill(w, "cli-1"), 0);
   auto refused = testing::switchyard({"resume", "cli-1", "--journal", journal_path_, "--json"});
-  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_EQ(refused.exit_code, 2);  // like a finished run: nothing this command can do
+  EXPECT_NE(refused.out.find("\"invalid_argument\""), std::string::npos) << refused.out;
   EXPECT_NE((refused.out + refused.err).find("held at wait Ask#1"), std::string::npos)
       << refused.out << refused.err;
-  // Left as it was: nothing journaled, still running, resumable on the engine.
+  // Left as it was: nothing journaled, still running.
   auto journal = open_journal(journal_path_);
   ASSERT_TRUE(journal.ok());
   auto run = (*journal)->get_run("cli-1");
   ASSERT_TRUE(run.ok());
   EXPECT_EQ(run->status, "running");
-  for (const Event& e : *(*journal)->events("cli-1")) EXPECT_NE(e.type, "resumed");
+  auto events = (*journal)->events("cli-1");
+  ASSERT_TRUE(events.ok());
+  for (const Event& e : *events) EXPECT_NE(e.type, "resumed");
 }
 
 }  // namespace
