@@ -475,8 +475,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     call->timer.emplace(loop_);
     call->timer->expires_after(delay);
     call->timer->async_wait([this, action, call](const boost::system::error_code& ec) {
+      // No keep_alive: the call was dropped (drop() claimed it), and the run may be gone.
       auto self = std::move(call->keep_alive);
-      if (ec || cancel_requested_ || !current(action.slot, call)) return;
+      if (!self || ec || cancel_requested_ || !current(action.slot, call)) return;
       invoke(action, call);
     });
   }
@@ -577,6 +578,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     const bool timer = spec.kind == graph::WaitTool::Kind::kTimer;
     const std::chrono::milliseconds after = timer ? spec.delay : spec.timeout;
     const std::uint32_t slot = action.slot;
+    // The firing holds the run weakly: a wait dropped meanwhile (a decided join, a cancel) gives
+    // the run back, which may then end and be freed before a firing already queued runs.
+    auto fire = [weak = weak_from_this(), slot, call] {
+      if (auto self = weak.lock()) self->on_wait_due(slot, call);
+    };
     std::chrono::milliseconds left = after;
     if (auto held = held_starts_.find(call->wait_id); held != held_starts_.end()) {
       // Listed by Engine::resume already; resolved meanwhile, maybe (its answer is kept here).
@@ -591,7 +597,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         return;
       }
       if ((timer || after.count() > 0) && left.count() <= 0) {  // due while the process was down
-        asio::post(loop_, [this, slot, call] { on_wait_due(slot, call); });
+        asio::post(loop_, std::move(fire));
         return;
       }
     } else {
@@ -600,13 +606,13 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     }
     if (!timer && after.count() <= 0) return;
     if (timer && engine_.clock.skip_wait(left)) {  // a manual clock: time is moved, not waited
-      asio::post(loop_, [this, slot, call] { on_wait_due(slot, call); });
+      asio::post(loop_, std::move(fire));
       return;
     }
     call->timer.emplace(loop_);
     call->timer->expires_after(left);
-    call->timer->async_wait([this, slot, call](const boost::system::error_code& ec) {
-      if (!ec) on_wait_due(slot, call);
+    call->timer->async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
+      if (!ec) fire();
     });
   }
 
