@@ -141,8 +141,8 @@ using AsyncCallTool = std::function<void(const ToolCall& call, ToolReply reply)>
 // was invoked). Called exactly once, on an engine thread.
 using RunDone = std::function<void(Result<RunSummary>)>;
 // Told each journaled event once it is durable, in journal order within a run. Called on the
-// thread that committed it (the engine's journal writer, or the thread in resume()); must be
-// quick, must not block, and must not call back into the Runtime.
+// thread that committed it (the engine's journal writer, or the run's own thread with a journal
+// in memory); must be quick, must not block, and must not call back into the Runtime.
 using EventCallback = std::function<void(const Event&)>;
 
 struct RuntimeOptions {
@@ -352,14 +352,20 @@ class SWITCHYARD_API Runtime {
   Result<std::string> render(const std::string& run_id, Picture picture) const;
 
   // Continues run `run_id`, which did not finish because its process died (docs/journal.md#resume),
-  // on the calling thread, and returns its end: the run's state is rebuilt from its journal, so
-  // completed steps are not run again; a call that was in flight is repeated only when its tool
-  // is idempotent (or sends an idempotency key), otherwise the run ends escalated (`in_doubt`).
-  // Builtins the workflow calls must be registered. Errors: kNotFound (unknown run),
+  // on this Runtime's engine, and returns once it is in flight here; `done` is called exactly once
+  // with its end. The run's state is rebuilt from its journal, so completed steps are not run
+  // again; a call that was in flight is repeated only when its tool is idempotent (or sends an
+  // idempotency key), otherwise the run ends escalated (`in_doubt`). The waits it was held at are
+  // held again (docs/waits.md#surviving-a-restart): listed by waits() when this returns, resolved
+  // by approve/reject/signal; a timer or timeout counts from the wait's original start, so one
+  // whose time passed while no process ran the run is due at once. Builtins the workflow calls
+  // must be registered. Errors (done is then never called): kNotFound (unknown run),
   // kFailedPrecondition (finished, in flight in this Runtime, owned by a live process, or a
   // journal that does not re-drive), kInvalidArgument (the journal's copy of the workflow is
   // redacted and options.workflow is not given or not the run's), kIo.
-  // REQUIRES: not called from a callback.
+  Status start_resume(const std::string& run_id, const ResumeOptions& options, RunDone done);
+  // The same, on the calling thread: returns the run's end (a run held at a wait returns once
+  // another thread resolved it). REQUIRES: not called from a callback.
   Result<RunSummary> resume(const std::string& run_id, const ResumeOptions& options = {});
 
   // The journal's file ("" in memory).

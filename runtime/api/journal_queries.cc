@@ -1,5 +1,7 @@
 // api::Runtime's journal side: queries, replay verification, pictures and resume.
 
+#include <future>
+
 #include "runtime/api/runtime_impl.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/runner.h"
@@ -71,7 +73,8 @@ Result<std::string> Runtime::render(const std::string& run_id, Picture picture) 
   return std::move(*html);
 }
 
-Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOptions& options) {
+Status Runtime::start_resume(const std::string& run_id, const ResumeOptions& options,
+                             RunDone done) {
   runtime::Journal& journal = impl_->journal();
   auto run = journal.get_run(run_id);
   if (!run.ok()) return to_api(run.status());
@@ -94,13 +97,27 @@ Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOption
   if (!impl_->enter(run_id)) {
     return Status(StatusCode::kFailedPrecondition, "run " + run_id + " is in flight here");
   }
-  runtime::Runner runner(
-      *model, *tools, journal, impl_->clock, *impl_->health,
-      runtime::RunnerOptions{.models = &impl_->models, .history = impl_->history});
-  auto report = runner.resume(run_id);
-  impl_->leave(run_id);
-  if (!report.ok()) return to_api(report.status());
-  return to_api(std::move(*report));
+  // On the engine, like a run started here: it can be held at its waits (docs/waits.md).
+  Status started =
+      to_api(impl_->engine->resume(*model, *tools, run_id,
+                                   [impl = impl_.get(), run_id, done = std::move(done)](
+                                       switchyard::Result<runtime::RunReport> r) {
+                                     impl->leave(run_id);
+                                     if (!done) return;
+                                     if (!r.ok()) return done(to_api(r.status()));
+                                     done(to_api(std::move(*r)));
+                                   }));
+  if (!started.ok()) impl_->leave(run_id);
+  return started;
+}
+
+Result<RunSummary> Runtime::resume(const std::string& run_id, const ResumeOptions& options) {
+  std::promise<Result<RunSummary>> promise;
+  auto future = promise.get_future();
+  Status started = start_resume(
+      run_id, options, [&promise](Result<RunSummary> r) { promise.set_value(std::move(r)); });
+  if (!started.ok()) return started;
+  return future.get();
 }
 
 }  // namespace switchyard::api

@@ -66,6 +66,10 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
   if (!session) return ctx.exit_code;
   if (!start_journal(ctx, *session, args.journal, args.sync, args.json)) return ctx.exit_code;
   auto report = session->runner->resume(run_id);
+  // A run held at a wait is refused and left as it was (docs/waits.md#surviving-a-restart).
+  if (!report.ok() && runtime::held_at_wait(report.status())) {
+    return report_error(ctx, invalid_argument(report.status().message()), args.json);
+  }
   if (!report.ok()) return report_error(ctx, journal_error(report.status()), args.json);
   if (collected != nullptr) {
     collected->push_back(report->to_json());

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <cassert>
 #include <condition_variable>
+#include <deque>
 #include <future>
 #include <map>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/probe_scheduler.h"
+#include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
 #include "runtime/journal/writer.h"
 
@@ -197,7 +199,64 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (engine.journal.chains_events()) events_.seal_from("");
   }
 
+  // A run resumed from its journal (Engine::resume): `point` re-driven, `plan` what to do with the
+  // calls it had in flight. Its held waits are known from here on (on_wait_answer, hold).
+  RunTask(Engine::Impl& engine, asio::io_context& loop,
+          std::shared_ptr<const graph::Workflow> workflow, std::shared_ptr<tools::ToolSet> tools,
+          ResumePoint point, ResumePlan plan, Engine::Done done)
+      : engine_(engine),
+        loop_(loop),
+        workflow_(std::move(workflow)),
+        tools_(std::move(tools)),
+        events_(engine.clock, point.run.run_id, point.reenacted->last_seq()),
+        health_(engine.health, *workflow_, engine.options.models),
+        start_{RunRecord{}, graph::FixedHealth(0), RunMachineOptions{}},
+        done_(std::move(done)) {
+    request_.run_id = point.run.run_id;
+    report_.run_id = request_.run_id;
+    for (const HeldWait& h : plan.held) held_starts_[h.wait_id] = h.started_ms;
+    resumed_ = std::make_unique<Resumed>(Resumed{std::move(point), std::move(plan)});
+  }
+
   const std::string& id() const { return report_.run_id; }
+
+  // A run resumed with no journaled event starts again under its id, whose row exists.
+  void skip_row() { journal_row_ = false; }
+  bool resuming() const { return resumed_ != nullptr; }
+
+  // The open waits of a resumed run's held waits (for Engine::waits), with their original start.
+  // On the caller's thread, before the run is posted to its loop.
+  std::vector<std::pair<OpenWait, graph::WaitTool::Kind>> held_waits() const {
+    std::vector<std::pair<OpenWait, graph::WaitTool::Kind>> out;
+    if (!resumed_) return out;
+    for (const Action& a : resumed_->plan.again) {
+      const graph::Tool& tool = workflow_->tool(a.tool);
+      if (tool.kind != graph::ToolKind::kWait) continue;
+      auto held = held_starts_.find(wait_id(tool, a.call_number));
+      if (held == held_starts_.end()) continue;
+      out.emplace_back(open_wait(a, held->second), std::get<graph::WaitTool>(tool.spec).kind);
+    }
+    return out;
+  }
+
+  // Continues a resumed run: journals `resumed` (and what the machine decided past the journal's
+  // end), then makes the calls in flight again and holds its waits again. On the run's thread.
+  void begin_resume() {
+    Reenactment& r = *resumed_->point.reenacted;
+    ResumePlan& plan = resumed_->plan;
+    machine_ = &r.machine();
+    r.set_live_sink(&history_sink_);
+    finished_in_journal_ = r.finished();
+    events_.emit("resumed", std::move(plan.resumed));
+    for (auto& [type, payload] : r.take_fresh()) events_.emit(type, std::move(payload));
+    logger().info("run {} of {} resumed on the engine after event #{}{}", id(), workflow_->name(),
+                  r.last_seq(), plan.interrupted ? " (interrupted by a service shutdown)" : "");
+    again_.assign(plan.again.begin(), plan.again.end());
+    phase_ = Phase::kRunning;
+    if (cancel_requested_) return cancel_run();
+    if (!plan.doubt.empty()) machine_->escalate_in_doubt(plan.doubt);
+    advance();
+  }
 
   // Journals the run's start, then runs it. On the run's thread.
   void begin() {
@@ -209,6 +268,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         if (!ec) self->cancel_now("deadline");
       });
     }
+    if (!journal_row_) return on_begun(Status());
     if (engine_.inline_journal) return on_begun(engine_.journal.begin_run(start_.record));
     engine_.writer.submit(
         [record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
@@ -278,8 +338,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void on_begun(const Status& s) {
     if (!s.ok()) return end_without_journal(s);
-    machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
-                                            history_sink_, start_.machine);
+    own_machine_ = std::make_unique<RunMachine>(*workflow_, std::move(request_.input), start_.known,
+                                                history_sink_, start_.machine);
+    machine_ = own_machine_.get();
     phase_ = Phase::kRunning;
     if (cancel_requested_) return cancel_run();
     advance();
@@ -315,7 +376,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // calls, so that a crash leaves in doubt only a call that was truly in flight.
   void advance_until_waiting() {
     for (;;) {
-      Action action = machine_->next();
+      Action action = next_action();
       switch (action.type) {
         case Action::Type::kDone:
           return finish();
@@ -339,6 +400,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       start_call(action);
       if (action.slot == 0) return;  // the run's own line waits for its answer
     }
+  }
+
+  // Resume: the calls the journal left in flight (and the waits it held) first.
+  Action next_action() {
+    if (again_.empty()) return machine_->next();
+    Action a = again_.front();
+    again_.pop_front();
+    return a;
   }
 
   // Writes the events so far, then invokes `action` (if any). A journal in memory is written
@@ -474,8 +543,28 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     });
   }
 
+  // The open wait a wait step's call `action` holds the run at, started at `started_ms`.
+  OpenWait open_wait(const Action& action, std::int64_t started_ms) const {
+    const graph::Tool& tool = workflow_->tool(action.tool);
+    const auto& spec = std::get<graph::WaitTool>(tool.spec);
+    const bool timer = spec.kind == graph::WaitTool::Kind::kTimer;
+    const std::chrono::milliseconds after = timer ? spec.delay : spec.timeout;
+    OpenWait w;
+    w.run_id = id();
+    w.wait_id = wait_id(tool, action.call_number);
+    w.kind = std::string(graph::to_string(spec.kind));
+    w.name = spec.name;
+    w.tool = tool.id;
+    w.branch = action.slot == 0 ? -1 : static_cast<std::int64_t>(action.slot) - 1;
+    w.started_ms = started_ms;
+    if (timer || after.count() > 0) w.due_ms = w.started_ms + after.count();
+    return w;
+  }
+
   // A wait step: the run is held (no thread, no call) until the wait is resolved (resolve_wait,
-  // signal), its timer fires or its timeout passes.
+  // signal), its timer fires or its timeout passes. A wait held again on resume (held_starts_)
+  // counts its timer and timeout from its original start: when that passed while the process was
+  // down, it is due at once.
   void hold(const Action& action) {
     const graph::Tool& tool = workflow_->tool(action.tool);
     const auto& spec = std::get<graph::WaitTool>(tool.spec);
@@ -488,29 +577,40 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     call->keep_alive = shared_from_this();
     const bool timer = spec.kind == graph::WaitTool::Kind::kTimer;
     const std::chrono::milliseconds after = timer ? spec.delay : spec.timeout;
-    OpenWait w;
-    w.run_id = id();
-    w.wait_id = call->wait_id;
-    w.kind = std::string(graph::to_string(spec.kind));
-    w.name = spec.name;
-    w.tool = tool.id;
-    w.branch = action.slot == 0 ? -1 : static_cast<std::int64_t>(action.slot) - 1;
-    w.started_ms = unix_ms(engine_.clock);
-    if (timer || after.count() > 0) w.due_ms = w.started_ms + after.count();
-    engine_.add_wait(std::move(w), spec.kind, weak_from_this());
-    if (!timer && after.count() <= 0) return;
     const std::uint32_t slot = action.slot;
     // The firing holds the run weakly: a wait dropped meanwhile (a decided join, a cancel) gives
     // the run back, which may then end and be freed before a firing already queued runs.
     auto fire = [weak = weak_from_this(), slot, call] {
       if (auto self = weak.lock()) self->on_wait_due(slot, call);
     };
-    if (timer && engine_.clock.skip_wait(after)) {  // a manual clock: time is moved, not waited
+    std::chrono::milliseconds left = after;
+    if (auto held = held_starts_.find(call->wait_id); held != held_starts_.end()) {
+      // Listed by Engine::resume already; resolved meanwhile, maybe (its answer is kept here).
+      left = std::chrono::milliseconds(held->second + after.count() - unix_ms(engine_.clock));
+      held_starts_.erase(held);
+      if (auto early = early_answers_.find(call->wait_id); early != early_answers_.end()) {
+        auto self = shared_from_this();
+        asio::post(loop_, [self, wait = call->wait_id, answer = std::move(early->second)] {
+          self->on_wait_answer(wait, answer);
+        });
+        early_answers_.erase(early);
+        return;
+      }
+      if ((timer || after.count() > 0) && left.count() <= 0) {  // due while the process was down
+        asio::post(loop_, std::move(fire));
+        return;
+      }
+    } else {
+      OpenWait w = open_wait(action, unix_ms(engine_.clock));
+      engine_.add_wait(std::move(w), spec.kind, weak_from_this());
+    }
+    if (!timer && after.count() <= 0) return;
+    if (timer && engine_.clock.skip_wait(left)) {  // a manual clock: time is moved, not waited
       asio::post(loop_, std::move(fire));
       return;
     }
     call->timer.emplace(loop_);
-    call->timer->expires_after(after);
+    call->timer->expires_after(left);
     call->timer->async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
       if (!ec) fire();
     });
@@ -544,7 +644,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
     std::uint32_t slot = 0;
     while (slot < calls_.size() && !(calls_[slot] && calls_[slot]->wait_id == wait)) ++slot;
-    if (slot == calls_.size()) return;  // dropped meanwhile (a decided join)
+    if (slot >= calls_.size()) {
+      // A resumed run's held wait resolved before the run holds it again: kept for hold().
+      if (held_starts_.count(wait) != 0) early_answers_[wait] = answer;
+      return;  // otherwise dropped meanwhile (a decided join)
+    }
     std::shared_ptr<Call> call = calls_[slot];
     using Decision = WaitAnswer::Decision;
     static constexpr const char* kDecided[] = {"approved", "rejected", "signalled"};
@@ -651,7 +755,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     phase_ = Phase::kFinishing;
     if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
-    events_.emit("run_finished", report_.result.to_json());
+    if (!finished_in_journal_) events_.emit("run_finished", report_.result.to_json());
     auto self = shared_from_this();  // alive until delivered, in line too
     // The result is the run_finished event's (Journal::finish_run): not stored twice.
     auto finish_row = [id = id(), status = std::string(to_string(report_.result.status)),
@@ -729,7 +833,22 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   RunRequest request_;
   Engine::Done done_;
   std::optional<asio::steady_timer> deadline_;
-  std::unique_ptr<RunMachine> machine_;
+  // The machine: the run's own, or (resumed) the reenactment's.
+  std::unique_ptr<RunMachine> own_machine_;
+  RunMachine* machine_ = nullptr;
+  // Resumed runs only: the journal re-driven and what to do with its calls in flight; the calls
+  // to make (and waits to hold) again before asking the machine; the held waits not yet held
+  // again, with their original start (Unix ms), and answers that came for them before that.
+  struct Resumed {
+    ResumePoint point;
+    ResumePlan plan;
+  };
+  std::unique_ptr<Resumed> resumed_;
+  std::deque<Action> again_;
+  std::map<std::string, std::int64_t> held_starts_;
+  std::map<std::string, WaitAnswer> early_answers_;
+  bool finished_in_journal_ = false;  // resumed after run_finished was written (not the row)
+  bool journal_row_ = true;           // begin() journals the run's row
   std::vector<std::shared_ptr<Call>> calls_;                        // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
   // advance()'s trampoline: running, asked to go on, steps it may still continue inline, and
@@ -793,6 +912,48 @@ std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
   impl_->add(id, task);
   asio::post(loop, [task] { task->begin(); });
   return id;
+}
+
+Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,
+                      std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done) {
+  auto point = open_resume(impl_->journal, *workflow, impl_->identity(workflow).hash, run_id);
+  if (!point.ok()) return point.status();
+  auto& loop = impl_->pick_loop();
+  std::shared_ptr<RunTask> task;
+  if (!point->reenacted) {
+    // Its process died before its first events were durable: nothing non-idempotent was called
+    // (its step_started would be journaled), so the run starts again under its own id.
+    RunRequest request;
+    request.run_id = run_id;
+    request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
+    task = std::make_shared<RunTask>(*impl_, loop, workflow, tools, std::move(request),
+                                     std::move(done));
+    task->skip_row();
+  } else {
+    ResumePlan plan = plan_resume(*workflow, *point);
+    task = std::make_shared<RunTask>(*impl_, loop, workflow, tools, std::move(*point),
+                                     std::move(plan), std::move(done));
+  }
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->runs.count(run_id) != 0) {
+      return failed_precondition("run " + run_id + " is in flight in this engine");
+    }
+    impl_->runs[run_id] = task;
+  }
+  if (Status s = impl_->journal.claim_run(run_id); !s.ok()) {
+    impl_->remove(run_id);
+    return s;
+  }
+  impl_->probes->watch(workflow, tools);
+  // Its held waits are listed (and may be resolved) from now on, before the run holds them again.
+  for (auto& [info, kind] : task->held_waits()) impl_->add_wait(std::move(info), kind, task);
+  if (task->resuming()) {
+    asio::post(loop, [task] { task->begin_resume(); });
+  } else {
+    asio::post(loop, [task] { task->begin(); });
+  }
+  return Status();
 }
 
 namespace {

@@ -111,6 +111,19 @@ class Engine {
   std::future<Result<RunReport>> submit(std::shared_ptr<const graph::Workflow> workflow,
                                         std::shared_ptr<tools::ToolSet> tools, RunRequest request);
 
+  // Continues run `run_id`, which did not finish (its process died), on the engine
+  // (docs/journal.md#resume), with `workflow` (the one its journal names) and `tools`: its state
+  // is rebuilt by re-driving its journal (as Runner::resume does, so completed steps are never
+  // re-run; a call in flight is repeated only when that is safe, otherwise the run ends
+  // `escalated`, `in_doubt`), and the waits it was held at are held again (docs/waits.md): with
+  // their original start, so a timer or timeout whose time passed while the process was down is
+  // due at once. Returns once the run is in flight here, its held waits already listed by
+  // waits() and resolvable; `done` is then called exactly once as for start(). On an error
+  // `done` is not called: kNotFound (unknown run), kFailedPrecondition (finished, another
+  // workflow, a journal that does not re-drive, or in flight here already), kIo (journal).
+  Status resume(std::shared_ptr<const graph::Workflow> workflow,
+                std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done);
+
   // Cancels a run in flight: its tool call in flight is abandoned (a late answer is ignored), the
   // cancellation is journaled, and the run ends `failed`. False when no such run is in flight.
   bool cancel(const std::string& run_id, const std::string& reason = "request");

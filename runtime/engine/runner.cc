@@ -14,6 +14,7 @@
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/reenact.h"
+#include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
 #include "runtime/journal/checks.h"
 
@@ -207,82 +208,49 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
   return Status();
 }
 
+namespace {
+constexpr const char* kHeldAtWait = " is held at wait ";
+}  // namespace
+
+bool held_at_wait(const Status& status) {
+  return status.code() == StatusCode::kFailedPrecondition &&
+         status.message().find(kHeldAtWait) != std::string::npos;
+}
+
 Result<RunReport> Runner::resume(const std::string& run_id) {
   const graph::Workflow& w = *workflow_;
-  auto run = journal_.get_run(run_id);
-  if (!run.ok()) return run.status();
-  if (run->status != "running") {
-    return failed_precondition("run " + run_id + " has already finished (" + run->status + ")");
-  }
-  if (run->workflow_hash != identity_.hash) {
-    return failed_precondition("run " + run_id + " ran workflow " + run->workflow + " with hash " +
-                               run->workflow_hash.substr(0, 12) + "; this one hashes to " +
-                               identity_.hash.substr(0, 12) + ": resume it with the same workflow");
-  }
-  auto recorded = journal_.events(run_id);
-  if (!recorded.ok()) return recorded.status();
-  if (recorded->empty()) {
+  auto point = open_resume(journal_, w, identity_.hash, run_id);
+  if (!point.ok()) return point.status();
+  if (!point->reenacted) {
     // The process died before its first events were durable: nothing non-idempotent was called
     // (its step_started would be journaled), so the run starts again under its own id.
     if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
     RunRequest request;
     request.run_id = run_id;
-    request.input = run->input.is_object() ? run->input : nlohmann::json::object();
+    request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
     return start(std::move(request), /*journal_row=*/false);
   }
-  auto reenacted = reenact(w, *recorded, /*complete=*/false);
-  if (!reenacted.ok()) {
-    return failed_precondition("run " + run_id +
-                               " cannot be resumed: its journal does not "
-                               "re-drive: " +
-                               reenacted.status().message());
+  ResumePlan plan = plan_resume(w, *point);
+  if (!plan.held.empty()) {
+    // This driver cannot hold a run: resuming here would fail the wait, which the engine holds.
+    const HeldWait& h = plan.held.front();
+    return failed_precondition("run " + run_id + kHeldAtWait + h.wait_id +
+                               " (docs/waits.md), which this synchronous runner cannot hold: "
+                               "resume it on the engine (the embedding API's Runtime::resume)");
   }
   if (Status s = journal_.claim_run(run_id); !s.ok()) return s;
-  Reenactment& r = **reenacted;
+  Reenactment& r = *point->reenacted;
   EventBuffer events(clock_, run_id, r.last_seq());
   HistorySink sink(events, options_.history, w.name());
   r.set_live_sink(&sink);
-
-  // What was in flight when the run stopped, repeated only when that is safe. It stopped because
-  // its process died, or because the service shut down and journaled run_interrupted
-  // (runtime/service/interrupt_gate.h).
-  const bool interrupted = recorded->back().type == "run_interrupted";
-  const std::string stopped = interrupted ? "when the service shut down (run_interrupted, event #" +
-                                                std::to_string(recorded->back().seq) + ")"
-                                          : "when the process died";
-  std::vector<Action> again;
-  nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
-  std::string doubt;
-  for (const auto& [slot, call] : r.pending()) {
-    const graph::Tool& tool = w.tool(call.action.tool);
-    const bool safe = !call.started_in_journal || tool.idempotent || has_idempotency_key(tool);
-    nlohmann::json entry = {{"tool", tool.id}, {"slot", slot}, {"call", call.action.call_number}};
-    if (safe) {
-      again.push_back(call.action);
-      if (call.started_in_journal) retried.push_back(std::move(entry));
-    } else {
-      if (doubt.empty()) {
-        doubt = "step " + tool.id + " (call " + std::to_string(call.action.call_number) +
-                ") was in flight " + stopped + ": it may or may not have taken effect, and " +
-                tool.id + " is not idempotent, so it is not repeated";
-      }
-      in_doubt.push_back(std::move(entry));
-    }
-  }
-  events.emit("resumed", {{"after_seq", r.last_seq()},
-                          {"owner_pid", run->owner_pid},
-                          {"retried", retried},
-                          {"in_doubt", in_doubt}});
+  events.emit("resumed", std::move(plan.resumed));
   for (auto& [type, payload] : r.take_fresh()) events.emit(type, std::move(payload));
   logger().info("run {} of {} resumed after event #{}{}", run_id, w.name(), r.last_seq(),
-                interrupted ? " (interrupted by a service shutdown)" : "");
+                plan.interrupted ? " (interrupted by a service shutdown)" : "");
   RunHealth health(health_, w, options_.models);
   RunMachine& machine = r.machine();
-  if (!doubt.empty()) {
-    machine.escalate_in_doubt(doubt);
-    again.clear();
-  }
-  if (Status s = drive(machine, events, health, std::move(again), run_id); !s.ok()) return s;
+  if (!plan.doubt.empty()) machine.escalate_in_doubt(plan.doubt);
+  if (Status s = drive(machine, events, health, std::move(plan.again), run_id); !s.ok()) return s;
   RunReport report;
   report.run_id = run_id;
   return finish(machine, events, std::move(report), r.finished());

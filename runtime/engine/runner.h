@@ -85,7 +85,8 @@ class Runner {
   // completed steps are never re-run; a call that was in flight is repeated only when its tool is
   // idempotent or sends an idempotency key, otherwise the run ends `escalated` with reason
   // `in_doubt` naming the step. Errors: kNotFound (unknown run), kFailedPrecondition (finished,
-  // another workflow, or a journal that does not re-drive), kIo (journal).
+  // another workflow, a journal that does not re-drive, or a run held at a wait, which this
+  // driver cannot hold: Engine::resume holds it; the run is left as it was), kIo (journal).
   Result<RunReport> resume(const std::string& run_id);
 
   const std::string& workflow_hash() const { return identity_.hash; }
@@ -108,6 +109,9 @@ class Runner {
   RunnerOptions options_;
   WorkflowIdentity identity_;
 };
+
+// Whether `status` is Runner::resume's refusal of a run held at a wait (left as it was).
+bool held_at_wait(const Status& status);
 
 // A new run id: "r-" + 12 hex digits of the time in ms, 10 of a random salt drawn once per
 // process and 6 of a counter; sortable by start time, and in the order one process made them.

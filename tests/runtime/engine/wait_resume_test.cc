@@ -1,0 +1,202 @@
+// Timers and timeouts of waits survive kill -9 (docs/waits.md#surviving-a-restart): a real
+// process holding a run at a wait (tests/programs/wait_holder.cc, on the system clock) is killed
+// with SIGKILL; Engine::resume over the same SQLite journal, on a manual clock set to when the
+// process "comes back", counts the wait's timer or timeout from its journaled start: a time that
+// passed while the process was down is due at once (the clock is not moved), one still ahead
+// fires after what is left. `switchyard resume` (the synchronous runner) refuses a held run,
+// leaving it as it was. Every resumed run re-verifies with `switchyard replay --verify`.
+
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <future>
+
+#include "graph/load.h"
+#include "runtime/engine/engine.h"
+#include "runtime/engine/run_setup.h"
+#include "tests/support/run_command.h"
+#include "tests/support/subprocess.h"
+#include "tools/builtin.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+namespace {
+
+// Prep has a side effect (not idempotent) and runs before the wait; a failed wait goes to Other.
+std::string resume_gated(const std::string& wait_fields) {
+  return R"({"format": "switchyard.workflow/v1", "name": "resume-gated", "start": "Start",
+    "goal": "Done",
+    "tools": {"Prep": {"kind": "builtin", "name": "prep"},
+      "Ask": {"kind": "wait", )" +
+         wait_fields + R"(},
+      "Do": {"kind": "builtin", "name": "echo", "idempotent": true},
+      "Other": {"kind": "builtin", "name": "echo", "idempotent": true},
+      "Done": {"kind": "builtin", "name": "echo", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Do", 1], ["Do", "Done", 1],
+              ["Prep", "Other", 9], ["Other", "Done", 1]]})";
+}
+
+constexpr auto kResumeWaitLimit = std::chrono::seconds(30);
+
+class WaitResumeTest : public ::testing::Test {
+ protected:
+  WaitResumeTest() {
+    builtins_.add("prep", [this](const nlohmann::json&) -> Result<nlohmann::json> {
+      return nlohmann::json{{"prepared", ++prepared_}};
+    });
+    builtins_.add("echo", [](const nlohmann::json&) -> Result<nlohmann::json> {
+      return nlohmann::json{{"echo", true}};
+    });
+  }
+
+  // Runs `workflow` as `run_id` in a wait holder until its wait is durable, then SIGKILLs it;
+  // returns the journaled start of wait Ask#1 (Unix ms).
+  std::int64_t hold_then_kill(const std::string& workflow, const std::string& run_id) {
+    const std::string file = dir_.write(run_id + ".json", workflow);
+    {
+      testing::Subprocess holder({SWITCHYARD_WAIT_HOLDER, journal_path_, file, run_id, "1"});
+      EXPECT_EQ(holder.read_line(kResumeWaitLimit), std::optional<std::string>("held"));
+      holder.signal(SIGKILL);
+      EXPECT_EQ(holder.wait(kResumeWaitLimit), std::optional<int>(128 + SIGKILL));
+    }
+    auto journal = open_journal(journal_path_);
+    EXPECT_TRUE(journal.ok());
+    if (!journal.ok()) return -1;
+    auto events = (*journal)->events(run_id);
+    EXPECT_TRUE(events.ok());
+    if (!events.ok()) return -1;
+    for (const Event& e : *events) {
+      if (e.type == "wait_started" && e.payload.contains("wait") && e.payload["wait"] == "Ask#1") {
+        return e.time_ms;
+      }
+    }
+    ADD_FAILURE() << "no wait_started for Ask#1";
+    return -1;
+  }
+
+  // Resumes `run_id` on an engine whose clock reads `now_ms`, and returns its end.
+  Result<RunReport> resume_at(const std::string& workflow, const std::string& run_id,
+                              std::int64_t now_ms, ManualClock*& clock_out) {
+    clock_.emplace(Clock::TimePoint(std::chrono::milliseconds(now_ms)));
+    clock_out = &*clock_;
+    auto journal = open_journal(journal_path_);
+    if (!journal.ok()) return journal.status();
+    journal_ = std::move(*journal);
+    auto loaded = graph::load(workflow, "resume.json");
+    EXPECT_TRUE(loaded.ok());
+    std::shared_ptr<const graph::Workflow> w = loaded.workflow;
+    auto tools = tools::make_tool_set(*w, {.builtins = &builtins_});
+    if (!tools.ok()) return tools.status();
+    monitors::HealthTable health(*clock_);
+    Engine engine(*journal_, *clock_, health, {.threads = 1});
+    std::promise<Result<RunReport>> ended;
+    auto end = ended.get_future();
+    Status s = engine.resume(w, *tools, run_id,
+                             [&ended](Result<RunReport> r) { ended.set_value(std::move(r)); });
+    if (!s.ok()) return s;
+    EXPECT_EQ(end.wait_for(kResumeWaitLimit), std::future_status::ready);
+    return end.get();
+  }
+
+  const Event* find(const std::string& run_id, const std::string& type) {
+    events_ = *journal_->events(run_id);
+    for (const auto& e : events_) {
+      if (e.type == type) return &e;
+    }
+    return nullptr;
+  }
+
+  void expect_verifies(const std::string& run_id) {
+    auto verify = testing::switchyard({"replay", run_id, "--journal", journal_path_, "--verify"});
+    EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
+  }
+
+  testing::TempDir dir_;
+  std::string journal_path_ = dir_.file("runs.db");
+  tools::BuiltinRegistry builtins_;
+  std::atomic<int> prepared_{0};
+  std::optional<ManualClock> clock_;
+  std::unique_ptr<Journal> journal_;
+  std::vector<Event> events_;
+};
+
+TEST_F(WaitResumeTest, ATimerDueWhileTheProcessWasDownFiresAtOnceOnResume) {
+  const std::string w = resume_gated(R"("timer_ms": 3600000)");
+  const std::int64_t started = hold_then_kill(w, "timer-1");
+  ASSERT_GT(started, 0);
+  // The process comes back 5 s after the timer was due.
+  const std::int64_t back = started + 3600000 + 5000;
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "timer-1", back, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Prep", "Ask", "Do", "Done"}));
+  // Fired at once: no time was waited (or skipped) on resume.
+  EXPECT_EQ(r->result.outputs["Ask"]["fired_at_ms"], back);
+  EXPECT_EQ(unix_ms(*clock), back);
+  EXPECT_EQ(prepared_.load(), 0);  // Prep ran once, before the kill
+  const Event* resolved = find("timer-1", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "fired");
+  EXPECT_EQ(find("timer-1", "resumed")->payload["waits"], nlohmann::json::array({"Ask#1"}));
+  expect_verifies("timer-1");
+}
+
+TEST_F(WaitResumeTest, ATimerNotYetDueOnResumeFiresWhenItsOriginalDueTimeComes) {
+  const std::string w = resume_gated(R"("timer_ms": 3600000)");
+  const std::int64_t started = hold_then_kill(w, "timer-2");
+  ASSERT_GT(started, 0);
+  // Back after 10 minutes: 50 are left, not a fresh hour (the manual clock skips what it waits).
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "timer-2", started + 600000, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.outputs["Ask"]["fired_at_ms"], started + 3600000);
+  expect_verifies("timer-2");
+}
+
+TEST_F(WaitResumeTest, ATimeoutThatPassedWhileTheProcessWasDownFailsTheStepAndTheRunReroutes) {
+  const std::string w = resume_gated(R"("approval": "refund", "timeout_ms": 600000)");
+  const std::int64_t started = hold_then_kill(w, "timeout-1");
+  ASSERT_GT(started, 0);
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "timeout-1", started + 600000 + 1, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Prep", "Other", "Done"}));
+  const Event* failed = find("timeout-1", "step_failed");
+  ASSERT_NE(failed, nullptr);
+  EXPECT_EQ(failed->payload["tool"], "Ask");
+  EXPECT_EQ(failed->payload["failure"], "timeout");
+  EXPECT_EQ(failed->payload["reason"], "no approval 'refund' within 600000 ms");
+  EXPECT_EQ(find("timeout-1", "wait_resolved")->payload["decision"], "timed_out");
+  EXPECT_EQ(prepared_.load(), 0);
+  expect_verifies("timeout-1");
+}
+
+TEST_F(WaitResumeTest, TheSynchronousResumeRefusesAHeldRunNamingItsWaitAndLeavesItRunning) {
+  // Mocks: the CLI registers no builtins.
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-cli",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})";
+  ASSERT_GT(hold_then_kill(w, "cli-1"), 0);
+  auto refused = testing::switchyard({"resume", "cli-1", "--journal", journal_path_, "--json"});
+  EXPECT_EQ(refused.exit_code, 2);  // like a finished run: nothing this command can do
+  EXPECT_NE(refused.out.find("\"invalid_argument\""), std::string::npos) << refused.out;
+  EXPECT_NE((refused.out + refused.err).find("held at wait Ask#1"), std::string::npos)
+      << refused.out << refused.err;
+  // Left as it was: nothing journaled, still running.
+  auto journal = open_journal(journal_path_);
+  ASSERT_TRUE(journal.ok());
+  auto run = (*journal)->get_run("cli-1");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "running");
+  auto events = (*journal)->events("cli-1");
+  ASSERT_TRUE(events.ok());
+  for (const Event& e : *events) EXPECT_NE(e.type, "resumed");
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
