@@ -129,7 +129,7 @@ Status Service::Impl::open() {
     if (!registered.ok()) return registered.status();
   }
   if (!options.otlp_endpoint.empty()) {
-    auto exporter = OtlpExporter::start({.endpoint = options.otlp_endpoint});
+    auto exporter = runtime::OtlpExporter::start({.endpoint = options.otlp_endpoint});
     if (!exporter.ok()) return exporter.status();
     otlp = std::move(*exporter);
     tools::set_traceparent_enabled(true);

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <thread>
 
-#include "runtime/service/otlp_exporter.h"
+#include "runtime/journal/otlp_exporter.h"
 #include "tests/support/serve_fixture.h"
 #include "tools/trace_context.h"
 
@@ -248,7 +248,7 @@ runtime::Event event(const std::string& type, nlohmann::json payload) {
 TEST(OtlpExporter, AFullQueueDropsAndCountsSpansInsteadOfWaiting) {
   // Room for two spans; the sending thread waits an hour before its first batch, so nothing is
   // taken off the queue while the events come.
-  auto exporter = service::OtlpExporter::start({.endpoint = "http://127.0.0.1:1",
+  auto exporter = runtime::OtlpExporter::start({.endpoint = "http://127.0.0.1:1",
                                                 .max_queue = 2,
                                                 .max_batch = 100,
                                                 .flush_interval = std::chrono::hours(1),

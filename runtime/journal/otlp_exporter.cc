@@ -1,12 +1,12 @@
-#include "runtime/service/otlp_exporter.h"
+#include "runtime/journal/otlp_exporter.h"
 
 #include <curl/curl.h>
 
 #include "graph/json_read.h"
-#include "runtime/service/log.h"
+#include "runtime/base/log.h"
 #include "tools/trace_context.h"
 
-namespace switchyard::service {
+namespace switchyard::runtime {
 namespace {
 
 // OTLP/JSON attribute values (int64 as decimal strings, as the protobuf JSON mapping has them).
@@ -104,7 +104,7 @@ void OtlpExporter::push(nlohmann::json span) {
   cv_.notify_one();
 }
 
-void OtlpExporter::observe(const runtime::Event& e) {
+void OtlpExporter::observe(const Event& e) {
   const nlohmann::json& p = e.payload;
   const std::string trace = tools::trace_id_hex(e.run_id);
   const std::string run_span = tools::run_span_id_hex(e.run_id);
@@ -272,4 +272,4 @@ bool OtlpExporter::send(const nlohmann::json& spans) {
   return true;
 }
 
-}  // namespace switchyard::service
+}  // namespace switchyard::runtime

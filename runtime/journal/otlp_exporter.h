@@ -28,7 +28,7 @@
 #include "graph/status.h"
 #include "runtime/journal/journal.h"
 
-namespace switchyard::service {
+namespace switchyard::runtime {
 
 struct OtlpOptions {
   // The collector's base URL ("http://127.0.0.1:4318"); spans go to <endpoint>/v1/traces. A URL
@@ -56,7 +56,7 @@ class OtlpExporter {
   ~OtlpExporter();
 
   // Takes one committed event.
-  void observe(const runtime::Event& event);
+  void observe(const Event& event);
   OtlpStats stats() const;
 
  private:
@@ -87,4 +87,4 @@ class OtlpExporter {
   std::thread thread_;
 };
 
-}  // namespace switchyard::service
+}  // namespace switchyard::runtime
