@@ -1,7 +1,9 @@
 // A run: its graph (the replay SVG, redrawn as events come), its timeline, input, outputs,
-// spend and LLM calls, verification, cancel, and the self-contained HTML report.
+// spend and LLM calls, verification, cancel, the self-contained HTML report, and the waits it is
+// held at (waits.js).
 import {followEvents, getBlob, getJson, getText, postJson} from './api.js';
 import {h, clear, time, usd, json, badge, table, svgNode, announce, duration} from './util.js';
+import {runWaits} from './waits.js';
 
 // One line saying what an event decided.
 function summary(e) {
@@ -29,6 +31,11 @@ function summary(e) {
       return p.reason || '';
     case 'llm_settled':
       return p.tool + ' (' + p.tier + '): ' + p.tokens + ' tokens, ' + usd(p.cost_usd);
+    case 'wait_started':
+      return p.node + ' waits for ' + (p.kind === 'timer' ? 'a timer of ' + duration(p.timer_ms) :
+        p.kind + ' \u201c' + p.name + '\u201d');
+    case 'wait_resolved':
+      return p.wait + ': ' + p.decision + (p.by ? ' by ' + p.by : '') + (p.reason ? ' \u2014 ' + p.reason : '');
     default: {
       const text = JSON.stringify(p);
       return text.length > 160 ? text.slice(0, 157) + '...' : text;
@@ -56,8 +63,9 @@ export async function runPage(main, [id], signal) {
     h('caption', {}, 'Timeline: every journaled event and decision'),
     h('thead', {}, h('tr', {}, ['Seq', '+Time', 'Event', 'What'].map((t) => h('th', {scope: 'col'}, t)))),
     timelineBody);
+  const waits = runWaits(id, signal);
   main.append(h('p', {class: 'crumbs'}, h('a', {href: '#/runs'}, '\u2190 Runs')), heading,
-    statusLine, actions, message, graph,
+    statusLine, actions, message, waits.section, graph,
     h('section', {'aria-labelledby': 'h-verify'}, h('h2', {id: 'h-verify'}, 'Verification'), verifyOut),
     h('section', {'aria-labelledby': 'h-facts'}, h('h2', {id: 'h-facts'}, 'Input, outputs and spend'), facts),
     h('section', {'aria-labelledby': 'h-llm'}, h('h2', {id: 'h-llm'}, 'LLM calls'), llm),
@@ -108,6 +116,7 @@ export async function runPage(main, [id], signal) {
     lastSeq = e.seq;
     if (!startMs) startMs = e.time_ms;
     events.push(e);
+    waits.event(e);
     timelineBody.append(h('tr', {class: 'ev-' + e.type, 'data-type': e.type},
       h('td', {}, e.seq), h('td', {}, '+' + duration(e.time_ms - startMs)),
       h('td', {}, e.type), h('td', {}, summary(e))));
