@@ -60,6 +60,9 @@ Result<std::unique_ptr<OtlpExporter>> OtlpExporter::start(const OtlpOptions& opt
     return invalid_argument("--otlp-endpoint " + excerpt(options.endpoint, 100) +
                             ": expected an http:// or https:// URL");
   }
+  if (options.max_queue == 0 || options.max_batch == 0) {
+    return invalid_argument("OTLP export: the queue and the batch must hold at least one span");
+  }
   std::unique_ptr<OtlpExporter> out(new OtlpExporter(options));
   out->thread_ = std::thread([p = out.get()] { p->loop(); });
   return out;
@@ -176,6 +179,56 @@ void OtlpExporter::observe(const Event& e) {
           attr_double("switchyard.llm.cost_usd", span_number(p, "cost_usd")),
           attr("switchyard.tool", tool), attr("switchyard.node", span_text(p, "node")),
           attr("switchyard.purpose", span_text(p, "purpose"))}}};
+    push(std::move(span));
+    return;
+  }
+  if (e.type == "wait_started") {
+    const std::string tool = span_text(p, "tool");
+    RunState::Wait& w = r.waits[span_text(p, "wait")];
+    w.kind = span_text(p, "kind");
+    w.name = span_text(p, "name");
+    w.node = span_text(p, "node");
+    w.tool = tool;
+    w.call = r.calls.count(tool) ? r.calls[tool].first : 1;
+    w.started_ms = e.time_ms;
+    return;
+  }
+  if (e.type == "wait_resolved") {
+    // A wait (an approval, a signal, a timer): a child of its step attempt's span, from the
+    // wait's start to its resolution. A wait that began before this exporter did (a resumed
+    // run) has no span.
+    auto w = r.waits.find(span_text(p, "wait"));
+    if (w == r.waits.end()) return;
+    const RunState::Wait& wait = w->second;
+    const std::string decision = span_text(p, "decision");
+    nlohmann::json attributes = nlohmann::json::array(
+        {attr("switchyard.run_id", e.run_id), attr("switchyard.workflow", r.workflow),
+         attr("switchyard.node", wait.node), attr("switchyard.tool", wait.tool),
+         attr("switchyard.wait.id", w->first), attr("switchyard.wait.kind", wait.kind),
+         attr("switchyard.wait.decision", decision)});
+    if (!wait.name.empty()) attributes.push_back(attr("switchyard.wait.name", wait.name));
+    for (const char* key : {"by", "key", "reason"}) {
+      if (const std::string v = span_text(p, key); !v.empty()) {
+        attributes.push_back(attr(std::string("switchyard.wait.") + key, v));
+      }
+    }
+    const bool good = decision != "rejected" && decision != "timed_out";
+    nlohmann::json span = {
+        {"traceId", trace},
+        {"spanId", tools::call_span_id_hex(e.run_id, wait.tool + "\x1fwait", wait.call)},
+        {"parentSpanId", tools::call_span_id_hex(e.run_id, wait.tool, wait.call)},
+        {"name",
+         "wait " + valid_utf8(wait.kind) + (wait.name.empty() ? "" : " " + valid_utf8(wait.name))},
+        {"kind", kInternal},
+        {"startTimeUnixNano", unix_nanos(wait.started_ms)},
+        {"endTimeUnixNano", unix_nanos(std::max(e.time_ms, wait.started_ms))},
+        {"attributes", std::move(attributes)},
+        {"status", {{"code", good ? kStatusOk : kStatusError}}}};
+    if (!good) {
+      const std::string reason = span_text(p, "reason");
+      span["status"]["message"] = excerpt(decision + (reason.empty() ? "" : ": " + reason), 200);
+    }
+    r.waits.erase(w);
     push(std::move(span));
     return;
   }

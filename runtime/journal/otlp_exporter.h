@@ -4,7 +4,7 @@
 //
 // observe() is given each committed event (an EventFeed subscriber: the journal's writer
 // thread). It builds the spans an event ends (a step attempt: step_succeeded, step_retry,
-// step_failed; an LLM call: llm_settled; a compensation; the run: run_finished or
+// step_failed; an LLM call: llm_settled; a wait: wait_resolved; the run: run_finished or
 // run_interrupted) and queues them; it never does I/O and never waits. One thread of the
 // exporter's own sends the queue in batches. The queue is bounded: a span that finds it full is
 // dropped and counted, so a slow or absent collector never slows a run.
@@ -50,7 +50,8 @@ struct OtlpStats {
 
 class OtlpExporter {
  public:
-  // Starts the sending thread. Errors: kInvalidArgument (an endpoint that is not http(s)://).
+  // Starts the sending thread. Errors: kInvalidArgument (an endpoint that is not http(s)://, a
+  // max_queue or max_batch of 0).
   static Result<std::unique_ptr<OtlpExporter>> start(const OtlpOptions& options);
   // Sends what is queued (within the request timeout), then stops the thread.
   ~OtlpExporter();
@@ -71,6 +72,12 @@ class OtlpExporter {
     std::int64_t started_ms = 0;
     std::string workflow;
     std::map<std::string, std::pair<int, std::int64_t>> calls;  // tool -> (call, started_ms)
+    struct Wait {
+      std::string kind, name, node, tool;
+      int call = 1;
+      std::int64_t started_ms = 0;
+    };
+    std::map<std::string, Wait> waits;  // open waits, by wait id
     nlohmann::json events = nlohmann::json::array();
   };
 

@@ -15,6 +15,7 @@
 
 #include "monitors/health_table.h"
 #include "runtime/journal/journal.h"
+#include "runtime/journal/otlp_exporter.h"
 
 namespace switchyard::service {
 
@@ -52,5 +53,9 @@ class Metrics {
   std::map<std::string, Histogram> latency_;          // by tool
   std::map<int, std::uint64_t> requests_;             // by HTTP status
 };
+
+// The trace exporter's counts (with --otlp-endpoint; docs/tracing.md) in the same format, appended
+// to /metrics: switchyard_otlp_spans_{exported,dropped,failed}_total.
+std::string render_otlp_metrics(const runtime::OtlpStats& stats);
 
 }  // namespace switchyard::service

@@ -206,6 +206,9 @@ HttpResponse Service::Impl::metrics_text() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics.render(engine->in_flight(), core.health->snapshot());
+
+  // With --otlp-endpoint: the trace exporter's counts.
+  if (otlp) r.body += render_otlp_metrics(otlp->stats());
   return r;
 }
 
