@@ -24,6 +24,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "graph/status.h"
 #include "runtime/journal/journal.h"
@@ -62,9 +64,9 @@ class OtlpExporter {
 
  private:
   explicit OtlpExporter(const OtlpOptions& options);
-  void push(nlohmann::json span);
+  void push(std::string span);  // one span's OTLP/JSON object
   void loop();
-  bool send(const nlohmann::json& spans);
+  bool send(const std::vector<std::string>& spans);
 
   // What the spans of a run still to come need (under state_mu_): its start, the start of each
   // call in flight, the reroutes and backtracks that become events of the run span.
@@ -78,19 +80,20 @@ class OtlpExporter {
       std::int64_t started_ms = 0;
     };
     std::map<std::string, Wait> waits;  // open waits, by wait id
-    nlohmann::json events = nlohmann::json::array();
+    std::string events;                 // the run span's events: JSON objects joined by commas
   };
 
   OtlpOptions options_;
   std::string url_;
   std::mutex state_mu_;
-  std::map<std::string, RunState> runs_;
+  std::unordered_map<std::string, RunState> runs_;  // runs in flight, by id
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<nlohmann::json> queue_;
+  std::deque<std::string> queue_;  // spans as OTLP/JSON objects
   bool stopping_ = false;
   OtlpStats stats_;
+  std::string body_;  // send()'s buffer (the sending thread's)
   std::thread thread_;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/support/otlp_receiver.h"
 
+#include <pthread.h>
+
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -66,6 +68,7 @@ std::uint64_t OtlpReceiver::bytes() {
 }
 
 void OtlpReceiver::serve() {
+  pthread_setname_np(pthread_self(), "otlp-receiver");
   for (;;) {
     beast::error_code ec;
     asio::ip::tcp::socket socket(io_);

@@ -323,6 +323,43 @@ TEST(OtlpExporter, ARejectedWaitIsAnErrorSpanSayingWhy) {
   EXPECT_EQ(wait->at("status")["message"], "rejected: fraud");
 }
 
+TEST(OtlpExporter, SpanTextEscapesQuotesControlCharactersAndInvalidUtf8) {
+  // Spans are written as JSON text by hand: values with quotes, backslashes, newlines, control
+  // characters, non-ASCII and invalid UTF-8 must still arrive as valid JSON, their text intact
+  // (invalid bytes replaced).
+  const std::string workflow = "say \"hi\"\\ \n\t\x01 caf\xc3\xa9";
+  OtlpReceiver receiver;
+  {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = receiver.url()});
+    ASSERT_TRUE(exporter.ok()) << exporter.status().message();
+    (*exporter)->observe(event("run_started", {{"workflow", workflow}}));
+    runtime::Event failed = event("step_failed", {{"node", "A"},
+                                                  {"tool", "A"},
+                                                  {"attempt", 1},
+                                                  {"failure", "http_status"},
+                                                  {"latency_us", 5}});
+    failed.payload["reason"] = std::string("bad \xff byte");  // not valid UTF-8
+    (*exporter)->observe(failed);
+    (*exporter)->observe(event("run_finished", {{"status", "failed"}, {"spent_usd", 0.25}}));
+  }
+  const auto spans = receiver.wait_for([](const auto& got) { return got.size() >= 2; });
+  ASSERT_EQ(spans.size(), 2u);  // both requests parsed as JSON
+  const nlohmann::json* run = otlp_span_named(spans, "run " + workflow);
+  ASSERT_NE(run, nullptr) << nlohmann::json(spans).dump();
+  EXPECT_EQ(attribute(*run, "switchyard.workflow"), workflow);
+  EXPECT_EQ(run->at("status")["message"], "failed");
+  for (const auto& a : run->at("attributes")) {
+    if (a["key"] == "switchyard.spent_usd") {
+      EXPECT_EQ(a["value"]["doubleValue"], 0.25);
+    }
+  }
+  const nlohmann::json* step = otlp_span_named(spans, "step A");
+  ASSERT_NE(step, nullptr);
+  const std::string message = step->at("status")["message"];
+  EXPECT_EQ(message.rfind("http_status: bad ", 0), 0u) << message;
+  EXPECT_NE(message.find("byte"), std::string::npos) << message;
+}
+
 TEST(OtlpExporter, SpanIdsAreTheOnesTheTraceparentOfACallNames) {
   EXPECT_EQ(tools::trace_id_hex("r-1").size(), 32u);
   EXPECT_NE(tools::trace_id_hex("r-1"), tools::trace_id_hex("r-2"));
