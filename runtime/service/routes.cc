@@ -48,9 +48,9 @@ const std::vector<Route>& routes() {
       t.push_back({{method, path, true}, segments(path), std::move(h)});
     };
     add_public("GET", "/",
-               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
+               [](auto& s, auto&, auto&, auto&) { return s.console_file("index.html"); });
     add_public("GET", "/console/{file}",
-               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
+               [](auto& s, auto&, auto&, auto& p) { return s.console_file(p[0]); });
     add("GET", "/metrics", [](auto& s, auto&, auto&, auto&) { return s.metrics_text(); });
     add("GET", "/v1/health", [](auto& s, auto&, auto&, auto&) { return s.health_json(); });
     add("GET", "/v1/workflows", [](auto& s, auto&, auto&, auto&) { return s.list_workflows(); });
@@ -71,6 +71,14 @@ const std::vector<Route>& routes() {
         [](auto& s, auto& req, auto&, auto& p) { return s.replay(req, p[0]); });
     add("GET", "/v1/runs/{id}/events",
         [](auto& s, auto& req, auto&, auto& p) { return s.events(req, p[0]); });
+    // Waits (routes_waits.cc, docs/waits.md).
+    add("GET", "/v1/waits", [](auto& s, auto& req, auto&, auto&) { return s.list_waits(req); });
+    add("POST", "/v1/runs/{id}/waits/{wait}", [](auto& s, auto& req, auto& caller, auto& p) {
+      return s.resolve_wait(req, caller, p[0], p[1], false);
+    });
+    add("POST", "/v1/runs/{id}/signals/{name}", [](auto& s, auto& req, auto& caller, auto& p) {
+      return s.resolve_wait(req, caller, p[0], p[1], true);
+    });
     return t;
   }();
   return table;

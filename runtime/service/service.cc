@@ -168,7 +168,7 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
     return json_response(200, ready);
   }
   // The console's pages hold no data (they fetch it with the token the user gives them).
-  if (is_console_request(req)) return console_file(req.path);
+  if (auto name = console_file_name(req)) return console_file(*name);
   Caller caller;
   if (!tokens->empty()) {
     auto token = tokens->match(req.header("authorization"));
@@ -205,7 +205,7 @@ HttpResponse Service::Impl::health_json() {
 HttpResponse Service::Impl::metrics_text() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = metrics.render(engine->in_flight(), core.health->snapshot());
+  r.body = metrics.render(engine->in_flight(), core.health->snapshot(), engine->waits().size());
 
   // With --otlp-endpoint: the trace exporter's counts.
   if (otlp) r.body += render_otlp_metrics(otlp->stats());
@@ -260,6 +260,11 @@ bool Service::Impl::is_active(const std::string& id) {
 }
 
 void Service::Impl::end_run(const std::string& id) {
+  {
+    std::lock_guard lock(signals_mu);
+    auto it = applied_signals.lower_bound({id, std::string()});
+    while (it != applied_signals.end() && it->first.first == id) it = applied_signals.erase(it);
+  }
   std::lock_guard lock(runs_mu);
   auto it = active.find(id);
   if (it == active.end()) return;
