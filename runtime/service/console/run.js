@@ -5,6 +5,11 @@ import {followEvents, getBlob, getJson, getText, postJson} from './api.js';
 import {h, clear, time, usd, json, badge, table, svgNode, announce, duration} from './util.js';
 import {runWaits} from './waits.js';
 
+// Whether a run of this status is still going: `waiting` is a run in flight held at a wait.
+function inFlight(status) {
+  return status === 'running' || status === 'waiting';
+}
+
 // One line saying what an event decided.
 function summary(e) {
   const p = e.payload || {};
@@ -81,7 +86,7 @@ export async function runPage(main, [id], signal) {
       run.started_ms ? ', started ' + time(run.started_ms) : '',
       run.finished_ms ? ', finished ' + time(run.finished_ms) : '');
     statusLine.setAttribute('data-status', run.status);
-    cancel.hidden = run.status !== 'running';
+    cancel.hidden = !inFlight(run.status);
     const r = run.result || {};
     clear(facts).append(
       h('dl', {},
@@ -196,7 +201,7 @@ export async function runPage(main, [id], signal) {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
 
-  if (run.status !== 'running') return;
+  if (!inFlight(run.status)) return;
   // Live: each event as it is committed; the graph redrawn after each.
   await followEvents(id, lastSeq, (e) => {
     addEvent(e);
@@ -206,7 +211,7 @@ export async function runPage(main, [id], signal) {
   // The row is written right after run_finished: read until it says so.
   for (let i = 0; i < 50; ++i) {
     await reload();
-    if (run.status !== 'running') break;
+    if (!inFlight(run.status)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await drawGraph();

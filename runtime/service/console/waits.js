@@ -34,6 +34,12 @@ async function openWaitCount(signal) {
   return m ? Number(m[1]) : null;
 }
 
+// Whether the wait is in a fan-out's branch (the server says -1, or null, when it is not).
+function inBranch(w) {
+  return (typeof w.branch === 'number' && w.branch >= 0) ||
+    (typeof w.branch === 'string' && w.branch !== '');
+}
+
 function waitName(w) {
   if (w.kind === 'timer') return 'timer';
   return w.kind + ' \u201c' + (w.name || '') + '\u201d';
@@ -48,7 +54,7 @@ function waitsTable(caption, waits, message, onDone, withRun) {
   }
   columns.push(
     {label: 'Wait', value: (w) => waitName(w)},
-    {label: 'Step', value: (w) => w.node + (w.branch ? ' (branch ' + w.branch + ')' : '')},
+    {label: 'Step', value: (w) => w.node + (inBranch(w) ? ' (branch ' + w.branch + ')' : '')},
     {label: 'Since', value: (w) => time(w.started_ms)},
     {label: 'Due', value: (w) => (w.due_ms ? time(w.due_ms) : '')},
     {label: 'Decision', value: (w) => decisionCell(w, message, onDone)});
