@@ -1,6 +1,6 @@
 #pragma once
 // W3C Trace Context (https://www.w3.org/TR/trace-context/) ids of a run's spans, derived from the
-// run id, the tool and the call number alone: the OpenTelemetry exporter (runtime/service/
+// run id, the tool and the call number alone: the OpenTelemetry exporter (runtime/journal/
 // otlp_exporter.h), which builds the spans from journal events, and the http tool, which sends a
 // `traceparent` header, agree on them without sharing state, and a resumed run continues the same
 // trace. docs/tracing.md. Thread-safe.

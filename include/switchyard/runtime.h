@@ -170,6 +170,29 @@ struct RuntimeOptions {
   bool rebuild_health = true;
   // How often tools with a `probe` and an open breaker are probed; 0: never.
   std::chrono::milliseconds probe_interval{1000};
+  // OpenTelemetry traces (docs/tracing.md): the collector's OTLP/HTTP base URL, such as
+  // "http://127.0.0.1:4318" (spans are POSTed to <url>/v1/traces, JSON encoding); every run of
+  // this Runtime is exported as a trace, off the runs' threads, and http tools send a W3C
+  // `traceparent`. "": no export.
+  std::string otlp_endpoint{};
+  // The resource's `service.name`.
+  std::string otlp_service_name = "switchyard";
+  // Spans waiting to be sent; a span that finds the queue full is dropped and counted
+  // (trace_stats()), so a slow or absent collector never slows a run. >= 1.
+  std::size_t otlp_max_queue = 4096;
+  // Spans per request. >= 1.
+  std::size_t otlp_max_batch = 512;
+  // How long a span may wait for companions before its batch is sent.
+  std::chrono::milliseconds otlp_flush_interval{500};
+};
+
+// What the trace exporter did since the Runtime opened (Runtime::trace_stats): spans the
+// collector accepted (2xx), spans dropped because the queue was full, spans of requests that
+// failed (no answer, or not 2xx; not retried).
+struct TraceStats {
+  std::uint64_t exported = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t failed = 0;
 };
 
 struct RunOptions {
@@ -370,6 +393,9 @@ class SWITCHYARD_API Runtime {
 
   // The journal's file ("" in memory).
   std::string journal_path() const;
+
+  // The trace exporter's counts (all 0 without RuntimeOptions::otlp_endpoint).
+  TraceStats trace_stats() const;
 
   // Every tool's health as this Runtime's monitor sees it now (the one its runs route by): a JSON
   // array with one object per tool it has outcomes of, the fields of `switchyard health --json`'s

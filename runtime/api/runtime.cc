@@ -10,6 +10,7 @@
 #include "runtime/base/log.h"
 #include "runtime/engine/runner.h"
 #include "runtime/engine/startup.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::api {
 namespace {
@@ -168,6 +169,18 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   }
   impl->core->journal = std::move(started->journal);
   impl->core->feed = std::make_unique<runtime::EventFeed>(*impl->core->journal);
+  if (!options.otlp_endpoint.empty()) {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = options.otlp_endpoint,
+                                                  .max_queue = options.otlp_max_queue,
+                                                  .max_batch = options.otlp_max_batch,
+                                                  .flush_interval = options.otlp_flush_interval,
+                                                  .service_name = options.otlp_service_name});
+    if (!exporter.ok()) return to_api(exporter.status());
+    impl->otlp = std::move(*exporter);
+    impl->otlp_subscription = impl->core->feed->subscribe(
+        [otlp = impl->otlp.get()](const runtime::Event& e) { otlp->observe(e); });
+    tools::set_traceparent_enabled(true);
+  }
   impl->startup = std::move(started).value();
   impl->health = impl->startup.health.get();
   impl->history = impl->startup.history.get();
@@ -348,6 +361,12 @@ Status Runtime::signal(const std::string& run_id, const std::string& name,
 }
 
 std::size_t Runtime::in_flight() const { return impl_->engine->in_flight(); }
+
+TraceStats Runtime::trace_stats() const {
+  if (!impl_->otlp) return {};
+  const runtime::OtlpStats s = impl_->otlp->stats();
+  return {.exported = s.exported, .dropped = s.dropped, .failed = s.failed};
+}
 void Runtime::wait_idle() { impl_->engine->wait_idle(); }
 
 EventSubscription Runtime::subscribe(EventCallback callback) {

@@ -15,6 +15,7 @@
 #include "runtime/engine/startup.h"
 #include "runtime/journal/event_feed.h"
 #include "runtime/journal/journal.h"
+#include "runtime/journal/otlp_exporter.h"
 #include "tools/builtin.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -54,6 +55,11 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
   };
   std::map<const graph::Workflow*, CachedTools> tool_sets;  // mu
   std::set<std::string> in_flight;                          // run ids started or resumed here (mu)
+
+  // With options.otlp_endpoint: the trace exporter, subscribed to the feed (the subscription
+  // ends before the exporter sends what is queued and stops).
+  std::unique_ptr<runtime::OtlpExporter> otlp;
+  runtime::EventFeed::Subscription otlp_subscription;
 
   // Declared last: destroyed first, while everything it uses is alive.
   std::unique_ptr<runtime::Engine> engine;

@@ -1,5 +1,5 @@
 // switchyard resume RUN_ID|--all [--journal DB] [--workflow WF.json] [--models M] [--sync S]
-//                  [--json]
+//                  [--otlp-endpoint URL] [--json]
 // Continues runs whose process died (docs/journal.md#resume).
 
 #include <ostream>
@@ -20,6 +20,7 @@ struct ResumeArgs {
   std::string workflow;  // the original file: needed when the journal's copy is redacted
   std::string models;
   std::string sync = "normal";
+  std::string otlp_endpoint;
   bool json = false;
 };
 
@@ -64,7 +65,9 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
   reader->reset();
   auto session = make_session(ctx, *workflow, args.models, args.json);
   if (!session) return ctx.exit_code;
-  if (!start_journal(ctx, *session, args.journal, args.sync, args.json)) return ctx.exit_code;
+  if (!start_journal(ctx, *session, args.journal, args.sync, args.json, args.otlp_endpoint)) {
+    return ctx.exit_code;
+  }
   auto report = session->runner->resume(run_id);
   // A run held at a wait is refused and left as it was (docs/waits.md#surviving-a-restart).
   if (!report.ok() && runtime::held_at_wait(report.status())) {
@@ -128,6 +131,7 @@ void add_resume(CLI::App& app, Context& ctx) {
                   "The workflow file, when the journal's copy has redacted secrets");
   cmd->add_option("--models", args->models, "Models file (docs/models.md)");
   add_sync_option(cmd, args->sync);
+  add_otlp_option(cmd, args->otlp_endpoint);
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] {
     if (args->all == !args->run_id.empty()) {

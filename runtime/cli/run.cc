@@ -1,4 +1,5 @@
-// switchyard run WF.json [--input JSON|@file] [--journal DB] [--budget-*] [--sync S] [--json]
+// switchyard run WF.json [--input JSON|@file] [--journal DB] [--budget-*] [--sync S]
+//                        [--otlp-endpoint URL] [--json]
 
 #include <ostream>
 
@@ -23,6 +24,7 @@ struct RunArgs {
   std::optional<std::int64_t> budget_llm_calls;
   std::string models;
   std::string sync = "normal";
+  std::string otlp_endpoint;
   bool json = false;
 };
 
@@ -63,7 +65,9 @@ int run(Context& ctx, const RunArgs& args) {
   }
   auto session = make_session(ctx, loaded.workflow, args.models, args.json);
   if (!session) return ctx.exit_code;
-  if (!start_journal(ctx, *session, args.journal, args.sync, args.json)) return ctx.exit_code;
+  if (!start_journal(ctx, *session, args.journal, args.sync, args.json, args.otlp_endpoint)) {
+    return ctx.exit_code;
+  }
   runtime::RunRequest request;
   request.input = std::move(*input);
   request.budget.usd = args.budget_usd;
@@ -92,6 +96,7 @@ void add_run(CLI::App& app, Context& ctx) {
                   "LLM call cap (overrides the workflow)")
       ->check(CLI::NonNegativeNumber);
   add_sync_option(cmd, args->sync);
+  add_otlp_option(cmd, args->otlp_endpoint);
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = run(ctx, *args); });
 }

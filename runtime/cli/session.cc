@@ -6,6 +6,7 @@
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/text.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::cli {
 namespace {
@@ -155,8 +156,17 @@ std::unique_ptr<RunSession> make_session(Context& ctx,
 }
 
 bool start_journal(Context& ctx, RunSession& session, const std::string& path,
-                   const std::string& sync, bool json) {
+                   const std::string& sync, bool json, const std::string& otlp_endpoint) {
   RunSession* s = &session;
+  if (!otlp_endpoint.empty()) {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = otlp_endpoint});
+    if (!exporter.ok()) {
+      ctx.exit_code = report_error(ctx, exporter.status(), json);
+      return false;
+    }
+    s->otlp = std::move(*exporter);
+    tools::set_traceparent_enabled(true);
+  }
   const bool scenario = s->workflow->scenario().has_value();
   // A real run starts from what the journal knows of the tools' health (a restart loses nothing)
   // and, with several model tiers, from how each did (learned escalation); a scenario starts
@@ -179,8 +189,15 @@ bool start_journal(Context& ctx, RunSession& session, const std::string& path,
       s->health->mark_down(s->workflow->tool(t).id, "scenario: known down");
     }
   }
+  runtime::Journal* journal = s->journal.get();
+  if (s->otlp) {
+    s->feed = std::make_unique<runtime::EventFeed>(*s->journal);
+    s->otlp_subscription =
+        s->feed->subscribe([otlp = s->otlp.get()](const runtime::Event& e) { otlp->observe(e); });
+    journal = s->feed.get();
+  }
   s->runner = std::make_unique<runtime::Runner>(
-      s->workflow, s->tools, *s->journal, s->clock, *s->health,
+      s->workflow, s->tools, *journal, s->clock, *s->health,
       runtime::RunnerOptions{.models = &s->models, .history = s->history.get()});
   return true;
 }
@@ -203,6 +220,12 @@ int exit_code_of(const runtime::RunReport& report) {
   return status == runtime::RunStatus::kCompleted || status == runtime::RunStatus::kDemoted
              ? kExitOk
              : kExitNotCompleted;
+}
+
+void add_otlp_option(CLI::App* cmd, std::string& endpoint) {
+  cmd->add_option("--otlp-endpoint", endpoint,
+                  "Export the run as an OpenTelemetry trace over OTLP/HTTP JSON to this collector "
+                  "URL (docs/tracing.md)");
 }
 
 }  // namespace switchyard::cli

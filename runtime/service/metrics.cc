@@ -168,4 +168,18 @@ std::string Metrics::render(std::size_t in_flight, const std::vector<monitors::T
   return out.str();
 }
 
+std::string render_otlp_metrics(const runtime::OtlpStats& stats) {
+  std::ostringstream out;
+  header(out, "switchyard_otlp_spans_exported_total", "counter",
+         "Trace spans the OTLP collector accepted.");
+  out << "switchyard_otlp_spans_exported_total " << stats.exported << "\n";
+  header(out, "switchyard_otlp_spans_dropped_total", "counter",
+         "Trace spans dropped because the export queue was full.");
+  out << "switchyard_otlp_spans_dropped_total " << stats.dropped << "\n";
+  header(out, "switchyard_otlp_spans_failed_total", "counter",
+         "Trace spans of export requests that failed (no answer, or not 2xx; not retried).");
+  out << "switchyard_otlp_spans_failed_total " << stats.failed << "\n";
+  return out.str();
+}
+
 }  // namespace switchyard::service

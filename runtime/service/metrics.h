@@ -15,6 +15,7 @@
 
 #include "monitors/health_table.h"
 #include "runtime/journal/journal.h"
+#include "runtime/journal/otlp_exporter.h"
 
 namespace switchyard::service {
 
@@ -55,5 +56,9 @@ class Metrics {
   // Waits resolved, by decision (from wait_resolved).
   std::map<std::string, std::uint64_t> wait_resolutions_;
 };
+
+// The trace exporter's counts (with --otlp-endpoint; docs/tracing.md) in the same format, appended
+// to /metrics: switchyard_otlp_spans_{exported,dropped,failed}_total.
+std::string render_otlp_metrics(const runtime::OtlpStats& stats);
 
 }  // namespace switchyard::service

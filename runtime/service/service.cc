@@ -129,7 +129,7 @@ Status Service::Impl::open() {
     if (!registered.ok()) return registered.status();
   }
   if (!options.otlp_endpoint.empty()) {
-    auto exporter = OtlpExporter::start({.endpoint = options.otlp_endpoint});
+    auto exporter = runtime::OtlpExporter::start({.endpoint = options.otlp_endpoint});
     if (!exporter.ok()) return exporter.status();
     otlp = std::move(*exporter);
     tools::set_traceparent_enabled(true);
@@ -206,6 +206,9 @@ HttpResponse Service::Impl::metrics_text() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics.render(engine->in_flight(), core.health->snapshot(), engine->waits().size());
+
+  // With --otlp-endpoint: the trace exporter's counts.
+  if (otlp) r.body += render_otlp_metrics(otlp->stats());
   return r;
 }
 

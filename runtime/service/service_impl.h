@@ -21,12 +21,12 @@
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/event_feed.h"
+#include "runtime/journal/otlp_exporter.h"
 #include "runtime/service/access.h"
 #include "runtime/service/http_message.h"
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
-#include "runtime/service/otlp_exporter.h"
 #include "runtime/service/service.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -130,7 +130,7 @@ class Service::Impl {
   std::unique_ptr<InterruptGate> gate;       // over feed: what runs write through
   tools::Models models;
   Metrics metrics;
-  std::unique_ptr<OtlpExporter> otlp;  // with options.otlp_endpoint: the traces' exporter
+  std::unique_ptr<runtime::OtlpExporter> otlp;  // with options.otlp_endpoint: the traces' exporter
   runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run, otlp
   std::unique_ptr<TokenSet> tokens;
   std::unique_ptr<RateLimiter> rate;

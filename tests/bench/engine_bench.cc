@@ -8,6 +8,13 @@
 //   effect's start before it is invoked and its outcome before the run moves on.
 // - BM_Fanout: one run of a fan-out of N branches (one builtin step each, join all) vs. one run
 //   of an N-step chain: the cost per branch of running steps concurrently.
+// - BM_EngineTraced: BM_EngineConcurrentRuns at 10,000 runs with OpenTelemetry export on
+//   (runtime/journal/otlp_exporter.h, docs/tracing.md) to a real OTLP/HTTP receiver on loopback
+//   that accepts and discards (tests/support/otlp_receiver.h). export:0 the engine on the journal
+//   (as BM_EngineConcurrentRuns); export:1 through an EventFeed with one subscriber that does
+//   nothing (what serve and the embedding API do without tracing: the control); export:2 spans
+//   exported with the exporter's default queue (4,096 spans: what cannot be sent in time is
+//   dropped and counted); export:3 a queue that holds every span (none dropped).
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
 //   thread with its own io_context vs one io_context shared by both.
 
@@ -22,6 +29,9 @@
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/journal/otlp_exporter.h"
+#include "tests/support/otlp_receiver.h"
 #include "tests/support/process_stats.h"
 #include "tools/builtin.h"
 
@@ -67,16 +77,22 @@ using testing::process_cpu_s;
 using testing::thread_cpu_s;
 
 // `runs` runs of `w` (kSteps steps) in flight at once on 2 engine threads; `file`: into a SQLite
-// file (group commit by the journal writer), else in memory.
+// file (group commit by the journal writer), else in memory. `trace`: 0 the journal itself; 1 an
+// EventFeed over it with a subscriber that does nothing; 2 spans exported to `receiver` with the
+// exporter's default queue; 3 with a queue for every span.
 void concurrent_runs(benchmark::State& state, int runs, bool file,
-                     const std::shared_ptr<const graph::Workflow>& w) {
+                     const std::shared_ptr<const graph::Workflow>& w, int trace = 0,
+                     testing::OtlpReceiver* receiver = nullptr) {
   const tools::BuiltinRegistry builtins = noop_builtins();
   auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
   ManualClock clock;
   monitors::HealthTable health(clock);
   const long rss_before = peak_rss_kib();
-  double cpu_s = 0;     // of every thread of the process, while runs were timed
-  double writer_s = 0;  // of the journal writer's thread
+  double cpu_s = 0;           // of every thread of the process, while runs were timed
+  double writer_s = 0;        // of the journal writer's thread
+  double otlp_s = 0;          // of the exporter's sending thread
+  double receiver_s = 0;      // of the receiver's thread (the collector's stand-in)
+  runtime::OtlpStats traced;  // summed over iterations
   for (auto _ : state) {
     state.PauseTiming();
     const std::string path = "/tmp/switchyard-engine-bench.db";
@@ -84,11 +100,29 @@ void concurrent_runs(benchmark::State& state, int runs, bool file,
     std::filesystem::remove(path + "-wal");
     std::unique_ptr<runtime::Journal> journal = runtime::make_memory_journal();
     if (file) journal = runtime::open_sqlite_journal(path).value();
-    auto engine = std::make_unique<runtime::Engine>(*journal, clock, health,
+    // With export: the engine writes through a feed the exporter is subscribed to, as in serve.
+    std::unique_ptr<runtime::EventFeed> feed;
+    std::unique_ptr<runtime::OtlpExporter> exporter;
+    runtime::EventFeed::Subscription subscription;
+    if (trace == 1) {
+      feed = std::make_unique<runtime::EventFeed>(*journal);
+      subscription = feed->subscribe([](const runtime::Event&) {});
+    } else if (trace >= 2) {
+      runtime::OtlpOptions o{.endpoint = receiver->url()};
+      if (trace == 3) o.max_queue = static_cast<std::size_t>(runs) * (kSteps + 1);
+      exporter = runtime::OtlpExporter::start(o).value();
+      feed = std::make_unique<runtime::EventFeed>(*journal);
+      subscription =
+          feed->subscribe([p = exporter.get()](const runtime::Event& e) { p->observe(e); });
+    }
+    runtime::Journal& target = feed ? static_cast<runtime::Journal&>(*feed) : *journal;
+    auto engine = std::make_unique<runtime::Engine>(target, clock, health,
                                                     runtime::EngineOptions{.threads = 2});
     std::atomic<int> failed{0};
     const double cpu_before = process_cpu_s();
     const double writer_before = thread_cpu_s("sy-journal");
+    const double otlp_before = thread_cpu_s("sy-otlp");
+    const double receiver_before = thread_cpu_s("otlp-receiver");
     state.ResumeTiming();
     for (int i = 0; i < runs; ++i) {
       engine->start(w, tools, {}, [&failed](Result<runtime::RunReport> r) {
@@ -99,8 +133,19 @@ void concurrent_runs(benchmark::State& state, int runs, bool file,
     state.PauseTiming();
     cpu_s += process_cpu_s() - cpu_before;
     writer_s += thread_cpu_s("sy-journal") - writer_before;
+    otlp_s += thread_cpu_s("sy-otlp") - otlp_before;
+    receiver_s += thread_cpu_s("otlp-receiver") - receiver_before;
     if (failed.load() > 0) state.SkipWithError("a run did not complete");
     engine.reset();
+    subscription.reset();
+    if (exporter) {
+      // What was dropped while the runs ran; the spans still queued are sent (untimed) now.
+      const runtime::OtlpStats during = exporter->stats();
+      exporter.reset();
+      traced.dropped += during.dropped;
+      traced.exported += during.exported;
+    }
+    feed.reset();
     journal.reset();
     state.ResumeTiming();
   }
@@ -115,6 +160,16 @@ void concurrent_runs(benchmark::State& state, int runs, bool file,
   state.counters["writer_us_per_step"] = writer_s * 1e6 / (total_runs * kSteps);
   state.counters["peak_rss_kib_per_run"] =
       static_cast<double>(peak_rss_kib() - rss_before) / static_cast<double>(runs);
+  if (trace >= 2) {
+    // Per iteration: spans the receiver accepted while the runs ran, and spans dropped.
+    const double n = static_cast<double>(state.iterations());
+    state.counters["spans_sent_timed"] = static_cast<double>(traced.exported) / n;
+    state.counters["spans_dropped"] = static_cast<double>(traced.dropped) / n;
+    // CPU per step of the exporter's sending thread and of the receiver (in cpu_us_per_step):
+    // what is left of the difference to the control is the cost on the runs' own threads.
+    state.counters["otlp_us_per_step"] = otlp_s * 1e6 / (total_runs * kSteps);
+    state.counters["receiver_us_per_step"] = receiver_s * 1e6 / (total_runs * kSteps);
+  }
 }
 
 // range(0): runs in flight; range(1): 0 in memory, 1 a SQLite file.
@@ -135,6 +190,18 @@ void BM_EngineSideEffects(benchmark::State& state) {
 BENCHMARK(BM_EngineSideEffects)
     ->ArgsProduct({{0, 1}, {1, 2}})
     ->ArgNames({"file", "side"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// range(0): file (as above); range(1): export (concurrent_runs' `trace`).
+void BM_EngineTraced(benchmark::State& state) {
+  testing::OtlpReceiver receiver({.keep = false});
+  concurrent_runs(state, 10000, state.range(0) != 0, builtin_chain(),
+                  static_cast<int>(state.range(1)), &receiver);
+}
+BENCHMARK(BM_EngineTraced)
+    ->ArgsProduct({{0, 1}, {0, 1, 2, 3}})
+    ->ArgNames({"file", "export"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -56,10 +56,20 @@ fs.writeFileSync(path.join(dir, 'slow.json'), JSON.stringify({
   edges: [['Start', 'Wait', 1], ['Wait', 'Done', 1]],
 }));
 
+// A refund held for a person's approval (docs/waits.md).
+fs.writeFileSync(path.join(dir, 'approval.json'), JSON.stringify({
+  format: 'switchyard.workflow/v1', name: 'refund-approval', start: 'Start', goal: 'Done',
+  tools: {Approve: {kind: 'wait', approval: 'refund over $100'},
+    Refund: {kind: 'mock', output: {refunded: true}},
+    Done: {kind: 'mock', output: {done: true}}},
+  edges: [['Start', 'Approve', 1], ['Approve', 'Refund', 1], ['Refund', 'Done', 1]],
+}));
+
 const serve = spawn(binary, ['serve', '--journal', path.join(dir, 'console.db'),
   '--tokens-file', path.join(dir, 'tokens'), '--port', '0', '--rate', '0', '--grace', '1s',
   '--workflow', path.join(source, 'examples/customer-support.json'),
-  '--workflow', path.join(dir, 'support-slow.json'), '--workflow', path.join(dir, 'slow.json')],
+  '--workflow', path.join(dir, 'support-slow.json'), '--workflow', path.join(dir, 'slow.json'),
+  '--workflow', path.join(dir, 'approval.json')],
 {stdio: ['ignore', 'pipe', 'pipe']});
 let serveErr = '';
 serve.stderr.on('data', (d) => { serveErr += d; });
@@ -262,6 +272,43 @@ try {
   const text = await page.$eval('#budget', (b) => b.textContent);
   check(text.includes('customer-support') && text.includes('slow'), 'workflows missing from the budget');
   await shot('budget');
+  passed.push(step);
+
+  step = 'an open approval is listed on the Runs page and approved there; the run then finishes';
+  const held = await api('POST', '/v1/runs', {workflow: 'refund-approval'});
+  check(held.status === 202, `POST /v1/runs refund-approval: ${held.status}`);
+  await page.click('nav a[href="#/runs"]');
+  const heldRow = `#waits-panel:not([hidden]) tr[data-run="${held.body.run_id}"][data-wait="Approve#1"]`;
+  await page.waitForSelector(heldRow + ' button.approve', {timeout: 10000});
+  check((await page.$eval(heldRow, (r) => r.textContent)).includes('refund over $100'),
+    'the wait row does not name the approval');
+  await shot('waits');
+  await page.click(heldRow + ' button.approve');
+  await page.waitForFunction((sel) => !document.querySelector(sel), {}, heldRow);
+  for (let i = 0; i < 100; ++i) {
+    const run = await api('GET', '/v1/runs/' + held.body.run_id);
+    if (run.body.status === 'completed') break;
+    check(i < 99, `the approved run did not complete: ${JSON.stringify(run.body)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  passed.push(step);
+
+  step = 'a run\'s page shows the wait it is held at; rejecting it with a reason ends the run';
+  const rejected = await api('POST', '/v1/runs', {workflow: 'refund-approval'});
+  await page.goto(url + '/#/runs/' + rejected.body.run_id);
+  await page.waitForSelector('#run-waits:not([hidden]) tr[data-wait="Approve#1"] button.reject',
+    {timeout: 10000});
+  await shot('run-waits');
+  await page.type('#run-waits tr[data-wait="Approve#1"] input', 'not a customer');
+  await page.click('#run-waits tr[data-wait="Approve#1"] button.reject');
+  await page.waitForSelector('#timeline tr[data-type=wait_resolved]', {timeout: 10000});
+  await page.waitForFunction(() => {
+    const s = document.querySelector('#run-status');
+    return s && s.dataset.status && s.dataset.status !== 'running' && s.dataset.status !== 'waiting';
+  }, {timeout: 10000});
+  check(await page.$eval('#run-waits', (s) => s.hidden), 'the waits section is still shown');
+  const reason = await page.$eval('#timeline tr[data-type=wait_resolved]', (r) => r.textContent);
+  check(reason.includes('rejected') && reason.includes('not a customer'), `timeline: ${reason}`);
   passed.push(step);
 
   step = 'a refused token (the server restarted with others) returns to the sign-in form';

@@ -1,7 +1,14 @@
 // A run: its graph (the replay SVG, redrawn as events come), its timeline, input, outputs,
-// spend and LLM calls, verification, cancel, and the self-contained HTML report.
+// spend and LLM calls, verification, cancel, the self-contained HTML report, and the waits it is
+// held at (waits.js).
 import {followEvents, getBlob, getJson, getText, postJson} from './api.js';
 import {h, clear, time, usd, json, badge, table, svgNode, announce, duration} from './util.js';
+import {runWaits} from './waits.js';
+
+// Whether a run of this status is still going: `waiting` is a run in flight held at a wait.
+function inFlight(status) {
+  return status === 'running' || status === 'waiting';
+}
 
 // One line saying what an event decided.
 function summary(e) {
@@ -29,6 +36,11 @@ function summary(e) {
       return p.reason || '';
     case 'llm_settled':
       return p.tool + ' (' + p.tier + '): ' + p.tokens + ' tokens, ' + usd(p.cost_usd);
+    case 'wait_started':
+      return p.node + ' waits for ' + (p.kind === 'timer' ? 'a timer of ' + duration(p.timer_ms) :
+        p.kind + ' \u201c' + p.name + '\u201d');
+    case 'wait_resolved':
+      return p.wait + ': ' + p.decision + (p.by ? ' by ' + p.by : '') + (p.reason ? ' \u2014 ' + p.reason : '');
     default: {
       const text = JSON.stringify(p);
       return text.length > 160 ? text.slice(0, 157) + '...' : text;
@@ -56,8 +68,9 @@ export async function runPage(main, [id], signal) {
     h('caption', {}, 'Timeline: every journaled event and decision'),
     h('thead', {}, h('tr', {}, ['Seq', '+Time', 'Event', 'What'].map((t) => h('th', {scope: 'col'}, t)))),
     timelineBody);
+  const waits = runWaits(id, signal);
   main.append(h('p', {class: 'crumbs'}, h('a', {href: '#/runs'}, '\u2190 Runs')), heading,
-    statusLine, actions, message, graph,
+    statusLine, actions, message, waits.section, graph,
     h('section', {'aria-labelledby': 'h-verify'}, h('h2', {id: 'h-verify'}, 'Verification'), verifyOut),
     h('section', {'aria-labelledby': 'h-facts'}, h('h2', {id: 'h-facts'}, 'Input, outputs and spend'), facts),
     h('section', {'aria-labelledby': 'h-llm'}, h('h2', {id: 'h-llm'}, 'LLM calls'), llm),
@@ -73,7 +86,7 @@ export async function runPage(main, [id], signal) {
       run.started_ms ? ', started ' + time(run.started_ms) : '',
       run.finished_ms ? ', finished ' + time(run.finished_ms) : '');
     statusLine.setAttribute('data-status', run.status);
-    cancel.hidden = run.status !== 'running';
+    cancel.hidden = !inFlight(run.status);
     const r = run.result || {};
     clear(facts).append(
       h('dl', {},
@@ -108,6 +121,7 @@ export async function runPage(main, [id], signal) {
     lastSeq = e.seq;
     if (!startMs) startMs = e.time_ms;
     events.push(e);
+    waits.event(e);
     timelineBody.append(h('tr', {class: 'ev-' + e.type, 'data-type': e.type},
       h('td', {}, e.seq), h('td', {}, '+' + duration(e.time_ms - startMs)),
       h('td', {}, e.type), h('td', {}, summary(e))));
@@ -187,7 +201,7 @@ export async function runPage(main, [id], signal) {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   });
 
-  if (run.status !== 'running') return;
+  if (!inFlight(run.status)) return;
   // Live: each event as it is committed; the graph redrawn after each.
   await followEvents(id, lastSeq, (e) => {
     addEvent(e);
@@ -197,7 +211,7 @@ export async function runPage(main, [id], signal) {
   // The row is written right after run_finished: read until it says so.
   for (let i = 0; i < 50; ++i) {
     await reload();
-    if (run.status !== 'running') break;
+    if (!inFlight(run.status)) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await drawGraph();

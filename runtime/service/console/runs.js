@@ -1,6 +1,8 @@
-// Runs: the journal's runs, newest first, refreshed every 2 s; filters and search by id.
+// Runs: the journal's runs, newest first, refreshed every 2 s; filters and search by id; the
+// open waits, when there are any (waits.js).
 import {getJson} from './api.js';
 import {h, clear, time, usd, badge, table} from './util.js';
+import {waitsPanel} from './waits.js';
 
 const STATUSES = ['', 'running', 'completed', 'demoted', 'escalated', 'failed'];
 
@@ -25,7 +27,7 @@ export async function runsPage(main, params, signal) {
   h('div', {}, h('label', {for: 'f-search'}, 'Run id'), search));
   for (const el of [status, workflow, since, until]) el.addEventListener('change', () => refresh());
   search.addEventListener('input', () => refresh());
-  main.append(h('h1', {}, 'Runs'), form, list);
+  main.append(h('h1', {}, 'Runs'), waitsPanel(signal), form, list);
 
   getJson('/v1/workflows', {signal}).then((doc) => {
     for (const w of doc.workflows) workflow.append(h('option', {value: w.name}, w.name));

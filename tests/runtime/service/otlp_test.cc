@@ -1,126 +1,23 @@
 // OpenTelemetry traces from `switchyard serve --otlp-endpoint` (docs/tracing.md), received by a
-// real OTLP/HTTP receiver on loopback in this test: the trace tree (a run span, a span per step
-// attempt under it), attributes, timing, the reroute as an event of the run span, and the
-// `traceparent` an http tool sends, naming its step's span.
+// real OTLP/HTTP receiver on loopback (tests/support/otlp_receiver.h): the trace tree (a run span,
+// a span per step attempt under it), attributes, timing, the reroute as an event of the run span,
+// the `traceparent` an http tool sends, naming its step's span, the exporter's counts in
+// /metrics, and the spans of waits.
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
-
-#include "runtime/service/otlp_exporter.h"
+#include "runtime/journal/otlp_exporter.h"
+#include "runtime/service/metrics.h"
+#include "tests/support/otlp_receiver.h"
 #include "tests/support/serve_fixture.h"
 #include "tools/trace_context.h"
 
 namespace switchyard::testing {
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-
-// A loopback HTTP server that keeps what it is sent: the spans POSTed to /v1/traces, and the
-// traceparent header of any other request (the http tool's).
-class Receiver {
- public:
-  Receiver() : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
-    thread_ = std::thread([this] { serve(); });
-  }
-  ~Receiver() {
-    // A blocking accept() is not woken by closing the acceptor from another thread: connect to it.
-    stopping_ = true;
-    beast::error_code ec;
-    asio::ip::tcp::socket wake(io_);
-    wake.connect(acceptor_.local_endpoint(), ec);
-    thread_.join();
-  }
-  std::string url() const {
-    return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
-  }
-  // Waits (up to 20 s) until `done(spans)` holds; returns the spans received.
-  std::vector<nlohmann::json> wait_for(
-      const std::function<bool(const std::vector<nlohmann::json>&)>& done) {
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::seconds(20), [&] { return done(spans_); });
-    return spans_;
-  }
-  std::vector<std::string> traceparents() {
-    std::lock_guard lock(mu_);
-    return traceparents_;
-  }
-  std::vector<std::string> content_types() {
-    std::lock_guard lock(mu_);
-    return content_types_;
-  }
-
- private:
-  void serve() {
-    for (;;) {
-      beast::error_code ec;
-      asio::ip::tcp::socket socket(io_);
-      acceptor_.accept(socket, ec);
-      if (ec || stopping_) return;
-      beast::flat_buffer buffer;
-      for (;;) {
-        http::request<http::string_body> req;
-        http::read(socket, buffer, req, ec);
-        if (ec) break;
-        record(req);
-        http::response<http::string_body> res{http::status::ok, req.version()};
-        res.set(http::field::content_type, "application/json");
-        res.body() = "{}";
-        // One request per connection: this receiver serves one connection at a time, and a
-        // client's idle kept-alive connection would hold it.
-        res.keep_alive(false);
-        res.prepare_payload();
-        http::write(socket, res, ec);
-        break;
-      }
-    }
-  }
-  void record(const http::request<http::string_body>& req) {
-    std::lock_guard lock(mu_);
-    if (req.target() == "/v1/traces") {
-      content_types_.push_back(std::string(req[http::field::content_type]));
-      const auto doc = nlohmann::json::parse(req.body(), nullptr, false);
-      if (doc.is_object()) {
-        for (const auto& rs : doc["resourceSpans"]) {
-          for (const auto& ss : rs["scopeSpans"]) {
-            for (const auto& span : ss["spans"]) spans_.push_back(span);
-          }
-        }
-      }
-    } else {
-      traceparents_.push_back(std::string(req["traceparent"]));
-    }
-    cv_.notify_all();
-  }
-
-  asio::io_context io_;
-  asio::ip::tcp::acceptor acceptor_;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<nlohmann::json> spans_;
-  std::vector<std::string> traceparents_;
-  std::vector<std::string> content_types_;
-};
-
+// The value of attribute `key` of `span`.
 std::string attribute(const nlohmann::json& span, const std::string& key) {
-  for (const auto& a : span["attributes"]) {
-    if (a["key"] != key) continue;
-    const auto& v = a["value"];
-    if (v.contains("stringValue")) return v["stringValue"];
-    if (v.contains("intValue")) return v["intValue"];
-    return v.dump();
-  }
-  return "";
+  return otlp_attribute(span, key);
 }
 
 std::int64_t nanos(const nlohmann::json& span, const char* key) {
@@ -130,7 +27,7 @@ std::int64_t nanos(const nlohmann::json& span, const char* key) {
 class ServeTracing : public ServeFixture {};
 
 TEST_F(ServeTracing, ARunArrivesAsATraceOfItsStepAttemptsWithTheRerouteAndTraceparent) {
-  Receiver receiver;
+  OtlpReceiver receiver;
   start({"--otlp-endpoint", receiver.url()});
   // Flaky is the cheaper way and always fails: the run reroutes through Fetch, an http tool that
   // calls the receiver (so its traceparent is seen).
@@ -222,6 +119,59 @@ TEST_F(ServeTracing, AnUnreachableCollectorNeitherFailsNorSlowsRuns) {
   expect_serving();
 }
 
+// /metrics until `done(exposition)` holds (at most 20 s); the last exposition read.
+Exposition otlp_metrics_until(const std::function<bool(const Exposition&)>& done,
+                              const std::function<HttpResult()>& scrape) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    Exposition e = parse_exposition(scrape().body);
+    if (done(e) || std::chrono::steady_clock::now() > until) return e;
+  }
+}
+
+TEST_F(ServeTracing, MetricsCountTheSpansTheCollectorAccepted) {
+  OtlpReceiver receiver;
+  start({"--otlp-endpoint", receiver.url()});
+  const std::string id = server_->start_run(kToken, "quick");
+  ASSERT_EQ(server_->wait_run(kToken, id)["status"], "completed");
+  const auto spans = receiver.wait_for([&](const std::vector<nlohmann::json>& got) {
+    return std::any_of(got.begin(), got.end(), [&](const nlohmann::json& s) {
+      return attribute(s, "switchyard.run_id") == id && !s.contains("parentSpanId");
+    });
+  });
+  ASSERT_GE(spans.size(), 2u);  // the run and at least one step
+  const auto e = otlp_metrics_until(
+      [&](const Exposition& x) {
+        return x.samples.count("switchyard_otlp_spans_exported_total") &&
+               x.samples.at("switchyard_otlp_spans_exported_total") >= spans.size();
+      },
+      [&] { return get("/metrics"); });
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_exported_total"), spans.size());
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_dropped_total"), 0);
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_failed_total"), 0);
+  EXPECT_EQ(e.types.at("switchyard_otlp_spans_dropped_total"), "counter");
+}
+
+TEST_F(ServeTracing, MetricsCountTheSpansOfRequestsTheCollectorRefused) {
+  OtlpReceiver receiver({.keep = true, .status = 503});
+  start({"--otlp-endpoint", receiver.url()});
+  ASSERT_EQ(server_->wait_run(kToken, server_->start_run(kToken, "quick"))["status"], "completed");
+  ASSERT_TRUE(receiver.wait_for_requests(1));
+  const auto e = otlp_metrics_until(
+      [](const Exposition& x) {
+        return x.samples.count("switchyard_otlp_spans_failed_total") &&
+               x.samples.at("switchyard_otlp_spans_failed_total") > 0;
+      },
+      [&] { return get("/metrics"); });
+  EXPECT_GT(e.samples.at("switchyard_otlp_spans_failed_total"), 0);
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_exported_total"), 0);
+}
+
+TEST_F(ServeTracing, WithoutAnEndpointMetricsHaveNoOtlpCounters) {
+  start();
+  EXPECT_EQ(get("/metrics").body.find("switchyard_otlp_"), std::string::npos);
+}
+
 TEST_F(ServeTracing, AnEndpointThatIsNotHttpIsRefusedAtStart) {
   TempDir dir;
   const auto r = run_command({SWITCHYARD_BINARY, "serve", "--journal", dir.file("j.db"),
@@ -248,7 +198,7 @@ runtime::Event event(const std::string& type, nlohmann::json payload) {
 TEST(OtlpExporter, AFullQueueDropsAndCountsSpansInsteadOfWaiting) {
   // Room for two spans; the sending thread waits an hour before its first batch, so nothing is
   // taken off the queue while the events come.
-  auto exporter = service::OtlpExporter::start({.endpoint = "http://127.0.0.1:1",
+  auto exporter = runtime::OtlpExporter::start({.endpoint = "http://127.0.0.1:1",
                                                 .max_queue = 2,
                                                 .max_batch = 100,
                                                 .flush_interval = std::chrono::hours(1),
@@ -266,6 +216,148 @@ TEST(OtlpExporter, AFullQueueDropsAndCountsSpansInsteadOfWaiting) {
   const auto stats = (*exporter)->stats();
   EXPECT_EQ(stats.dropped, 3u);
   EXPECT_EQ(stats.exported, 0u);
+}
+
+TEST(OtlpExporter, AQueueOrBatchOfZeroSpansIsRefused) {
+  EXPECT_FALSE(
+      runtime::OtlpExporter::start({.endpoint = "http://127.0.0.1:1", .max_queue = 0}).ok());
+  EXPECT_FALSE(
+      runtime::OtlpExporter::start({.endpoint = "http://127.0.0.1:1", .max_batch = 0}).ok());
+}
+
+TEST(OtlpMetrics, TheExportersDroppedExportedAndFailedSpansAreCounters) {
+  const runtime::OtlpStats stats{.exported = 7, .dropped = 3, .failed = 2};
+  const Exposition e = parse_exposition(service::render_otlp_metrics(stats));
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_exported_total"), 7);
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_dropped_total"), 3);
+  EXPECT_EQ(e.samples.at("switchyard_otlp_spans_failed_total"), 2);
+  for (const char* name :
+       {"switchyard_otlp_spans_exported_total", "switchyard_otlp_spans_dropped_total",
+        "switchyard_otlp_spans_failed_total"}) {
+    EXPECT_EQ(e.types.at(name), "counter");
+    EXPECT_EQ(e.helps.count(name), 1u);
+  }
+}
+
+// The events of a run with an approval wait at node Approve (call 1), resolved as `resolved`.
+std::vector<runtime::Event> otlp_wait_events(const std::string& run, nlohmann::json resolved) {
+  std::vector<runtime::Event> out;
+  std::int64_t t = 1796122805000;
+  auto add = [&](const std::string& type, nlohmann::json payload, std::int64_t at) {
+    runtime::Event e;
+    e.run_id = run;
+    e.type = type;
+    e.time_ms = at;
+    e.payload = std::move(payload);
+    out.push_back(std::move(e));
+  };
+  add("run_started", {{"workflow", "refund"}}, t);
+  add("step_started",
+      {{"node", "Approve"}, {"tool", "Approve"}, {"call", 1}, {"attempt", 1}, {"kind", "wait"}},
+      t + 1);
+  add("wait_started",
+      {{"wait", "Approve#1"},
+       {"kind", "approval"},
+       {"name", "refund over $100"},
+       {"node", "Approve"},
+       {"tool", "Approve"}},
+      t + 1);
+  add("wait_resolved", std::move(resolved), t + 4000);
+  add("run_finished", {{"status", "completed"}}, t + 4100);
+  return out;
+}
+
+const nlohmann::json* otlp_span_named(const std::vector<nlohmann::json>& spans,
+                                      const std::string& name) {
+  for (const auto& s : spans) {
+    if (s["name"] == name) return &s;
+  }
+  return nullptr;
+}
+
+TEST(OtlpExporter, AWaitIsASpanUnderItsStepWithItsKindNameDecisionAndBy) {
+  OtlpReceiver receiver;
+  {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = receiver.url()});
+    ASSERT_TRUE(exporter.ok()) << exporter.status().message();
+    for (const auto& e : otlp_wait_events(
+             "r-wait", {{"wait", "Approve#1"}, {"decision", "approved"}, {"by", "ana"}})) {
+      (*exporter)->observe(e);
+    }
+  }  // sends what is queued
+  const auto spans = receiver.wait_for([](const auto& got) { return got.size() >= 2; });
+  const nlohmann::json* wait = otlp_span_named(spans, "wait approval refund over $100");
+  ASSERT_NE(wait, nullptr) << nlohmann::json(spans).dump();
+  EXPECT_EQ(wait->at("traceId"), tools::trace_id_hex("r-wait"));
+  EXPECT_EQ(wait->at("parentSpanId"), tools::call_span_id_hex("r-wait", "Approve", 1));
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.kind"), "approval");
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.name"), "refund over $100");
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.decision"), "approved");
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.by"), "ana");
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.id"), "Approve#1");
+  EXPECT_EQ(attribute(*wait, "switchyard.node"), "Approve");
+  EXPECT_EQ(wait->at("status")["code"], 1);
+  // From the wait's start to its resolution.
+  EXPECT_EQ(nanos(*wait, "endTimeUnixNano") - nanos(*wait, "startTimeUnixNano"),
+            std::int64_t{3999} * 1000000);
+}
+
+TEST(OtlpExporter, ARejectedWaitIsAnErrorSpanSayingWhy) {
+  OtlpReceiver receiver;
+  {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = receiver.url()});
+    ASSERT_TRUE(exporter.ok()) << exporter.status().message();
+    for (const auto& e : otlp_wait_events("r-reject", {{"wait", "Approve#1"},
+                                                       {"decision", "rejected"},
+                                                       {"by", "bo"},
+                                                       {"reason", "fraud"}})) {
+      (*exporter)->observe(e);
+    }
+  }
+  const auto spans = receiver.wait_for([](const auto& got) { return got.size() >= 2; });
+  const nlohmann::json* wait = otlp_span_named(spans, "wait approval refund over $100");
+  ASSERT_NE(wait, nullptr) << nlohmann::json(spans).dump();
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.decision"), "rejected");
+  EXPECT_EQ(attribute(*wait, "switchyard.wait.reason"), "fraud");
+  EXPECT_EQ(wait->at("status")["code"], 2);
+  EXPECT_EQ(wait->at("status")["message"], "rejected: fraud");
+}
+
+TEST(OtlpExporter, SpanTextEscapesQuotesControlCharactersAndInvalidUtf8) {
+  // Spans are written as JSON text by hand: values with quotes, backslashes, newlines, control
+  // characters, non-ASCII and invalid UTF-8 must still arrive as valid JSON, their text intact
+  // (invalid bytes replaced).
+  const std::string workflow = "say \"hi\"\\ \n\t\x01 caf\xc3\xa9";
+  OtlpReceiver receiver;
+  {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = receiver.url()});
+    ASSERT_TRUE(exporter.ok()) << exporter.status().message();
+    (*exporter)->observe(event("run_started", {{"workflow", workflow}}));
+    runtime::Event failed = event("step_failed", {{"node", "A"},
+                                                  {"tool", "A"},
+                                                  {"attempt", 1},
+                                                  {"failure", "http_status"},
+                                                  {"latency_us", 5}});
+    failed.payload["reason"] = std::string("bad \xff byte");  // not valid UTF-8
+    (*exporter)->observe(failed);
+    (*exporter)->observe(event("run_finished", {{"status", "failed"}, {"spent_usd", 0.25}}));
+  }
+  const auto spans = receiver.wait_for([](const auto& got) { return got.size() >= 2; });
+  ASSERT_EQ(spans.size(), 2u);  // both requests parsed as JSON
+  const nlohmann::json* run = otlp_span_named(spans, "run " + workflow);
+  ASSERT_NE(run, nullptr) << nlohmann::json(spans).dump();
+  EXPECT_EQ(attribute(*run, "switchyard.workflow"), workflow);
+  EXPECT_EQ(run->at("status")["message"], "failed");
+  for (const auto& a : run->at("attributes")) {
+    if (a["key"] == "switchyard.spent_usd") {
+      EXPECT_EQ(a["value"]["doubleValue"], 0.25);
+    }
+  }
+  const nlohmann::json* step = otlp_span_named(spans, "step A");
+  ASSERT_NE(step, nullptr);
+  const std::string message = step->at("status")["message"];
+  EXPECT_EQ(message.rfind("http_status: bad ", 0), 0u) << message;
+  EXPECT_NE(message.find("byte"), std::string::npos) << message;
 }
 
 TEST(OtlpExporter, SpanIdsAreTheOnesTheTraceparentOfACallNames) {

@@ -4,7 +4,7 @@
 //
 // observe() is given each committed event (an EventFeed subscriber: the journal's writer
 // thread). It builds the spans an event ends (a step attempt: step_succeeded, step_retry,
-// step_failed; an LLM call: llm_settled; a compensation; the run: run_finished or
+// step_failed; an LLM call: llm_settled; a wait: wait_resolved; the run: run_finished or
 // run_interrupted) and queues them; it never does I/O and never waits. One thread of the
 // exporter's own sends the queue in batches. The queue is bounded: a span that finds it full is
 // dropped and counted, so a slow or absent collector never slows a run.
@@ -24,11 +24,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <vector>
 
 #include "graph/status.h"
 #include "runtime/journal/journal.h"
 
-namespace switchyard::service {
+namespace switchyard::runtime {
 
 struct OtlpOptions {
   // The collector's base URL ("http://127.0.0.1:4318"); spans go to <endpoint>/v1/traces. A URL
@@ -50,20 +52,21 @@ struct OtlpStats {
 
 class OtlpExporter {
  public:
-  // Starts the sending thread. Errors: kInvalidArgument (an endpoint that is not http(s)://).
+  // Starts the sending thread. Errors: kInvalidArgument (an endpoint that is not http(s)://, a
+  // max_queue or max_batch of 0).
   static Result<std::unique_ptr<OtlpExporter>> start(const OtlpOptions& options);
   // Sends what is queued (within the request timeout), then stops the thread.
   ~OtlpExporter();
 
   // Takes one committed event.
-  void observe(const runtime::Event& event);
+  void observe(const Event& event);
   OtlpStats stats() const;
 
  private:
   explicit OtlpExporter(const OtlpOptions& options);
-  void push(nlohmann::json span);
+  void push(std::string span);  // one span's OTLP/JSON object
   void loop();
-  bool send(const nlohmann::json& spans);
+  bool send(const std::vector<std::string>& spans);
 
   // What the spans of a run still to come need (under state_mu_): its start, the start of each
   // call in flight, the reroutes and backtracks that become events of the run span.
@@ -71,20 +74,27 @@ class OtlpExporter {
     std::int64_t started_ms = 0;
     std::string workflow;
     std::map<std::string, std::pair<int, std::int64_t>> calls;  // tool -> (call, started_ms)
-    nlohmann::json events = nlohmann::json::array();
+    struct Wait {
+      std::string kind, name, node, tool;
+      int call = 1;
+      std::int64_t started_ms = 0;
+    };
+    std::map<std::string, Wait> waits;  // open waits, by wait id
+    std::string events;                 // the run span's events: JSON objects joined by commas
   };
 
   OtlpOptions options_;
   std::string url_;
   std::mutex state_mu_;
-  std::map<std::string, RunState> runs_;
+  std::unordered_map<std::string, RunState> runs_;  // runs in flight, by id
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<nlohmann::json> queue_;
+  std::deque<std::string> queue_;  // spans as OTLP/JSON objects
   bool stopping_ = false;
   OtlpStats stats_;
+  std::string body_;  // send()'s buffer (the sending thread's)
   std::thread thread_;
 };
 
-}  // namespace switchyard::service
+}  // namespace switchyard::runtime
