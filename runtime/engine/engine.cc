@@ -390,8 +390,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         case Action::Type::kInvoke:
           break;
       }
-      // A wait's start (wait_started) is written before the run is held there.
+      // A wait's start (wait_started) is written before the run is held there; the wait is open
+      // from now on, while it is written (announce_wait).
       const graph::Tool& tool = workflow_->tool(action.tool);
+      if (tool.kind == graph::ToolKind::kWait) announce_wait(action);
       if ((outcome_unsaved_ || !tool.idempotent || tool.kind == graph::ToolKind::kWait) &&
           !events_.empty()) {
         if (!engine_.inline_journal) return commit(action);  // on_flushed() invokes it
@@ -559,6 +561,21 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     w.started_ms = started_ms;
     if (timer || after.count() > 0) w.due_ms = w.started_ms + after.count();
     return w;
+  }
+
+  // A wait the run is about to be held at is open from the moment its wait_started is handed to
+  // the journal, not only once the run holds it: a client that sees the event (on the event
+  // stream, which follows the journal) and resolves the wait at once finds it open, and its
+  // answer is kept until the run holds the wait (as for a wait held again on resume). REQUIRES:
+  // on the run's thread.
+  void announce_wait(const Action& action) {
+    const graph::Tool& tool = workflow_->tool(action.tool);
+    const std::string id = wait_id(tool, action.call_number);
+    if (held_starts_.count(id) != 0) return;  // held again on resume: listed already
+    const std::int64_t now = unix_ms(engine_.clock);
+    engine_.add_wait(open_wait(action, now), std::get<graph::WaitTool>(tool.spec).kind,
+                     weak_from_this());
+    held_starts_[id] = now;
   }
 
   // A wait step: the run is held (no thread, no call) until the wait is resolved (resolve_wait,
@@ -837,8 +854,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::unique_ptr<RunMachine> own_machine_;
   RunMachine* machine_ = nullptr;
   // Resumed runs only: the journal re-driven and what to do with its calls in flight; the calls
-  // to make (and waits to hold) again before asking the machine; the held waits not yet held
-  // again, with their original start (Unix ms), and answers that came for them before that.
+  // to make (and waits to hold) again before asking the machine. Every run: the waits open but
+  // not held yet (held again on resume, or announced while their wait_started is written), with
+  // their start (Unix ms), and answers that came for them before they were held.
   struct Resumed {
     ResumePoint point;
     ResumePlan plan;

@@ -12,6 +12,14 @@ std::string text(const nlohmann::json& payload, const char* key) {
   return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string("unknown");
 }
 
+// A non-negative number of the payload, 0 when it is absent or not one (never a throwing read).
+double quantity(const nlohmann::json& payload, const char* key) {
+  auto it = payload.find(key);
+  if (it == payload.end() || !it->is_number()) return 0;
+  const double v = it->get<double>();
+  return v > 0 ? v : 0;
+}
+
 // A label value, escaped as the format requires.
 std::string label(const std::string& value) {
   std::string out;
@@ -76,8 +84,8 @@ void Metrics::observe(const runtime::Event& e) {
   } else if (e.type == "llm_settled") {
     const std::string tier = text(p, "tier");
     ++llm_calls_[tier];
-    llm_usd_[tier] += p.value("cost_usd", 0.0);
-    llm_tokens_[tier] += p.value("tokens", std::uint64_t{0});
+    llm_usd_[tier] += quantity(p, "cost_usd");
+    llm_tokens_[tier] += static_cast<std::uint64_t>(quantity(p, "tokens"));
   }
 }
 

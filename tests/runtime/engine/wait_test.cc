@@ -18,6 +18,7 @@
 #include "runtime/engine/engine.h"
 #include "runtime/engine/reenact.h"
 #include "runtime/journal/event_feed.h"
+#include "runtime/journal/forwarding_journal.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
 
@@ -249,6 +250,69 @@ TEST_F(WaitTest, ACancelledRunLeavesNoOpenWaitAndEndsFailed) {
   EXPECT_EQ(find("r1", "cancelled")->payload["in_flight"], "Ask");
   EXPECT_EQ(engine.resolve_wait("r1", "Ask#1", {.decision = WaitAnswer::Decision::kApprove}).code(),
             StatusCode::kNotFound);
+}
+
+// A journal whose append of a wait_started event waits until the test lets it go on: the run
+// is then between announcing its wait and being held there.
+class HeldAtWaitStarted final : public ForwardingJournal {
+ public:
+  using ForwardingJournal::ForwardingJournal;
+  bool writes_inline() const override { return false; }  // written by the engine's writer
+  using ForwardingJournal::append;
+  Status append(const std::vector<Event>& events) override {
+    const bool starts_wait = std::any_of(events.begin(), events.end(),
+                                         [](const Event& e) { return e.type == "wait_started"; });
+    if (starts_wait) {
+      std::unique_lock lock(mu_);
+      writing_ = true;
+      cv_.notify_all();
+      cv_.wait(lock, [this] { return released_; });
+    }
+    return ForwardingJournal::append(events);
+  }
+  Status append(std::vector<Event>&& events) override { return append(events); }
+  void await_writing() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return writing_; });
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool writing_ = false;
+  bool released_ = false;
+};
+
+// The wait is open as soon as its wait_started is handed to the journal: an approval sent while
+// the event is being written (a client that reacted to it at once) is accepted, kept, and applied
+// when the run holds the wait; it is not refused as unknown.
+TEST_F(WaitTest, AnApprovalSentWhileWaitStartedIsBeingWrittenIsKeptAndApplied) {
+  auto w = load_wait_workflow(gated(R"("approval": "refund")"));
+  HeldAtWaitStarted journal(*journal_);
+  Engine engine(journal, clock_, health_, {.threads = 1});
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
+  journal.await_writing();
+  auto open = engine.waits();
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].wait_id, "Ask#1");
+  EXPECT_TRUE(
+      engine
+          .resolve_wait("r1", "Ask#1", {.decision = WaitAnswer::Decision::kApprove, .by = "early"})
+          .ok());
+  journal.release();
+  auto r = future.get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Ask", "Do", "Done"}));
+  EXPECT_EQ(r->result.outputs["Ask"]["by"], "early");
+  const Event* resolved = find("r1", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "approved");
 }
 
 // A timer branch whose due time is reached (on the manual clock, at once: its firing is queued)
