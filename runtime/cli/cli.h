@@ -50,6 +50,7 @@ void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 void add_serve(CLI::App& app, Context& ctx);
 void add_journal(CLI::App& app, Context& ctx);
+void add_mcp(CLI::App& app, Context& ctx);
 
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);
