@@ -154,8 +154,9 @@ McpServer load_mcp_server(LoadState& s, const std::string& name, const nlohmann:
   s.check.warn_unknown(v, p, {"argv", "env", "cwd", "url", "headers", "description"});
   const bool has_argv = v.contains("argv"), has_url = v.contains("url");
   if (has_argv == has_url) {
-    s.check.error(p, has_argv ? "a server has either argv (stdio) or url (Streamable HTTP), not both"
-                              : "expected argv (a stdio server) or url (a Streamable HTTP server)");
+    s.check.error(p, has_argv
+                         ? "a server has either argv (stdio) or url (Streamable HTTP), not both"
+                         : "expected argv (a stdio server) or url (a Streamable HTTP server)");
     return m;
   }
   if (has_argv) {
@@ -316,8 +317,9 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (!kind_name) return;
   auto kind = parse_kind(*kind_name);
   if (!kind) {
-    s.check.error(pointer_join(p, "kind"),
-                  "expected one of http, command, llm, builtin, mock, mcp, got \"" + *kind_name + "\"");
+    s.check.error(
+        pointer_join(p, "kind"),
+        "expected one of http, command, llm, builtin, mock, mcp, got \"" + *kind_name + "\"");
     return;
   }
   tool.kind = *kind;

@@ -95,9 +95,9 @@ struct MockTool {
 struct McpServer {
   std::string name;               // its key in mcp_servers
   std::vector<std::string> argv;  // stdio: the program and its arguments (non-empty)
-  std::vector<std::pair<std::string, std::string>> env;  // stdio: added to the inherited one
-  std::string cwd;                                       // stdio: empty: ours
-  std::string url;                                       // Streamable HTTP: the MCP endpoint
+  std::vector<std::pair<std::string, std::string>> env;      // stdio: added to the inherited one
+  std::string cwd;                                           // stdio: empty: ours
+  std::string url;                                           // Streamable HTTP: the MCP endpoint
   std::vector<std::pair<std::string, std::string>> headers;  // Streamable HTTP
   bool stdio() const { return !argv.empty(); }
   // What identifies the server process-wide: tools (of any workflow) with the same key share one

@@ -24,8 +24,7 @@ struct McpListArgs {
 std::string hint_text(const nlohmann::json& tool) {
   const auto hint = tools::mcp_idempotent_hint(tool);
   if (!hint) return "no hint (the workflow's `idempotent` decides; default false)";
-  return *hint ? "idempotent (readOnlyHint or idempotentHint)"
-               : "not idempotent (destructiveHint)";
+  return *hint ? "idempotent (readOnlyHint or idempotentHint)" : "not idempotent (destructiveHint)";
 }
 
 int list(Context& ctx, const McpListArgs& args) {
@@ -40,8 +39,8 @@ int list(Context& ctx, const McpListArgs& args) {
     for (const auto& h : args.headers) {
       const auto colon = h.find(':');
       if (colon == std::string::npos) {
-        return report_error(ctx, invalid_argument("--header: expected 'Name: value', got '" + h + "'"),
-                            args.json);
+        return report_error(
+            ctx, invalid_argument("--header: expected 'Name: value', got '" + h + "'"), args.json);
       }
       std::string value = h.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);

@@ -23,8 +23,10 @@ std::shared_ptr<const graph::Workflow> two_servers() {
   const std::string server = SWITCHYARD_MCP_SERVER;
   auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "mcp-reroute",
     "start": "Start", "goal": "Goal",
-    "mcp_servers": {"primary": {"argv": [")" + server + R"("]},
-                    "backup": {"argv": [")" + server + R"("]}},
+    "mcp_servers": {"primary": {"argv": [")" +
+                                server + R"("]},
+                    "backup": {"argv": [")" +
+                                server + R"("]}},
     "tools": {
       "A": {"kind": "mcp", "server": "primary", "tool": "hang", "probe": "APing"},
       "APing": {"kind": "mcp", "server": "primary", "tool": "echo",
