@@ -174,16 +174,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (state_ != State::kStarting) return;
     if (r.failure == FailureKind::kNone && r.rpc_error) {
       r.failure = FailureKind::kUnavailable;
-      r.error = "initialize: " + r.error;
     }
     if (r.failure == FailureKind::kNone) {
       auto version = JsonView(r.result, "/result").string("protocolVersion");
       if (!version.ok()) {
         r.failure = FailureKind::kBadOutput;
-        r.error = "initialize: " + version.status().message();
+        r.error = where() + ": initialize: " + version.status().message();
       } else if (!mcp_supported_version(*version)) {
         r.failure = FailureKind::kUnavailable;
-        r.error = "initialize: the server speaks protocol " + excerpt(*version, 40) +
+        r.error = where() + ": initialize: the server speaks protocol " + excerpt(*version, 40) +
                   ", which this client does not (it speaks " + std::string(kMcpProtocolVersion) +
                   ")";
       } else {
@@ -193,7 +192,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (r.failure != FailureKind::kNone) {
       // A server that cannot finish the handshake is down: stopped, and started again later.
       kill_child(false);
-      return died(r.failure, where() + ": " + r.error);
+      return died(r.failure, r.error);  // which names the server
     }
     state_ = State::kReady;
     backoff_ = std::chrono::milliseconds(0);
