@@ -839,7 +839,8 @@ Result<std::vector<json>> parse_sse_messages(std::string_view body,
   std::string data;
   bool has_data = false;
   auto flush = [&]() -> Status {
-    if (has_data) {
+    // An event with empty data primes a resumable stream (2025-11-25): no message.
+    if (has_data && data.find_first_not_of(" \t\r\n") != std::string::npos) {
       auto m = parse_untrusted(data, JsonLimits{.max_depth = limits.max_json_depth,
                                                 .max_bytes = limits.max_output_bytes,
                                                 .what = "event data"});

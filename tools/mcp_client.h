@@ -79,7 +79,8 @@ void set_mcp_first_backoff(std::chrono::milliseconds backoff);
 std::vector<int> mcp_server_pids();
 
 // The JSON-RPC messages of a text/event-stream body: the `data` of each event, parsed within
-// `limits`; events without data are skipped. Pure; never throws.
+// `limits`; events without data, or with empty data (a resumable stream's priming event), are
+// skipped. Pure; never throws.
 Result<std::vector<nlohmann::json>> parse_sse_messages(std::string_view body,
                                                        const graph::OutputLimits& limits);
 

@@ -22,8 +22,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-const nlohmann::json kContext = {{"input", {{"word", "hello"}, {"city", "Chicago"}}},
-                                 {"steps", nlohmann::json::object()}};
+const nlohmann::json kEverythingContext = {{"input", {{"word", "hello"}, {"city", "Chicago"}}},
+                                           {"steps", nlohmann::json::object()}};
 
 std::string everything_js() {
   return std::string(SWITCHYARD_SOURCE_DIR) +
@@ -35,18 +35,19 @@ bool installed() {
   return std::filesystem::exists(everything_js()) && ::access("/usr/bin/node", X_OK) == 0;
 }
 
-#define REQUIRE_EVERYTHING()                                                               \
-  ASSERT_TRUE(installed()) << "the reference MCP server is not installed at "              \
-                           << everything_js() << " (or node is missing): run "             \
+#define REQUIRE_EVERYTHING()                                                                     \
+  ASSERT_TRUE(installed()) << "the reference MCP server is not installed at " << everything_js() \
+                           << " (or node is missing): run "                                      \
                               "scripts/install-mcp-everything (scripts/test runs it)"
 
-Outcome call(const graph::McpServer& server, const std::string& tool, nlohmann::json arguments) {
+Outcome call_everything(const graph::McpServer& server, const std::string& tool,
+                        nlohmann::json arguments) {
   graph::McpTool spec;
   spec.server = server;
   spec.tool = tool;
   spec.arguments = std::move(arguments);
   auto adapter = make_mcp_tool("E", spec, milliseconds(20000));
-  return testing::invoke_and_wait(*adapter, kContext);
+  return testing::invoke_and_wait(*adapter, kEverythingContext);
 }
 
 class McpEverything : public ::testing::Test {
@@ -55,15 +56,16 @@ class McpEverything : public ::testing::Test {
 };
 
 void expect_the_reference_tools_work(const graph::McpServer& server) {
-  Outcome echo = call(server, "echo", {{"message", "{{input.word}}"}});
+  Outcome echo = call_everything(server, "echo", {{"message", "{{input.word}}"}});
   ASSERT_TRUE(echo.ok) << echo.reason;
   EXPECT_EQ(echo.output, "Echo: hello");  // text that is not JSON stays text
-  Outcome weather = call(server, "get-structured-content", {{"location", "{{input.city}}"}});
+  Outcome weather =
+      call_everything(server, "get-structured-content", {{"location", "{{input.city}}"}});
   ASSERT_TRUE(weather.ok) << weather.reason;
   EXPECT_EQ(weather.output["temperature"], 36);  // structuredContent
   EXPECT_EQ(weather.output["conditions"], "Light rain / drizzle");
   // The server's inputSchema (a zod enum) refuses another city before the call.
-  Outcome refused = call(server, "get-structured-content", {{"location", "Paris"}});
+  Outcome refused = call_everything(server, "get-structured-content", {{"location", "Paris"}});
   EXPECT_EQ(refused.failure, FailureKind::kSchemaInvalid);
   EXPECT_NE(refused.reason.find("/arguments/location"), std::string::npos) << refused.reason;
 }

@@ -374,7 +374,7 @@ TEST(McpAnnotations, ReadOnlyOrIdempotentHintsMakeAToolIdempotentAndDestructiveO
 TEST(McpSse, EventDataAreParsedAndOtherFieldsSkipped) {
   auto m = parse_sse_messages(
       ": comment\nevent: message\nid: 3\ndata: {\"a\":\ndata: 1}\n\n"
-      "data: [2]\r\n\r\nretry: 10\n\n",
+      "data: [2]\r\n\r\nretry: 10\n\nid: 4\ndata:\n\n",
       graph::OutputLimits{});
   ASSERT_TRUE(m.ok()) << m.status().message();
   ASSERT_EQ(m->size(), 2u);

@@ -74,7 +74,8 @@ TEST(McpRuns, AKilledServerIsReroutedAroundAndAProbeOnItClosesTheBreaker) {
     EXPECT_EQ(done->result.path, (std::vector<std::string>{"Start", "B", "Goal"}));
     EXPECT_EQ(done->result.reroutes, 1);
     EXPECT_EQ(done->result.outputs["B"], (nlohmann::json{{"echo", "rerouted"}}));
-    EXPECT_TRUE(health.is_down("A"));
+    // (A's breaker opened: only a tool whose breaker is open is probed, below. Whether it is
+    // still open now races with the first probe.)
     auto events = journal->events("r1");
     ASSERT_TRUE(events.ok());
     bool journaled = false;
