@@ -9,6 +9,7 @@ namespace switchyard::graph {
 namespace {
 
 constexpr std::int64_t kMaxTimeoutMs = 24LL * 3600 * 1000;
+constexpr std::int64_t kMaxWaitMs = 366LL * 24 * 3600 * 1000;  // a year
 
 std::optional<ToolKind> parse_kind(const std::string& kind) {
   if (kind == "http") return ToolKind::kHttp;
@@ -17,6 +18,7 @@ std::optional<ToolKind> parse_kind(const std::string& kind) {
   if (kind == "builtin") return ToolKind::kBuiltin;
   if (kind == "mock") return ToolKind::kMock;
   if (kind == "mcp") return ToolKind::kMcp;
+  if (kind == "wait") return ToolKind::kWait;
   return std::nullopt;
 }
 
@@ -261,6 +263,43 @@ MockTool load_mock(LoadState& s, const nlohmann::json& t, const std::string& p,
   return m;
 }
 
+// A wait: exactly one of `approval` (a name), `signal` (a name) or `timer_ms`; `timeout_ms` for
+// the first two.
+WaitTool load_wait(LoadState& s, const nlohmann::json& t, const std::string& p) {
+  WaitTool w;
+  int given = 0;
+  for (const char* key : {"approval", "signal", "timer_ms"}) given += t.contains(key) ? 1 : 0;
+  if (given != 1) {
+    s.check.error(p, given == 0 ? "a wait tool needs one of approval, signal or timer_ms"
+                                : "a wait tool takes only one of approval, signal and timer_ms");
+    return w;
+  }
+  if (t.contains("timer_ms")) {
+    w.kind = WaitTool::Kind::kTimer;
+    if (auto ms = s.check.integer(t, p, "timer_ms", true, 0, kMaxWaitMs)) {
+      w.delay = std::chrono::milliseconds(*ms);
+    }
+    if (t.contains("timeout_ms")) {
+      s.check.error(pointer_join(p, "timeout_ms"),
+                    "a timer has no timeout: it fires after timer_ms");
+    }
+    return w;
+  }
+  const char* key = t.contains("approval") ? "approval" : "signal";
+  w.kind = t.contains("approval") ? WaitTool::Kind::kApproval : WaitTool::Kind::kSignal;
+  if (auto name = s.check.string(t, p, key, true)) {
+    if (name->empty() || name->size() > 200) {
+      s.check.error(pointer_join(p, key), "expected a name of 1 to 200 characters");
+    } else {
+      w.name = *name;
+    }
+  }
+  if (auto ms = s.check.integer(t, p, "timeout_ms", false, 1, kMaxWaitMs)) {
+    w.timeout = std::chrono::milliseconds(*ms);
+  }
+  return w;
+}
+
 // Fields each kind accepts, besides the common ones.
 const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kHttp = {
@@ -275,6 +314,8 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
   static const std::vector<std::string_view> kMcp = {"server", "tool", "arguments", "timeout_ms",
                                                      "limits"};
+  static const std::vector<std::string_view> kWait = {"approval", "signal", "timer_ms",
+                                                      "timeout_ms"};
   switch (kind) {
     case ToolKind::kHttp:
       return kHttp;
@@ -288,6 +329,8 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
       return kMock;
     case ToolKind::kMcp:
       return kMcp;
+    case ToolKind::kWait:
+      return kWait;
   }
   return kMock;
 }
@@ -319,7 +362,8 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (!kind) {
     s.check.error(
         pointer_join(p, "kind"),
-        "expected one of http, command, llm, builtin, mock, mcp, got \"" + *kind_name + "\"");
+        "expected one of http, command, llm, builtin, mock, mcp, wait, got \"" + *kind_name +
+            "\"");
     return;
   }
   tool.kind = *kind;
@@ -348,6 +392,8 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       break;
     case ToolKind::kMcp:
       tool.spec = load_mcp(s, t, p);
+    case ToolKind::kWait:
+      tool.spec = load_wait(s, t, p);
       break;
   }
   if (tool.kind == ToolKind::kHttp || tool.kind == ToolKind::kCommand ||
@@ -360,6 +406,13 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     }
   }
   if (auto b = s.check.boolean(t, p, "idempotent")) tool.idempotent = *b;
+  if (tool.kind == ToolKind::kWait) {
+    // Waiting has no side effect: a wait in flight when the process died is waited for again.
+    if (t.contains("idempotent") && !tool.idempotent) {
+      s.check.error(pointer_join(p, "idempotent"), "a wait tool is always idempotent");
+    }
+    tool.idempotent = true;
+  }
   if (auto r = s.check.integer(t, p, "retries", false, 0, 100)) tool.retries = static_cast<int>(*r);
   if (auto price = s.check.number(t, p, "price_usd", false, 0.0)) tool.price_usd = *price;
   if (auto cost = s.check.number(t, p, "cost", false, 0.0)) tool.cost = *cost;

@@ -21,6 +21,20 @@ std::string_view to_string(ToolKind kind) {
       return "mock";
     case ToolKind::kMcp:
       return "mcp";
+    case ToolKind::kWait:
+      return "wait";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(WaitTool::Kind kind) {
+  switch (kind) {
+    case WaitTool::Kind::kApproval:
+      return "approval";
+    case WaitTool::Kind::kSignal:
+      return "signal";
+    case WaitTool::Kind::kTimer:
+      return "timer";
   }
   return "unknown";
 }

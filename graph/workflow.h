@@ -33,7 +33,7 @@ inline constexpr std::uint32_t kNoIndex = 0xFFFFFFFFu;
 
 inline constexpr std::string_view kFormatV1 = "switchyard.workflow/v1";
 
-enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock, kMcp };
+enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock, kMcp, kWait };
 std::string_view to_string(ToolKind kind);
 
 struct HttpTool {
@@ -119,7 +119,22 @@ struct McpTool {
   std::optional<nlohmann::json> arguments;
 };
 
-using ToolSpec = std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool, McpTool>;
+// A step that waits for something outside the run (docs/waits.md): a person's approval, a named
+// signal with a JSON payload, or a time. The engine holds the run (no thread) until the wait is
+// resolved; the step's output is the approval's or the signal's data, or the timer's firing.
+struct WaitTool {
+  enum class Kind { kApproval, kSignal, kTimer };
+  Kind kind = Kind::kSignal;
+  std::string name;  // kApproval, kSignal: what is waited for (signals are sent by this name)
+  std::chrono::milliseconds delay{0};  // kTimer: how long after the step starts it fires
+  // kApproval, kSignal: unresolved after this long, the step fails (failure `timeout`) and the
+  // run heals like after any failure. 0: no timeout.
+  std::chrono::milliseconds timeout{0};
+};
+std::string_view to_string(WaitTool::Kind kind);
+
+using ToolSpec =
+    std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool, McpTool, WaitTool>;
 
 // Limits on what a tool sends back: every output of an http, command or llm tool (a response
 // body, stdout, a provider's reply and the answer in it) is checked against them before it is

@@ -10,6 +10,7 @@
 #include "graph/template.h"
 #include "tools/http_client.h"
 #include "tools/output.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::tools {
 namespace {
@@ -56,6 +57,12 @@ class HttpToolAdapter final : public Tool {
       } else {
         request = key.status();
       }
+    }
+    if (request.ok() && traceparent_enabled() && call.workflow != nullptr) {
+      // The step's span is the parent of what the service does (docs/tracing.md).
+      request->headers.emplace_back(
+          "traceparent",
+          traceparent(call.run_id, call.workflow->tool(call.tool).id, call.call_number));
     }
     if (!request.ok()) {
       return done(Outcome::failed(FailureKind::kTemplate, id_ + ": " + request.status().message()));

@@ -36,6 +36,8 @@ std::string_view to_string(FailureKind kind) {
       return "schema_invalid";
     case FailureKind::kToolError:
       return "tool_error";
+    case FailureKind::kRejected:
+      return "rejected";
     case FailureKind::kInternal:
       return "internal";
   }

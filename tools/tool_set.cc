@@ -38,6 +38,27 @@ std::unique_ptr<Tool> scenario_stand_in(const graph::Workflow& w, graph::ToolInd
   return make_mock_tool(tool.id, std::move(mock));
 }
 
+// A wait step is carried out by the engine, which holds the run until the wait is resolved
+// (docs/waits.md); this adapter only answers a driver that cannot hold a run (the synchronous
+// Runner): the step fails, naming why.
+class WaitStandIn : public Tool {
+ public:
+  explicit WaitStandIn(std::string id) : id_(std::move(id)) {}
+  void invoke(const Invocation&, Done done) override {
+    done(Outcome::failed(FailureKind::kUnavailable,
+                         "wait step '" + id_ +
+                             "': only the engine can hold a run for a wait (run it with "
+                             "switchyard run or the embedding API; docs/waits.md)"));
+  }
+
+ private:
+  std::string id_;
+};
+
+std::unique_ptr<Tool> make_wait_stand_in(const std::string& id) {
+  return std::make_unique<WaitStandIn>(id);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::ToolIndex t,
@@ -74,6 +95,7 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
     }
     return adapter;
   }
+  if (tool.kind == graph::ToolKind::kWait) return make_wait_stand_in(tool.id);
   return invalid_argument("tool '" + tool.id + "': kind '" +
                           std::string(graph::to_string(tool.kind)) +
                           "' cannot run in this build yet (mock, builtin, command, http and mcp "

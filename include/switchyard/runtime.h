@@ -146,8 +146,10 @@ using RunDone = std::function<void(Result<RunSummary>)>;
 using EventCallback = std::function<void(const Event&)>;
 
 struct RuntimeOptions {
-  // The SQLite journal file, created when missing (docs/journal.md). "" : a journal in memory,
-  // lost when the Runtime is destroyed: no resume after a crash.
+  // The SQLite journal file, created when missing (docs/journal.md); or a PostgreSQL database,
+  // postgresql://[user@][host][:port]/dbname (docs/journal.md#postgresql; the password from
+  // PGPASSWORD or ~/.pgpass). "" : a journal in memory, lost when the Runtime is destroyed: no
+  // resume after a crash.
   std::string journal_path{};
   // A journal in memory only: how many finished runs it keeps for get_run, list_runs, replay and
   // verify; past it the oldest finished run is forgotten as another finishes (and its id may be
@@ -306,6 +308,21 @@ class SWITCHYARD_API Runtime {
   // and the run ends failed ("cancelled: <reason>"). Errors: kNotFound when it is not in flight
   // here.
   Status cancel(const std::string& run_id, const std::string& reason = "request");
+  // The waits runs in flight here are held at (docs/waits.md), oldest first.
+  std::vector<Wait> waits() const;
+  // Approves wait `wait_id` of run `run_id`: the step succeeds with {"approved": true, "data",
+  // "by"} and the run goes on. Errors: kNotFound (no such open wait), kInvalidArgument (not an
+  // approval), kFailedPrecondition (already resolved, under another key).
+  Status approve(const std::string& run_id, const std::string& wait_id,
+                 WaitResolution resolution = {});
+  // Rejects it: the step fails (`rejected`, with `resolution.reason`) and the run heals around it
+  // like after any failure. Errors as approve's.
+  Status reject(const std::string& run_id, const std::string& wait_id,
+                WaitResolution resolution = {});
+  // Sends signal `name` to run `run_id`: its oldest open wait for that signal ends with
+  // `resolution.data` as the step's output. Errors as approve's; kNotFound when the run does not
+  // wait for that signal.
+  Status signal(const std::string& run_id, const std::string& name, WaitResolution resolution = {});
   // Runs in flight now.
   std::size_t in_flight() const;
   // Blocks until no run is in flight. REQUIRES: not called from a callback.
@@ -347,6 +364,11 @@ class SWITCHYARD_API Runtime {
 
   // The journal's file ("" in memory).
   std::string journal_path() const;
+
+  // Every tool's health as this Runtime's monitor sees it now (the one its runs route by): a JSON
+  // array with one object per tool it has outcomes of, the fields of `switchyard health --json`'s
+  // "tools" (docs/cli.md): "tool", "breaker", "factor", "reliability", "latency_ms", ...
+  nlohmann::json health() const;
 
   struct Impl;  // internal, incomplete outside the library
 

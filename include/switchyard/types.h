@@ -102,6 +102,29 @@ struct Event {
   std::string hash{};      // the event's link in its run's hash chain; may be "" when live
 };
 
+// A wait step a run in flight is held at (docs/waits.md): an approval, a signal or a timer.
+struct Wait {
+  std::string run_id{};
+  std::string wait_id{};  // "<tool id>#<call>", unique within the run
+  std::string kind{};     // "approval", "signal" or "timer"
+  std::string name{};     // approval and signal: what is waited for
+  std::string tool{};
+  std::int64_t branch = -1;     // the fan-out branch that waits, or -1
+  std::int64_t started_ms = 0;  // Unix time, milliseconds
+  std::int64_t due_ms = 0;      // a timer: when it fires; otherwise its timeout (0: none)
+};
+
+// How a wait is resolved (Runtime::approve, reject, signal).
+struct WaitResolution {
+  // approve: handed to the step as its output's "data"; signal: the step's output.
+  nlohmann::json data = nullptr;
+  std::string reason{};  // reject: why (the step fails `rejected` with it)
+  std::string by{};      // who resolved it; journaled
+  // An idempotency key: the same resolution delivered again with the same key is accepted and
+  // changes nothing.
+  std::string key{};
+};
+
 // One run's row of the journal.
 struct RunInfo {
   std::string run_id{};

@@ -1,6 +1,7 @@
 // api::Runtime's journal side: queries, replay verification, pictures and resume.
 
 #include "runtime/api/runtime_impl.h"
+#include "runtime/engine/health_json.h"
 #include "runtime/engine/runner.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/resumable.h"
@@ -22,6 +23,12 @@ Result<std::vector<RunInfo>> Runtime::list_runs(const RunQuery& query) const {
   out.reserve(runs->size());
   for (const auto& r : *runs) out.push_back(to_api(r));
   return out;
+}
+
+nlohmann::json Runtime::health() const {
+  nlohmann::json tools = nlohmann::json::array();
+  for (const auto& h : impl_->health->snapshot()) tools.push_back(runtime::tool_health_json(h));
+  return tools;
 }
 
 Result<RunInfo> Runtime::get_run(const std::string& run_id) const {

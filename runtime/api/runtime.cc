@@ -302,6 +302,51 @@ Status Runtime::cancel(const std::string& run_id, const std::string& reason) {
   return Status();
 }
 
+std::vector<Wait> Runtime::waits() const {
+  std::vector<Wait> out;
+  for (auto& w : impl_->engine->waits()) {
+    out.push_back(Wait{.run_id = std::move(w.run_id),
+                       .wait_id = std::move(w.wait_id),
+                       .kind = std::move(w.kind),
+                       .name = std::move(w.name),
+                       .tool = std::move(w.tool),
+                       .branch = w.branch,
+                       .started_ms = w.started_ms,
+                       .due_ms = w.due_ms});
+  }
+  return out;
+}
+
+namespace {
+
+runtime::WaitAnswer answer_of(runtime::WaitAnswer::Decision decision, WaitResolution&& r) {
+  return {.decision = decision,
+          .data = std::move(r.data),
+          .reason = std::move(r.reason),
+          .by = std::move(r.by),
+          .key = std::move(r.key)};
+}
+
+}  // namespace
+
+Status Runtime::approve(const std::string& run_id, const std::string& wait_id,
+                        WaitResolution resolution) {
+  return to_api(impl_->engine->resolve_wait(
+      run_id, wait_id, answer_of(runtime::WaitAnswer::Decision::kApprove, std::move(resolution))));
+}
+
+Status Runtime::reject(const std::string& run_id, const std::string& wait_id,
+                       WaitResolution resolution) {
+  return to_api(impl_->engine->resolve_wait(
+      run_id, wait_id, answer_of(runtime::WaitAnswer::Decision::kReject, std::move(resolution))));
+}
+
+Status Runtime::signal(const std::string& run_id, const std::string& name,
+                       WaitResolution resolution) {
+  return to_api(impl_->engine->signal(
+      run_id, name, answer_of(runtime::WaitAnswer::Decision::kSignal, std::move(resolution))));
+}
+
 std::size_t Runtime::in_flight() const { return impl_->engine->in_flight(); }
 void Runtime::wait_idle() { impl_->engine->wait_idle(); }
 

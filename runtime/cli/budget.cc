@@ -77,7 +77,7 @@ bool sent_call(const runtime::Event& e) {
 constexpr const char* kPriceTier = "-";
 
 int budget(Context& ctx, const BudgetArgs& args) {
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   runtime::RunFilter filter;
   filter.limit = 100000;
@@ -148,7 +148,7 @@ int budget(Context& ctx, const BudgetArgs& args) {
                        {"tokens", l.tokens},
                        {"cost_usd", l.usd}});
     }
-    *ctx.out << nlohmann::json{{"journal", args.journal},
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
                                {"workflows", workflows},
                                {"steps", steps}}
                     .dump(2)
@@ -156,7 +156,7 @@ int budget(Context& ctx, const BudgetArgs& args) {
     return kExitOk;
   }
   auto& out = *ctx.out;
-  out << "spend in " << args.journal << "\n\n";
+  out << "spend in " << runtime::printable_location(args.journal) << "\n\n";
   out << std::left << std::setw(28) << "workflow" << std::right << std::setw(7) << "runs"
       << std::setw(14) << "spent" << std::setw(10) << "tokens" << std::setw(11) << "llm calls\n";
   for (const auto& [name, l] : by_workflow) {

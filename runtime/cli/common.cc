@@ -70,10 +70,13 @@ std::vector<std::pair<const CLI::Option*, std::string*>>& journal_options() {
 
 void add_journal_option(CLI::App* cmd, std::string& journal, bool creates) {
   journal = default_journal_path();
-  const CLI::Option* option = cmd->add_option("--journal", journal,
-                                              creates ? "SQLite journal file (created when missing)"
-                                                      : "SQLite journal file")
-                                  ->capture_default_str();
+  const CLI::Option* option =
+      cmd->add_option("--journal", journal,
+                      creates ? "SQLite journal file (created when missing), or a "
+                                "PostgreSQL database: postgresql://..."
+                              : "SQLite journal file, or a PostgreSQL "
+                                "database: postgresql://...")
+          ->capture_default_str();
   journal_options().emplace_back(option, &journal);
 }
 

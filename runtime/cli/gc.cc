@@ -42,7 +42,7 @@ Result<std::vector<runtime::RunRecord>> doomed(const runtime::Journal& journal,
 int gc(Context& ctx, const GcArgs& args) {
   const auto age = duration_arg("--older-than", args.older_than);
   if (!age.ok()) return report_error(ctx, age.status(), args.json);
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   const std::int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   runtime::SystemClock().now().time_since_epoch())
@@ -63,7 +63,7 @@ int gc(Context& ctx, const GcArgs& args) {
                       {"status", r.status},
                       {"finished_ms", r.finished_ms}});
     }
-    *ctx.out << json_text(nlohmann::json{{"journal", args.journal},
+    *ctx.out << json_text(nlohmann::json{{"journal", runtime::printable_location(args.journal)},
                                          {"older_than", args.older_than},
                                          {"finished_before", iso8601(cutoff_ms)},
                                          {"finished_before_ms", cutoff_ms},
@@ -83,13 +83,14 @@ int gc(Context& ctx, const GcArgs& args) {
   }
   if (args.dry_run) {
     out << "would remove " << listed->size() << " run(s) that finished before "
-        << iso8601(cutoff_ms) << " (older than " << args.older_than << ") from " << args.journal
-        << " (dry run: nothing removed)\n";
+        << iso8601(cutoff_ms) << " (older than " << args.older_than << ") from "
+        << runtime::printable_location(args.journal) << " (dry run: nothing removed)\n";
     return kExitOk;
   }
   out << "removed " << stats->runs << " run(s), " << stats->events << " event(s) and "
       << stats->workflows << " workflow(s) that finished before " << iso8601(cutoff_ms)
-      << " (older than " << args.older_than << ") from " << args.journal << "\n";
+      << " (older than " << args.older_than << ") from "
+      << runtime::printable_location(args.journal) << "\n";
   return kExitOk;
 }
 

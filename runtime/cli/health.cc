@@ -113,7 +113,7 @@ int reset(Context& ctx, const HealthArgs& args, runtime::Startup& started,
     return report_error(ctx, s, args.json);
   }
   if (args.json) {
-    *ctx.out << json_text({{"journal", args.journal},
+    *ctx.out << json_text({{"journal", runtime::printable_location(args.journal)},
                            {"reset", args.reset},
                            {"from", std::string(monitors::to_string(from))},
                            {"run_id", run_id}})
@@ -121,7 +121,7 @@ int reset(Context& ctx, const HealthArgs& args, runtime::Startup& started,
   } else {
     *ctx.out << "reset " << args.reset << ": breaker " << monitors::to_string(from)
              << " -> closed, its failures and telemetry forgotten (journaled as run " << run_id
-             << " in " << args.journal << ")\n";
+             << " in " << runtime::printable_location(args.journal) << ")\n";
   }
   return kExitOk;
 }
@@ -154,7 +154,7 @@ int health(Context& ctx, const HealthArgs& args) {
   if (args.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& h : tools) list.push_back(runtime::tool_health_json(h));
-    *ctx.out << nlohmann::json{{"journal", args.journal},
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
                                {"now_ms", ms_of(now)},
                                {"window_minutes", window_minutes},
                                {"window_ms", window->count()},
@@ -166,8 +166,8 @@ int health(Context& ctx, const HealthArgs& args) {
     return kExitOk;
   }
   auto& out = *ctx.out;
-  out << "health from " << args.journal << " (last " << window_text << ", " << replayed
-      << " outcome(s))\n";
+  out << "health from " << runtime::printable_location(args.journal) << " (last " << window_text
+      << ", " << replayed << " outcome(s))\n";
   if (tools.empty()) {
     out << "no tool has been called in that window\n";
     return kExitOk;

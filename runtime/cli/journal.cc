@@ -19,23 +19,26 @@ struct JournalArgs {
 
 // Exit 0 when the journal is sound, 1 when it has problems (each printed), else the error's.
 int check(Context& ctx, const JournalArgs& args) {
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   auto checked = (*journal)->check();
   if (!checked.ok()) return report_error(ctx, checked.status(), args.json);
   const runtime::JournalCheck& c = *checked;
   if (args.json) {
-    *ctx.out << nlohmann::json{{"journal", args.journal},  {"ok", c.problems.empty()},
-                               {"runs", c.runs},           {"events", c.events},
-                               {"workflows", c.workflows}, {"problems", c.problems}}
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
+                               {"ok", c.problems.empty()},
+                               {"runs", c.runs},
+                               {"events", c.events},
+                               {"workflows", c.workflows},
+                               {"problems", c.problems}}
                     .dump(2)
              << "\n";
   } else if (c.problems.empty()) {
     *ctx.out << "ok: " << c.runs << " runs, " << c.events << " events checked\n";
   } else {
     for (const auto& line : c.problems) *ctx.out << line << "\n";
-    *ctx.err << c.problems.size() << " problem(s) in " << args.journal << " (" << c.runs
-             << " runs, " << c.events << " events checked)\n";
+    *ctx.err << c.problems.size() << " problem(s) in " << runtime::printable_location(args.journal)
+             << " (" << c.runs << " runs, " << c.events << " events checked)\n";
   }
   return c.problems.empty() ? kExitOk : kExitNotCompleted;
 }

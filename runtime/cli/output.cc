@@ -61,7 +61,7 @@ Result<RunOutput> read_output(const std::string& run_id, const nlohmann::json& r
 }
 
 int output(Context& ctx, OutputArgs args) {
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   auto run_id = resolve_run_id(**journal, args.run_id);
   if (!run_id.ok()) return report_error(ctx, run_id.status(), args.json);

@@ -55,7 +55,7 @@ int verify(Context& ctx, const runtime::Journal& journal, const ReplayArgs& args
 
 int replay(Context& ctx, ReplayArgs args) {
   const bool json = args.format == "json";
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), json);
   auto run_id = resolve_run_id(**journal, args.run_id);
   if (!run_id.ok()) return report_error(ctx, run_id.status(), json);

@@ -40,7 +40,7 @@ Result<std::shared_ptr<const graph::Workflow>> workflow_for(const runtime::Journ
 // Resumes one run; prints its report. Returns the exit code.
 int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
                nlohmann::json* collected) {
-  auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto reader = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
   auto resolved = resolve_run_id(**reader, run_arg);
   if (!resolved.ok()) return report_error(ctx, resolved.status(), args.json);
@@ -75,7 +75,7 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
 }
 
 int resume_all(Context& ctx, const ResumeArgs& args) {
-  auto reader = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto reader = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!reader.ok()) return report_error(ctx, reader.status(), args.json);
   runtime::RunFilter filter;
   filter.status = "running";
@@ -96,7 +96,7 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
     exit = std::max(exit, code);
   }
   if (args.json) {
-    *ctx.out << nlohmann::json{{"journal", args.journal},
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
                                {"resumed", resumed},
                                {"skipped", skipped}}
                     .dump(2)

@@ -42,7 +42,7 @@ int runs(Context& ctx, const RunsArgs& args) {
     *out = *ms;
   }
   filter.limit = args.limit;
-  auto journal = runtime::open_sqlite_journal(args.journal, {.create_if_missing = false});
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   auto list = (*journal)->list_runs(filter);
   if (!list.ok()) return report_error(ctx, list.status(), args.json);
@@ -56,7 +56,10 @@ int runs(Context& ctx, const RunsArgs& args) {
   if (args.json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& r : *list) out.push_back(run_json(r));
-    *ctx.out << nlohmann::json{{"journal", args.journal}, {"runs", out}}.dump(2) << "\n";
+    *ctx.out << nlohmann::json{{"journal", runtime::printable_location(args.journal)},
+                               {"runs", out}}
+                    .dump(2)
+             << "\n";
     return kExitOk;
   }
   auto& out = *ctx.out;
@@ -76,7 +79,7 @@ int runs(Context& ctx, const RunsArgs& args) {
         << (usd.ok() && *usd >= 0 ? runtime::usd_text(*usd) : "-")
         << (path.ok() && *path && (*path)->is_array() ? route_text((*path)->json()) : "-") << "\n";
   }
-  out << list->size() << " run(s) in " << args.journal << "\n";
+  out << list->size() << " run(s) in " << runtime::printable_location(args.journal) << "\n";
   return kExitOk;
 }
 

@@ -2,7 +2,7 @@
 //                  [--max-body-bytes N] [--max-json-depth N] [--rate R] [--burst B]
 //                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
-//                  [--workflow WF.json]... [--allow-command-tools]
+//                  [--workflow WF.json]... [--allow-command-tools] [--otlp-endpoint URL]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
 // of the environment once read, so that no tool subprocess inherits them).
 
@@ -36,6 +36,7 @@ struct ServeArgs {
   std::string idle_timeout = "30s";
   bool allow_command_tools = false;
   std::string models;
+  std::string otlp_endpoint;
   std::vector<std::string> workflows;
   int threads = 2;
   std::string sync = "normal";
@@ -77,6 +78,7 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   o.rate = {.per_second = args.rate, .burst = args.burst};
   o.max_concurrent_runs = args.max_concurrent_runs;
   o.models_path = args.models;
+  o.otlp_endpoint = args.otlp_endpoint;
   o.workflow_files = args.workflows;
   o.allow_command_tools = args.allow_command_tools;
   return o;
@@ -107,7 +109,8 @@ int serve(Context& ctx, const ServeArgs& args) {
   for (const auto& id : report.interrupted) *ctx.out << " " << id;
   *ctx.out << (report.interrupted.empty()
                    ? ""
-                   : " (switchyard resume --all --journal " + args.journal + " continues them)")
+                   : " (switchyard resume --all --journal " +
+                         runtime::printable_location(args.journal) + " continues them)")
            << std::endl;
   return kExitOk;
 }
@@ -160,6 +163,9 @@ void add_serve(CLI::App& app, Context& ctx) {
   cmd->add_flag("--allow-command-tools", args->allow_command_tools,
                 "Accept workflows with `command` tools over POST /v1/workflows (every token "
                 "holder may then run programs on this host)");
+  cmd->add_option("--otlp-endpoint", args->otlp_endpoint,
+                  "Export runs as OpenTelemetry traces over OTLP/HTTP JSON to this collector URL "
+                  "(docs/tracing.md)");
   cmd->add_option("--threads", args->threads, "HTTP threads")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -189,11 +189,11 @@ int print_report(Context& ctx, const runtime::RunReport& report, const RunSessio
                  const std::string& journal_path, bool json) {
   if (json) {
     nlohmann::json j = report.to_json();
-    j["journal"] = journal_path;
+    j["journal"] = runtime::printable_location(journal_path);
     if (session.workflow->scenario()) j["scenario"] = session.workflow->scenario()->id;
     *ctx.out << json_text(j) << "\n";
   } else {
-    print_human(*ctx.out, report, session, journal_path);
+    print_human(*ctx.out, report, session, runtime::printable_location(journal_path));
   }
   return exit_code_of(report);
 }

@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -10,12 +11,14 @@
 #include <cassert>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
 
+#include "graph/json_read.h"
 #include "runtime/base/hash.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
@@ -92,6 +95,45 @@ class Engine::Impl {
   bool cancel(const std::string& id, const std::string& reason);
   void cancel_all(const std::string& reason);
 
+  // ---- waits (docs/waits.md) ----
+  using WaitKey = std::pair<std::string, std::string>;  // run id, wait id
+  struct WaitEntry {
+    OpenWait info;
+    graph::WaitTool::Kind kind;
+    std::weak_ptr<RunTask> task;
+  };
+  void add_wait(OpenWait info, graph::WaitTool::Kind kind, std::weak_ptr<RunTask> task) {
+    std::lock_guard lock(mu);
+    WaitKey key{info.run_id, info.wait_id};
+    open_waits[key] = WaitEntry{std::move(info), kind, std::move(task)};
+  }
+  // Takes an open wait for its resolution (under `key`): false when it is not open.
+  bool take_wait(const std::string& run, const std::string& wait, const std::string& key) {
+    std::lock_guard lock(mu);
+    return take_wait_locked({run, wait}, key);
+  }
+  bool take_wait_locked(const WaitKey& wait, const std::string& key) {
+    if (open_waits.erase(wait) == 0) return false;
+    resolved_waits[wait] = key;
+    return true;
+  }
+  // The run no longer waits there (its call was dropped: cancel, a decided join).
+  void drop_wait(const std::string& run, const std::string& wait) {
+    std::lock_guard lock(mu);
+    open_waits.erase({run, wait});
+  }
+  // The run ended: nothing of its waits is kept.
+  void forget_waits(const std::string& run) {
+    std::lock_guard lock(mu);
+    erase_run(open_waits, run);
+    erase_run(resolved_waits, run);
+  }
+  template <typename Map>
+  static void erase_run(Map& map, const std::string& run) {
+    auto it = map.lower_bound(WaitKey{run, std::string()});
+    while (it != map.end() && it->first.first == run) it = map.erase(it);
+  }
+
   // The workflow's hash and canonical JSON, computed once per workflow (not per run).
   WorkflowIdentity identity(const std::shared_ptr<const graph::Workflow>& w) {
     std::lock_guard lock(mu);
@@ -122,6 +164,10 @@ class Engine::Impl {
       hashes;
   // Tools with a `probe` whose breaker is open, checked every probe_interval (on loops[0]).
   std::optional<ProbeScheduler> probes;
+  // Waits of runs in flight, and the waits resolved since their run started with the key each was
+  // resolved under ("" for none), by (run id, wait id); under `mu`.
+  std::map<WaitKey, WaitEntry> open_waits;
+  std::map<WaitKey, std::string> resolved_waits;
   // Posts to a loop from threads that are not the engine's (tool answers) under way: counted so
   // that ~Impl does not destroy a loop that such a post is still signalling.
   std::atomic<int> outside_posts{0};
@@ -171,6 +217,13 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         });
   }
 
+  void post_wait_answer(std::string wait, WaitAnswer answer) {
+    auto self = shared_from_this();
+    post_from_outside([self, wait = std::move(wait), answer = std::move(answer)] {
+      self->on_wait_answer(wait, answer);
+    });
+  }
+
   void request_cancel(std::string reason) {
     auto self = shared_from_this();
     post_from_outside([self, reason = std::move(reason)] { self->cancel_now(reason); });
@@ -215,6 +268,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     std::optional<asio::steady_timer> timer;
     bool settled = false;  // the health monitor was told how the call ended (observe/abandon)
     std::optional<tools::Outcome> answer;  // given before invoke() returned (see advance())
+    std::string wait_id;                   // a wait step's call: the wait it holds the run at
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -275,7 +329,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         case Action::Type::kInvoke:
           break;
       }
-      if ((outcome_unsaved_ || !workflow_->tool(action.tool).idempotent) && !events_.empty()) {
+      // A wait's start (wait_started) is written before the run is held there.
+      const graph::Tool& tool = workflow_->tool(action.tool);
+      if ((outcome_unsaved_ || !tool.idempotent || tool.kind == graph::ToolKind::kWait) &&
+          !events_.empty()) {
         if (!engine_.inline_journal) return commit(action);  // on_flushed() invokes it
         if (!commit_inline()) return;
       }
@@ -324,6 +381,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   void start_call(const Action& action) {
+    if (workflow_->tool(action.tool).kind == graph::ToolKind::kWait) return hold(action);
     if (auto refused = health_.admit(action.tool, action.tier, events_)) {
       // The monitor holds the tool down: no call; the answer is the refusal, on the next turn.
       auto self = shared_from_this();
@@ -415,6 +473,108 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     });
   }
 
+  // A wait step: the run is held (no thread, no call) until the wait is resolved (resolve_wait,
+  // signal), its timer fires or its timeout passes.
+  void hold(const Action& action) {
+    const graph::Tool& tool = workflow_->tool(action.tool);
+    const auto& spec = std::get<graph::WaitTool>(tool.spec);
+    auto call = std::make_shared<Call>();
+    call->tool = action.tool;
+    call->settled = true;  // a wait is not a call the health monitor watches
+    call->wait_id = wait_id(tool, action.call_number);
+    if (calls_.size() <= action.slot) calls_.resize(action.slot + 1);
+    calls_[action.slot] = call;
+    call->keep_alive = shared_from_this();
+    const bool timer = spec.kind == graph::WaitTool::Kind::kTimer;
+    const std::chrono::milliseconds after = timer ? spec.delay : spec.timeout;
+    OpenWait w;
+    w.run_id = id();
+    w.wait_id = call->wait_id;
+    w.kind = std::string(graph::to_string(spec.kind));
+    w.name = spec.name;
+    w.tool = tool.id;
+    w.branch = action.slot == 0 ? -1 : static_cast<std::int64_t>(action.slot) - 1;
+    w.started_ms = unix_ms(engine_.clock);
+    if (timer || after.count() > 0) w.due_ms = w.started_ms + after.count();
+    engine_.add_wait(std::move(w), spec.kind, weak_from_this());
+    if (!timer && after.count() <= 0) return;
+    const std::uint32_t slot = action.slot;
+    if (timer && engine_.clock.skip_wait(after)) {  // a manual clock: time is moved, not waited
+      asio::post(loop_, [this, slot, call] { on_wait_due(slot, call); });
+      return;
+    }
+    call->timer.emplace(loop_);
+    call->timer->expires_after(after);
+    call->timer->async_wait([this, slot, call](const boost::system::error_code& ec) {
+      if (!ec) on_wait_due(slot, call);
+    });
+  }
+
+  // A wait's timer fired, or its timeout passed, unless it was resolved first.
+  void on_wait_due(std::uint32_t slot, const std::shared_ptr<Call>& call) {
+    if (!current(slot, call) || cancel_requested_ || phase_ == Phase::kFinishing ||
+        phase_ == Phase::kDone) {
+      return;
+    }
+    if (!engine_.take_wait(id(), call->wait_id, "")) return;  // resolved: its answer is queued
+    const auto& spec = std::get<graph::WaitTool>(workflow_->tool(call->tool).spec);
+    if (spec.kind == graph::WaitTool::Kind::kTimer) {
+      events_.emit("wait_resolved",
+                   {{"wait", call->wait_id}, {"decision", "fired"}, {"by", "timer"}});
+      return end_wait(slot, call,
+                      tools::Outcome::success({{"fired_at_ms", unix_ms(engine_.clock)}}));
+    }
+    const std::string why = "no " + std::string(graph::to_string(spec.kind)) + " '" + spec.name +
+                            "' within " + std::to_string(spec.timeout.count()) + " ms";
+    events_.emit(
+        "wait_resolved",
+        {{"wait", call->wait_id}, {"decision", "timed_out"}, {"by", "timeout"}, {"reason", why}});
+    end_wait(slot, call, tools::Outcome::failed(tools::FailureKind::kTimeout, why));
+  }
+
+  // Resolve_wait took this run's wait `wait` for `answer`, whose `by` and `reason` it made valid
+  // UTF-8 (on the run's thread).
+  void on_wait_answer(const std::string& wait, const WaitAnswer& answer) {
+    if (cancel_requested_ || phase_ == Phase::kFinishing || phase_ == Phase::kDone) return;
+    std::uint32_t slot = 0;
+    while (slot < calls_.size() && !(calls_[slot] && calls_[slot]->wait_id == wait)) ++slot;
+    if (slot == calls_.size()) return;  // dropped meanwhile (a decided join)
+    std::shared_ptr<Call> call = calls_[slot];
+    using Decision = WaitAnswer::Decision;
+    static constexpr const char* kDecided[] = {"approved", "rejected", "signalled"};
+    nlohmann::json resolved = {{"wait", wait},
+                               {"decision", kDecided[static_cast<int>(answer.decision)]}};
+    if (!answer.by.empty()) resolved["by"] = answer.by;
+    if (!answer.key.empty()) resolved["key"] = valid_utf8(answer.key);
+    if (answer.decision == Decision::kReject) resolved["reason"] = answer.reason;
+    events_.emit("wait_resolved", std::move(resolved));
+    switch (answer.decision) {
+      case Decision::kApprove: {
+        nlohmann::json out = {{"approved", true}, {"data", answer.data}};
+        if (!answer.by.empty()) out["by"] = answer.by;
+        return end_wait(slot, call, tools::Outcome::success(std::move(out)));
+      }
+      case Decision::kReject:
+        return end_wait(slot, call,
+                        tools::Outcome::failed(
+                            tools::FailureKind::kRejected,
+                            "rejected" + (answer.by.empty() ? std::string() : " by " + answer.by) +
+                                (answer.reason.empty() ? std::string() : ": " + answer.reason)));
+      case Decision::kSignal:
+        return end_wait(slot, call, tools::Outcome::success(answer.data));
+    }
+  }
+
+  // The wait held in `slot` is over: the step's outcome goes to the machine, and is written
+  // before the run goes on.
+  void end_wait(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome outcome) {
+    if (!call->claim()) return;
+    auto self = std::move(call->keep_alive);
+    if (call->timer) call->timer->cancel();
+    outcome_unsaved_ = true;
+    complete(slot, std::move(outcome));
+  }
+
   bool current(std::uint32_t slot, const std::shared_ptr<Call>& call) const {
     return slot < calls_.size() && calls_[slot] == call;
   }
@@ -456,6 +616,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // Abandons a call: its answer, if it comes, is ignored; the tool is asked to abort.
   void drop(Call& call) {
     abandon_health(call);
+    if (!call.wait_id.empty()) engine_.drop_wait(id(), call.wait_id);
     if (call.timer) call.timer->cancel();
     if (call.claim()) call.keep_alive.reset();
     call.cancel.cancel();
@@ -545,6 +706,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void deliver(Result<RunReport> result) {
     const std::string run_id = id();
+    engine_.forget_waits(run_id);
     Engine::Done done = std::move(done_);
     done(std::move(result));
     engine_.remove(run_id);
@@ -679,6 +841,95 @@ std::future<Result<RunReport>> Engine::submit(std::shared_ptr<const graph::Workf
   start(std::move(workflow), std::move(tools), std::move(request),
         [promise](Result<RunReport> r) { promise->set_value(std::move(r)); });
   return future;
+}
+
+std::vector<OpenWait> Engine::waits() const {
+  std::vector<OpenWait> out;
+  {
+    std::lock_guard lock(impl_->mu);
+    for (const auto& [key, entry] : impl_->open_waits) out.push_back(entry.info);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const OpenWait& a, const OpenWait& b) {
+    return a.started_ms < b.started_ms;
+  });
+  return out;
+}
+
+Status Engine::resolve_wait(const std::string& run_id, const std::string& wait_id,
+                            WaitAnswer answer) {
+  using Decision = WaitAnswer::Decision;
+  // The answer is journaled: `by`, `reason` and the data's strings made valid UTF-8 here, once (the
+  // key is compared as given, and cleaned where it is journaled), and the data within the limits
+  // of outside JSON.
+  answer.by = valid_utf8(answer.by);
+  answer.reason = valid_utf8(answer.reason);
+  auto data =
+      parse_untrusted(answer.data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      {.what = "wait data"});
+  if (!data.ok()) return data.status();
+  answer.data = std::move(*data);
+  std::shared_ptr<RunTask> task;
+  {
+    std::lock_guard lock(impl_->mu);
+    const Impl::WaitKey key{run_id, wait_id};
+    auto it = impl_->open_waits.find(key);
+    if (it == impl_->open_waits.end()) {
+      auto done = impl_->resolved_waits.find(key);
+      if (done == impl_->resolved_waits.end()) {
+        return Status(StatusCode::kNotFound,
+                      "run " + run_id + " has no open wait '" + wait_id + "'");
+      }
+      if (!answer.key.empty() && done->second == answer.key) return Status();  // applied once
+      return Status(StatusCode::kFailedPrecondition,
+                    "wait '" + wait_id + "' of run " + run_id + " is already resolved");
+    }
+    const graph::WaitTool::Kind kind = it->second.kind;
+    const bool fits =
+        kind == graph::WaitTool::Kind::kApproval
+            ? answer.decision != Decision::kSignal
+            : kind == graph::WaitTool::Kind::kSignal && answer.decision == Decision::kSignal;
+    if (!fits) {
+      return invalid_argument("wait '" + wait_id + "' of run " + run_id + " is a " +
+                              it->second.info.kind + ": " +
+                              (kind == graph::WaitTool::Kind::kTimer      ? "it fires by itself"
+                               : kind == graph::WaitTool::Kind::kApproval ? "approve or reject it"
+                                                                          : "send it a signal"));
+    }
+    task = it->second.task.lock();
+    if (!task) {
+      return Status(StatusCode::kNotFound, "run " + run_id + " has no open wait '" + wait_id + "'");
+    }
+    impl_->take_wait_locked(key, answer.key);
+  }
+  task->post_wait_answer(wait_id, std::move(answer));
+  return Status();
+}
+
+Status Engine::signal(const std::string& run_id, const std::string& name, WaitAnswer answer) {
+  answer.decision = WaitAnswer::Decision::kSignal;
+  std::string wait;
+  {
+    std::lock_guard lock(impl_->mu);
+    const OpenWait* oldest = nullptr;
+    for (auto it = impl_->open_waits.lower_bound({run_id, std::string()});
+         it != impl_->open_waits.end() && it->first.first == run_id; ++it) {
+      const OpenWait& w = it->second.info;
+      if (it->second.kind != graph::WaitTool::Kind::kSignal || w.name != name) continue;
+      if (oldest == nullptr || w.started_ms < oldest->started_ms) oldest = &w;
+    }
+    if (oldest == nullptr) {
+      if (!answer.key.empty()) {
+        for (auto it = impl_->resolved_waits.lower_bound({run_id, std::string()});
+             it != impl_->resolved_waits.end() && it->first.first == run_id; ++it) {
+          if (it->second == answer.key) return Status();  // this signal was applied already
+        }
+      }
+      return Status(StatusCode::kNotFound,
+                    "run " + run_id + " does not wait for signal '" + name + "'");
+    }
+    wait = oldest->wait_id;
+  }
+  return resolve_wait(run_id, wait, std::move(answer));
 }
 
 bool Engine::cancel(const std::string& run_id, const std::string& reason) {

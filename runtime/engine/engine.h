@@ -21,7 +21,9 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "graph/clock.h"
 #include "graph/status.h"
@@ -54,6 +56,33 @@ struct EngineOptions {
 
 class RunTask;  // one run in flight (engine.cc)
 
+// A wait step a run in flight is held at (docs/waits.md).
+struct OpenWait {
+  std::string run_id;
+  std::string wait_id;  // "<tool id>#<call>": unique within the run
+  std::string kind;     // approval, signal, timer
+  std::string name;     // approval and signal: what is waited for
+  std::string tool;
+  std::string node;
+  std::string fanout;           // "" unless a fan-out branch waits
+  std::int64_t branch = -1;     // the branch, or -1
+  std::int64_t started_ms = 0;  // Unix ms
+  std::int64_t due_ms = 0;      // timer: when it fires; others: their timeout (0: none)
+};
+
+// How a wait is resolved.
+struct WaitAnswer {
+  enum class Decision { kApprove, kReject, kSignal };
+  Decision decision = Decision::kSignal;
+  // approve: handed to the step as its output's "data"; signal: the step's output; reject:
+  // ignored (see `reason`).
+  nlohmann::json data = nullptr;
+  std::string reason{};  // reject: why (the step's failure reason)
+  std::string by{};      // who resolved it (journaled)
+  // Applied once: the same wait resolved again with the same key is accepted and ignored.
+  std::string key{};
+};
+
 class Engine {
  public:
   using Done = std::function<void(Result<RunReport>)>;
@@ -85,6 +114,19 @@ class Engine {
   // Cancels a run in flight: its tool call in flight is abandoned (a late answer is ignored), the
   // cancellation is journaled, and the run ends `failed`. False when no such run is in flight.
   bool cancel(const std::string& run_id, const std::string& reason = "request");
+
+  // The waits the runs in flight are held at, oldest first.
+  std::vector<OpenWait> waits() const;
+  // Resolves wait `wait_id` of run `run_id`: journals `wait_resolved` and continues the run (an
+  // approval: the step succeeds; a rejection: it fails `rejected` and the run heals; a signal:
+  // the step's output is its data). Errors: kNotFound (no such open wait), kInvalidArgument (a
+  // decision that does not fit the wait's kind: approve/reject an approval, signal a signal; a
+  // timer is resolved by time only), kFailedPrecondition (already resolved, under another key).
+  // Resolving again with the same non-empty key succeeds and changes nothing.
+  Status resolve_wait(const std::string& run_id, const std::string& wait_id, WaitAnswer answer);
+  // Sends signal `name` to run `run_id`: resolves its oldest open signal wait of that name.
+  // Errors as resolve_wait's; kNotFound when the run does not wait for that signal.
+  Status signal(const std::string& run_id, const std::string& name, WaitAnswer answer);
 
   // Blocks until no run is in flight.
   void wait_idle();

@@ -18,7 +18,8 @@ namespace {
 // (run_interrupted: the service's shutdown stopped the run where it stood; nothing was decided.)
 bool is_driver_event(const std::string& type) {
   return type == "run_started" || type == "llm_learned" || type == "breaker" ||
-         type == "run_finished" || type == "resumed" || type == "run_interrupted";
+         type == "run_finished" || type == "resumed" || type == "run_interrupted" ||
+         type == "wait_resolved";
 }
 
 // Recorded payloads are read through JsonView. reenact() checks every event first

@@ -52,6 +52,7 @@ bool tells_health(const tools::Outcome& o) {
     case FailureKind::kBudgetExhausted:
     case FailureKind::kSchemaInvalid:
     case FailureKind::kRefusal:
+    case FailureKind::kRejected:
       return false;
     case FailureKind::kUnavailable:
       return o.reason.find(kNotCalled) == std::string::npos;

@@ -14,9 +14,10 @@ void add_unique(std::vector<std::string>& into, const std::vector<std::string>& 
 
 }  // namespace
 
-std::string skipped_summary(const std::vector<std::string>& skipped,
-                            const std::string& journal_path, std::size_t max_items) {
+std::string skipped_summary(const std::vector<std::string>& skipped, const std::string& location,
+                            std::size_t max_items) {
   if (skipped.empty()) return "";
+  const std::string journal_path = printable_location(location);
   const std::string where = journal_path.empty() ? "the journal" : "journal " + journal_path;
   std::string out = where + ": skipped " + std::to_string(skipped.size()) +
                     " item(s) that cannot be decoded (`switchyard journal check" +
@@ -46,7 +47,7 @@ Result<Startup> start_up(Clock& clock, const StartupOptions& options) {
   if (options.journal_path.empty()) {
     s.journal = make_memory_journal(options.memory);
   } else {
-    auto journal = open_sqlite_journal(options.journal_path, options.journal);
+    auto journal = open_journal(options.journal_path, options.journal);
     if (!journal.ok()) return journal.status();
     s.journal = std::move(*journal);
   }

@@ -1,8 +1,10 @@
 #pragma once
 // The journal: every run and every decision of a run, as events in order.
 //
-// Two implementations: a SQLite file in WAL mode (open_sqlite_journal; what users audit, replay
-// and resume) and an in-memory one (make_memory_journal; evaluation and benchmarks only).
+// Three implementations: a SQLite file in WAL mode (open_sqlite_journal; what users audit, replay
+// and resume, the default), a PostgreSQL database (open_postgres_journal; the same, on a server:
+// docs/journal.md#postgresql) and an in-memory one (make_memory_journal; evaluation and
+// benchmarks only). open_journal picks the first two by the journal argument's form.
 // A journal that cannot be opened or written is an error (StatusCode::kIo), never a silent
 // fallback to memory.
 //
@@ -196,6 +198,34 @@ struct JournalOptions {
 // knows, locked by another process beyond the busy timeout. Nothing is changed on error.
 Result<std::unique_ptr<Journal>> open_sqlite_journal(const std::string& path,
                                                      const JournalOptions& options = {});
+
+// True when `location` names a PostgreSQL database: it starts with "postgresql://" or
+// "postgres://" (libpq's connection URI). Anything else is a SQLite file's path.
+bool is_postgres_location(const std::string& location);
+
+// `location` fit to print (logs, errors, JSON, /readyz): a PostgreSQL URI's password, in its
+// user-info ("user:secret@") or as a `password=` parameter, is replaced by "***". Anything else
+// is returned as it is.
+std::string printable_location(const std::string& location);
+
+// Opens the PostgreSQL journal in the database `url` names (a libpq connection URI,
+// postgresql://[user@][host][:port]/dbname[?param=value...]), creating its tables when the
+// database has none (and `options.create_if_missing`) and upgrading an older schema, each
+// migration in one transaction under an advisory lock. A password is best given by PGPASSWORD
+// or ~/.pgpass (libpq reads them); one in the URL is used but never printed (printable_location).
+// Errors: kNotFound (no journal in the database and not to be created); kIo: cannot connect
+// (libpq's reason), not a journal (tables of its own without ours, or a schema_version table
+// that is not ours), a newer schema than this build knows. Nothing is changed on error.
+// options.busy_timeout bounds how long a statement waits for a lock (lock_timeout);
+// options.sync: kFull sets synchronous_commit=on, kNormal keeps the server's setting;
+// options.max_bytes and on_checkpoint do not apply.
+Result<std::unique_ptr<Journal>> open_postgres_journal(const std::string& url,
+                                                       const JournalOptions& options = {});
+
+// The journal `location` names: open_postgres_journal for a PostgreSQL URI
+// (is_postgres_location), open_sqlite_journal for anything else.
+Result<std::unique_ptr<Journal>> open_journal(const std::string& location,
+                                              const JournalOptions& options = {});
 
 // How much a journal in memory keeps.
 struct MemoryJournalOptions {

@@ -277,6 +277,22 @@ Status check_by_type(std::string_view t, const JsonView& p) {
                             {"new_route", Kind::kStrings},
                             {"cost", Kind::kNumber}});
   }
+  if (t == "wait_started") {
+    return check_fields(p, {{"wait", Kind::kString},
+                            {"kind", Kind::kString},
+                            {"node", Kind::kString},
+                            {"tool", Kind::kString},
+                            {"name", Kind::kString},
+                            {"timer_ms", Kind::kTime},
+                            {"timeout_ms", Kind::kTime}});
+  }
+  if (t == "wait_resolved") {
+    return check_fields(p, {{"wait", Kind::kString},
+                            {"decision", Kind::kString},
+                            {"by", Kind::kString},
+                            {"key", Kind::kString},
+                            {"reason", Kind::kString}});
+  }
   if (t == "fanout_started") return check_fields(p, {{"node", Kind::kString}});
   if (t == "fanout_joined") {
     return check_fields(p, {{"node", Kind::kString},

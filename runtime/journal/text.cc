@@ -269,6 +269,21 @@ std::string summarize_line(const Event& e) {
     return route_text(lenient_member(p, "old_route")) + " => " +
            route_text(lenient_member(p, "new_route")) + " (" + why(p, "reason") + ")";
   }
+  if (t == "wait_started") {
+    const std::string kind = str(p, "kind");
+    return str(p, "wait") + ": " +
+           (kind == "timer" ? "timer of " + str(p, "timer_ms") + " ms"
+                            : kind + " '" + str(p, "name") + "'" +
+                                  (lenient_member(p, "timeout_ms").is_number()
+                                       ? ", timeout " + str(p, "timeout_ms") + " ms"
+                                       : std::string()));
+  }
+  if (t == "wait_resolved") {
+    std::string s = str(p, "wait") + ": " + str(p, "decision");
+    if (lenient_member(p, "by").is_string()) s += " by " + str(p, "by");
+    if (lenient_member(p, "reason").is_string()) s += " (" + why(p, "reason") + ")";
+    return s;
+  }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
            " (needs " + str(p, "need") + ")";

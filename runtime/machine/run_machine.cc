@@ -412,6 +412,19 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
     sink_.emit("step_started",
                json_object("attempt", a.attempt, "call", a.call_number, "idempotent", t.idempotent,
                            "kind", graph::to_string(t.kind), "node", node_id(node), "tool", t.id));
+    if (const auto* w = std::get_if<graph::WaitTool>(&t.spec)) {
+      // Journaled before the run is held (the driver writes it first): the wait's start time is
+      // this event's, from which a timer's due time and a timeout are counted, also on resume.
+      nlohmann::json wait = json_object("kind", graph::to_string(w->kind), "node", node_id(node),
+                                        "tool", t.id, "wait", wait_id(t, a.call_number));
+      if (w->kind == graph::WaitTool::Kind::kTimer) {
+        wait["timer_ms"] = w->delay.count();
+      } else {
+        wait["name"] = w->name;
+        if (w->timeout.count() > 0) wait["timeout_ms"] = w->timeout.count();
+      }
+      sink_.emit("wait_started", std::move(wait));
+    }
   }
   awaiting_ = purpose == Action::Purpose::kStep         ? Awaiting::kStep
               : purpose == Action::Purpose::kCompensate ? Awaiting::kCompensate

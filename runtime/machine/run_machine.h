@@ -94,6 +94,12 @@ inline tools::Invocation invocation_of(const graph::Workflow& workflow, const Ac
   return call;
 }
 
+// The id of the wait a wait step's call `call_number` of `tool` is held at: "<tool id>#<call>",
+// unique within its run (call numbers count the tool's calls across the run and its branches).
+inline std::string wait_id(const graph::Tool& tool, int call_number) {
+  return tool.id + "#" + std::to_string(call_number);
+}
+
 struct RunResult {
   RunStatus status = RunStatus::kRunning;
   std::string goal;               // the goal reached or last pursued (after demotion: the new one)

@@ -42,6 +42,15 @@ const std::vector<Route>& routes() {
     };
     add("GET", "/healthz", nullptr);
     add("GET", "/readyz", nullptr);
+    // The web console's files: public (Service::Impl::handle serves a GET before the token
+    // check); another method reaches the router, which answers 405.
+    auto add_public = [&t](const char* method, const char* path, Handler h) {
+      t.push_back({{method, path, true}, segments(path), std::move(h)});
+    };
+    add_public("GET", "/",
+               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
+    add_public("GET", "/console/{file}",
+               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
     add("GET", "/metrics", [](auto& s, auto&, auto&, auto&) { return s.metrics_text(); });
     add("GET", "/v1/health", [](auto& s, auto&, auto&, auto&) { return s.health_json(); });
     add("GET", "/v1/workflows", [](auto& s, auto&, auto&, auto&) { return s.list_workflows(); });
@@ -49,6 +58,9 @@ const std::vector<Route>& routes() {
         [](auto& s, auto& req, auto&, auto&) { return s.post_workflow(req); });
     add("GET", "/v1/workflows/{name}",
         [](auto& s, auto&, auto&, auto& p) { return s.get_workflow(p[0]); });
+    add("GET", "/v1/workflows/{name}/graph",
+        [](auto& s, auto&, auto&, auto& p) { return s.workflow_graph(p[0]); });
+    add("GET", "/v1/budget", [](auto& s, auto& req, auto&, auto&) { return s.budget(req); });
     add("GET", "/v1/runs", [](auto& s, auto& req, auto&, auto&) { return s.list_runs(req); });
     add("POST", "/v1/runs",
         [](auto& s, auto& req, auto& caller, auto&) { return s.post_run(req, caller); });

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "runtime/journal/text.h"
+#include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/verify.h"
 #include "runtime/service/event_stream.h"
@@ -223,7 +224,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
   if (!list.ok()) return journal_error_response(list.status());
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : *list) runs.push_back(runtime::run_json(r));
-  return json_response(200, {{"journal", options.journal_path}, {"runs", runs}});
+  return json_response(
+      200, {{"journal", runtime::printable_location(options.journal_path)}, {"runs", runs}});
 }
 
 HttpResponse Service::Impl::get_run(const std::string& id) {
@@ -275,9 +277,10 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
     if (!report.ok()) return error_response(report.status());
     return json_response(200, {{"verify", report->to_json()}});
   }
-  if (format != "json" && format != "text" && format != "dot" && format != "html") {
-    return error_response(
-        invalid_argument("format=" + excerpt(format, 100) + ": expected json, text, dot or html"));
+  if (format != "json" && format != "text" && format != "dot" && format != "html" &&
+      format != "svg") {
+    return error_response(invalid_argument("format=" + excerpt(format, 100) +
+                                           ": expected json, text, dot, svg or html"));
   }
   auto run = feed->get_run(id);
   if (!run.ok()) return journal_error_response(run.status());
@@ -296,6 +299,12 @@ HttpResponse Service::Impl::replay(const HttpRequest& req, const std::string& id
   if (format == "dot") {
     return text_response("text/vnd.graphviz; charset=utf-8",
                          runtime::render_dot(**workflow, *run, *events));
+  }
+  if (format == "svg") {
+    // The graph of html, alone (the console draws it, and redraws it as events come).
+    auto svg = runtime::render_svg(runtime::render_dot(**workflow, *run, *events));
+    if (!svg.ok()) return error_response(internal_error(svg.status().message()));
+    return text_response("image/svg+xml", *svg);
   }
   auto html = runtime::render_html(**workflow, *run, *events);
   if (!html.ok()) return error_response(html.status());

@@ -7,6 +7,7 @@
 #include "runtime/engine/health_rebuild.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::service {
 namespace {
@@ -127,8 +128,16 @@ Status Service::Impl::open() {
     auto registered = register_workflow(*text, file, &errors, &warnings);
     if (!registered.ok()) return registered.status();
   }
+  if (!options.otlp_endpoint.empty()) {
+    auto exporter = OtlpExporter::start({.endpoint = options.otlp_endpoint});
+    if (!exporter.ok()) return exporter.status();
+    otlp = std::move(*exporter);
+    tools::set_traceparent_enabled(true);
+    logger().info("exporting traces to {} (OTLP/HTTP JSON)", options.otlp_endpoint);
+  }
   feed_subscription = feed->subscribe([this](const runtime::Event& e) {
     metrics.observe(e);
+    if (otlp) otlp->observe(e);
     if (e.type == "run_finished") end_run(e.run_id);
   });
   engine = runtime::build_engine(
@@ -143,7 +152,7 @@ Status Service::Impl::open() {
   if (!listening.ok()) return listening.status();
   server = std::move(*listening);
   logger().info("listening on {}:{} (journal {}, {} token(s))", server->host(), server->port(),
-                options.journal_path, tokens->size());
+                runtime::printable_location(options.journal_path), tokens->size());
   return Status();
 }
 
@@ -152,11 +161,14 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
   if (req.path == "/healthz") return json_response(200, {{"status", "alive"}});
   if (req.path == "/readyz") {
     if (draining.load()) return json_response(503, {{"status", "draining"}});
-    nlohmann::json ready = {{"status", "ready"}, {"journal", options.journal_path}};
+    nlohmann::json ready = {{"status", "ready"},
+                            {"journal", runtime::printable_location(options.journal_path)}};
     // What the start skipped in the journal: rows that cannot be decoded (docs/service.md).
     if (!core.report.skipped.empty()) ready["journal_skipped"] = core.report.to_json();
     return json_response(200, ready);
   }
+  // The console's pages hold no data (they fetch it with the token the user gives them).
+  if (is_console_request(req)) return console_file(req.path);
   Caller caller;
   if (!tokens->empty()) {
     auto token = tokens->match(req.header("authorization"));
@@ -185,7 +197,7 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
 HttpResponse Service::Impl::health_json() {
   nlohmann::json list = nlohmann::json::array();
   for (const auto& h : core.health->snapshot()) list.push_back(runtime::tool_health_json(h));
-  return json_response(200, {{"journal", options.journal_path},
+  return json_response(200, {{"journal", runtime::printable_location(options.journal_path)},
                              {"now_ms", runtime::unix_ms_of(clock.now())},
                              {"tools", list}});
 }
@@ -229,11 +241,12 @@ DrainReport Service::Impl::drain() {
     logger().warn(
         "shutdown: {} run(s) interrupted after the grace period; `switchyard resume "
         "--all --journal {}` continues them",
-        report.interrupted.size(), options.journal_path);
+        report.interrupted.size(), runtime::printable_location(options.journal_path));
   }
   if (server) server->stop();  // closes the event streams; no handler runs after this
   engine.reset();              // joins its threads: every journal write is committed
   feed_subscription.reset();
+  otlp.reset();  // sends what is queued, says what it exported and dropped
   drained = report;
   return report;
 }

@@ -42,6 +42,9 @@ struct ServiceOptions {
   // Whether POST /v1/workflows accepts workflows with `command` tools (which run programs on
   // this host as the server's user). Default false: such a workflow is refused with 403.
   bool allow_command_tools = false;
+  // An OpenTelemetry collector's OTLP/HTTP URL: runs are exported to it as traces, and http tools
+  // send `traceparent` (runtime/service/otlp_exporter.h, docs/tracing.md). "": no tracing.
+  std::string otlp_endpoint;
   int engine_threads = 2;  // the Engine's event loops
   // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
   // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.

@@ -26,6 +26,7 @@
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
 #include "runtime/service/metrics.h"
+#include "runtime/service/otlp_exporter.h"
 #include "runtime/service/service.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -61,6 +62,9 @@ Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits&
 // 400 `invalid_argument` for a bad field of a request body: {"error": {"code", "message",
 // "pointer"}}, `pointer` the RFC 6901 pointer of the field ("" for the body itself).
 HttpResponse field_error(const std::string& pointer, const Status& status);
+// Whether `req` asks for a file of the web console (GET / or GET /console/...): answered without
+// a token, as the page itself asks for one (routes_console.cc).
+bool is_console_request(const HttpRequest& req);
 
 class Service::Impl {
  public:
@@ -86,6 +90,12 @@ class Service::Impl {
   HttpResponse replay(const HttpRequest& req, const std::string& id);
   HttpResponse events(const HttpRequest& req, const std::string& id);
 
+  // routes_console.cc: the console's static files (GET / and /console/{file}, public), a
+  // registered workflow's graph with its cheapest route now, and spend by workflow, tier and day.
+  HttpResponse console_file(const std::string& path);
+  HttpResponse workflow_graph(const std::string& name);
+  HttpResponse budget(const HttpRequest& req);
+
   // routes.cc: dispatches an authenticated request by the table of routes.h.
   HttpResponse route(const HttpRequest& req, const Caller& caller);
 
@@ -105,7 +115,8 @@ class Service::Impl {
   std::unique_ptr<InterruptGate> gate;       // over feed: what runs write through
   tools::Models models;
   Metrics metrics;
-  runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run
+  std::unique_ptr<OtlpExporter> otlp;  // with options.otlp_endpoint: the traces' exporter
+  runtime::EventFeed::Subscription feed_subscription;  // metrics, end_run, otlp
   std::unique_ptr<TokenSet> tokens;
   std::unique_ptr<RateLimiter> rate;
   std::unique_ptr<RunSlots> slots;

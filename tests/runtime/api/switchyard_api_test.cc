@@ -211,6 +211,24 @@ TEST(ApiRuns, BuiltinFailureIsRoutedAroundAndCodesBecomeFailureKinds) {
   EXPECT_TRUE(unavailable);
 }
 
+TEST(ApiRuntime, HealthListsEachToolTheMonitorSawWithItsFailures) {
+  auto rt = open_runtime();
+  EXPECT_EQ(rt->health(), json::array());  // nothing called yet
+  ASSERT_TRUE(add_echo(*rt).ok());
+  ASSERT_TRUE(rt->add_tool("down", [](const json&) -> api::Result<json> {
+                  return api::Status(api::StatusCode::kUnavailable, "service down");
+                }).ok());
+  auto run = rt->run(chain({"echo", "down"}), {});
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, api::RunStatus::kEscalated);
+  std::map<std::string, json> by_tool;
+  for (const auto& h : rt->health()) by_tool[h.at("tool").get<std::string>()] = h;
+  ASSERT_EQ(by_tool.size(), 2u);
+  EXPECT_EQ(by_tool.at("T0").at("consecutive_failures"), 0);
+  EXPECT_GE(by_tool.at("T1").at("consecutive_failures").get<int>(), 1);
+  EXPECT_NE(by_tool.at("T1").at("last_failure").dump().find("service down"), std::string::npos);
+}
+
 TEST(ApiRuns, ToolThatThrowsFailsItsStepInsteadOfTheProcess) {
   auto rt = open_runtime();
   ASSERT_TRUE(rt->add_tool("throws", [](const json&) -> api::Result<json> {

@@ -1,5 +1,6 @@
-// The journal: the same behaviour from the SQLite file and the in-memory implementation, and the
-// SQLite file's own guarantees (WAL, versioning, refusing what is not a journal).
+// The journal: the contract (journal_contract.cc) for the SQLite file and the in-memory
+// implementation, and the SQLite file's own guarantees (WAL, versioning, refusing what is not a
+// journal).
 
 #include "runtime/journal/journal.h"
 
@@ -11,6 +12,7 @@
 #include <sstream>
 
 #include "runtime/journal/schema.h"
+#include "tests/runtime/journal/journal_contract.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
@@ -22,166 +24,36 @@ using testing::journal_event;
 using testing::run_record;
 using testing::TempDir;
 
-// Makes a fresh journal of one implementation.
-struct JournalFactory {
-  std::string name;
-  std::function<std::unique_ptr<Journal>(const TempDir&)> make;
-};
-
-void PrintTo(const JournalFactory& f, std::ostream* os) { *os << f.name; }
-
-class JournalContract : public ::testing::TestWithParam<JournalFactory> {
- protected:
-  void SetUp() override { journal_ = GetParam().make(dir_); }
-  TempDir dir_;
-  std::unique_ptr<Journal> journal_;
-};
-
-TEST_P(JournalContract, RoundTripsRunsAndEvents) {
-  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  ASSERT_TRUE(
-      journal_->append({journal_event("r1", 1, "run_started"), journal_event("r1", 2, "plan")})
-          .ok());
-  ASSERT_TRUE(journal_->append({journal_event("r1", 3, "run_finished")}).ok());
-  ASSERT_TRUE(journal_->finish_run("r1", "completed", {{"path", {"Start"}}}, 250).ok());
-
-  auto run = journal_->get_run("r1");
-  ASSERT_TRUE(run.ok());
-  EXPECT_EQ(run->status, "completed");
-  EXPECT_EQ(run->workflow_hash, "abc123");
-  EXPECT_EQ(run->input, (nlohmann::json{{"customer", "ada"}}));
-  EXPECT_EQ(run->result["path"], (nlohmann::json{"Start"}));
-  EXPECT_EQ(run->finished_ms, 250);
-
-  auto events = journal_->events("r1");
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 3u);
-  EXPECT_EQ((*events)[1].type, "plan");
-  EXPECT_EQ((*events)[1].time_ms, 1002);
-  EXPECT_EQ((*events)[1].payload["text"], "événement");
+JournalFactory memory_journals() {
+  return {"memory", [](const TempDir&) { return std::string(); },
+          [](const std::string&, const JournalOptions&) -> Result<std::unique_ptr<Journal>> {
+            return make_memory_journal();
+          }};
 }
 
-// finish_run with a null result: the result is the run_finished event's payload with run_id.
-TEST_P(JournalContract, ANullResultIsTheRunFinishedEventsPayloadWithTheRunId) {
-  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  ASSERT_TRUE(
-      journal_
-          ->append({journal_event("r1", 1, "run_started"),
-                    journal_event("r1", 2, "run_finished",
-                                  nlohmann::json{{"status", "completed"}, {"path", {"A", "B"}}})})
-          .ok());
-  ASSERT_TRUE(journal_->finish_run("r1", "completed", nullptr, 250).ok());
-  const nlohmann::json expected = {{"status", "completed"}, {"path", {"A", "B"}}, {"run_id", "r1"}};
-  auto run = journal_->get_run("r1");
-  ASSERT_TRUE(run.ok());
-  EXPECT_EQ(run->result, expected);
-  auto listed = journal_->list_runs({});
-  ASSERT_TRUE(listed.ok());
-  ASSERT_EQ(listed->size(), 1u);
-  EXPECT_EQ(listed->front().result, expected);
+JournalFactory sqlite_journals() {
+  return {"sqlite",
+          [](const TempDir& dir) {
+            static int made = 0;  // a new file each time
+            return dir.file("journal" + std::to_string(++made) + ".db");
+          },
+          [](const std::string& path, const JournalOptions& options) {
+            return open_sqlite_journal(path, options);
+          }};
 }
 
-TEST_P(JournalContract, ANullResultWithoutRunFinishedStaysNullAndAGivenResultWins) {
-  ASSERT_TRUE(journal_->begin_run(run_record("plain", 100)).ok());
-  ASSERT_TRUE(journal_->append({journal_event("plain", 1, "run_started")}).ok());
-  ASSERT_TRUE(journal_->finish_run("plain", "failed", nullptr, 250).ok());
-  EXPECT_TRUE(journal_->get_run("plain")->result.is_null());
-
-  ASSERT_TRUE(journal_->begin_run(run_record("given", 100)).ok());
-  ASSERT_TRUE(journal_
-                  ->append({journal_event("given", 1, "run_finished",
-                                          nlohmann::json{{"status", "completed"}})})
-                  .ok());
-  ASSERT_TRUE(journal_->finish_run("given", "completed", {{"probe", "A"}}, 250).ok());
-  EXPECT_EQ(journal_->get_run("given")->result, (nlohmann::json{{"probe", "A"}}));
-}
-
-TEST_P(JournalContract, EnforcesDenseSequenceNumbers) {
-  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  EXPECT_EQ(journal_->append({journal_event("r1", 2, "plan")}).code(),
-            StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(journal_->append({journal_event("r1", 1, "run_started")}).ok());
-  EXPECT_EQ(journal_->append({journal_event("r1", 1, "again")}).code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(journal_->events("r1")->size(), 1u);
-}
-
-TEST_P(JournalContract, AppendIsAllOrNothing) {
-  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  EXPECT_FALSE(journal_->append({journal_event("r1", 1, "a"), journal_event("r1", 3, "gap")}).ok());
-  EXPECT_TRUE(journal_->events("r1")->empty());
-}
-
-TEST_P(JournalContract, RejectsEventsOfUnknownRunsAndDuplicateRuns) {
-  EXPECT_EQ(journal_->append({journal_event("ghost", 1, "a")}).code(), StatusCode::kNotFound);
-  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
-  EXPECT_FALSE(journal_->begin_run(run_record("r1", 200)).ok());
-  EXPECT_EQ(journal_->get_run("ghost").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(journal_->events("ghost").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(journal_->finish_run("ghost", "completed", nullptr, 1).code(), StatusCode::kNotFound);
-}
-
-TEST_P(JournalContract, ListsNewestFirstWithFilters) {
-  ASSERT_TRUE(journal_->begin_run(run_record("old", 100, "a", "completed")).ok());
-  ASSERT_TRUE(journal_->begin_run(run_record("mid", 200, "b", "escalated")).ok());
-  ASSERT_TRUE(journal_->begin_run(run_record("new", 300, "a", "completed")).ok());
-  auto ids = [&](const RunFilter& f) {
-    std::vector<std::string> out;
-    auto runs = journal_->list_runs(f);  // kept alive: ranging over *temporary would dangle
-    EXPECT_TRUE(runs.ok());
-    for (const auto& r : *runs) out.push_back(r.run_id);
-    return out;
-  };
-  EXPECT_EQ(ids({}), (std::vector<std::string>{"new", "mid", "old"}));
-  RunFilter by_status;
-  by_status.status = "completed";
-  EXPECT_EQ(ids(by_status), (std::vector<std::string>{"new", "old"}));
-  RunFilter by_workflow;
-  by_workflow.workflow = "b";
-  EXPECT_EQ(ids(by_workflow), (std::vector<std::string>{"mid"}));
-  RunFilter window;
-  window.since_ms = 150;
-  window.until_ms = 300;
-  EXPECT_EQ(ids(window), (std::vector<std::string>{"mid"}));
-  RunFilter limited;
-  limited.limit = 1;
-  EXPECT_EQ(ids(limited), (std::vector<std::string>{"new"}));
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    Implementations, JournalContract,
-    ::testing::Values(JournalFactory{"memory",
-                                     [](const TempDir&) { return make_memory_journal(); }},
-                      JournalFactory{"sqlite",
-                                     [](const TempDir& dir) {
-                                       auto j = open_sqlite_journal(dir.file("journal.db"));
-                                       EXPECT_TRUE(j.ok()) << j.status().message();
-                                       return std::move(*j);
-                                     }}),
-    [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Implementations, JournalContract,
+                         ::testing::Values(memory_journals(), sqlite_journals()),
+                         [](const auto& info) { return info.param.name; });
+INSTANTIATE_TEST_SUITE_P(Implementations, DurableJournalContract,
+                         ::testing::Values(sqlite_journals()),
+                         [](const auto& info) { return info.param.name; });
 
 // ---- the SQLite file ----
 
 using testing::read_text;
 
 using testing::query_text;
-
-TEST(SqliteJournal, KeepsEverythingAcrossReopen) {
-  TempDir dir;
-  const std::string path = dir.file("j.db");
-  {
-    auto j = open_sqlite_journal(path);
-    ASSERT_TRUE(j.ok());
-    ASSERT_TRUE((*j)->begin_run(run_record("r1", 100)).ok());
-    ASSERT_TRUE((*j)->append({journal_event("r1", 1, "run_started")}).ok());
-  }
-  auto j = open_sqlite_journal(path);
-  ASSERT_TRUE(j.ok());
-  EXPECT_EQ((*j)->events("r1")->size(), 1u);
-  // The sequence continues after a reopen (it is read back, not remembered).
-  EXPECT_TRUE((*j)->append({journal_event("r1", 2, "plan")}).ok());
-  EXPECT_EQ((*j)->location(), path);
-}
 
 TEST(SqliteJournal, UsesWalAndRecordsItsSchemaVersion) {
   TempDir dir;
@@ -216,18 +88,6 @@ TEST(SqliteJournal, ARunFinishedWithANullResultKeepsItOnlyInItsRunFinishedEvent)
   ASSERT_TRUE(reader.ok());
   EXPECT_EQ((*reader)->get_run("r1")->result,
             (nlohmann::json{{"status", "completed"}, {"run_id", "r1"}}));
-}
-
-TEST(SqliteJournal, ASecondConnectionReadsWhatTheFirstWrote) {
-  TempDir dir;
-  const std::string path = dir.file("j.db");
-  auto writer = open_sqlite_journal(path);
-  ASSERT_TRUE(writer.ok());
-  ASSERT_TRUE((*writer)->begin_run(run_record("r1", 100)).ok());
-  ASSERT_TRUE((*writer)->append({journal_event("r1", 1, "run_started")}).ok());
-  auto reader = open_sqlite_journal(path, {.create_if_missing = false});
-  ASSERT_TRUE(reader.ok());
-  EXPECT_EQ((*reader)->events("r1")->size(), 1u);
 }
 
 TEST(SqliteJournal, MissingFileIsNotCreatedForReaders) {

@@ -1,0 +1,862 @@
+// The PostgreSQL Journal: the SQLite journal's rows, hash chain and group commit in a database
+// on a server, reached through libpq. docs/journal.md#postgresql describes the URL, the schema
+// and its versions. libpq stays in this file: a small RAII wrapper (connection, result,
+// parameters as text, prepared statements), then the journal on it.
+
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "runtime/base/crash_point.h"
+#include "runtime/base/hash.h"
+#include "runtime/base/log.h"
+#include "runtime/journal/checks.h"
+#include "runtime/journal/journal.h"
+#include "runtime/journal/row_check.h"
+#include "runtime/journal/rows.h"
+
+namespace switchyard::runtime {
+// Named inside the anonymous namespace: unity builds put this file beside the SQLite journal's.
+namespace {
+namespace pg {
+
+// ---- libpq, RAII ----
+
+struct ResultFree {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultFree>;
+
+struct ConnFinish {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using PgConn = std::unique_ptr<PGconn, ConnFinish>;
+
+// A statement's parameters, every one as text (or SQL NULL), as libpq sends them.
+class Params {
+ public:
+  Params& text(std::string value) {
+    values_.push_back(std::move(value));
+    null_.push_back(false);
+    return *this;
+  }
+  Params& integer(std::int64_t value) { return text(std::to_string(value)); }
+  Params& null() {
+    values_.emplace_back();
+    null_.push_back(true);
+    return *this;
+  }
+  int size() const { return static_cast<int>(values_.size()); }
+  // Pointers into the values, valid until the next change.
+  std::vector<const char*> pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      out.push_back(null_[i] ? nullptr : values_[i].c_str());
+    }
+    return out;
+  }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<bool> null_;
+};
+
+// A cell as text ("" when NULL), made valid UTF-8: the database may hold anything anyone wrote.
+std::string cell(const PGresult* r, int row, int col) {
+  return valid_utf8(std::string_view(PQgetvalue(r, row, col),
+                                     static_cast<std::size_t>(PQgetlength(r, row, col))));
+}
+// The raw bytes of a cell, for what is decoded by the checked readers (rows.h) or hashed.
+std::string_view raw(const PGresult* r, int row, int col) {
+  return {PQgetvalue(r, row, col), static_cast<std::size_t>(PQgetlength(r, row, col))};
+}
+bool is_null(const PGresult* r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
+// An integer cell; 0 when NULL or not an integer (the columns are bigint: only a schema edited
+// by hand would hold anything else).
+std::int64_t integer(const PGresult* r, int row, int col) {
+  const std::string_view text = raw(r, row, col);
+  std::int64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+// libpq's message, on one line.
+std::string one_line(const char* message) {
+  std::string out = message ? message : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  for (char& c : out) {
+    if (c == '\n') c = ' ';
+  }
+  return valid_utf8(out);
+}
+
+// The SQLSTATE of a failed result ("" when none: the connection failed).
+std::string sqlstate(const PGresult* r) {
+  const char* code = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  return code ? code : "";
+}
+
+// libpq prints the server's notices (NOTICE: ... skipping) to stderr unless told otherwise.
+void quiet_notices(void*, const char* message) {
+  logger().debug("postgres: {}", one_line(message));
+}
+
+// One connection: every call is one round trip, its result checked. Not thread-safe.
+class Connection {
+ public:
+  explicit Connection(std::string where) : where_(std::move(where)) {}
+
+  Status connect(const std::string& url) {
+    conn_.reset(PQconnectdb(url.c_str()));
+    if (!conn_) return io_error(prefix("cannot connect") + "out of memory");
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      return io_error(prefix("cannot connect") + one_line(PQerrorMessage(conn_.get())));
+    }
+    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
+    if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) {
+      return io_error(prefix("cannot connect") +
+                      "the server does not speak UTF-8: " + one_line(PQerrorMessage(conn_.get())));
+    }
+    return Status();
+  }
+
+  bool broken() const { return !conn_ || PQstatus(conn_.get()) == CONNECTION_BAD; }
+  // Connects again after the connection was lost (a restarted server): prepared statements are
+  // gone with it.
+  Status reset() {
+    PQreset(conn_.get());
+    prepared_.clear();
+    if (broken())
+      return io_error(prefix("cannot reconnect") + one_line(PQerrorMessage(conn_.get())));
+    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
+    return Status();
+  }
+
+  // Runs `sql` (no parameters; several statements allowed).
+  Result<PgResult> exec(const std::string& sql, const std::string& what) {
+    return checked(PgResult(PQexec(conn_.get(), sql.c_str())), what);
+  }
+  Result<PgResult> exec(const std::string& sql, const Params& params, const std::string& what) {
+    const auto values = params.pointers();
+    return checked(PgResult(PQexecParams(conn_.get(), sql.c_str(), params.size(), nullptr,
+                                         values.data(), nullptr, nullptr, 0)),
+                   what);
+  }
+  // Runs the statement prepared as `name` from `sql` (prepared on first use).
+  Result<PgResult> run(const std::string& name, const std::string& sql, const Params& params,
+                       const std::string& what) {
+    if (!prepared_.contains(name)) {
+      auto prepared =
+          checked(PgResult(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr)), what);
+      if (!prepared.ok()) return prepared.status();
+      prepared_.insert(name);
+    }
+    const auto values = params.pointers();
+    return checked(PgResult(PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
+                                           nullptr, nullptr, 0)),
+                   what);
+  }
+
+  // Statements other journal methods failed with: they name the SQLSTATE they met.
+  const std::string& last_sqlstate() const { return last_sqlstate_; }
+
+ private:
+  std::string prefix(const std::string& what) const {
+    return "journal " + where_ + ": " + what + ": ";
+  }
+
+  Result<PgResult> checked(PgResult r, const std::string& what) {
+    last_sqlstate_.clear();
+    const ExecStatusType st = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
+    last_sqlstate_ = sqlstate(r.get());
+    const std::string detail =
+        one_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
+    const std::string message = prefix(what) + detail;
+    if (last_sqlstate_.starts_with("53")) {  // insufficient resources: disk full, out of memory
+      return Status(StatusCode::kResourceExhausted,
+                    message +
+                        "; nothing of this write was kept, every event committed before "
+                        "is intact");
+    }
+    if (last_sqlstate_ == "55P03" || last_sqlstate_ == "40P01" || last_sqlstate_ == "40001") {
+      return Status(StatusCode::kUnavailable,
+                    message + "; nothing was written, try again when it is done");
+    }
+    if (broken()) {
+      return Status(StatusCode::kUnavailable, prefix(what) +
+                                                  "the connection to the database was lost (" +
+                                                  detail + "); nothing of this write was kept");
+    }
+    return io_error(message);
+  }
+
+  std::string where_;  // printable_location: never the password
+  PgConn conn_;
+  std::set<std::string> prepared_;
+  std::string last_sqlstate_;
+};
+
+// ---- the schema ----
+
+// The schema version this build writes (the schema_version table; its own numbering, not the
+// SQLite journal's user_version).
+constexpr int kSchemaVersion = 1;
+
+// Serializes migrations of one database between processes (pg_advisory_xact_lock).
+constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
+
+// Version 1: the SQLite journal's version-5 tables, in PostgreSQL's types. Payloads and results
+// are text, not jsonb: the hash chain covers the text exactly as stored. The runs columns owner,
+// lease_expires_ms and epoch are reserved for workers that claim runs (docs/scale-out.md): this
+// build writes none of them.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE schema_version (
+  application text NOT NULL CHECK (application = 'switchyard'),
+  version     integer NOT NULL
+);
+CREATE UNIQUE INDEX schema_version_one_row ON schema_version ((true));
+INSERT INTO schema_version (application, version) VALUES ('switchyard', 1);
+CREATE TABLE runs (
+  run_id           text PRIMARY KEY,
+  workflow         text NOT NULL,
+  workflow_hash    text NOT NULL,
+  status           text NOT NULL,
+  started_ms       bigint NOT NULL,
+  finished_ms      bigint,
+  input            text NOT NULL,
+  result           text,
+  head_hash        text NOT NULL DEFAULT '',
+  head_seq         bigint NOT NULL DEFAULT 0,
+  owner_pid        bigint NOT NULL DEFAULT 0,
+  owner            text,
+  lease_expires_ms bigint,
+  epoch            bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX runs_running ON runs (started_ms) WHERE status = 'running';
+CREATE INDEX runs_by_workflow ON runs (workflow);
+CREATE INDEX runs_by_start ON runs (started_ms);
+CREATE INDEX runs_by_finish ON runs (finished_ms);
+CREATE TABLE events (
+  run_id  text NOT NULL,
+  seq     bigint NOT NULL,
+  time_ms bigint NOT NULL,
+  type    text NOT NULL,
+  payload text NOT NULL,
+  hash    text NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq)
+);
+CREATE TABLE workflows (
+  hash   text PRIMARY KEY,
+  name   text NOT NULL,
+  source text NOT NULL
+);
+CREATE VIEW run_results AS
+  SELECT r.run_id, r.workflow, r.status, r.started_ms, r.finished_ms,
+         COALESCE(r.result, e.payload) AS result
+  FROM runs r LEFT JOIN events e
+    ON r.result IS NULL AND r.status <> 'running' AND e.run_id = r.run_id AND e.seq = r.head_seq
+       AND e.type = 'run_finished';
+)sql";
+
+// The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
+// result has it in its run_finished event, the last column).
+constexpr const char* kRunColumns =
+    "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
+    "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
+    "runs.status <> 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
+    "e.type = 'run_finished')";
+
+// Events inserted by one statement at most (a bigger append is several).
+constexpr int kEventsPerInsert = 32;
+
+class PostgresJournal final : public Journal {
+ public:
+  explicit PostgresJournal(std::string url)
+      : url_(std::move(url)), where_(printable_location(url_)), db_(where_) {}
+
+  Status open(const JournalOptions& options) {
+    if (Status s = db_.connect(url_); !s.ok()) return s;
+    settings_ = "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
+    if (options.sync == JournalSync::kFull) settings_ += "SET synchronous_commit = on;";
+    if (auto r = db_.exec(settings_, "cannot configure the session"); !r.ok()) return r.status();
+    auto version = schema_version();
+    if (!version.ok()) return version.status();
+    if (*version == 0 && !options.create_if_missing) {
+      return not_found("journal not found: " + where_ + " holds no switchyard journal");
+    }
+    for (int v = *version; v < kSchemaVersion; v = *version) {
+      if (Status s = migrate(); !s.ok()) return s;
+      version = schema_version();
+      if (!version.ok()) return version.status();
+      if (v > 0) logger().info("journal {}: schema upgraded to version {}", where_, *version);
+    }
+    return Status();
+  }
+
+  std::vector<Status> write_group(std::vector<Write>& writes) override {
+    std::lock_guard lock(mu_);
+    std::vector<Status> out;
+    out.reserve(writes.size());
+    if (Status s = connected(); !s.ok()) {
+      out.assign(writes.size(), s);
+      return out;
+    }
+    if (Status s = command("BEGIN"); !s.ok()) {
+      out.assign(writes.size(), s);
+      return out;
+    }
+    in_group_ = true;
+    for (Write& w : writes) {
+      // Each write is all or nothing on its own: one savepoint around it, rolled back if it
+      // fails or if any journal method it called failed.
+      write_error_ = Status();
+      Status s = command("SAVEPOINT group_write");
+      if (s.ok()) s = w(*this);
+      // The first failed call is the reason: after a failed statement, PostgreSQL refuses the
+      // write's next ones until the savepoint is rolled back.
+      if (!write_error_.ok()) s = write_error_;
+      if (s.ok()) s = command("RELEASE SAVEPOINT group_write");
+      if (s.ok()) {
+        for (auto& [run_id, head] : write_heads_) {
+          if (head.stored) {
+            group_heads_.erase(run_id);
+          } else {
+            group_heads_[run_id] = std::move(head);
+          }
+        }
+      } else {
+        (void)command("ROLLBACK TO SAVEPOINT group_write");
+        (void)command("RELEASE SAVEPOINT group_write");
+        heads_.clear();  // what it appended is gone: read heads again
+        stored_workflows_.clear();
+      }
+      write_heads_.clear();
+      out.push_back(std::move(s));
+    }
+    in_group_ = false;
+    Status s = store_group_heads();
+    if (s.ok()) s = command("COMMIT");
+    if (!s.ok()) {
+      (void)command("ROLLBACK");
+      heads_.clear();
+      stored_workflows_.clear();
+      out.assign(writes.size(), s);
+    }
+    group_heads_.clear();
+    return out;
+  }
+
+  Status begin_run(const RunRecord& run) override {
+    std::lock_guard lock(mu_);
+    const bool store_workflow =
+        run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
+    Status st = atomically([&]() -> Status {
+      if (store_workflow) {
+        auto r =
+            db_.run("insert_workflow",
+                    "INSERT INTO workflows (hash, name, source) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (hash) DO NOTHING",
+                    Params().text(run.workflow_hash).text(run.workflow).text(*run.workflow_source),
+                    "cannot record the workflow of run " + run.run_id);
+        if (!r.ok()) return r.status();
+      }
+      auto r = db_.run("insert_run",
+                       "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, "
+                       "input, owner_pid) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       Params()
+                           .text(run.run_id)
+                           .text(run.workflow)
+                           .text(run.workflow_hash)
+                           .text(run.status)
+                           .integer(run.started_ms)
+                           .text(run.input.dump())
+                           .integer(::getpid()),
+                       "cannot record run " + run.run_id);
+      if (!r.ok() && db_.last_sqlstate() == "23505") {  // unique_violation
+        return invalid_argument("run " + run.run_id + " is already in the journal " + where_);
+      }
+      return r.status();
+    });
+    if (!st.ok()) return st;
+    if (store_workflow) stored_workflows_.insert(run.workflow_hash);
+    heads_[run.run_id] = Head{};
+    return Status();
+  }
+
+  using Journal::append;
+  Status append(const std::vector<Event>& events) override {
+    if (events.empty()) return Status();
+    std::lock_guard lock(mu_);
+    const std::string& run_id = events.front().run_id;
+    auto head = read_head(run_id);
+    if (!head.ok()) return noted(head.status());
+    if (Status s = check_append(events, head->seq); !s.ok()) return s;
+    Head next = *head;
+    Status st = atomically([&]() -> Status {
+      for (std::size_t first = 0; first < events.size(); first += kEventsPerInsert) {
+        const std::size_t n = std::min<std::size_t>(kEventsPerInsert, events.size() - first);
+        Params params;
+        for (std::size_t i = first; i < first + n; ++i) {
+          const Event& e = events[i];
+          std::string payload;
+          if (!e.payload_json.empty()) {
+            // Sealed: hashed by whoever sealed it, stored as it is if it continues the chain.
+            if (e.prev_hash != next.hash) {
+              return Status(StatusCode::kInternal,
+                            "event " + std::to_string(e.seq) + " of run " + run_id +
+                                " was sealed after link '" + e.prev_hash +
+                                "' but the run's chain ends at '" + next.hash + "'");
+            }
+            next.hash = e.hash;
+            payload = e.payload_json;
+          } else {
+            payload = canonical_json(e.payload);
+            next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
+          }
+          next.seq = e.seq;
+          params.text(e.run_id)
+              .integer(e.seq)
+              .integer(e.time_ms)
+              .text(e.type)
+              .text(std::move(payload))
+              .text(next.hash);
+        }
+        auto r = db_.run(
+            "insert_events_" + std::to_string(n), insert_events_sql(n), params,
+            "cannot append event " + std::to_string(events[first].seq) + " of run " + run_id);
+        if (!r.ok()) return r.status();
+        if (first == 0 && events.size() > 1) crash_point("inside_append");
+      }
+      // In a group, the run's row gets its head once, at the end of the group or with
+      // finish_run, however many of its appends the group holds.
+      if (in_group_) return Status();
+      return store_head(run_id, next);
+    });
+    if (!st.ok()) return st;
+    if (in_group_) write_heads_[run_id] = PendingHead{next, false};
+    heads_[run_id] = std::move(next);
+    return st;
+  }
+
+  Status finish_run(const std::string& run_id, const std::string& status,
+                    const nlohmann::json& result, std::int64_t finished_ms) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto head = read_head(run_id);
+    if (!head.ok()) return noted(head.status());
+    Params params;
+    params.text(status);
+    if (result.is_null()) {
+      params.null();  // the run_finished event's payload (kRunColumns)
+    } else {
+      params.text(result.dump());
+    }
+    params.integer(finished_ms).text(run_id).text(head->hash).integer(head->seq);
+    auto r = db_.run("finish",
+                     "UPDATE runs SET status = $1, result = $2, finished_ms = $3, head_hash = $5, "
+                     "head_seq = $6 WHERE run_id = $4",
+                     params, "cannot finish run " + run_id);
+    if (!r.ok()) return noted(r.status());
+    if (std::string_view(PQcmdTuples(r->get())) == "0") {
+      return noted(not_found("run " + run_id + " is not in the journal"));
+    }
+    if (in_group_) write_heads_[run_id] = PendingHead{*head, true};
+    heads_.erase(run_id);  // a finished run gets no more events
+    return Status();
+  }
+
+  Status claim_run(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.exec("UPDATE runs SET owner_pid = $1 WHERE run_id = $2 AND status = 'running'",
+                      Params().integer(::getpid()).text(run_id), "cannot claim run " + run_id);
+    if (!r.ok()) return r.status();
+    if (std::string_view(PQcmdTuples(r->get())) == "1") return Status();
+    auto exists = db_.exec("SELECT 1 FROM runs WHERE run_id = $1", Params().text(run_id),
+                           "cannot claim run " + run_id);
+    if (!exists.ok()) return exists.status();
+    if (PQntuples(exists->get()) == 0) {
+      return not_found("run " + run_id + " is not in the journal " + where_);
+    }
+    return failed_precondition("run " + run_id + " has already finished");
+  }
+
+  Result<GcStats> gc(std::int64_t finished_before_ms) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    GcStats stats;
+    Status st = atomically([&]() -> Status {
+      const std::string where =
+          " WHERE status <> 'running' AND finished_ms IS NOT NULL AND finished_ms < $1";
+      const std::string what = "cannot remove old runs";
+      auto events =
+          db_.exec("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")",
+                   Params().integer(finished_before_ms), what);
+      if (!events.ok()) return events.status();
+      stats.events = integer_of(PQcmdTuples(events->get()));
+      auto runs = db_.exec("DELETE FROM runs" + where, Params().integer(finished_before_ms), what);
+      if (!runs.ok()) return runs.status();
+      stats.runs = integer_of(PQcmdTuples(runs->get()));
+      auto workflows = db_.exec(
+          "DELETE FROM workflows w WHERE NOT EXISTS "
+          "(SELECT 1 FROM runs r WHERE r.workflow_hash = w.hash)",
+          what);
+      if (!workflows.ok()) return workflows.status();
+      stats.workflows = integer_of(PQcmdTuples(workflows->get()));
+      return Status();
+    });
+    if (!st.ok()) return st;
+    stored_workflows_.clear();
+    return stats;
+  }
+
+  Result<std::vector<RunRecord>> list_runs(const RunFilter& filter) const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    std::string sql = std::string("SELECT ") + kRunColumns + " FROM runs WHERE true";
+    Params params;
+    auto next = [&params] { return "$" + std::to_string(params.size()); };
+    if (filter.status && *filter.status == "running") {
+      sql += " AND status = 'running'";  // the partial index runs_running
+    } else if (filter.status) {
+      params.text(*filter.status);
+      sql += " AND status = " + next();
+    }
+    if (filter.workflow) {
+      params.text(*filter.workflow);
+      sql += " AND workflow = " + next();
+    }
+    if (filter.since_ms) {
+      params.integer(*filter.since_ms);
+      sql += " AND started_ms >= " + next();
+    }
+    if (filter.until_ms) {
+      params.integer(*filter.until_ms);
+      sql += " AND started_ms < " + next();
+    }
+    params.integer(filter.limit);
+    sql += " ORDER BY started_ms DESC, run_id DESC LIMIT " + next();
+    auto r = db_.exec(sql, params, "cannot list runs");
+    if (!r.ok()) return r.status();
+    std::vector<RunRecord> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) out.push_back(read_run(r->get(), row));
+    return out;
+  }
+
+  Result<RunRecord> get_run(const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r =
+        db_.run("get_run", std::string("SELECT ") + kRunColumns + " FROM runs WHERE run_id = $1",
+                Params().text(run_id), "cannot read run " + run_id);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) {
+      return not_found("run " + run_id + " is not in the journal " + where_);
+    }
+    RunRecord run = read_run(r->get(), 0);
+    if (!run.defect.empty()) return invalid_argument(run.defect);
+    return run;
+  }
+
+  Result<std::vector<Event>> events(const std::string& run_id) const override {
+    auto run = get_run(run_id);
+    if (!run.ok()) return run.status();
+    std::lock_guard lock(mu_);
+    auto r = db_.run("events",
+                     "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = $1 "
+                     "ORDER BY seq",
+                     Params().text(run_id), "cannot read events of run " + run_id);
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    std::vector<Event> out;
+    out.reserve(static_cast<std::size_t>(PQntuples(rows)));
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      auto e = decode_event_row(run_id, integer(rows, row, 0), integer(rows, row, 1),
+                                cell(rows, row, 2), raw(rows, row, 3), cell(rows, row, 4));
+      if (!e.ok()) return e.status();
+      out.push_back(std::move(e).value());
+    }
+    return out;
+  }
+
+  Result<std::string> workflow_source(const std::string& hash) const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("workflow_source", "SELECT source FROM workflows WHERE hash = $1",
+                     Params().text(hash), "cannot read workflow " + hash);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) {
+      return not_found("journal " + where_ + " does not hold workflow " + hash);
+    }
+    return std::string(raw(r->get(), 0, 0));
+  }
+
+  bool chains_events() const override { return true; }
+
+  Result<JournalCheck> check() const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    // One snapshot of the database, whatever other connections commit meanwhile.
+    if (Status s = command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+    auto checked = check_snapshot();
+    (void)command("COMMIT");
+    return checked;
+  }
+
+  std::string location() const override { return where_; }
+
+ private:
+  struct Head {
+    std::int64_t seq = 0;
+    std::string hash;
+  };
+  struct PendingHead {
+    Head head;
+    bool stored = false;
+  };
+
+  static std::int64_t integer_of(const char* text) {
+    std::int64_t value = 0;
+    const std::string_view s(text ? text : "");
+    std::from_chars(s.data(), s.data() + s.size(), value);
+    return value;
+  }
+
+  static std::string insert_events_sql(std::size_t n) {
+    std::string sql = "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) VALUES ";
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t p = i * 6;
+      if (i > 0) sql += ", ";
+      sql += "($" + std::to_string(p + 1) + ", $" + std::to_string(p + 2) + ", $" +
+             std::to_string(p + 3) + ", $" + std::to_string(p + 4) + ", $" + std::to_string(p + 5) +
+             ", $" + std::to_string(p + 6) + ")";
+    }
+    return sql;
+  }
+
+  // The connection, connected again if the server went away since the last call (outside a
+  // group: a group's transaction dies with its connection). REQUIRES: mu_ held.
+  Status connected() const {
+    if (!db_.broken() || in_group_) return Status();
+    logger().warn("journal {}: the connection to the database was lost; reconnecting", where_);
+    if (Status s = db_.reset(); !s.ok()) return s;
+    return db_.exec(settings_, "cannot configure the session").status();  // a new session
+  }
+
+  Status command(const char* sql) const { return db_.exec(sql, "cannot execute").status(); }
+
+  // The database's schema version: 0 when it holds no table at all; an error (refusing it,
+  // untouched) when it is not a journal. REQUIRES: mu_ held or not yet shared.
+  Result<int> schema_version() {
+    auto exists = db_.exec(
+        "SELECT to_regclass('schema_version') IS NOT NULL, (SELECT count(*) FROM "
+        "pg_catalog.pg_tables WHERE schemaname = current_schema())",
+        "cannot read the schema version");
+    if (!exists.ok()) return exists.status();
+    const bool has_version = std::string_view(PQgetvalue(exists->get(), 0, 0)) == "t";
+    const std::int64_t tables = integer(exists->get(), 0, 1);
+    const std::string foreign = "journal " + where_ +
+                                " is a database with tables of its own, not a switchyard "
+                                "journal: refusing to touch it";
+    if (!has_version) {
+      if (tables > 0) return io_error(foreign);
+      return 0;
+    }
+    auto row = db_.exec("SELECT application, version FROM schema_version",
+                        "cannot read the schema version");
+    if (!row.ok() || PQntuples(row->get()) != 1 || PQnfields(row->get()) != 2 ||
+        std::string_view(PQgetvalue(row->get(), 0, 0)) != "switchyard") {
+      return io_error(foreign + " (its schema_version table is not a switchyard journal's)");
+    }
+    const std::int64_t version = integer(row->get(), 0, 1);
+    if (version < 1)
+      return io_error(foreign + " (its schema_version row says " + std::to_string(version) + ")");
+    if (version > kSchemaVersion) {
+      return io_error("journal " + where_ + " has schema version " + std::to_string(version) +
+                      ", newer than this build knows (" + std::to_string(kSchemaVersion) +
+                      "): use a newer switchyard");
+    }
+    return static_cast<int>(version);
+  }
+
+  // The next migration, in one transaction under an advisory lock: another process opening the
+  // same database meanwhile waits, then finds the schema it made.
+  Status migrate() {
+    if (Status s = command("BEGIN"); !s.ok()) return s;
+    Status s = db_.exec(kMigrationLock, "cannot lock the schema").status();
+    Result<int> version = s.ok() ? schema_version() : Result<int>(s);
+    if (version.ok() && *version == 0) {
+      s = db_.exec(kSchemaV1, "cannot create the journal's tables").status();
+    } else if (!version.ok()) {
+      s = version.status();
+    }
+    if (s.ok()) s = command("COMMIT");
+    if (!s.ok()) (void)command("ROLLBACK");
+    return s;
+  }
+
+  // Runs `body` all or nothing: in its own transaction, or as part of a write of a group,
+  // which the group rolls back whole if `body` fails. REQUIRES: mu_ held.
+  template <typename Body>
+  Status atomically(Body&& body) {
+    if (in_group_) return noted(body());
+    if (Status s = connected(); !s.ok()) return s;
+    if (Status s = command("BEGIN"); !s.ok()) return s;
+    Status s = body();
+    if (s.ok()) s = command("COMMIT");
+    if (!s.ok()) (void)command("ROLLBACK");
+    return s;
+  }
+
+  // A failure inside a write of a group fails the write. REQUIRES: mu_ held.
+  Status noted(Status s) {
+    if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
+    return s;
+  }
+
+  Status store_head(const std::string& run_id, const Head& head) {
+    return db_
+        .run("update_head", "UPDATE runs SET head_hash = $1, head_seq = $2 WHERE run_id = $3",
+             Params().text(head.hash).integer(head.seq).text(run_id),
+             "cannot append events of run " + run_id)
+        .status();
+  }
+
+  Status store_group_heads() {
+    for (const auto& [run_id, pending] : group_heads_) {
+      if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
+    }
+    return Status();
+  }
+
+  // The run's last seq and chain link. REQUIRES: mu_ held.
+  Result<Head> read_head(const std::string& run_id) {
+    if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
+    if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
+      heads_[run_id] = it->second.head;
+      return it->second.head;
+    }
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("read_head", "SELECT head_seq, head_hash FROM runs WHERE run_id = $1",
+                     Params().text(run_id), "cannot read run " + run_id);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) {
+      return not_found("run " + run_id + " is not in the journal " + where_);
+    }
+    Head head{integer(r->get(), 0, 0), std::string(raw(r->get(), 0, 1))};
+    heads_[run_id] = head;
+    return head;
+  }
+
+  // A run's row (kRunColumns), its JSON columns decoded; what cannot be is in `defect`.
+  static RunRecord read_run(const PGresult* s, int row) {
+    RunRecord r;
+    r.run_id = cell(s, row, 0);
+    r.workflow = cell(s, row, 1);
+    r.workflow_hash = cell(s, row, 2);
+    r.status = cell(s, row, 3);
+    r.started_ms = integer(s, row, 4);
+    r.finished_ms = integer(s, row, 5);
+    r.head_hash = cell(s, row, 8);
+    r.head_seq = integer(s, row, 9);
+    r.owner_pid = integer(s, row, 10);
+    auto note = [&r](const Status& status) {
+      if (r.defect.empty()) r.defect = status.message();
+    };
+    if (auto input = decode_run_column(r.run_id, "input", raw(s, row, 6)); input.ok()) {
+      r.input = std::move(input).value();
+    } else {
+      note(input.status());
+    }
+    if (!is_null(s, row, 7)) {
+      if (auto result = decode_run_column(r.run_id, "result", raw(s, row, 7)); result.ok()) {
+        r.result = std::move(result).value();
+      } else {
+        note(result.status());
+      }
+    } else if (!is_null(s, row, 11)) {
+      auto event = decode_event_row(r.run_id, r.head_seq, 0, "run_finished", raw(s, row, 11), "");
+      auto result = event.ok()
+                        ? decode_finished_result(r.run_id, r.head_seq, std::move(event->payload))
+                        : Result<nlohmann::json>(event.status());
+      if (result.ok()) {
+        r.result = std::move(result).value();
+      } else {
+        note(result.status());
+      }
+    }
+    return r;
+  }
+
+  // Journal::check's reads, inside its snapshot. REQUIRES: mu_ held.
+  Result<JournalCheck> check_snapshot() const {
+    RowChecker checker;
+    const std::string what = "cannot check the journal";
+    auto workflows = db_.exec("SELECT hash, source FROM workflows ORDER BY hash", what);
+    if (!workflows.ok()) return workflows.status();
+    for (int row = 0; row < PQntuples(workflows->get()); ++row) {
+      checker.workflow(raw(workflows->get(), row, 0), raw(workflows->get(), row, 1));
+    }
+    auto runs = db_.exec(
+        "SELECT run_id, input, result, head_hash, head_seq FROM runs ORDER BY run_id COLLATE \"C\"",
+        what);
+    if (!runs.ok()) return runs.status();
+    for (int row = 0; row < PQntuples(runs->get()); ++row) {
+      const PGresult* r = runs->get();
+      const std::string result(raw(r, row, 2));
+      checker.run(std::string(raw(r, row, 0)), raw(r, row, 1),
+                  is_null(r, row, 2) ? nullptr : &result, std::string(raw(r, row, 3)),
+                  integer(r, row, 4));
+    }
+    // Every event, run by run: a cursor, so that a big journal is not held in memory at once.
+    if (Status s = command("DECLARE check_events NO SCROLL CURSOR FOR SELECT run_id, seq, "
+                           "time_ms, type, payload, hash FROM events "
+                           "ORDER BY run_id COLLATE \"C\", seq");
+        !s.ok()) {
+      return s;
+    }
+    for (;;) {
+      auto batch = db_.exec("FETCH 1000 FROM check_events", what);
+      if (!batch.ok()) return batch.status();
+      const PGresult* r = batch->get();
+      if (PQntuples(r) == 0) break;
+      for (int row = 0; row < PQntuples(r); ++row) {
+        checker.event(std::string(raw(r, row, 0)), integer(r, row, 1), integer(r, row, 2),
+                      raw(r, row, 3), raw(r, row, 4), raw(r, row, 5));
+      }
+    }
+    return checker.finish();
+  }
+
+  std::string url_;       // as given: may hold a password, never printed
+  std::string where_;     // printable_location(url_)
+  std::string settings_;  // the session's SET statements, made again on a new connection
+  // Mutable: reads reconnect a lost connection and prepare their statements on first use.
+  mutable Connection db_;
+  // Recursive: the writes of a group (write_group) call the other methods.
+  mutable std::recursive_mutex mu_;
+  bool in_group_ = false;
+  Status write_error_;
+  std::unordered_map<std::string, Head> heads_;  // runs still being written
+  std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
+  std::set<std::string> stored_workflows_;
+};
+
+}  // namespace pg
+}  // namespace
+
+Result<std::unique_ptr<Journal>> open_postgres_journal(const std::string& url,
+                                                       const JournalOptions& options) {
+  auto journal = std::make_unique<pg::PostgresJournal>(url);
+  if (Status s = journal->open(options); !s.ok()) return s;
+  return std::unique_ptr<Journal>(std::move(journal));
+}
+
+}  // namespace switchyard::runtime
