@@ -406,8 +406,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     call->timer.emplace(loop_);
     call->timer->expires_after(delay);
     call->timer->async_wait([this, action, call](const boost::system::error_code& ec) {
+      // No keep_alive: the call was dropped (drop() claimed it), and the run may be gone.
       auto self = std::move(call->keep_alive);
-      if (ec || cancel_requested_ || !current(action.slot, call)) return;
+      if (!self || ec || cancel_requested_ || !current(action.slot, call)) return;
       invoke(action, call);
     });
   }
@@ -499,14 +500,19 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     engine_.add_wait(std::move(w), spec.kind, weak_from_this());
     if (!timer && after.count() <= 0) return;
     const std::uint32_t slot = action.slot;
+    // The firing holds the run weakly: a wait dropped meanwhile (a decided join, a cancel) gives
+    // the run back, which may then end and be freed before a firing already queued runs.
+    auto fire = [weak = weak_from_this(), slot, call] {
+      if (auto self = weak.lock()) self->on_wait_due(slot, call);
+    };
     if (timer && engine_.clock.skip_wait(after)) {  // a manual clock: time is moved, not waited
-      asio::post(loop_, [this, slot, call] { on_wait_due(slot, call); });
+      asio::post(loop_, std::move(fire));
       return;
     }
     call->timer.emplace(loop_);
     call->timer->expires_after(after);
-    call->timer->async_wait([this, slot, call](const boost::system::error_code& ec) {
-      if (!ec) on_wait_due(slot, call);
+    call->timer->async_wait([fire = std::move(fire)](const boost::system::error_code& ec) {
+      if (!ec) fire();
     });
   }
 

@@ -57,6 +57,14 @@ HttpResponse rejection_for(const error_code& ec, const HttpServerOptions& option
   return error_reply(400, "bad_request", "malformed HTTP: " + ec.message());
 }
 
+// A request whose target is not in origin form ("/path?query", RFC 9112 3.2.1): the service has
+// no proxy (absolute form), CONNECT (authority form) or server-wide OPTIONS (asterisk form).
+bool origin_form(beast::string_view target) { return !target.empty() && target.front() == '/'; }
+
+HttpResponse not_origin_form() {
+  return error_reply(400, "bad_request", "the request target must be a path starting with /");
+}
+
 void limit(http::request_parser<http::string_body>& parser, const HttpServerOptions& options) {
   parser.header_limit(kHeaderLimit);
   parser.body_limit(static_cast<std::uint64_t>(options.max_body_bytes));
@@ -197,6 +205,10 @@ class HttpServer::Impl {
         break;
       }
       auto req = parser.release();
+      if (!origin_form(req.target())) {
+        co_await reply_and_close(stream, not_origin_form());
+        break;
+      }
       HttpResponse response;
       try {
         response = handler(convert(req, peer));
@@ -367,6 +379,11 @@ ParsedRequest parse_request(std::string_view bytes, const HttpServerOptions& opt
     bytes.remove_prefix(used);
   }
   if (!parser.is_done()) return out;  // kIncomplete
+  if (!origin_form(parser.get().target())) {
+    out.outcome = ParsedRequest::Outcome::kRejected;
+    out.rejection = not_origin_form();
+    return out;
+  }
   out.outcome = ParsedRequest::Outcome::kRequest;
   out.request = convert(parser.get(), peer);
   return out;

@@ -48,9 +48,9 @@ const std::vector<Route>& routes() {
       t.push_back({{method, path, true}, segments(path), std::move(h)});
     };
     add_public("GET", "/",
-               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
+               [](auto& s, auto&, auto&, auto&) { return s.console_file("index.html"); });
     add_public("GET", "/console/{file}",
-               [](auto& s, auto& req, auto&, auto&) { return s.console_file(req.path); });
+               [](auto& s, auto&, auto&, auto& p) { return s.console_file(p[0]); });
     add("GET", "/metrics", [](auto& s, auto&, auto&, auto&) { return s.metrics_text(); });
     add("GET", "/v1/health", [](auto& s, auto&, auto&, auto&) { return s.health_json(); });
     add("GET", "/v1/workflows", [](auto& s, auto&, auto&, auto&) { return s.list_workflows(); });

@@ -2,6 +2,7 @@
 // endpoints only its pages need: GET /v1/workflows/{name}/graph and GET /v1/budget.
 
 #include <map>
+#include <optional>
 #include <tuple>
 
 #include "graph/load.h"
@@ -50,8 +51,12 @@ struct Spend {
 
 }  // namespace
 
-bool is_console_request(const HttpRequest& req) {
-  return req.method == "GET" && (req.path == "/" || req.path.rfind("/console/", 0) == 0);
+std::optional<std::string> console_file_name(const HttpRequest& req) {
+  if (req.method != "GET") return std::nullopt;
+  if (req.path == "/") return "index.html";
+  constexpr std::string_view kPrefix = "/console/";
+  if (req.path.rfind(kPrefix, 0) != 0) return std::nullopt;
+  return url_decode(req.path.substr(kPrefix.size()));
 }
 
 // The static files' headers: a strict Content-Security-Policy (only this origin's scripts, styles
@@ -68,9 +73,7 @@ void add_console_headers(HttpResponse* r) {
 }
 }  // namespace
 
-HttpResponse Service::Impl::console_file(const std::string& path) {
-  std::string name =
-      path == "/" ? "index.html" : url_decode(path.substr(std::string("/console/").size()));
+HttpResponse Service::Impl::console_file(const std::string& name) {
   for (const auto& asset : console_assets()) {
     if (asset.name != name) continue;
     HttpResponse r;

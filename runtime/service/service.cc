@@ -168,7 +168,7 @@ HttpResponse Service::Impl::handle(const HttpRequest& req) {
     return json_response(200, ready);
   }
   // The console's pages hold no data (they fetch it with the token the user gives them).
-  if (is_console_request(req)) return console_file(req.path);
+  if (auto name = console_file_name(req)) return console_file(*name);
   Caller caller;
   if (!tokens->empty()) {
     auto token = tokens->match(req.header("authorization"));

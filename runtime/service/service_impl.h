@@ -62,9 +62,9 @@ Result<nlohmann::json> parse_json_body(const HttpRequest& req, const JsonLimits&
 // 400 `invalid_argument` for a bad field of a request body: {"error": {"code", "message",
 // "pointer"}}, `pointer` the RFC 6901 pointer of the field ("" for the body itself).
 HttpResponse field_error(const std::string& pointer, const Status& status);
-// Whether `req` asks for a file of the web console (GET / or GET /console/...): answered without
-// a token, as the page itself asks for one (routes_console.cc).
-bool is_console_request(const HttpRequest& req);
+// The web console's file `req` asks for (GET / is index.html; GET /console/NAME is NAME, decoded),
+// or nullopt: answered without a token, as the page itself asks for one (routes_console.cc).
+std::optional<std::string> console_file_name(const HttpRequest& req);
 
 class Service::Impl {
  public:
@@ -92,7 +92,7 @@ class Service::Impl {
 
   // routes_console.cc: the console's static files (GET / and /console/{file}, public), a
   // registered workflow's graph with its cheapest route now, and spend by workflow, tier and day.
-  HttpResponse console_file(const std::string& path);
+  HttpResponse console_file(const std::string& name);
   HttpResponse workflow_graph(const std::string& name);
   HttpResponse budget(const HttpRequest& req);
 

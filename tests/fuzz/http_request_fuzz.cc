@@ -42,8 +42,14 @@ struct Fixture {
 
 Fixture* fixture = nullptr;
 
-void remove_dir() {
+// At exit (libFuzzer calls exit() when its time is up): the service is stopped first, so that
+// no engine, journal or probe thread is still running while the process's static objects are
+// destroyed (a run started by the last inputs would otherwise touch freed memory), then its
+// folder is removed. Registered after the service started: it runs before the destruction of
+// the static objects made until then.
+void tear_down() {
   if (fixture == nullptr) return;
+  fixture->service.reset();
   std::error_code ec;
   std::filesystem::remove_all(fixture->dir, ec);
 }
@@ -73,7 +79,7 @@ Fixture& setup() {
   if (!started.ok()) fuzz::fail("setup", started.status().to_string());
   f->service = std::move(*started);
   fixture = f;
-  std::atexit(remove_dir);
+  std::atexit(tear_down);
   return *f;
 }
 

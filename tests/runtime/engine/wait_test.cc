@@ -250,6 +250,29 @@ TEST_F(WaitTest, ACancelledRunLeavesNoOpenWaitAndEndsFailed) {
             StatusCode::kNotFound);
 }
 
+// A timer branch whose due time is reached (on the manual clock, at once: its firing is queued)
+// while the other branch decides an `any` join and the run ends: the queued firing must find the
+// run gone and do nothing (it once ran on the freed run: a use after free under ASan).
+TEST_F(WaitTest, ATimerDueAfterItsBranchWasDroppedAndTheRunEndedTouchesNothing) {
+  auto w = load_text(R"({"format": "switchyard.workflow/v1", "name": "race", "start": "Start",
+    "goal": "Done",
+    "tools": {"T": {"kind": "wait", "timer_ms": 60000},
+              "Quick": {"kind": "builtin", "name": "echo", "idempotent": true},
+              "Done": {"kind": "builtin", "name": "echo", "idempotent": true}},
+    "nodes": {"Fan": {"fanout": {"join": "any", "branches": [
+      {"start": "Q0", "goal": "Quick", "edges": [["Q0", "Quick", 1]]},
+      {"start": "T0", "goal": "T", "edges": [["T0", "T", 1]]}]}}},
+    "edges": [["Start", "Fan", 1], ["Fan", "Done", 1]]})");
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = "race" + std::to_string(i);
+    Engine engine(*journal_, clock_, health_, {.threads = 1});
+    auto r = engine.submit(w, tools_for(*w), request(id)).get();
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->result.status, RunStatus::kCompleted) << id;
+    EXPECT_TRUE(engine.waits().empty());
+  }
+}
+
 // Three branches each wait for their own approval; any order of approvals resumes each branch
 // alone and the join (all) completes once the last one is approved.
 TEST_F(WaitTest, WaitsInFanoutBranchesAreResolvedIndependentlyInEveryOrder) {

@@ -41,6 +41,22 @@ TEST_F(ServeBadRequests, MalformedHttpIs400) {
   expect_serving();
 }
 
+// Only origin form ("/path?query") is served: a target that starts with the query, an absolute
+// URL or "*" is a 400 before any route (a query-only target once reached the console's "/").
+TEST_F(ServeBadRequests, ATargetThatIsNotAPathIs400) {
+  start();
+  for (const char* target : {"?/v1/runs", "http://127.0.0.1/v1/workflows", "*"}) {
+    RawConnection c(port());
+    ASSERT_TRUE(c.send(std::string("GET ") + target + " HTTP/1.1\r\nHost: x\r\n" +
+                       "Authorization: Bearer " + kToken + "\r\n\r\n"));
+    ASSERT_TRUE(c.read_response(milliseconds(10000))) << c.received();
+    EXPECT_EQ(c.received().rfind("HTTP/1.1 400", 0), 0u) << target << ": " << c.received();
+    EXPECT_NE(c.received().find("must be a path starting with /"), std::string::npos)
+        << c.received();
+  }
+  expect_serving();
+}
+
 TEST_F(ServeBadRequests, MalformedJsonWorkflowIs400) {
   start();
   for (const std::string body : {"{not json", "[1, 2]"}) {
