@@ -362,8 +362,7 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (!kind) {
     s.check.error(
         pointer_join(p, "kind"),
-        "expected one of http, command, llm, builtin, mock, mcp, wait, got \"" + *kind_name +
-            "\"");
+        "expected one of http, command, llm, builtin, mock, mcp, wait, got \"" + *kind_name + "\"");
     return;
   }
   tool.kind = *kind;
