@@ -391,6 +391,7 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       break;
     case ToolKind::kMcp:
       tool.spec = load_mcp(s, t, p);
+      break;
     case ToolKind::kWait:
       tool.spec = load_wait(s, t, p);
       break;
