@@ -104,8 +104,10 @@ const char* const kExitCodesFooter =
     "Exit codes:\n"
     "  0  success (a run completed, or was demoted to a fallback goal)\n"
     "  1  a run ended otherwise (escalated, failed), or a check failed\n"
-    "  2  bad usage or invalid input (unknown command or option, bad value, no such run or file)\n"
-    "  3  internal or I/O error (the journal cannot be read or written)";
+    "  2  bad usage or invalid input (unknown command or option, bad value, no such run or file;\n"
+    "     a service refused the request: HTTP 4xx)\n"
+    "  3  internal or I/O error (the journal cannot be read or written; a service cannot be\n"
+    "     reached or failed)";
 
 Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const std::string& text) {
   auto d = runtime::parse_duration(text);

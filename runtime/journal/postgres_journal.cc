@@ -19,6 +19,7 @@
 #include "runtime/journal/journal.h"
 #include "runtime/journal/row_check.h"
 #include "runtime/journal/rows.h"
+#include "runtime/journal/sql_journal.h"
 
 namespace switchyard::runtime {
 // Named inside the anonymous namespace: unity builds put this file beside the SQLite journal's.
@@ -276,7 +277,7 @@ constexpr const char* kRunColumns =
 // Events inserted by one statement at most (a bigger append is several).
 constexpr int kEventsPerInsert = 32;
 
-class PostgresJournal final : public Journal {
+class PostgresJournal final : public SqlJournal {
  public:
   explicit PostgresJournal(std::string url)
       : url_(std::move(url)), where_(printable_location(url_)), db_(where_) {}
@@ -300,63 +301,9 @@ class PostgresJournal final : public Journal {
     return Status();
   }
 
-  std::vector<Status> write_group(std::vector<Write>& writes) override {
-    std::lock_guard lock(mu_);
-    std::vector<Status> out;
-    out.reserve(writes.size());
-    if (Status s = connected(); !s.ok()) {
-      out.assign(writes.size(), s);
-      return out;
-    }
-    if (Status s = command("BEGIN"); !s.ok()) {
-      out.assign(writes.size(), s);
-      return out;
-    }
-    in_group_ = true;
-    for (Write& w : writes) {
-      // Each write is all or nothing on its own: one savepoint around it, rolled back if it
-      // fails or if any journal method it called failed.
-      write_error_ = Status();
-      Status s = command("SAVEPOINT group_write");
-      if (s.ok()) s = w(*this);
-      // The first failed call is the reason: after a failed statement, PostgreSQL refuses the
-      // write's next ones until the savepoint is rolled back.
-      if (!write_error_.ok()) s = write_error_;
-      if (s.ok()) s = command("RELEASE SAVEPOINT group_write");
-      if (s.ok()) {
-        for (auto& [run_id, head] : write_heads_) {
-          if (head.stored) {
-            group_heads_.erase(run_id);
-          } else {
-            group_heads_[run_id] = std::move(head);
-          }
-        }
-      } else {
-        (void)command("ROLLBACK TO SAVEPOINT group_write");
-        (void)command("RELEASE SAVEPOINT group_write");
-        heads_.clear();  // what it appended is gone: read heads again
-        stored_workflows_.clear();
-      }
-      write_heads_.clear();
-      out.push_back(std::move(s));
-    }
-    in_group_ = false;
-    Status s = store_group_heads();
-    if (s.ok()) s = command("COMMIT");
-    if (!s.ok()) {
-      (void)command("ROLLBACK");
-      heads_.clear();
-      stored_workflows_.clear();
-      out.assign(writes.size(), s);
-    }
-    group_heads_.clear();
-    return out;
-  }
-
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    const bool store_workflow =
-        run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
+    const bool store_workflow = must_store_workflow(run);
     Status st = atomically([&]() -> Status {
       if (store_workflow) {
         auto r =
@@ -385,8 +332,7 @@ class PostgresJournal final : public Journal {
       return r.status();
     });
     if (!st.ok()) return st;
-    if (store_workflow) stored_workflows_.insert(run.workflow_hash);
-    heads_[run.run_id] = Head{};
+    began(run, store_workflow);
     return Status();
   }
 
@@ -406,21 +352,8 @@ class PostgresJournal final : public Journal {
         for (std::size_t i = first; i < first + n; ++i) {
           const Event& e = events[i];
           std::string payload;
-          if (!e.payload_json.empty()) {
-            // Sealed: hashed by whoever sealed it, stored as it is if it continues the chain.
-            if (e.prev_hash != next.hash) {
-              return Status(StatusCode::kInternal,
-                            "event " + std::to_string(e.seq) + " of run " + run_id +
-                                " was sealed after link '" + e.prev_hash +
-                                "' but the run's chain ends at '" + next.hash + "'");
-            }
-            next.hash = e.hash;
-            payload = e.payload_json;
-          } else {
-            payload = canonical_json(e.payload);
-            next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
-          }
-          next.seq = e.seq;
+          if (Status s = link_event(run_id, e, next, payload); !s.ok()) return s;
+          if (!e.payload_json.empty()) payload = e.payload_json;
           params.text(e.run_id)
               .integer(e.seq)
               .integer(e.time_ms)
@@ -440,8 +373,7 @@ class PostgresJournal final : public Journal {
       return store_head(run_id, next);
     });
     if (!st.ok()) return st;
-    if (in_group_) write_heads_[run_id] = PendingHead{next, false};
-    heads_[run_id] = std::move(next);
+    appended(run_id, std::move(next));
     return st;
   }
 
@@ -467,8 +399,7 @@ class PostgresJournal final : public Journal {
     if (std::string_view(PQcmdTuples(r->get())) == "0") {
       return noted(not_found("run " + run_id + " is not in the journal"));
     }
-    if (in_group_) write_heads_[run_id] = PendingHead{*head, true};
-    heads_.erase(run_id);  // a finished run gets no more events
+    finished(run_id, *head);
     return Status();
   }
 
@@ -513,7 +444,7 @@ class PostgresJournal final : public Journal {
       return Status();
     });
     if (!st.ok()) return st;
-    stored_workflows_.clear();
+    forget_cache();
     return stats;
   }
 
@@ -598,30 +529,19 @@ class PostgresJournal final : public Journal {
     return std::string(raw(r->get(), 0, 0));
   }
 
-  bool chains_events() const override { return true; }
-
   Result<JournalCheck> check() const override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
     // One snapshot of the database, whatever other connections commit meanwhile.
-    if (Status s = command("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
+    if (Status s = sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s.ok()) return s;
     auto checked = check_snapshot();
-    (void)command("COMMIT");
+    (void)sql("COMMIT");
     return checked;
   }
 
   std::string location() const override { return where_; }
 
  private:
-  struct Head {
-    std::int64_t seq = 0;
-    std::string hash;
-  };
-  struct PendingHead {
-    Head head;
-    bool stored = false;
-  };
-
   static std::int64_t integer_of(const char* text) {
     std::int64_t value = 0;
     const std::string_view s(text ? text : "");
@@ -650,7 +570,7 @@ class PostgresJournal final : public Journal {
     return db_.exec(settings_, "cannot configure the session").status();  // a new session
   }
 
-  Status command(const char* sql) const { return db_.exec(sql, "cannot execute").status(); }
+  Status sql(const char* text) const { return db_.exec(text, "cannot execute").status(); }
 
   // The database's schema version: 0 when it holds no table at all; an error (refusing it,
   // untouched) when it is not a journal. REQUIRES: mu_ held or not yet shared.
@@ -689,7 +609,7 @@ class PostgresJournal final : public Journal {
   // The next migration, in one transaction under an advisory lock: another process opening the
   // same database meanwhile waits, then finds the schema it made.
   Status migrate() {
-    if (Status s = command("BEGIN"); !s.ok()) return s;
+    if (Status s = sql("BEGIN"); !s.ok()) return s;
     Status s = db_.exec(kMigrationLock, "cannot lock the schema").status();
     Result<int> version = s.ok() ? schema_version() : Result<int>(s);
     if (version.ok() && *version == 0) {
@@ -697,31 +617,32 @@ class PostgresJournal final : public Journal {
     } else if (!version.ok()) {
       s = version.status();
     }
-    if (s.ok()) s = command("COMMIT");
-    if (!s.ok()) (void)command("ROLLBACK");
+    if (s.ok()) s = sql("COMMIT");
+    if (!s.ok()) (void)sql("ROLLBACK");
     return s;
   }
 
-  // Runs `body` all or nothing: in its own transaction, or as part of a write of a group,
-  // which the group rolls back whole if `body` fails. REQUIRES: mu_ held.
-  template <typename Body>
-  Status atomically(Body&& body) {
-    if (in_group_) return noted(body());
-    if (Status s = connected(); !s.ok()) return s;
-    if (Status s = command("BEGIN"); !s.ok()) return s;
-    Status s = body();
-    if (s.ok()) s = command("COMMIT");
-    if (!s.ok()) (void)command("ROLLBACK");
-    return s;
+  Status command(Command c) override {
+    switch (c) {
+      case Command::kBegin:
+        return sql("BEGIN");
+      case Command::kCommit:
+        return sql("COMMIT");
+      case Command::kRollback:
+        return sql("ROLLBACK");
+      case Command::kSavepoint:
+        return sql("SAVEPOINT group_write");
+      case Command::kRelease:
+        return sql("RELEASE SAVEPOINT group_write");
+      case Command::kRollbackTo:
+        return sql("ROLLBACK TO SAVEPOINT group_write");
+    }
+    return Status(StatusCode::kInternal, "unknown command");
   }
 
-  // A failure inside a write of a group fails the write. REQUIRES: mu_ held.
-  Status noted(Status s) {
-    if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
-    return s;
-  }
+  Status ready() override { return connected(); }
 
-  Status store_head(const std::string& run_id, const Head& head) {
+  Status store_head(const std::string& run_id, const Head& head) override {
     return db_
         .run("update_head", "UPDATE runs SET head_hash = $1, head_seq = $2 WHERE run_id = $3",
              Params().text(head.hash).integer(head.seq).text(run_id),
@@ -729,30 +650,15 @@ class PostgresJournal final : public Journal {
         .status();
   }
 
-  Status store_group_heads() {
-    for (const auto& [run_id, pending] : group_heads_) {
-      if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
-    }
-    return Status();
-  }
-
-  // The run's last seq and chain link. REQUIRES: mu_ held.
-  Result<Head> read_head(const std::string& run_id) {
-    if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
-    if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
-      heads_[run_id] = it->second.head;
-      return it->second.head;
-    }
-    if (Status s = connected(); !s.ok()) return s;
+  // The run's head as its row holds it. REQUIRES: mu_ held.
+  Result<Head> load_head(const std::string& run_id) override {
     auto r = db_.run("read_head", "SELECT head_seq, head_hash FROM runs WHERE run_id = $1",
                      Params().text(run_id), "cannot read run " + run_id);
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 0) {
       return not_found("run " + run_id + " is not in the journal " + where_);
     }
-    Head head{integer(r->get(), 0, 0), std::string(raw(r->get(), 0, 1))};
-    heads_[run_id] = head;
-    return head;
+    return Head{integer(r->get(), 0, 0), std::string(raw(r->get(), 0, 1))};
   }
 
   // A run's row (kRunColumns), its JSON columns decoded; what cannot be is in `defect`.
@@ -816,9 +722,9 @@ class PostgresJournal final : public Journal {
                   integer(r, row, 4));
     }
     // Every event, run by run: a cursor, so that a big journal is not held in memory at once.
-    if (Status s = command("DECLARE check_events NO SCROLL CURSOR FOR SELECT run_id, seq, "
-                           "time_ms, type, payload, hash FROM events "
-                           "ORDER BY run_id COLLATE \"C\", seq");
+    if (Status s = sql("DECLARE check_events NO SCROLL CURSOR FOR SELECT run_id, seq, "
+                       "time_ms, type, payload, hash FROM events "
+                       "ORDER BY run_id COLLATE \"C\", seq");
         !s.ok()) {
       return s;
     }
@@ -840,13 +746,6 @@ class PostgresJournal final : public Journal {
   std::string settings_;  // the session's SET statements, made again on a new connection
   // Mutable: reads reconnect a lost connection and prepare their statements on first use.
   mutable Connection db_;
-  // Recursive: the writes of a group (write_group) call the other methods.
-  mutable std::recursive_mutex mu_;
-  bool in_group_ = false;
-  Status write_error_;
-  std::unordered_map<std::string, Head> heads_;  // runs still being written
-  std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
-  std::set<std::string> stored_workflows_;
 };
 
 }  // namespace pg

@@ -17,6 +17,7 @@
 #include "runtime/journal/journal.h"
 #include "runtime/journal/rows.h"
 #include "runtime/journal/schema.h"
+#include "runtime/journal/sql_journal.h"
 #include "runtime/journal/sqlite_util.h"
 #include "runtime/journal/wal_checkpointer.h"
 
@@ -39,7 +40,7 @@ constexpr const char* kRunColumns =
     "runs.status != 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
     "e.type = 'run_finished')";
 
-class SqliteJournal final : public Journal {
+class SqliteJournal final : public SqlJournal {
  public:
   explicit SqliteJournal(std::string path) : path_(std::move(path)) {}
   // close_v2 defers the close until the prepared statements (members, destroyed after this body)
@@ -107,58 +108,9 @@ class SqliteJournal final : public Journal {
     return Status();
   }
 
-  std::vector<Status> write_group(std::vector<Write>& writes) override {
-    std::lock_guard lock(mu_);
-    std::vector<Status> out;
-    out.reserve(writes.size());
-    if (Status s = step(begin_); !s.ok()) {
-      out.assign(writes.size(), s);
-      return out;
-    }
-    in_group_ = true;
-    for (Write& w : writes) {
-      // Each write is all or nothing on its own, whatever it does inside: one savepoint around
-      // it (the methods it calls open none of their own), rolled back if it fails or if any
-      // journal method it called failed.
-      write_error_ = Status();
-      Status s = step(savepoint_);
-      if (s.ok()) s = w(*this);
-      if (s.ok()) s = write_error_;
-      if (s.ok()) s = step(release_);
-      if (s.ok()) {
-        for (auto& [run_id, head] : write_heads_) {
-          if (head.stored) {
-            group_heads_.erase(run_id);
-          } else {
-            group_heads_[run_id] = std::move(head);
-          }
-        }
-      } else {
-        (void)step(rollback_to_);
-        (void)step(release_);
-        heads_.clear();  // what it appended is gone: read heads again (group_heads_, the file)
-        stored_workflows_.clear();
-      }
-      write_heads_.clear();
-      out.push_back(std::move(s));
-    }
-    in_group_ = false;
-    Status s = store_group_heads();
-    if (s.ok()) s = step(commit_);
-    if (!s.ok()) {
-      exec("ROLLBACK").ok();
-      heads_.clear();  // what the group appended is gone: read heads from the file again
-      stored_workflows_.clear();
-      out.assign(writes.size(), s);
-    }
-    group_heads_.clear();
-    return out;
-  }
-
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    const bool store_workflow =
-        run.workflow_source && !stored_workflows_.contains(run.workflow_hash);
+    const bool store_workflow = must_store_workflow(run);
     Status st = atomically([&]() -> Status {
       if (store_workflow) {
         sqlite3_stmt* w = insert_workflow_.get();
@@ -188,8 +140,7 @@ class SqliteJournal final : public Journal {
       return error;
     });
     if (!st.ok()) return st;
-    if (store_workflow) stored_workflows_.insert(run.workflow_hash);
-    heads_[run.run_id] = Head{};
+    began(run, store_workflow);
     return Status();
   }
 
@@ -205,28 +156,14 @@ class SqliteJournal final : public Journal {
     Status st = atomically([&]() -> Status {
       std::string payload;  // of an event that is not sealed
       for (const Event& e : events) {
-        const bool sealed = !e.payload_json.empty();
-        if (sealed) {
-          // Hashed by whoever sealed it: stored as it is, if it continues the chain.
-          if (e.prev_hash != next.hash) {
-            return Status(StatusCode::kInternal,
-                          "event " + std::to_string(e.seq) + " of run " + run_id +
-                              " was sealed after link '" + e.prev_hash +
-                              "' but the run's chain ends at '" + next.hash + "'");
-          }
-          next.hash = e.hash;
-        } else {
-          payload = canonical_json(e.payload);
-          next.hash = event_link(next.hash, run_id, e.seq, e.time_ms, e.type, payload);
-        }
-        next.seq = e.seq;
+        if (Status s = link_event(run_id, e, next, payload); !s.ok()) return s;
         sqlite3_stmt* s = insert_event_.get();
         // Static: the strings outlive the step, and every parameter is bound again each time.
         bind_static(s, 1, e.run_id);
         bind_value(s, 2, e.seq);
         bind_value(s, 3, e.time_ms);
         bind_static(s, 4, e.type);
-        bind_static(s, 5, sealed ? e.payload_json : payload);
+        bind_static(s, 5, stored_payload(e, payload));
         bind_static(s, 6, next.hash);
         const int rc = sqlite3_step(s);
         insert_event_.reset();
@@ -241,8 +178,7 @@ class SqliteJournal final : public Journal {
       return store_head(run_id, next);
     });
     if (!st.ok()) return st;
-    if (in_group_) write_heads_[run_id] = PendingHead{next, false};
-    heads_[run_id] = std::move(next);
+    appended(run_id, std::move(next));
     return st;
   }
 
@@ -269,8 +205,7 @@ class SqliteJournal final : public Journal {
     if (sqlite3_changes(db_) == 0) {
       return noted(not_found("run " + run_id + " is not in the journal"));
     }
-    if (in_group_) write_heads_[run_id] = PendingHead{*head, true};
-    heads_.erase(run_id);  // a finished run gets no more events
+    finished(run_id, *head);
     return Status();
   }
 
@@ -321,7 +256,7 @@ class SqliteJournal final : public Journal {
       return Status();
     });
     if (!st.ok()) return st;
-    stored_workflows_.clear();
+    forget_cache();
     return stats;
   }
 
@@ -419,8 +354,6 @@ class SqliteJournal final : public Journal {
     return column_text(stmt.get(), 0);
   }
 
-  bool chains_events() const override { return true; }
-
   Result<JournalCheck> check() const override {
     std::lock_guard lock(mu_);
     return check_sqlite_journal(db_, path_);
@@ -429,37 +362,8 @@ class SqliteJournal final : public Journal {
   std::string location() const override { return path_; }
 
  private:
-  struct Head {
-    std::int64_t seq = 0;
-    std::string hash;
-  };
-  // A head a write of the group left: to store in the run's row, or stored (by finish_run).
-  struct PendingHead {
-    Head head;
-    bool stored = false;
-  };
-
   Status fail(const std::string& what) const { return sqlite::error_status(db_, path_, what); }
   Status exec(const char* sql) { return sqlite::exec(db_, path_, sql); }
-
-  // Runs `body` all or nothing: in its own transaction, or as part of a write of a group,
-  // which the group rolls back whole if `body` fails. REQUIRES: mu_ held.
-  template <typename Body>
-  Status atomically(Body&& body) {
-    if (in_group_) return noted(body());
-    if (Status s = step(begin_); !s.ok()) return s;
-    Status s = body();
-    if (s.ok()) s = step(commit_);
-    if (!s.ok()) exec("ROLLBACK").ok();
-    return s;
-  }
-
-  // A failure inside a write of a group fails the write (write_group rolls it back), even if
-  // the write went on. REQUIRES: mu_ held.
-  Status noted(Status s) {
-    if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
-    return s;
-  }
 
   // Steps a statement that returns no rows. REQUIRES: mu_ held.
   Status step(Stmt& stmt) {
@@ -469,8 +373,26 @@ class SqliteJournal final : public Journal {
     return s;
   }
 
+  Status command(Command c) override {
+    switch (c) {
+      case Command::kBegin:
+        return step(begin_);
+      case Command::kCommit:
+        return step(commit_);
+      case Command::kRollback:
+        return exec("ROLLBACK");
+      case Command::kSavepoint:
+        return step(savepoint_);
+      case Command::kRelease:
+        return step(release_);
+      case Command::kRollbackTo:
+        return step(rollback_to_);
+    }
+    return Status(StatusCode::kInternal, "unknown command");
+  }
+
   // REQUIRES: mu_ held.
-  Status store_head(const std::string& run_id, const Head& head) {
+  Status store_head(const std::string& run_id, const Head& head) override {
     sqlite3_stmt* h = update_head_.get();
     bind_static(h, 1, head.hash);
     bind_value(h, 2, head.seq);
@@ -478,14 +400,6 @@ class SqliteJournal final : public Journal {
     const int rc = sqlite3_step(h);
     update_head_.reset();
     return rc == SQLITE_DONE ? Status() : fail("cannot append events of run " + run_id);
-  }
-
-  // The heads the group's appends left, of runs it did not finish. REQUIRES: mu_ held.
-  Status store_group_heads() {
-    for (const auto& [run_id, pending] : group_heads_) {
-      if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
-    }
-    return Status();
   }
 
   Result<std::int64_t> count(const char* sql) const {
@@ -542,14 +456,8 @@ class SqliteJournal final : public Journal {
     return Status();
   }
 
-  // The run's last seq and chain link. REQUIRES: mu_ held.
-  Result<Head> read_head(const std::string& run_id) {
-    if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
-    // Appended by an earlier write of this group, not yet in the run's row.
-    if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
-      heads_[run_id] = it->second.head;
-      return it->second.head;
-    }
+  // REQUIRES: mu_ held.
+  Result<Head> load_head(const std::string& run_id) override {
     sqlite3_stmt* s = read_head_.get();
     bind_value(s, 1, run_id);
     const int rc = sqlite3_step(s);
@@ -561,7 +469,6 @@ class SqliteJournal final : public Journal {
     read_head_.reset();
     if (rc == SQLITE_DONE) return not_found("run " + run_id + " is not in the journal " + path_);
     if (rc != SQLITE_ROW) return fail("cannot read run " + run_id);
-    heads_[run_id] = head;
     return head;
   }
 
@@ -609,17 +516,9 @@ class SqliteJournal final : public Journal {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  // Recursive: the writes of a group (write_group) call the other methods.
-  mutable std::recursive_mutex mu_;
-  bool in_group_ = false;
-  Status write_error_;  // the first failure of a journal method inside the current write
   std::unique_ptr<WalCheckpointer> checkpointer_;
   Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
   Stmt begin_, commit_, savepoint_, release_, rollback_to_;
-  std::unordered_map<std::string, Head> heads_;  // runs still being written
-  // In a group: the heads its committed writes left, and those the current write leaves.
-  std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
-  std::set<std::string> stored_workflows_;  // hashes known to be in `workflows`
 };
 
 }  // namespace

@@ -71,6 +71,8 @@ void Metrics::observe(const runtime::Event& e) {
     ++backtracks_;
   } else if (e.type == "escalated") {
     ++escalations_[text(p, "reason")];
+  } else if (e.type == "wait_resolved") {
+    ++wait_resolutions_[text(p, "decision")];
   } else if (e.type == "llm_settled") {
     const std::string tier = text(p, "tier");
     ++llm_calls_[tier];
@@ -84,8 +86,8 @@ void Metrics::observe_request(int status) {
   ++requests_[status];
 }
 
-std::string Metrics::render(std::size_t in_flight,
-                            const std::vector<monitors::ToolHealth>& tools) const {
+std::string Metrics::render(std::size_t in_flight, const std::vector<monitors::ToolHealth>& tools,
+                            std::size_t open_waits) const {
   std::lock_guard lock(mu_);
   std::ostringstream out;
   header(out, "switchyard_runs_started_total", "counter", "Runs started by this process.");
@@ -98,6 +100,16 @@ std::string Metrics::render(std::size_t in_flight,
   }
   header(out, "switchyard_runs_in_flight", "gauge", "Runs in flight in the engine.");
   out << "switchyard_runs_in_flight " << in_flight << "\n";
+  header(out, "switchyard_waits_open", "gauge",
+         "Waits (approvals, signals, timers) the runs in flight are held at.");
+  out << "switchyard_waits_open " << open_waits << "\n";
+  header(out, "switchyard_wait_resolutions_total", "counter",
+         "Waits resolved, by decision (approved, rejected, signalled, fired, timed_out).");
+  for (const char* d : {"approved", "rejected", "signalled", "fired", "timed_out"}) {
+    auto it = wait_resolutions_.find(d);
+    out << "switchyard_wait_resolutions_total{decision=\"" << d << "\"} "
+        << (it == wait_resolutions_.end() ? 0 : it->second) << "\n";
+  }
   header(out, "switchyard_steps_total", "counter",
          "Tool step attempts, by tool and outcome (succeeded, failed, retry).");
   for (const auto& [key, n] : steps_) {

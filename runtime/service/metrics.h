@@ -30,8 +30,9 @@ class Metrics {
   void observe_request(int status);
 
   // The exposition text. `in_flight`: runs the engine has in flight; `tools`: the health table's
-  // snapshot (breaker state per tool).
-  std::string render(std::size_t in_flight, const std::vector<monitors::ToolHealth>& tools) const;
+  // snapshot (breaker state per tool); `open_waits`: the waits the runs in flight are held at.
+  std::string render(std::size_t in_flight, const std::vector<monitors::ToolHealth>& tools,
+                     std::size_t open_waits = 0) const;
 
  private:
   struct Histogram {
@@ -51,6 +52,8 @@ class Metrics {
   std::map<std::string, std::uint64_t> llm_tokens_;   // by tier
   std::map<std::string, Histogram> latency_;          // by tool
   std::map<int, std::uint64_t> requests_;             // by HTTP status
+  // Waits resolved, by decision (from wait_resolved).
+  std::map<std::string, std::uint64_t> wait_resolutions_;
 };
 
 }  // namespace switchyard::service

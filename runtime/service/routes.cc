@@ -71,6 +71,14 @@ const std::vector<Route>& routes() {
         [](auto& s, auto& req, auto&, auto& p) { return s.replay(req, p[0]); });
     add("GET", "/v1/runs/{id}/events",
         [](auto& s, auto& req, auto&, auto& p) { return s.events(req, p[0]); });
+    // Waits (routes_waits.cc, docs/waits.md).
+    add("GET", "/v1/waits", [](auto& s, auto& req, auto&, auto&) { return s.list_waits(req); });
+    add("POST", "/v1/runs/{id}/waits/{wait}", [](auto& s, auto& req, auto& caller, auto& p) {
+      return s.resolve_wait(req, caller, p[0], p[1], false);
+    });
+    add("POST", "/v1/runs/{id}/signals/{name}", [](auto& s, auto& req, auto& caller, auto& p) {
+      return s.resolve_wait(req, caller, p[0], p[1], true);
+    });
     return t;
   }();
   return table;

@@ -232,11 +232,18 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
   auto run = feed->get_run(id);
   if (!run.ok() && run.status().code() == StatusCode::kNotFound && is_active(id)) {
     // Accepted, its row not yet committed.
-    return json_response(200, {{"run_id", id}, {"status", "running"}, {"result", nullptr}});
+    return json_response(
+        200, {{"run_id", id}, {"status", "running"}, {"result", nullptr}, {"waits", waits_of(id)}});
   }
   if (!run.ok()) return journal_error_response(run.status());
-  // The row; `result` is the `run --json` document once the run has finished.
-  return json_response(200, runtime::run_json(*run));
+  // The row; `result` is the `run --json` document once the run has finished. A run in flight
+  // held at one wait or more (docs/waits.md) is "waiting" (the journal's row says "running"),
+  // and `waits` lists its open waits (empty otherwise).
+  nlohmann::json out = runtime::run_json(*run);
+  nlohmann::json open = run->status == "running" ? waits_of(id) : nlohmann::json::array();
+  if (!open.empty()) out["status"] = "waiting";
+  out["waits"] = std::move(open);
+  return json_response(200, out);
 }
 
 HttpResponse Service::Impl::cancel_run(const std::string& id) {

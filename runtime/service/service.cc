@@ -205,7 +205,7 @@ HttpResponse Service::Impl::health_json() {
 HttpResponse Service::Impl::metrics_text() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-  r.body = metrics.render(engine->in_flight(), core.health->snapshot());
+  r.body = metrics.render(engine->in_flight(), core.health->snapshot(), engine->waits().size());
   return r;
 }
 
@@ -257,6 +257,11 @@ bool Service::Impl::is_active(const std::string& id) {
 }
 
 void Service::Impl::end_run(const std::string& id) {
+  {
+    std::lock_guard lock(signals_mu);
+    auto it = applied_signals.lower_bound({id, std::string()});
+    while (it != applied_signals.end() && it->first.first == id) it = applied_signals.erase(it);
+  }
   std::lock_guard lock(runs_mu);
   auto it = active.find(id);
   if (it == active.end()) return;

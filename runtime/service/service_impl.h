@@ -47,6 +47,10 @@ struct Caller {
   std::size_t token = 0;
 };
 
+// An open wait as GET /v1/waits lists it: {"run_id", "wait_id", "kind", "name" (null for a
+// timer), "tool", "node", "branch" (-1 outside a fan-out), "started_ms", "due_ms" (null: none)}.
+nlohmann::json wait_json(const runtime::OpenWait& w);
+
 // Responses.
 HttpResponse json_response(int status, const nlohmann::json& body);
 // {"error": {"code", "message"}} with the HTTP status for the Status code.
@@ -89,6 +93,17 @@ class Service::Impl {
   HttpResponse cancel_run(const std::string& id);
   HttpResponse replay(const HttpRequest& req, const std::string& id);
   HttpResponse events(const HttpRequest& req, const std::string& id);
+
+  // routes_waits.cc: GET /v1/waits[?run=ID]; POST /v1/runs/{id}/waits/{wait} (`signal` false:
+  // approve or reject wait `target`) and POST /v1/runs/{id}/signals/{name} (`signal` true:
+  // `target` is the signal's name). `by` defaults to caller_name(caller).
+  HttpResponse list_waits(const HttpRequest& req);
+  HttpResponse resolve_wait(const HttpRequest& req, const Caller& caller, const std::string& run_id,
+                            const std::string& target, bool signal);
+  // The open waits of run `run_id` ("" for every run in flight here), as wait_json, oldest first.
+  nlohmann::json waits_of(const std::string& run_id) const;
+  // Who a caller is, for the journal: "token #N", or "anonymous" without authentication.
+  std::string caller_name(const Caller& caller) const;
 
   // routes_console.cc: the console's static files (GET / and /console/{file}, public), a
   // registered workflow's graph with its cheapest route now, and spend by workflow, tier and day.
@@ -140,6 +155,12 @@ class Service::Impl {
   void end_run(const std::string& id);
   // Whether run `id` was started here and has not ended (it may have no journal row yet).
   bool is_active(const std::string& id);
+
+  // The wait each signal sent here with an idempotency key resolved, by (run, key): a signal
+  // delivered again is answered with the same wait id. Under signals_mu; a run's entries are
+  // dropped by end_run.
+  std::mutex signals_mu;
+  std::map<std::pair<std::string, std::string>, std::string> applied_signals;
 
   std::mutex drain_mu;
   std::optional<DrainReport> drained;  // under drain_mu

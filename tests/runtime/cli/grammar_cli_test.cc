@@ -71,8 +71,9 @@ TEST(GrammarCli, UnknownOptionSaysDidYouMean) {
 }
 
 TEST(GrammarCli, EveryHelpEndsWithTheExitCodes) {
-  for (const char* cmd : {"validate", "run", "eval", "runs", "replay", "output", "chaos", "health",
-                          "budget", "resume", "gc", "serve", "journal"}) {
+  for (const char* cmd :
+       {"validate", "run", "eval", "runs", "replay", "output", "chaos", "health", "budget",
+        "resume", "gc", "serve", "journal", "waits", "approve", "reject", "signal"}) {
     auto help = testing::switchyard({cmd, "--help"});
     EXPECT_EQ(help.exit_code, 0) << cmd;
     EXPECT_NE(help.out.find("Exit codes:"), std::string::npos) << cmd << help.out;

@@ -24,7 +24,7 @@
 namespace switchyard::runtime {
 namespace {
 
-std::shared_ptr<const graph::Workflow> load_text(const std::string& text) {
+std::shared_ptr<const graph::Workflow> load_wait_workflow(const std::string& text) {
   auto r = graph::load(text, "wait.json");
   EXPECT_TRUE(r.ok()) << (r.errors.empty()
                               ? ""
@@ -45,7 +45,7 @@ std::string gated(const std::string& wait_fields) {
               ["Start", "Other", 5], ["Other", "Done", 1]]})";
 }
 
-RunRequest request(const std::string& id) {
+RunRequest wait_request(const std::string& id) {
   RunRequest r;
   r.run_id = id;
   return r;
@@ -87,9 +87,9 @@ class WaitTest : public ::testing::Test {
 };
 
 TEST_F(WaitTest, AnApprovedStepContinuesTheRunWithTheApprovalAsItsOutput) {
-  auto w = load_text(gated(R"("approval": "refund")"));
+  auto w = load_wait_workflow(gated(R"("approval": "refund")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
-  auto future = engine.submit(w, tools_for(*w), request("r1"));
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
   auto open = await_waits(engine, 1);
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].run_id, "r1");
@@ -120,9 +120,9 @@ TEST_F(WaitTest, AnApprovedStepContinuesTheRunWithTheApprovalAsItsOutput) {
 }
 
 TEST_F(WaitTest, ARejectionIsAFailedStepThatTheRouterHealsAroundWithoutCountingAgainstHealth) {
-  auto w = load_text(gated(R"("approval": "refund")"));
+  auto w = load_wait_workflow(gated(R"("approval": "refund")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
-  auto future = engine.submit(w, tools_for(*w), request("r1"));
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
   await_waits(engine, 1);
   ASSERT_TRUE(
       engine
@@ -150,9 +150,9 @@ TEST_F(WaitTest, ARejectionIsAFailedStepThatTheRouterHealsAroundWithoutCountingA
 }
 
 TEST_F(WaitTest, ASignalsDataBecomesTheStepsOutputForLaterSteps) {
-  auto w = load_text(gated(R"("signal": "confirmed")"));
+  auto w = load_wait_workflow(gated(R"("signal": "confirmed")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
-  auto future = engine.submit(w, tools_for(*w), request("r1"));
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
   await_waits(engine, 1);
   ASSERT_TRUE(engine.signal("r1", "confirmed", {.data = {{"seat", "12A"}}, .by = "webhook"}).ok());
   auto r = future.get();
@@ -162,14 +162,15 @@ TEST_F(WaitTest, ASignalsDataBecomesTheStepsOutputForLaterSteps) {
 }
 
 TEST_F(WaitTest, ResolvingTwiceWithTheSameKeyIsAppliedOnceAndOtherwiseRefused) {
-  auto w = load_text(gated(R"("signal": "confirmed")"));
+  auto w = load_wait_workflow(gated(R"("signal": "confirmed")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
   // The run is held at a second wait so that it stays in flight after the first is resolved.
-  auto twice = load_text(R"({"format": "switchyard.workflow/v1", "name": "two", "start": "Start",
+  auto twice =
+      load_wait_workflow(R"({"format": "switchyard.workflow/v1", "name": "two", "start": "Start",
     "goal": "B", "tools": {"A": {"kind": "wait", "signal": "first"},
                            "B": {"kind": "wait", "signal": "second"}},
     "edges": [["Start", "A", 1], ["A", "B", 1]]})");
-  auto future = engine.submit(twice, tools_for(*twice), request("r1"));
+  auto future = engine.submit(twice, tools_for(*twice), wait_request("r1"));
   await_waits(engine, 1);
   ASSERT_TRUE(engine.signal("r1", "first", {.data = 1, .key = "k-1"}).ok());
   // Until B opens, A's resolution is what the engine knows; the duplicate is accepted.
@@ -204,10 +205,10 @@ TEST_F(WaitTest, ResolvingTwiceWithTheSameKeyIsAppliedOnceAndOtherwiseRefused) {
 }
 
 TEST_F(WaitTest, ATimerFiresOnTheClockAndTheRunGoesOn) {
-  auto w = load_text(gated(R"("timer_ms": 86400000)"));
+  auto w = load_wait_workflow(gated(R"("timer_ms": 86400000)"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
   const auto before = clock_.now();
-  auto r = engine.submit(w, tools_for(*w), request("r1")).get();
+  auto r = engine.submit(w, tools_for(*w), wait_request("r1")).get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->result.status, RunStatus::kCompleted);
   EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Ask", "Do", "Done"}));
@@ -222,9 +223,9 @@ TEST_F(WaitTest, ATimerFiresOnTheClockAndTheRunGoesOn) {
 TEST_F(WaitTest, AnUnansweredSignalTimesOutAsAFailedStepAndTheRunReroutes) {
   SystemClock clock;
   monitors::HealthTable health(clock);
-  auto w = load_text(gated(R"("signal": "confirmed", "timeout_ms": 20)"));
+  auto w = load_wait_workflow(gated(R"("signal": "confirmed", "timeout_ms": 20)"));
   Engine engine(*journal_, clock, health, {.threads = 1});
-  auto r = engine.submit(w, tools_for(*w), request("r1")).get();
+  auto r = engine.submit(w, tools_for(*w), wait_request("r1")).get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->result.status, RunStatus::kCompleted);
   EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Other", "Done"}));
@@ -236,9 +237,9 @@ TEST_F(WaitTest, AnUnansweredSignalTimesOutAsAFailedStepAndTheRunReroutes) {
 }
 
 TEST_F(WaitTest, ACancelledRunLeavesNoOpenWaitAndEndsFailed) {
-  auto w = load_text(gated(R"("approval": "refund")"));
+  auto w = load_wait_workflow(gated(R"("approval": "refund")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
-  auto future = engine.submit(w, tools_for(*w), request("r1"));
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
   await_waits(engine, 1);
   ASSERT_TRUE(engine.cancel("r1", "customer left"));
   auto r = future.get();
@@ -254,7 +255,8 @@ TEST_F(WaitTest, ACancelledRunLeavesNoOpenWaitAndEndsFailed) {
 // while the other branch decides an `any` join and the run ends: the queued firing must find the
 // run gone and do nothing (it once ran on the freed run: a use after free under ASan).
 TEST_F(WaitTest, ATimerDueAfterItsBranchWasDroppedAndTheRunEndedTouchesNothing) {
-  auto w = load_text(R"({"format": "switchyard.workflow/v1", "name": "race", "start": "Start",
+  auto w =
+      load_wait_workflow(R"({"format": "switchyard.workflow/v1", "name": "race", "start": "Start",
     "goal": "Done",
     "tools": {"T": {"kind": "wait", "timer_ms": 60000},
               "Quick": {"kind": "builtin", "name": "echo", "idempotent": true},
@@ -266,7 +268,7 @@ TEST_F(WaitTest, ATimerDueAfterItsBranchWasDroppedAndTheRunEndedTouchesNothing) 
   for (int i = 0; i < 20; ++i) {
     const std::string id = "race" + std::to_string(i);
     Engine engine(*journal_, clock_, health_, {.threads = 1});
-    auto r = engine.submit(w, tools_for(*w), request(id)).get();
+    auto r = engine.submit(w, tools_for(*w), wait_request(id)).get();
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->result.status, RunStatus::kCompleted) << id;
     EXPECT_TRUE(engine.waits().empty());
@@ -276,7 +278,8 @@ TEST_F(WaitTest, ATimerDueAfterItsBranchWasDroppedAndTheRunEndedTouchesNothing) 
 // Three branches each wait for their own approval; any order of approvals resumes each branch
 // alone and the join (all) completes once the last one is approved.
 TEST_F(WaitTest, WaitsInFanoutBranchesAreResolvedIndependentlyInEveryOrder) {
-  auto w = load_text(R"({"format": "switchyard.workflow/v1", "name": "three", "start": "Start",
+  auto w =
+      load_wait_workflow(R"({"format": "switchyard.workflow/v1", "name": "three", "start": "Start",
     "goal": "Done",
     "tools": {"A": {"kind": "wait", "approval": "a"}, "B": {"kind": "wait", "approval": "b"},
               "C": {"kind": "wait", "approval": "c"},
@@ -291,7 +294,7 @@ TEST_F(WaitTest, WaitsInFanoutBranchesAreResolvedIndependentlyInEveryOrder) {
   do {
     const std::string id = "r" + std::to_string(run++);
     Engine engine(*journal_, clock_, health_, {.threads = 2});
-    auto future = engine.submit(w, tools_for(*w), request(id));
+    auto future = engine.submit(w, tools_for(*w), wait_request(id));
     auto open = await_waits(engine, 3);
     std::set<std::int64_t> branches;
     for (const auto& o : open) branches.insert(o.branch);
@@ -324,9 +327,9 @@ TEST_F(WaitTest, WaitsInFanoutBranchesAreResolvedIndependentlyInEveryOrder) {
 }
 
 TEST_F(WaitTest, ARunThatWaitedReplaysAndVerifiesFromItsJournal) {
-  auto w = load_text(gated(R"("signal": "confirmed")"));
+  auto w = load_wait_workflow(gated(R"("signal": "confirmed")"));
   Engine engine(*journal_, clock_, health_, {.threads = 1});
-  auto future = engine.submit(w, tools_for(*w), request("r1"));
+  auto future = engine.submit(w, tools_for(*w), wait_request("r1"));
   await_waits(engine, 1);
   ASSERT_TRUE(engine.signal("r1", "confirmed", {.data = {{"ok", true}}}).ok());
   ASSERT_TRUE(future.get().ok());

@@ -21,7 +21,9 @@
 namespace switchyard::testing {
 namespace {
 
-constexpr const char* kToken = "shutdown-token";
+// Not kToken: in a unity build this file shares a translation unit with the tests that use
+// tests/support/serve_fixture.h's kToken, which this name would hide from the files after it.
+constexpr const char* kShutdownToken = "shutdown-token";
 
 class ServeShutdown : public ::testing::Test {
  protected:
@@ -35,7 +37,8 @@ class ServeShutdown : public ::testing::Test {
     const std::string wf = dir_.write("workflow.json", workflow);
     flags.insert(flags.end(), {"--workflow", wf, "--grace", grace});
     server_ = std::make_unique<ServeProcess>(
-        journal(), flags, std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kToken});
+        journal(), flags,
+        std::vector<std::string>{std::string("SWITCHYARD_TOKENS=") + kShutdownToken});
     ASSERT_FALSE(server_->url().empty());
   }
   std::string journal() const { return dir_.file("journal.db"); }
@@ -43,7 +46,7 @@ class ServeShutdown : public ::testing::Test {
   // idempotent call is not made durable first: the fault server is what knows).
   std::vector<std::string> start_in_flight(int n) {
     std::vector<std::string> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(server_->start_run(kToken, "slow"));
+    for (int i = 0; i < n; ++i) ids.push_back(server_->start_run(kShutdownToken, "slow"));
     faults_.wait_for_requests(n);
     return ids;
   }
@@ -104,7 +107,8 @@ TEST_F(ServeShutdown, DrainingIsNotReadyRefusesRunsAndLetsRunsFinish) {
   HttpResult ready;
   for (int i = 0; i < 100 && ready.status != 503; ++i) ready = server_->call("GET", "/readyz", "");
   EXPECT_EQ(ready.status, 503);
-  EXPECT_EQ(server_->call("POST", "/v1/runs", kToken, R"({"workflow": "slow"})").status, 503);
+  EXPECT_EQ(server_->call("POST", "/v1/runs", kShutdownToken, R"({"workflow": "slow"})").status,
+            503);
   EXPECT_EQ(server_->process().wait(std::chrono::seconds(30)), 0);
   EXPECT_EQ(run_row(id)["status"], "completed");
 }
@@ -135,7 +139,8 @@ TEST_F(ServeShutdown, SigintDrainsLikeSigterm) {
   HttpResult ready;
   for (int i = 0; i < 100 && ready.status != 503; ++i) ready = server_->call("GET", "/readyz", "");
   EXPECT_EQ(ready.status, 503);
-  const HttpResult refused = server_->call("POST", "/v1/runs", kToken, R"({"workflow": "slow"})");
+  const HttpResult refused =
+      server_->call("POST", "/v1/runs", kShutdownToken, R"({"workflow": "slow"})");
   EXPECT_EQ(refused.status, 503);
   EXPECT_EQ(refused.header("retry-after"), "5");
   EXPECT_EQ(server_->process().wait(std::chrono::seconds(30)), 0);
@@ -171,7 +176,7 @@ TEST_F(ServeShutdown, SigintPastTheGraceJournalsRunInterruptedAndResumeContinues
   std::vector<SseEvent> streamed;
   std::thread follower([&] {
     long status = 0;
-    streamed = read_sse(server_->url() + "/v1/runs/" + ids[0] + "/events", {bearer(kToken)},
+    streamed = read_sse(server_->url() + "/v1/runs/" + ids[0] + "/events", {bearer(kShutdownToken)},
                         &status, std::chrono::seconds(30), [&](const SseEvent& e) {
                           {
                             std::lock_guard lock(mu);
@@ -218,8 +223,8 @@ TEST_F(ServeShutdown, SigintPastTheGraceJournalsRunInterruptedAndResumeContinues
     serve(http_workflow("slow", faults_.url("/slow/1")), "1s");
     long status = 0;
     const auto opened = std::chrono::steady_clock::now();
-    const auto again = read_sse(server_->url() + "/v1/runs/" + ids[1] + "/events", {bearer(kToken)},
-                                &status, std::chrono::seconds(30));
+    const auto again = read_sse(server_->url() + "/v1/runs/" + ids[1] + "/events",
+                                {bearer(kShutdownToken)}, &status, std::chrono::seconds(30));
     EXPECT_EQ(status, 200);
     ASSERT_FALSE(again.empty());
     EXPECT_EQ(again.back().event, "run_interrupted");
@@ -295,7 +300,8 @@ TEST_F(ServeShutdown, RunsAcceptedAsTheDrainBeginsAreNeverFailedByIt) {
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&] {
       while (!refused.load()) {
-        const HttpResult r = server_->call("POST", "/v1/runs", kToken, R"({"workflow": "slow"})");
+        const HttpResult r =
+            server_->call("POST", "/v1/runs", kShutdownToken, R"({"workflow": "slow"})");
         if (r.status == 202) {
           {
             std::lock_guard lock(mu);

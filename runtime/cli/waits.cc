@@ -1,0 +1,263 @@
+// switchyard waits   [--run ID] [--server URL] [--token T] [--json]
+// switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T]
+// [--json] switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...] switchyard signal
+// RUN NAME --data JSON [--by WHO] [--key K] [...] Clients of a running `switchyard serve`
+// (docs/waits.md, docs/service.md): the open waits of its runs, and their resolution. The token
+// comes from --token or SWITCHYARD_TOKEN.
+
+#include <cstdlib>
+#include <future>
+#include <iomanip>
+#include <ostream>
+
+#include "runtime/cli/cli.h"
+#include "runtime/cli/format.h"
+#include "runtime/service/http_message.h"
+#include "tools/http_client.h"
+
+namespace switchyard::cli {
+namespace {
+
+// Where `switchyard serve` listens by default (its --host and --port).
+constexpr const char* kDefaultServer = "http://127.0.0.1:8080";
+
+struct ClientArgs {
+  std::string server = kDefaultServer;
+  std::string token;
+  bool json = false;
+};
+
+void add_client_options(CLI::App* cmd, ClientArgs& args) {
+  cmd->add_option("--server", args.server, "URL of the running `switchyard serve`")
+      ->capture_default_str();
+  cmd->add_option(
+      "--token", args.token,
+      "Bearer token of the service (default: the SWITCHYARD_TOKEN environment variable)");
+  cmd->add_flag("--json", args.json, "Print one JSON document");
+}
+
+// A reply of the service: its status and body parsed (graph/json_read.h).
+struct Reply {
+  int status = 0;
+  nlohmann::json body;
+};
+
+// Sends one request to the service; an error when no HTTP answer came (kUnavailable: exit 3) or
+// the answer is not JSON (kInternal).
+Result<Reply> call(const ClientArgs& args, const std::string& method, const std::string& path,
+                   const std::string& body) {
+  tools::HttpRequest request;
+  request.method = method;
+  std::string base = args.server;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  request.url = base + path;
+  request.timeout = std::chrono::milliseconds(30000);
+  std::string token = args.token;
+  if (token.empty()) {
+    if (const char* env = std::getenv("SWITCHYARD_TOKEN")) token = env;
+  }
+  if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+  if (method == "POST") {
+    request.headers.emplace_back("Content-Type", "application/json");
+    request.body = body;
+  }
+  std::promise<tools::HttpResponse> promise;
+  auto future = promise.get_future();
+  tools::http_perform(std::move(request), nullptr,
+                      [&promise](tools::HttpResponse r) { promise.set_value(std::move(r)); });
+  tools::HttpResponse response = future.get();
+  if (response.failure != tools::FailureKind::kNone) {
+    return Status(StatusCode::kUnavailable,
+                  "cannot reach the service at " + base + ": " + valid_utf8(response.error));
+  }
+  auto doc = parse_untrusted(response.body, {.what = "the service's reply"});
+  if (!doc.ok()) {
+    return internal_error("the service at " + base + " answered HTTP " +
+                          std::to_string(response.status) +
+                          " with a body that is not JSON: " + excerpt(response.body, 200));
+  }
+  return Reply{response.status, std::move(*doc)};
+}
+
+// The error a service's non-2xx reply carries, said as `report_error` says errors: its message
+// (and pointer), the HTTP status and code. 4xx -> exit 2 (the request was refused: a bad token,
+// an unknown run or wait, one already resolved, bad data); others -> exit 3.
+int report_reply_error(Context& ctx, const ClientArgs& args, const Reply& reply) {
+  const JsonView body(reply.body);
+  auto error = body.is_object() ? body.optional_field("error")
+                                : Result<std::optional<JsonView>>(std::optional<JsonView>());
+  std::string code = "unknown";
+  std::string message = "HTTP " + std::to_string(reply.status);
+  std::string pointer;
+  bool has_pointer = false;
+  if (error.ok() && error->has_value() && (*error)->is_object()) {
+    if (auto c = (*error)->string_or("code", code); c.ok()) code = *c;
+    if (auto m = (*error)->string_or("message", message); m.ok()) message = *m;
+    if (auto p = (*error)->optional_field("pointer"); p.ok() && p->has_value()) {
+      auto text = (*p)->string();
+      has_pointer = text.ok();
+      if (text.ok()) pointer = *text;
+    }
+  }
+  const int exit_code = reply.status >= 400 && reply.status < 500 ? kExitInvalid : kExitInternal;
+  if (args.json) {
+    nlohmann::json out = {
+        {"error", {{"code", code}, {"message", message}, {"http_status", reply.status}}}};
+    if (has_pointer) out["error"]["pointer"] = pointer;
+    *ctx.out << json_text(out) << "\n";
+    return exit_code;
+  }
+  *ctx.err << "error: " << message;
+  if (has_pointer && !pointer.empty()) *ctx.err << " (at " << pointer << ")";
+  *ctx.err << " [HTTP " << reply.status << " " << code << "]\n";
+  if (reply.status == 401) {
+    *ctx.err << "Give the service's token with --token or the SWITCHYARD_TOKEN environment "
+                "variable.\n";
+  }
+  return exit_code;
+}
+
+// --data JSON as the commands take it: any JSON value, parsed within the limits of outside JSON.
+Result<nlohmann::json> data_arg(const std::string& text) {
+  auto doc = parse_untrusted(text, {.what = "--data"});
+  if (!doc.ok()) return invalid_argument("--data: expected JSON, " + doc.status().message());
+  return doc;
+}
+
+std::string text_or_dash(const JsonView& w, const char* key) {
+  auto v = w.string_or(key, "-");
+  return v.ok() ? *v : "-";
+}
+
+std::string time_or_dash(const JsonView& w, const char* key) {
+  auto v = w.integer_or(key, -1);
+  return v.ok() && *v >= 0 ? iso8601(*v) : "-";
+}
+
+struct WaitsArgs {
+  ClientArgs client;
+  std::string run;
+};
+
+int list(Context& ctx, const WaitsArgs& args) {
+  const std::string path =
+      "/v1/waits" + (args.run.empty() ? "" : "?run=" + service::url_encode(args.run));
+  auto reply = call(args.client, "GET", path, "");
+  if (!reply.ok()) return report_error(ctx, reply.status(), args.client.json);
+  if (reply->status != 200) return report_reply_error(ctx, args.client, *reply);
+  const JsonView body(reply->body);
+  auto waits = body.is_object() ? body.array("waits") : Result<JsonView>(body.expect_object());
+  if (!waits.ok()) {
+    return report_error(ctx, internal_error("the service's reply: " + waits.status().message()),
+                        args.client.json);
+  }
+  if (args.client.json) {
+    *ctx.out << json_text(nlohmann::json{{"waits", waits->json()}}) << "\n";
+    return kExitOk;
+  }
+  auto& out = *ctx.out;
+  out << std::left << std::setw(36) << "run" << std::setw(18) << "wait" << std::setw(10) << "kind"
+      << std::setw(28) << "waits for" << std::setw(8) << "branch" << std::setw(26) << "started"
+      << "due\n";
+  for (std::size_t i = 0; i < waits->size(); ++i) {
+    auto w = waits->element(i);
+    if (!w.ok() || !w->is_object()) continue;
+    const std::string kind = text_or_dash(*w, "kind");
+    const std::string name = text_or_dash(*w, "name");
+    std::string what = kind == "timer"      ? "time"
+                       : kind == "approval" ? "approval '" + name + "'"
+                                            : "signal '" + name + "'";
+    auto branch = w->integer_or("branch", -1);
+    out << std::left << std::setw(36) << text_or_dash(*w, "run_id") << std::setw(18)
+        << text_or_dash(*w, "wait_id") << std::setw(10) << kind << std::setw(28) << what
+        << std::setw(8) << (branch.ok() && *branch >= 0 ? std::to_string(*branch) : "-")
+        << std::setw(26) << time_or_dash(*w, "started_ms") << time_or_dash(*w, "due_ms") << "\n";
+  }
+  out << waits->size() << " open wait(s) at " << args.client.server << "\n";
+  return kExitOk;
+}
+
+struct ResolveArgs {
+  ClientArgs client;
+  std::string run;
+  std::string target;  // the wait id, or the signal's name
+  std::string data;    // JSON text, "" when not given
+  std::string reason;
+  std::string by;
+  std::string key;
+};
+
+// `decision`: "approve", "reject" or "signal".
+int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) {
+  nlohmann::json body = nlohmann::json::object();
+  if (decision != "signal") body["decision"] = decision;
+  if (!args.data.empty()) {
+    auto data = data_arg(args.data);
+    if (!data.ok()) return report_error(ctx, data.status(), args.client.json);
+    body["data"] = std::move(*data);
+  }
+  if (!args.reason.empty()) body["reason"] = valid_utf8(args.reason);
+  if (!args.by.empty()) body["by"] = valid_utf8(args.by);
+  if (!args.key.empty()) body["key"] = valid_utf8(args.key);
+  const std::string path = "/v1/runs/" + service::url_encode(args.run) +
+                           (decision == "signal" ? "/signals/" : "/waits/") +
+                           service::url_encode(args.target);
+  auto reply = call(args.client, "POST", path, body.dump());
+  if (!reply.ok()) return report_error(ctx, reply.status(), args.client.json);
+  if (reply->status != 200) return report_reply_error(ctx, args.client, *reply);
+  if (args.client.json) {
+    *ctx.out << json_text(reply->body) << "\n";
+    return kExitOk;
+  }
+  const JsonView r(reply->body);
+  const std::string wait = r.is_object() ? text_or_dash(r, "wait_id") : "-";
+  const std::string decided = r.is_object() ? text_or_dash(r, "decision") : "-";
+  *ctx.out << "run " << args.run << ": wait " << wait << " " << decided;
+  if (decision == "signal") *ctx.out << " (signal '" << args.target << "')";
+  *ctx.out << "\n";
+  return kExitOk;
+}
+
+void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
+  const bool signal = decision == "signal";
+  auto* cmd = app.add_subcommand(
+      decision, signal ? "Send a signal to a run waiting for it, on a running service"
+                : decision == "approve" ? "Approve a run's open approval, on a running service"
+                                        : "Reject a run's open approval, on a running service");
+  auto args = std::make_shared<ResolveArgs>();
+  cmd->add_option("RUN", args->run, "The run's id (switchyard waits lists them)")->required();
+  cmd->add_option(signal ? "NAME" : "WAIT", args->target,
+                  signal ? "The signal's name" : "The wait's id, e.g. Approve#1 (switchyard waits)")
+      ->required();
+  if (signal) {
+    cmd->add_option("--data", args->data, "The signal's payload (JSON): the waiting step's output")
+        ->required();
+  } else if (decision == "approve") {
+    cmd->add_option("--data", args->data,
+                    "JSON handed to the step (its output's \"data\"), e.g. '{\"note\": \"VIP\"}'");
+  } else {
+    cmd->add_option("--reason", args->reason, "Why (the step's failure reason, journaled)");
+  }
+  cmd->add_option("--by", args->by,
+                  "Who decides, journaled (default: the service names the caller's token)");
+  cmd->add_option("--key", args->key,
+                  "Idempotency key: the same decision sent again with it is applied once");
+  add_client_options(cmd, args->client);
+  cmd->callback([&ctx, args, decision] { ctx.exit_code = resolve(ctx, *args, decision); });
+}
+
+}  // namespace
+
+void add_waits(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "waits", "List the open waits (approvals, signals, timers) of a running service's runs");
+  auto args = std::make_shared<WaitsArgs>();
+  cmd->add_option("--run", args->run, "Only the waits of this run");
+  add_client_options(cmd, args->client);
+  cmd->callback([&ctx, args] { ctx.exit_code = list(ctx, *args); });
+  add_resolve(app, ctx, "approve");
+  add_resolve(app, ctx, "reject");
+  add_resolve(app, ctx, "signal");
+}
+
+}  // namespace switchyard::cli
