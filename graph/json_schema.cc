@@ -1,5 +1,7 @@
 #include "graph/json_schema.h"
 
+#include "graph/json_read.h"
+
 // valijson reports what it cannot parse by throwing (with this set) or by abort() (without it):
 // this is the only file that includes it, and it turns every exception into a Status.
 #define VALIJSON_USE_EXCEPTIONS 1
@@ -48,6 +50,29 @@ std::string JsonSchema::violation(const nlohmann::json& value) const {
     out += ": " + where + ": " + error.description;
   }
   return out;
+}
+
+std::optional<JsonSchema::Violation> JsonSchema::first_violation(
+    const nlohmann::json& value) const {
+  valijson::ValidationResults results;
+  try {
+    valijson::Validator validator;
+    valijson::adapters::NlohmannJsonAdapter adapter(value);
+    if (validator.validate(impl_->schema, adapter, &results)) return std::nullopt;
+  } catch (const std::exception& e) {
+    return Violation{"", std::string("cannot be checked: ") + e.what()};
+  }
+  Violation v;
+  valijson::ValidationResults::Error error;
+  if (!results.popError(error)) return Violation{"", "does not satisfy the schema"};
+  // valijson's context: "<root>", then "[key]" or "[index]" per step.
+  for (const auto& c : error.context) {
+    if (c.size() >= 2 && c.front() == '[' && c.back() == ']') {
+      v.pointer = pointer_join(v.pointer, std::string_view(c).substr(1, c.size() - 2));
+    }
+  }
+  v.what = error.description;
+  return v;
 }
 
 const nlohmann::json& JsonSchema::document() const { return impl_->document; }

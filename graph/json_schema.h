@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "graph/status.h"
@@ -23,6 +24,13 @@ class JsonSchema {
 
   // Empty when `value` satisfies the schema; else its first violation ("<where>: <what>").
   std::string violation(const nlohmann::json& value) const;
+  // The first violation of `value` as the RFC 6901 pointer of the offending value in it ("" for
+  // the value itself) and valijson's description, or nullopt when `value` satisfies the schema.
+  struct Violation {
+    std::string pointer;
+    std::string what;
+  };
+  std::optional<Violation> first_violation(const nlohmann::json& value) const;
   // The schema as written.
   const nlohmann::json& document() const;
 

@@ -165,7 +165,7 @@ void load_header(LoadState& s) {
   s.check.warn_unknown(
       s.doc, "",
       {"$schema", "format", "name", "description", "start", "goal", "demote_to", "tools", "nodes",
-       "edges", "escalation", "budget", "policy", "limits", "scenario"});
+       "edges", "escalation", "budget", "policy", "limits", "scenario", "mcp_servers"});
   if (auto format = s.check.string(s.doc, "", "format", true, true)) {
     if (*format != kFormatV1) {
       s.check.error("/format",

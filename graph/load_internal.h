@@ -53,6 +53,8 @@ struct LoadState {
   Checker& check;
   const nlohmann::json& doc;
 
+  std::set<std::string> mcp_server_names;         // every key of `mcp_servers`, valid or not
+  std::map<std::string, McpServer> mcp_servers;   // the servers that parsed
   std::set<std::string> tool_ids;                 // every key of `tools`, valid or not
   std::map<std::string, Tool> tools;              // the tools that parsed (id order)
   std::map<std::string, std::string> compensate;  // tool id -> compensating tool id

@@ -17,6 +17,7 @@ std::optional<ToolKind> parse_kind(const std::string& kind) {
   if (kind == "llm") return ToolKind::kLlm;
   if (kind == "builtin") return ToolKind::kBuiltin;
   if (kind == "mock") return ToolKind::kMock;
+  if (kind == "mcp") return ToolKind::kMcp;
   if (kind == "wait") return ToolKind::kWait;
   return std::nullopt;
 }
@@ -139,6 +140,75 @@ LlmTool load_llm(LoadState& s, const nlohmann::json& t, const std::string& p) {
   return l;
 }
 
+// Checks the "${NAME}" references of each value of a string map (env, headers) at `pointer`.
+void check_env_refs(LoadState& s, const std::vector<std::pair<std::string, std::string>>& values,
+                    const std::string& pointer) {
+  for (const auto& [key, value] : values) {
+    auto r = expand_env_refs(value, [](const std::string&) { return std::string(); });
+    if (!r.ok()) s.check.error(pointer_join(pointer, key), r.status().message());
+  }
+}
+
+McpServer load_mcp_server(LoadState& s, const std::string& name, const nlohmann::json& v,
+                          const std::string& p) {
+  McpServer m;
+  m.name = name;
+  s.check.warn_unknown(v, p, {"argv", "env", "cwd", "url", "headers", "description"});
+  const bool has_argv = v.contains("argv"), has_url = v.contains("url");
+  if (has_argv == has_url) {
+    s.check.error(p, has_argv
+                         ? "a server has either argv (stdio) or url (Streamable HTTP), not both"
+                         : "expected argv (a stdio server) or url (a Streamable HTTP server)");
+    return m;
+  }
+  if (has_argv) {
+    CommandTool c = load_command(s, v, p);  // argv, env, cwd: as a command tool's
+    m.argv = std::move(c.argv);
+    m.env = std::move(c.env);
+    m.cwd = std::move(c.cwd);
+    check_env_refs(s, m.env, pointer_join(p, "env"));
+    if (v.contains("headers")) {
+      s.check.error(pointer_join(p, "headers"), "a stdio server has no headers");
+    }
+  } else {
+    if (auto url = s.check.string(v, p, "url", true)) {
+      if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+        s.check.error(pointer_join(p, "url"), "expected an http(s) URL, got \"" + *url + "\"");
+      } else {
+        m.url = *url;
+      }
+    }
+    m.headers = string_map(s, v, p, "headers");
+    check_env_refs(s, m.headers, pointer_join(p, "headers"));
+    for (const char* key : {"env", "cwd"}) {
+      if (v.contains(key)) {
+        s.check.error(pointer_join(p, key), std::string("a Streamable HTTP server has no ") + key);
+      }
+    }
+  }
+  return m;
+}
+
+McpTool load_mcp(LoadState& s, const nlohmann::json& t, const std::string& p) {
+  McpTool m;
+  if (auto server = s.check.string(t, p, "server", true)) {
+    auto it = s.mcp_servers.find(*server);
+    if (it != s.mcp_servers.end()) {
+      m.server = it->second;
+    } else if (!s.mcp_server_names.count(*server)) {
+      s.check.error(pointer_join(p, "server"),
+                    "unknown MCP server '" + *server + "': expected a key of /mcp_servers");
+    } else {  // declared, with errors of its own (reported there): this tool fails with it
+      s.check.error(pointer_join(p, "server"), "MCP server '" + *server + "' has errors");
+    }
+  }
+  if (auto name = s.check.string(t, p, "tool", true)) m.tool = *name;
+  if (auto it = t.find("arguments"); it != t.end()) {
+    if (s.check.expect_object(*it, pointer_join(p, "arguments"))) m.arguments = *it;
+  }
+  return m;
+}
+
 MockFail load_mock_fail(LoadState& s, const nlohmann::json& fail, const std::string& p) {
   MockFail f;
   const char* expected =
@@ -242,6 +312,8 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
                                                      "timeout_ms",    "limits"};
   static const std::vector<std::string_view> kBuiltin = {"name", "args"};
   static const std::vector<std::string_view> kMock = {"fail", "latency_ms", "output"};
+  static const std::vector<std::string_view> kMcp = {"server", "tool", "arguments", "timeout_ms",
+                                                     "limits"};
   static const std::vector<std::string_view> kWait = {"approval", "signal", "timer_ms",
                                                       "timeout_ms"};
   switch (kind) {
@@ -255,6 +327,8 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
       return kBuiltin;
     case ToolKind::kMock:
       return kMock;
+    case ToolKind::kMcp:
+      return kMcp;
     case ToolKind::kWait:
       return kWait;
   }
@@ -288,7 +362,7 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
   if (!kind) {
     s.check.error(
         pointer_join(p, "kind"),
-        "expected one of http, command, llm, builtin, mock, wait, got \"" + *kind_name + "\"");
+        "expected one of http, command, llm, builtin, mock, mcp, wait, got \"" + *kind_name + "\"");
     return;
   }
   tool.kind = *kind;
@@ -315,12 +389,15 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     case ToolKind::kMock:
       tool.spec = load_mock(s, t, p, id);
       break;
+    case ToolKind::kMcp:
+      tool.spec = load_mcp(s, t, p);
+      break;
     case ToolKind::kWait:
       tool.spec = load_wait(s, t, p);
       break;
   }
   if (tool.kind == ToolKind::kHttp || tool.kind == ToolKind::kCommand ||
-      tool.kind == ToolKind::kLlm) {
+      tool.kind == ToolKind::kLlm || tool.kind == ToolKind::kMcp) {
     if (auto ms = s.check.integer(t, p, "timeout_ms", false, 1, kMaxTimeoutMs)) {
       tool.timeout = std::chrono::milliseconds(*ms);
     }
@@ -363,7 +440,8 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       s.compensate[id] = *comp;
     }
   }
-  for (const char* key : {"url", "headers", "body", "argv", "env", "prompt", "system", "args"}) {
+  for (const char* key :
+       {"url", "headers", "body", "argv", "env", "prompt", "system", "args", "arguments"}) {
     if (auto it = t.find(key); it != t.end()) check_templates(s, *it, pointer_join(p, key));
   }
   if (s.check.error_count() == errors_before) s.tools.emplace(id, std::move(tool));
@@ -414,7 +492,22 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
   }
 }
 
+void load_mcp_servers(LoadState& s) {
+  const nlohmann::json* servers = s.check.field(s.doc, "", "mcp_servers", false);
+  if (servers == nullptr || !s.check.expect_object(*servers, "/mcp_servers")) return;
+  for (const auto& [name, v] : servers->items()) {
+    s.mcp_server_names.insert(name);
+    const std::string p = pointer_join("/mcp_servers", name);
+    if (name.empty()) s.check.error(p, "a server name must not be empty");
+    if (!s.check.expect_object(v, p)) continue;
+    const std::size_t errors_before = s.check.error_count();
+    McpServer server = load_mcp_server(s, name, v, p);
+    if (s.check.error_count() == errors_before) s.mcp_servers.emplace(name, std::move(server));
+  }
+}
+
 void load_tools(LoadState& s) {
+  load_mcp_servers(s);
   const nlohmann::json* tools = s.check.field(s.doc, "", "tools", true);
   if (tools == nullptr || !s.check.expect_object(*tools, "/tools")) return;
   for (const auto& [id, t] : tools->items()) {

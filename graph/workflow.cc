@@ -1,6 +1,7 @@
 #include "graph/workflow.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "graph/tool_graph.h"
 
@@ -18,6 +19,8 @@ std::string_view to_string(ToolKind kind) {
       return "builtin";
     case ToolKind::kMock:
       return "mock";
+    case ToolKind::kMcp:
+      return "mcp";
     case ToolKind::kWait:
       return "wait";
   }
@@ -102,6 +105,38 @@ void WorkflowBuilder::set_tools(std::vector<Tool> tools) {
   w_.tools_ = std::move(tools);
   w_.tool_index_.clear();
   for (ToolIndex t = 0; t < w_.tools_.size(); ++t) w_.tool_index_.emplace(w_.tools_[t].id, t);
+}
+
+Result<std::string> expand_env_refs(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '$' || i + 1 >= text.size() || text[i + 1] != '{') {
+      out += text[i++];
+      continue;
+    }
+    const auto close = text.find('}', i + 2);
+    if (close == std::string_view::npos) return invalid_argument("unclosed '${'");
+    const std::string name(text.substr(i + 2, close - i - 2));
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0]));
+    for (char c : name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
+    if (!valid) {
+      return invalid_argument("'${" + name +
+                              "}': expected an environment variable name ([A-Za-z_][A-Za-z0-9_]*)");
+    }
+    auto value = lookup(name);
+    if (!value) return invalid_argument("environment variable " + name + " is not set");
+    out += *value;
+    i = close + 1;
+  }
+  return out;
+}
+
+std::string McpServer::key() const {
+  nlohmann::json k{{"argv", argv}, {"env", env}, {"cwd", cwd}, {"url", url}, {"headers", headers}};
+  return name + " " + k.dump();
 }
 
 bool has_idempotency_key(const Tool& tool) {

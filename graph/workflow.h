@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 
 #include "graph/condition.h"
 #include "graph/json_schema.h"
+#include "graph/status.h"
 
 namespace switchyard::graph {
 
@@ -31,7 +33,7 @@ inline constexpr std::uint32_t kNoIndex = 0xFFFFFFFFu;
 
 inline constexpr std::string_view kFormatV1 = "switchyard.workflow/v1";
 
-enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock, kWait };
+enum class ToolKind { kHttp, kCommand, kLlm, kBuiltin, kMock, kMcp, kWait };
 std::string_view to_string(ToolKind kind);
 
 struct HttpTool {
@@ -86,6 +88,37 @@ struct MockTool {
   nlohmann::json output;  // what a successful call returns; default {"tool": <id>}
 };
 
+// An MCP server of the workflow's top-level `mcp_servers` map (docs/mcp.md): a program spoken to
+// over its stdin/stdout (`argv`, `env`, `cwd`) or a Streamable HTTP endpoint (`url`, `headers`).
+// Values of `env` and `headers` may hold "${NAME}": the environment variable NAME, read when the
+// server is connected (never written in the workflow, so never journaled).
+struct McpServer {
+  std::string name;               // its key in mcp_servers
+  std::vector<std::string> argv;  // stdio: the program and its arguments (non-empty)
+  std::vector<std::pair<std::string, std::string>> env;      // stdio: added to the inherited one
+  std::string cwd;                                           // stdio: empty: ours
+  std::string url;                                           // Streamable HTTP: the MCP endpoint
+  std::vector<std::pair<std::string, std::string>> headers;  // Streamable HTTP
+  bool stdio() const { return !argv.empty(); }
+  // What identifies the server process-wide: tools (of any workflow) with the same key share one
+  // session.
+  std::string key() const;
+};
+
+// `text` with each "${NAME}" replaced by lookup(NAME) (an environment variable). A '$' not
+// followed by '{' is itself. Errors (kInvalidArgument): an unclosed "${", a NAME that is not
+// [A-Za-z_][A-Za-z0-9_]*, or a variable lookup() does not know (named; its value never is).
+Result<std::string> expand_env_refs(
+    std::string_view text,
+    const std::function<std::optional<std::string>(const std::string&)>& lookup);
+
+struct McpTool {
+  McpServer server;  // a copy of the server it calls
+  std::string tool;  // the server's name of the tool
+  // `arguments`: an object whose strings are templates (like an http body). Absent: {}.
+  std::optional<nlohmann::json> arguments;
+};
+
 // A step that waits for something outside the run (docs/waits.md): a person's approval, a named
 // signal with a JSON payload, or a time. The engine holds the run (no thread) until the wait is
 // resolved; the step's output is the approval's or the signal's data, or the timer's firing.
@@ -100,7 +133,8 @@ struct WaitTool {
 };
 std::string_view to_string(WaitTool::Kind kind);
 
-using ToolSpec = std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool, WaitTool>;
+using ToolSpec =
+    std::variant<HttpTool, CommandTool, LlmTool, BuiltinTool, MockTool, McpTool, WaitTool>;
 
 // Limits on what a tool sends back: every output of an http, command or llm tool (a response
 // body, stdout, a provider's reply and the answer in it) is checked against them before it is

@@ -47,6 +47,14 @@ bool kept_header(std::string_view name) {
          starts_with_nocase(name, "x-ratelimit-") || starts_with_nocase(name, "ratelimit");
 }
 
+// Whether the request asked to keep this response header (HttpRequest::keep_headers).
+bool asked_header(const std::vector<std::string>& names, std::string_view name) {
+  for (const auto& n : names) {
+    if (n.size() == name.size() && starts_with_nocase(name, n)) return true;
+  }
+  return false;
+}
+
 // Opens curl's sockets close-on-exec (libcurl 7.88 does not): a program started by this process,
 // by whatever means, never inherits a connection.
 curl_socket_t open_socket(void*, curlsocktype, curl_sockaddr* address) {
@@ -183,7 +191,9 @@ class CurlMulti {
     if (line.starts_with("HTTP/")) {
       t.response.headers.clear();  // a new response (after 100 Continue, for instance)
     } else if (auto colon = line.find(':');
-               colon != std::string_view::npos && kept_header(line.substr(0, colon))) {
+               colon != std::string_view::npos &&
+               (kept_header(line.substr(0, colon)) ||
+                asked_header(t.request.keep_headers, line.substr(0, colon)))) {
       std::string_view value = line.substr(colon + 1);
       while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
         value.remove_prefix(1);

@@ -25,6 +25,8 @@ struct HttpRequest {
   // callback, or at once when Content-Length says so) and the response is `truncated`, so a huge
   // body never sits in memory.
   std::size_t max_body_bytes = graph::kDefaultMaxOutputBytes;
+  // Response headers to keep besides the monitors' (lower-case names), e.g. "content-type".
+  std::vector<std::string> keep_headers;
 };
 
 struct HttpResponse {

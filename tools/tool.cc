@@ -34,6 +34,8 @@ std::string_view to_string(FailureKind kind) {
       return "refusal";
     case FailureKind::kSchemaInvalid:
       return "schema_invalid";
+    case FailureKind::kToolError:
+      return "tool_error";
     case FailureKind::kRejected:
       return "rejected";
     case FailureKind::kInternal:

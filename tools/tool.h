@@ -38,6 +38,7 @@ enum class FailureKind {
   kUnavailable,      // the tool is known down and was not called
   kRefusal,          // a language model declined to answer
   kSchemaInvalid,    // an answer that is JSON but does not satisfy the tool's output_schema
+  kToolError,        // an MCP tool's result said isError, or its server refused the request
   kRejected,         // a person rejected the step at an approval wait (docs/waits.md)
   kInternal,         // keep last: failure_kind() walks the kinds up to it
 };

@@ -6,6 +6,7 @@
 #include "tools/command_tool.h"
 #include "tools/http_tool.h"
 #include "tools/llm_tool.h"
+#include "tools/mcp_tool.h"
 #include "tools/mock_tool.h"
 
 namespace switchyard::tools {
@@ -73,6 +74,9 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
   if (const auto* http = std::get_if<graph::HttpTool>(&tool.spec)) {
     return make_http_tool(tool.id, *http, tool.timeout, tool.limits);
   }
+  if (const auto* mcp = std::get_if<graph::McpTool>(&tool.spec)) {
+    return make_mcp_tool(tool.id, *mcp, tool.timeout, tool.limits);
+  }
   if (const auto* llm = std::get_if<graph::LlmTool>(&tool.spec)) {
     if (options.models == nullptr) {
       return invalid_argument("tool '" + tool.id +
@@ -94,8 +98,8 @@ Result<std::unique_ptr<Tool>> make_tool(const graph::Workflow& workflow, graph::
   if (tool.kind == graph::ToolKind::kWait) return make_wait_stand_in(tool.id);
   return invalid_argument("tool '" + tool.id + "': kind '" +
                           std::string(graph::to_string(tool.kind)) +
-                          "' cannot run in this build yet (mock, builtin, command and http tools "
-                          "run outside scenario evaluation; see docs/runs.md)");
+                          "' cannot run in this build yet (mock, builtin, command, http and mcp "
+                          "tools run outside scenario evaluation; see docs/runs.md)");
 }
 
 Result<std::shared_ptr<ToolSet>> make_tool_set(const graph::Workflow& workflow,

@@ -50,6 +50,7 @@ void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 void add_serve(CLI::App& app, Context& ctx);
 void add_journal(CLI::App& app, Context& ctx);
+void add_mcp(CLI::App& app, Context& ctx);
 // waits, approve, reject, signal: clients of a running `switchyard serve` (runtime/cli/waits.cc).
 void add_waits(CLI::App& app, Context& ctx);
 

@@ -135,6 +135,19 @@ TEST_F(WorkflowSchema, RejectsMalformedConditionsTheSchemaCanSee) {
   }
 }
 
+TEST_F(WorkflowSchema, AcceptsMcpServersAndToolsAndRejectsMalformedOnes) {
+  expect_valid_file(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/mcp/servers.json");
+  for (const char* name :
+       {"mcp-missing-tool", "mcp-arguments-not-object", "mcp-servers-not-object",
+        "mcp-server-argv-and-url", "mcp-server-neither-argv-nor-url", "mcp-server-bad-url",
+        "mcp-stdio-server-with-headers", "mcp-http-server-with-env", "mcp-server-empty-argv",
+        "mcp-timeout-zero"}) {
+    const auto doc =
+        read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" + name + ".json");
+    EXPECT_NE(violations(doc), "") << name << " passes the schema";
+  }
+}
+
 TEST_F(WorkflowSchema, AllowsUnknownFieldsForForwardCompatibility) {
   auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/examples/customer-support.json");
   doc["x-owner"] = "team-a";

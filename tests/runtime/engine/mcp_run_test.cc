@@ -1,0 +1,101 @@
+// Runs whose tools are on real MCP servers (tests/programs/mcp_server.cc over stdio): a server
+// killed in the middle of a call fails its step (journaled with its kind), the run reroutes to a
+// tool on another server, the breaker opens, and a probe tool on the killed server, which starts
+// it again, closes the breaker.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <future>
+
+#include "graph/load.h"
+#include "monitors/health_table.h"
+#include "runtime/engine/engine.h"
+#include "runtime/journal/journal.h"
+#include "tools/mcp_client.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+namespace {
+
+std::shared_ptr<const graph::Workflow> two_servers() {
+  const std::string server = SWITCHYARD_MCP_SERVER;
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "mcp-reroute",
+    "start": "Start", "goal": "Goal",
+    "mcp_servers": {"primary": {"argv": [")" +
+                                server + R"("]},
+                    "backup": {"argv": [")" +
+                                server + R"("]}},
+    "tools": {
+      "A": {"kind": "mcp", "server": "primary", "tool": "hang", "probe": "APing"},
+      "APing": {"kind": "mcp", "server": "primary", "tool": "echo",
+                "arguments": {"text": "ping"}},
+      "B": {"kind": "mcp", "server": "backup", "tool": "echo",
+            "arguments": {"text": "{{input.word}}"}},
+      "Goal": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "A", 1], ["A", "Goal", 0], ["Start", "B", 3], ["B", "Goal", 0]],
+    "policy": {"breaker": {"failures": 1, "cooldown_ms": 3600000}}})",
+                            "mcp.json");
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
+  return loaded.workflow;
+}
+
+TEST(McpRuns, AKilledServerIsReroutedAroundAndAProbeOnItClosesTheBreaker) {
+  tools::set_mcp_first_backoff(std::chrono::milliseconds(0));
+  auto w = two_servers();
+  ASSERT_NE(w, nullptr);
+  auto tools = tools::make_tool_set(*w);
+  ASSERT_TRUE(tools.ok()) << tools.status().message();
+  auto journal = make_memory_journal();
+  ManualClock clock;  // the cooldown never passes: only the probe can close A's breaker
+  monitors::HealthTable health(clock);
+  std::promise<void> probe_ok;
+  std::atomic<bool> told{false};
+  {
+    Engine engine(*journal, clock, health,
+                  {.threads = 2,
+                   .probe_interval = std::chrono::milliseconds(20),
+                   .on_probe = [&](const std::string& tool, bool ok) {
+                     if (tool == "A" && ok && !told.exchange(true)) probe_ok.set_value();
+                   }});
+    RunRequest request;
+    request.run_id = "r1";
+    request.input = {{"word", "rerouted"}};
+    auto report = engine.submit(w, *tools, request);
+    // A hangs on the primary server (the only one started so far): kill it mid-call.
+    std::vector<int> pids;
+    while (pids.empty()) pids = tools::mcp_server_pids();
+    ASSERT_EQ(pids.size(), 1u);
+    ::kill(pids[0], SIGKILL);
+    auto done = report.get();
+    ASSERT_TRUE(done.ok()) << done.status().message();
+    EXPECT_EQ(done->result.status, RunStatus::kCompleted);
+    EXPECT_EQ(done->result.path, (std::vector<std::string>{"Start", "B", "Goal"}));
+    EXPECT_EQ(done->result.reroutes, 1);
+    EXPECT_EQ(done->result.outputs["B"], (nlohmann::json{{"echo", "rerouted"}}));
+    // (A's breaker opened: only a tool whose breaker is open is probed, below. Whether it is
+    // still open now races with the first probe.)
+    auto events = journal->events("r1");
+    ASSERT_TRUE(events.ok());
+    bool journaled = false;
+    for (const auto& e : *events) {
+      if (e.type != "step_failed") continue;
+      journaled = true;
+      EXPECT_EQ(e.payload["tool"], "A");
+      EXPECT_EQ(e.payload["failure"], "transport");
+      EXPECT_NE(e.payload["reason"].get<std::string>().find("killed by signal 9"),
+                std::string::npos)
+          << e.payload.dump();
+    }
+    EXPECT_TRUE(journaled);
+    // The probe (APing on the primary server) starts it again and closes A's breaker.
+    ASSERT_EQ(probe_ok.get_future().wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    EXPECT_FALSE(health.is_down("A"));
+  }
+  tools::stop_mcp_sessions();
+  tools::set_mcp_first_backoff(std::chrono::milliseconds(100));
+}
+
+}  // namespace
+}  // namespace switchyard::runtime

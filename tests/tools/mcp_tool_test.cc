@@ -1,0 +1,388 @@
+// The `mcp` tool against a real MCP server of our own (tests/programs/mcp_server.cc), over stdio
+// and Streamable HTTP: outputs, isError, inputSchema checks, and every fault the server plays
+// (crash mid-call, hang, malformed JSON-RPC, wrong ids, huge results, slow answers, session
+// expiry) as a clear failure with its kind, never a crash or a hang.
+
+#include "tools/mcp_tool.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <future>
+#include <regex>
+
+#include "tests/support/subprocess.h"
+#include "tests/support/tool_call.h"
+#include "tools/mcp_client.h"
+
+namespace switchyard::tools {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::invoke_and_wait;
+
+const nlohmann::json kContext = {{"input", {{"word", "hello"}, {"n", 7}}},
+                                 {"steps", nlohmann::json::object()}};
+
+// Each test its own server process (sessions are keyed by the server's declaration).
+graph::McpServer stdio_server(std::vector<std::string> flags = {}) {
+  graph::McpServer s;
+  s.name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  s.argv = {SWITCHYARD_MCP_SERVER};
+  s.argv.insert(s.argv.end(), flags.begin(), flags.end());
+  return s;
+}
+
+std::unique_ptr<Tool> mcp_tool(const graph::McpServer& server, const std::string& name,
+                               std::optional<nlohmann::json> arguments = std::nullopt,
+                               milliseconds timeout = milliseconds(10000),
+                               graph::OutputLimits limits = {}) {
+  graph::McpTool spec;
+  spec.server = server;
+  spec.tool = name;
+  spec.arguments = std::move(arguments);
+  return make_mcp_tool("M", spec, timeout, limits);
+}
+
+Outcome call(const graph::McpServer& server, const std::string& name,
+             std::optional<nlohmann::json> arguments = std::nullopt,
+             milliseconds timeout = milliseconds(10000), graph::OutputLimits limits = {}) {
+  auto tool = mcp_tool(server, name, std::move(arguments), timeout, limits);
+  return invoke_and_wait(*tool, kContext);
+}
+
+Invocation invocation(std::shared_ptr<CallCancel> cancel = nullptr) {
+  Invocation inv;
+  inv.context = &kContext;
+  inv.cancel = std::move(cancel);
+  return inv;
+}
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class McpTool : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    stop_mcp_sessions();
+    set_mcp_first_backoff(milliseconds(100));
+  }
+};
+
+TEST_F(McpTool, StructuredContentIsTheOutputAndArgumentsAreTemplates) {
+  Outcome out = call(stdio_server(), "echo", nlohmann::json{{"text", "{{input.word}}!"}});
+  ASSERT_TRUE(out.ok) << out.reason;
+  EXPECT_EQ(out.output, (nlohmann::json{{"echo", "hello!"}}));
+  EXPECT_GT(out.latency.count(), 0);
+}
+
+TEST_F(McpTool, TextContentIsParsedAsJsonWhenItIsJsonAndKeptAsTextOtherwise) {
+  const auto server = stdio_server();
+  Outcome json_text = call(server, "json_text");
+  ASSERT_TRUE(json_text.ok) << json_text.reason;
+  EXPECT_EQ(json_text.output, (nlohmann::json{{"from", "text"}}));
+  Outcome plain = call(server, "plain_text");
+  ASSERT_TRUE(plain.ok) << plain.reason;
+  EXPECT_EQ(plain.output, "hello, not JSON");
+  Outcome two = call(server, "two_items");
+  ASSERT_TRUE(two.ok) << two.reason;
+  EXPECT_EQ(two.output, (nlohmann::json{1, "two"}));
+}
+
+TEST_F(McpTool, IsErrorIsAFailedStepWithTheServersMessage) {
+  Outcome out = call(stdio_server(), "fail");
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.failure, FailureKind::kToolError);
+  EXPECT_TRUE(contains(out.reason, "the tool failed on purpose")) << out.reason;
+}
+
+TEST_F(McpTool, AJsonRpcErrorIsAFailedStepWithItsCodeAndMessage) {
+  Outcome out = call(stdio_server(), "rpc_error");
+  EXPECT_EQ(out.failure, FailureKind::kToolError);
+  EXPECT_TRUE(contains(out.reason, "-32602")) << out.reason;
+  EXPECT_TRUE(contains(out.reason, "invalid params on purpose")) << out.reason;
+}
+
+TEST_F(McpTool, ArgumentsThatMissTheInputSchemaFailBeforeTheCallNamingThePointer) {
+  const auto server = stdio_server();
+  Outcome out = call(server, "echo", nlohmann::json{{"text", "{{input.n}}"}});  // a number
+  EXPECT_FALSE(out.ok);
+  EXPECT_EQ(out.failure, FailureKind::kSchemaInvalid);
+  EXPECT_TRUE(contains(out.reason, "/text")) << out.reason;
+  EXPECT_TRUE(contains(out.reason, "inputSchema")) << out.reason;
+  Outcome count = call(server, "count");  // the refused call never reached the server
+  ASSERT_TRUE(count.ok) << count.reason;
+  EXPECT_EQ(count.output["calls"], 1);
+}
+
+TEST_F(McpTool, AToolTheServerDoesNotListIsUnavailable) {
+  Outcome out = call(stdio_server(), "no_such_tool");
+  EXPECT_EQ(out.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(out.reason, "has no tool named 'no_such_tool'")) << out.reason;
+}
+
+TEST_F(McpTool, ToolsListFollowsEveryPage) {
+  std::promise<McpReply> p;
+  mcp_list_tools(stdio_server({"--page-size", "3"}), McpRequestOptions{},
+                 [&p](McpReply r) { p.set_value(std::move(r)); });
+  McpReply r = p.get_future().get();
+  ASSERT_EQ(r.failure, FailureKind::kNone) << r.error;
+  ASSERT_TRUE(r.result.is_array());
+  EXPECT_EQ(r.result.size(), 21u);
+  EXPECT_EQ(r.result[0]["name"], "echo");
+  EXPECT_EQ(r.result[20]["name"], "fail");
+}
+
+TEST_F(McpTool, OneSessionPerServerIsSharedByItsTools) {
+  const auto server = stdio_server();
+  Outcome first = call(server, "count");
+  Outcome second = call(server, "count");
+  ASSERT_TRUE(first.ok && second.ok) << first.reason << second.reason;
+  EXPECT_EQ(first.output["pid"], second.output["pid"]);
+  EXPECT_EQ(second.output["calls"], 2);
+  EXPECT_EQ(mcp_server_pids().size(), 1u);
+}
+
+TEST_F(McpTool, AServerThatCrashesMidCallFailsTheCallAndIsStartedAgain) {
+  set_mcp_first_backoff(milliseconds(0));
+  const auto server = stdio_server();
+  Outcome before = call(server, "count");
+  ASSERT_TRUE(before.ok) << before.reason;
+  Outcome crash = call(server, "crash");
+  EXPECT_EQ(crash.failure, FailureKind::kTransport);
+  EXPECT_TRUE(contains(crash.reason, "exited with code 3")) << crash.reason;
+  Outcome after = call(server, "count");
+  ASSERT_TRUE(after.ok) << after.reason;
+  EXPECT_NE(after.output["pid"], before.output["pid"]);
+  EXPECT_EQ(after.output["calls"], 1);
+}
+
+TEST_F(McpTool, AServerKilledFromOutsideIsAFailureThenUnavailableDuringTheBackoff) {
+  set_mcp_first_backoff(std::chrono::hours(1));
+  const auto server = stdio_server();
+  ASSERT_TRUE(call(server, "count").ok);
+  auto hang = mcp_tool(server, "hang");
+  std::promise<Outcome> p;
+  hang->invoke(invocation(), [&p](Outcome o) { p.set_value(std::move(o)); });
+  const auto pids = mcp_server_pids();
+  ASSERT_EQ(pids.size(), 1u);
+  ::kill(pids[0], SIGKILL);
+  Outcome killed = p.get_future().get();
+  EXPECT_EQ(killed.failure, FailureKind::kTransport);
+  EXPECT_TRUE(contains(killed.reason, "killed by signal 9")) << killed.reason;
+  Outcome during = call(server, "count");
+  EXPECT_EQ(during.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(during.reason, "restarting in")) << during.reason;
+}
+
+TEST_F(McpTool, AHungCallTimesOutAndTheServerIsToldToCancelIt) {
+  const auto server = stdio_server();
+  Outcome out = call(server, "hang", std::nullopt, milliseconds(200));
+  EXPECT_EQ(out.failure, FailureKind::kTimeout);
+  EXPECT_TRUE(contains(out.reason, "within 200 ms")) << out.reason;
+  Outcome seen = call(server, "cancelled");
+  ASSERT_TRUE(seen.ok) << seen.reason;
+  EXPECT_EQ(seen.output["cancelled"].size(), 1u);
+}
+
+TEST_F(McpTool, ACancelledCallEndsAtOnceAndTheServerIsToldToCancelIt) {
+  const auto server = stdio_server();
+  ASSERT_TRUE(call(server, "count").ok);  // the session is up: the hang is sent
+  auto cancel = std::make_shared<CallCancel>();
+  auto hang = mcp_tool(server, "hang");
+  std::promise<Outcome> p;
+  hang->invoke(invocation(cancel), [&p](Outcome o) { p.set_value(std::move(o)); });
+  // The cancel may come before or after the request is written; either way the call ends.
+  cancel->cancel();
+  Outcome out = p.get_future().get();
+  EXPECT_EQ(out.failure, FailureKind::kCancelled);
+  Outcome alive = call(server, "count");
+  EXPECT_TRUE(alive.ok) << alive.reason;
+}
+
+TEST_F(McpTool, MalformedJsonRpcFailsTheCallAndTheServerIsStartedAgain) {
+  set_mcp_first_backoff(milliseconds(0));
+  const auto server = stdio_server();
+  Outcome out = call(server, "malformed");
+  EXPECT_EQ(out.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(out.reason, "not JSON-RPC")) << out.reason;
+  Outcome after = call(server, "count");
+  ASSERT_TRUE(after.ok) << after.reason;
+  EXPECT_EQ(after.output["calls"], 1);  // a new process
+}
+
+TEST_F(McpTool, AnAnswerWithAnotherIdIsIgnoredAndTheCallTimesOut) {
+  Outcome out = call(stdio_server(), "wrong_id", std::nullopt, milliseconds(200));
+  EXPECT_EQ(out.failure, FailureKind::kTimeout);
+}
+
+TEST_F(McpTool, AnAnswerWithNeitherResultNorErrorIsBadOutput) {
+  Outcome out = call(stdio_server(), "no_result");
+  EXPECT_EQ(out.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(out.reason, "neither result nor error")) << out.reason;
+}
+
+TEST_F(McpTool, AResultOverTheOutputLimitIsBadOutputNamingTheLimit) {
+  const auto server = stdio_server();
+  graph::OutputLimits limits;
+  limits.max_output_bytes = 100000;
+  Outcome out =
+      call(server, "huge", nlohmann::json{{"bytes", 300000}}, milliseconds(10000), limits);
+  EXPECT_EQ(out.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(out.reason, "max_output_bytes")) << out.reason;
+  Outcome fits =
+      call(server, "huge", nlohmann::json{{"bytes", 50000}}, milliseconds(10000), limits);
+  ASSERT_TRUE(fits.ok) << fits.reason;
+  EXPECT_EQ(fits.output["data"].get<std::string>().size(), 50000u);
+}
+
+TEST_F(McpTool, ASlowAnswerDoesNotHoldBackOtherCalls) {
+  const auto server = stdio_server();
+  ASSERT_TRUE(call(server, "count").ok);
+  auto slow = mcp_tool(server, "slow", nlohmann::json{{"ms", 2000}});
+  std::promise<Outcome> p;
+  slow->invoke(invocation(), [&p](Outcome o) { p.set_value(std::move(o)); });
+  auto slow_done = p.get_future();
+  Outcome quick = call(server, "echo", nlohmann::json{{"text", "quick"}});
+  ASSERT_TRUE(quick.ok) << quick.reason;
+  EXPECT_EQ(slow_done.wait_for(milliseconds(0)), std::future_status::timeout);
+  Outcome slow_out = slow_done.get();
+  ASSERT_TRUE(slow_out.ok) << slow_out.reason;
+  EXPECT_EQ(slow_out.output["slept_ms"], 2000);
+}
+
+TEST_F(McpTool, AProgramThatCannotStartIsUnavailable) {
+  graph::McpServer s = stdio_server();
+  s.argv = {"/nonexistent/mcp-server"};
+  Outcome out = call(s, "echo");
+  EXPECT_EQ(out.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(out.reason, "cannot run /nonexistent/mcp-server")) << out.reason;
+}
+
+TEST_F(McpTool, AMissingEnvironmentVariableIsNamedAndTheServerIsNotStarted) {
+  graph::McpServer s = stdio_server();
+  s.env = {{"TOKEN", "${SWITCHYARD_TEST_SURELY_UNSET}"}};
+  Outcome out = call(s, "echo");
+  EXPECT_EQ(out.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(out.reason, "SWITCHYARD_TEST_SURELY_UNSET is not set")) << out.reason;
+  EXPECT_TRUE(mcp_server_pids().empty());
+}
+
+TEST_F(McpTool, AServerSpeakingAnUnknownRevisionIsRefusedAtTheHandshake) {
+  Outcome out = call(stdio_server({"--version", "1999-01-01"}), "echo");
+  EXPECT_EQ(out.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(out.reason, "1999-01-01")) << out.reason;
+}
+
+// --- Streamable HTTP ---------------------------------------------------------------------------
+
+struct HttpServer {
+  explicit HttpServer(std::vector<std::string> flags = {})
+      : process([&] {
+          std::vector<std::string> argv = {SWITCHYARD_MCP_SERVER, "--http", "--exit-on-stdin-eof"};
+          argv.insert(argv.end(), flags.begin(), flags.end());
+          return argv;
+        }()) {
+    auto line = process.read_line();
+    std::smatch m;
+    if (line && std::regex_search(*line, m, std::regex("listening on (\\S+)"))) {
+      url = "http://" + m[1].str() + "/mcp";
+    }
+    spec.name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    spec.url = url;
+  }
+  testing::Subprocess process;
+  std::string url;
+  graph::McpServer spec;
+};
+
+TEST_F(McpTool, StreamableHttpCallsCarryTheSessionAndTheirOutputs) {
+  HttpServer server;
+  ASSERT_FALSE(server.url.empty());
+  Outcome echo = call(server.spec, "echo", nlohmann::json{{"text", "{{input.word}}"}});
+  ASSERT_TRUE(echo.ok) << echo.reason;
+  EXPECT_EQ(echo.output, (nlohmann::json{{"echo", "hello"}}));
+  Outcome count = call(server.spec, "count");
+  ASSERT_TRUE(count.ok) << count.reason;
+  EXPECT_EQ(count.output["calls"], 2);  // the same session (the server refuses calls without one)
+  Outcome fail = call(server.spec, "fail");
+  EXPECT_EQ(fail.failure, FailureKind::kToolError);
+}
+
+TEST_F(McpTool, StreamableHttpAnswersAsAnEventStreamAreRead) {
+  HttpServer server({"--sse"});
+  Outcome out = call(server.spec, "json_text");
+  ASSERT_TRUE(out.ok) << out.reason;
+  EXPECT_EQ(out.output, (nlohmann::json{{"from", "text"}}));
+}
+
+TEST_F(McpTool, AnExpiredHttpSessionIsRenewedAndTheCallSentAgain) {
+  HttpServer server({"--expire-after", "1"});
+  Outcome first = call(server.spec, "count");
+  ASSERT_TRUE(first.ok) << first.reason;
+  Outcome second = call(server.spec, "count");  // 404 on the old session, then a new one
+  ASSERT_TRUE(second.ok) << second.reason;
+  EXPECT_EQ(second.output["calls"], 2);  // the refused request never reached the tool
+}
+
+TEST_F(McpTool, AStreamableHttpServerThatIsDownIsAConnectFailure) {
+  graph::McpServer s;
+  s.name = "down";
+  s.url = "http://127.0.0.1:1/mcp";
+  Outcome out = call(s, "echo");
+  EXPECT_EQ(out.failure, FailureKind::kConnect);
+}
+
+TEST_F(McpTool, AHungHttpCallTimesOut) {
+  HttpServer server;
+  Outcome out = call(server.spec, "hang", std::nullopt, milliseconds(300));
+  EXPECT_EQ(out.failure, FailureKind::kTimeout);
+}
+
+// --- pure parts --------------------------------------------------------------------------------
+
+TEST(McpCallOutcome, MalformedResultsAreBadOutputNamingThePointer) {
+  graph::OutputLimits limits;
+  Outcome not_object = mcp_call_outcome("M", nlohmann::json::array(), limits);
+  EXPECT_EQ(not_object.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(not_object.reason, "/result")) << not_object.reason;
+  Outcome bad_flag = mcp_call_outcome("M", {{"isError", "yes"}}, limits);
+  EXPECT_EQ(bad_flag.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(bad_flag.reason, "/result/isError")) << bad_flag.reason;
+  Outcome bad_content = mcp_call_outcome("M", {{"content", 5}}, limits);
+  EXPECT_EQ(bad_content.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(bad_content.reason, "/result/content")) << bad_content.reason;
+  Outcome deep = mcp_call_outcome(
+      "M", {{"content", {{{"type", "text"}, {"text", std::string(200, '[')}}}}}, limits);
+  ASSERT_TRUE(deep.ok);  // text that is not JSON (too deep, unclosed) stays text
+  EXPECT_TRUE(deep.output.is_string());
+}
+
+TEST(McpAnnotations, ReadOnlyOrIdempotentHintsMakeAToolIdempotentAndDestructiveOnesDoNot) {
+  auto hint = [](nlohmann::json annotations) {
+    return mcp_idempotent_hint({{"name", "t"}, {"annotations", annotations}});
+  };
+  EXPECT_EQ(hint({{"readOnlyHint", true}}), true);
+  EXPECT_EQ(hint({{"idempotentHint", true}, {"destructiveHint", true}}), true);
+  EXPECT_EQ(hint({{"destructiveHint", true}}), false);
+  EXPECT_EQ(hint({{"readOnlyHint", "true"}}), std::nullopt);  // not a boolean: no hint
+  EXPECT_EQ(hint(nlohmann::json::object()), std::nullopt);
+  EXPECT_EQ(mcp_idempotent_hint({{"name", "t"}}), std::nullopt);
+}
+
+TEST(McpSse, EventDataAreParsedAndOtherFieldsSkipped) {
+  auto m = parse_sse_messages(
+      ": comment\nevent: message\nid: 3\ndata: {\"a\":\ndata: 1}\n\n"
+      "data: [2]\r\n\r\nretry: 10\n\nid: 4\ndata:\n\n",
+      graph::OutputLimits{});
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  ASSERT_EQ(m->size(), 2u);
+  EXPECT_EQ((*m)[0], (nlohmann::json{{"a", 1}}));
+  EXPECT_EQ((*m)[1], (nlohmann::json{2}));
+  auto bad = parse_sse_messages("data: {nope\n\n", graph::OutputLimits{});
+  EXPECT_FALSE(bad.ok());
+}
+
+}  // namespace
+}  // namespace switchyard::tools

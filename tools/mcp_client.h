@@ -1,0 +1,87 @@
+#pragma once
+// The Model Context Protocol client under `mcp` tools (docs/mcp.md), written on libcurl +
+// nlohmann: JSON-RPC 2.0 over a server's stdin/stdout (newline-delimited messages; its stderr goes
+// to our log, line by line) or over Streamable HTTP (each message POSTed; the answer is JSON or a
+// text/event-stream; Mcp-Session-Id and MCP-Protocol-Version headers), protocol revision
+// 2025-11-25: `initialize`, `notifications/initialized`, then requests (`tools/list`,
+// `tools/call`).
+//
+// One session per server (graph::McpServer::key()) per process, shared by every run and every
+// workflow. A stdio server is started on the first request; when it dies (or breaks the protocol:
+// a line that is not JSON-RPC), every request in flight fails, and it is started again by the
+// first request after a backoff (100 ms, doubling up to 30 s, back to 100 ms once a handshake
+// succeeds); a request during the backoff fails at once (`unavailable`). An HTTP session that
+// answers 404 to its Mcp-Session-Id has expired: the client initializes a new one and sends the
+// request again, once. Every request has a timeout; at the timeout, or when its CallCancel fires,
+// the server is sent `notifications/cancelled` for it and the request fails (`timeout`,
+// `cancelled`). All protocol state lives on the tool I/O thread (tools/io_loop.h); the functions
+// here are thread-safe and never block.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "graph/status.h"
+#include "graph/workflow.h"
+#include "tools/tool.h"
+
+namespace switchyard::tools {
+
+// The protocol revision this client speaks and asks for in `initialize`.
+inline constexpr std::string_view kMcpProtocolVersion = "2025-11-25";
+// The revisions it accepts in a server's answer (older servers answer their own).
+bool mcp_supported_version(std::string_view version);
+
+// The answer to one request.
+struct McpReply {
+  // kNone when a JSON-RPC answer came (a result or an error); else kTimeout, kCancelled,
+  // kConnect, kTransport (the server died, the connection broke), kUnavailable (restarting),
+  // kHttpStatus / kRateLimited (HTTP), kBadOutput (a malformed message, over the limits), with
+  // `error` (one line, valid UTF-8).
+  FailureKind failure = FailureKind::kNone;
+  std::string error;
+  bool rpc_error = false;  // the server answered a JSON-RPC error: `error` has its code and message
+  nlohmann::json result;   // the `result` member, when failure == kNone and !rpc_error
+  std::size_t bytes = 0;   // size of the message that carried it
+};
+using McpDone = std::function<void(McpReply)>;
+
+struct McpRequestOptions {
+  std::chrono::milliseconds timeout{30000};  // from the request's start, handshake included
+  graph::OutputLimits limits;                // on the answer's message
+  std::shared_ptr<CallCancel> cancel;        // may be null
+};
+
+// Sends request `method` with `params` to `server` (starting its session when needed); `done` is
+// called exactly once, on the tool I/O thread.
+void mcp_request(const graph::McpServer& server, std::string method, nlohmann::json params,
+                 McpRequestOptions options, McpDone done);
+
+// Every tool of `server` (`tools/list`, all pages, at most 1000): `result` is the concatenated
+// `tools` arrays; a page that is not {"tools": [...], "nextCursor"?: string} is bad_output.
+void mcp_list_tools(const graph::McpServer& server, McpRequestOptions options, McpDone done);
+
+// Stops every session: requests in flight fail (`cancelled`), stdio servers get their stdin
+// closed, then SIGTERM, then SIGKILL after 1 s, and are reaped. Blocks until done. Sessions are
+// made again by later requests. Also runs at process exit.
+void stop_mcp_sessions();
+
+// The first restart delay after a server dies (default 100 ms; each further death doubles it up
+// to 30 s, or to this value when larger). For tests: 0 restarts at once, an hour never.
+void set_mcp_first_backoff(std::chrono::milliseconds backoff);
+
+// Process ids of the running stdio servers (tests kill them to play a crash).
+std::vector<int> mcp_server_pids();
+
+// The JSON-RPC messages of a text/event-stream body: the `data` of each event, parsed within
+// `limits`; events without data, or with empty data (a resumable stream's priming event), are
+// skipped. Pure; never throws.
+Result<std::vector<nlohmann::json>> parse_sse_messages(std::string_view body,
+                                                       const graph::OutputLimits& limits);
+
+}  // namespace switchyard::tools
