@@ -10,7 +10,8 @@
 namespace switchyard::service {
 namespace {
 
-// The error code (403) of a workflow with a command tool posted to a server that refuses them.
+// The error code (403) of a workflow with a command tool (or an MCP tool whose server is a
+// program started over stdio) posted to a server that refuses them.
 constexpr const char* kCommandToolsRefused = "command_tools_refused";
 
 }  // namespace
@@ -28,14 +29,19 @@ Result<Registered> Service::Impl::register_workflow(const std::string& text,
     return invalid_argument(loaded.errors.front().to_string());
   }
   if (over_http && !options.allow_command_tools) {
-    // A command tool runs a program on this host: not for every token holder to register.
+    // A command tool runs a program on this host, and so does an MCP tool whose server is spoken
+    // to over stdio (its argv is started here): not for every token holder to register.
     for (const auto& tool : loaded.workflow->tools()) {
-      if (tool.kind != graph::ToolKind::kCommand) continue;
+      const bool command = tool.kind == graph::ToolKind::kCommand;
+      const bool stdio_mcp =
+          tool.kind == graph::ToolKind::kMcp && std::get<graph::McpTool>(tool.spec).server.stdio();
+      if (!command && !stdio_mcp) continue;
       const std::string pointer = (nlohmann::json::json_pointer("/tools") / tool.id).to_string();
-      const std::string message = "tool '" + tool.id +
-                                  "' is a command tool, which runs a program on the server's "
-                                  "host: this server refuses them over HTTP (start it with "
-                                  "--allow-command-tools to accept them)";
+      const std::string what = command ? "a command tool, which runs a program"
+                                       : "an MCP tool whose server (over stdio) is a program run";
+      const std::string message = "tool '" + tool.id + "' is " + what +
+                                  " on the server's host: this server refuses them over HTTP "
+                                  "(start it with --allow-command-tools to accept them)";
       errors->push_back({{"file", file},
                          {"pointer", pointer},
                          {"message", message},

@@ -6,8 +6,9 @@
 // Checks: no crash, no exception; every answer is a valid HTTP status, and every JSON answer is
 // JSON (error bodies quote paths, queries and headers, which are bytes).
 //
-// Runs started by POST /v1/runs execute on the engine's threads. `command` tools are refused
-// over HTTP (the default), and every `http` tool call goes to a proxy at 127.0.0.1:9 (refused at
+// Runs started by POST /v1/runs execute on the engine's threads. `command` tools and `mcp` tools
+// of stdio servers are refused over HTTP (the default: neither starts a program), and every
+// `http` tool call (and Streamable HTTP MCP request) goes to a proxy at 127.0.0.1:9 (refused at
 // once): a registered workflow cannot make the fuzzer reach the network.
 
 #include <spdlog/spdlog.h>

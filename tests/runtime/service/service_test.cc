@@ -424,6 +424,34 @@ TEST_F(Serve, CommandToolsPostedOverHttpAreRefusedWithTheirPointerUnlessAllowed)
   expect_serving();
 }
 
+// An MCP server spoken to over stdio is a program started on the server's host, like a command
+// tool's: refused over HTTP without --allow-command-tools (and never started); one reached over
+// Streamable HTTP is a network peer, like an http tool's, and accepted.
+TEST_F(Serve, StdioMcpServersPostedOverHttpAreRefusedLikeCommandTools) {
+  start();
+  auto mcp_workflow = [](const std::string& name, const std::string& server) {
+    return R"({"format": "switchyard.workflow/v1", "name": ")" + name +
+           R"(", "start": "Start", "goal": "Done",
+      "mcp_servers": {"s": )" +
+           server + R"(},
+      "tools": {"Call": {"kind": "mcp", "server": "s", "tool": "echo"}},
+      "edges": [["Start", "Call", 1], ["Call", "Done", 0]]})";
+  };
+  auto r = post("/v1/workflows",
+                mcp_workflow("stdio", R"({"argv": ["/bin/sh", "-c", "touch /tmp/never"]})"));
+  ASSERT_EQ(r.status, 403) << r.body;
+  const auto error = r.json()["error"];
+  EXPECT_EQ(error["code"], "command_tools_refused");
+  EXPECT_EQ(error["pointer"], "/tools/Call");
+  EXPECT_NE(error["message"].get<std::string>().find("MCP tool whose server (over stdio)"),
+            std::string::npos)
+      << error.dump();
+  EXPECT_EQ(get("/v1/workflows/stdio").status, 404);  // not registered
+  auto http = post("/v1/workflows", mcp_workflow("remote", R"({"url": "http://127.0.0.1:1/mcp"})"));
+  EXPECT_EQ(http.status, 201) << http.body;
+  expect_serving();
+}
+
 TEST_F(Serve, CommandToolsPostedOverHttpAreAcceptedWithAllowCommandTools) {
   start({"--allow-command-tools"});
   auto r = post("/v1/workflows", command_workflow("posted", {SWITCHYARD_FAKE_COMMAND, "echo"}));
