@@ -1,8 +1,6 @@
 #include "tools/command_tool.h"
 
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include "graph/template.h"
 #include "tools/io_loop.h"
 #include "tools/output.h"
+#include "tools/spawn.h"
 
 extern char** environ;
 
@@ -29,8 +28,6 @@ namespace {
 constexpr std::size_t kStderrTail = 4096;   // bytes of stderr kept for the reason
 constexpr std::size_t kStdoutQuoted = 200;  // bytes of stdout quoted when it is not JSON
 constexpr std::chrono::milliseconds kDefaultCommandTimeout{30000};
-
-std::string errno_text(int error) { return std::strerror(error); }
 
 // One running child. Lives on the I/O thread until its output is read and it is reaped.
 class Child : public std::enable_shared_from_this<Child> {
@@ -48,63 +45,18 @@ class Child : public std::enable_shared_from_this<Child> {
   // Spawns argv with env in cwd; reports a failure at once when it cannot.
   void spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
              const std::string& cwd, std::string stdin_data, std::chrono::milliseconds timeout) {
-    int in_pair[2], out_pipe[2], err_pipe[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in_pair) != 0)
-      return fail_errno("stdin");
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-      close_all({in_pair[0], in_pair[1]});
-      return fail_errno("stdout");
+    auto child = spawn_child(argv, env, cwd, /*stdin_socket=*/true);
+    if (!child.ok()) {
+      const Status& s = child.status();
+      return finish(Outcome::failed(
+          s.code() == StatusCode::kUnavailable ? FailureKind::kUnavailable : FailureKind::kInternal,
+          id_ + ": " + s.message()));
     }
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-      close_all({in_pair[0], in_pair[1], out_pipe[0], out_pipe[1]});
-      return fail_errno("stderr");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_pair[1], 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    // Nothing else reaches the child, whoever opened it without close-on-exec (libcurl's
-    // sockets, an embedding program's files): every descriptor from 3 up is closed.
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);  // its own process group: a timeout kills all of it
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::vector<char*> args, envp;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    const int rc = posix_spawnp(&pid_, args[0], &actions, &attr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    close_all({in_pair[1], out_pipe[1], err_pipe[1]});
-    if (rc != 0) {
-      close_all({in_pair[0], out_pipe[0], err_pipe[0]});
-      return finish(Outcome::failed(FailureKind::kUnavailable,
-                                    id_ + ": cannot run " + argv[0] + ": " + errno_text(rc)));
-    }
-    // (Through syscall(): Debian 12's <sys/pidfd.h> lacks C linkage for C++.)
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
-    if (pidfd < 0) {  // cannot watch it: kill and reap it rather than leave it unwatched
-      ::kill(-pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-      close_all({in_pair[0], out_pipe[0], err_pipe[0]});
-      return fail_errno("pidfd_open");
-    }
-    in_.assign(asio::local::stream_protocol(), in_pair[0]);
-    out_.assign(out_pipe[0]);
-    err_.assign(err_pipe[0]);
-    exit_.assign(pidfd);
+    pid_ = child->pid;
+    in_.assign(asio::local::stream_protocol(), child->in);
+    out_.assign(child->out);
+    err_.assign(child->err);
+    exit_.assign(child->pidfd);
     stdin_ = std::move(stdin_data);
     watch(timeout);
   }
@@ -205,10 +157,6 @@ class Child : public std::enable_shared_from_this<Child> {
     return parse_command_output(id_, r, limits_);
   }
 
-  void fail_errno(const char* what) {
-    finish(Outcome::failed(FailureKind::kInternal, id_ + ": " + what + ": " + errno_text(errno)));
-  }
-
   void finish(Outcome outcome) {
     // Every descriptor is closed before the caller hears the outcome.
     boost::system::error_code ignored;
@@ -223,10 +171,6 @@ class Child : public std::enable_shared_from_this<Child> {
     auto done = std::move(done_);
     done_ = nullptr;
     done(std::move(outcome));
-  }
-
-  static void close_all(std::initializer_list<int> fds) {
-    for (int fd : fds) ::close(fd);
   }
 
   std::string id_;

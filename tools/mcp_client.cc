@@ -1,7 +1,6 @@
 #include "tools/mcp_client.h"
 
 #include <signal.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -23,6 +22,7 @@
 #include "graph/json_read.h"
 #include "tools/http_client.h"
 #include "tools/io_loop.h"
+#include "tools/spawn.h"
 
 extern char** environ;
 
@@ -341,61 +341,15 @@ class Session : public std::enable_shared_from_this<Session> {
       for (const auto& [k, v] : server_.env) overridden = overridden || k == key;
       if (!overridden) env.emplace_back(entry);
     }
-    int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) != 0) return unavailable(where() + ": pipe failed");
-    if (::pipe2(out_pipe, O_CLOEXEC) != 0) {
-      close_all({in_pipe[0], in_pipe[1]});
-      return unavailable(where() + ": pipe failed");
-    }
-    if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
-      close_all({in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1]});
-      return unavailable(where() + ": pipe failed");
-    }
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, in_pipe[0], 0);
-    posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-    if (!server_.cwd.empty()) posix_spawn_file_actions_addchdir_np(&actions, server_.cwd.c_str());
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(
-        &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    std::vector<char*> args, envp;
-    for (const auto& a : server_.argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    pid_t pid = -1;
-    const int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-    close_all({in_pipe[0], out_pipe[1], err_pipe[1]});
-    if (rc != 0) {
-      close_all({in_pipe[1], out_pipe[0], err_pipe[0]});
-      return unavailable(where() + ": cannot run " + server_.argv[0] + ": " + std::strerror(rc));
-    }
-    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (pidfd < 0) {
-      ::kill(-pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-      close_all({in_pipe[1], out_pipe[0], err_pipe[0]});
-      return unavailable(where() + ": pidfd_open failed");
-    }
+    auto child = spawn_child(server_.argv, env, server_.cwd, /*stdin_socket=*/false);
+    if (!child.ok()) return unavailable(where() + ": " + child.status().message());
+    const pid_t pid = child->pid;
     pid_ = pid;
     ++generation_;
-    in_.assign(in_pipe[1]);
-    out_.assign(out_pipe[0]);
-    err_.assign(err_pipe[0]);
-    exit_.assign(pidfd);
+    in_.assign(child->in);
+    out_.assign(child->out);
+    err_.assign(child->err);
+    exit_.assign(child->pidfd);
     line_.clear();
     err_line_.clear();
     writes_.clear();
@@ -562,10 +516,6 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     ::kill(-pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
-  }
-
-  static void close_all(std::initializer_list<int> fds) {
-    for (int fd : fds) ::close(fd);
   }
 
   // --- Streamable HTTP -----------------------------------------------------------------------
