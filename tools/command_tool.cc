@@ -45,7 +45,7 @@ class Child : public std::enable_shared_from_this<Child> {
   // Spawns argv with env in cwd; reports a failure at once when it cannot.
   void spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env,
              const std::string& cwd, std::string stdin_data, std::chrono::milliseconds timeout) {
-    auto child = spawn_child(argv, env, cwd, /*stdin_socket=*/true);
+    auto child = spawn_child(argv, env, cwd);
     if (!child.ok()) {
       const Status& s = child.status();
       return finish(Outcome::failed(

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,6 +38,7 @@ constexpr std::chrono::milliseconds kDefaultFirstBackoff{100};
 std::atomic<std::int64_t> first_backoff_ms{kDefaultFirstBackoff.count()};
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
 constexpr std::size_t kStderrLineBytes = 2000;  // of one stderr line, logged
+constexpr std::chrono::milliseconds kStdinGrace{500};  // for a server whose stdin refused a write to exit
 // A stdio message longer than this (and than every request's own limit) breaks the session.
 constexpr std::size_t kMinLineCap = std::size_t{64} << 20;
 
@@ -341,12 +343,12 @@ class Session : public std::enable_shared_from_this<Session> {
       for (const auto& [k, v] : server_.env) overridden = overridden || k == key;
       if (!overridden) env.emplace_back(entry);
     }
-    auto child = spawn_child(server_.argv, env, server_.cwd, /*stdin_socket=*/false);
+    auto child = spawn_child(server_.argv, env, server_.cwd);
     if (!child.ok()) return unavailable(where() + ": " + child.status().message());
     const pid_t pid = child->pid;
     pid_ = pid;
     ++generation_;
-    in_.assign(child->in);
+    in_.assign(asio::local::stream_protocol(), child->in);
     out_.assign(child->out);
     err_.assign(child->err);
     exit_.assign(child->pidfd);
@@ -382,13 +384,28 @@ class Session : public std::enable_shared_from_this<Session> {
                       [self, gen = generation_](boost::system::error_code ec, std::size_t) {
                         if (gen != self->generation_) return;
                         if (!self->writes_.empty()) self->writes_.pop_front();
-                        if (ec) {  // the server closed its stdin: it is going; its exit says why
+                        if (ec) {
                           self->writes_.clear();
                           self->writing_ = false;
+                          self->stdin_refused(gen, ec.message());
                           return;
                         }
                         self->write_next();
                       });
+  }
+
+  // A write to the server's stdin failed (EPIPE: it closed it, or it is exiting). A server that
+  // exits says why through its pidfd, which usually follows within moments; one that stays up
+  // without reading its stdin can answer nothing more, so after a short grace it is stopped and
+  // its calls fail, instead of each waiting for its timeout.
+  void stdin_refused(std::uint64_t gen, const std::string& error) {
+    auto grace = std::make_shared<asio::steady_timer>(ctx_, kStdinGrace);
+    auto self = shared_from_this();
+    grace->async_wait([self, grace, gen, error](boost::system::error_code) {
+      if (gen != self->generation_) return;  // it exited (or was stopped) meanwhile
+      self->broken("does not read its stdin (a write failed: " + error + ")",
+                   FailureKind::kTransport);
+    });
   }
 
   std::size_t line_cap() const {
@@ -660,7 +677,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // stdio
   pid_t pid_ = -1;
   std::uint64_t generation_ = 0;  // of the child: callbacks of an earlier one are dropped
-  asio::posix::stream_descriptor in_, out_, err_, exit_;
+  asio::local::stream_protocol::socket in_;  // a socket: a write to a gone server is EPIPE, never SIGPIPE
+  asio::posix::stream_descriptor out_, err_, exit_;
   std::array<char, 65536> out_buf_{}, err_buf_{};
   std::string line_, err_line_, last_stderr_;
   std::deque<std::string> writes_;

@@ -27,12 +27,9 @@ void close_fds(std::initializer_list<int> fds) {
 }
 
 Result<SpawnedChild> spawn_child(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env, const std::string& cwd,
-                                 bool stdin_socket) {
+                                 const std::vector<std::string>& env, const std::string& cwd) {
   int in[2], out[2], err[2];  // [0]: read end, [1]: write end
-  const int made_in = stdin_socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in)
-                                   : ::pipe2(in, O_CLOEXEC);
-  if (made_in != 0) return failed(StatusCode::kInternal, "stdin", errno);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return failed(StatusCode::kInternal, "stdin", errno);
   if (::pipe2(out, O_CLOEXEC) != 0) {
     const int e = errno;
     close_fds({in[0], in[1]});
@@ -43,8 +40,7 @@ Result<SpawnedChild> spawn_child(const std::vector<std::string>& argv,
     close_fds({in[0], in[1], out[0], out[1]});
     return failed(StatusCode::kInternal, "stderr", e);
   }
-  // The child's ends: its stdin reads in[0] (a pipe's read end; either end of a socket pair),
-  // and our end is in[1].
+  // The child's ends: its stdin is in[0] of the socket pair, and our end is in[1].
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in[0], 0);

@@ -27,14 +27,12 @@ struct SpawnedChild {
 // entries), in `cwd` (empty: ours), in a process group of its own (so that a kill of -pid stops
 // all of it), with no signal blocked and SIGPIPE at its default, and no descriptor of ours but its
 // standard three (libcurl's sockets, an embedding program's files never leak into it).
-// `stdin_socket`: its stdin is one end of a socket pair instead of a pipe (writes to a child that
-// exited fail with EPIPE either way; a socket can be shut down half-way). REQUIRES: argv non-empty.
-// Errors: kUnavailable "cannot run <argv[0]>: <reason>" when it cannot be started; kInternal
-// "<stdin|stdout|stderr|pidfd_open>: <reason>" when its descriptors cannot be made. Nothing is
-// left open or running then.
+// Its stdin is one end of a socket pair, not a pipe: our writes go through send() with
+// MSG_NOSIGNAL (asio does this for sockets), so a child that exits or closes its stdin fails the
+// write with EPIPE instead of raising SIGPIPE, which would kill the process that embeds us.
+// REQUIRES: argv non-empty.
 Result<SpawnedChild> spawn_child(const std::vector<std::string>& argv,
-                                 const std::vector<std::string>& env, const std::string& cwd,
-                                 bool stdin_socket);
+                                 const std::vector<std::string>& env, const std::string& cwd);
 
 // Closes each descriptor that is >= 0.
 void close_fds(std::initializer_list<int> fds);

@@ -28,6 +28,8 @@
 //   cancelled        structuredContent {"cancelled": [request ids]}: the notifications/cancelled
 //                    received so far
 //   rpc_error        a JSON-RPC error (-32602, "invalid params on purpose")
+//   close_stdin      structuredContent {"closed": true}; then (stdio) the server closes its stdin
+//                    and stays up, reading nothing more, until it is killed
 //   t0 ... t5        structuredContent {"tool": name}: filler for tools/list pages
 
 #include <signal.h>
@@ -77,7 +79,7 @@ json tool_list() {
                    {"annotations", {{"readOnlyHint", true}}}});
   for (const char* name : {"json_text", "plain_text", "two_items", "crash", "hang", "slow",
                            "malformed", "wrong_id", "no_result", "huge", "count", "cancelled",
-                           "rpc_error", "t0", "t1", "t2", "t3", "t4", "t5"}) {
+                           "rpc_error", "close_stdin", "t0", "t1", "t2", "t3", "t4", "t5"}) {
     tools.push_back({{"name", name}, {"inputSchema", any}});
   }
   tools.push_back({{"name", "fail"},
@@ -107,6 +109,7 @@ struct Action {
   std::optional<std::string> answer;
   int delay_ms = 0;
   int exit_code = -1;
+  bool close_stdin = false;
 };
 
 Action handle(const json& m) {
@@ -178,6 +181,9 @@ Action handle(const json& m) {
   } else if (name == "crash") {
     a.exit_code = 3;
   } else if (name == "hang") {
+  } else if (name == "close_stdin") {
+    a.answer = result_of(id, structured({{"closed", true}})).dump();
+    a.close_stdin = true;
   } else if (name == "slow") {
     a.delay_ms = args.value("ms", 0);
     a.answer = result_of(id, structured({{"slept_ms", a.delay_ms}})).dump();
@@ -233,6 +239,11 @@ int run_stdio() {
       ::_exit(a.exit_code);
     }
     if (!a.answer) continue;
+    if (a.close_stdin) {  // closed before the answer: the client's next write surely fails
+      ::close(0);
+      write_line(*a.answer);
+      for (;;) ::pause();
+    }
     if (a.delay_ms > 0) {
       std::thread([a] {
         std::this_thread::sleep_for(std::chrono::milliseconds(a.delay_ms));

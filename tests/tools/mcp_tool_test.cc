@@ -129,9 +129,9 @@ TEST_F(McpTool, ToolsListFollowsEveryPage) {
   McpReply r = p.get_future().get();
   ASSERT_EQ(r.failure, FailureKind::kNone) << r.error;
   ASSERT_TRUE(r.result.is_array());
-  EXPECT_EQ(r.result.size(), 21u);
+  EXPECT_EQ(r.result.size(), 22u);
   EXPECT_EQ(r.result[0]["name"], "echo");
-  EXPECT_EQ(r.result[20]["name"], "fail");
+  EXPECT_EQ(r.result[21]["name"], "fail");
 }
 
 TEST_F(McpTool, OneSessionPerServerIsSharedByItsTools) {
@@ -174,6 +174,20 @@ TEST_F(McpTool, AServerKilledFromOutsideIsAFailureThenUnavailableDuringTheBackof
   Outcome during = call(server, "count");
   EXPECT_EQ(during.failure, FailureKind::kUnavailable);
   EXPECT_TRUE(contains(during.reason, "restarting in")) << during.reason;
+}
+
+// A write to a server that no longer reads its stdin must fail as EPIPE, never raise SIGPIPE
+// (which would kill the whole process: this test binary, or a service embedding us).
+TEST_F(McpTool, AServerThatClosedItsStdinFailsTheNextCallWithoutKillingUs) {
+  set_mcp_first_backoff(milliseconds(0));
+  const auto server = stdio_server();
+  Outcome closed = call(server, "close_stdin");
+  ASSERT_TRUE(closed.ok) << closed.reason;
+  Outcome next = call(server, "count", std::nullopt, milliseconds(20000));
+  EXPECT_EQ(next.failure, FailureKind::kTransport);
+  EXPECT_TRUE(contains(next.reason, "does not read its stdin")) << next.reason;
+  Outcome again = call(server, "count");  // a new server was started
+  EXPECT_TRUE(again.ok) << again.reason;
 }
 
 TEST_F(McpTool, AHungCallTimesOutAndTheServerIsToldToCancelIt) {
