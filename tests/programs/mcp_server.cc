@@ -77,9 +77,10 @@ json tool_list() {
                    {"description", "Echoes its text"},
                    {"inputSchema", echo_schema},
                    {"annotations", {{"readOnlyHint", true}}}});
-  for (const char* name : {"json_text", "plain_text", "two_items", "crash", "hang", "slow",
-                           "malformed", "wrong_id", "no_result", "huge", "count", "cancelled",
-                           "rpc_error", "close_stdin", "t0", "t1", "t2", "t3", "t4", "t5"}) {
+  for (const char* name :
+       {"json_text", "plain_text", "two_items", "crash", "hang",      "slow",      "malformed",
+        "wrong_id",  "no_result",  "huge",      "count", "cancelled", "rpc_error", "close_stdin",
+        "t0",        "t1",         "t2",        "t3",    "t4",        "t5"}) {
     tools.push_back({{"name", name}, {"inputSchema", any}});
   }
   tools.push_back({{"name", "fail"},
