@@ -97,6 +97,33 @@ TEST_F(ServeRestart, ARunHeldWhenItsServerWasKilledIsHeldAgainAtStartAndFinishes
   EXPECT_EQ(resumed, 1) << shown.out;
 }
 
+// A deploy: the server is stopped gracefully (SIGTERM) while a run is held at an approval; past
+// the grace the run is interrupted, not failed, and the next server holds it again.
+TEST_F(ServeRestart, ARunHeldWhenItsServerWasStoppedIsHeldAgainByTheNextServer) {
+  std::string id;
+  {
+    auto first = serve({"--grace", "100ms"});
+    id = first->start_run(kRestartToken, "held");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (waits(*first, id).empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(10));  // polling a condition, not timing it
+    }
+    ASSERT_EQ(waits(*first, id).size(), 1u) << "the run was never held";
+    first->process().signal(SIGTERM);
+    EXPECT_EQ(first->process().wait(std::chrono::seconds(10)), 0);
+  }
+  auto second = serve();
+  const json held = waits(*second, id);
+  ASSERT_EQ(held.size(), 1u) << held.dump();
+  EXPECT_EQ(held[0]["wait_id"], "Approve#1");
+  auto approved = second->call("POST", "/v1/runs/" + id + "/waits/Approve%231", kRestartToken,
+                               json{{"decision", "approve"}}.dump());
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  EXPECT_EQ(second->wait_run(kRestartToken, id)["status"], "completed");
+  auto verified = switchyard({"replay", id, "--journal", journal(), "--verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 TEST_F(ServeRestart, WithNoResumeTheRunOfADeadServerIsLeftAsItWas) {
   const std::string id = held_run_of_a_killed_server();
   auto second = serve({"--no-resume"});
