@@ -38,8 +38,8 @@ constexpr std::chrono::milliseconds kDefaultFirstBackoff{100};
 std::atomic<std::int64_t> first_backoff_ms{kDefaultFirstBackoff.count()};
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
 constexpr std::size_t kStderrLineBytes = 2000;  // of one stderr line, logged
-constexpr std::chrono::milliseconds kStdinGrace{
-    500};  // for a server whose stdin refused a write to exit
+// How long a server whose stdin refused a write has to exit before it is stopped.
+constexpr std::chrono::milliseconds kStdinGrace{500};
 // A stdio message longer than this (and than every request's own limit) breaks the session.
 constexpr std::size_t kMinLineCap = std::size_t{64} << 20;
 
@@ -703,8 +703,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // stdio
   pid_t pid_ = -1;
   std::uint64_t generation_ = 0;  // of the child: callbacks of an earlier one are dropped
-  asio::local::stream_protocol::socket
-      in_;  // a socket: a write to a gone server is EPIPE, never SIGPIPE
+  // A socket, not a pipe: a write to a server that is gone fails with EPIPE, never SIGPIPE.
+  asio::local::stream_protocol::socket in_;
   asio::posix::stream_descriptor out_, err_, exit_;
   std::array<char, 65536> out_buf_{}, err_buf_{};
   std::string line_, err_line_, last_stderr_;

@@ -29,7 +29,8 @@ void close_fds(std::initializer_list<int> fds) {
 Result<SpawnedChild> spawn_child(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, const std::string& cwd) {
   int in[2], out[2], err[2];  // [0]: read end, [1]: write end
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return failed(StatusCode::kInternal, "stdin", errno);
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0)
+    return failed(StatusCode::kInternal, "stdin", errno);
   if (::pipe2(out, O_CLOEXEC) != 0) {
     const int e = errno;
     close_fds({in[0], in[1]});

@@ -3,6 +3,7 @@
 //                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
 //                  [--workflow WF.json]... [--allow-command-tools] [--otlp-endpoint URL]
+//                  [--no-resume]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
 // of the environment once read, so that no tool subprocess inherits them).
 
@@ -35,6 +36,7 @@ struct ServeArgs {
   std::string read_timeout = "10s";
   std::string idle_timeout = "30s";
   bool allow_command_tools = false;
+  bool no_resume = false;
   std::string models;
   std::string otlp_endpoint;
   std::vector<std::string> workflows;
@@ -81,6 +83,7 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   o.otlp_endpoint = args.otlp_endpoint;
   o.workflow_files = args.workflows;
   o.allow_command_tools = args.allow_command_tools;
+  o.resume_orphans = !args.no_resume;
   return o;
 }
 
@@ -163,6 +166,9 @@ void add_serve(CLI::App& app, Context& ctx) {
   cmd->add_flag("--allow-command-tools", args->allow_command_tools,
                 "Accept workflows with `command` tools over POST /v1/workflows (every token "
                 "holder may then run programs on this host)");
+  cmd->add_flag("--no-resume", args->no_resume,
+                "Do not continue, at start, the runs a dead process left unfinished in the journal "
+                "(default: those whose workflow is registered with --workflow are resumed here)");
   cmd->add_option("--otlp-endpoint", args->otlp_endpoint,
                   "Export runs as OpenTelemetry traces over OTLP/HTTP JSON to this collector URL "
                   "(docs/tracing.md)");

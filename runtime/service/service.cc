@@ -1,10 +1,12 @@
 #include "runtime/service/service.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <limits>
 
 #include "runtime/base/workflow_file.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/health_rebuild.h"
+#include "runtime/replay/resumable.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
 #include "tools/trace_context.h"
@@ -143,6 +145,7 @@ Status Service::Impl::open() {
   engine = runtime::build_engine(
       core, *gate, clock,
       runtime::EngineOptions{.threads = options.engine_threads, .models = &models});
+  resume_orphans();
   if (!options.listen) return Status();
   auto listening = HttpServer::start(options.http, [this](const HttpRequest& req) {
     HttpResponse r = handle(req);
@@ -254,6 +257,56 @@ DrainReport Service::Impl::drain() {
   return report;
 }
 
+void Service::Impl::resume_orphans() {
+  if (!options.resume_orphans || runtime::is_postgres_location(options.journal_path)) return;
+  runtime::RunFilter unfinished;
+  unfinished.status = "running";
+  unfinished.limit = std::numeric_limits<int>::max();
+  auto runs = feed->list_runs(unfinished);
+  if (!runs.ok()) {
+    logger().warn("resume at start: cannot list the unfinished runs: {}", runs.status().message());
+    return;
+  }
+  std::size_t resumed = 0;
+  std::vector<std::string> left;
+  for (const runtime::RunRecord& run : *runs) {
+    if (runtime::owner_alive(run)) continue;  // another live process runs it
+    Registered w;
+    {
+      std::shared_lock lock(registry_mu);
+      auto it = registry.find(run.workflow);
+      if (it != registry.end() && it->second.hash == run.workflow_hash) w = it->second;
+    }
+    if (!w.workflow) {
+      left.push_back(run.run_id + " (workflow " + run.workflow +
+                     " is not registered at start with the same content)");
+      continue;
+    }
+    {
+      std::lock_guard lock(runs_mu);
+      if (!active.try_emplace(run.run_id, kNoSlot).second) continue;
+    }
+    const std::string id = run.run_id;
+    Status started =
+        engine->resume(w.workflow, w.tools, id, [this, id](Result<runtime::RunReport> report) {
+          if (!report.ok()) {
+            logger().error("resumed run {}: {}", id, report.status().message());
+          }
+          end_run(id);
+        });
+    if (!started.ok()) {
+      end_run(id);
+      left.push_back(id + " (" + started.message() + ")");
+      continue;
+    }
+    ++resumed;
+  }
+  if (resumed > 0) logger().info("resumed {} run(s) whose process had died", resumed);
+  for (const auto& why : left) {
+    logger().warn("not resumed at start: run {}; `switchyard resume` continues it", why);
+  }
+}
+
 bool Service::Impl::is_active(const std::string& id) {
   std::lock_guard lock(runs_mu);
   return active.count(id) > 0;
@@ -268,7 +321,7 @@ void Service::Impl::end_run(const std::string& id) {
   std::lock_guard lock(runs_mu);
   auto it = active.find(id);
   if (it == active.end()) return;
-  slots->release(it->second);
+  if (it->second != kNoSlot) slots->release(it->second);
   active.erase(it);
   runs_cv.notify_all();
 }

@@ -46,6 +46,12 @@ struct ServiceOptions {
   // send `traceparent` (runtime/service/otlp_exporter.h, docs/tracing.md). "": no tracing.
   std::string otlp_endpoint;
   int engine_threads = 2;  // the Engine's event loops
+  // At start, continue here the runs of the journal that did not finish because their process
+  // died (owner no longer alive) and whose workflow is registered at start under the same name
+  // and hash (workflow_files): runs held at waits are held again, timers re-armed
+  // (docs/service.md#restarts). Others are left for `switchyard resume` (and logged). SQLite
+  // journals only: on PostgreSQL a run's owner may live on another host.
+  bool resume_orphans = true;
   // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
   // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.
   // Their size is bounded by http.max_body_bytes (413).

@@ -147,8 +147,12 @@ class Service::Impl {
   std::shared_mutex admission_mu;
   std::mutex runs_mu;
   std::condition_variable runs_cv;
-  // Runs started here and not yet ended, with the token that started them; under runs_mu.
+  // Runs started here and not yet ended, with the token that started them (kNoSlot: resumed at
+  // start, no token's slot); under runs_mu.
+  static constexpr std::size_t kNoSlot = static_cast<std::size_t>(-1);
   std::map<std::string, std::size_t> active;
+  // open(): continues the runs a dead process left unfinished (ServiceOptions::resume_orphans).
+  void resume_orphans();
   // Ends run `id` for the limits and the drain: gives its token's slot back. Called when its
   // run_finished is committed (before any client can have seen it) and when the engine is done
   // with it (a run that ends without run_finished); the second call does nothing.

@@ -65,72 +65,77 @@ class PoisonedJournalCli : public ::testing::Test {
   testing::Poison poison_;
 };
 
-TEST_F(PoisonedJournalCli, EveryPoisonIsSurvivedByEveryCommand) {
+// One test per poison (not one test looping over them): each is a dozen CLI processes, and
+// separate tests spread over the sanitizer builds' shards instead of weighing on one.
+class PoisonedJournalCliEach : public PoisonedJournalCli,
+                               public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(PoisonedJournalCliEach, IsSurvivedByEveryCommand) {
   const std::string models = testing::source_path("examples/models/models.json");
   const std::string workflow = dir_.write("clean.json", testing::clean_workflow_json());
-  for (const std::string& name : testing::poison_names()) {
-    SCOPED_TRACE(name);
-    poison(name);
+  poison(GetParam());
 
-    // run (with two model tiers: learned escalation's history is rebuilt too) and health.
-    expect_said_once(switchyard({"run", workflow, "--journal", path_, "--models", models}), "run");
-    auto health = switchyard({"health", "--journal", path_, "--json"});
-    expect_said_once(health, "health");
-    auto doc = nlohmann::json::parse(health.out, nullptr, false);
-    ASSERT_TRUE(doc.is_object()) << health.out;
-    EXPECT_EQ(doc["skipped"]["count"], 1);
+  // run (with two model tiers: learned escalation's history is rebuilt too) and health.
+  expect_said_once(switchyard({"run", workflow, "--journal", path_, "--models", models}), "run");
+  auto health = switchyard({"health", "--journal", path_, "--json"});
+  expect_said_once(health, "health");
+  auto doc = nlohmann::json::parse(health.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << health.out;
+  EXPECT_EQ(doc["skipped"]["count"], 1);
 
-    // runs lists every run; a runs row that cannot be decoded is said.
-    auto runs = switchyard({"runs", "--journal", path_});
-    EXPECT_EQ(runs.exit_code, 0) << runs.err;
-    EXPECT_NE(runs.out.find(runs_.poisoned), std::string::npos) << runs.out;
-    EXPECT_NE(runs.out.find(runs_.clean), std::string::npos) << runs.out;
-    EXPECT_EQ(count_of(runs.err, "skipped"), poison_.row_defect ? 1 : 0) << runs.err;
-    EXPECT_EQ(switchyard({"runs", "--journal", path_, "--json"}).exit_code, 0);
+  // runs lists every run; a runs row that cannot be decoded is said.
+  auto runs = switchyard({"runs", "--journal", path_});
+  EXPECT_EQ(runs.exit_code, 0) << runs.err;
+  EXPECT_NE(runs.out.find(runs_.poisoned), std::string::npos) << runs.out;
+  EXPECT_NE(runs.out.find(runs_.clean), std::string::npos) << runs.out;
+  EXPECT_EQ(count_of(runs.err, "skipped"), poison_.row_defect ? 1 : 0) << runs.err;
+  EXPECT_EQ(switchyard({"runs", "--journal", path_, "--json"}).exit_code, 0);
 
-    // replay --verify: the poisoned run fails naming the row; the other verifies.
-    auto bad = switchyard({"replay", runs_.poisoned, "--journal", path_, "--verify"});
-    EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
-    const std::string& verify_named =
-        poison_.verify_named.empty() ? poison_.named : poison_.verify_named;
-    EXPECT_NE(bad.out.find(verify_named), std::string::npos) << bad.out;
-    EXPECT_NE(bad.out.find("verification FAILED"), std::string::npos) << bad.out;
-    auto bad_json =
-        switchyard({"replay", runs_.poisoned, "--journal", path_, "--verify", "--json"});
-    EXPECT_EQ(bad_json.exit_code, 1) << bad_json.out;
-    EXPECT_NE(said(bad_json).find(verify_named), std::string::npos) << bad_json.out;
-    auto good = switchyard({"replay", runs_.clean, "--journal", path_, "--verify"});
-    EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
+  // replay --verify: the poisoned run fails naming the row; the other verifies.
+  auto bad = switchyard({"replay", runs_.poisoned, "--journal", path_, "--verify"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  const std::string& verify_named =
+      poison_.verify_named.empty() ? poison_.named : poison_.verify_named;
+  EXPECT_NE(bad.out.find(verify_named), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("verification FAILED"), std::string::npos) << bad.out;
+  auto bad_json = switchyard({"replay", runs_.poisoned, "--journal", path_, "--verify", "--json"});
+  EXPECT_EQ(bad_json.exit_code, 1) << bad_json.out;
+  EXPECT_NE(said(bad_json).find(verify_named), std::string::npos) << bad_json.out;
+  auto good = switchyard({"replay", runs_.clean, "--journal", path_, "--verify"});
+  EXPECT_EQ(good.exit_code, 0) << good.out << good.err;
 
-    // replay of the poisoned run: an error naming the row (or, when only its workflow copy is
-    // bad, the timeline, and an error for its graph), never a crash.
-    for (const char* format : {"text", "json", "dot", "html"}) {
-      auto shown = switchyard({"replay", runs_.poisoned, "--journal", path_, "--format", format});
-      if (poison_.rows) {
-        EXPECT_EQ(shown.exit_code, 3) << format << ": " << shown.out << shown.err;
-        EXPECT_NE(said(shown).find(poison_.named), std::string::npos)
-            << format << ": " << shown.err << shown.out;
-      } else {
-        const bool picture = std::string(format) == "dot" || std::string(format) == "html";
-        EXPECT_EQ(shown.exit_code, picture ? 3 : 0) << format << ": " << shown.err;
-      }
-      EXPECT_EQ(
-          switchyard({"replay", runs_.clean, "--journal", path_, "--format", format}).exit_code, 0)
-          << format;
+  // replay of the poisoned run: an error naming the row (or, when only its workflow copy is
+  // bad, the timeline, and an error for its graph), never a crash.
+  for (const char* format : {"text", "json", "dot", "html"}) {
+    auto shown = switchyard({"replay", runs_.poisoned, "--journal", path_, "--format", format});
+    if (poison_.rows) {
+      EXPECT_EQ(shown.exit_code, 3) << format << ": " << shown.out << shown.err;
+      EXPECT_NE(said(shown).find(poison_.named), std::string::npos)
+          << format << ": " << shown.err << shown.out;
+    } else {
+      const bool picture = std::string(format) == "dot" || std::string(format) == "html";
+      EXPECT_EQ(shown.exit_code, picture ? 3 : 0) << format << ": " << shown.err;
     }
-
-    // journal check lists it and fails.
-    auto check = switchyard({"journal", "check", "--journal", path_});
-    EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
-    EXPECT_NE(check.out.find(poison_.named), std::string::npos) << check.out;
-    auto check_json = switchyard({"journal", "check", "--journal", path_, "--json"});
-    EXPECT_EQ(check_json.exit_code, 1);
-    auto checked = nlohmann::json::parse(check_json.out, nullptr, false);
-    ASSERT_TRUE(checked.is_object()) << check_json.out;
-    EXPECT_EQ(checked["ok"], false);
-    EXPECT_GE(checked["problems"].size(), 1u);
+    EXPECT_EQ(switchyard({"replay", runs_.clean, "--journal", path_, "--format", format}).exit_code,
+              0)
+        << format;
   }
+
+  // journal check lists it and fails.
+  auto check = switchyard({"journal", "check", "--journal", path_});
+  EXPECT_EQ(check.exit_code, 1) << check.out << check.err;
+  EXPECT_NE(check.out.find(poison_.named), std::string::npos) << check.out;
+  auto check_json = switchyard({"journal", "check", "--journal", path_, "--json"});
+  EXPECT_EQ(check_json.exit_code, 1);
+  auto checked = nlohmann::json::parse(check_json.out, nullptr, false);
+  ASSERT_TRUE(checked.is_object()) << check_json.out;
+  EXPECT_EQ(checked["ok"], false);
+  EXPECT_GE(checked["problems"].size(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Poisons, PoisonedJournalCliEach,
+                         ::testing::ValuesIn(testing::poison_names()),
+                         [](const auto& info) { return info.param; });
 
 TEST_F(PoisonedJournalCli, ACleanJournalChecksOkCountingItsRunsAndEvents) {
   runs_ = testing::write_two_runs(path_);
