@@ -405,13 +405,17 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
       s.tool_limits[id] = load_limits_object(s, *limits, pointer_join(p, "limits"));
     }
   }
-  if (auto b = s.check.boolean(t, p, "idempotent")) tool.idempotent = *b;
+  if (auto b = s.check.boolean(t, p, "idempotent")) {
+    tool.idempotent = *b;
+    tool.idempotent_declared = true;
+  }
   if (tool.kind == ToolKind::kWait) {
     // Waiting has no side effect: a wait in flight when the process died is waited for again.
     if (t.contains("idempotent") && !tool.idempotent) {
       s.check.error(pointer_join(p, "idempotent"), "a wait tool is always idempotent");
     }
     tool.idempotent = true;
+    tool.idempotent_declared = true;
   }
   if (auto r = s.check.integer(t, p, "retries", false, 0, 100)) tool.retries = static_cast<int>(*r);
   if (auto price = s.check.number(t, p, "price_usd", false, 0.0)) tool.price_usd = *price;

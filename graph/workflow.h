@@ -156,6 +156,9 @@ struct Tool {
   ToolKind kind = ToolKind::kMock;
   ToolSpec spec;
   bool idempotent = false;
+  // The workflow gave `idempotent` (a wait tool always counts as given): then it decides, and an
+  // MCP server's annotations never change it (docs/mcp.md#annotations-and-idempotent).
+  bool idempotent_declared = false;
   ToolIndex compensate = kNoIndex;       // the tool that undoes this one, or kNoIndex
   int retries = 0;                       // extra attempts on the same tool before a failure counts
   double price_usd = 0;                  // charged to the budget per call

@@ -226,6 +226,10 @@ class Session : public std::enable_shared_from_this<Session> {
     inflight_[call->id] = call;
     json message = {{"jsonrpc", "2.0"}, {"id", call->id}, {"method", call->method}};
     if (!call->params.is_null()) message["params"] = call->params;
+    // The request's own id is its progress token: unique among the session's requests.
+    if (call->options.on_progress && call->params.is_object()) {
+      message["params"]["_meta"]["progressToken"] = call->id;
+    }
     if (server_.stdio()) return write_line(message.dump());
     post(call, message.dump());
   }
@@ -273,6 +277,24 @@ class Session : public std::enable_shared_from_this<Session> {
     fail_waiting(kind, why);
   }
 
+  // notifications/progress: to its request's on_progress, when it asked for progress and is in
+  // flight; anything else is ignored.
+  void on_progress(const json& params) {
+    auto token = JsonView(lenient_member(params, "progressToken")).integer();
+    const json& progress = lenient_member(params, "progress");
+    if (!token.ok() || !progress.is_number()) return;
+    auto it = inflight_.find(*token);
+    if (it == inflight_.end() || !it->second->done || !it->second->options.on_progress) return;
+    json report = {{"progress", progress}};
+    if (const json& total = lenient_member(params, "total"); total.is_number()) {
+      report["total"] = total;
+    }
+    if (const json& text = lenient_member(params, "message"); text.is_string()) {
+      report["message"] = excerpt(text.get_ref<const std::string&>(), 200);
+    }
+    it->second->options.on_progress(std::move(report));
+  }
+
   // One message from the server. Answers go to their request; requests and notifications from
   // the server are not acted on (ping is answered).
   void on_message(const json& message, std::size_t bytes) {
@@ -288,7 +310,10 @@ class Session : public std::enable_shared_from_this<Session> {
         json pong = {{"jsonrpc", "2.0"}, {"id", id}, {"result", json::object()}};
         if (server_.stdio()) write_line(pong.dump());
       }
-      return;  // notifications (progress, logging) and server requests: not acted on
+      if (id.is_null() && lenient_string(message, "method") == "notifications/progress") {
+        on_progress(lenient_member(message, "params"));
+      }
+      return;  // other notifications (logging) and server requests: not acted on
     }
     auto number = JsonView(id, "/id").integer();
     if (!number.ok()) {

@@ -55,6 +55,11 @@ struct McpRequestOptions {
   std::chrono::milliseconds timeout{30000};  // from the request's start, handshake included
   graph::OutputLimits limits;                // on the answer's message
   std::shared_ptr<CallCancel> cancel;        // may be null
+  // Not null: the request carries a progressToken (params._meta.progressToken) and each
+  // notifications/progress the server sends for it before its answer is passed here, on the tool
+  // I/O thread, as {"progress", "total"?, "message"?} (a notification whose progress is not a
+  // number is ignored).
+  std::function<void(nlohmann::json)> on_progress;
 };
 
 // Sends request `method` with `params` to `server` (starting its session when needed); `done` is

@@ -57,7 +57,8 @@ Outcome within_limits(const std::string& id, json output, const graph::OutputLim
 struct ToolInfo {
   bool found = false;
   std::optional<graph::JsonSchema> input_schema;
-  std::string schema_error;  // the inputSchema could not be compiled (not checked then)
+  std::string schema_error;             // the inputSchema could not be compiled (not checked then)
+  std::optional<bool> idempotent_hint;  // from its annotations (mcp_idempotent_hint)
 };
 
 class McpToolAdapter final : public Tool {
@@ -88,15 +89,16 @@ class McpToolAdapter final : public Tool {
     }
     const auto started = std::chrono::steady_clock::now();
     if (info) {
-      return call_tool(state_, *info, std::move(arguments), call.cancel, started, std::move(done));
+      return call_tool(state_, *info, std::move(arguments), call.cancel, call.progress, started,
+                       std::move(done));
     }
     // First call: what the server says of the tool, then the call. The answer may come after
     // this adapter is gone: the callbacks hold the state they need.
-    McpRequestOptions options{state_->timeout, graph::OutputLimits{}, call.cancel};
+    McpRequestOptions options{state_->timeout, graph::OutputLimits{}, call.cancel, nullptr};
     mcp_list_tools(
         spec_.server, options,
-        [state = state_, arguments = std::move(arguments), cancel = call.cancel, started,
-         done = std::move(done)](McpReply listed) mutable {
+        [state = state_, arguments = std::move(arguments), cancel = call.cancel,
+         progress = call.progress, started, done = std::move(done)](McpReply listed) mutable {
           if (listed.failure != FailureKind::kNone || listed.rpc_error) {
             return done(
                 Outcome::failed(listed.rpc_error ? FailureKind::kUnavailable : listed.failure,
@@ -106,6 +108,7 @@ class McpToolAdapter final : public Tool {
           for (const auto& t : listed.result) {
             if (lenient_string(t, "name") != state->spec.tool) continue;
             info->found = true;
+            info->idempotent_hint = mcp_idempotent_hint(t);
             const json& schema = lenient_member(t, "inputSchema");
             if (schema.is_object()) {
               auto compiled = graph::JsonSchema::compile(schema);
@@ -116,8 +119,13 @@ class McpToolAdapter final : public Tool {
             }
           }
           if (info->found) state->remember(info);
-          call_tool(state, *info, std::move(arguments), cancel, started, std::move(done));
+          call_tool(state, *info, std::move(arguments), cancel, progress, started, std::move(done));
         });
+  }
+
+  std::optional<bool> idempotent_hint() const override {
+    std::lock_guard lock(state_->mu);
+    return state_->info ? state_->info->idempotent_hint : std::nullopt;
   }
 
   // What outlives the adapter for calls in flight.
@@ -136,7 +144,7 @@ class McpToolAdapter final : public Tool {
 
  private:
   static void call_tool(const std::shared_ptr<State>& state, const ToolInfo& info, json arguments,
-                        std::shared_ptr<CallCancel> cancel,
+                        std::shared_ptr<CallCancel> cancel, std::function<void(json)> progress,
                         std::chrono::steady_clock::time_point started, Done done) {
     if (!info.found) {
       return done(Outcome::failed(FailureKind::kUnavailable,
@@ -153,7 +161,8 @@ class McpToolAdapter final : public Tool {
       }
     }
     json params = {{"name", state->spec.tool}, {"arguments", std::move(arguments)}};
-    McpRequestOptions options{state->timeout, state->limits, std::move(cancel)};
+    McpRequestOptions options{state->timeout, state->limits, std::move(cancel),
+                              std::move(progress)};
     mcp_request(state->spec.server, "tools/call", std::move(params), options,
                 [state, started, done = std::move(done)](McpReply reply) {
                   Outcome o;

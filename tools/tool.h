@@ -103,6 +103,10 @@ struct Invocation {
   std::shared_ptr<CallCancel> cancel;  // may be null: the call cannot be cancelled
   int tier = -1;  // llm tools: the models file's tier to use (-1: the tool's own or the cheapest)
   std::string_view run_id;  // the run making the call (idempotency keys); valid during invoke()
+  // Reports the call's progress while it runs (an MCP server's notifications/progress:
+  // {"progress": number, "total"?: number, "message"?: string}). May be null: nobody listens.
+  // Callable from any thread, any number of times, until the call's outcome is reported.
+  std::function<void(nlohmann::json)> progress;
 };
 
 class Tool {
@@ -111,6 +115,11 @@ class Tool {
   virtual ~Tool() = default;
   // Invokes the tool; `done` is called exactly once.
   virtual void invoke(const Invocation& call, Done done) = 0;
+  // What the service behind the tool says of its idempotence, once it is known: true (repeating
+  // a call is safe), false (it has side effects), or nullopt (unknown, or nothing said). An MCP
+  // tool knows it from its server's annotations after its first tools/list. Untrusted: drivers
+  // use it only for tools whose workflow does not give `idempotent`. Thread-safe.
+  virtual std::optional<bool> idempotent_hint() const { return std::nullopt; }
 };
 
 }  // namespace switchyard::tools

@@ -26,6 +26,8 @@
 #include "runtime/engine/probe_scheduler.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/tool_hints.h"
+#include "runtime/engine/tool_progress.h"
 #include "runtime/journal/writer.h"
 
 namespace switchyard::runtime {
@@ -327,8 +329,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     // Backoff before the call, simulated latency after it; made only when needed.
     std::optional<asio::steady_timer> timer;
     bool settled = false;  // the health monitor was told how the call ended (observe/abandon)
-    std::optional<tools::Outcome> answer;  // given before invoke() returned (see advance())
-    std::string wait_id;                   // a wait step's call: the wait it holds the run at
+    std::optional<tools::Outcome> answer;   // given before invoke() returned (see advance())
+    std::string wait_id;                    // a wait step's call: the wait it holds the run at
+    std::shared_ptr<ProgressLog> progress;  // what the tool reported while it ran
+    int call_number = 0;
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -394,7 +398,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       // from now on, while it is written (announce_wait).
       const graph::Tool& tool = workflow_->tool(action.tool);
       if (tool.kind == graph::ToolKind::kWait) announce_wait(action);
-      if ((outcome_unsaved_ || !tool.idempotent || tool.kind == graph::ToolKind::kWait) &&
+      if ((outcome_unsaved_ || !hints_.idempotent(action.tool, events_) ||
+           tool.kind == graph::ToolKind::kWait) &&
           !events_.empty()) {
         if (!engine_.inline_journal) return commit(action);  // on_flushed() invokes it
         if (!commit_inline()) return;
@@ -486,8 +491,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {
     call->keep_alive = shared_from_this();
-    const tools::Invocation inv = invocation_of(
-        *workflow_, action, id(), std::shared_ptr<tools::CallCancel>(call, &call->cancel));
+    tools::Invocation inv = invocation_of(*workflow_, action, id(),
+                                          std::shared_ptr<tools::CallCancel>(call, &call->cancel));
+    if (workflow_->tool(action.tool).kind ==
+        graph::ToolKind::kMcp) {  // (the one kind that reports)
+      call->progress = std::make_shared<ProgressLog>();
+      call->call_number = action.call_number;
+      inv.progress = ProgressLog::reporter(call->progress);
+    }
     const std::uint32_t slot = action.slot;
     // The run's own line may continue inline (see advance()) if the tool answers at once.
     const bool may_inline = slot == 0 && advancing_ && inline_budget_ > 0;
@@ -528,6 +539,9 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       return abandon_health(*call);
     }
     call->settled = true;
+    if (call->progress) {
+      call->progress->emit(events_, workflow_->tool(call->tool).id, call->call_number);
+    }
     health_.observe(call->tool, outcome, events_);
     const auto latency = outcome.latency;
     if (!outcome.simulated || latency.count() <= 0 || !engine_.options.simulate_latency) {
@@ -720,7 +734,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // its tool down) invoked nothing and never had a Call.
   void feed(std::uint32_t slot, tools::Outcome outcome) {
     if (slot < calls_.size() && calls_[slot]) {
-      if (!workflow_->tool(calls_[slot]->tool).idempotent) outcome_unsaved_ = true;
+      if (!hints_.idempotent(calls_[slot]->tool, events_)) outcome_unsaved_ = true;
       calls_[slot].reset();
     }
     machine_->complete(slot, std::move(outcome));
@@ -846,6 +860,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   EventBuffer events_;
   HistorySink history_sink_{events_, engine_.options.history, workflow_->name()};
   RunHealth health_;
+  ToolHints hints_{*workflow_, *tools_};  // idempotent: the workflow's, else the tool's hint
   RunStart start_;
   RunRequest request_;
   Engine::Done done_;

@@ -19,7 +19,7 @@ namespace {
 bool is_driver_event(const std::string& type) {
   return type == "run_started" || type == "llm_learned" || type == "breaker" ||
          type == "run_finished" || type == "resumed" || type == "run_interrupted" ||
-         type == "wait_resolved";
+         type == "wait_resolved" || type == "tool_hint" || type == "tool_progress";
 }
 
 // Recorded payloads are read through JsonView. reenact() checks every event first

@@ -1,6 +1,7 @@
 #include "runtime/engine/resume_plan.h"
 
 #include "graph/json_read.h"
+#include "runtime/engine/tool_hints.h"
 
 namespace switchyard::runtime {
 
@@ -62,7 +63,9 @@ ResumePlan plan_resume(const graph::Workflow& w, const ResumePoint& point) {
   nlohmann::json retried = nlohmann::json::array(), in_doubt = nlohmann::json::array();
   for (const auto& [slot, call] : r.pending()) {
     const graph::Tool& tool = w.tool(call.action.tool);
-    const bool safe = !call.started_in_journal || tool.idempotent || has_idempotency_key(tool);
+    // Not given by the workflow, idempotence may have come from the tool's hint (tool_hint).
+    const bool safe = !call.started_in_journal || tool.idempotent || has_idempotency_key(tool) ||
+                      (!tool.idempotent_declared && hinted_idempotent(recorded, tool.id));
     nlohmann::json entry = {{"tool", tool.id}, {"slot", slot}, {"call", call.action.call_number}};
     if (safe) {
       plan.again.push_back(call.action);

@@ -16,6 +16,8 @@
 #include "runtime/engine/reenact.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/tool_hints.h"
+#include "runtime/engine/tool_progress.h"
 #include "runtime/journal/checks.h"
 
 namespace switchyard::runtime {
@@ -71,7 +73,9 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     std::shared_ptr<tools::CallCancel> cancel;
     graph::ToolIndex tool = graph::kNoIndex;
     std::optional<tools::Outcome> outcome;
-    Clock::TimePoint due{};  // when the answer counts as arrived
+    Clock::TimePoint due{};                   // when the answer counts as arrived
+    std::shared_ptr<ProgressLog> progress{};  // what the tool reported while it ran
+    int call_number = 0;
   };
   // Shared with the tools' callbacks: an aborted call may answer after the run has ended.
   struct Calls {
@@ -84,6 +88,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
   std::condition_variable& answered = state->answered;
   std::map<std::uint32_t, Call>& calls = state->by_slot;
   bool outcome_unsaved = false;  // a non-idempotent call answered; its outcome is not committed
+  ToolHints hints(w, *tools_);   // idempotent: the workflow's, else the tool's hint
   auto take_answer = [&]() -> std::pair<std::uint32_t, tools::Outcome> {
     std::unique_lock lock(mu);
     std::map<std::uint32_t, Call>::iterator first;
@@ -99,14 +104,17 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     std::pair<std::uint32_t, tools::Outcome> out{first->first, std::move(*first->second.outcome)};
     const auto due = first->second.due;
     const graph::ToolIndex tool = first->second.tool;
+    const std::shared_ptr<ProgressLog> progress = std::move(first->second.progress);
+    const int call_number = first->second.call_number;
     calls.erase(first);
     lock.unlock();
+    if (progress && tool != graph::kNoIndex) progress->emit(events, w.tool(tool).id, call_number);
     if (out.second.simulated)
       wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
     if (tool != graph::kNoIndex) {
       health.observe(tool, out.second, events);
       // A side effect's outcome: committed before the run goes on (below).
-      if (!w.tool(tool).idempotent) outcome_unsaved = true;
+      if (!hints.idempotent(tool, events)) outcome_unsaved = true;
     }
     crash_point("after_call");
     return out;
@@ -164,14 +172,19 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       if (cancel) cancel->cancel();
       continue;
     }
-    const bool side_effect = !w.tool(action.tool).idempotent;
+    const bool side_effect = !hints.idempotent(action.tool, events);
     if (side_effect || outcome_unsaved) {
       if (Status s = commit(); !s.ok()) return s;
       if (side_effect) crash_point("before_invoke");
     }
     wait(action.delay);
-    const tools::Invocation call =
+    tools::Invocation call =
         invocation_of(w, action, run_id, std::make_shared<tools::CallCancel>());
+    std::shared_ptr<ProgressLog> progress;
+    if (w.tool(action.tool).kind == graph::ToolKind::kMcp) {  // (the one kind that reports)
+      progress = std::make_shared<ProgressLog>();
+      call.progress = ProgressLog::reporter(progress);
+    }
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
     if (auto refused = health.admit(action.tool, action.tier, events)) {
@@ -186,7 +199,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     }
     {
       std::lock_guard lock(mu);
-      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}};
+      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}, progress, action.call_number};
     }
     tools_->at(action.tool)
         .invoke(call,

@@ -317,6 +317,17 @@ Status check_by_type(std::string_view t, const JsonView& p) {
   if (t == "resumed") {
     return check_fields(p, {{"after_seq", Kind::kInteger}, {"owner_pid", Kind::kInteger}});
   }
+  if (t == "tool_progress") {
+    return check_fields(p, {{"tool", Kind::kString},
+                            {"call", Kind::kInteger},
+                            {"progress", Kind::kNumber},
+                            {"total", Kind::kNumber},
+                            {"message", Kind::kString}});
+  }
+  if (t == "tool_hint") {
+    return check_fields(
+        p, {{"tool", Kind::kString}, {"idempotent", Kind::kBoolean}, {"from", Kind::kString}});
+  }
   if (t == "compensation_started") {
     return check_fields(p, {{"for_tool", Kind::kString}, {"tool", Kind::kString}});
   }

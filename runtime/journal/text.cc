@@ -284,6 +284,17 @@ std::string summarize_line(const Event& e) {
     if (lenient_member(p, "reason").is_string()) s += " (" + why(p, "reason") + ")";
     return s;
   }
+  if (t == "tool_hint") {
+    return str(p, "tool") + ": " +
+           (lenient_boolean(p, "idempotent", false) ? "idempotent" : "not idempotent") + " (" +
+           str(p, "from") + ")";
+  }
+  if (t == "tool_progress") {
+    std::string s = str(p, "tool") + " call " + str(p, "call") + ": " + str(p, "progress");
+    if (lenient_member(p, "total").is_number()) s += "/" + str(p, "total");
+    if (lenient_member(p, "message").is_string()) s += " " + why(p, "message");
+    return s;
+  }
   if (t == "fanout_started") {
     return str(p, "node") + ": " + str(p, "branches") + " branch(es), join " + str(p, "join") +
            " (needs " + str(p, "need") + ")";

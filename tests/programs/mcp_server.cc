@@ -30,6 +30,10 @@
 //   rpc_error        a JSON-RPC error (-32602, "invalid params on purpose")
 //   close_stdin      structuredContent {"closed": true}; then (stdio) the server closes its stdin
 //                    and stays up, reading nothing more, until it is killed
+//   progress {steps} sends `steps` notifications/progress for the request's progressToken
+//                    (params._meta.progressToken; none sent without one): progress i of total
+//                    steps, message "step i"; then structuredContent {"steps": n, "token": the
+//                    token or null}. Over HTTP they come only with --sse (in the event stream)
 //   t0 ... t5        structuredContent {"tool": name}: filler for tools/list pages
 
 #include <signal.h>
@@ -80,7 +84,7 @@ json tool_list() {
   for (const char* name :
        {"json_text", "plain_text", "two_items", "crash", "hang",      "slow",      "malformed",
         "wrong_id",  "no_result",  "huge",      "count", "cancelled", "rpc_error", "close_stdin",
-        "t0",        "t1",         "t2",        "t3",    "t4",        "t5"}) {
+        "progress",  "t0",         "t1",        "t2",    "t3",        "t4",        "t5"}) {
     tools.push_back({{"name", name}, {"inputSchema", any}});
   }
   tools.push_back({{"name", "fail"},
@@ -111,6 +115,7 @@ struct Action {
   int delay_ms = 0;
   int exit_code = -1;
   bool close_stdin = false;
+  std::vector<std::string> before;  // messages sent before the answer (notifications)
 };
 
 Action handle(const json& m) {
@@ -209,6 +214,24 @@ Action handle(const json& m) {
                     {"id", id},
                     {"error", {{"code", -32602}, {"message", "invalid params on purpose"}}}}
                    .dump();
+  } else if (name == "progress") {
+    const int steps = args.value("steps", 3);
+    json token;
+    if (params.contains("_meta") && params["_meta"].is_object() &&
+        params["_meta"].contains("progressToken")) {
+      token = params["_meta"]["progressToken"];
+    }
+    for (int i = 1; token != nullptr && i <= steps; ++i) {
+      a.before.push_back(json{{"jsonrpc", "2.0"},
+                              {"method", "notifications/progress"},
+                              {"params",
+                               {{"progressToken", token},
+                                {"progress", i},
+                                {"total", steps},
+                                {"message", "step " + std::to_string(i)}}}}
+                             .dump());
+    }
+    a.answer = result_of(id, structured({{"steps", steps}, {"token", token}})).dump();
   } else if (name.size() == 2 && name[0] == 't') {
     a.answer = result_of(id, structured({{"tool", name}})).dump();
   } else {
@@ -240,6 +263,7 @@ int run_stdio() {
       ::_exit(a.exit_code);
     }
     if (!a.answer) continue;
+    for (const auto& line : a.before) write_line(line);
     if (a.close_stdin) {  // closed before the answer: the client's next write surely fails
       ::close(0);
       write_line(*a.answer);
@@ -324,7 +348,9 @@ void serve(tcp::socket socket) {
                             {"method", "notifications/progress"},
                             {"params", {{"progress", 1}}}}
                            .dump() +
-                       "\n\nid: 1\ndata: " + *a.answer + "\n\n";
+                       "\n\n";
+          for (const auto& line : a.before) res.body() += "data: " + line + "\n\n";
+          res.body() += "id: 1\ndata: " + *a.answer + "\n\n";
         } else {
           res.set(http::field::content_type, "application/json");
           res.body() = *a.answer;

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <future>
+#include <mutex>
 #include <regex>
 
 #include "tests/support/subprocess.h"
@@ -116,6 +117,20 @@ TEST_F(McpTool, ArgumentsThatMissTheInputSchemaFailBeforeTheCallNamingThePointer
   EXPECT_EQ(count.output["calls"], 1);
 }
 
+TEST_F(McpTool, ItsAnnotationsBecomeItsIdempotentHintOnceItHasReadToolsList) {
+  const auto server = stdio_server();
+  auto echo = mcp_tool(server, "echo", nlohmann::json{{"text", "x"}});  // readOnlyHint
+  auto fail = mcp_tool(server, "fail");                                 // destructiveHint
+  auto plain = mcp_tool(server, "plain_text");                          // no annotations
+  EXPECT_EQ(echo->idempotent_hint(), std::nullopt);  // not known before the first call
+  ASSERT_TRUE(invoke_and_wait(*echo, kContext).ok);
+  EXPECT_FALSE(invoke_and_wait(*fail, kContext).ok);
+  ASSERT_TRUE(invoke_and_wait(*plain, kContext).ok);
+  EXPECT_EQ(echo->idempotent_hint(), true);
+  EXPECT_EQ(fail->idempotent_hint(), false);
+  EXPECT_EQ(plain->idempotent_hint(), std::nullopt);
+}
+
 TEST_F(McpTool, AToolTheServerDoesNotListIsUnavailable) {
   Outcome out = call(stdio_server(), "no_such_tool");
   EXPECT_EQ(out.failure, FailureKind::kUnavailable);
@@ -129,9 +144,9 @@ TEST_F(McpTool, ToolsListFollowsEveryPage) {
   McpReply r = p.get_future().get();
   ASSERT_EQ(r.failure, FailureKind::kNone) << r.error;
   ASSERT_TRUE(r.result.is_array());
-  EXPECT_EQ(r.result.size(), 22u);
+  EXPECT_EQ(r.result.size(), 23u);
   EXPECT_EQ(r.result[0]["name"], "echo");
-  EXPECT_EQ(r.result[21]["name"], "fail");
+  EXPECT_EQ(r.result[22]["name"], "fail");
 }
 
 TEST_F(McpTool, OneSessionPerServerIsSharedByItsTools) {
@@ -329,6 +344,52 @@ TEST_F(McpTool, StreamableHttpAnswersAsAnEventStreamAreRead) {
   Outcome out = call(server.spec, "json_text");
   ASSERT_TRUE(out.ok) << out.reason;
   EXPECT_EQ(out.output, (nlohmann::json{{"from", "text"}}));
+}
+
+// Invokes `tool` with a progress reporter; its outcome and the reports, in order.
+std::pair<Outcome, std::vector<nlohmann::json>> call_with_progress(Tool& tool) {
+  auto reports = std::make_shared<std::vector<nlohmann::json>>();
+  auto mu = std::make_shared<std::mutex>();
+  Invocation inv = invocation();
+  inv.progress = [reports, mu](nlohmann::json r) {
+    std::lock_guard lock(*mu);
+    reports->push_back(std::move(r));
+  };
+  std::promise<Outcome> p;
+  tool.invoke(inv, [&p](Outcome o) { p.set_value(std::move(o)); });
+  Outcome out = p.get_future().get();
+  std::lock_guard lock(*mu);
+  return {std::move(out), *reports};
+}
+
+std::vector<nlohmann::json> three_steps() {
+  std::vector<nlohmann::json> steps;
+  for (int i = 1; i <= 3; ++i) {
+    steps.push_back({{"progress", i}, {"total", 3}, {"message", "step " + std::to_string(i)}});
+  }
+  return steps;
+}
+
+TEST_F(McpTool, ProgressNotificationsForACallReachItsReporterBeforeItsOutcome) {
+  const auto server = stdio_server();
+  auto tool = mcp_tool(server, "progress", nlohmann::json{{"steps", 3}});
+  auto [out, reports] = call_with_progress(*tool);
+  ASSERT_TRUE(out.ok) << out.reason;
+  EXPECT_TRUE(out.output["token"].is_number_integer()) << out.output;  // _meta.progressToken
+  EXPECT_EQ(reports, three_steps());
+  // Without a reporter, no progressToken is sent (and the server sends no progress).
+  Outcome plain = invoke_and_wait(*tool, kContext);
+  ASSERT_TRUE(plain.ok) << plain.reason;
+  EXPECT_EQ(plain.output["token"], nullptr);
+}
+
+TEST_F(McpTool, ProgressNotificationsInAnHttpEventStreamReachTheReporter) {
+  HttpServer server({"--sse"});
+  auto tool = mcp_tool(server.spec, "progress", nlohmann::json{{"steps", 3}});
+  auto [out, reports] = call_with_progress(*tool);
+  ASSERT_TRUE(out.ok) << out.reason;
+  // (The stream's first notification has no progressToken: ignored.)
+  EXPECT_EQ(reports, three_steps());
 }
 
 TEST_F(McpTool, AnExpiredHttpSessionIsRenewedAndTheCallSentAgain) {

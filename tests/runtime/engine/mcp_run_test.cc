@@ -12,6 +12,8 @@
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/reenact.h"
+#include "runtime/engine/runner.h"
 #include "runtime/journal/journal.h"
 #include "tools/mcp_client.h"
 #include "tools/tool_set.h"
@@ -95,6 +97,83 @@ TEST(McpRuns, AKilledServerIsReroutedAroundAndAProbeOnItClosesTheBreaker) {
   }
   tools::stop_mcp_sessions();
   tools::set_mcp_first_backoff(std::chrono::milliseconds(100));
+}
+
+// Start -> P (the fault server's `progress` tool, 25 notifications) -> Goal.
+std::shared_ptr<const graph::Workflow> progress_workflow() {
+  const std::string server = SWITCHYARD_MCP_SERVER;
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "mcp-progress",
+    "start": "Start", "goal": "Goal",
+    "mcp_servers": {"s": {"argv": [")" +
+                                server + R"("]}},
+    "tools": {"P": {"kind": "mcp", "server": "s", "tool": "progress", "arguments": {"steps": 25}},
+              "Goal": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "P", 1], ["P", "Goal", 0]]})",
+                            "progress.json");
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
+  return loaded.workflow;
+}
+
+// The journal of run r1 holds P's progress (at most 20: the first 19 and the last) before P's
+// outcome, and re-drives.
+void expect_progress_journaled(const graph::Workflow& w, Journal& journal) {
+  auto events = journal.events("r1");
+  ASSERT_TRUE(events.ok());
+  std::vector<nlohmann::json> progress;
+  bool before_outcome = true;
+  for (const auto& e : *events) {
+    if (e.type == "step_succeeded" && e.payload["tool"] == "P") before_outcome = false;
+    if (e.type != "tool_progress") continue;
+    EXPECT_TRUE(before_outcome);
+    progress.push_back(e.payload);
+  }
+  ASSERT_EQ(progress.size(), 20u);
+  EXPECT_EQ(
+      progress[0],
+      (nlohmann::json{
+          {"tool", "P"}, {"call", 1}, {"progress", 1}, {"total", 25}, {"message", "step 1"}}));
+  EXPECT_EQ(progress[18]["progress"], 19);
+  EXPECT_EQ(progress[19]["progress"], 25);
+  auto reenacted = reenact(w, *events, /*complete=*/true);
+  EXPECT_TRUE(reenacted.ok()) << reenacted.status().message();
+}
+
+TEST(McpRuns, AServersProgressNotificationsAreJournaledAsToolProgressByTheEngine) {
+  auto w = progress_workflow();
+  ASSERT_NE(w, nullptr);
+  auto tools = tools::make_tool_set(*w);
+  ASSERT_TRUE(tools.ok()) << tools.status().message();
+  auto journal = make_memory_journal();
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  {
+    Engine engine(*journal, clock, health, {.threads = 1});
+    RunRequest request;
+    request.run_id = "r1";
+    auto done = engine.submit(w, *tools, request).get();
+    ASSERT_TRUE(done.ok()) << done.status().message();
+    EXPECT_EQ(done->result.status, RunStatus::kCompleted);
+  }
+  expect_progress_journaled(*w, *journal);
+  tools::stop_mcp_sessions();
+}
+
+TEST(McpRuns, AServersProgressNotificationsAreJournaledAsToolProgressByTheRunner) {
+  auto w = progress_workflow();
+  ASSERT_NE(w, nullptr);
+  auto tools = tools::make_tool_set(*w);
+  ASSERT_TRUE(tools.ok()) << tools.status().message();
+  auto journal = make_memory_journal();
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  Runner runner(w, *tools, *journal, clock, health);
+  RunRequest request;
+  request.run_id = "r1";
+  auto done = runner.run(request);
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  EXPECT_EQ(done->result.status, RunStatus::kCompleted);
+  expect_progress_journaled(*w, *journal);
+  tools::stop_mcp_sessions();
 }
 
 }  // namespace
