@@ -230,6 +230,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (call->options.on_progress && call->params.is_object()) {
       message["params"]["_meta"]["progressToken"] = call->id;
     }
+    if (!call->options.traceparent.empty() && call->params.is_object()) {
+      message["params"]["_meta"]["traceparent"] = call->options.traceparent;
+    }
     if (server_.stdio()) return write_line(message.dump());
     post(call, message.dump());
   }
@@ -594,6 +597,9 @@ class Session : public std::enable_shared_from_this<Session> {
     r.url = server_.url;
     r.headers = std::move(*h);
     r.body = std::move(body);
+    if (call && !call->options.traceparent.empty()) {
+      r.headers.emplace_back("traceparent", call->options.traceparent);
+    }
     r.keep_headers = {"content-type", "mcp-session-id"};
     r.timeout = call ? call->options.timeout : std::chrono::milliseconds(10000);
     r.max_body_bytes = call ? message_cap(call->options.limits) : 65536;

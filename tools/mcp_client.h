@@ -60,6 +60,10 @@ struct McpRequestOptions {
   // I/O thread, as {"progress", "total"?, "message"?} (a notification whose progress is not a
   // number is ignored).
   std::function<void(nlohmann::json)> on_progress;
+  // Not empty: a W3C trace context ("00-<trace>-<span>-01"), sent as params._meta.traceparent
+  // (both transports) and, over Streamable HTTP, as the `traceparent` header too, so that the
+  // server's own spans join the run's trace (docs/tracing.md).
+  std::string traceparent = {};
 };
 
 // Sends request `method` with `params` to `server` (starting its session when needed); `done` is

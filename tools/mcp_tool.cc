@@ -7,6 +7,7 @@
 #include "graph/template.h"
 #include "tools/mcp_client.h"
 #include "tools/output.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::tools {
 namespace {
@@ -87,40 +88,46 @@ class McpToolAdapter final : public Tool {
       std::lock_guard lock(state_->mu);
       info = state_->info;
     }
+    // With tracing on, the step's span is the parent of what the server does (docs/tracing.md).
+    std::string trace;
+    if (traceparent_enabled() && call.workflow != nullptr) {
+      trace = traceparent(call.run_id, call.workflow->tool(call.tool).id, call.call_number);
+    }
     const auto started = std::chrono::steady_clock::now();
     if (info) {
-      return call_tool(state_, *info, std::move(arguments), call.cancel, call.progress, started,
-                       std::move(done));
+      return call_tool(state_, *info, std::move(arguments), call.cancel, call.progress,
+                       std::move(trace), started, std::move(done));
     }
     // First call: what the server says of the tool, then the call. The answer may come after
     // this adapter is gone: the callbacks hold the state they need.
-    McpRequestOptions options{state_->timeout, graph::OutputLimits{}, call.cancel, nullptr};
-    mcp_list_tools(
-        spec_.server, options,
-        [state = state_, arguments = std::move(arguments), cancel = call.cancel,
-         progress = call.progress, started, done = std::move(done)](McpReply listed) mutable {
-          if (listed.failure != FailureKind::kNone || listed.rpc_error) {
-            return done(
-                Outcome::failed(listed.rpc_error ? FailureKind::kUnavailable : listed.failure,
-                                state->id + ": " + excerpt(listed.error, kMcpReasonChars)));
-          }
-          auto info = std::make_shared<ToolInfo>();
-          for (const auto& t : listed.result) {
-            if (lenient_string(t, "name") != state->spec.tool) continue;
-            info->found = true;
-            info->idempotent_hint = mcp_idempotent_hint(t);
-            const json& schema = lenient_member(t, "inputSchema");
-            if (schema.is_object()) {
-              auto compiled = graph::JsonSchema::compile(schema);
-              if (compiled.ok())
-                info->input_schema = std::move(*compiled);
-              else
-                info->schema_error = compiled.status().message();
-            }
-          }
-          if (info->found) state->remember(info);
-          call_tool(state, *info, std::move(arguments), cancel, progress, started, std::move(done));
-        });
+    McpRequestOptions options{state_->timeout, graph::OutputLimits{}, call.cancel, nullptr, {}};
+    mcp_list_tools(spec_.server, options,
+                   [state = state_, arguments = std::move(arguments), cancel = call.cancel,
+                    progress = call.progress, trace = std::move(trace), started,
+                    done = std::move(done)](McpReply listed) mutable {
+                     if (listed.failure != FailureKind::kNone || listed.rpc_error) {
+                       return done(Outcome::failed(
+                           listed.rpc_error ? FailureKind::kUnavailable : listed.failure,
+                           state->id + ": " + excerpt(listed.error, kMcpReasonChars)));
+                     }
+                     auto info = std::make_shared<ToolInfo>();
+                     for (const auto& t : listed.result) {
+                       if (lenient_string(t, "name") != state->spec.tool) continue;
+                       info->found = true;
+                       info->idempotent_hint = mcp_idempotent_hint(t);
+                       const json& schema = lenient_member(t, "inputSchema");
+                       if (schema.is_object()) {
+                         auto compiled = graph::JsonSchema::compile(schema);
+                         if (compiled.ok())
+                           info->input_schema = std::move(*compiled);
+                         else
+                           info->schema_error = compiled.status().message();
+                       }
+                     }
+                     if (info->found) state->remember(info);
+                     call_tool(state, *info, std::move(arguments), cancel, progress,
+                               std::move(trace), started, std::move(done));
+                   });
   }
 
   std::optional<bool> idempotent_hint() const override {
@@ -145,7 +152,8 @@ class McpToolAdapter final : public Tool {
  private:
   static void call_tool(const std::shared_ptr<State>& state, const ToolInfo& info, json arguments,
                         std::shared_ptr<CallCancel> cancel, std::function<void(json)> progress,
-                        std::chrono::steady_clock::time_point started, Done done) {
+                        std::string trace, std::chrono::steady_clock::time_point started,
+                        Done done) {
     if (!info.found) {
       return done(Outcome::failed(FailureKind::kUnavailable,
                                   state->id + ": MCP server '" + state->spec.server.name +
@@ -161,8 +169,8 @@ class McpToolAdapter final : public Tool {
       }
     }
     json params = {{"name", state->spec.tool}, {"arguments", std::move(arguments)}};
-    McpRequestOptions options{state->timeout, state->limits, std::move(cancel),
-                              std::move(progress)};
+    McpRequestOptions options{state->timeout, state->limits, std::move(cancel), std::move(progress),
+                              std::move(trace)};
     mcp_request(state->spec.server, "tools/call", std::move(params), options,
                 [state, started, done = std::move(done)](McpReply reply) {
                   Outcome o;

@@ -28,6 +28,9 @@
 //   cancelled        structuredContent {"cancelled": [request ids]}: the notifications/cancelled
 //                    received so far
 //   rpc_error        a JSON-RPC error (-32602, "invalid params on purpose")
+//   meta             structuredContent {"meta": the request's params._meta (null when absent),
+//                    "traceparent_header": the traceparent header of the HTTP request ("" over
+//                    stdio, or when absent)}
 //   close_stdin      structuredContent {"closed": true}; then (stdio) the server closes its stdin
 //                    and stays up, reading nothing more, until it is killed
 //   progress {steps} sends `steps` notifications/progress for the request's progressToken
@@ -81,10 +84,10 @@ json tool_list() {
                    {"description", "Echoes its text"},
                    {"inputSchema", echo_schema},
                    {"annotations", {{"readOnlyHint", true}}}});
-  for (const char* name :
-       {"json_text", "plain_text", "two_items", "crash", "hang",      "slow",      "malformed",
-        "wrong_id",  "no_result",  "huge",      "count", "cancelled", "rpc_error", "close_stdin",
-        "progress",  "t0",         "t1",        "t2",    "t3",        "t4",        "t5"}) {
+  for (const char* name : {"json_text", "plain_text",  "two_items", "crash", "hang",  "slow",
+                           "malformed", "wrong_id",    "no_result", "huge",  "count", "cancelled",
+                           "rpc_error", "close_stdin", "progress",  "meta",  "t0",    "t1",
+                           "t2",        "t3",          "t4",        "t5"}) {
     tools.push_back({{"name", name}, {"inputSchema", any}});
   }
   tools.push_back({{"name", "fail"},
@@ -117,6 +120,9 @@ struct Action {
   bool close_stdin = false;
   std::vector<std::string> before;  // messages sent before the answer (notifications)
 };
+
+// The traceparent header of the HTTP request being handled (the `meta` tool answers it).
+thread_local std::string request_traceparent;
 
 Action handle(const json& m) {
   Action a;
@@ -204,6 +210,11 @@ Action handle(const json& m) {
   } else if (name == "huge") {
     a.answer =
         result_of(id, structured({{"data", std::string(args.value("bytes", 1000), 'x')}})).dump();
+  } else if (name == "meta") {
+    const json meta = params.is_object() && params.contains("_meta") ? params["_meta"] : json();
+    a.answer =
+        result_of(id, structured({{"meta", meta}, {"traceparent_header", request_traceparent}}))
+            .dump();
   } else if (name == "count") {
     a.answer = result_of(id, structured({{"calls", n}, {"pid", ::getpid()}})).dump();
   } else if (name == "cancelled") {
@@ -326,6 +337,7 @@ void serve(tcp::socket socket) {
     } else if (m.is_discarded()) {
       res.result(http::status::bad_request);
     } else {
+      request_traceparent = std::string(req["traceparent"]);
       Action a = handle(m);
       if (a.exit_code >= 0) ::_exit(a.exit_code);
       if (!m.contains("id")) {

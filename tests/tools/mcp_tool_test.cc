@@ -144,9 +144,9 @@ TEST_F(McpTool, ToolsListFollowsEveryPage) {
   McpReply r = p.get_future().get();
   ASSERT_EQ(r.failure, FailureKind::kNone) << r.error;
   ASSERT_TRUE(r.result.is_array());
-  EXPECT_EQ(r.result.size(), 23u);
+  EXPECT_EQ(r.result.size(), 24u);
   EXPECT_EQ(r.result[0]["name"], "echo");
-  EXPECT_EQ(r.result[22]["name"], "fail");
+  EXPECT_EQ(r.result[23]["name"], "fail");
 }
 
 TEST_F(McpTool, OneSessionPerServerIsSharedByItsTools) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <future>
+#include <regex>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -15,8 +16,10 @@
 #include "runtime/engine/reenact.h"
 #include "runtime/engine/runner.h"
 #include "runtime/journal/journal.h"
+#include "tests/support/subprocess.h"
 #include "tools/mcp_client.h"
 #include "tools/tool_set.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -174,6 +177,60 @@ TEST(McpRuns, AServersProgressNotificationsAreJournaledAsToolProgressByTheRunner
   EXPECT_EQ(done->result.status, RunStatus::kCompleted);
   expect_progress_journaled(*w, *journal);
   tools::stop_mcp_sessions();
+}
+
+// Start -> M (the fault server's `meta` tool on `server_json`) -> Goal, run on an engine with
+// tracing on: M's output is what the server received.
+nlohmann::json traced_meta_output(const std::string& server_json) {
+  auto loaded = graph::load(R"({"format": "switchyard.workflow/v1", "name": "mcp-traced",
+    "start": "Start", "goal": "Goal", "mcp_servers": {"s": )" +
+                                server_json + R"(},
+    "tools": {"M": {"kind": "mcp", "server": "s", "tool": "meta"},
+              "Goal": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "M", 1], ["M", "Goal", 0]]})",
+                            "traced.json");
+  EXPECT_TRUE(loaded.ok()) << (loaded.ok() ? "" : loaded.errors[0].to_string());
+  if (!loaded.ok()) return nullptr;
+  auto tools = tools::make_tool_set(*loaded.workflow);
+  EXPECT_TRUE(tools.ok()) << tools.status().message();
+  if (!tools.ok()) return nullptr;
+  auto journal = make_memory_journal();
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  tools::set_traceparent_enabled(true);
+  nlohmann::json output;
+  {
+    Engine engine(*journal, clock, health, {.threads = 1});
+    RunRequest request;
+    request.run_id = "traced-1";
+    auto done = engine.submit(loaded.workflow, *tools, request).get();
+    EXPECT_TRUE(done.ok()) << done.status().message();
+    if (done.ok()) output = done->result.outputs["M"];
+  }
+  tools::set_traceparent_enabled(false);
+  tools::stop_mcp_sessions();
+  return output;
+}
+
+TEST(McpRuns, WithTracingOnACallOverStdioCarriesItsStepsTraceparentInMeta) {
+  const nlohmann::json out =
+      traced_meta_output(R"({"argv": [")" + std::string(SWITCHYARD_MCP_SERVER) + R"("]})");
+  ASSERT_TRUE(out.is_object()) << out.dump();
+  // The same span id the step's span has in the exported trace (docs/tracing.md).
+  EXPECT_EQ(out["meta"]["traceparent"], tools::traceparent("traced-1", "M", 1)) << out.dump();
+  EXPECT_EQ(out["traceparent_header"], "");
+}
+
+TEST(McpRuns, WithTracingOnACallOverStreamableHttpCarriesItInMetaAndItsHeader) {
+  testing::Subprocess server({SWITCHYARD_MCP_SERVER, "--http", "--exit-on-stdin-eof"});
+  auto line = server.read_line();
+  std::smatch m;
+  ASSERT_TRUE(line && std::regex_search(*line, m, std::regex("listening on (\\S+)")));
+  const nlohmann::json out = traced_meta_output(R"({"url": "http://)" + m[1].str() + R"(/mcp"})");
+  ASSERT_TRUE(out.is_object()) << out.dump();
+  const std::string expected = tools::traceparent("traced-1", "M", 1);
+  EXPECT_EQ(out["meta"]["traceparent"], expected) << out.dump();
+  EXPECT_EQ(out["traceparent_header"], expected) << out.dump();
 }
 
 }  // namespace
