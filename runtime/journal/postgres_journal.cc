@@ -408,7 +408,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
                      params, "cannot finish run " + run_id);
     if (!r.ok()) return noted(r.status());
     if (std::string_view(PQcmdTuples(r->get())) == "0") {
-      return noted(fence_refusal(run_id, "finish"));
+      if (Status s = fence_refusal(run_id, "finish"); !s.ok()) return noted(s);
+      return noted(not_found("run " + run_id + " is not in the journal"));
     }
     finished(run_id, *head);
     return Status();
@@ -426,9 +427,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
         params, "cannot claim run " + run_id);
     if (!r.ok()) return r.status();
     if (std::string_view(PQcmdTuples(r->get())) == "1") return Status();
-    if (fences_.contains(run_id)) {
-      if (Status s = fence_refusal(run_id, "claim"); !s.ok()) return s;
-    }
+    if (Status s = fence_refusal(run_id, "claim"); !s.ok()) return s;
     auto exists = db_.exec("SELECT 1 FROM runs WHERE run_id = $1", Params().text(run_id),
                            "cannot claim run " + run_id);
     if (!exists.ok()) return exists.status();
@@ -726,12 +725,18 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
   }
 
   // Why a fenced write to `run_id` changed no row. REQUIRES: mu_ held.
+  // OK when the run is not fenced or its epoch is still ours: the write failed for another
+  // reason, which the caller gives. REQUIRES: mu_ held.
   Status fence_refusal(const std::string& run_id, const std::string& what) {
+    auto it = fences_.find(run_id);
+    if (it == fences_.end()) return Status();
     auto row = db_.run("fence_why", "SELECT epoch, owner FROM runs WHERE run_id = $1",
                        Params().text(run_id), "cannot read run " + run_id);
     if (!row.ok()) return row.status();
-    if (PQntuples(row->get()) == 0) return not_found("run " + run_id + " is not in the journal");
-    return refused(run_id, what, integer(row->get(), 0, 0), cell(row->get(), 0, 1));
+    if (PQntuples(row->get()) == 0) return Status();
+    const std::int64_t epoch = integer(row->get(), 0, 0);
+    if (epoch == it->second) return Status();
+    return refused(run_id, what, epoch, cell(row->get(), 0, 1));
   }
 
   Status refused(const std::string& run_id, const std::string& what, std::int64_t epoch,

@@ -666,13 +666,19 @@ long wk_effects(const nlohmann::json& stats, const std::string& path) {
   return by.contains(path) ? by[path].get<long>() : 0;
 }
 
-// SWITCHYARD_WORKER_CRASH_TRIALS trials (default 3; scripts/worker-crash-harness N runs more):
+// SWITCHYARD_WORKER_CRASH_TRIALS trials (default 3, 1 under ThreadSanitizer;
+// scripts/worker-crash-harness N runs more):
 // 3 `switchyard worker` processes share 6 queued runs; one of them, chosen at random, is
 // SIGKILLed once a random number of requests arrived (before a call, during one, between steps,
 // holding leases); the survivors take its runs over once its lease expired. Every run ends in a
 // final status and verifies; no completed step is lost; no non-idempotent request was sent twice.
 TEST(WorkerCrashHarness, WorkersKilledAtRandomLoseNoStepAndRepeatNoSideEffect) {
-  const int trials = wk_env("SWITCHYARD_WORKER_CRASH_TRIALS", 3);
+#if defined(__SANITIZE_THREAD__)
+  constexpr int kDefaultTrials = 1;  // ThreadSanitizer: one (the worker processes run slowly)
+#else
+  constexpr int kDefaultTrials = 3;
+#endif
+  const int trials = wk_env("SWITCHYARD_WORKER_CRASH_TRIALS", kDefaultTrials);
   std::mt19937 rng(static_cast<unsigned>(wk_env("SWITCHYARD_WORKER_CRASH_SEED", 2020)));
   constexpr int kRuns = 6, kWorkers = 3, kRequestsPerRun = 5;
   FaultServer server;
