@@ -229,8 +229,9 @@ void Worker::run() {
     if (stopped_ && held_.empty()) return;
     if (started.ok() && *started > 0) continue;
     // Nothing to claim (or full, or stopping): wait for a run to end, the poll interval, or the
-    // next heartbeat, whichever comes first.
-    const auto wait = stopped_ ? options_.heartbeat : std::min(options_.poll, options_.heartbeat);
+    // next heartbeat, whichever comes first. The database failing: try again at the heartbeat.
+    const auto wait = stopped_ || !started.ok() ? options_.heartbeat
+                                                : std::min(options_.poll, options_.heartbeat);
     changed_.wait_for(lock, wait);
   }
 }

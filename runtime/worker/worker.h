@@ -90,7 +90,8 @@ class Worker {
   Result<int> poll_once();
   // Calls poll_once() every `poll` while it finds nothing (at once again while it does), renews
   // the leases every `heartbeat`, until stop(); then waits for the runs in flight here to end,
-  // still renewing their leases. A failing database is logged and retried, not fatal.
+  // still renewing their leases. A failing database is logged and retried every `heartbeat`,
+  // not fatal.
   void run();
   // Makes run() return (once the runs in flight ended) and poll_once() claim nothing.
   void stop();
