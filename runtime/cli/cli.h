@@ -53,6 +53,7 @@ void add_journal(CLI::App& app, Context& ctx);
 void add_mcp(CLI::App& app, Context& ctx);
 // waits, approve, reject, signal: clients of a running `switchyard serve` (runtime/cli/waits.cc).
 void add_waits(CLI::App& app, Context& ctx);
+void add_worker(CLI::App& app, Context& ctx);  // worker and enqueue (worker.cc)
 
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);

@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   cli::add_journal(app, ctx);
   cli::add_mcp(app, ctx);
   cli::add_waits(app, ctx);
+  cli::add_worker(app, ctx);
 
   // A mistyped command says so, with the nearest names (CLI11 would say a command is required).
   std::vector<std::string> commands;

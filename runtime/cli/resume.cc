@@ -38,6 +38,19 @@ Result<std::shared_ptr<const graph::Workflow>> workflow_for(const runtime::Journ
   return runtime::resume_workflow(journal, run, std::move(given), args.workflow);
 }
 
+// Why `run` has not crashed and must not be resumed ("" when it may be): a run a worker holds
+// on a PostgreSQL journal is judged by its lease (the worker may live on another machine), any
+// other by its owner process on this machine.
+std::string still_held(const runtime::RunRecord& run) {
+  if (!run.owner.empty()) {
+    if (run.lease_expires_ms < now_unix_ms()) return "";
+    return "held by worker " + run.owner + " (its lease runs until " +
+           std::to_string(run.lease_expires_ms) + " Unix ms)";
+  }
+  if (runtime::owner_alive(run)) return "owned by live process " + std::to_string(run.owner_pid);
+  return "";
+}
+
 // Resumes one run; prints its report. Returns the exit code.
 int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
                nlohmann::json* collected) {
@@ -54,11 +67,10 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
                                          "): nothing to resume"),
                         args.json);
   }
-  if (runtime::owner_alive(*run)) {
-    return report_error(ctx,
-                        invalid_argument("run " + run_id + " is still owned by live process " +
-                                         std::to_string(run->owner_pid) + ": it has not crashed"),
-                        args.json);
+  if (const std::string held = still_held(*run); !held.empty()) {
+    return report_error(
+        ctx, invalid_argument("run " + run_id + " is still " + held + ": it has not crashed"),
+        args.json);
   }
   auto workflow = workflow_for(**reader, *run, args);
   if (!workflow.ok()) return report_error(ctx, workflow.status(), args.json);
@@ -67,6 +79,18 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
   if (!session) return ctx.exit_code;
   if (!start_journal(ctx, *session, args.journal, args.sync, args.json, args.otlp_endpoint)) {
     return ctx.exit_code;
+  }
+  // A PostgreSQL journal: the run is taken out of the workers' hands with a higher fencing
+  // epoch, so that a worker (or another resume) that still thinks it holds it cannot write to it
+  // (docs/scale-out.md#resume-and-workers).
+  if (runtime::RunQueue* queue = session->journal->run_queue(); queue != nullptr) {
+    auto epoch = queue->adopt(run_id, now_unix_ms());
+    if (!epoch.ok()) {
+      const Status& s = epoch.status();
+      return report_error(
+          ctx, s.code() == StatusCode::kFailedPrecondition ? invalid_argument(s.message()) : s,
+          args.json);
+    }
   }
   auto report = session->runner->resume(run_id);
   // A run held at a wait is refused and left as it was (docs/waits.md#surviving-a-restart).
@@ -94,9 +118,8 @@ int resume_all(Context& ctx, const ResumeArgs& args) {
   int exit = kExitOk;
   // Oldest first: the order they were started in.
   for (auto it = runs->rbegin(); it != runs->rend(); ++it) {
-    if (runtime::owner_alive(*it)) {
-      skipped.push_back({{"run_id", it->run_id},
-                         {"reason", "owned by live process " + std::to_string(it->owner_pid)}});
+    if (const std::string held = still_held(*it); !held.empty()) {
+      skipped.push_back({{"run_id", it->run_id}, {"reason", held}});
       continue;
     }
     const int code = resume_one(ctx, args, it->run_id, args.json ? &resumed : nullptr);

@@ -55,6 +55,12 @@ struct RunRecord {
   std::string head_hash;         // the hash of the run's last event ("" before any)
   std::int64_t head_seq = 0;     // the seq of the run's last event
   std::int64_t owner_pid = 0;    // the process that started (or resumed) it; 0: unknown
+  // A run a worker claimed from the queue (PostgreSQL only; docs/scale-out.md): the worker that
+  // holds it ("" when none does), until when (Unix ms; 0: no lease), and its fencing epoch (how
+  // many times it was claimed or taken over; 0: never).
+  std::string owner;
+  std::int64_t lease_expires_ms = 0;
+  std::int64_t epoch = 0;
   // begin_run: the workflow's canonical JSON (workflow_hash is its hash), stored once per hash so
   // that replay and resume can rebuild the workflow (null: not stored). Reads leave it null: see
   // Journal::workflow_source().
@@ -90,6 +96,8 @@ struct RunFilter {
   std::optional<std::int64_t> until_ms;  // started before
   int limit = 1000;
 };
+
+class RunQueue;
 
 class Journal {
  public:
@@ -164,6 +172,71 @@ class Journal {
   // performs a run's writes on the run's own thread, in line, instead of handing them to its
   // journal-writer thread and waiting for the acknowledgement (docs/engine.md#journal-writes).
   virtual bool writes_inline() const { return false; }
+
+  // The journal's run queue and leases, for workers (docs/scale-out.md); null when it has none
+  // (only the PostgreSQL journal has one). Lives as long as the journal.
+  virtual RunQueue* run_queue() { return nullptr; }
+};
+
+// A run a worker claimed (RunQueue::claim).
+struct ClaimedRun {
+  std::string run_id;
+  std::string workflow_hash;
+  std::int64_t epoch = 0;  // its fencing epoch now: the claim raised it by one
+  // Another worker held it and its lease expired: this claim takes it over (resume rules); false
+  // for a run claimed from the queue.
+  bool taken_over = false;
+  std::string previous_owner;  // taken over: the worker that held it
+};
+
+// Queue depth and leases, for metrics and tests.
+struct QueueStats {
+  std::int64_t queued = 0;
+  std::int64_t leased = 0;   // running, held by a worker whose lease has not expired
+  std::int64_t expired = 0;  // running, held by a worker whose lease has expired
+};
+
+// The run queue of a journal shared by workers (docs/scale-out.md#workers). A run is admitted as
+// `queued` (enqueue); a worker claims it (status `running`, owner, lease, epoch + 1) and holds it
+// by renewing its lease; a run whose lease expired is claimed again by any worker, which takes it
+// over with a higher epoch. Fencing: once fence(run, epoch) is called, every write of this
+// journal object to that run (append, finish_run, claim_run) first locks the run's row and is
+// refused with kAborted when the row's epoch is no longer `epoch`: another worker took it over.
+// Times are Unix ms of the caller's clock: workers sharing a queue need clocks in sync to well
+// within the lease. Thread-safe, as the journal.
+class RunQueue {
+ public:
+  virtual ~RunQueue() = default;
+  // Admits `run` (its workflow copy stored as begin_run stores it) with status `queued`, no
+  // owner, epoch 0. kInvalidArgument when the run id is already in the journal.
+  virtual Status enqueue(const RunRecord& run) = 0;
+  // Claims one run for `owner`, of a workflow whose hash is in `workflow_hashes`: the oldest
+  // queued one, else the running one whose lease expired first (before `now_ms`), skipping rows
+  // another transaction has locked (SELECT ... FOR UPDATE SKIP LOCKED). The claimed run is
+  // `running`, held by `owner` until now_ms + lease_ms, its epoch one higher. nullopt: none.
+  virtual Result<std::optional<ClaimedRun>> claim(const std::string& owner,
+                                                  const std::vector<std::string>& workflow_hashes,
+                                                  std::int64_t now_ms, std::int64_t lease_ms) = 0;
+  // Renews, to now_ms + lease_ms, the lease of each of `run_ids` that `owner` still holds
+  // (running, its owner), and returns those (run id and epoch). One it believes it holds and
+  // that is not returned was taken over (or finished).
+  virtual Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
+      const std::string& owner, const std::vector<std::string>& run_ids, std::int64_t now_ms,
+      std::int64_t lease_ms) = 0;
+  // Ends `owner`'s lease on `run_id` at once (a worker shutting down) when it still holds it at
+  // `epoch`, so that another worker takes it over without waiting for the lease to expire.
+  virtual Status release(const std::string& owner, const std::string& run_id,
+                         std::int64_t epoch) = 0;
+  // Takes unfinished run `run_id` out of the workers' hands for a process that resumes it
+  // itself (`switchyard resume`): no owner, no lease, its epoch one higher (so the worker that
+  // held it can write no more), and fences this journal's writes at that epoch. Refused with
+  // kFailedPrecondition while a worker's lease on it has not expired at `now_ms`; kNotFound,
+  // kFailedPrecondition (finished or queued) as claim_run. Returns the new epoch.
+  virtual Result<std::int64_t> adopt(const std::string& run_id, std::int64_t now_ms) = 0;
+  // Fences this journal object's writes to `run_id` at `epoch` (see above); unfence stops.
+  virtual void fence(const std::string& run_id, std::int64_t epoch) = 0;
+  virtual void unfence(const std::string& run_id) = 0;
+  virtual Result<QueueStats> stats(std::int64_t now_ms) const = 0;
 };
 
 // How hard a commit is pushed to disk (SQLite's PRAGMA synchronous in WAL mode).

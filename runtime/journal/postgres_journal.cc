@@ -208,15 +208,15 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
 
 // Version 1: the SQLite journal's version-5 tables, in PostgreSQL's types. Payloads and results
 // are text, not jsonb: the hash chain covers the text exactly as stored. The runs columns owner,
-// lease_expires_ms and epoch are reserved for workers that claim runs (docs/scale-out.md): this
-// build writes none of them.
+// lease_expires_ms and epoch are for workers that claim runs (docs/scale-out.md): version 2
+// indexes them.
 constexpr const char* kSchemaV1 = R"sql(
 CREATE TABLE schema_version (
   application text NOT NULL CHECK (application = 'switchyard'),
@@ -266,18 +266,27 @@ CREATE VIEW run_results AS
        AND e.type = 'run_finished';
 )sql";
 
+// Version 2: the run queue (docs/scale-out.md#workers): queued runs in admission order, the
+// leases workers hold by expiry and by owner.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE INDEX runs_queued ON runs (started_ms) WHERE status = 'queued';
+CREATE INDEX runs_leases ON runs (lease_expires_ms) WHERE status = 'running' AND owner IS NOT NULL;
+CREATE INDEX runs_by_owner ON runs (owner) WHERE status = 'running' AND owner IS NOT NULL;
+UPDATE schema_version SET version = 2;
+)sql";
+
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
 // result has it in its run_finished event, the last column).
 constexpr const char* kRunColumns =
     "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
     "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
     "runs.status <> 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
-    "e.type = 'run_finished')";
+    "e.type = 'run_finished'), owner, lease_expires_ms, epoch";
 
 // Events inserted by one statement at most (a bigger append is several).
 constexpr int kEventsPerInsert = 32;
 
-class PostgresJournal final : public SqlJournal {
+class PostgresJournal final : public SqlJournal, public RunQueue {
  public:
   explicit PostgresJournal(std::string url)
       : url_(std::move(url)), where_(printable_location(url_)), db_(where_) {}
@@ -346,6 +355,7 @@ class PostgresJournal final : public SqlJournal {
     if (Status s = check_append(events, head->seq); !s.ok()) return s;
     Head next = *head;
     Status st = atomically([&]() -> Status {
+      if (Status s = check_fence(run_id); !s.ok()) return s;
       for (std::size_t first = 0; first < events.size(); first += kEventsPerInsert) {
         const std::size_t n = std::min<std::size_t>(kEventsPerInsert, events.size() - first);
         Params params;
@@ -391,12 +401,14 @@ class PostgresJournal final : public SqlJournal {
       params.text(result.dump());
     }
     params.integer(finished_ms).text(run_id).text(head->hash).integer(head->seq);
+    fence_param(params, run_id);
     auto r = db_.run("finish",
                      "UPDATE runs SET status = $1, result = $2, finished_ms = $3, head_hash = $5, "
-                     "head_seq = $6 WHERE run_id = $4",
+                     "head_seq = $6 WHERE run_id = $4 AND ($7::bigint IS NULL OR epoch = $7)",
                      params, "cannot finish run " + run_id);
     if (!r.ok()) return noted(r.status());
     if (std::string_view(PQcmdTuples(r->get())) == "0") {
+      if (Status s = fence_refusal(run_id, "finish"); !s.ok()) return noted(s);
       return noted(not_found("run " + run_id + " is not in the journal"));
     }
     finished(run_id, *head);
@@ -406,10 +418,16 @@ class PostgresJournal final : public SqlJournal {
   Status claim_run(const std::string& run_id) override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
-    auto r = db_.exec("UPDATE runs SET owner_pid = $1 WHERE run_id = $2 AND status = 'running'",
-                      Params().integer(::getpid()).text(run_id), "cannot claim run " + run_id);
+    Params params;
+    params.integer(::getpid()).text(run_id);
+    fence_param(params, run_id);
+    auto r = db_.exec(
+        "UPDATE runs SET owner_pid = $1 WHERE run_id = $2 AND status = 'running' AND "
+        "($3::bigint IS NULL OR epoch = $3)",
+        params, "cannot claim run " + run_id);
     if (!r.ok()) return r.status();
     if (std::string_view(PQcmdTuples(r->get())) == "1") return Status();
+    if (Status s = fence_refusal(run_id, "claim"); !s.ok()) return s;
     auto exists = db_.exec("SELECT 1 FROM runs WHERE run_id = $1", Params().text(run_id),
                            "cannot claim run " + run_id);
     if (!exists.ok()) return exists.status();
@@ -541,7 +559,213 @@ class PostgresJournal final : public SqlJournal {
 
   std::string location() const override { return where_; }
 
+  RunQueue* run_queue() override { return this; }
+
+  // ---- RunQueue ----
+
+  Status enqueue(const RunRecord& run) override {
+    RunRecord queued = run;
+    queued.status = "queued";
+    if (Status s = begin_run(queued); !s.ok()) return s;
+    std::lock_guard lock(mu_);
+    forget_cache();  // begin_run cached an empty head for a run this process will not write
+    return Status();
+  }
+
+  Result<std::optional<ClaimedRun>> claim(const std::string& owner,
+                                          const std::vector<std::string>& workflow_hashes,
+                                          std::int64_t now_ms, std::int64_t lease_ms) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    // A run whose lease expired first (a worker died holding it), else the oldest queued one;
+    // rows another worker is claiming (or writing) are skipped, not waited for.
+    auto r = db_.run(
+        "queue_claim",
+        "WITH expired AS (SELECT run_id, status, owner FROM runs WHERE status = 'running' AND "
+        "owner IS NOT NULL AND lease_expires_ms < $3 AND workflow_hash = ANY($2::text[]) "
+        "ORDER BY lease_expires_ms LIMIT 1 FOR UPDATE SKIP LOCKED), "
+        "queued AS (SELECT run_id, status, owner FROM runs WHERE status = 'queued' AND "
+        "workflow_hash = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM expired) "
+        "ORDER BY started_ms, run_id LIMIT 1 FOR UPDATE SKIP LOCKED), "
+        "picked AS (SELECT * FROM expired UNION ALL SELECT * FROM queued) "
+        "UPDATE runs r SET status = 'running', owner = $1, lease_expires_ms = $3::bigint + "
+        "$4::bigint, "
+        "epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE r.run_id = picked.run_id "
+        "RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, picked.owner",
+        Params()
+            .text(owner)
+            .text(text_array(workflow_hashes))
+            .integer(now_ms)
+            .integer(lease_ms)
+            .integer(::getpid()),
+        "cannot claim a run");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) return std::optional<ClaimedRun>();
+    ClaimedRun c;
+    c.run_id = cell(r->get(), 0, 0);
+    c.workflow_hash = cell(r->get(), 0, 1);
+    c.epoch = integer(r->get(), 0, 2);
+    c.taken_over = cell(r->get(), 0, 3) == "running";
+    c.previous_owner = cell(r->get(), 0, 4);
+    return std::optional<ClaimedRun>(std::move(c));
+  }
+
+  Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
+      const std::string& owner, const std::vector<std::string>& run_ids, std::int64_t now_ms,
+      std::int64_t lease_ms) override {
+    std::lock_guard lock(mu_);
+    if (run_ids.empty()) return std::vector<std::pair<std::string, std::int64_t>>();
+    if (Status s = connected(); !s.ok()) return s;
+    auto r =
+        db_.run("queue_renew",
+                "UPDATE runs SET lease_expires_ms = $2::bigint + $3::bigint WHERE owner = $1 AND "
+                "status = 'running' AND run_id = ANY($4::text[]) RETURNING run_id, epoch",
+                Params().text(owner).integer(now_ms).integer(lease_ms).text(text_array(run_ids)),
+                "cannot renew the leases of " + owner);
+    if (!r.ok()) return r.status();
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    for (int row = 0; row < PQntuples(r->get()); ++row) {
+      out.emplace_back(cell(r->get(), row, 0), integer(r->get(), row, 1));
+    }
+    return out;
+  }
+
+  Status release(const std::string& owner, const std::string& run_id, std::int64_t epoch) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    return db_
+        .run("queue_release",
+             "UPDATE runs SET lease_expires_ms = 0 WHERE run_id = $1 AND owner = $2 AND "
+             "epoch = $3 AND status = 'running'",
+             Params().text(run_id).text(owner).integer(epoch), "cannot release run " + run_id)
+        .status();
+  }
+
+  Result<std::int64_t> adopt(const std::string& run_id, std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("queue_adopt",
+                     "UPDATE runs SET owner = NULL, lease_expires_ms = NULL, epoch = epoch + 1, "
+                     "owner_pid = $3 WHERE run_id = $1 AND status = 'running' AND "
+                     "(owner IS NULL OR lease_expires_ms < $2) RETURNING epoch",
+                     Params().text(run_id).integer(now_ms).integer(::getpid()),
+                     "cannot take over run " + run_id);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 1) {
+      const std::int64_t epoch = integer(r->get(), 0, 0);
+      fences_[run_id] = epoch;
+      forget_cache();
+      return epoch;
+    }
+    auto row =
+        db_.run("queue_why", "SELECT status, owner, lease_expires_ms FROM runs WHERE run_id = $1",
+                Params().text(run_id), "cannot read run " + run_id);
+    if (!row.ok()) return row.status();
+    if (PQntuples(row->get()) == 0) {
+      return not_found("run " + run_id + " is not in the journal " + where_);
+    }
+    const std::string status = cell(row->get(), 0, 0);
+    if (status != "running") {
+      return failed_precondition("run " + run_id + " is " + status + ", not running");
+    }
+    return failed_precondition("run " + run_id + " is held by worker " + cell(row->get(), 0, 1) +
+                               " whose lease expires at " + cell(row->get(), 0, 2) +
+                               " (Unix ms): it has not crashed");
+  }
+
+  void fence(const std::string& run_id, std::int64_t epoch) override {
+    std::lock_guard lock(mu_);
+    fences_[run_id] = epoch;
+    // A head cached from an earlier hold of the run (before another worker took it over and
+    // wrote) is stale: read heads from the rows again.
+    forget_cache();
+  }
+
+  void unfence(const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    fences_.erase(run_id);
+  }
+
+  Result<QueueStats> stats(std::int64_t now_ms) const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.exec(
+        "SELECT (SELECT count(*) FROM runs WHERE status = 'queued'), "
+        "(SELECT count(*) FROM runs WHERE status = 'running' AND owner IS NOT NULL AND "
+        "lease_expires_ms >= $1), (SELECT count(*) FROM runs WHERE status = 'running' AND "
+        "owner IS NOT NULL AND lease_expires_ms < $1)",
+        Params().integer(now_ms), "cannot read the queue");
+    if (!r.ok()) return r.status();
+    return QueueStats{integer(r->get(), 0, 0), integer(r->get(), 0, 1), integer(r->get(), 0, 2)};
+  }
+
  private:
+  // {"a","b"} as a PostgreSQL text[] literal.
+  static std::string text_array(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (i > 0) out += ",";
+      out += "\"";
+      for (char c : items[i]) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += "\"";
+    }
+    return out + "}";
+  }
+
+  // The run's fencing epoch as a statement's last parameter (NULL: not fenced). REQUIRES: mu_.
+  void fence_param(Params& params, const std::string& run_id) const {
+    if (auto it = fences_.find(run_id); it != fences_.end()) {
+      params.integer(it->second);
+    } else {
+      params.null();
+    }
+  }
+
+  // Why a fenced write to `run_id` changed no row. REQUIRES: mu_ held.
+  // OK when the run is not fenced or its epoch is still ours: the write failed for another
+  // reason, which the caller gives. REQUIRES: mu_ held.
+  Status fence_refusal(const std::string& run_id, const std::string& what) {
+    auto it = fences_.find(run_id);
+    if (it == fences_.end()) return Status();
+    auto row = db_.run("fence_why", "SELECT epoch, owner FROM runs WHERE run_id = $1",
+                       Params().text(run_id), "cannot read run " + run_id);
+    if (!row.ok()) return row.status();
+    if (PQntuples(row->get()) == 0) return Status();
+    const std::int64_t epoch = integer(row->get(), 0, 0);
+    if (epoch == it->second) return Status();
+    return refused(run_id, what, epoch, cell(row->get(), 0, 1));
+  }
+
+  Status refused(const std::string& run_id, const std::string& what, std::int64_t epoch,
+                 const std::string& owner) const {
+    auto it = fences_.find(run_id);
+    const std::int64_t mine = it == fences_.end() ? 0 : it->second;
+    return failed_precondition("run " + run_id + " was taken over (epoch " + std::to_string(epoch) +
+                               ", held by " + (owner.empty() ? std::string("no worker") : owner) +
+                               "); this process held it at epoch " + std::to_string(mine) +
+                               ": its " + what + " is refused (fenced)");
+  }
+
+  // Before a fenced run's write in a transaction: locks the run's row (so that a takeover waits
+  // for this transaction) and refuses the write when its epoch is no longer ours. Once per run
+  // and transaction. REQUIRES: mu_ held, inside a transaction.
+  Status check_fence(const std::string& run_id) {
+    auto it = fences_.find(run_id);
+    if (it == fences_.end() || fence_locked_.contains(run_id)) return Status();
+    auto r =
+        db_.run("fence_lock", "SELECT epoch, owner FROM runs WHERE run_id = $1 FOR NO KEY UPDATE",
+                Params().text(run_id), "cannot append events of run " + run_id);
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) == 0) return not_found("run " + run_id + " is not in the journal");
+    const std::int64_t epoch = integer(r->get(), 0, 0);
+    if (epoch != it->second) return refused(run_id, "write", epoch, cell(r->get(), 0, 1));
+    fence_locked_.insert(run_id);
+    return Status();
+  }
+
   static std::int64_t integer_of(const char* text) {
     std::int64_t value = 0;
     const std::string_view s(text ? text : "");
@@ -614,6 +838,8 @@ class PostgresJournal final : public SqlJournal {
     Result<int> version = s.ok() ? schema_version() : Result<int>(s);
     if (version.ok() && *version == 0) {
       s = db_.exec(kSchemaV1, "cannot create the journal's tables").status();
+    } else if (version.ok() && *version == 1) {
+      s = db_.exec(kSchemaV2, "cannot add the run queue's indexes").status();
     } else if (!version.ok()) {
       s = version.status();
     }
@@ -623,6 +849,8 @@ class PostgresJournal final : public SqlJournal {
   }
 
   Status command(Command c) override {
+    // Row locks taken in the transaction (check_fence) end with it, or with a rolled back write.
+    if (c != Command::kSavepoint && c != Command::kRelease) fence_locked_.clear();
     switch (c) {
       case Command::kBegin:
         return sql("BEGIN");
@@ -673,6 +901,9 @@ class PostgresJournal final : public SqlJournal {
     r.head_hash = cell(s, row, 8);
     r.head_seq = integer(s, row, 9);
     r.owner_pid = integer(s, row, 10);
+    r.owner = cell(s, row, 12);
+    r.lease_expires_ms = integer(s, row, 13);
+    r.epoch = integer(s, row, 14);
     auto note = [&r](const Status& status) {
       if (r.defect.empty()) r.defect = status.message();
     };
@@ -746,6 +977,8 @@ class PostgresJournal final : public SqlJournal {
   std::string settings_;  // the session's SET statements, made again on a new connection
   // Mutable: reads reconnect a lost connection and prepare their statements on first use.
   mutable Connection db_;
+  std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
+  std::set<std::string> fence_locked_;  // fenced runs whose row this transaction has locked
 };
 
 }  // namespace pg

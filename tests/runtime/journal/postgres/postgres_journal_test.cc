@@ -59,12 +59,12 @@ TEST(PostgresJournal, TheJournalArgumentPicksTheBackendByItsForm) {
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM runs"), "0");
 }
 
-TEST(PostgresJournal, RecordsItsSchemaVersionAndReservedLeaseColumns) {
+TEST(PostgresJournal, RecordsItsSchemaVersionAndTheLeaseColumns) {
   const std::string url = fresh_database();
   ASSERT_TRUE(open_postgres_journal(url).ok());
   EXPECT_EQ(pg_query(url, "SELECT application || ' ' || version FROM schema_version"),
-            "switchyard 1");
-  // Reserved for workers that claim runs (docs/scale-out.md), unused today.
+            "switchyard 2");
+  // For workers that claim runs (docs/scale-out.md#workers).
   EXPECT_EQ(pg_query(url,
                      "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "
                      "information_schema.columns WHERE table_schema = current_schema() AND "

@@ -1,0 +1,256 @@
+#include "runtime/worker/worker.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "graph/json_read.h"
+#include "runtime/base/log.h"
+#include "runtime/engine/runner.h"
+
+namespace switchyard::runtime {
+namespace {
+
+std::string default_worker_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  char suffix[9];
+  std::snprintf(suffix, sizeof(suffix), "%08x", rd());
+  return std::string(host[0] ? host : "host") + ":" + std::to_string(::getpid()) + ":" + suffix;
+}
+
+// A journal write refused because another worker took the run over (RunQueue's fencing).
+bool fenced(const Status& s) {
+  return s.code() == StatusCode::kFailedPrecondition &&
+         s.message().find("refused (fenced)") != std::string::npos;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Worker>> Worker::create(Journal& journal, Engine& engine, Clock& clock,
+                                               std::vector<WorkerWorkflow> workflows,
+                                               WorkerOptions options) {
+  RunQueue* queue = journal.run_queue();
+  if (queue == nullptr) {
+    return invalid_argument("journal " + journal.location() +
+                            " has no run queue: workers need a PostgreSQL journal "
+                            "(--journal postgresql://...)");
+  }
+  if (workflows.empty()) return invalid_argument("a worker needs at least one workflow");
+  if (options.lease.count() <= 0 || options.heartbeat.count() <= 0 ||
+      options.heartbeat >= options.lease) {
+    return invalid_argument("a worker's heartbeat must be positive and shorter than its lease");
+  }
+  if (options.max_runs < 1) return invalid_argument("a worker's max_runs must be at least 1");
+  if (options.poll.count() <= 0) options.poll = std::chrono::milliseconds(1);
+  if (options.name.empty()) options.name = default_worker_name();
+  std::vector<std::string> hashes;
+  for (const auto& w : workflows) {
+    if (!w.workflow || !w.tools) return invalid_argument("a worker's workflow without its tools");
+    hashes.push_back(identify(*w.workflow).hash);
+  }
+  return std::unique_ptr<Worker>(new Worker(journal, *queue, engine, clock, std::move(workflows),
+                                            std::move(hashes), std::move(options)));
+}
+
+Worker::Worker(Journal& journal, RunQueue& queue, Engine& engine, Clock& clock,
+               std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
+               WorkerOptions options)
+    : journal_(journal),
+      queue_(queue),
+      engine_(engine),
+      clock_(clock),
+      workflows_(std::move(workflows)),
+      hashes_(std::move(hashes)),
+      options_(std::move(options)) {}
+
+Worker::~Worker() {
+  stop();
+  // Runs still here (run() was not called, or did not return): abandoned without writing to
+  // them, their leases ended for another worker to take them over by the resume rules.
+  for (const auto& [id, epoch] : held()) {
+    (void)queue_.release(options_.name, id, epoch);
+    queue_.fence(id, -1);  // no epoch is -1: every write of the run is refused from now on
+    (void)engine_.cancel(id, "worker stopped");
+  }
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return held_.empty(); });
+}
+
+std::int64_t Worker::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
+      .count();
+}
+
+std::map<std::string, std::int64_t> Worker::held() const {
+  std::lock_guard lock(mu_);
+  return held_;
+}
+
+WorkerStats Worker::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+void Worker::stop() {
+  stopped_ = true;
+  std::lock_guard lock(mu_);
+  changed_.notify_all();
+}
+
+Status Worker::renew() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, epoch] : held_) ids.push_back(id);
+  }
+  if (ids.empty()) return Status();
+  auto still = queue_.renew(options_.name, ids, now_ms(), options_.lease.count());
+  if (!still.ok()) return still.status();
+  std::map<std::string, std::int64_t> kept(still->begin(), still->end());
+  std::vector<std::string> lost;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, epoch] : held_) {
+      auto it = kept.find(id);
+      if (it == kept.end() || it->second != epoch) lost.push_back(id);
+    }
+  }
+  // Not renewed: finished a moment ago (its end is on its way), or taken over by another worker,
+  // whose epoch now refuses every write of ours. Stopping it here saves the calls it would make.
+  for (const auto& id : lost) (void)engine_.cancel(id, "lease lost");
+  return Status();
+}
+
+Status Worker::renew_if_due() {
+  const std::int64_t now = now_ms();
+  if (renewed_ms_ >= 0 && now - renewed_ms_ < options_.heartbeat.count()) return Status();
+  renewed_ms_ = now;
+  return renew();
+}
+
+Result<int> Worker::poll_once() {
+  if (Status s = renew_if_due(); !s.ok()) return s;
+  int started = 0;
+  while (!stopped_) {
+    {
+      std::lock_guard lock(mu_);
+      if (static_cast<int>(held_.size()) >= options_.max_runs) break;
+    }
+    auto claimed = queue_.claim(options_.name, hashes_, now_ms(), options_.lease.count());
+    if (!claimed.ok()) return claimed.status();
+    if (!claimed->has_value()) break;
+    start(**claimed);
+    ++started;
+  }
+  return started;
+}
+
+void Worker::start(const ClaimedRun& claimed) {
+  const std::string& run_id = claimed.run_id;
+  const std::int64_t epoch = claimed.epoch;
+  queue_.fence(run_id, epoch);
+  {
+    std::lock_guard lock(mu_);
+    held_[run_id] = epoch;
+    (claimed.taken_over ? stats_.taken_over : stats_.claimed) += 1;
+  }
+  if (claimed.taken_over) {
+    logger().warn("worker {}: taking over run {} from {} (its lease expired), epoch {}",
+                  options_.name, run_id, claimed.previous_owner, epoch);
+  } else {
+    logger().info("worker {}: claimed run {}, epoch {}", options_.name, run_id, epoch);
+  }
+  const auto it = std::find(hashes_.begin(), hashes_.end(), claimed.workflow_hash);
+  const WorkerWorkflow& w = workflows_[static_cast<std::size_t>(it - hashes_.begin())];
+  Status s = engine_.resume(
+      w.workflow, w.tools, run_id,
+      [this, run_id, epoch](Result<RunReport> report) { ended(run_id, epoch, report); });
+  if (s.ok()) return;
+  logger().error("worker {}: cannot start run {}: {}", options_.name, run_id, s.message());
+  if (s.code() == StatusCode::kFailedPrecondition && !fenced(s)) {
+    // Its journal does not re-drive: no worker ever could. It ends failed, saying why.
+    (void)journal_.finish_run(
+        run_id, "failed",
+        nlohmann::json{
+            {"run_id", run_id}, {"status", "failed"}, {"error", valid_utf8(s.message())}},
+        now_ms());
+  } else {
+    (void)queue_.release(options_.name, run_id, epoch);
+  }
+  queue_.unfence(run_id);
+  std::lock_guard lock(mu_);
+  held_.erase(run_id);
+  stats_.failed += 1;
+  changed_.notify_all();
+}
+
+void Worker::ended(const std::string& run_id, std::int64_t epoch, const Result<RunReport>& report) {
+  if (report.ok()) {
+    logger().info("worker {}: run {} {}", options_.name, run_id, to_string(report->result.status));
+  } else if (fenced(report.status())) {
+    logger().warn("worker {}: stopped run {}: another worker took it over: {}", options_.name,
+                  run_id, report.status().message());
+  } else {
+    // The journal failed (the database went away): another worker, or this one, takes it over
+    // by the resume rules once it is released.
+    logger().error("worker {}: run {} stopped: {}; releasing it", options_.name, run_id,
+                   report.status().message());
+    (void)queue_.release(options_.name, run_id, epoch);
+  }
+  queue_.unfence(run_id);
+  std::lock_guard lock(mu_);
+  held_.erase(run_id);
+  if (report.ok()) {
+    stats_.finished += 1;
+  } else if (fenced(report.status())) {
+    stats_.lost += 1;
+  } else {
+    stats_.failed += 1;
+  }
+  changed_.notify_all();
+}
+
+void Worker::run() {
+  while (true) {
+    Result<int> started = 0;
+    if (!stopped_) {
+      started = poll_once();
+      if (!started.ok()) {
+        logger().error("worker {}: {}", options_.name, started.status().message());
+      }
+    } else if (Status s = renew_if_due(); !s.ok()) {
+      logger().error("worker {}: {}", options_.name, s.message());
+    }
+    std::unique_lock lock(mu_);
+    if (stopped_ && held_.empty()) return;
+    if (started.ok() && *started > 0) continue;
+    // Nothing to claim (or full, or stopping): wait for a run to end, the poll interval, or the
+    // next heartbeat, whichever comes first. The database failing: try again at the heartbeat.
+    const auto wait = stopped_ || !started.ok() ? options_.heartbeat
+                                                : std::min(options_.poll, options_.heartbeat);
+    changed_.wait_for(lock, wait);
+  }
+}
+
+Result<std::string> enqueue_run(RunQueue& queue, const graph::Workflow& workflow,
+                                const nlohmann::json& input, Clock& clock, std::string run_id) {
+  if (!input.is_object()) return invalid_argument("a run's input must be a JSON object");
+  WorkflowIdentity id = identify(workflow);
+  RunRecord run;
+  run.run_id = run_id.empty() ? new_run_id(clock) : std::move(run_id);
+  run.workflow = workflow.name();
+  run.workflow_hash = id.hash;
+  run.workflow_source = id.source;
+  run.status = "queued";
+  run.started_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
+  run.input = input;
+  if (Status s = queue.enqueue(run); !s.ok()) return s;
+  return run.run_id;
+}
+
+}  // namespace switchyard::runtime

@@ -1,0 +1,775 @@
+// Workers on a real PostgreSQL (docs/scale-out.md#workers): the run queue (claims that skip
+// locked rows, leases, fencing epochs) and Worker over it: claim exclusivity with two workers,
+// a lease that expires taken over with a higher epoch without re-running a completed step, a
+// stale worker's writes refused, and a `switchyard worker` process SIGKILLed mid-run whose runs
+// another worker finishes without repeating a non-idempotent request.
+
+#include "runtime/worker/worker.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "runtime/base/system_clock.h"
+#include "runtime/base/workflow_file.h"
+#include "runtime/engine/engine.h"
+#include "runtime/journal/journal.h"
+#include "runtime/replay/verify.h"
+#include "tests/support/fault_server.h"
+#include "tests/support/journal_records.h"
+#include "tests/support/postgres_cluster.h"
+#include "tests/support/run_command.h"
+#include "tests/support/subprocess.h"
+#include "tools/builtin.h"
+#include "tools/tool_set.h"
+
+namespace switchyard::runtime {
+namespace {
+
+using testing::FaultServer;
+using testing::journal_event;
+using testing::pg_query;
+using testing::PostgresCluster;
+using testing::run_record;
+using testing::Subprocess;
+using testing::TempDir;
+
+constexpr std::int64_t kWkLeaseMs = 10000;
+
+std::string wk_fresh() {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  if (!cluster.ok()) {
+    ADD_FAILURE() << cluster.error();
+    return "postgresql:///no-cluster?host=/nonexistent";
+  }
+  return cluster.fresh("worker");
+}
+
+std::unique_ptr<Journal> wk_open(const std::string& url) {
+  auto j = open_postgres_journal(url);
+  EXPECT_TRUE(j.ok()) << j.status().to_string();
+  return j.ok() ? std::move(*j) : nullptr;
+}
+
+std::int64_t wk_ms(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch())
+      .count();
+}
+
+// A queued run's row, as enqueue_run makes it (its workflow need not be a real one here).
+RunRecord wk_queued(const std::string& id, std::int64_t started_ms) {
+  RunRecord r = run_record(id, started_ms);
+  r.workflow_hash = "h-queue";
+  r.status = "queued";
+  return r;
+}
+
+TEST(RunQueue, AdmitsQueuedRunsThatOnlyAClaimStarts) {
+  const std::string url = wk_fresh();
+  auto j = wk_open(url);
+  ASSERT_TRUE(j);
+  RunQueue* queue = j->run_queue();
+  ASSERT_NE(queue, nullptr);
+  ASSERT_TRUE(queue->enqueue(wk_queued("r-1", 1000)).ok());
+  EXPECT_EQ(queue->enqueue(wk_queued("r-1", 1000)).code(), StatusCode::kInvalidArgument);
+  auto row = j->get_run("r-1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "queued");
+  EXPECT_EQ(row->epoch, 0);
+  EXPECT_EQ(row->owner, "");
+  // A worker only claims the workflows it knows.
+  auto none = queue->claim("w1", {"h-other"}, 5000, kWkLeaseMs);
+  ASSERT_TRUE(none.ok()) << none.status().to_string();
+  EXPECT_FALSE(none->has_value());
+  auto claimed = queue->claim("w1", {"h-other", "h-queue"}, 5000, kWkLeaseMs);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  EXPECT_EQ((*claimed)->run_id, "r-1");
+  EXPECT_EQ((*claimed)->epoch, 1);
+  EXPECT_FALSE((*claimed)->taken_over);
+  row = j->get_run("r-1");
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "running");
+  EXPECT_EQ(row->owner, "w1");
+  EXPECT_EQ(row->lease_expires_ms, 5000 + kWkLeaseMs);
+  auto stats = queue->stats(5000);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->queued, 0);
+  EXPECT_EQ(stats->leased, 1);
+  // Held and not expired: nobody else gets it.
+  auto again = queue->claim("w2", {"h-queue"}, 5000 + kWkLeaseMs - 1, kWkLeaseMs);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+}
+
+TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexes) {
+  const std::string url = wk_fresh();
+  ASSERT_TRUE(wk_open(url));
+  // What version 1 was: the same tables, without the queue's indexes.
+  ASSERT_EQ(testing::pg_exec(url,
+                             "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
+                             "runs_by_owner; UPDATE schema_version SET version = 1"),
+            "");
+  ASSERT_TRUE(wk_open(url));
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(pg_query(url,
+                     "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
+                     "indexname IN ('runs_queued', 'runs_leases', 'runs_by_owner')"),
+            "3");
+}
+
+TEST(RunQueue, TwoWorkersClaimingAtOnceNeverGetTheSameRun) {
+  const std::string url = wk_fresh();
+  auto admin = wk_open(url);
+  ASSERT_TRUE(admin);
+  constexpr int kRuns = 60;
+  for (int i = 0; i < kRuns; ++i) {
+    ASSERT_TRUE(admin->run_queue()->enqueue(wk_queued("r-" + std::to_string(i), 1000 + i)).ok());
+  }
+  std::vector<std::string> got[2];
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 2; ++w) {
+    threads.emplace_back([&, w] {
+      auto j = wk_open(url);
+      if (!j) return;
+      for (;;) {
+        auto c = j->run_queue()->claim("w" + std::to_string(w), {"h-queue"}, 5000, kWkLeaseMs);
+        if (!c.ok()) {
+          ADD_FAILURE() << c.status().to_string();
+          return;
+        }
+        if (!c->has_value()) return;
+        EXPECT_EQ((*c)->epoch, 1);
+        got[w].push_back((*c)->run_id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<std::string> all(got[0].begin(), got[0].end());
+  all.insert(got[1].begin(), got[1].end());
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kRuns));
+  EXPECT_EQ(got[0].size() + got[1].size(), static_cast<std::size_t>(kRuns));  // none twice
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM runs WHERE status = 'running' AND epoch = 1"),
+            std::to_string(kRuns));
+}
+
+TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
+  const std::string url = wk_fresh();
+  auto a = wk_open(url);
+  auto b = wk_open(url);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
+  auto ca = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
+  ASSERT_TRUE(ca.ok() && ca->has_value());
+  a->run_queue()->fence("r-1", (*ca)->epoch);
+  ASSERT_TRUE(a->append({journal_event("r-1", 1, "run_started")}).ok());
+  // a's lease expires (a paused, partitioned): b takes the run over with a higher epoch.
+  auto cb = b->run_queue()->claim("b", {"h-queue"}, 5000 + kWkLeaseMs + 1, kWkLeaseMs);
+  ASSERT_TRUE(cb.ok() && cb->has_value());
+  EXPECT_TRUE((*cb)->taken_over);
+  EXPECT_EQ((*cb)->previous_owner, "a");
+  EXPECT_EQ((*cb)->epoch, 2);
+  b->run_queue()->fence("r-1", 2);
+  // a's next writes, alone or in a group, and its finish are refused, naming the takeover.
+  Status s = a->append({journal_event("r-1", 2, "plan")});
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("taken over (epoch 2, held by b)"), std::string::npos) << s.message();
+  std::vector<Journal::Write> group = {
+      [](Journal& j) { return j.append({journal_event("r-1", 2, "plan")}); }};
+  auto statuses = a->write_group(group);
+  ASSERT_EQ(statuses.size(), 1u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a->finish_run("r-1", "completed", nullptr, 9000).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a->claim_run("r-1").code(), StatusCode::kFailedPrecondition);
+  // a's renewal no longer returns it; b's does.
+  auto renewed = a->run_queue()->renew("a", {"r-1"}, 9000, kWkLeaseMs);
+  ASSERT_TRUE(renewed.ok());
+  EXPECT_TRUE(renewed->empty());
+  // b continues the run where its journal ends, and finishes it.
+  ASSERT_TRUE(b->append({journal_event("r-1", 2, "plan")}).ok());
+  ASSERT_TRUE(b->finish_run("r-1", "completed", nlohmann::json{{"ok", true}}, 9000).ok());
+  auto events = b->events("r-1");
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), 2u);
+  auto check = b->check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+}
+
+// ---- Worker over engines ----
+
+// Start -> One -> Two -> Done, both builtins. One is not idempotent, so its outcome is durable
+// before Two is called (docs/journal.md): a takeover while Two is in flight finds One completed.
+constexpr const char* kWkTwoSteps = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-two-steps",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "One": {"kind": "builtin", "name": "one", "idempotent": false},
+    "Two": {"kind": "builtin", "name": "two", "idempotent": true}
+  },
+  "edges": [["Start", "One", 1], ["One", "Two", 1], ["Two", "Done", 1]]
+})";
+
+// One worker process's parts: its own journal connection, health, engine, builtins.
+struct WkNode {
+  std::unique_ptr<Journal> journal;
+  monitors::HealthTable health;
+  tools::BuiltinRegistry builtins;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<Worker> worker;
+
+  WkNode(const std::string& url, Clock& engine_clock) : health(engine_clock) {
+    journal = wk_open(url);
+    engine = std::make_unique<Engine>(*journal, engine_clock, health, EngineOptions{.threads = 1});
+  }
+  void start_worker(std::shared_ptr<const graph::Workflow> w, Clock& clock, WorkerOptions o) {
+    auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+    ASSERT_TRUE(tools.ok()) << tools.status().to_string();
+    auto made = Worker::create(*journal, *engine, clock, {{w, *tools}}, std::move(o));
+    ASSERT_TRUE(made.ok()) << made.status().to_string();
+    worker = std::move(*made);
+  }
+  ~WkNode() {
+    worker.reset();
+    engine.reset();
+  }
+};
+
+std::shared_ptr<const graph::Workflow> wk_workflow(const TempDir& dir, const char* text) {
+  auto loaded = load_workflow_file(dir.write("wf.json", text));
+  EXPECT_TRUE(loaded.ok());
+  return loaded.workflow;
+}
+
+TEST(Worker, NeedsAJournalWithARunQueue) {
+  auto memory = make_memory_journal();
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  Engine engine(*memory, clock, health, {.threads = 1});
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkTwoSteps);
+  auto made = Worker::create(*memory, engine, clock, {{w, nullptr}});
+  ASSERT_FALSE(made.ok());
+  EXPECT_NE(made.status().message().find("workers need a PostgreSQL journal"), std::string::npos);
+}
+
+TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
+  const std::string url = wk_fresh();
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkTwoSteps);
+  SystemClock clock;
+  std::mutex mu;
+  std::map<std::string, int> calls;  // "<run>/<step>" -> calls
+  auto count = [&](const std::string& step) {
+    return [&, step](const nlohmann::json& ctx) -> Result<nlohmann::json> {
+      std::lock_guard lock(mu);
+      ++calls[ctx["input"]["n"].get<std::string>() + "/" + step];
+      return nlohmann::json{{"ok", true}};
+    };
+  };
+  WkNode n1(url, clock), n2(url, clock);
+  for (WkNode* n : {&n1, &n2}) {
+    n->builtins.add("one", count("one"));
+    n->builtins.add("two", count("two"));
+  }
+  n1.start_worker(w, clock, {.name = "w1", .poll = std::chrono::milliseconds(2)});
+  n2.start_worker(w, clock, {.name = "w2", .poll = std::chrono::milliseconds(2)});
+  constexpr int kRuns = 24;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kRuns; ++i) {
+    auto id = enqueue_run(*n1.journal->run_queue(), *w, {{"n", std::to_string(i)}}, clock);
+    ASSERT_TRUE(id.ok()) << id.status().to_string();
+    ids.push_back(*id);
+  }
+  std::thread t1([&] { n1.worker->run(); }), t2([&] { n2.worker->run(); });
+  // Every run ends (the workers run on their own threads; their counts are polled, bounded).
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (n1.worker->stats().finished + n2.worker->stats().finished < kRuns &&
+         std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  n1.worker->stop();
+  n2.worker->stop();
+  t1.join();
+  t2.join();
+  const WorkerStats s1 = n1.worker->stats(), s2 = n2.worker->stats();
+  EXPECT_EQ(s1.claimed + s2.claimed, kRuns);
+  EXPECT_EQ(s1.finished + s2.finished, kRuns);
+  EXPECT_EQ(s1.taken_over + s2.taken_over + s1.lost + s2.lost + s1.failed + s2.failed, 0);
+  for (int i = 0; i < kRuns; ++i) {
+    EXPECT_EQ(calls[std::to_string(i) + "/one"], 1) << i;
+    EXPECT_EQ(calls[std::to_string(i) + "/two"], 1) << i;
+  }
+  for (const auto& id : ids) {
+    auto run = n1.journal->get_run(id);
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(run->epoch, 1);
+    EXPECT_TRUE(run->owner == "w1" || run->owner == "w2") << run->owner;
+    auto v = verify_run(*n1.journal, id);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    EXPECT_TRUE(v->ok()) << id;
+  }
+}
+
+TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
+  const std::string url = wk_fresh();
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkTwoSteps);
+  SystemClock engine_clock;
+  ManualClock clock;  // the workers' lease clock: moved by hand, nobody sleeps
+  std::atomic<int> one_calls{0}, two_calls_a{0}, two_calls_b{0};
+  std::mutex mu;
+  std::condition_variable cv;
+  tools::BuiltinDone held;  // worker a's call of Two, answered when the test says
+  WkNode a(url, engine_clock), b(url, engine_clock);
+  for (WkNode* n : {&a, &b}) {
+    n->builtins.add("one", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+      ++one_calls;
+      return nlohmann::json{{"one", true}};
+    });
+  }
+  a.builtins.add_async("two", [&](const nlohmann::json&, tools::BuiltinDone done) {
+    ++two_calls_a;
+    std::lock_guard lock(mu);
+    held = std::move(done);
+    cv.notify_all();
+  });
+  b.builtins.add("two", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    ++two_calls_b;
+    return nlohmann::json{{"two", "b"}};
+  });
+  const WorkerOptions o{.lease = std::chrono::milliseconds(kWkLeaseMs),
+                        .heartbeat = std::chrono::milliseconds(1000)};
+  WorkerOptions oa = o, ob = o;
+  oa.name = "a";
+  ob.name = "b";
+  a.start_worker(w, clock, oa);
+  b.start_worker(w, clock, ob);
+  auto id = enqueue_run(*a.journal->run_queue(), *w, {{"n", "1"}}, clock);
+  ASSERT_TRUE(id.ok());
+
+  auto claimed = a.worker->poll_once();
+  ASSERT_TRUE(claimed.ok() && *claimed == 1);
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return held != nullptr; }));
+  }
+  // b finds nothing while a's lease runs; a heartbeat keeps it.
+  clock.advance(std::chrono::milliseconds(kWkLeaseMs - 1000));
+  auto renewed = a.worker->poll_once();
+  ASSERT_TRUE(renewed.ok()) << renewed.status().to_string();
+  clock.advance(std::chrono::milliseconds(kWkLeaseMs - 1000));
+  auto nothing = b.worker->poll_once();
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_EQ(*nothing, 0);
+  // a stops heartbeating (stuck in Two); its lease expires and b takes the run over.
+  clock.advance(std::chrono::milliseconds(kWkLeaseMs));
+  auto taken = b.worker->poll_once();
+  ASSERT_TRUE(taken.ok());
+  ASSERT_EQ(*taken, 1);
+  b.engine->wait_idle();
+  EXPECT_EQ(b.worker->stats().taken_over, 1);
+  EXPECT_EQ(b.worker->stats().finished, 1);
+  auto run = b.journal->get_run(*id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "completed");
+  EXPECT_EQ(run->epoch, 2);
+  EXPECT_EQ(run->owner, "b");
+  // The completed step One was not run again; Two, in flight and idempotent, was repeated.
+  EXPECT_EQ(one_calls.load(), 1);
+  EXPECT_EQ(two_calls_a.load(), 1);
+  EXPECT_EQ(two_calls_b.load(), 1);
+  auto events = b.journal->events(*id);
+  ASSERT_TRUE(events.ok());
+  const std::size_t written = events->size();
+
+  // a's call answers now: its write is refused (fenced), it stops the run and says so.
+  held(nlohmann::json{{"two", "a"}});
+  a.engine->wait_idle();
+  EXPECT_EQ(a.worker->stats().lost, 1);
+  EXPECT_TRUE(a.worker->held().empty());
+  events = b.journal->events(*id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), written);  // nothing of a's after the takeover
+  bool resumed = false;
+  for (const auto& e : *events) resumed |= e.type == "resumed";
+  EXPECT_TRUE(resumed);
+  auto v = verify_run(*b.journal, *id);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok());
+}
+
+TEST(Worker, ALostLeaseFoundAtAHeartbeatCancelsTheRunHereWithoutWritingToIt) {
+  const std::string url = wk_fresh();
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkTwoSteps);
+  SystemClock engine_clock;
+  ManualClock clock;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool called = false;
+  WkNode a(url, engine_clock);
+  a.builtins.add("one", [](const nlohmann::json&) -> Result<nlohmann::json> {
+    return nlohmann::json::object();
+  });
+  // Two never answers by itself: it answers `cancelled` when the run is cancelled.
+  a.builtins.add_async(
+      "two", [&](const nlohmann::json&, const std::shared_ptr<tools::CallCancel>& cancel,
+                 tools::BuiltinDone done) {
+        auto shared = std::make_shared<tools::BuiltinDone>(std::move(done));
+        cancel->on_cancel([shared] { (*shared)(Status(StatusCode::kCancelled, "cancelled")); });
+        std::lock_guard lock(mu);
+        called = true;
+        cv.notify_all();
+      });
+  a.start_worker(w, clock,
+                 {.name = "a",
+                  .lease = std::chrono::milliseconds(kWkLeaseMs),
+                  .heartbeat = std::chrono::milliseconds(1000)});
+  auto id = enqueue_run(*a.journal->run_queue(), *w, {{"n", "1"}}, clock);
+  ASSERT_TRUE(id.ok());
+  ASSERT_TRUE(a.worker->poll_once().ok());
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return called; }));
+  }
+  // Another process adopts the run (as `switchyard resume` does once the lease expired).
+  auto other = wk_open(url);
+  ASSERT_TRUE(other);
+  clock.advance(std::chrono::milliseconds(2 * kWkLeaseMs));
+  auto epoch = other->run_queue()->adopt(*id, wk_ms(clock));
+  ASSERT_TRUE(epoch.ok()) << epoch.status().to_string();
+  EXPECT_EQ(*epoch, 2);
+  auto before = other->events(*id);
+  ASSERT_TRUE(before.ok());
+  // a's next heartbeat finds it lost and cancels it; the cancellation is not journaled.
+  ASSERT_TRUE(a.worker->poll_once().ok());
+  a.engine->wait_idle();
+  EXPECT_EQ(a.worker->stats().lost, 1);
+  auto after = other->events(*id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), before->size());
+  auto run = other->get_run(*id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "running");
+  EXPECT_EQ(run->owner, "");
+}
+
+// ---- A worker process killed mid-run ----
+
+// Charge has a side effect and no idempotency key; Hold (slow) and Ship are idempotent.
+constexpr const char* kWkSafe = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-kill-safe",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "Charge": {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/charge-safe"},
+    "Hold":   {"kind": "http", "method": "GET", "url": "{{input.base}}/slow/1200", "idempotent": true},
+    "Ship":   {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/ship", "idempotent": true}
+  },
+  "edges": [["Start", "Charge", 1], ["Charge", "Hold", 1], ["Hold", "Ship", 1], ["Ship", "Done", 1]]
+})";
+
+// Notify is slow, has a side effect and no idempotency key: in doubt when its caller dies.
+constexpr const char* kWkDoubt = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-kill-doubt",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "Charge": {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/charge-doubt"},
+    "Notify": {"kind": "http", "method": "POST", "url": "{{input.base}}/slow/1300"}
+  },
+  "edges": [["Start", "Charge", 1], ["Charge", "Notify", 1], ["Notify", "Done", 1]]
+})";
+
+long wk_count(const nlohmann::json& stats, const std::string& path) {
+  const auto& by = stats["by_path"];
+  return by.contains(path) ? by[path].get<long>() : 0;
+}
+
+TEST(Worker, AWorkerProcessKilledMidRunHasItsRunsFinishedByAnotherWithoutRepeatingASideEffect) {
+  const std::string url = wk_fresh();
+  FaultServer server;
+  TempDir dir;
+  const std::string safe_file = dir.write("safe.json", kWkSafe);
+  const std::string doubt_file = dir.write("doubt.json", kWkDoubt);
+  auto safe = load_workflow_file(safe_file).workflow;
+  auto doubt = load_workflow_file(doubt_file).workflow;
+  ASSERT_TRUE(safe && doubt);
+  SystemClock system;
+  auto admin = wk_open(url);
+  ASSERT_TRUE(admin);
+  const nlohmann::json input{{"base", server.url("")}};
+  auto safe_id = enqueue_run(*admin->run_queue(), *safe, input, system, "r-safe");
+  auto doubt_id = enqueue_run(*admin->run_queue(), *doubt, input, system, "r-doubt");
+  ASSERT_TRUE(safe_id.ok() && doubt_id.ok());
+
+  // Worker a, a real `switchyard worker` process, claims both and is killed while Hold and
+  // Notify are in flight (both charges done: 4 requests arrived).
+  Subprocess a(
+      {SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow", safe_file, "--workflow",
+       doubt_file, "--name", "a", "--lease", "2s", "--heartbeat", "500ms", "--poll", "10ms"},
+      {}, dir.file("worker-a.log"));
+  auto line = a.read_line();
+  ASSERT_TRUE(line.has_value());
+  EXPECT_EQ(line->rfind("worker a on ", 0), 0u) << *line;
+  server.wait_for_requests(4);
+  a.signal(SIGKILL);
+  ASSERT_EQ(a.wait(std::chrono::seconds(10)), 128 + SIGKILL);
+  for (const auto& id : {"r-safe", "r-doubt"}) {
+    auto run = admin->get_run(id);
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(run->owner, "a");
+    EXPECT_EQ(run->status, "running");
+  }
+
+  // Worker b, in this process, whose clock is past a's lease: it takes both over.
+  ManualClock clock(system.now() + std::chrono::minutes(1));
+  WkNode b(url, system);
+  auto safe_tools = tools::make_tool_set(*safe);
+  auto doubt_tools = tools::make_tool_set(*doubt);
+  ASSERT_TRUE(safe_tools.ok() && doubt_tools.ok());
+  auto made = Worker::create(*b.journal, *b.engine, clock,
+                             {{safe, *safe_tools}, {doubt, *doubt_tools}}, {.name = "b"});
+  ASSERT_TRUE(made.ok()) << made.status().to_string();
+  b.worker = std::move(*made);
+  auto taken = b.worker->poll_once();
+  ASSERT_TRUE(taken.ok()) << taken.status().to_string();
+  EXPECT_EQ(*taken, 2);
+  b.engine->wait_idle();
+  EXPECT_EQ(b.worker->stats().taken_over, 2);
+
+  const nlohmann::json stats = server.stats();
+  // The safe run completed: Charge was not sent again; Hold, idempotent, was.
+  auto run = admin->get_run("r-safe");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "completed");
+  EXPECT_EQ(run->epoch, 2);
+  EXPECT_EQ(run->owner, "b");
+  EXPECT_EQ(wk_count(stats, "/ok/charge-safe"), 1) << stats.dump();
+  EXPECT_EQ(wk_count(stats, "/slow/1200"), 2) << stats.dump();
+  EXPECT_EQ(wk_count(stats, "/ok/ship"), 1) << stats.dump();
+  // The other ended escalated, in doubt, naming Notify, which was not sent again.
+  run = admin->get_run("r-doubt");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "escalated");
+  EXPECT_EQ(wk_count(stats, "/ok/charge-doubt"), 1) << stats.dump();
+  EXPECT_EQ(wk_count(stats, "/slow/1300"), 1) << stats.dump();
+  auto events = admin->events("r-doubt");
+  ASSERT_TRUE(events.ok());
+  bool named = false;
+  for (const auto& e : *events) {
+    if (e.type == "escalated") {
+      EXPECT_EQ(e.payload["reason"], "in_doubt") << e.payload.dump();
+      named = e.payload["message"].get<std::string>().find("Notify") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(named);
+  for (const auto& id : {"r-safe", "r-doubt"}) {
+    auto v = verify_run(*admin, id);
+    ASSERT_TRUE(v.ok());
+    EXPECT_TRUE(v->ok()) << id;
+  }
+}
+
+// ---- The commands ----
+
+TEST(WorkerCli, EnqueueAdmitsARunAndResumeAllJudgesAWorkersRunByItsLease) {
+  const std::string url = wk_fresh();
+  auto enq = testing::switchyard({"enqueue", testing::source_path("examples/customer-support.json"),
+                                  "--journal", url, "--input", R"({"customer": "ada"})", "--json"});
+  ASSERT_EQ(enq.exit_code, 0) << enq.err << enq.out;
+  const auto admitted = testing::parse_json(enq.out);
+  EXPECT_EQ(admitted["status"], "queued");
+  const std::string id = admitted["run_id"].get<std::string>();
+  auto j = wk_open(url);
+  ASSERT_TRUE(j);
+  auto row = j->get_run(id);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "queued");
+  // A worker (on some other machine) holds it, its lease an hour long.
+  SystemClock clock;
+  auto c = j->run_queue()->claim("w-far", {row->workflow_hash}, wk_ms(clock), 3600 * 1000);
+  ASSERT_TRUE(c.ok() && c->has_value());
+
+  auto held = testing::switchyard({"resume", "--all", "--journal", url, "--json"});
+  ASSERT_EQ(held.exit_code, 0) << held.err << held.out;
+  const auto skipped = testing::parse_json(held.out)["skipped"];
+  ASSERT_EQ(skipped.size(), 1u);
+  EXPECT_NE(skipped[0]["reason"].get<std::string>().find("held by worker w-far"), std::string::npos)
+      << skipped.dump();
+  auto one = testing::switchyard({"resume", id, "--journal", url});
+  EXPECT_NE(one.exit_code, 0);
+  EXPECT_NE(one.err.find("held by worker w-far"), std::string::npos) << one.err;
+
+  // Its lease expires (the worker died): resume takes it over with a higher epoch and ends it.
+  ASSERT_EQ(testing::pg_exec(url, "UPDATE runs SET lease_expires_ms = 1"), "");
+  auto resumed = testing::switchyard({"resume", "--all", "--journal", url, "--json"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_EQ(testing::parse_json(resumed.out)["resumed"].size(), 1u) << resumed.out;
+  row = j->get_run(id);
+  ASSERT_TRUE(row.ok());
+  EXPECT_EQ(row->status, "completed");
+  EXPECT_EQ(row->epoch, 2);
+  EXPECT_EQ(row->owner, "");
+}
+
+TEST(WorkerCli, AWorkerNeedsAPostgresJournal) {
+  TempDir dir;
+  auto r = testing::switchyard({"worker", "--journal", dir.file("j.db"), "--workflow",
+                                testing::source_path("examples/customer-support.json")});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("worker needs a PostgreSQL journal"), std::string::npos) << r.err;
+}
+
+// ---- The crash harness: several worker processes, killed at random points ----
+
+// Lookup, Hold and Ship are idempotent; Charge sends an idempotency key; Notify has neither (in
+// doubt when its worker dies with it in flight). Paths carry the run's number, so the server's
+// request log tells each run's effects apart.
+constexpr const char* kWkCheckout = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-crash-checkout",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "Lookup": {"kind": "http", "method": "GET", "url": "{{input.base}}/ok/lookup/{{input.n}}", "idempotent": true},
+    "Charge": {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/charge/{{input.n}}",
+               "idempotency_key": "{{run.id}}-charge"},
+    "Hold":   {"kind": "http", "method": "GET", "url": "{{input.base}}/slow/120", "idempotent": true},
+    "Notify": {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/notify/{{input.n}}"},
+    "Ship":   {"kind": "http", "method": "POST", "url": "{{input.base}}/ok/ship/{{input.n}}", "idempotent": true}
+  },
+  "edges": [["Start", "Lookup", 1], ["Lookup", "Charge", 1], ["Charge", "Hold", 1],
+            ["Hold", "Notify", 1], ["Notify", "Ship", 1], ["Ship", "Done", 1]]
+})";
+
+int wk_env(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::atoi(v) : fallback;
+}
+
+long wk_effects(const nlohmann::json& stats, const std::string& path) {
+  const auto& by = stats["effects_by_path"];
+  return by.contains(path) ? by[path].get<long>() : 0;
+}
+
+// SWITCHYARD_WORKER_CRASH_TRIALS trials (default 3, 1 under ThreadSanitizer;
+// scripts/worker-crash-harness N runs more):
+// 3 `switchyard worker` processes share 6 queued runs; one of them, chosen at random, is
+// SIGKILLed once a random number of requests arrived (before a call, during one, between steps,
+// holding leases); the survivors take its runs over once its lease expired. Every run ends in a
+// final status and verifies; no completed step is lost; no non-idempotent request was sent twice.
+TEST(WorkerCrashHarness, WorkersKilledAtRandomLoseNoStepAndRepeatNoSideEffect) {
+#if defined(__SANITIZE_THREAD__)
+  constexpr int kDefaultTrials = 1;  // ThreadSanitizer: one (the worker processes run slowly)
+#else
+  constexpr int kDefaultTrials = 3;
+#endif
+  const int trials = wk_env("SWITCHYARD_WORKER_CRASH_TRIALS", kDefaultTrials);
+  std::mt19937 rng(static_cast<unsigned>(wk_env("SWITCHYARD_WORKER_CRASH_SEED", 2020)));
+  constexpr int kRuns = 6, kWorkers = 3, kRequestsPerRun = 5;
+  FaultServer server;
+  TempDir dir;
+  const std::string file = dir.write("checkout.json", kWkCheckout);
+  auto workflow = load_workflow_file(file).workflow;
+  ASSERT_TRUE(workflow);
+  SystemClock clock;
+  int escalated = 0, taken_over_runs = 0;
+  for (int t = 0; t < trials; ++t) {
+    const int after = 1 + static_cast<int>(rng() % (kRuns * kRequestsPerRun - 2));
+    const int victim = static_cast<int>(rng() % kWorkers);
+    SCOPED_TRACE("trial " + std::to_string(t) + ": kill worker " + std::to_string(victim) +
+                 " after " + std::to_string(after) + " requests");
+    server.reset();
+    const std::string url = wk_fresh();
+    auto j = wk_open(url);
+    ASSERT_TRUE(j);
+    for (int n = 0; n < kRuns; ++n) {
+      ASSERT_TRUE(enqueue_run(*j->run_queue(), *workflow, {{"base", server.url("")}, {"n", n}},
+                              clock, "r-" + std::to_string(n))
+                      .ok());
+    }
+    std::vector<std::unique_ptr<Subprocess>> workers;
+    for (int w = 0; w < kWorkers; ++w) {
+      workers.push_back(std::make_unique<Subprocess>(
+          std::vector<std::string>{SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow",
+                                   file, "--name", "w" + std::to_string(w), "--lease", "600ms",
+                                   "--heartbeat", "100ms", "--poll", "5ms", "--max-runs", "2"},
+          std::vector<std::string>{}, dir.file("w" + std::to_string(w) + ".log")));
+      ASSERT_TRUE(workers.back()->read_line().has_value());
+    }
+    server.wait_for_requests(after);
+    workers[static_cast<std::size_t>(victim)]->signal(SIGKILL);
+    ASSERT_EQ(workers[static_cast<std::size_t>(victim)]->wait(std::chrono::seconds(10)),
+              128 + SIGKILL);
+    // The survivors finish every run (bounded; they take the victim's over after its lease).
+    const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (pg_query(url, "SELECT count(*) FROM runs WHERE status IN ('queued', 'running')") !=
+               "0" &&
+           std::chrono::steady_clock::now() < limit) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int w = 0; w < kWorkers; ++w) {
+      if (w == victim) continue;
+      workers[static_cast<std::size_t>(w)]->signal(SIGTERM);
+      EXPECT_EQ(workers[static_cast<std::size_t>(w)]->wait(std::chrono::seconds(20)), 0);
+    }
+    const nlohmann::json stats = server.stats();
+    for (int n = 0; n < kRuns; ++n) {
+      const std::string id = "r-" + std::to_string(n), num = std::to_string(n);
+      auto run = j->get_run(id);
+      ASSERT_TRUE(run.ok());
+      ASSERT_TRUE(run->status == "completed" || run->status == "escalated")
+          << id << ": " << run->status;
+      taken_over_runs += run->epoch > 1;
+      // No non-idempotent request took effect twice.
+      EXPECT_LE(wk_effects(stats, "/ok/charge/" + num), 1) << id << stats.dump();
+      EXPECT_LE(wk_count(stats, "/ok/notify/" + num), 1) << id << stats.dump();
+      if (run->status == "completed") {
+        EXPECT_EQ(wk_effects(stats, "/ok/charge/" + num), 1) << id;
+        EXPECT_EQ(wk_count(stats, "/ok/notify/" + num), 1) << id;
+        EXPECT_GE(wk_count(stats, "/ok/ship/" + num), 1) << id;
+      }
+      auto events = j->events(id);
+      ASSERT_TRUE(events.ok());
+      for (const auto& e : *events) {
+        // No completed step lost: what the journal says succeeded reached the server.
+        if (e.type == "step_succeeded") {
+          const std::string tool = e.payload["tool"].get<std::string>();
+          if (tool == "Charge") {
+            EXPECT_EQ(wk_effects(stats, "/ok/charge/" + num), 1) << id;
+          }
+          if (tool == "Notify") {
+            EXPECT_EQ(wk_count(stats, "/ok/notify/" + num), 1) << id;
+          }
+        }
+        if (e.type == "escalated") {
+          ++escalated;
+          EXPECT_EQ(e.payload["reason"], "in_doubt") << e.payload.dump();
+          EXPECT_NE(e.payload["message"].get<std::string>().find("Notify"), std::string::npos);
+        }
+      }
+      auto v = verify_run(*j, id);
+      ASSERT_TRUE(v.ok());
+      EXPECT_TRUE(v->ok()) << id;
+    }
+  }
+  std::printf("[ harness  ] %d trial(s): %d run(s) taken over, %d escalated in doubt\n", trials,
+              taken_over_runs, escalated);
+}
+
+}  // namespace
+}  // namespace switchyard::runtime
