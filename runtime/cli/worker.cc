@@ -1,5 +1,6 @@
 // switchyard worker --journal postgresql://... --workflow WF.json... [--models M] [--name N]
 //                   [--max-runs N] [--lease D] [--heartbeat D] [--poll D] [--engine-threads N]
+//                   [--otlp-endpoint URL]
 // switchyard enqueue WF.json --journal postgresql://... [--input JSON] [--run-id ID] [--json]
 // A worker runs the runs of a PostgreSQL journal's queue; enqueue admits one
 // (docs/scale-out.md#workers).
@@ -15,8 +16,12 @@
 #include "runtime/base/system_clock.h"
 #include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
+#include "runtime/cli/session.h"
 #include "runtime/engine/startup.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/journal/otlp_exporter.h"
 #include "tools/models.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::cli {
 namespace {
@@ -31,6 +36,7 @@ struct WorkerArgs {
   std::string heartbeat = "5s";
   std::string poll = "100ms";
   int engine_threads = 2;
+  std::string otlp_endpoint;
 };
 
 struct EnqueueArgs {
@@ -91,10 +97,25 @@ int worker(Context& ctx, const WorkerArgs& args) {
   if (!started->report.skipped.empty()) {
     *ctx.err << "warning: " << started->report.summary(args.journal) << "\n";
   }
+  // With --otlp-endpoint: the engine writes through a feed whose events the exporter reads
+  // (docs/tracing.md), as `run` and `serve` do; the queue is the journal's own.
+  std::unique_ptr<runtime::OtlpExporter> otlp;
+  std::unique_ptr<runtime::EventFeed> feed;
+  runtime::EventFeed::Subscription traced;
+  runtime::Journal* engine_journal = started->journal.get();
+  if (!args.otlp_endpoint.empty()) {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = args.otlp_endpoint});
+    if (!exporter.ok()) return report_error(ctx, exporter.status(), false);
+    otlp = std::move(*exporter);
+    feed = std::make_unique<runtime::EventFeed>(*started->journal);
+    traced = feed->subscribe([o = otlp.get()](const runtime::Event& e) { o->observe(e); });
+    engine_journal = feed.get();
+    tools::set_traceparent_enabled(true);
+  }
   runtime::EngineOptions engine_options;
   engine_options.threads = args.engine_threads;
   engine_options.models = &models;
-  auto engine = runtime::build_engine(*started, *started->journal, clock, engine_options);
+  auto engine = runtime::build_engine(*started, *engine_journal, clock, engine_options);
   auto w =
       runtime::Worker::create(*started->journal, *engine, clock, std::move(workflows), options);
   if (!w.ok()) return report_error(ctx, w.status(), false);
@@ -122,7 +143,9 @@ int worker(Context& ctx, const WorkerArgs& args) {
            << s.finished << " finished, " << s.lost << " lost to another worker, " << s.failed
            << " failed" << std::endl;
   w->reset();
-  engine.reset();
+  engine.reset();  // every write committed: the exporter has seen every event
+  traced.reset();
+  otlp.reset();  // sends what is queued
   return kExitOk;
 }
 
@@ -179,6 +202,7 @@ void add_worker(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   cmd->add_option("--engine-threads", args->engine_threads, "Engine threads (event loops)")
       ->capture_default_str();
+  add_otlp_option(cmd, args->otlp_endpoint);
   cmd->callback([&ctx, args] { ctx.exit_code = worker(ctx, *args); });
 
   auto* enq = app.add_subcommand("enqueue", "Admit a run into a PostgreSQL journal's queue");

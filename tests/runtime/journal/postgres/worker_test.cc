@@ -25,11 +25,13 @@
 #include "runtime/replay/verify.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/journal_records.h"
+#include "tests/support/otlp_receiver.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/run_command.h"
 #include "tests/support/subprocess.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
+#include "tools/trace_context.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -632,6 +634,46 @@ TEST(WorkerCli, AWorkerNeedsAPostgresJournal) {
                                 testing::source_path("examples/customer-support.json")});
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find("worker needs a PostgreSQL journal"), std::string::npos) << r.err;
+}
+
+// A worker started with --otlp-endpoint exports the runs it claims as traces (docs/tracing.md):
+// the run's span (no parent, the run's trace id) and its steps' spans under it reach the
+// collector, at the latest when the worker stops.
+TEST(WorkerCli, AWorkerWithAnOtlpEndpointExportsTheTraceOfTheRunsItRuns) {
+  const std::string url = wk_fresh();
+  const std::string workflow = testing::source_path("examples/customer-support.json");
+  auto enq = testing::switchyard({"enqueue", workflow, "--journal", url, "--input",
+                                  R"({"customer": "ada"})", "--run-id", "wk-traced"});
+  ASSERT_EQ(enq.exit_code, 0) << enq.err << enq.out;
+  testing::OtlpReceiver receiver;
+  TempDir dir;
+  Subprocess worker({SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow", workflow,
+                     "--poll", "5ms", "--otlp-endpoint", receiver.url()},
+                    {}, dir.file("worker.log"));
+  ASSERT_TRUE(worker.read_line().has_value());
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (pg_query(url, "SELECT status FROM runs WHERE run_id = 'wk-traced'") != "completed" &&
+         std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition
+  }
+  worker.signal(SIGTERM);
+  ASSERT_EQ(worker.wait(std::chrono::seconds(20)), 0);
+  const std::string trace = tools::trace_id_hex("wk-traced");
+  auto is_run_span = [&](const nlohmann::json& s) {
+    return s.value("traceId", "") == trace && !s.contains("parentSpanId");
+  };
+  const auto spans = receiver.wait_for([&](const std::vector<nlohmann::json>& got) {
+    return std::any_of(got.begin(), got.end(), is_run_span);
+  });
+  int steps = 0;
+  for (const auto& s : spans) {
+    if (s.value("traceId", "") == trace &&
+        s.value("parentSpanId", "") == tools::run_span_id_hex("wk-traced")) {
+      ++steps;
+    }
+  }
+  EXPECT_TRUE(std::any_of(spans.begin(), spans.end(), is_run_span)) << nlohmann::json(spans).dump();
+  EXPECT_GE(steps, 2) << nlohmann::json(spans).dump();
 }
 
 // ---- The crash harness: several worker processes, killed at random points ----
