@@ -19,6 +19,66 @@
 #include "runtime/journal/checks.h"
 
 namespace switchyard::runtime {
+namespace {
+
+// A scenario's resolution of call `call` of wait tool `tool` (docs/eval.md#scripting-waits):
+// the step's outcome, its simulated latency set to the time until the resolution, and the
+// wait_resolved event's payload, as the engine would journal them (docs/waits.md).
+std::pair<tools::Outcome, nlohmann::json> scripted_wait(const graph::Workflow& w,
+                                                        graph::ToolIndex tool, int call,
+                                                        std::int64_t started_unix_ms) {
+  using Decision = graph::Scenario::WaitScript::Decision;
+  const graph::Tool& t = w.tool(tool);
+  const auto& spec = std::get<graph::WaitTool>(t.spec);
+  graph::Scenario::WaitScript step;
+  const auto& waits = w.scenario()->waits;
+  if (auto it = waits.find(tool);
+      it != waits.end() && call >= 1 && static_cast<std::size_t>(call) <= it->second.size()) {
+    step = it->second[static_cast<std::size_t>(call) - 1];
+  } else {
+    // Unscripted: resolved at once (a timer on its time).
+    step.decision = spec.kind == graph::WaitTool::Kind::kApproval ? Decision::kApprove
+                    : spec.kind == graph::WaitTool::Kind::kSignal ? Decision::kSignal
+                                                                  : Decision::kFire;
+    step.data = nullptr;
+    if (step.decision == Decision::kFire) step.after = spec.delay;
+  }
+  const std::string id = wait_id(t, call);
+  tools::Outcome o;
+  nlohmann::json resolved = {{"wait", id}};
+  switch (step.decision) {
+    case Decision::kApprove:
+      o = tools::Outcome::success({{"approved", true}, {"data", step.data}, {"by", "scenario"}});
+      resolved.update({{"decision", "approved"}, {"by", "scenario"}});
+      break;
+    case Decision::kReject:
+      o = tools::Outcome::failed(
+          tools::FailureKind::kRejected,
+          "rejected by scenario" + (step.reason.empty() ? std::string() : ": " + step.reason));
+      resolved.update({{"decision", "rejected"}, {"by", "scenario"}, {"reason", step.reason}});
+      break;
+    case Decision::kSignal:
+      o = tools::Outcome::success(step.data);
+      resolved.update({{"decision", "signalled"}, {"by", "scenario"}});
+      break;
+    case Decision::kFire:
+      o = tools::Outcome::success({{"fired_at_ms", started_unix_ms + step.after.count()}});
+      resolved.update({{"decision", "fired"}, {"by", "timer"}});
+      break;
+    case Decision::kTimeout: {
+      const std::string why = "no " + std::string(graph::to_string(spec.kind)) + " '" + spec.name +
+                              "' within " + std::to_string(spec.timeout.count()) + " ms";
+      o = tools::Outcome::failed(tools::FailureKind::kTimeout, why);
+      resolved.update({{"decision", "timed_out"}, {"by", "timeout"}, {"reason", why}});
+      break;
+    }
+  }
+  o.simulated = true;
+  o.latency = std::chrono::duration_cast<std::chrono::microseconds>(step.after);
+  return {std::move(o), std::move(resolved)};
+}
+
+}  // namespace
 
 nlohmann::json RunReport::to_json() const { return finished_result(run_id, result.to_json()); }
 
@@ -71,7 +131,8 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     std::shared_ptr<tools::CallCancel> cancel;
     graph::ToolIndex tool = graph::kNoIndex;
     std::optional<tools::Outcome> outcome;
-    Clock::TimePoint due{};  // when the answer counts as arrived
+    Clock::TimePoint due{};             // when the answer counts as arrived
+    nlohmann::json resolved = nullptr;  // a scenario's wait: its wait_resolved, once it is taken
   };
   // Shared with the tools' callbacks: an aborted call may answer after the run has ended.
   struct Calls {
@@ -99,11 +160,16 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     std::pair<std::uint32_t, tools::Outcome> out{first->first, std::move(*first->second.outcome)};
     const auto due = first->second.due;
     const graph::ToolIndex tool = first->second.tool;
+    nlohmann::json resolved = std::move(first->second.resolved);
     calls.erase(first);
     lock.unlock();
     if (out.second.simulated)
       wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
-    if (tool != graph::kNoIndex) {
+    if (!resolved.is_null()) {
+      // A scenario's wait, resolved by its script: journaled like the engine's; a wait is no call
+      // the health monitor watches.
+      events.emit("wait_resolved", std::move(resolved));
+    } else if (tool != graph::kNoIndex) {
       health.observe(tool, out.second, events);
       // A side effect's outcome: committed before the run goes on (below).
       if (!w.tool(tool).idempotent) outcome_unsaved = true;
@@ -174,11 +240,25 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
         invocation_of(w, action, run_id, std::make_shared<tools::CallCancel>());
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
+    if (w.scenario() && w.tool(action.tool).kind == graph::ToolKind::kWait) {
+      // Scenario mode: the wait is resolved by the scenario's script, on the run's clock.
+      auto [outcome, resolved] = scripted_wait(w, action.tool, action.call_number, unix_ms(clock_));
+      {
+        std::lock_guard lock(mu);
+        const Clock::TimePoint due = started + outcome.latency;
+        calls[slot] = Call{call.cancel, action.tool, std::move(outcome), due, std::move(resolved)};
+      }
+      if (slot == 0) {
+        auto [answered_slot, answer] = take_answer();
+        machine.complete(answered_slot, std::move(answer));
+      }
+      continue;
+    }
     if (auto refused = health.admit(action.tool, action.tier, events)) {
       // The monitor holds the tool down: no call; the run routes around it.
       if (slot != 0) {
         std::lock_guard lock(mu);
-        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
+        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started, nullptr};
         continue;
       }
       machine.complete(0, std::move(*refused));
@@ -186,7 +266,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     }
     {
       std::lock_guard lock(mu);
-      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}};
+      calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}, nullptr};
     }
     tools_->at(action.tool)
         .invoke(call,
