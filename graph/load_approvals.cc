@@ -172,7 +172,7 @@ void add_approval_gates(LoadState& s) {
   }
   for (const StepRead& read : s.gate_reads) {
     if (gated.count(read.step) == 0 && s.tools.count(read.step) != 0) {
-      s.check.error(read.pointer, "a template reads step '" + approval_gate_id(read.step) +
+      s.check.error(read.pointer, "this reads step '" + approval_gate_id(read.step) +
                                       "', but tool '" + read.step +
                                       "' needs no approval (its own `approval` or "
                                       "policy.approval would add that step)");

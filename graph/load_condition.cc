@@ -89,8 +89,10 @@ bool load_pointer(LoadState& s, const nlohmann::json& value, const std::string& 
                          "': expected a tool id or a fan-out node id");
     return false;
   }
-  if (!s.tool_ids.count(c.step) && c.step.ends_with(":approval")) {
-    s.gate_reads.push_back({c.step.substr(0, c.step.size() - 9), p});
+  if (constexpr std::string_view kGate = ":approval";
+      !s.tool_ids.count(c.step) && c.step.ends_with(kGate)) {
+    // An approval gate's output: the gate must exist once they are added (add_approval_gates).
+    s.gate_reads.push_back({c.step.substr(0, c.step.size() - kGate.size()), p});
   }
   if (c.tokens.size() >= 3 && c.tokens[2] != "output") {
     s.check.error(p, expected + ", got \"" + c.pointer +

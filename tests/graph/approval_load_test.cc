@@ -149,8 +149,16 @@ TEST(ApprovalLoad, EveryBadApprovalFieldIsAnErrorWithItsPointer) {
   // A template reading a gate that is not there.
   EXPECT_EQ(bad("", "{}",
                 R"(, "Use": {"kind": "http", "url": "http://x/{{steps.Log:approval.output}}"})"),
-            "/tools/Use/url: a template reads step 'Log:approval', but tool 'Log' needs no "
+            "/tools/Use/url: this reads step 'Log:approval', but tool 'Log' needs no "
             "approval (its own `approval` or policy.approval would add that step)");
+  // A condition reading a gate that is not there.
+  auto read = load(approval_doc(approval_tools(""), "{}",
+                                R"([["Start", "Pay", 1],
+                                    ["Pay", "Done", 2, {"exists": "/steps/Pay:approval/output"}]])"),
+                   "a.json");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.errors[0].pointer, "/edges/1/3/exists");
+  EXPECT_NE(read.errors[0].message.find("tool 'Pay' needs no approval"), std::string::npos);
   // A timer has no timeout, so no on_timeout either.
   auto r = load(approval_doc(approval_tools("") +
                              R"(, "T": {"kind": "wait", "timer_ms": 5, "on_timeout": "fail"})"),
