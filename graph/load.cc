@@ -218,6 +218,7 @@ std::shared_ptr<const Workflow> build(const LoadState& s) {
     for (const auto& [id, calls] : s.scenario_fail_calls) {
       scenario.fail_calls[tool_index.at(id)] = calls;
     }
+    for (const auto& [id, script] : s.scenario_waits) scenario.waits[tool_index.at(id)] = script;
     b.set_scenario(std::move(scenario));
   }
   b.set_source(s.doc);
@@ -237,7 +238,10 @@ LoadResult load(std::string_view text, std::string_view file_name, const LoadOpt
   load_header(s);
   load_tools(s);
   load_graph(s);
-  load_sections(s, options.allow_scenario);
+  load_sections(s);
+  add_approval_gates(s);
+  if (s.graph_loaded) check_condition_reads(s);
+  load_scenario(s, options.allow_scenario);
   if (!result.errors.empty()) return result;
   result.workflow = build(s);
   return result;

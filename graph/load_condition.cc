@@ -89,6 +89,11 @@ bool load_pointer(LoadState& s, const nlohmann::json& value, const std::string& 
                          "': expected a tool id or a fan-out node id");
     return false;
   }
+  if (constexpr std::string_view kGate = ":approval";
+      !s.tool_ids.count(c.step) && c.step.ends_with(kGate)) {
+    // An approval gate's output: the gate must exist once they are added (add_approval_gates).
+    s.gate_reads.push_back({c.step.substr(0, c.step.size() - kGate.size()), p});
+  }
   if (c.tokens.size() >= 3 && c.tokens[2] != "output") {
     s.check.error(p, expected + ", got \"" + c.pointer +
                          "\" (a step's entry holds only its "
@@ -102,6 +107,12 @@ bool load_pointer(LoadState& s, const nlohmann::json& value, const std::string& 
 
 bool is_step_id(const LoadState& s, const std::string& id) {
   if (s.tool_ids.count(id)) return true;
+  // An approval gate's step "<tool>:approval" (checked once the gates are known).
+  static constexpr std::string_view kGate = ":approval";
+  if (id.size() > kGate.size() && id.ends_with(kGate) &&
+      s.tool_ids.count(id.substr(0, id.size() - kGate.size())) != 0) {
+    return true;
+  }
   auto nodes = s.doc.find("nodes");
   if (nodes == s.doc.end() || !nodes->is_object()) return false;
   auto node = nodes->find(id);

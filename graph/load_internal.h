@@ -1,6 +1,7 @@
 #pragma once
 // Shared state of one graph::load call, split across graph/load*.cc. Private to the loader.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -48,6 +49,16 @@ struct LimitsSpec {
   std::optional<std::size_t> max_json_depth;
 };
 
+// A tool's own `approval` (on a tool that is not a wait): a gate before each of its steps, or
+// `false` (exempt from policy.approval).
+struct GateSpec {
+  bool on = true;
+  std::string name;                      // empty: the tool's id
+  std::chrono::milliseconds timeout{0};  // 0: none
+  WaitTool::OnTimeout on_timeout = WaitTool::OnTimeout::kFail;
+  std::string pointer;  // of the tool's `approval`
+};
+
 struct LoadState {
   LoadState(Checker& c, const nlohmann::json& d) : check(c), doc(d) {}
   Checker& check;
@@ -73,6 +84,10 @@ struct LoadState {
   std::optional<Scenario> scenario;               // tool lists resolved when built
   std::vector<std::string> scenario_down;
   std::map<std::string, std::vector<int>> scenario_fail_calls;
+  std::map<std::string, std::vector<Scenario::WaitScript>> scenario_waits;
+  std::map<std::string, GateSpec> tool_gates;  // tool id -> its own `approval`
+  std::vector<StepRead> gate_reads;            // templates reading "<tool>:approval" steps
+  bool graph_loaded = false;                   // load_graph got through to its end
 };
 
 // load_tools.cc: every tool of `tools`, including template checks.
@@ -104,8 +119,29 @@ bool is_step_id(const LoadState& s, const std::string& id);
 // the pointer naming the step otherwise). REQUIRES: the graph loaded without errors.
 void check_condition_reads(LoadState& s);
 
-// load_sections.cc: escalation, budget, policy, limits (applied to the tools), scenario.
-void load_sections(LoadState& s, bool allow_scenario);
+// load_approvals.cc (docs/waits.md#approval-before-a-tool).
+// `on_timeout` of `object` at `pointer` ("fail" or "escalate"; absent: fail); an error when it is
+// given without `timeout_ms`.
+WaitTool::OnTimeout load_on_timeout(LoadState& s, const nlohmann::json& object,
+                                    const std::string& pointer);
+// The `approval` of tool `id` (not a wait) at `pointer`: true, false or {name, timeout_ms,
+// on_timeout}; recorded in s.tool_gates.
+void load_tool_approval(LoadState& s, const std::string& id, const nlohmann::json& approval,
+                        const std::string& pointer);
+// `policy.approval` at /policy/approval into s.policy.approval.
+void load_approval_policy(LoadState& s, const nlohmann::json& approval);
+// Adds an approval gate (a wait tool "<tool>:approval") before every node of each tool that needs
+// approval, by its own `approval` or by policy: edges into the tool lead to its gate, and the gate
+// leads to the tool (cost 0); a graph that starts at the tool starts at its gate. Checks the
+// templates that read gates. Works on what loaded (tools and edges that had errors are left out).
+void add_approval_gates(LoadState& s);
+
+// load_sections.cc: escalation, budget, policy, limits (applied to the tools); the scenario
+// (after the approval gates, whose ids it may name).
+void load_sections(LoadState& s);
+void load_scenario(LoadState& s, bool allow);
+// load_approvals.cc: a scenario's `waits` at /scenario/waits into s.scenario_waits.
+void load_scenario_waits(LoadState& s, const nlohmann::json& waits);
 // A `limits` object at `pointer` (errors for wrong types and ranges).
 LimitsSpec load_limits_object(LoadState& s, const nlohmann::json& limits,
                               const std::string& pointer);

@@ -40,7 +40,11 @@ void load_budget(LoadState& s) {
 void load_policy(LoadState& s) {
   const nlohmann::json* p = s.check.field(s.doc, "", "policy", false);
   if (p == nullptr || !s.check.expect_object(*p, "/policy")) return;
-  s.check.warn_unknown(*p, "/policy", {"breaker", "max_reroutes", "compensate_on_escalation"});
+  s.check.warn_unknown(*p, "/policy",
+                       {"breaker", "max_reroutes", "compensate_on_escalation", "approval"});
+  if (const auto* approval = s.check.field(*p, "/policy", "approval", false)) {
+    load_approval_policy(s, *approval);
+  }
   if (const auto* breaker = s.check.field(*p, "/policy", "breaker", false)) {
     const std::string bp = "/policy/breaker";
     if (s.check.expect_object(*breaker, bp)) {
@@ -133,6 +137,8 @@ void load_expect(LoadState& s, const nlohmann::json& scenario, Scenario& out) {
   }
 }
 
+}  // namespace
+
 void load_scenario(LoadState& s, bool allow) {
   const nlohmann::json* sc = s.doc.contains("scenario") ? &s.doc["scenario"] : nullptr;
   if (sc == nullptr) return;
@@ -142,9 +148,9 @@ void load_scenario(LoadState& s, bool allow) {
   }
   const std::string sp = "/scenario";
   if (!s.check.expect_object(*sc, sp)) return;
-  s.check.warn_unknown(
-      *sc, sp,
-      {"id", "name", "domain", "topology", "description", "down", "known", "fail_calls", "expect"});
+  s.check.warn_unknown(*sc, sp,
+                       {"id", "name", "domain", "topology", "description", "down", "known",
+                        "fail_calls", "expect", "waits"});
   Scenario out;
   if (auto id = s.check.string(*sc, sp, "id", true)) out.id = *id;
   for (auto [key, field] : {std::pair{"name", &out.name}, std::pair{"domain", &out.domain},
@@ -178,16 +184,14 @@ void load_scenario(LoadState& s, bool allow) {
   s.scenario = std::move(out);
   s.scenario_down = std::move(down);
   s.scenario_fail_calls = std::move(fail_calls);
+  if (const auto* w = s.check.field(*sc, sp, "waits", false)) load_scenario_waits(s, *w);
 }
 
-}  // namespace
-
-void load_sections(LoadState& s, bool allow_scenario) {
+void load_sections(LoadState& s) {
   load_escalation(s);
   load_budget(s);
   load_policy(s);
   load_limits(s);
-  load_scenario(s, allow_scenario);
 }
 
 LimitsSpec load_limits_object(LoadState& s, const nlohmann::json& limits,

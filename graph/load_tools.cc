@@ -279,9 +279,10 @@ WaitTool load_wait(LoadState& s, const nlohmann::json& t, const std::string& p) 
     if (auto ms = s.check.integer(t, p, "timer_ms", true, 0, kMaxWaitMs)) {
       w.delay = std::chrono::milliseconds(*ms);
     }
-    if (t.contains("timeout_ms")) {
-      s.check.error(pointer_join(p, "timeout_ms"),
-                    "a timer has no timeout: it fires after timer_ms");
+    for (const char* no : {"timeout_ms", "on_timeout"}) {
+      if (t.contains(no)) {
+        s.check.error(pointer_join(p, no), "a timer has no timeout: it fires after timer_ms");
+      }
     }
     return w;
   }
@@ -297,6 +298,7 @@ WaitTool load_wait(LoadState& s, const nlohmann::json& t, const std::string& p) 
   if (auto ms = s.check.integer(t, p, "timeout_ms", false, 1, kMaxWaitMs)) {
     w.timeout = std::chrono::milliseconds(*ms);
   }
+  w.on_timeout = load_on_timeout(s, t, p);
   return w;
 }
 
@@ -315,7 +317,7 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
   static const std::vector<std::string_view> kMcp = {"server", "tool", "arguments", "timeout_ms",
                                                      "limits"};
   static const std::vector<std::string_view> kWait = {"approval", "signal", "timer_ms",
-                                                      "timeout_ms"};
+                                                      "timeout_ms", "on_timeout"};
   switch (kind) {
     case ToolKind::kHttp:
       return kHttp;
@@ -337,8 +339,9 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
 
 void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::string& p,
                               ToolKind kind) {
-  static constexpr std::string_view kCommon[] = {
-      "kind", "idempotent", "compensate", "retries", "price_usd", "cost", "description", "probe"};
+  static constexpr std::string_view kCommon[] = {"kind",        "idempotent", "compensate",
+                                                 "retries",     "price_usd",  "cost",
+                                                 "description", "probe",      "approval"};
   const auto& specific = kind_fields(kind);
   for (const auto& [key, value] : t.items()) {
     const bool known =
@@ -409,6 +412,9 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     tool.idempotent = *b;
     tool.idempotent_declared = true;
   }
+  if (auto it = t.find("approval"); it != t.end() && tool.kind != ToolKind::kWait) {
+    load_tool_approval(s, id, *it, pointer_join(p, "approval"));
+  }
   if (tool.kind == ToolKind::kWait) {
     // Waiting has no side effect: a wait in flight when the process died is waited for again.
     if (t.contains("idempotent") && !tool.idempotent) {
@@ -478,6 +484,14 @@ void check_templates(LoadState& s, const nlohmann::json& value, const std::strin
         s.check.error(pointer, "template '{{" + part.text +
                                    "}}': the root 'run' is only for "
                                    "idempotency_key");
+        continue;
+      }
+      static constexpr std::string_view kGate = ":approval";
+      const std::string step = part.is_ref && part.path[0] == "steps" ? part.path[1] : "";
+      if (step.size() > kGate.size() && step.ends_with(kGate) &&
+          s.tool_ids.count(step.substr(0, step.size() - kGate.size())) != 0) {
+        // An approval gate's step: checked once the gates are known (add_approval_gates).
+        s.gate_reads.push_back({step.substr(0, step.size() - kGate.size()), pointer});
         continue;
       }
       if (part.is_ref && part.path[0] == "steps" && !s.tool_ids.count(part.path[1]) &&

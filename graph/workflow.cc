@@ -39,6 +39,8 @@ std::string_view to_string(WaitTool::Kind kind) {
   return "unknown";
 }
 
+std::string approval_gate_id(std::string_view tool) { return std::string(tool) + ":approval"; }
+
 ToolGraph::ToolGraph(std::size_t nodes,
                      const std::vector<std::pair<std::uint32_t, std::uint32_t>>& edges) {
   // Reversed, and tagged with the workflow edge index so the CSR order can be mapped back.

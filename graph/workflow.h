@@ -128,9 +128,17 @@ struct WaitTool {
   std::string name;  // kApproval, kSignal: what is waited for (signals are sent by this name)
   std::chrono::milliseconds delay{0};  // kTimer: how long after the step starts it fires
   // kApproval, kSignal: unresolved after this long, the step fails (failure `timeout`) and the
-  // run heals like after any failure. 0: no timeout.
+  // run heals like after any failure, or the run escalates (on_timeout). 0: no timeout.
   std::chrono::milliseconds timeout{0};
+  enum class OnTimeout { kFail, kEscalate };
+  OnTimeout on_timeout = OnTimeout::kFail;
+  // An approval gate (docs/waits.md#approval-before-a-tool): the id of the tool whose steps this
+  // wait guards. The loader made it a node before every node of that tool. Empty: a wait of the
+  // workflow's own.
+  std::string gates;
 };
+// The id of the approval gate of tool `tool`: "<tool>:approval".
+std::string approval_gate_id(std::string_view tool);
 std::string_view to_string(WaitTool::Kind kind);
 
 using ToolSpec =
@@ -255,8 +263,18 @@ struct BreakerPolicy {
   std::chrono::milliseconds cooldown{30000};  // open -> half-open
 };
 
+// `policy.approval`: which tools need a person's approval before each of their steps, besides
+// those whose own `approval` asks for it (docs/waits.md#approval-before-a-tool).
+struct ApprovalPolicy {
+  bool non_idempotent = false;           // every tool that is not idempotent
+  std::optional<double> above_usd;       // every tool whose price_usd is above this
+  std::chrono::milliseconds timeout{0};  // of the gates this policy adds; 0: none
+  WaitTool::OnTimeout on_timeout = WaitTool::OnTimeout::kFail;
+};
+
 struct Policy {
   BreakerPolicy breaker;
+  ApprovalPolicy approval;
   int max_reroutes = 16;  // healing actions (reroutes + backtracks) before the run escalates
   // On escalation, also compensate the completed steps (default: leave them for a human).
   bool compensate_on_escalation = false;
@@ -271,6 +289,17 @@ struct Scenario {
   std::vector<ToolIndex> down;  // fail on every call
   bool known = true;            // the monitor knows `down` before the run starts
   std::map<ToolIndex, std::vector<int>> fail_calls;  // fail on these 1-based calls only
+  // How the calls of wait tools are resolved (docs/eval.md#scripting-waits): per wait tool, the
+  // resolution of its 1st, 2nd, ... call. A call past the list resolves at once as approved,
+  // signalled with null data, or fired after timer_ms.
+  struct WaitScript {
+    enum class Decision { kApprove, kReject, kSignal, kFire, kTimeout };
+    Decision decision = Decision::kApprove;
+    nlohmann::json data;                 // kApprove, kSignal
+    std::string reason;                  // kReject
+    std::chrono::milliseconds after{0};  // simulated time until the resolution
+  };
+  std::map<ToolIndex, std::vector<WaitScript>> waits;
   struct Expect {
     std::string status;  // completed, demoted, escalated, failed
     std::optional<std::vector<std::string>> path;

@@ -21,6 +21,66 @@
 #include "runtime/journal/checks.h"
 
 namespace switchyard::runtime {
+namespace {
+
+// A scenario's resolution of call `call` of wait tool `tool` (docs/eval.md#scripting-waits):
+// the step's outcome, its simulated latency set to the time until the resolution, and the
+// wait_resolved event's payload, as the engine would journal them (docs/waits.md).
+std::pair<tools::Outcome, nlohmann::json> scripted_wait(const graph::Workflow& w,
+                                                        graph::ToolIndex tool, int call,
+                                                        std::int64_t started_unix_ms) {
+  using Decision = graph::Scenario::WaitScript::Decision;
+  const graph::Tool& t = w.tool(tool);
+  const auto& spec = std::get<graph::WaitTool>(t.spec);
+  graph::Scenario::WaitScript step;
+  const auto& waits = w.scenario()->waits;
+  if (auto it = waits.find(tool);
+      it != waits.end() && call >= 1 && static_cast<std::size_t>(call) <= it->second.size()) {
+    step = it->second[static_cast<std::size_t>(call) - 1];
+  } else {
+    // Unscripted: resolved at once (a timer on its time).
+    step.decision = spec.kind == graph::WaitTool::Kind::kApproval ? Decision::kApprove
+                    : spec.kind == graph::WaitTool::Kind::kSignal ? Decision::kSignal
+                                                                  : Decision::kFire;
+    step.data = nullptr;
+    if (step.decision == Decision::kFire) step.after = spec.delay;
+  }
+  const std::string id = wait_id(t, call);
+  tools::Outcome o;
+  nlohmann::json resolved = {{"wait", id}};
+  switch (step.decision) {
+    case Decision::kApprove:
+      o = tools::Outcome::success({{"approved", true}, {"data", step.data}, {"by", "scenario"}});
+      resolved.update({{"decision", "approved"}, {"by", "scenario"}});
+      break;
+    case Decision::kReject:
+      o = tools::Outcome::failed(
+          tools::FailureKind::kRejected,
+          "rejected by scenario" + (step.reason.empty() ? std::string() : ": " + step.reason));
+      resolved.update({{"decision", "rejected"}, {"by", "scenario"}, {"reason", step.reason}});
+      break;
+    case Decision::kSignal:
+      o = tools::Outcome::success(step.data);
+      resolved.update({{"decision", "signalled"}, {"by", "scenario"}});
+      break;
+    case Decision::kFire:
+      o = tools::Outcome::success({{"fired_at_ms", started_unix_ms + step.after.count()}});
+      resolved.update({{"decision", "fired"}, {"by", "timer"}});
+      break;
+    case Decision::kTimeout: {
+      const std::string why = "no " + std::string(graph::to_string(spec.kind)) + " '" + spec.name +
+                              "' within " + std::to_string(spec.timeout.count()) + " ms";
+      o = tools::Outcome::failed(tools::FailureKind::kTimeout, why);
+      resolved.update({{"decision", "timed_out"}, {"by", "timeout"}, {"reason", why}});
+      break;
+    }
+  }
+  o.simulated = true;
+  o.latency = std::chrono::duration_cast<std::chrono::microseconds>(step.after);
+  return {std::move(o), std::move(resolved)};
+}
+
+}  // namespace
 
 nlohmann::json RunReport::to_json() const { return finished_result(run_id, result.to_json()); }
 
@@ -76,6 +136,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     Clock::TimePoint due{};                   // when the answer counts as arrived
     std::shared_ptr<ProgressLog> progress{};  // what the tool reported while it ran
     int call_number = 0;
+    nlohmann::json resolved = nullptr;  // a scenario's wait: its wait_resolved, once it is taken
   };
   // Shared with the tools' callbacks: an aborted call may answer after the run has ended.
   struct Calls {
@@ -106,12 +167,17 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     const graph::ToolIndex tool = first->second.tool;
     const std::shared_ptr<ProgressLog> progress = std::move(first->second.progress);
     const int call_number = first->second.call_number;
+    nlohmann::json resolved = std::move(first->second.resolved);
     calls.erase(first);
     lock.unlock();
     if (progress && tool != graph::kNoIndex) progress->emit(events, w.tool(tool).id, call_number);
     if (out.second.simulated)
       wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
-    if (tool != graph::kNoIndex) {
+    if (!resolved.is_null()) {
+      // A scenario's wait, resolved by its script: journaled like the engine's; a wait is no call
+      // the health monitor watches.
+      events.emit("wait_resolved", std::move(resolved));
+    } else if (tool != graph::kNoIndex) {
       health.observe(tool, out.second, events);
       // A side effect's outcome: committed before the run goes on (below).
       if (!hints.idempotent(tool, events)) outcome_unsaved = true;
@@ -187,6 +253,20 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     }
     const std::uint32_t slot = action.slot;
     const Clock::TimePoint started = clock_.now();
+    if (w.scenario() && w.tool(action.tool).kind == graph::ToolKind::kWait) {
+      // Scenario mode: the wait is resolved by the scenario's script, on the run's clock.
+      auto [outcome, resolved] = scripted_wait(w, action.tool, action.call_number, unix_ms(clock_));
+      {
+        std::lock_guard lock(mu);
+        const Clock::TimePoint due = started + outcome.latency;
+        calls[slot] = Call{call.cancel, action.tool, std::move(outcome), due, nullptr, 0, std::move(resolved)};
+      }
+      if (slot == 0) {
+        auto [answered_slot, answer] = take_answer();
+        machine.complete(answered_slot, std::move(answer));
+      }
+      continue;
+    }
     if (auto refused = health.admit(action.tool, action.tier, events)) {
       // The monitor holds the tool down: no call; the run routes around it.
       if (slot != 0) {

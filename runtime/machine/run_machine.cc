@@ -408,6 +408,7 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   if (purpose == Action::Purpose::kStep) {
     const graph::Tool& t = workflow_.tool(tool);
     step_node_ = node;
+    step_call_ = a.call_number;
     // Every step journals this: built directly (graph/json_object.h), keys in order.
     sink_.emit("step_started",
                json_object("attempt", a.attempt, "call", a.call_number, "idempotent", t.idempotent,
@@ -532,6 +533,19 @@ void RunMachine::step_failed(const tools::Outcome& outcome) {
   attempt_ = 1;
   health().exclude(tool);
   last_failure_ = outcome.failure;
+  const auto* wait = std::get_if<graph::WaitTool>(&workflow_.tool(tool).spec);
+  if (wait != nullptr && wait->on_timeout == graph::WaitTool::OnTimeout::kEscalate &&
+      outcome.failure == tools::FailureKind::kTimeout) {
+    // on_timeout "escalate": nobody answered in time, and the workflow says a person must look
+    // (docs/waits.md#on-timeout), rather than routing around the wait.
+    escalate("wait_timeout",
+             "wait " + wait_id(workflow_.tool(tool), step_call_) + " (" +
+                 std::string(graph::to_string(wait->kind)) + " '" + wait->name +
+                 "') was not resolved within " + std::to_string(wait->timeout.count()) +
+                 " ms (on_timeout: escalate)",
+             !is_branch() && workflow_.policy().compensate_on_escalation);
+    return;
+  }
   heal("failed_tool", workflow_.tool(tool).id, outcome.reason);
 }
 

@@ -293,6 +293,7 @@ class RunMachine {
   nlohmann::json aux_context_;  // what a compensation or the advisor sees
   std::optional<Action> pending_;
   graph::NodeIndex step_node_ = graph::kNoIndex;     // the node of the step in flight
+  int step_call_ = 0;                                // its call number (its tool's calls)
   graph::ToolIndex current_tool_ = graph::kNoIndex;  // the tool of the last invoke
   std::vector<int> calls_;                           // root: calls made so far, by tool
   std::deque<Compensation> compensations_;

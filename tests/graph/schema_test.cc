@@ -135,6 +135,33 @@ TEST_F(WorkflowSchema, RejectsMalformedConditionsTheSchemaCanSee) {
   }
 }
 
+TEST_F(WorkflowSchema, AcceptsApprovalsAndScriptedWaitsAndRejectsMalformedOnes) {
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::string(SWITCHYARD_SOURCE_DIR) +
+                                                           "/tests/scenarios/waits")) {
+    if (e.path().extension() != ".json") continue;
+    expect_valid_file(e.path());
+    ++count;
+  }
+  EXPECT_EQ(count, 4);
+  auto doc = read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/scenarios/waits/WT-2.json");
+  for (const char* bad : {R"({"name": "x", "on_timeout": "escalate"})", R"("yes")",
+                          R"({"timeout_ms": 0})", R"({"timeout_ms": 5, "on_timeout": "retry"})"}) {
+    auto edited = doc;
+    edited["tools"]["Refund"]["approval"] = nlohmann::json::parse(bad);
+    EXPECT_NE(violations(edited), "") << bad << " passes the schema";
+  }
+  auto edited = doc;
+  edited["policy"] = {{"approval", {{"above_usd", -1}}}};
+  EXPECT_NE(violations(edited), "") << "a negative above_usd passes the schema";
+  edited = doc;
+  edited["scenario"]["waits"]["Refund:approval"] = {"maybe"};
+  EXPECT_NE(violations(edited), "") << "an unknown scripted decision passes the schema";
+  edited = doc;
+  edited["tools"]["T"] = {{"kind", "wait"}, {"timer_ms", 5}, {"on_timeout", "fail"}};
+  EXPECT_NE(violations(edited), "") << "a timer's on_timeout passes the schema";
+}
+
 TEST_F(WorkflowSchema, AcceptsMcpServersAndToolsAndRejectsMalformedOnes) {
   expect_valid_file(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/mcp/servers.json");
   for (const char* name :

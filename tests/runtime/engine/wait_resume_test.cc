@@ -50,8 +50,9 @@ class WaitResumeTest : public ::testing::Test {
   }
 
   // Runs `workflow` as `run_id` in a wait holder until its wait is durable, then SIGKILLs it;
-  // returns the journaled start of wait Ask#1 (Unix ms).
-  std::int64_t hold_then_kill(const std::string& workflow, const std::string& run_id) {
+  // returns the journaled start of wait `wait` (Unix ms).
+  std::int64_t hold_then_kill(const std::string& workflow, const std::string& run_id,
+                              const std::string& wait = "Ask#1") {
     const std::string file = dir_.write(run_id + ".json", workflow);
     {
       testing::Subprocess holder({SWITCHYARD_WAIT_HOLDER, journal_path_, file, run_id, "1"});
@@ -66,11 +67,11 @@ class WaitResumeTest : public ::testing::Test {
     EXPECT_TRUE(events.ok());
     if (!events.ok()) return -1;
     for (const Event& e : *events) {
-      if (e.type == "wait_started" && e.payload.contains("wait") && e.payload["wait"] == "Ask#1") {
+      if (e.type == "wait_started" && e.payload.contains("wait") && e.payload["wait"] == wait) {
         return e.time_ms;
       }
     }
-    ADD_FAILURE() << "no wait_started for Ask#1";
+    ADD_FAILURE() << "no wait_started for " << wait;
     return -1;
   }
 
@@ -172,6 +173,36 @@ TEST_F(WaitResumeTest, ATimeoutThatPassedWhileTheProcessWasDownFailsTheStepAndTh
   EXPECT_EQ(find("timeout-1", "wait_resolved")->payload["decision"], "timed_out");
   EXPECT_EQ(prepared_.load(), 0);
   expect_verifies("timeout-1");
+}
+
+TEST_F(WaitResumeTest,
+       AnApprovalGateWhoseTimeoutPassedWhileDownEscalatesOnResumeAndItsToolNeverRuns) {
+  // Do needs approval (docs/waits.md#approval-before-a-tool), and nobody answering within ten
+  // minutes is for a person to look at (on_timeout: escalate), not a reason to reroute.
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-gate",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "builtin", "name": "prep", "idempotent": true},
+      "Do": {"kind": "builtin", "name": "prep",
+             "approval": {"name": "refund", "timeout_ms": 600000, "on_timeout": "escalate"}},
+      "Other": {"kind": "builtin", "name": "echo", "idempotent": true},
+      "Done": {"kind": "builtin", "name": "echo", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Do", 1], ["Do", "Done", 1],
+              ["Prep", "Other", 9], ["Other", "Done", 1]]})";
+  const std::int64_t started = hold_then_kill(w, "gate-1", "Do:approval#1");
+  ASSERT_GT(started, 0);
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "gate-1", started + 600000 + 1, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kEscalated);
+  const Event* escalated = find("gate-1", "escalated");
+  ASSERT_NE(escalated, nullptr);
+  EXPECT_EQ(escalated->payload["reason"], "wait_timeout");
+  EXPECT_EQ(escalated->payload["message"],
+            "wait Do:approval#1 (approval 'refund') was not resolved within 600000 ms "
+            "(on_timeout: escalate)");
+  EXPECT_EQ(find("gate-1", "wait_resolved")->payload["decision"], "timed_out");
+  EXPECT_EQ(prepared_.load(), 0) << "Prep ran in the killed process; Do never ran";
+  expect_verifies("gate-1");
 }
 
 TEST_F(WaitResumeTest, TheSynchronousResumeRefusesAHeldRunNamingItsWaitAndLeavesItRunning) {
