@@ -259,7 +259,8 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       {
         std::lock_guard lock(mu);
         const Clock::TimePoint due = started + outcome.latency;
-        calls[slot] = Call{call.cancel, action.tool, std::move(outcome), due, nullptr, 0, std::move(resolved)};
+        calls[slot] = Call{call.cancel, action.tool, std::move(outcome), due,
+                           nullptr,     0,           std::move(resolved)};
       }
       if (slot == 0) {
         auto [answered_slot, answer] = take_answer();
