@@ -4,6 +4,8 @@
 // completed/demoted (or a check failed), 2 bad usage or invalid input, 3 internal or I/O error.
 // Human output goes to stdout; --json prints exactly one JSON document; logs go to stderr.
 
+#include <signal.h>
+
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdint>
@@ -123,5 +125,11 @@ void warn_deprecated(Context& ctx, const std::string& old_name, const std::strin
 // Opens the journal named by --journal (default "switchyard.db"); errors are kIo.
 // Declared here so every command opens journals the same way.
 std::string default_journal_path();
+
+// For the long-running commands (serve, worker), which stop on SIGTERM or SIGINT: blocks both in
+// the calling thread, and so in every thread it starts afterwards (they inherit the mask), so
+// that only the caller's sigwait() on the returned set takes them; and ignores SIGPIPE. Call it
+// before any other thread is started.
+sigset_t block_stop_signals();
 
 }  // namespace switchyard::cli

@@ -1,3 +1,5 @@
+#include <pthread.h>
+
 #include <algorithm>
 #include <limits>
 #include <ostream>
@@ -219,6 +221,16 @@ Result<std::string> resolve_run_id(const runtime::Journal& journal, const std::s
 void warn_deprecated(Context& ctx, const std::string& old_name, const std::string& new_name) {
   *ctx.err << "warning: " << old_name << " is deprecated and will be removed in the next release: "
            << "use " << new_name << "\n";
+}
+
+sigset_t block_stop_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  return signals;
 }
 
 }  // namespace switchyard::cli

@@ -92,12 +92,7 @@ int serve(Context& ctx, const ServeArgs& args) {
   if (!options.ok()) return report_error(ctx, options.status(), false);
   // SIGTERM and SIGINT are taken by this thread only (sigwait below): blocked before the
   // service's threads exist, so they inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = block_stop_signals();
   auto service = service::Service::start(*options);
   if (!service.ok()) return report_error(ctx, service.status(), false);
   *ctx.out << "listening on " << (*service)->url() << std::endl;

@@ -55,6 +55,12 @@ int worker(Context& ctx, const WorkerArgs& args) {
                                          "queue shared between processes"),
                         false);
   }
+  // SIGTERM and SIGINT are taken by this thread only (sigwait below): the worker then claims
+  // nothing more and returns once its runs in flight ended. Blocked before any thread exists
+  // (the tools' I/O, the journal's, the exporter's, the engine's), so that they inherit the mask
+  // and none of them can take a SIGTERM (its default action would end the process without the
+  // graceful stop).
+  const sigset_t signals = block_stop_signals();
   runtime::WorkerOptions options;
   options.name = args.name;
   options.max_runs = args.max_runs;
@@ -120,14 +126,6 @@ int worker(Context& ctx, const WorkerArgs& args) {
       runtime::Worker::create(*started->journal, *engine, clock, std::move(workflows), options);
   if (!w.ok()) return report_error(ctx, w.status(), false);
   runtime::Worker& worker = **w;
-  // SIGTERM and SIGINT are taken by this thread only: the worker then claims nothing more and
-  // returns once its runs in flight ended.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
   *ctx.out << "worker " << worker.name() << " on " << runtime::printable_location(args.journal)
            << std::endl;
   std::thread loop([&worker] { worker.run(); });
