@@ -219,6 +219,31 @@ struct ResumeOptions {
   std::optional<Workflow> workflow{};
 };
 
+// A worker of a PostgreSQL journal's run queue (Runtime::start_worker; docs/scale-out.md#workers).
+struct WorkerOptions {
+  // The worker's name in the journal (runs.owner): unique among the workers sharing the journal.
+  // "": the host name, the process id and a random suffix.
+  std::string name{};
+  // How long a claimed run stays this worker's without a heartbeat; another worker takes it over
+  // once it expired. Above `heartbeat`.
+  std::chrono::milliseconds lease{15000};
+  // How often the leases of the runs in flight here are renewed. > 0, < lease.
+  std::chrono::milliseconds heartbeat{5000};
+  // How long an idle worker waits before it looks at the queue again.
+  std::chrono::milliseconds poll{100};
+  // Runs of the queue in flight here at most. >= 1.
+  int max_runs = 64;
+};
+
+// What a Runtime's worker did since start_worker (Runtime::worker_stats).
+struct WorkerStats {
+  std::int64_t claimed = 0;     // runs claimed from the queue
+  std::int64_t taken_over = 0;  // runs whose worker's lease had expired, continued here
+  std::int64_t finished = 0;    // ended here with a final status
+  std::int64_t lost = 0;        // stopped here because another worker took them over
+  std::int64_t failed = 0;      // could not start, or stopped by a journal error (released)
+};
+
 // A subscription to the events of every run (Runtime::subscribe).
 //
 //   api::EventSubscription sub = rt.subscribe([&queue](const api::Event& e) { queue.push(e); });
@@ -331,6 +356,28 @@ class SWITCHYARD_API Runtime {
   // and the run ends failed ("cancelled: <reason>"). Errors: kNotFound when it is not in flight
   // here.
   Status cancel(const std::string& run_id, const std::string& reason = "request");
+
+  // The run queue of a PostgreSQL journal (docs/scale-out.md#workers): admits a run of `workflow`
+  // with options.input under options.run_id (or a new id) and returns its id; it stays `queued`
+  // until a worker (start_worker here or elsewhere, or `switchyard worker`) that has the same
+  // workflow claims and runs it. Nothing runs here. Errors: kInvalidArgument (the journal has no
+  // queue: it is not PostgreSQL; an input that is not an object; a run id already in the
+  // journal; a budget, a seed, a deadline or on_event in `options`, which a queued run cannot
+  // carry to its worker), the journal's.
+  Result<std::string> enqueue(const Workflow& workflow, const RunOptions& options = {});
+  // Makes this Runtime a worker of its journal's queue: on a thread of its own it claims queued
+  // runs of `workflows` (a run is matched to its workflow by content hash) and runs them on this
+  // Runtime's engine with its tools (the builtins added so far), holding each by a lease, until
+  // stop_worker() or the Runtime is destroyed. Runs another worker held whose lease expired are
+  // taken over by the resume rules. Errors: kInvalidArgument (the journal is not PostgreSQL, no
+  // workflow, options out of range, a worker already started), a workflow's tools cannot be made.
+  Status start_worker(const std::vector<Workflow>& workflows, const WorkerOptions& options = {});
+  // Stops the worker claiming, and returns once the runs it has in flight ended (their leases
+  // renewed meanwhile). Does nothing without a worker.
+  void stop_worker();
+  // What the worker did since start_worker (after stop_worker, what the last one did; zeros if
+  // none was started).
+  WorkerStats worker_stats() const;
   // The waits runs in flight here are held at (docs/waits.md), oldest first.
   std::vector<Wait> waits() const;
   // Approves wait `wait_id` of run `run_id`: the step succeeds with {"approved": true, "data",

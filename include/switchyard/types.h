@@ -128,11 +128,12 @@ struct WaitResolution {
 // One run's row of the journal.
 struct RunInfo {
   std::string run_id{};
-  std::string workflow{};                  // the workflow's name
-  std::string workflow_hash{};             // hex SHA-256 of its canonical JSON
-  RunStatus status = RunStatus::kRunning;  // kRunning: in flight, or its process died (resume)
-  std::int64_t started_ms = 0;             // Unix time, milliseconds
-  std::int64_t finished_ms = 0;            // 0 while running
+  std::string workflow{};       // the workflow's name
+  std::string workflow_hash{};  // hex SHA-256 of its canonical JSON
+  // kRunning: in flight, or its process died (resume), or queued for a worker (docs/scale-out.md)
+  RunStatus status = RunStatus::kRunning;
+  std::int64_t started_ms = 0;   // Unix time, milliseconds
+  std::int64_t finished_ms = 0;  // 0 while running
   nlohmann::json input;
   nlohmann::json result;       // null while running; else RunSummary::json's fields
   std::string head_hash{};     // the hash of its last event ("" before any)

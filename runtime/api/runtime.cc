@@ -139,7 +139,9 @@ void Runtime::Impl::leave(const std::string& run_id) {
 // ---- Runtime ----
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Runtime::~Runtime() = default;
+Runtime::~Runtime() {
+  if (impl_) impl_->stop_worker();
+}
 
 Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
   if (options.threads < 0) {
@@ -270,6 +272,86 @@ Result<Runtime::Impl::Prepared> Runtime::Impl::prepare(const Workflow& workflow,
                               .seed = options.seed,
                               .deadline = options.deadline},
                   .events = std::move(events)};
+}
+
+Result<std::string> Runtime::enqueue(const Workflow& workflow, const RunOptions& options) {
+  runtime::RunQueue* queue = impl_->core->journal->run_queue();
+  if (queue == nullptr) {
+    return Status(StatusCode::kInvalidArgument,
+                  "enqueue needs a PostgreSQL journal (RuntimeOptions::journal_path "
+                  "postgresql://...): the queue is in the database workers share");
+  }
+  const Budget& b = options.budget;
+  if (b.usd || b.tokens || b.llm_calls || options.seed || options.deadline.count() != 0 ||
+      options.on_event) {
+    return Status(StatusCode::kInvalidArgument,
+                  "a queued run carries only its input and id to its worker: budget, seed, "
+                  "deadline and on_event cannot be given to enqueue");
+  }
+  if (!options.run_id.empty() && impl_->journal().get_run(options.run_id).ok()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "run " + options.run_id + " is already in the journal");
+  }
+  auto id = runtime::enqueue_run(*queue, *internal::Access::impl(workflow).model, options.input,
+                                 impl_->clock, options.run_id);
+  if (!id.ok()) return to_api(id.status());
+  return *id;
+}
+
+Status Runtime::start_worker(const std::vector<Workflow>& workflows, const WorkerOptions& options) {
+  std::lock_guard lock(impl_->worker_mu);
+  if (impl_->worker) {
+    return Status(StatusCode::kInvalidArgument, "this Runtime already has a worker");
+  }
+  std::vector<runtime::WorkerWorkflow> list;
+  for (const Workflow& w : workflows) {
+    auto tools = impl_->tools_for(w);
+    if (!tools.ok()) return to_api(tools.status());
+    list.push_back({internal::Access::impl(w).model, *std::move(tools)});
+  }
+  // Claims and renewals on a connection of their own, not behind the journal's commits.
+  std::unique_ptr<runtime::Journal> claims;
+  if (impl_->core->journal->run_queue() != nullptr) {
+    auto opened = runtime::open_journal(impl_->options.journal_path, {.create_if_missing = false});
+    if (!opened.ok()) return to_api(opened.status());
+    claims = std::move(*opened);
+  }
+  auto worker =
+      runtime::Worker::create(impl_->journal(), *impl_->engine, impl_->clock, std::move(list),
+                              {.name = options.name,
+                               .lease = options.lease,
+                               .heartbeat = options.heartbeat,
+                               .poll = options.poll,
+                               .max_runs = options.max_runs},
+                              claims ? claims->run_queue() : nullptr);
+  if (!worker.ok()) return to_api(worker.status());
+  impl_->worker_claims = std::move(claims);
+  impl_->worker = std::move(*worker);
+  impl_->worker_thread = std::thread([w = impl_->worker.get()] { w->run(); });
+  return Status();
+}
+
+void Runtime::Impl::stop_worker() {
+  std::lock_guard lock(worker_mu);
+  if (!worker) return;
+  worker->stop();
+  worker_thread.join();
+  stopped_worker_stats = worker->stats();
+  worker.reset();
+  worker_claims.reset();
+}
+
+void Runtime::stop_worker() { impl_->stop_worker(); }
+
+WorkerStats Runtime::worker_stats() const {
+  std::lock_guard lock(impl_->worker_mu);
+  const runtime::WorkerStats s =
+      impl_->worker ? impl_->worker->stats() : impl_->stopped_worker_stats;
+  return {.claimed = s.claimed,
+          .taken_over = s.taken_over,
+          .finished = s.finished,
+          .lost = s.lost,
+          .failed = s.failed};
 }
 
 Result<std::string> Runtime::start(const Workflow& workflow, RunOptions options, RunDone done) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "monitors/health_table.h"
 #include "runtime/api/internal.h"
@@ -16,6 +17,7 @@
 #include "runtime/journal/event_feed.h"
 #include "runtime/journal/journal.h"
 #include "runtime/journal/otlp_exporter.h"
+#include "runtime/worker/worker.h"
 #include "tools/builtin.h"
 #include "tools/models.h"
 #include "tools/tool_set.h"
@@ -63,6 +65,14 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
 
   // Declared last: destroyed first, while everything it uses is alive.
   std::unique_ptr<runtime::Engine> engine;
+  // start_worker: the worker of the journal's queue, on its thread (destroyed before the engine;
+  // stopped and joined by stop_worker, which ~Runtime calls). Under worker_mu.
+  mutable std::mutex worker_mu;
+  std::unique_ptr<runtime::Journal> worker_claims;  // the worker's claims' own connection
+  std::unique_ptr<runtime::Worker> worker;
+  std::thread worker_thread;
+  runtime::WorkerStats stopped_worker_stats;  // the last worker's, once stopped
+  void stop_worker();
 
   runtime::Journal& journal() const { return *core->feed; }
   // The workflow's tool adapters, with the builtins registered now. Errors: make_tool_set's.

@@ -7,6 +7,8 @@
 //   after_call      a tool answered (its effect happened); the answer is not journaled yet
 //   after_outcome_commit  a non-idempotent tool's outcome is durable; nothing invoked since
 //   inside_append   a journal transaction has written its first event but not committed
+//   after_claim     a worker's claim of a queued run is committed; the run is not started yet
+//   after_renew     a worker renewed the leases of the runs it holds (they are in flight)
 // Thread-safe.
 
 namespace switchyard::runtime {

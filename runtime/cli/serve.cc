@@ -3,7 +3,7 @@
 //                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
 //                  [--workflow WF.json]... [--allow-command-tools] [--otlp-endpoint URL]
-//                  [--no-resume]
+//                  [--no-resume] [--queue [--queue-poll D]]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
 // of the environment once read, so that no tool subprocess inherits them).
 
@@ -37,6 +37,8 @@ struct ServeArgs {
   std::string idle_timeout = "30s";
   bool allow_command_tools = false;
   bool no_resume = false;
+  bool queue = false;
+  std::string queue_poll = "200ms";
   std::string models;
   std::string otlp_endpoint;
   std::vector<std::string> workflows;
@@ -84,6 +86,11 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   o.workflow_files = args.workflows;
   o.allow_command_tools = args.allow_command_tools;
   o.resume_orphans = !args.no_resume;
+  o.queue = args.queue;
+  auto queue_poll = duration_arg("--queue-poll", args.queue_poll);
+  if (!queue_poll.ok()) return queue_poll.status();
+  if (queue_poll->count() <= 0) return invalid_argument("--queue-poll: expected more than 0 ms");
+  o.queue_poll = *queue_poll;
   return o;
 }
 
@@ -164,6 +171,13 @@ void add_serve(CLI::App& app, Context& ctx) {
   cmd->add_flag("--no-resume", args->no_resume,
                 "Do not continue, at start, the runs a dead process left unfinished in the journal "
                 "(default: those whose workflow is registered with --workflow are resumed here)");
+  cmd->add_flag("--queue", args->queue,
+                "Admit runs into the PostgreSQL journal's queue for `switchyard worker`s to run, "
+                "instead of running them here (docs/scale-out.md#the-service-on-a-queue)");
+  cmd->add_option("--queue-poll", args->queue_poll,
+                  "With --queue: how often the event streams of runs that workers run read the "
+                  "journal")
+      ->capture_default_str();
   cmd->add_option("--otlp-endpoint", args->otlp_endpoint,
                   "Export runs as OpenTelemetry traces over OTLP/HTTP JSON to this collector URL "
                   "(docs/tracing.md)");

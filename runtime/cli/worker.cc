@@ -122,8 +122,16 @@ int worker(Context& ctx, const WorkerArgs& args) {
   engine_options.threads = args.engine_threads;
   engine_options.models = &models;
   auto engine = runtime::build_engine(*started, *engine_journal, clock, engine_options);
-  auto w =
-      runtime::Worker::create(*started->journal, *engine, clock, std::move(workflows), options);
+  // Claims and lease renewals on a connection of their own: on the journal's, they would wait
+  // behind its commits, and the commits behind them (docs/benchmarks.md#the-run-queue).
+  std::unique_ptr<runtime::Journal> claims;
+  if (runtime::is_postgres_location(args.journal)) {
+    auto opened = runtime::open_journal(args.journal, {.create_if_missing = false});
+    if (!opened.ok()) return report_error(ctx, opened.status(), false);
+    claims = std::move(*opened);
+  }
+  auto w = runtime::Worker::create(*started->journal, *engine, clock, std::move(workflows), options,
+                                   claims ? claims->run_queue() : nullptr);
   if (!w.ok()) return report_error(ctx, w.status(), false);
   runtime::Worker& worker = **w;
   *ctx.out << "worker " << worker.name() << " on " << runtime::printable_location(args.journal)

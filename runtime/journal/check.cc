@@ -157,6 +157,17 @@ JournalCheck RowChecker::finish() {
   return std::move(out_);
 }
 
+Result<std::vector<Event>> Journal::events_after(const std::string& run_id,
+                                                 std::int64_t after_seq) const {
+  auto all = events(run_id);
+  if (!all.ok()) return all.status();
+  std::vector<Event> out;
+  for (Event& e : *all) {
+    if (e.seq > after_seq) out.push_back(std::move(e));
+  }
+  return out;
+}
+
 Result<JournalCheck> Journal::check() const {
   JournalCheck out;
   RunFilter filter;

@@ -47,6 +47,10 @@ class ForwardingJournal : public Journal {
   Result<std::vector<Event>> events(const std::string& run_id) const override {
     return inner_.events(run_id);
   }
+  Result<std::vector<Event>> events_after(const std::string& run_id,
+                                          std::int64_t after_seq) const override {
+    return inner_.events_after(run_id, after_seq);
+  }
   Status claim_run(const std::string& run_id) override { return inner_.claim_run(run_id); }
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     return inner_.gc(finished_before_ms);
@@ -55,6 +59,8 @@ class ForwardingJournal : public Journal {
   std::string location() const override { return inner_.location(); }
   bool chains_events() const override { return inner_.chains_events(); }
   bool writes_inline() const override { return inner_.writes_inline(); }
+  // The inner journal's queue: its fences apply to the writes that reach it through this one.
+  RunQueue* run_queue() override { return inner_.run_queue(); }
 
  protected:
   Journal& inner() const { return inner_; }

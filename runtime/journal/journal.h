@@ -144,6 +144,12 @@ class Journal {
   // decoded ("run r-abc seq 7 (step_failed): /payload/tool: expected a string, got an array"),
   // or the run's own row. Only that run is refused: every other stays readable.
   virtual Result<std::vector<Event>> events(const std::string& run_id) const = 0;
+  // The run's events after seq `after_seq`, in sequence order, read and checked as events() reads
+  // them: for a reader that follows a run another process writes (the service's event streams
+  // of runs that workers run, docs/scale-out.md). Errors as events(). This default filters
+  // events(); the PostgreSQL journal reads only the new rows.
+  virtual Result<std::vector<Event>> events_after(const std::string& run_id,
+                                                  std::int64_t after_seq) const;
 
   // Takes over an unfinished run for this process (resume): records this process as its owner.
   // kNotFound if unknown; kFailedPrecondition if it is finished.
@@ -194,6 +200,10 @@ struct QueueStats {
   std::int64_t queued = 0;
   std::int64_t leased = 0;   // running, held by a worker whose lease has not expired
   std::int64_t expired = 0;  // running, held by a worker whose lease has expired
+  // Claims ever made of the runs in the journal: the sum of their fencing epochs (each claim
+  // from the queue, take-over and adopt raises a run's epoch by one). Runs removed by gc no longer
+  // count.
+  std::int64_t claims = 0;
 };
 
 // The run queue of a journal shared by workers (docs/scale-out.md#workers). A run is admitted as

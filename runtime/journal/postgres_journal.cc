@@ -515,13 +515,19 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
   }
 
   Result<std::vector<Event>> events(const std::string& run_id) const override {
+    return events_after(run_id, 0);
+  }
+
+  Result<std::vector<Event>> events_after(const std::string& run_id,
+                                          std::int64_t after_seq) const override {
     auto run = get_run(run_id);
     if (!run.ok()) return run.status();
     std::lock_guard lock(mu_);
-    auto r = db_.run("events",
-                     "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = $1 "
-                     "ORDER BY seq",
-                     Params().text(run_id), "cannot read events of run " + run_id);
+    auto r =
+        db_.run("events",
+                "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = $1 "
+                "AND seq > $2 ORDER BY seq",
+                Params().text(run_id).integer(after_seq), "cannot read events of run " + run_id);
     if (!r.ok()) return r.status();
     const PGresult* rows = r->get();
     std::vector<Event> out;
@@ -693,10 +699,14 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
         "SELECT (SELECT count(*) FROM runs WHERE status = 'queued'), "
         "(SELECT count(*) FROM runs WHERE status = 'running' AND owner IS NOT NULL AND "
         "lease_expires_ms >= $1), (SELECT count(*) FROM runs WHERE status = 'running' AND "
-        "owner IS NOT NULL AND lease_expires_ms < $1)",
+        "owner IS NOT NULL AND lease_expires_ms < $1), "
+        "(SELECT COALESCE(sum(epoch), 0) FROM runs)",
         Params().integer(now_ms), "cannot read the queue");
     if (!r.ok()) return r.status();
-    return QueueStats{integer(r->get(), 0, 0), integer(r->get(), 0, 1), integer(r->get(), 0, 2)};
+    return QueueStats{.queued = integer(r->get(), 0, 0),
+                      .leased = integer(r->get(), 0, 1),
+                      .expired = integer(r->get(), 0, 2),
+                      .claims = integer(r->get(), 0, 3)};
   }
 
  private:

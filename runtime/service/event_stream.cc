@@ -1,5 +1,7 @@
 #include "runtime/service/event_stream.h"
 
+#include "runtime/service/log.h"
+
 namespace switchyard::service {
 
 Result<std::shared_ptr<EventStream>> EventStream::open(runtime::EventFeed& feed,
@@ -75,9 +77,81 @@ std::string EventStream::take(bool* ended) {
     if (e.type == "run_finished") *ended = true;
     // A run interrupted by a shutdown gets no more events from this process (`resume` continues
     // it elsewhere, or later): the stream ends there too, unless the run went on after it.
-    if (e.type == "run_interrupted" && queue_.empty()) *ended = true;
+    // A run another process writes is taken over by another worker instead: its stream goes on.
+    if (e.type == "run_interrupted" && queue_.empty() && !polled_) *ended = true;
   }
   return out;
+}
+
+Result<bool> EventStream::poll(const runtime::Journal& journal) {
+  std::int64_t after = 0;
+  {
+    std::lock_guard lock(mu_);
+    polled_ = true;
+    if (finished_) return true;
+    after = last_seq_;
+  }
+  auto fresh = journal.events_after(run_id_, after);
+  if (!fresh.ok()) return fresh.status();
+  std::function<void()> wake;
+  bool finished = false;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& e : *fresh) push_locked(e);
+    finished = finished_;
+    if (!fresh->empty()) wake = wake_;
+  }
+  if (wake) wake();
+  return finished;
+}
+
+StreamPoller::StreamPoller(const runtime::Journal& journal, std::chrono::milliseconds interval)
+    : journal_(journal), interval_(interval), thread_([this] { loop(); }) {}
+
+StreamPoller::~StreamPoller() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void StreamPoller::watch(const std::shared_ptr<EventStream>& stream) {
+  std::lock_guard lock(mu_);
+  streams_.push_back(stream);
+}
+
+std::size_t StreamPoller::watched() const {
+  std::lock_guard lock(mu_);
+  return streams_.size();
+}
+
+void StreamPoller::loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    wake_.wait_for(lock, interval_, [this] { return stopping_; });
+    if (stopping_) return;
+    // Polled without the lock: watch() is not held up by the journal's reads.
+    std::vector<std::shared_ptr<EventStream>> live;
+    for (const auto& weak : streams_) {
+      if (auto stream = weak.lock()) live.push_back(std::move(stream));
+    }
+    streams_.clear();
+    lock.unlock();
+    std::vector<std::weak_ptr<EventStream>> keep;
+    for (const auto& stream : live) {
+      auto ended = stream->poll(journal_);
+      if (!ended.ok()) {
+        // A journal that cannot be read now (the database restarting) is tried again next time.
+        logger().warn("event stream: {}", ended.status().message());
+      }
+      if (!ended.ok() || !*ended) keep.push_back(stream);
+    }
+    live.clear();  // a stream whose connection is gone dies here, not under the lock
+    lock.lock();
+    streams_.insert(streams_.end(), keep.begin(), keep.end());
+  }
 }
 
 std::string EventStream::message(const runtime::Event& e) {

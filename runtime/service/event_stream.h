@@ -9,12 +9,15 @@
 // Thread-safety: the feed's callback may push from any thread; take() and start() are called by
 // one connection at a time.
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "graph/status.h"
@@ -41,6 +44,13 @@ class EventStream {
   // One event as an SSE message.
   static std::string message(const runtime::Event& event);
 
+  // Reads from `journal` the run's events after the last one queued, queues them and wakes the
+  // connection: for a run another process writes (a worker), whose events the feed never sees.
+  // Such a stream does not end at run_interrupted (another worker takes the run over) but only at
+  // run_finished. Returns whether the stream has queued run_finished (nothing more to poll).
+  // Errors: the journal's.
+  Result<bool> poll(const runtime::Journal& journal);
+
  private:
   EventStream() = default;
   void push(const runtime::Event& event);
@@ -52,9 +62,42 @@ class EventStream {
   std::int64_t last_seq_ = 0;          // the last seq queued
   bool finished_ = false;              // run_finished queued
   bool loaded_ = false;                // the journaled history is queued
+  bool polled_ = false;                // poll() fed it: a run written by another process
   std::vector<runtime::Event> early_;  // live events that came while it was read
   std::function<void()> wake_;         // under mu_
   runtime::EventFeed::Subscription subscription_;
+};
+
+// StreamPoller: one thread that polls the journal, every `interval`, for the new events of the
+// streams watched (EventStream::poll), until each has ended or its connection dropped it. The
+// service on a queue uses it: its runs run in workers, so their events reach it only through the
+// journal; a client sees each at most `interval` (plus a read) after it was committed.
+//
+// Thread-safety: watch() from any thread.
+class StreamPoller {
+ public:
+  // REQUIRES: journal outlives the poller; interval > 0.
+  StreamPoller(const runtime::Journal& journal, std::chrono::milliseconds interval);
+  // Stops and joins the thread.
+  ~StreamPoller();
+  StreamPoller(const StreamPoller&) = delete;
+  StreamPoller& operator=(const StreamPoller&) = delete;
+
+  // Polls `stream` from now on, as long as a connection holds it and it has not ended.
+  void watch(const std::shared_ptr<EventStream>& stream);
+  // Streams being polled now.
+  std::size_t watched() const;
+
+ private:
+  void loop();
+
+  const runtime::Journal& journal_;
+  const std::chrono::milliseconds interval_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool stopping_ = false;                            // under mu_
+  std::vector<std::weak_ptr<EventStream>> streams_;  // under mu_
+  std::thread thread_;
 };
 
 }  // namespace switchyard::service

@@ -190,4 +190,32 @@ std::string render_otlp_metrics(const runtime::OtlpStats& stats) {
   return out.str();
 }
 
+std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t admitted,
+                                 std::size_t streams) {
+  std::ostringstream out;
+  header(out, "switchyard_queue_up", "gauge",
+         "1 when the queue's figures below were read from the journal, 0 when it could not be "
+         "read.");
+  out << "switchyard_queue_up " << (stats != nullptr ? 1 : 0) << "\n";
+  if (stats != nullptr) {
+    header(out, "switchyard_queue_runs", "gauge",
+           "Runs of the queue by state: queued (waiting for a worker), leased (held by a worker), "
+           "expired (held by a worker whose lease expired: another worker takes it over).");
+    out << "switchyard_queue_runs{state=\"queued\"} " << stats->queued << "\n";
+    out << "switchyard_queue_runs{state=\"leased\"} " << stats->leased << "\n";
+    out << "switchyard_queue_runs{state=\"expired\"} " << stats->expired << "\n";
+    header(out, "switchyard_queue_claims_total", "counter",
+           "Claims made by all workers of the runs in the journal (from the queue, take-overs, "
+           "adopts): the sum of the runs' fencing epochs.");
+    out << "switchyard_queue_claims_total " << stats->claims << "\n";
+  }
+  header(out, "switchyard_queue_admitted_total", "counter",
+         "Runs this process admitted into the queue (POST /v1/runs).");
+  out << "switchyard_queue_admitted_total " << admitted << "\n";
+  header(out, "switchyard_queue_event_streams", "gauge",
+         "Event streams of queued runs this process follows by reading the journal.");
+  out << "switchyard_queue_event_streams " << streams << "\n";
+  return out.str();
+}
+
 }  // namespace switchyard::service

@@ -61,4 +61,12 @@ class Metrics {
 // to /metrics: switchyard_otlp_spans_{exported,dropped,failed}_total.
 std::string render_otlp_metrics(const runtime::OtlpStats& stats);
 
+// The queue's series (serve --queue; docs/scale-out.md#the-service-on-a-queue), appended to
+// /metrics: switchyard_queue_runs{state} (queued, leased, expired) and
+// switchyard_queue_claims_total from `stats` (null: the journal could not be read, and
+// switchyard_queue_up is 0), switchyard_queue_admitted_total (`admitted` by this process) and
+// switchyard_queue_event_streams (`streams` polled now).
+std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t admitted,
+                                 std::size_t streams);
+
 }  // namespace switchyard::service

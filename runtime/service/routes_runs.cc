@@ -11,6 +11,7 @@
 #include "runtime/service/event_stream.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
+#include "runtime/worker/worker.h"
 
 namespace switchyard::service {
 namespace {
@@ -148,6 +149,15 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
     }
     w = it->second;
   }
+  if (queue != nullptr) {
+    if (body->contains("budget")) {
+      return field_error("/budget",
+                         invalid_argument("/budget: a run admitted into the queue runs with its "
+                                          "workflow's budget; a budget in the request is not "
+                                          "carried to the worker (docs/scale-out.md)"));
+    }
+    return enqueue(w, name, std::move(request));
+  }
   // From the check of `draining` until the run is started on the engine: a drain that begins
   // meanwhile waits for this (drain() sets `draining`, then takes the lock exclusively), so a run
   // answered 202 is always one the drain sees in `active` and lets finish or interrupts for
@@ -191,16 +201,41 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
   return r;
 }
 
+HttpResponse Service::Impl::enqueue(const Registered& w, const std::string& name,
+                                    runtime::RunRequest request) {
+  // Admitted runs take no token's slot: they run in workers, and this process does not see
+  // them end. The rate limit still applies to the requests.
+  auto id = runtime::enqueue_run(*queue, *w.workflow, request.input, clock, request.run_id);
+  if (!id.ok()) {
+    // The one refusal of a valid request: its run id is already in the journal.
+    if (id.status().code() == StatusCode::kInvalidArgument) {
+      return error_response(409, "already_exists", id.status().message());
+    }
+    return journal_error_response(id.status());
+  }
+  admitted.fetch_add(1);
+  logger().info("run {} of {} admitted into the queue", *id, name);
+  HttpResponse r = json_response(202, {{"run_id", *id},
+                                       {"status", "queued"},
+                                       {"workflow", name},
+                                       {"links",
+                                        {{"run", "/v1/runs/" + *id},
+                                         {"events", "/v1/runs/" + *id + "/events"},
+                                         {"cancel", "/v1/runs/" + *id + "/cancel"}}}});
+  r.headers.emplace_back("Location", "/v1/runs/" + *id);
+  return r;
+}
+
 HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
   runtime::RunFilter filter;
   filter.limit = 50;
   if (auto it = req.query.find("status"); it != req.query.end()) {
-    static const std::set<std::string> kStatuses = {"running", "completed", "demoted", "escalated",
-                                                    "failed"};
+    static const std::set<std::string> kStatuses = {"queued",  "running",   "completed",
+                                                    "demoted", "escalated", "failed"};
     if (!kStatuses.count(it->second)) {
       return error_response(
           invalid_argument("status=" + excerpt(it->second, 100) +
-                           ": expected running, completed, demoted, escalated or failed"));
+                           ": expected queued, running, completed, demoted, escalated or failed"));
     }
     filter.status = it->second;
   }
@@ -331,6 +366,8 @@ HttpResponse Service::Impl::events(const HttpRequest& req, const std::string& id
   }
   auto stream = EventStream::open(*feed, id, after, is_active(id));
   if (!stream.ok()) return journal_error_response(stream.status());
+  // On a queue the run is a worker's: its events come through the journal only.
+  if (poller) poller->watch(*stream);
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.stream = *stream;

@@ -121,7 +121,20 @@ Status Service::Impl::open() {
   if (!core.report.skipped.empty()) {
     logger().warn("{}", core.report.summary(options.journal_path));
   }
+  if (options.queue) {
+    queue = core.journal->run_queue();
+    if (queue == nullptr) {
+      return invalid_argument(
+          "--queue needs a journal with a run queue, a PostgreSQL database "
+          "(postgresql://...): " +
+          runtime::printable_location(options.journal_path) + " is a SQLite file");
+    }
+    if (options.queue_poll.count() <= 0) {
+      return invalid_argument("the queue's event poll interval must be above 0 ms");
+    }
+  }
   feed = std::make_unique<runtime::EventFeed>(*core.journal);
+  if (queue != nullptr) poller = std::make_unique<StreamPoller>(*feed, options.queue_poll);
   gate = std::make_unique<InterruptGate>(*feed, options.grace);
   for (const auto& file : options.workflow_files) {
     auto text = runtime::read_file(file);
@@ -212,6 +225,13 @@ HttpResponse Service::Impl::metrics_text() {
 
   // With --otlp-endpoint: the trace exporter's counts.
   if (otlp) r.body += render_otlp_metrics(otlp->stats());
+  // With --queue: the queue's depth and leases, read from the journal now.
+  if (queue != nullptr) {
+    auto stats = queue->stats(runtime::unix_ms_of(clock.now()));
+    if (!stats.ok()) logger().warn("/metrics: {}", stats.status().message());
+    r.body +=
+        render_queue_metrics(stats.ok() ? &*stats : nullptr, admitted.load(), poller->watched());
+  }
   return r;
 }
 
@@ -250,7 +270,8 @@ DrainReport Service::Impl::drain() {
         report.interrupted.size(), runtime::printable_location(options.journal_path));
   }
   if (server) server->stop();  // closes the event streams; no handler runs after this
-  engine.reset();              // joins its threads: every journal write is committed
+  poller.reset();
+  engine.reset();  // joins its threads: every journal write is committed
   feed_subscription.reset();
   otlp.reset();  // sends what is queued, says what it exported and dropped
   drained = report;

@@ -52,6 +52,13 @@ struct ServiceOptions {
   // (docs/service.md#restarts). Others are left for `switchyard resume` (and logged). SQLite
   // journals only: on PostgreSQL a run's owner may live on another host.
   bool resume_orphans = true;
+  // The service as the front door of a shared queue (docs/scale-out.md#the-service-on-a-queue):
+  // POST /v1/runs admits each run into the journal's queue (`queued`, 202) for workers
+  // (`switchyard worker`) to claim and run, instead of running it here; the event streams of those
+  // runs read the journal every `queue_poll`; /metrics shows the queue. REQUIRES a journal with a
+  // run queue (PostgreSQL): start() fails with kInvalidArgument otherwise.
+  bool queue = false;
+  std::chrono::milliseconds queue_poll{200};  // > 0
   // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
   // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.
   // Their size is bounded by http.max_body_bytes (413).

@@ -23,6 +23,7 @@
 #include "runtime/journal/event_feed.h"
 #include "runtime/journal/otlp_exporter.h"
 #include "runtime/service/access.h"
+#include "runtime/service/event_stream.h"
 #include "runtime/service/http_message.h"
 #include "runtime/service/http_server.h"
 #include "runtime/service/interrupt_gate.h"
@@ -136,6 +137,13 @@ class Service::Impl {
   std::unique_ptr<RateLimiter> rate;
   std::unique_ptr<RunSlots> slots;
   std::unique_ptr<runtime::Engine> engine;
+  // options.queue: the journal's run queue, the poller of the event streams of the runs workers
+  // run, and how many runs this process admitted into the queue.
+  runtime::RunQueue* queue = nullptr;
+  std::unique_ptr<StreamPoller> poller;
+  std::atomic<std::uint64_t> admitted{0};
+  // options.queue: POST /v1/runs admits the run into the queue (routes_runs.cc).
+  HttpResponse enqueue(const Registered& w, const std::string& name, runtime::RunRequest request);
 
   mutable std::shared_mutex registry_mu;
   std::map<std::string, Registered> registry;  // by name, under registry_mu

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "graph/json_read.h"
+#include "runtime/base/crash_point.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/runner.h"
 
@@ -32,9 +33,10 @@ bool fenced(const Status& s) {
 
 Result<std::unique_ptr<Worker>> Worker::create(Journal& journal, Engine& engine, Clock& clock,
                                                std::vector<WorkerWorkflow> workflows,
-                                               WorkerOptions options) {
-  RunQueue* queue = journal.run_queue();
-  if (queue == nullptr) {
+                                               WorkerOptions options, RunQueue* claims) {
+  RunQueue* fences = journal.run_queue();
+  RunQueue* queue = claims != nullptr ? claims : fences;
+  if (fences == nullptr) {
     return invalid_argument("journal " + journal.location() +
                             " has no run queue: workers need a PostgreSQL journal "
                             "(--journal postgresql://...)");
@@ -52,15 +54,17 @@ Result<std::unique_ptr<Worker>> Worker::create(Journal& journal, Engine& engine,
     if (!w.workflow || !w.tools) return invalid_argument("a worker's workflow without its tools");
     hashes.push_back(identify(*w.workflow).hash);
   }
-  return std::unique_ptr<Worker>(new Worker(journal, *queue, engine, clock, std::move(workflows),
-                                            std::move(hashes), std::move(options)));
+  return std::unique_ptr<Worker>(new Worker(journal, *queue, *fences, engine, clock,
+                                            std::move(workflows), std::move(hashes),
+                                            std::move(options)));
 }
 
-Worker::Worker(Journal& journal, RunQueue& queue, Engine& engine, Clock& clock,
+Worker::Worker(Journal& journal, RunQueue& queue, RunQueue& fences, Engine& engine, Clock& clock,
                std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
                WorkerOptions options)
     : journal_(journal),
       queue_(queue),
+      fences_(fences),
       engine_(engine),
       clock_(clock),
       workflows_(std::move(workflows)),
@@ -73,7 +77,7 @@ Worker::~Worker() {
   // them, their leases ended for another worker to take them over by the resume rules.
   for (const auto& [id, epoch] : held()) {
     (void)queue_.release(options_.name, id, epoch);
-    queue_.fence(id, -1);  // no epoch is -1: every write of the run is refused from now on
+    fences_.fence(id, -1);  // no epoch is -1: every write of the run is refused from now on
     (void)engine_.cancel(id, "worker stopped");
   }
   std::unique_lock lock(mu_);
@@ -110,6 +114,7 @@ Status Worker::renew() {
   if (ids.empty()) return Status();
   auto still = queue_.renew(options_.name, ids, now_ms(), options_.lease.count());
   if (!still.ok()) return still.status();
+  crash_point("after_renew");
   std::map<std::string, std::int64_t> kept(still->begin(), still->end());
   std::vector<std::string> lost;
   {
@@ -143,6 +148,7 @@ Result<int> Worker::poll_once() {
     auto claimed = queue_.claim(options_.name, hashes_, now_ms(), options_.lease.count());
     if (!claimed.ok()) return claimed.status();
     if (!claimed->has_value()) break;
+    crash_point("after_claim");
     start(**claimed);
     ++started;
   }
@@ -152,7 +158,7 @@ Result<int> Worker::poll_once() {
 void Worker::start(const ClaimedRun& claimed) {
   const std::string& run_id = claimed.run_id;
   const std::int64_t epoch = claimed.epoch;
-  queue_.fence(run_id, epoch);
+  fences_.fence(run_id, epoch);
   {
     std::lock_guard lock(mu_);
     held_[run_id] = epoch;
@@ -181,7 +187,7 @@ void Worker::start(const ClaimedRun& claimed) {
   } else {
     (void)queue_.release(options_.name, run_id, epoch);
   }
-  queue_.unfence(run_id);
+  fences_.unfence(run_id);
   std::lock_guard lock(mu_);
   held_.erase(run_id);
   stats_.failed += 1;
@@ -201,7 +207,7 @@ void Worker::ended(const std::string& run_id, std::int64_t epoch, const Result<R
                    report.status().message());
     (void)queue_.release(options_.name, run_id, epoch);
   }
-  queue_.unfence(run_id);
+  fences_.unfence(run_id);
   std::lock_guard lock(mu_);
   held_.erase(run_id);
   if (report.ok()) {

@@ -70,11 +70,16 @@ struct WorkerStats {
 class Worker {
  public:
   // REQUIRES: `engine` writes through `journal` (or a journal wrapping it); journal, engine and
-  // clock outlive the worker. Errors: kInvalidArgument (the journal has no run queue: workers
-  // need a PostgreSQL journal; no workflow; options out of range).
+  // clock outlive the worker. `claims`: the queue the worker claims, renews and releases runs
+  // on, when not journal's own: another connection to the same database, so that claims and
+  // lease renewals do not wait behind the journal's commits (and theirs behind them); it must
+  // outlive the worker. Fences are always set on `journal`'s queue, whose writes they guard.
+  // Errors: kInvalidArgument (the journal has no run queue: workers need a PostgreSQL journal;
+  // no workflow; options out of range).
   static Result<std::unique_ptr<Worker>> create(Journal& journal, Engine& engine, Clock& clock,
                                                 std::vector<WorkerWorkflow> workflows,
-                                                WorkerOptions options = {});
+                                                WorkerOptions options = {},
+                                                RunQueue* claims = nullptr);
   // Stops claiming. Runs still in flight here (run() returns only once there are none) are
   // abandoned: their leases released, their writes refused from then on, cancelled here; another
   // worker takes them over by the resume rules. Returns once they ended here.
@@ -102,7 +107,7 @@ class Worker {
   WorkerStats stats() const;
 
  private:
-  Worker(Journal& journal, RunQueue& queue, Engine& engine, Clock& clock,
+  Worker(Journal& journal, RunQueue& queue, RunQueue& fences, Engine& engine, Clock& clock,
          std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
          WorkerOptions options);
   Status renew();
@@ -112,7 +117,8 @@ class Worker {
   void ended(const std::string& run_id, std::int64_t epoch, const Result<RunReport>& report);
 
   Journal& journal_;
-  RunQueue& queue_;
+  RunQueue& queue_;   // claims, renewals, releases
+  RunQueue& fences_;  // the journal's own: fence and unfence
   Engine& engine_;
   Clock& clock_;
   std::vector<WorkerWorkflow> workflows_;

@@ -7,15 +7,33 @@
 //   on and synchronous_commit on, over its unix socket); side:0 every step idempotent, side:1
 //   every other step not (a commit before and after each such call). Counters: steps_per_s,
 //   runs_per_s, and the journal writer's CPU time per step.
+// - BM_QueuedRuns: the same 1,000 runs of the 10-step workflow (every step idempotent) admitted
+//   into the PostgreSQL journal's queue first (not timed), then run by `workers` in-process
+//   Workers (runtime/worker/worker.h), each with its own connection and a 1-thread engine, as
+//   `switchyard worker` processes would (poll 1 ms, up to 64 runs each); claims:0 the worker
+//   claims and renews on its journal's connection, claims:1 on a second connection of its own
+//   (what `switchyard worker` does). Timed: from the workers'
+//   start until every run finished. Counters: runs_per_s, steps_per_s, and claim-to-start
+//   latency (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the
+//   run's run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the
+//   same runs on the SQLite journal without a queue) for the ratio.
 
 #include <benchmark/benchmark.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
+#include "runtime/worker/worker.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/process_stats.h"
 #include "tools/builtin.h"
@@ -106,6 +124,183 @@ void BM_JournaledSteps(benchmark::State& state) {
 BENCHMARK(BM_JournaledSteps)
     ->ArgsProduct({{0, 1}, {0, 1}})
     ->ArgNames({"journal", "side"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A run queue that notes when each claim returned (steady clock), forwarding everything.
+class TimedQueue final : public runtime::RunQueue {
+ public:
+  explicit TimedQueue(runtime::RunQueue& inner) : inner_(inner) {}
+  Status enqueue(const runtime::RunRecord& run) override { return inner_.enqueue(run); }
+  Result<std::optional<runtime::ClaimedRun>> claim(const std::string& owner,
+                                                   const std::vector<std::string>& hashes,
+                                                   std::int64_t now_ms,
+                                                   std::int64_t lease_ms) override {
+    auto claimed = inner_.claim(owner, hashes, now_ms, lease_ms);
+    if (claimed.ok() && claimed->has_value()) {
+      std::lock_guard lock(mu_);
+      claimed_at_[(*claimed)->run_id] = std::chrono::steady_clock::now();
+    }
+    return claimed;
+  }
+  Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
+      const std::string& owner, const std::vector<std::string>& ids, std::int64_t now_ms,
+      std::int64_t lease_ms) override {
+    return inner_.renew(owner, ids, now_ms, lease_ms);
+  }
+  Status release(const std::string& owner, const std::string& id, std::int64_t epoch) override {
+    return inner_.release(owner, id, epoch);
+  }
+  Result<std::int64_t> adopt(const std::string& id, std::int64_t now_ms) override {
+    return inner_.adopt(id, now_ms);
+  }
+  void fence(const std::string& id, std::int64_t epoch) override { inner_.fence(id, epoch); }
+  void unfence(const std::string& id) override { inner_.unfence(id); }
+  Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
+    return inner_.stats(now_ms);
+  }
+  std::optional<std::chrono::steady_clock::time_point> claimed_at(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = claimed_at_.find(id);
+    if (it == claimed_at_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  runtime::RunQueue& inner_;
+  std::mutex mu_;
+  std::map<std::string, std::chrono::steady_clock::time_point> claimed_at_;
+};
+
+// A worker: its own PostgreSQL connection, an EventFeed over it (to see run_started and
+// run_finished committed: what its engine writes through), and the timed queue it claims on: the
+// same connection's (claims:0), or a second connection's (claims:1).
+struct BenchWorker {
+  std::unique_ptr<runtime::Journal> pg;
+  std::unique_ptr<runtime::Journal> claims_pg;  // claims:1
+  std::unique_ptr<runtime::EventFeed> feed;
+  std::unique_ptr<TimedQueue> queue;
+  std::unique_ptr<runtime::Engine> engine;
+  std::unique_ptr<runtime::Worker> worker;
+  runtime::EventFeed::Subscription subscription;
+};
+
+double percentile_ms(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const auto at = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[at];
+}
+
+void BM_QueuedRuns(benchmark::State& state) {
+  const int workers = static_cast<int>(state.range(0));
+  const bool own_claims = state.range(1) != 0;
+  spdlog::set_level(spdlog::level::warn);  // a worker logs each claim and end at info
+  auto w = builtin_chain(false);
+  tools::BuiltinRegistry builtins;
+  builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = *tools::make_tool_set(*w, {.builtins = &builtins});
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  testing::PostgresCluster& cluster = testing::PostgresCluster::shared(/*fsync=*/true);
+  if (!cluster.ok()) {
+    state.SkipWithError(cluster.error().c_str());
+    return;
+  }
+  std::vector<double> latencies;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::string location = cluster.create_database("queue");
+    auto admin = runtime::open_journal(location);
+    if (!admin.ok()) {
+      state.SkipWithError(admin.status().message().c_str());
+      return;
+    }
+    for (int i = 0; i < kRuns; ++i) {
+      auto id = runtime::enqueue_run(*(*admin)->run_queue(), *w, nlohmann::json::object(), clock,
+                                     "q" + std::to_string(i));
+      if (!id.ok()) {
+        state.SkipWithError(id.status().message().c_str());
+        return;
+      }
+    }
+    std::atomic<int> finished{0};
+    std::mutex mu;
+    std::map<std::string, std::chrono::steady_clock::time_point> started_at;
+    std::vector<BenchWorker> pool(static_cast<std::size_t>(workers));
+    for (int i = 0; i < workers; ++i) {
+      BenchWorker& b = pool[static_cast<std::size_t>(i)];
+      auto pg = runtime::open_journal(location);
+      if (!pg.ok()) {
+        state.SkipWithError(pg.status().message().c_str());
+        return;
+      }
+      b.pg = std::move(*pg);
+      if (own_claims) {
+        auto claims = runtime::open_journal(location);
+        if (!claims.ok()) {
+          state.SkipWithError(claims.status().message().c_str());
+          return;
+        }
+        b.claims_pg = std::move(*claims);
+      }
+      b.feed = std::make_unique<runtime::EventFeed>(*b.pg);
+      b.queue =
+          std::make_unique<TimedQueue>(own_claims ? *b.claims_pg->run_queue() : *b.pg->run_queue());
+      b.subscription = b.feed->subscribe([&](const runtime::Event& e) {
+        if (e.type == "run_started") {
+          std::lock_guard lock(mu);
+          started_at[e.run_id] = std::chrono::steady_clock::now();
+        } else if (e.type == "run_finished") {
+          finished.fetch_add(1);
+        }
+      });
+      b.engine = std::make_unique<runtime::Engine>(*b.feed, clock, health,
+                                                   runtime::EngineOptions{.threads = 1});
+      auto worker = runtime::Worker::create(
+          *b.feed, *b.engine, clock, {{w, tools}},
+          {.name = "w" + std::to_string(i), .poll = std::chrono::milliseconds(1)}, b.queue.get());
+      if (!worker.ok()) {
+        state.SkipWithError(worker.status().message().c_str());
+        return;
+      }
+      b.worker = std::move(*worker);
+    }
+    state.ResumeTiming();
+    std::vector<std::thread> threads;
+    for (auto& b : pool) threads.emplace_back([&b] { b.worker->run(); });
+    while (finished.load() < kRuns) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    state.PauseTiming();
+    for (auto& b : pool) b.worker->stop();
+    for (auto& t : threads) t.join();
+    for (auto& [id, at] : started_at) {
+      for (auto& b : pool) {
+        if (auto claimed = b.queue->claimed_at(id)) {
+          latencies.push_back(std::chrono::duration<double, std::milli>(at - *claimed).count());
+          break;
+        }
+      }
+    }
+    for (auto& b : pool) {
+      b.worker.reset();
+      b.engine.reset();
+      b.subscription.reset();
+    }
+    pool.clear();
+    admin->reset();
+    state.ResumeTiming();
+  }
+  const double runs = static_cast<double>(state.iterations()) * kRuns;
+  state.counters["runs_per_s"] = benchmark::Counter(runs, benchmark::Counter::kIsRate);
+  state.counters["steps_per_s"] = benchmark::Counter(runs * kSteps, benchmark::Counter::kIsRate);
+  state.counters["claim_to_start_p50_ms"] = percentile_ms(latencies, 0.50);
+  state.counters["claim_to_start_p99_ms"] = percentile_ms(latencies, 0.99);
+}
+BENCHMARK(BM_QueuedRuns)
+    ->ArgsProduct({{1, 2, 4}, {0, 1}})
+    ->ArgNames({"workers", "claims"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
