@@ -123,7 +123,7 @@ int worker(Context& ctx, const WorkerArgs& args) {
   engine_options.models = &models;
   auto engine = runtime::build_engine(*started, *engine_journal, clock, engine_options);
   // Claims and lease renewals on a connection of their own: on the journal's, they would wait
-  // behind its commits, and the commits behind them (docs/benchmarks.md#the-run-queue).
+  // behind its commits, and the commits behind them (docs/benchmarks.md, "The run queue").
   std::unique_ptr<runtime::Journal> claims;
   if (runtime::is_postgres_location(args.journal)) {
     auto opened = runtime::open_journal(args.journal, {.create_if_missing = false});
