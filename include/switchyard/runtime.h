@@ -373,7 +373,9 @@ class SWITCHYARD_API Runtime {
   // workflow, options out of range, a worker already started), a workflow's tools cannot be made.
   Status start_worker(const std::vector<Workflow>& workflows, const WorkerOptions& options = {});
   // Stops the worker claiming, and returns once the runs it has in flight ended (their leases
-  // renewed meanwhile). Does nothing without a worker.
+  // renewed meanwhile). Does nothing without a worker. The Runtime's destructor stops it without
+  // waiting for them: it releases their leases at once for another worker to take them over and
+  // cancels them here without writing to them (a run held at a wait may never end).
   void stop_worker();
   // What the worker did since start_worker (after stop_worker, what the last one did; zeros if
   // none was started).

@@ -140,7 +140,7 @@ void Runtime::Impl::leave(const std::string& run_id) {
 
 Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Runtime::~Runtime() {
-  if (impl_) impl_->stop_worker();
+  if (impl_) impl_->stop_worker(/*abandon=*/true);
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
@@ -331,17 +331,21 @@ Status Runtime::start_worker(const std::vector<Workflow>& workflows, const Worke
   return Status();
 }
 
-void Runtime::Impl::stop_worker() {
+void Runtime::Impl::stop_worker(bool abandon) {
   std::lock_guard lock(worker_mu);
   if (!worker) return;
-  worker->stop();
+  if (abandon) {
+    worker->abandon();
+  } else {
+    worker->stop();
+  }
   worker_thread.join();
   stopped_worker_stats = worker->stats();
   worker.reset();
   worker_claims.reset();
 }
 
-void Runtime::stop_worker() { impl_->stop_worker(); }
+void Runtime::stop_worker() { impl_->stop_worker(/*abandon=*/false); }
 
 WorkerStats Runtime::worker_stats() const {
   std::lock_guard lock(impl_->worker_mu);

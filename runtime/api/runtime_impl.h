@@ -66,13 +66,15 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
   // Declared last: destroyed first, while everything it uses is alive.
   std::unique_ptr<runtime::Engine> engine;
   // start_worker: the worker of the journal's queue, on its thread (destroyed before the engine;
-  // stopped and joined by stop_worker, which ~Runtime calls). Under worker_mu.
+  // stopped and joined by stop_worker, which ~Runtime calls abandoning its runs). Under
+  // worker_mu.
   mutable std::mutex worker_mu;
   std::unique_ptr<runtime::Journal> worker_claims;  // the worker's claims' own connection
   std::unique_ptr<runtime::Worker> worker;
   std::thread worker_thread;
   runtime::WorkerStats stopped_worker_stats;  // the last worker's, once stopped
-  void stop_worker();
+  // `abandon`: without waiting for the runs it holds (Worker::abandon), as ~Runtime does.
+  void stop_worker(bool abandon);
 
   runtime::Journal& journal() const { return *core->feed; }
   // The workflow's tool adapters, with the builtins registered now. Errors: make_tool_set's.

@@ -72,16 +72,20 @@ Worker::Worker(Journal& journal, RunQueue& queue, RunQueue& fences, Engine& engi
       options_(std::move(options)) {}
 
 Worker::~Worker() {
+  abandon();
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return held_.empty(); });
+}
+
+void Worker::abandon() {
   stop();
-  // Runs still here (run() was not called, or did not return): abandoned without writing to
-  // them, their leases ended for another worker to take them over by the resume rules.
+  // Runs still here: abandoned without writing to them, their leases ended for another worker
+  // to take them over by the resume rules.
   for (const auto& [id, epoch] : held()) {
     (void)queue_.release(options_.name, id, epoch);
     fences_.fence(id, -1);  // no epoch is -1: every write of the run is refused from now on
     (void)engine_.cancel(id, "worker stopped");
   }
-  std::unique_lock lock(mu_);
-  changed_.wait(lock, [this] { return held_.empty(); });
 }
 
 std::int64_t Worker::now_ms() const {

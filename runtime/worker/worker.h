@@ -100,6 +100,10 @@ class Worker {
   void run();
   // Makes run() return (once the runs in flight ended) and poll_once() claim nothing.
   void stop();
+  // stop(), and the runs in flight here are abandoned as the destructor abandons them (leases
+  // released, writes refused, cancelled here), so that run() returns as soon as the engine let go
+  // of them, without waiting for their ends (a run held at a wait may never end).
+  void abandon();
 
   const std::string& name() const { return options_.name; }
   // The runs in flight here, by id, with the epoch this worker holds each at.
