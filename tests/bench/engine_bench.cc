@@ -14,7 +14,11 @@
 //   (as BM_EngineConcurrentRuns); export:1 through an EventFeed with one subscriber that does
 //   nothing (what serve and the embedding API do without tracing: the control); export:2 spans
 //   exported with the exporter's default queue (4,096 spans: what cannot be sent in time is
-//   dropped and counted); export:3 a queue that holds every span (none dropped).
+//   dropped and counted); export:3 a queue that holds every span (none dropped). The receiver
+//   runs in this process and competes for the same cores: its CPU is in cpu_us_per_step and
+//   reported alone (receiver_us_per_step); own_cpu_us_per_step is the CPU of the rest (the
+//   engine, the journal writer, the exporter's thread).
+// - BM_OtlpObserve: the exporter's cost on the thread that commits the events, per step.
 // - BM_PostTinyHandlers: why runs are pinned to a thread: 2 threads running tiny handlers, each
 //   thread with its own io_context vs one io_context shared by both.
 
@@ -170,6 +174,12 @@ void concurrent_runs(benchmark::State& state, int runs, bool file,
     state.counters["otlp_us_per_step"] = otlp_s * 1e6 / (total_runs * kSteps);
     state.counters["receiver_us_per_step"] = receiver_s * 1e6 / (total_runs * kSteps);
   }
+  if (trace >= 1) {
+    // cpu_us_per_step less the receiver's: the CPU of Switchyard's own threads (the engine, the
+    // journal writer, the exporter's sending thread), what a deployment with its collector in
+    // another process (or on another host) spends per step.
+    state.counters["own_cpu_us_per_step"] = (cpu_s - receiver_s) * 1e6 / (total_runs * kSteps);
+  }
 }
 
 // range(0): runs in flight; range(1): 0 in memory, 1 a SQLite file.
@@ -204,6 +214,58 @@ BENCHMARK(BM_EngineTraced)
     ->ArgNames({"file", "export"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
+
+// What the exporter costs the thread that commits the events: observe() for the events of one
+// run of kSteps builtin steps (run_started, step_started and step_succeeded per step,
+// run_finished), sending to a receiver on loopback. The spans are sent by the exporter's own
+// thread, not counted: the CPU time here is the calling thread's. Every 100 runs the timer stops
+// until what was queued is sent, as a steady engine's queue is: a few hundred spans, none
+// dropped (a producer far faster than the sender would measure a queue always full). Per step:
+// CPU time / kSteps.
+void BM_OtlpObserve(benchmark::State& state) {
+  testing::OtlpReceiver receiver({.keep = false});
+  auto exporter = runtime::OtlpExporter::start(
+                      {.endpoint = receiver.url(), .flush_interval = std::chrono::milliseconds(1)})
+                      .value();
+  std::vector<runtime::Event> events;
+  std::int64_t t = 1796122805000;
+  auto add = [&](std::string type, nlohmann::json payload) {
+    runtime::Event e;
+    e.type = std::move(type);
+    e.time_ms = ++t;
+    e.payload = std::move(payload);
+    events.push_back(std::move(e));
+  };
+  add("run_started", {{"workflow", "chain"}});
+  for (int i = 0; i < kSteps; ++i) {
+    const std::string id = "T" + std::to_string(i);
+    add("step_started", {{"node", id}, {"tool", id}, {"call", 1}, {"attempt", 1}});
+    add("step_succeeded", {{"node", id}, {"tool", id}, {"attempt", 1}, {"latency_us", 12}});
+  }
+  add("run_finished", {{"status", "completed"}, {"reroutes", 0}, {"spent_usd", 0.0}});
+  std::uint64_t runs = 0;
+  for (auto _ : state) {
+    const std::string id = "run-" + std::to_string(++runs) + "-7f3c2a9e-5b1d-4e8a-9c6f";
+    for (auto& e : events) {
+      e.run_id = id;
+      exporter->observe(e);
+    }
+    if (runs % 100 == 0) {
+      state.PauseTiming();
+      for (;;) {
+        const runtime::OtlpStats s = exporter->stats();
+        if (s.exported + s.failed + s.dropped >= runs * (kSteps + 1)) break;
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+      state.ResumeTiming();
+    }
+  }
+  state.counters["cpu_us_per_step"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kSteps,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["spans_dropped"] = static_cast<double>(exporter->stats().dropped);
+}
+BENCHMARK(BM_OtlpObserve);
 
 std::shared_ptr<const graph::Workflow> fanout_of(int branches) {
   nlohmann::json tools = {{"Done", {{"kind", "builtin"}, {"name", "noop"}, {"idempotent", true}}}};

@@ -1,17 +1,22 @@
 #pragma once
 // OtlpReceiver: a real OTLP/HTTP receiver on loopback (127.0.0.1, a free port) for the tracing
-// tests and benchmarks. It answers every request (one request per connection) with `status` and
-// keeps what it was sent: the spans POSTed to /v1/traces (JSON encoding) and the `traceparent`
-// header of any other request (an http tool's). Discarding, it parses nothing and only counts
-// requests and bytes (the benchmark's collector that accepts and discards).
+// tests and benchmarks. It serves any number of connections at once, each on a thread of its own
+// (every thread of it is named otlp-receiver), keeps a connection open between requests when the
+// client asks for it (HTTP/1.1 keep-alive, as a collector does), answers every request with
+// `status` and keeps what it was sent: the spans POSTed to /v1/traces (JSON encoding) and the
+// `traceparent` header of any other request (an http tool's). Discarding, it parses nothing and
+// only counts requests and bytes (the benchmark's collector that accepts and discards).
 //
 // Thread-safety: every method may be called from any thread.
 
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -47,7 +52,11 @@ class OtlpReceiver {
   std::uint64_t bytes();
 
  private:
-  void serve();
+  void accept_loop();
+  void serve(boost::asio::ip::tcp::socket& socket);  // one connection, until it is closed
+  // Takes one request (under mu_); counts it as answered once its answer is written.
+  void take(const boost::beast::http::request<boost::beast::http::string_body>& req);
+  void answered(bool trace_request);
 
   Options options_;
   boost::asio::io_context io_;
@@ -61,6 +70,9 @@ class OtlpReceiver {
   std::vector<std::string> service_names_;
   std::uint64_t trace_requests_ = 0;
   std::uint64_t bytes_ = 0;
+  // The connections (under mu_): their sockets, closed at destruction to end their threads.
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;
+  std::vector<std::thread> connections_;
   std::thread thread_;  // last: started once the rest is made
 };
 

@@ -18,6 +18,7 @@ double process_cpu_s() {
 }
 
 double thread_cpu_s(const std::string& name) {
+  double ticks = 0;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
     std::ifstream comm(task.path() / "comm");
     std::string line;
@@ -27,13 +28,11 @@ double thread_cpu_s(const std::string& name) {
     // Fields after the command's closing parenthesis: state is field 3, utime 14, stime 15.
     std::istringstream fields(text.substr(text.rfind(')') + 2));
     std::string field;
-    double ticks = 0;
     for (int i = 3; i <= 15 && fields >> field; ++i) {
       if (i >= 14) ticks += std::stod(field);
     }
-    return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   }
-  return 0;
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 long peak_rss_kib() {

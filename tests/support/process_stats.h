@@ -8,7 +8,8 @@ namespace switchyard::testing {
 
 // CPU time (user + system) of every thread of this process so far, in seconds.
 double process_cpu_s();
-// CPU time so far of this process's thread named `name`, in seconds; 0 if there is none.
+// CPU time so far of this process's threads named `name` (all of them, while they live), in
+// seconds; 0 if there is none.
 // Resolution: the kernel's clock tick (usually 10 ms).
 double thread_cpu_s(const std::string& name);
 // Peak resident set size of this process (VmHWM), in KiB.

@@ -369,5 +369,88 @@ TEST(OtlpExporter, SpanIdsAreTheOnesTheTraceparentOfACallNames) {
                                                    tools::call_span_id_hex("r-1", "A", 1) + "-01");
 }
 
+TEST(OtlpExporter, SpanIdsStayTheSameFromOneReleaseToTheNext) {
+  // A run resumed by a newer binary continues the same trace: the ids are a fixed function of
+  // the run id, the tool and the call (the values of the first release).
+  EXPECT_EQ(tools::trace_id_hex("r-1"), "89a620bf63e9f6f7a42eb68cf274e400");
+  EXPECT_EQ(tools::run_span_id_hex("r-1"), "39c3cfe85c1ac5ec");
+  EXPECT_EQ(tools::call_span_id_hex("r-1", "A", 1), "56af03cecabcdd89");
+  EXPECT_EQ(tools::call_span_id_hex("r-1", "A", 12), "e724db6fbc3e5eb2");
+  std::string appended = "x";
+  tools::append_trace_id_hex(appended, "r-1");
+  tools::append_span_id_hex(appended, tools::call_span_id("r-1", "A", 12));
+  EXPECT_EQ(appended, "x89a620bf63e9f6f7a42eb68cf274e400e724db6fbc3e5eb2");
+}
+
+TEST(OtlpExporter, ToolProgressReportsAreEventsOfTheirAttemptsSpanAndAHintIsItsAttribute) {
+  // An MCP tool's progress reports (tool_progress, journaled just before the call's outcome)
+  // become span events of that call's step span, its annotations (tool_hint) attributes of the
+  // tool's step spans; a later call of the tool carries none of the earlier call's reports.
+  OtlpReceiver receiver;
+  {
+    auto exporter = runtime::OtlpExporter::start({.endpoint = receiver.url()});
+    ASSERT_TRUE(exporter.ok()) << exporter.status().message();
+    const std::int64_t t = 1796122805000;
+    auto observe = [&](const std::string& type, nlohmann::json payload, std::int64_t at) {
+      runtime::Event e;
+      e.run_id = "r-progress";
+      e.type = type;
+      e.time_ms = at;
+      e.payload = std::move(payload);
+      (*exporter)->observe(e);
+    };
+    observe("run_started", {{"workflow", "index"}}, t);
+    observe("step_started", {{"node", "Index"}, {"tool", "Index"}, {"call", 1}}, t + 1);
+    observe("tool_hint", {{"tool", "Index"}, {"idempotent", true}, {"from", "mcp_annotations"}},
+            t + 1);
+    observe(
+        "tool_progress",
+        {{"tool", "Index"}, {"call", 1}, {"progress", 40}, {"total", 100}, {"message", "40 files"}},
+        t + 50);
+    observe("tool_progress", {{"tool", "Index"}, {"call", 1}, {"progress", 100}}, t + 50);
+    observe("step_retry",
+            {{"node", "Index"},
+             {"tool", "Index"},
+             {"attempt", 1},
+             {"failure", "timeout"},
+             {"latency_us", 49000}},
+            t + 50);
+    observe("step_started", {{"node", "Index"}, {"tool", "Index"}, {"call", 2}}, t + 60);
+    observe("step_succeeded",
+            {{"node", "Index"}, {"tool", "Index"}, {"attempt", 2}, {"latency_us", 9000}}, t + 70);
+    observe("run_finished", {{"status", "completed"}}, t + 80);
+  }
+  const auto spans = receiver.wait_for([](const auto& got) { return got.size() >= 3; });
+  std::map<std::string, nlohmann::json> by_call;  // the step spans, by switchyard.call
+  for (const auto& s : spans) {
+    if (s["name"] == "step Index") by_call[attribute(s, "switchyard.call")] = s;
+  }
+  ASSERT_EQ(by_call.size(), 2u) << nlohmann::json(spans).dump();
+  const nlohmann::json& first = by_call["1"];
+  ASSERT_TRUE(first.contains("events")) << first.dump();
+  ASSERT_EQ(first["events"].size(), 2u) << first.dump();
+  const nlohmann::json& report = first["events"][0];
+  EXPECT_EQ(report["name"], "tool_progress");
+  EXPECT_EQ(report["timeUnixNano"], std::to_string(1796122805050) + "000000");
+  EXPECT_EQ(attribute(report, "message"), "40 files");
+  std::map<std::string, double> numbers;
+  for (const auto& a : report["attributes"]) {
+    if (a["value"].contains("doubleValue")) numbers[a["key"]] = a["value"]["doubleValue"];
+  }
+  EXPECT_EQ(numbers["progress"], 40);
+  EXPECT_EQ(numbers["total"], 100);
+  // The last report: no total, no message.
+  EXPECT_EQ(first["events"][1]["attributes"].size(), 1u) << first.dump();
+  EXPECT_FALSE(by_call["2"].contains("events")) << by_call["2"].dump();
+  for (const auto& [call, span] : by_call) {
+    bool hinted = false;
+    for (const auto& a : span["attributes"]) {
+      if (a["key"] == "switchyard.tool.idempotent_hint") hinted = a["value"]["boolValue"] == true;
+    }
+    EXPECT_TRUE(hinted) << span.dump();
+    EXPECT_EQ(attribute(span, "switchyard.tool.hint_from"), "mcp_annotations");
+  }
+}
+
 }  // namespace
 }  // namespace switchyard::testing
