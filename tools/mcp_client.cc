@@ -237,8 +237,8 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (forced) {
       kill_child(false);
-      return died(kind, why + " (the server is declared with protocol " +
-                            std::string(kMcpStatelessVersion) + ")");
+      return died(kind, why + " (protocol " + std::string(kMcpStatelessVersion) +
+                            " is required: no fallback to initialize)");
     }
     spdlog::info("{}; using initialize ({})", why, kMcpProtocolVersion);
     send_initialize();

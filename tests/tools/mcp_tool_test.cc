@@ -494,7 +494,7 @@ TEST_F(McpTool, ADeclaredRevisionIsTheOnlyOneTried) {
   Outcome stateless = call(with_protocol(stdio_server(), "2026-07-28"), "echo");
   EXPECT_EQ(stateless.failure, FailureKind::kUnavailable);
   EXPECT_TRUE(contains(stateless.reason, "server/discover")) << stateless.reason;
-  EXPECT_TRUE(contains(stateless.reason, "declared with protocol 2026-07-28")) << stateless.reason;
+  EXPECT_TRUE(contains(stateless.reason, "protocol 2026-07-28 is required")) << stateless.reason;
   // And each works with the server that speaks it.
   const auto forced = with_protocol(stdio_server({"--stateless"}), "2026-07-28");
   Outcome ok = call(forced, "echo", nlohmann::json{{"text", "x"}});

@@ -28,9 +28,24 @@ TEST(McpCli, ListJsonGivesEachToolThePolicyItsAnnotationsMake) {
   const nlohmann::json j = parse_json(r.out);
   std::map<std::string, nlohmann::json> hint;
   for (const auto& t : j["tools"]) hint[t["name"]] = t["switchyard"]["idempotent"];
-  EXPECT_EQ(hint["echo"], true);      // readOnlyHint
-  EXPECT_EQ(hint["fail"], false);     // destructiveHint
-  EXPECT_EQ(hint["count"], nullptr);  // no annotations
+  EXPECT_EQ(hint["echo"], true);           // readOnlyHint
+  EXPECT_EQ(hint["fail"], false);          // destructiveHint
+  EXPECT_EQ(hint["count"], nullptr);       // no annotations
+  EXPECT_EQ(j["protocol"], "2025-11-25");  // server/discover unknown: initialize
+}
+
+TEST(McpCli, ListShowsTheNegotiatedRevisionAndTakesADeclaredOne) {
+  auto stateless = testing::switchyard({"mcp", "list", "--", SWITCHYARD_MCP_SERVER, "--stateless"});
+  ASSERT_EQ(stateless.exit_code, 0) << stateless.err;
+  EXPECT_TRUE(mcp_cli_has(stateless.out, "tool(s), protocol 2026-07-28 (stateless)"))
+      << stateless.out;
+  auto forced = testing::switchyard(
+      {"mcp", "list", "--json", "--protocol", "2026-07-28", "--", SWITCHYARD_MCP_SERVER});
+  EXPECT_EQ(forced.exit_code, 3) << forced.out;  // a 2025-11-25 server: no fallback
+  EXPECT_TRUE(mcp_cli_has(forced.out + forced.err, "server/discover")) << forced.out << forced.err;
+  auto bad =
+      testing::switchyard({"mcp", "list", "--protocol", "1999", "--", SWITCHYARD_MCP_SERVER});
+  EXPECT_NE(bad.exit_code, 0);
 }
 
 TEST(McpCli, AddCreatesAWorkflowThatValidatesAndRunsTheServersTool) {
