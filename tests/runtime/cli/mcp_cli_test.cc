@@ -48,6 +48,20 @@ TEST(McpCli, ListShowsTheNegotiatedRevisionAndTakesADeclaredOne) {
   EXPECT_NE(bad.exit_code, 0);
 }
 
+TEST(McpCli, AddWritesADeclaredProtocolAndTheWorkflowRunsStateless) {
+  TempDir dir;
+  const std::string wf = dir.file("stateless.json");
+  auto r = testing::switchyard({"mcp", "add", wf, "--server", "s", "--tool", "echo", "--protocol",
+                                "2026-07-28", "--", SWITCHYARD_MCP_SERVER, "--stateless"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(read_text(wf));
+  EXPECT_EQ(doc["mcp_servers"]["s"]["protocol"], "2026-07-28");
+  auto run = testing::switchyard({"run", wf, "--journal", dir.file("j.db"), "--json", "--input",
+                                  R"({"text": "no handshake"})"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(parse_json(run.out)["outputs"]["echo"], (nlohmann::json{{"echo", "no handshake"}}));
+}
+
 TEST(McpCli, AddCreatesAWorkflowThatValidatesAndRunsTheServersTool) {
   TempDir dir;
   const std::string wf = dir.file("echo.json");
