@@ -88,7 +88,8 @@ void mcp_request(const graph::McpServer& server, std::string method, nlohmann::j
 void mcp_list_tools(const graph::McpServer& server, McpRequestOptions options, McpDone done);
 
 // The revision the session of `server` speaks ("2026-07-28", "2025-11-25", or an older one the
-// server answered initialize with); empty when it has no session ready. Blocks briefly.
+// server answered initialize with); empty when it has no session ready. Blocks briefly, on the
+// tool I/O thread's answer: never call it from that thread (an McpDone callback).
 std::string mcp_session_protocol(const graph::McpServer& server);
 
 // Stops every session: requests in flight fail (`cancelled`), stdio servers get their stdin
