@@ -153,7 +153,16 @@ McpServer load_mcp_server(LoadState& s, const std::string& name, const nlohmann:
                           const std::string& p) {
   McpServer m;
   m.name = name;
-  s.check.warn_unknown(v, p, {"argv", "env", "cwd", "url", "headers", "description"});
+  s.check.warn_unknown(v, p, {"argv", "env", "cwd", "url", "headers", "protocol", "description"});
+  if (auto protocol = s.check.string(v, p, "protocol", false)) {
+    if (*protocol == "auto" || *protocol == "2025-11-25" || *protocol == "2026-07-28") {
+      m.protocol = *protocol;
+    } else {
+      s.check.error(
+          pointer_join(p, "protocol"),
+          "expected \"auto\", \"2025-11-25\" or \"2026-07-28\", got \"" + *protocol + "\"");
+    }
+  }
   const bool has_argv = v.contains("argv"), has_url = v.contains("url");
   if (has_argv == has_url) {
     s.check.error(p, has_argv

@@ -137,7 +137,8 @@ Result<std::string> expand_env_refs(
 }
 
 std::string McpServer::key() const {
-  nlohmann::json k{{"argv", argv}, {"env", env}, {"cwd", cwd}, {"url", url}, {"headers", headers}};
+  nlohmann::json k{{"argv", argv}, {"env", env},         {"cwd", cwd},
+                   {"url", url},   {"headers", headers}, {"protocol", protocol}};
   return name + " " + k.dump();
 }
 

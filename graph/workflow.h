@@ -99,6 +99,10 @@ struct McpServer {
   std::string cwd;                                           // stdio: empty: ours
   std::string url;                                           // Streamable HTTP: the MCP endpoint
   std::vector<std::pair<std::string, std::string>> headers;  // Streamable HTTP
+  // The protocol revision (docs/mcp.md#protocol-negotiation): "auto" (server/discover first, the
+  // stateless 2026-07-28 revision when the server lists it, else the initialize handshake of
+  // 2025-11-25), "2025-11-25" or "2026-07-28" (that one only, no probe).
+  std::string protocol = "auto";
   bool stdio() const { return !argv.empty(); }
   // What identifies the server process-wide: tools (of any workflow) with the same key share one
   // session.

@@ -65,6 +65,13 @@ std::optional<std::string> env_lookup(const std::string& name) {
   return std::string(v);
 }
 
+// The stateless revision's _meta keys, merged into `message`'s params._meta.
+void add_stateless_meta(json& message) {
+  const json meta = mcp_stateless_meta();
+  json& into = message["params"]["_meta"];
+  for (auto it = meta.begin(); it != meta.end(); ++it) into[it.key()] = it.value();
+}
+
 // One request in flight (or waiting for the handshake).
 struct Call {
   std::int64_t id = 0;  // 0: not sent yet
@@ -76,6 +83,7 @@ struct Call {
   std::shared_ptr<CallCancel> transfer;  // HTTP: aborts its POST
   bool resent = false;                   // HTTP: already sent again after a 404
   bool internal = false;                 // the handshake's own request
+  bool discover = false;                 // server/discover: sent as a stateless request
 };
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -85,6 +93,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   const graph::McpServer& server() const { return server_; }
   int pid() const { return pid_; }
+  // The revision the session speaks; empty until it is ready.
+  std::string protocol() const { return state_ == State::kReady ? version_ : std::string(); }
 
   // On the I/O thread.
   void request(std::string method, json params, McpRequestOptions options, McpDone done) {
@@ -144,33 +154,105 @@ class Session : public std::enable_shared_from_this<Session> {
   void start() {
     state_ = State::kStarting;
     session_id_.clear();
+    version_.clear();
+    stateless_ = false;
     if (server_.stdio()) {
       auto spawned = spawn();
       if (!spawned.ok()) return died(FailureKind::kUnavailable, spawned.message());
     }
-    auto init = std::make_shared<Call>();
-    init->internal = true;
-    init->method = "initialize";
-    init->params = {
-        {"protocolVersion", std::string(kMcpProtocolVersion)},
-        {"capabilities", json::object()},
-        {"clientInfo", {{"name", "switchyard"}, {"version", "1"}}},
-    };
-    // The handshake gets the longest wait of the requests it serves.
+    // "auto" and "2026-07-28" ask server/discover first; "2025-11-25" goes straight to initialize.
+    if (server_.protocol == kMcpProtocolVersion) return send_initialize();
+    auto self = shared_from_this();
+    auto discover = handshake_call("server/discover", json::object(),
+                                   [self](McpReply r) { self->discovered(std::move(r)); });
+    discover->discover = true;
+    send(discover);
+  }
+
+  // A request of the handshake: its timeout is the longest of the requests it serves.
+  std::shared_ptr<Call> handshake_call(std::string method, json params, McpDone done) {
+    auto call = std::make_shared<Call>();
+    call->internal = true;
+    call->method = std::move(method);
+    call->params = std::move(params);
     std::chrono::milliseconds timeout{1000};
     for (const auto& c : waiting_) timeout = std::max(timeout, c->options.timeout);
-    init->options.timeout = timeout;
-    init->timer = std::make_unique<asio::steady_timer>(ctx_);
-    init->timer->expires_after(timeout);
-    std::weak_ptr<Call> weak = init;
+    call->options.timeout = timeout;
+    call->timer = std::make_unique<asio::steady_timer>(ctx_);
+    call->timer->expires_after(timeout);
+    std::weak_ptr<Call> weak = call;
     auto self = shared_from_this();
-    init->timer->async_wait([self, weak](boost::system::error_code ec) {
+    call->timer->async_wait([self, weak](boost::system::error_code ec) {
       auto c = weak.lock();
       if (ec || !c || !c->done) return;
-      self->abandon(c, FailureKind::kTimeout, "no answer to initialize");
+      self->abandon(c, FailureKind::kTimeout, "no answer to " + c->method);
     });
-    init->done = [self](McpReply r) { self->initialized(std::move(r)); };
-    send(init);
+    call->done = std::move(done);
+    return call;
+  }
+
+  void send_initialize() {
+    auto self = shared_from_this();
+    send(handshake_call("initialize",
+                        {
+                            {"protocolVersion", std::string(kMcpProtocolVersion)},
+                            {"capabilities", json::object()},
+                            {"clientInfo", {{"name", "switchyard"}, {"version", "1"}}},
+                        },
+                        [self](McpReply r) { self->initialized(std::move(r)); }));
+  }
+
+  // The answer to server/discover: the stateless revision when the server lists it; else, with
+  // protocol "auto", the initialize handshake (a JSON-RPC error, an HTTP 4xx, or a result that
+  // does not list 2026-07-28: an older server); with "2026-07-28", the server is unusable.
+  void discovered(McpReply r) {
+    if (state_ != State::kStarting) return;
+    const bool forced = server_.protocol == kMcpStatelessVersion;
+    const std::string prefix = where() + ": server/discover: ";
+    FailureKind kind = FailureKind::kUnavailable;
+    std::string why;
+    if (r.failure == FailureKind::kNone && !r.rpc_error) {
+      auto d = read_discover_result(r.result);
+      if (d.ok() && d->stateless) {
+        stateless_ = true;
+        version_ = std::string(kMcpStatelessVersion);
+        return ready();
+      }
+      if (d.ok()) {
+        std::string listed;
+        for (const auto& v : d->versions) listed += (listed.empty() ? "" : ", ") + excerpt(v, 40);
+        why = prefix + "the server lists " + (listed.empty() ? "no revision" : listed) + ", not " +
+              std::string(kMcpStatelessVersion);
+      } else {
+        kind = FailureKind::kBadOutput;
+        why = prefix + d.status().message();
+      }
+    } else if (r.rpc_error || (r.failure == FailureKind::kHttpStatus && r.http_status >= 400 &&
+                               r.http_status < 500)) {
+      why = r.error;  // names the server, the method and the error
+    } else {
+      // No answer at all (a timeout, a crash, a refused connection): the server is down.
+      kill_child(false);
+      return died(r.failure, r.error);
+    }
+    if (forced) {
+      kill_child(false);
+      return died(kind, why + " (protocol " + std::string(kMcpStatelessVersion) +
+                            " is required: no fallback to initialize)");
+    }
+    spdlog::info("{}; using initialize ({})", why, kMcpProtocolVersion);
+    send_initialize();
+  }
+
+  // The session can carry requests: the waiting ones are sent.
+  void ready() {
+    state_ = State::kReady;
+    backoff_ = std::chrono::milliseconds(0);
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& c : waiting) {
+      if (c->done) send(c);
+    }
   }
 
   void initialized(McpReply r) {
@@ -197,14 +279,8 @@ class Session : public std::enable_shared_from_this<Session> {
       kill_child(false);
       return died(r.failure, r.error);  // which names the server
     }
-    state_ = State::kReady;
-    backoff_ = std::chrono::milliseconds(0);
     notify("notifications/initialized", json::object());
-    auto waiting = std::move(waiting_);
-    waiting_.clear();
-    for (auto& c : waiting) {
-      if (c->done) send(c);
-    }
+    ready();
   }
 
   // The session is down: everything waiting or in flight fails with `kind`; the next start is
@@ -226,6 +302,11 @@ class Session : public std::enable_shared_from_this<Session> {
     inflight_[call->id] = call;
     json message = {{"jsonrpc", "2.0"}, {"id", call->id}, {"method", call->method}};
     if (!call->params.is_null()) message["params"] = call->params;
+    // The stateless revision: every request says its revision and our capabilities in _meta
+    // (merged with the progress token and the trace context below).
+    if ((stateless_ || call->discover) && (call->params.is_object() || call->params.is_null())) {
+      add_stateless_meta(message);
+    }
     // The request's own id is its progress token: unique among the session's requests.
     if (call->options.on_progress && call->params.is_object()) {
       message["params"]["_meta"]["progressToken"] = call->id;
@@ -239,6 +320,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void notify(std::string method, json params) {
     json message = {{"jsonrpc", "2.0"}, {"method", std::move(method)}, {"params", params}};
+    if (stateless_) {
+      add_stateless_meta(message);
+    }
     if (server_.stdio()) return write_line(message.dump());
     post(nullptr, message.dump());
   }
@@ -331,28 +415,16 @@ class Session : public std::enable_shared_from_this<Session> {
     auto call = it->second;
     inflight_.erase(it);
     McpReply reply;
-    reply.bytes = bytes;
     if (bytes > message_cap(call->options.limits)) {
       reply.failure = FailureKind::kBadOutput;
       reply.error = where() + ": " + call->method + ": answer of " + std::to_string(bytes) +
                     " bytes, over the limit of " +
                     std::to_string(message_cap(call->options.limits)) +
                     " bytes (twice max_output_bytes and 64 KiB)";
-    } else if (auto e = m.optional_field("error"); e.ok() && e->has_value()) {
-      reply.rpc_error = true;
-      const JsonView err = **e;
-      auto code = err.integer("code");
-      auto text = err.string_or("message", "");
-      reply.error = where() + ": " + call->method + ": JSON-RPC error " +
-                    (code.ok() ? std::to_string(*code) : "(no code)") + ": " +
-                    excerpt(text.ok() ? *text : "(no message)", 300);
-    } else if (auto r = m.optional_field("result"); r.ok() && r->has_value()) {
-      reply.result = (*r)->json();
     } else {
-      reply.failure = FailureKind::kBadOutput;
-      reply.error = where() + ": " + call->method +
-                    ": an answer with neither result nor error (malformed JSON-RPC)";
+      reply = read_mcp_answer(message, where() + ": " + call->method, stateless_);
     }
+    reply.bytes = bytes;
     finish(call, std::move(reply));
   }
 
@@ -566,7 +638,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // --- Streamable HTTP -----------------------------------------------------------------------
 
-  Result<std::vector<std::pair<std::string, std::string>>> headers() const {
+  Result<std::vector<std::pair<std::string, std::string>>> headers(bool discover) const {
     std::vector<std::pair<std::string, std::string>> out;
     for (const auto& [name, value] : server_.headers) {
       auto v = graph::expand_env_refs(value, env_lookup);
@@ -575,7 +647,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     out.emplace_back("Accept", "application/json, text/event-stream");
     out.emplace_back("Content-Type", "application/json");
-    if (!version_.empty() && state_ == State::kReady) {
+    if (stateless_ || discover) {  // every request of the stateless revision
+      out.emplace_back("MCP-Protocol-Version", std::string(kMcpStatelessVersion));
+    } else if (!version_.empty() && state_ == State::kReady) {
       out.emplace_back("MCP-Protocol-Version", version_);
     }
     if (!session_id_.empty()) out.emplace_back("Mcp-Session-Id", session_id_);
@@ -584,7 +658,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // POSTs one message; `call` (null for a notification) gets the answer.
   void post(const std::shared_ptr<Call>& call, std::string body) {
-    auto h = headers();
+    auto h = headers(call && call->discover);
     if (!h.ok()) {
       if (call) {
         inflight_.erase(call->id);
@@ -624,7 +698,9 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::string what = where() + ": " + call->method;
     auto fail = [&](FailureKind kind, std::string why) {
       inflight_.erase(call->id);
-      finish(call, failed_reply(kind, what + ": " + why));
+      McpReply reply = failed_reply(kind, what + ": " + why);
+      reply.http_status = r.status;
+      finish(call, std::move(reply));
     };
     if (r.failure != FailureKind::kNone) return fail(r.failure, excerpt(r.error, 200));
     if (r.status == 404 && !sent_session.empty() && !call->internal) {
@@ -657,35 +733,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     std::string content_type;
     for (const auto& [name, value] : r.headers) {
-      if (strcasecmp(name.c_str(), "mcp-session-id") == 0 && call->internal) session_id_ = value;
+      // A session exists only in the revision of initialize (never in the stateless one).
+      if (strcasecmp(name.c_str(), "mcp-session-id") == 0 && call->method == "initialize") {
+        session_id_ = value;
+      }
       if (strcasecmp(name.c_str(), "content-type") == 0) content_type = value;
     }
     const graph::OutputLimits envelope{message_cap(call->options.limits),
                                        graph::kMaxJsonDepthLimit + 8};
-    std::vector<json> messages;
-    if (content_type.find("text/event-stream") != std::string::npos) {
-      auto m = parse_sse_messages(r.body, envelope);
-      if (!m.ok()) return fail(FailureKind::kBadOutput, m.status().message());
-      messages = std::move(*m);
-    } else {
-      auto m = parse_untrusted(r.body, JsonLimits{.max_depth = envelope.max_json_depth,
-                                                  .max_bytes = envelope.max_output_bytes,
-                                                  .what = "answer"});
-      if (!m.ok()) {
-        return fail(FailureKind::kBadOutput, "not JSON-RPC: " + excerpt(m.status().message(), 200));
-      }
-      if (m->is_array()) {
-        for (auto& e : *m) messages.push_back(std::move(e));
-      } else {
-        messages.push_back(std::move(*m));
-      }
-    }
-    for (const auto& m : messages) {
+    auto messages = parse_http_answer(content_type, r.body, envelope);
+    if (!messages.ok()) return fail(FailureKind::kBadOutput, messages.status().message());
+    for (const auto& m : *messages) {
       if (!call->done) break;
-      if (!m.is_object() || lenient_string(m, "jsonrpc") != "2.0") {
-        return fail(FailureKind::kBadOutput,
-                    "a message that is not JSON-RPC 2.0: " + excerpt(m.dump(), 120));
-      }
       on_message(m, r.body.size());
     }
     if (call->done) {
@@ -698,7 +757,8 @@ class Session : public std::enable_shared_from_this<Session> {
   asio::io_context& ctx_;
   graph::McpServer server_;
   State state_ = State::kDown;
-  std::string version_;
+  std::string version_;     // the revision of the session, once it is ready
+  bool stateless_ = false;  // 2026-07-28: no session, _meta on every request
   std::string session_id_;
   std::int64_t next_id_ = 1;
   std::map<std::int64_t, std::shared_ptr<Call>> inflight_;
@@ -761,6 +821,19 @@ class Registry {
     return out.get_future().get();
   }
 
+  std::string protocol(const graph::McpServer& server) {
+    std::shared_ptr<Session> session;
+    {
+      std::lock_guard lock(mu_);
+      auto it = sessions_.find(server.key());
+      if (it == sessions_.end()) return "";
+      session = it->second;
+    }
+    std::promise<std::string> out;
+    asio::post(ctx_, [&] { out.set_value(session->protocol()); });
+    return out.get_future().get();
+  }
+
   asio::io_context& ctx() { return ctx_; }
 
  private:
@@ -787,19 +860,15 @@ void list_page(std::shared_ptr<Session> session, std::optional<std::string> curs
           done(failed_reply(FailureKind::kBadOutput,
                             "MCP server '" + session->server().name + "': tools/list: " + why));
         };
-        JsonView result(r.result, "/result");
-        auto page = result.array("tools");
-        if (!page.ok()) return bad(page.status().message());
-        for (const auto& t : page->json()) tools.push_back(t);
-        auto next = result.string_or("nextCursor", "");
-        if (!next.ok()) return bad(next.status().message());
-        if (next->empty()) {
+        std::string next;
+        if (auto s = read_tools_page(r.result, tools, next); !s.ok()) return bad(s.message());
+        if (next.empty()) {
           McpReply all;
           all.result = std::move(tools);
           return done(std::move(all));
         }
         if (pages >= 1000) return bad("over 1000 pages");
-        list_page(session, *next, std::move(tools), options, std::move(done), pages + 1);
+        list_page(session, next, std::move(tools), options, std::move(done), pages + 1);
       });
 }
 
@@ -807,6 +876,20 @@ void list_page(std::shared_ptr<Session> session, std::optional<std::string> curs
 
 bool mcp_supported_version(std::string_view version) {
   return version == "2025-11-25" || version == "2025-06-18" || version == "2025-03-26";
+}
+
+bool mcp_protocol_name(std::string_view protocol) {
+  return protocol == "auto" || protocol == kMcpProtocolVersion || protocol == kMcpStatelessVersion;
+}
+
+json mcp_stateless_meta() {
+  return {{"io.modelcontextprotocol/protocolVersion", std::string(kMcpStatelessVersion)},
+          {"io.modelcontextprotocol/clientCapabilities", json::object()},
+          {"io.modelcontextprotocol/clientInfo", {{"name", "switchyard"}, {"version", "1"}}}};
+}
+
+std::string mcp_session_protocol(const graph::McpServer& server) {
+  return registry().protocol(server);
 }
 
 void mcp_request(const graph::McpServer& server, std::string method, json params,
@@ -833,6 +916,101 @@ void set_mcp_first_backoff(std::chrono::milliseconds backoff) {
 }
 
 std::vector<int> mcp_server_pids() { return registry().pids(); }
+
+Result<McpDiscovery> read_discover_result(const json& result) {
+  JsonView r(result, "/result");
+  SWITCHYARD_RETURN_IF_ERROR(r.expect_object());
+  auto versions = r.array("supportedVersions");
+  if (!versions.ok()) return versions.status();
+  McpDiscovery d;
+  std::size_t i = 0;
+  for (const auto& v : versions->json()) {
+    auto version = JsonView(v, "/result/supportedVersions/" + std::to_string(i++)).string();
+    if (!version.ok()) return version.status();
+    if (*version == kMcpStatelessVersion) d.stateless = true;
+    d.versions.push_back(std::move(*version));
+  }
+  const json& info = lenient_member(result, "serverInfo");
+  if (info.is_object()) d.server_info = info;
+  return d;
+}
+
+Status read_tools_page(const json& result, json& tools, std::string& next_cursor) {
+  JsonView r(result, "/result");
+  auto page = r.array("tools");
+  if (!page.ok()) return page.status();
+  if (!tools.is_array()) tools = json::array();
+  for (const auto& t : page->json()) tools.push_back(t);
+  auto next = r.string_or("nextCursor", "");
+  if (!next.ok()) return next.status();
+  next_cursor = std::move(*next);
+  return Status();
+}
+
+McpReply read_mcp_answer(const json& message, const std::string& what, bool stateless) {
+  McpReply reply;
+  JsonView m(message);
+  if (auto e = m.optional_field("error"); e.ok() && e->has_value()) {
+    reply.rpc_error = true;
+    const JsonView err = **e;
+    auto code = err.integer("code");
+    auto text = err.string_or("message", "");
+    reply.error = what + ": JSON-RPC error " + (code.ok() ? std::to_string(*code) : "(no code)") +
+                  ": " + excerpt(text.ok() ? *text : "(no message)", 300);
+  } else if (auto r = m.optional_field("result"); r.ok() && r->has_value()) {
+    reply.result = (*r)->json();
+    // The stateless revision says how a request was answered: "complete" is an answer; others
+    // (a server asking for input before it answers) are not spoken by this client.
+    const json& type = lenient_member(reply.result, "resultType");
+    if (stateless && !type.is_null() && type != "complete") {
+      reply.failure = FailureKind::kBadOutput;
+      reply.error = what + ": /result/resultType: " +
+                    (type.is_string() ? "\"" + excerpt(type.get_ref<const std::string&>(), 60) +
+                                            "\", which this client does not support (only "
+                                            "\"complete\")"
+                                      : "expected a string, got " + describe(type));
+      reply.result = nullptr;  // (after `type`, which points into it, is read)
+    }
+  } else {
+    reply.failure = FailureKind::kBadOutput;
+    reply.error = what + ": an answer with neither result nor error (malformed JSON-RPC)";
+  }
+  return reply;
+}
+
+Result<std::vector<json>> parse_http_answer(std::string_view content_type, std::string_view body,
+                                            const graph::OutputLimits& limits) {
+  std::vector<json> messages;
+  if (content_type.find("text/event-stream") != std::string_view::npos) {
+    auto m = parse_sse_messages(body, limits);
+    if (!m.ok()) {
+      return Status(StatusCode::kInvalidArgument,
+                    "an event stream that is not JSON-RPC: " + excerpt(m.status().message(), 200));
+    }
+    messages = std::move(*m);
+  } else {
+    auto m = parse_untrusted(body, JsonLimits{.max_depth = limits.max_json_depth,
+                                              .max_bytes = limits.max_output_bytes,
+                                              .what = "answer"});
+    if (!m.ok()) {
+      return Status(StatusCode::kInvalidArgument,
+                    "not JSON-RPC: " + excerpt(m.status().message(), 200));
+    }
+    if (m->is_array()) {
+      for (auto& e : *m) messages.push_back(std::move(e));
+    } else {
+      messages.push_back(std::move(*m));
+    }
+  }
+  for (const auto& m : messages) {
+    if (!m.is_object() || lenient_string(m, "jsonrpc") != "2.0") {
+      return Status(StatusCode::kInvalidArgument,
+                    "a message that is not JSON-RPC 2.0: " +
+                        excerpt(m.dump(-1, ' ', false, json::error_handler_t::replace), 120));
+    }
+  }
+  return messages;
+}
 
 Result<std::vector<json>> parse_sse_messages(std::string_view body,
                                              const graph::OutputLimits& limits) {

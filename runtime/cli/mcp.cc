@@ -1,6 +1,7 @@
-// switchyard mcp list [--json] [--timeout-ms N] [--header 'Name: value'] SERVER...
+// switchyard mcp list [--json] [--timeout-ms N] [--header 'Name: value'] [--protocol P] SERVER...
 // Connects to an MCP server and prints its tools (`tools/list`, every page) with their input
-// schemas, annotations and what the annotations mean for Switchyard's policy (docs/mcp.md).
+// schemas, annotations and what the annotations mean for Switchyard's policy (docs/mcp.md), and
+// the protocol revision the client negotiated with it (--protocol: auto, 2025-11-25, 2026-07-28).
 // SERVER is a Streamable HTTP URL (http:// or https://) or a program and its arguments (stdio;
 // put `--` before them when they have flags of their own).
 //
@@ -32,6 +33,7 @@ struct McpListArgs {
   std::vector<std::string> headers;  // "Name: value"
   int timeout_ms = 30000;
   bool json = false;
+  std::string protocol = "auto";
 };
 
 std::string hint_text(const nlohmann::json& tool) {
@@ -79,14 +81,16 @@ Result<graph::McpServer> server_from(const std::vector<std::string>& spec,
 }
 
 // The server's tools (tools/list, every page); the server is stopped after. kUnavailable when it
-// cannot be reached or answers an error.
-Result<nlohmann::json> fetch_tools(const graph::McpServer& server, int timeout_ms) {
+// cannot be reached or answers an error. `protocol`: the revision negotiated, when not null.
+Result<nlohmann::json> fetch_tools(const graph::McpServer& server, int timeout_ms,
+                                   std::string* protocol = nullptr) {
   std::promise<tools::McpReply> promise;
   tools::McpRequestOptions options;
   options.timeout = std::chrono::milliseconds(timeout_ms);
   tools::mcp_list_tools(server, options,
                         [&promise](tools::McpReply r) { promise.set_value(std::move(r)); });
   tools::McpReply reply = promise.get_future().get();
+  if (protocol != nullptr) *protocol = tools::mcp_session_protocol(server);
   tools::stop_mcp_sessions();
   if (reply.failure != tools::FailureKind::kNone || reply.rpc_error) {
     return Status(StatusCode::kUnavailable, reply.error);
@@ -97,7 +101,9 @@ Result<nlohmann::json> fetch_tools(const graph::McpServer& server, int timeout_m
 int list(Context& ctx, const McpListArgs& args) {
   auto server = server_from(args.server, args.headers, {}, "");
   if (!server.ok()) return report_error(ctx, server.status(), args.json);
-  auto listed = fetch_tools(*server, args.timeout_ms);
+  server->protocol = args.protocol;
+  std::string protocol;
+  auto listed = fetch_tools(*server, args.timeout_ms, &protocol);
   if (!listed.ok()) return report_error(ctx, listed.status(), args.json);
   tools::McpReply reply;
   reply.result = std::move(*listed);
@@ -110,12 +116,13 @@ int list(Context& ctx, const McpListArgs& args) {
       entry["switchyard"] = {{"idempotent", hint ? nlohmann::json(*hint) : nlohmann::json()}};
       tools.push_back(std::move(entry));
     }
-    *ctx.out << nlohmann::json{{"tools", tools}}.dump(2, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace)
+    *ctx.out << nlohmann::json{{"tools", tools}, {"protocol", protocol}}.dump(
+                    2, ' ', false, nlohmann::json::error_handler_t::replace)
              << "\n";
     return kExitOk;
   }
-  *ctx.out << reply.result.size() << " tool(s)\n";
+  *ctx.out << reply.result.size() << " tool(s), protocol " << valid_utf8(protocol)
+           << (protocol == tools::kMcpStatelessVersion ? " (stateless)" : "") << "\n";
   for (const auto& t : reply.result) {
     *ctx.out << "\n" << valid_utf8(lenient_string(t, "name", "(no name)")) << "\n";
     const std::string description = lenient_string(t, "description");
@@ -146,6 +153,7 @@ struct McpAddArgs {
   std::string cwd;
   int timeout_ms = 30000;
   bool json = false;
+  std::string protocol = "auto";
 };
 
 using ordered = nlohmann::ordered_json;
@@ -167,6 +175,7 @@ ordered server_entry(const graph::McpServer& server) {
       for (const auto& [k, v] : server.headers) e["headers"][k] = v;
     }
   }
+  if (server.protocol != "auto") e["protocol"] = server.protocol;
   return e;
 }
 
@@ -238,6 +247,7 @@ int add(Context& ctx, const McpAddArgs& args) {
 
   auto server = server_from(args.server, args.headers, args.env, args.cwd);
   if (!server.ok()) return fail(server.status());
+  server->protocol = args.protocol;
   const ordered entry = server_entry(*server);
   ordered& servers = doc["mcp_servers"];
   if (servers.contains(args.server_name) && servers[args.server_name] != entry) {
@@ -365,6 +375,11 @@ void add_mcp(CLI::App& app, Context& ctx) {
   list_cmd->add_option("--timeout-ms", args->timeout_ms, "Limit on each request (default 30000)")
       ->check(CLI::Range(1, 24 * 3600 * 1000));
   list_cmd->add_flag("--json", args->json, "Print one JSON document");
+  list_cmd
+      ->add_option("--protocol", args->protocol,
+                   "The protocol revision: auto (default: server/discover, else initialize), "
+                   "2025-11-25 or 2026-07-28")
+      ->check(CLI::IsMember({"auto", "2025-11-25", "2026-07-28"}));
   list_cmd->callback([&ctx, args] { ctx.exit_code = list(ctx, *args); });
 
   // (Repeatable options take one value each: a list would also swallow the `--` before SERVER.)
@@ -397,6 +412,11 @@ void add_mcp(CLI::App& app, Context& ctx) {
                    "An environment variable for a program, NAME=VALUE (repeatable)")
       ->allow_extra_args(false);
   add_cmd->add_option("--cwd", add_args->cwd, "The program's working directory");
+  add_cmd
+      ->add_option("--protocol", add_args->protocol,
+                   "The server's protocol revision, written when not auto: auto, 2025-11-25 or "
+                   "2026-07-28")
+      ->check(CLI::IsMember({"auto", "2025-11-25", "2026-07-28"}));
   add_cmd->add_option("--timeout-ms", add_args->timeout_ms, "Limit on each request (default 30000)")
       ->check(CLI::Range(1, 24 * 3600 * 1000));
   add_cmd->add_flag("--json", add_args->json, "Print one JSON document");

@@ -35,6 +35,8 @@ TEST(McpLoad, ServersAndToolsBecomeTheModelWithEachToolHoldingItsServer) {
   const auto& search = std::get<McpTool>(w.tool(w.find_tool("Search")).spec);
   EXPECT_FALSE(search.server.stdio());
   EXPECT_EQ(search.server.url, "https://mcp.example.com/mcp");
+  EXPECT_EQ(search.server.protocol, "2026-07-28");
+  EXPECT_EQ(spec.server.protocol, "auto");  // the default: negotiated
   EXPECT_FALSE(search.arguments.has_value());
   // The same declaration is the same session; another declaration another.
   EXPECT_EQ(spec.server.key(), std::get<McpTool>(read.spec).server.key());

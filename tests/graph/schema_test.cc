@@ -168,7 +168,7 @@ TEST_F(WorkflowSchema, AcceptsMcpServersAndToolsAndRejectsMalformedOnes) {
        {"mcp-missing-tool", "mcp-arguments-not-object", "mcp-servers-not-object",
         "mcp-server-argv-and-url", "mcp-server-neither-argv-nor-url", "mcp-server-bad-url",
         "mcp-stdio-server-with-headers", "mcp-http-server-with-env", "mcp-server-empty-argv",
-        "mcp-timeout-zero"}) {
+        "mcp-timeout-zero", "mcp-server-bad-protocol"}) {
     const auto doc =
         read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" + name + ".json");
     EXPECT_NE(violations(doc), "") << name << " passes the schema";

@@ -9,6 +9,18 @@
 //       (the client must initialize a new one).
 //   Common: --page-size N (tools/list pages; default 4), --version V (the protocolVersion
 //   answered; default the client's), --stderr TEXT (a line written to stderr at start).
+//   Revisions: by default the server speaks 2025-11-25 only (initialize; server/discover is an
+//   unknown method: JSON-RPC error -32601 over stdio, HTTP 400 without a session).
+//   --stateless: it speaks the stateless 2026-07-28 revision only: server/discover answers
+//       {"supportedVersions": ["2026-07-28"], ...}; every request must carry params._meta with
+//       io.modelcontextprotocol/protocolVersion "2026-07-28" and an object
+//       io.modelcontextprotocol/clientCapabilities (else JSON-RPC error -32602), and over HTTP
+//       the MCP-Protocol-Version header 2026-07-28 (else HTTP 400); initialize is an unknown
+//       method (-32601); no sessions; results carry "resultType": "complete".
+//   --result-type T: (with --stateless) tools/call results carry "resultType": T instead.
+//   --discover-lies: a 2025-11-25 server whose server/discover claims 2026-07-28: requests
+//       before initialize are refused (JSON-RPC error -32600 over stdio, HTTP 400 without a
+//       session).
 //
 // Tools (their name is their behaviour; `arguments` as listed):
 //   echo {text}      structuredContent {"echo": text}; inputSchema requires a string `text`;
@@ -30,7 +42,8 @@
 //   rpc_error        a JSON-RPC error (-32602, "invalid params on purpose")
 //   meta             structuredContent {"meta": the request's params._meta (null when absent),
 //                    "traceparent_header": the traceparent header of the HTTP request ("" over
-//                    stdio, or when absent)}
+//                    stdio, or when absent), "protocol_header": its MCP-Protocol-Version header
+//                    (likewise)}
 //   close_stdin      structuredContent {"closed": true}; then (stdio) the server closes its stdin
 //                    and stays up, reading nothing more, until it is killed
 //   progress {steps} sends `steps` notifications/progress for the request's progressToken
@@ -68,6 +81,9 @@ struct Options {
   bool exit_on_stdin_eof = false;
   std::size_t page_size = 4;
   std::string version = "2025-11-25";
+  bool stateless = false;
+  std::string result_type = "complete";
+  bool discover_lies = false;
 };
 
 Options options;
@@ -96,7 +112,13 @@ json tool_list() {
   return tools;
 }
 
+thread_local bool in_tools_call = false;  // the message being handled is a tools/call
+
 json result_of(const json& id, json result) {
+  // The stateless revision says how each request was answered.
+  if (options.stateless && result.is_object() && !result.contains("resultType")) {
+    result["resultType"] = in_tools_call ? options.result_type : "complete";
+  }
   return {{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}};
 }
 
@@ -123,9 +145,33 @@ struct Action {
 
 // The traceparent header of the HTTP request being handled (the `meta` tool answers it).
 thread_local std::string request_traceparent;
+thread_local std::string request_protocol_header;
+bool stdio_initialized = false;  // stdio, --discover-lies: initialize was received
+
+json error_of(const json& id, int code, const std::string& message) {
+  return {{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+// --stateless: what is wrong with a request's _meta ("" when it is right).
+std::string stateless_meta_error(const json& params) {
+  if (!params.is_object() || !params.contains("_meta") || !params["_meta"].is_object()) {
+    return "a request without params._meta (the stateless revision needs it)";
+  }
+  const json& meta = params["_meta"];
+  const auto version = meta.find("io.modelcontextprotocol/protocolVersion");
+  if (version == meta.end() || *version != "2026-07-28") {
+    return "params._meta lacks io.modelcontextprotocol/protocolVersion 2026-07-28";
+  }
+  const auto caps = meta.find("io.modelcontextprotocol/clientCapabilities");
+  if (caps == meta.end() || !caps->is_object()) {
+    return "params._meta lacks io.modelcontextprotocol/clientCapabilities (an object)";
+  }
+  return "";
+}
 
 Action handle(const json& m) {
   Action a;
+  in_tools_call = false;
   if (!m.is_object() || !m.contains("method") || !m["method"].is_string()) return a;
   const std::string method = m["method"];
   const json id = m.contains("id") ? m["id"] : json();
@@ -137,7 +183,37 @@ Action handle(const json& m) {
     return a;
   }
   if (id.is_null()) return a;  // other notifications
+  if (method == "server/discover" && (options.stateless || options.discover_lies)) {
+    a.answer =
+        result_of(id, {{"resultType", "complete"},
+                       {"supportedVersions", {"2026-07-28"}},
+                       {"capabilities", {{"tools", json::object()}}},
+                       {"serverInfo", {{"name", "switchyard-mcp-fault-server"}, {"version", "1"}}}})
+            .dump();
+    return a;
+  }
+  if (options.stateless) {
+    if (method == "initialize") {
+      a.answer = error_of(id, -32601, "no method initialize (a stateless server)").dump();
+      return a;
+    }
+    if (auto why = stateless_meta_error(params); !why.empty()) {
+      a.answer = error_of(id, -32602, why).dump();
+      return a;
+    }
+  }
+  if (options.discover_lies && !options.http && method != "initialize") {
+    std::lock_guard lock(mu);
+    if (!stdio_initialized) {
+      a.answer = error_of(id, -32600, "not initialized: send initialize first").dump();
+      return a;
+    }
+  }
   if (method == "initialize") {
+    {
+      std::lock_guard lock(mu);
+      stdio_initialized = true;
+    }
     a.answer =
         result_of(id, {{"protocolVersion", options.version},
                        {"capabilities", {{"tools", json::object()}}},
@@ -171,6 +247,7 @@ Action handle(const json& m) {
                    .dump();
     return a;
   }
+  in_tools_call = true;
   const std::string name = params.value("name", "");
   const json args = params.contains("arguments") ? params["arguments"] : json::object();
   long n;
@@ -212,9 +289,10 @@ Action handle(const json& m) {
         result_of(id, structured({{"data", std::string(args.value("bytes", 1000), 'x')}})).dump();
   } else if (name == "meta") {
     const json meta = params.is_object() && params.contains("_meta") ? params["_meta"] : json();
-    a.answer =
-        result_of(id, structured({{"meta", meta}, {"traceparent_header", request_traceparent}}))
-            .dump();
+    a.answer = result_of(id, structured({{"meta", meta},
+                                         {"traceparent_header", request_traceparent},
+                                         {"protocol_header", request_protocol_header}}))
+                   .dump();
   } else if (name == "count") {
     a.answer = result_of(id, structured({{"calls", n}, {"pid", ::getpid()}})).dump();
   } else if (name == "cancelled") {
@@ -319,7 +397,10 @@ void serve(tcp::socket socket) {
     bool ok_session = true;
     {
       std::lock_guard lock(mu);
-      if (method != "initialize") {
+      if (options.stateless) {
+        ok_session = std::string(req["MCP-Protocol-Version"]) == "2026-07-28";
+      } else if (method != "initialize" &&
+                 !(method == "server/discover" && options.discover_lies)) {
         auto it = sessions.find(session);
         if (it == sessions.end()) {
           ok_session = false;
@@ -333,11 +414,15 @@ void serve(tcp::socket socket) {
     if (req.method() != http::verb::post) {
       res.result(http::status::method_not_allowed);
     } else if (!ok_session) {
-      res.result(session.empty() ? http::status::bad_request : http::status::not_found);
+      res.result(session.empty() || options.stateless ? http::status::bad_request
+                                                      : http::status::not_found);
+      res.body() = options.stateless ? "no MCP-Protocol-Version: 2026-07-28 header"
+                                     : "Bad Request: no valid session ID";
     } else if (m.is_discarded()) {
       res.result(http::status::bad_request);
     } else {
       request_traceparent = std::string(req["traceparent"]);
+      request_protocol_header = std::string(req["MCP-Protocol-Version"]);
       Action a = handle(m);
       if (a.exit_code >= 0) ::_exit(a.exit_code);
       if (!m.contains("id")) {
@@ -347,7 +432,7 @@ void serve(tcp::socket socket) {
       } else {
         if (a.delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(a.delay_ms));
         res.result(http::status::ok);
-        if (method == "initialize") {
+        if (method == "initialize" && !options.stateless) {
           std::lock_guard lock(mu);
           const std::string id = "session-" + std::to_string(next_session++);
           sessions[id] = 0;
@@ -424,6 +509,12 @@ int main(int argc, char** argv) {
       options.page_size = std::stoul(next());
     } else if (a == "--version") {
       options.version = next();
+    } else if (a == "--stateless") {
+      options.stateless = true;
+    } else if (a == "--result-type") {
+      options.result_type = next();
+    } else if (a == "--discover-lies") {
+      options.discover_lies = true;
     } else if (a == "--stderr") {
       std::cerr << next() << std::endl;
     } else {

@@ -68,6 +68,9 @@ void expect_the_reference_tools_work(const graph::McpServer& server) {
   Outcome refused = call_everything(server, "get-structured-content", {{"location", "Paris"}});
   EXPECT_EQ(refused.failure, FailureKind::kSchemaInvalid);
   EXPECT_NE(refused.reason.find("/arguments/location"), std::string::npos) << refused.reason;
+  // The pinned server does not answer server/discover with 2026-07-28 (its SDK predates the
+  // stateless revision): protocol "auto" fell back to initialize.
+  EXPECT_EQ(mcp_session_protocol(server), "2025-11-25");
 }
 
 TEST_F(McpEverything, TheReferenceServerWorksOverStdio) {

@@ -415,7 +415,164 @@ TEST_F(McpTool, AHungHttpCallTimesOut) {
   EXPECT_EQ(out.failure, FailureKind::kTimeout);
 }
 
+// --- protocol revisions ------------------------------------------------------------------------
+
+// One request through the client, waited for.
+McpReply request(const graph::McpServer& server, std::string method, nlohmann::json params,
+                 McpRequestOptions options = {}) {
+  std::promise<McpReply> p;
+  mcp_request(server, std::move(method), std::move(params), std::move(options),
+              [&p](McpReply r) { p.set_value(std::move(r)); });
+  return p.get_future().get();
+}
+
+// The `meta` tool's answer (the request's _meta and headers, as the server saw them).
+nlohmann::json meta_seen(const graph::McpServer& server) {
+  McpRequestOptions options;
+  options.traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  McpReply r = request(server, "tools/call",
+                       {{"name", "meta"}, {"arguments", nlohmann::json::object()}}, options);
+  EXPECT_EQ(r.failure, FailureKind::kNone) << r.error;
+  EXPECT_FALSE(r.rpc_error) << r.error;
+  return r.result["structuredContent"];
+}
+
+graph::McpServer with_protocol(graph::McpServer s, std::string protocol) {
+  s.protocol = std::move(protocol);
+  return s;
+}
+
+TEST_F(McpTool, AutoSpeaksTheStatelessRevisionToAServerWhoseDiscoverListsIt) {
+  const auto server = stdio_server({"--stateless"});  // refuses initialize and calls without _meta
+  Outcome echo = call(server, "echo", nlohmann::json{{"text", "{{input.word}}"}});
+  ASSERT_TRUE(echo.ok) << echo.reason;
+  EXPECT_EQ(echo.output, (nlohmann::json{{"echo", "hello"}}));
+  EXPECT_EQ(mcp_session_protocol(server), "2026-07-28");
+  const nlohmann::json seen = meta_seen(server);
+  // One _meta: the revision's keys merged with the trace context.
+  EXPECT_EQ(seen["meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+  EXPECT_EQ(seen["meta"]["io.modelcontextprotocol/clientCapabilities"], nlohmann::json::object());
+  EXPECT_EQ(seen["meta"]["io.modelcontextprotocol/clientInfo"]["name"], "switchyard");
+  EXPECT_EQ(seen["meta"]["traceparent"], "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+}
+
+TEST_F(McpTool, AutoSpeaksTheStatelessRevisionOverStreamableHttpWithItsHeaderAndNoSession) {
+  HttpServer server({"--stateless"});  // 400 without the MCP-Protocol-Version header
+  Outcome count = call(server.spec, "count");
+  ASSERT_TRUE(count.ok) << count.reason;
+  EXPECT_EQ(mcp_session_protocol(server.spec), "2026-07-28");
+  const nlohmann::json seen = meta_seen(server.spec);
+  EXPECT_EQ(seen["protocol_header"], "2026-07-28");
+  EXPECT_EQ(seen["meta"]["io.modelcontextprotocol/protocolVersion"], "2026-07-28");
+}
+
+TEST_F(McpTool, AutoFallsBackToInitializeWhenServerDiscoverIsAnUnknownMethod) {
+  const auto server = stdio_server();  // 2025-11-25 only: server/discover is -32601
+  Outcome echo = call(server, "echo", nlohmann::json{{"text", "x"}});
+  ASSERT_TRUE(echo.ok) << echo.reason;
+  EXPECT_EQ(mcp_session_protocol(server), "2025-11-25");
+  const nlohmann::json seen = meta_seen(server);
+  EXPECT_FALSE(seen["meta"].contains("io.modelcontextprotocol/protocolVersion")) << seen;
+  EXPECT_TRUE(seen["meta"].contains("traceparent")) << seen;
+}
+
+TEST_F(McpTool, AutoFallsBackToInitializeWhenServerDiscoverIsRefusedWithAnHttp4xx) {
+  HttpServer server;  // 2025-11-25 only: a request without a session is HTTP 400
+  Outcome count = call(server.spec, "count");
+  ASSERT_TRUE(count.ok) << count.reason;
+  EXPECT_EQ(mcp_session_protocol(server.spec), "2025-11-25");
+  EXPECT_EQ(meta_seen(server.spec)["protocol_header"], "2025-11-25");
+}
+
+TEST_F(McpTool, ADeclaredRevisionIsTheOnlyOneTried) {
+  // 2025-11-25 to a stateless server: initialize, which it does not know.
+  Outcome old = call(with_protocol(stdio_server({"--stateless"}), "2025-11-25"), "echo");
+  EXPECT_EQ(old.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(old.reason, "initialize")) << old.reason;
+  EXPECT_TRUE(contains(old.reason, "-32601")) << old.reason;
+  // 2026-07-28 to a server of 2025-11-25: no fallback.
+  Outcome stateless = call(with_protocol(stdio_server(), "2026-07-28"), "echo");
+  EXPECT_EQ(stateless.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(stateless.reason, "server/discover")) << stateless.reason;
+  EXPECT_TRUE(contains(stateless.reason, "protocol 2026-07-28 is required")) << stateless.reason;
+  // And each works with the server that speaks it.
+  const auto forced = with_protocol(stdio_server({"--stateless"}), "2026-07-28");
+  Outcome ok = call(forced, "echo", nlohmann::json{{"text", "x"}});
+  ASSERT_TRUE(ok.ok) << ok.reason;
+  EXPECT_EQ(mcp_session_protocol(forced), "2026-07-28");
+  const auto legacy = with_protocol(stdio_server(), "2025-11-25");
+  ASSERT_TRUE(call(legacy, "echo", nlohmann::json{{"text", "x"}}).ok);
+  EXPECT_EQ(mcp_session_protocol(legacy), "2025-11-25");
+}
+
+TEST_F(McpTool, AServerThatClaimsTheStatelessRevisionButDoesNotSpeakItFailsClearly) {
+  // Its server/discover lists 2026-07-28, but it refuses requests without initialize.
+  Outcome out = call(stdio_server({"--discover-lies"}), "echo", nlohmann::json{{"text", "x"}});
+  EXPECT_EQ(out.failure, FailureKind::kUnavailable);
+  EXPECT_TRUE(contains(out.reason, "tools/list")) << out.reason;
+  EXPECT_TRUE(contains(out.reason, "not initialized")) << out.reason;
+  HttpServer http({"--discover-lies"});
+  Outcome over_http = call(http.spec, "echo", nlohmann::json{{"text", "x"}});
+  EXPECT_EQ(over_http.failure, FailureKind::kHttpStatus);
+  EXPECT_TRUE(contains(over_http.reason, "HTTP 400")) << over_http.reason;
+  // A stateless answer this client does not speak (a request for input) is bad_output.
+  Outcome input = call(stdio_server({"--stateless", "--result-type", "input_required"}), "echo",
+                       nlohmann::json{{"text", "x"}});
+  EXPECT_EQ(input.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(input.reason, "resultType")) << input.reason;
+  EXPECT_TRUE(contains(input.reason, "input_required")) << input.reason;
+}
+
 // --- pure parts --------------------------------------------------------------------------------
+
+TEST(McpReplies, DiscoverResultsAnswersAndHttpBodiesAreReadWithPointers) {
+  auto d = read_discover_result(
+      {{"supportedVersions", {"2025-11-25", "2026-07-28"}}, {"serverInfo", {{"name", "s"}}}});
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_TRUE(d->stateless);
+  EXPECT_EQ(d->server_info["name"], "s");
+  auto old = read_discover_result({{"supportedVersions", {"2025-11-25"}}});
+  ASSERT_TRUE(old.ok());
+  EXPECT_FALSE(old->stateless);
+  auto bad = read_discover_result({{"supportedVersions", {"2026-07-28", 5}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_TRUE(contains(bad.status().message(), "/result/supportedVersions/1"))
+      << bad.status().message();
+  EXPECT_FALSE(read_discover_result(nlohmann::json::array()).ok());
+
+  McpReply error = read_mcp_answer(
+      {{"jsonrpc", "2.0"}, {"id", 1}, {"error", {{"code", -32601}, {"message", "no"}}}}, "w", true);
+  EXPECT_TRUE(error.rpc_error);
+  EXPECT_EQ(error.error, "w: JSON-RPC error -32601: no");
+  McpReply odd =
+      read_mcp_answer({{"jsonrpc", "2.0"}, {"id", 1}, {"result", {{"resultType", 3}}}}, "w", true);
+  EXPECT_EQ(odd.failure, FailureKind::kBadOutput);
+  EXPECT_TRUE(contains(odd.error, "/result/resultType")) << odd.error;
+  McpReply legacy = read_mcp_answer(
+      {{"jsonrpc", "2.0"}, {"id", 1}, {"result", {{"resultType", "other"}}}}, "w", false);
+  EXPECT_EQ(legacy.failure, FailureKind::kNone);  // resultType means nothing in 2025-11-25
+
+  nlohmann::json tools = nullptr;
+  std::string next;
+  ASSERT_TRUE(
+      read_tools_page({{"tools", {{{"name", "a"}}}}, {"nextCursor", "2"}}, tools, next).ok());
+  EXPECT_EQ(tools.size(), 1u);
+  EXPECT_EQ(next, "2");
+  Status page =
+      read_tools_page({{"tools", nlohmann::json::array()}, {"nextCursor", 2}}, tools, next);
+  EXPECT_TRUE(contains(page.message(), "/result/nextCursor")) << page.message();
+
+  auto batch = parse_http_answer("application/json", R"([{"jsonrpc":"2.0","id":1,"result":{}}])",
+                                 graph::OutputLimits{});
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->size(), 1u);
+  auto stream = parse_http_answer("text/event-stream; charset=utf-8",
+                                  "data: {\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{}}\n\n",
+                                  graph::OutputLimits{});
+  ASSERT_TRUE(stream.ok()) << stream.status().message();
+  EXPECT_EQ(stream->size(), 1u);
+  EXPECT_FALSE(parse_http_answer("application/json", R"({"id":1})", graph::OutputLimits{}).ok());
+}
 
 TEST(McpCallOutcome, MalformedResultsAreBadOutputNamingThePointer) {
   graph::OutputLimits limits;

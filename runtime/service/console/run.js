@@ -4,48 +4,11 @@
 import {followEvents, getBlob, getJson, getText, postJson} from './api.js';
 import {h, clear, time, usd, json, badge, table, svgNode, announce, duration} from './util.js';
 import {runWaits} from './waits.js';
+import {progressText, summary, toolProgress} from './events.js';
 
 // Whether a run of this status is still going: `waiting` is a run in flight held at a wait.
 function inFlight(status) {
   return status === 'running' || status === 'waiting';
-}
-
-// One line saying what an event decided.
-function summary(e) {
-  const p = e.payload || {};
-  switch (e.type) {
-    case 'plan':
-      return (p.route || []).join(' \u2192 ');
-    case 'reroute':
-      return 'at ' + p.at + ', ' + (p.failed_tool || p.failed_node) + ' failed: now ' +
-        (p.new_route || []).join(' \u2192 ');
-    case 'step_started':
-      return p.node + ' (' + p.tool + ', attempt ' + p.attempt + ')';
-    case 'step_succeeded':
-      return p.node + ' succeeded' + (p.latency_us !== undefined ? ' in ' + duration(Math.round(p.latency_us / 1000)) : '');
-    case 'step_failed':
-    case 'step_retry':
-      return p.node + ': ' + p.failure + (p.reason ? ' \u2014 ' + p.reason : '');
-    case 'breaker':
-      return p.tool + ': ' + p.from + ' \u2192 ' + p.to;
-    case 'run_finished':
-      return p.status + ' at ' + p.goal;
-    case 'escalated':
-      return p.reason + ': ' + (p.message || '');
-    case 'cancelled':
-      return p.reason || '';
-    case 'llm_settled':
-      return p.tool + ' (' + p.tier + '): ' + p.tokens + ' tokens, ' + usd(p.cost_usd);
-    case 'wait_started':
-      return p.node + ' waits for ' + (p.kind === 'timer' ? 'a timer of ' + duration(p.timer_ms) :
-        p.kind + ' \u201c' + p.name + '\u201d');
-    case 'wait_resolved':
-      return p.wait + ': ' + p.decision + (p.by ? ' by ' + p.by : '') + (p.reason ? ' \u2014 ' + p.reason : '');
-    default: {
-      const text = JSON.stringify(p);
-      return text.length > 160 ? text.slice(0, 157) + '...' : text;
-    }
-  }
 }
 
 export async function runPage(main, [id], signal) {
@@ -63,6 +26,7 @@ export async function runPage(main, [id], signal) {
   const verifyOut = h('div', {id: 'verify-result'});
   const facts = h('div', {id: 'facts', class: 'facts'});
   const llm = h('div', {id: 'llm-calls'});
+  const progress = h('div', {id: 'tool-progress'});
   const timelineBody = h('tbody', {});
   const timeline = h('table', {id: 'timeline'},
     h('caption', {}, 'Timeline: every journaled event and decision'),
@@ -74,6 +38,8 @@ export async function runPage(main, [id], signal) {
     h('section', {'aria-labelledby': 'h-verify'}, h('h2', {id: 'h-verify'}, 'Verification'), verifyOut),
     h('section', {'aria-labelledby': 'h-facts'}, h('h2', {id: 'h-facts'}, 'Input, outputs and spend'), facts),
     h('section', {'aria-labelledby': 'h-llm'}, h('h2', {id: 'h-llm'}, 'LLM calls'), llm),
+    h('section', {'aria-labelledby': 'h-progress'}, h('h2', {id: 'h-progress'}, 'Tool progress'),
+      progress),
     h('section', {'aria-labelledby': 'h-timeline'}, h('h2', {id: 'h-timeline'}, 'Timeline'), timeline));
 
   let run = null;
@@ -116,6 +82,21 @@ export async function runPage(main, [id], signal) {
       ], calls));
   }
 
+  // The latest progress each MCP tool call reported (tool_progress events, docs/mcp.md#progress).
+  function showProgress() {
+    const rows = toolProgress(events);
+    clear(progress).append(rows.length === 0 ? h('p', {}, 'No tool reported progress.') :
+      table(rows.length + ' call(s) reported progress', [
+        {label: 'Tool', value: (r) => r.tool},
+        {label: 'Call', value: (r) => r.call},
+        {label: 'Progress', value: (r) => [
+          typeof r.total === 'number' && r.total > 0 ?
+            h('progress', {value: String(Math.min(r.progress, r.total)), max: String(r.total)}) : null,
+          ' ', progressText(r)]},
+        {label: 'Message', value: (r) => r.message ?? ''},
+      ], rows, (r) => ({'data-tool': r.tool, 'data-call': String(r.call)})));
+  }
+
   function addEvent(e) {
     if (e.seq <= lastSeq) return;
     lastSeq = e.seq;
@@ -125,6 +106,7 @@ export async function runPage(main, [id], signal) {
     timelineBody.append(h('tr', {class: 'ev-' + e.type, 'data-type': e.type},
       h('td', {}, e.seq), h('td', {}, '+' + duration(e.time_ms - startMs)),
       h('td', {}, e.type), h('td', {}, summary(e))));
+    if (e.type === 'tool_progress') showProgress();
   }
 
   let drawing = null;
@@ -155,6 +137,7 @@ export async function runPage(main, [id], signal) {
     for (const e of doc.events) addEvent(e);
     showRun();
     showLlm();
+    showProgress();
   }
 
   run = await getJson(base, {signal});

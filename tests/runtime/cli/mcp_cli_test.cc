@@ -28,9 +28,38 @@ TEST(McpCli, ListJsonGivesEachToolThePolicyItsAnnotationsMake) {
   const nlohmann::json j = parse_json(r.out);
   std::map<std::string, nlohmann::json> hint;
   for (const auto& t : j["tools"]) hint[t["name"]] = t["switchyard"]["idempotent"];
-  EXPECT_EQ(hint["echo"], true);      // readOnlyHint
-  EXPECT_EQ(hint["fail"], false);     // destructiveHint
-  EXPECT_EQ(hint["count"], nullptr);  // no annotations
+  EXPECT_EQ(hint["echo"], true);           // readOnlyHint
+  EXPECT_EQ(hint["fail"], false);          // destructiveHint
+  EXPECT_EQ(hint["count"], nullptr);       // no annotations
+  EXPECT_EQ(j["protocol"], "2025-11-25");  // server/discover unknown: initialize
+}
+
+TEST(McpCli, ListShowsTheNegotiatedRevisionAndTakesADeclaredOne) {
+  auto stateless = testing::switchyard({"mcp", "list", "--", SWITCHYARD_MCP_SERVER, "--stateless"});
+  ASSERT_EQ(stateless.exit_code, 0) << stateless.err;
+  EXPECT_TRUE(mcp_cli_has(stateless.out, "tool(s), protocol 2026-07-28 (stateless)"))
+      << stateless.out;
+  auto forced = testing::switchyard(
+      {"mcp", "list", "--json", "--protocol", "2026-07-28", "--", SWITCHYARD_MCP_SERVER});
+  EXPECT_EQ(forced.exit_code, 3) << forced.out;  // a 2025-11-25 server: no fallback
+  EXPECT_TRUE(mcp_cli_has(forced.out + forced.err, "server/discover")) << forced.out << forced.err;
+  auto bad =
+      testing::switchyard({"mcp", "list", "--protocol", "1999", "--", SWITCHYARD_MCP_SERVER});
+  EXPECT_NE(bad.exit_code, 0);
+}
+
+TEST(McpCli, AddWritesADeclaredProtocolAndTheWorkflowRunsStateless) {
+  TempDir dir;
+  const std::string wf = dir.file("stateless.json");
+  auto r = testing::switchyard({"mcp", "add", wf, "--server", "s", "--tool", "echo", "--protocol",
+                                "2026-07-28", "--", SWITCHYARD_MCP_SERVER, "--stateless"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  const nlohmann::json doc = nlohmann::json::parse(read_text(wf));
+  EXPECT_EQ(doc["mcp_servers"]["s"]["protocol"], "2026-07-28");
+  auto run = testing::switchyard({"run", wf, "--journal", dir.file("j.db"), "--json", "--input",
+                                  R"({"text": "no handshake"})"});
+  ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+  EXPECT_EQ(parse_json(run.out)["outputs"]["echo"], (nlohmann::json{{"echo", "no handshake"}}));
 }
 
 TEST(McpCli, AddCreatesAWorkflowThatValidatesAndRunsTheServersTool) {
