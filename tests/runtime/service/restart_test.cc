@@ -51,7 +51,19 @@ class ServeRestart : public ::testing::Test {
     const json doc = r.json();
     return doc.is_object() && doc.contains("waits") ? doc["waits"] : json::array();
   }
-  // A run of `held` started on `server`, once it is held at its approval; then the server is
+  // Whether run `id`'s wait_started is in the journal (GET /v1/runs/{id}/replay reads it).
+  static bool wait_started_committed(const ServeProcess& server, const std::string& id) {
+    auto r = server.call("GET", "/v1/runs/" + id + "/replay", kRestartToken);
+    if (r.status != 200) return false;
+    const json doc = r.json();
+    if (!doc.is_object() || !doc.contains("events")) return false;
+    for (const auto& e : doc["events"]) {
+      if (e.value("type", "") == "wait_started") return true;
+    }
+    return false;
+  }
+  // A run of `held` started on `server`, once it is held at its approval (its wait_started
+  // committed); then the server is
   // killed with SIGKILL (the run stays `running` in the journal, owned by a dead process).
   std::string held_run_of_a_killed_server() {
     auto first = serve();
@@ -61,6 +73,12 @@ class ServeRestart : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(10));  // polling a condition, not timing it
     }
     EXPECT_EQ(waits(*first, id).size(), 1u) << "the run was never held";
+    // A wait is listed from the moment its wait_started is handed to the journal: killed before
+    // that commit, the run would not be held at it in the journal (a resume starts it anew).
+    while (!wait_started_committed(*first, id) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(10));  // polling a condition, not timing it
+    }
+    EXPECT_TRUE(wait_started_committed(*first, id));
     first->process().signal(SIGKILL);
     EXPECT_EQ(first->process().wait(std::chrono::seconds(10)), 128 + SIGKILL);
     return id;
