@@ -277,9 +277,14 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
 void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
   const bool signal = decision == "signal";
   auto* cmd = app.add_subcommand(
-      decision, signal ? "Send a signal to a run waiting for it, on a running service"
-                : decision == "approve" ? "Approve a run's open approval, on a running service"
-                                        : "Reject a run's open approval, on a running service");
+      decision,
+      signal ? "Send a signal to a run waiting for it, on a running service (or queue it in a "
+               "journal: --journal)"
+      : decision == "approve"
+          ? "Approve a run's open approval, on a running service (or queue it in a journal: "
+            "--journal)"
+          : "Reject a run's open approval, on a running service (or queue it in a journal: "
+            "--journal)");
   auto args = std::make_shared<ResolveArgs>();
   cmd->add_option("RUN", args->run, "The run's id (switchyard waits lists them)")->required();
   cmd->add_option(signal ? "NAME" : "WAIT", args->target,
