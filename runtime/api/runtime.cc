@@ -8,8 +8,10 @@
 
 #include "runtime/api/runtime_impl.h"
 #include "runtime/base/log.h"
+#include "runtime/engine/run_setup.h"
 #include "runtime/engine/runner.h"
 #include "runtime/engine/startup.h"
+#include "runtime/replay/wait_inbox.h"
 #include "tools/trace_context.h"
 
 namespace switchyard::api {
@@ -428,22 +430,49 @@ runtime::WaitAnswer answer_of(runtime::WaitAnswer::Decision decision, WaitResolu
 
 }  // namespace
 
+namespace {
+
+// Resolves a wait of a run in flight here; a run that no process holds gets the resolution
+// queued in the journal's wait inbox, applied when it is resumed (runtime/replay/wait_inbox.h).
+Status resolve_here_or_queue(Runtime::Impl& impl, const std::string& run_id,
+                             const std::string& target, runtime::WaitAnswer answer) {
+  const bool signal = answer.decision == runtime::WaitAnswer::Decision::kSignal;
+  runtime::WaitAnswer copy = answer;
+  const switchyard::Status s = signal
+                                   ? impl.engine->signal(run_id, target, std::move(answer))
+                                   : impl.engine->resolve_wait(run_id, target, std::move(answer));
+  if (s.code() != switchyard::StatusCode::kNotFound || impl.engine->holds(run_id)) {
+    return to_api(s);
+  }
+  // Unknown or finished: the engine's answer stands.
+  auto run = impl.journal().get_run(run_id);
+  if (!run.ok() || run->status != "running") return to_api(s);
+  auto queued = runtime::queue_wait_answer(impl.journal(), run_id, target, std::move(copy),
+                                           runtime::unix_ms(impl.clock));
+  return to_api(queued.status());
+}
+
+}  // namespace
+
 Status Runtime::approve(const std::string& run_id, const std::string& wait_id,
                         WaitResolution resolution) {
-  return to_api(impl_->engine->resolve_wait(
-      run_id, wait_id, answer_of(runtime::WaitAnswer::Decision::kApprove, std::move(resolution))));
+  return resolve_here_or_queue(
+      *impl_, run_id, wait_id,
+      answer_of(runtime::WaitAnswer::Decision::kApprove, std::move(resolution)));
 }
 
 Status Runtime::reject(const std::string& run_id, const std::string& wait_id,
                        WaitResolution resolution) {
-  return to_api(impl_->engine->resolve_wait(
-      run_id, wait_id, answer_of(runtime::WaitAnswer::Decision::kReject, std::move(resolution))));
+  return resolve_here_or_queue(
+      *impl_, run_id, wait_id,
+      answer_of(runtime::WaitAnswer::Decision::kReject, std::move(resolution)));
 }
 
 Status Runtime::signal(const std::string& run_id, const std::string& name,
                        WaitResolution resolution) {
-  return to_api(impl_->engine->signal(
-      run_id, name, answer_of(runtime::WaitAnswer::Decision::kSignal, std::move(resolution))));
+  return resolve_here_or_queue(
+      *impl_, run_id, name,
+      answer_of(runtime::WaitAnswer::Decision::kSignal, std::move(resolution)));
 }
 
 std::size_t Runtime::in_flight() const { return impl_->engine->in_flight(); }

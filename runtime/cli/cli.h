@@ -27,6 +27,8 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitNotCompleted = 1;
 inline constexpr int kExitInvalid = 2;
 inline constexpr int kExitInternal = 3;
+// `resume`: a run is held at a wait nothing there can resolve; it is left unfinished.
+inline constexpr int kExitHeld = 4;
 
 // Shared state of one invocation: the exit code the selected command sets, and the streams.
 struct Context {
@@ -64,6 +66,9 @@ void add_sync_option(CLI::App* cmd, std::string& sync);
 // definition of the option for every command; `creates`: the command makes the file when it is
 // missing (run, serve), which the help says.
 void add_journal_option(CLI::App* cmd, std::string& journal, bool creates = false);
+// A --journal option of a command's own (with no default, e.g. approve's) that the global
+// --journal also sets when the command's is not given.
+void follow_global_journal(const CLI::Option* option, std::string& journal);
 // The RUN_ID argument (resolve_run_id reads it): the one definition, and help, of every command
 // that takes a run; `listed_by` is the command that lists candidates. Returns it, to be made
 // required by the caller when it is.

@@ -82,6 +82,10 @@ void add_journal_option(CLI::App* cmd, std::string& journal, bool creates) {
   journal_options().emplace_back(option, &journal);
 }
 
+void follow_global_journal(const CLI::Option* option, std::string& journal) {
+  journal_options().emplace_back(option, &journal);
+}
+
 CLI::Option* add_run_id_argument(CLI::App* cmd, std::string& run_id, const std::string& listed_by) {
   return cmd->add_option(
       "run_id", run_id,
@@ -109,7 +113,9 @@ const char* const kExitCodesFooter =
     "  2  bad usage or invalid input (unknown command or option, bad value, no such run or file;\n"
     "     a service refused the request: HTTP 4xx)\n"
     "  3  internal or I/O error (the journal cannot be read or written; a service cannot be\n"
-    "     reached or failed)";
+    "     reached or failed)\n"
+    "  4  resume: a run is held at an approval or signal nothing there can resolve (left\n"
+    "     unfinished: resolve it, e.g. approve --journal, then resume again)";
 
 Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const std::string& text) {
   auto d = runtime::parse_duration(text);

@@ -2,13 +2,20 @@
 //                  [--otlp-endpoint URL] [--json]
 // Continues runs whose process died (docs/journal.md#resume).
 
+#include <chrono>
+#include <future>
+#include <optional>
 #include <ostream>
+#include <vector>
 
 #include "graph/load.h"
 #include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
+#include "runtime/engine/engine.h"
 #include "runtime/replay/resumable.h"
+#include "runtime/replay/wait_inbox.h"
+#include "runtime/service/interrupt_gate.h"
 
 namespace switchyard::cli {
 namespace {
@@ -51,6 +58,87 @@ std::string still_held(const runtime::RunRecord& run) {
   return "";
 }
 
+// A run held at a wait (docs/waits.md#switchyard-resume-and-waits): the synchronous runner cannot
+// hold it, so it is continued on an engine, in the foreground. Its held waits get what the wait
+// inbox holds for them; timers (and due timeouts) fire as they fall due, and the command waits
+// for them. Once the run stands at an approval or a signal that nothing here can answer, and at
+// no timer, it is interrupted as a service's drain interrupts a run (run_interrupted journaled,
+// the run left unfinished) and `held` names those waits. (A run that stands at such waits from
+// the start is not resumed at all: runtime::stuck_at_waits.) Returns the report of a run that
+// ended.
+struct EngineResume {
+  std::optional<runtime::RunReport> report;
+  std::vector<runtime::OpenWait> held;  // interrupted at these waits
+};
+
+Result<EngineResume> resume_on_engine(RunSession& session, const std::string& run_id) {
+  runtime::Journal& base = session.feed ? *session.feed : *session.journal;
+  service::InterruptGate gate(base, std::chrono::milliseconds(0));
+  runtime::Engine engine(
+      gate, session.clock, *session.health,
+      {.threads = 1, .models = &session.models, .history = session.history.get()});
+  std::promise<Result<runtime::RunReport>> ended;
+  auto end = ended.get_future();
+  Status s =
+      engine.resume(session.workflow, session.tools, run_id,
+                    [&ended](Result<runtime::RunReport> r) { ended.set_value(std::move(r)); });
+  if (!s.ok()) return s;
+  EngineResume out;
+  while (end.wait_for(std::chrono::milliseconds(10)) != std::future_status::ready) {
+    std::vector<runtime::OpenWait> people;
+    bool timer = false;
+    for (runtime::OpenWait& w : engine.waits()) {
+      if (w.run_id != run_id) continue;
+      if (w.kind == "timer") {
+        timer = true;
+      } else {
+        people.push_back(std::move(w));
+      }
+    }
+    if (!people.empty() && !timer) {
+      out.held = std::move(people);
+      engine.cancel(run_id, service::kInterruptReason);
+      break;
+    }
+  }
+  auto report = end.get();
+  if (!report.ok()) return report.status();
+  if (out.held.empty()) out.report = std::move(*report);
+  return out;
+}
+
+// Says that `run_id` is held at `held`, left unfinished. Returns kExitHeld.
+int report_held(Context& ctx, const ResumeArgs& args, const std::string& run_id,
+                const std::vector<runtime::OpenWait>& held, nlohmann::json* collected) {
+  nlohmann::json waits = nlohmann::json::array();
+  for (const auto& w : held) {
+    waits.push_back({{"wait_id", w.wait_id}, {"kind", w.kind}, {"name", w.name}});
+  }
+  nlohmann::json j = {{"run_id", run_id},
+                      {"status", "running"},
+                      {"held", true},
+                      {"waits", waits},
+                      {"journal", runtime::printable_location(args.journal)}};
+  if (collected != nullptr) {
+    collected->push_back(std::move(j));
+  } else if (args.json) {
+    *ctx.out << json_text(j) << "\n";
+  }
+  if (args.json) return kExitHeld;
+  *ctx.out << "run " << run_id << " is held at ";
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    *ctx.out << (i == 0 ? "" : ", ") << "wait " << held[i].wait_id << " (" << held[i].kind << " '"
+             << held[i].name << "')";
+  }
+  *ctx.out << ", which nothing here can resolve: left unfinished in "
+           << runtime::printable_location(args.journal) << ".\nResolve it (switchyard "
+           << (held.front().kind == "approval"
+                   ? "approve " + run_id + " '" + held.front().wait_id + "'"
+                   : "signal " + run_id + " '" + held.front().name + "'")
+           << " --journal ...), then resume it again.\n";
+  return kExitHeld;
+}
+
 // Resumes one run; prints its report. Returns the exit code.
 int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
                nlohmann::json* collected) {
@@ -71,6 +159,12 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
     return report_error(
         ctx, invalid_argument("run " + run_id + " is still " + held + ": it has not crashed"),
         args.json);
+  }
+  // Held at approvals or signals that nothing here can answer: left as it is, nothing journaled
+  // (resuming it would only interrupt it again). Errors are left to the resume below to say.
+  if (auto stuck = runtime::stuck_at_waits(**reader, run_id, now_unix_ms());
+      stuck.ok() && !stuck->empty()) {
+    return report_held(ctx, args, run_id, *stuck, collected);
   }
   auto workflow = workflow_for(**reader, *run, args);
   if (!workflow.ok()) return report_error(ctx, workflow.status(), args.json);
@@ -93,9 +187,12 @@ int resume_one(Context& ctx, const ResumeArgs& args, const std::string& run_arg,
     }
   }
   auto report = session->runner->resume(run_id);
-  // A run held at a wait is refused and left as it was (docs/waits.md#surviving-a-restart).
+  // A run held at a wait: the runner refused it, leaving it as it was; the engine holds it.
   if (!report.ok() && runtime::held_at_wait(report.status())) {
-    return report_error(ctx, invalid_argument(report.status().message()), args.json);
+    auto held = resume_on_engine(*session, run_id);
+    if (!held.ok()) return report_error(ctx, journal_error(held.status()), args.json);
+    if (!held->held.empty()) return report_held(ctx, args, run_id, held->held, collected);
+    report = std::move(*held->report);
   }
   if (!report.ok()) return report_error(ctx, journal_error(report.status()), args.json);
   if (collected != nullptr) {

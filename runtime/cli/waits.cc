@@ -3,7 +3,8 @@
 // [--json] switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...] switchyard signal
 // RUN NAME --data JSON [--by WHO] [--key K] [...] Clients of a running `switchyard serve`
 // (docs/waits.md, docs/service.md): the open waits of its runs, and their resolution. The token
-// comes from --token or SWITCHYARD_TOKEN.
+// comes from --token or SWITCHYARD_TOKEN. approve/reject/signal --journal DB queue the
+// resolution in a journal instead, for a run that no process holds.
 
 #include <cstdlib>
 #include <future>
@@ -12,6 +13,7 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
+#include "runtime/replay/wait_inbox.h"
 #include "runtime/service/http_message.h"
 #include "tools/http_client.h"
 
@@ -185,10 +187,60 @@ struct ResolveArgs {
   std::string reason;
   std::string by;
   std::string key;
+  std::string journal;  // --journal: queue in this journal instead of asking a service
 };
+
+// --journal: the resolution is queued in the journal's wait inbox, for a run that no process
+// holds (docs/waits.md#while-no-process-holds-the-run); `switchyard resume` (or a service or
+// program that resumes the run) applies it.
+int queue_in_journal(Context& ctx, const ResolveArgs& args, const std::string& decision) {
+  runtime::WaitAnswer answer;
+  answer.decision = decision == "approve"  ? runtime::WaitAnswer::Decision::kApprove
+                    : decision == "reject" ? runtime::WaitAnswer::Decision::kReject
+                                           : runtime::WaitAnswer::Decision::kSignal;
+  if (!args.data.empty()) {
+    auto data = data_arg(args.data);
+    if (!data.ok()) return report_error(ctx, data.status(), args.client.json);
+    answer.data = std::move(*data);
+  }
+  answer.reason = args.reason;
+  answer.by = args.by.empty() ? "cli" : args.by;
+  answer.key = args.key;
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.client.json);
+  auto run_id = resolve_run_id(**journal, args.run);
+  if (!run_id.ok()) return report_error(ctx, run_id.status(), args.client.json);
+  auto queued =
+      runtime::queue_wait_answer(**journal, *run_id, args.target, std::move(answer), now_unix_ms());
+  if (!queued.ok()) {
+    const int code = report_error(ctx, queued.status(), args.client.json);
+    // A refusal (already resolved, already queued, due, held by a live process) is the
+    // request's fault, as the service's 409: exit 2.
+    return queued.status().code() == StatusCode::kFailedPrecondition ? kExitInvalid : code;
+  }
+  const char* decided = decision == "approve"  ? "approved"
+                        : decision == "reject" ? "rejected"
+                                               : "signalled";
+  if (args.client.json) {
+    *ctx.out << json_text(nlohmann::json{{"run_id", *run_id},
+                                         {"wait_id", queued->wait_id},
+                                         {"decision", decided},
+                                         {"queued", true},
+                                         {"duplicate", queued->duplicate}})
+             << "\n";
+    return kExitOk;
+  }
+  *ctx.out << "run " << *run_id << ": wait " << queued->wait_id << " " << decided;
+  if (decision == "signal") *ctx.out << " (signal '" << args.target << "')";
+  *ctx.out << (queued->duplicate ? ", queued already" : ", queued") << " in "
+           << runtime::printable_location(args.journal)
+           << ": applied when the run is resumed (switchyard resume " << *run_id << ")\n";
+  return kExitOk;
+}
 
 // `decision`: "approve", "reject" or "signal".
 int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) {
+  if (!args.journal.empty()) return queue_in_journal(ctx, args, decision);
   nlohmann::json body = nlohmann::json::object();
   if (decision != "signal") body["decision"] = decision;
   if (!args.data.empty()) {
@@ -204,7 +256,10 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
                            service::url_encode(args.target);
   auto reply = call(args.client, "POST", path, body.dump());
   if (!reply.ok()) return report_error(ctx, reply.status(), args.client.json);
-  if (reply->status != 200) return report_reply_error(ctx, args.client, *reply);
+  // 202: the service does not hold the run and queued the decision (docs/waits.md).
+  if (reply->status != 200 && reply->status != 202) {
+    return report_reply_error(ctx, args.client, *reply);
+  }
   if (args.client.json) {
     *ctx.out << json_text(reply->body) << "\n";
     return kExitOk;
@@ -214,6 +269,7 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
   const std::string decided = r.is_object() ? text_or_dash(r, "decision") : "-";
   *ctx.out << "run " << args.run << ": wait " << wait << " " << decided;
   if (decision == "signal") *ctx.out << " (signal '" << args.target << "')";
+  if (reply->status == 202) *ctx.out << ", queued: applied when the run is resumed";
   *ctx.out << "\n";
   return kExitOk;
 }
@@ -221,9 +277,14 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
 void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
   const bool signal = decision == "signal";
   auto* cmd = app.add_subcommand(
-      decision, signal ? "Send a signal to a run waiting for it, on a running service"
-                : decision == "approve" ? "Approve a run's open approval, on a running service"
-                                        : "Reject a run's open approval, on a running service");
+      decision,
+      signal ? "Send a signal to a run waiting for it, on a running service (or queue it in a "
+               "journal: --journal)"
+      : decision == "approve"
+          ? "Approve a run's open approval, on a running service (or queue it in a journal: "
+            "--journal)"
+          : "Reject a run's open approval, on a running service (or queue it in a journal: "
+            "--journal)");
   auto args = std::make_shared<ResolveArgs>();
   cmd->add_option("RUN", args->run, "The run's id (switchyard waits lists them)")->required();
   cmd->add_option(signal ? "NAME" : "WAIT", args->target,
@@ -243,6 +304,13 @@ void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
   cmd->add_option("--key", args->key,
                   "Idempotency key: the same decision sent again with it is applied once");
   add_client_options(cmd, args->client);
+  auto* journal = cmd->add_option(
+      "--journal", args->journal,
+      "Queue the decision in this journal, for a run no process holds (its process died): "
+      "applied when the run is resumed (instead of --server)");
+  journal->excludes(cmd->get_option("--server"));
+  journal->excludes(cmd->get_option("--token"));
+  follow_global_journal(journal, args->journal);
   cmd->callback([&ctx, args, decision] { ctx.exit_code = resolve(ctx, *args, decision); });
 }
 

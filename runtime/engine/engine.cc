@@ -980,7 +980,14 @@ Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,
   }
   impl_->probes->watch(workflow, tools);
   // Its held waits are listed (and may be resolved) from now on, before the run holds them again.
-  for (auto& [info, kind] : task->held_waits()) impl_->add_wait(std::move(info), kind, task);
+  std::map<std::string, std::int64_t> held_due;  // wait id -> due (Unix ms; 0: none)
+  for (auto& [info, kind] : task->held_waits()) {
+    held_due[info.wait_id] = info.due_ms;
+    impl_->add_wait(std::move(info), kind, task);
+  }
+  // The resolutions sent while no process held the run (the wait inbox) resolve its held waits,
+  // each as if it had come now: queued before the wait was due, and the first for a wait wins.
+  if (!held_due.empty()) apply_queued(run_id, held_due);
   if (task->resuming()) {
     asio::post(loop, [task] { task->begin_resume(); });
   } else {
@@ -1130,6 +1137,46 @@ Status Engine::signal(const std::string& run_id, const std::string& name, WaitAn
     wait = oldest->wait_id;
   }
   return resolve_wait(run_id, wait, std::move(answer));
+}
+
+void Engine::apply_queued(const std::string& run_id,
+                          const std::map<std::string, std::int64_t>& held_due) {
+  auto queued = impl_->journal.queued_resolutions(run_id);
+  if (!queued.ok()) {
+    logger().error("run {}: its queued wait resolutions cannot be read, its waits stay held: {}",
+                   run_id, queued.status().message());
+    return;
+  }
+  for (QueuedResolution& q : *queued) {
+    auto held = held_due.find(q.wait_id);
+    if (held == held_due.end()) continue;  // resolved already, or no longer waited for
+    if (held->second > 0 && q.time_ms >= held->second) {
+      logger().info("run {}: the {} of wait {} queued at {} came after its due time: ignored",
+                    run_id, q.decision, q.wait_id, q.time_ms);
+      continue;
+    }
+    WaitAnswer answer;
+    answer.decision = q.decision == "approve"  ? WaitAnswer::Decision::kApprove
+                      : q.decision == "reject" ? WaitAnswer::Decision::kReject
+                                               : WaitAnswer::Decision::kSignal;
+    answer.data = std::move(q.data);
+    answer.reason = std::move(q.reason);
+    answer.by = std::move(q.by);
+    answer.key = std::move(q.key);
+    const Status s = resolve_wait(run_id, q.wait_id, std::move(answer));
+    if (s.ok()) {
+      logger().info("run {}: wait {} resolved by its queued {} (#{})", run_id, q.wait_id,
+                    q.decision, q.id);
+    } else if (s.code() != StatusCode::kFailedPrecondition) {  // not: a second one for the wait
+      logger().warn("run {}: queued resolution #{} of wait {} not applied: {}", run_id, q.id,
+                    q.wait_id, s.message());
+    }
+  }
+}
+
+bool Engine::holds(const std::string& run_id) const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->runs.count(run_id) != 0;
 }
 
 bool Engine::cancel(const std::string& run_id, const std::string& reason) {

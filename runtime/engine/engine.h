@@ -20,6 +20,7 @@
 
 #include <functional>
 #include <future>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -121,6 +122,11 @@ class Engine {
   // waits() and resolvable; `done` is then called exactly once as for start(). On an error
   // `done` is not called: kNotFound (unknown run), kFailedPrecondition (finished, another
   // workflow, a journal that does not re-drive, or in flight here already), kIo (journal).
+  // The resolutions queued in the journal's wait inbox while no process held the run
+  // (Journal::queued_resolutions, docs/waits.md#while-no-process-holds-the-run) resolve its held
+  // waits as resolve_wait would, journaled as wait_resolved with their `by` and `key`: the first
+  // one queued for a wait, unless it was queued at or after the wait's due time (its timer or
+  // timeout then wins).
   Status resume(std::shared_ptr<const graph::Workflow> workflow,
                 std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done);
 
@@ -141,12 +147,17 @@ class Engine {
   // Errors as resolve_wait's; kNotFound when the run does not wait for that signal.
   Status signal(const std::string& run_id, const std::string& name, WaitAnswer answer);
 
+  // Whether run `run_id` is in flight in this engine (started or resumed here, not ended).
+  bool holds(const std::string& run_id) const;
+
   // Blocks until no run is in flight.
   void wait_idle();
   int threads() const;
   std::size_t in_flight() const;
 
  private:
+  // Resume: applies the queued resolutions of `run_id` to its held waits (wait id -> due).
+  void apply_queued(const std::string& run_id, const std::map<std::string, std::int64_t>& held_due);
   friend class RunTask;
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -52,6 +52,13 @@ class ForwardingJournal : public Journal {
     return inner_.events_after(run_id, after_seq);
   }
   Status claim_run(const std::string& run_id) override { return inner_.claim_run(run_id); }
+  Status queue_resolution(const QueuedResolution& resolution) override {
+    return inner_.queue_resolution(resolution);
+  }
+  Result<std::vector<QueuedResolution>> queued_resolutions(
+      const std::string& run_id) const override {
+    return inner_.queued_resolutions(run_id);
+  }
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     return inner_.gc(finished_before_ms);
   }

@@ -89,6 +89,22 @@ struct JournalCheck {
   std::vector<std::string> problems;
 };
 
+// A wait's resolution sent while no process held its run
+// (docs/waits.md#while-no-process-holds-the-run): kept in the journal's inbox, and applied by
+// whoever resumes the run to the wait it names when the run holds that wait again (then journaled
+// as wait_resolved, as any resolution).
+struct QueuedResolution {
+  std::string run_id{};
+  std::int64_t id = 0;     // set by the journal: increasing in order of arrival
+  std::string wait_id{};   // the wait it resolves ("Approve#1")
+  std::string decision{};  // approve, reject, signal
+  nlohmann::json data = nullptr;
+  std::string reason{};      // reject: why
+  std::string by{};          // who (journaled with wait_resolved)
+  std::string key{};         // idempotency key ("" for none)
+  std::int64_t time_ms = 0;  // when it was queued (Unix ms)
+};
+
 struct RunFilter {
   std::optional<std::string> status;
   std::optional<std::string> workflow;
@@ -155,8 +171,16 @@ class Journal {
   // kNotFound if unknown; kFailedPrecondition if it is finished.
   virtual Status claim_run(const std::string& run_id) = 0;
 
+  // The wait inbox (QueuedResolution). queue_resolution stores one (its id and run_id as given
+  // are ignored / must name a run: kNotFound otherwise); queued_resolutions lists a run's in
+  // order of arrival (empty for a run with none). The callers decide what may be queued
+  // (runtime/engine/wait_inbox.h); the journal only keeps them, until gc removes the run.
+  virtual Status queue_resolution(const QueuedResolution& resolution) = 0;
+  virtual Result<std::vector<QueuedResolution>> queued_resolutions(
+      const std::string& run_id) const = 0;
+
   // Removes finished runs (not `running`) that finished before `finished_before_ms`, their
-  // events, and the workflows no remaining run refers to.
+  // events, their queued resolutions, and the workflows no remaining run refers to.
   virtual Result<GcStats> gc(std::int64_t finished_before_ms) = 0;
 
   // Reads the whole journal and reports every problem, one line each: the storage's own check

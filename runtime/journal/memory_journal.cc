@@ -20,7 +20,7 @@ class MemoryJournal final : public Journal {
 
   Status begin_run(const RunRecord& run) override {
     std::lock_guard lock(mu_);
-    if (!runs_.emplace(run.run_id, Entry{run, {}, next_order_}).second) {
+    if (!runs_.emplace(run.run_id, Entry{run, {}, next_order_, {}}).second) {
       return invalid_argument("run " + run.run_id + " is already in the journal");
     }
     order_.emplace(next_order_++, run.run_id);
@@ -126,6 +126,28 @@ class MemoryJournal final : public Journal {
     return Status();
   }
 
+  Status queue_resolution(const QueuedResolution& resolution) override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(resolution.run_id);
+    if (it == runs_.end()) return not_found("run " + resolution.run_id + " is not in the journal");
+    QueuedResolution stored = resolution;
+    stored.id = ++last_resolution_;
+    // Stored as the SQL journals store it: the body's JSON, read back through the same checks.
+    auto decoded = decode_resolution_row(stored.run_id, stored.id, stored.wait_id, stored.time_ms,
+                                         encode_resolution_body(stored));
+    if (!decoded.ok()) return decoded.status();
+    it->second.inbox.push_back(std::move(*decoded));
+    return Status();
+  }
+
+  Result<std::vector<QueuedResolution>> queued_resolutions(
+      const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    auto it = runs_.find(run_id);
+    if (it == runs_.end()) return std::vector<QueuedResolution>();
+    return it->second.inbox;
+  }
+
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     Forgotten forgotten;
     std::lock_guard lock(mu_);
@@ -148,7 +170,8 @@ class MemoryJournal final : public Journal {
   struct Entry {
     RunRecord run;
     std::vector<Event> events;
-    std::uint64_t order = 0;  // its key in order_
+    std::uint64_t order = 0;              // its key in order_
+    std::vector<QueuedResolution> inbox;  // queue_resolution, in order of arrival
   };
 
   // A workflow's copy (null until a run journals one) and how many kept runs are of it.
@@ -197,6 +220,7 @@ class MemoryJournal final : public Journal {
   std::map<std::string, Entry> runs_;
   std::map<std::uint64_t, std::string> order_;  // begin_run order: key -> run id
   std::uint64_t next_order_ = 0;
+  std::int64_t last_resolution_ = 0;               // the id of the last queued resolution
   std::deque<std::string> finished_;               // finished runs still kept, oldest first
   std::map<std::string, WorkflowCopy> workflows_;  // by hash, for every kept run
 };

@@ -208,7 +208,7 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
@@ -273,6 +273,20 @@ CREATE INDEX runs_queued ON runs (started_ms) WHERE status = 'queued';
 CREATE INDEX runs_leases ON runs (lease_expires_ms) WHERE status = 'running' AND owner IS NOT NULL;
 CREATE INDEX runs_by_owner ON runs (owner) WHERE status = 'running' AND owner IS NOT NULL;
 UPDATE schema_version SET version = 2;
+)sql";
+
+// Version 3: the wait inbox (docs/waits.md#while-no-process-holds-the-run), as the SQLite
+// journal's version 6.
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE wait_inbox (
+  id      bigserial PRIMARY KEY,
+  run_id  text NOT NULL,
+  wait_id text NOT NULL,
+  time_ms bigint NOT NULL,
+  body    text NOT NULL
+);
+CREATE INDEX wait_inbox_by_run ON wait_inbox (run_id, id);
+UPDATE schema_version SET version = 3;
 )sql";
 
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
@@ -437,6 +451,47 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
     return failed_precondition("run " + run_id + " has already finished");
   }
 
+  Status queue_resolution(const QueuedResolution& resolution) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    return atomically([&]() -> Status {
+      auto r = db_.run("queue_resolution",
+                       "INSERT INTO wait_inbox (run_id, wait_id, time_ms, body) SELECT $1, $2, "
+                       "$3, $4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = $1)",
+                       Params()
+                           .text(resolution.run_id)
+                           .text(resolution.wait_id)
+                           .integer(resolution.time_ms)
+                           .text(encode_resolution_body(resolution)),
+                       "cannot queue a resolution for run " + resolution.run_id);
+      if (!r.ok()) return r.status();
+      if (std::string_view(PQcmdTuples(r->get())) == "0") {
+        return not_found("run " + resolution.run_id + " is not in the journal " + where_);
+      }
+      return Status();
+    });
+  }
+
+  Result<std::vector<QueuedResolution>> queued_resolutions(
+      const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("queued_resolutions",
+                     "SELECT id, wait_id, time_ms, body FROM wait_inbox WHERE run_id = $1 "
+                     "ORDER BY id",
+                     Params().text(run_id), "cannot read the queued resolutions of run " + run_id);
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    std::vector<QueuedResolution> out;
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      auto q = decode_resolution_row(run_id, integer(rows, row, 0), cell(rows, row, 1),
+                                     integer(rows, row, 2), raw(rows, row, 3));
+      if (!q.ok()) return q.status();
+      out.push_back(std::move(q).value());
+    }
+    return out;
+  }
+
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
@@ -445,6 +500,10 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
       const std::string where =
           " WHERE status <> 'running' AND finished_ms IS NOT NULL AND finished_ms < $1";
       const std::string what = "cannot remove old runs";
+      auto inbox =
+          db_.exec("DELETE FROM wait_inbox WHERE run_id IN (SELECT run_id FROM runs" + where + ")",
+                   Params().integer(finished_before_ms), what);
+      if (!inbox.ok()) return inbox.status();
       auto events =
           db_.exec("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")",
                    Params().integer(finished_before_ms), what);
@@ -850,6 +909,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
       s = db_.exec(kSchemaV1, "cannot create the journal's tables").status();
     } else if (version.ok() && *version == 1) {
       s = db_.exec(kSchemaV2, "cannot add the run queue's indexes").status();
+    } else if (version.ok() && *version == 2) {
+      s = db_.exec(kSchemaV3, "cannot add the wait inbox").status();
     } else if (!version.ok()) {
       s = version.status();
     }

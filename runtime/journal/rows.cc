@@ -464,3 +464,51 @@ Result<nlohmann::json> decode_workflow_copy(std::string_view hash, std::string_v
 }
 
 }  // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+
+std::string encode_resolution_body(const QueuedResolution& resolution) {
+  return nlohmann::json{{"decision", resolution.decision},
+                        {"data", resolution.data},
+                        {"reason", resolution.reason},
+                        {"by", resolution.by},
+                        {"key", resolution.key}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Result<QueuedResolution> decode_resolution_row(std::string run_id, std::int64_t id,
+                                               std::string wait_id, std::int64_t time_ms,
+                                               std::string_view body) {
+  const std::string where =
+      "run " + valid_utf8(run_id) + " queued resolution " + std::to_string(id) + ": ";
+  auto doc = parse_row(body);
+  if (!doc.ok()) return invalid_argument(where + doc.status().message());
+  const JsonView v(*doc);
+  if (!v.is_object()) return invalid_argument(where + "expected an object, got " + describe(*doc));
+  QueuedResolution out;
+  out.run_id = std::move(run_id);
+  out.id = id;
+  out.wait_id = std::move(wait_id);
+  out.time_ms = time_ms;
+  auto decision = v.string_or("decision", "");
+  if (!decision.ok()) return invalid_argument(where + decision.status().message());
+  if (*decision != "approve" && *decision != "reject" && *decision != "signal") {
+    return invalid_argument(where +
+                            "/decision: expected \"approve\", \"reject\" or \"signal\", got \"" +
+                            valid_utf8(*decision) + "\"");
+  }
+  out.decision = std::move(*decision);
+  auto data = v.optional_field("data");
+  if (!data.ok()) return invalid_argument(where + data.status().message());
+  if (data->has_value()) out.data = (*data)->json();
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"reason", &out.reason},
+                            {"by", &out.by},
+                            {"key", &out.key}}) {
+    auto text = v.string_or(key, "");
+    if (!text.ok()) return invalid_argument(where + text.status().message());
+    *field = std::move(*text);
+  }
+  return out;
+}
+
+}  // namespace switchyard::runtime

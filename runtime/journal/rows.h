@@ -70,3 +70,18 @@ Result<nlohmann::json> decode_finished_result(const std::string& run_id, std::in
 Result<nlohmann::json> decode_workflow_copy(std::string_view hash, std::string_view text);
 
 }  // namespace switchyard::runtime
+
+namespace switchyard::runtime {
+
+// A queued resolution's stored body (the wait inbox, Journal::queue_resolution): its decision,
+// data, reason, by and key as one JSON object.
+std::string encode_resolution_body(const QueuedResolution& resolution);
+
+// A stored inbox row decoded: `body` parsed under the limits and checked (decision one of
+// approve, reject, signal; reason, by and key strings). kInvalidArgument naming the row ("run
+// r-abc queued resolution 3: /decision: ...").
+Result<QueuedResolution> decode_resolution_row(std::string run_id, std::int64_t id,
+                                               std::string wait_id, std::int64_t time_ms,
+                                               std::string_view body);
+
+}  // namespace switchyard::runtime

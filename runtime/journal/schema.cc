@@ -97,6 +97,20 @@ constexpr const char* kVersion5 = R"sql(
            AND e.seq = r.head_seq AND e.type = 'run_finished';
     )sql";
 
+// 5 -> 6: the wait inbox (docs/waits.md#while-no-process-holds-the-run): resolutions of waits
+// sent while no process held their run, applied when the run is resumed. `body` holds the
+// decision, data, reason, by and key as JSON.
+constexpr const char* kVersion6 = R"sql(
+    CREATE TABLE wait_inbox (
+      id      INTEGER PRIMARY KEY,
+      run_id  TEXT NOT NULL,
+      wait_id TEXT NOT NULL,
+      time_ms INTEGER NOT NULL,
+      body    TEXT NOT NULL
+    );
+    CREATE INDEX wait_inbox_by_run ON wait_inbox(run_id, id);
+    )sql";
+
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that
 // `replay --verify` covers them too (their content is what it was; from now on it is sealed).
 Status chain_existing_events(sqlite3* db, const std::string& path) {
@@ -156,6 +170,7 @@ const Migration kMigrations[] = {
     {kVersion3, nullptr},                // events in insertion order
     {kVersion4, nullptr},                // runs_running
     {kVersion5, nullptr},                // results in run_finished
+    {kVersion6, nullptr},                // the wait inbox
 };
 
 }  // namespace

@@ -227,6 +227,55 @@ class SqliteJournal final : public SqlJournal {
     return failed_precondition("run " + run_id + " has already finished");
   }
 
+  Status queue_resolution(const QueuedResolution& resolution) override {
+    std::lock_guard lock(mu_);
+    const std::string body = encode_resolution_body(resolution);
+    return atomically([&]() -> Status {
+      Stmt stmt;
+      if (sqlite3_prepare_v2(db_,
+                             "INSERT INTO wait_inbox (run_id, wait_id, time_ms, body) SELECT ?1, "
+                             "?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ?1)",
+                             -1, stmt.out(), nullptr) != SQLITE_OK) {
+        return fail("cannot queue a resolution for run " + resolution.run_id);
+      }
+      bind_value(stmt.get(), 1, resolution.run_id);
+      bind_value(stmt.get(), 2, resolution.wait_id);
+      bind_value(stmt.get(), 3, resolution.time_ms);
+      bind_value(stmt.get(), 4, body);
+      if (sqlite3_step(stmt.get()) != SQLITE_DONE) {
+        return fail("cannot queue a resolution for run " + resolution.run_id);
+      }
+      if (sqlite3_changes(db_) == 0) {
+        return not_found("run " + resolution.run_id + " is not in the journal " + path_);
+      }
+      return Status();
+    });
+  }
+
+  Result<std::vector<QueuedResolution>> queued_resolutions(
+      const std::string& run_id) const override {
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT id, wait_id, time_ms, body FROM wait_inbox WHERE run_id = ?1 "
+                           "ORDER BY id",
+                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot read the queued resolutions of run " + run_id);
+    }
+    bind_value(stmt.get(), 1, run_id);
+    std::vector<QueuedResolution> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      auto r = decode_resolution_row(run_id, sqlite3_column_int64(row, 0), column_utf8(row, 1),
+                                     sqlite3_column_int64(row, 2), column_utf8(row, 3));
+      if (!r.ok()) return r.status();
+      out.push_back(std::move(r).value());
+    }
+    if (rc != SQLITE_DONE) return fail("cannot read the queued resolutions of run " + run_id);
+    return out;
+  }
+
   Result<GcStats> gc(std::int64_t finished_before_ms) override {
     std::lock_guard lock(mu_);
     GcStats stats;
@@ -239,6 +288,12 @@ class SqliteJournal final : public SqlJournal {
               .c_str());
       if (!events.ok()) return events.status();
       stats.events = *events;
+      if (Status s =
+              exec(("DELETE FROM wait_inbox WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
+                       .c_str());
+          !s.ok()) {
+        return s;
+      }
       if (Status s =
               exec(("DELETE FROM events WHERE run_id IN (SELECT run_id FROM runs" + where + ")")
                        .c_str());

@@ -3,6 +3,8 @@
 
 #include <optional>
 
+#include "runtime/engine/run_setup.h"
+#include "runtime/replay/wait_inbox.h"
 #include "runtime/service/service_impl.h"
 
 namespace switchyard::service {
@@ -133,8 +135,26 @@ HttpResponse Service::Impl::resolve_wait(const HttpRequest& req, const Caller& c
   WaitAnswer answer = std::move(parsed->answer);
   if (answer.by.empty()) answer.by = caller_name(caller);
   const char* decision = decided(answer);
+  // A run that no process holds (its process died, a drain interrupted it): the resolution is
+  // queued in the journal's wait inbox, applied when the run is resumed (202).
+  auto queue = [&](const WaitAnswer& a) -> std::optional<HttpResponse> {
+    if (engine->holds(run_id) || is_active(run_id)) return std::nullopt;
+    // Unknown or finished: the engine's answer (404) stands.
+    auto run = gate->get_run(run_id);
+    if (!run.ok() || run->status != "running") return std::nullopt;
+    auto queued = runtime::queue_wait_answer(*gate, run_id, target, a, runtime::unix_ms(clock));
+    if (!queued.ok()) return resolve_error(queued.status(), signal);
+    return json_response(202, {{"run_id", run_id},
+                               {"wait_id", queued->wait_id},
+                               {"decision", decision},
+                               {"queued", true}});
+  };
   if (!signal) {
+    const WaitAnswer copy = answer;
     const Status s = engine->resolve_wait(run_id, target, std::move(answer));
+    if (s.code() == StatusCode::kNotFound) {
+      if (auto queued = queue(copy)) return std::move(*queued);
+    }
     if (!s.ok()) return resolve_error(s, false);
     return json_response(200, {{"run_id", run_id}, {"wait_id", target}, {"decision", decision}});
   }
@@ -155,6 +175,9 @@ HttpResponse Service::Impl::resolve_wait(const HttpRequest& req, const Caller& c
       // None open: Engine::signal accepts a signal already applied under the same key, and
       // says what is wrong otherwise.
       const Status s = engine->signal(run_id, target, answer);
+      if (s.code() == StatusCode::kNotFound) {
+        if (auto queued = queue(answer)) return std::move(*queued);
+      }
       if (!s.ok()) return resolve_error(s, true);
       std::lock_guard lock(signals_mu);
       auto done = applied_signals.find({run_id, key});

@@ -170,5 +170,48 @@ TEST(ApiWaitResume, WaitsInFanoutBranchesAreHeldAgainWithTheirBranchesAndApprove
   EXPECT_TRUE(verify->ok()) << verify->chain.to_string() << " " << verify->decisions.to_string();
 }
 
+// The wait inbox (docs/waits.md#while-no-process-holds-the-run): approvals of a run that no
+// process holds are queued in the journal (kOk), checked against the waits it was held at, and
+// resolve those waits, each in its own branch, when the run is resumed.
+TEST(ApiWaitResume, ApprovalsSentWhileNoProcessHoldsTheRunAreQueuedAndAppliedOnResume) {
+  TempDir dir;
+  const std::string journal = dir.file("runs.db");
+  hold_then_kill(dir, journal, kResumeFanoutWorkflow, "pair-2", 2);
+
+  auto rt = open_runtime({.journal_path = journal});
+  ASSERT_TRUE(rt);
+  std::atomic<int> prepared{0};
+  add_resume_builtins(*rt, prepared);
+  // Out of order, before the run is resumed; the same approval again (same key) changes nothing.
+  ASSERT_TRUE(rt->approve("pair-2", "B#1", {.data = "b-ok", .by = "bo", .key = "k-b"}).ok());
+  ASSERT_TRUE(rt->approve("pair-2", "B#1", {.data = "b-ok", .by = "bo", .key = "k-b"}).ok());
+  EXPECT_EQ(rt->reject("pair-2", "B#1", {.reason = "late"}).code(),
+            api::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(rt->approve("pair-2", "C#1", {}).code(), api::StatusCode::kNotFound);
+  ASSERT_TRUE(rt->approve("pair-2", "A#1", {.data = "a-ok", .by = "ana"}).ok());
+  EXPECT_TRUE(rt->waits().empty());  // nothing in flight here
+
+  std::promise<api::Result<api::RunSummary>> ended;
+  auto end = ended.get_future();
+  ASSERT_TRUE(rt->start_resume("pair-2", {}, [&ended](api::Result<api::RunSummary> r) {
+                  ended.set_value(std::move(r));
+                }).ok());
+  auto r = await(end);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r->status, api::RunStatus::kCompleted);
+  EXPECT_EQ(prepared.load(), 0);
+  const json fan = r->outputs["Fan"];
+  EXPECT_EQ(fan["0"]["data"], "a-ok") << fan.dump();
+  EXPECT_EQ(fan["1"]["data"], "b-ok") << fan.dump();
+  auto resolved = payloads_of(*rt, "pair-2", "wait_resolved");
+  ASSERT_EQ(resolved.size(), 2u);
+  std::map<std::string, std::string> by;
+  for (const auto& p : resolved) by[p["wait"]] = p["by"];
+  EXPECT_EQ(by, (std::map<std::string, std::string>{{"A#1", "ana"}, {"B#1", "bo"}}));
+  auto verify = rt->verify("pair-2");
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok()) << verify->chain.to_string() << " " << verify->decisions.to_string();
+}
+
 }  // namespace
 }  // namespace switchyard::api_test

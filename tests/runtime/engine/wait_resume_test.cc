@@ -3,8 +3,9 @@
 // with SIGKILL; Engine::resume over the same SQLite journal, on a manual clock set to when the
 // process "comes back", counts the wait's timer or timeout from its journaled start: a time that
 // passed while the process was down is due at once (the clock is not moved), one still ahead
-// fires after what is left. `switchyard resume` (the synchronous runner) refuses a held run,
-// leaving it as it was. Every resumed run re-verifies with `switchyard replay --verify`.
+// fires after what is left. `switchyard resume` continues a held run on an engine, and resolutions
+// queued in the journal's wait inbox while the process was down resolve its waits. Every resumed
+// run re-verifies with `switchyard replay --verify`.
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@
 #include "graph/load.h"
 #include "runtime/engine/engine.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/replay/wait_inbox.h"
 #include "tests/support/run_command.h"
 #include "tests/support/subprocess.h"
 #include "tools/builtin.h"
@@ -205,28 +207,204 @@ TEST_F(WaitResumeTest,
   expect_verifies("gate-1");
 }
 
-TEST_F(WaitResumeTest, TheSynchronousResumeRefusesAHeldRunNamingItsWaitAndLeavesItRunning) {
+// The wait inbox (docs/waits.md#while-no-process-holds-the-run): a signal sent while no process
+// holds the run is checked against its journal, queued there, and resolves the held wait when the
+// run is resumed; the same signal again (same key) is queued once.
+TEST_F(WaitResumeTest, ASignalQueuedWhileTheProcessWasDownResolvesTheHeldWaitOnResume) {
+  const std::string w = resume_gated(R"("signal": "confirmed", "timeout_ms": 600000)");
+  const std::int64_t started = hold_then_kill(w, "inbox-1");
+  ASSERT_GT(started, 0);
+  {
+    auto journal = open_journal(journal_path_);
+    ASSERT_TRUE(journal.ok());
+    WaitAnswer answer{.decision = WaitAnswer::Decision::kSignal,
+                      .data = {{"seat", "12A"}},
+                      .by = "sms-webhook",
+                      .key = "msg-8812"};
+    auto queued = queue_wait_answer(**journal, "inbox-1", "confirmed", answer, started + 1000);
+    ASSERT_TRUE(queued.ok()) << queued.status().to_string();
+    EXPECT_EQ(queued->wait_id, "Ask#1");
+    EXPECT_FALSE(queued->duplicate);
+    auto again = queue_wait_answer(**journal, "inbox-1", "confirmed", answer, started + 2000);
+    ASSERT_TRUE(again.ok());
+    EXPECT_TRUE(again->duplicate);
+    // Another signal of that name (another key): the only wait for it has one queued.
+    answer.key = "msg-9999";
+    EXPECT_EQ(queue_wait_answer(**journal, "inbox-1", "confirmed", answer, started + 2000)
+                  .status()
+                  .code(),
+              StatusCode::kFailedPrecondition);
+    EXPECT_EQ(queue_wait_answer(**journal, "inbox-1", "cancelled", answer, started + 2000)
+                  .status()
+                  .code(),
+              StatusCode::kNotFound);
+    EXPECT_EQ((*journal)->queued_resolutions("inbox-1")->size(), 1u);
+  }
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "inbox-1", started + 5000, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Prep", "Ask", "Do", "Done"}));
+  EXPECT_EQ(r->result.outputs["Ask"], (nlohmann::json{{"seat", "12A"}}));
+  const Event* resolved = find("inbox-1", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "signalled");
+  EXPECT_EQ(resolved->payload["by"], "sms-webhook");
+  EXPECT_EQ(resolved->payload["key"], "msg-8812");
+  EXPECT_EQ(prepared_.load(), 0);
+  expect_verifies("inbox-1");
+}
+
+TEST_F(WaitResumeTest, AQueuedApprovalIsCheckedAgainstTheJournalAndAppliedOnceOnResume) {
+  const std::string w = resume_gated(R"("approval": "refund", "timeout_ms": 600000)");
+  const std::int64_t started = hold_then_kill(w, "inbox-2");
+  ASSERT_GT(started, 0);
+  {
+    auto journal = open_journal(journal_path_);
+    ASSERT_TRUE(journal.ok());
+    const std::int64_t now = started + 1000;
+    using D = WaitAnswer::Decision;
+    auto code = [&](const std::string& wait, WaitAnswer a, std::int64_t at) {
+      return queue_wait_answer(**journal, "inbox-2", wait, std::move(a), at).status().code();
+    };
+    EXPECT_EQ(code("Ask#9", {.decision = D::kApprove}, now), StatusCode::kNotFound);
+    EXPECT_EQ(code("refund", {.decision = D::kSignal}, now), StatusCode::kNotFound);
+    EXPECT_EQ(queue_wait_answer(**journal, "ghost", "Ask#1", {.decision = D::kApprove}, now)
+                  .status()
+                  .code(),
+              StatusCode::kNotFound);
+    // Its timeout passed: the timeout decides it on resume.
+    EXPECT_EQ(code("Ask#1", {.decision = D::kApprove}, started + 600000),
+              StatusCode::kFailedPrecondition);
+    EXPECT_EQ(code("Ask#1", {.decision = D::kApprove, .data = {{"note", "VIP"}}, .by = "ana"}, now),
+              StatusCode::kOk);
+    EXPECT_EQ(code("Ask#1", {.decision = D::kReject, .by = "bo"}, now),
+              StatusCode::kFailedPrecondition);
+  }
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "inbox-2", started + 5000, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kCompleted);
+  EXPECT_EQ(r->result.path, (std::vector<std::string>{"Start", "Prep", "Ask", "Do", "Done"}));
+  EXPECT_EQ(r->result.outputs["Ask"]["data"], (nlohmann::json{{"note", "VIP"}}));
+  const Event* resolved = find("inbox-2", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "approved");
+  EXPECT_EQ(resolved->payload["by"], "ana");
+  expect_verifies("inbox-2");
+  // The run has finished: its waits are gone.
+  EXPECT_EQ(queue_wait_answer(*journal_, "inbox-2", "Ask#1",
+                              {.decision = WaitAnswer::Decision::kApprove}, started + 6000)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+}
+
+// `switchyard resume` continues a held run on an engine
+// (docs/waits.md#switchyard-resume-and-waits). A run held at an approval nothing there can give is
+// left as it is (exit 4, nothing journaled); approved with `approve --journal` (queued in the wait
+// inbox), the next resume applies it and goes on to the second approval, where it is interrupted
+// (exit 4, run_interrupted, still running); approved too, the third resume finishes it, and the run
+// re-verifies.
+TEST_F(WaitResumeTest, ResumeLeavesARunHeldAtAnApprovalThenFinishesItOnceApprovedInTheJournal) {
   // Mocks: the CLI registers no builtins.
   const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-cli",
     "start": "Start", "goal": "Done",
     "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Check": {"kind": "wait", "approval": "second look"},
               "Done": {"kind": "mock", "idempotent": true}},
-    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})";
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Check", 1],
+              ["Check", "Done", 1]]})";
   ASSERT_GT(hold_then_kill(w, "cli-1"), 0);
-  auto refused = testing::switchyard({"resume", "cli-1", "--journal", journal_path_, "--json"});
-  EXPECT_EQ(refused.exit_code, 2);  // like a finished run: nothing this command can do
-  EXPECT_NE(refused.out.find("\"invalid_argument\""), std::string::npos) << refused.out;
-  EXPECT_NE((refused.out + refused.err).find("held at wait Ask#1"), std::string::npos)
-      << refused.out << refused.err;
-  // Left as it was: nothing journaled, still running.
+  auto last_event = [this](const std::string& run) {
+    auto journal = open_journal(journal_path_);
+    EXPECT_TRUE(journal.ok());
+    if (!journal.ok()) return std::string();
+    EXPECT_EQ((*journal)->get_run(run)->status, "running");
+    auto events = (*journal)->events(run);
+    return events.ok() && !events->empty() ? events->back().type : std::string();
+  };
+  auto held = testing::switchyard({"resume", "cli-1", "--journal", journal_path_, "--json"});
+  EXPECT_EQ(held.exit_code, 4) << held.out << held.err;
+  auto doc = nlohmann::json::parse(held.out, nullptr, false);
+  ASSERT_TRUE(doc.is_object()) << held.out;
+  EXPECT_EQ(doc["held"], true);
+  EXPECT_EQ(doc["status"], "running");
+  EXPECT_EQ(doc["waits"][0]["wait_id"], "Ask#1");
+  EXPECT_EQ(last_event("cli-1"), "wait_started");  // left as it was
+
+  auto approved = testing::switchyard({"approve", "cli-1", "Ask#1", "--data", R"({"note": "ok"})",
+                                       "--by", "ana", "--journal", journal_path_});
+  EXPECT_EQ(approved.exit_code, 0) << approved.out << approved.err;
+  EXPECT_NE(approved.out.find("queued"), std::string::npos) << approved.out;
+  auto unknown = testing::switchyard({"approve", "cli-1", "Ask#9", "--journal", journal_path_});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.err.find("has no open wait 'Ask#9'"), std::string::npos) << unknown.err;
+
+  auto second = testing::switchyard({"resume", "cli-1", "--journal", journal_path_});
+  EXPECT_EQ(second.exit_code, 4) << second.out << second.err;
+  EXPECT_NE(second.out.find("held at wait Check#1 (approval 'second look')"), std::string::npos)
+      << second.out;
+  EXPECT_EQ(last_event("cli-1"), "run_interrupted");
+
+  auto check = testing::switchyard({"approve", "cli-1", "Check#1", "--journal", journal_path_});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+  auto done = testing::switchyard({"resume", "cli-1", "--journal", journal_path_, "--json"});
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
   auto journal = open_journal(journal_path_);
   ASSERT_TRUE(journal.ok());
-  auto run = (*journal)->get_run("cli-1");
-  ASSERT_TRUE(run.ok());
-  EXPECT_EQ(run->status, "running");
-  auto events = (*journal)->events("cli-1");
-  ASSERT_TRUE(events.ok());
-  for (const Event& e : *events) EXPECT_NE(e.type, "resumed");
+  journal_ = std::move(*journal);
+  EXPECT_EQ(journal_->get_run("cli-1")->status, "completed");
+  const Event* resolved = find("cli-1", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "approved");
+  EXPECT_EQ(resolved->payload["by"], "ana");
+  expect_verifies("cli-1");
+}
+
+// A signal sent with `signal --journal` while the process is down, then `switchyard resume`:
+// the run finishes with the signal's data as the step's output.
+TEST_F(WaitResumeTest, SignalInTheJournalThenResumeFinishesTheRun) {
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-signal",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Confirm": {"kind": "wait", "signal": "confirmed"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Confirm", 1], ["Confirm", "Done", 1]]})";
+  ASSERT_GT(hold_then_kill(w, "cli-2", "Confirm#1"), 0);
+  auto sent = testing::switchyard({"signal", "--journal", journal_path_, "cli-2", "confirmed",
+                                   "--data", R"({"seat": "12A"})", "--key", "m-1", "--json"});
+  EXPECT_EQ(sent.exit_code, 0) << sent.out << sent.err;
+  auto queued = nlohmann::json::parse(sent.out, nullptr, false);
+  ASSERT_TRUE(queued.is_object()) << sent.out;
+  EXPECT_EQ(queued["wait_id"], "Confirm#1");
+  EXPECT_EQ(queued["queued"], true);
+  auto done = testing::switchyard({"resume", "cli-2", "--journal", journal_path_, "--json"});
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+  auto report = nlohmann::json::parse(done.out, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << done.out;
+  EXPECT_EQ(report["status"], "completed");
+  EXPECT_EQ(report["outputs"]["Confirm"], (nlohmann::json{{"seat", "12A"}}));
+  expect_verifies("cli-2");
+}
+
+// A timer is fired by `switchyard resume` itself: it waits for what is left of it.
+TEST_F(WaitResumeTest, ResumeWaitsForATimerThatFallsDueAndFinishesTheRun) {
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "resume-timer",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Later": {"kind": "wait", "timer_ms": 1500},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Later", 1], ["Later", "Done", 1]]})";
+  ASSERT_GT(hold_then_kill(w, "cli-3", "Later#1"), 0);
+  auto done = testing::switchyard({"resume", "--all", "--journal", journal_path_, "--json"});
+  EXPECT_EQ(done.exit_code, 0) << done.out << done.err;
+  auto journal = open_journal(journal_path_);
+  ASSERT_TRUE(journal.ok());
+  journal_ = std::move(*journal);
+  EXPECT_EQ(journal_->get_run("cli-3")->status, "completed");
+  const Event* resolved = find("cli-3", "wait_resolved");
+  ASSERT_NE(resolved, nullptr);
+  EXPECT_EQ(resolved->payload["decision"], "fired");
+  expect_verifies("cli-3");
 }
 
 }  // namespace

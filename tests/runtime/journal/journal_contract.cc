@@ -201,6 +201,61 @@ TEST_P(DurableJournalContract, ClaimTakesOverARunningRunOnly) {
   EXPECT_EQ(journal_->claim_run("ghost").code(), StatusCode::kNotFound);
 }
 
+// The wait inbox (docs/waits.md#while-no-process-holds-the-run): a run's queued resolutions come
+// back in order of arrival, every field as stored, and go with the run when gc removes it.
+TEST_P(JournalContract, QueuedResolutionsComeBackInOrderPerRunAndGoWithTheRun) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  ASSERT_TRUE(journal_->begin_run(run_record("r2", 100)).ok());
+  QueuedResolution approve{.run_id = "r1",
+                           .wait_id = "Approve#1",
+                           .decision = "approve",
+                           .data = {{"note", "VIP"}, {"text", "événement"}},
+                           .by = "ana",
+                           .time_ms = 500};
+  QueuedResolution signal{.run_id = "r1",
+                          .wait_id = "Confirm#2",
+                          .decision = "signal",
+                          .data = {1, 2},
+                          .key = "msg-1",
+                          .time_ms = 600};
+  QueuedResolution reject{.run_id = "r2",
+                          .wait_id = "Approve#1",
+                          .decision = "reject",
+                          .reason = "fraud",
+                          .by = "bo",
+                          .time_ms = 700};
+  ASSERT_TRUE(journal_->queue_resolution(approve).ok());
+  ASSERT_TRUE(journal_->queue_resolution(reject).ok());
+  ASSERT_TRUE(journal_->queue_resolution(signal).ok());
+  EXPECT_EQ(journal_->queue_resolution({.run_id = "ghost", .wait_id = "A#1", .decision = "signal"})
+                .code(),
+            StatusCode::kNotFound);
+
+  auto r1 = journal_->queued_resolutions("r1");
+  ASSERT_TRUE(r1.ok()) << r1.status().to_string();
+  ASSERT_EQ(r1->size(), 2u);
+  EXPECT_LT((*r1)[0].id, (*r1)[1].id);
+  EXPECT_EQ((*r1)[0].wait_id, "Approve#1");
+  EXPECT_EQ((*r1)[0].decision, "approve");
+  EXPECT_EQ((*r1)[0].data, approve.data);
+  EXPECT_EQ((*r1)[0].by, "ana");
+  EXPECT_EQ((*r1)[0].time_ms, 500);
+  EXPECT_EQ((*r1)[1].decision, "signal");
+  EXPECT_EQ((*r1)[1].data, signal.data);
+  EXPECT_EQ((*r1)[1].key, "msg-1");
+  auto r2 = journal_->queued_resolutions("r2");
+  ASSERT_TRUE(r2.ok());
+  ASSERT_EQ(r2->size(), 1u);
+  EXPECT_EQ((*r2)[0].reason, "fraud");
+  EXPECT_EQ((*r2)[0].run_id, "r2");
+  EXPECT_TRUE(journal_->queued_resolutions("ghost")->empty());
+
+  ASSERT_TRUE(journal_->finish_run("r1", "completed", {{"ok", true}}, 200).ok());
+  ASSERT_TRUE(journal_->gc(1000).ok());
+  EXPECT_TRUE(journal_->queued_resolutions("r1")->empty());
+  EXPECT_EQ(journal_->queued_resolutions("r2")->size(), 1u);
+}
+
 // Counts the groups the writer hands to the journal.
 class CountingJournal final : public ForwardingJournal {
  public:

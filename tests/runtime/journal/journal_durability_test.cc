@@ -57,7 +57,7 @@ TEST(JournalDurability, AFullDiskFailsTheWriteClearlyAndKeepsWhatWasCommitted) {
   const std::string path = dir.file("j.db");
   std::int64_t committed = 0;
   {
-    auto journal = open_sqlite_journal(path, {.max_bytes = 64 * 1024});
+    auto journal = open_sqlite_journal(path, {.max_bytes = 96 * 1024});
     ASSERT_TRUE(journal.ok());
     ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
     const nlohmann::json big = {{"blob", std::string(2000, 'x')}};

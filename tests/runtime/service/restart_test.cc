@@ -51,7 +51,19 @@ class ServeRestart : public ::testing::Test {
     const json doc = r.json();
     return doc.is_object() && doc.contains("waits") ? doc["waits"] : json::array();
   }
-  // A run of `held` started on `server`, once it is held at its approval; then the server is
+  // Whether run `id`'s wait_started is in the journal (GET /v1/runs/{id}/replay reads it).
+  static bool wait_started_committed(const ServeProcess& server, const std::string& id) {
+    auto r = server.call("GET", "/v1/runs/" + id + "/replay", kRestartToken);
+    if (r.status != 200) return false;
+    const json doc = r.json();
+    if (!doc.is_object() || !doc.contains("events")) return false;
+    for (const auto& e : doc["events"]) {
+      if (e.value("type", "") == "wait_started") return true;
+    }
+    return false;
+  }
+  // A run of `held` started on `server`, once it is held at its approval (its wait_started
+  // committed); then the server is
   // killed with SIGKILL (the run stays `running` in the journal, owned by a dead process).
   std::string held_run_of_a_killed_server() {
     auto first = serve();
@@ -61,6 +73,12 @@ class ServeRestart : public ::testing::Test {
       std::this_thread::sleep_for(milliseconds(10));  // polling a condition, not timing it
     }
     EXPECT_EQ(waits(*first, id).size(), 1u) << "the run was never held";
+    // A wait is listed from the moment its wait_started is handed to the journal: killed before
+    // that commit, the run would not be held at it in the journal (a resume starts it anew).
+    while (!wait_started_committed(*first, id) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(milliseconds(10));  // polling a condition, not timing it
+    }
+    EXPECT_TRUE(wait_started_committed(*first, id));
     first->process().signal(SIGKILL);
     EXPECT_EQ(first->process().wait(std::chrono::seconds(10)), 128 + SIGKILL);
     return id;
@@ -120,6 +138,48 @@ TEST_F(ServeRestart, ARunHeldWhenItsServerWasStoppedIsHeldAgainByTheNextServer) 
                                json{{"decision", "approve"}}.dump());
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(second->wait_run(kRestartToken, id)["status"], "completed");
+  auto verified = switchyard({"replay", id, "--journal", journal(), "--verify"});
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
+// The wait inbox (docs/waits.md#while-no-process-holds-the-run): a server that does not hold the
+// run (here: --no-resume) queues its approval in the journal (202), once per key; the next
+// server that resumes the run applies it at start.
+TEST_F(ServeRestart, AnApprovalSentWhileNoServerHoldsTheRunIsQueuedThenAppliedByTheNextServer) {
+  const std::string id = held_run_of_a_killed_server();
+  {
+    auto second = serve({"--no-resume"});
+    const std::string path = "/v1/runs/" + id + "/waits/Approve%231";
+    const std::string body = json{{"decision", "approve"}, {"by", "ana"}, {"key", "k-1"}}.dump();
+    auto queued = second->call("POST", path, kRestartToken, body);
+    ASSERT_EQ(queued.status, 202) << queued.body;
+    EXPECT_EQ(queued.json()["queued"], true) << queued.body;
+    EXPECT_EQ(queued.json()["wait_id"], "Approve#1") << queued.body;
+    EXPECT_EQ(queued.json()["decision"], "approved") << queued.body;
+    EXPECT_EQ(second->call("POST", path, kRestartToken, body).status, 202);  // the same, again
+    auto other = second->call("POST", path, kRestartToken, json{{"decision", "reject"}}.dump());
+    EXPECT_EQ(other.status, 409) << other.body;
+    auto unknown = second->call("POST", "/v1/runs/" + id + "/waits/Approve%239", kRestartToken,
+                                json{{"decision", "approve"}}.dump());
+    EXPECT_EQ(unknown.status, 404) << unknown.body;
+    auto signal = second->call("POST", "/v1/runs/" + id + "/signals/confirmed", kRestartToken,
+                               json{{"data", 1}}.dump());
+    EXPECT_EQ(signal.status, 404) << signal.body;
+    EXPECT_EQ(second->call("GET", "/v1/runs/" + id, kRestartToken).json()["status"], "running");
+  }
+  auto third = serve();
+  const json run = third->wait_run(kRestartToken, id);
+  EXPECT_EQ(run["status"], "completed") << run.dump();
+  auto shown = switchyard({"replay", id, "--journal", journal(), "--json"});
+  const json events = json::parse(shown.out, nullptr, false)["events"];
+  int resolved = 0;
+  for (const auto& e : events) {
+    if (e["type"] != "wait_resolved") continue;
+    ++resolved;
+    EXPECT_EQ(e["payload"]["by"], "ana") << e.dump();
+    EXPECT_EQ(e["payload"]["key"], "k-1") << e.dump();
+  }
+  EXPECT_EQ(resolved, 1) << shown.out;
   auto verified = switchyard({"replay", id, "--journal", journal(), "--verify"});
   EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
 }

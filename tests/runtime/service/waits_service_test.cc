@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -280,6 +281,58 @@ TEST_F(ServeWaits, ThreeParallelApprovalsResolvedInReverseOrderResumeTheirBranch
   EXPECT_EQ(fan["2"]["data"], 0);  // C, approved first
   EXPECT_EQ(fan["1"]["data"], 1);
   EXPECT_EQ(fan["0"]["data"], 2);
+}
+
+// The approval gate (docs/waits.md#approval-before-a-tool) over HTTP: policy.approval puts a
+// loader-inserted `<tool>:approval` wait before each priced tool, in each fan-out branch; approved
+// out of order, each resumes only its branch, and each tool runs after its approval.
+TEST_F(ServeWaits, PolicyApprovalsInFanoutBranchesAreListedAndApprovedOutOfOrderOverHttp) {
+  json w = {{"format", "switchyard.workflow/v1"},
+            {"name", "gated-three"},
+            {"start", "Start"},
+            {"goal", "Done"},
+            {"policy", {{"approval", {{"above_usd", 1}}}}},
+            {"tools",
+             {{"PayA", {{"kind", "mock"}, {"price_usd", 5}, {"output", {{"paid", "a"}}}}},
+              {"PayB", {{"kind", "mock"}, {"price_usd", 5}, {"output", {{"paid", "b"}}}}},
+              {"PayC", {{"kind", "mock"}, {"price_usd", 5}, {"output", {{"paid", "c"}}}}},
+              {"Done", {{"kind", "mock"}, {"idempotent", true}}}}},
+            {"nodes",
+             {{"Fan",
+               {{"fanout",
+                 {{"join", "all"},
+                  {"branches",
+                   {{{"start", "A0"}, {"goal", "PayA"}, {"edges", {{"A0", "PayA", 1}}}},
+                    {{"start", "B0"}, {"goal", "PayB"}, {"edges", {{"B0", "PayB", 1}}}},
+                    {{"start", "C0"}, {"goal", "PayC"}, {"edges", {{"C0", "PayC", 1}}}}}}}}}}}},
+            {"edges", {{"Start", "Fan", 1}, {"Fan", "Done", 1}}}};
+  add(w);
+  const std::string id = run("gated-three", "gated-1");
+  json waits = await_waits(id, 3);
+  ASSERT_EQ(waits.size(), 3u) << waits.dump();
+  std::set<std::string> ids;
+  for (const auto& x : waits) {
+    ids.insert(x["wait_id"].get<std::string>());
+    EXPECT_EQ(x["kind"], "approval");
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{"PayA:approval#1", "PayB:approval#1", "PayC:approval#1"}));
+  for (const std::string tool : {"PayB", "PayC", "PayA"}) {
+    auto r = decide(id, tool + ":approval%231", {{"decision", "approve"}, {"by", "ana"}});
+    ASSERT_EQ(r.status, 200) << tool << ": " << r.body;
+  }
+  const json done = server_->wait_run(kToken, id);
+  EXPECT_EQ(done["status"], "completed") << done.dump();
+  std::vector<std::string> resolved;
+  for (const auto& p : payloads(id, "wait_resolved")) resolved.push_back(p["wait"]);
+  EXPECT_EQ(resolved,
+            (std::vector<std::string>{"PayB:approval#1", "PayC:approval#1", "PayA:approval#1"}));
+  std::vector<std::string> tools;
+  for (const auto& p : payloads(id, "step_succeeded")) tools.push_back(p.value("tool", ""));
+  for (const std::string tool : {"PayA", "PayB", "PayC"}) {
+    const auto gate = std::find(tools.begin(), tools.end(), tool + ":approval");
+    const auto ran = std::find(tools.begin(), tools.end(), tool);
+    EXPECT_TRUE(gate != tools.end() && ran != tools.end() && gate < ran) << tool;
+  }
 }
 
 TEST_F(ServeWaits, TheEventStreamCarriesWaitStartedLiveThenWaitResolved) {

@@ -111,16 +111,19 @@ TEST(RunQueue, AdmitsQueuedRunsThatOnlyAClaimStarts) {
   EXPECT_FALSE(again->has_value());
 }
 
-TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexes) {
+TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
   const std::string url = wk_fresh();
   ASSERT_TRUE(wk_open(url));
-  // What version 1 was: the same tables, without the queue's indexes.
+  // What version 1 was: the same tables, without the queue's indexes (version 2) and the wait
+  // inbox (version 3).
   ASSERT_EQ(testing::pg_exec(url,
                              "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
-                             "runs_by_owner; UPDATE schema_version SET version = 1"),
+                             "runs_by_owner; DROP TABLE wait_inbox; "
+                             "UPDATE schema_version SET version = 1"),
             "");
   ASSERT_TRUE(wk_open(url));
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
   EXPECT_EQ(pg_query(url,
                      "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
                      "indexname IN ('runs_queued', 'runs_leases', 'runs_by_owner')"),

@@ -1,0 +1,51 @@
+#pragma once
+// The wait inbox: resolving a wait of a run that no process holds (its process died, or a
+// service's drain interrupted it), docs/waits.md#while-no-process-holds-the-run. The resolution is
+// checked against the run's journal (which waits it was held at when it stopped, re-driven as a
+// resume would) and kept in the journal (Journal::queue_resolution); whoever resumes the run on
+// an engine applies it (Engine::resume).
+//
+// Thread-safety: as the journal's.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "graph/status.h"
+#include "runtime/engine/engine.h"
+#include "runtime/journal/journal.h"
+
+namespace switchyard::runtime {
+
+// What queue_wait_answer did.
+struct QueuedWaitAnswer {
+  std::string wait_id;  // the wait the resolution is for (a signal: the one it was given to)
+  // The same resolution (same run, same non-empty key) was queued or applied already: nothing
+  // was queued again.
+  bool duplicate = false;
+};
+
+// Queues `answer` for run `run_id`, unfinished and held by no process (the caller checks that
+// it is not in flight in its own engine; a run owned by another live process, or leased by a
+// worker, is refused with kFailedPrecondition): for an approval or rejection, `target` is the
+// wait's id, which must be one the run is held at; for a signal, `target` is the signal's name, and
+// the resolution goes to the run's oldest held wait for that signal that has none queued yet.
+// `now_ms` is when it is queued: a wait already due then (its timer or timeout passed) is refused.
+// Errors: kNotFound (unknown or finished run; no such held wait; a signal the run is not held
+// waiting for), kInvalidArgument (a decision that does not fit the wait, as Engine::resolve_wait),
+// kFailedPrecondition (the wait is resolved already, has a resolution queued already under
+// another key, or is due), kIo (journal), and those of re-driving the run's journal.
+Result<QueuedWaitAnswer> queue_wait_answer(Journal& journal, const std::string& run_id,
+                                           const std::string& target, WaitAnswer answer,
+                                           std::int64_t now_ms);
+
+// Whether unfinished run `run_id` would only be held again if resumed now: its journal leaves it
+// at one or more approvals or signals (no timer, no other call to make again), none with a
+// resolution queued and none whose timeout has passed at `now_ms`. Then the waits (wait id, kind,
+// name; oldest first); otherwise (or when the run has no journaled events) empty.
+// `switchyard resume` leaves such a run as it is instead of resuming it to interrupt it again.
+// Errors: those of reading and re-driving the run's journal.
+Result<std::vector<OpenWait>> stuck_at_waits(Journal& journal, const std::string& run_id,
+                                             std::int64_t now_ms);
+
+}  // namespace switchyard::runtime
