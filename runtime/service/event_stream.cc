@@ -10,6 +10,7 @@ Result<std::shared_ptr<EventStream>> EventStream::open(runtime::EventFeed& feed,
   std::shared_ptr<EventStream> stream(new EventStream());
   stream->run_id_ = run_id;
   stream->last_seq_ = after_seq;
+  stream->in_flight_ = starting;
   // Subscribe first, then read: an event committed in between is in both, and the seq dedupes.
   EventStream* raw = stream.get();
   stream->subscription_ = feed.subscribe([raw](const runtime::Event& e) {
@@ -77,8 +78,9 @@ std::string EventStream::take(bool* ended) {
     if (e.type == "run_finished") *ended = true;
     // A run interrupted by a shutdown gets no more events from this process (`resume` continues
     // it elsewhere, or later): the stream ends there too, unless the run went on after it.
-    // A run another process writes is taken over by another worker instead: its stream goes on.
-    if (e.type == "run_interrupted" && queue_.empty() && !polled_) *ended = true;
+    // A run another process writes is taken over by another worker instead, and a run in flight
+    // here was resumed after that interruption: their streams go on.
+    if (e.type == "run_interrupted" && queue_.empty() && !polled_ && !in_flight_) *ended = true;
   }
   return out;
 }

@@ -28,7 +28,9 @@ namespace switchyard::service {
 class EventStream {
  public:
   // Subscribes to `feed` for run `run_id`, then reads what `feed` has journaled of it.
-  // `starting`: the run was just started and may have no row yet (its events will come).
+  // `starting`: the run is in flight in this process (it may have no row yet: its events will
+  // come); a `run_interrupted` in its history (an earlier process's shutdown, before this one
+  // resumed it) then does not end the stream.
   // Errors: kNotFound for an unknown run (not `starting`); the journal's.
   // REQUIRES: feed outlives the stream.
   static Result<std::shared_ptr<EventStream>> open(runtime::EventFeed& feed,
@@ -63,6 +65,7 @@ class EventStream {
   bool finished_ = false;              // run_finished queued
   bool loaded_ = false;                // the journaled history is queued
   bool polled_ = false;                // poll() fed it: a run written by another process
+  bool in_flight_ = false;             // opened `starting`: the run is in flight here
   std::vector<runtime::Event> early_;  // live events that came while it was read
   std::function<void()> wake_;         // under mu_
   runtime::EventFeed::Subscription subscription_;
