@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include "tests/support/run_command.h"
@@ -218,6 +219,17 @@ std::string pg_query(const std::string& url, const std::string& sql) {
   }
   PQclear(r);
   return out;
+}
+
+std::string pg_wait_for(const std::string& url, const std::string& sql, const std::string& want,
+                        std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  std::string got = pg_query(url, sql);
+  while (got != want && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    got = pg_query(url, sql);
+  }
+  return got;
 }
 
 }  // namespace switchyard::testing

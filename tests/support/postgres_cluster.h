@@ -7,6 +7,7 @@
 // No mock: the server binaries of the Debian package `postgresql`, found in
 // /usr/lib/postgresql/<version>/bin. Missing binaries are an error the tests fail on, naming them.
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -67,5 +68,9 @@ class PostgresCluster {
 std::string pg_exec(const std::string& url, const std::string& sql);
 // The first column of the first row of `sql` on `url` ("" if none, or on error).
 std::string pg_query(const std::string& url, const std::string& sql);
+// pg_query(url, sql) every 10 ms until it returns `want` or `limit` passed (polling what another
+// process changes); the last value it returned.
+std::string pg_wait_for(const std::string& url, const std::string& sql, const std::string& want,
+                        std::chrono::milliseconds limit);
 
 }  // namespace switchyard::testing

@@ -33,17 +33,6 @@ std::string crash_point_workflow(int latency_ms) {
       .dump();
 }
 
-// `sql`'s one value once it is `want`, or what it is after 20 s (polling another process's work).
-std::string pg_wait(const std::string& url, const std::string& sql, const std::string& want) {
-  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  std::string got = pg_query(url, sql);
-  while (got != want && std::chrono::steady_clock::now() < limit) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    got = pg_query(url, sql);
-  }
-  return got;
-}
-
 std::vector<std::string> worker_argv(const std::string& url, const std::string& file,
                                      const std::string& name) {
   return {SWITCHYARD_BINARY, "worker", "--journal",   url,     "--workflow", file, "--name", name,
@@ -75,9 +64,10 @@ void kill_then_take_over(const std::string& tag, const std::string& crash_at, in
               *journaled_at_kill ? "t" : "f");
   }
   Subprocess b(worker_argv(url, file, "b"), {}, dir.file("b.log"));
-  EXPECT_EQ(pg_wait(url, "SELECT status || ' ' || epoch FROM runs WHERE run_id = '" + run_id + "'",
-                    "completed 2"),
-            "completed 2");
+  EXPECT_EQ(
+      pg_wait_for(url, "SELECT status || ' ' || epoch FROM runs WHERE run_id = '" + run_id + "'",
+                  "completed 2", std::chrono::seconds(20)),
+      "completed 2");
   b.signal(SIGTERM);
   EXPECT_EQ(b.wait(std::chrono::seconds(20)), 0);
   auto verify = switchyard({"replay", run_id, "--journal", url, "--verify"});

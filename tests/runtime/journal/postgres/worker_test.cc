@@ -654,11 +654,8 @@ TEST(WorkerCli, AWorkerWithAnOtlpEndpointExportsTheTraceOfTheRunsItRuns) {
                      "--poll", "5ms", "--otlp-endpoint", receiver.url()},
                     {}, dir.file("worker.log"));
   ASSERT_TRUE(worker.read_line().has_value());
-  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (pg_query(url, "SELECT status FROM runs WHERE run_id = 'wk-traced'") != "completed" &&
-         std::chrono::steady_clock::now() < limit) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling a condition
-  }
+  testing::pg_wait_for(url, "SELECT status FROM runs WHERE run_id = 'wk-traced'", "completed",
+                       std::chrono::seconds(30));
   worker.signal(SIGTERM);
   ASSERT_EQ(worker.wait(std::chrono::seconds(20)), 0);
   const std::string trace = tools::trace_id_hex("wk-traced");
