@@ -353,8 +353,13 @@ class SWITCHYARD_API Runtime {
   Result<RunSummary> run(const Workflow& workflow, RunOptions options);
 
   // Cancels run `run_id` in flight: its tool calls are aborted, a `cancelled` event is journaled
-  // and the run ends failed ("cancelled: <reason>"). Errors: kNotFound when it is not in flight
-  // here.
+  // and the run ends failed ("cancelled: <reason>"). A run of the journal that is not in flight
+  // here but unfinished (a worker runs it, it is queued for one, or no process holds it) has the
+  // cancellation queued in the journal: the worker that holds it applies it at its next poll, the
+  // one that claims it cancels it before its first step, `resume` cancels it
+  // (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run). Errors: kNotFound when it
+  // is neither (unknown, or finished); kFailedPrecondition when a live process that is no worker
+  // holds it (cancel it there).
   Status cancel(const std::string& run_id, const std::string& reason = "request");
 
   // The run queue of a PostgreSQL journal (docs/scale-out.md#workers): admits a run of `workflow`

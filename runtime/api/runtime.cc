@@ -397,10 +397,17 @@ Result<RunSummary> Runtime::run(const Workflow& workflow, RunOptions options) {
 }
 
 Status Runtime::cancel(const std::string& run_id, const std::string& reason) {
-  if (!impl_->engine->cancel(run_id, reason)) {
-    return Status(StatusCode::kNotFound, "run " + run_id + " is not in flight");
+  if (impl_->engine->cancel(run_id, reason)) return Status();
+  // Not in flight here: unfinished in the journal (a worker runs it, it is queued, or no process
+  // holds it), the cancellation is queued for whoever holds or resumes it.
+  auto run = impl_->journal().get_run(run_id);
+  if (run.ok() && (run->status == "running" || run->status == "queued") &&
+      !impl_->engine->holds(run_id)) {
+    auto queued = runtime::queue_cancel(impl_->journal(), run_id, "api", reason,
+                                        runtime::unix_ms(impl_->clock));
+    return to_api(queued.status());
   }
-  return Status();
+  return Status(StatusCode::kNotFound, "run " + run_id + " is not in flight");
 }
 
 std::vector<Wait> Runtime::waits() const {

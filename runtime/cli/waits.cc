@@ -1,10 +1,13 @@
-// switchyard waits   [--run ID] [--server URL] [--token T] [--json]
-// switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T]
-// [--json] switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...] switchyard signal
-// RUN NAME --data JSON [--by WHO] [--key K] [...] Clients of a running `switchyard serve`
-// (docs/waits.md, docs/service.md): the open waits of its runs, and their resolution. The token
-// comes from --token or SWITCHYARD_TOKEN. approve/reject/signal --journal DB queue the
-// resolution in a journal instead, for a run that no process holds.
+// Clients of a running `switchyard serve` (docs/waits.md, docs/service.md), or of a journal:
+//   switchyard waits   [--run ID] [--server URL] [--token T] [--json]
+//   switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T]
+//   switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...]
+//   switchyard signal  RUN NAME --data JSON [--by WHO] [--key K] [...]
+//   switchyard cancel  RUN [--server URL] [--token T] | --journal DB [--reason TEXT] [--by WHO]
+// The open waits of a service's runs, their resolution, and cancelling runs. The token comes from
+// --token or SWITCHYARD_TOKEN. approve/reject/signal/cancel --journal DB queue the resolution or
+// the cancellation in a journal's inbox instead, for a run that no process holds or that a
+// worker holds (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run).
 
 #include <cstdlib>
 #include <future>
@@ -234,7 +237,9 @@ int queue_in_journal(Context& ctx, const ResolveArgs& args, const std::string& d
   if (decision == "signal") *ctx.out << " (signal '" << args.target << "')";
   *ctx.out << (queued->duplicate ? ", queued already" : ", queued") << " in "
            << runtime::printable_location(args.journal)
-           << ": applied when the run is resumed (switchyard resume " << *run_id << ")\n";
+           << ": applied by the worker that holds the run, or when it is resumed (switchyard "
+              "resume "
+           << *run_id << ")\n";
   return kExitOk;
 }
 
@@ -269,7 +274,9 @@ int resolve(Context& ctx, const ResolveArgs& args, const std::string& decision) 
   const std::string decided = r.is_object() ? text_or_dash(r, "decision") : "-";
   *ctx.out << "run " << args.run << ": wait " << wait << " " << decided;
   if (decision == "signal") *ctx.out << " (signal '" << args.target << "')";
-  if (reply->status == 202) *ctx.out << ", queued: applied when the run is resumed";
+  if (reply->status == 202) {
+    *ctx.out << ", queued: applied by the worker that holds the run, or when it is resumed";
+  }
   *ctx.out << "\n";
   return kExitOk;
 }
@@ -314,6 +321,81 @@ void add_resolve(CLI::App& app, Context& ctx, const std::string& decision) {
   cmd->callback([&ctx, args, decision] { ctx.exit_code = resolve(ctx, *args, decision); });
 }
 
+struct CancelArgs {
+  ClientArgs client;
+  std::string run;
+  std::string reason;
+  std::string by;
+  std::string journal;  // --journal: queue in this journal instead of asking a service
+};
+
+// switchyard cancel: through a service (POST /v1/runs/{id}/cancel), which cancels a run in flight
+// in it at once and queues the cancellation of one a worker runs; or --journal, queued in the
+// journal's inbox for whoever holds the run (a worker, at its next poll) or resumes it.
+int cancel_run(Context& ctx, const CancelArgs& args) {
+  if (args.journal.empty()) {
+    const std::string path = "/v1/runs/" + service::url_encode(args.run) + "/cancel";
+    auto reply = call(args.client, "POST", path, "{}");
+    if (!reply.ok()) return report_error(ctx, reply.status(), args.client.json);
+    if (reply->status != 202) return report_reply_error(ctx, args.client, *reply);
+    if (args.client.json) {
+      *ctx.out << json_text(reply->body) << "\n";
+      return kExitOk;
+    }
+    const JsonView r(reply->body);
+    auto queued = r.is_object() ? r.boolean_or("queued", false) : Result<bool>(false);
+    *ctx.out << "run " << args.run << ": cancelling"
+             << (queued.ok() && *queued ? " (queued for the worker that holds it, or its resume)"
+                                        : "")
+             << "\n";
+    return kExitOk;
+  }
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.client.json);
+  auto run_id = resolve_run_id(**journal, args.run);
+  if (!run_id.ok()) return report_error(ctx, run_id.status(), args.client.json);
+  auto queued = runtime::queue_cancel(**journal, *run_id, args.by.empty() ? "cli" : args.by,
+                                      args.reason.empty() ? "request" : args.reason, now_unix_ms());
+  if (!queued.ok()) {
+    const int code = report_error(ctx, queued.status(), args.client.json);
+    return queued.status().code() == StatusCode::kFailedPrecondition ? kExitInvalid : code;
+  }
+  if (args.client.json) {
+    *ctx.out << json_text(nlohmann::json{{"run_id", *run_id},
+                                         {"cancelling", true},
+                                         {"queued", true},
+                                         {"duplicate", queued->duplicate}})
+             << "\n";
+    return kExitOk;
+  }
+  *ctx.out << "run " << *run_id << ": cancellation"
+           << (queued->duplicate ? " queued already" : " queued") << " in "
+           << runtime::printable_location(args.journal)
+           << ": the worker that holds the run applies it at its next poll; a run no process "
+              "holds is cancelled when it is resumed\n";
+  return kExitOk;
+}
+
+void add_cancel(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand(
+      "cancel",
+      "Cancel a run, on a running service (or queue the cancellation in a journal: --journal)");
+  auto args = std::make_shared<CancelArgs>();
+  cmd->add_option("RUN", args->run, "The run's id")->required();
+  cmd->add_option("--reason", args->reason,
+                  "Why (journaled; the run's message is \"cancelled: <reason>\"; with --journal)");
+  cmd->add_option("--by", args->by, "Who cancels, journaled (with --journal; default: cli)");
+  add_client_options(cmd, args->client);
+  auto* journal = cmd->add_option(
+      "--journal", args->journal,
+      "Queue the cancellation in this journal (instead of --server): the worker that holds the "
+      "run applies it, or whoever resumes the run");
+  journal->excludes(cmd->get_option("--server"));
+  journal->excludes(cmd->get_option("--token"));
+  follow_global_journal(journal, args->journal);
+  cmd->callback([&ctx, args] { ctx.exit_code = cancel_run(ctx, *args); });
+}
+
 }  // namespace
 
 void add_waits(CLI::App& app, Context& ctx) {
@@ -326,6 +408,7 @@ void add_waits(CLI::App& app, Context& ctx) {
   add_resolve(app, ctx, "approve");
   add_resolve(app, ctx, "reject");
   add_resolve(app, ctx, "signal");
+  add_cancel(app, ctx);
 }
 
 }  // namespace switchyard::cli

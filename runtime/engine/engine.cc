@@ -986,8 +986,9 @@ Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,
     impl_->add_wait(std::move(info), kind, task);
   }
   // The resolutions sent while no process held the run (the wait inbox) resolve its held waits,
-  // each as if it had come now: queued before the wait was due, and the first for a wait wins.
-  if (!held_due.empty()) apply_queued(run_id, held_due);
+  // each as if it had come now: queued before the wait was due, and the first for a wait wins;
+  // a cancellation sent meanwhile cancels it (posted before it begins: it takes no step).
+  apply_queued(run_id, held_due);
   if (task->resuming()) {
     asio::post(loop, [task] { task->begin_resume(); });
   } else {
@@ -1148,6 +1149,12 @@ void Engine::apply_queued(const std::string& run_id,
     return;
   }
   for (QueuedResolution& q : *queued) {
+    if (q.decision == "cancel") {
+      logger().info("run {}: cancelled by its queued cancellation (#{}) from {}", run_id, q.id,
+                    q.by.empty() ? "an unnamed caller" : q.by);
+      (void)impl_->cancel(run_id, q.reason.empty() ? "request" : q.reason);
+      return;
+    }
     auto held = held_due.find(q.wait_id);
     if (held == held_due.end()) continue;  // resolved already, or no longer waited for
     if (held->second > 0 && q.time_ms >= held->second) {
@@ -1172,6 +1179,20 @@ void Engine::apply_queued(const std::string& run_id,
                     q.wait_id, s.message());
     }
   }
+}
+
+bool Engine::apply_inbox(const std::string& run_id) {
+  std::map<std::string, std::int64_t> held_due;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->runs.count(run_id) == 0) return false;
+    for (auto it = impl_->open_waits.lower_bound({run_id, std::string()});
+         it != impl_->open_waits.end() && it->first.first == run_id; ++it) {
+      held_due[it->second.info.wait_id] = it->second.info.due_ms;
+    }
+  }
+  apply_queued(run_id, held_due);
+  return true;
 }
 
 bool Engine::holds(const std::string& run_id) const {

@@ -126,7 +126,7 @@ class Engine {
   // (Journal::queued_resolutions, docs/waits.md#while-no-process-holds-the-run) resolve its held
   // waits as resolve_wait would, journaled as wait_resolved with their `by` and `key`: the first
   // one queued for a wait, unless it was queued at or after the wait's due time (its timer or
-  // timeout then wins).
+  // timeout then wins). A cancellation queued there cancels the run before it takes a step.
   Status resume(std::shared_ptr<const graph::Workflow> workflow,
                 std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done);
 
@@ -147,6 +147,12 @@ class Engine {
   // Errors as resolve_wait's; kNotFound when the run does not wait for that signal.
   Status signal(const std::string& run_id, const std::string& name, WaitAnswer answer);
 
+  // Applies what the journal's wait inbox holds for run `run_id`, in flight here, as resume()
+  // does: its queued resolutions to the waits it is held at now (those already resolved, or not
+  // held, are left alone), and a queued cancellation cancels it. A worker calls it when new rows
+  // arrive for a run it holds (docs/scale-out.md). False when the run is not in flight here.
+  bool apply_inbox(const std::string& run_id);
+
   // Whether run `run_id` is in flight in this engine (started or resumed here, not ended).
   bool holds(const std::string& run_id) const;
 
@@ -156,7 +162,8 @@ class Engine {
   std::size_t in_flight() const;
 
  private:
-  // Resume: applies the queued resolutions of `run_id` to its held waits (wait id -> due).
+  // Applies the queued resolutions of `run_id` to its held waits (wait id -> due), and cancels
+  // it when a cancellation is queued.
   void apply_queued(const std::string& run_id, const std::map<std::string, std::int64_t>& held_due);
   friend class RunTask;
   class Impl;

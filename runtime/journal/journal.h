@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -93,13 +94,17 @@ struct JournalCheck {
 // (docs/waits.md#while-no-process-holds-the-run): kept in the journal's inbox, and applied by
 // whoever resumes the run to the wait it names when the run holds that wait again (then journaled
 // as wait_resolved, as any resolution).
+//
+// The inbox also carries cancellations (decision "cancel", no wait id): a cancel of a run that no
+// process here holds (a worker runs it, or it waits to be resumed), applied by whoever holds or
+// resumes it (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run).
 struct QueuedResolution {
   std::string run_id{};
   std::int64_t id = 0;     // set by the journal: increasing in order of arrival
-  std::string wait_id{};   // the wait it resolves ("Approve#1")
-  std::string decision{};  // approve, reject, signal
+  std::string wait_id{};   // the wait it resolves ("Approve#1"); "" for a cancel
+  std::string decision{};  // approve, reject, signal, cancel
   nlohmann::json data = nullptr;
-  std::string reason{};      // reject: why
+  std::string reason{};      // reject, cancel: why
   std::string by{};          // who (journaled with wait_resolved)
   std::string key{};         // idempotency key ("" for none)
   std::int64_t time_ms = 0;  // when it was queued (Unix ms)
@@ -271,6 +276,11 @@ class RunQueue {
   virtual void fence(const std::string& run_id, std::int64_t epoch) = 0;
   virtual void unfence(const std::string& run_id) = 0;
   virtual Result<QueueStats> stats(std::int64_t now_ms) const = 0;
+  // How many rows the wait inbox holds (resolutions and cancellations, Journal::queue_resolution)
+  // for each of `run_ids` that has any: a worker looks for new ones for the runs it holds with
+  // one query per poll, and applies them when a count grows.
+  virtual Result<std::map<std::string, std::int64_t>> inbox_counts(
+      const std::vector<std::string>& run_ids) const = 0;
 };
 
 // How hard a commit is pushed to disk (SQLite's PRAGMA synchronous in WAL mode).

@@ -768,6 +768,24 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
                       .claims = integer(r->get(), 0, 3)};
   }
 
+  Result<std::map<std::string, std::int64_t>> inbox_counts(
+      const std::vector<std::string>& run_ids) const override {
+    std::map<std::string, std::int64_t> out;
+    if (run_ids.empty()) return out;
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("inbox_counts",
+                     "SELECT run_id, count(*) FROM wait_inbox WHERE run_id = ANY($1::text[]) "
+                     "GROUP BY run_id",
+                     Params().text(text_array(run_ids)), "cannot read the wait inbox");
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      out[std::string(cell(rows, row, 0))] = integer(rows, row, 1);
+    }
+    return out;
+  }
+
  private:
   // {"a","b"} as a PostgreSQL text[] literal.
   static std::string text_array(const std::vector<std::string>& items) {

@@ -492,10 +492,16 @@ Result<QueuedResolution> decode_resolution_row(std::string run_id, std::int64_t 
   out.time_ms = time_ms;
   auto decision = v.string_or("decision", "");
   if (!decision.ok()) return invalid_argument(where + decision.status().message());
-  if (*decision != "approve" && *decision != "reject" && *decision != "signal") {
-    return invalid_argument(where +
-                            "/decision: expected \"approve\", \"reject\" or \"signal\", got \"" +
-                            valid_utf8(*decision) + "\"");
+  if (*decision != "approve" && *decision != "reject" && *decision != "signal" &&
+      *decision != "cancel") {
+    return invalid_argument(
+        where + "/decision: expected \"approve\", \"reject\", \"signal\" or \"cancel\", got \"" +
+        valid_utf8(*decision) + "\"");
+  }
+  if ((*decision == "cancel") != out.wait_id.empty()) {
+    return invalid_argument(
+        where + (out.wait_id.empty() ? "a " + *decision + " names no wait"
+                                     : "a cancel names wait '" + valid_utf8(out.wait_id) + "'"));
   }
   out.decision = std::move(*decision);
   auto data = v.optional_field("data");

@@ -71,7 +71,44 @@ const char* decision_name(WaitAnswer::Decision d) {
   return "signal";
 }
 
+// Whether what is queued in the inbox for `run` (unfinished) will be applied: by the worker that
+// holds it or takes it over (a run of the workers' queue: it has a worker as its owner, or none
+// yet), or by whoever resumes it. Not when a live process that is no worker holds it: that one
+// does not read the inbox until it is resumed.
+Status inbox_reaches(const RunRecord& run, const std::string& what) {
+  if (run.status == "queued" || !run.owner.empty()) return Status();
+  if (owner_alive(run)) {
+    return failed_precondition("run " + run.run_id + " is held by live process " +
+                               std::to_string(run.owner_pid) + ": " + what +
+                               " there (switchyard serve: --server)");
+  }
+  return Status();
+}
+
 }  // namespace
+
+Result<QueuedCancel> queue_cancel(Journal& journal, const std::string& run_id, std::string by,
+                                  std::string reason, std::int64_t now_ms) {
+  auto run = journal.get_run(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "running" && run->status != "queued") {
+    return failed_precondition("run " + run_id + " has finished (" + run->status + ")");
+  }
+  if (Status s = inbox_reaches(*run, "cancel it"); !s.ok()) return s;
+  auto queued = journal.queued_resolutions(run_id);
+  if (!queued.ok()) return queued.status();
+  for (const QueuedResolution& q : *queued) {
+    if (q.decision == "cancel") return QueuedCancel{true};  // asked already: applied once
+  }
+  QueuedResolution q;
+  q.run_id = run_id;
+  q.decision = "cancel";
+  q.reason = valid_utf8(reason);
+  q.by = valid_utf8(by);
+  q.time_ms = now_ms;
+  if (Status s = journal.queue_resolution(q); !s.ok()) return s;
+  return QueuedCancel{false};
+}
 
 Result<QueuedWaitAnswer> queue_wait_answer(Journal& journal, const std::string& run_id,
                                            const std::string& target, WaitAnswer answer,
@@ -93,15 +130,7 @@ Result<QueuedWaitAnswer> queue_wait_answer(Journal& journal, const std::string& 
     return Status(StatusCode::kNotFound, "run " + run_id + " has finished (" + run->status +
                                              "): it has no open wait any more");
   }
-  if (!run->owner.empty() && run->lease_expires_ms >= now_ms) {
-    return failed_precondition("run " + run_id + " is held by worker " + run->owner +
-                               ": resolve its waits through the service it runs in");
-  }
-  if (owner_alive(*run)) {
-    return failed_precondition("run " + run_id + " is held by live process " +
-                               std::to_string(run->owner_pid) +
-                               ": resolve its waits there (switchyard serve: --server)");
-  }
+  if (Status s = inbox_reaches(*run, "resolve its waits"); !s.ok()) return s;
   auto workflow = journaled_workflow(journal, *run);
   if (!workflow.ok()) return workflow.status();
   auto point = open_resume(journal, **workflow, run->workflow_hash, run_id);
@@ -208,6 +237,10 @@ Result<std::vector<OpenWait>> stuck_at_waits(Journal& journal, const std::string
   if (held.empty() || other_calls) return out;
   auto queued = journal.queued_resolutions(run_id);
   if (!queued.ok()) return queued.status();
+  if (std::any_of(queued->begin(), queued->end(),
+                  [](const QueuedResolution& q) { return q.decision == "cancel"; })) {
+    return out;  // resuming it cancels it
+  }
   for (const InboxHeldWait& w : held) {
     const bool answered =
         std::any_of(queued->begin(), queued->end(), [&](const QueuedResolution& q) {

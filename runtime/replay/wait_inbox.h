@@ -25,9 +25,10 @@ struct QueuedWaitAnswer {
   bool duplicate = false;
 };
 
-// Queues `answer` for run `run_id`, unfinished and held by no process (the caller checks that
-// it is not in flight in its own engine; a run owned by another live process, or leased by a
-// worker, is refused with kFailedPrecondition): for an approval or rejection, `target` is the
+// Queues `answer` for run `run_id`, unfinished and not in flight in the caller's own engine (the
+// caller checks that): held by no process, or by a worker (which applies it at its next poll,
+// docs/scale-out.md); a run owned by another live process that is no worker is refused with
+// kFailedPrecondition: for an approval or rejection, `target` is the
 // wait's id, which must be one the run is held at; for a signal, `target` is the signal's name, and
 // the resolution goes to the run's oldest held wait for that signal that has none queued yet.
 // `now_ms` is when it is queued: a wait already due then (its timer or timeout passed) is refused.
@@ -39,12 +40,26 @@ Result<QueuedWaitAnswer> queue_wait_answer(Journal& journal, const std::string& 
                                            const std::string& target, WaitAnswer answer,
                                            std::int64_t now_ms);
 
+// What queue_cancel did.
+struct QueuedCancel {
+  bool duplicate = false;  // a cancellation of the run was queued already: not queued again
+};
+
+// Queues the cancellation of run `run_id`, unfinished (queued or running) and not in flight in
+// the caller's own engine (the caller checks that): the worker that holds the run cancels it at
+// its next poll; a queued run is cancelled by the worker that claims it, before its first step;
+// a run that no process holds is cancelled when it is resumed. `by` and `reason` are journaled
+// with the cancellation (the run's message is "cancelled: <reason>"). Errors: kNotFound (unknown
+// run), kFailedPrecondition (finished; held by a live process that is no worker), kIo (journal).
+Result<QueuedCancel> queue_cancel(Journal& journal, const std::string& run_id, std::string by,
+                                  std::string reason, std::int64_t now_ms);
+
 // Whether unfinished run `run_id` would only be held again if resumed now: its journal leaves it
 // at one or more approvals or signals (no timer, no other call to make again), none with a
-// resolution queued and none whose timeout has passed at `now_ms`. Then the waits (wait id, kind,
-// name; oldest first); otherwise (or when the run has no journaled events) empty.
-// `switchyard resume` leaves such a run as it is instead of resuming it to interrupt it again.
-// Errors: those of reading and re-driving the run's journal.
+// resolution queued, none whose timeout has passed at `now_ms`, and no cancellation queued. Then
+// the waits (wait id, kind, name; oldest first); otherwise (or when the run has no journaled
+// events) empty. `switchyard resume` leaves such a run as it is instead of resuming it to interrupt
+// it again. Errors: those of reading and re-driving the run's journal.
 Result<std::vector<OpenWait>> stuck_at_waits(Journal& journal, const std::string& run_id,
                                              std::int64_t now_ms);
 

@@ -66,7 +66,7 @@ const std::vector<Route>& routes() {
         [](auto& s, auto& req, auto& caller, auto&) { return s.post_run(req, caller); });
     add("GET", "/v1/runs/{id}", [](auto& s, auto&, auto&, auto& p) { return s.get_run(p[0]); });
     add("POST", "/v1/runs/{id}/cancel",
-        [](auto& s, auto&, auto&, auto& p) { return s.cancel_run(p[0]); });
+        [](auto& s, auto&, auto& caller, auto& p) { return s.cancel_run(caller, p[0]); });
     add("GET", "/v1/runs/{id}/replay",
         [](auto& s, auto& req, auto&, auto& p) { return s.replay(req, p[0]); });
     add("GET", "/v1/runs/{id}/events",

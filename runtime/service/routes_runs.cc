@@ -4,10 +4,12 @@
 #include <optional>
 #include <regex>
 
+#include "runtime/engine/run_setup.h"
 #include "runtime/journal/text.h"
 #include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/verify.h"
+#include "runtime/replay/wait_inbox.h"
 #include "runtime/service/event_stream.h"
 #include "runtime/service/log.h"
 #include "runtime/service/service_impl.h"
@@ -281,7 +283,7 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
   return json_response(200, out);
 }
 
-HttpResponse Service::Impl::cancel_run(const std::string& id) {
+HttpResponse Service::Impl::cancel_run(const Caller& caller, const std::string& id) {
   // Exclusive admission: post_run holds it shared from putting a run in `active` until the run
   // is started on the engine, so a run found in `active` here has been started. (Cancels are
   // rare; excluding admissions for one is cheap.)
@@ -302,6 +304,20 @@ HttpResponse Service::Impl::cancel_run(const std::string& id) {
       return error_response(409, "failed_precondition",
                             "run " + id + " is not in flight here (it ended without a row)");
     }
+  }
+  if ((run->status == "running" || run->status == "queued") && !engine->holds(id) &&
+      !is_active(id)) {
+    // Not in flight here: a worker runs it, it waits for one, or no process holds it. The
+    // cancellation goes to the journal's inbox, for whoever holds or resumes the run.
+    auto queued = runtime::queue_cancel(*gate, id, caller_name(caller), "cancelled through the API",
+                                        runtime::unix_ms(clock));
+    if (queued.ok()) {
+      return json_response(202, {{"run_id", id}, {"cancelling", true}, {"queued", true}});
+    }
+    if (queued.status().code() != StatusCode::kFailedPrecondition) {
+      return journal_error_response(queued.status());
+    }
+    return error_response(409, "failed_precondition", queued.status().message());
   }
   return error_response(409, "failed_precondition",
                         "run " + id + " is not in flight here (" + run->status + ")");

@@ -91,7 +91,7 @@ class Service::Impl {
   HttpResponse post_run(const HttpRequest& req, const Caller& caller);
   HttpResponse list_runs(const HttpRequest& req);
   HttpResponse get_run(const std::string& id);
-  HttpResponse cancel_run(const std::string& id);
+  HttpResponse cancel_run(const Caller& caller, const std::string& id);
   HttpResponse replay(const HttpRequest& req, const std::string& id);
   HttpResponse events(const HttpRequest& req, const std::string& id);
 

@@ -141,8 +141,34 @@ Status Worker::renew_if_due() {
   return renew();
 }
 
+Status Worker::deliver_inbox() {
+  std::vector<std::string> ids;
+  for (const auto& [id, epoch] : held()) ids.push_back(id);
+  if (ids.empty()) {
+    inbox_seen_.clear();
+    return Status();
+  }
+  auto counts = queue_.inbox_counts(ids);
+  if (!counts.ok()) return counts.status();
+  std::map<std::string, std::int64_t> seen;
+  for (const auto& id : ids) {
+    auto now = counts->find(id);
+    if (now == counts->end()) continue;
+    auto before = inbox_seen_.find(id);
+    if (before == inbox_seen_.end() || before->second != now->second) {
+      // New resolutions or a cancellation for it (or the first look since it started here:
+      // resume applied what was there; what was already applied changes nothing).
+      (void)engine_.apply_inbox(id);
+    }
+    seen[id] = now->second;
+  }
+  inbox_seen_ = std::move(seen);
+  return Status();
+}
+
 Result<int> Worker::poll_once() {
   if (Status s = renew_if_due(); !s.ok()) return s;
+  if (Status s = deliver_inbox(); !s.ok()) return s;
   int started = 0;
   while (!stopped_) {
     {

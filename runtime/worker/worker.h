@@ -89,9 +89,11 @@ class Worker {
 
   // One round: renews the leases of the runs in flight here when `heartbeat` passed since the
   // last renewal on the worker's clock (a run no longer held is cancelled: its writes would be
-  // refused anyway), then, unless stopped, claims runs (taken-over ones
-  // first, then queued ones, oldest first) and starts them on the engine until max_runs are in
-  // flight or none is left. Returns how many it started. Errors: the queue's (the database).
+  // refused anyway), applies what arrived in the wait inbox for the runs in flight here
+  // (resolutions of their waits, cancellations: Engine::apply_inbox), then, unless stopped, claims
+  // runs (taken-over ones first, then queued ones, oldest first) and starts them on the engine
+  // until max_runs are in flight or none is left. Returns how many it started. Errors: the queue's
+  // (the database).
   Result<int> poll_once();
   // Calls poll_once() every `poll` while it finds nothing (at once again while it does), renews
   // the leases every `heartbeat`, until stop(); then waits for the runs in flight here to end,
@@ -115,7 +117,8 @@ class Worker {
          std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
          WorkerOptions options);
   Status renew();
-  Status renew_if_due();  // renew() when `heartbeat` passed since the last one
+  Status renew_if_due();   // renew() when `heartbeat` passed since the last one
+  Status deliver_inbox();  // Engine::apply_inbox for each run held here with new inbox rows
   std::int64_t now_ms() const;
   void start(const ClaimedRun& claimed);
   void ended(const std::string& run_id, std::int64_t epoch, const Result<RunReport>& report);
@@ -130,6 +133,8 @@ class Worker {
   WorkerOptions options_;
   std::atomic<bool> stopped_{false};
   std::int64_t renewed_ms_ = -1;  // the clock's time of the last renewal; only run()'s thread
+  // The inbox rows seen for each run held here (RunQueue::inbox_counts); only poll_once's thread.
+  std::map<std::string, std::int64_t> inbox_seen_;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::map<std::string, std::int64_t> held_;  // guarded by mu_

@@ -159,6 +159,10 @@ class TimedQueue final : public runtime::RunQueue {
   Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
     return inner_.stats(now_ms);
   }
+  Result<std::map<std::string, std::int64_t>> inbox_counts(
+      const std::vector<std::string>& run_ids) const override {
+    return inner_.inbox_counts(run_ids);
+  }
   std::optional<std::chrono::steady_clock::time_point> claimed_at(const std::string& id) {
     std::lock_guard lock(mu_);
     auto it = claimed_at_.find(id);

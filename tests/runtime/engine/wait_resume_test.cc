@@ -300,6 +300,49 @@ TEST_F(WaitResumeTest, AQueuedApprovalIsCheckedAgainstTheJournalAndAppliedOnceOn
             StatusCode::kNotFound);
 }
 
+// A cancellation sent while no process held the run (`switchyard cancel --journal`) is kept in the
+// journal's inbox (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run): the run is
+// no longer "stuck" at its approval, and resuming it cancels it before it takes another step.
+TEST_F(WaitResumeTest, ACancelQueuedWhileTheProcessWasDownCancelsTheRunOnResumeWithoutAStep) {
+  const std::string w = resume_gated(R"("approval": "refund")");
+  const std::int64_t started = hold_then_kill(w, "inbox-c");
+  ASSERT_GT(started, 0);
+  auto cli = testing::switchyard({"cancel", "inbox-c", "--journal", journal_path_, "--reason",
+                                  "customer left", "--by", "ana", "--json"});
+  ASSERT_EQ(cli.exit_code, 0) << cli.out << cli.err;
+  auto printed = nlohmann::json::parse(cli.out);
+  EXPECT_EQ(printed["queued"], true);
+  EXPECT_EQ(printed["duplicate"], false);
+  {
+    auto journal = open_journal(journal_path_);
+    ASSERT_TRUE(journal.ok());
+    // Sent again: applied once.
+    auto again = queue_cancel(**journal, "inbox-c", "bo", "twice", started + 2000);
+    ASSERT_TRUE(again.ok()) << again.status().to_string();
+    EXPECT_TRUE(again->duplicate);
+    EXPECT_EQ(queue_cancel(**journal, "ghost", "bo", "x", started).status().code(),
+              StatusCode::kNotFound);
+    // Held at an approval nothing answers, but a cancellation is queued: resume must run it.
+    auto stuck = stuck_at_waits(**journal, "inbox-c", started + 2000);
+    ASSERT_TRUE(stuck.ok()) << stuck.status().to_string();
+    EXPECT_TRUE(stuck->empty());
+  }
+  ManualClock* clock = nullptr;
+  auto r = resume_at(w, "inbox-c", started + 5000, clock);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->result.status, RunStatus::kFailed);
+  EXPECT_EQ(r->result.message, "cancelled: customer left");
+  EXPECT_EQ(prepared_.load(), 0);  // nothing ran again here
+  EXPECT_EQ(find("inbox-c", "wait_resolved"), nullptr);
+  EXPECT_NE(find("inbox-c", "cancelled"), nullptr);
+  expect_verifies("inbox-c");
+  // Finished: a cancellation is refused, saying so.
+  auto late = queue_cancel(*journal_, "inbox-c", "bo", "late", started + 6000);
+  EXPECT_EQ(late.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(late.status().message().find("has finished (failed)"), std::string::npos)
+      << late.status().message();
+}
+
 // `switchyard resume` continues a held run on an engine
 // (docs/waits.md#switchyard-resume-and-waits). A run held at an approval nothing there can give is
 // left as it is (exit 4, nothing journaled); approved with `approve --journal` (queued in the wait

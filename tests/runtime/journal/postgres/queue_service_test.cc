@@ -82,6 +82,14 @@ TEST(PostgresQueueService, ARunPostedIsQueuedThenRunByAWorkerWhileItsEventsStrea
       server.call("POST", "/v1/runs", "q-token", R"({"workflow": "quick", "budget": {"usd": 1}})");
   EXPECT_EQ(budget.status, 400) << budget.body;
   EXPECT_EQ(nlohmann::json::parse(budget.body)["error"]["pointer"], "/budget") << budget.body;
+  // A queued run cancelled through the service: the cancellation waits in the journal for the
+  // worker that claims the run (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run).
+  auto second = server.call("POST", "/v1/runs", "q-token",
+                            R"({"workflow": "quick", "input": {}, "run_id": "queued-2"})");
+  ASSERT_EQ(second.status, 202) << second.body;
+  auto cancel = server.call("POST", "/v1/runs/queued-2/cancel", "q-token", "{}");
+  ASSERT_EQ(cancel.status, 202) << cancel.body;
+  EXPECT_EQ(nlohmann::json::parse(cancel.body)["queued"], true) << cancel.body;
 
   // The stream is open (and followed through the journal) before any event of the run exists.
   auto streamed = std::async(std::launch::async, [&] {
@@ -109,9 +117,17 @@ TEST(PostgresQueueService, ARunPostedIsQueuedThenRunByAWorkerWhileItsEventsStrea
   }
   auto done = server.call("GET", "/v1/runs/queued-1", "q-token");
   EXPECT_EQ(nlohmann::json::parse(done.body)["status"], "completed") << done.body;
+  const auto cancelled = poll_until(
+      [&] {
+        return nlohmann::json::parse(server.call("GET", "/v1/runs/queued-2", "q-token").body);
+      },
+      [](const nlohmann::json& r) { return r.value("status", "") == "failed"; });
+  EXPECT_EQ(cancelled["status"], "failed") << cancelled.dump();
+  EXPECT_EQ(cancelled["result"]["escalation"]["message"], "cancelled: cancelled through the API")
+      << cancelled.dump();
   metrics = server.call("GET", "/metrics", "q-token").body;
   EXPECT_EQ(queue_metric(metrics, "switchyard_queue_runs{state=\"queued\"}"), 0) << metrics;
-  EXPECT_EQ(queue_metric(metrics, "switchyard_queue_claims_total"), 1) << metrics;
+  EXPECT_EQ(queue_metric(metrics, "switchyard_queue_claims_total"), 2) << metrics;
   EXPECT_EQ(queue_metric(metrics, "switchyard_queue_event_streams"), 0) << metrics;
 
   worker.signal(SIGTERM);

@@ -23,6 +23,7 @@
 #include "runtime/engine/engine.h"
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
+#include "runtime/replay/wait_inbox.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/otlp_receiver.h"
@@ -412,6 +413,142 @@ TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
   auto v = verify_run(*b.journal, *id);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok());
+}
+
+// Start -> Ask (an approval) -> One -> Done: held at Ask until someone decides.
+constexpr const char* kWkGated = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-gated",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {
+    "Ask": {"kind": "wait", "approval": "refund"},
+    "One": {"kind": "builtin", "name": "one", "idempotent": false}
+  },
+  "edges": [["Start", "Ask", 1], ["Ask", "One", 1], ["One", "Done", 1]]
+})";
+
+// Polls (bounded) until `journal` holds an event of `type` for `run_id`.
+bool wk_journaled(const Journal& journal, const std::string& run_id, const std::string& type) {
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < limit) {
+    auto events = journal.events(run_id);
+    if (events.ok()) {
+      for (const Event& e : *events) {
+        if (e.type == type) return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return false;
+}
+
+// Resolutions and cancellations sent for runs a worker holds
+// (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run) are queued in the journal by
+// another process and applied by the worker at its next poll: the approved run finishes with
+// the approver journaled, the cancelled one ends "cancelled: <reason>" without its next step.
+TEST(WorkerInbox, AnApprovalAndACancelQueuedForRunsAWorkerHoldsAreAppliedAtItsNextPoll) {
+  const std::string url = wk_fresh();
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkGated);
+  SystemClock clock;
+  std::mutex mu;
+  std::map<std::string, int> calls;  // run input n -> calls of One
+  WkNode n(url, clock);
+  n.builtins.add("one", [&](const nlohmann::json& ctx) -> Result<nlohmann::json> {
+    std::lock_guard lock(mu);
+    ++calls[ctx["input"]["n"].get<std::string>()];
+    return nlohmann::json{{"one", true}};
+  });
+  n.start_worker(w, clock, {.name = "w1"});
+  auto approved = enqueue_run(*n.journal->run_queue(), *w, {{"n", "a"}}, clock);
+  auto cancelled = enqueue_run(*n.journal->run_queue(), *w, {{"n", "c"}}, clock);
+  ASSERT_TRUE(approved.ok() && cancelled.ok());
+  auto started = n.worker->poll_once();
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  ASSERT_EQ(*started, 2);
+  auto client = wk_open(url);  // another process's connection (a service, the CLI)
+  ASSERT_TRUE(wk_journaled(*client, *approved, "wait_started"));
+  ASSERT_TRUE(wk_journaled(*client, *cancelled, "wait_started"));
+
+  auto queued =
+      queue_wait_answer(*client, *approved, "Ask#1",
+                        {.decision = WaitAnswer::Decision::kApprove, .by = "ana"}, wk_ms(clock));
+  ASSERT_TRUE(queued.ok()) << queued.status().to_string();
+  auto cancel = queue_cancel(*client, *cancelled, "bo", "no longer needed", wk_ms(clock));
+  ASSERT_TRUE(cancel.ok()) << cancel.status().to_string();
+  EXPECT_FALSE(cancel->duplicate);
+  EXPECT_EQ(n.worker->held().size(), 2u);  // nothing applied before the worker's poll
+
+  ASSERT_TRUE(n.worker->poll_once().ok());
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (n.worker->stats().finished < 2 && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(n.worker->stats().finished, 2);
+  auto a = client->get_run(*approved);
+  auto c = client->get_run(*cancelled);
+  ASSERT_TRUE(a.ok() && c.ok());
+  EXPECT_EQ(a->status, "completed");
+  EXPECT_EQ(c->status, "failed");
+  EXPECT_EQ(c->result["escalation"].value("message", ""), "cancelled: no longer needed")
+      << c->result.dump();
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(calls["a"], 1);
+    EXPECT_EQ(calls["c"], 0);
+  }
+  auto events = client->events(*approved);
+  ASSERT_TRUE(events.ok());
+  bool by_ana = false;
+  for (const Event& e : *events) {
+    by_ana |= e.type == "wait_resolved" && e.payload.value("by", "") == "ana";
+  }
+  EXPECT_TRUE(by_ana);
+  for (const auto& id : {*approved, *cancelled}) {
+    auto v = verify_run(*client, id);
+    ASSERT_TRUE(v.ok()) << v.status().to_string();
+    EXPECT_TRUE(v->ok()) << id;
+  }
+}
+
+// A cancellation queued for a run still in the queue is applied by the worker that claims it,
+// before the run's first step.
+TEST(WorkerInbox, ACancelQueuedBeforeAnyWorkerClaimedTheRunEndsItBeforeItsFirstStep) {
+  const std::string url = wk_fresh();
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkTwoSteps);
+  SystemClock clock;
+  std::atomic<int> steps{0};
+  WkNode n(url, clock);
+  for (const char* name : {"one", "two"}) {
+    n.builtins.add(name, [&](const nlohmann::json&) -> Result<nlohmann::json> {
+      ++steps;
+      return nlohmann::json{{"ok", true}};
+    });
+  }
+  n.start_worker(w, clock, {.name = "w1"});
+  auto id = enqueue_run(*n.journal->run_queue(), *w, {{"n", "1"}}, clock);
+  ASSERT_TRUE(id.ok());
+  auto client = wk_open(url);
+  auto cancel = queue_cancel(*client, *id, "ops", "request", wk_ms(clock));
+  ASSERT_TRUE(cancel.ok()) << cancel.status().to_string();
+  auto started = n.worker->poll_once();
+  ASSERT_TRUE(started.ok());
+  ASSERT_EQ(*started, 1);
+  n.engine->wait_idle();
+  EXPECT_EQ(steps.load(), 0);
+  auto run = client->get_run(*id);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_EQ(run->result["escalation"].value("message", ""), "cancelled: request")
+      << run->result.dump();
+  auto v = verify_run(*client, *id);
+  ASSERT_TRUE(v.ok()) << v.status().to_string();
+  EXPECT_TRUE(v->ok());
+  // Finished: refused.
+  EXPECT_EQ(queue_cancel(*client, *id, "ops", "again", wk_ms(clock)).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST(Worker, ALostLeaseFoundAtAHeartbeatCancelsTheRunHereWithoutWritingToIt) {
