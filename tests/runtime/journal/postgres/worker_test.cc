@@ -67,6 +67,14 @@ std::int64_t wk_ms(const Clock& clock) {
       .count();
 }
 
+// Whether run `id` re-verifies from `journal` (replay --verify), saying why not.
+::testing::AssertionResult wk_verifies(const Journal& journal, const std::string& id) {
+  auto v = verify_run(journal, id);
+  if (!v.ok()) return ::testing::AssertionFailure() << id << ": " << v.status().to_string();
+  if (!v->ok()) return ::testing::AssertionFailure() << id << " does not verify";
+  return ::testing::AssertionSuccess();
+}
+
 // A queued run's row, as enqueue_run makes it (its workflow need not be a real one here).
 RunRecord wk_queued(const std::string& id, std::int64_t started_ms) {
   RunRecord r = run_record(id, started_ms);
@@ -321,9 +329,7 @@ TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
     ASSERT_TRUE(run.ok());
     EXPECT_EQ(run->epoch, 1);
     EXPECT_TRUE(run->owner == "w1" || run->owner == "w2") << run->owner;
-    auto v = verify_run(*n1.journal, id);
-    ASSERT_TRUE(v.ok()) << v.status().to_string();
-    EXPECT_TRUE(v->ok()) << id;
+    EXPECT_TRUE(wk_verifies(*n1.journal, id));
   }
 }
 
@@ -410,9 +416,7 @@ TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
   bool resumed = false;
   for (const auto& e : *events) resumed |= e.type == "resumed";
   EXPECT_TRUE(resumed);
-  auto v = verify_run(*b.journal, *id);
-  ASSERT_TRUE(v.ok());
-  EXPECT_TRUE(v->ok());
+  EXPECT_TRUE(wk_verifies(*b.journal, *id));
 }
 
 // Start -> Ask (an approval) -> One -> Done: held at Ask until someone decides.
@@ -506,9 +510,7 @@ TEST(WorkerInbox, AnApprovalAndACancelQueuedForRunsAWorkerHoldsAreAppliedAtItsNe
   }
   EXPECT_TRUE(by_ana);
   for (const auto& id : {*approved, *cancelled}) {
-    auto v = verify_run(*client, id);
-    ASSERT_TRUE(v.ok()) << v.status().to_string();
-    EXPECT_TRUE(v->ok()) << id;
+    EXPECT_TRUE(wk_verifies(*client, id));
   }
 }
 
@@ -543,9 +545,7 @@ TEST(WorkerInbox, ACancelQueuedBeforeAnyWorkerClaimedTheRunEndsItBeforeItsFirstS
   EXPECT_EQ(run->status, "failed");
   EXPECT_EQ(run->result["escalation"].value("message", ""), "cancelled: request")
       << run->result.dump();
-  auto v = verify_run(*client, *id);
-  ASSERT_TRUE(v.ok()) << v.status().to_string();
-  EXPECT_TRUE(v->ok());
+  EXPECT_TRUE(wk_verifies(*client, *id));
   // Finished: refused.
   EXPECT_EQ(queue_cancel(*client, *id, "ops", "again", wk_ms(clock)).status().code(),
             StatusCode::kFailedPrecondition);
@@ -720,9 +720,7 @@ TEST(Worker, AWorkerProcessKilledMidRunHasItsRunsFinishedByAnotherWithoutRepeati
   }
   EXPECT_TRUE(named);
   for (const auto& id : {"r-safe", "r-doubt"}) {
-    auto v = verify_run(*admin, id);
-    ASSERT_TRUE(v.ok());
-    EXPECT_TRUE(v->ok()) << id;
+    EXPECT_TRUE(wk_verifies(*admin, id));
   }
 }
 
@@ -941,9 +939,7 @@ TEST(WorkerCrashHarness, WorkersKilledAtRandomLoseNoStepAndRepeatNoSideEffect) {
           EXPECT_NE(e.payload["message"].get<std::string>().find("Notify"), std::string::npos);
         }
       }
-      auto v = verify_run(*j, id);
-      ASSERT_TRUE(v.ok());
-      EXPECT_TRUE(v->ok()) << id;
+      EXPECT_TRUE(wk_verifies(*j, id));
     }
   }
   std::printf("[ harness  ] %d trial(s): %d run(s) taken over, %d escalated in doubt\n", trials,
