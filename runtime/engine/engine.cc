@@ -937,10 +937,25 @@ Engine::~Engine() = default;
 
 std::string Engine::start(std::shared_ptr<const graph::Workflow> workflow,
                           std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done) {
+  return start_task(std::move(workflow), std::move(tools), std::move(request), std::move(done),
+                    false);
+}
+
+std::string Engine::start_claimed(std::shared_ptr<const graph::Workflow> workflow,
+                                  std::shared_ptr<tools::ToolSet> tools, RunRequest request,
+                                  Done done) {
+  return start_task(std::move(workflow), std::move(tools), std::move(request), std::move(done),
+                    true);
+}
+
+std::string Engine::start_task(std::shared_ptr<const graph::Workflow> workflow,
+                               std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done,
+                               bool row_exists) {
   impl_->probes->watch(workflow, tools);
   auto& loop = impl_->pick_loop();
   auto task = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
                                         std::move(request), std::move(done));
+  if (row_exists) task->skip_row();
   std::string id = task->id();
   impl_->add(id, task);
   asio::post(loop, [task] { task->begin(); });

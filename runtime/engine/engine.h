@@ -127,6 +127,11 @@ class Engine {
   // waits as resolve_wait would, journaled as wait_resolved with their `by` and `key`: the first
   // one queued for a wait, unless it was queued at or after the wait's due time (its timer or
   // timeout then wins). A cancellation queued there cancels the run before it takes a step.
+  // start() for a run whose row a worker's claim has made already (queued, then running, with no
+  // events; docs/scale-out.md#workers): the same, without writing the row. The caller fences
+  // the run and has checked that nothing waits in the inbox for it (ClaimedRun::fresh_input).
+  std::string start_claimed(std::shared_ptr<const graph::Workflow> workflow,
+                            std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
   Status resume(std::shared_ptr<const graph::Workflow> workflow,
                 std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done);
 
@@ -165,6 +170,9 @@ class Engine {
   // Applies the queued resolutions of `run_id` to its held waits (wait id -> due), and cancels
   // it when a cancellation is queued.
   void apply_queued(const std::string& run_id, const std::map<std::string, std::int64_t>& held_due);
+  std::string start_task(std::shared_ptr<const graph::Workflow> workflow,
+                         std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done,
+                         bool row_exists);
   friend class RunTask;
   class Impl;
   std::unique_ptr<Impl> impl_;

@@ -222,6 +222,11 @@ struct ClaimedRun {
   // for a run claimed from the queue.
   bool taken_over = false;
   std::string previous_owner;  // taken over: the worker that held it
+  // A run claimed from the queue that never started (no events) and has nothing in the wait
+  // inbox: its input, so that the worker starts it as a new run without reading it back
+  // (Engine::start_claimed). Absent otherwise (taken over; a cancellation queued for it; an input
+  // that is not a JSON object): the worker resumes it.
+  std::optional<nlohmann::json> fresh_input;
 };
 
 // Queue depth and leases, for metrics and tests.

@@ -656,7 +656,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
         "UPDATE runs r SET status = 'running', owner = $1, lease_expires_ms = $3::bigint + "
         "$4::bigint, "
         "epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE r.run_id = picked.run_id "
-        "RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, picked.owner",
+        "RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, picked.owner, r.input, "
+        "EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id)",
         Params()
             .text(owner)
             .text(text_array(workflow_hashes))
@@ -672,6 +673,13 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
     c.epoch = integer(r->get(), 0, 2);
     c.taken_over = cell(r->get(), 0, 3) == "running";
     c.previous_owner = cell(r->get(), 0, 4);
+    if (!c.taken_over && cell(r->get(), 0, 6) == "f") {
+      // A bad input is left to the resume path, which refuses it naming the run.
+      if (auto input = decode_run_column(c.run_id, "input", raw(r->get(), 0, 5));
+          input.ok() && input->is_object()) {
+        c.fresh_input = std::move(input).value();
+      }
+    }
     return std::optional<ClaimedRun>(std::move(c));
   }
 

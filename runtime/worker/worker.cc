@@ -202,9 +202,16 @@ void Worker::start(const ClaimedRun& claimed) {
   }
   const auto it = std::find(hashes_.begin(), hashes_.end(), claimed.workflow_hash);
   const WorkerWorkflow& w = workflows_[static_cast<std::size_t>(it - hashes_.begin())];
-  Status s = engine_.resume(
-      w.workflow, w.tools, run_id,
-      [this, run_id, epoch](Result<RunReport> report) { ended(run_id, epoch, report); });
+  auto done = [this, run_id, epoch](Result<RunReport> report) { ended(run_id, epoch, report); };
+  if (claimed.fresh_input) {
+    // Never started and nothing in its inbox: started as a new run, with nothing to read back.
+    RunRequest request;
+    request.run_id = run_id;
+    request.input = *claimed.fresh_input;
+    engine_.start_claimed(w.workflow, w.tools, std::move(request), std::move(done));
+    return;
+  }
+  Status s = engine_.resume(w.workflow, w.tools, run_id, std::move(done));
   if (s.ok()) return;
   logger().error("worker {}: cannot start run {}: {}", options_.name, run_id, s.message());
   if (s.code() == StatusCode::kFailedPrecondition && !fenced(s)) {
