@@ -975,6 +975,27 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
         .status();
   }
 
+  Status store_heads(const std::vector<std::pair<std::string, Head>>& heads) override {
+    if (heads.size() == 1) return store_head(heads.front().first, heads.front().second);
+    std::vector<std::string> ids, hashes;
+    std::string seqs = "{";
+    for (const auto& [run_id, head] : heads) {
+      ids.push_back(run_id);
+      hashes.push_back(head.hash);
+      if (seqs.size() > 1) seqs += ",";
+      seqs += std::to_string(head.seq);
+    }
+    seqs += "}";
+    return db_
+        .run("update_heads",
+             "UPDATE runs SET head_hash = v.hash, head_seq = v.seq FROM unnest($1::text[], "
+             "$2::bigint[], $3::text[]) AS v(run_id, seq, hash) WHERE runs.run_id = v.run_id",
+             Params().text(text_array(ids)).text(seqs).text(text_array(hashes)),
+             "cannot append events of runs " + ids.front() + " and " +
+                 std::to_string(ids.size() - 1) + " more")
+        .status();
+  }
+
   // The run's head as its row holds it. REQUIRES: mu_ held.
   Result<Head> load_head(const std::string& run_id) override {
     auto r = db_.run("read_head", "SELECT head_seq, head_hash FROM runs WHERE run_id = $1",

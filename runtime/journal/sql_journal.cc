@@ -110,10 +110,11 @@ void SqlJournal::forget_cache() {
 }
 
 Status SqlJournal::store_group_heads() {
-  for (const auto& [run_id, pending] : group_heads_) {
-    if (Status s = store_head(run_id, pending.head); !s.ok()) return s;
-  }
-  return Status();
+  if (group_heads_.empty()) return Status();
+  std::vector<std::pair<std::string, Head>> heads;
+  heads.reserve(group_heads_.size());
+  for (const auto& [run_id, pending] : group_heads_) heads.emplace_back(run_id, pending.head);
+  return store_heads(heads);
 }
 
 }  // namespace switchyard::runtime

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "runtime/journal/journal.h"
@@ -49,6 +50,14 @@ class SqlJournal : public Journal {
   virtual Result<Head> load_head(const std::string& run_id) = 0;
   // Writes `head` into the run's row.
   virtual Status store_head(const std::string& run_id, const Head& head) = 0;
+  // Writes each head into its run's row, at a group's end: store_head for each, unless the
+  // backend has one statement for them all (a round trip per run saved on a server).
+  virtual Status store_heads(const std::vector<std::pair<std::string, Head>>& heads) {
+    for (const auto& [run_id, head] : heads) {
+      if (Status s = store_head(run_id, head); !s.ok()) return s;
+    }
+    return Status();
+  }
 
   // Runs `body` all or nothing: in its own transaction, or as part of a write of a group, which
   // the group rolls back whole if `body` fails.

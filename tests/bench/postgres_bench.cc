@@ -10,13 +10,13 @@
 // - BM_QueuedRuns: the same 1,000 runs of the 10-step workflow (every step idempotent) admitted
 //   into the PostgreSQL journal's queue first (not timed), then run by `workers` in-process
 //   Workers (runtime/worker/worker.h), each with its own connection and a 1-thread engine, as
-//   `switchyard worker` processes would (poll 1 ms, up to 64 runs each); claims:0 the worker
-//   claims and renews on its journal's connection, claims:1 on a second connection of its own
-//   (what `switchyard worker` does). Timed: from the workers'
-//   start until every run finished. Counters: runs_per_s, steps_per_s, and claim-to-start
-//   latency (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the
-//   run's run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the
-//   same runs on the SQLite journal without a queue) for the ratio.
+//   `switchyard worker` processes would (poll 1 ms, up to max_runs runs each: 64, the default, or
+//   256); claims:0 the worker claims and renews on its journal's connection, claims:1 on a second
+//   connection of its own (what `switchyard worker` does). Timed: from the workers' start until
+//   every run finished. Counters: runs_per_s, steps_per_s, and claim-to-start latency
+//   (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the run's
+//   run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the same
+//   runs on the SQLite journal without a queue) for the ratio.
 
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
@@ -199,6 +199,7 @@ double percentile_ms(std::vector<double> v, double p) {
 void BM_QueuedRuns(benchmark::State& state) {
   const int workers = static_cast<int>(state.range(0));
   const bool own_claims = state.range(1) != 0;
+  const int max_runs = static_cast<int>(state.range(2));
   spdlog::set_level(spdlog::level::warn);  // a worker logs each claim and end at info
   auto w = builtin_chain(false);
   tools::BuiltinRegistry builtins;
@@ -263,9 +264,11 @@ void BM_QueuedRuns(benchmark::State& state) {
       });
       b.engine = std::make_unique<runtime::Engine>(*b.feed, clock, health,
                                                    runtime::EngineOptions{.threads = 1});
-      auto worker = runtime::Worker::create(
-          *b.feed, *b.engine, clock, {{w, tools}},
-          {.name = "w" + std::to_string(i), .poll = std::chrono::milliseconds(1)}, b.queue.get());
+      auto worker = runtime::Worker::create(*b.feed, *b.engine, clock, {{w, tools}},
+                                            {.name = "w" + std::to_string(i),
+                                             .poll = std::chrono::milliseconds(1),
+                                             .max_runs = max_runs},
+                                            b.queue.get());
       if (!worker.ok()) {
         state.SkipWithError(worker.status().message().c_str());
         return;
@@ -303,8 +306,10 @@ void BM_QueuedRuns(benchmark::State& state) {
   state.counters["claim_to_start_p99_ms"] = percentile_ms(latencies, 0.99);
 }
 BENCHMARK(BM_QueuedRuns)
-    ->ArgsProduct({{1, 2, 4}, {0, 1}})
-    ->ArgNames({"workers", "claims"})
+    ->ArgsProduct({{1, 2, 4}, {0, 1}, {64}})
+    ->Args({1, 1, 256})
+    ->Args({4, 1, 256})
+    ->ArgNames({"workers", "claims", "max_runs"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
