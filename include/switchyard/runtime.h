@@ -179,7 +179,7 @@ struct RuntimeOptions {
   std::string otlp_service_name = "switchyard";
   // Spans waiting to be sent; a span that finds the queue full is dropped and counted
   // (trace_stats()), so a slow or absent collector never slows a run. >= 1.
-  std::size_t otlp_max_queue = 4096;
+  std::size_t otlp_max_queue = 16384;
   // Spans per request. >= 1.
   std::size_t otlp_max_batch = 512;
   // How long a span may wait for companions before its batch is sent.

@@ -39,8 +39,8 @@ struct OtlpOptions {
   // The collector's base URL ("http://127.0.0.1:4318"); spans go to <endpoint>/v1/traces. A URL
   // that already ends in /v1/traces is used as it is.
   std::string endpoint;
-  std::size_t max_queue = 4096;  // spans waiting; more are dropped
-  std::size_t max_batch = 512;   // spans per request
+  std::size_t max_queue = 16384;  // spans waiting; more are dropped
+  std::size_t max_batch = 512;    // spans per request
   // How long a span may wait for companions before its batch is sent.
   std::chrono::milliseconds flush_interval{500};
   std::chrono::milliseconds timeout{5000};  // per request

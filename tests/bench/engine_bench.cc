@@ -13,7 +13,7 @@
 //   that accepts and discards (tests/support/otlp_receiver.h). export:0 the engine on the journal
 //   (as BM_EngineConcurrentRuns); export:1 through an EventFeed with one subscriber that does
 //   nothing (what serve and the embedding API do without tracing: the control); export:2 spans
-//   exported with the exporter's default queue (4,096 spans: what cannot be sent in time is
+//   exported with the exporter's default queue (16,384 spans: what cannot be sent in time is
 //   dropped and counted); export:3 a queue that holds every span (none dropped). The receiver
 //   runs in this process and competes for the same cores: its CPU is in cpu_us_per_step and
 //   reported alone (receiver_us_per_step); own_cpu_us_per_step is the CPU of the rest (the
