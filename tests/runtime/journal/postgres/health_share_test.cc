@@ -15,7 +15,13 @@
 #include "graph/load.h"
 #include "runtime/engine/runner.h"
 #include "runtime/journal/journal.h"
+#include "runtime/base/system_clock.h"
+#include "runtime/base/workflow_file.h"
+#include "runtime/worker/worker.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/run_command.h"
+#include "tests/support/serve_process.h"
+#include "tests/support/subprocess.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
 
@@ -24,6 +30,9 @@ namespace {
 
 using testing::pg_query;
 using testing::PostgresCluster;
+using testing::ServeProcess;
+using testing::Subprocess;
+using testing::TempDir;
 
 // Start -> Pay -> Goal, or Start -> Backup -> Goal (dearer). Pay's breaker opens after two
 // failures.
@@ -262,6 +271,111 @@ TEST(HealthShare, AVersionThreeJournalIsUpgradedWithTheOutcomeIndex) {
   ASSERT_TRUE(shared_b->poll_once().ok());
   EXPECT_EQ(b.of("Pay").samples, a.of("Pay").samples);
   EXPECT_GT(b.of("Pay").samples, 0);
+}
+
+// Calls `get` until `done` holds for what it returns or 5 s passed (another process changes
+// it); returns the last value.
+template <typename Get, typename Done>
+auto hs_poll_until(Get get, Done done) {
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  auto value = get();
+  while (!done(value) && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    value = get();
+  }
+  return value;
+}
+
+// The breaker of `tool` in a GET /v1/health answer ("" when the tool is not listed).
+std::string hs_breaker(const std::string& body, const std::string& tool) {
+  auto doc = nlohmann::json::parse(body, nullptr, false);
+  if (!doc.is_object() || !doc.contains("tools")) return "";
+  for (const auto& t : doc["tools"]) {
+    if (t.value("tool", "") == tool) return t.value("breaker", "");
+  }
+  return "";
+}
+
+TEST(HealthShareCli, AServiceOnTheJournalShowsTheBreakerAnotherProcessOpenedInHealthAndMetrics) {
+  const std::string url = hs_url();
+  ServeProcess server(url, {"--health-poll", "10ms"}, {"SWITCHYARD_TOKENS=h-token"});
+  ASSERT_FALSE(server.url().empty());
+  ManualClock clock(SystemClock().now());  // the service judges cool-downs on its own clock
+  HsProcess a(url, clock);
+  a.run();
+  a.run();
+  ASSERT_EQ(a.of("Pay").breaker, monitors::BreakerState::kOpen);
+  const std::string health = hs_poll_until(
+      [&] { return server.call("GET", "/v1/health", "h-token").body; },
+      [](const std::string& body) { return hs_breaker(body, "Pay") == "open"; });
+  EXPECT_EQ(hs_breaker(health, "Pay"), "open") << health;
+  const std::string metrics = server.call("GET", "/metrics", "h-token").body;
+  EXPECT_NE(metrics.find("switchyard_health_share_up 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("switchyard_health_share_outcomes_total " +
+                         std::to_string(a.samples()) + "\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("switchyard_breaker_state{tool=\"Pay\",state=\"open\"} 1"),
+            std::string::npos);
+}
+
+// The same workflow with mocks, for a worker process (which has no builtins of the test's).
+constexpr const char* kHsTwoWaysMock = R"({
+  "format": "switchyard.workflow/v1", "name": "two-ways-mock", "start": "Start", "goal": "Goal",
+  "tools": {"Pay": {"kind": "mock", "fail": "always"}, "Backup": {"kind": "mock"},
+            "Goal": {"kind": "mock"}},
+  "edges": [["Start", "Pay", 1], ["Start", "Backup", 3], ["Pay", "Goal", 1], ["Backup", "Goal", 1]],
+  "policy": {"breaker": {"failures": 2, "cooldown_ms": 60000}}
+})";
+
+TEST(HealthShareCli, AWorkerProcessGoesAroundAToolWhoseBreakerAnotherProcessOpened) {
+  const std::string url = hs_url();
+  TempDir dir;
+  const std::string file = dir.write("two-ways-mock.json", kHsTwoWaysMock);
+  const std::string log = dir.file("worker.log");
+  Subprocess worker({SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow", file, "--name",
+                     "w-health", "--health-poll", "10ms", "--poll", "10ms"},
+                    {}, log);
+  ASSERT_TRUE(worker.read_line().has_value());  // "worker w-health on ..."
+  // Another process (this test) runs the workflow twice: Pay fails, its breaker opens there.
+  auto loaded = graph::load(kHsTwoWaysMock, "two-ways-mock.json");
+  ASSERT_TRUE(loaded.ok());
+  auto tools = tools::make_tool_set(*loaded.workflow);
+  ASSERT_TRUE(tools.ok());
+  auto journal = open_postgres_journal(url);
+  ASSERT_TRUE(journal.ok());
+  SystemClock clock;
+  monitors::HealthTable health(clock);
+  for (int i = 0; i < 2; ++i) {
+    Runner runner(loaded.workflow, *tools, **journal, clock, health);
+    ASSERT_TRUE(runner.run({}).ok());
+  }
+  // The worker says it learned it (its log), then runs a queued run around Pay.
+  const std::string said = hs_poll_until(
+      [&] {
+        auto text = read_file(log);
+        return text.ok() ? *text : std::string();
+      },
+      [](const std::string& text) {
+        return text.find("Pay breaker closed -> open here, learned from another process") !=
+               std::string::npos;
+      });
+  ASSERT_NE(said.find("learned from another process"), std::string::npos) << said;
+  auto id = enqueue_run(*(*journal)->run_queue(), *loaded.workflow, nlohmann::json::object(),
+                        clock, "after-open");
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  const std::string status = hs_poll_until(
+      [&] { return pg_query(url, "SELECT status FROM runs WHERE run_id = 'after-open'"); },
+      [](const std::string& s) { return s == "completed"; });
+  ASSERT_EQ(status, "completed");
+  EXPECT_EQ(pg_query(url,
+                     "SELECT count(*) FROM events WHERE run_id = 'after-open' AND type = "
+                     "'step_started' AND payload::jsonb->>'tool' = 'Pay'"),
+            "0");
+  EXPECT_EQ(pg_query(url,
+                     "SELECT payload::jsonb->'known_down' FROM events WHERE run_id = "
+                     "'after-open' AND seq = 1"),
+            "[\"Pay\"]");
 }
 
 }  // namespace
