@@ -233,7 +233,7 @@ struct OutcomeBatch {
 // health_reset) that other journal objects, in this process or others, commit to a shared
 // journal: what a process's health monitor learns from the others (runtime/engine/
 // health_share.h). A row is read once its transaction and every older one still running
-// anywhere in the database ended, so that a reader never skips one committed late; each row is
+// on the database server ended, so that a reader never skips one committed late; each row is
 // read once. Thread-safe, as the journal.
 class HealthFeed {
  public:
