@@ -142,8 +142,8 @@ int worker(Context& ctx, const WorkerArgs& args) {
   // `serve`) journal reach this worker's health monitor every --health-poll; 0 turns it off.
   std::unique_ptr<runtime::HealthShare> share;
   if (health_poll->count() > 0) {
-    auto made = runtime::HealthShare::create(*started->journal, *started->health,
-                                             {.poll = *health_poll});
+    auto made =
+        runtime::HealthShare::create(*started->journal, *started->health, {.poll = *health_poll});
     if (!made.ok()) return report_error(ctx, made.status(), false);
     share = std::move(*made);
     share->start();

@@ -24,8 +24,8 @@ Result<std::unique_ptr<HealthShare>> HealthShare::create(Journal& journal,
   return std::unique_ptr<HealthShare>(new HealthShare(*feed, table, options, *cursor));
 }
 
-HealthShare::HealthShare(HealthFeed& feed, monitors::HealthTable& table,
-                         HealthShareOptions options, OutcomeCursor cursor)
+HealthShare::HealthShare(HealthFeed& feed, monitors::HealthTable& table, HealthShareOptions options,
+                         OutcomeCursor cursor)
     : feed_(feed), table_(table), options_(options), cursor_(std::move(cursor)) {}
 
 HealthShare::~HealthShare() { stop(); }
@@ -40,8 +40,8 @@ bool HealthShare::apply(const Event& e) {
   bool outcome = false;
   if (e.type == "health_reset") {
     table_.reset(handle, at);
-    logger().info("health: {} reset by an operator (run {}): its breaker is closed here too",
-                  *tool, e.run_id);
+    logger().info("health: {} reset by an operator (run {}): its breaker is closed here too", *tool,
+                  e.run_id);
     return false;
   }
   if (e.type == "breaker") {
@@ -113,9 +113,10 @@ void HealthShare::start() {
       lock.unlock();
       auto polled = poll_once();
       if (!polled.ok() && !failing) {
-        logger().error("health: cannot read the outcomes of other processes (trying again every "
-                       "{} ms): {}",
-                       options_.poll.count(), polled.status().message());
+        logger().error(
+            "health: cannot read the outcomes of other processes (trying again every "
+            "{} ms): {}",
+            options_.poll.count(), polled.status().message());
       } else if (polled.ok() && failing) {
         logger().info("health: reading the outcomes of other processes again");
       }

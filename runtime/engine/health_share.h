@@ -67,8 +67,7 @@ class HealthShare {
   // through (its own events are left out by that). Starts reading from now. Errors:
   // kInvalidArgument (a journal without a HealthFeed: only PostgreSQL shares one between
   // processes; a poll that is not positive), the database's.
-  static Result<std::unique_ptr<HealthShare>> create(Journal& journal,
-                                                     monitors::HealthTable& table,
+  static Result<std::unique_ptr<HealthShare>> create(Journal& journal, monitors::HealthTable& table,
                                                      HealthShareOptions options = {});
   ~HealthShare();  // stop()
   HealthShare(const HealthShare&) = delete;
@@ -95,7 +94,7 @@ class HealthShare {
   OutcomeCursor cursor_;  // only poll_once's thread
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  bool stopping_ = false;  // guarded by mu_
+  bool stopping_ = false;   // guarded by mu_
   HealthShareStats stats_;  // guarded by mu_
   std::thread thread_;
 };

@@ -336,7 +336,9 @@ std::int64_t new_origin() {
 class PostgresJournal final : public SqlJournal, public RunQueue, public HealthFeed {
  public:
   explicit PostgresJournal(std::string url)
-      : url_(std::move(url)), where_(printable_location(url_)), db_(where_),
+      : url_(std::move(url)),
+        where_(printable_location(url_)),
+        db_(where_),
         origin_(new_origin()) {}
 
   Status open(const JournalOptions& options) {

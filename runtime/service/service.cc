@@ -159,8 +159,8 @@ Status Service::Impl::open() {
       core, *gate, clock,
       runtime::EngineOptions{.threads = options.engine_threads, .models = &models});
   if (core.journal->health_feed() != nullptr && options.health_poll.count() > 0) {
-    auto share = runtime::HealthShare::create(*core.journal, *core.health,
-                                              {.poll = options.health_poll});
+    auto share =
+        runtime::HealthShare::create(*core.journal, *core.health, {.poll = options.health_poll});
     if (!share.ok()) return share.status();
     health_share = std::move(*share);
     health_share->start();

@@ -13,10 +13,10 @@
 
 #include "graph/clock.h"
 #include "graph/load.h"
-#include "runtime/engine/runner.h"
-#include "runtime/journal/journal.h"
 #include "runtime/base/system_clock.h"
 #include "runtime/base/workflow_file.h"
+#include "runtime/engine/runner.h"
+#include "runtime/journal/journal.h"
 #include "runtime/worker/worker.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/run_command.h"
@@ -305,15 +305,15 @@ TEST(HealthShareCli, AServiceOnTheJournalShowsTheBreakerAnotherProcessOpenedInHe
   a.run();
   a.run();
   ASSERT_EQ(a.of("Pay").breaker, monitors::BreakerState::kOpen);
-  const std::string health = hs_poll_until(
-      [&] { return server.call("GET", "/v1/health", "h-token").body; },
-      [](const std::string& body) { return hs_breaker(body, "Pay") == "open"; });
+  const std::string health =
+      hs_poll_until([&] { return server.call("GET", "/v1/health", "h-token").body; },
+                    [](const std::string& body) { return hs_breaker(body, "Pay") == "open"; });
   EXPECT_EQ(hs_breaker(health, "Pay"), "open") << health;
   const std::string metrics = server.call("GET", "/metrics", "h-token").body;
   EXPECT_NE(metrics.find("switchyard_health_share_up 1\n"), std::string::npos) << metrics;
-  EXPECT_NE(metrics.find("switchyard_health_share_outcomes_total " +
-                         std::to_string(a.samples()) + "\n"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.find("switchyard_health_share_outcomes_total " + std::to_string(a.samples()) + "\n"),
+      std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("switchyard_breaker_state{tool=\"Pay\",state=\"open\"} 1"),
             std::string::npos);
@@ -361,8 +361,8 @@ TEST(HealthShareCli, AWorkerProcessGoesAroundAToolWhoseBreakerAnotherProcessOpen
                std::string::npos;
       });
   ASSERT_NE(said.find("learned from another process"), std::string::npos) << said;
-  auto id = enqueue_run(*(*journal)->run_queue(), *loaded.workflow, nlohmann::json::object(),
-                        clock, "after-open");
+  auto id = enqueue_run(*(*journal)->run_queue(), *loaded.workflow, nlohmann::json::object(), clock,
+                        "after-open");
   ASSERT_TRUE(id.ok()) << id.status().to_string();
   const std::string status = hs_poll_until(
       [&] { return pg_query(url, "SELECT status FROM runs WHERE run_id = 'after-open'"); },
