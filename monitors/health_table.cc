@@ -36,6 +36,7 @@ class HealthTable::Tool {
   std::optional<Clock::TimePoint> blocked_until;  // Retry-After of a 429
   std::map<std::string, int> failures;
   std::string last_failure;
+  Clock::TimePoint changed_at{};  // the breaker's last change of state here
 };
 
 HealthTable::HealthTable(const Clock& clock, MonitorOptions options)
@@ -113,6 +114,7 @@ std::optional<Transition> HealthTable::record(Tool& t, const Observation& o,
   }
   const BreakerState after = t.breaker.state(now);
   if (after == before) return std::nullopt;
+  t.changed_at = std::max(t.changed_at, now);
   return Transition{t.id, before, after, reason};
 }
 
@@ -139,6 +141,7 @@ bool HealthTable::acquire(Tool& t, std::optional<Transition>* transition, Breake
   if (t.blocked_until && now < *t.blocked_until) return false;
   const BreakerState stored = t.breaker.stored_state();
   const bool ok = t.breaker.try_acquire(now, permit);
+  if (stored != t.breaker.stored_state()) t.changed_at = std::max(t.changed_at, now);
   if (transition != nullptr && stored != t.breaker.stored_state()) {
     *transition = Transition{t.id, stored, t.breaker.stored_state(), "cool-down over: trial call"};
   }
@@ -161,11 +164,40 @@ const std::string& HealthTable::id(const Tool& t) const { return t.id; }
 void HealthTable::restore(Tool& t, BreakerState state, Clock::TimePoint at) {
   std::lock_guard lock(t.mu);
   t.breaker.restore(state, at);
+  t.changed_at = std::max(t.changed_at, at);
+}
+
+std::optional<Transition> HealthTable::learn(Tool& t, BreakerState to, Clock::TimePoint at,
+                                             const std::string& reason) {
+  const auto now = clock_.now();
+  std::lock_guard lock(t.mu);
+  if (at < t.changed_at) return std::nullopt;
+  const BreakerState before = t.breaker.state(now);
+  const BreakerState stored = t.breaker.stored_state();
+  switch (to) {
+    case BreakerState::kOpen:
+      if (stored == BreakerState::kOpen && t.breaker.opened_at() >= at) return std::nullopt;
+      t.breaker.restore(BreakerState::kOpen, at);
+      break;
+    case BreakerState::kHalfOpen:
+      if (stored != BreakerState::kOpen) return std::nullopt;
+      t.breaker.restore(BreakerState::kOpen, at);
+      break;
+    case BreakerState::kClosed:
+      if (stored == BreakerState::kClosed) return std::nullopt;
+      t.breaker.restore(BreakerState::kClosed, at);
+      break;
+  }
+  t.changed_at = at;
+  const BreakerState after = t.breaker.state(now);
+  if (after == before) return std::nullopt;
+  return Transition{t.id, before, after, reason};
 }
 
 void HealthTable::reset(Tool& t, Clock::TimePoint at) {
   std::lock_guard lock(t.mu);
   t.breaker.restore(BreakerState::kClosed, at);
+  t.changed_at = std::max(t.changed_at, at);
   t.held = false;
   t.held_reason.clear();
   t.ewma_ms = 0;

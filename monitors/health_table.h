@@ -116,6 +116,17 @@ class HealthTable {
   const std::string& id(const Tool& tool) const;
   // Reapplies a journaled transition (restart): sets the breaker as it was at `at`.
   void restore(Tool& tool, BreakerState state, Clock::TimePoint at);
+  // Applies a breaker transition another process sharing the journal made, as of `at` (shared
+  // health, docs/scale-out.md#shared-health). A transition older than the last change of this
+  // tool's breaker here is stale and ignored. Otherwise:
+  //   open:      opens it as of `at` (unless it is open here since `at` or later);
+  //   half_open: the other process is trying the tool: a breaker open here stays open, its
+  //              cool-down restarted at `at`, so that this process waits for that trial's
+  //              outcome instead of trying too (ignored when not open here);
+  //   closed:    closes it (a trial there succeeded).
+  // Returns the change of state it made here, if any, with `reason`.
+  std::optional<Transition> learn(Tool& tool, BreakerState to, Clock::TimePoint at,
+                                  const std::string& reason);
   // Forgets what the table knows of the tool (an operator fixed it: `switchyard health --reset`):
   // its telemetry, failures and Retry-After are dropped, a hold is lifted, and the breaker is
   // closed as of `at`. Outcomes recorded after it count afresh.

@@ -170,6 +170,11 @@ struct RuntimeOptions {
   bool rebuild_health = true;
   // How often tools with a `probe` and an open breaker are probed; 0: never.
   std::chrono::milliseconds probe_interval{1000};
+  // A PostgreSQL journal that other processes (workers, services, other Runtimes) share: how
+  // often the health monitor learns the tool outcomes they journal, so that a breaker their
+  // failures opened is open here too within about this long (docs/scale-out.md#shared-health).
+  // 0: never. Ignored for a SQLite file or a journal in memory (one process).
+  std::chrono::milliseconds health_poll{200};
   // OpenTelemetry traces (docs/tracing.md): the collector's OTLP/HTTP base URL, such as
   // "http://127.0.0.1:4318" (spans are POSTed to <url>/v1/traces, JSON encoding); every run of
   // this Runtime is exported as a trace, off the runs' threads, and http tools send a W3C

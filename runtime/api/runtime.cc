@@ -193,6 +193,13 @@ Result<std::unique_ptr<Runtime>> Runtime::open(RuntimeOptions options) {
                             runtime::EngineOptions{.threads = options.threads,
                                                    .probe_interval = options.probe_interval,
                                                    .models = &impl->models});
+  if (impl->core->journal->health_feed() != nullptr && options.health_poll.count() > 0) {
+    auto share = runtime::HealthShare::create(*impl->core->journal, *impl->health,
+                                              {.poll = options.health_poll});
+    if (!share.ok()) return to_api(share.status());
+    impl->health_share = std::move(*share);
+    impl->health_share->start();
+  }
   impl->options = std::move(options);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }

@@ -12,6 +12,7 @@
 #include "runtime/api/internal.h"
 #include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/health_share.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/event_feed.h"
@@ -65,6 +66,9 @@ struct SWITCHYARD_HIDDEN Runtime::Impl {
 
   // Declared last: destroyed first, while everything it uses is alive.
   std::unique_ptr<runtime::Engine> engine;
+  // options.health_poll on a PostgreSQL journal: the other processes' outcomes, learned by
+  // `health` (destroyed before the engine and the journal it reads).
+  std::unique_ptr<runtime::HealthShare> health_share;
   // start_worker: the worker of the journal's queue, on its thread (destroyed before the engine;
   // stopped and joined by stop_worker, which ~Runtime calls abandoning its runs). Under
   // worker_mu.

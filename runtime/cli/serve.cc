@@ -3,7 +3,7 @@
 //                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
 //                  [--workflow WF.json]... [--allow-command-tools] [--otlp-endpoint URL]
-//                  [--no-resume] [--queue [--queue-poll D]]
+//                  [--no-resume] [--queue [--queue-poll D]] [--health-poll D]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
 // of the environment once read, so that no tool subprocess inherits them).
 
@@ -39,6 +39,7 @@ struct ServeArgs {
   bool no_resume = false;
   bool queue = false;
   std::string queue_poll = "200ms";
+  std::string health_poll = "200ms";
   std::string models;
   std::string otlp_endpoint;
   std::vector<std::string> workflows;
@@ -91,6 +92,13 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
   if (!queue_poll.ok()) return queue_poll.status();
   if (queue_poll->count() <= 0) return invalid_argument("--queue-poll: expected more than 0 ms");
   o.queue_poll = *queue_poll;
+  if (args.health_poll == "0") {
+    o.health_poll = std::chrono::milliseconds(0);
+  } else {
+    auto health_poll = duration_arg("--health-poll", args.health_poll);
+    if (!health_poll.ok()) return health_poll.status();
+    o.health_poll = *health_poll;
+  }
   return o;
 }
 
@@ -177,6 +185,10 @@ void add_serve(CLI::App& app, Context& ctx) {
   cmd->add_option("--queue-poll", args->queue_poll,
                   "With --queue: how often the event streams of runs that workers run read the "
                   "journal")
+      ->capture_default_str();
+  cmd->add_option("--health-poll", args->health_poll,
+                  "On a PostgreSQL journal: how often the health monitor learns the tool outcomes "
+                  "other processes journal (docs/scale-out.md#shared-health; 0: never)")
       ->capture_default_str();
   cmd->add_option("--otlp-endpoint", args->otlp_endpoint,
                   "Export runs as OpenTelemetry traces over OTLP/HTTP JSON to this collector URL "

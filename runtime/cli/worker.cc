@@ -1,6 +1,6 @@
 // switchyard worker --journal postgresql://... --workflow WF.json... [--models M] [--name N]
 //                   [--max-runs N] [--lease D] [--heartbeat D] [--poll D] [--engine-threads N]
-//                   [--otlp-endpoint URL]
+//                   [--otlp-endpoint URL] [--health-poll D]
 // switchyard enqueue WF.json --journal postgresql://... [--input JSON] [--run-id ID] [--json]
 // A worker runs the runs of a PostgreSQL journal's queue; enqueue admits one
 // (docs/scale-out.md#workers).
@@ -17,6 +17,7 @@
 #include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
+#include "runtime/engine/health_share.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/event_feed.h"
 #include "runtime/journal/otlp_exporter.h"
@@ -35,6 +36,7 @@ struct WorkerArgs {
   std::string lease = "15s";
   std::string heartbeat = "5s";
   std::string poll = "100ms";
+  std::string health_poll = "200ms";
   int engine_threads = 2;
   std::string otlp_endpoint;
 };
@@ -67,7 +69,10 @@ int worker(Context& ctx, const WorkerArgs& args) {
   auto lease = duration_arg("--lease", args.lease);
   auto heartbeat = duration_arg("--heartbeat", args.heartbeat);
   auto poll = duration_arg("--poll", args.poll);
-  for (const auto* d : {&lease, &heartbeat, &poll}) {
+  auto health_poll = args.health_poll == "0"
+                         ? Result<std::chrono::milliseconds>(std::chrono::milliseconds(0))
+                         : duration_arg("--health-poll", args.health_poll);
+  for (const auto* d : {&lease, &heartbeat, &poll, &health_poll}) {
     if (!d->ok()) return report_error(ctx, d->status(), false);
   }
   options.lease = *lease;
@@ -133,6 +138,16 @@ int worker(Context& ctx, const WorkerArgs& args) {
   auto w = runtime::Worker::create(*started->journal, *engine, clock, std::move(workflows), options,
                                    claims ? claims->run_queue() : nullptr);
   if (!w.ok()) return report_error(ctx, w.status(), false);
+  // Shared health (docs/scale-out.md#shared-health): the outcomes the other workers (and any
+  // `serve`) journal reach this worker's health monitor every --health-poll; 0 turns it off.
+  std::unique_ptr<runtime::HealthShare> share;
+  if (health_poll->count() > 0) {
+    auto made =
+        runtime::HealthShare::create(*started->journal, *started->health, {.poll = *health_poll});
+    if (!made.ok()) return report_error(ctx, made.status(), false);
+    share = std::move(*made);
+    share->start();
+  }
   runtime::Worker& worker = **w;
   *ctx.out << "worker " << worker.name() << " on " << runtime::printable_location(args.journal)
            << std::endl;
@@ -148,6 +163,7 @@ int worker(Context& ctx, const WorkerArgs& args) {
   *ctx.out << "stopped: " << s.claimed << " claimed, " << s.taken_over << " taken over, "
            << s.finished << " finished, " << s.lost << " lost to another worker, " << s.failed
            << " failed" << std::endl;
+  share.reset();
   w->reset();
   engine.reset();  // every write committed: the exporter has seen every event
   traced.reset();
@@ -207,6 +223,9 @@ void add_worker(CLI::App& app, Context& ctx) {
   cmd->add_option("--poll", args->poll, "How often an idle worker looks at the queue")
       ->capture_default_str();
   cmd->add_option("--engine-threads", args->engine_threads, "Engine threads (event loops)")
+      ->capture_default_str();
+  cmd->add_option("--health-poll", args->health_poll,
+                  "How often it learns the tool outcomes other processes journal (0: never)")
       ->capture_default_str();
   add_otlp_option(cmd, args->otlp_endpoint);
   cmd->callback([&ctx, args] { ctx.exit_code = worker(ctx, *args); });

@@ -14,25 +14,28 @@
 namespace switchyard::runtime {
 namespace {
 
-std::optional<monitors::BreakerState> breaker_state(const std::string& s) {
-  if (s == "closed") return monitors::BreakerState::kClosed;
-  if (s == "open") return monitors::BreakerState::kOpen;
-  if (s == "half_open") return monitors::BreakerState::kHalfOpen;
-  return std::nullopt;
-}
-
-Clock::TimePoint at_ms(std::int64_t ms) {
-  return Clock::TimePoint(
-      std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::milliseconds(ms)));
-}
+Clock::TimePoint at_ms(std::int64_t ms) { return journaled_time(ms); }
 
 bool replayed_type(const std::string& type) {
   return type == "run_started" || type == "step_succeeded" || type == "step_failed" ||
          type == "step_retry" || type == "breaker" || type == "health_reset";
 }
 
-// The step outcome an event journaled, as the tool gave it. Errors name the field.
-Result<tools::Outcome> outcome_of(const Event& e) {
+}  // namespace
+
+std::optional<monitors::BreakerState> journaled_breaker_state(const std::string& s) {
+  if (s == "closed") return monitors::BreakerState::kClosed;
+  if (s == "open") return monitors::BreakerState::kOpen;
+  if (s == "half_open") return monitors::BreakerState::kHalfOpen;
+  return std::nullopt;
+}
+
+Clock::TimePoint journaled_time(std::int64_t ms) {
+  return Clock::TimePoint(
+      std::chrono::duration_cast<Clock::TimePoint::duration>(std::chrono::milliseconds(ms)));
+}
+
+Result<tools::Outcome> journaled_outcome(const Event& e) {
   const JsonView p(e.payload, "/payload");
   tools::Outcome o;
   o.ok = e.type == "step_succeeded";
@@ -55,6 +58,8 @@ Result<tools::Outcome> outcome_of(const Event& e) {
   }
   return o;
 }
+
+namespace {
 
 // The workflows of the runs, by hash (null: not in the journal, or no longer loadable).
 class Workflows {
@@ -111,10 +116,10 @@ Result<bool> replay_event(const Event& e, const graph::Workflow* workflow,
   }
   if (e.type == "breaker") {
     SWITCHYARD_ASSIGN_OR_RETURN(const std::string to, p.string_or("to", ""));
-    if (auto state = breaker_state(to)) table.restore(handle, *state, at_ms(e.time_ms));
+    if (auto state = journaled_breaker_state(to)) table.restore(handle, *state, at_ms(e.time_ms));
     return false;
   }
-  SWITCHYARD_ASSIGN_OR_RETURN(const tools::Outcome outcome, outcome_of(e));
+  SWITCHYARD_ASSIGN_OR_RETURN(const tools::Outcome outcome, journaled_outcome(e));
   if (!tells_health(outcome)) return false;
   table.record(handle, observation_of(outcome), at_ms(e.time_ms));
   return true;

@@ -11,12 +11,15 @@
 // calls (the journal keeps no failure kind or latency for them).
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "graph/status.h"
 #include "monitors/health_table.h"
 #include "runtime/journal/journal.h"
+#include "tools/tool.h"
 
 namespace switchyard::runtime {
 
@@ -35,6 +38,14 @@ struct HealthRebuild {
 // Errors: the journal's when it cannot be read (I/O), never a row that cannot be decoded
 // (skipped). A run whose workflow the journal does not hold (or cannot load) replays with the
 // table's default breaker options.
+// The pieces of a rebuild, for what applies journaled events one by one (health_share.h):
+// the step outcome an event (step_succeeded, step_failed, step_retry) journaled, as the tool gave
+// it (errors name the field); a breaker state as journaled ("closed", "open", "half_open"); a
+// journaled Unix time in ms as a clock's time point.
+Result<tools::Outcome> journaled_outcome(const Event& e);
+std::optional<monitors::BreakerState> journaled_breaker_state(const std::string& s);
+Clock::TimePoint journaled_time(std::int64_t ms);
+
 Result<HealthRebuild> rebuild_health(const Journal& journal, monitors::HealthTable& table,
                                      std::chrono::milliseconds window = kDefaultHealthWindow);
 

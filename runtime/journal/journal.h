@@ -119,6 +119,7 @@ struct RunFilter {
 };
 
 class RunQueue;
+class HealthFeed;
 
 class Journal {
  public:
@@ -211,6 +212,43 @@ class Journal {
   // The journal's run queue and leases, for workers (docs/scale-out.md); null when it has none
   // (only the PostgreSQL journal has one). Lives as long as the journal.
   virtual RunQueue* run_queue() { return nullptr; }
+  // The outcomes other processes journal, for a health monitor shared between the processes of
+  // one journal (docs/scale-out.md#shared-health); null when it has none (only the PostgreSQL
+  // journal has one: the others serve one process). Lives as long as the journal.
+  virtual HealthFeed* health_feed() { return nullptr; }
+};
+
+// A position in a journal's HealthFeed: the events after it are still to be read.
+struct OutcomeCursor {
+  std::uint64_t xid = 0;  // the writing transaction's id (PostgreSQL's xid8)
+  std::string run_id{};
+  std::int64_t seq = 0;
+};
+
+// What one HealthFeed read gave.
+struct OutcomeBatch {
+  std::vector<Event> events;  // other journal objects' outcomes, oldest transaction first
+  int rows = 0;               // rows read, this object's own included (== limit: more may wait)
+  // Rows that cannot be decoded, passed over, one line each ("run r-abc seq 7 (step_failed):
+  // /payload: ...").
+  std::vector<std::string> skipped;
+};
+
+// The step outcomes and breaker events (types step_succeeded, step_failed, step_retry, breaker,
+// health_reset) that other journal objects, in this process or others, commit to a shared
+// journal: what a process's health monitor learns from the others (runtime/engine/
+// health_share.h). A row is read once its transaction and every older one still running
+// on the database server ended, so that a reader never skips one committed late; each row is
+// read once. Thread-safe, as the journal.
+class HealthFeed {
+ public:
+  virtual ~HealthFeed() = default;
+  // The position now: outcomes committed from now on (and those still being written) come after.
+  virtual Result<OutcomeCursor> outcomes_start() = 0;
+  // At most `limit` rows after `cursor`, leaving out the events this journal object wrote itself
+  // (its own process already knows them); `cursor` moves past every row read, its own included.
+  // Errors: the database's (the cursor is then unchanged).
+  virtual Result<OutcomeBatch> outcomes_after(OutcomeCursor& cursor, int limit) = 0;
 };
 
 // A run a worker claimed (RunQueue::claim).

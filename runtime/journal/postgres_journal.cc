@@ -9,6 +9,7 @@
 #include <charconv>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <set>
 #include <unordered_map>
 
@@ -208,7 +209,7 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
@@ -289,6 +290,30 @@ CREATE INDEX wait_inbox_by_run ON wait_inbox (run_id, id);
 UPDATE schema_version SET version = 3;
 )sql";
 
+// Version 4: shared health (docs/scale-out.md#shared-health). Each event row records the
+// transaction that wrote it (`xid`, set by the column's default) and the journal object that
+// wrote it (`origin`, a random number per open journal), and a partial index holds the step
+// outcomes and breaker events in transaction order, for the processes that poll them. Rows
+// written before the upgrade keep both NULL (no rewrite of the table), outside the index.
+constexpr const char* kSchemaV4 = R"sql(
+ALTER TABLE events ADD COLUMN xid xid8;
+ALTER TABLE events ADD COLUMN origin bigint;
+ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX events_outcomes ON events (xid, run_id, seq) WHERE xid IS NOT NULL AND
+  type IN ('step_succeeded', 'step_failed', 'step_retry', 'breaker', 'health_reset');
+UPDATE schema_version SET version = 4;
+)sql";
+
+// The outcomes after a cursor ($1 xid, $2 run id, $3 seq) of transactions older than every one
+// still running (pg_snapshot_xmin: a transaction with a smaller id can no longer commit
+// anything), at most $4, without the payloads of journal $5's own rows. Its WHERE repeats the
+// index's predicate, so that the planner uses events_outcomes.
+constexpr const char* kOutcomesAfter =
+    "SELECT xid::text, run_id, seq, time_ms, type, CASE WHEN origin = $5 THEN NULL ELSE payload "
+    "END, hash FROM events WHERE xid IS NOT NULL AND type IN ('step_succeeded', 'step_failed', "
+    "'step_retry', 'breaker', 'health_reset') AND (xid, run_id, seq) > ($1::xid8, $2, $3) AND "
+    "xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) ORDER BY xid, run_id, seq LIMIT $4";
+
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
 // result has it in its run_finished event, the last column).
 constexpr const char* kRunColumns =
@@ -300,10 +325,21 @@ constexpr const char* kRunColumns =
 // Events inserted by one statement at most (a bigger append is several).
 constexpr int kEventsPerInsert = 32;
 
-class PostgresJournal final : public SqlJournal, public RunQueue {
+// A random positive number naming one open journal in the rows it writes (events.origin).
+std::int64_t new_origin() {
+  std::random_device rd;
+  const std::uint64_t high = rd(), low = rd();
+  const auto value = static_cast<std::int64_t>(((high << 32) | low) >> 1);
+  return value == 0 ? 1 : value;
+}
+
+class PostgresJournal final : public SqlJournal, public RunQueue, public HealthFeed {
  public:
   explicit PostgresJournal(std::string url)
-      : url_(std::move(url)), where_(printable_location(url_)), db_(where_) {}
+      : url_(std::move(url)),
+        where_(printable_location(url_)),
+        db_(where_),
+        origin_(new_origin()) {}
 
   Status open(const JournalOptions& options) {
     if (Status s = db_.connect(url_); !s.ok()) return s;
@@ -383,7 +419,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
               .integer(e.time_ms)
               .text(e.type)
               .text(std::move(payload))
-              .text(next.hash);
+              .text(next.hash)
+              .integer(origin_);
         }
         auto r = db_.run(
             "insert_events_" + std::to_string(n), insert_events_sql(n), params,
@@ -625,6 +662,52 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
   std::string location() const override { return where_; }
 
   RunQueue* run_queue() override { return this; }
+  HealthFeed* health_feed() override { return this; }
+
+  Result<OutcomeCursor> outcomes_start() override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("outcomes_start", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text",
+                     Params(), "cannot read the outcomes of other processes");
+    if (!r.ok()) return r.status();
+    OutcomeCursor cursor;
+    const std::string_view xid = raw(r->get(), 0, 0);
+    std::from_chars(xid.data(), xid.data() + xid.size(), cursor.xid);
+    // Rows of transaction xmin itself come after: every run id is after "".
+    return cursor;
+  }
+
+  Result<OutcomeBatch> outcomes_after(OutcomeCursor& cursor, int limit) override {
+    std::lock_guard lock(mu_);
+    if (Status s = connected(); !s.ok()) return s;
+    auto r = db_.run("outcomes_after", kOutcomesAfter,
+                     Params()
+                         .text(std::to_string(cursor.xid))
+                         .text(cursor.run_id)
+                         .integer(cursor.seq)
+                         .integer(std::max(limit, 1))
+                         .integer(origin_),
+                     "cannot read the outcomes of other processes");
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    OutcomeBatch out;
+    out.rows = PQntuples(rows);
+    for (int row = 0; row < out.rows; ++row) {
+      const std::string_view xid = raw(rows, row, 0);
+      std::from_chars(xid.data(), xid.data() + xid.size(), cursor.xid);
+      cursor.run_id = std::string(raw(rows, row, 1));
+      cursor.seq = integer(rows, row, 2);
+      if (is_null(rows, row, 5)) continue;  // written here: this process knows it
+      auto e = decode_event_row(cell(rows, row, 1), cursor.seq, integer(rows, row, 3),
+                                cell(rows, row, 4), raw(rows, row, 5), cell(rows, row, 6));
+      if (!e.ok()) {
+        out.skipped.push_back(e.status().message());
+        continue;
+      }
+      out.events.push_back(std::move(e).value());
+    }
+    return out;
+  }
 
   // ---- RunQueue ----
 
@@ -869,13 +952,14 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
   }
 
   static std::string insert_events_sql(std::size_t n) {
-    std::string sql = "INSERT INTO events (run_id, seq, time_ms, type, payload, hash) VALUES ";
+    std::string sql =
+        "INSERT INTO events (run_id, seq, time_ms, type, payload, hash, origin) VALUES ";
     for (std::size_t i = 0; i < n; ++i) {
-      const std::size_t p = i * 6;
+      const std::size_t p = i * 7;
       if (i > 0) sql += ", ";
-      sql += "($" + std::to_string(p + 1) + ", $" + std::to_string(p + 2) + ", $" +
-             std::to_string(p + 3) + ", $" + std::to_string(p + 4) + ", $" + std::to_string(p + 5) +
-             ", $" + std::to_string(p + 6) + ")";
+      sql += "(";
+      for (std::size_t c = 1; c <= 7; ++c) sql += (c > 1 ? ", $" : "$") + std::to_string(p + c);
+      sql += ")";
     }
     return sql;
   }
@@ -937,6 +1021,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
       s = db_.exec(kSchemaV2, "cannot add the run queue's indexes").status();
     } else if (version.ok() && *version == 2) {
       s = db_.exec(kSchemaV3, "cannot add the wait inbox").status();
+    } else if (version.ok() && *version == 3) {
+      s = db_.exec(kSchemaV4, "cannot add the shared health's columns").status();
     } else if (!version.ok()) {
       s = version.status();
     }
@@ -1095,6 +1181,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue {
   std::string settings_;  // the session's SET statements, made again on a new connection
   // Mutable: reads reconnect a lost connection and prepare their statements on first use.
   mutable Connection db_;
+  const std::int64_t origin_;  // events.origin of the rows this object writes
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
   std::set<std::string> fence_locked_;  // fenced runs whose row this transaction has locked
 };

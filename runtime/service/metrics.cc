@@ -190,6 +190,27 @@ std::string render_otlp_metrics(const runtime::OtlpStats& stats) {
   return out.str();
 }
 
+std::string render_health_share_metrics(const runtime::HealthShareStats& stats) {
+  std::ostringstream out;
+  header(out, "switchyard_health_share_up", "gauge",
+         "1 while this process reads the tool outcomes other processes journal, 0 while its last "
+         "read failed (it tries again at each poll).");
+  out << "switchyard_health_share_up " << (stats.last_error.empty() ? 1 : 0) << "\n";
+  header(out, "switchyard_health_share_polls_total", "counter",
+         "Reads of the outcomes other processes journaled.");
+  out << "switchyard_health_share_polls_total " << stats.polls << "\n";
+  header(out, "switchyard_health_share_outcomes_total", "counter",
+         "Step outcomes of other processes recorded in this process's health monitor.");
+  out << "switchyard_health_share_outcomes_total " << stats.outcomes << "\n";
+  header(out, "switchyard_health_share_transitions_total", "counter",
+         "Breaker changes here caused by what other processes journaled.");
+  out << "switchyard_health_share_transitions_total " << stats.transitions << "\n";
+  header(out, "switchyard_health_share_errors_total", "counter",
+         "Reads of other processes' outcomes that failed (retried at the next poll).");
+  out << "switchyard_health_share_errors_total " << stats.errors << "\n";
+  return out.str();
+}
+
 std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t admitted,
                                  std::size_t streams) {
   std::ostringstream out;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "monitors/health_table.h"
+#include "runtime/engine/health_share.h"
 #include "runtime/journal/journal.h"
 #include "runtime/journal/otlp_exporter.h"
 
@@ -66,6 +67,11 @@ std::string render_otlp_metrics(const runtime::OtlpStats& stats);
 // switchyard_queue_claims_total from `stats` (null: the journal could not be read, and
 // switchyard_queue_up is 0), switchyard_queue_admitted_total (`admitted` by this process) and
 // switchyard_queue_event_streams (`streams` polled now).
+// Shared health's series (a PostgreSQL journal; docs/scale-out.md#shared-health), appended to
+// /metrics: switchyard_health_share_{polls,outcomes,transitions,errors}_total and
+// switchyard_health_share_up (0 while the last poll failed).
+std::string render_health_share_metrics(const runtime::HealthShareStats& stats);
+
 std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t admitted,
                                  std::size_t streams);
 

@@ -158,6 +158,13 @@ Status Service::Impl::open() {
   engine = runtime::build_engine(
       core, *gate, clock,
       runtime::EngineOptions{.threads = options.engine_threads, .models = &models});
+  if (core.journal->health_feed() != nullptr && options.health_poll.count() > 0) {
+    auto share =
+        runtime::HealthShare::create(*core.journal, *core.health, {.poll = options.health_poll});
+    if (!share.ok()) return share.status();
+    health_share = std::move(*share);
+    health_share->start();
+  }
   resume_orphans();
   if (!options.listen) return Status();
   auto listening = HttpServer::start(options.http, [this](const HttpRequest& req) {
@@ -225,6 +232,8 @@ HttpResponse Service::Impl::metrics_text() {
 
   // With --otlp-endpoint: the trace exporter's counts.
   if (otlp) r.body += render_otlp_metrics(otlp->stats());
+  // On a shared journal: what the health monitor learned from the other processes.
+  if (health_share) r.body += render_health_share_metrics(health_share->stats());
   // With --queue: the queue's depth and leases, read from the journal now.
   if (queue != nullptr) {
     auto stats = queue->stats(runtime::unix_ms_of(clock.now()));
@@ -271,6 +280,7 @@ DrainReport Service::Impl::drain() {
   }
   if (server) server->stop();  // closes the event streams; no handler runs after this
   poller.reset();
+  health_share.reset();
   engine.reset();  // joins its threads: every journal write is committed
   feed_subscription.reset();
   otlp.reset();  // sends what is queued, says what it exported and dropped

@@ -59,6 +59,10 @@ struct ServiceOptions {
   // run queue (PostgreSQL): start() fails with kInvalidArgument otherwise.
   bool queue = false;
   std::chrono::milliseconds queue_poll{200};  // > 0
+  // On a journal shared by several processes (PostgreSQL): how often the health monitor learns
+  // the tool outcomes the other processes (workers, other services) journal
+  // (docs/scale-out.md#shared-health); /metrics then shows switchyard_health_share_*. 0: never.
+  std::chrono::milliseconds health_poll{200};
   // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
   // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.
   // Their size is bounded by http.max_body_bytes (413).

@@ -18,6 +18,7 @@
 #include "monitors/health_table.h"
 #include "runtime/base/system_clock.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/health_share.h"
 #include "runtime/engine/llm_history.h"
 #include "runtime/engine/startup.h"
 #include "runtime/journal/event_feed.h"
@@ -137,6 +138,8 @@ class Service::Impl {
   std::unique_ptr<RateLimiter> rate;
   std::unique_ptr<RunSlots> slots;
   std::unique_ptr<runtime::Engine> engine;
+  // On a PostgreSQL journal: what the other processes' outcomes teach core.health.
+  std::unique_ptr<runtime::HealthShare> health_share;
   // options.queue: the journal's run queue, the poller of the event streams of the runs workers
   // run, and how many runs this process admitted into the queue.
   runtime::RunQueue* queue = nullptr;

@@ -17,6 +17,11 @@
 //   (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the run's
 //   run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the same
 //   runs on the SQLite journal without a queue) for the ratio.
+// - BM_HealthSharePoll: the cost of shared health (runtime/engine/health_share.h) to the process
+//   that polls: one HealthShare::poll_once on its own journal connection, with `new` outcomes
+//   another journal object committed since the last poll (0: the steady state of an idle
+//   deployment), over a journal already holding 20,000 older outcome rows. Timed: the poll only
+//   (the other process's writes are not): the time per iteration is the time per poll.
 
 #include <benchmark/benchmark.h>
 #include <spdlog/spdlog.h>
@@ -32,6 +37,7 @@
 #include "graph/load.h"
 #include "monitors/health_table.h"
 #include "runtime/engine/engine.h"
+#include "runtime/engine/health_share.h"
 #include "runtime/journal/event_feed.h"
 #include "runtime/worker/worker.h"
 #include "tests/support/postgres_cluster.h"
@@ -311,6 +317,75 @@ BENCHMARK(BM_QueuedRuns)
     ->Args({4, 1, 256})
     ->ArgNames({"workers", "claims", "max_runs"})
     ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// `n` step outcomes of tool Pay, appended to `run` from seq `*seq` + 1, in appends of 100.
+bool append_outcomes(runtime::Journal& journal, const std::string& run, std::int64_t* seq, int n) {
+  for (int done = 0; done < n;) {
+    std::vector<runtime::Event> batch;
+    for (int i = 0; i < 100 && done < n; ++i, ++done) {
+      runtime::Event e;
+      e.run_id = run;
+      e.seq = ++*seq;
+      e.time_ms = 1767225600000 + *seq;
+      e.type = *seq % 2 ? "step_succeeded" : "step_failed";
+      e.payload = {{"tool", "Pay"}, {"latency_us", 1000}, {"failure", "timeout"}};
+      batch.push_back(std::move(e));
+    }
+    if (!journal.append(batch).ok()) return false;
+  }
+  return true;
+}
+
+void BM_HealthSharePoll(benchmark::State& state) {
+  const int fresh = static_cast<int>(state.range(0));
+  spdlog::set_level(spdlog::level::err);  // what the share learns is logged at warn
+  auto& cluster = testing::PostgresCluster::shared(/*fsync=*/true);
+  if (!cluster.ok()) {
+    state.SkipWithError(cluster.error().c_str());
+    return;
+  }
+  const std::string url = cluster.create_database("health");
+  auto other = runtime::open_journal(url);
+  auto own = runtime::open_journal(url);
+  if (!other.ok() || !own.ok()) {
+    state.SkipWithError("cannot open the journal");
+    return;
+  }
+  runtime::RunRecord run;
+  run.run_id = "r-other";
+  run.workflow = "w";
+  run.workflow_hash = "h";
+  run.status = "running";
+  run.input = nlohmann::json::object();
+  std::int64_t seq = 0;
+  if (!(*other)->begin_run(run).ok() || !append_outcomes(**other, run.run_id, &seq, 20000)) {
+    state.SkipWithError("cannot write the older outcomes");
+    return;
+  }
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  auto share = runtime::HealthShare::create(**own, health);
+  if (!share.ok()) {
+    state.SkipWithError(share.status().message().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    if (fresh > 0) {
+      state.PauseTiming();
+      if (!append_outcomes(**other, run.run_id, &seq, fresh)) state.SkipWithError("append");
+      state.ResumeTiming();
+    }
+    auto applied = (*share)->poll_once();
+    if (!applied.ok() || *applied != fresh) state.SkipWithError("the poll did not read them all");
+  }
+}
+BENCHMARK(BM_HealthSharePoll)
+    ->Arg(0)
+    ->Arg(10)
+    ->Arg(1000)
+    ->ArgName("new")
+    ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
 }  // namespace

@@ -78,6 +78,49 @@ TEST_F(HealthTableTest, ConsecutiveFailuresOpenTheBreakerAndItsFactorIsInfinite)
   EXPECT_FALSE(table_.acquire(t));
 }
 
+// Shared health (learn): what another process's breaker did, applied here.
+TEST_F(HealthTableTest, AnotherProcessesOpenBreakerOpensItHereAsOfItsTime) {
+  auto& t = table_.tool("A");
+  const auto at = clock_.now();
+  clock_.advance(milliseconds(200));  // learned one poll later
+  auto opened = table_.learn(t, BreakerState::kOpen, at, "elsewhere");
+  ASSERT_TRUE(opened.has_value());
+  EXPECT_EQ(opened->to, BreakerState::kOpen);
+  EXPECT_EQ(opened->reason, "elsewhere");
+  EXPECT_FALSE(table_.acquire(t));
+  clock_.advance(milliseconds(800));  // the cool-down counts from the other's opening
+  EXPECT_TRUE(table_.acquire(t));
+}
+
+TEST_F(HealthTableTest, AnotherProcessesTrialKeepsItOpenHereForAnotherCooldown) {
+  auto& t = table_.tool("A");
+  table_.record(t, failed("connect", true));
+  clock_.advance(milliseconds(1000));  // the cool-down is over here too
+  const auto trial = clock_.now();
+  (void)table_.learn(t, BreakerState::kHalfOpen, trial, "trying");
+  EXPECT_FALSE(table_.acquire(t));  // the other process tries; this one waits for its outcome
+  clock_.advance(milliseconds(999));
+  EXPECT_FALSE(table_.acquire(t));
+  // The other's trial succeeded: closed here too.
+  auto closed = table_.learn(t, BreakerState::kClosed, clock_.now(), "its trial succeeded");
+  ASSERT_TRUE(closed.has_value());
+  EXPECT_EQ(closed->to, BreakerState::kClosed);
+  EXPECT_TRUE(table_.acquire(t));
+}
+
+TEST_F(HealthTableTest, AnotherProcessesTransitionOlderThanTheLastChangeHereIsIgnored) {
+  auto& t = table_.tool("A");
+  const auto old = clock_.now();
+  clock_.advance(milliseconds(10));
+  table_.record(t, failed("connect", true));  // opened here after `old`
+  EXPECT_FALSE(table_.learn(t, BreakerState::kClosed, old, "stale").has_value());
+  EXPECT_EQ(table_.breaker(t), BreakerState::kOpen);
+  // A half_open learned while closed here says nothing to this process.
+  auto& b = table_.tool("B");
+  EXPECT_FALSE(table_.learn(b, BreakerState::kHalfOpen, clock_.now(), "x").has_value());
+  EXPECT_EQ(table_.breaker(b), BreakerState::kClosed);
+}
+
 TEST_F(HealthTableTest, AHardOutageSignalOpensAtOnce) {
   auto& t = table_.tool("A");
   auto opened = table_.record(t, failed("connect", /*hard=*/true));

@@ -123,15 +123,16 @@ TEST(RunQueue, AdmitsQueuedRunsThatOnlyAClaimStarts) {
 TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
   const std::string url = wk_fresh();
   ASSERT_TRUE(wk_open(url));
-  // What version 1 was: the same tables, without the queue's indexes (version 2) and the wait
-  // inbox (version 3).
+  // What version 1 was: the same tables, without the queue's indexes (version 2), the wait
+  // inbox (version 3) and the shared health's columns and index (version 4).
   ASSERT_EQ(testing::pg_exec(url,
                              "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
-                             "runs_by_owner; DROP TABLE wait_inbox; "
-                             "UPDATE schema_version SET version = 1"),
+                             "runs_by_owner; DROP TABLE wait_inbox; DROP INDEX events_outcomes; "
+                             "ALTER TABLE events DROP COLUMN xid; ALTER TABLE events DROP COLUMN "
+                             "origin; UPDATE schema_version SET version = 1"),
             "");
   ASSERT_TRUE(wk_open(url));
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "4");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
   EXPECT_EQ(pg_query(url,
                      "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
