@@ -68,6 +68,7 @@ class ForwardingJournal : public Journal {
   bool writes_inline() const override { return inner_.writes_inline(); }
   // The inner journal's queue: its fences apply to the writes that reach it through this one.
   RunQueue* run_queue() override { return inner_.run_queue(); }
+  CallLimiter& call_limiter() override { return inner_.call_limiter(); }
 
  protected:
   Journal& inner() const { return inner_; }

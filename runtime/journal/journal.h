@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "graph/status.h"
+#include "runtime/journal/call_limiter.h"
 
 namespace switchyard::runtime {
 
@@ -206,6 +207,11 @@ class Journal {
   // The journal's run queue and leases, for workers (docs/scale-out.md); null when it has none
   // (only the PostgreSQL journal has one). Lives as long as the journal.
   virtual RunQueue* run_queue() { return nullptr; }
+
+  // Where throttled tools take their turns (docs/workflow-format.md#throttle): the PostgreSQL
+  // journal's is shared by every worker of the database; every other journal hands out the
+  // process's own (process_call_limiter()). Lives as long as the journal.
+  virtual CallLimiter& call_limiter() { return process_call_limiter(); }
 };
 
 // A run a worker claimed (RunQueue::claim).
