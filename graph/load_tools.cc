@@ -349,8 +349,8 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
 void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::string& p,
                               ToolKind kind) {
   static constexpr std::string_view kCommon[] = {
-      "kind", "idempotent", "compensate", "retries",  "price_usd",
-      "cost", "description", "probe",     "approval", "throttle"};
+      "kind", "idempotent",  "compensate", "retries",  "price_usd",
+      "cost", "description", "probe",      "approval", "throttle"};
   const auto& specific = kind_fields(kind);
   for (const auto& [key, value] : t.items()) {
     const bool known =
@@ -390,8 +390,9 @@ std::optional<Throttle> load_throttle(LoadState& s, const std::string& id, const
   }
   if (s.check.error_count() != errors_before) return std::nullopt;
   if (th.max_in_flight == 0 && th.per_second == 0) {
-    s.check.error(p, "expected max_in_flight or per_second (or both): a throttle without either "
-                     "limits nothing");
+    s.check.error(p,
+                  "expected max_in_flight or per_second (or both): a throttle without either "
+                  "limits nothing");
     return std::nullopt;
   }
   return th;

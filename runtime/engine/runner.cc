@@ -314,17 +314,16 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     }
     CallLimiter* limiter = permit.lease != 0 ? &limiter_ : nullptr;
     tools_->at(action.tool)
-        .invoke(call,
-                [state, slot, cancel = call.cancel, started, clock = &clock_, limiter,
-                 permit](tools::Outcome o) {
-                  if (limiter != nullptr) limiter->release(permit);
-                  std::lock_guard lock(state->mu);
-                  auto it = state->by_slot.find(slot);
-                  if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
-                  it->second.due = o.simulated ? started + o.latency : clock->now();
-                  it->second.outcome = std::move(o);
-                  state->answered.notify_one();
-                });
+        .invoke(call, [state, slot, cancel = call.cancel, started, clock = &clock_, limiter,
+                       permit](tools::Outcome o) {
+          if (limiter != nullptr) limiter->release(permit);
+          std::lock_guard lock(state->mu);
+          auto it = state->by_slot.find(slot);
+          if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
+          it->second.due = o.simulated ? started + o.latency : clock->now();
+          it->second.outcome = std::move(o);
+          state->answered.notify_one();
+        });
     // The run's own line waits for its call; a fan-out branch's call runs while others start.
     if (slot == 0) {
       auto [answered_slot, outcome] = take_answer();

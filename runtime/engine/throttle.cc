@@ -39,9 +39,9 @@ TurnStep ask_turn(CallLimiter& limiter, const graph::Tool& tool, Clock::TimePoin
   if (left.count() <= 0) {
     step.kind = TurnStep::Kind::kFail;
     step.failure = tools::Outcome::failed(
-        tools::FailureKind::kThrottled, tool.id + ": throttle '" + t.key + "' (" +
-                                            throttle_text(t) + "): no turn within " +
-                                            std::to_string(t.max_wait.count()) + " ms (max_wait_ms)");
+        tools::FailureKind::kThrottled,
+        tool.id + ": throttle '" + t.key + "' (" + throttle_text(t) + "): no turn within " +
+            std::to_string(t.max_wait.count()) + " ms (max_wait_ms)");
     return step;
   }
   step.kind = TurnStep::Kind::kWait;

@@ -303,6 +303,10 @@ struct JournalOptions {
   // pages the log held and how many of them are now in the database file. Called on the
   // checkpointer's thread. Observability and tests; null: nobody is told.
   std::function<void(int log_pages, int checkpointed_pages)> on_checkpoint = nullptr;
+  // PostgreSQL only: how long a throttled call's slot is held without being renewed
+  // (docs/scale-out.md#limits-across-workers): the slots of a worker that died are free again
+  // this long after its last renewal. Renewed every third of it while the call runs.
+  std::chrono::milliseconds throttle_lease{10000};
 };
 
 // Opens the SQLite journal at `path`, creating it (when allowed) and upgrading its schema if it
