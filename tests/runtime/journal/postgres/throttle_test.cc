@@ -113,8 +113,8 @@ TEST(PostgresThrottle, TwoEnginesOnOneDatabaseNeverExceedMaxInFlightTogether) {
 TEST(PostgresThrottle, TheRateHoldsAcrossEngines) {
   const std::string url = th_fresh();
   CountingServer server(milliseconds(0));
-  // One start per 50 ms at most, whichever engine starts it.
-  auto workflow = th_workflow(server.url("/r"), R"({"per_second": 20})");
+  // One start per 100 ms at most, whichever engine starts it.
+  auto workflow = th_workflow(server.url("/r"), R"({"per_second": 10})");
   ASSERT_TRUE(workflow);
   auto reports = th_run_on_two(url, workflow, 4);
   ASSERT_EQ(reports.size(), 8u);
@@ -123,11 +123,14 @@ TEST(PostgresThrottle, TheRateHoldsAcrossEngines) {
   }
   const auto arrivals = server.arrivals();
   ASSERT_EQ(arrivals.size(), 8u);
-  // Starts are granted 50 ms apart on the server's clock; arrivals may jitter by a few ms.
-  for (std::size_t i = 1; i < arrivals.size(); ++i) {
-    EXPECT_GE(arrivals[i] - arrivals[i - 1], milliseconds(35)) << "request " << i;
+  // Starts are granted 100 ms apart on the database server's clock; between the grant and the
+  // request's arrival lies a connection's setup or a loaded machine's scheduling (tens of ms), so
+  // the arrivals are checked two grants apart: unthrottled, all eight arrive within a few ms.
+  for (std::size_t i = 2; i < arrivals.size(); ++i) {
+    EXPECT_GE(arrivals[i] - arrivals[i - 2], milliseconds(120))
+        << "requests " << i - 2 << ", " << i;
   }
-  EXPECT_GE(arrivals.back() - arrivals.front(), milliseconds(340));
+  EXPECT_GE(arrivals.back() - arrivals.front(), milliseconds(600));
 }
 
 TEST(PostgresThrottle, ADeadHoldersSlotComesFreeWhenItsLeaseExpires) {
