@@ -348,9 +348,9 @@ const std::vector<std::string_view>& kind_fields(ToolKind kind) {
 
 void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::string& p,
                               ToolKind kind) {
-  static constexpr std::string_view kCommon[] = {"kind",        "idempotent", "compensate",
-                                                 "retries",     "price_usd",  "cost",
-                                                 "description", "probe",      "approval"};
+  static constexpr std::string_view kCommon[] = {
+      "kind", "idempotent",  "compensate", "retries",  "price_usd",
+      "cost", "description", "probe",      "approval", "throttle"};
   const auto& specific = kind_fields(kind);
   for (const auto& [key, value] : t.items()) {
     const bool known =
@@ -361,6 +361,41 @@ void warn_unknown_tool_fields(LoadState& s, const nlohmann::json& t, const std::
                                              std::string(to_string(kind)) + " tool (ignored)");
     }
   }
+}
+
+// A tool's `throttle` at `p` (docs/workflow-format.md#throttle); nullopt after an error.
+std::optional<Throttle> load_throttle(LoadState& s, const std::string& id, const nlohmann::json& t,
+                                      const std::string& p, const Tool& tool) {
+  if (!s.check.expect_object(t, p)) return std::nullopt;
+  const std::size_t errors_before = s.check.error_count();
+  s.check.warn_unknown(t, p, {"max_in_flight", "per_second", "key", "max_wait_ms"});
+  Throttle th;
+  th.key = id;
+  if (auto key = s.check.string(t, p, "key", false)) {
+    if (key->empty() || key->size() > 200) {
+      s.check.error(pointer_join(p, "key"), "expected a key of 1 to 200 characters");
+    } else {
+      th.key = *key;
+    }
+  }
+  if (auto n = s.check.integer(t, p, "max_in_flight", false, 1, 1000000)) {
+    th.max_in_flight = static_cast<int>(*n);
+  }
+  if (auto r = s.check.number(t, p, "per_second", false, 0.001, 1000000)) th.per_second = *r;
+  const std::int64_t default_wait =
+      tool.timeout.count() > 0 ? tool.timeout.count() : kDefaultThrottleWaitMs;
+  th.max_wait = std::chrono::milliseconds(default_wait);
+  if (auto ms = s.check.integer(t, p, "max_wait_ms", false, 0, kMaxTimeoutMs)) {
+    th.max_wait = std::chrono::milliseconds(*ms);
+  }
+  if (s.check.error_count() != errors_before) return std::nullopt;
+  if (th.max_in_flight == 0 && th.per_second == 0) {
+    s.check.error(p,
+                  "expected max_in_flight or per_second (or both): a throttle without either "
+                  "limits nothing");
+    return std::nullopt;
+  }
+  return th;
 }
 
 void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, const std::string& p) {
@@ -433,6 +468,13 @@ void load_tool(LoadState& s, const std::string& id, const nlohmann::json& t, con
     tool.idempotent_declared = true;
   }
   if (auto r = s.check.integer(t, p, "retries", false, 0, 100)) tool.retries = static_cast<int>(*r);
+  if (auto it = t.find("throttle"); it != t.end()) {
+    if (tool.kind == ToolKind::kWait) {
+      s.check.error(pointer_join(p, "throttle"), "a wait tool makes no call to throttle");
+    } else {
+      tool.throttle = load_throttle(s, id, *it, pointer_join(p, "throttle"), tool);
+    }
+  }
   if (auto price = s.check.number(t, p, "price_usd", false, 0.0)) tool.price_usd = *price;
   if (auto cost = s.check.number(t, p, "cost", false, 0.0)) tool.cost = *cost;
   if (auto probe = s.check.string(t, p, "probe", false)) {

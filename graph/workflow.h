@@ -163,6 +163,19 @@ struct OutputLimits {
   bool operator==(const OutputLimits&) const = default;
 };
 
+// A limit on a tool's calls shared by every run of every workflow whose tools name the same key,
+// across all workers of a PostgreSQL journal (docs/workflow-format.md#throttle): at most
+// `max_in_flight` calls in flight and call starts at least 1/`per_second` s apart. A call waits
+// for its turn at most `max_wait`; past it the step fails `rate_limited`.
+struct Throttle {
+  std::string key;                        // the tool's id unless given
+  int max_in_flight = 0;                  // 0: no concurrency limit
+  double per_second = 0;                  // 0: no rate limit
+  std::chrono::milliseconds max_wait{0};  // how long a call may wait for its turn
+  bool operator==(const Throttle&) const = default;
+};
+inline constexpr std::int64_t kDefaultThrottleWaitMs = 30000;
+
 struct Tool {
   std::string id;
   ToolKind kind = ToolKind::kMock;
@@ -182,6 +195,8 @@ struct Tool {
   ToolIndex probe_tool = kNoIndex;
   // The workflow's limits with this tool's own overrides applied.
   OutputLimits limits;
+  // The tool's `throttle`, if any.
+  std::optional<Throttle> throttle;
 };
 
 enum class NodeKind { kJunction, kTool, kFanout };

@@ -38,6 +38,8 @@ std::string_view to_string(FailureKind kind) {
       return "tool_error";
     case FailureKind::kRejected:
       return "rejected";
+    case FailureKind::kThrottled:
+      return "throttled";
     case FailureKind::kInternal:
       return "internal";
   }

@@ -40,6 +40,7 @@ enum class FailureKind {
   kSchemaInvalid,    // an answer that is JSON but does not satisfy the tool's output_schema
   kToolError,        // an MCP tool's result said isError, or its server refused the request
   kRejected,         // a person rejected the step at an approval wait (docs/waits.md)
+  kThrottled,        // the tool's throttle gave no turn in time, or could not be asked; not sent
   kInternal,         // keep last: failure_kind() walks the kinds up to it
 };
 

@@ -26,6 +26,7 @@
 #include "runtime/engine/probe_scheduler.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/throttle.h"
 #include "runtime/engine/tool_hints.h"
 #include "runtime/engine/tool_progress.h"
 #include "runtime/journal/writer.h"
@@ -42,7 +43,12 @@ thread_local const void* t_answering_inline = nullptr;
 class Engine::Impl {
  public:
   Impl(Journal& j, Clock& c, monitors::HealthTable& h, EngineOptions o)
-      : journal(j), clock(c), health(h), options(o), inline_journal(j.writes_inline()) {
+      : journal(j),
+        clock(c),
+        health(h),
+        options(o),
+        inline_journal(j.writes_inline()),
+        limiter(o.limiter != nullptr ? *o.limiter : j.call_limiter()) {
     const int n = options.threads > 0
                       ? options.threads
                       : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
@@ -154,6 +160,8 @@ class Engine::Impl {
   EngineOptions options;
   // The journal's writes are done on the run's own thread (Journal::writes_inline).
   const bool inline_journal;
+  // Where throttled tools take their turns.
+  CallLimiter& limiter;
   std::vector<std::unique_ptr<asio::io_context>> loops;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   std::vector<std::thread> threads;
@@ -333,6 +341,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     std::string wait_id;                    // a wait step's call: the wait it holds the run at
     std::shared_ptr<ProgressLog> progress;  // what the tool reported while it ran
     int call_number = 0;
+    // A throttled tool's call: when it first asked for its turn, and the slot it was granted
+    // (given back when the tool answers).
+    std::optional<Clock::TimePoint> turn_since;
+    Permit permit;
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -476,8 +488,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     calls_[action.slot] = call;
     const auto delay =
         engine_.options.simulate_latency ? action.delay : std::chrono::milliseconds(0);
-    if (delay.count() <= 0) return invoke(action, call);
-    if (engine_.clock.skip_wait(delay)) return invoke(action, call);
+    if (delay.count() <= 0) return take_turn(action, call);
+    if (engine_.clock.skip_wait(delay)) return take_turn(action, call);
     call->keep_alive = shared_from_this();
     call->timer.emplace(loop_);
     call->timer->expires_after(delay);
@@ -485,8 +497,49 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       // No keep_alive: the call was dropped (drop() claimed it), and the run may be gone.
       auto self = std::move(call->keep_alive);
       if (!self || ec || cancel_requested_ || !current(action.slot, call)) return;
-      invoke(action, call);
+      take_turn(action, call);
     });
+  }
+
+  // A throttled tool's call waits for its turn (docs/workflow-format.md#throttle) on the call's
+  // timer, holding no thread; then it is invoked. No turn in time: the step fails `throttled`.
+  void take_turn(const Action& action, const std::shared_ptr<Call>& call) {
+    const graph::Tool& tool = workflow_->tool(action.tool);
+    if (!tool.throttle) return invoke(action, call);
+    if (!call->turn_since) call->turn_since = engine_.clock.now();
+    for (;;) {
+      TurnStep step = ask_turn(engine_.limiter, tool, *call->turn_since, engine_.clock.now());
+      switch (step.kind) {
+        case TurnStep::Kind::kGo:
+          call->permit = std::move(step.permit);
+          return invoke(action, call);
+        case TurnStep::Kind::kFail:
+          // Not sent: the monitor learns nothing of the tool from it. The answer is the
+          // failure, on the next turn (as a refusal of the monitor's).
+          abandon_health(*call);
+          asio::post(loop_, [self = shared_from_this(), slot = action.slot, call,
+                             failure = std::move(step.failure)]() mutable {
+            if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
+                self->phase_ == Phase::kDone || !self->current(slot, call) || !call->claim()) {
+              return;
+            }
+            self->complete(slot, std::move(failure));
+          });
+          return;
+        case TurnStep::Kind::kWait:
+          break;
+      }
+      if (engine_.clock.skip_wait(step.wait)) continue;  // a manual clock: asked again at once
+      call->keep_alive = shared_from_this();
+      if (!call->timer) call->timer.emplace(loop_);
+      call->timer->expires_after(step.wait);
+      call->timer->async_wait([this, action, call](const boost::system::error_code& ec) {
+        auto self = std::move(call->keep_alive);
+        if (!self || ec || cancel_requested_ || !current(action.slot, call)) return;
+        take_turn(action, call);
+      });
+      return;
+    }
   }
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {
@@ -503,7 +556,10 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     // The run's own line may continue inline (see advance()) if the tool answers at once.
     const bool may_inline = slot == 0 && advancing_ && inline_budget_ > 0;
     if (may_inline) t_answering_inline = call.get();
-    tools_->at(action.tool).invoke(inv, [call, slot](tools::Outcome o) {
+    CallLimiter* limiter = call->permit.lease != 0 ? &engine_.limiter : nullptr;
+    tools_->at(action.tool).invoke(inv, [call, slot, limiter](tools::Outcome o) {
+      // The throttle's slot is given back when the tool answered, whoever then claims the call.
+      if (limiter != nullptr) limiter->release(call->permit);
       // Whoever claims the call first decides it. A late answer (the call was aborted or the
       // run cancelled) touches nothing but the call's own state.
       if (!call->claim()) return;

@@ -53,6 +53,9 @@ struct EngineOptions {
   const tools::Models* models = nullptr;
   // Learned escalation's memory (docs/budgets.md); must outlive the engine. Null: no learning.
   class LlmHistory* history = nullptr;
+  // Where throttled tools take their turns (docs/workflow-format.md#throttle); must outlive the
+  // engine. Null: the journal's (Journal::call_limiter()).
+  CallLimiter* limiter = nullptr;
 };
 
 class RunTask;  // one run in flight (engine.cc)

@@ -16,6 +16,7 @@
 #include "runtime/engine/reenact.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/throttle.h"
 #include "runtime/engine/tool_hints.h"
 #include "runtime/engine/tool_progress.h"
 #include "runtime/journal/checks.h"
@@ -93,7 +94,8 @@ Runner::Runner(std::shared_ptr<const graph::Workflow> workflow,
       clock_(clock),
       health_(health),
       options_(options),
-      identity_(identify(*workflow_)) {}
+      identity_(identify(*workflow_)),
+      limiter_(options.limiter != nullptr ? *options.limiter : journal.call_limiter()) {}
 
 Result<RunReport> Runner::run(RunRequest request) { return start(std::move(request), true); }
 
@@ -278,20 +280,50 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       machine.complete(0, std::move(*refused));
       continue;
     }
+    Permit permit;
+    if (const graph::Tool& tool = w.tool(action.tool); tool.throttle) {
+      // Its turn (docs/workflow-format.md#throttle): this driver waits for it on its own thread.
+      std::optional<tools::Outcome> refused;
+      for (;;) {
+        TurnStep step = ask_turn(limiter_, tool, started, clock_.now());
+        if (step.kind == TurnStep::Kind::kGo) {
+          permit = std::move(step.permit);
+          break;
+        }
+        if (step.kind == TurnStep::Kind::kFail) {
+          refused = std::move(step.failure);
+          break;
+        }
+        if (!clock_.skip_wait(step.wait)) std::this_thread::sleep_for(step.wait);
+      }
+      if (refused) {
+        // Not sent: the monitor learns nothing of the tool from it.
+        health.abandon(action.tool);
+        if (slot != 0) {
+          std::lock_guard lock(mu);
+          calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), clock_.now()};
+          continue;
+        }
+        machine.complete(0, std::move(*refused));
+        continue;
+      }
+    }
     {
       std::lock_guard lock(mu);
       calls[slot] = Call{call.cancel, action.tool, std::nullopt, {}, progress, action.call_number};
     }
+    CallLimiter* limiter = permit.lease != 0 ? &limiter_ : nullptr;
     tools_->at(action.tool)
-        .invoke(call,
-                [state, slot, cancel = call.cancel, started, clock = &clock_](tools::Outcome o) {
-                  std::lock_guard lock(state->mu);
-                  auto it = state->by_slot.find(slot);
-                  if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
-                  it->second.due = o.simulated ? started + o.latency : clock->now();
-                  it->second.outcome = std::move(o);
-                  state->answered.notify_one();
-                });
+        .invoke(call, [state, slot, cancel = call.cancel, started, clock = &clock_, limiter,
+                       permit](tools::Outcome o) {
+          if (limiter != nullptr) limiter->release(permit);
+          std::lock_guard lock(state->mu);
+          auto it = state->by_slot.find(slot);
+          if (it == state->by_slot.end() || it->second.cancel != cancel) return;  // aborted
+          it->second.due = o.simulated ? started + o.latency : clock->now();
+          it->second.outcome = std::move(o);
+          state->answered.notify_one();
+        });
     // The run's own line waits for its call; a fan-out branch's call runs while others start.
     if (slot == 0) {
       auto [answered_slot, outcome] = take_answer();

@@ -67,6 +67,9 @@ struct RunnerOptions {
   const tools::Models* models = nullptr;
   // Learned escalation's memory (docs/budgets.md); fed by every run. Null: no learning.
   class LlmHistory* history = nullptr;
+  // Where throttled tools take their turns (docs/workflow-format.md#throttle); must outlive the
+  // Runner. Null: the journal's (Journal::call_limiter()).
+  CallLimiter* limiter = nullptr;
 };
 
 class Runner {
@@ -108,6 +111,7 @@ class Runner {
   monitors::HealthTable& health_;
   RunnerOptions options_;
   WorkflowIdentity identity_;
+  CallLimiter& limiter_;  // options_.limiter, else the journal's
 };
 
 // Whether `status` is Runner::resume's refusal of a run held at a wait (left as it was).

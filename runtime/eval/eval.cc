@@ -11,6 +11,7 @@
 #include "runtime/engine/runner.h"
 #include "runtime/eval/audit.h"
 #include "runtime/eval/baselines.h"
+#include "runtime/journal/call_limiter.h"
 
 namespace switchyard::runtime {
 namespace {
@@ -167,7 +168,9 @@ ScenarioResult evaluate_scenario(const graph::Workflow& w, const std::string& fi
   }
   // The workflow is owned by the caller; the Runner only borrows it for this call.
   std::shared_ptr<const graph::Workflow> borrowed(&w, [](const graph::Workflow*) {});
-  Runner runner(borrowed, *tools, *journal, clock, health);
+  // Throttles take their turns on the scenario's own clock: deterministic, shared with nothing.
+  InProcessLimiter limiter(clock);
+  Runner runner(borrowed, *tools, *journal, clock, health, {.limiter = &limiter});
   RunRequest request;
   request.run_id = "eval-" + s.id;
   auto report = runner.run(std::move(request));

@@ -69,6 +69,7 @@ class ForwardingJournal : public Journal {
   // The inner journal's queue: its fences apply to the writes that reach it through this one.
   RunQueue* run_queue() override { return inner_.run_queue(); }
   HealthFeed* health_feed() override { return inner_.health_feed(); }
+  CallLimiter& call_limiter() override { return inner_.call_limiter(); }
 
  protected:
   Journal& inner() const { return inner_; }

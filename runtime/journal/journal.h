@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "graph/status.h"
+#include "runtime/journal/call_limiter.h"
 
 namespace switchyard::runtime {
 
@@ -216,6 +217,11 @@ class Journal {
   // one journal (docs/scale-out.md#shared-health); null when it has none (only the PostgreSQL
   // journal has one: the others serve one process). Lives as long as the journal.
   virtual HealthFeed* health_feed() { return nullptr; }
+
+  // Where throttled tools take their turns (docs/workflow-format.md#throttle): the PostgreSQL
+  // journal's is shared by every worker of the database; every other journal hands out the
+  // process's own (process_call_limiter()). Lives as long as the journal.
+  virtual CallLimiter& call_limiter() { return process_call_limiter(); }
 };
 
 // A position in a journal's HealthFeed: the events after it are still to be read.
@@ -350,6 +356,10 @@ struct JournalOptions {
   // pages the log held and how many of them are now in the database file. Called on the
   // checkpointer's thread. Observability and tests; null: nobody is told.
   std::function<void(int log_pages, int checkpointed_pages)> on_checkpoint = nullptr;
+  // PostgreSQL only: how long a throttled call's slot is held without being renewed
+  // (docs/scale-out.md#limits-across-workers): the slots of a worker that died are free again
+  // this long after its last renewal. Renewed every third of it while the call runs.
+  std::chrono::milliseconds throttle_lease{10000};
 };
 
 // Opens the SQLite journal at `path`, creating it (when allowed) and upgrading its schema if it

@@ -7,10 +7,13 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "runtime/base/crash_point.h"
@@ -209,7 +212,7 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
@@ -314,6 +317,59 @@ constexpr const char* kOutcomesAfter =
     "'step_retry', 'breaker', 'health_reset') AND (xid, run_id, seq) > ($1::xid8, $2, $3) AND "
     "xid < (SELECT pg_snapshot_xmin(pg_current_snapshot())) ORDER BY xid, run_id, seq LIMIT $4";
 
+// Version 5: throttled tools' turns shared by every worker (docs/scale-out.md#limits-across-
+// workers): per key, the earliest start of its next call (the rate), and the slots in flight as
+// leases with an expiry that their holder renews, so that a dead worker's slots come free. One
+// call of switchyard_throttle_acquire takes a turn atomically: the key's row is locked for the
+// statement, times are the server's clock (every worker reads the same one).
+constexpr const char* kSchemaV5 = R"sql(
+CREATE TABLE throttle_keys (
+  key           text PRIMARY KEY,
+  next_start_ms bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE throttle_leases (
+  id         bigserial PRIMARY KEY,
+  key        text NOT NULL,
+  holder     text NOT NULL,
+  expires_ms bigint NOT NULL
+);
+CREATE INDEX throttle_leases_by_key ON throttle_leases (key, expires_ms);
+CREATE INDEX throttle_leases_by_holder ON throttle_leases (holder);
+CREATE FUNCTION switchyard_throttle_acquire(p_key text, p_holder text, p_max integer,
+                                            p_per_second double precision, p_lease_ms bigint,
+                                            OUT lease bigint, OUT retry_ms bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint;
+  next_ms bigint;
+  held bigint;
+BEGIN
+  lease := 0;
+  retry_ms := 0;
+  INSERT INTO throttle_keys (key) VALUES (p_key) ON CONFLICT (key) DO NOTHING;
+  SELECT k.next_start_ms INTO next_ms FROM throttle_keys k WHERE k.key = p_key FOR UPDATE;
+  DELETE FROM throttle_leases l WHERE l.key = p_key AND l.expires_ms <= now_ms;
+  IF p_max > 0 THEN
+    SELECT count(*) INTO held FROM throttle_leases l WHERE l.key = p_key;
+    IF held >= p_max THEN
+      RETURN;
+    END IF;
+  END IF;
+  IF p_per_second > 0 THEN
+    IF now_ms < next_ms THEN
+      retry_ms := next_ms - now_ms;
+      RETURN;
+    END IF;
+    UPDATE throttle_keys k SET next_start_ms = now_ms + ceil(1000.0 / p_per_second)::bigint
+      WHERE k.key = p_key;
+  END IF;
+  INSERT INTO throttle_leases (key, holder, expires_ms)
+    VALUES (p_key, p_holder, now_ms + p_lease_ms) RETURNING id INTO lease;
+END
+$fn$;
+UPDATE schema_version SET version = 5;
+)sql";
+
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
 // result has it in its run_finished event, the last column).
 constexpr const char* kRunColumns =
@@ -333,6 +389,148 @@ std::int64_t new_origin() {
   return value == 0 ? 1 : value;
 }
 
+// Throttled tools' turns in the database (schema version 5), on a connection of its own (made on
+// first use) so that asking never waits behind the journal's writes. Each statement is bounded by
+// a statement_timeout: an engine thread asks in line. The slots this process holds are renewed
+// by a thread of its own every third of the lease; the rest expire.
+class PgCallLimiter final : public CallLimiter {
+ public:
+  PgCallLimiter(std::string url, std::string where, std::chrono::milliseconds lease)
+      : url_(std::move(url)), where_(std::move(where)), lease_(lease), db_(where_) {
+    char host[256] = {};
+    (void)gethostname(host, sizeof host - 1);
+    holder_ =
+        std::string(host) + ":" + std::to_string(getpid()) + ":" +
+        sha256_hex(url_ + std::to_string(reinterpret_cast<std::uintptr_t>(this)) +
+                   std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()))
+            .substr(0, 12);
+  }
+  ~PgCallLimiter() override {
+    {
+      std::lock_guard lock(renew_mu_);
+      stop_ = true;
+    }
+    renew_cv_.notify_all();
+    if (renewer_.joinable()) renewer_.join();
+    std::lock_guard lock(mu_);
+    if (connected_ && !db_.broken()) {
+      // Slots of calls still in flight (a process shutting down) come free at once.
+      (void)db_.exec("DELETE FROM throttle_leases WHERE holder = $1", Params().text(holder_),
+                     "cannot give back the throttles' slots");
+    }
+  }
+
+  Result<Turn> try_acquire(const ThrottleRequest& request) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("throttle_acquire",
+                     "SELECT lease, retry_ms FROM switchyard_throttle_acquire($1, $2, $3, $4, $5)",
+                     Params()
+                         .text(request.key)
+                         .text(holder_)
+                         .integer(request.max_in_flight)
+                         .text(std::to_string(request.per_second))
+                         .integer(lease_.count()),
+                     "cannot take a throttle's turn");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) != 1 || PQnfields(r->get()) != 2) {
+      return io_error("journal " + where_ + ": cannot take a throttle's turn: unexpected reply");
+    }
+    Turn turn;
+    const std::int64_t lease = integer(r->get(), 0, 0);
+    const std::int64_t retry = integer(r->get(), 0, 1);
+    if (lease > 0) {
+      turn.granted = true;
+      turn.permit = Permit{request.key, lease};
+      start_renewer();
+      std::lock_guard held(renew_mu_);
+      ++held_;
+    } else {
+      turn.retry_after = retry > 0 ? std::chrono::milliseconds(retry) : kPgThrottlePoll;
+    }
+    return turn;
+  }
+
+  void release(const Permit& permit) override {
+    if (permit.lease == 0) return;
+    {
+      std::lock_guard held(renew_mu_);
+      if (held_ > 0) --held_;
+    }
+    std::lock_guard lock(mu_);
+    Status s = ready();
+    if (s.ok()) {
+      s = db_.run("throttle_release", "DELETE FROM throttle_leases WHERE id = $1",
+                  Params().integer(permit.lease), "cannot give back a throttle's slot")
+              .status();
+    }
+    if (!s.ok()) {
+      logger().warn("throttle '{}': slot {} not given back (it expires with its lease): {}",
+                    permit.key, permit.lease, s.message());
+    }
+  }
+
+ private:
+  // How often a call that waits for a free slot asks again.
+  static constexpr std::chrono::milliseconds kPgThrottlePoll{5};
+
+  // Connected (or reconnected). REQUIRES: mu_ held.
+  Status ready() {
+    if (connected_ && !db_.broken()) return Status();
+    Status s = connected_ ? db_.reset() : db_.connect(url_);
+    if (!s.ok()) return s;
+    connected_ = true;
+    return db_
+        .exec("SET statement_timeout = 2000; SET lock_timeout = 1000;",
+              "cannot configure the throttles' session")
+        .status();
+  }
+
+  void start_renewer() {
+    std::lock_guard lock(renew_mu_);
+    if (renewer_.joinable() || stop_) return;
+    renewer_ = std::thread([this] { renew_loop(); });
+  }
+
+  void renew_loop() {
+    std::unique_lock lock(renew_mu_);
+    while (!stop_) {
+      renew_cv_.wait_for(lock, lease_ / 3, [this] { return stop_; });
+      if (stop_) return;
+      if (held_ == 0) continue;
+      lock.unlock();
+      Status s;
+      {
+        std::lock_guard db_lock(mu_);
+        s = ready();
+        if (s.ok()) {
+          s = db_.run("throttle_renew",
+                      "UPDATE throttle_leases SET expires_ms = floor(extract(epoch FROM "
+                      "clock_timestamp()) * 1000)::bigint + $2 WHERE holder = $1",
+                      Params().text(holder_).integer(lease_.count()),
+                      "cannot renew the throttles' slots")
+                  .status();
+        }
+      }
+      if (!s.ok()) logger().warn("throttles: {}", s.message());
+      lock.lock();
+    }
+  }
+
+  std::string url_;
+  std::string where_;
+  std::chrono::milliseconds lease_;
+  std::string holder_;  // host:pid:random, unique to this limiter
+  std::mutex mu_;       // db_
+  Connection db_;
+  bool connected_ = false;
+  std::mutex renew_mu_;  // what follows
+  std::condition_variable renew_cv_;
+  bool stop_ = false;
+  std::int64_t held_ = 0;  // slots granted and not given back
+  std::thread renewer_;
+};
+
 class PostgresJournal final : public SqlJournal, public RunQueue, public HealthFeed {
  public:
   explicit PostgresJournal(std::string url)
@@ -342,6 +540,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
         origin_(new_origin()) {}
 
   Status open(const JournalOptions& options) {
+    limiter_ = std::make_unique<PgCallLimiter>(url_, where_, options.throttle_lease);
     if (Status s = db_.connect(url_); !s.ok()) return s;
     settings_ = "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
     if (options.sync == JournalSync::kFull) settings_ += "SET synchronous_commit = on;";
@@ -708,6 +907,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     }
     return out;
   }
+  CallLimiter& call_limiter() override { return *limiter_; }
 
   // ---- RunQueue ----
 
@@ -1023,6 +1223,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       s = db_.exec(kSchemaV3, "cannot add the wait inbox").status();
     } else if (version.ok() && *version == 3) {
       s = db_.exec(kSchemaV4, "cannot add the shared health's columns").status();
+    } else if (version.ok() && *version == 4) {
+      s = db_.exec(kSchemaV5, "cannot add the throttles' tables").status();
     } else if (!version.ok()) {
       s = version.status();
     }
@@ -1183,7 +1385,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   mutable Connection db_;
   const std::int64_t origin_;  // events.origin of the rows this object writes
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
-  std::set<std::string> fence_locked_;  // fenced runs whose row this transaction has locked
+  std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
+  std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
 };
 
 }  // namespace pg

@@ -473,7 +473,8 @@ void RunMachine::on_step(tools::Outcome outcome) {
                              f == FailureKind::kRefusal || f == FailureKind::kHttpStatus ||
                              f == FailureKind::kTimeout || f == FailureKind::kRateLimited ||
                              f == FailureKind::kTransport || f == FailureKind::kConnect ||
-                             f == FailureKind::kUnavailable;  // this tier's breaker is open
+                             f == FailureKind::kUnavailable ||  // this tier's breaker is open
+                             f == FailureKind::kThrottled;
     const auto& spec = std::get<graph::LlmTool>(tool.spec);
     std::string why;
     if (escalatable && spec.tier.empty()) {

@@ -40,7 +40,8 @@ int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex 
   // A call that was never sent (the monitor refused it, its key or template was missing) costs
   // nothing; any other is charged what it cost, its price and, for a model, its usage.
   const bool sent = outcome.failure != tools::FailureKind::kUnavailable &&
-                    outcome.failure != tools::FailureKind::kTemplate;
+                    outcome.failure != tools::FailureKind::kTemplate &&
+                    outcome.failure != tools::FailureKind::kThrottled;
   Spend actual;
   if (sent) {
     actual = {outcome.cost_usd + workflow_.tool(tool).price_usd, outcome.tokens,

@@ -97,16 +97,29 @@ TEST_F(WorkflowSchema, EveryExamplePassesSchemaAndLoader) {
 }
 
 TEST_F(WorkflowSchema, RejectsMalformedFilesTheSchemaCanSee) {
-  for (const char* name : {"wrong-format",        "missing-name",
-                           "missing-edges",       "tools-not-object",
-                           "tool-unknown-kind",   "http-missing-url",
-                           "http-bad-method",     "command-empty-argv",
-                           "llm-bad-difficulty",  "mock-fail-rate-above-one",
-                           "edge-negative-cost",  "edge-string-cost",
-                           "budget-negative-usd", "policy-zero-breaker-failures",
-                           "fanout-no-branches",  "node-unknown-kind",
-                           "root-is-string",      "edges-is-object",
-                           "fanout-join-bool",    "scenario-bad-status"}) {
+  for (const char* name : {"wrong-format",
+                           "missing-name",
+                           "missing-edges",
+                           "tools-not-object",
+                           "tool-unknown-kind",
+                           "http-missing-url",
+                           "http-bad-method",
+                           "command-empty-argv",
+                           "llm-bad-difficulty",
+                           "mock-fail-rate-above-one",
+                           "edge-negative-cost",
+                           "edge-string-cost",
+                           "budget-negative-usd",
+                           "policy-zero-breaker-failures",
+                           "fanout-no-branches",
+                           "node-unknown-kind",
+                           "root-is-string",
+                           "edges-is-object",
+                           "fanout-join-bool",
+                           "scenario-bad-status",
+                           "throttle-limits-nothing",
+                           "throttle-negative-rate",
+                           "throttle-zero-in-flight"}) {
     const auto doc =
         read_json(std::string(SWITCHYARD_SOURCE_DIR) + "/tests/data/invalid/" + name + ".json");
     EXPECT_NE(violations(doc), "") << name << " passes the schema";

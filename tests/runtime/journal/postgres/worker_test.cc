@@ -129,11 +129,14 @@ TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
                              "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
                              "runs_by_owner; DROP TABLE wait_inbox; DROP INDEX events_outcomes; "
                              "ALTER TABLE events DROP COLUMN xid; ALTER TABLE events DROP COLUMN "
-                             "origin; UPDATE schema_version SET version = 1"),
+                             "origin; DROP TABLE throttle_keys; DROP TABLE throttle_leases; "
+                             "DROP FUNCTION switchyard_throttle_acquire; "
+                             "UPDATE schema_version SET version = 1"),
             "");
   ASSERT_TRUE(wk_open(url));
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "4");
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "5");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");  // version 5
   EXPECT_EQ(pg_query(url,
                      "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
                      "indexname IN ('runs_queued', 'runs_leases', 'runs_by_owner')"),
