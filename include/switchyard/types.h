@@ -56,8 +56,10 @@ struct ModelTier {
 // with pointer "".
 SWITCHYARD_API Result<std::vector<ModelTier>> load_models_file(const std::string& path);
 
-enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed };
-// "running", "completed", "demoted", "escalated", "failed": the journal's spelling.
+// kWaiting: running, and held at one wait or more (docs/waits.md#waiting-runs); only run lists
+// and rows (Runtime::list_runs, get_run) say it: a run's result (RunSummary) never does.
+enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed, kWaiting };
+// "running", "completed", "demoted", "escalated", "failed": the journal's spelling; "waiting".
 SWITCHYARD_API std::string_view to_string(RunStatus status);
 
 // How a finished run ended (docs/runs.md).
@@ -130,7 +132,8 @@ struct RunInfo {
   std::string run_id{};
   std::string workflow{};       // the workflow's name
   std::string workflow_hash{};  // hex SHA-256 of its canonical JSON
-  // kRunning: in flight, or its process died (resume), or queued for a worker (docs/scale-out.md)
+  // kRunning: in flight, or its process died (resume), or queued for a worker (docs/scale-out.md);
+  // kWaiting: the same, held at one wait or more (docs/waits.md#waiting-runs).
   RunStatus status = RunStatus::kRunning;
   std::int64_t started_ms = 0;   // Unix time, milliseconds
   std::int64_t finished_ms = 0;  // 0 while running
@@ -143,6 +146,7 @@ struct RunInfo {
 
 // Which runs Runtime::list_runs returns (all conditions must hold), newest first.
 struct RunQuery {
+  // kRunning: the running runs held at no wait; kWaiting: those held at one or more.
   std::optional<RunStatus> status{};
   std::optional<std::string> workflow{};   // by name
   std::optional<std::int64_t> since_ms{};  // started at or after (Unix ms)

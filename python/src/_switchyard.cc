@@ -694,6 +694,52 @@ class PyRuntime {
     if (!s.ok()) raise_status(s);
   }
 
+  // The waits runs in flight here are held at (docs/waits.md), oldest first: one dict each, the
+  // shape of the service's GET /v1/waits (name None for a timer, due_ms None without a timeout).
+  py::list waits() {
+    api::Runtime& rt = runtime();
+    std::vector<api::Wait> waits;
+    {
+      py::gil_scoped_release release;
+      waits = rt.waits();
+    }
+    py::list out;
+    for (const api::Wait& w : waits) {
+      py::dict d;
+      d["run_id"] = w.run_id;
+      d["wait_id"] = w.wait_id;
+      d["kind"] = w.kind;
+      d["name"] = w.kind == "timer" ? py::object(py::none()) : py::object(py::str(w.name));
+      d["tool"] = w.tool;
+      d["branch"] = w.branch;
+      d["started_ms"] = w.started_ms;
+      d["due_ms"] = w.due_ms > 0 ? py::object(py::int_(w.due_ms)) : py::object(py::none());
+      out.append(d);
+    }
+    return out;
+  }
+
+  // approve, reject or signal (`decision`) of wait (or signal name) `target` of run `run_id`;
+  // errors are the API's, raised as the package's exceptions (NotFoundError, ...).
+  void resolve(const std::string& decision, const std::string& run_id, const std::string& target,
+               const py::object& data, const std::string& reason, const std::string& by,
+               const std::string& key) {
+    api::Runtime& rt = runtime();
+    api::WaitResolution r;
+    r.data = data.is_none() ? json(nullptr) : from_py_or_raise(data, "data");
+    r.reason = reason;
+    r.by = by;
+    r.key = key;
+    api::Status s;
+    {
+      py::gil_scoped_release release;
+      s = decision == "approve"  ? rt.approve(run_id, target, std::move(r))
+          : decision == "reject" ? rt.reject(run_id, target, std::move(r))
+                                 : rt.signal(run_id, target, std::move(r));
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
   std::size_t in_flight() { return runtime().in_flight(); }
   void wait_idle() {
     api::Runtime& rt = runtime();
@@ -728,9 +774,9 @@ class PyRuntime {
     api::Runtime& rt = runtime();
     api::RunQuery q;
     if (status) {
-      static const api::RunStatus kAll[] = {api::RunStatus::kRunning, api::RunStatus::kCompleted,
-                                            api::RunStatus::kDemoted, api::RunStatus::kEscalated,
-                                            api::RunStatus::kFailed};
+      static const api::RunStatus kAll[] = {api::RunStatus::kRunning,   api::RunStatus::kWaiting,
+                                            api::RunStatus::kCompleted, api::RunStatus::kDemoted,
+                                            api::RunStatus::kEscalated, api::RunStatus::kFailed};
       bool found = false;
       for (auto s : kAll) {
         if (api::to_string(s) == *status) {
@@ -739,10 +785,11 @@ class PyRuntime {
         }
       }
       if (!found) {
-        raise_status(
-            api::Status(api::StatusCode::kInvalidArgument,
-                        "status: expected running, completed, demoted, escalated or failed, got '" +
-                            *status + "'"));
+        raise_status(api::Status(
+            api::StatusCode::kInvalidArgument,
+            "status: expected running, waiting, completed, demoted, escalated or failed, "
+            "got '" +
+                *status + "'"));
       }
     }
     if (limit <= 0)
@@ -918,6 +965,8 @@ PYBIND11_MODULE(_switchyard, m) {
       .def("add_native_noop_tool", &PyRuntime::add_native_noop_tool)
       .def("start", &PyRuntime::start)
       .def("cancel", &PyRuntime::cancel)
+      .def("waits", &PyRuntime::waits)
+      .def("resolve", &PyRuntime::resolve)
       .def("in_flight", &PyRuntime::in_flight)
       .def("wait_idle", &PyRuntime::wait_idle)
       .def("journal_path", &PyRuntime::journal_path)

@@ -26,7 +26,17 @@ from ._errors import (
     ToolError,
     UnavailableError,
 )
-from ._runtime import Budget, Event, RunHandle, RunInfo, RunResult, Runtime, VerifyReport, Workflow
+from ._runtime import (
+    Budget,
+    Event,
+    RunHandle,
+    RunInfo,
+    RunResult,
+    Runtime,
+    VerifyReport,
+    Wait,
+    Workflow,
+)
 from ._switchyard import version as _version
 
 __version__ = _version()
@@ -51,5 +61,6 @@ __all__ = [
     "ToolError",
     "UnavailableError",
     "VerifyReport",
+    "Wait",
     "Workflow",
 ]

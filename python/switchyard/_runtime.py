@@ -71,6 +71,20 @@ class RunInfo:
 
 
 @dataclass(frozen=True)
+class Wait:
+    """A wait a run in flight here is held at (docs/waits.md): an approval, a signal or a timer."""
+
+    run_id: str
+    wait_id: str  # "<tool id>#<call>", unique within the run
+    kind: str  # "approval", "signal" or "timer"
+    name: Optional[str]  # what an approval or signal waits for; None for a timer
+    tool: str
+    branch: int  # the fan-out branch that waits, or -1
+    started_ms: int  # Unix time, milliseconds
+    due_ms: Optional[int]  # a timer: when it fires; otherwise its timeout (None: none)
+
+
+@dataclass(frozen=True)
 class Event:
     """One journaled event (docs/journal.md#events)."""
 
@@ -360,6 +374,34 @@ class Runtime:
         it is not in flight."""
         self._native.cancel(run_id, reason)
 
+    # --- waits (docs/waits.md) ---
+
+    def waits(self) -> List[Wait]:
+        """The waits the runs in flight here are held at, oldest first."""
+        return [Wait(**w) for w in self._native.waits()]
+
+    def approve(
+        self, run_id: str, wait_id: str, *, data: Any = None, by: str = "", key: str = ""
+    ) -> None:
+        """Approves wait ``wait_id`` ("Approve#1") of run ``run_id``: the step succeeds with
+        {"approved": True, "data": data, "by": by} and the run goes on. ``key`` is an idempotency
+        key: the same approval again with it changes nothing. NotFoundError (no such open wait),
+        InvalidArgumentError (not an approval), FailedPreconditionError (already resolved)."""
+        self._native.resolve("approve", run_id, wait_id, data, "", by, key)
+
+    def reject(
+        self, run_id: str, wait_id: str, *, reason: str = "", by: str = "", key: str = ""
+    ) -> None:
+        """Rejects it: the step fails ``rejected`` (with ``reason``) and the run heals around it.
+        Errors as approve's."""
+        self._native.resolve("reject", run_id, wait_id, None, reason, by, key)
+
+    def signal(self, run_id: str, name: str, *, data: Any = None, by: str = "", key: str = "") -> None:
+        """Sends signal ``name`` to run ``run_id``: its oldest open wait for that signal ends with
+        ``data`` as the step's output. Errors as approve's; NotFoundError when the run does not
+        wait for that signal."""
+        self._native.resolve("signal", run_id, name, data, "", by, key)
+
     def in_flight(self) -> int:
         return self._native.in_flight()
 
@@ -377,7 +419,10 @@ class Runtime:
         from ._errors import FailedPreconditionError
 
         ended = []
-        for info in self.runs(status="running"):
+        # Unfinished: running, or running and held at a wait ("waiting"), newest first.
+        unfinished = self.runs(status="running") + self.runs(status="waiting")
+        unfinished.sort(key=lambda r: (r.started_ms, r.run_id), reverse=True)
+        for info in unfinished:
             try:
                 ended.append(self.resume(info.run_id))
             except FailedPreconditionError:

@@ -5,6 +5,7 @@
 #include "runtime/api/runtime_impl.h"
 #include "runtime/engine/health_json.h"
 #include "runtime/engine/runner.h"
+#include "runtime/journal/waiting.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/resumable.h"
 #include "runtime/replay/verify.h"
@@ -19,7 +20,8 @@ Result<std::vector<RunInfo>> Runtime::list_runs(const RunQuery& query) const {
   filter.since_ms = query.since_ms;
   filter.until_ms = query.until_ms;
   filter.limit = query.limit;
-  auto runs = impl_->journal().list_runs(filter);
+  // A running run held at a wait is listed kWaiting (docs/waits.md#waiting-runs).
+  auto runs = runtime::list_runs_showing_waits(impl_->journal(), filter);
   if (!runs.ok()) return to_api(runs.status());
   std::vector<RunInfo> out;
   out.reserve(runs->size());
@@ -36,6 +38,11 @@ nlohmann::json Runtime::health() const {
 Result<RunInfo> Runtime::get_run(const std::string& run_id) const {
   auto run = impl_->journal().get_run(run_id);
   if (!run.ok()) return to_api(run.status());
+  if (run->status == "running") {
+    auto waiting = runtime::run_is_waiting(impl_->journal(), run_id);
+    if (!waiting.ok()) return to_api(waiting.status());
+    if (*waiting) run->status = "waiting";
+  }
   return to_api(*run);
 }
 

@@ -19,6 +19,7 @@ std::string Diagnostic::to_string() const {
 }
 
 std::string_view to_string(RunStatus status) {
+  if (status == RunStatus::kWaiting) return "waiting";  // a list's status, not a run's result's
   return runtime::to_string(static_cast<runtime::RunStatus>(status));
 }
 
@@ -66,8 +67,8 @@ Event to_api(const runtime::Event& e) {
 }
 
 RunStatus run_status(const std::string& journaled) {
-  for (auto s :
-       {RunStatus::kCompleted, RunStatus::kDemoted, RunStatus::kEscalated, RunStatus::kFailed}) {
+  for (auto s : {RunStatus::kCompleted, RunStatus::kDemoted, RunStatus::kEscalated,
+                 RunStatus::kFailed, RunStatus::kWaiting}) {
     if (journaled == to_string(s)) return s;
   }
   return RunStatus::kRunning;

@@ -30,11 +30,15 @@ int check(Context& ctx, const JournalArgs& args) {
                                {"runs", c.runs},
                                {"events", c.events},
                                {"workflows", c.workflows},
+                               {"queued_resolutions", c.queued_resolutions},
                                {"problems", c.problems}}
                     .dump(2)
              << "\n";
   } else if (c.problems.empty()) {
-    *ctx.out << "ok: " << c.runs << " runs, " << c.events << " events checked\n";
+    *ctx.out << "ok: " << c.runs << " runs, " << c.events << " events";
+    // The wait inbox is named when it holds rows (docs/waits.md).
+    if (c.queued_resolutions > 0) *ctx.out << ", " << c.queued_resolutions << " queued resolutions";
+    *ctx.out << " checked\n";
   } else {
     for (const auto& line : c.problems) *ctx.out << line << "\n";
     *ctx.err << c.problems.size() << " problem(s) in " << runtime::printable_location(args.journal)

@@ -10,6 +10,7 @@
 #include "runtime/cli/format.h"
 #include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
+#include "runtime/journal/waiting.h"
 
 namespace switchyard::cli {
 namespace {
@@ -44,7 +45,8 @@ int runs(Context& ctx, const RunsArgs& args) {
   filter.limit = args.limit;
   auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
   if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
-  auto list = (*journal)->list_runs(filter);
+  // A running run held at a wait is listed `waiting` (docs/waits.md#waiting-runs).
+  auto list = runtime::list_runs_showing_waits(**journal, filter);
   if (!list.ok()) return report_error(ctx, list.status(), args.json);
   // A row that cannot be decoded is listed without what cannot be (RunRecord::defect), and said.
   std::vector<std::string> defects;
@@ -90,7 +92,7 @@ void add_runs(CLI::App& app, Context& ctx) {
   auto args = std::make_shared<RunsArgs>();
   add_journal_option(cmd, args->journal);
   cmd->add_option("--status", args->status, "Only runs with this status")
-      ->check(CLI::IsMember({"running", "completed", "demoted", "escalated", "failed"}));
+      ->check(CLI::IsMember({"running", "waiting", "completed", "demoted", "escalated", "failed"}));
   cmd->add_option("--name", args->name, "Only runs of the workflow of this name");
   cmd->add_option("--workflow", args->workflow, "Deprecated: --name");
   cmd->add_option("--since", args->since,

@@ -1,17 +1,21 @@
 // Clients of a running `switchyard serve` (docs/waits.md, docs/service.md), or of a journal:
 //   switchyard waits   [--run ID] [--server URL] [--token T] [--json]
+//   switchyard waits   [--run ID] --journal DB [--json]
 //   switchyard approve RUN WAIT [--data JSON] [--by WHO] [--key K] [--server URL] [--token T]
 //   switchyard reject  RUN WAIT [--reason TEXT] [--by WHO] [--key K] [...]
 //   switchyard signal  RUN NAME --data JSON [--by WHO] [--key K] [...]
 //   switchyard cancel  RUN [--server URL] [--token T] | --journal DB [--reason TEXT] [--by WHO]
-// The open waits of a service's runs, their resolution, and cancelling runs. The token comes from
-// --token or SWITCHYARD_TOKEN. approve/reject/signal/cancel --journal DB queue the resolution or
-// the cancellation in a journal's inbox instead, for a run that no process holds or that a
-// worker holds (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run).
+// The open waits of a service's runs (or of a journal's unfinished runs: waits --journal), their
+// resolution, and cancelling runs. The token comes from --token or SWITCHYARD_TOKEN.
+// approve/reject/signal/cancel --journal DB queue the resolution or the cancellation in a
+// journal's inbox instead, for a run that no process holds or that a worker holds
+// (docs/scale-out.md#cancelling-and-resolving-runs-that-workers-run).
 
+#include <algorithm>
 #include <cstdlib>
 #include <future>
 #include <iomanip>
+#include <limits>
 #include <ostream>
 
 #include "runtime/cli/cli.h"
@@ -142,9 +146,105 @@ std::string time_or_dash(const JsonView& w, const char* key) {
 struct WaitsArgs {
   ClientArgs client;
   std::string run;
+  std::string journal;  // --journal: the held waits of the unfinished runs of this journal
 };
 
+// The table of waits both forms print: the service's `waits` documents, each with `queued` when
+// `queued` (the --journal form's column).
+void print_waits(std::ostream& out, const JsonView& waits, bool queued) {
+  out << std::left << std::setw(36) << "run" << std::setw(18) << "wait" << std::setw(10) << "kind"
+      << std::setw(28) << "waits for" << std::setw(8) << "branch" << std::setw(26) << "started"
+      << (queued ? std::setw(26) : std::setw(0)) << "due" << (queued ? "queued" : "") << "\n";
+  for (std::size_t i = 0; i < waits.size(); ++i) {
+    auto w = waits.element(i);
+    if (!w.ok() || !w->is_object()) continue;
+    const std::string kind = text_or_dash(*w, "kind");
+    const std::string name = text_or_dash(*w, "name");
+    std::string what = kind == "timer"      ? "time"
+                       : kind == "approval" ? "approval '" + name + "'"
+                                            : "signal '" + name + "'";
+    auto branch = w->integer_or("branch", -1);
+    out << std::left << std::setw(36) << text_or_dash(*w, "run_id") << std::setw(18)
+        << text_or_dash(*w, "wait_id") << std::setw(10) << kind << std::setw(28) << what
+        << std::setw(8) << (branch.ok() && *branch >= 0 ? std::to_string(*branch) : "-")
+        << std::setw(26) << time_or_dash(*w, "started_ms");
+    if (queued) {
+      auto q = w->boolean_or("queued", false);
+      out << std::setw(26) << time_or_dash(*w, "due_ms") << (q.ok() && *q ? "yes" : "-");
+    } else {
+      out << time_or_dash(*w, "due_ms");
+    }
+    out << "\n";
+  }
+}
+
+// --journal: the waits the unfinished runs of a journal are held at, re-driven from their
+// events as a resume would (runtime/replay/wait_inbox.h), in the service's `waits` shape plus
+// `queued` (a resolution waits in the inbox). A run that cannot be re-driven is said on stderr
+// and skipped; the others are listed.
+int list_journal(Context& ctx, const WaitsArgs& args) {
+  const bool json = args.client.json;
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), json);
+  std::vector<std::string> runs;
+  if (!args.run.empty()) {
+    auto id = resolve_run_id(**journal, args.run);
+    if (!id.ok()) return report_error(ctx, id.status(), json);
+    runs.push_back(*id);
+  } else {
+    runtime::RunFilter filter;
+    filter.status = "running";
+    filter.limit = std::numeric_limits<int>::max();
+    auto list = (*journal)->list_runs(filter);
+    if (!list.ok()) return report_error(ctx, list.status(), json);
+    for (const auto& r : *list) runs.push_back(r.run_id);
+  }
+  std::vector<runtime::JournaledWait> all;
+  std::vector<std::string> skipped;
+  for (const std::string& id : runs) {
+    auto waits = runtime::journaled_waits(**journal, id);
+    if (!waits.ok()) {
+      // --run names one run: its error is the answer. In the list, one run hides no other.
+      if (!args.run.empty()) return report_error(ctx, waits.status(), json);
+      if (waits.status().code() == StatusCode::kIo) return report_error(ctx, waits.status(), json);
+      skipped.push_back(waits.status().message());
+      continue;
+    }
+    for (auto& w : *waits) all.push_back(std::move(w));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return a.wait.started_ms < b.wait.started_ms;
+  });
+  for (const std::string& why : skipped) *ctx.err << "warning: skipped: " << why << "\n";
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& j : all) {
+    const runtime::OpenWait& w = j.wait;
+    // The shape of GET /v1/waits (docs/service.md), plus `queued`.
+    list.push_back({{"run_id", w.run_id},
+                    {"wait_id", w.wait_id},
+                    {"kind", w.kind},
+                    {"name", w.kind == "timer" ? nlohmann::json(nullptr) : nlohmann::json(w.name)},
+                    {"tool", w.tool},
+                    {"node", w.node.empty() ? w.tool : w.node},
+                    {"branch", w.branch},
+                    {"started_ms", w.started_ms},
+                    {"due_ms", w.due_ms > 0 ? nlohmann::json(w.due_ms) : nlohmann::json(nullptr)},
+                    {"queued", j.queued}});
+  }
+  if (json) {
+    *ctx.out << json_text(nlohmann::json{{"waits", list},
+                                         {"journal", runtime::printable_location(args.journal)}})
+             << "\n";
+    return kExitOk;
+  }
+  print_waits(*ctx.out, JsonView(list), true);
+  *ctx.out << list.size() << " open wait(s) in " << runtime::printable_location(args.journal)
+           << "\n";
+  return kExitOk;
+}
+
 int list(Context& ctx, const WaitsArgs& args) {
+  if (!args.journal.empty()) return list_journal(ctx, args);
   const std::string path =
       "/v1/waits" + (args.run.empty() ? "" : "?run=" + service::url_encode(args.run));
   auto reply = call(args.client, "GET", path, "");
@@ -160,25 +260,8 @@ int list(Context& ctx, const WaitsArgs& args) {
     *ctx.out << json_text(nlohmann::json{{"waits", waits->json()}}) << "\n";
     return kExitOk;
   }
-  auto& out = *ctx.out;
-  out << std::left << std::setw(36) << "run" << std::setw(18) << "wait" << std::setw(10) << "kind"
-      << std::setw(28) << "waits for" << std::setw(8) << "branch" << std::setw(26) << "started"
-      << "due\n";
-  for (std::size_t i = 0; i < waits->size(); ++i) {
-    auto w = waits->element(i);
-    if (!w.ok() || !w->is_object()) continue;
-    const std::string kind = text_or_dash(*w, "kind");
-    const std::string name = text_or_dash(*w, "name");
-    std::string what = kind == "timer"      ? "time"
-                       : kind == "approval" ? "approval '" + name + "'"
-                                            : "signal '" + name + "'";
-    auto branch = w->integer_or("branch", -1);
-    out << std::left << std::setw(36) << text_or_dash(*w, "run_id") << std::setw(18)
-        << text_or_dash(*w, "wait_id") << std::setw(10) << kind << std::setw(28) << what
-        << std::setw(8) << (branch.ok() && *branch >= 0 ? std::to_string(*branch) : "-")
-        << std::setw(26) << time_or_dash(*w, "started_ms") << time_or_dash(*w, "due_ms") << "\n";
-  }
-  out << waits->size() << " open wait(s) at " << args.client.server << "\n";
+  print_waits(*ctx.out, *waits, false);
+  *ctx.out << waits->size() << " open wait(s) at " << args.client.server << "\n";
   return kExitOk;
 }
 
@@ -400,10 +483,19 @@ void add_cancel(CLI::App& app, Context& ctx) {
 
 void add_waits(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
-      "waits", "List the open waits (approvals, signals, timers) of a running service's runs");
+      "waits",
+      "List the open waits (approvals, signals, timers) of a running service's runs, or of the "
+      "unfinished runs of a journal (--journal)");
   auto args = std::make_shared<WaitsArgs>();
   cmd->add_option("--run", args->run, "Only the waits of this run");
   add_client_options(cmd, args->client);
+  auto* journal = cmd->add_option(
+      "--journal", args->journal,
+      "List the waits the unfinished runs of this journal are held at, with whether a "
+      "resolution is queued for them (instead of --server)");
+  journal->excludes(cmd->get_option("--server"));
+  journal->excludes(cmd->get_option("--token"));
+  follow_global_journal(journal, args->journal);
   cmd->callback([&ctx, args] { ctx.exit_code = list(ctx, *args); });
   add_resolve(app, ctx, "approve");
   add_resolve(app, ctx, "reject");

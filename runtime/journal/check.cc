@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 
+#include "graph/json_read.h"
 #include "graph/load.h"
 #include "runtime/base/hash.h"
 #include "runtime/journal/row_check.h"
@@ -59,6 +60,13 @@ Result<JournalCheck> check_snapshot(sqlite3* db, const std::string& path) {
                                column_text(row, 4), column_text(row, 5));
                });
   if (!s.ok()) return s;
+  s = each_row(db, path, "SELECT run_id, id, wait_id, time_ms, body FROM wait_inbox ORDER BY id",
+               [&](sqlite3_stmt* row) {
+                 checker.inbox(column_text(row, 0), sqlite3_column_int64(row, 1),
+                               column_text(row, 2), sqlite3_column_int64(row, 3),
+                               column_text(row, 4));
+               });
+  if (!s.ok()) return s;
   return checker.finish();
 }
 
@@ -104,7 +112,7 @@ void RowChecker::run(const std::string& run_id, std::string_view input, const st
     auto r = decode_run_column(run_id, "result", *result);
     if (!r.ok()) problem(r.status().message());
   }
-  runs_[run_id] = RunRow{std::move(head_hash), head_seq};
+  runs_[run_id] = RunRow{std::move(head_hash), head_seq, false, {}};
 }
 
 void RowChecker::close_run() {
@@ -116,6 +124,7 @@ void RowChecker::close_run() {
     return;
   }
   it->second.has_events = true;
+  it->second.waits = std::move(waits_);
   if (it->second.head_seq != last_seq_ || it->second.head_hash != prev_link_) {
     problem(head_problem(run_id_, it->second.head_seq, last_seq_, count_));
   }
@@ -130,6 +139,7 @@ void RowChecker::event(const std::string& run_id, std::int64_t seq, std::int64_t
     prev_link_.clear();
     last_seq_ = 0;
     count_ = 0;
+    waits_.clear();
   }
   ++count_;
   if (seq != last_seq_ + 1) {
@@ -139,13 +149,40 @@ void RowChecker::event(const std::string& run_id, std::int64_t seq, std::int64_t
   }
   auto decoded =
       decode_event_row(run_id_, seq, time_ms, std::string(type), payload, std::string(hash));
-  if (!decoded.ok()) problem(decoded.status().message());
+  if (!decoded.ok()) {
+    problem(decoded.status().message());
+  } else if (type == "wait_started") {
+    waits_.insert(lenient_string(decoded->payload, "wait"));
+  }
   if (event_link(prev_link_, run_id_, seq, time_ms, type, payload) != hash) {
     problem(row_name(run_id_, seq, type) +
             ": does not match its hash: it was edited, or events before it were reordered");
   }
   prev_link_ = std::string(hash);
   last_seq_ = seq;
+}
+
+void RowChecker::inbox(const std::string& run_id, std::int64_t id, const std::string& wait_id,
+                       std::int64_t time_ms, std::string_view body) {
+  if (!run_id_.empty()) {  // the events are over
+    close_run();
+    run_id_.clear();
+  }
+  ++out_.queued_resolutions;
+  auto decoded = decode_resolution_row(run_id, id, wait_id, time_ms, body);
+  if (!decoded.ok()) problem(decoded.status().message());
+  const std::string row =
+      "run " + valid_utf8(run_id) + " queued resolution " + std::to_string(id) + " (wait_inbox)";
+  auto run = runs_.find(run_id);
+  if (run == runs_.end()) {
+    return problem(row + ": the run is not in the journal: a dangling inbox row (its run was " +
+                   "deleted, or the row's run_id edited)");
+  }
+  // A cancellation names no wait (decode_resolution_row checks that it names none).
+  if (!wait_id.empty() && run->second.waits.count(wait_id) == 0) {
+    problem(row + ": the run has no wait '" + valid_utf8(wait_id) +
+            "' (no wait_started names it): a dangling inbox row, applied to nothing");
+  }
 }
 
 JournalCheck RowChecker::finish() {

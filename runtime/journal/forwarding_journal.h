@@ -51,6 +51,9 @@ class ForwardingJournal : public Journal {
                                           std::int64_t after_seq) const override {
     return inner_.events_after(run_id, after_seq);
   }
+  Result<std::vector<std::string>> open_waits(const std::string& run_id) const override {
+    return inner_.open_waits(run_id);
+  }
   Status claim_run(const std::string& run_id) override { return inner_.claim_run(run_id); }
   Status queue_resolution(const QueuedResolution& resolution) override {
     return inner_.queue_resolution(resolution);

@@ -83,9 +83,10 @@ struct GcStats {
 
 // What Journal::check found.
 struct JournalCheck {
-  std::int64_t runs = 0;       // run rows read
-  std::int64_t events = 0;     // event rows read
-  std::int64_t workflows = 0;  // stored workflow copies read
+  std::int64_t runs = 0;                // run rows read
+  std::int64_t events = 0;              // event rows read
+  std::int64_t workflows = 0;           // stored workflow copies read
+  std::int64_t queued_resolutions = 0;  // wait inbox rows read (Journal::queue_resolution)
   // One line per problem ("run r-abc seq 7 (step_failed): /payload/tool: expected a string, got
   // an array"); empty when the journal is sound.
   std::vector<std::string> problems;
@@ -112,6 +113,9 @@ struct QueuedResolution {
 };
 
 struct RunFilter {
+  // A status of the journal's rows (running, completed, ...). `waiting` is no row's status: it is
+  // the status list_runs_showing_waits (runtime/journal/waiting.h) gives a running run held at a
+  // wait; Journal::list_runs itself lists no run for it.
   std::optional<std::string> status;
   std::optional<std::string> workflow;
   std::optional<std::int64_t> since_ms;  // started at or after
@@ -173,6 +177,14 @@ class Journal {
   // events(); the PostgreSQL journal reads only the new rows.
   virtual Result<std::vector<Event>> events_after(const std::string& run_id,
                                                   std::int64_t after_seq) const;
+
+  // The waits run `run_id` is held at according to its journal, oldest first: the ids of its
+  // wait_started events with no outcome after them (no wait_resolved for that wait, and, in a
+  // fan-out branch, no fanout_joined of its fan-out: a decided join drops the waits of the
+  // branches it cancels). Empty for a run held at none. The run's status is not looked at: a
+  // finished run is held at nothing, whatever its events say. Errors as events(). This default
+  // reads events(); the SQL journals read only the rows of those three types.
+  virtual Result<std::vector<std::string>> open_waits(const std::string& run_id) const;
 
   // Takes over an unfinished run for this process (resume): records this process as its owner.
   // kNotFound if unknown; kFailedPrecondition if it is finished.

@@ -24,6 +24,7 @@
 #include "runtime/journal/row_check.h"
 #include "runtime/journal/rows.h"
 #include "runtime/journal/sql_journal.h"
+#include "runtime/journal/waiting.h"
 
 namespace switchyard::runtime {
 // Named inside the anonymous namespace: unity builds put this file beside the SQLite journal's.
@@ -836,6 +837,28 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return out;
   }
 
+  // Only the rows that open and close waits (the run's other events are not read).
+  Result<std::vector<std::string>> open_waits(const std::string& run_id) const override {
+    auto run = get_run(run_id);
+    if (!run.ok()) return run.status();
+    std::lock_guard lock(mu_);
+    auto r = db_.run("open_waits",
+                     "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = $1 "
+                     "AND type IN ('wait_started', 'wait_resolved', 'fanout_joined') "
+                     "ORDER BY seq",
+                     Params().text(run_id), "cannot read the waits of run " + run_id);
+    if (!r.ok()) return r.status();
+    const PGresult* rows = r->get();
+    std::vector<Event> events;
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      auto e = decode_event_row(run_id, integer(rows, row, 0), integer(rows, row, 1),
+                                cell(rows, row, 2), raw(rows, row, 3), cell(rows, row, 4));
+      if (!e.ok()) return e.status();
+      events.push_back(std::move(e).value());
+    }
+    return open_wait_ids(events);
+  }
+
   Result<std::string> workflow_source(const std::string& hash) const override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
@@ -1374,6 +1397,14 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
         checker.event(std::string(raw(r, row, 0)), integer(r, row, 1), integer(r, row, 2),
                       raw(r, row, 3), raw(r, row, 4), raw(r, row, 5));
       }
+    }
+    auto inbox =
+        db_.exec("SELECT run_id, id, wait_id, time_ms, body FROM wait_inbox ORDER BY id", what);
+    if (!inbox.ok()) return inbox.status();
+    for (int row = 0; row < PQntuples(inbox->get()); ++row) {
+      const PGresult* r = inbox->get();
+      checker.inbox(std::string(raw(r, row, 0)), integer(r, row, 1), std::string(raw(r, row, 2)),
+                    integer(r, row, 3), raw(r, row, 4));
     }
     return checker.finish();
   }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -24,6 +25,12 @@ class RowChecker {
   // named, not only a run's first), gaps in seq named.
   void event(const std::string& run_id, std::int64_t seq, std::int64_t time_ms,
              std::string_view type, std::string_view payload, std::string_view hash);
+  // A wait inbox row (Journal::queue_resolution), after every event(): its body decoded and
+  // checked, its run in the runs table and its wait one the run's events started (a
+  // wait_started of that id; a cancellation names none): a row for an unknown run or wait is
+  // dangling, applied to nothing.
+  void inbox(const std::string& run_id, std::int64_t id, const std::string& wait_id,
+             std::int64_t time_ms, std::string_view body);
   // Closes the last run (its head against its events) and names the runs whose head names events
   // there are none of. Call once, after every row.
   JournalCheck finish();
@@ -36,6 +43,7 @@ class RowChecker {
     std::string head_hash;
     std::int64_t head_seq = 0;
     bool has_events = false;
+    std::set<std::string> waits;  // the wait ids its wait_started events name
   };
   void close_run();
 
@@ -45,6 +53,7 @@ class RowChecker {
   std::string prev_link_;
   std::int64_t last_seq_ = 0;
   std::int64_t count_ = 0;
+  std::set<std::string> waits_;  // the wait ids started by the run whose events are being read
 };
 
 }  // namespace switchyard::runtime

@@ -19,6 +19,7 @@
 #include "runtime/journal/schema.h"
 #include "runtime/journal/sql_journal.h"
 #include "runtime/journal/sqlite_util.h"
+#include "runtime/journal/waiting.h"
 #include "runtime/journal/wal_checkpointer.h"
 
 namespace switchyard::runtime {
@@ -390,6 +391,38 @@ class SqliteJournal final : public SqlJournal {
     }
     if (rc != SQLITE_DONE) return fail("cannot read events of run " + run_id);
     return out;
+  }
+
+  // Only the rows that open and close waits (the run's other events are not read).
+  Result<std::vector<std::string>> open_waits(const std::string& run_id) const override {
+    auto run = get_run(run_id);
+    if (!run.ok()) return run.status();
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    if (sqlite3_prepare_v2(db_,
+                           "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1 "
+                           "AND type IN ('wait_started', 'wait_resolved', 'fanout_joined') "
+                           "ORDER BY seq",
+                           -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail("cannot read the waits of run " + run_id);
+    }
+    bind_value(stmt.get(), 1, run_id);
+    std::vector<Event> rows;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      const auto* payload = reinterpret_cast<const char*>(sqlite3_column_text(row, 3));
+      auto e = decode_event_row(
+          run_id, sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1), column_utf8(row, 2),
+          payload
+              ? std::string_view(payload, static_cast<std::size_t>(sqlite3_column_bytes(row, 3)))
+              : std::string_view(),
+          column_utf8(row, 4));
+      if (!e.ok()) return e.status();
+      rows.push_back(std::move(e).value());
+    }
+    if (rc != SQLITE_DONE) return fail("cannot read the waits of run " + run_id);
+    return open_wait_ids(rows);
   }
 
   Result<std::string> workflow_source(const std::string& hash) const override {

@@ -223,6 +223,46 @@ Result<QueuedWaitAnswer> queue_wait_answer(Journal& journal, const std::string& 
   return QueuedWaitAnswer{q.wait_id, false};
 }
 
+Result<std::vector<JournaledWait>> journaled_waits(Journal& journal, const std::string& run_id) {
+  std::vector<JournaledWait> out;
+  auto run = journal.get_run(run_id);
+  if (!run.ok()) return run.status();
+  if (run->status != "running") {
+    return failed_precondition("run " + run_id + " has already finished (" + run->status + ")");
+  }
+  auto workflow = journaled_workflow(journal, *run);
+  if (!workflow.ok()) return workflow.status();
+  auto point = open_resume(journal, **workflow, run->workflow_hash, run_id);
+  if (!point.ok()) return point.status();
+  const std::vector<InboxHeldWait> held = held_waits_of(**workflow, *point, nullptr);
+  if (held.empty()) return out;
+  auto queued = journal.queued_resolutions(run_id);
+  if (!queued.ok()) return queued.status();
+  for (const InboxHeldWait& w : held) {
+    JournaledWait j;
+    j.wait.run_id = run_id;
+    j.wait.wait_id = w.wait_id;
+    j.wait.kind = w.kind_name;
+    j.wait.name = w.name;
+    j.wait.started_ms = w.started_ms;
+    j.wait.due_ms = w.due_ms;
+    // Where it waits, from its wait_started event (the last one of that wait id).
+    for (auto e = point->recorded.rbegin(); e != point->recorded.rend(); ++e) {
+      if (e->type != "wait_started" || lenient_string(e->payload, "wait") != w.wait_id) continue;
+      j.wait.tool = lenient_string(e->payload, "tool");
+      j.wait.node = lenient_string(e->payload, "node");
+      j.wait.fanout = lenient_string(e->payload, "fanout");
+      j.wait.branch = j.wait.fanout.empty() ? -1 : lenient_integer(e->payload, "branch", -1);
+      break;
+    }
+    j.queued = std::any_of(queued->begin(), queued->end(), [&](const QueuedResolution& q) {
+      return q.wait_id == w.wait_id && (w.due_ms == 0 || q.time_ms < w.due_ms);
+    });
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 Result<std::vector<OpenWait>> stuck_at_waits(Journal& journal, const std::string& run_id,
                                              std::int64_t now_ms) {
   std::vector<OpenWait> out;

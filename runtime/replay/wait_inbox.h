@@ -63,4 +63,19 @@ Result<QueuedCancel> queue_cancel(Journal& journal, const std::string& run_id, s
 Result<std::vector<OpenWait>> stuck_at_waits(Journal& journal, const std::string& run_id,
                                              std::int64_t now_ms);
 
+// A wait an unfinished run is held at in its journal (`switchyard waits --journal`).
+struct JournaledWait {
+  OpenWait wait;  // as Engine::waits() lists a wait in flight (node, tool, branch, times)
+  // A resolution of it is queued in the wait inbox, one that a resume applies (queued before the
+  // wait's due time): the run goes on once resumed.
+  bool queued = false;
+};
+
+// The waits unfinished run `run_id` is held at according to its journal, re-driven as a resume
+// re-drives it (so exactly those a resume holds again, with their original start and due times),
+// oldest first; each says whether a resolution is queued for it. Empty for a run held at none.
+// Errors: kNotFound (unknown run), kFailedPrecondition (finished, or a journal that does not
+// re-drive), those of reading the run's workflow copy and journal.
+Result<std::vector<JournaledWait>> journaled_waits(Journal& journal, const std::string& run_id);
+
 }  // namespace switchyard::runtime

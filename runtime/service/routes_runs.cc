@@ -6,6 +6,7 @@
 
 #include "runtime/engine/run_setup.h"
 #include "runtime/journal/text.h"
+#include "runtime/journal/waiting.h"
 #include "runtime/replay/graphviz_svg.h"
 #include "runtime/replay/render.h"
 #include "runtime/replay/verify.h"
@@ -232,12 +233,12 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
   runtime::RunFilter filter;
   filter.limit = 50;
   if (auto it = req.query.find("status"); it != req.query.end()) {
-    static const std::set<std::string> kStatuses = {"queued",  "running",   "completed",
+    static const std::set<std::string> kStatuses = {"queued",  "running",   "waiting", "completed",
                                                     "demoted", "escalated", "failed"};
     if (!kStatuses.count(it->second)) {
-      return error_response(
-          invalid_argument("status=" + excerpt(it->second, 100) +
-                           ": expected queued, running, completed, demoted, escalated or failed"));
+      return error_response(invalid_argument(
+          "status=" + excerpt(it->second, 100) +
+          ": expected queued, running, waiting, completed, demoted, escalated or failed"));
     }
     filter.status = it->second;
   }
@@ -257,7 +258,8 @@ HttpResponse Service::Impl::list_runs(const HttpRequest& req) {
     }
     filter.limit = static_cast<int>(n);
   }
-  auto list = feed->list_runs(filter);
+  // A running run held at a wait is listed `waiting` (docs/waits.md#waiting-runs).
+  auto list = runtime::list_runs_showing_waits(*feed, filter);
   if (!list.ok()) return journal_error_response(list.status());
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& r : *list) runs.push_back(runtime::run_json(r));
@@ -276,9 +278,17 @@ HttpResponse Service::Impl::get_run(const std::string& id) {
   // The row; `result` is the `run --json` document once the run has finished. A run in flight
   // held at one wait or more (docs/waits.md) is "waiting" (the journal's row says "running"),
   // and `waits` lists its open waits (empty otherwise).
+  // A running run that no engine here holds (a worker's, or one left unfinished) is "waiting"
+  // when its journal holds it at a wait, as GET /v1/runs lists it.
   nlohmann::json out = runtime::run_json(*run);
   nlohmann::json open = run->status == "running" ? waits_of(id) : nlohmann::json::array();
-  if (!open.empty()) out["status"] = "waiting";
+  if (!open.empty()) {
+    out["status"] = "waiting";
+  } else if (run->status == "running" && !engine->holds(id)) {
+    auto waiting = runtime::run_is_waiting(*feed, id);
+    if (!waiting.ok()) return journal_error_response(waiting.status());
+    if (*waiting) out["status"] = "waiting";
+  }
   out["waits"] = std::move(open);
   return json_response(200, out);
 }

@@ -85,9 +85,16 @@ TEST(ApiWaitResume, AnApprovalHeldWhenItsProcessWasKilledIsHeldAgainOnResumeAndA
   ASSERT_TRUE(rt);
   std::atomic<int> prepared{0};
   add_resume_builtins(*rt, prepared);
+  // Held at its wait in the journal: waiting (docs/waits.md#waiting-runs), and listed so.
   auto listed = rt->get_run("held-1");
   ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->status, api::RunStatus::kRunning);
+  EXPECT_EQ(listed->status, api::RunStatus::kWaiting);
+  EXPECT_EQ(api::to_string(listed->status), "waiting");
+  auto waiting = rt->list_runs({.status = api::RunStatus::kWaiting});
+  ASSERT_TRUE(waiting.ok());
+  ASSERT_EQ(waiting->size(), 1u);
+  EXPECT_EQ((*waiting)[0].run_id, "held-1");
+  EXPECT_TRUE(rt->list_runs({.status = api::RunStatus::kRunning})->empty());
   std::promise<api::Result<api::RunSummary>> ended;
   auto end = ended.get_future();
   ASSERT_TRUE(rt->start_resume("held-1", {}, [&ended](api::Result<api::RunSummary> r) {

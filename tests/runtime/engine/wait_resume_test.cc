@@ -405,6 +405,69 @@ TEST_F(WaitResumeTest, ResumeLeavesARunHeldAtAnApprovalThenFinishesItOnceApprove
   expect_verifies("cli-1");
 }
 
+// A run held at an approval whose process died, read from the journal alone
+// (docs/waits.md#waiting-runs, #listing-the-waits-of-a-journal): `runs` lists it `waiting` (and
+// `--status waiting` finds it, `--status running` does not), `waits --journal` lists its wait in
+// the service's shape, with `queued` once an approval waits in the inbox, and `journal check`
+// reads that inbox row.
+TEST_F(WaitResumeTest, RunsAndWaitsReadFromTheJournalShowAHeldRunItsWaitAndItsQueuedApproval) {
+  const std::string w = R"({"format": "switchyard.workflow/v1", "name": "list-held",
+    "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})";
+  const std::int64_t started = hold_then_kill(w, "list-1");
+  ASSERT_GT(started, 0);
+  auto json_of = [](const testing::CommandResult& r) {
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  };
+  auto statuses = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"runs", "--journal", journal_path_, "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<std::string> out;
+    const nlohmann::json doc = json_of(testing::switchyard(args));
+    for (const auto& r : doc.value("runs", nlohmann::json::array())) {
+      out.push_back(r.value("run_id", "") + ":" + r.value("status", ""));
+    }
+    return out;
+  };
+  EXPECT_EQ(statuses({}), (std::vector<std::string>{"list-1:waiting"}));
+  EXPECT_EQ(statuses({"--status", "waiting"}), (std::vector<std::string>{"list-1:waiting"}));
+  EXPECT_TRUE(statuses({"--status", "running"}).empty());
+  auto text = testing::switchyard({"runs", "--journal", journal_path_});
+  EXPECT_NE(text.out.find("waiting"), std::string::npos) << text.out;
+
+  const nlohmann::json expected = {
+      {"run_id", "list-1"}, {"wait_id", "Ask#1"}, {"kind", "approval"}, {"name", "refund"},
+      {"tool", "Ask"},      {"node", "Ask"},      {"branch", -1},       {"started_ms", started},
+      {"due_ms", nullptr},  {"queued", false}};
+  nlohmann::json waits =
+      json_of(testing::switchyard({"waits", "--journal", journal_path_, "--json"}));
+  ASSERT_EQ(waits["waits"].size(), 1u) << waits.dump();
+  EXPECT_EQ(waits["waits"][0], expected);
+
+  ASSERT_EQ(
+      testing::switchyard({"approve", "list-1", "Ask#1", "--journal", journal_path_}).exit_code, 0);
+  waits = json_of(
+      testing::switchyard({"waits", "--journal", journal_path_, "--run", "list-1", "--json"}));
+  ASSERT_EQ(waits["waits"].size(), 1u) << waits.dump();
+  EXPECT_EQ(waits["waits"][0]["queued"], true);
+  auto table = testing::switchyard({"waits", "--journal", journal_path_});
+  EXPECT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("approval 'refund'"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("yes"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("1 open wait(s) in "), std::string::npos) << table.out;
+  auto unknown = testing::switchyard({"waits", "--journal", journal_path_, "--run", "ghost"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.out << unknown.err;
+  EXPECT_NE(unknown.err.find("ghost"), std::string::npos) << unknown.err;
+
+  const nlohmann::json check =
+      json_of(testing::switchyard({"journal", "check", "--journal", journal_path_, "--json"}));
+  EXPECT_EQ(check["ok"], true) << check.dump();
+  EXPECT_EQ(check["queued_resolutions"], 1);
+}
+
 // A signal sent with `signal --journal` while the process is down, then `switchyard resume`:
 // the run finishes with the signal's data as the step's output.
 TEST_F(WaitResumeTest, SignalInTheJournalThenResumeFinishesTheRun) {

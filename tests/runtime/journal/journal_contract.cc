@@ -9,6 +9,7 @@
 
 #include "runtime/engine/reenact.h"
 #include "runtime/journal/forwarding_journal.h"
+#include "runtime/journal/waiting.h"
 #include "runtime/journal/writer.h"
 #include "tests/support/journal_records.h"
 
@@ -129,6 +130,78 @@ TEST_P(JournalContract, ListsNewestFirstWithFilters) {
   EXPECT_EQ(ids(limited), (std::vector<std::string>{"new"}));
 }
 
+// The `waiting` status of run lists (docs/waits.md#waiting-runs): Journal::open_waits names the
+// waits a run's events leave open (a wait_started without a wait_resolved of the same wait, and,
+// in a fan-out branch, without a fanout_joined of its fan-out after it), and
+// list_runs_showing_waits lists such a running run as `waiting`, with the status filters
+// `running` and `waiting` splitting the running runs, each within its limit.
+TEST_P(JournalContract, ARunningRunWithAnOpenWaitIsListedWaitingAndTheFiltersSplitRunningRuns) {
+  using nlohmann::json;
+  auto journal_run = [&](const std::string& id, std::int64_t started,
+                         const std::vector<std::pair<std::string, json>>& events) {
+    ASSERT_TRUE(journal_->begin_run(run_record(id, started)).ok());
+    std::vector<Event> batch = {journal_event(id, 1)};
+    for (const auto& [type, payload] : events) {
+      batch.push_back(
+          journal_event(id, static_cast<std::int64_t>(batch.size()) + 1, type, payload));
+    }
+    ASSERT_TRUE(journal_->append(batch).ok());
+  };
+  const json started = {{"wait", "Ask#1"}, {"kind", "approval"}, {"name", "refund"}};
+  // Held at Ask#1; resolved; a branch's wait dropped by its join; one branch of two still held.
+  journal_run("held", 400, {{"wait_started", started}});
+  journal_run("resolved", 300,
+              {{"wait_started", started},
+               {"wait_resolved", {{"wait", "Ask#1"}, {"decision", "approved"}}}});
+  journal_run("joined", 200,
+              {{"wait_started", {{"wait", "B#1"}, {"fanout", "Fan"}, {"branch", 1}}},
+               {"fanout_joined", {{"node", "Fan"}, {"cancelled", {1}}}}});
+  journal_run("branch", 100,
+              {{"wait_started", {{"wait", "A#1"}, {"fanout", "Fan"}, {"branch", 0}}},
+               {"wait_started", {{"wait", "B#1"}, {"fanout", "Fan"}, {"branch", 1}}},
+               {"wait_resolved", {{"wait", "A#1"}, {"decision", "approved"}}}});
+  ASSERT_TRUE(journal_->begin_run(run_record("done", 50)).ok());
+  ASSERT_TRUE(
+      journal_
+          ->append({journal_event("done", 1), journal_event("done", 2, "wait_started", started)})
+          .ok());
+  ASSERT_TRUE(journal_->finish_run("done", "completed", {{"ok", true}}, 60).ok());
+
+  EXPECT_EQ(*journal_->open_waits("held"), (std::vector<std::string>{"Ask#1"}));
+  EXPECT_TRUE(journal_->open_waits("resolved")->empty());
+  EXPECT_TRUE(journal_->open_waits("joined")->empty());
+  EXPECT_EQ(*journal_->open_waits("branch"), (std::vector<std::string>{"B#1"}));
+  EXPECT_EQ(journal_->open_waits("ghost").status().code(), StatusCode::kNotFound);
+
+  auto listed = [&](RunFilter f) {
+    std::vector<std::string> out;
+    auto runs = list_runs_showing_waits(*journal_, f);
+    EXPECT_TRUE(runs.ok()) << runs.status().to_string();
+    if (runs.ok()) {
+      for (const auto& r : *runs) out.push_back(r.run_id + ":" + r.status);
+    }
+    return out;
+  };
+  EXPECT_EQ(listed({}),
+            (std::vector<std::string>{"held:waiting", "resolved:running", "joined:running",
+                                      "branch:waiting", "done:completed"}));
+  RunFilter waiting;
+  waiting.status = "waiting";
+  EXPECT_EQ(listed(waiting), (std::vector<std::string>{"held:waiting", "branch:waiting"}));
+  waiting.limit = 1;
+  EXPECT_EQ(listed(waiting), (std::vector<std::string>{"held:waiting"}));
+  RunFilter running;
+  running.status = "running";
+  EXPECT_EQ(listed(running), (std::vector<std::string>{"resolved:running", "joined:running"}));
+  running.limit = 1;
+  EXPECT_EQ(listed(running), (std::vector<std::string>{"resolved:running"}));
+  // The journal's own rows still say running: resume, gc and the owner checks key on it.
+  RunFilter rows;
+  rows.status = "running";
+  EXPECT_EQ(journal_->list_runs(rows)->size(), 4u);
+  EXPECT_EQ(journal_->get_run("held")->status, "running");
+}
+
 // ---- the durable journals: reopened, read from a second connection, group commit ----
 
 TEST_P(DurableJournalContract, KeepsEverythingAcrossReopen) {
@@ -190,6 +263,33 @@ TEST_P(DurableJournalContract, CheckReadsEveryRowAndGcRemovesOldFinishedRuns) {
   EXPECT_EQ(journal_->get_run("old").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(journal_->events("new")->size(), 2u);
   EXPECT_TRUE(journal_->workflow_source("abc123").ok());
+}
+
+// Journal::check reads the wait inbox too: a queued resolution for a wait that no wait_started of
+// its run names is a dangling row, named with its run and id; one for a started wait is sound.
+TEST_P(DurableJournalContract, CheckNamesAQueuedResolutionForAWaitTheRunNeverStarted) {
+  ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
+  ASSERT_TRUE(
+      journal_
+          ->append({journal_event("r1", 1),
+                    journal_event("r1", 2, "wait_started", nlohmann::json{{"wait", "Ask#1"}})})
+          .ok());
+  ASSERT_TRUE(
+      journal_->queue_resolution({.run_id = "r1", .wait_id = "Ask#1", .decision = "approve"}).ok());
+  auto sound = journal_->check();
+  ASSERT_TRUE(sound.ok()) << sound.status().to_string();
+  EXPECT_EQ(sound->queued_resolutions, 1);
+  EXPECT_TRUE(sound->problems.empty()) << sound->problems.front();
+  ASSERT_TRUE(
+      journal_->queue_resolution({.run_id = "r1", .wait_id = "Ask#9", .decision = "approve"}).ok());
+  auto dangling = journal_->check();
+  ASSERT_TRUE(dangling.ok()) << dangling.status().to_string();
+  EXPECT_EQ(dangling->queued_resolutions, 2);
+  ASSERT_EQ(dangling->problems.size(), 1u);
+  EXPECT_NE(dangling->problems[0].find("run r1 queued resolution "), std::string::npos)
+      << dangling->problems[0];
+  EXPECT_NE(dangling->problems[0].find("has no wait 'Ask#9'"), std::string::npos)
+      << dangling->problems[0];
 }
 
 // A run taken over by resume: claim_run records this process; a finished one is refused.

@@ -136,6 +136,42 @@ TEST(JournalCheck, DeletedEventsAMovedHeadAndEventsWithoutARunAreNamed) {
   EXPECT_TRUE(any_contains(checked->problems, "run r-ghost: 1 event(s) but no row in runs"));
 }
 
+// The wait inbox (docs/waits.md#while-no-process-holds-the-run) is read through the same checks:
+// a row whose body is not JSON, or whose decision is not one, and a row whose run is not in the
+// journal are each named with their run and id, and the rest of the journal stays sound.
+TEST(JournalCheck, MalformedAndDanglingWaitInboxRowsAreEachNamed) {
+  TempDir dir;
+  const std::string path = dir.file("j.db");
+  const testing::TwoRuns runs = testing::write_two_runs(path);
+  ASSERT_EQ(exec_sql(path,
+                     "INSERT INTO wait_inbox (id, run_id, wait_id, time_ms, body) VALUES "
+                     "(7, '" +
+                         runs.clean +
+                         "', 'Ask#1', 1, '{not json'), "
+                         "(8, '" +
+                         runs.clean +
+                         "', 'Ask#1', 1, '{\"decision\": \"maybe\"}'), "
+                         "(9, 'r-ghost', 'Ask#1', 1, '{\"decision\": \"approve\"}')"),
+            "");
+  auto checked = testing::reopen_journal(path)->check();
+  ASSERT_TRUE(checked.ok()) << checked.status().to_string();
+  EXPECT_EQ(checked->queued_resolutions, 3);
+  const std::string clean = "run " + runs.clean + " queued resolution ";
+  EXPECT_TRUE(any_contains(checked->problems, clean + "7: "))
+      << ::testing::PrintToString(checked->problems);
+  EXPECT_TRUE(any_contains(checked->problems,
+                           clean + "8: /decision: expected \"approve\", \"reject\", \"signal\""))
+      << ::testing::PrintToString(checked->problems);
+  EXPECT_TRUE(any_contains(checked->problems,
+                           "run r-ghost queued resolution 9 (wait_inbox): the run is not in the "
+                           "journal: a dangling inbox row"))
+      << ::testing::PrintToString(checked->problems);
+  // Each row once: the two bad bodies (whose wait the run never started either) and the ghost.
+  for (const char* id : {"7", "8", "9"}) {
+    EXPECT_TRUE(any_contains(checked->problems, "queued resolution " + std::string(id)));
+  }
+}
+
 TEST(MemoryJournal, AnEventWithAFieldOfTheWrongTypeIsRefusedOnReadLikeTheSqliteJournalRefusesIt) {
   auto journal = make_memory_journal();
   ASSERT_TRUE(journal->begin_run(run_record("r1")).ok());

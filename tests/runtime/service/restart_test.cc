@@ -165,7 +165,9 @@ TEST_F(ServeRestart, AnApprovalSentWhileNoServerHoldsTheRunIsQueuedThenAppliedBy
     auto signal = second->call("POST", "/v1/runs/" + id + "/signals/confirmed", kRestartToken,
                                json{{"data", 1}}.dump());
     EXPECT_EQ(signal.status, 404) << signal.body;
-    EXPECT_EQ(second->call("GET", "/v1/runs/" + id, kRestartToken).json()["status"], "running");
+    // Not in flight here, and held at its wait in the journal: waiting
+    // (docs/waits.md#waiting-runs).
+    EXPECT_EQ(second->call("GET", "/v1/runs/" + id, kRestartToken).json()["status"], "waiting");
   }
   auto third = serve();
   const json run = third->wait_run(kRestartToken, id);
@@ -190,7 +192,9 @@ TEST_F(ServeRestart, WithNoResumeTheRunOfADeadServerIsLeftAsItWas) {
   EXPECT_TRUE(waits(*second, id).empty());
   auto run = second->call("GET", "/v1/runs/" + id, kRestartToken);
   ASSERT_EQ(run.status, 200) << run.body;
-  EXPECT_EQ(run.json()["status"], "running") << run.body;
+  // Left as it was: held at its wait in the journal, so listed waiting, with no wait open here.
+  EXPECT_EQ(run.json()["status"], "waiting") << run.body;
+  EXPECT_EQ(run.json()["waits"], json::array()) << run.body;
   auto shown = switchyard({"replay", id, "--journal", journal(), "--json"});
   EXPECT_EQ(shown.out.find("\"resumed\""), std::string::npos) << shown.out;
 }

@@ -159,6 +159,38 @@ TEST_F(ServeWaits, AnApprovalIsListedShownWaitingThenApprovedOverHttp) {
   EXPECT_EQ(resolved[0]["decision"], "approved");
 }
 
+// GET /v1/runs lists a run held at a wait as `waiting` (docs/waits.md#waiting-runs), from its
+// journaled wait_started (committed a moment after the wait is listed, hence the poll), and the
+// status filter splits the running runs: ?status=waiting finds it, ?status=running does not.
+TEST_F(ServeWaits, ARunHeldAtAWaitIsListedWaitingAndFoundByItsStatus) {
+  add(waits_refund_workflow("refund"));
+  const std::string id = run("refund", "refund-listed", {{"amount", 250}});
+  ASSERT_EQ(await_waits(id, 1).size(), 1u);
+  auto ids = [this](const std::string& query) {
+    std::vector<std::string> out;
+    auto r = get("/v1/runs" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    for (const auto& run : r.json().value("runs", json::array())) {
+      out.push_back(run.value("run_id", "") + ":" + run.value("status", ""));
+    }
+    return out;
+  };
+  const auto until = std::chrono::steady_clock::now() + kWaitsDeadline;
+  while (ids("?status=waiting").empty() && std::chrono::steady_clock::now() < until) {
+  }
+  EXPECT_EQ(ids("?status=waiting"), (std::vector<std::string>{id + ":waiting"}));
+  EXPECT_EQ(ids(""), (std::vector<std::string>{id + ":waiting"}));
+  EXPECT_TRUE(ids("?status=running").empty());
+  auto bad = get("/v1/runs?status=paused");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("running, waiting, completed"), std::string::npos) << bad.body;
+
+  ASSERT_EQ(decide(id, "Approve%231", {{"decision", "approve"}}).status, 200);
+  EXPECT_EQ(server_->wait_run(kToken, id)["status"], "completed");
+  EXPECT_TRUE(ids("?status=waiting").empty());
+  EXPECT_EQ(ids(""), (std::vector<std::string>{id + ":completed"}));
+}
+
 TEST_F(ServeWaits, ARefundUnderTheLimitAsksNobody) {
   add(waits_refund_workflow("refund"));
   const json done = server_->wait_run(kToken, run("refund", "refund-small", {{"amount", 40}}));

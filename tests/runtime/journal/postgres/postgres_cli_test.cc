@@ -9,6 +9,7 @@
 #include "tests/support/run_command.h"
 #include "tests/support/serve_process.h"
 #include "tests/support/service_workflows.h"
+#include "tests/support/subprocess.h"
 
 namespace switchyard::testing {
 namespace {
@@ -64,6 +65,53 @@ TEST(PostgresCli, RunThenRunsReplayVerifyCheckHealthAndGcWorkOnAPostgresJournal)
     EXPECT_EQ(r->out.find("pw-s3cret"), std::string::npos) << r->out;
     EXPECT_EQ(r->err.find("pw-s3cret"), std::string::npos) << r->err;
   }
+}
+
+// A run held at an approval on a PostgreSQL journal, its process killed: `runs` lists it waiting
+// (docs/waits.md#waiting-runs), `waits --journal URL` lists its wait (then `queued`, once an
+// approval is queued with `approve --journal URL`), and `journal check` reads that inbox row.
+TEST(PostgresCli, RunsWaitsAndCheckReadAHeldRunOfAPostgresJournal) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string url = cluster.fresh("waits");
+  ASSERT_FALSE(url.empty());
+  TempDir dir;
+  const std::string workflow = dir.write("held.json", R"({"format": "switchyard.workflow/v1",
+    "name": "pg-held", "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})");
+  {
+    Subprocess holder({SWITCHYARD_WAIT_HOLDER, url, workflow, "pg-held-1", "1"});
+    // Its log lines (the journal's schema upgrades) come first on the same output.
+    std::optional<std::string> line;
+    do {
+      line = holder.read_line(std::chrono::seconds(30));
+    } while (line && *line != "held");
+    ASSERT_EQ(line, std::optional<std::string>("held"));
+    holder.signal(SIGKILL);
+    ASSERT_EQ(holder.wait(std::chrono::seconds(30)), std::optional<int>(128 + SIGKILL));
+  }
+  auto runs = switchyard({"runs", "--journal", url, "--status", "waiting", "--json"});
+  ASSERT_EQ(runs.exit_code, 0) << runs.err;
+  auto listed = parse_json(runs.out);
+  ASSERT_EQ(listed["runs"].size(), 1u) << runs.out;
+  EXPECT_EQ(listed["runs"][0]["status"], "waiting");
+  auto waits = switchyard({"waits", "--journal", url, "--json"});
+  ASSERT_EQ(waits.exit_code, 0) << waits.err;
+  auto open = parse_json(waits.out)["waits"];
+  ASSERT_EQ(open.size(), 1u) << waits.out;
+  EXPECT_EQ(open[0]["wait_id"], "Ask#1");
+  EXPECT_EQ(open[0]["kind"], "approval");
+  EXPECT_EQ(open[0]["queued"], false);
+  auto approved = switchyard({"approve", "pg-held-1", "Ask#1", "--journal", url});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err << approved.out;
+  waits = switchyard({"waits", "--journal", url, "--run", "pg-held-1", "--json"});
+  ASSERT_EQ(waits.exit_code, 0) << waits.err;
+  EXPECT_EQ(parse_json(waits.out)["waits"][0]["queued"], true) << waits.out;
+  auto check = switchyard({"journal", "check", "--journal", url, "--json"});
+  EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
+  EXPECT_EQ(parse_json(check.out)["queued_resolutions"], 1) << check.out;
 }
 
 TEST(PostgresCli, AReaderOfADatabaseWithoutAJournalExitsTwoAndCreatesNothing) {
