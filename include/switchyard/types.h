@@ -58,8 +58,10 @@ SWITCHYARD_API Result<std::vector<ModelTier>> load_models_file(const std::string
 
 // kWaiting: running, and held at one wait or more (docs/waits.md#waiting-runs); only run lists
 // and rows (Runtime::list_runs, get_run) say it: a run's result (RunSummary) never does.
-enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed, kWaiting };
-// "running", "completed", "demoted", "escalated", "failed": the journal's spelling; "waiting".
+enum class RunStatus { kRunning, kCompleted, kDemoted, kEscalated, kFailed, kWaiting, kQueued };
+// "running", "completed", "demoted", "escalated", "failed": the journal's spelling; "waiting" (a
+// running run held at a wait, in lists); "queued" (admitted into a PostgreSQL journal's run queue,
+// not yet claimed by a worker: docs/scale-out.md#workers).
 SWITCHYARD_API std::string_view to_string(RunStatus status);
 
 // How a finished run ended (docs/runs.md).

@@ -776,7 +776,8 @@ class PyRuntime {
     if (status) {
       static const api::RunStatus kAll[] = {api::RunStatus::kRunning,   api::RunStatus::kWaiting,
                                             api::RunStatus::kCompleted, api::RunStatus::kDemoted,
-                                            api::RunStatus::kEscalated, api::RunStatus::kFailed};
+                                            api::RunStatus::kEscalated, api::RunStatus::kFailed,
+                                            api::RunStatus::kQueued};
       bool found = false;
       for (auto s : kAll) {
         if (api::to_string(s) == *status) {
@@ -787,7 +788,7 @@ class PyRuntime {
       if (!found) {
         raise_status(api::Status(
             api::StatusCode::kInvalidArgument,
-            "status: expected running, waiting, completed, demoted, escalated or failed, "
+            "status: expected running, waiting, completed, demoted, escalated, failed or queued, "
             "got '" +
                 *status + "'"));
       }

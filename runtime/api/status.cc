@@ -20,6 +20,7 @@ std::string Diagnostic::to_string() const {
 
 std::string_view to_string(RunStatus status) {
   if (status == RunStatus::kWaiting) return "waiting";  // a list's status, not a run's result's
+  if (status == RunStatus::kQueued) return "queued";    // a queued run's row, not a result's
   return runtime::to_string(static_cast<runtime::RunStatus>(status));
 }
 
@@ -68,7 +69,7 @@ Event to_api(const runtime::Event& e) {
 
 RunStatus run_status(const std::string& journaled) {
   for (auto s : {RunStatus::kCompleted, RunStatus::kDemoted, RunStatus::kEscalated,
-                 RunStatus::kFailed, RunStatus::kWaiting}) {
+                 RunStatus::kFailed, RunStatus::kWaiting, RunStatus::kQueued}) {
     if (journaled == to_string(s)) return s;
   }
   return RunStatus::kRunning;

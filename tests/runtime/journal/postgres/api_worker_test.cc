@@ -43,6 +43,15 @@ TEST(ApiWorker, ARunEnqueuedByOneRuntimeIsRunByAnotherRuntimesWorkerWithItsBuilt
   auto id = (*front)->enqueue(*workflow, {.input = {{"n", 21}}, .run_id = "api-q1"});
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(*id, "api-q1");
+  // Listed and read as queued until a worker claims it.
+  auto row = (*front)->get_run("api-q1");
+  ASSERT_TRUE(row.ok()) << row.status().message();
+  EXPECT_EQ(row->status, api::RunStatus::kQueued);
+  EXPECT_EQ(api::to_string(row->status), "queued");
+  auto queued = (*front)->list_runs({.status = api::RunStatus::kQueued});
+  ASSERT_TRUE(queued.ok()) << queued.status().message();
+  ASSERT_EQ(queued->size(), 1u);
+  EXPECT_EQ(queued->front().run_id, "api-q1");
   // What a queued run cannot carry to its worker is refused, as is an id already used.
   auto budget = (*front)->enqueue(*workflow, {.budget = {.usd = 1.0}});
   EXPECT_EQ(budget.status().code(), api::StatusCode::kInvalidArgument);
@@ -60,7 +69,8 @@ TEST(ApiWorker, ARunEnqueuedByOneRuntimeIsRunByAnotherRuntimesWorkerWithItsBuilt
 
   const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   auto run = (*front)->get_run("api-q1");
-  while (run.ok() && run->status == api::RunStatus::kRunning &&
+  while (run.ok() &&
+         (run->status == api::RunStatus::kQueued || run->status == api::RunStatus::kRunning) &&
          std::chrono::steady_clock::now() < limit) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // another Runtime's worker runs it
     run = (*front)->get_run("api-q1");
