@@ -364,65 +364,16 @@ class SqliteJournal final : public SqlJournal {
   }
 
   Result<std::vector<Event>> events(const std::string& run_id) const override {
-    auto run = get_run(run_id);
-    if (!run.ok()) return run.status();
-    std::lock_guard lock(mu_);
-    Stmt stmt;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1 "
-                           "ORDER BY seq",
-                           -1, stmt.out(), nullptr) != SQLITE_OK) {
-      return fail("cannot read events of run " + run_id);
-    }
-    bind_value(stmt.get(), 1, run_id);
-    std::vector<Event> out;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      const auto* payload = reinterpret_cast<const char*>(sqlite3_column_text(row, 3));
-      auto e = decode_event_row(
-          run_id, sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1), column_utf8(row, 2),
-          payload
-              ? std::string_view(payload, static_cast<std::size_t>(sqlite3_column_bytes(row, 3)))
-              : std::string_view(),
-          column_utf8(row, 4));
-      if (!e.ok()) return e.status();
-      out.push_back(std::move(e).value());
-    }
-    if (rc != SQLITE_DONE) return fail("cannot read events of run " + run_id);
-    return out;
+    return read_events(run_id, "", "cannot read events of run ");
   }
 
   // Only the rows that open and close waits (the run's other events are not read).
   Result<std::vector<std::string>> open_waits(const std::string& run_id) const override {
-    auto run = get_run(run_id);
-    if (!run.ok()) return run.status();
-    std::lock_guard lock(mu_);
-    Stmt stmt;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1 "
-                           "AND type IN ('wait_started', 'wait_resolved', 'fanout_joined') "
-                           "ORDER BY seq",
-                           -1, stmt.out(), nullptr) != SQLITE_OK) {
-      return fail("cannot read the waits of run " + run_id);
-    }
-    bind_value(stmt.get(), 1, run_id);
-    std::vector<Event> rows;
-    int rc;
-    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
-      sqlite3_stmt* row = stmt.get();
-      const auto* payload = reinterpret_cast<const char*>(sqlite3_column_text(row, 3));
-      auto e = decode_event_row(
-          run_id, sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1), column_utf8(row, 2),
-          payload
-              ? std::string_view(payload, static_cast<std::size_t>(sqlite3_column_bytes(row, 3)))
-              : std::string_view(),
-          column_utf8(row, 4));
-      if (!e.ok()) return e.status();
-      rows.push_back(std::move(e).value());
-    }
-    if (rc != SQLITE_DONE) return fail("cannot read the waits of run " + run_id);
-    return open_wait_ids(rows);
+    auto rows =
+        read_events(run_id, " AND type IN ('wait_started', 'wait_resolved', 'fanout_joined')",
+                    "cannot read the waits of run ");
+    if (!rows.ok()) return rows.status();
+    return open_wait_ids(*rows);
   }
 
   Result<std::string> workflow_source(const std::string& hash) const override {
@@ -450,6 +401,40 @@ class SqliteJournal final : public SqlJournal {
   std::string location() const override { return path_; }
 
  private:
+  // The events of `run_id` (known, else kNotFound) whose rows also match `and_where` (SQL, "" for
+  // all), in sequence order, each decoded and checked; `failure` leads the message of a failed
+  // read.
+  Result<std::vector<Event>> read_events(const std::string& run_id, const std::string& and_where,
+                                         const std::string& failure) const {
+    auto run = get_run(run_id);
+    if (!run.ok()) return run.status();
+    std::lock_guard lock(mu_);
+    Stmt stmt;
+    const std::string sql =
+        "SELECT seq, time_ms, type, payload, hash FROM events WHERE run_id = ?1" + and_where +
+        " ORDER BY seq";
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, stmt.out(), nullptr) != SQLITE_OK) {
+      return fail(failure + run_id);
+    }
+    bind_value(stmt.get(), 1, run_id);
+    std::vector<Event> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+      sqlite3_stmt* row = stmt.get();
+      const auto* payload = reinterpret_cast<const char*>(sqlite3_column_text(row, 3));
+      auto e = decode_event_row(
+          run_id, sqlite3_column_int64(row, 0), sqlite3_column_int64(row, 1), column_utf8(row, 2),
+          payload
+              ? std::string_view(payload, static_cast<std::size_t>(sqlite3_column_bytes(row, 3)))
+              : std::string_view(),
+          column_utf8(row, 4));
+      if (!e.ok()) return e.status();
+      out.push_back(std::move(e).value());
+    }
+    if (rc != SQLITE_DONE) return fail(failure + run_id);
+    return out;
+  }
+
   Status fail(const std::string& what) const { return sqlite::error_status(db_, path_, what); }
   Status exec(const char* sql) { return sqlite::exec(db_, path_, sql); }
 
