@@ -8,8 +8,10 @@ std::shared_ptr<spdlog::logger> layer_logger(const std::string& name) {
 }
 
 spdlog::logger& logger() {
-  static const std::shared_ptr<spdlog::logger> instance = layer_logger("runtime");
-  return *instance;
+  // Never destroyed: a thread a program leaves running at exit (an engine's, a service's) may
+  // still log while the static objects are destroyed, in whatever order they were made.
+  static const auto* const instance = new std::shared_ptr<spdlog::logger>(layer_logger("runtime"));
+  return **instance;
 }
 
 }  // namespace switchyard::runtime

@@ -45,9 +45,11 @@ int InProcessLimiter::in_flight(const std::string& key) const {
 }
 
 CallLimiter& process_call_limiter() {
-  static SystemClock clock;
-  static InProcessLimiter limiter(clock);
-  return limiter;
+  // Never destroyed, as the loggers: an engine thread a program leaves running at exit may still
+  // take or give back a turn while the static objects are destroyed.
+  static auto* const clock = new SystemClock;
+  static auto* const limiter = new InProcessLimiter(*clock);
+  return *limiter;
 }
 
 }  // namespace switchyard::runtime
