@@ -98,7 +98,8 @@ class Service::Impl {
   HttpResponse list_waits(const HttpRequest& req);
   HttpResponse resolve_wait(const HttpRequest& req, const Caller& caller, const std::string& run_id,
                             const std::string& target, bool signal);
-  // The open waits of run `run_id` ("" for every run in flight here), as runtime::wait_json, oldest first.
+  // The open waits of run `run_id` ("" for every run in flight here), as runtime::wait_json, oldest
+  // first.
   nlohmann::json waits_of(const std::string& run_id) const;
   // Who a caller is, for the journal: "token #N", or "anonymous" without authentication.
   std::string caller_name(const Caller& caller) const;
