@@ -554,7 +554,8 @@ class PyRuntime {
 
   static std::unique_ptr<PyRuntime> open(const std::string& journal, std::size_t memory_keep_runs,
                                          bool sync_full, int threads, const py::object& models,
-                                         bool rebuild_health, std::int64_t probe_interval_ms) {
+                                         bool rebuild_health, std::int64_t probe_interval_ms,
+                                         std::int64_t health_poll_ms) {
     api::RuntimeOptions o;
     o.journal_path = journal;
     o.memory_keep_runs = memory_keep_runs;
@@ -562,6 +563,7 @@ class PyRuntime {
     o.threads = threads;
     o.rebuild_health = rebuild_health;
     o.probe_interval = std::chrono::milliseconds(probe_interval_ms);
+    o.health_poll = std::chrono::milliseconds(health_poll_ms);
     if (py::isinstance<py::str>(models)) {
       auto tiers = api::load_models_file(models.cast<std::string>());
       if (!tiers.ok()) raise_status(tiers.status(), true);
@@ -959,7 +961,8 @@ PYBIND11_MODULE(_switchyard, m) {
   py::class_<PyRuntime>(m, "Runtime")
       .def_static("open", &PyRuntime::open, py::arg("journal"), py::arg("memory_keep_runs"),
                   py::arg("sync_full"), py::arg("threads"), py::arg("models"),
-                  py::arg("rebuild_health"), py::arg("probe_interval_ms"))
+                  py::arg("rebuild_health"), py::arg("probe_interval_ms"),
+                  py::arg("health_poll_ms"))
       .def("close", &PyRuntime::close)
       .def("add_tool", &PyRuntime::add_tool)
       .def("add_async_tool", &PyRuntime::add_async_tool)

@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import inspect
 import itertools
+import math
 import threading
 import weakref
 from dataclasses import dataclass, field
@@ -125,6 +126,20 @@ def _close_all() -> None:
         rt.close()
 
 
+def _poll_ms(name: str, seconds: Any) -> int:
+    """A period in seconds as whole milliseconds: 0 (off), or at least a millisecond."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"{name}: expected a number of seconds, got {type(seconds).__name__}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"{name}: expected a number of seconds >= 0 (0: off), got {seconds!r}")
+    ms = round(seconds * 1000)
+    if seconds > 0 and ms == 0:
+        raise ValueError(f"{name}: expected 0 (off) or at least 0.001 seconds, got {seconds!r}")
+    if ms >= 2**62:
+        raise ValueError(f"{name}: {seconds!r} seconds is too long")
+    return ms
+
+
 def _budget_fields(budget: BudgetLike):
     if budget is None:
         return None, None, None
@@ -203,7 +218,9 @@ class Runtime:
         sync_full: bool = False,
         rebuild_health: bool = True,
         probe_interval: float = 1.0,
+        health_poll: float = 0.2,
     ) -> None:
+        health_poll_ms = _poll_ms("health_poll", health_poll)
         self._native = _native.Runtime.open(
             journal or "",
             memory_keep_runs,
@@ -212,6 +229,7 @@ class Runtime:
             models,
             rebuild_health,
             int(probe_interval * 1000),
+            health_poll_ms,
         )
         self._tools = _ToolLoop()
         self._tokens = itertools.count(1)

@@ -58,3 +58,28 @@ def test_bad_arguments_are_errors_before_anything_runs():
         with pytest.raises(TypeError):
             rt.run(w, budget="lots")
         assert rt.run(w, budget={"usd": 1}).status == "completed"
+
+
+def test_health_poll_reaches_the_runtime_in_whole_milliseconds_and_bad_periods_are_refused(monkeypatch):
+    opened = []
+    real_open = switchyard._runtime._native.Runtime.open
+
+    def spy(*args):
+        opened.append(args[-1])  # health_poll_ms, the last argument
+        return real_open(*args)
+
+    monkeypatch.setattr(switchyard._runtime._native.Runtime, "open", spy)
+    for seconds, ms in ((0.25, 250), (0, 0), (2, 2000)):
+        with switchyard.Runtime(health_poll=seconds) as rt:
+            assert rt.runs() == []
+        assert opened[-1] == ms
+    with switchyard.Runtime() as rt:
+        pass
+    assert opened[-1] == 200  # the default: RuntimeOptions::health_poll's
+    for bad in (-1, -0.5, float("nan"), float("inf"), 0.0001):
+        with pytest.raises(ValueError, match="health_poll"):
+            switchyard.Runtime(health_poll=bad)
+    for bad in ("200ms", None, True):
+        with pytest.raises(TypeError, match="health_poll"):
+            switchyard.Runtime(health_poll=bad)
+    assert len(opened) == 4  # no runtime was opened for a refused period

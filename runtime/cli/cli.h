@@ -62,6 +62,13 @@ void add_worker(CLI::App& app, Context& ctx);  // worker and enqueue (worker.cc)
 // --sync normal|full (run, resume): how hard each journal commit is pushed to disk.
 void add_sync_option(CLI::App* cmd, std::string& sync);
 
+// --throttle-lease DURATION (worker, serve), default 10s: on a PostgreSQL journal, how long a
+// throttled call's slot is held without being renewed (JournalOptions::throttle_lease,
+// docs/scale-out.md#limits-across-workers). throttle_lease_arg reads it: a duration > 0, errors
+// (kInvalidArgument) naming the flag.
+void add_throttle_lease_option(CLI::App* cmd, std::string& lease);
+Result<std::chrono::milliseconds> throttle_lease_arg(const std::string& text);
+
 // --journal FILE, default default_journal_path(): the SQLite journal the command uses. The one
 // definition of the option for every command; `creates`: the command makes the file when it is
 // missing (run, serve), which the help says.

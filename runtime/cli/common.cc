@@ -127,6 +127,23 @@ Result<std::chrono::milliseconds> duration_arg(const std::string& flag, const st
   return *d;
 }
 
+void add_throttle_lease_option(CLI::App* cmd, std::string& lease) {
+  cmd->add_option("--throttle-lease", lease,
+                  "On a PostgreSQL journal: how long a throttled call's slot is held without "
+                  "being renewed; a dead process's slots are free again this long after its last "
+                  "renewal (docs/scale-out.md#limits-across-workers)")
+      ->capture_default_str();
+}
+
+Result<std::chrono::milliseconds> throttle_lease_arg(const std::string& text) {
+  auto lease = duration_arg("--throttle-lease", text);
+  if (!lease.ok()) return lease.status();
+  if (lease->count() <= 0) {
+    return invalid_argument("--throttle-lease " + text + ": expected more than 0 ms");
+  }
+  return *lease;
+}
+
 Result<std::int64_t> time_arg(const std::string& flag, const std::string& text,
                               std::int64_t now_ms) {
   if (auto ms = runtime::parse_iso8601(text)) return *ms;

@@ -40,6 +40,7 @@ struct ServeArgs {
   bool queue = false;
   std::string queue_poll = "200ms";
   std::string health_poll = "200ms";
+  std::string throttle_lease = "10s";
   std::string models;
   std::string otlp_endpoint;
   std::vector<std::string> workflows;
@@ -99,6 +100,9 @@ Result<service::ServiceOptions> options_of(const ServeArgs& args) {
     if (!health_poll.ok()) return health_poll.status();
     o.health_poll = *health_poll;
   }
+  auto throttle_lease = throttle_lease_arg(args.throttle_lease);
+  if (!throttle_lease.ok()) return throttle_lease.status();
+  o.throttle_lease = *throttle_lease;
   return o;
 }
 
@@ -190,6 +194,7 @@ void add_serve(CLI::App& app, Context& ctx) {
                   "On a PostgreSQL journal: how often the health monitor learns the tool outcomes "
                   "other processes journal (docs/scale-out.md#shared-health; 0: never)")
       ->capture_default_str();
+  add_throttle_lease_option(cmd, args->throttle_lease);
   cmd->add_option("--otlp-endpoint", args->otlp_endpoint,
                   "Export runs as OpenTelemetry traces over OTLP/HTTP JSON to this collector URL "
                   "(docs/tracing.md)");

@@ -20,6 +20,7 @@
 
 #include "runtime/cli/cli.h"
 #include "runtime/cli/format.h"
+#include "runtime/engine/engine.h"
 #include "runtime/replay/wait_inbox.h"
 #include "runtime/service/http_message.h"
 #include "tools/http_client.h"
@@ -218,18 +219,10 @@ int list_journal(Context& ctx, const WaitsArgs& args) {
   for (const std::string& why : skipped) *ctx.err << "warning: skipped: " << why << "\n";
   nlohmann::json list = nlohmann::json::array();
   for (const auto& j : all) {
-    const runtime::OpenWait& w = j.wait;
     // The shape of GET /v1/waits (docs/service.md), plus `queued`.
-    list.push_back({{"run_id", w.run_id},
-                    {"wait_id", w.wait_id},
-                    {"kind", w.kind},
-                    {"name", w.kind == "timer" ? nlohmann::json(nullptr) : nlohmann::json(w.name)},
-                    {"tool", w.tool},
-                    {"node", w.node.empty() ? w.tool : w.node},
-                    {"branch", w.branch},
-                    {"started_ms", w.started_ms},
-                    {"due_ms", w.due_ms > 0 ? nlohmann::json(w.due_ms) : nlohmann::json(nullptr)},
-                    {"queued", j.queued}});
+    nlohmann::json w = runtime::wait_json(j.wait);
+    w["queued"] = j.queued;
+    list.push_back(std::move(w));
   }
   if (json) {
     *ctx.out << json_text(nlohmann::json{{"waits", list},

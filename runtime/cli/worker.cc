@@ -37,6 +37,7 @@ struct WorkerArgs {
   std::string heartbeat = "5s";
   std::string poll = "100ms";
   std::string health_poll = "200ms";
+  std::string throttle_lease = "10s";
   int engine_threads = 2;
   std::string otlp_endpoint;
 };
@@ -72,7 +73,8 @@ int worker(Context& ctx, const WorkerArgs& args) {
   auto health_poll = args.health_poll == "0"
                          ? Result<std::chrono::milliseconds>(std::chrono::milliseconds(0))
                          : duration_arg("--health-poll", args.health_poll);
-  for (const auto* d : {&lease, &heartbeat, &poll, &health_poll}) {
+  auto throttle_lease = throttle_lease_arg(args.throttle_lease);
+  for (const auto* d : {&lease, &heartbeat, &poll, &health_poll, &throttle_lease}) {
     if (!d->ok()) return report_error(ctx, d->status(), false);
   }
   options.lease = *lease;
@@ -102,8 +104,9 @@ int worker(Context& ctx, const WorkerArgs& args) {
     workflows.push_back({loaded.workflow, *tools});
   }
   runtime::SystemClock clock;
-  auto started = runtime::start_up(
-      clock, {.journal_path = args.journal, .rebuild_history = models.tiers.size() > 1});
+  auto started = runtime::start_up(clock, {.journal_path = args.journal,
+                                           .journal = {.throttle_lease = *throttle_lease},
+                                           .rebuild_history = models.tiers.size() > 1});
   if (!started.ok()) return report_error(ctx, started.status(), false);
   if (!started->report.skipped.empty()) {
     *ctx.err << "warning: " << started->report.summary(args.journal) << "\n";
@@ -227,6 +230,7 @@ void add_worker(CLI::App& app, Context& ctx) {
   cmd->add_option("--health-poll", args->health_poll,
                   "How often it learns the tool outcomes other processes journal (0: never)")
       ->capture_default_str();
+  add_throttle_lease_option(cmd, args->throttle_lease);
   add_otlp_option(cmd, args->otlp_endpoint);
   cmd->callback([&ctx, args] { ctx.exit_code = worker(ctx, *args); });
 

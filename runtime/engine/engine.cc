@@ -1122,6 +1122,19 @@ std::future<Result<RunReport>> Engine::submit(std::shared_ptr<const graph::Workf
   return future;
 }
 
+nlohmann::json wait_json(const OpenWait& w) {
+  return {{"run_id", w.run_id},
+          {"wait_id", w.wait_id},
+          {"kind", w.kind},
+          {"name", w.kind == "timer" ? nlohmann::json(nullptr) : nlohmann::json(w.name)},
+          {"tool", w.tool},
+          // A tool's node has the tool's id (graph/load_graph.cc); the engine may leave it empty.
+          {"node", w.node.empty() ? w.tool : w.node},
+          {"branch", w.branch},
+          {"started_ms", w.started_ms},
+          {"due_ms", w.due_ms > 0 ? nlohmann::json(w.due_ms) : nlohmann::json(nullptr)}};
+}
+
 std::vector<OpenWait> Engine::waits() const {
   std::vector<OpenWait> out;
   {

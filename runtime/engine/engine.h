@@ -74,6 +74,11 @@ struct OpenWait {
   std::int64_t due_ms = 0;      // timer: when it fires; others: their timeout (0: none)
 };
 
+// An open wait as GET /v1/waits and `switchyard waits --json` list it (docs/service.md):
+// {"run_id", "wait_id", "kind", "name" (null for a timer), "tool", "node", "branch" (-1 outside a
+// fan-out), "started_ms", "due_ms" (null: none)}.
+nlohmann::json wait_json(const OpenWait& w);
+
 // How a wait is resolved.
 struct WaitAnswer {
   enum class Decision { kApprove, kReject, kSignal };

@@ -43,9 +43,10 @@ class RunHealth;
 
 struct RunRequest {
   nlohmann::json input = nlohmann::json::object();
-  graph::Budget budget;               // overrides of the workflow's budget
-  std::string run_id;                 // empty: a new unique id
-  std::optional<std::uint64_t> seed;  // of the retry jitter; absent: random (journaled either way)
+  graph::Budget budget{};  // overrides of the workflow's budget
+  std::string run_id;      // empty: a new unique id
+  // Of the retry jitter; absent: random (journaled either way).
+  std::optional<std::uint64_t> seed{};
   // Engine only: cancel the run (reason "deadline") when it is still going after this long.
   // 0: no deadline.
   std::chrono::milliseconds deadline{0};

@@ -3,6 +3,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "graph/json_read.h"
 #include "graph/load.h"
@@ -81,6 +82,17 @@ Result<JournalCheck> check_sqlite_journal(sqlite3* db, const std::string& path) 
 }
 
 namespace {
+
+// How `journal check` names wait inbox row `id` of run `run_id`.
+std::string inbox_row_name(const std::string& run_id, std::int64_t id) {
+  return "run " + valid_utf8(run_id) + " queued resolution " + std::to_string(id) + " (wait_inbox)";
+}
+
+// The problem of an inbox row whose wait no wait_started of its run names: applied to nothing.
+std::string dangling_wait_problem(const std::string& row, const std::string& wait_id) {
+  return row + ": the run has no wait '" + valid_utf8(wait_id) +
+         "' (no wait_started names it): a dangling inbox row, applied to nothing";
+}
 
 std::string head_problem(const std::string& run_id, std::int64_t head_seq, std::int64_t last_seq,
                          std::int64_t events) {
@@ -171,8 +183,7 @@ void RowChecker::inbox(const std::string& run_id, std::int64_t id, const std::st
   ++out_.queued_resolutions;
   auto decoded = decode_resolution_row(run_id, id, wait_id, time_ms, body);
   if (!decoded.ok()) problem(decoded.status().message());
-  const std::string row =
-      "run " + valid_utf8(run_id) + " queued resolution " + std::to_string(id) + " (wait_inbox)";
+  const std::string row = inbox_row_name(run_id, id);
   auto run = runs_.find(run_id);
   if (run == runs_.end()) {
     return problem(row + ": the run is not in the journal: a dangling inbox row (its run was " +
@@ -180,8 +191,7 @@ void RowChecker::inbox(const std::string& run_id, std::int64_t id, const std::st
   }
   // A cancellation names no wait (decode_resolution_row checks that it names none).
   if (!wait_id.empty() && run->second.waits.count(wait_id) == 0) {
-    problem(row + ": the run has no wait '" + valid_utf8(wait_id) +
-            "' (no wait_started names it): a dangling inbox row, applied to nothing");
+    problem(dangling_wait_problem(row, wait_id));
   }
 }
 
@@ -224,6 +234,25 @@ Result<JournalCheck> Journal::check() const {
       continue;
     }
     out.events += static_cast<std::int64_t>(events->size());
+    // The run's wait inbox, as RowChecker::inbox reads the SQL journals' rows: each resolution's
+    // wait must be one the run's events started (a cancellation names none). Its rows were
+    // decoded and checked when queued; they go with their run, so none dangles without one.
+    std::set<std::string> waits;
+    for (const Event& e : *events) {
+      if (e.type == "wait_started") waits.insert(lenient_string(e.payload, "wait"));
+    }
+    auto inbox = queued_resolutions(run.run_id);
+    if (!inbox.ok()) {
+      if (inbox.status().code() != StatusCode::kInvalidArgument) return inbox.status();
+      out.problems.push_back(inbox.status().message());
+      continue;
+    }
+    for (const QueuedResolution& q : *inbox) {
+      ++out.queued_resolutions;
+      if (!q.wait_id.empty() && waits.count(q.wait_id) == 0) {
+        out.problems.push_back(dangling_wait_problem(inbox_row_name(run.run_id, q.id), q.wait_id));
+      }
+    }
   }
   return out;
 }

@@ -206,7 +206,8 @@ class Journal {
   // (the SQLite journal: PRAGMA integrity_check), every run's hash chain and head (journals
   // that chain_events()), every row that cannot be decoded (events, runs, stored workflow copies,
   // which must load as workflows), events without a run. Errors: only when it cannot be read
-  // at all. This default reads through list_runs and events (the first bad row of each run).
+  // at all. This default reads through list_runs, events (the first bad row of each run) and
+  // queued_resolutions (each resolution's wait one the run's events started).
   virtual Result<JournalCheck> check() const;
 
   // Where the journal lives ("" for memory).

@@ -49,6 +49,14 @@ void header(std::ostringstream& out, const char* name, const char* type, const c
   out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
 }
 
+// A series of one sample without labels: its header and its value line.
+template <typename Value>
+void series(std::ostringstream& out, const char* name, const char* type, const char* help,
+            const Value& value) {
+  header(out, name, type, help);
+  out << name << " " << value << "\n";
+}
+
 }  // namespace
 
 void Metrics::observe(const runtime::Event& e) {
@@ -98,19 +106,17 @@ std::string Metrics::render(std::size_t in_flight, const std::vector<monitors::T
                             std::size_t open_waits) const {
   std::lock_guard lock(mu_);
   std::ostringstream out;
-  header(out, "switchyard_runs_started_total", "counter", "Runs started by this process.");
-  out << "switchyard_runs_started_total " << started_ << "\n";
+  series(out, "switchyard_runs_started_total", "counter", "Runs started by this process.",
+         started_);
   header(out, "switchyard_runs_total", "counter", "Runs finished, by final status.");
   for (const char* s : {"completed", "demoted", "escalated", "failed"}) {
     auto it = runs_.find(s);
     out << "switchyard_runs_total{status=\"" << s << "\"} " << (it == runs_.end() ? 0 : it->second)
         << "\n";
   }
-  header(out, "switchyard_runs_in_flight", "gauge", "Runs in flight in the engine.");
-  out << "switchyard_runs_in_flight " << in_flight << "\n";
-  header(out, "switchyard_waits_open", "gauge",
-         "Waits (approvals, signals, timers) the runs in flight are held at.");
-  out << "switchyard_waits_open " << open_waits << "\n";
+  series(out, "switchyard_runs_in_flight", "gauge", "Runs in flight in the engine.", in_flight);
+  series(out, "switchyard_waits_open", "gauge",
+         "Waits (approvals, signals, timers) the runs in flight are held at.", open_waits);
   header(out, "switchyard_wait_resolutions_total", "counter",
          "Waits resolved, by decision (approved, rejected, signalled, fired, timed_out).");
   for (const char* d : {"approved", "rejected", "signalled", "fired", "timed_out"}) {
@@ -124,10 +130,10 @@ std::string Metrics::render(std::size_t in_flight, const std::vector<monitors::T
     out << "switchyard_steps_total{tool=\"" << label(key.first) << "\",outcome=\"" << key.second
         << "\"} " << n << "\n";
   }
-  header(out, "switchyard_reroutes_total", "counter", "Routes recomputed after a failure.");
-  out << "switchyard_reroutes_total " << reroutes_ << "\n";
-  header(out, "switchyard_backtracks_total", "counter", "Backtracks to an earlier node.");
-  out << "switchyard_backtracks_total " << backtracks_ << "\n";
+  series(out, "switchyard_reroutes_total", "counter", "Routes recomputed after a failure.",
+         reroutes_);
+  series(out, "switchyard_backtracks_total", "counter", "Backtracks to an earlier node.",
+         backtracks_);
   header(out, "switchyard_escalations_total", "counter", "Runs escalated to a human, by reason.");
   for (const auto& [reason, n] : escalations_) {
     out << "switchyard_escalations_total{reason=\"" << label(reason) << "\"} " << n << "\n";
@@ -178,46 +184,42 @@ std::string Metrics::render(std::size_t in_flight, const std::vector<monitors::T
 
 std::string render_otlp_metrics(const runtime::OtlpStats& stats) {
   std::ostringstream out;
-  header(out, "switchyard_otlp_spans_exported_total", "counter",
-         "Trace spans the OTLP collector accepted.");
-  out << "switchyard_otlp_spans_exported_total " << stats.exported << "\n";
-  header(out, "switchyard_otlp_spans_dropped_total", "counter",
-         "Trace spans dropped because the export queue was full.");
-  out << "switchyard_otlp_spans_dropped_total " << stats.dropped << "\n";
-  header(out, "switchyard_otlp_spans_failed_total", "counter",
-         "Trace spans of export requests that failed (no answer, or not 2xx; not retried).");
-  out << "switchyard_otlp_spans_failed_total " << stats.failed << "\n";
+  series(out, "switchyard_otlp_spans_exported_total", "counter",
+         "Trace spans the OTLP collector accepted.", stats.exported);
+  series(out, "switchyard_otlp_spans_dropped_total", "counter",
+         "Trace spans dropped because the export queue was full.", stats.dropped);
+  series(out, "switchyard_otlp_spans_failed_total", "counter",
+         "Trace spans of export requests that failed (no answer, or not 2xx; not retried).",
+         stats.failed);
   return out.str();
 }
 
 std::string render_health_share_metrics(const runtime::HealthShareStats& stats) {
   std::ostringstream out;
-  header(out, "switchyard_health_share_up", "gauge",
+  series(out, "switchyard_health_share_up", "gauge",
          "1 while this process reads the tool outcomes other processes journal, 0 while its last "
-         "read failed (it tries again at each poll).");
-  out << "switchyard_health_share_up " << (stats.last_error.empty() ? 1 : 0) << "\n";
-  header(out, "switchyard_health_share_polls_total", "counter",
-         "Reads of the outcomes other processes journaled.");
-  out << "switchyard_health_share_polls_total " << stats.polls << "\n";
-  header(out, "switchyard_health_share_outcomes_total", "counter",
-         "Step outcomes of other processes recorded in this process's health monitor.");
-  out << "switchyard_health_share_outcomes_total " << stats.outcomes << "\n";
-  header(out, "switchyard_health_share_transitions_total", "counter",
-         "Breaker changes here caused by what other processes journaled.");
-  out << "switchyard_health_share_transitions_total " << stats.transitions << "\n";
-  header(out, "switchyard_health_share_errors_total", "counter",
-         "Reads of other processes' outcomes that failed (retried at the next poll).");
-  out << "switchyard_health_share_errors_total " << stats.errors << "\n";
+         "read failed (it tries again at each poll).",
+         stats.last_error.empty() ? 1 : 0);
+  series(out, "switchyard_health_share_polls_total", "counter",
+         "Reads of the outcomes other processes journaled.", stats.polls);
+  series(out, "switchyard_health_share_outcomes_total", "counter",
+         "Step outcomes of other processes recorded in this process's health monitor.",
+         stats.outcomes);
+  series(out, "switchyard_health_share_transitions_total", "counter",
+         "Breaker changes here caused by what other processes journaled.", stats.transitions);
+  series(out, "switchyard_health_share_errors_total", "counter",
+         "Reads of other processes' outcomes that failed (retried at the next poll).",
+         stats.errors);
   return out.str();
 }
 
 std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t admitted,
                                  std::size_t streams) {
   std::ostringstream out;
-  header(out, "switchyard_queue_up", "gauge",
+  series(out, "switchyard_queue_up", "gauge",
          "1 when the queue's figures below were read from the journal, 0 when it could not be "
-         "read.");
-  out << "switchyard_queue_up " << (stats != nullptr ? 1 : 0) << "\n";
+         "read.",
+         stats != nullptr ? 1 : 0);
   if (stats != nullptr) {
     header(out, "switchyard_queue_runs", "gauge",
            "Runs of the queue by state: queued (waiting for a worker), leased (held by a worker), "
@@ -225,17 +227,15 @@ std::string render_queue_metrics(const runtime::QueueStats* stats, std::uint64_t
     out << "switchyard_queue_runs{state=\"queued\"} " << stats->queued << "\n";
     out << "switchyard_queue_runs{state=\"leased\"} " << stats->leased << "\n";
     out << "switchyard_queue_runs{state=\"expired\"} " << stats->expired << "\n";
-    header(out, "switchyard_queue_claims_total", "counter",
+    series(out, "switchyard_queue_claims_total", "counter",
            "Claims made by all workers of the runs in the journal (from the queue, take-overs, "
-           "adopts): the sum of the runs' fencing epochs.");
-    out << "switchyard_queue_claims_total " << stats->claims << "\n";
+           "adopts): the sum of the runs' fencing epochs.",
+           stats->claims);
   }
-  header(out, "switchyard_queue_admitted_total", "counter",
-         "Runs this process admitted into the queue (POST /v1/runs).");
-  out << "switchyard_queue_admitted_total " << admitted << "\n";
-  header(out, "switchyard_queue_event_streams", "gauge",
-         "Event streams of queued runs this process follows by reading the journal.");
-  out << "switchyard_queue_event_streams " << streams << "\n";
+  series(out, "switchyard_queue_admitted_total", "counter",
+         "Runs this process admitted into the queue (POST /v1/runs).", admitted);
+  series(out, "switchyard_queue_event_streams", "gauge",
+         "Event streams of queued runs this process follows by reading the journal.", streams);
   return out.str();
 }
 

@@ -94,23 +94,10 @@ const char* decided(const WaitAnswer& answer) {
 
 }  // namespace
 
-nlohmann::json wait_json(const runtime::OpenWait& w) {
-  return {{"run_id", w.run_id},
-          {"wait_id", w.wait_id},
-          {"kind", w.kind},
-          {"name", w.kind == "timer" ? nlohmann::json(nullptr) : nlohmann::json(w.name)},
-          {"tool", w.tool},
-          // A tool's node has the tool's id (graph/load_graph.cc); the engine may leave it empty.
-          {"node", w.node.empty() ? w.tool : w.node},
-          {"branch", w.branch},
-          {"started_ms", w.started_ms},
-          {"due_ms", w.due_ms > 0 ? nlohmann::json(w.due_ms) : nlohmann::json(nullptr)}};
-}
-
 nlohmann::json Service::Impl::waits_of(const std::string& run_id) const {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& w : engine->waits()) {
-    if (run_id.empty() || w.run_id == run_id) out.push_back(wait_json(w));
+    if (run_id.empty() || w.run_id == run_id) out.push_back(runtime::wait_json(w));
   }
   return out;
 }

@@ -113,9 +113,10 @@ Status Service::Impl::open() {
     models = std::move(loaded.models);
   }
   // The startup sequence every front end shares (runtime/engine/startup.h).
-  auto started = runtime::start_up(clock, {.journal_path = options.journal_path,
-                                           .journal = {.sync = options.sync},
-                                           .rebuild_history = models.tiers.size() > 1});
+  auto started = runtime::start_up(
+      clock, {.journal_path = options.journal_path,
+              .journal = {.sync = options.sync, .throttle_lease = options.throttle_lease},
+              .rebuild_history = models.tiers.size() > 1});
   if (!started.ok()) return started.status();
   core = std::move(started).value();
   if (!core.report.skipped.empty()) {

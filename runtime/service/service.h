@@ -63,6 +63,9 @@ struct ServiceOptions {
   // the tool outcomes the other processes (workers, other services) journal
   // (docs/scale-out.md#shared-health); /metrics then shows switchyard_health_share_*. 0: never.
   std::chrono::milliseconds health_poll{200};
+  // On a PostgreSQL journal: how long a throttled call's slot is held without being renewed
+  // (runtime::JournalOptions::throttle_lease, docs/scale-out.md#limits-across-workers). > 0.
+  std::chrono::milliseconds throttle_lease{10000};
   // The deepest nesting of arrays and objects a JSON request body may have (POST /v1/runs,
   // POST /v1/workflows); deeper bodies are answered 400 naming max_depth before they are parsed.
   // Their size is bounded by http.max_body_bytes (413).

@@ -49,10 +49,6 @@ struct Caller {
   std::size_t token = 0;
 };
 
-// An open wait as GET /v1/waits lists it: {"run_id", "wait_id", "kind", "name" (null for a
-// timer), "tool", "node", "branch" (-1 outside a fan-out), "started_ms", "due_ms" (null: none)}.
-nlohmann::json wait_json(const runtime::OpenWait& w);
-
 // Responses.
 HttpResponse json_response(int status, const nlohmann::json& body);
 // {"error": {"code", "message"}} with the HTTP status for the Status code.
@@ -102,7 +98,8 @@ class Service::Impl {
   HttpResponse list_waits(const HttpRequest& req);
   HttpResponse resolve_wait(const HttpRequest& req, const Caller& caller, const std::string& run_id,
                             const std::string& target, bool signal);
-  // The open waits of run `run_id` ("" for every run in flight here), as wait_json, oldest first.
+  // The open waits of run `run_id` ("" for every run in flight here), as runtime::wait_json, oldest
+  // first.
   nlohmann::json waits_of(const std::string& run_id) const;
   // Who a caller is, for the journal: "token #N", or "anonymous" without authentication.
   std::string caller_name(const Caller& caller) const;

@@ -188,6 +188,15 @@ std::string PostgresCluster::create_database(const std::string& hint) {
   return "postgresql://postgres@/" + name + "?host=" + dir_;
 }
 
+std::string fresh_location(const std::string& hint, bool own_database) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  if (!cluster.ok()) {
+    ADD_FAILURE() << cluster.error();
+    return "postgresql:///no-cluster?host=/nonexistent";
+  }
+  return own_database ? cluster.create_database(hint) : cluster.fresh(hint);
+}
+
 namespace {
 
 struct Connected {

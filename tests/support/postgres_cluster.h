@@ -63,6 +63,12 @@ class PostgresCluster {
   std::unique_ptr<Watcher> watcher_;
 };
 
+// A new empty journal location of the program's shared cluster: a fresh() schema, or with
+// `own_database` a create_database() (a test that restarts or cuts off sessions keeps the others'
+// out of it). When the cluster did not start: a test failure naming why, and a URL that no
+// journal opens.
+std::string fresh_location(const std::string& hint, bool own_database = false);
+
 // Runs `sql` (one or more statements) on the database at `url` as a person with psql would;
 // returns the server's error message ("" on success).
 std::string pg_exec(const std::string& url, const std::string& sql);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -79,6 +80,26 @@ TEST(GrammarCli, EveryHelpEndsWithTheExitCodes) {
     EXPECT_NE(help.out.find("Exit codes:"), std::string::npos) << cmd << help.out;
     EXPECT_NE(help.out.find("3  internal or I/O error"), std::string::npos) << cmd;
   }
+}
+
+// --throttle-lease of worker and serve: a duration above 0, refused otherwise (exit 2, the flag and
+// the value named) before any journal is opened or connected to.
+TEST(GrammarCli, ThrottleLeaseIsADurationAboveZero) {
+  TempDir dir;
+  for (const std::string bad : {"0ms", "ten"}) {
+    auto worker =
+        testing::switchyard({"worker", "--journal", "postgresql://nobody@127.0.0.1:1/none",
+                             "--workflow", dir.file("wf.json"), "--throttle-lease", bad});
+    EXPECT_EQ(worker.exit_code, 2) << worker.err;
+    EXPECT_NE(worker.err.find("error: --throttle-lease " + bad + ": expected "), std::string::npos)
+        << worker.err;
+    auto serve = testing::switchyard({"serve", "--journal", dir.file("s.db"), "--no-auth", "--port",
+                                      "0", "--throttle-lease", bad});
+    EXPECT_EQ(serve.exit_code, 2) << serve.err;
+    EXPECT_NE(serve.err.find("error: --throttle-lease " + bad + ": expected "), std::string::npos)
+        << serve.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.file("s.db")));
 }
 
 TEST(GrammarCli, RunIdsAreTakenByUniquePrefixAndLast) {

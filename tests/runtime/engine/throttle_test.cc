@@ -23,12 +23,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-RunRequest th_request(const std::string& id) {
-  RunRequest request;
-  request.run_id = id;
-  return request;
-}
-
 TEST(InProcessLimiter, GrantsAtMostMaxInFlightSlotsUntilOneIsGivenBack) {
   ManualClock clock;
   InProcessLimiter limiter(clock);
@@ -101,7 +95,7 @@ TEST(ThrottledRuns, NoTurnWithinMaxWaitFailsTheStepThrottledUnchargedAndTheRunHe
   const auto before = clock.now();
   {
     Engine engine(*journal, clock, health, {.threads = 1, .limiter = &limiter});
-    auto report = engine.run(loaded.workflow, *tools, th_request("e1"));
+    auto report = engine.run(loaded.workflow, *tools, {.run_id = "e1"});
     ASSERT_TRUE(report.ok()) << report.status().message();
     EXPECT_EQ(report->result.status, RunStatus::kCompleted);
     EXPECT_EQ(report->result.path, (std::vector<std::string>{"S", "Other", "Done"}));
@@ -110,7 +104,7 @@ TEST(ThrottledRuns, NoTurnWithinMaxWaitFailsTheStepThrottledUnchargedAndTheRunHe
   // The wait was spent on the injected clock (nothing slept), max_wait_ms and no more.
   EXPECT_EQ(clock.now() - before, milliseconds(300));
   Runner runner(loaded.workflow, *tools, *journal, clock, health, {.limiter = &limiter});
-  auto sync = runner.run(th_request("r1"));
+  auto sync = runner.run({.run_id = "r1"});
   ASSERT_TRUE(sync.ok()) << sync.status().message();
   EXPECT_EQ(sync->result.status, RunStatus::kCompleted);
   EXPECT_EQ(sync->result.spent_usd, 0);

@@ -7,6 +7,7 @@
 #include "graph/load.h"
 #include "runtime/base/workflow_file.h"
 #include "runtime/eval/eval.h"
+#include "runtime/journal/journal.h"
 #include "tests/support/run_command.h"
 
 namespace switchyard::runtime {

@@ -267,7 +267,7 @@ TEST_P(DurableJournalContract, CheckReadsEveryRowAndGcRemovesOldFinishedRuns) {
 
 // Journal::check reads the wait inbox too: a queued resolution for a wait that no wait_started of
 // its run names is a dangling row, named with its run and id; one for a started wait is sound.
-TEST_P(DurableJournalContract, CheckNamesAQueuedResolutionForAWaitTheRunNeverStarted) {
+TEST_P(JournalContract, CheckNamesAQueuedResolutionForAWaitTheRunNeverStarted) {
   ASSERT_TRUE(journal_->begin_run(run_record("r1", 100)).ok());
   ASSERT_TRUE(
       journal_

@@ -28,8 +28,8 @@
 namespace switchyard::runtime {
 namespace {
 
+using testing::fresh_location;
 using testing::pg_query;
-using testing::PostgresCluster;
 using testing::ServeProcess;
 using testing::Subprocess;
 using testing::TempDir;
@@ -43,15 +43,6 @@ constexpr const char* kHsTwoWays = R"({
   "edges": [["Start", "Pay", 1], ["Start", "Backup", 3], ["Pay", "Goal", 1], ["Backup", "Goal", 1]],
   "policy": {"breaker": {"failures": 2, "cooldown_ms": 60000}}
 })";
-
-std::string hs_url(bool own_database = false) {
-  PostgresCluster& cluster = PostgresCluster::shared();
-  if (!cluster.ok()) {
-    ADD_FAILURE() << cluster.error();
-    return "postgresql:///no-cluster?host=/nonexistent";
-  }
-  return own_database ? cluster.create_database("health") : cluster.fresh("health");
-}
 
 // One process of the deployment: its journal connection, health monitor and tools, on a clock
 // shared by the test (moved by hand).
@@ -113,7 +104,7 @@ struct HsProcess {
 };
 
 TEST(HealthShare, FailuresJournaledByOneProcessOpenTheBreakerInTheOtherWhichThenGoesAround) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
   auto shared_b = b.share();
@@ -143,7 +134,7 @@ TEST(HealthShare, FailuresJournaledByOneProcessOpenTheBreakerInTheOtherWhichThen
 }
 
 TEST(HealthShare, AProcessNeverCountsItsOwnOutcomesTwice) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
   auto shared_a = a.share(), shared_b = b.share();
@@ -166,7 +157,7 @@ TEST(HealthShare, AProcessNeverCountsItsOwnOutcomesTwice) {
 }
 
 TEST(HealthShare, AnotherProcessesFailedTrialRestartsTheCooldownHere) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
   auto shared_b = b.share();
@@ -189,7 +180,7 @@ TEST(HealthShare, AnotherProcessesFailedTrialRestartsTheCooldownHere) {
 }
 
 TEST(HealthShare, APollTheServerRefusesIsRetriedFromWhereTheLastGoodOneStopped) {
-  const std::string url = hs_url(/*own_database=*/true);
+  const std::string url = fresh_location("health", /*own_database=*/true);
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
   auto shared_b = b.share();
@@ -219,7 +210,7 @@ TEST(HealthShare, APollTheServerRefusesIsRetriedFromWhereTheLastGoodOneStopped) 
 }
 
 TEST(HealthShare, AStartedShareLearnsOnItsOwnThreadWithinItsPoll) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
   auto shared_b = b.share({.poll = std::chrono::milliseconds(5)});
@@ -250,7 +241,7 @@ TEST(HealthShare, NeedsAJournalSharedBetweenProcesses) {
 }
 
 TEST(HealthShare, AVersionThreeJournalIsUpgradedWithTheOutcomeIndex) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   {
     ManualClock clock;
     HsProcess a(url, clock);
@@ -298,7 +289,7 @@ std::string hs_breaker(const std::string& body, const std::string& tool) {
 }
 
 TEST(HealthShareCli, AServiceOnTheJournalShowsTheBreakerAnotherProcessOpenedInHealthAndMetrics) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   ServeProcess server(url, {"--health-poll", "10ms"}, {"SWITCHYARD_TOKENS=h-token"});
   ASSERT_FALSE(server.url().empty());
   ManualClock clock(SystemClock().now());  // the service judges cool-downs on its own clock
@@ -330,7 +321,7 @@ constexpr const char* kHsTwoWaysMock = R"({
 })";
 
 TEST(HealthShareCli, AWorkerProcessGoesAroundAToolWhoseBreakerAnotherProcessOpened) {
-  const std::string url = hs_url();
+  const std::string url = fresh_location("health");
   TempDir dir;
   const std::string file = dir.write("two-ways-mock.json", kHsTwoWaysMock);
   const std::string log = dir.file("worker.log");

@@ -17,6 +17,7 @@
 namespace switchyard::runtime {
 namespace {
 
+using testing::fresh_location;
 using testing::journal_event;
 using testing::pg_exec;
 using testing::pg_query;
@@ -24,18 +25,8 @@ using testing::PostgresCluster;
 using testing::run_record;
 using testing::TempDir;
 
-// A new database of the program's cluster; a test failure when there is no cluster.
-std::string fresh_database() {
-  PostgresCluster& cluster = PostgresCluster::shared();
-  if (!cluster.ok()) {
-    ADD_FAILURE() << cluster.error();
-    return "postgresql:///no-cluster?host=/nonexistent";
-  }
-  return cluster.fresh("journal");
-}
-
 JournalFactory postgres_journals() {
-  return {"postgresql", [](const TempDir&) { return fresh_database(); },
+  return {"postgresql", [](const TempDir&) { return fresh_location("journal"); },
           [](const std::string& url, const JournalOptions& options) {
             return open_postgres_journal(url, options);
           }};
@@ -52,7 +43,7 @@ TEST(PostgresJournal, TheJournalArgumentPicksTheBackendByItsForm) {
   EXPECT_TRUE(is_postgres_location("postgres://u@h/db"));
   EXPECT_FALSE(is_postgres_location("switchyard.db"));
   EXPECT_FALSE(is_postgres_location("./postgresql://x"));
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   auto journal = open_journal(url);
   ASSERT_TRUE(journal.ok()) << journal.status().to_string();
   EXPECT_TRUE((*journal)->chains_events());
@@ -60,7 +51,7 @@ TEST(PostgresJournal, TheJournalArgumentPicksTheBackendByItsForm) {
 }
 
 TEST(PostgresJournal, RecordsItsSchemaVersionAndTheLeaseColumns) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   ASSERT_TRUE(open_postgres_journal(url).ok());
   EXPECT_EQ(pg_query(url, "SELECT application || ' ' || version FROM schema_version"),
             "switchyard 5");
@@ -77,7 +68,7 @@ TEST(PostgresJournal, RecordsItsSchemaVersionAndTheLeaseColumns) {
 }
 
 TEST(PostgresJournal, RefusesANewerSchemaAndLeavesItUntouched) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   ASSERT_TRUE(open_postgres_journal(url).ok());
   ASSERT_EQ(pg_exec(url, "UPDATE schema_version SET version = 99"), "");
   auto j = open_postgres_journal(url);
@@ -91,7 +82,7 @@ TEST(PostgresJournal, RefusesANewerSchemaAndLeavesItUntouched) {
 }
 
 TEST(PostgresJournal, RefusesADatabaseWithTablesOfItsOwnAndLeavesItUntouched) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   ASSERT_EQ(pg_exec(url, "CREATE TABLE customers (id integer)"), "");
   auto j = open_postgres_journal(url);
   ASSERT_FALSE(j.ok());
@@ -107,7 +98,7 @@ TEST(PostgresJournal, RefusesADatabaseWithTablesOfItsOwnAndLeavesItUntouched) {
 
 // Someone else's schema_version table (another tool's migrations) is not ours.
 TEST(PostgresJournal, RefusesAForeignSchemaVersionTable) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   ASSERT_EQ(pg_exec(url,
                     "CREATE TABLE schema_version (version integer); "
                     "INSERT INTO schema_version VALUES (1)"),
@@ -165,7 +156,7 @@ TEST(PostgresJournal, APasswordIsNeverPrinted) {
 // The journal writer's group is one transaction: every row of it carries the same transaction
 // id (xmin).
 TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   auto journal = open_postgres_journal(url);
   ASSERT_TRUE(journal.ok());
   std::mutex mu;
@@ -215,7 +206,7 @@ TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
 // The server ends the journal's session (a restart, an administrator): the write in progress
 // fails as unavailable, nothing of it kept, and the next call connects again.
 TEST(PostgresJournal, ALostConnectionFailsTheWriteInProgressAndTheNextCallReconnects) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   auto journal = open_postgres_journal(url);
   ASSERT_TRUE(journal.ok());
   ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
@@ -233,7 +224,7 @@ TEST(PostgresJournal, ALostConnectionFailsTheWriteInProgressAndTheNextCallReconn
 
 // An edited event is named by events() and by check(), as in the SQLite journal.
 TEST(PostgresJournal, AnEditedRowIsRefusedOnReadAndNamedByCheck) {
-  const std::string url = fresh_database();
+  const std::string url = fresh_location("journal");
   auto journal = open_postgres_journal(url);
   ASSERT_TRUE(journal.ok());
   ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());

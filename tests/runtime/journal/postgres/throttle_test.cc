@@ -23,22 +23,8 @@ namespace {
 
 using std::chrono::milliseconds;
 
-RunRequest th_request(const std::string& id) {
-  RunRequest request;
-  request.run_id = id;
-  return request;
-}
 using testing::CountingServer;
-using testing::PostgresCluster;
-
-std::string th_fresh() {
-  PostgresCluster& cluster = PostgresCluster::shared();
-  if (!cluster.ok()) {
-    ADD_FAILURE() << cluster.error();
-    return "postgresql:///no-cluster?host=/nonexistent";
-  }
-  return cluster.fresh("throttle");
-}
+using testing::fresh_location;
 
 std::unique_ptr<Journal> th_open(const std::string& url, milliseconds lease = milliseconds(10000)) {
   JournalOptions options;
@@ -95,7 +81,7 @@ std::vector<RunReport> th_run_on_two(const std::string& url,
 }
 
 TEST(PostgresThrottle, TwoEnginesOnOneDatabaseNeverExceedMaxInFlightTogether) {
-  const std::string url = th_fresh();
+  const std::string url = fresh_location("throttle");
   CountingServer server(milliseconds(40));
   auto workflow = th_workflow(server.url("/c"), R"({"max_in_flight": 2, "key": "provider-x"})");
   ASSERT_TRUE(workflow);
@@ -111,7 +97,7 @@ TEST(PostgresThrottle, TwoEnginesOnOneDatabaseNeverExceedMaxInFlightTogether) {
 }
 
 TEST(PostgresThrottle, TheRateHoldsAcrossEngines) {
-  const std::string url = th_fresh();
+  const std::string url = fresh_location("throttle");
   CountingServer server(milliseconds(0));
   // One start per 100 ms at most, whichever engine starts it.
   auto workflow = th_workflow(server.url("/r"), R"({"per_second": 10})");
@@ -134,7 +120,7 @@ TEST(PostgresThrottle, TheRateHoldsAcrossEngines) {
 }
 
 TEST(PostgresThrottle, ADeadHoldersSlotComesFreeWhenItsLeaseExpires) {
-  const std::string url = th_fresh();
+  const std::string url = fresh_location("throttle");
   auto j = th_open(url);
   ASSERT_TRUE(j);
   // The slot of a worker that died holding it: never renewed, never given back.
@@ -168,7 +154,7 @@ TEST(PostgresThrottle, ADeadHoldersSlotComesFreeWhenItsLeaseExpires) {
 }
 
 TEST(PostgresThrottle, ASlotInFlightIsRenewedPastItsLease) {
-  const std::string url = th_fresh();
+  const std::string url = fresh_location("throttle");
   auto holder = th_open(url, milliseconds(300));
   auto other = th_open(url);
   ASSERT_TRUE(holder && other);
@@ -188,7 +174,7 @@ TEST(PostgresThrottle, ASlotInFlightIsRenewedPastItsLease) {
 }
 
 TEST(PostgresThrottle, ADatabaseErrorWhileAskingFailsTheStepThrottledAndSendsNothing) {
-  const std::string url = th_fresh();
+  const std::string url = fresh_location("throttle");
   CountingServer server(milliseconds(0));
   auto workflow = th_workflow(server.url("/e"), R"({"max_in_flight": 1})");
   ASSERT_TRUE(workflow);
@@ -200,7 +186,7 @@ TEST(PostgresThrottle, ADatabaseErrorWhileAskingFailsTheStepThrottledAndSendsNot
   SystemClock clock;
   monitors::HealthTable health(clock);
   Engine engine(*j, clock, health, {.threads = 1, .probe_interval = milliseconds(0)});
-  auto report = engine.run(workflow, *tools, th_request("r-dberr"));
+  auto report = engine.run(workflow, *tools, {.run_id = "r-dberr"});
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_EQ(report->result.path, (std::vector<std::string>{"S", "Other", "Done"}));
   EXPECT_EQ(server.requests(), 0);

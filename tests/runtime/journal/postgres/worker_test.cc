@@ -38,23 +38,14 @@ namespace switchyard::runtime {
 namespace {
 
 using testing::FaultServer;
+using testing::fresh_location;
 using testing::journal_event;
 using testing::pg_query;
-using testing::PostgresCluster;
 using testing::run_record;
 using testing::Subprocess;
 using testing::TempDir;
 
 constexpr std::int64_t kWkLeaseMs = 10000;
-
-std::string wk_fresh() {
-  PostgresCluster& cluster = PostgresCluster::shared();
-  if (!cluster.ok()) {
-    ADD_FAILURE() << cluster.error();
-    return "postgresql:///no-cluster?host=/nonexistent";
-  }
-  return cluster.fresh("worker");
-}
 
 std::unique_ptr<Journal> wk_open(const std::string& url) {
   auto j = open_postgres_journal(url);
@@ -84,7 +75,7 @@ RunRecord wk_queued(const std::string& id, std::int64_t started_ms) {
 }
 
 TEST(RunQueue, AdmitsQueuedRunsThatOnlyAClaimStarts) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto j = wk_open(url);
   ASSERT_TRUE(j);
   RunQueue* queue = j->run_queue();
@@ -121,7 +112,7 @@ TEST(RunQueue, AdmitsQueuedRunsThatOnlyAClaimStarts) {
 }
 
 TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   ASSERT_TRUE(wk_open(url));
   // What version 1 was: the same tables, without the queue's indexes (version 2), the wait
   // inbox (version 3) and the shared health's columns and index (version 4).
@@ -144,7 +135,7 @@ TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
 }
 
 TEST(RunQueue, TwoWorkersClaimingAtOnceNeverGetTheSameRun) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto admin = wk_open(url);
   ASSERT_TRUE(admin);
   constexpr int kRuns = 60;
@@ -179,7 +170,7 @@ TEST(RunQueue, TwoWorkersClaimingAtOnceNeverGetTheSameRun) {
 }
 
 TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
@@ -282,7 +273,7 @@ TEST(Worker, NeedsAJournalWithARunQueue) {
 }
 
 TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   TempDir dir;
   auto w = wk_workflow(dir, kWkTwoSteps);
   SystemClock clock;
@@ -338,7 +329,7 @@ TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
 }
 
 TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   TempDir dir;
   auto w = wk_workflow(dir, kWkTwoSteps);
   SystemClock engine_clock;
@@ -456,7 +447,7 @@ bool wk_journaled(const Journal& journal, const std::string& run_id, const std::
 // another process and applied by the worker at its next poll: the approved run finishes with
 // the approver journaled, the cancelled one ends "cancelled: <reason>" without its next step.
 TEST(WorkerInbox, AnApprovalAndACancelQueuedForRunsAWorkerHoldsAreAppliedAtItsNextPoll) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   TempDir dir;
   auto w = wk_workflow(dir, kWkGated);
   SystemClock clock;
@@ -521,7 +512,7 @@ TEST(WorkerInbox, AnApprovalAndACancelQueuedForRunsAWorkerHoldsAreAppliedAtItsNe
 // A cancellation queued for a run still in the queue is applied by the worker that claims it,
 // before the run's first step.
 TEST(WorkerInbox, ACancelQueuedBeforeAnyWorkerClaimedTheRunEndsItBeforeItsFirstStep) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   TempDir dir;
   auto w = wk_workflow(dir, kWkTwoSteps);
   SystemClock clock;
@@ -556,7 +547,7 @@ TEST(WorkerInbox, ACancelQueuedBeforeAnyWorkerClaimedTheRunEndsItBeforeItsFirstS
 }
 
 TEST(Worker, ALostLeaseFoundAtAHeartbeatCancelsTheRunHereWithoutWritingToIt) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   TempDir dir;
   auto w = wk_workflow(dir, kWkTwoSteps);
   SystemClock engine_clock;
@@ -646,7 +637,7 @@ long wk_count(const nlohmann::json& stats, const std::string& path) {
 }
 
 TEST(Worker, AWorkerProcessKilledMidRunHasItsRunsFinishedByAnotherWithoutRepeatingASideEffect) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   FaultServer server;
   TempDir dir;
   const std::string safe_file = dir.write("safe.json", kWkSafe);
@@ -731,7 +722,7 @@ TEST(Worker, AWorkerProcessKilledMidRunHasItsRunsFinishedByAnotherWithoutRepeati
 // ---- The commands ----
 
 TEST(WorkerCli, EnqueueAdmitsARunAndResumeAllJudgesAWorkersRunByItsLease) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto enq = testing::switchyard({"enqueue", testing::source_path("examples/customer-support.json"),
                                   "--journal", url, "--input", R"({"customer": "ada"})", "--json"});
   ASSERT_EQ(enq.exit_code, 0) << enq.err << enq.out;
@@ -782,7 +773,7 @@ TEST(WorkerCli, AWorkerNeedsAPostgresJournal) {
 // the run's span (no parent, the run's trace id) and its steps' spans under it reach the
 // collector, at the latest when the worker stops.
 TEST(WorkerCli, AWorkerWithAnOtlpEndpointExportsTheTraceOfTheRunsItRuns) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   const std::string workflow = testing::source_path("examples/customer-support.json");
   auto enq = testing::switchyard({"enqueue", workflow, "--journal", url, "--input",
                                   R"({"customer": "ada"})", "--run-id", "wk-traced"});
@@ -875,7 +866,7 @@ TEST(WorkerCrashHarness, WorkersKilledAtRandomLoseNoStepAndRepeatNoSideEffect) {
     SCOPED_TRACE("trial " + std::to_string(t) + ": kill worker " + std::to_string(victim) +
                  " after " + std::to_string(after) + " requests");
     server.reset();
-    const std::string url = wk_fresh();
+    const std::string url = fresh_location("worker");
     auto j = wk_open(url);
     ASSERT_TRUE(j);
     for (int n = 0; n < kRuns; ++n) {
