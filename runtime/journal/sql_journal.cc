@@ -6,6 +6,9 @@ namespace switchyard::runtime {
 
 std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
   std::lock_guard lock(mu_);
+  if (writes_at_once()) {
+    if (auto done = write_group_at_once(writes)) return std::move(*done);
+  }
   std::vector<Status> out;
   out.reserve(writes.size());
   Status opened = ready();
@@ -26,13 +29,7 @@ std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
     if (!write_error_.ok()) s = write_error_;
     if (s.ok()) s = command(Command::kRelease);
     if (s.ok()) {
-      for (auto& [run_id, head] : write_heads_) {
-        if (head.stored) {
-          group_heads_.erase(run_id);
-        } else {
-          group_heads_[run_id] = std::move(head);
-        }
-      }
+      keep_write_heads();
     } else {
       (void)command(Command::kRollbackTo);
       (void)command(Command::kRelease);
@@ -51,6 +48,56 @@ std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
   }
   group_heads_.clear();
   return out;
+}
+
+void SqlJournal::keep_write_heads() {
+  for (auto& [run_id, head] : write_heads_) {
+    if (head.stored) {
+      group_heads_.erase(run_id);
+    } else {
+      group_heads_[run_id] = std::move(head);
+    }
+  }
+}
+
+std::optional<std::vector<Status>> SqlJournal::write_group_at_once(std::vector<Write>& writes) {
+  if (Status s = ready(); !s.ok()) return std::nullopt;  // the savepoints' way says why
+  if (Status s = begin_at_once(); !s.ok()) return std::nullopt;
+  in_group_ = true;
+  at_once_ = true;
+  bool ok = true;
+  for (Write& w : writes) {
+    write_error_ = Status();
+    Status s = w(*this);
+    if (!write_error_.ok()) s = write_error_;
+    if (!s.ok()) {
+      ok = false;
+      break;
+    }
+    keep_write_heads();
+    write_heads_.clear();
+  }
+  write_heads_.clear();
+  in_group_ = false;
+  if (ok) ok = store_group_heads().ok() && check_at_once().ok();
+  at_once_ = false;
+  if (ok) {
+    std::vector<Status> out(writes.size());
+    Status s = command(Command::kCommit);
+    if (!s.ok()) {
+      (void)command(Command::kRollback);
+      forget_cache();
+      out.assign(writes.size(), s);
+    }
+    group_heads_.clear();
+    return out;
+  }
+  // A write or a statement failed (or a fenced run is no longer this process's): nothing of the
+  // group is kept; write_group performs it again, each write in its savepoint.
+  (void)command(Command::kRollback);
+  forget_cache();
+  group_heads_.clear();
+  return std::nullopt;
 }
 
 Status SqlJournal::noted(Status s) {

@@ -149,6 +149,18 @@ class TimedQueue final : public runtime::RunQueue {
     }
     return claimed;
   }
+  Result<std::vector<runtime::ClaimedRun>> claim_many(const std::string& owner,
+                                                      const std::vector<std::string>& hashes,
+                                                      std::int64_t now_ms, std::int64_t lease_ms,
+                                                      int limit) override {
+    auto claimed = inner_.claim_many(owner, hashes, now_ms, lease_ms, limit);
+    if (claimed.ok()) {
+      const auto now = std::chrono::steady_clock::now();
+      std::lock_guard lock(mu_);
+      for (const auto& c : *claimed) claimed_at_[c.run_id] = now;
+    }
+    return claimed;
+  }
   Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
       const std::string& owner, const std::vector<std::string>& ids, std::int64_t now_ms,
       std::int64_t lease_ms) override {
@@ -161,6 +173,9 @@ class TimedQueue final : public runtime::RunQueue {
     return inner_.adopt(id, now_ms);
   }
   void fence(const std::string& id, std::int64_t epoch) override { inner_.fence(id, epoch); }
+  void fence_unstarted(const std::string& id, std::int64_t epoch) override {
+    inner_.fence_unstarted(id, epoch);
+  }
   void unfence(const std::string& id) override { inner_.unfence(id); }
   Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
     return inner_.stats(now_ms);
