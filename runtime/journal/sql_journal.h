@@ -139,6 +139,13 @@ class SqlJournal : public Journal {
   // In a group: the heads its committed writes left, and those the current write leaves.
   std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
   std::set<std::string> stored_workflows_;  // hashes known to be in `workflows`
+  // In write_group_at_once: what the cache held before the group touched it (nullopt: nothing),
+  // and the workflow copies it noted as stored, to put back when the group is rolled back (the
+  // writes performed again then meet the cache as it was, as the database is).
+  std::unordered_map<std::string, std::optional<Head>> undo_heads_;
+  std::vector<std::string> undo_workflows_;
+  void remember_head(const std::string& run_id);
+  void undo_at_once();
 };
 
 }  // namespace switchyard::runtime
