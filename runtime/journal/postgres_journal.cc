@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -1195,6 +1196,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 1) {
       const std::int64_t epoch = integer(r->get(), 0, 0);
+      pending_fences();
       fences_[run_id] = epoch;
       forget_cache();
       return epoch;
@@ -1215,23 +1217,18 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
                                " (Unix ms): it has not crashed");
   }
 
+  // Fencing never waits for a group of writes in progress (a worker starting the runs it just
+  // claimed would wait a group for each): a change made while one holds the journal is applied
+  // by the next call that looks at fences or heads (pending_fences), before the run's first
+  // write, which comes after it.
   void fence(const std::string& run_id, std::int64_t epoch) override {
-    std::lock_guard lock(mu_);
-    fences_[run_id] = epoch;
-    // A head cached from an earlier hold of the run (before another worker took it over and
-    // wrote) is stale: read it from the row again. (Only this run's: the others this process
-    // holds are its own.)
-    forget_head(run_id);
+    change_fence({run_id, epoch, FenceChange::kFence});
   }
   void fence_unstarted(const std::string& run_id, std::int64_t epoch) override {
-    std::lock_guard lock(mu_);
-    fences_[run_id] = epoch;
-    known_empty(run_id);
+    change_fence({run_id, epoch, FenceChange::kUnstarted});
   }
-
   void unfence(const std::string& run_id) override {
-    std::lock_guard lock(mu_);
-    fences_.erase(run_id);
+    change_fence({run_id, 0, FenceChange::kUnfence});
   }
 
   Result<QueueStats> stats(std::int64_t now_ms) const override {
@@ -1285,8 +1282,55 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return out + "}";
   }
 
+  struct FenceChange {
+    std::string run_id;
+    std::int64_t epoch = 0;
+    enum Kind { kFence, kUnstarted, kUnfence } kind = kFence;
+  };
+  void change_fence(FenceChange change) {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      pending_fences();
+      apply_fence(change);
+      return;
+    }
+    std::lock_guard pending(fence_mu_);
+    fence_changes_.push_back(std::move(change));
+    fences_pending_.store(true, std::memory_order_release);
+  }
+  // The fence changes made while a group held the journal, in order. REQUIRES: mu_ held.
+  void pending_fences() override {
+    if (!fences_pending_.load(std::memory_order_acquire)) return;
+    std::vector<FenceChange> changes;
+    {
+      std::lock_guard pending(fence_mu_);
+      changes.swap(fence_changes_);
+      fences_pending_.store(false, std::memory_order_release);
+    }
+    for (const FenceChange& change : changes) apply_fence(change);
+  }
+  void apply_fence(const FenceChange& c) {  // REQUIRES: mu_ held
+    switch (c.kind) {
+      case FenceChange::kFence:
+        fences_[c.run_id] = c.epoch;
+        // A head cached from an earlier hold of the run (before another worker took it over
+        // and wrote) is stale: read it from the row again. (Only this run's: the others this
+        // process holds are its own.)
+        forget_head(c.run_id);
+        return;
+      case FenceChange::kUnstarted:
+        fences_[c.run_id] = c.epoch;
+        known_empty(c.run_id);
+        return;
+      case FenceChange::kUnfence:
+        fences_.erase(c.run_id);
+        return;
+    }
+  }
+
   // The run's fencing epoch as a statement's last parameter (NULL: not fenced). REQUIRES: mu_.
-  void fence_param(Params& params, const std::string& run_id) const {
+  void fence_param(Params& params, const std::string& run_id) {
+    pending_fences();
     if (auto it = fences_.find(run_id); it != fences_.end()) {
       params.integer(it->second);
     } else {
@@ -1629,6 +1673,9 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   mutable Connection db_;
   const std::int64_t origin_;  // events.origin of the rows this object writes
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
+  std::mutex fence_mu_;                                   // guards fence_changes_
+  std::vector<FenceChange> fence_changes_;                // made while a group held mu_
+  std::atomic<bool> fences_pending_{false};               // fence_changes_ is not empty
   std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
   std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
 };

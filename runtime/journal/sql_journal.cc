@@ -6,6 +6,7 @@ namespace switchyard::runtime {
 
 std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
   std::lock_guard lock(mu_);
+  pending_fences();
   if (writes_at_once()) {
     if (auto done = write_group_at_once(writes)) return std::move(*done);
   }
@@ -128,6 +129,7 @@ Status SqlJournal::noted(Status s) {
 }
 
 Result<SqlJournal::Head> SqlJournal::read_head(const std::string& run_id) {
+  pending_fences();
   if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
   // Appended by an earlier write of this group, not yet in the run's row.
   if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {

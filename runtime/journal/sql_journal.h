@@ -49,6 +49,9 @@ class SqlJournal : public Journal {
   virtual Status command(Command c) = 0;
   // Before a statement outside a group: a backend that can lose its connection restores it.
   virtual Status ready() { return Status(); }
+  // Under mu_, before a group and before a head is read: a backend applies what was changed
+  // while mu_ was held by another thread (PostgreSQL: fences set meanwhile).
+  virtual void pending_fences() {}
   // The run's head as its row holds it; kNotFound naming the run when there is no row.
   virtual Result<Head> load_head(const std::string& run_id) = 0;
   // Writes `head` into the run's row.
