@@ -205,10 +205,9 @@ Result<std::vector<Event>> Journal::events_after(const std::string& run_id,
   return out;
 }
 
-Result<std::vector<ClaimedRun>> RunQueue::claim_many(const std::string& owner,
-                                                     const std::vector<std::string>& workflow_hashes,
-                                                     std::int64_t now_ms, std::int64_t lease_ms,
-                                                     int limit) {
+Result<std::vector<ClaimedRun>> RunQueue::claim_many(
+    const std::string& owner, const std::vector<std::string>& workflow_hashes, std::int64_t now_ms,
+    std::int64_t lease_ms, int limit) {
   std::vector<ClaimedRun> out;
   while (static_cast<int>(out.size()) < limit) {
     auto one = claim(owner, workflow_hashes, now_ms, lease_ms);

@@ -323,10 +323,9 @@ class RunQueue {
   // Claims up to `limit` runs for `owner` with one statement, as claim() claims one: runs whose
   // lease expired first (when there are any, only those), else the oldest queued ones; oldest
   // first. Empty: none. This default calls claim() until it finds none or has `limit`.
-  virtual Result<std::vector<ClaimedRun>> claim_many(const std::string& owner,
-                                                     const std::vector<std::string>& workflow_hashes,
-                                                     std::int64_t now_ms, std::int64_t lease_ms,
-                                                     int limit);
+  virtual Result<std::vector<ClaimedRun>> claim_many(
+      const std::string& owner, const std::vector<std::string>& workflow_hashes,
+      std::int64_t now_ms, std::int64_t lease_ms, int limit);
   // Renews, to now_ms + lease_ms, the lease of each of `run_ids` that `owner` still holds
   // (running, its owner), and returns those (run id and epoch). One it believes it holds and
   // that is not returned was taken over (or finished).

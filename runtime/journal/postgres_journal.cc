@@ -242,7 +242,8 @@ class Connection {
     pending_.clear();
     pipelining_ = false;
     if (PQexitPipelineMode(conn_.get()) != 1 && first.ok()) {
-      first = io_error(prefix("cannot leave pipeline mode") + one_line(PQerrorMessage(conn_.get())));
+      first =
+          io_error(prefix("cannot leave pipeline mode") + one_line(PQerrorMessage(conn_.get())));
     }
     return first;
   }
@@ -300,8 +301,8 @@ class Connection {
       if (Status s = flush(); !s.ok()) return s;
     }
     if (PQenterPipelineMode(conn_.get()) != 1) {
-      return io_error(prefix(what) + "cannot enter pipeline mode: " +
-                      one_line(PQerrorMessage(conn_.get())));
+      return io_error(prefix(what) +
+                      "cannot enter pipeline mode: " + one_line(PQerrorMessage(conn_.get())));
     }
     pipelining_ = true;
     return Status();
@@ -1553,15 +1554,14 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     }
     seqs += "}";
     epochs += "}";
-    return db_.send(
-        "update_heads_fenced",
-        "UPDATE runs SET head_hash = v.hash, head_seq = v.seq FROM unnest($1::text[], "
-        "$2::bigint[], $3::text[], $4::bigint[]) AS v(run_id, seq, hash, epoch) WHERE "
-        "runs.run_id = v.run_id AND (v.epoch IS NULL OR runs.epoch = v.epoch)",
-        Params().text(text_array(ids)).text(seqs).text(text_array(hashes)).text(epochs),
-        "cannot append events of run " + ids.front() +
-            (ids.size() > 1 ? " and " + std::to_string(ids.size() - 1) + " more" : ""),
-        static_cast<int>(heads.size()));
+    return db_.send("update_heads_fenced",
+                    "UPDATE runs SET head_hash = v.hash, head_seq = v.seq FROM unnest($1::text[], "
+                    "$2::bigint[], $3::text[], $4::bigint[]) AS v(run_id, seq, hash, epoch) WHERE "
+                    "runs.run_id = v.run_id AND (v.epoch IS NULL OR runs.epoch = v.epoch)",
+                    Params().text(text_array(ids)).text(seqs).text(text_array(hashes)).text(epochs),
+                    "cannot append events of run " + ids.front() +
+                        (ids.size() > 1 ? " and " + std::to_string(ids.size() - 1) + " more" : ""),
+                    static_cast<int>(heads.size()));
   }
 
   // The run's head as its row holds it. REQUIRES: mu_ held.

@@ -126,7 +126,7 @@ class SqlJournal : public Journal {
   mutable std::recursive_mutex mu_;
   bool in_group_ = false;
   bool at_once_ = false;  // in write_group_at_once: statements are sent, answered at its end
-  Status write_error_;  // the first failure of a journal method inside the current write
+  Status write_error_;    // the first failure of a journal method inside the current write
 
  private:
   // The heads the group's appends left, of runs it did not finish.

@@ -124,8 +124,8 @@ class Worker {
          std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
          WorkerOptions options);
   Status renew();
-  Status renew_if_due();   // renew() when `heartbeat` passed since the last one
-  Status deliver_inbox();  // Engine::apply_inbox for each run held here with new inbox rows
+  Status renew_if_due();         // renew() when `heartbeat` passed since the last one
+  Status deliver_inbox();        // Engine::apply_inbox for each run held here with new inbox rows
   Result<int> poll(bool inbox);  // poll_once(), looking at the inbox only when `inbox`
   std::int64_t now_ms() const;
   void start(const ClaimedRun& claimed);

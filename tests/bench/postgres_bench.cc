@@ -10,13 +10,14 @@
 // - BM_QueuedRuns: the same 1,000 runs of the 10-step workflow (every step idempotent) admitted
 //   into the PostgreSQL journal's queue first (not timed), then run by `workers` in-process
 //   Workers (runtime/worker/worker.h), each with its own connection and a 1-thread engine, as
-//   `switchyard worker` processes would (poll 1 ms, up to max_runs runs each: 64, the default, or
-//   256); claims:0 the worker claims and renews on its journal's connection, claims:1 on a second
-//   connection of its own (what `switchyard worker` does). Timed: from the workers' start until
-//   every run finished. Counters: runs_per_s, steps_per_s, and claim-to-start latency
-//   (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the run's
-//   run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the same
-//   runs on the SQLite journal without a queue) for the ratio.
+//   `switchyard worker` processes would (poll 1 ms, up to max_runs runs each: 64, the default,
+//   8 or 256, claiming up to 16 per statement); claims:0 the worker claims and renews on its
+//   journal's connection, claims:1 on a second connection of its own (what `switchyard worker`
+//   does). Timed: from the workers' start until every run finished. Counters: runs_per_s,
+//   steps_per_s, and claim-to-start latency (claim_to_start_p50_ms, _p99_ms): from a worker's claim
+//   statement returning to the run's run_started event being committed. Run it with
+//   BM_JournaledSteps/journal:0/side:0 (the same runs on the SQLite journal without a queue) for
+//   the ratio.
 // - BM_HealthSharePoll: the cost of shared health (runtime/engine/health_share.h) to the process
 //   that polls: one HealthShare::poll_once on its own journal connection, with `new` outcomes
 //   another journal object committed since the last poll (0: the steady state of an idle
@@ -328,6 +329,7 @@ void BM_QueuedRuns(benchmark::State& state) {
 }
 BENCHMARK(BM_QueuedRuns)
     ->ArgsProduct({{1, 2, 4}, {0, 1}, {64}})
+    ->ArgsProduct({{1, 2, 4}, {1}, {8}})
     ->Args({1, 1, 256})
     ->Args({4, 1, 256})
     ->ArgNames({"workers", "claims", "max_runs"})

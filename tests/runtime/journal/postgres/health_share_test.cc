@@ -314,9 +314,9 @@ TEST(HealthShareCli, AServiceOnTheJournalShowsTheBreakerAnotherProcessOpenedInHe
   // writes commit in several groups): the count reaches a's within a poll or two.
   const std::string outcomes =
       "switchyard_health_share_outcomes_total " + std::to_string(a.samples()) + "\n";
-  const std::string metrics =
-      hs_poll_until([&] { return server.call("GET", "/metrics", "h-token").body; },
-                    [&](const std::string& body) { return body.find(outcomes) != std::string::npos; });
+  const std::string metrics = hs_poll_until(
+      [&] { return server.call("GET", "/metrics", "h-token").body; },
+      [&](const std::string& body) { return body.find(outcomes) != std::string::npos; });
   EXPECT_NE(metrics.find("switchyard_health_share_up 1\n"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find(outcomes), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("switchyard_breaker_state{tool=\"Pay\",state=\"open\"} 1"),
