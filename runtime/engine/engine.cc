@@ -859,17 +859,18 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   // Journals the events buffered so far, then `then` (if any) in the same write; `done` gets the
   // write's status on the run's thread. The events are freed there too, once written: not by the
-  // journal writer, whose thread is the journal's bottleneck.
+  // journal writer, whose thread is the journal's bottleneck (it drops its write, and with it
+  // this reference, before the acknowledgement). A write may be performed twice
+  // (Journal::write_group): the events are appended as a copy, never moved from.
   template <typename Then, typename Done>
   void submit_events(Then then, Done done) {
     auto batch = std::make_shared<std::vector<Event>>(events_.take());
     engine_.writer.submit(
         [batch, then = std::move(then)](Journal& j) mutable {
-          Status s = j.append(std::move(*batch));
+          Status s = j.append(static_cast<const std::vector<Event>&>(*batch));
           if constexpr (!std::is_null_pointer_v<Then>) {
             if (s.ok()) s = then(j);
           }
-          batch.reset();  // the acknowledgement holds the last reference
           return s;
         },
         [self = shared_from_this(), batch, done = std::move(done)](Status s) mutable {

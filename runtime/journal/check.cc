@@ -215,6 +215,22 @@ Result<std::vector<Event>> Journal::events_after(const std::string& run_id,
   return out;
 }
 
+Result<std::vector<ClaimedRun>> RunQueue::claim_many(
+    const std::string& owner, const std::vector<std::string>& workflow_hashes, std::int64_t now_ms,
+    std::int64_t lease_ms, int limit) {
+  std::vector<ClaimedRun> out;
+  while (static_cast<int>(out.size()) < limit) {
+    auto one = claim(owner, workflow_hashes, now_ms, lease_ms);
+    if (!one.ok()) {
+      if (out.empty()) return one.status();
+      break;  // those claimed are held: the caller starts them
+    }
+    if (!one->has_value()) break;
+    out.push_back(std::move(**one));
+  }
+  return out;
+}
+
 Result<JournalCheck> Journal::check() const {
   JournalCheck out;
   RunFilter filter;

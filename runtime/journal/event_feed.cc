@@ -71,6 +71,7 @@ std::vector<Status> EventFeed::write_group(std::vector<Write>& writes) {
   recorded.reserve(writes.size());
   for (std::size_t i = 0; i < writes.size(); ++i) {
     recorded.push_back([this, &writes, &pending, i](Journal&) -> Status {
+      pending[i].clear();  // performed again (Journal::write_group): only this time's count
       std::vector<Event>* outer = std::exchange(t_pending, &pending[i]);
       Status s = writes[i](*this);
       t_pending = outer;

@@ -137,6 +137,9 @@ class Journal {
   // SQLite journal). Each write is all or nothing on its own: a failed one leaves no trace and
   // does not stop the others. None is durable before the group is; when the group cannot be
   // committed, every write of it fails with that error. Returns one status per write.
+  // A write may be called more than once: a journal may perform the group, roll it back and
+  // perform it again (the PostgreSQL journal does when a write fails in a group sent at once),
+  // so a write must do the same journal calls each time (not consume what it writes).
   virtual std::vector<Status> write_group(std::vector<Write>& writes);
 
   // The canonical JSON of the workflow stored under `hash` (by begin_run). kNotFound when the
@@ -318,6 +321,12 @@ class RunQueue {
   virtual Result<std::optional<ClaimedRun>> claim(const std::string& owner,
                                                   const std::vector<std::string>& workflow_hashes,
                                                   std::int64_t now_ms, std::int64_t lease_ms) = 0;
+  // Claims up to `limit` runs for `owner` with one statement, as claim() claims one: runs whose
+  // lease expired first (when there are any, only those), else the oldest queued ones; oldest
+  // first. Empty: none. This default calls claim() until it finds none or has `limit`.
+  virtual Result<std::vector<ClaimedRun>> claim_many(
+      const std::string& owner, const std::vector<std::string>& workflow_hashes,
+      std::int64_t now_ms, std::int64_t lease_ms, int limit);
   // Renews, to now_ms + lease_ms, the lease of each of `run_ids` that `owner` still holds
   // (running, its owner), and returns those (run id and epoch). One it believes it holds and
   // that is not returned was taken over (or finished).
@@ -336,6 +345,11 @@ class RunQueue {
   virtual Result<std::int64_t> adopt(const std::string& run_id, std::int64_t now_ms) = 0;
   // Fences this journal object's writes to `run_id` at `epoch` (see above); unfence stops.
   virtual void fence(const std::string& run_id, std::int64_t epoch) = 0;
+  // fence() for a run claimed from the queue that never started (ClaimedRun::taken_over false):
+  // it has no events, so that its first write needs no read of its row. This default: fence().
+  virtual void fence_unstarted(const std::string& run_id, std::int64_t epoch) {
+    fence(run_id, epoch);
+  }
   virtual void unfence(const std::string& run_id) = 0;
   virtual Result<QueueStats> stats(std::int64_t now_ms) const = 0;
   // How many rows the wait inbox holds (resolutions and cancellations, Journal::queue_resolution)

@@ -6,6 +6,7 @@
 #include <libpq-fe.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -138,17 +139,23 @@ class Connection {
   Status reset() {
     PQreset(conn_.get());
     prepared_.clear();
+    pending_.clear();
+    pipelining_ = false;
     if (broken())
       return io_error(prefix("cannot reconnect") + one_line(PQerrorMessage(conn_.get())));
     PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
     return Status();
   }
 
-  // Runs `sql` (no parameters; several statements allowed).
+  // Runs `sql` (no parameters; several statements allowed). Like every statement that waits for
+  // its answer, first takes the answers of the statements sent before (flush): when one of them
+  // failed, that is this statement's failure, and it is not run.
   Result<PgResult> exec(const std::string& sql, const std::string& what) {
+    if (Status s = flush(); !s.ok()) return s;
     return checked(PgResult(PQexec(conn_.get(), sql.c_str())), what);
   }
   Result<PgResult> exec(const std::string& sql, const Params& params, const std::string& what) {
+    if (Status s = flush(); !s.ok()) return s;
     const auto values = params.pointers();
     return checked(PgResult(PQexecParams(conn_.get(), sql.c_str(), params.size(), nullptr,
                                          values.data(), nullptr, nullptr, 0)),
@@ -157,17 +164,90 @@ class Connection {
   // Runs the statement prepared as `name` from `sql` (prepared on first use).
   Result<PgResult> run(const std::string& name, const std::string& sql, const Params& params,
                        const std::string& what) {
-    if (!prepared_.contains(name)) {
-      auto prepared =
-          checked(PgResult(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr)), what);
-      if (!prepared.ok()) return prepared.status();
-      prepared_.insert(name);
-    }
+    if (Status s = prepare(name, sql, what); !s.ok()) return s;
     const auto values = params.pointers();
     return checked(PgResult(PQexecPrepared(conn_.get(), name.c_str(), params.size(), values.data(),
                                            nullptr, nullptr, 0)),
                    what);
   }
+
+  // ---- pipeline mode: statements sent without waiting for their answers ----
+  // send() and send_sql() put the connection in libpq's pipeline mode and send a statement
+  // without waiting: its answer is read and checked by the next flush(), which the next
+  // statement that waits for its answer (exec, run) makes first. A group of writes is then one
+  // round trip to the server instead of one per statement. `rows` >= 0: the number of rows the
+  // statement must change; another number fails the flush (naming `what`), as an
+  // error would. After a failed statement the server skips the rest until the flush (the
+  // transaction is then failed: the caller rolls it back).
+  Status send(const std::string& name, const std::string& sql, const Params& params,
+              const std::string& what, int rows = -1) {
+    if (Status s = prepare(name, sql, what); !s.ok()) return s;
+    if (Status s = enter_pipeline(what); !s.ok()) return s;
+    const auto values = params.pointers();
+    if (PQsendQueryPrepared(conn_.get(), name.c_str(), params.size(), values.data(), nullptr,
+                            nullptr, 0) != 1) {
+      return sent_failed(what);
+    }
+    return sent(what, rows);
+  }
+  Status send_sql(const char* sql, const std::string& what) {
+    if (Status s = enter_pipeline(what); !s.ok()) return s;
+    if (PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
+      return sent_failed(what);
+    }
+    return sent(what, -1);
+  }
+  // Reads and checks the answers of every statement sent, and leaves pipeline mode. The first
+  // failure (an error, or a statement that changed another number of rows than it must have).
+  Status flush() {
+    if (!pipelining_) return Status();
+    Status first;
+    const bool synced = PQpipelineSync(conn_.get()) == 1;
+    if (!synced) first = sent_failed("cannot send the statements");
+    for (std::size_t i = 0; synced && i < pending_.size(); ++i) {
+      PGresult* raw_result = PQgetResult(conn_.get());
+      if (raw_result == nullptr) {  // the connection went away
+        if (first.ok()) first = checked(PgResult(), pending_[i].what).status();
+        break;
+      }
+      PgResult r(raw_result);
+      while (PGresult* extra = PQgetResult(conn_.get())) PQclear(extra);  // the NULL after each
+      if (!first.ok()) continue;
+      const ExecStatusType st = PQresultStatus(r.get());
+      if (st == PGRES_PIPELINE_ABORTED) {
+        first = io_error(prefix(pending_[i].what) + "skipped after an earlier failure");
+        continue;
+      }
+      auto checked_result = checked(std::move(r), pending_[i].what);
+      if (!checked_result.ok()) {
+        first = checked_result.status();
+        continue;
+      }
+      if (pending_[i].rows >= 0 &&
+          integer_of_rows(PQcmdTuples(checked_result->get())) != pending_[i].rows) {
+        first = Status(StatusCode::kFailedPrecondition,
+                       prefix(pending_[i].what) + "changed " +
+                           std::string(PQcmdTuples(checked_result->get())) + " rows, not " +
+                           std::to_string(pending_[i].rows));
+      }
+    }
+    // The answer to the sync itself.
+    if (synced && !broken()) {
+      while (PGresult* r = PQgetResult(conn_.get())) {
+        const bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+        PQclear(r);
+        if (sync) break;
+      }
+    }
+    pending_.clear();
+    pipelining_ = false;
+    if (PQexitPipelineMode(conn_.get()) != 1 && first.ok()) {
+      first =
+          io_error(prefix("cannot leave pipeline mode") + one_line(PQerrorMessage(conn_.get())));
+    }
+    return first;
+  }
+  bool pipelining() const { return pipelining_; }
 
   // Statements other journal methods failed with: they name the SQLSTATE they met.
   const std::string& last_sqlstate() const { return last_sqlstate_; }
@@ -203,10 +283,58 @@ class Connection {
     return io_error(message);
   }
 
+  // Prepares `sql` as `name` on first use (waiting for the answer: never in a pipeline).
+  Status prepare(const std::string& name, const std::string& sql, const std::string& what) {
+    if (prepared_.contains(name)) return Status();
+    if (Status s = flush(); !s.ok()) return s;
+    auto prepared =
+        checked(PgResult(PQprepare(conn_.get(), name.c_str(), sql.c_str(), 0, nullptr)), what);
+    if (!prepared.ok()) return prepared.status();
+    prepared_.insert(name);
+    return Status();
+  }
+  Status enter_pipeline(const std::string& what) {
+    if (pipelining_) {
+      // A long group: its answers are taken on the way, so that neither side's socket buffer
+      // fills up while the other waits.
+      if (pending_.size() < kMaxPending) return Status();
+      if (Status s = flush(); !s.ok()) return s;
+    }
+    if (PQenterPipelineMode(conn_.get()) != 1) {
+      return io_error(prefix(what) +
+                      "cannot enter pipeline mode: " + one_line(PQerrorMessage(conn_.get())));
+    }
+    pipelining_ = true;
+    return Status();
+  }
+  Status sent(const std::string& what, int rows) {
+    pending_.push_back(Pending{what, rows});
+    return Status();
+  }
+  Status sent_failed(const std::string& what) {
+    return Status(StatusCode::kUnavailable,
+                  prefix(what) + one_line(PQerrorMessage(conn_.get())) + "; nothing was written");
+  }
+  static int integer_of_rows(const char* text) {
+    int value = -1;
+    const std::string_view s(text ? text : "");
+    std::from_chars(s.data(), s.data() + s.size(), value);
+    return value;
+  }
+
+  // A statement sent and not yet answered.
+  struct Pending {
+    std::string what;
+    int rows = -1;  // the rows it must change; -1: any number
+  };
+  static constexpr std::size_t kMaxPending = 256;
+
   std::string where_;  // printable_location: never the password
   PgConn conn_;
   std::set<std::string> prepared_;
   std::string last_sqlstate_;
+  bool pipelining_ = false;
+  std::vector<Pending> pending_;
 };
 
 // ---- the schema ----
@@ -565,26 +693,31 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     const bool store_workflow = must_store_workflow(run);
     Status st = atomically([&]() -> Status {
       if (store_workflow) {
-        auto r =
-            db_.run("insert_workflow",
-                    "INSERT INTO workflows (hash, name, source) VALUES ($1, $2, $3) "
-                    "ON CONFLICT (hash) DO NOTHING",
-                    Params().text(run.workflow_hash).text(run.workflow).text(*run.workflow_source),
-                    "cannot record the workflow of run " + run.run_id);
-        if (!r.ok()) return r.status();
+        const char* sql =
+            "INSERT INTO workflows (hash, name, source) VALUES ($1, $2, $3) "
+            "ON CONFLICT (hash) DO NOTHING";
+        Params params;
+        params.text(run.workflow_hash).text(run.workflow).text(*run.workflow_source);
+        const std::string what = "cannot record the workflow of run " + run.run_id;
+        Status s = at_once_ ? db_.send("insert_workflow", sql, params, what)
+                            : db_.run("insert_workflow", sql, params, what).status();
+        if (!s.ok()) return s;
       }
-      auto r = db_.run("insert_run",
-                       "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, "
-                       "input, owner_pid) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                       Params()
-                           .text(run.run_id)
-                           .text(run.workflow)
-                           .text(run.workflow_hash)
-                           .text(run.status)
-                           .integer(run.started_ms)
-                           .text(run.input.dump())
-                           .integer(::getpid()),
-                       "cannot record run " + run.run_id);
+      const char* sql =
+          "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, "
+          "input, owner_pid) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+      Params params;
+      params.text(run.run_id)
+          .text(run.workflow)
+          .text(run.workflow_hash)
+          .text(run.status)
+          .integer(run.started_ms)
+          .text(run.input.dump())
+          .integer(::getpid());
+      const std::string what = "cannot record run " + run.run_id;
+      // At once: a run id taken fails the group, which is then performed write by write.
+      if (at_once_) return db_.send("insert_run", sql, params, what, 1);
+      auto r = db_.run("insert_run", sql, params, what);
       if (!r.ok() && db_.last_sqlstate() == "23505") {  // unique_violation
         return invalid_argument("run " + run.run_id + " is already in the journal " + where_);
       }
@@ -605,7 +738,11 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     if (Status s = check_append(events, head->seq); !s.ok()) return s;
     Head next = *head;
     Status st = atomically([&]() -> Status {
-      if (Status s = check_fence(run_id); !s.ok()) return s;
+      // At once, no row lock: the group's store_heads (or finish_run) changes the run's row only
+      // at its epoch, and the group is performed again write by write when it did not.
+      if (!at_once_) {
+        if (Status s = check_fence(run_id); !s.ok()) return s;
+      }
       for (std::size_t first = 0; first < events.size(); first += kEventsPerInsert) {
         const std::size_t n = std::min<std::size_t>(kEventsPerInsert, events.size() - first);
         Params params;
@@ -622,10 +759,12 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
               .text(next.hash)
               .integer(origin_);
         }
-        auto r = db_.run(
-            "insert_events_" + std::to_string(n), insert_events_sql(n), params,
-            "cannot append event " + std::to_string(events[first].seq) + " of run " + run_id);
-        if (!r.ok()) return r.status();
+        const std::string name = "insert_events_" + std::to_string(n);
+        const std::string what =
+            "cannot append event " + std::to_string(events[first].seq) + " of run " + run_id;
+        Status s = at_once_ ? db_.send(name, insert_events_sql(n), params, what)
+                            : db_.run(name, insert_events_sql(n), params, what).status();
+        if (!s.ok()) return s;
         if (first == 0 && events.size() > 1) crash_point("inside_append");
       }
       // In a group, the run's row gets its head once, at the end of the group or with
@@ -653,10 +792,19 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     }
     params.integer(finished_ms).text(run_id).text(head->hash).integer(head->seq);
     fence_param(params, run_id);
-    auto r = db_.run("finish",
-                     "UPDATE runs SET status = $1, result = $2, finished_ms = $3, head_hash = $5, "
-                     "head_seq = $6 WHERE run_id = $4 AND ($7::bigint IS NULL OR epoch = $7)",
-                     params, "cannot finish run " + run_id);
+    const char* sql =
+        "UPDATE runs SET status = $1, result = $2, finished_ms = $3, head_hash = $5, "
+        "head_seq = $6 WHERE run_id = $4 AND ($7::bigint IS NULL OR epoch = $7)";
+    if (at_once_) {
+      // No row changed (taken over, or gone): the group is performed again write by write,
+      // which says which.
+      if (Status s = db_.send("finish", sql, params, "cannot finish run " + run_id, 1); !s.ok()) {
+        return noted(s);
+      }
+      finished(run_id, *head);
+      return Status();
+    }
+    auto r = db_.run("finish", sql, params, "cannot finish run " + run_id);
     if (!r.ok()) return noted(r.status());
     if (std::string_view(PQcmdTuples(r->get())) == "0") {
       if (Status s = fence_refusal(run_id, "finish"); !s.ok()) return noted(s);
@@ -946,47 +1094,64 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   Result<std::optional<ClaimedRun>> claim(const std::string& owner,
                                           const std::vector<std::string>& workflow_hashes,
                                           std::int64_t now_ms, std::int64_t lease_ms) override {
+    auto claimed = claim_many(owner, workflow_hashes, now_ms, lease_ms, 1);
+    if (!claimed.ok()) return claimed.status();
+    if (claimed->empty()) return std::optional<ClaimedRun>();
+    return std::optional<ClaimedRun>(std::move(claimed->front()));
+  }
+
+  Result<std::vector<ClaimedRun>> claim_many(const std::string& owner,
+                                             const std::vector<std::string>& workflow_hashes,
+                                             std::int64_t now_ms, std::int64_t lease_ms,
+                                             int limit) override {
     std::lock_guard lock(mu_);
     if (Status s = connected(); !s.ok()) return s;
-    // A run whose lease expired first (a worker died holding it), else the oldest queued one;
+    std::vector<ClaimedRun> out;
+    if (limit < 1) return out;
+    // Runs whose lease expired first (a worker died holding them), else the oldest queued ones;
     // rows another worker is claiming (or writing) are skipped, not waited for.
     auto r = db_.run(
         "queue_claim",
         "WITH expired AS (SELECT run_id, status, owner FROM runs WHERE status = 'running' AND "
         "owner IS NOT NULL AND lease_expires_ms < $3 AND workflow_hash = ANY($2::text[]) "
-        "ORDER BY lease_expires_ms LIMIT 1 FOR UPDATE SKIP LOCKED), "
+        "ORDER BY lease_expires_ms LIMIT $6 FOR UPDATE SKIP LOCKED), "
         "queued AS (SELECT run_id, status, owner FROM runs WHERE status = 'queued' AND "
         "workflow_hash = ANY($2::text[]) AND NOT EXISTS (SELECT 1 FROM expired) "
-        "ORDER BY started_ms, run_id LIMIT 1 FOR UPDATE SKIP LOCKED), "
-        "picked AS (SELECT * FROM expired UNION ALL SELECT * FROM queued) "
-        "UPDATE runs r SET status = 'running', owner = $1, lease_expires_ms = $3::bigint + "
-        "$4::bigint, "
-        "epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE r.run_id = picked.run_id "
-        "RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, picked.owner, r.input, "
-        "EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id)",
+        "ORDER BY started_ms, run_id LIMIT $6 FOR UPDATE SKIP LOCKED), "
+        "picked AS (SELECT * FROM expired UNION ALL SELECT * FROM queued), "
+        "claimed AS (UPDATE runs r SET status = 'running', owner = $1, lease_expires_ms = "
+        "$3::bigint + $4::bigint, epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE "
+        "r.run_id = picked.run_id RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, "
+        "picked.owner, r.input, EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id), "
+        "r.started_ms) "
+        "SELECT * FROM claimed ORDER BY started_ms, run_id",
         Params()
             .text(owner)
             .text(text_array(workflow_hashes))
             .integer(now_ms)
             .integer(lease_ms)
-            .integer(::getpid()),
+            .integer(::getpid())
+            .integer(limit),
         "cannot claim a run");
     if (!r.ok()) return r.status();
-    if (PQntuples(r->get()) == 0) return std::optional<ClaimedRun>();
-    ClaimedRun c;
-    c.run_id = cell(r->get(), 0, 0);
-    c.workflow_hash = cell(r->get(), 0, 1);
-    c.epoch = integer(r->get(), 0, 2);
-    c.taken_over = cell(r->get(), 0, 3) == "running";
-    c.previous_owner = cell(r->get(), 0, 4);
-    if (!c.taken_over && cell(r->get(), 0, 6) == "f") {
-      // A bad input is left to the resume path, which refuses it naming the run.
-      if (auto input = decode_run_column(c.run_id, "input", raw(r->get(), 0, 5));
-          input.ok() && input->is_object()) {
-        c.fresh_input = std::move(input).value();
+    const PGresult* rows = r->get();
+    for (int row = 0; row < PQntuples(rows); ++row) {
+      ClaimedRun c;
+      c.run_id = cell(rows, row, 0);
+      c.workflow_hash = cell(rows, row, 1);
+      c.epoch = integer(rows, row, 2);
+      c.taken_over = cell(rows, row, 3) == "running";
+      c.previous_owner = cell(rows, row, 4);
+      if (!c.taken_over && cell(rows, row, 6) == "f") {
+        // A bad input is left to the resume path, which refuses it naming the run.
+        if (auto input = decode_run_column(c.run_id, "input", raw(rows, row, 5));
+            input.ok() && input->is_object()) {
+          c.fresh_input = std::move(input).value();
+        }
       }
+      out.push_back(std::move(c));
     }
-    return std::optional<ClaimedRun>(std::move(c));
+    return out;
   }
 
   Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
@@ -1032,6 +1197,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     if (!r.ok()) return r.status();
     if (PQntuples(r->get()) == 1) {
       const std::int64_t epoch = integer(r->get(), 0, 0);
+      pending_fences();
       fences_[run_id] = epoch;
       forget_cache();
       return epoch;
@@ -1052,17 +1218,18 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
                                " (Unix ms): it has not crashed");
   }
 
+  // Fencing never waits for a group of writes in progress (a worker starting the runs it just
+  // claimed would wait a group for each): a change made while one holds the journal is applied
+  // by the next call that looks at fences or heads (pending_fences), before the run's first
+  // write, which comes after it.
   void fence(const std::string& run_id, std::int64_t epoch) override {
-    std::lock_guard lock(mu_);
-    fences_[run_id] = epoch;
-    // A head cached from an earlier hold of the run (before another worker took it over and
-    // wrote) is stale: read heads from the rows again.
-    forget_cache();
+    change_fence({run_id, epoch, FenceChange::kFence});
   }
-
+  void fence_unstarted(const std::string& run_id, std::int64_t epoch) override {
+    change_fence({run_id, epoch, FenceChange::kUnstarted});
+  }
   void unfence(const std::string& run_id) override {
-    std::lock_guard lock(mu_);
-    fences_.erase(run_id);
+    change_fence({run_id, 0, FenceChange::kUnfence});
   }
 
   Result<QueueStats> stats(std::int64_t now_ms) const override {
@@ -1116,8 +1283,55 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return out + "}";
   }
 
+  struct FenceChange {
+    std::string run_id;
+    std::int64_t epoch = 0;
+    enum Kind { kFence, kUnstarted, kUnfence } kind = kFence;
+  };
+  void change_fence(FenceChange change) {
+    std::unique_lock lock(mu_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      pending_fences();
+      apply_fence(change);
+      return;
+    }
+    std::lock_guard pending(fence_mu_);
+    fence_changes_.push_back(std::move(change));
+    fences_pending_.store(true, std::memory_order_release);
+  }
+  // The fence changes made while a group held the journal, in order. REQUIRES: mu_ held.
+  void pending_fences() override {
+    if (!fences_pending_.load(std::memory_order_acquire)) return;
+    std::vector<FenceChange> changes;
+    {
+      std::lock_guard pending(fence_mu_);
+      changes.swap(fence_changes_);
+      fences_pending_.store(false, std::memory_order_release);
+    }
+    for (const FenceChange& change : changes) apply_fence(change);
+  }
+  void apply_fence(const FenceChange& c) {  // REQUIRES: mu_ held
+    switch (c.kind) {
+      case FenceChange::kFence:
+        fences_[c.run_id] = c.epoch;
+        // A head cached from an earlier hold of the run (before another worker took it over
+        // and wrote) is stale: read it from the row again. (Only this run's: the others this
+        // process holds are its own.)
+        forget_head(c.run_id);
+        return;
+      case FenceChange::kUnstarted:
+        fences_[c.run_id] = c.epoch;
+        known_empty(c.run_id);
+        return;
+      case FenceChange::kUnfence:
+        fences_.erase(c.run_id);
+        return;
+    }
+  }
+
   // The run's fencing epoch as a statement's last parameter (NULL: not fenced). REQUIRES: mu_.
-  void fence_param(Params& params, const std::string& run_id) const {
+  void fence_param(Params& params, const std::string& run_id) {
+    pending_fences();
     if (auto it = fences_.find(run_id); it != fences_.end()) {
       params.integer(it->second);
     } else {
@@ -1256,9 +1470,19 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return s;
   }
 
+  bool writes_at_once() const override { return true; }
+  Status begin_at_once() override {
+    fence_locked_.clear();
+    return db_.send_sql("BEGIN", "cannot begin a group of writes");
+  }
+  Status check_at_once() override { return db_.flush(); }
+
   Status command(Command c) override {
     // Row locks taken in the transaction (check_fence) end with it, or with a rolled back write.
     if (c != Command::kSavepoint && c != Command::kRelease) fence_locked_.clear();
+    // Statements of a group sent at once and not yet answered: their answers are of no use once
+    // it is rolled back.
+    if (c == Command::kRollback) (void)db_.flush();
     switch (c) {
       case Command::kBegin:
         return sql("BEGIN");
@@ -1287,6 +1511,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   }
 
   Status store_heads(const std::vector<std::pair<std::string, Head>>& heads) override {
+    if (at_once_) return store_heads_fenced(heads);
     if (heads.size() == 1) return store_head(heads.front().first, heads.front().second);
     std::vector<std::string> ids, hashes;
     std::string seqs = "{";
@@ -1305,6 +1530,38 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
              "cannot append events of runs " + ids.front() + " and " +
                  std::to_string(ids.size() - 1) + " more")
         .status();
+  }
+
+  // store_heads in a group sent at once, its appends made without the fencing lock: a fenced
+  // run's row gets its head only while it is still held at this process's epoch, and a run that
+  // is not (taken over meanwhile) fails the group (the statement changes fewer rows than it
+  // must), which is then performed again write by write. A takeover that commits before this
+  // statement is seen by it; one that comes after waits for this transaction to end (the row
+  // is locked by the update), and then finds its events.
+  Status store_heads_fenced(const std::vector<std::pair<std::string, Head>>& heads) {
+    std::vector<std::string> ids, hashes;
+    std::string seqs = "{", epochs = "{";
+    for (const auto& [run_id, head] : heads) {
+      ids.push_back(run_id);
+      hashes.push_back(head.hash);
+      if (seqs.size() > 1) {
+        seqs += ",";
+        epochs += ",";
+      }
+      seqs += std::to_string(head.seq);
+      auto fence = fences_.find(run_id);
+      epochs += fence == fences_.end() ? std::string("NULL") : std::to_string(fence->second);
+    }
+    seqs += "}";
+    epochs += "}";
+    return db_.send("update_heads_fenced",
+                    "UPDATE runs SET head_hash = v.hash, head_seq = v.seq FROM unnest($1::text[], "
+                    "$2::bigint[], $3::text[], $4::bigint[]) AS v(run_id, seq, hash, epoch) WHERE "
+                    "runs.run_id = v.run_id AND (v.epoch IS NULL OR runs.epoch = v.epoch)",
+                    Params().text(text_array(ids)).text(seqs).text(text_array(hashes)).text(epochs),
+                    "cannot append events of run " + ids.front() +
+                        (ids.size() > 1 ? " and " + std::to_string(ids.size() - 1) + " more" : ""),
+                    static_cast<int>(heads.size()));
   }
 
   // The run's head as its row holds it. REQUIRES: mu_ held.
@@ -1416,6 +1673,9 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   mutable Connection db_;
   const std::int64_t origin_;  // events.origin of the rows this object writes
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
+  std::mutex fence_mu_;                                   // guards fence_changes_
+  std::vector<FenceChange> fence_changes_;                // made while a group held mu_
+  std::atomic<bool> fences_pending_{false};               // fence_changes_ is not empty
   std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
   std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
 };

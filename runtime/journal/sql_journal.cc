@@ -6,6 +6,10 @@ namespace switchyard::runtime {
 
 std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
   std::lock_guard lock(mu_);
+  pending_fences();
+  if (writes_at_once()) {
+    if (auto done = write_group_at_once(writes)) return std::move(*done);
+  }
   std::vector<Status> out;
   out.reserve(writes.size());
   Status opened = ready();
@@ -26,13 +30,7 @@ std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
     if (!write_error_.ok()) s = write_error_;
     if (s.ok()) s = command(Command::kRelease);
     if (s.ok()) {
-      for (auto& [run_id, head] : write_heads_) {
-        if (head.stored) {
-          group_heads_.erase(run_id);
-        } else {
-          group_heads_[run_id] = std::move(head);
-        }
-      }
+      keep_write_heads();
     } else {
       (void)command(Command::kRollbackTo);
       (void)command(Command::kRelease);
@@ -53,21 +51,98 @@ std::vector<Status> SqlJournal::write_group(std::vector<Write>& writes) {
   return out;
 }
 
+void SqlJournal::keep_write_heads() {
+  for (auto& [run_id, head] : write_heads_) {
+    if (head.stored) {
+      group_heads_.erase(run_id);
+    } else {
+      group_heads_[run_id] = std::move(head);
+    }
+  }
+}
+
+std::optional<std::vector<Status>> SqlJournal::write_group_at_once(std::vector<Write>& writes) {
+  if (Status s = ready(); !s.ok()) return std::nullopt;  // the savepoints' way says why
+  if (Status s = begin_at_once(); !s.ok()) return std::nullopt;
+  in_group_ = true;
+  at_once_ = true;
+  bool ok = true;
+  for (Write& w : writes) {
+    write_error_ = Status();
+    Status s = w(*this);
+    if (!write_error_.ok()) s = write_error_;
+    if (!s.ok()) {
+      ok = false;
+      break;
+    }
+    keep_write_heads();
+    write_heads_.clear();
+  }
+  write_heads_.clear();
+  in_group_ = false;
+  if (ok) ok = store_group_heads().ok() && check_at_once().ok();
+  at_once_ = false;
+  if (ok) {
+    undo_heads_.clear();
+    undo_workflows_.clear();
+    std::vector<Status> out(writes.size());
+    Status s = command(Command::kCommit);
+    if (!s.ok()) {
+      (void)command(Command::kRollback);
+      forget_cache();
+      out.assign(writes.size(), s);
+    }
+    group_heads_.clear();
+    return out;
+  }
+  // A write or a statement failed (or a fenced run is no longer this process's): nothing of the
+  // group is kept; write_group performs it again, each write in its savepoint, on the cache as
+  // it was before (as a stale run's cached head, which the refusal of its write relies on).
+  (void)command(Command::kRollback);
+  undo_at_once();
+  group_heads_.clear();
+  return std::nullopt;
+}
+
+void SqlJournal::remember_head(const std::string& run_id) {
+  if (!at_once_ || undo_heads_.contains(run_id)) return;
+  auto it = heads_.find(run_id);
+  undo_heads_.emplace(run_id, it == heads_.end() ? std::nullopt : std::optional<Head>(it->second));
+}
+
+void SqlJournal::undo_at_once() {
+  for (auto& [run_id, head] : undo_heads_) {
+    if (head) {
+      heads_[run_id] = std::move(*head);
+    } else {
+      heads_.erase(run_id);
+    }
+  }
+  for (const std::string& hash : undo_workflows_) stored_workflows_.erase(hash);
+  undo_heads_.clear();
+  undo_workflows_.clear();
+}
+
 Status SqlJournal::noted(Status s) {
   if (in_group_ && !s.ok() && write_error_.ok()) write_error_ = s;
   return s;
 }
 
 Result<SqlJournal::Head> SqlJournal::read_head(const std::string& run_id) {
+  pending_fences();
   if (auto it = heads_.find(run_id); it != heads_.end()) return it->second;
   // Appended by an earlier write of this group, not yet in the run's row.
   if (auto it = group_heads_.find(run_id); it != group_heads_.end()) {
+    remember_head(run_id);
     heads_[run_id] = it->second.head;
     return it->second.head;
   }
   if (Status s = ready(); !s.ok()) return s;
   auto head = load_head(run_id);
-  if (head.ok()) heads_[run_id] = *head;
+  if (head.ok()) {
+    remember_head(run_id);
+    heads_[run_id] = *head;
+  }
   return head;
 }
 
@@ -90,17 +165,22 @@ Status SqlJournal::link_event(const std::string& run_id, const Event& e, Head& n
 }
 
 void SqlJournal::began(const RunRecord& run, bool stored_workflow) {
-  if (stored_workflow) stored_workflows_.insert(run.workflow_hash);
+  if (stored_workflow && stored_workflows_.insert(run.workflow_hash).second && at_once_) {
+    undo_workflows_.push_back(run.workflow_hash);
+  }
+  remember_head(run.run_id);
   heads_[run.run_id] = Head{};
 }
 
 void SqlJournal::appended(const std::string& run_id, Head next) {
   if (in_group_) write_heads_[run_id] = PendingHead{next, false};
+  remember_head(run_id);
   heads_[run_id] = std::move(next);
 }
 
 void SqlJournal::finished(const std::string& run_id, const Head& head) {
   if (in_group_) write_heads_[run_id] = PendingHead{head, true};
+  remember_head(run_id);
   heads_.erase(run_id);
 }
 

@@ -2,7 +2,9 @@
 // What the two SQL journals (SQLite: sqlite_journal.cc; PostgreSQL: postgres_journal.cc) share,
 // so that both keep the same guarantees by the same code (docs/journal.md):
 // - group commit: write_group, one transaction with one savepoint around each write, each write
-//   all or nothing, the heads of the runs a group appended to stored once at its end;
+//   all or nothing, the heads of the runs a group appended to stored once at its end; or, on a
+//   backend that can (PostgreSQL), first without savepoints, every statement of the group sent
+//   at once, the group performed again write by write only when something failed;
 // - the hash chain: linking each event after its run's head (a sealed event is checked to
 //   continue the chain; another is serialized and hashed here);
 // - the cache of run heads and of the workflow copies known to be stored.
@@ -13,6 +15,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -46,6 +49,9 @@ class SqlJournal : public Journal {
   virtual Status command(Command c) = 0;
   // Before a statement outside a group: a backend that can lose its connection restores it.
   virtual Status ready() { return Status(); }
+  // Under mu_, before a group and before a head is read: a backend applies what was changed
+  // while mu_ was held by another thread (PostgreSQL: fences set meanwhile).
+  virtual void pending_fences() {}
   // The run's head as its row holds it; kNotFound naming the run when there is no row.
   virtual Result<Head> load_head(const std::string& run_id) = 0;
   // Writes `head` into the run's row.
@@ -58,6 +64,16 @@ class SqlJournal : public Journal {
     }
     return Status();
   }
+
+  // Group commit at once (write_group_at_once): a backend that can send a group's statements
+  // without waiting for each answer (PostgreSQL's pipeline mode) says so here, and then:
+  // begin_at_once() begins the group's transaction; while at_once_ is set its writes send their
+  // statements without waiting, with no savepoints and no fencing locks, and store_heads makes
+  // sure (by the rows it changes) that every fenced run is still held at its epoch;
+  // check_at_once() waits for every answer: OK when every statement did what it must have.
+  virtual bool writes_at_once() const { return false; }
+  virtual Status begin_at_once() { return Status(StatusCode::kInternal, "not at once"); }
+  virtual Status check_at_once() { return Status(StatusCode::kInternal, "not at once"); }
 
   // Runs `body` all or nothing: in its own transaction, or as part of a write of a group, which
   // the group rolls back whole if `body` fails.
@@ -101,18 +117,38 @@ class SqlJournal : public Journal {
   // What the cache holds may no longer be in the database (a rollback, gc): read it again.
   void forget_cache();
 
+  // Forgets the cached head of `run_id` (another process may have written it since).
+  void forget_head(const std::string& run_id) { heads_.erase(run_id); }
+  // `run_id` has no events and no head yet (claimed from the queue, never started): its first
+  // append needs no read of its row.
+  void known_empty(const std::string& run_id) { heads_[run_id] = Head{}; }
+
   mutable std::recursive_mutex mu_;
   bool in_group_ = false;
-  Status write_error_;  // the first failure of a journal method inside the current write
+  bool at_once_ = false;  // in write_group_at_once: statements are sent, answered at its end
+  Status write_error_;    // the first failure of a journal method inside the current write
 
  private:
   // The heads the group's appends left, of runs it did not finish.
   Status store_group_heads();
+  // The group without savepoints, its statements sent at once (writes_at_once): nullopt when a
+  // write or statement failed, after rolling everything back (write_group then performs the
+  // group again, write by write, each in its savepoint, to fail only the writes that fail).
+  std::optional<std::vector<Status>> write_group_at_once(std::vector<Write>& writes);
+  // After a write succeeded: the heads it left are the group's.
+  void keep_write_heads();
 
   std::unordered_map<std::string, Head> heads_;  // runs still being written
   // In a group: the heads its committed writes left, and those the current write leaves.
   std::unordered_map<std::string, PendingHead> group_heads_, write_heads_;
   std::set<std::string> stored_workflows_;  // hashes known to be in `workflows`
+  // In write_group_at_once: what the cache held before the group touched it (nullopt: nothing),
+  // and the workflow copies it noted as stored, to put back when the group is rolled back (the
+  // writes performed again then meet the cache as it was, as the database is).
+  std::unordered_map<std::string, std::optional<Head>> undo_heads_;
+  std::vector<std::string> undo_workflows_;
+  void remember_head(const std::string& run_id);
+  void undo_at_once();
 };
 
 }  // namespace switchyard::runtime

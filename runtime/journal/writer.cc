@@ -46,6 +46,9 @@ void JournalWriter::loop() {
     writes.clear();
     for (Item& item : batch) writes.push_back(std::move(item.write));
     std::vector<Status> statuses = journal_.write_group(writes);
+    // The writes go before their acknowledgements: what a write holds is freed where its
+    // acknowledgement lets go of it last (an engine writes its events so, Engine::submit_events).
+    writes.clear();
     for (std::size_t i = 0; i < batch.size(); ++i) {
       if (batch[i].ack) batch[i].ack(std::move(statuses[i]));
     }

@@ -166,21 +166,31 @@ Status Worker::deliver_inbox() {
   return Status();
 }
 
-Result<int> Worker::poll_once() {
+Result<int> Worker::poll_once() { return poll(/*inbox=*/true); }
+
+Result<int> Worker::poll(bool inbox) {
   if (Status s = renew_if_due(); !s.ok()) return s;
-  if (Status s = deliver_inbox(); !s.ok()) return s;
+  if (inbox) {
+    if (Status s = deliver_inbox(); !s.ok()) return s;
+  }
   int started = 0;
   while (!stopped_) {
+    int free = 0;
     {
       std::lock_guard lock(mu_);
-      if (static_cast<int>(held_.size()) >= options_.max_runs) break;
+      free = options_.max_runs - static_cast<int>(held_.size());
     }
-    auto claimed = queue_.claim(options_.name, hashes_, now_ms(), options_.lease.count());
+    if (free <= 0) break;
+    const int limit = std::min(free, std::max(1, options_.claim_batch));
+    auto claimed =
+        queue_.claim_many(options_.name, hashes_, now_ms(), options_.lease.count(), limit);
     if (!claimed.ok()) return claimed.status();
-    if (!claimed->has_value()) break;
-    crash_point("after_claim");
-    start(**claimed);
-    ++started;
+    for (const ClaimedRun& run : *claimed) {
+      crash_point("after_claim");
+      start(run);
+      ++started;
+    }
+    if (static_cast<int>(claimed->size()) < limit) break;  // none left
   }
   return started;
 }
@@ -188,7 +198,11 @@ Result<int> Worker::poll_once() {
 void Worker::start(const ClaimedRun& claimed) {
   const std::string& run_id = claimed.run_id;
   const std::int64_t epoch = claimed.epoch;
-  fences_.fence(run_id, epoch);
+  if (claimed.taken_over) {
+    fences_.fence(run_id, epoch);
+  } else {
+    fences_.fence_unstarted(run_id, epoch);  // never started: nothing to read back
+  }
   {
     std::lock_guard lock(mu_);
     held_[run_id] = epoch;
@@ -261,7 +275,10 @@ void Worker::run() {
   while (true) {
     Result<int> started = 0;
     if (!stopped_) {
-      started = poll_once();
+      const auto now = std::chrono::steady_clock::now();
+      const bool inbox = now - inbox_looked_ >= options_.inbox_poll;
+      if (inbox) inbox_looked_ = now;
+      started = poll(inbox);
       if (!started.ok()) {
         logger().error("worker {}: {}", options_.name, started.status().message());
       }

@@ -50,6 +50,13 @@ struct WorkerOptions {
   std::chrono::milliseconds poll{100};
   // Runs in flight here at most; the worker claims no more until one ends.
   int max_runs = 64;
+  // Runs claimed with one statement at most (RunQueue::claim_many): a worker with free slots
+  // takes min(free slots, claim_batch) runs at a time.
+  int claim_batch = 16;
+  // How often run() looks at the wait inbox of the runs in flight here (cancellations and
+  // resolutions queued by other processes): at most once per `inbox_poll` and at least once per
+  // `poll` + `inbox_poll` (wall time). poll_once() called by hand looks every time.
+  std::chrono::milliseconds inbox_poll{100};
 };
 
 // A workflow a worker runs, and its tools.
@@ -117,8 +124,9 @@ class Worker {
          std::vector<WorkerWorkflow> workflows, std::vector<std::string> hashes,
          WorkerOptions options);
   Status renew();
-  Status renew_if_due();   // renew() when `heartbeat` passed since the last one
-  Status deliver_inbox();  // Engine::apply_inbox for each run held here with new inbox rows
+  Status renew_if_due();         // renew() when `heartbeat` passed since the last one
+  Status deliver_inbox();        // Engine::apply_inbox for each run held here with new inbox rows
+  Result<int> poll(bool inbox);  // poll_once(), looking at the inbox only when `inbox`
   std::int64_t now_ms() const;
   void start(const ClaimedRun& claimed);
   void ended(const std::string& run_id, std::int64_t epoch, const Result<RunReport>& report);
@@ -135,6 +143,9 @@ class Worker {
   std::int64_t renewed_ms_ = -1;  // the clock's time of the last renewal; only run()'s thread
   // The inbox rows seen for each run held here (RunQueue::inbox_counts); only poll_once's thread.
   std::map<std::string, std::int64_t> inbox_seen_;
+  // When run() last looked at the inbox (wall time: a bound on how often it queries, whatever
+  // the injected clock does); only run()'s thread.
+  std::chrono::steady_clock::time_point inbox_looked_{};
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::map<std::string, std::int64_t> held_;  // guarded by mu_

@@ -10,13 +10,14 @@
 // - BM_QueuedRuns: the same 1,000 runs of the 10-step workflow (every step idempotent) admitted
 //   into the PostgreSQL journal's queue first (not timed), then run by `workers` in-process
 //   Workers (runtime/worker/worker.h), each with its own connection and a 1-thread engine, as
-//   `switchyard worker` processes would (poll 1 ms, up to max_runs runs each: 64, the default, or
-//   256); claims:0 the worker claims and renews on its journal's connection, claims:1 on a second
-//   connection of its own (what `switchyard worker` does). Timed: from the workers' start until
-//   every run finished. Counters: runs_per_s, steps_per_s, and claim-to-start latency
-//   (claim_to_start_p50_ms, _p99_ms): from a worker's claim statement returning to the run's
-//   run_started event being committed. Run it with BM_JournaledSteps/journal:0/side:0 (the same
-//   runs on the SQLite journal without a queue) for the ratio.
+//   `switchyard worker` processes would (poll 1 ms, up to max_runs runs each: 64, the default,
+//   8 or 256, claiming up to 16 per statement); claims:0 the worker claims and renews on its
+//   journal's connection, claims:1 on a second connection of its own (what `switchyard worker`
+//   does). Timed: from the workers' start until every run finished. Counters: runs_per_s,
+//   steps_per_s, and claim-to-start latency (claim_to_start_p50_ms, _p99_ms): from a worker's claim
+//   statement returning to the run's run_started event being committed. Run it with
+//   BM_JournaledSteps/journal:0/side:0 (the same runs on the SQLite journal without a queue) for
+//   the ratio.
 // - BM_HealthSharePoll: the cost of shared health (runtime/engine/health_share.h) to the process
 //   that polls: one HealthShare::poll_once on its own journal connection, with `new` outcomes
 //   another journal object committed since the last poll (0: the steady state of an idle
@@ -149,6 +150,18 @@ class TimedQueue final : public runtime::RunQueue {
     }
     return claimed;
   }
+  Result<std::vector<runtime::ClaimedRun>> claim_many(const std::string& owner,
+                                                      const std::vector<std::string>& hashes,
+                                                      std::int64_t now_ms, std::int64_t lease_ms,
+                                                      int limit) override {
+    auto claimed = inner_.claim_many(owner, hashes, now_ms, lease_ms, limit);
+    if (claimed.ok()) {
+      const auto now = std::chrono::steady_clock::now();
+      std::lock_guard lock(mu_);
+      for (const auto& c : *claimed) claimed_at_[c.run_id] = now;
+    }
+    return claimed;
+  }
   Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
       const std::string& owner, const std::vector<std::string>& ids, std::int64_t now_ms,
       std::int64_t lease_ms) override {
@@ -161,6 +174,9 @@ class TimedQueue final : public runtime::RunQueue {
     return inner_.adopt(id, now_ms);
   }
   void fence(const std::string& id, std::int64_t epoch) override { inner_.fence(id, epoch); }
+  void fence_unstarted(const std::string& id, std::int64_t epoch) override {
+    inner_.fence_unstarted(id, epoch);
+  }
   void unfence(const std::string& id) override { inner_.unfence(id); }
   Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
     return inner_.stats(now_ms);
@@ -313,6 +329,7 @@ void BM_QueuedRuns(benchmark::State& state) {
 }
 BENCHMARK(BM_QueuedRuns)
     ->ArgsProduct({{1, 2, 4}, {0, 1}, {64}})
+    ->ArgsProduct({{1, 2, 4}, {1}, {8}})
     ->Args({1, 1, 256})
     ->Args({4, 1, 256})
     ->ArgNames({"workers", "claims", "max_runs"})

@@ -213,6 +213,85 @@ TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
 }
 
+// A group's statements are sent at once, without a row lock per run (docs/scale-out.md): a run
+// taken over by another worker after its events were sent and before the group's end is caught
+// by the group's update of the heads, and the group is performed again write by write, so that
+// the stale run's write is refused and the others of the same group still commit.
+TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRunsCommit) {
+  const std::string url = wk_fresh();
+  auto a = wk_open(url);
+  auto b = wk_open(url);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
+  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-2", 2000)).ok());
+  auto c1 = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
+  auto c2 = a->run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
+  ASSERT_TRUE(c1.ok() && c1->has_value() && c2.ok() && c2->has_value());
+  ASSERT_EQ((*c1)->run_id, "r-1");
+  a->run_queue()->fence_unstarted("r-1", (*c1)->epoch);
+  a->run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  int takeovers = 0;
+  std::vector<Journal::Write> group = {
+      [](Journal& j) { return j.append({journal_event("r-1", 1, "run_started")}); },
+      // Meanwhile r-1's lease (not r-2's) has expired and b takes it over, once.
+      [&](Journal&) -> Status {
+        if (takeovers++ > 0) return Status();
+        auto taken = b->run_queue()->claim("b", {"h-queue"}, 5000 + kWkLeaseMs + 1, kWkLeaseMs);
+        if (!taken.ok()) return taken.status();
+        EXPECT_TRUE(taken->has_value() && (*taken)->run_id == "r-1" && (*taken)->taken_over);
+        return Status();
+      },
+      [](Journal& j) {
+        if (Status s = j.append({journal_event("r-2", 1, "run_started")}); !s.ok()) return s;
+        return j.append({journal_event("r-2", 2, "plan")});
+      }};
+  auto statuses = a->write_group(group);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kFailedPrecondition) << statuses[0].to_string();
+  EXPECT_NE(statuses[0].message().find("refused (fenced)"), std::string::npos)
+      << statuses[0].message();
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1].to_string();
+  EXPECT_TRUE(statuses[2].ok()) << statuses[2].to_string();
+  EXPECT_EQ(takeovers, 2);  // performed at once, then again write by write
+  EXPECT_TRUE(b->events("r-1")->empty());
+  EXPECT_EQ(b->events("r-2")->size(), 2u);
+  EXPECT_EQ(b->get_run("r-2")->head_seq, 2);
+  auto check = b->check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+}
+
+// One claim statement takes up to `limit` runs, oldest first; another worker's gets the rest.
+TEST(RunQueue, ClaimManyTakesUpToItsLimitOldestFirst) {
+  const std::string url = wk_fresh();
+  auto a = wk_open(url);
+  auto b = wk_open(url);
+  ASSERT_TRUE(a && b);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(
+        a->run_queue()->enqueue(wk_queued("r-" + std::to_string(i), 1000 + (4 - i) * 10)).ok());
+  }
+  auto first = a->run_queue()->claim_many("a", {"h-queue"}, 5000, kWkLeaseMs, 3);
+  ASSERT_TRUE(first.ok()) << first.status().to_string();
+  ASSERT_EQ(first->size(), 3u);
+  EXPECT_EQ((*first)[0].run_id, "r-4");
+  EXPECT_EQ((*first)[1].run_id, "r-3");
+  EXPECT_EQ((*first)[2].run_id, "r-2");
+  for (const ClaimedRun& c : *first) {
+    EXPECT_EQ(c.epoch, 1);
+    EXPECT_FALSE(c.taken_over);
+    EXPECT_TRUE(c.fresh_input.has_value());
+  }
+  auto rest = b->run_queue()->claim_many("b", {"h-queue"}, 5000, kWkLeaseMs, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].run_id, "r-1");
+  EXPECT_EQ((*rest)[1].run_id, "r-0");
+  EXPECT_TRUE(a->run_queue()->claim_many("a", {"h-queue"}, 5000, kWkLeaseMs, 4)->empty());
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM runs WHERE status = 'running' AND owner = 'a'"),
+            "3");
+}
+
 // ---- Worker over engines ----
 
 // Start -> One -> Two -> Done, both builtins. One is not idempotent, so its outcome is durable
