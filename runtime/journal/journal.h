@@ -22,6 +22,7 @@
 
 #include "graph/status.h"
 #include "runtime/journal/call_limiter.h"
+#include "runtime/journal/tenant_ledger.h"
 
 namespace switchyard::runtime {
 
@@ -234,6 +235,11 @@ class Journal {
   // journal's is shared by every worker of the database; every other journal hands out the
   // process's own (process_call_limiter()). Lives as long as the journal.
   virtual CallLimiter& call_limiter() { return process_call_limiter(); }
+
+  // Where runs with a tenant reserve against its shared USD budget (docs/budgets.md#tenant-
+  // budgets): the PostgreSQL and SQLite journals keep the budgets in their database (shared by
+  // every process on it); the memory journal in process. Lives as long as the journal.
+  virtual TenantLedger& tenant_ledger() { return process_tenant_ledger(); }
 };
 
 // A position in a journal's HealthFeed: the events after it are still to be read.

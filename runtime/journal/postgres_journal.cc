@@ -213,7 +213,7 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
@@ -369,6 +369,45 @@ BEGIN
 END
 $fn$;
 UPDATE schema_version SET version = 5;
+)sql";
+
+// Version 6: tenant budgets shared by every worker (docs/budgets.md#tenant-budgets): per tenant
+// key its cap (NULL: none), what its runs spent and what their calls in flight reserved, in
+// micro-dollars, and each call's reservation by (run, call). switchyard_tenant_reserve decides a
+// reservation in one statement under the tenant row's lock: granted iff spent + reserved + usd <=
+// cap; the row as it was is returned with the answer.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE tenant_budgets (
+  tenant          text PRIMARY KEY,
+  cap_micros      bigint,
+  spent_micros    bigint NOT NULL DEFAULT 0,
+  reserved_micros bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE tenant_reservations (
+  run_id     text NOT NULL,
+  call       bigint NOT NULL,
+  tenant     text NOT NULL,
+  usd_micros bigint NOT NULL,
+  PRIMARY KEY (run_id, call)
+);
+CREATE FUNCTION switchyard_tenant_reserve(p_tenant text, p_run text, p_call bigint,
+                                          p_usd bigint, OUT granted boolean, OUT cap bigint,
+                                          OUT spent bigint, OUT reserved bigint)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO tenant_budgets (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING;
+  SELECT b.cap_micros, b.spent_micros, b.reserved_micros INTO cap, spent, reserved
+    FROM tenant_budgets b WHERE b.tenant = p_tenant FOR UPDATE;
+  granted := cap IS NULL OR spent + reserved + p_usd <= cap;
+  IF granted THEN
+    INSERT INTO tenant_reservations (run_id, call, tenant, usd_micros)
+      VALUES (p_run, p_call, p_tenant, p_usd);
+    UPDATE tenant_budgets b SET reserved_micros = b.reserved_micros + p_usd
+      WHERE b.tenant = p_tenant;
+  END IF;
+END
+$fn$;
+UPDATE schema_version SET version = 6;
 )sql";
 
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
@@ -532,6 +571,134 @@ class PgCallLimiter final : public CallLimiter {
   std::thread renewer_;
 };
 
+// Tenant budgets in the database (schema version 6), on a connection of their own (made on first
+// use), each decision one statement; bounded by a statement_timeout (an engine thread asks in
+// line).
+class PgTenantLedger final : public TenantLedger {
+ public:
+  PgTenantLedger(std::string url, std::string where)
+      : url_(std::move(url)), where_(std::move(where)), db_(where_) {}
+
+  Result<TenantDecision> reserve(const std::string& tenant, const std::string& run_id,
+                                 std::int64_t call, std::int64_t usd) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_reserve",
+                     "SELECT granted, cap, spent, reserved FROM "
+                     "switchyard_tenant_reserve($1, $2, $3, $4)",
+                     Params().text(tenant).text(run_id).integer(call).integer(usd),
+                     "cannot reserve against tenant '" + tenant + "'");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) != 1 || PQnfields(r->get()) != 4) {
+      return io_error("journal " + where_ + ": cannot reserve against tenant '" + tenant +
+                      "': unexpected reply");
+    }
+    TenantDecision d;
+    d.granted = raw(r->get(), 0, 0) == "t";
+    if (!is_null(r->get(), 0, 1)) d.cap = integer(r->get(), 0, 1);
+    d.spent = integer(r->get(), 0, 2);
+    d.reserved = integer(r->get(), 0, 3);
+    return d;
+  }
+
+  Result<bool> settle(const std::string& tenant, const std::string& run_id, std::int64_t call,
+                      std::int64_t charged) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_settle",
+                     "WITH d AS (DELETE FROM tenant_reservations WHERE run_id = $1 AND call = $2 "
+                     "RETURNING tenant, usd_micros) UPDATE tenant_budgets b SET reserved_micros "
+                     "= b.reserved_micros - d.usd_micros, spent_micros = b.spent_micros + $3 "
+                     "FROM d WHERE b.tenant = d.tenant RETURNING 1",
+                     Params().text(run_id).integer(call).integer(charged),
+                     "cannot settle a call against tenant '" + tenant + "'");
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) > 0;
+  }
+
+  Status charge(const std::string& tenant, std::int64_t usd) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    return db_
+        .run("tenant_charge",
+             "INSERT INTO tenant_budgets (tenant, spent_micros) VALUES ($1, $2) ON CONFLICT "
+             "(tenant) DO UPDATE SET spent_micros = tenant_budgets.spent_micros + $2",
+             Params().text(tenant).integer(usd), "cannot charge tenant '" + tenant + "'")
+        .status();
+  }
+
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
+                                                             const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run(
+        "tenant_abandoned",
+        "WITH d AS (DELETE FROM tenant_reservations WHERE run_id = $1 RETURNING tenant, call, "
+        "usd_micros), u AS (UPDATE tenant_budgets b SET reserved_micros = b.reserved_micros - "
+        "s.total, spent_micros = b.spent_micros + s.total FROM (SELECT tenant, sum(usd_micros) "
+        "AS total FROM d GROUP BY tenant) s WHERE b.tenant = s.tenant) SELECT call, usd_micros "
+        "FROM d ORDER BY call",
+        Params().text(run_id), "cannot settle the open reservations of run " + run_id);
+    if (!r.ok()) return r.status();
+    std::vector<AbandonedReservation> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      out.push_back({integer(r->get(), i, 0), integer(r->get(), i, 1)});
+    }
+    (void)tenant;
+    return out;
+  }
+
+  Status set_cap(const std::string& tenant, std::int64_t cap) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    return db_
+        .run("tenant_set_cap",
+             "INSERT INTO tenant_budgets (tenant, cap_micros) VALUES ($1, $2) ON CONFLICT "
+             "(tenant) DO UPDATE SET cap_micros = $2",
+             Params().text(tenant).integer(cap), "cannot set tenant '" + tenant + "''s cap")
+        .status();
+  }
+
+  Result<std::vector<TenantBudget>> list() override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_list",
+                     "SELECT tenant, cap_micros, spent_micros, reserved_micros FROM "
+                     "tenant_budgets ORDER BY tenant COLLATE \"C\"",
+                     Params(), "cannot read the tenants' budgets");
+    if (!r.ok()) return r.status();
+    std::vector<TenantBudget> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      TenantBudget t;
+      t.key = cell(r->get(), i, 0);
+      if (!is_null(r->get(), i, 1)) t.cap = integer(r->get(), i, 1);
+      t.spent = integer(r->get(), i, 2);
+      t.reserved = integer(r->get(), i, 3);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+ private:
+  // Connected (or reconnected). REQUIRES: mu_ held.
+  Status ready() {
+    if (connected_ && !db_.broken()) return Status();
+    Status s = connected_ ? db_.reset() : db_.connect(url_);
+    if (!s.ok()) return s;
+    connected_ = true;
+    return db_
+        .exec("SET statement_timeout = 5000; SET lock_timeout = 2000;",
+              "cannot configure the tenants' session")
+        .status();
+  }
+
+  std::string url_;
+  std::string where_;
+  std::mutex mu_;  // db_
+  Connection db_;
+  bool connected_ = false;
+};
+
 class PostgresJournal final : public SqlJournal, public RunQueue, public HealthFeed {
  public:
   explicit PostgresJournal(std::string url)
@@ -542,6 +709,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
 
   Status open(const JournalOptions& options) {
     limiter_ = std::make_unique<PgCallLimiter>(url_, where_, options.throttle_lease);
+    tenants_ = std::make_unique<PgTenantLedger>(url_, where_);
     if (Status s = db_.connect(url_); !s.ok()) return s;
     settings_ = "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
     if (options.sync == JournalSync::kFull) settings_ += "SET synchronous_commit = on;";
@@ -931,6 +1099,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return out;
   }
   CallLimiter& call_limiter() override { return *limiter_; }
+  TenantLedger& tenant_ledger() override { return *tenants_; }
 
   // ---- RunQueue ----
 
@@ -1248,6 +1417,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       s = db_.exec(kSchemaV4, "cannot add the shared health's columns").status();
     } else if (version.ok() && *version == 4) {
       s = db_.exec(kSchemaV5, "cannot add the throttles' tables").status();
+    } else if (version.ok() && *version == 5) {
+      s = db_.exec(kSchemaV6, "cannot add the tenants' budgets").status();
     } else if (!version.ok()) {
       s = version.status();
     }
@@ -1418,6 +1589,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
   std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
   std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
+  std::unique_ptr<PgTenantLedger> tenants_;  // the tenants' budgets, on a connection of their own
 };
 
 }  // namespace pg

@@ -134,7 +134,7 @@ TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
                              "UPDATE schema_version SET version = 1"),
             "");
   ASSERT_TRUE(wk_open(url));
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "5");
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "6");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");  // version 5
   EXPECT_EQ(pg_query(url,
