@@ -11,6 +11,7 @@
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
+#include "runtime/machine/budget.h"
 
 namespace switchyard::cli {
 namespace {
@@ -70,7 +71,10 @@ bool sent_call(const runtime::Event& e) {
     return false;
   }
   const std::string failure = lenient_string(e.payload, "failure");
-  return failure != "unavailable" && failure != "template";
+  // (Nor one its throttle gave no turn, nor one its tenant's budget refused.)
+  return failure != "unavailable" && failure != "template" && failure != "throttled" &&
+         !(failure == "budget_exhausted" &&
+           lenient_string(e.payload, "reason").starts_with(runtime::kTenantRefusal));
 }
 
 // The tier column of the spend a tool's own price_usd makes (no model tier).

@@ -348,6 +348,7 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
     // An outcome the journal holds for a call in flight comes first: the driver completed it
     // before asking the machine for more.
     if (const Event* e = sink.at()) {
+      if (!sink.error.ok()) return sink.error;  // (a driver event passed over, checked)
       const std::uint32_t slot = slot_of(e->payload);
       if (is_outcome_event(e->type) && find(slot) != pending.end()) {
         tools::Outcome o = outcome_from(events, sink.cursor, slot);
