@@ -38,7 +38,7 @@ std::string budget_pointer(const nlohmann::json& budget, const Status& status) {
 }
 
 // The body of POST /v1/runs: {"workflow": name, "input"?: object, "budget"?: object,
-// "run_id"?: string}. Other members are ignored (forward compatibility).
+// "tenant"?: string, "run_id"?: string}. Other members are ignored (forward compatibility).
 struct RunBody {
   std::string workflow;
   runtime::RunRequest request;
@@ -73,6 +73,17 @@ Result<RunBody> parse_run_body(const nlohmann::json& doc, std::string* pointer) 
       return b.status();
     }
     out.request.budget = *b;
+  }
+  *pointer = "/tenant";
+  auto tenant = body.optional_field("tenant");
+  if (!tenant.ok()) return tenant.status();
+  if (tenant->has_value()) {
+    auto key = (*tenant)->string();
+    if (!key.ok()) return key.status();
+    if (Status s = runtime::check_tenant_key(*key); !s.ok()) {
+      return invalid_argument("/tenant: " + s.message());
+    }
+    out.request.tenant = *key;
   }
   *pointer = "/run_id";
   auto run_id = body.optional_field("run_id");
@@ -158,6 +169,12 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
                          invalid_argument("/budget: a run admitted into the queue runs with its "
                                           "workflow's budget; a budget in the request is not "
                                           "carried to the worker (docs/scale-out.md)"));
+    }
+    if (body->contains("tenant")) {
+      return field_error("/tenant",
+                         invalid_argument("/tenant: a run admitted into the queue cannot name a "
+                                          "tenant yet; the queue carries only its input and id "
+                                          "to the worker (docs/scale-out.md)"));
     }
     return enqueue(w, name, std::move(request));
   }
