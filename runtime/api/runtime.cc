@@ -298,17 +298,17 @@ Result<std::string> Runtime::enqueue(const Workflow& workflow, const RunOptions&
   }
   const Budget& b = options.budget;
   if (b.usd || b.tokens || b.llm_calls || options.seed || options.deadline.count() != 0 ||
-      options.on_event || !options.tenant.empty()) {
+      options.on_event) {
     return Status(StatusCode::kInvalidArgument,
-                  "a queued run carries only its input and id to its worker: budget, seed, "
-                  "deadline, tenant and on_event cannot be given to enqueue");
+                  "a queued run carries only its input, id and tenant to its worker: budget, "
+                  "seed, deadline and on_event cannot be given to enqueue");
   }
   if (!options.run_id.empty() && impl_->journal().get_run(options.run_id).ok()) {
     return Status(StatusCode::kInvalidArgument,
                   "run " + options.run_id + " is already in the journal");
   }
   auto id = runtime::enqueue_run(*queue, *internal::Access::impl(workflow).model, options.input,
-                                 impl_->clock, options.run_id);
+                                 impl_->clock, options.run_id, options.tenant);
   if (!id.ok()) return to_api(id.status());
   return *id;
 }

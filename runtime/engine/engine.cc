@@ -1058,6 +1058,7 @@ Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,
     RunRequest request;
     request.run_id = run_id;
     request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
+    request.tenant = point->run.tenant;  // a queued run's (PostgreSQL); "" otherwise
     task = std::make_shared<RunTask>(*impl_, loop, workflow, tools, std::move(request),
                                      std::move(done));
     task->skip_row();

@@ -379,6 +379,7 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
     RunRequest request;
     request.run_id = run_id;
     request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
+    request.tenant = point->run.tenant;  // a queued run's (PostgreSQL); "" otherwise
     return start(std::move(request), /*journal_row=*/false);
   }
   ResumePlan plan = plan_resume(w, *point);

@@ -73,6 +73,10 @@ struct RunRecord {
   // returns such a row, so that it hides no other; get_run and events refuse the run with this
   // message (kInvalidArgument).
   std::string defect;
+  // A run admitted into the queue (RunQueue::enqueue) with a tenant: its budget key
+  // (docs/budgets.md#tenant-budgets), which the worker that claims it starts it with; "" none.
+  // Read back by the PostgreSQL journal only.
+  std::string tenant;
 };
 
 // What `gc` removed.
@@ -289,6 +293,8 @@ struct ClaimedRun {
   // (Engine::start_claimed). Absent otherwise (taken over; a cancellation queued for it; an input
   // that is not a JSON object): the worker resumes it.
   std::optional<nlohmann::json> fresh_input;
+  // The tenant it was enqueued with ("" none): a run that never started is started with it.
+  std::string tenant;
 };
 
 // Queue depth and leases, for metrics and tests.

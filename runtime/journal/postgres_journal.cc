@@ -373,7 +373,8 @@ UPDATE schema_version SET version = 5;
 
 // Version 6: tenant budgets shared by every worker (docs/budgets.md#tenant-budgets): per tenant
 // key its cap (NULL: none), what its runs spent and what their calls in flight reserved, in
-// micro-dollars, and each call's reservation by (run, call). switchyard_tenant_reserve decides a
+// micro-dollars, and each call's reservation by (run, call); runs.tenant, the tenant a queued run
+// was admitted with (NULL: none). switchyard_tenant_reserve decides a
 // reservation in one statement under the tenant row's lock: granted iff spent + reserved + usd <=
 // cap; the row as it was is returned with the answer.
 constexpr const char* kSchemaV6 = R"sql(
@@ -390,6 +391,7 @@ CREATE TABLE tenant_reservations (
   usd_micros bigint NOT NULL,
   PRIMARY KEY (run_id, call)
 );
+ALTER TABLE runs ADD COLUMN tenant text;
 CREATE FUNCTION switchyard_tenant_reserve(p_tenant text, p_run text, p_call bigint,
                                           p_usd bigint, OUT granted boolean, OUT cap bigint,
                                           OUT spent bigint, OUT reserved bigint)
@@ -416,7 +418,7 @@ constexpr const char* kRunColumns =
     "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
     "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
     "runs.status <> 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
-    "e.type = 'run_finished'), owner, lease_expires_ms, epoch";
+    "e.type = 'run_finished'), owner, lease_expires_ms, epoch, tenant";
 
 // Events inserted by one statement at most (a bigger append is several).
 constexpr int kEventsPerInsert = 32;
@@ -743,7 +745,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       }
       auto r = db_.run("insert_run",
                        "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, "
-                       "input, owner_pid) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                       "input, owner_pid, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                       "NULLIF($8, ''))",
                        Params()
                            .text(run.run_id)
                            .text(run.workflow)
@@ -751,7 +754,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
                            .text(run.status)
                            .integer(run.started_ms)
                            .text(run.input.dump())
-                           .integer(::getpid()),
+                           .integer(::getpid())
+                           .text(run.tenant),
                        "cannot record run " + run.run_id);
       if (!r.ok() && db_.last_sqlstate() == "23505") {  // unique_violation
         return invalid_argument("run " + run.run_id + " is already in the journal " + where_);
@@ -1132,7 +1136,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
         "$4::bigint, "
         "epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE r.run_id = picked.run_id "
         "RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, picked.owner, r.input, "
-        "EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id)",
+        "EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id), r.tenant",
         Params()
             .text(owner)
             .text(text_array(workflow_hashes))
@@ -1148,6 +1152,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     c.epoch = integer(r->get(), 0, 2);
     c.taken_over = cell(r->get(), 0, 3) == "running";
     c.previous_owner = cell(r->get(), 0, 4);
+    c.tenant = cell(r->get(), 0, 7);
     if (!c.taken_over && cell(r->get(), 0, 6) == "f") {
       // A bad input is left to the resume path, which refuses it naming the run.
       if (auto input = decode_run_column(c.run_id, "input", raw(r->get(), 0, 5));
@@ -1504,6 +1509,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     r.owner = cell(s, row, 12);
     r.lease_expires_ms = integer(s, row, 13);
     r.epoch = integer(s, row, 14);
+    r.tenant = cell(s, row, 15);
     auto note = [&r](const Status& status) {
       if (r.defect.empty()) r.defect = status.message();
     };

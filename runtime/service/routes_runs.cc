@@ -170,12 +170,6 @@ HttpResponse Service::Impl::post_run(const HttpRequest& req, const Caller& calle
                                           "workflow's budget; a budget in the request is not "
                                           "carried to the worker (docs/scale-out.md)"));
     }
-    if (body->contains("tenant")) {
-      return field_error("/tenant",
-                         invalid_argument("/tenant: a run admitted into the queue cannot name a "
-                                          "tenant yet; the queue carries only its input and id "
-                                          "to the worker (docs/scale-out.md)"));
-    }
     return enqueue(w, name, std::move(request));
   }
   // From the check of `draining` until the run is started on the engine: a drain that begins
@@ -225,7 +219,8 @@ HttpResponse Service::Impl::enqueue(const Registered& w, const std::string& name
                                     runtime::RunRequest request) {
   // Admitted runs take no token's slot: they run in workers, and this process does not see
   // them end. The rate limit still applies to the requests.
-  auto id = runtime::enqueue_run(*queue, *w.workflow, request.input, clock, request.run_id);
+  auto id = runtime::enqueue_run(*queue, *w.workflow, request.input, clock, request.run_id,
+                                 request.tenant);
   if (!id.ok()) {
     // The one refusal of a valid request: its run id is already in the journal.
     if (id.status().code() == StatusCode::kInvalidArgument) {

@@ -15,6 +15,7 @@
 #include "runtime/engine/engine.h"
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
+#include "runtime/worker/worker.h"
 #include "tests/support/postgres_cluster.h"
 #include "tools/tool_set.h"
 
@@ -48,16 +49,21 @@ TenantBudget pt_row(TenantLedger& ledger, const std::string& key) {
   return {};
 }
 
-TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
-  const std::string url = pt_fresh();
-  // Pay answers after 30 ms: the runs' reservations are in flight together. The cap fits three.
-  auto loaded = graph::load(
+// S -> Pay (priced 0.03, answering after 30 ms) -> Done, or S -> Free -> Done.
+graph::LoadResult pt_workflow() {
+  return graph::load(
       R"({"format": "switchyard.workflow/v1", "name": "pgtenant", "start": "S", "goal": "Done",
     "tools": {"Pay": {"kind": "mock", "price_usd": 0.03, "latency_ms": 30},
               "Free": {"kind": "mock", "idempotent": true},
               "Done": {"kind": "mock", "idempotent": true}},
     "edges": [["S", "Pay", 1], ["S", "Free", 5], ["Pay", "Done", 1], ["Free", "Done", 1]]})",
       "pgtenant.json");
+}
+
+TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
+  const std::string url = pt_fresh();
+  // Pay's reservations are in flight together (30 ms each). The cap fits three.
+  auto loaded = pt_workflow();
   ASSERT_TRUE(loaded.ok());
   auto tools = tools::make_tool_set(*loaded.workflow);
   ASSERT_TRUE(tools.ok());
@@ -111,6 +117,45 @@ TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
   EXPECT_EQ(row.spent, usd_micros(spent)) << "the tenant's spend is the sum of its runs' charges";
   EXPECT_EQ(row.reserved, 0);
   EXPECT_EQ(testing::pg_query(url, "SELECT count(*) FROM tenant_reservations"), "0");
+}
+
+TEST(PostgresTenant, AQueuedRunKeepsItsTenantForTheWorkerThatClaimsIt) {
+  const std::string url = pt_fresh();
+  auto loaded = pt_workflow();
+  ASSERT_TRUE(loaded.ok());
+  auto tools = tools::make_tool_set(*loaded.workflow);
+  ASSERT_TRUE(tools.ok());
+  auto journal = pt_open(url);
+  ASSERT_TRUE(journal);
+  ASSERT_TRUE(journal->tenant_ledger().set_cap("acme", usd_micros(0.01)).ok());  // Pay: refused
+  SystemClock clock;
+  auto bad = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock, "", "a\tb");
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto id = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock, "q1", "acme");
+  ASSERT_TRUE(id.ok()) << id.status().message();
+  EXPECT_EQ(journal->get_run("q1")->tenant, "acme");
+  monitors::HealthTable health(clock);
+  Engine engine(*journal, clock, health, {.threads = 1, .probe_interval = milliseconds(0)});
+  auto worker = Worker::create(*journal, engine, clock, {{loaded.workflow, *tools}},
+                               {.name = "w1", .poll = milliseconds(2)});
+  ASSERT_TRUE(worker.ok()) << worker.status().message();
+  std::thread t([&] { (*worker)->run(); });
+  const auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*worker)->stats().finished < 1 && std::chrono::steady_clock::now() < limit) {
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  (*worker)->stop();
+  t.join();
+  auto events = journal->events("q1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_FALSE(events->empty());
+  EXPECT_EQ(events->front().payload.value("tenant", ""), "acme");
+  bool refused = false;
+  for (const Event& e : *events) {
+    refused |= e.type == "step_failed" && e.payload["failure"] == "budget_exhausted";
+  }
+  EXPECT_TRUE(refused) << "the worker ran it as acme's";
+  EXPECT_EQ(journal->get_run("q1")->status, "completed");
 }
 
 TEST(PostgresTenant, ConcurrentReservationsFromTwoProcessesGrantExactlyWhatFits) {
