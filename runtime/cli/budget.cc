@@ -1,6 +1,8 @@
 // switchyard budget [--journal DB] [--name NAME] [--json]
 // Spend by workflow, by step and by model tier, from the journal.
 
+#include "runtime/machine/budget.h"
+
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -11,7 +13,6 @@
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
 #include "runtime/journal/journal.h"
-#include "runtime/machine/budget.h"
 
 namespace switchyard::cli {
 namespace {

@@ -554,14 +554,14 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // monitor's).
   void fail_unsent(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome failure) {
     abandon_health(*call);
-    asio::post(loop_, [self = shared_from_this(), slot, call,
-                       failure = std::move(failure)]() mutable {
-      if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
-          self->phase_ == Phase::kDone || !self->current(slot, call) || !call->claim()) {
-        return;
-      }
-      self->complete(slot, std::move(failure));
-    });
+    asio::post(loop_,
+               [self = shared_from_this(), slot, call, failure = std::move(failure)]() mutable {
+                 if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
+                     self->phase_ == Phase::kDone || !self->current(slot, call) || !call->claim()) {
+                   return;
+                 }
+                 self->complete(slot, std::move(failure));
+               });
   }
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {

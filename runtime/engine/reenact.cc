@@ -293,8 +293,8 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
     const std::string at = "event #" + std::to_string(e.seq) + " (tenant_reserved): ";
     if (lenient_string(p, "tenant") != tenant) {
       return failed_precondition(at + "the run's tenant is '" + valid_utf8(tenant) +
-                                 "', the event names '" +
-                                 valid_utf8(lenient_string(p, "tenant")) + "'");
+                                 "', the event names '" + valid_utf8(lenient_string(p, "tenant")) +
+                                 "'");
     }
     auto call = find(slot_of(p));
     if (call == pending.end()) {
@@ -333,8 +333,9 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
       return failed_precondition(at + "the call's tenant refused it, yet it was made");
     }
     if (exhausted && !refused) {
-      return failed_precondition(at + "the call failed budget_exhausted with no refusal of its "
-                                      "tenant journaled");
+      return failed_precondition(at +
+                                 "the call failed budget_exhausted with no refusal of its "
+                                 "tenant journaled");
     }
     if (needs && !call.tenant_granted) {
       return failed_precondition(at + "the call was made without a reservation of tenant '" +

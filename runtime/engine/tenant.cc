@@ -36,9 +36,10 @@ RunTenant RunTenant::resumed(TenantLedger& ledger, const std::string& run_id,
 
 std::string tenant_refusal(const std::string& tenant, const TenantDecision& d, double usd) {
   const std::int64_t left = d.cap ? *d.cap - d.spent - d.reserved : 0;
-  return std::string(kTenantRefusal) + tenant + "': " + usd_text(micros_usd(std::max<std::int64_t>(0, left))) +
-         " left of its " + usd_text(micros_usd(d.cap.value_or(0))) + " cap (" +
-         usd_text(micros_usd(d.spent)) + " spent, " + usd_text(micros_usd(d.reserved)) +
+  return std::string(kTenantRefusal) + tenant +
+         "': " + usd_text(micros_usd(std::max<std::int64_t>(0, left))) + " left of its " +
+         usd_text(micros_usd(d.cap.value_or(0))) + " cap (" + usd_text(micros_usd(d.spent)) +
+         " spent, " + usd_text(micros_usd(d.reserved)) +
          " reserved by calls in flight), the call needs " + usd_text(usd);
 }
 
@@ -72,9 +73,9 @@ std::optional<tools::Outcome> RunTenant::reserve(const Action& action,
   add_branch(payload, action.slot);
   events.emit("tenant_reserved", std::move(payload));
   if (!decision->granted) {
-    return tools::Outcome::failed(tools::FailureKind::kBudgetExhausted,
-                                  tenant_refusal(tenant_, *decision, micros_usd(usd)) + " (" +
-                                      tool + ")");
+    return tools::Outcome::failed(
+        tools::FailureKind::kBudgetExhausted,
+        tenant_refusal(tenant_, *decision, micros_usd(usd)) + " (" + tool + ")");
   }
   open_[action.slot] = Open{call, micros_usd(usd), price, tool};
   return std::nullopt;

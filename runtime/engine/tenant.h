@@ -61,8 +61,7 @@ class RunTenant {
     double price_usd = 0;  // the tool's price, charged with the call's own cost
     std::string tool;
   };
-  void close(std::uint32_t slot, const Open& open, double charged, bool aborted,
-             EventSink& events);
+  void close(std::uint32_t slot, const Open& open, double charged, bool aborted, EventSink& events);
 
   TenantLedger* ledger_ = nullptr;
   std::string tenant_;

@@ -1593,8 +1593,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   mutable Connection db_;
   const std::int64_t origin_;  // events.origin of the rows this object writes
   std::unordered_map<std::string, std::int64_t> fences_;  // fence(): run id -> epoch
-  std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
-  std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
+  std::set<std::string> fence_locked_;       // fenced runs whose row this transaction has locked
+  std::unique_ptr<PgCallLimiter> limiter_;   // the throttles' turns, on a connection of its own
   std::unique_ptr<PgTenantLedger> tenants_;  // the tenants' budgets, on a connection of their own
 };
 

@@ -37,9 +37,10 @@ class SqliteTenantLedger final : public TenantLedger {
           !s.ok()) {
         return s;
       }
-      return step("UPDATE tenant_budgets SET reserved_micros = reserved_micros + ?2 "
-                  "WHERE tenant = ?1",
-                  {tenant, usd});
+      return step(
+          "UPDATE tenant_budgets SET reserved_micros = reserved_micros + ?2 "
+          "WHERE tenant = ?1",
+          {tenant, usd});
     });
     if (!s.ok()) return s;
     return d;
@@ -71,9 +72,10 @@ class SqliteTenantLedger final : public TenantLedger {
           !s.ok()) {
         return s;
       }
-      return step("UPDATE tenant_budgets SET reserved_micros = reserved_micros - ?2, "
-                  "spent_micros = spent_micros + ?3 WHERE tenant = ?1",
-                  {holder, usd, charged});
+      return step(
+          "UPDATE tenant_budgets SET reserved_micros = reserved_micros - ?2, "
+          "spent_micros = spent_micros + ?3 WHERE tenant = ?1",
+          {holder, usd, charged});
     });
     if (!s.ok()) return s;
     return found;

@@ -30,8 +30,8 @@ Status check_tenant_cap(double usd) {
 }
 
 Result<TenantDecision> InProcessTenantLedger::reserve(const std::string& tenant,
-                                                      const std::string& run_id,
-                                                      std::int64_t call, std::int64_t usd) {
+                                                      const std::string& run_id, std::int64_t call,
+                                                      std::int64_t usd) {
   std::lock_guard lock(mu_);
   TenantBudget& t = tenants_[tenant];
   t.key = tenant;
@@ -39,8 +39,9 @@ Result<TenantDecision> InProcessTenantLedger::reserve(const std::string& tenant,
   d.granted = !t.cap || t.spent + t.reserved + usd <= *t.cap;
   if (!d.granted) return d;
   auto [it, fresh] = held_.try_emplace({run_id, call}, Held{tenant, usd});
-  if (!fresh) return invalid_argument("run " + run_id + " already reserved its tenant call " +
-                                      std::to_string(call));
+  if (!fresh)
+    return invalid_argument("run " + run_id + " already reserved its tenant call " +
+                            std::to_string(call));
   t.reserved += usd;
   return d;
 }

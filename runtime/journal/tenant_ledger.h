@@ -77,8 +77,8 @@ class TenantLedger {
   virtual Status charge(const std::string& tenant, std::int64_t usd) = 0;
   // Charges every reservation of run `run_id` still open at its worst case and removes it: what
   // a run taken over or resumed does first. Returns them by call.
-  virtual Result<std::vector<AbandonedReservation>> settle_abandoned(
-      const std::string& tenant, const std::string& run_id) = 0;
+  virtual Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
+                                                                     const std::string& run_id) = 0;
   // Sets `tenant`'s cap (micro-dollars >= 0), creating its row if needed.
   virtual Status set_cap(const std::string& tenant, std::int64_t cap) = 0;
   // Every tenant row, by key.

@@ -162,15 +162,14 @@ TEST(TenantRuns, ARefusalFailsBudgetExhaustedNamingTheTenantAndIsRoutedAround) {
     ASSERT_TRUE(events.ok());
     const Event* reserved = tn_event(*events, "tenant_reserved");
     ASSERT_NE(reserved, nullptr) << run;
-    EXPECT_EQ(reserved->payload,
-              (nlohmann::json{{"tenant", "acme"},
-                              {"call", 1},
-                              {"tool", "Pay"},
-                              {"usd", 0.03},
-                              {"granted", false},
-                              {"cap_usd", 0.05},
-                              {"spent_usd", 0.03},
-                              {"reserved_usd", 0.0}}))
+    EXPECT_EQ(reserved->payload, (nlohmann::json{{"tenant", "acme"},
+                                                 {"call", 1},
+                                                 {"tool", "Pay"},
+                                                 {"usd", 0.03},
+                                                 {"granted", false},
+                                                 {"cap_usd", 0.05},
+                                                 {"spent_usd", 0.03},
+                                                 {"reserved_usd", 0.0}}))
         << run;
     const Event* failed = tn_event(*events, "step_failed", "Pay");
     ASSERT_NE(failed, nullptr) << run;

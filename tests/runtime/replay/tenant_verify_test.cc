@@ -43,10 +43,10 @@ class TenantProgram : public ::testing::Test {
   }
   // Edits run `id`'s tenant_reserved with `set` (SQLite json_set arguments) and reseals the chain.
   void tamper(const std::string& id, const std::string& set) {
-    ASSERT_EQ(testing::exec_sql(db_, "UPDATE events SET payload = json_set(payload, " + set +
-                                         ") WHERE run_id = '" + id +
-                                         "' AND type = 'tenant_reserved'"),
-              "");
+    ASSERT_EQ(
+        testing::exec_sql(db_, "UPDATE events SET payload = json_set(payload, " + set +
+                                   ") WHERE run_id = '" + id + "' AND type = 'tenant_reserved'"),
+        "");
     auto journal = open_sqlite_journal(db_);
     ASSERT_TRUE(journal.ok());
     auto events = (*journal)->events(id);

@@ -129,9 +129,11 @@ TEST(PostgresTenant, AQueuedRunKeepsItsTenantForTheWorkerThatClaimsIt) {
   ASSERT_TRUE(journal);
   ASSERT_TRUE(journal->tenant_ledger().set_cap("acme", usd_micros(0.01)).ok());  // Pay: refused
   SystemClock clock;
-  auto bad = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock, "", "a\tb");
+  auto bad = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock,
+                         "", "a\tb");
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
-  auto id = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock, "q1", "acme");
+  auto id = enqueue_run(*journal->run_queue(), *loaded.workflow, nlohmann::json::object(), clock,
+                        "q1", "acme");
   ASSERT_TRUE(id.ok()) << id.status().message();
   EXPECT_EQ(journal->get_run("q1")->tenant, "acme");
   monitors::HealthTable health(clock);

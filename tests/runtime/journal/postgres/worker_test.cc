@@ -138,7 +138,7 @@ TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
   ASSERT_TRUE(wk_open(url));
   EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "6");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
-  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");  // version 5
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");      // version 5
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM tenant_reservations"), "0");  // version 6
   EXPECT_EQ(pg_query(url,
                      "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
