@@ -283,26 +283,25 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       }
       continue;
     }
-    if (auto refused = health.admit(action.tool, action.tier, events)) {
-      // The monitor holds the tool down: no call; the run routes around it.
+    // A call that is not made: its answer is `refused` (a branch's, taken in its turn).
+    auto not_made = [&](tools::Outcome refused, Clock::TimePoint at) {
       if (slot != 0) {
         std::lock_guard lock(mu);
-        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
-        continue;
+        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), at};
+        return;
       }
-      machine.complete(0, std::move(*refused));
+      machine.complete(0, std::move(refused));
+    };
+    if (auto refused = health.admit(action.tool, action.tier, events)) {
+      // The monitor holds the tool down: no call; the run routes around it.
+      not_made(std::move(*refused), started);
       continue;
     }
     if (auto refused = tenant.reserve(action, w, events)) {
       // Its tenant's budget cannot cover its worst case (docs/budgets.md#tenant-budgets): not
       // sent; the monitor learns nothing of the tool from it.
       health.abandon(action.tool);
-      if (slot != 0) {
-        std::lock_guard lock(mu);
-        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
-        continue;
-      }
-      machine.complete(0, std::move(*refused));
+      not_made(std::move(*refused), started);
       continue;
     }
     Permit permit;
@@ -324,12 +323,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       if (refused) {
         // Not sent: the monitor learns nothing of the tool from it.
         health.abandon(action.tool);
-        if (slot != 0) {
-          std::lock_guard lock(mu);
-          calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), clock_.now()};
-          continue;
-        }
-        machine.complete(0, std::move(*refused));
+        not_made(std::move(*refused), clock_.now());
         continue;
       }
     }

@@ -619,14 +619,10 @@ class PgTenantLedger final : public TenantLedger {
   }
 
   Status charge(const std::string& tenant, std::int64_t usd) override {
-    std::lock_guard lock(mu_);
-    if (Status s = ready(); !s.ok()) return s;
-    return db_
-        .run("tenant_charge",
-             "INSERT INTO tenant_budgets (tenant, spent_micros) VALUES ($1, $2) ON CONFLICT "
-             "(tenant) DO UPDATE SET spent_micros = tenant_budgets.spent_micros + $2",
-             Params().text(tenant).integer(usd), "cannot charge tenant '" + tenant + "'")
-        .status();
+    return upsert("tenant_charge",
+                  "INSERT INTO tenant_budgets (tenant, spent_micros) VALUES ($1, $2) ON CONFLICT "
+                  "(tenant) DO UPDATE SET spent_micros = tenant_budgets.spent_micros + $2",
+                  tenant, usd, "cannot charge tenant '" + tenant + "'");
   }
 
   Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
@@ -651,14 +647,10 @@ class PgTenantLedger final : public TenantLedger {
   }
 
   Status set_cap(const std::string& tenant, std::int64_t cap) override {
-    std::lock_guard lock(mu_);
-    if (Status s = ready(); !s.ok()) return s;
-    return db_
-        .run("tenant_set_cap",
-             "INSERT INTO tenant_budgets (tenant, cap_micros) VALUES ($1, $2) ON CONFLICT "
-             "(tenant) DO UPDATE SET cap_micros = $2",
-             Params().text(tenant).integer(cap), "cannot set tenant '" + tenant + "''s cap")
-        .status();
+    return upsert("tenant_set_cap",
+                  "INSERT INTO tenant_budgets (tenant, cap_micros) VALUES ($1, $2) ON CONFLICT "
+                  "(tenant) DO UPDATE SET cap_micros = $2",
+                  tenant, cap, "cannot set tenant '" + tenant + "''s cap");
   }
 
   Result<std::vector<TenantBudget>> list() override {
@@ -692,6 +684,14 @@ class PgTenantLedger final : public TenantLedger {
         .exec("SET statement_timeout = 5000; SET lock_timeout = 2000;",
               "cannot configure the tenants' session")
         .status();
+  }
+
+  // Runs statement `name` (`sql`, parameters: `tenant`, `amount`) with no result.
+  Status upsert(const char* name, const char* sql, const std::string& tenant, std::int64_t amount,
+                const std::string& what) {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    return db_.run(name, sql, Params().text(tenant).integer(amount), what).status();
   }
 
   std::string url_;

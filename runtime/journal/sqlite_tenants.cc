@@ -50,15 +50,14 @@ class SqliteTenantLedger final : public TenantLedger {
                       std::int64_t charged) override {
     bool found = false;
     Status s = write("cannot settle a call against tenant '" + tenant + "'", [&]() -> Status {
-      sqlite3_stmt* q = nullptr;
+      sqlite::Stmt owned;
       if (Status s = prepare("SELECT tenant, usd_micros FROM tenant_reservations "
                              "WHERE run_id = ?1 AND call = ?2",
-                             &q);
+                             owned);
           !s.ok()) {
         return s;
       }
-      sqlite::Stmt owned;
-      *owned.out() = q;
+      sqlite3_stmt* q = owned.get();
       bind_value(q, 1, run_id);
       bind_value(q, 2, call);
       const int rc = sqlite3_step(q);
@@ -96,15 +95,14 @@ class SqliteTenantLedger final : public TenantLedger {
       out.clear();
       std::vector<std::string> holders;
       {
-        sqlite3_stmt* q = nullptr;
+        sqlite::Stmt owned;
         if (Status s = prepare("SELECT call, usd_micros, tenant FROM tenant_reservations "
                                "WHERE run_id = ?1 ORDER BY call",
-                               &q);
+                               owned);
             !s.ok()) {
           return s;
         }
-        sqlite::Stmt owned;
-        *owned.out() = q;
+        sqlite3_stmt* q = owned.get();
         bind_value(q, 1, run_id);
         int rc;
         while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
@@ -138,15 +136,14 @@ class SqliteTenantLedger final : public TenantLedger {
   Result<std::vector<TenantBudget>> list() override {
     std::lock_guard lock(mu_);
     if (Status s = ready(); !s.ok()) return s;
-    sqlite3_stmt* q = nullptr;
+    sqlite::Stmt owned;
     if (Status s = prepare("SELECT tenant, cap_micros, spent_micros, reserved_micros "
                            "FROM tenant_budgets ORDER BY tenant",
-                           &q);
+                           owned);
         !s.ok()) {
       return s;
     }
-    sqlite::Stmt owned;
-    *owned.out() = q;
+    sqlite3_stmt* q = owned.get();
     std::vector<TenantBudget> out;
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) out.push_back(row_of(q));
@@ -183,8 +180,8 @@ class SqliteTenantLedger final : public TenantLedger {
     return Status();
   }
 
-  Status prepare(const char* sql, sqlite3_stmt** out) {
-    if (sqlite3_prepare_v2(db_, sql, -1, out, nullptr) != SQLITE_OK) {
+  Status prepare(const char* sql, sqlite::Stmt& out) {
+    if (sqlite3_prepare_v2(db_, sql, -1, out.out(), nullptr) != SQLITE_OK) {
       return fail("cannot prepare a statement on the tenants' budgets");
     }
     return Status();
@@ -192,10 +189,9 @@ class SqliteTenantLedger final : public TenantLedger {
 
   // Runs `sql` with `values` bound in order (no result rows).
   Status step(const char* sql, std::initializer_list<Value> values) {
-    sqlite3_stmt* q = nullptr;
-    if (Status s = prepare(sql, &q); !s.ok()) return s;
     sqlite::Stmt owned;
-    *owned.out() = q;
+    if (Status s = prepare(sql, owned); !s.ok()) return s;
+    sqlite3_stmt* q = owned.get();
     int i = 1;
     for (const Value& v : values) {
       if (const auto* text = std::get_if<std::string>(&v)) {
@@ -213,15 +209,14 @@ class SqliteTenantLedger final : public TenantLedger {
   }
 
   Result<TenantBudget> read_row(const std::string& tenant) {
-    sqlite3_stmt* q = nullptr;
+    sqlite::Stmt owned;
     if (Status s = prepare("SELECT tenant, cap_micros, spent_micros, reserved_micros "
                            "FROM tenant_budgets WHERE tenant = ?1",
-                           &q);
+                           owned);
         !s.ok()) {
       return s;
     }
-    sqlite::Stmt owned;
-    *owned.out() = q;
+    sqlite3_stmt* q = owned.get();
     bind_value(q, 1, tenant);
     if (sqlite3_step(q) != SQLITE_ROW) return fail("cannot read tenant '" + tenant + "'");
     return row_of(q);

@@ -15,6 +15,7 @@
 #include "runtime/engine/runner.h"
 #include "runtime/journal/schema.h"
 #include "runtime/journal/tenant_ledger.h"
+#include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
 #include "tools/tool_set.h"
@@ -51,16 +52,6 @@ const Event* tn_event(const std::vector<Event>& events, const std::string& type,
   return nullptr;
 }
 
-TenantBudget tn_row(TenantLedger& ledger, const std::string& key) {
-  auto rows = ledger.list();
-  EXPECT_TRUE(rows.ok()) << rows.status().message();
-  for (const auto& t : rows.ok() ? *rows : std::vector<TenantBudget>{}) {
-    if (t.key == key) return t;
-  }
-  ADD_FAILURE() << "no tenant " << key;
-  return {};
-}
-
 // Reserve, settle and settle_abandoned on `ledger`: the rule and its bookkeeping.
 void tn_check_ledger(TenantLedger& ledger) {
   ASSERT_TRUE(ledger.set_cap("acme", 100).ok());
@@ -78,8 +69,8 @@ void tn_check_ledger(TenantLedger& ledger) {
   EXPECT_TRUE(c->granted);
   // The call cost less than its worst case: the rest comes free.
   EXPECT_TRUE(*ledger.settle("acme", "r1", 1, 25));
-  EXPECT_EQ(tn_row(ledger, "acme").spent, 25);
-  EXPECT_EQ(tn_row(ledger, "acme").reserved, 40);
+  EXPECT_EQ(testing::tenant_row(ledger, "acme").spent, 25);
+  EXPECT_EQ(testing::tenant_row(ledger, "acme").reserved, 40);
   EXPECT_TRUE(ledger.reserve("acme", "r3", 1, 35)->granted);
   // r2's process died: its open reservation is charged its worst case, once.
   auto left = ledger.settle_abandoned("acme", "r2");
@@ -88,14 +79,14 @@ void tn_check_ledger(TenantLedger& ledger) {
   EXPECT_EQ((*left)[0].call, 2);
   EXPECT_EQ((*left)[0].usd, 40);
   EXPECT_FALSE(*ledger.settle("acme", "r2", 2, 1)) << "its stale holder charges nothing again";
-  const TenantBudget row = tn_row(ledger, "acme");
+  const TenantBudget row = testing::tenant_row(ledger, "acme");
   EXPECT_EQ(row.spent, 65);
   EXPECT_EQ(row.reserved, 35);
   // A tenant without a cap is granted and counted; compensations are charged unchecked.
   EXPECT_TRUE(ledger.reserve("free", "r4", 1, 1000000)->granted);
   EXPECT_TRUE(ledger.charge("acme", 50).ok());
-  EXPECT_EQ(tn_row(ledger, "acme").spent, 115);
-  EXPECT_FALSE(tn_row(ledger, "free").cap.has_value());
+  EXPECT_EQ(testing::tenant_row(ledger, "acme").spent, 115);
+  EXPECT_FALSE(testing::tenant_row(ledger, "free").cap.has_value());
 }
 
 TEST(TenantLedger, GrantsWhileSpentPlusReservedPlusWorstFitsTheCapInProcess) {
@@ -112,7 +103,7 @@ TEST(TenantLedger, ASqliteFileKeepsTheSameRuleAndItsRowsAcrossOpens) {
   }
   auto again = open_sqlite_journal(dir.file("j.db"), {.create_if_missing = false});
   ASSERT_TRUE(again.ok());
-  const TenantBudget row = tn_row((*again)->tenant_ledger(), "acme");
+  const TenantBudget row = testing::tenant_row((*again)->tenant_ledger(), "acme");
   EXPECT_EQ(row.cap, 100);
   EXPECT_EQ(row.spent, 115);
   EXPECT_EQ(row.reserved, 35);
@@ -185,10 +176,10 @@ TEST(TenantRuns, ARefusalFailsBudgetExhaustedNamingTheTenantAndIsRoutedAround) {
   ASSERT_NE(settled, nullptr);
   EXPECT_EQ(settled->payload["charged_usd"], 0.03);
   EXPECT_EQ(settled->payload["reserved_usd"], 0.03);
-  const TenantBudget acme = tn_row(ledger, "acme");
+  const TenantBudget acme = testing::tenant_row(ledger, "acme");
   EXPECT_EQ(acme.spent, usd_micros(0.03));
   EXPECT_EQ(acme.reserved, 0);
-  EXPECT_EQ(tn_row(ledger, "other").spent, usd_micros(0.03));
+  EXPECT_EQ(testing::tenant_row(ledger, "other").spent, usd_micros(0.03));
 }
 
 TEST(TenantRuns, EightRunsOnTwoEnginesSharingASqliteFileNeverOverspendTheTenant) {
@@ -240,7 +231,7 @@ TEST(TenantRuns, EightRunsOnTwoEnginesSharingASqliteFileNeverOverspendTheTenant)
   EXPECT_EQ(paid, 3) << "the cap fits three calls, and the first three fit";
   EXPECT_EQ(refused, 5);
   EXPECT_LE(spent, 0.10 + 1e-9);
-  const TenantBudget row = tn_row((*b)->tenant_ledger(), "acme");
+  const TenantBudget row = testing::tenant_row((*b)->tenant_ledger(), "acme");
   EXPECT_EQ(row.spent, usd_micros(spent)) << "the tenant's spend is the sum of its runs' charges";
   EXPECT_EQ(row.reserved, 0);
 }
@@ -280,7 +271,7 @@ TEST(TenantRuns, ResumeChargesTheReservationItsCrashedProcessLeftOpenItsWorstCas
   auto resumed = runner.resume("r1");
   ASSERT_TRUE(resumed.ok()) << resumed.status().message();
   EXPECT_EQ(resumed->result.status, RunStatus::kCompleted);
-  const TenantBudget row = tn_row((*journal)->tenant_ledger(), "acme");
+  const TenantBudget row = testing::tenant_row((*journal)->tenant_ledger(), "acme");
   EXPECT_EQ(row.spent, usd_micros(0.06)) << "the call left open (worst case) and its new call";
   EXPECT_EQ(row.reserved, 0);
   auto events = (*journal)->events("r1");

@@ -16,6 +16,7 @@
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
 #include "runtime/worker/worker.h"
+#include "tests/support/journal_records.h"
 #include "tests/support/postgres_cluster.h"
 #include "tools/tool_set.h"
 
@@ -37,16 +38,6 @@ std::unique_ptr<Journal> pt_open(const std::string& url) {
   auto j = open_postgres_journal(url, {});
   EXPECT_TRUE(j.ok()) << j.status().to_string();
   return j.ok() ? std::move(*j) : nullptr;
-}
-
-TenantBudget pt_row(TenantLedger& ledger, const std::string& key) {
-  auto rows = ledger.list();
-  EXPECT_TRUE(rows.ok()) << rows.status().message();
-  for (const auto& t : rows.ok() ? *rows : std::vector<TenantBudget>{}) {
-    if (t.key == key) return t;
-  }
-  ADD_FAILURE() << "no tenant " << key;
-  return {};
 }
 
 // S -> Pay (priced 0.03, answering after 30 ms) -> Done, or S -> Free -> Done.
@@ -113,7 +104,7 @@ TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
   EXPECT_EQ(paid, 3);
   EXPECT_EQ(refused, 5);
   EXPECT_LE(spent, 0.10 + 1e-9);
-  const TenantBudget row = pt_row(b->tenant_ledger(), "acme");
+  const TenantBudget row = testing::tenant_row(b->tenant_ledger(), "acme");
   EXPECT_EQ(row.spent, usd_micros(spent)) << "the tenant's spend is the sum of its runs' charges";
   EXPECT_EQ(row.reserved, 0);
   EXPECT_EQ(testing::pg_query(url, "SELECT count(*) FROM tenant_reservations"), "0");
@@ -180,7 +171,7 @@ TEST(PostgresTenant, ConcurrentReservationsFromTwoProcessesGrantExactlyWhatFits)
   }
   for (auto& th : threads) th.join();
   EXPECT_EQ(granted.load(), 50) << "80 asked, the cap fits 50";
-  const TenantBudget row = pt_row(a->tenant_ledger(), "t");
+  const TenantBudget row = testing::tenant_row(a->tenant_ledger(), "t");
   EXPECT_EQ(row.reserved, 50 * 1000);
   EXPECT_EQ(row.spent, 0);
 }
@@ -203,7 +194,7 @@ TEST(PostgresTenant, AReservationADeadWorkerLeftOpenIsChargedItsWorstCaseOnce) {
   auto late = dead->tenant_ledger().settle("acme", "r1", 1, 5000);
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(*late);
-  const TenantBudget row = pt_row(taker->tenant_ledger(), "acme");
+  const TenantBudget row = testing::tenant_row(taker->tenant_ledger(), "acme");
   EXPECT_EQ(row.spent, 40000);
   EXPECT_EQ(row.reserved, 10000) << "r2's call is still in flight";
   // What is left: 100000 - 40000 - 10000.
