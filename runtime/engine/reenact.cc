@@ -326,7 +326,9 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
     const bool exhausted = tenant_refused(o) && o.reason.find(": cannot reserve: ") ==
                                                     std::string::npos;  // (not asked: no event)
     const bool refused = call.tenant_granted == false;
+    // (A wait step is no call: it reserves nothing.)
     const bool needs = !tenant.empty() && call.action.purpose != Action::Purpose::kCompensate &&
+                       workflow.tool(call.action.tool).kind != graph::ToolKind::kWait &&
                        usd_micros(call.action.reserved_usd) > 0 && call_was_sent(o);
     const std::string at = "event #" + std::to_string(e.seq) + " (" + valid_utf8(e.type) + "): ";
     if (refused && !exhausted) {
