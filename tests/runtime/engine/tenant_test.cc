@@ -15,6 +15,7 @@
 #include "runtime/engine/runner.h"
 #include "runtime/journal/schema.h"
 #include "runtime/journal/tenant_ledger.h"
+#include "runtime/replay/verify.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
@@ -288,6 +289,9 @@ TEST(TenantRuns, ResumeChargesTheReservationItsCrashedProcessLeftOpenItsWorstCas
                                         {"left_open", true}}));
   EXPECT_EQ(settled[1]["call"], 2) << "the call made again reserves anew";
   EXPECT_EQ(testing::query_text(path, "SELECT count(*) FROM tenant_reservations"), "0");
+  auto verified = verify_run(**journal, "r1");
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->ok()) << verified->decisions.message();
 }
 
 }  // namespace
