@@ -431,6 +431,17 @@ std::int64_t new_origin() {
   return value == 0 ? 1 : value;
 }
 
+// A connection of its own beside the journal's (the throttles', the tenants'): connected on first
+// use, connected again after it was lost, its session configured by `settings` each time.
+Status ready_side_connection(Connection& db, bool& connected, const std::string& url,
+                             const char* settings, const char* what) {
+  if (connected && !db.broken()) return Status();
+  Status s = connected ? db.reset() : db.connect(url);
+  if (!s.ok()) return s;
+  connected = true;
+  return db.exec(settings, what).status();
+}
+
 // Throttled tools' turns in the database (schema version 5), on a connection of its own (made on
 // first use) so that asking never waits behind the journal's writes. Each statement is bounded by
 // a statement_timeout: an engine thread asks in line. The slots this process holds are renewed
@@ -518,14 +529,9 @@ class PgCallLimiter final : public CallLimiter {
 
   // Connected (or reconnected). REQUIRES: mu_ held.
   Status ready() {
-    if (connected_ && !db_.broken()) return Status();
-    Status s = connected_ ? db_.reset() : db_.connect(url_);
-    if (!s.ok()) return s;
-    connected_ = true;
-    return db_
-        .exec("SET statement_timeout = 2000; SET lock_timeout = 1000;",
-              "cannot configure the throttles' session")
-        .status();
+    return ready_side_connection(db_, connected_, url_,
+                                 "SET statement_timeout = 2000; SET lock_timeout = 1000;",
+                                 "cannot configure the throttles' session");
   }
 
   void start_renewer() {
@@ -676,14 +682,9 @@ class PgTenantLedger final : public TenantLedger {
  private:
   // Connected (or reconnected). REQUIRES: mu_ held.
   Status ready() {
-    if (connected_ && !db_.broken()) return Status();
-    Status s = connected_ ? db_.reset() : db_.connect(url_);
-    if (!s.ok()) return s;
-    connected_ = true;
-    return db_
-        .exec("SET statement_timeout = 5000; SET lock_timeout = 2000;",
-              "cannot configure the tenants' session")
-        .status();
+    return ready_side_connection(db_, connected_, url_,
+                                 "SET statement_timeout = 5000; SET lock_timeout = 2000;",
+                                 "cannot configure the tenants' session");
   }
 
   // Runs statement `name` (`sql`, parameters: `tenant`, `amount`) with no result.
