@@ -216,6 +216,10 @@ struct RunOptions {
   // run_finished (see EventCallback); the last call happens before the run's end is delivered.
   // Null: none.
   EventCallback on_event{};
+  // The run's tenant: the budget key whose shared USD budget its calls reserve against, with the
+  // same rule as the run's own budget (set_tenant_budget; docs/budgets.md#tenant-budgets). "":
+  // none.
+  std::string tenant{};
 };
 
 struct ResumeOptions {
@@ -247,6 +251,15 @@ struct WorkerStats {
   std::int64_t finished = 0;    // ended here with a final status
   std::int64_t lost = 0;        // stopped here because another worker took them over
   std::int64_t failed = 0;      // could not start, or stopped by a journal error (released)
+};
+
+// A tenant's USD budget shared by its runs (Runtime::tenant_budgets;
+// docs/budgets.md#tenant-budgets), as the journal holds it.
+struct TenantBudget {
+  std::string key;
+  std::optional<double> cap_usd{};  // nullopt: no cap (its spend is still counted)
+  double spent_usd = 0;
+  double reserved_usd = 0;  // by its calls in flight
 };
 
 // A subscription to the events of every run (Runtime::subscribe).
@@ -422,6 +435,14 @@ class SWITCHYARD_API Runtime {
   Result<RunInfo> get_run(const std::string& run_id) const;
   // One run's events in order. Errors: kNotFound (unknown run), kIo.
   Result<std::vector<Event>> events(const std::string& run_id) const;
+
+  // Sets tenant `key`'s USD cap (creating the tenant), in the journal: shared by every run that
+  // names it (RunOptions::tenant), on every process of the journal (docs/budgets.md#tenant-
+  // budgets). Errors: kInvalidArgument (an empty or unprintable key, a cap that is negative, not
+  // finite or >= 10^12), kIo.
+  Status set_tenant_budget(const std::string& key, double usd);
+  // Every tenant's budget, by key. Errors: kIo.
+  Result<std::vector<TenantBudget>> tenant_budgets() const;
 
   // Replay with verification (`switchyard replay --verify`): checks the run's hash chain and
   // re-drives its decisions from the recorded outcomes, calling no tool and spending nothing. A

@@ -55,6 +55,26 @@ Result<std::vector<Event>> Runtime::events(const std::string& run_id) const {
   return out;
 }
 
+Status Runtime::set_tenant_budget(const std::string& key, double usd) {
+  if (auto s = runtime::check_tenant_key(key); !s.ok()) return to_api(s);
+  if (auto s = runtime::check_tenant_cap(usd); !s.ok()) return to_api(s);
+  return to_api(impl_->core->journal->tenant_ledger().set_cap(key, runtime::usd_micros(usd)));
+}
+
+Result<std::vector<TenantBudget>> Runtime::tenant_budgets() const {
+  auto rows = impl_->core->journal->tenant_ledger().list();
+  if (!rows.ok()) return to_api(rows.status());
+  std::vector<TenantBudget> out;
+  for (const runtime::TenantBudget& t : *rows) {
+    TenantBudget b{.key = t.key,
+                   .spent_usd = runtime::micros_usd(t.spent),
+                   .reserved_usd = runtime::micros_usd(t.reserved)};
+    if (t.cap) b.cap_usd = runtime::micros_usd(*t.cap);
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
 Result<VerifyReport> Runtime::verify(const std::string& run_id) const {
   auto report = runtime::verify_run(impl_->journal(), run_id);
   if (!report.ok()) return to_api(report.status());

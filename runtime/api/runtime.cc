@@ -263,6 +263,11 @@ Result<Runtime::Impl::Prepared> Runtime::Impl::prepare(const Workflow& workflow,
   if (!options.input.is_object()) {
     return Status(StatusCode::kInvalidArgument, "a run's input must be a JSON object");
   }
+  if (!options.tenant.empty()) {
+    if (auto s = runtime::check_tenant_key(options.tenant); !s.ok()) {
+      return Status(StatusCode::kInvalidArgument, "RunOptions::tenant: " + s.message());
+    }
+  }
   auto tools = tools_for(workflow);
   if (!tools.ok()) return to_api(tools.status());
   std::string run_id =
@@ -279,7 +284,8 @@ Result<Runtime::Impl::Prepared> Runtime::Impl::prepare(const Workflow& workflow,
                               .budget = to_internal(options.budget),
                               .run_id = std::move(run_id),
                               .seed = options.seed,
-                              .deadline = options.deadline},
+                              .deadline = options.deadline,
+                              .tenant = std::move(options.tenant)},
                   .events = std::move(events)};
 }
 
@@ -294,15 +300,15 @@ Result<std::string> Runtime::enqueue(const Workflow& workflow, const RunOptions&
   if (b.usd || b.tokens || b.llm_calls || options.seed || options.deadline.count() != 0 ||
       options.on_event) {
     return Status(StatusCode::kInvalidArgument,
-                  "a queued run carries only its input and id to its worker: budget, seed, "
-                  "deadline and on_event cannot be given to enqueue");
+                  "a queued run carries only its input, id and tenant to its worker: budget, "
+                  "seed, deadline and on_event cannot be given to enqueue");
   }
   if (!options.run_id.empty() && impl_->journal().get_run(options.run_id).ok()) {
     return Status(StatusCode::kInvalidArgument,
                   "run " + options.run_id + " is already in the journal");
   }
   auto id = runtime::enqueue_run(*queue, *internal::Access::impl(workflow).model, options.input,
-                                 impl_->clock, options.run_id);
+                                 impl_->clock, options.run_id, options.tenant);
   if (!id.ok()) return to_api(id.status());
   return *id;
 }

@@ -1,6 +1,8 @@
 // switchyard budget [--journal DB] [--name NAME] [--json]
 // Spend by workflow, by step and by model tier, from the journal.
 
+#include "runtime/machine/budget.h"
+
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -70,7 +72,10 @@ bool sent_call(const runtime::Event& e) {
     return false;
   }
   const std::string failure = lenient_string(e.payload, "failure");
-  return failure != "unavailable" && failure != "template";
+  // (Nor one its throttle gave no turn, nor one its tenant's budget refused.)
+  return failure != "unavailable" && failure != "template" && failure != "throttled" &&
+         !(failure == "budget_exhausted" &&
+           lenient_string(e.payload, "reason").starts_with(runtime::kTenantRefusal));
 }
 
 // The tier column of the spend a tool's own price_usd makes (no model tier).

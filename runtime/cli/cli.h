@@ -50,6 +50,7 @@ void add_output(CLI::App& app, Context& ctx);
 void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
+void add_tenants(CLI::App& app, Context& ctx);  // tenants and tenants set (tenants.cc)
 void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 void add_serve(CLI::App& app, Context& ctx);

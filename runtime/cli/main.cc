@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   cli::add_chaos(app, ctx);
   cli::add_health(app, ctx);
   cli::add_budget(app, ctx);
+  cli::add_tenants(app, ctx);
   cli::add_resume(app, ctx);
   cli::add_gc(app, ctx);
   cli::add_serve(app, ctx);

@@ -7,6 +7,7 @@
 #include "runtime/base/workflow_file.h"
 #include "runtime/cli/cli.h"
 #include "runtime/cli/session.h"
+#include "runtime/journal/tenant_ledger.h"
 
 namespace switchyard::cli {
 namespace {
@@ -25,6 +26,7 @@ struct RunArgs {
   std::string models;
   std::string sync = "normal";
   std::string otlp_endpoint;
+  std::optional<std::string> tenant;
   bool json = false;
 };
 
@@ -54,6 +56,11 @@ int run(Context& ctx, const RunArgs& args) {
   // bad invocation leaves no partial rows.
   auto input = parse_input(args.input);
   if (!input.ok()) return report_error(ctx, input.status(), args.json);
+  if (args.tenant) {
+    if (Status s = runtime::check_tenant_key(*args.tenant); !s.ok()) {
+      return report_error(ctx, invalid_argument("--tenant: " + s.message()), args.json);
+    }
+  }
   auto loaded = runtime::load_workflow_file(args.workflow);
   if (!loaded.ok()) {
     report_diagnostics(ctx, loaded, args.json);
@@ -73,6 +80,7 @@ int run(Context& ctx, const RunArgs& args) {
   request.budget.usd = args.budget_usd;
   request.budget.tokens = args.budget_tokens;
   request.budget.llm_calls = args.budget_llm_calls;
+  request.tenant = args.tenant.value_or("");
   auto report = session->runner->run(std::move(request));
   if (!report.ok()) return report_error(ctx, report.status(), args.json);
   return print_report(ctx, *report, *session, args.journal, args.json);
@@ -95,6 +103,9 @@ void add_run(CLI::App& app, Context& ctx) {
   cmd->add_option("--budget-llm-calls", args->budget_llm_calls,
                   "LLM call cap (overrides the workflow)")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tenant", args->tenant,
+                  "Budget key: the run's calls reserve against this tenant's shared USD budget "
+                  "(switchyard tenants)");
   add_sync_option(cmd, args->sync);
   add_otlp_option(cmd, args->otlp_endpoint);
   cmd->add_flag("--json", args->json, "Print one JSON document");

@@ -1,7 +1,8 @@
 // switchyard worker --journal postgresql://... --workflow WF.json... [--models M] [--name N]
 //                   [--max-runs N] [--lease D] [--heartbeat D] [--poll D] [--engine-threads N]
 //                   [--otlp-endpoint URL] [--health-poll D]
-// switchyard enqueue WF.json --journal postgresql://... [--input JSON] [--run-id ID] [--json]
+// switchyard enqueue WF.json --journal postgresql://... [--input JSON] [--run-id ID] [--tenant K]
+//                    [--json]
 // A worker runs the runs of a PostgreSQL journal's queue; enqueue admits one
 // (docs/scale-out.md#workers).
 
@@ -47,6 +48,7 @@ struct EnqueueArgs {
   std::string workflow;
   std::string input = "{}";
   std::string run_id;
+  std::optional<std::string> tenant;
   bool json = false;
 };
 
@@ -196,7 +198,13 @@ int enqueue(Context& ctx, const EnqueueArgs& args) {
                         args.json);
   }
   runtime::SystemClock clock;
-  auto id = runtime::enqueue_run(*queue, *loaded.workflow, *input, clock, args.run_id);
+  if (args.tenant) {
+    if (Status s = runtime::check_tenant_key(*args.tenant); !s.ok()) {
+      return report_error(ctx, invalid_argument("--tenant: " + s.message()), args.json);
+    }
+  }
+  auto id = runtime::enqueue_run(*queue, *loaded.workflow, *input, clock, args.run_id,
+                                 args.tenant.value_or(""));
   if (!id.ok()) return report_error(ctx, id.status(), args.json);
   if (args.json) {
     *ctx.out << json_text(nlohmann::json{{"run_id", *id}, {"status", "queued"}}) << "\n";
@@ -240,6 +248,8 @@ void add_worker(CLI::App& app, Context& ctx) {
   add_journal_option(enq, eargs->journal);
   enq->add_option("--input", eargs->input, "Run input: a JSON object")->capture_default_str();
   enq->add_option("--run-id", eargs->run_id, "The run's id (default: a new one)");
+  enq->add_option("--tenant", eargs->tenant,
+                  "Budget key: the run's calls reserve against this tenant's shared USD budget");
   enq->add_flag("--json", eargs->json, "Print one JSON document");
   enq->callback([&ctx, eargs] { ctx.exit_code = enqueue(ctx, *eargs); });
 }

@@ -26,6 +26,7 @@
 #include "runtime/engine/probe_scheduler.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/tenant.h"
 #include "runtime/engine/throttle.h"
 #include "runtime/engine/tool_hints.h"
 #include "runtime/engine/tool_progress.h"
@@ -203,6 +204,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         request_(std::move(request)),
         done_(std::move(done)) {
     report_.run_id = request_.run_id;
+    tenant_ = RunTenant(engine.journal.tenant_ledger(), request_.tenant, request_.run_id);
     prepare_llm(start_, *workflow_, engine.options.history, events_);
     // A new run's chain starts empty; its events are serialized and hashed here, on the run's
     // thread, so that the single journal writer only stores them.
@@ -259,6 +261,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     finished_in_journal_ = r.finished();
     events_.emit("resumed", std::move(plan.resumed));
     for (auto& [type, payload] : r.take_fresh()) events_.emit(type, std::move(payload));
+    tenant_ = RunTenant::resumed(engine_.journal.tenant_ledger(), id(), resumed_->point.recorded);
+    tenant_.settle_left_open(events_);
     logger().info("run {} of {} resumed on the engine after event #{}{}", id(), workflow_->name(),
                   r.last_seq(), plan.interrupted ? " (interrupted by a service shutdown)" : "");
     again_.assign(plan.again.begin(), plan.again.end());
@@ -278,7 +282,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         if (!ec) self->cancel_now("deadline");
       });
     }
-    if (!journal_row_) return on_begun(Status());
+    if (!journal_row_) {
+      // Started again under its id (no event of it was durable): what it reserved is charged.
+      tenant_.settle_left_open(events_);
+      return on_begun(Status());
+    }
     if (engine_.inline_journal) return on_begun(engine_.journal.begin_run(start_.record));
     engine_.writer.submit(
         [record = std::move(start_.record)](Journal& j) { return j.begin_run(record); },
@@ -345,6 +353,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     // (given back when the tool answers).
     std::optional<Clock::TimePoint> turn_since;
     Permit permit;
+    bool tenant_asked = false;  // its tenant's reservation was asked for (RunTenant::reserve)
   };
 
   static const std::string& ensure_id(RunRequest& request, const Clock& clock) {
@@ -503,7 +512,16 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   // A throttled tool's call waits for its turn (docs/workflow-format.md#throttle) on the call's
   // timer, holding no thread; then it is invoked. No turn in time: the step fails `throttled`.
+  // Before its throttle's turn, a call of a run with a tenant reserves its worst case against
+  // the tenant's budget (docs/budgets.md#tenant-budgets): refused, the step fails
+  // `budget_exhausted`, not sent.
   void take_turn(const Action& action, const std::shared_ptr<Call>& call) {
+    if (!call->tenant_asked) {
+      call->tenant_asked = true;
+      if (auto refused = tenant_.reserve(action, *workflow_, events_)) {
+        return fail_unsent(action.slot, call, std::move(*refused));
+      }
+    }
     const graph::Tool& tool = workflow_->tool(action.tool);
     if (!tool.throttle) return invoke(action, call);
     if (!call->turn_since) call->turn_since = engine_.clock.now();
@@ -514,18 +532,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
           call->permit = std::move(step.permit);
           return invoke(action, call);
         case TurnStep::Kind::kFail:
-          // Not sent: the monitor learns nothing of the tool from it. The answer is the
-          // failure, on the next turn (as a refusal of the monitor's).
-          abandon_health(*call);
-          asio::post(loop_, [self = shared_from_this(), slot = action.slot, call,
-                             failure = std::move(step.failure)]() mutable {
-            if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
-                self->phase_ == Phase::kDone || !self->current(slot, call) || !call->claim()) {
-              return;
-            }
-            self->complete(slot, std::move(failure));
-          });
-          return;
+          return fail_unsent(action.slot, call, std::move(step.failure));
         case TurnStep::Kind::kWait:
           break;
       }
@@ -540,6 +547,21 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       });
       return;
     }
+  }
+
+  // A call that was not sent (its throttle or its tenant refused it): the monitor learns nothing
+  // of the tool from it. The answer is `failure`, on the next turn (as a refusal of the
+  // monitor's).
+  void fail_unsent(std::uint32_t slot, const std::shared_ptr<Call>& call, tools::Outcome failure) {
+    abandon_health(*call);
+    asio::post(loop_,
+               [self = shared_from_this(), slot, call, failure = std::move(failure)]() mutable {
+                 if (self->cancel_requested_ || self->phase_ == Phase::kFinishing ||
+                     self->phase_ == Phase::kDone || !self->current(slot, call) || !call->claim()) {
+                   return;
+                 }
+                 self->complete(slot, std::move(failure));
+               });
   }
 
   void invoke(const Action& action, const std::shared_ptr<Call>& call) {
@@ -793,11 +815,13 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       if (!hints_.idempotent(calls_[slot]->tool, events_)) outcome_unsaved_ = true;
       calls_[slot].reset();
     }
+    tenant_.settle(slot, outcome, events_);
     machine_->complete(slot, std::move(outcome));
   }
 
   // The machine no longer wants this call's answer (its fan-out's join was decided).
   void abort_call(std::uint32_t slot) {
+    tenant_.abandon(slot, events_);
     if (slot >= calls_.size() || !calls_[slot]) return;
     std::shared_ptr<Call> call = std::move(calls_[slot]);
     drop(*call);
@@ -834,6 +858,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       if (call) drop(*call);
     }
     calls_.clear();
+    tenant_.abandon_all(events_);
     machine_->cancel(cancel_reason_);
     finish();
   }
@@ -842,6 +867,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
     phase_ = Phase::kFinishing;
     if (deadline_) deadline_->cancel();
     report_.result = machine_->result();
+    tenant_.abandon_all(events_);  // (none is left open: a call the run no longer waits for)
     if (!finished_in_journal_) events_.emit("run_finished", report_.result.to_json());
     auto self = shared_from_this();  // alive until delivered, in line too
     // The result is the run_finished event's (Journal::finish_run): not stored twice.
@@ -898,6 +924,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
       if (call) drop(*call);
     }
     calls_.clear();
+    tenant_.abandon_all(events_);  // charged; the events are not written
     logger().error("run {}: journal write failed, nothing more is invoked: {}", id(), s.message());
     deliver(s);
   }
@@ -939,6 +966,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::map<std::string, WaitAnswer> early_answers_;
   bool finished_in_journal_ = false;  // resumed after run_finished was written (not the row)
   bool journal_row_ = true;           // begin() journals the run's row
+  RunTenant tenant_;                  // its tenant's budget (docs/budgets.md#tenant-budgets)
   std::vector<std::shared_ptr<Call>> calls_;                        // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
   // advance()'s trampoline: running, asked to go on, steps it may still continue inline, and
@@ -1031,6 +1059,7 @@ Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,
     RunRequest request;
     request.run_id = run_id;
     request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
+    request.tenant = point->run.tenant;  // a queued run's (PostgreSQL); "" otherwise
     task = std::make_shared<RunTask>(*impl_, loop, workflow, tools, std::move(request),
                                      std::move(done));
     task->skip_row();

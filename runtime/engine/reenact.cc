@@ -1,6 +1,7 @@
 #include "runtime/engine/reenact.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <set>
 
@@ -9,6 +10,7 @@
 #include "runtime/base/hash.h"
 #include "runtime/engine/run_setup.h"
 #include "runtime/journal/rows.h"
+#include "runtime/journal/tenant_ledger.h"
 #include "runtime/journal/text.h"
 
 namespace switchyard::runtime {
@@ -19,7 +21,8 @@ namespace {
 bool is_driver_event(const std::string& type) {
   return type == "run_started" || type == "llm_learned" || type == "breaker" ||
          type == "run_finished" || type == "resumed" || type == "run_interrupted" ||
-         type == "wait_resolved" || type == "tool_hint" || type == "tool_progress";
+         type == "wait_resolved" || type == "tool_hint" || type == "tool_progress" ||
+         type == "tenant_reserved" || type == "tenant_settled";
 }
 
 // Recorded payloads are read through JsonView. reenact() checks every event first
@@ -55,10 +58,16 @@ struct Reenactment::Sink final : EventSink {
   std::int64_t verified = 0;
   EventSink* live = nullptr;
 
+  // Told each driver event passed over (tenant decisions are checked there).
+  std::function<Status(const Event&)> on_driver_event;
+
   explicit Sink(const std::vector<Event>& r) : recorded(r) {}
 
   void skip_driver_events() {
-    while (cursor < recorded.size() && is_driver_event(recorded[cursor].type)) ++cursor;
+    while (cursor < recorded.size() && is_driver_event(recorded[cursor].type)) {
+      if (on_driver_event && error.ok()) error = on_driver_event(recorded[cursor]);
+      ++cursor;
+    }
   }
   const Event* at() {
     skip_driver_events();
@@ -275,15 +284,80 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
                         [slot](const auto& p) { return p.first == slot; });
   };
 
+  // The run's tenant (docs/budgets.md#tenant-budgets): each decision journaled for it is
+  // checked against the call in flight it was made for.
+  const std::string tenant = lenient_string(events.front().payload, "tenant");
+  sink.on_driver_event = [&](const Event& e) -> Status {
+    if (e.type != "tenant_reserved") return Status();
+    const nlohmann::json& p = e.payload;
+    const std::string at = "event #" + std::to_string(e.seq) + " (tenant_reserved): ";
+    if (lenient_string(p, "tenant") != tenant) {
+      return failed_precondition(at + "the run's tenant is '" + valid_utf8(tenant) +
+                                 "', the event names '" + valid_utf8(lenient_string(p, "tenant")) +
+                                 "'");
+    }
+    auto call = find(slot_of(p));
+    if (call == pending.end()) {
+      return failed_precondition(at + "a reservation for no call in flight");
+    }
+    const std::int64_t usd = usd_micros(lenient_number(p, "usd"));
+    const std::int64_t worst = usd_micros(call->second.action.reserved_usd);
+    if (usd != worst) {
+      return failed_precondition(at + "reserved " + std::to_string(micros_usd(usd)) +
+                                 " USD for a call whose worst case the run now reserves as " +
+                                 std::to_string(micros_usd(worst)));
+    }
+    const bool granted = lenient_boolean(p, "granted");
+    auto cap = member(p, "cap_usd");
+    const bool fits = !cap || usd_micros(lenient_number(p, "spent_usd")) +
+                                      usd_micros(lenient_number(p, "reserved_usd")) + usd <=
+                                  usd_micros(lenient_number(p, "cap_usd"));
+    if (granted != fits) {
+      return failed_precondition(at + (granted ? "granted" : "refused") +
+                                 " where the tenant's figures say it " +
+                                 (fits ? "fits" : "does not fit"));
+    }
+    call->second.tenant_granted = granted;
+    return Status();
+  };
+  // The outcome of a call with a tenant decision agrees with it: refused iff budget_exhausted.
+  auto check_tenant = [&](const PendingCall& call, const tools::Outcome& o,
+                          const Event& e) -> Status {
+    const bool exhausted = tenant_refused(o) && o.reason.find(": cannot reserve: ") ==
+                                                    std::string::npos;  // (not asked: no event)
+    const bool refused = call.tenant_granted == false;
+    // (A wait step is no call: it reserves nothing.)
+    const bool needs = !tenant.empty() && call.action.purpose != Action::Purpose::kCompensate &&
+                       workflow.tool(call.action.tool).kind != graph::ToolKind::kWait &&
+                       usd_micros(call.action.reserved_usd) > 0 && call_was_sent(o);
+    const std::string at = "event #" + std::to_string(e.seq) + " (" + valid_utf8(e.type) + "): ";
+    if (refused && !exhausted) {
+      return failed_precondition(at + "the call's tenant refused it, yet it was made");
+    }
+    if (exhausted && !refused) {
+      return failed_precondition(at +
+                                 "the call failed budget_exhausted with no refusal of its "
+                                 "tenant journaled");
+    }
+    if (needs && !call.tenant_granted) {
+      return failed_precondition(at + "the call was made without a reservation of tenant '" +
+                                 valid_utf8(tenant) + "'");
+    }
+    return Status();
+  };
+
   for (;;) {
     if (!sink.error.ok()) return sink.error;
     // An outcome the journal holds for a call in flight comes first: the driver completed it
     // before asking the machine for more.
     if (const Event* e = sink.at()) {
+      if (!sink.error.ok()) return sink.error;  // (a driver event passed over, checked)
       const std::uint32_t slot = slot_of(e->payload);
       if (is_outcome_event(e->type) && find(slot) != pending.end()) {
+        tools::Outcome o = outcome_from(events, sink.cursor, slot);
+        if (Status s = check_tenant(find(slot)->second, o, *e); !s.ok()) return s;
         pending.erase(find(slot));
-        machine.complete(slot, outcome_from(events, sink.cursor, slot));
+        machine.complete(slot, std::move(o));
         continue;
       }
       // Decided by the driver, not the router: a cancellation, and resume's in-doubt escalation.
@@ -319,7 +393,7 @@ Result<std::unique_ptr<Reenactment>> reenact(const graph::Workflow& workflow,
     const bool started =
         (a.purpose == Action::Purpose::kStep || a.purpose == Action::Purpose::kCompensate) &&
         !sink.last_was_fresh;
-    pending.emplace_back(a.slot, PendingCall{a, started});
+    pending.emplace_back(a.slot, PendingCall{a, started, std::nullopt});
   }
   if (!sink.error.ok()) return sink.error;
 

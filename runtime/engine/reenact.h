@@ -10,11 +10,15 @@
 // events (step_succeeded / step_failed / step_retry, llm_call / llm_settled, compensation,
 // advisor_answered) and run-level cancellations. Events written by the driver and the monitors
 // (run_started, llm_learned, breaker, run_finished) are inputs, not decisions: not compared.
+// A tenant's decisions (tenant_reserved) are inputs too, checked against what the machine asked
+// for: the call in flight, its worst case, the tenant's arithmetic (granted iff spent + reserved
+// + usd <= cap), and the call's outcome (refused iff it failed budget_exhausted).
 //
 // Thread-compatible.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,8 @@ struct PendingCall {
   Action action;
   // Its start (step_started / compensation_started) is in the journal: it may have run.
   bool started_in_journal = false;
+  // Its tenant's decision as journaled (tenant_reserved): granted or not; nullopt: none.
+  std::optional<bool> tenant_granted;
 };
 
 class Reenactment {

@@ -215,13 +215,14 @@ RunStart prepare_run(const graph::Workflow& w, const WorkflowIdentity& identity,
   start.machine.budget = request.budget;
   start.machine.seed = *request.seed;
   start.machine.tiers = tier_prices(models);
-  events.emit(
-      "run_started",
+  nlohmann::json started =
       json_object("budget", budget_json(request.budget), "factors", std::move(factors), "goal",
                   w.graph().node(w.graph().goal()).id, "input", request.input, "known_down",
                   std::move(known_down), "seed", *request.seed, "start",
                   w.graph().node(w.graph().start()).id, "tiers", tiers_json(start.machine.tiers),
-                  "workflow", w.name(), "workflow_hash", workflow_hash));
+                  "workflow", w.name(), "workflow_hash", workflow_hash);
+  if (!request.tenant.empty()) started["tenant"] = request.tenant;
+  events.emit("run_started", std::move(started));
   return start;
 }
 

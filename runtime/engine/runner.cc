@@ -16,6 +16,7 @@
 #include "runtime/engine/reenact.h"
 #include "runtime/engine/resume_plan.h"
 #include "runtime/engine/run_setup.h"
+#include "runtime/engine/tenant.h"
 #include "runtime/engine/throttle.h"
 #include "runtime/engine/tool_hints.h"
 #include "runtime/engine/tool_progress.h"
@@ -116,13 +117,23 @@ Result<RunReport> Runner::start(RunRequest request, bool journal_row) {
   logger().debug("run {} of {} started", report.run_id, w.name());
   HistorySink sink(events, options_.history, w.name());
   RunMachine machine(w, std::move(request.input), start.known, sink, start.machine);
-  if (Status s = drive(machine, events, health, {}, report.run_id); !s.ok()) return s;
+  RunTenant tenant(journal_.tenant_ledger(), request.tenant, report.run_id);
+  // Started again under its id (resume of a run with no durable event): what it reserved is
+  // charged its worst case.
+  if (!journal_row) tenant.settle_left_open(events);
+  if (Status s = drive(machine, events, health, {}, report.run_id, tenant); !s.ok()) return s;
   return finish(machine, events, std::move(report), /*finished_in_journal=*/false);
 }
 
 Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
-                     std::vector<Action> resumed, const std::string& run_id) {
+                     std::vector<Action> resumed, const std::string& run_id, RunTenant& tenant) {
   const graph::Workflow& w = *workflow_;
+  // Calls left in flight when the drive ends (an error) are charged their worst case.
+  struct AbandonLeft {
+    RunTenant& tenant;
+    EventBuffer& events;
+    ~AbandonLeft() { tenant.abandon_all(events); }
+  } abandon_left{tenant, events};
   auto wait = [&](std::chrono::microseconds d) {
     if (d.count() <= 0 || !options_.simulate_latency) return;
     if (!clock_.skip_wait(d)) std::this_thread::sleep_for(d);
@@ -172,6 +183,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
     nlohmann::json resolved = std::move(first->second.resolved);
     calls.erase(first);
     lock.unlock();
+    tenant.settle(out.first, out.second, events);
     if (progress && tool != graph::kNoIndex) progress->emit(events, w.tool(tool).id, call_number);
     if (out.second.simulated)
       wait(std::chrono::duration_cast<std::chrono::microseconds>(due - clock_.now()));
@@ -228,6 +240,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       continue;
     }
     if (action.type == Action::Type::kAbort) {
+      tenant.abandon(action.slot, events);
       std::shared_ptr<tools::CallCancel> cancel;
       {
         std::lock_guard lock(mu);
@@ -270,14 +283,25 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       }
       continue;
     }
-    if (auto refused = health.admit(action.tool, action.tier, events)) {
-      // The monitor holds the tool down: no call; the run routes around it.
+    // A call that is not made: its answer is `refused` (a branch's, taken in its turn).
+    auto not_made = [&](tools::Outcome refused, Clock::TimePoint at) {
       if (slot != 0) {
         std::lock_guard lock(mu);
-        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), started};
-        continue;
+        calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), at};
+        return;
       }
-      machine.complete(0, std::move(*refused));
+      machine.complete(0, std::move(refused));
+    };
+    if (auto refused = health.admit(action.tool, action.tier, events)) {
+      // The monitor holds the tool down: no call; the run routes around it.
+      not_made(std::move(*refused), started);
+      continue;
+    }
+    if (auto refused = tenant.reserve(action, w, events)) {
+      // Its tenant's budget cannot cover its worst case (docs/budgets.md#tenant-budgets): not
+      // sent; the monitor learns nothing of the tool from it.
+      health.abandon(action.tool);
+      not_made(std::move(*refused), started);
       continue;
     }
     Permit permit;
@@ -299,12 +323,7 @@ Status Runner::drive(RunMachine& machine, EventBuffer& events, RunHealth& health
       if (refused) {
         // Not sent: the monitor learns nothing of the tool from it.
         health.abandon(action.tool);
-        if (slot != 0) {
-          std::lock_guard lock(mu);
-          calls[slot] = Call{call.cancel, graph::kNoIndex, std::move(refused), clock_.now()};
-          continue;
-        }
-        machine.complete(0, std::move(*refused));
+        not_made(std::move(*refused), clock_.now());
         continue;
       }
     }
@@ -354,6 +373,7 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
     RunRequest request;
     request.run_id = run_id;
     request.input = point->run.input.is_object() ? point->run.input : nlohmann::json::object();
+    request.tenant = point->run.tenant;  // a queued run's (PostgreSQL); "" otherwise
     return start(std::move(request), /*journal_row=*/false);
   }
   ResumePlan plan = plan_resume(w, *point);
@@ -375,8 +395,12 @@ Result<RunReport> Runner::resume(const std::string& run_id) {
                 plan.interrupted ? " (interrupted by a service shutdown)" : "");
   RunHealth health(health_, w, options_.models);
   RunMachine& machine = r.machine();
+  RunTenant tenant = RunTenant::resumed(journal_.tenant_ledger(), run_id, point->recorded);
+  tenant.settle_left_open(events);
   if (!plan.doubt.empty()) machine.escalate_in_doubt(plan.doubt);
-  if (Status s = drive(machine, events, health, std::move(plan.again), run_id); !s.ok()) return s;
+  if (Status s = drive(machine, events, health, std::move(plan.again), run_id, tenant); !s.ok()) {
+    return s;
+  }
   RunReport report;
   report.run_id = run_id;
   return finish(machine, events, std::move(report), r.finished());

@@ -50,6 +50,9 @@ struct RunRequest {
   // Engine only: cancel the run (reason "deadline") when it is still going after this long.
   // 0: no deadline.
   std::chrono::milliseconds deadline{0};
+  // The run's tenant: the budget key whose shared USD budget its calls reserve against
+  // (docs/budgets.md#tenant-budgets); "": none. Journaled in run_started.
+  std::string tenant;
 };
 
 struct RunReport {
@@ -72,6 +75,8 @@ struct RunnerOptions {
   // Runner. Null: the journal's (Journal::call_limiter()).
   CallLimiter* limiter = nullptr;
 };
+
+class RunTenant;
 
 class Runner {
  public:
@@ -99,8 +104,9 @@ class Runner {
   // Starts a run (`journal_row`: records its row first; false: resume of a run with no events).
   Result<RunReport> start(RunRequest request, bool journal_row);
   // Runs the machine to its end, invoking tools (`resumed` first: calls to make again).
+  // `tenant`: the run's tenant budget; what is left open when it returns is charged its worst case.
   Status drive(RunMachine& machine, EventBuffer& events, RunHealth& health,
-               std::vector<Action> resumed, const std::string& run_id);
+               std::vector<Action> resumed, const std::string& run_id, RunTenant& tenant);
   // Journals run_finished (unless the journal has it) and the run's final row.
   Result<RunReport> finish(RunMachine& machine, EventBuffer& events, RunReport report,
                            bool finished_in_journal);

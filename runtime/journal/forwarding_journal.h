@@ -73,6 +73,7 @@ class ForwardingJournal : public Journal {
   RunQueue* run_queue() override { return inner_.run_queue(); }
   HealthFeed* health_feed() override { return inner_.health_feed(); }
   CallLimiter& call_limiter() override { return inner_.call_limiter(); }
+  TenantLedger& tenant_ledger() override { return inner_.tenant_ledger(); }
 
  protected:
   Journal& inner() const { return inner_; }

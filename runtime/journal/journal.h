@@ -22,6 +22,7 @@
 
 #include "graph/status.h"
 #include "runtime/journal/call_limiter.h"
+#include "runtime/journal/tenant_ledger.h"
 
 namespace switchyard::runtime {
 
@@ -72,6 +73,10 @@ struct RunRecord {
   // returns such a row, so that it hides no other; get_run and events refuse the run with this
   // message (kInvalidArgument).
   std::string defect;
+  // A run admitted into the queue (RunQueue::enqueue) with a tenant: its budget key
+  // (docs/budgets.md#tenant-budgets), which the worker that claims it starts it with; "" none.
+  // Read back by the PostgreSQL journal only.
+  std::string tenant;
 };
 
 // What `gc` removed.
@@ -238,6 +243,11 @@ class Journal {
   // journal's is shared by every worker of the database; every other journal hands out the
   // process's own (process_call_limiter()). Lives as long as the journal.
   virtual CallLimiter& call_limiter() { return process_call_limiter(); }
+
+  // Where runs with a tenant reserve against its shared USD budget (docs/budgets.md#tenant-
+  // budgets): the PostgreSQL and SQLite journals keep the budgets in their database (shared by
+  // every process on it); the memory journal in process. Lives as long as the journal.
+  virtual TenantLedger& tenant_ledger() { return process_tenant_ledger(); }
 };
 
 // A position in a journal's HealthFeed: the events after it are still to be read.
@@ -287,6 +297,8 @@ struct ClaimedRun {
   // (Engine::start_claimed). Absent otherwise (taken over; a cancellation queued for it; an input
   // that is not a JSON object): the worker resumes it.
   std::optional<nlohmann::json> fresh_input;
+  // The tenant it was enqueued with ("" none): a run that never started is started with it.
+  std::string tenant;
 };
 
 // Queue depth and leases, for metrics and tests.

@@ -165,6 +165,7 @@ class MemoryJournal final : public Journal {
 
   std::string location() const override { return ""; }
   bool writes_inline() const override { return true; }
+  TenantLedger& tenant_ledger() override { return tenants_; }
 
  private:
   struct Entry {
@@ -217,6 +218,7 @@ class MemoryJournal final : public Journal {
   }
   const MemoryJournalOptions options_;
   mutable std::mutex mu_;
+  InProcessTenantLedger tenants_;  // the tenants' budgets of this journal
   std::map<std::string, Entry> runs_;
   std::map<std::uint64_t, std::string> order_;  // begin_run order: key -> run id
   std::uint64_t next_order_ = 0;

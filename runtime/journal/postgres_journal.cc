@@ -341,7 +341,7 @@ class Connection {
 
 // The schema version this build writes (the schema_version table; its own numbering, not the
 // SQLite journal's user_version).
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 // Serializes migrations of one database between processes (pg_advisory_xact_lock).
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7420135311620)";
@@ -499,13 +499,54 @@ $fn$;
 UPDATE schema_version SET version = 5;
 )sql";
 
+// Version 6: tenant budgets shared by every worker (docs/budgets.md#tenant-budgets): per tenant
+// key its cap (NULL: none), what its runs spent and what their calls in flight reserved, in
+// micro-dollars, and each call's reservation by (run, call); runs.tenant, the tenant a queued run
+// was admitted with (NULL: none). switchyard_tenant_reserve decides a
+// reservation in one statement under the tenant row's lock: granted iff spent + reserved + usd <=
+// cap; the row as it was is returned with the answer.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE TABLE tenant_budgets (
+  tenant          text PRIMARY KEY,
+  cap_micros      bigint,
+  spent_micros    bigint NOT NULL DEFAULT 0,
+  reserved_micros bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE tenant_reservations (
+  run_id     text NOT NULL,
+  call       bigint NOT NULL,
+  tenant     text NOT NULL,
+  usd_micros bigint NOT NULL,
+  PRIMARY KEY (run_id, call)
+);
+ALTER TABLE runs ADD COLUMN tenant text;
+CREATE FUNCTION switchyard_tenant_reserve(p_tenant text, p_run text, p_call bigint,
+                                          p_usd bigint, OUT granted boolean, OUT cap bigint,
+                                          OUT spent bigint, OUT reserved bigint)
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO tenant_budgets (tenant) VALUES (p_tenant) ON CONFLICT (tenant) DO NOTHING;
+  SELECT b.cap_micros, b.spent_micros, b.reserved_micros INTO cap, spent, reserved
+    FROM tenant_budgets b WHERE b.tenant = p_tenant FOR UPDATE;
+  granted := cap IS NULL OR spent + reserved + p_usd <= cap;
+  IF granted THEN
+    INSERT INTO tenant_reservations (run_id, call, tenant, usd_micros)
+      VALUES (p_run, p_call, p_tenant, p_usd);
+    UPDATE tenant_budgets b SET reserved_micros = b.reserved_micros + p_usd
+      WHERE b.tenant = p_tenant;
+  END IF;
+END
+$fn$;
+UPDATE schema_version SET version = 6;
+)sql";
+
 // The columns read_run() expects, in order: as the SQLite journal's (a run finished with a null
 // result has it in its run_finished event, the last column).
 constexpr const char* kRunColumns =
     "run_id, workflow, workflow_hash, status, started_ms, finished_ms, input, result, head_hash, "
     "head_seq, owner_pid, (SELECT e.payload FROM events e WHERE runs.result IS NULL AND "
     "runs.status <> 'running' AND e.run_id = runs.run_id AND e.seq = runs.head_seq AND "
-    "e.type = 'run_finished'), owner, lease_expires_ms, epoch";
+    "e.type = 'run_finished'), owner, lease_expires_ms, epoch, tenant";
 
 // Events inserted by one statement at most (a bigger append is several).
 constexpr int kEventsPerInsert = 32;
@@ -516,6 +557,17 @@ std::int64_t new_origin() {
   const std::uint64_t high = rd(), low = rd();
   const auto value = static_cast<std::int64_t>(((high << 32) | low) >> 1);
   return value == 0 ? 1 : value;
+}
+
+// A connection of its own beside the journal's (the throttles', the tenants'): connected on first
+// use, connected again after it was lost, its session configured by `settings` each time.
+Status ready_side_connection(Connection& db, bool& connected, const std::string& url,
+                             const char* settings, const char* what) {
+  if (connected && !db.broken()) return Status();
+  Status s = connected ? db.reset() : db.connect(url);
+  if (!s.ok()) return s;
+  connected = true;
+  return db.exec(settings, what).status();
 }
 
 // Throttled tools' turns in the database (schema version 5), on a connection of its own (made on
@@ -605,14 +657,9 @@ class PgCallLimiter final : public CallLimiter {
 
   // Connected (or reconnected). REQUIRES: mu_ held.
   Status ready() {
-    if (connected_ && !db_.broken()) return Status();
-    Status s = connected_ ? db_.reset() : db_.connect(url_);
-    if (!s.ok()) return s;
-    connected_ = true;
-    return db_
-        .exec("SET statement_timeout = 2000; SET lock_timeout = 1000;",
-              "cannot configure the throttles' session")
-        .status();
+    return ready_side_connection(db_, connected_, url_,
+                                 "SET statement_timeout = 2000; SET lock_timeout = 1000;",
+                                 "cannot configure the throttles' session");
   }
 
   void start_renewer() {
@@ -660,6 +707,129 @@ class PgCallLimiter final : public CallLimiter {
   std::thread renewer_;
 };
 
+// Tenant budgets in the database (schema version 6), on a connection of their own (made on first
+// use), each decision one statement; bounded by a statement_timeout (an engine thread asks in
+// line).
+class PgTenantLedger final : public TenantLedger {
+ public:
+  PgTenantLedger(std::string url, std::string where)
+      : url_(std::move(url)), where_(std::move(where)), db_(where_) {}
+
+  Result<TenantDecision> reserve(const std::string& tenant, const std::string& run_id,
+                                 std::int64_t call, std::int64_t usd) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_reserve",
+                     "SELECT granted, cap, spent, reserved FROM "
+                     "switchyard_tenant_reserve($1, $2, $3, $4)",
+                     Params().text(tenant).text(run_id).integer(call).integer(usd),
+                     "cannot reserve against tenant '" + tenant + "'");
+    if (!r.ok()) return r.status();
+    if (PQntuples(r->get()) != 1 || PQnfields(r->get()) != 4) {
+      return io_error("journal " + where_ + ": cannot reserve against tenant '" + tenant +
+                      "': unexpected reply");
+    }
+    TenantDecision d;
+    d.granted = raw(r->get(), 0, 0) == "t";
+    if (!is_null(r->get(), 0, 1)) d.cap = integer(r->get(), 0, 1);
+    d.spent = integer(r->get(), 0, 2);
+    d.reserved = integer(r->get(), 0, 3);
+    return d;
+  }
+
+  Result<bool> settle(const std::string& tenant, const std::string& run_id, std::int64_t call,
+                      std::int64_t charged) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_settle",
+                     "WITH d AS (DELETE FROM tenant_reservations WHERE run_id = $1 AND call = $2 "
+                     "RETURNING tenant, usd_micros) UPDATE tenant_budgets b SET reserved_micros "
+                     "= b.reserved_micros - d.usd_micros, spent_micros = b.spent_micros + $3 "
+                     "FROM d WHERE b.tenant = d.tenant RETURNING 1",
+                     Params().text(run_id).integer(call).integer(charged),
+                     "cannot settle a call against tenant '" + tenant + "'");
+    if (!r.ok()) return r.status();
+    return PQntuples(r->get()) > 0;
+  }
+
+  Status charge(const std::string& tenant, std::int64_t usd) override {
+    return upsert("tenant_charge",
+                  "INSERT INTO tenant_budgets (tenant, spent_micros) VALUES ($1, $2) ON CONFLICT "
+                  "(tenant) DO UPDATE SET spent_micros = tenant_budgets.spent_micros + $2",
+                  tenant, usd, "cannot charge tenant '" + tenant + "'");
+  }
+
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
+                                                             const std::string& run_id) override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run(
+        "tenant_abandoned",
+        "WITH d AS (DELETE FROM tenant_reservations WHERE run_id = $1 RETURNING tenant, call, "
+        "usd_micros), u AS (UPDATE tenant_budgets b SET reserved_micros = b.reserved_micros - "
+        "s.total, spent_micros = b.spent_micros + s.total FROM (SELECT tenant, sum(usd_micros) "
+        "AS total FROM d GROUP BY tenant) s WHERE b.tenant = s.tenant) SELECT call, usd_micros "
+        "FROM d ORDER BY call",
+        Params().text(run_id), "cannot settle the open reservations of run " + run_id);
+    if (!r.ok()) return r.status();
+    std::vector<AbandonedReservation> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      out.push_back({integer(r->get(), i, 0), integer(r->get(), i, 1)});
+    }
+    (void)tenant;
+    return out;
+  }
+
+  Status set_cap(const std::string& tenant, std::int64_t cap) override {
+    return upsert("tenant_set_cap",
+                  "INSERT INTO tenant_budgets (tenant, cap_micros) VALUES ($1, $2) ON CONFLICT "
+                  "(tenant) DO UPDATE SET cap_micros = $2",
+                  tenant, cap, "cannot set tenant '" + tenant + "''s cap");
+  }
+
+  Result<std::vector<TenantBudget>> list() override {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    auto r = db_.run("tenant_list",
+                     "SELECT tenant, cap_micros, spent_micros, reserved_micros FROM "
+                     "tenant_budgets ORDER BY tenant COLLATE \"C\"",
+                     Params(), "cannot read the tenants' budgets");
+    if (!r.ok()) return r.status();
+    std::vector<TenantBudget> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      TenantBudget t;
+      t.key = cell(r->get(), i, 0);
+      if (!is_null(r->get(), i, 1)) t.cap = integer(r->get(), i, 1);
+      t.spent = integer(r->get(), i, 2);
+      t.reserved = integer(r->get(), i, 3);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+
+ private:
+  // Connected (or reconnected). REQUIRES: mu_ held.
+  Status ready() {
+    return ready_side_connection(db_, connected_, url_,
+                                 "SET statement_timeout = 5000; SET lock_timeout = 2000;",
+                                 "cannot configure the tenants' session");
+  }
+
+  // Runs statement `name` (`sql`, parameters: `tenant`, `amount`) with no result.
+  Status upsert(const char* name, const char* sql, const std::string& tenant, std::int64_t amount,
+                const std::string& what) {
+    std::lock_guard lock(mu_);
+    if (Status s = ready(); !s.ok()) return s;
+    return db_.run(name, sql, Params().text(tenant).integer(amount), what).status();
+  }
+
+  std::string url_;
+  std::string where_;
+  std::mutex mu_;  // db_
+  Connection db_;
+  bool connected_ = false;
+};
+
 class PostgresJournal final : public SqlJournal, public RunQueue, public HealthFeed {
  public:
   explicit PostgresJournal(std::string url)
@@ -670,6 +840,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
 
   Status open(const JournalOptions& options) {
     limiter_ = std::make_unique<PgCallLimiter>(url_, where_, options.throttle_lease);
+    tenants_ = std::make_unique<PgTenantLedger>(url_, where_);
     if (Status s = db_.connect(url_); !s.ok()) return s;
     settings_ = "SET lock_timeout = " + std::to_string(options.busy_timeout.count()) + ";";
     if (options.sync == JournalSync::kFull) settings_ += "SET synchronous_commit = on;";
@@ -705,7 +876,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       }
       const char* sql =
           "INSERT INTO runs (run_id, workflow, workflow_hash, status, started_ms, "
-          "input, owner_pid) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+          "input, owner_pid, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, NULLIF($8, ''))";
       Params params;
       params.text(run.run_id)
           .text(run.workflow)
@@ -713,7 +884,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
           .text(run.status)
           .integer(run.started_ms)
           .text(run.input.dump())
-          .integer(::getpid());
+          .integer(::getpid())
+          .text(run.tenant);
       const std::string what = "cannot record run " + run.run_id;
       // At once: a run id taken fails the group, which is then performed write by write.
       if (at_once_) return db_.send("insert_run", sql, params, what, 1);
@@ -1079,6 +1251,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     return out;
   }
   CallLimiter& call_limiter() override { return *limiter_; }
+  TenantLedger& tenant_ledger() override { return *tenants_; }
 
   // ---- RunQueue ----
 
@@ -1123,7 +1296,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
         "$3::bigint + $4::bigint, epoch = r.epoch + 1, owner_pid = $5 FROM picked WHERE "
         "r.run_id = picked.run_id RETURNING r.run_id, r.workflow_hash, r.epoch, picked.status, "
         "picked.owner, r.input, EXISTS (SELECT 1 FROM wait_inbox w WHERE w.run_id = r.run_id), "
-        "r.started_ms) "
+        "r.started_ms, r.tenant) "
         "SELECT * FROM claimed ORDER BY started_ms, run_id",
         Params()
             .text(owner)
@@ -1142,6 +1315,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       c.epoch = integer(rows, row, 2);
       c.taken_over = cell(rows, row, 3) == "running";
       c.previous_owner = cell(rows, row, 4);
+      c.tenant = cell(rows, row, 8);
       if (!c.taken_over && cell(rows, row, 6) == "f") {
         // A bad input is left to the resume path, which refuses it naming the run.
         if (auto input = decode_run_column(c.run_id, "input", raw(rows, row, 5));
@@ -1462,6 +1636,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       s = db_.exec(kSchemaV4, "cannot add the shared health's columns").status();
     } else if (version.ok() && *version == 4) {
       s = db_.exec(kSchemaV5, "cannot add the throttles' tables").status();
+    } else if (version.ok() && *version == 5) {
+      s = db_.exec(kSchemaV6, "cannot add the tenants' budgets").status();
     } else if (!version.ok()) {
       s = version.status();
     }
@@ -1590,6 +1766,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     r.owner = cell(s, row, 12);
     r.lease_expires_ms = integer(s, row, 13);
     r.epoch = integer(s, row, 14);
+    r.tenant = cell(s, row, 15);
     auto note = [&r](const Status& status) {
       if (r.defect.empty()) r.defect = status.message();
     };
@@ -1678,6 +1855,7 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   std::atomic<bool> fences_pending_{false};               // fence_changes_ is not empty
   std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
   std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
+  std::unique_ptr<PgTenantLedger> tenants_;  // the tenants' budgets, on a connection of their own
 };
 
 }  // namespace pg

@@ -178,7 +178,8 @@ Status check_run_started(const JsonView& p) {
                                               {"seed", Kind::kUnsigned},
                                               {"budget", Kind::kObject},
                                               {"factors", Kind::kObject},
-                                              {"tiers", Kind::kArray}}));
+                                              {"tiers", Kind::kArray},
+                                              {"tenant", Kind::kString}}));
   if (auto budget = p.optional_field("budget"); budget.ok() && *budget) {
     SWITCHYARD_RETURN_IF_ERROR(check_fields(
         **budget,
@@ -336,6 +337,25 @@ Status check_by_type(std::string_view t, const JsonView& p) {
                             {"tool", Kind::kString},
                             {"ok", Kind::kBoolean},
                             {"reason", Kind::kString}});
+  }
+  if (t == "tenant_reserved") {
+    return check_fields(p, {{"tenant", Kind::kString},
+                            {"call", Kind::kCount},
+                            {"tool", Kind::kString},
+                            {"usd", Kind::kNumber},
+                            {"granted", Kind::kBoolean},
+                            {"cap_usd", Kind::kNumber},
+                            {"spent_usd", Kind::kNumber},
+                            {"reserved_usd", Kind::kNumber}});
+  }
+  if (t == "tenant_settled") {
+    return check_fields(p, {{"tenant", Kind::kString},
+                            {"call", Kind::kCount},
+                            {"tool", Kind::kString},
+                            {"reserved_usd", Kind::kNumber},
+                            {"charged_usd", Kind::kNumber},
+                            {"aborted", Kind::kBoolean},
+                            {"left_open", Kind::kBoolean}});
   }
   if (t == "llm_settled" || t == "llm_call") {
     return check_fields(p, {{"node", Kind::kString},

@@ -111,6 +111,25 @@ constexpr const char* kVersion6 = R"sql(
     CREATE INDEX wait_inbox_by_run ON wait_inbox(run_id, id);
     )sql";
 
+// 6 -> 7: tenant budgets (docs/budgets.md#tenant-budgets): per tenant key its cap (NULL: none),
+// what its runs spent and what their calls in flight reserved, in micro-dollars; and each call's
+// reservation by (run, call), so that a run taken over or resumed finds the ones never settled.
+constexpr const char* kVersion7 = R"sql(
+    CREATE TABLE tenant_budgets (
+      tenant          TEXT PRIMARY KEY,
+      cap_micros      INTEGER,
+      spent_micros    INTEGER NOT NULL DEFAULT 0,
+      reserved_micros INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE TABLE tenant_reservations (
+      run_id     TEXT NOT NULL,
+      call       INTEGER NOT NULL,
+      tenant     TEXT NOT NULL,
+      usd_micros INTEGER NOT NULL,
+      PRIMARY KEY (run_id, call)
+    ) WITHOUT ROWID;
+    )sql";
+
 // Version 2 chains the events a version-1 journal already holds, in seq order per run, so that
 // `replay --verify` covers them too (their content is what it was; from now on it is sealed).
 Status chain_existing_events(sqlite3* db, const std::string& path) {
@@ -171,6 +190,7 @@ const Migration kMigrations[] = {
     {kVersion4, nullptr},                // runs_running
     {kVersion5, nullptr},                // results in run_finished
     {kVersion6, nullptr},                // the wait inbox
+    {kVersion7, nullptr},                // tenant budgets
 };
 
 }  // namespace

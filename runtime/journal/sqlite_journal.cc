@@ -18,6 +18,7 @@
 #include "runtime/journal/rows.h"
 #include "runtime/journal/schema.h"
 #include "runtime/journal/sql_journal.h"
+#include "runtime/journal/sqlite_tenants.h"
 #include "runtime/journal/sqlite_util.h"
 #include "runtime/journal/waiting.h"
 #include "runtime/journal/wal_checkpointer.h"
@@ -104,6 +105,7 @@ class SqliteJournal final : public SqlJournal {
     }
     if (Status s = prepare_all(); !s.ok()) return s;
     // Checkpoints leave the writer's thread (runtime/journal/wal_checkpointer.h).
+    tenants_ = sqlite_tenant_ledger(path_, options.busy_timeout);
     checkpointer_ = std::make_unique<WalCheckpointer>(
         db_, path_, static_cast<int>(options.busy_timeout.count()), options.on_checkpoint);
     return Status();
@@ -399,6 +401,7 @@ class SqliteJournal final : public SqlJournal {
   }
 
   std::string location() const override { return path_; }
+  TenantLedger& tenant_ledger() override { return *tenants_; }
 
  private:
   // The events of `run_id` (known, else kNotFound) whose rows also match `and_where` (SQL, "" for
@@ -590,6 +593,7 @@ class SqliteJournal final : public SqlJournal {
   std::string path_;
   sqlite3* db_ = nullptr;
   std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<TenantLedger> tenants_;  // on a connection of its own (sqlite_tenants.h)
   Stmt insert_run_, insert_workflow_, insert_event_, update_head_, finish_, read_head_;
   Stmt begin_, commit_, savepoint_, release_, rollback_to_;
 };

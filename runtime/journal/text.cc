@@ -284,6 +284,22 @@ std::string summarize_line(const Event& e) {
     if (lenient_member(p, "reason").is_string()) s += " (" + why(p, "reason") + ")";
     return s;
   }
+  if (t == "tenant_reserved") {
+    const double cap = lenient_number(p, "cap_usd", -1);
+    return "tenant " + str(p, "tenant") + ": " + str(p, "tool") + " " +
+           usd_text(lenient_number(p, "usd")) +
+           (lenient_boolean(p, "granted", false) ? " reserved" : " REFUSED") + " (spent " +
+           usd_text(lenient_number(p, "spent_usd")) + ", reserved " +
+           usd_text(lenient_number(p, "reserved_usd")) + ", cap " +
+           (cap >= 0 ? usd_text(cap) : std::string("none")) + ")";
+  }
+  if (t == "tenant_settled") {
+    return "tenant " + str(p, "tenant") + ": call " + str(p, "call") + " charged " +
+           usd_text(lenient_number(p, "charged_usd")) +
+           (lenient_boolean(p, "left_open", false) ? " (left open: its worst case)"
+            : lenient_boolean(p, "aborted", false) ? " (aborted: its worst case)"
+                                                   : std::string());
+  }
   if (t == "tool_hint") {
     return str(p, "tool") + ": " +
            (lenient_boolean(p, "idempotent", false) ? "idempotent" : "not idempotent") + " (" +

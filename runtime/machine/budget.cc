@@ -107,4 +107,22 @@ Spend BudgetLedger::settle(const Spend& reserved, const Spend& actual) {
           std::max<std::int64_t>(0, actual.llm_calls - reserved.llm_calls)};
 }
 
+bool tenant_refused(const tools::Outcome& outcome) {
+  return outcome.failure == tools::FailureKind::kBudgetExhausted &&
+         outcome.reason.starts_with(kTenantRefusal);
+}
+
+bool call_was_sent(const tools::Outcome& outcome) {
+  using tools::FailureKind;
+  return outcome.failure != FailureKind::kUnavailable &&
+         outcome.failure != FailureKind::kTemplate && outcome.failure != FailureKind::kThrottled &&
+         !tenant_refused(outcome);
+}
+
+double call_charge_usd(const tools::Outcome& outcome, double price_usd, double reserved_usd) {
+  if (!call_was_sent(outcome)) return 0;
+  const double usd = outcome.cost_usd + price_usd;
+  return outcome.usage_unknown ? std::max(usd, reserved_usd) : usd;
+}
+
 }  // namespace switchyard::runtime

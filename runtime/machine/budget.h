@@ -12,9 +12,11 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "graph/status.h"
 #include "graph/workflow.h"
+#include "tools/tool.h"
 
 namespace switchyard::runtime {
 
@@ -46,6 +48,19 @@ nlohmann::json budget_json(const graph::Budget& budget);
 // (kInvalidArgument, naming the member's pointer below `pointer`): not an object, an unknown
 // member, a value of the wrong type or below 0.
 Result<graph::Budget> budget_from_json(const nlohmann::json& j, const std::string& pointer);
+
+// The start of the reason of a call its tenant's budget refused (or could not be asked for):
+// "tenant budget '<key>': ..." (docs/budgets.md#tenant-budgets).
+inline constexpr std::string_view kTenantRefusal = "tenant budget '";
+// Whether `outcome` is such a refusal: failed budget_exhausted, its reason starting so.
+bool tenant_refused(const tools::Outcome& outcome);
+// Whether a call that ended with `outcome` was sent, and so is charged: not when the monitor
+// refused it, its template or API key was missing, its throttle gave no turn, or its tenant's
+// budget refused it.
+bool call_was_sent(const tools::Outcome& outcome);
+// What such a call is charged in USD: nothing when it was not sent; else its cost plus the tool's
+// `price_usd`, and at least `reserved_usd` (its worst case) when its usage could not be read.
+double call_charge_usd(const tools::Outcome& outcome, double price_usd, double reserved_usd);
 
 class BudgetLedger {
  public:

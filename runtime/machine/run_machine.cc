@@ -392,6 +392,7 @@ Action RunMachine::invoke(Action::Purpose purpose, ToolIndex tool, NodeIndex nod
   current_tool_ = tool;
   a.attempt = purpose == Action::Purpose::kStep ? attempt_ : 1;
   a.context = context;
+  if (held_) a.reserved_usd = held_->worst.usd;
   if (purpose == Action::Purpose::kStep) {
     a.delay = retry_delay_;
     retry_delay_ = std::chrono::milliseconds(0);

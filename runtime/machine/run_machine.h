@@ -74,6 +74,9 @@ struct Action {
   // What the tool sees (templates, stdin, body): {"input", "steps", ...}. Owned by the machine;
   // valid until the action is completed.
   const nlohmann::json* context = nullptr;
+  // The USD the run's budget reserved for this call (its worst case; 0: none, as for a
+  // compensation): what a run's tenant reserves too (docs/budgets.md#tenant-budgets).
+  double reserved_usd = 0;
 };
 
 // The call a kInvoke `action` asks for, as its tool sees it: a call of `workflow` in run `run_id`

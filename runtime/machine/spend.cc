@@ -39,9 +39,7 @@ int RunMachine::settle(const tools::Outcome& outcome, ToolIndex tool, NodeIndex 
                        std::string_view purpose) {
   // A call that was never sent (the monitor refused it, its key or template was missing) costs
   // nothing; any other is charged what it cost, its price and, for a model, its usage.
-  const bool sent = outcome.failure != tools::FailureKind::kUnavailable &&
-                    outcome.failure != tools::FailureKind::kTemplate &&
-                    outcome.failure != tools::FailureKind::kThrottled;
+  const bool sent = call_was_sent(outcome);
   Spend actual;
   if (sent) {
     actual = {outcome.cost_usd + workflow_.tool(tool).price_usd, outcome.tokens,

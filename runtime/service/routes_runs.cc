@@ -38,7 +38,7 @@ std::string budget_pointer(const nlohmann::json& budget, const Status& status) {
 }
 
 // The body of POST /v1/runs: {"workflow": name, "input"?: object, "budget"?: object,
-// "run_id"?: string}. Other members are ignored (forward compatibility).
+// "tenant"?: string, "run_id"?: string}. Other members are ignored (forward compatibility).
 struct RunBody {
   std::string workflow;
   runtime::RunRequest request;
@@ -73,6 +73,17 @@ Result<RunBody> parse_run_body(const nlohmann::json& doc, std::string* pointer) 
       return b.status();
     }
     out.request.budget = *b;
+  }
+  *pointer = "/tenant";
+  auto tenant = body.optional_field("tenant");
+  if (!tenant.ok()) return tenant.status();
+  if (tenant->has_value()) {
+    auto key = (*tenant)->string();
+    if (!key.ok()) return key.status();
+    if (Status s = runtime::check_tenant_key(*key); !s.ok()) {
+      return invalid_argument("/tenant: " + s.message());
+    }
+    out.request.tenant = *key;
   }
   *pointer = "/run_id";
   auto run_id = body.optional_field("run_id");
@@ -208,7 +219,8 @@ HttpResponse Service::Impl::enqueue(const Registered& w, const std::string& name
                                     runtime::RunRequest request) {
   // Admitted runs take no token's slot: they run in workers, and this process does not see
   // them end. The rate limit still applies to the requests.
-  auto id = runtime::enqueue_run(*queue, *w.workflow, request.input, clock, request.run_id);
+  auto id = runtime::enqueue_run(*queue, *w.workflow, request.input, clock, request.run_id,
+                                 request.tenant);
   if (!id.ok()) {
     // The one refusal of a valid request: its run id is already in the journal.
     if (id.status().code() == StatusCode::kInvalidArgument) {

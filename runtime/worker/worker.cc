@@ -222,6 +222,7 @@ void Worker::start(const ClaimedRun& claimed) {
     RunRequest request;
     request.run_id = run_id;
     request.input = *claimed.fresh_input;
+    request.tenant = claimed.tenant;
     engine_.start_claimed(w.workflow, w.tools, std::move(request), std::move(done));
     return;
   }
@@ -297,8 +298,12 @@ void Worker::run() {
 }
 
 Result<std::string> enqueue_run(RunQueue& queue, const graph::Workflow& workflow,
-                                const nlohmann::json& input, Clock& clock, std::string run_id) {
+                                const nlohmann::json& input, Clock& clock, std::string run_id,
+                                std::string tenant) {
   if (!input.is_object()) return invalid_argument("a run's input must be a JSON object");
+  if (!tenant.empty()) {
+    if (Status s = check_tenant_key(tenant); !s.ok()) return s;
+  }
   WorkflowIdentity id = identify(workflow);
   RunRecord run;
   run.run_id = run_id.empty() ? new_run_id(clock) : std::move(run_id);
@@ -309,6 +314,7 @@ Result<std::string> enqueue_run(RunQueue& queue, const graph::Workflow& workflow
   run.started_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock.now().time_since_epoch()).count();
   run.input = input;
+  run.tenant = std::move(tenant);
   if (Status s = queue.enqueue(run); !s.ok()) return s;
   return run.run_id;
 }

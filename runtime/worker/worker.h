@@ -153,9 +153,11 @@ class Worker {
 };
 
 // Admits a run of `workflow` into `queue` for a worker to run (status `queued`); returns its id
-// (`run_id`, or a new one when ""). Errors: kInvalidArgument (an input that is not an object, a
-// run id already in the journal), the journal's.
+// (`run_id`, or a new one when ""). `tenant`: its budget key ("" none), which the worker starts it
+// with (docs/budgets.md#tenant-budgets). Errors: kInvalidArgument (an input that is not an object,
+// a bad tenant key, a run id already in the journal), the journal's.
 Result<std::string> enqueue_run(RunQueue& queue, const graph::Workflow& workflow,
-                                const nlohmann::json& input, Clock& clock, std::string run_id = "");
+                                const nlohmann::json& input, Clock& clock, std::string run_id = "",
+                                std::string tenant = "");
 
 }  // namespace switchyard::runtime

@@ -20,4 +20,7 @@ runtime::RunRecord run_record(const std::string& id, std::int64_t started_ms = 1
 runtime::Event journal_event(const std::string& run, std::int64_t seq, const std::string& type = "",
                              std::optional<nlohmann::json> payload = std::nullopt);
 
+// Tenant `key`'s row of `ledger` (a test failure, and an empty row, when it has none).
+runtime::TenantBudget tenant_row(runtime::TenantLedger& ledger, const std::string& key);
+
 }  // namespace switchyard::testing

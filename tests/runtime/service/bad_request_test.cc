@@ -124,6 +124,8 @@ TEST_F(ServeBadRequests, EveryBadRunFieldIs400NamingItsPointerAndWhatWasExpected
        "expected an integer >= 0, got boolean true"},
       {R"({"workflow": "quick", "budget": {"gas": 1}})", "/budget/gas", "unknown field"},
       {R"({"workflow": "quick", "budget": {"a/b": 1}})", "/budget/a~1b", "unknown field"},
+      {R"({"workflow": "quick", "tenant": 5})", "/tenant", "got number 5"},
+      {R"({"workflow": "quick", "tenant": ""})", "/tenant", "a tenant key must not be empty"},
       {R"({"workflow": "quick", "run_id": 5})", "/run_id", "got number 5"},
       {R"({"workflow": "quick", "run_id": "../etc"})", "/run_id", "starting with a letter"},
       {R"({"workflow": "quick", "run_id": ""})", "/run_id", "expected 1 to 128 letters"},
@@ -144,7 +146,8 @@ TEST_F(ServeBadRequests, EveryBadRunFieldIs400NamingItsPointerAndWhatWasExpected
   // None of them started a run; a body with every field right does.
   EXPECT_EQ(get("/v1/runs").json()["runs"].size(), 0u);
   auto ok = post("/v1/runs", R"({"workflow": "quick", "input": {"x": 1}, "run_id": "r-1",
-                                 "budget": {"usd": 0.5, "tokens": 1000, "llm_calls": null}})");
+                                 "budget": {"usd": 0.5, "tokens": 1000, "llm_calls": null},
+                                 "tenant": "acme"})");
   EXPECT_EQ(ok.status, 202) << ok.body;
   expect_serving();
 }

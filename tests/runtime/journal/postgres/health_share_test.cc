@@ -247,15 +247,19 @@ TEST(HealthShare, AVersionThreeJournalIsUpgradedWithTheOutcomeIndex) {
     HsProcess a(url, clock);
     a.run();
   }
-  ASSERT_EQ(testing::pg_exec(url,
-                             "DROP INDEX events_outcomes; ALTER TABLE events DROP COLUMN xid; "
-                             "ALTER TABLE events DROP COLUMN origin; DROP TABLE throttle_keys; "
-                             "DROP TABLE throttle_leases; DROP FUNCTION "
-                             "switchyard_throttle_acquire; UPDATE schema_version SET version = 3"),
-            "");
+  ASSERT_EQ(
+      testing::pg_exec(url,
+                       "DROP INDEX events_outcomes; ALTER TABLE events DROP COLUMN xid; "
+                       "ALTER TABLE events DROP COLUMN origin; DROP TABLE throttle_keys; "
+                       "DROP TABLE throttle_leases; DROP FUNCTION "
+                       "switchyard_throttle_acquire; DROP TABLE tenant_budgets; DROP TABLE "
+                       "tenant_reservations; DROP FUNCTION switchyard_tenant_reserve; ALTER TABLE "
+                       "runs DROP COLUMN tenant; "
+                       "UPDATE schema_version SET version = 3"),
+      "");
   ManualClock clock;
   HsProcess a(url, clock), b(url, clock);
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "5");  // and on to 5
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "6");  // and on to 6
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM events WHERE xid IS NOT NULL"), "0");
   auto shared_b = b.share();
   ASSERT_TRUE(shared_b);

@@ -54,7 +54,7 @@ TEST(PostgresJournal, RecordsItsSchemaVersionAndTheLeaseColumns) {
   const std::string url = fresh_location("journal");
   ASSERT_TRUE(open_postgres_journal(url).ok());
   EXPECT_EQ(pg_query(url, "SELECT application || ' ' || version FROM schema_version"),
-            "switchyard 5");
+            "switchyard 6");
   // For workers that claim runs (docs/scale-out.md#workers).
   EXPECT_EQ(pg_query(url,
                      "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM "

@@ -115,19 +115,24 @@ TEST(RunQueue, AVersionOneJournalIsUpgradedWithTheQueueIndexesAndTheWaitInbox) {
   const std::string url = fresh_location("worker");
   ASSERT_TRUE(wk_open(url));
   // What version 1 was: the same tables, without the queue's indexes (version 2), the wait
-  // inbox (version 3) and the shared health's columns and index (version 4).
-  ASSERT_EQ(testing::pg_exec(url,
-                             "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
-                             "runs_by_owner; DROP TABLE wait_inbox; DROP INDEX events_outcomes; "
-                             "ALTER TABLE events DROP COLUMN xid; ALTER TABLE events DROP COLUMN "
-                             "origin; DROP TABLE throttle_keys; DROP TABLE throttle_leases; "
-                             "DROP FUNCTION switchyard_throttle_acquire; "
-                             "UPDATE schema_version SET version = 1"),
-            "");
+  // inbox (version 3), the shared health's columns and index (version 4), the throttles' tables
+  // (version 5) and the tenants' budgets (version 6).
+  ASSERT_EQ(
+      testing::pg_exec(url,
+                       "DROP INDEX runs_queued; DROP INDEX runs_leases; DROP INDEX "
+                       "runs_by_owner; DROP TABLE wait_inbox; DROP INDEX events_outcomes; "
+                       "ALTER TABLE events DROP COLUMN xid; ALTER TABLE events DROP COLUMN "
+                       "origin; DROP TABLE throttle_keys; DROP TABLE throttle_leases; "
+                       "DROP FUNCTION switchyard_throttle_acquire; DROP TABLE "
+                       "tenant_budgets; DROP TABLE tenant_reservations; DROP FUNCTION "
+                       "switchyard_tenant_reserve; ALTER TABLE runs DROP COLUMN tenant; UPDATE "
+                       "schema_version SET version = 1"),
+      "");
   ASSERT_TRUE(wk_open(url));
-  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "5");
+  EXPECT_EQ(pg_query(url, "SELECT version FROM schema_version"), "6");
   EXPECT_EQ(pg_query(url, "SELECT count(*) FROM wait_inbox"), "0");
-  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");  // version 5
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM throttle_leases"), "0");      // version 5
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM tenant_reservations"), "0");  // version 6
   EXPECT_EQ(pg_query(url,
                      "SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND "
                      "indexname IN ('runs_queued', 'runs_leases', 'runs_by_owner')"),
