@@ -52,7 +52,7 @@ struct RunRequest {
   std::chrono::milliseconds deadline{0};
   // The run's tenant: the budget key whose shared USD budget its calls reserve against
   // (docs/budgets.md#tenant-budgets); "": none. Journaled in run_started.
-  std::string tenant;
+  std::string tenant{};
 };
 
 struct RunReport {

@@ -25,15 +25,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-std::string pt_fresh() {
-  testing::PostgresCluster& cluster = testing::PostgresCluster::shared();
-  if (!cluster.ok()) {
-    ADD_FAILURE() << cluster.error();
-    return "postgresql:///no-cluster?host=/nonexistent";
-  }
-  return cluster.fresh("tenant");
-}
-
 std::unique_ptr<Journal> pt_open(const std::string& url) {
   auto j = open_postgres_journal(url, {});
   EXPECT_TRUE(j.ok()) << j.status().to_string();
@@ -52,7 +43,7 @@ graph::LoadResult pt_workflow() {
 }
 
 TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
-  const std::string url = pt_fresh();
+  const std::string url = testing::fresh_location("tenant");
   // Pay's reservations are in flight together (30 ms each). The cap fits three.
   auto loaded = pt_workflow();
   ASSERT_TRUE(loaded.ok());
@@ -111,7 +102,7 @@ TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
 }
 
 TEST(PostgresTenant, AQueuedRunKeepsItsTenantForTheWorkerThatClaimsIt) {
-  const std::string url = pt_fresh();
+  const std::string url = testing::fresh_location("tenant");
   auto loaded = pt_workflow();
   ASSERT_TRUE(loaded.ok());
   auto tools = tools::make_tool_set(*loaded.workflow);
@@ -152,7 +143,7 @@ TEST(PostgresTenant, AQueuedRunKeepsItsTenantForTheWorkerThatClaimsIt) {
 }
 
 TEST(PostgresTenant, ConcurrentReservationsFromTwoProcessesGrantExactlyWhatFits) {
-  const std::string url = pt_fresh();
+  const std::string url = testing::fresh_location("tenant");
   auto a = pt_open(url);
   auto b = pt_open(url);
   ASSERT_TRUE(a && b);
@@ -177,7 +168,7 @@ TEST(PostgresTenant, ConcurrentReservationsFromTwoProcessesGrantExactlyWhatFits)
 }
 
 TEST(PostgresTenant, AReservationADeadWorkerLeftOpenIsChargedItsWorstCaseOnce) {
-  const std::string url = pt_fresh();
+  const std::string url = testing::fresh_location("tenant");
   auto dead = pt_open(url);
   auto taker = pt_open(url);
   ASSERT_TRUE(dead && taker);

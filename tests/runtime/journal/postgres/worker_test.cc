@@ -223,7 +223,7 @@ TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
 // by the group's update of the heads, and the group is performed again write by write, so that
 // the stale run's write is refused and the others of the same group still commit.
 TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRunsCommit) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
@@ -268,7 +268,7 @@ TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRun
 
 // One claim statement takes up to `limit` runs, oldest first; another worker's gets the rest.
 TEST(RunQueue, ClaimManyTakesUpToItsLimitOldestFirst) {
-  const std::string url = wk_fresh();
+  const std::string url = fresh_location("worker");
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
