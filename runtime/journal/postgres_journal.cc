@@ -1853,8 +1853,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   std::mutex fence_mu_;                                   // guards fence_changes_
   std::vector<FenceChange> fence_changes_;                // made while a group held mu_
   std::atomic<bool> fences_pending_{false};               // fence_changes_ is not empty
-  std::set<std::string> fence_locked_;      // fenced runs whose row this transaction has locked
-  std::unique_ptr<PgCallLimiter> limiter_;  // the throttles' turns, on a connection of its own
+  std::set<std::string> fence_locked_;       // fenced runs whose row this transaction has locked
+  std::unique_ptr<PgCallLimiter> limiter_;   // the throttles' turns, on a connection of its own
   std::unique_ptr<PgTenantLedger> tenants_;  // the tenants' budgets, on a connection of their own
 };
 
