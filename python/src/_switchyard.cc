@@ -691,12 +691,7 @@ class PyRuntime {
   // Tenant `key`'s USD cap (docs/budgets.md#tenant-budgets), in the journal.
   void set_tenant_budget(const std::string& key, double usd) {
     api::Runtime& rt = runtime();
-    api::Status s;
-    {
-      py::gil_scoped_release release;
-      s = rt.set_tenant_budget(key, usd);
-    }
-    if (!s.ok()) raise_status(s);
+    call_released([&] { return rt.set_tenant_budget(key, usd); });
   }
 
   // Every tenant's budget, by key: one dict each (cap_usd None: no cap).
@@ -723,12 +718,7 @@ class PyRuntime {
 
   void cancel(const std::string& run_id, const std::string& reason) {
     api::Runtime& rt = runtime();
-    api::Status s;
-    {
-      py::gil_scoped_release release;
-      s = rt.cancel(run_id, reason);
-    }
-    if (!s.ok()) raise_status(s);
+    call_released([&] { return rt.cancel(run_id, reason); });
   }
 
   // The waits runs in flight here are held at (docs/waits.md), oldest first: one dict each, the
@@ -923,6 +913,17 @@ class PyRuntime {
   }
 
  private:
+  // Calls `f` (an API call answering a Status) without the GIL; its error raised.
+  template <typename F>
+  static void call_released(F&& f) {
+    api::Status s;
+    {
+      py::gil_scoped_release release;
+      s = f();
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
   api::Runtime& runtime() {
     std::lock_guard lock(mu_);
     if (!rt_) {

@@ -2,29 +2,15 @@
 set_tenant_budget and tenant_budgets; bad keys and caps refused before anything runs."""
 
 import asyncio
-import json
 
 import pytest
 
 import switchyard
-
-
-def priced_workflow():
-    """Start -> Dear ($0.50) -> Done, or Start -> Cheap ($0.01) -> Done when Dear fails."""
-    doc = {
-        "format": "switchyard.workflow/v1", "name": "tenant-py", "start": "Start", "goal": "Done",
-        "tools": {
-            "Dear": {"kind": "builtin", "name": "pay", "price_usd": 0.50},
-            "Cheap": {"kind": "builtin", "name": "pay", "price_usd": 0.01},
-            "Done": {"kind": "mock", "idempotent": True},
-        },
-        "edges": [["Start", "Dear", 0.1], ["Start", "Cheap", 0.9], ["Dear", "Done", 0.1], ["Cheap", "Done", 0.1]],
-    }
-    return switchyard.Workflow.from_json(json.dumps(doc), "tenant-py.json")
+from conftest import priced_workflow
 
 
 def test_runs_of_one_tenant_share_its_cap_and_a_refused_step_is_routed_around(tmp_path):
-    w = priced_workflow()
+    w = priced_workflow("tenant-py")
     with switchyard.Runtime(journal=str(tmp_path / "runs.db"), threads=1) as rt:
         paid = []
         rt.add_tool("pay", lambda ctx, tool: paid.append(tool) or {"paid": tool})
@@ -50,7 +36,7 @@ def test_runs_of_one_tenant_share_its_cap_and_a_refused_step_is_routed_around(tm
 
 
 def test_a_bad_tenant_key_or_cap_is_refused_before_anything_runs(tmp_path):
-    w = priced_workflow()
+    w = priced_workflow("tenant-py")
     with switchyard.Runtime(journal=str(tmp_path / "runs.db"), threads=1) as rt:
         rt.add_tool("pay", lambda ctx: {"paid": True})
         with pytest.raises(switchyard.InvalidArgumentError, match="tenant key must not hold control"):
