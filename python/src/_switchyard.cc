@@ -664,7 +664,8 @@ class PyRuntime {
   RunHandle start(const api::Workflow& workflow, const py::object& input, std::optional<double> usd,
                   std::optional<std::int64_t> tokens, std::optional<std::int64_t> llm_calls,
                   const std::string& run_id, std::optional<std::uint64_t> seed, double deadline_s,
-                  std::shared_ptr<Notifier> notifier, std::uint64_t token) {
+                  const std::string& tenant, std::shared_ptr<Notifier> notifier,
+                  std::uint64_t token) {
     api::Runtime& rt = runtime();
     api::RunOptions o;
     o.input = input.is_none() ? json::object() : from_py_or_raise(input, "input");
@@ -674,6 +675,7 @@ class PyRuntime {
     o.run_id = run_id;
     o.seed = seed;
     o.deadline = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(deadline_s * 1000)));
+    o.tenant = tenant;
     auto state = std::make_shared<RunHandle::State>();
     state->notifier = std::move(notifier);
     state->token = token;
@@ -686,14 +688,37 @@ class PyRuntime {
     return RunHandle(*id, std::move(state));
   }
 
-  void cancel(const std::string& run_id, const std::string& reason) {
+  // Tenant `key`'s USD cap (docs/budgets.md#tenant-budgets), in the journal.
+  void set_tenant_budget(const std::string& key, double usd) {
     api::Runtime& rt = runtime();
-    api::Status s;
+    call_released([&] { return rt.set_tenant_budget(key, usd); });
+  }
+
+  // Every tenant's budget, by key: one dict each (cap_usd None: no cap).
+  py::list tenant_budgets() {
+    api::Runtime& rt = runtime();
+    api::Result<std::vector<api::TenantBudget>> rows =
+        api::Status(api::StatusCode::kInternal, "not asked");
     {
       py::gil_scoped_release release;
-      s = rt.cancel(run_id, reason);
+      rows = rt.tenant_budgets();
     }
-    if (!s.ok()) raise_status(s);
+    if (!rows.ok()) raise_status(rows.status());
+    py::list out;
+    for (const api::TenantBudget& t : *rows) {
+      py::dict d;
+      d["key"] = t.key;
+      d["cap_usd"] = t.cap_usd ? py::object(py::float_(*t.cap_usd)) : py::object(py::none());
+      d["spent_usd"] = t.spent_usd;
+      d["reserved_usd"] = t.reserved_usd;
+      out.append(d);
+    }
+    return out;
+  }
+
+  void cancel(const std::string& run_id, const std::string& reason) {
+    api::Runtime& rt = runtime();
+    call_released([&] { return rt.cancel(run_id, reason); });
   }
 
   // The waits runs in flight here are held at (docs/waits.md), oldest first: one dict each, the
@@ -888,6 +913,17 @@ class PyRuntime {
   }
 
  private:
+  // Calls `f` (an API call answering a Status) without the GIL; its error raised.
+  template <typename F>
+  static void call_released(F&& f) {
+    api::Status s;
+    {
+      py::gil_scoped_release release;
+      s = f();
+    }
+    if (!s.ok()) raise_status(s);
+  }
+
   api::Runtime& runtime() {
     std::lock_guard lock(mu_);
     if (!rt_) {
@@ -969,6 +1005,8 @@ PYBIND11_MODULE(_switchyard, m) {
       .def("add_native_noop_tool", &PyRuntime::add_native_noop_tool)
       .def("start", &PyRuntime::start)
       .def("cancel", &PyRuntime::cancel)
+      .def("set_tenant_budget", &PyRuntime::set_tenant_budget)
+      .def("tenant_budgets", &PyRuntime::tenant_budgets)
       .def("waits", &PyRuntime::waits)
       .def("resolve", &PyRuntime::resolve)
       .def("in_flight", &PyRuntime::in_flight)

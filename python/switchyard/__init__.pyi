@@ -86,6 +86,15 @@ class RunResult:
     def succeeded(self) -> bool: ...
 
 @dataclass(frozen=True)
+class TenantBudget:
+    key: str
+    cap_usd: Optional[float]
+    spent_usd: float
+    reserved_usd: float
+    @property
+    def left_usd(self) -> Optional[float]: ...
+
+@dataclass(frozen=True)
 class RunInfo:
     run_id: str
     workflow: str
@@ -168,6 +177,7 @@ class Runtime:
         run_id: str = ...,
         seed: Optional[int] = ...,
         deadline: float = ...,
+        tenant: str = ...,
     ) -> RunHandle: ...
     def run(
         self,
@@ -178,6 +188,7 @@ class Runtime:
         run_id: str = ...,
         seed: Optional[int] = ...,
         deadline: float = ...,
+        tenant: str = ...,
     ) -> RunResult: ...
     async def run_async(
         self,
@@ -188,7 +199,10 @@ class Runtime:
         run_id: str = ...,
         seed: Optional[int] = ...,
         deadline: float = ...,
+        tenant: str = ...,
     ) -> RunResult: ...
+    def set_tenant_budget(self, key: str, usd: float) -> None: ...
+    def tenant_budgets(self) -> List[TenantBudget]: ...
     def cancel(self, run_id: str, reason: str = ...) -> None: ...
     def waits(self) -> List[Wait]: ...
     def approve(

@@ -55,6 +55,24 @@ class RunResult:
 
 
 @dataclass(frozen=True)
+class TenantBudget:
+    """A tenant's USD budget shared by every run that names it (docs/budgets.md#tenant-budgets), as
+    the journal holds it: ``cap_usd`` None is no cap (its spend is still counted)."""
+
+    key: str
+    cap_usd: Optional[float]
+    spent_usd: float
+    reserved_usd: float  # by its calls in flight
+
+    @property
+    def left_usd(self) -> Optional[float]:
+        """What its runs may still reserve: cap - spent - reserved (None without a cap)."""
+        if self.cap_usd is None:
+            return None
+        return self.cap_usd - self.spent_usd - self.reserved_usd
+
+
+@dataclass(frozen=True)
 class RunInfo:
     """One run's row of the journal."""
 
@@ -153,6 +171,13 @@ def _budget_fields(budget: BudgetLike):
     if not isinstance(budget, Budget):
         raise TypeError("budget: expected a Budget, a dict or a number of US dollars")
     return budget.usd, budget.tokens, budget.llm_calls
+
+
+def _tenant(tenant: Any) -> str:
+    """The run's tenant key, a str ("": none); the runtime checks its content (InvalidArgumentError)."""
+    if not isinstance(tenant, str):
+        raise TypeError(f"tenant: expected a str (the tenant's key), got {type(tenant).__name__}")
+    return tenant
 
 
 def _wants(fn: Callable[..., Any], name: str) -> bool:
@@ -319,10 +344,14 @@ class Runtime:
         run_id: str = "",
         seed: Optional[int] = None,
         deadline: float = 0,
+        tenant: str = "",
     ) -> "RunHandle":
-        """Starts a run and returns at once; the handle waits for its end."""
+        """Starts a run and returns at once; the handle waits for its end. ``tenant``: the budget key
+        whose shared USD budget its calls reserve against (set_tenant_budget); "": none."""
         usd, tokens, llm_calls = _budget_fields(budget)
-        native = self._native.start(workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, None, 0)
+        native = self._native.start(
+            workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, _tenant(tenant), None, 0
+        )
         return RunHandle(self, native)
 
     def run(
@@ -334,11 +363,14 @@ class Runtime:
         run_id: str = "",
         seed: Optional[int] = None,
         deadline: float = 0,
+        tenant: str = "",
     ) -> RunResult:
         """Runs to the end and returns how it ended. The GIL is released while it runs. Ctrl-C
         (KeyboardInterrupt) cancels the run ("cancelled: interrupted"), waits for it to end, and
         is raised again."""
-        return self.start(workflow, input, budget=budget, run_id=run_id, seed=seed, deadline=deadline).result()
+        return self.start(
+            workflow, input, budget=budget, run_id=run_id, seed=seed, deadline=deadline, tenant=tenant
+        ).result()
 
     async def run_async(
         self,
@@ -349,6 +381,7 @@ class Runtime:
         run_id: str = "",
         seed: Optional[int] = None,
         deadline: float = 0,
+        tenant: str = "",
     ) -> RunResult:
         """``await``s the run without blocking the event loop (its end is signalled through a pipe
         the loop watches). Cancelling the awaiting task cancels the run."""
@@ -357,7 +390,9 @@ class Runtime:
         token = next(self._tokens)
         future = loop.create_future()
         usd, tokens, llm_calls = _budget_fields(budget)
-        native = self._native.start(workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, notifier, token)
+        native = self._native.start(
+            workflow, input, usd, tokens, llm_calls, run_id, seed, deadline, _tenant(tenant), notifier, token
+        )
         # The end may be signalled already; it is read on the loop's thread, after this line.
         self._pending[token] = (future, native)
         try:
@@ -386,6 +421,19 @@ class Runtime:
                 future.set_result(_result(native.result()))
             except BaseException as e:  # the run's error, as the awaiting task's exception
                 future.set_exception(e)
+
+    # --- tenants ---
+
+    def set_tenant_budget(self, key: str, usd: float) -> None:
+        """Sets tenant ``key``'s USD cap (creating the tenant) in the journal, shared by every run
+        that names it, on every process of the journal (``switchyard tenants set``)."""
+        if isinstance(usd, bool) or not isinstance(usd, (int, float)):
+            raise TypeError(f"usd: expected a number of US dollars, got {type(usd).__name__}")
+        self._native.set_tenant_budget(_tenant(key), float(usd))
+
+    def tenant_budgets(self) -> List[TenantBudget]:
+        """Every tenant's budget in the journal, by key (``switchyard tenants``)."""
+        return [TenantBudget(**t) for t in self._native.tenant_budgets()]
 
     def cancel(self, run_id: str, reason: str = "request") -> None:
         """Cancels a run in flight here: it ends failed, "cancelled: <reason>". NotFoundError when

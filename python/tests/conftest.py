@@ -43,6 +43,21 @@ def cli():
     return path
 
 
+def priced_workflow(name="priced"):
+    """Start -> Dear ($0.50) -> Done, or Start -> Cheap ($0.01) -> Done when Dear fails; both are
+    the builtin ``pay``."""
+    doc = {
+        "format": "switchyard.workflow/v1", "name": name, "start": "Start", "goal": "Done",
+        "tools": {
+            "Cheap": {"kind": "builtin", "name": "pay", "price_usd": 0.01},
+            "Dear": {"kind": "builtin", "name": "pay", "price_usd": 0.50},
+            "Done": {"kind": "mock", "idempotent": True},
+        },
+        "edges": [["Start", "Dear", 0.1], ["Start", "Cheap", 0.9], ["Dear", "Done", 0.1], ["Cheap", "Done", 0.1]],
+    }
+    return switchyard.Workflow.from_json(json.dumps(doc), f"{name}.json")
+
+
 def register_support_tools(rt, stripe_down=True):
     calls = []
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import switchyard
-from conftest import register_support_tools
+from conftest import priced_workflow, register_support_tools
 
 
 def test_a_python_tool_that_raises_is_a_failed_step_the_run_reroutes_around(support_workflow):
@@ -77,16 +77,7 @@ def test_an_output_that_is_not_json_fails_the_step_naming_the_pointer():
 
 
 def test_a_budget_cap_refuses_the_step_that_does_not_fit():
-    doc = {
-        "format": "switchyard.workflow/v1", "name": "priced", "start": "Start", "goal": "Done",
-        "tools": {
-            "Cheap": {"kind": "builtin", "name": "pay", "price_usd": 0.01},
-            "Dear": {"kind": "builtin", "name": "pay", "price_usd": 0.50},
-            "Done": {"kind": "mock", "idempotent": True},
-        },
-        "edges": [["Start", "Dear", 0.1], ["Start", "Cheap", 0.9], ["Dear", "Done", 0.1], ["Cheap", "Done", 0.1]],
-    }
-    w = switchyard.Workflow.from_json(json.dumps(doc))
+    w = priced_workflow()
     with switchyard.Runtime(threads=1) as rt:
         paid = []
         rt.add_tool("pay", lambda ctx, tool: paid.append(tool) or {"paid": tool})

@@ -1,5 +1,7 @@
 // switchyard budget [--journal DB] [--name NAME] [--json]
-// Spend by workflow, by step and by model tier, from the journal.
+// switchyard budget --tenant KEY [--journal DB] [--name NAME] [--json]
+// Spend by workflow, by step and by model tier, from the journal; or one tenant's budget and the
+// runs that name it (tenants.cc).
 
 #include "runtime/machine/budget.h"
 
@@ -21,6 +23,7 @@ struct BudgetArgs {
   std::string journal = default_journal_path();
   std::string name;
   std::string workflow;  // deprecated spelling of --name
+  std::optional<std::string> tenant;
   bool json = false;
 };
 
@@ -82,8 +85,6 @@ bool sent_call(const runtime::Event& e) {
 constexpr const char* kPriceTier = "-";
 
 int budget(Context& ctx, const BudgetArgs& args) {
-  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
-  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   runtime::RunFilter filter;
   filter.limit = 100000;
   if (!args.workflow.empty()) {
@@ -91,6 +92,10 @@ int budget(Context& ctx, const BudgetArgs& args) {
     filter.workflow = args.workflow;
   }
   if (!args.name.empty()) filter.workflow = args.name;
+  if (args.tenant)
+    return tenant_budget(ctx, args.journal, *args.tenant, filter.workflow, args.json);
+  auto journal = runtime::open_journal(args.journal, {.create_if_missing = false});
+  if (!journal.ok()) return report_error(ctx, journal.status(), args.json);
   auto runs = (*journal)->list_runs(filter);
   if (!runs.ok()) return report_error(ctx, runs.status(), args.json);
   std::map<std::string, Line> by_workflow;
@@ -194,6 +199,8 @@ void add_budget(CLI::App& app, Context& ctx) {
   add_journal_option(cmd, args->journal);
   cmd->add_option("--name", args->name, "Only the runs of the workflow of this name");
   cmd->add_option("--workflow", args->workflow, "Deprecated: --name");
+  cmd->add_option("--tenant", args->tenant,
+                  "One tenant's budget (cap, spent, reserved, left) and the runs that name it");
   cmd->add_flag("--json", args->json, "Print one JSON document");
   cmd->callback([&ctx, args] { ctx.exit_code = budget(ctx, *args); });
 }

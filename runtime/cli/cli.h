@@ -12,6 +12,7 @@
 #include <functional>
 #include <iosfwd>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,10 @@ void add_chaos(CLI::App& app, Context& ctx);
 void add_health(CLI::App& app, Context& ctx);
 void add_budget(CLI::App& app, Context& ctx);
 void add_tenants(CLI::App& app, Context& ctx);  // tenants and tenants set (tenants.cc)
+// `budget --tenant KEY` (tenants.cc): tenant `key`'s row and the runs (of `workflow`, when given)
+// that name it, with what each reserved and was charged; returns the exit code.
+int tenant_budget(Context& ctx, const std::string& journal, const std::string& key,
+                  const std::optional<std::string>& workflow, bool json);
 void add_gc(CLI::App& app, Context& ctx);
 void add_resume(CLI::App& app, Context& ctx);
 void add_serve(CLI::App& app, Context& ctx);

@@ -47,6 +47,7 @@ std::optional<tools::Outcome> RunTenant::reserve(const Action& action,
                                                  const graph::Workflow& workflow,
                                                  EventSink& events) {
   if (!active()) return std::nullopt;
+  retry_unsettled(events);
   const std::string& tool = workflow.tool(action.tool).id;
   const double price = workflow.tool(action.tool).price_usd;
   const std::int64_t usd = usd_micros(action.reserved_usd);
@@ -83,32 +84,52 @@ std::optional<tools::Outcome> RunTenant::reserve(const Action& action,
 
 void RunTenant::close(std::uint32_t slot, const Open& open, double charged, bool aborted,
                       EventSink& events) {
-  const std::int64_t micros = usd_micros(charged);
-  if (open.call == 0 && micros <= 0) return;  // nothing reserved, nothing spent
+  retry_unsettled(events);
+  Closing c{slot, open, usd_micros(charged), aborted, false};
+  if (open.call == 0 && c.charged <= 0) return;  // nothing reserved, nothing spent
+  if (!take(c, events)) unsettled_.push_back(std::move(c));
+}
+
+bool RunTenant::take(const Closing& c, EventSink& events) {
   Status s;
-  if (open.call == 0) {
-    s = ledger_->charge(tenant_, micros);
+  if (c.open.call == 0) {
+    s = ledger_->charge(tenant_, c.charged);
   } else {
-    auto settled = ledger_->settle(tenant_, run_id_, open.call, micros);
+    auto settled = ledger_->settle(run_id_, c.open.call, c.charged);
     s = settled.status();
     if (settled.ok() && !*settled) {
       // Settled already as left open (a take-over charged its worst case): not charged again.
       logger().warn("run {}: tenant '{}' call {}: its reservation was already settled", run_id_,
-                    tenant_, open.call);
+                    tenant_, c.open.call);
     }
   }
   if (!s.ok()) {
-    logger().error("run {}: tenant '{}': cannot settle call {}: {}", run_id_, tenant_, open.call,
-                   s.message());
+    // Not journaled as settled: the reservation stays open (counted against the cap), and the
+    // settlement is asked again later (retry_unsettled) or left to the next resume.
+    logger().log(c.retried ? spdlog::level::debug : spdlog::level::err,
+                 "run {}: tenant '{}': cannot settle call {} (asked again later): {}", run_id_,
+                 tenant_, c.open.call, s.message());
+    return false;
   }
   nlohmann::json payload = {{"tenant", tenant_},
-                            {"call", open.call},
-                            {"tool", open.tool},
-                            {"reserved_usd", open.reserved_usd},
-                            {"charged_usd", micros_usd(micros)}};
-  if (aborted) payload["aborted"] = true;
-  add_branch(payload, slot);
+                            {"call", c.open.call},
+                            {"tool", c.open.tool},
+                            {"reserved_usd", c.open.reserved_usd},
+                            {"charged_usd", micros_usd(c.charged)}};
+  if (c.aborted) payload["aborted"] = true;
+  add_branch(payload, c.slot);
   events.emit("tenant_settled", std::move(payload));
+  return true;
+}
+
+void RunTenant::retry_unsettled(EventSink& events) {
+  if (unsettled_.empty()) return;
+  std::vector<Closing> again;
+  for (Closing& c : unsettled_) {
+    c.retried = true;
+    if (!again.empty() || !take(c, events)) again.push_back(std::move(c));
+  }
+  unsettled_ = std::move(again);
 }
 
 void RunTenant::settle(std::uint32_t slot, const tools::Outcome& outcome, EventSink& events) {
@@ -131,11 +152,24 @@ void RunTenant::abandon(std::uint32_t slot, EventSink& events) {
 
 void RunTenant::abandon_all(EventSink& events) {
   while (!open_.empty()) abandon(open_.begin()->first, events);
+  retry_unsettled(events);
+  for (const Closing& c : unsettled_) {
+    if (c.open.call == 0) {
+      logger().error("run {}: tenant '{}': a compensation's charge of {} was not recorded", run_id_,
+                     tenant_, usd_text(micros_usd(c.charged)));
+    } else {
+      logger().error(
+          "run {}: tenant '{}': call {} left unsettled ({} reserved stays counted against the "
+          "cap until the run is resumed or taken over)",
+          run_id_, tenant_, c.open.call, usd_text(c.open.reserved_usd));
+    }
+  }
+  unsettled_.clear();
 }
 
 void RunTenant::settle_left_open(EventSink& events) {
   if (ledger_ == nullptr) return;
-  auto left = ledger_->settle_abandoned(tenant_, run_id_);
+  auto left = ledger_->settle_abandoned(run_id_);
   if (!left.ok()) {
     logger().error("run {}: tenant '{}': cannot settle the reservations left open: {}", run_id_,
                    tenant_, left.status().message());

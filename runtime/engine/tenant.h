@@ -9,6 +9,12 @@
 // a check. A run resumed or taken over first charges the reservations its previous holder left
 // open their worst case.
 //
+// `tenant_settled` is journaled only once the ledger took the settlement. One the ledger could not
+// take (its database unreachable) is asked again before the run's next tenant decision and when
+// the run ends (abandon_all); one still not taken then leaves its reservation open in the ledger,
+// counted against the cap (never overspent) and unsettled in the journal, so that the run's next
+// resume or take-over charges it its worst case (settle_left_open).
+//
 // Thread-compatible: one per run, used where its driver completes the run's calls (the events go
 // to the run's EventSink on that thread).
 
@@ -49,6 +55,8 @@ class RunTenant {
   // The call in `slot` will never be completed (aborted, cancelled, its run stopped): charged its
   // worst case. No effect on a slot without an open call.
   void abandon(std::uint32_t slot, EventSink& events);
+  // The run ends: every call still open is abandoned, and settlements the ledger could not take
+  // are asked once more.
   void abandon_all(EventSink& events);
   // Resume and take-over: the reservations of this run left open by its previous holder are
   // charged their worst case (journaled with left_open).
@@ -61,13 +69,26 @@ class RunTenant {
     double price_usd = 0;  // the tool's price, charged with the call's own cost
     std::string tool;
   };
+  // A settlement of call `open` (in `slot`) the ledger has yet to take.
+  struct Closing {
+    std::uint32_t slot = 0;
+    Open open;
+    std::int64_t charged = 0;  // micro-dollars
+    bool aborted = false;
+    bool retried = false;  // asked again at least once (logged at debug from then on)
+  };
   void close(std::uint32_t slot, const Open& open, double charged, bool aborted, EventSink& events);
+  // Asks the ledger to take `c`; journals tenant_settled when it did. False: it could not.
+  bool take(const Closing& c, EventSink& events);
+  // Asks again for the settlements the ledger could not take (unsettled_), in order.
+  void retry_unsettled(EventSink& events);
 
   TenantLedger* ledger_ = nullptr;
   std::string tenant_;
   std::string run_id_;
   std::int64_t next_call_ = 1;
   std::map<std::uint32_t, Open> open_;  // by slot
+  std::vector<Closing> unsettled_;      // the ledger could not take them yet
 };
 
 // The message of a tenant's refusal (journaled in the step's failure).

@@ -737,8 +737,7 @@ class PgTenantLedger final : public TenantLedger {
     return d;
   }
 
-  Result<bool> settle(const std::string& tenant, const std::string& run_id, std::int64_t call,
-                      std::int64_t charged) override {
+  Result<bool> settle(const std::string& run_id, std::int64_t call, std::int64_t charged) override {
     std::lock_guard lock(mu_);
     if (Status s = ready(); !s.ok()) return s;
     auto r = db_.run("tenant_settle",
@@ -747,7 +746,7 @@ class PgTenantLedger final : public TenantLedger {
                      "= b.reserved_micros - d.usd_micros, spent_micros = b.spent_micros + $3 "
                      "FROM d WHERE b.tenant = d.tenant RETURNING 1",
                      Params().text(run_id).integer(call).integer(charged),
-                     "cannot settle a call against tenant '" + tenant + "'");
+                     "cannot settle call " + std::to_string(call) + " of run " + run_id);
     if (!r.ok()) return r.status();
     return PQntuples(r->get()) > 0;
   }
@@ -759,8 +758,7 @@ class PgTenantLedger final : public TenantLedger {
                   tenant, usd, "cannot charge tenant '" + tenant + "'");
   }
 
-  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
-                                                             const std::string& run_id) override {
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& run_id) override {
     std::lock_guard lock(mu_);
     if (Status s = ready(); !s.ok()) return s;
     auto r = db_.run(
@@ -776,7 +774,6 @@ class PgTenantLedger final : public TenantLedger {
     for (int i = 0; i < PQntuples(r->get()); ++i) {
       out.push_back({integer(r->get(), i, 0), integer(r->get(), i, 1)});
     }
-    (void)tenant;
     return out;
   }
 

@@ -46,36 +46,34 @@ class SqliteTenantLedger final : public TenantLedger {
     return d;
   }
 
-  Result<bool> settle(const std::string& tenant, const std::string& run_id, std::int64_t call,
-                      std::int64_t charged) override {
+  Result<bool> settle(const std::string& run_id, std::int64_t call, std::int64_t charged) override {
     bool found = false;
-    Status s = write("cannot settle a call against tenant '" + tenant + "'", [&]() -> Status {
-      sqlite::Stmt owned;
-      if (Status s = prepare("SELECT tenant, usd_micros FROM tenant_reservations "
-                             "WHERE run_id = ?1 AND call = ?2",
-                             owned);
-          !s.ok()) {
-        return s;
-      }
-      sqlite3_stmt* q = owned.get();
-      bind_value(q, 1, run_id);
-      bind_value(q, 2, call);
-      const int rc = sqlite3_step(q);
-      if (rc == SQLITE_DONE) return Status();
-      if (rc != SQLITE_ROW) return fail("cannot read a reservation");
-      const std::string holder = column_utf8(q, 0);
-      const std::int64_t usd = sqlite3_column_int64(q, 1);
-      found = true;
-      if (Status s = step("DELETE FROM tenant_reservations WHERE run_id = ?1 AND call = ?2",
-                          {run_id, call});
-          !s.ok()) {
-        return s;
-      }
-      return step(
-          "UPDATE tenant_budgets SET reserved_micros = reserved_micros - ?2, "
-          "spent_micros = spent_micros + ?3 WHERE tenant = ?1",
-          {holder, usd, charged});
-    });
+    Status s =
+        write("cannot settle call " + std::to_string(call) + " of run " + run_id, [&]() -> Status {
+          sqlite::Stmt owned;
+          if (Status s = query("SELECT tenant, usd_micros FROM tenant_reservations "
+                               "WHERE run_id = ?1 AND call = ?2",
+                               {run_id, call}, owned);
+              !s.ok()) {
+            return s;
+          }
+          sqlite3_stmt* q = owned.get();
+          const int rc = sqlite3_step(q);
+          if (rc == SQLITE_DONE) return Status();
+          if (rc != SQLITE_ROW) return fail("cannot read a reservation");
+          const std::string holder = column_utf8(q, 0);
+          const std::int64_t usd = sqlite3_column_int64(q, 1);
+          found = true;
+          if (Status s = step("DELETE FROM tenant_reservations WHERE run_id = ?1 AND call = ?2",
+                              {run_id, call});
+              !s.ok()) {
+            return s;
+          }
+          return step(
+              "UPDATE tenant_budgets SET reserved_micros = reserved_micros - ?2, "
+              "spent_micros = spent_micros + ?3 WHERE tenant = ?1",
+              {holder, usd, charged});
+        });
     if (!s.ok()) return s;
     return found;
   }
@@ -88,22 +86,20 @@ class SqliteTenantLedger final : public TenantLedger {
     });
   }
 
-  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
-                                                             const std::string& run_id) override {
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& run_id) override {
     std::vector<AbandonedReservation> out;
     Status s = write("cannot settle the open reservations of run " + run_id, [&]() -> Status {
       out.clear();
       std::vector<std::string> holders;
       {
         sqlite::Stmt owned;
-        if (Status s = prepare("SELECT call, usd_micros, tenant FROM tenant_reservations "
-                               "WHERE run_id = ?1 ORDER BY call",
-                               owned);
+        if (Status s = query("SELECT call, usd_micros, tenant FROM tenant_reservations "
+                             "WHERE run_id = ?1 ORDER BY call",
+                             {run_id}, owned);
             !s.ok()) {
           return s;
         }
         sqlite3_stmt* q = owned.get();
-        bind_value(q, 1, run_id);
         int rc;
         while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
           out.push_back({sqlite3_column_int64(q, 0), sqlite3_column_int64(q, 1)});
@@ -121,7 +117,6 @@ class SqliteTenantLedger final : public TenantLedger {
       }
       return step("DELETE FROM tenant_reservations WHERE run_id = ?1", {run_id});
     });
-    (void)tenant;
     if (!s.ok()) return s;
     return out;
   }
@@ -137,9 +132,9 @@ class SqliteTenantLedger final : public TenantLedger {
     std::lock_guard lock(mu_);
     if (Status s = ready(); !s.ok()) return s;
     sqlite::Stmt owned;
-    if (Status s = prepare("SELECT tenant, cap_micros, spent_micros, reserved_micros "
-                           "FROM tenant_budgets ORDER BY tenant",
-                           owned);
+    if (Status s = query("SELECT tenant, cap_micros, spent_micros, reserved_micros "
+                         "FROM tenant_budgets ORDER BY tenant",
+                         {}, owned);
         !s.ok()) {
       return s;
     }
@@ -180,9 +175,18 @@ class SqliteTenantLedger final : public TenantLedger {
     return Status();
   }
 
-  Status prepare(const char* sql, sqlite::Stmt& out) {
+  // Prepares `sql` into `out` with `values` bound in order (?1, ?2, ...).
+  Status query(const char* sql, std::initializer_list<Value> values, sqlite::Stmt& out) {
     if (sqlite3_prepare_v2(db_, sql, -1, out.out(), nullptr) != SQLITE_OK) {
       return fail("cannot prepare a statement on the tenants' budgets");
+    }
+    int i = 1;
+    for (const Value& v : values) {
+      if (const auto* text = std::get_if<std::string>(&v)) {
+        bind_value(out.get(), i++, *text);
+      } else {
+        bind_value(out.get(), i++, std::get<std::int64_t>(v));
+      }
     }
     return Status();
   }
@@ -190,17 +194,8 @@ class SqliteTenantLedger final : public TenantLedger {
   // Runs `sql` with `values` bound in order (no result rows).
   Status step(const char* sql, std::initializer_list<Value> values) {
     sqlite::Stmt owned;
-    if (Status s = prepare(sql, owned); !s.ok()) return s;
-    sqlite3_stmt* q = owned.get();
-    int i = 1;
-    for (const Value& v : values) {
-      if (const auto* text = std::get_if<std::string>(&v)) {
-        bind_value(q, i++, *text);
-      } else {
-        bind_value(q, i++, std::get<std::int64_t>(v));
-      }
-    }
-    if (sqlite3_step(q) != SQLITE_DONE) return fail("cannot write the tenants' budgets");
+    if (Status s = query(sql, values, owned); !s.ok()) return s;
+    if (sqlite3_step(owned.get()) != SQLITE_DONE) return fail("cannot write the tenants' budgets");
     return Status();
   }
 
@@ -210,14 +205,13 @@ class SqliteTenantLedger final : public TenantLedger {
 
   Result<TenantBudget> read_row(const std::string& tenant) {
     sqlite::Stmt owned;
-    if (Status s = prepare("SELECT tenant, cap_micros, spent_micros, reserved_micros "
-                           "FROM tenant_budgets WHERE tenant = ?1",
-                           owned);
+    if (Status s = query("SELECT tenant, cap_micros, spent_micros, reserved_micros "
+                         "FROM tenant_budgets WHERE tenant = ?1",
+                         {tenant}, owned);
         !s.ok()) {
       return s;
     }
     sqlite3_stmt* q = owned.get();
-    bind_value(q, 1, tenant);
     if (sqlite3_step(q) != SQLITE_ROW) return fail("cannot read tenant '" + tenant + "'");
     return row_of(q);
   }

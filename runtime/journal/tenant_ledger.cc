@@ -46,8 +46,8 @@ Result<TenantDecision> InProcessTenantLedger::reserve(const std::string& tenant,
   return d;
 }
 
-Result<bool> InProcessTenantLedger::settle(const std::string& tenant, const std::string& run_id,
-                                           std::int64_t call, std::int64_t charged) {
+Result<bool> InProcessTenantLedger::settle(const std::string& run_id, std::int64_t call,
+                                           std::int64_t charged) {
   std::lock_guard lock(mu_);
   auto it = held_.find({run_id, call});
   if (it == held_.end()) return false;
@@ -56,7 +56,6 @@ Result<bool> InProcessTenantLedger::settle(const std::string& tenant, const std:
   t.reserved -= it->second.usd;
   t.spent += charged;
   held_.erase(it);
-  (void)tenant;
   return true;
 }
 
@@ -69,7 +68,7 @@ Status InProcessTenantLedger::charge(const std::string& tenant, std::int64_t usd
 }
 
 Result<std::vector<AbandonedReservation>> InProcessTenantLedger::settle_abandoned(
-    const std::string& tenant, const std::string& run_id) {
+    const std::string& run_id) {
   std::lock_guard lock(mu_);
   std::vector<AbandonedReservation> out;
   auto it = held_.lower_bound({run_id, std::numeric_limits<std::int64_t>::min()});
@@ -81,7 +80,6 @@ Result<std::vector<AbandonedReservation>> InProcessTenantLedger::settle_abandone
     out.push_back({it->first.second, it->second.usd});
     it = held_.erase(it);
   }
-  (void)tenant;
   return out;
 }
 

@@ -71,14 +71,13 @@ class TenantLedger {
   // Call `call` of run `run_id` ended: its reservation is removed and `charged` added to what the
   // tenant spent. False when the reservation was no longer there (settle_abandoned charged it
   // already: a run taken over): nothing is charged again.
-  virtual Result<bool> settle(const std::string& tenant, const std::string& run_id,
-                              std::int64_t call, std::int64_t charged) = 0;
+  virtual Result<bool> settle(const std::string& run_id, std::int64_t call,
+                              std::int64_t charged) = 0;
   // Adds `usd` to what `tenant` spent without a reservation (compensations are not checked).
   virtual Status charge(const std::string& tenant, std::int64_t usd) = 0;
   // Charges every reservation of run `run_id` still open at its worst case and removes it: what
   // a run taken over or resumed does first. Returns them by call.
-  virtual Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
-                                                                     const std::string& run_id) = 0;
+  virtual Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& run_id) = 0;
   // Sets `tenant`'s cap (micro-dollars >= 0), creating its row if needed.
   virtual Status set_cap(const std::string& tenant, std::int64_t cap) = 0;
   // Every tenant row, by key.
@@ -90,11 +89,9 @@ class InProcessTenantLedger final : public TenantLedger {
  public:
   Result<TenantDecision> reserve(const std::string& tenant, const std::string& run_id,
                                  std::int64_t call, std::int64_t usd) override;
-  Result<bool> settle(const std::string& tenant, const std::string& run_id, std::int64_t call,
-                      std::int64_t charged) override;
+  Result<bool> settle(const std::string& run_id, std::int64_t call, std::int64_t charged) override;
   Status charge(const std::string& tenant, std::int64_t usd) override;
-  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& tenant,
-                                                             const std::string& run_id) override;
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& run_id) override;
   Status set_cap(const std::string& tenant, std::int64_t cap) override;
   Result<std::vector<TenantBudget>> list() override;
 

@@ -101,6 +101,10 @@ Status Service::Impl::open() {
     return invalid_argument("--no-auth is only allowed on a loopback address, not " +
                             options.http.host);
   }
+  if (options.throttle_lease.count() <= 0) {
+    return invalid_argument("the throttle lease (--throttle-lease) must be above 0 ms, not " +
+                            std::to_string(options.throttle_lease.count()) + " ms");
+  }
   if (options.allow_no_auth) options.tokens.clear();
   tokens = std::make_unique<TokenSet>(options.tokens);
   const std::size_t callers = std::max<std::size_t>(1, tokens->size());

@@ -25,7 +25,6 @@
 //   (the other process's writes are not): the time per iteration is the time per poll.
 
 #include <benchmark/benchmark.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
@@ -41,6 +40,7 @@
 #include "runtime/engine/health_share.h"
 #include "runtime/journal/event_feed.h"
 #include "runtime/worker/worker.h"
+#include "tests/bench/bench_logs.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/process_stats.h"
 #include "tools/builtin.h"
@@ -222,7 +222,7 @@ void BM_QueuedRuns(benchmark::State& state) {
   const int workers = static_cast<int>(state.range(0));
   const bool own_claims = state.range(1) != 0;
   const int max_runs = static_cast<int>(state.range(2));
-  spdlog::set_level(spdlog::level::warn);  // a worker logs each claim and end at info
+  bench::quiet_logs(spdlog::level::warn);  // a worker logs each claim and end at info
   auto w = builtin_chain(false);
   tools::BuiltinRegistry builtins;
   builtins.add("noop", [](const nlohmann::json&) -> Result<nlohmann::json> {
@@ -356,7 +356,7 @@ bool append_outcomes(runtime::Journal& journal, const std::string& run, std::int
 
 void BM_HealthSharePoll(benchmark::State& state) {
   const int fresh = static_cast<int>(state.range(0));
-  spdlog::set_level(spdlog::level::err);  // what the share learns is logged at warn
+  bench::quiet_logs(spdlog::level::err);  // what the share learns is logged at warn
   auto& cluster = testing::PostgresCluster::shared(/*fsync=*/true);
   if (!cluster.ok()) {
     state.SkipWithError(cluster.error().c_str());

@@ -1,12 +1,13 @@
 // Tenant budgets (docs/budgets.md#tenant-budgets): the ledger's rule (granted iff spent + reserved
 // + worst <= cap) in process and in a SQLite file; runs of one tenant on two engines sharing a
 // SQLite file never overspending it, a refusal failing `budget_exhausted` naming the tenant and
-// routed around (with the engine and the runner); and a resumed run charging the reservation its
-// crashed process left open its worst case.
+// routed around (with the engine and the runner); a resumed run charging the reservation its
+// crashed process left open its worst case; and a settlement the ledger could not take journaled
+// only once taken, its reservation kept open (counted) until then.
+
+#include "runtime/engine/tenant.h"
 
 #include <gtest/gtest.h>
-
-#include <future>
 
 #include "graph/load.h"
 #include "monitors/health_table.h"
@@ -19,6 +20,7 @@
 #include "tests/support/journal_records.h"
 #include "tests/support/run_command.h"
 #include "tests/support/sql.h"
+#include "tests/support/tenant_runs.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
@@ -69,17 +71,17 @@ void tn_check_ledger(TenantLedger& ledger) {
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(c->granted);
   // The call cost less than its worst case: the rest comes free.
-  EXPECT_TRUE(*ledger.settle("acme", "r1", 1, 25));
+  EXPECT_TRUE(*ledger.settle("r1", 1, 25));
   EXPECT_EQ(testing::tenant_row(ledger, "acme").spent, 25);
   EXPECT_EQ(testing::tenant_row(ledger, "acme").reserved, 40);
   EXPECT_TRUE(ledger.reserve("acme", "r3", 1, 35)->granted);
   // r2's process died: its open reservation is charged its worst case, once.
-  auto left = ledger.settle_abandoned("acme", "r2");
+  auto left = ledger.settle_abandoned("r2");
   ASSERT_TRUE(left.ok());
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].call, 2);
   EXPECT_EQ((*left)[0].usd, 40);
-  EXPECT_FALSE(*ledger.settle("acme", "r2", 2, 1)) << "its stale holder charges nothing again";
+  EXPECT_FALSE(*ledger.settle("r2", 2, 1)) << "its stale holder charges nothing again";
   const TenantBudget row = testing::tenant_row(ledger, "acme");
   EXPECT_EQ(row.spent, 65);
   EXPECT_EQ(row.reserved, 35);
@@ -196,45 +198,7 @@ TEST(TenantRuns, EightRunsOnTwoEnginesSharingASqliteFileNeverOverspendTheTenant)
   auto b = open_sqlite_journal(dir.file("j.db"));
   ASSERT_TRUE(b.ok()) << b.status().message();
   ASSERT_TRUE((*a)->tenant_ledger().set_cap("acme", usd_micros(0.10)).ok());
-  SystemClock clock;
-  monitors::HealthTable health(clock);
-  std::vector<RunReport> reports;
-  {
-    Engine one(**a, clock, health, {.threads = 2});
-    Engine two(**b, clock, health, {.threads = 2});
-    std::vector<std::future<Result<RunReport>>> runs;
-    for (int i = 0; i < 4; ++i) {
-      runs.push_back(one.submit(w, *tools, tn_request("a" + std::to_string(i), "acme")));
-      runs.push_back(two.submit(w, *tools, tn_request("b" + std::to_string(i), "acme")));
-    }
-    for (auto& f : runs) {
-      auto report = f.get();
-      ASSERT_TRUE(report.ok()) << report.status().message();
-      EXPECT_EQ(report->result.status, RunStatus::kCompleted);
-      reports.push_back(*report);
-    }
-  }
-  double spent = 0;
-  int paid = 0, refused = 0;
-  for (const RunReport& r : reports) {
-    spent += r.result.spent_usd;
-    paid += r.result.path[1] == "Pay" ? 1 : 0;
-    auto events = (*a)->events(r.run_id);
-    ASSERT_TRUE(events.ok());
-    const Event* failed = tn_event(*events, "step_failed", "Pay");
-    if (failed != nullptr) {
-      ++refused;
-      EXPECT_EQ(failed->payload["failure"], "budget_exhausted");
-      EXPECT_NE(failed->payload["reason"].get<std::string>().find("tenant budget 'acme'"),
-                std::string::npos);
-    }
-  }
-  EXPECT_EQ(paid, 3) << "the cap fits three calls, and the first three fit";
-  EXPECT_EQ(refused, 5);
-  EXPECT_LE(spent, 0.10 + 1e-9);
-  const TenantBudget row = testing::tenant_row((*b)->tenant_ledger(), "acme");
-  EXPECT_EQ(row.spent, usd_micros(spent)) << "the tenant's spend is the sum of its runs' charges";
-  EXPECT_EQ(row.reserved, 0);
+  testing::check_two_engines_share_a_tenant(**a, **b, w, *tools, 0.10, 3);
 }
 
 TEST(TenantRuns, ResumeChargesTheReservationItsCrashedProcessLeftOpenItsWorstCase) {
@@ -292,6 +256,175 @@ TEST(TenantRuns, ResumeChargesTheReservationItsCrashedProcessLeftOpenItsWorstCas
   auto verified = verify_run(**journal, "r1");
   ASSERT_TRUE(verified.ok());
   EXPECT_TRUE(verified->ok()) << verified->decisions.message();
+}
+
+// A ledger whose settlements and charges fail while `down` (its database unreachable).
+class TnFlakyLedger final : public TenantLedger {
+ public:
+  bool down = false;
+  InProcessTenantLedger real;
+
+  Result<TenantDecision> reserve(const std::string& tenant, const std::string& run_id,
+                                 std::int64_t call, std::int64_t usd) override {
+    return real.reserve(tenant, run_id, call, usd);
+  }
+  Result<bool> settle(const std::string& run_id, std::int64_t call, std::int64_t charged) override {
+    if (down) return Status(StatusCode::kUnavailable, "the ledger is down");
+    return real.settle(run_id, call, charged);
+  }
+  Status charge(const std::string& tenant, std::int64_t usd) override {
+    if (down) return Status(StatusCode::kUnavailable, "the ledger is down");
+    return real.charge(tenant, usd);
+  }
+  Result<std::vector<AbandonedReservation>> settle_abandoned(const std::string& run_id) override {
+    return real.settle_abandoned(run_id);
+  }
+  Status set_cap(const std::string& tenant, std::int64_t cap) override {
+    return real.set_cap(tenant, cap);
+  }
+  Result<std::vector<TenantBudget>> list() override { return real.list(); }
+};
+
+struct TnEvents final : EventSink {
+  std::vector<std::pair<std::string, nlohmann::json>> emitted;
+  void emit(std::string_view type, nlohmann::json payload) override {
+    emitted.emplace_back(std::string(type), std::move(payload));
+  }
+  std::vector<nlohmann::json> of(const std::string& type) const {
+    std::vector<nlohmann::json> out;
+    for (const auto& [t, p] : emitted) {
+      if (t == type) out.push_back(p);
+    }
+    return out;
+  }
+};
+
+// Pay's call in `slot`, its worst case $0.03 reserved by the run's budget.
+Action tn_pay(const graph::Workflow& w, std::uint32_t slot) {
+  Action a;
+  a.type = Action::Type::kInvoke;
+  a.tool = w.find_tool("Pay");
+  a.slot = slot;
+  a.reserved_usd = 0.03;
+  return a;
+}
+
+TEST(TenantRuns, ASettlementTheLedgerCouldNotTakeIsJournaledOnlyOnceTakenAskedAgainBeforeTheNext) {
+  auto w = tn_workflow();
+  ASSERT_NE(w, nullptr);
+  TnFlakyLedger ledger;
+  ASSERT_TRUE(ledger.set_cap("acme", usd_micros(0.10)).ok());
+  RunTenant tenant(ledger, "acme", "r1");
+  TnEvents events;
+  const auto paid = tools::Outcome::success({{"paid", true}});
+  ASSERT_EQ(tenant.reserve(tn_pay(*w, 0), *w, events), std::nullopt);
+  ledger.down = true;
+  tenant.settle(0, paid, events);
+  EXPECT_TRUE(events.of("tenant_settled").empty()) << "not journaled: the ledger did not take it";
+  TenantBudget row = testing::tenant_row(ledger, "acme");
+  EXPECT_EQ(row.reserved, usd_micros(0.03)) << "still counted against the cap";
+  EXPECT_EQ(row.spent, 0);
+  // The ledger is back: the next decision first settles what it could not take.
+  ledger.down = false;
+  ASSERT_EQ(tenant.reserve(tn_pay(*w, 0), *w, events), std::nullopt);
+  ASSERT_EQ(events.of("tenant_settled").size(), 1u);
+  EXPECT_EQ(events.of("tenant_settled")[0], (nlohmann::json{{"tenant", "acme"},
+                                                            {"call", 1},
+                                                            {"tool", "Pay"},
+                                                            {"reserved_usd", 0.03},
+                                                            {"charged_usd", 0.03}}));
+  EXPECT_EQ(events.emitted.back().first, "tenant_reserved") << "settled before call 2 reserved";
+  tenant.settle(0, paid, events);
+  row = testing::tenant_row(ledger, "acme");
+  EXPECT_EQ(row.spent, usd_micros(0.06));
+  EXPECT_EQ(row.reserved, 0);
+}
+
+TEST(TenantRuns, ASettlementStillNotTakenWhenTheRunEndsLeavesItsReservationForTheNextResume) {
+  auto w = tn_workflow();
+  ASSERT_NE(w, nullptr);
+  TnFlakyLedger ledger;
+  ASSERT_TRUE(ledger.set_cap("acme", usd_micros(0.10)).ok());
+  TnEvents events;
+  {
+    RunTenant tenant(ledger, "acme", "r1");
+    ASSERT_EQ(tenant.reserve(tn_pay(*w, 1), *w, events), std::nullopt);
+    ledger.down = true;
+    tenant.settle(1, tools::Outcome::success({{"paid", true}}), events);
+    tenant.abandon_all(events);  // the run ends; the ledger is still down
+  }
+  EXPECT_TRUE(events.of("tenant_settled").empty());
+  TenantBudget row = testing::tenant_row(ledger, "acme");
+  EXPECT_EQ(row.reserved, usd_micros(0.03)) << "never released unpaid: the tenant cannot overspend";
+  EXPECT_TRUE(ledger.reserve("acme", "r2", 1, usd_micros(0.07))->granted) << "0.03 + 0.07 fit";
+  EXPECT_FALSE(ledger.reserve("acme", "r3", 1, usd_micros(0.01))->granted);
+  // The run resumed (or taken over) charges it its worst case, journaled as left open.
+  ledger.down = false;
+  std::vector<Event> recorded(1);
+  recorded[0].type = "run_started";
+  recorded[0].payload = {{"tenant", "acme"}};
+  for (const auto& [type, payload] : events.emitted) {
+    recorded.emplace_back();
+    recorded.back().type = type;
+    recorded.back().payload = payload;
+  }
+  RunTenant resumed = RunTenant::resumed(ledger, "r1", recorded);
+  TnEvents after;
+  resumed.settle_left_open(after);
+  ASSERT_EQ(after.of("tenant_settled").size(), 1u);
+  EXPECT_EQ(after.of("tenant_settled")[0], (nlohmann::json{{"tenant", "acme"},
+                                                           {"call", 1},
+                                                           {"reserved_usd", 0.03},
+                                                           {"charged_usd", 0.03},
+                                                           {"left_open", true}}));
+  row = testing::tenant_row(ledger, "acme");
+  EXPECT_EQ(row.spent, usd_micros(0.03));
+  EXPECT_EQ(row.reserved, usd_micros(0.07));
+}
+
+TEST(TenantRuns, RunsWhoseSettlementTheSqliteFileRefusesEndWithTheirReservationsOpenAndVerify) {
+  auto w = tn_workflow();
+  ASSERT_NE(w, nullptr);
+  auto tools = tools::make_tool_set(*w);
+  ASSERT_TRUE(tools.ok());
+  testing::TempDir dir;
+  const std::string path = dir.file("j.db");
+  auto journal = open_sqlite_journal(path);
+  ASSERT_TRUE(journal.ok()) << journal.status().message();
+  ASSERT_TRUE((*journal)->tenant_ledger().set_cap("acme", usd_micros(0.10)).ok());
+  // Every settlement fails in the database (as when it cannot be written).
+  ASSERT_EQ(testing::exec_sql(path,
+                              "CREATE TRIGGER tn_refuse BEFORE DELETE ON tenant_reservations "
+                              "BEGIN SELECT RAISE(ABORT, 'settlements refused'); END;"),
+            "");
+  ManualClock clock;
+  monitors::HealthTable health(clock);
+  Runner runner(w, *tools, **journal, clock, health);
+  auto by_runner = runner.run(tn_request("r1", "acme"));
+  ASSERT_TRUE(by_runner.ok()) << by_runner.status().message();
+  EXPECT_EQ(by_runner->result.path, (std::vector<std::string>{"S", "Pay", "Done"}));
+  Engine engine(**journal, clock, health, {.threads = 1});
+  auto by_engine = engine.run(w, *tools, tn_request("e1", "acme"));
+  ASSERT_TRUE(by_engine.ok()) << by_engine.status().message();
+  EXPECT_EQ(by_engine->result.path, (std::vector<std::string>{"S", "Pay", "Done"}));
+  for (const char* run : {"r1", "e1"}) {
+    auto events = (*journal)->events(run);
+    ASSERT_TRUE(events.ok());
+    EXPECT_NE(tn_event(*events, "tenant_reserved"), nullptr) << run;
+    EXPECT_EQ(tn_event(*events, "tenant_settled"), nullptr) << run << ": never said settled";
+    auto verified = verify_run(**journal, run);
+    ASSERT_TRUE(verified.ok());
+    EXPECT_TRUE(verified->ok()) << run << ": " << verified->decisions.message();
+  }
+  const TenantBudget row = testing::tenant_row((*journal)->tenant_ledger(), "acme");
+  EXPECT_EQ(row.reserved, usd_micros(0.06)) << "their worst cases stay counted against the cap";
+  EXPECT_EQ(row.spent, 0);
+  auto report = testing::switchyard({"budget", "--tenant", "acme", "--journal", path, "--json"});
+  ASSERT_EQ(report.exit_code, 0) << report.err;
+  const nlohmann::json doc = testing::parse_json(report.out);
+  ASSERT_EQ(doc["runs"].size(), 2u) << report.out;
+  EXPECT_EQ(doc["runs"][0]["open_usd"], 0.03) << report.out;
+  EXPECT_EQ(doc["runs"][1]["open_usd"], 0.03) << report.out;
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "runtime/base/hash.h"
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
@@ -112,6 +114,74 @@ TEST_F(TenantProgram, BadKeysAndAmountsAreClearErrors) {
   EXPECT_EQ(run_empty.exit_code, 2);
   EXPECT_NE(run_empty.err.find("--tenant: a tenant key must not be empty"), std::string::npos)
       << run_empty.err;
+}
+
+TEST_F(TenantProgram, BudgetByTenantListsItsFiguresAndTheRunsThatNameItWithStableJson) {
+  ASSERT_EQ(switchyard({"tenants", "set", "acme", "--usd", "0.05", "--journal", db_}).exit_code, 0);
+  const std::string granted = run("acme");  // Pay: $0.03 of $0.05
+  const std::string refused = run("acme");  // $0.02 left: Pay refused, Free taken
+  run("other");
+  auto r = switchyard({"budget", "--tenant", "acme", "--journal", db_, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = testing::parse_json(r.out);
+  EXPECT_EQ(doc["journal"], db_);
+  EXPECT_EQ(doc["tenant"], (nlohmann::json{{"key", "acme"},
+                                           {"cap_usd", 0.05},
+                                           {"spent_usd", 0.03},
+                                           {"reserved_usd", 0.0},
+                                           {"left_usd", 0.02}}));
+  EXPECT_EQ(doc["charged_usd"], 0.03);
+  ASSERT_EQ(doc["runs"].size(), 2u) << doc.dump(2);
+  std::map<std::string, nlohmann::json> by_id;
+  for (const auto& line : doc["runs"]) {
+    nlohmann::json rest = line;
+    rest.erase("started_ms");
+    EXPECT_TRUE(line["started_ms"].is_number_integer());
+    by_id[line["run_id"].get<std::string>()] = rest;
+  }
+  EXPECT_EQ(by_id[granted], (nlohmann::json{{"run_id", granted},
+                                            {"workflow", "tenant"},
+                                            {"status", "completed"},
+                                            {"calls", 1},
+                                            {"refused", 0},
+                                            {"left_open", 0},
+                                            {"reserved_usd", 0.03},
+                                            {"charged_usd", 0.03},
+                                            {"open_usd", 0.0}}));
+  EXPECT_EQ(by_id[refused], (nlohmann::json{{"run_id", refused},
+                                            {"workflow", "tenant"},
+                                            {"status", "completed"},
+                                            {"calls", 0},
+                                            {"refused", 1},
+                                            {"left_open", 0},
+                                            {"reserved_usd", 0.0},
+                                            {"charged_usd", 0.0},
+                                            {"open_usd", 0.0}}));
+  auto text = switchyard({"budget", "--tenant", "acme", "--journal", db_});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("tenant acme in " + db_ +
+                          ": cap $0.05, spent $0.03, reserved $0.00, "
+                          "left $0.02"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find(granted), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find(refused), std::string::npos) << text.out;
+  // --name keeps one workflow's runs; the tenant's figures are the ledger's all the same.
+  auto none =
+      switchyard({"budget", "--tenant", "acme", "--name", "nope", "--journal", db_, "--json"});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_EQ(testing::parse_json(none.out)["runs"], nlohmann::json::array());
+  EXPECT_EQ(testing::parse_json(none.out)["tenant"]["spent_usd"], 0.03);
+  auto unknown = switchyard({"budget", "--tenant", "nobody", "--journal", db_});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no tenant 'nobody' in " + db_ +
+                             ": no cap is set for it and no run names it"),
+            std::string::npos)
+      << unknown.err;
+  auto bad = switchyard({"budget", "--tenant", "", "--journal", db_, "--json"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(testing::parse_json(bad.out)["error"]["message"],
+            "--tenant: a tenant key must not be empty");
 }
 
 TEST_F(TenantProgram, VerifyPassesOnTenantRunsAndNamesAnEditedTenantReserved) {

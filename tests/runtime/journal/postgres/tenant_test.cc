@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <future>
 #include <thread>
 
 #include "graph/load.h"
@@ -18,6 +17,7 @@
 #include "runtime/worker/worker.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/postgres_cluster.h"
+#include "tests/support/tenant_runs.h"
 #include "tools/tool_set.h"
 
 namespace switchyard::runtime {
@@ -54,50 +54,7 @@ TEST(PostgresTenant, EightRunsOnTwoEnginesNeverOverspendTheTenant) {
   ASSERT_TRUE(a && b);
   EXPECT_EQ(testing::pg_query(url, "SELECT version FROM schema_version"), "6");
   ASSERT_TRUE(a->tenant_ledger().set_cap("acme", usd_micros(0.10)).ok());
-  SystemClock clock;
-  monitors::HealthTable health_a(clock), health_b(clock);
-  std::vector<RunReport> reports;
-  {
-    Engine one(*a, clock, health_a, {.threads = 1, .probe_interval = milliseconds(0)});
-    Engine two(*b, clock, health_b, {.threads = 1, .probe_interval = milliseconds(0)});
-    std::vector<std::future<Result<RunReport>>> runs;
-    for (int i = 0; i < 4; ++i) {
-      RunRequest ra, rb;
-      ra.tenant = rb.tenant = "acme";
-      runs.push_back(one.submit(loaded.workflow, *tools, std::move(ra)));
-      runs.push_back(two.submit(loaded.workflow, *tools, std::move(rb)));
-    }
-    for (auto& f : runs) {
-      auto report = f.get();
-      ASSERT_TRUE(report.ok()) << report.status().message();
-      EXPECT_EQ(report->result.status, RunStatus::kCompleted);
-      reports.push_back(std::move(*report));
-    }
-  }
-  double spent = 0;
-  int paid = 0, refused = 0;
-  for (const RunReport& r : reports) {
-    spent += r.result.spent_usd;
-    paid += r.result.path[1] == "Pay" ? 1 : 0;
-    auto events = a->events(r.run_id);
-    ASSERT_TRUE(events.ok());
-    for (const Event& e : *events) {
-      if (e.type != "step_failed") continue;
-      ++refused;
-      EXPECT_EQ(e.payload["failure"], "budget_exhausted");
-      EXPECT_NE(e.payload["reason"].get<std::string>().find("tenant budget 'acme'"),
-                std::string::npos);
-    }
-    auto verified = verify_run(*b, r.run_id);
-    ASSERT_TRUE(verified.ok());
-    EXPECT_TRUE(verified->ok()) << r.run_id << ": " << verified->decisions.message();
-  }
-  EXPECT_EQ(paid, 3);
-  EXPECT_EQ(refused, 5);
-  EXPECT_LE(spent, 0.10 + 1e-9);
-  const TenantBudget row = testing::tenant_row(b->tenant_ledger(), "acme");
-  EXPECT_EQ(row.spent, usd_micros(spent)) << "the tenant's spend is the sum of its runs' charges";
-  EXPECT_EQ(row.reserved, 0);
+  testing::check_two_engines_share_a_tenant(*a, *b, loaded.workflow, *tools, 0.10, 3);
   EXPECT_EQ(testing::pg_query(url, "SELECT count(*) FROM tenant_reservations"), "0");
 }
 
@@ -176,13 +133,13 @@ TEST(PostgresTenant, AReservationADeadWorkerLeftOpenIsChargedItsWorstCaseOnce) {
   ASSERT_TRUE(dead->tenant_ledger().reserve("acme", "r1", 1, 40000)->granted);
   ASSERT_TRUE(dead->tenant_ledger().reserve("acme", "r2", 1, 10000)->granted);
   // The worker taking r1 over settles what r1's previous holder left open: its worst case.
-  auto left = taker->tenant_ledger().settle_abandoned("acme", "r1");
+  auto left = taker->tenant_ledger().settle_abandoned("r1");
   ASSERT_TRUE(left.ok()) << left.status().message();
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].call, 1);
   EXPECT_EQ((*left)[0].usd, 40000);
   // The stale worker's late settlement charges nothing again.
-  auto late = dead->tenant_ledger().settle("acme", "r1", 1, 5000);
+  auto late = dead->tenant_ledger().settle("r1", 1, 5000);
   ASSERT_TRUE(late.ok());
   EXPECT_FALSE(*late);
   const TenantBudget row = testing::tenant_row(taker->tenant_ledger(), "acme");
