@@ -21,6 +21,7 @@
 #include "runtime/base/system_clock.h"
 #include "runtime/base/workflow_file.h"
 #include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
 #include "runtime/replay/wait_inbox.h"
@@ -410,6 +411,70 @@ TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
     EXPECT_TRUE(run->owner == "w1" || run->owner == "w2") << run->owner;
     EXPECT_TRUE(wk_verifies(*n1.journal, id));
   }
+}
+
+// Start -> One -> Done, One idempotent: the engine has no commit point before the run's end
+// (docs/journal.md's rule 3).
+constexpr const char* kWkIdempotentStep = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-idempotent-step",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {"One": {"kind": "builtin", "name": "one", "idempotent": true}},
+  "edges": [["Start", "One", 1], ["One", "Done", 1]]
+})";
+
+// A claimed run's run_started goes to the journal writer as the run is started: committed by the
+// next group while its first step runs, not with the run's end. The step waits (bounded) until
+// the feed says run_started is committed; without the early write it would wait in vain, since
+// nothing of the run is written before the step's outcome.
+TEST(Worker, AClaimedRunsStartIsCommittedBeforeItsFirstStepEndsEvenWhenEveryStepIsIdempotent) {
+  const std::string url = fresh_location("worker");
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkIdempotentStep);
+  SystemClock clock;
+  auto journal = wk_open(url);
+  ASSERT_TRUE(journal);
+  EventFeed feed(*journal);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> committed;  // event types of the run, in commit order
+  auto sub = feed.subscribe([&](const Event& e) {
+    std::lock_guard lock(mu);
+    committed.push_back(e.type);
+    cv.notify_all();
+  });
+  bool started_before_step_ended = false;
+  tools::BuiltinRegistry builtins;
+  builtins.add("one", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    std::unique_lock lock(mu);
+    started_before_step_ended = cv.wait_for(lock, std::chrono::seconds(10), [&] {
+      return std::find(committed.begin(), committed.end(), "run_started") != committed.end();
+    });
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+  ASSERT_TRUE(tools.ok());
+  monitors::HealthTable health(clock);
+  Engine engine(feed, clock, health, EngineOptions{.threads = 1});
+  auto worker = Worker::create(feed, engine, clock, {{w, *tools}}, {.name = "w1"});
+  ASSERT_TRUE(worker.ok()) << worker.status().to_string();
+  auto id = enqueue_run(*journal->run_queue(), *w, nlohmann::json::object(), clock);
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  auto started = (*worker)->poll_once();
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  ASSERT_EQ(*started, 1);
+  engine.wait_idle();
+  EXPECT_TRUE(started_before_step_ended);
+  EXPECT_EQ((*worker)->stats().finished, 1);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_FALSE(committed.empty());
+    EXPECT_EQ(committed.front(), "run_started");
+    EXPECT_EQ(committed.back(), "run_finished");
+  }
+  EXPECT_EQ(journal->get_run(*id)->status, "completed");
+  EXPECT_TRUE(wk_verifies(*journal, *id));
 }
 
 TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
