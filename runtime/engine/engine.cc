@@ -244,9 +244,12 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // write fails too (its events do not follow the run's head), and reports their error.
   void write_start_now() {
     if (engine_.inline_journal || events_.empty()) return;
-    submit_events(nullptr, [this](const Status& s) {
-      if (!s.ok() && start_error_.ok()) start_error_ = s;
-    });
+    submit_events(
+        nullptr,
+        [this](const Status& s) {
+          if (!s.ok() && start_error_.ok()) start_error_ = s;
+        },
+        /*first=*/true);
   }
   bool resuming() const { return resumed_ != nullptr; }
 
@@ -902,10 +905,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // journal writer, whose thread is the journal's bottleneck (it drops its write, and with it
   // this reference, before the acknowledgement). A write may be performed twice
   // (Journal::write_group): the events are appended as a copy, never moved from.
+  // `first`: JournalWriter::submit_first (the run's first write only).
   template <typename Then, typename Done>
-  void submit_events(Then then, Done done) {
+  void submit_events(Then then, Done done, bool first = false) {
     auto batch = std::make_shared<std::vector<Event>>(events_.take());
-    engine_.writer.submit(
+    (engine_.writer.*(first ? &JournalWriter::submit_first : &JournalWriter::submit))(
         [batch, then = std::move(then)](Journal& j) mutable {
           Status s = j.append(static_cast<const std::vector<Event>&>(*batch));
           if constexpr (!std::is_null_pointer_v<Then>) {

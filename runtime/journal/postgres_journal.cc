@@ -186,8 +186,7 @@ class Connection {
       Params counted = params;
       counted.integer(rows);
       return send(name + "_counted",
-                  "WITH changed AS (" + sql +
-                      " RETURNING 1) SELECT CAST(CASE WHEN count(*) = $" +
+                  "WITH changed AS (" + sql + " RETURNING 1) SELECT CAST(CASE WHEN count(*) = $" +
                       std::to_string(counted.size()) +
                       " THEN '0' ELSE 'another number of rows changed than it must' END AS "
                       "integer) FROM changed",

@@ -417,6 +417,57 @@ TEST_P(DurableJournalContract, WritesQueuedMeanwhileBecomeOneGroup) {
   EXPECT_EQ(journal.list_runs({})->size(), 51u);
 }
 
+// What submit_first queues (a claimed run's start) is the next group on its own, ahead of what
+// submit queued before it, however much that is.
+TEST_P(DurableJournalContract, WritesQueuedFirstMakeTheNextGroupOnTheirOwnAheadOfTheOthers) {
+  CountingJournal journal(std::move(journal_));
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false, holding = false;
+  std::vector<std::string> acked;  // in the order of the acknowledgements
+  {
+    JournalWriter writer(journal);
+    writer.submit([&](Journal& j) {
+      {
+        std::unique_lock lock(mu);
+        holding = true;
+        cv.notify_all();
+        cv.wait(lock, [&] { return release; });
+      }
+      return j.begin_run(run_record("r0"));
+    });
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return holding; });
+    }
+    auto write = [&](const std::string& id, bool first) {
+      auto perform = [id](Journal& j) { return j.begin_run(run_record(id)); };
+      auto ack = [&acked, id](Status s) {
+        EXPECT_TRUE(s.ok()) << s.to_string();
+        acked.push_back(id);  // acknowledgements run on the writer thread, in order
+      };
+      first ? writer.submit_first(perform, ack) : writer.submit(perform, ack);
+    };
+    for (int i = 1; i <= 10; ++i) write("r" + std::to_string(i), false);
+    write("s1", true);
+    write("s2", true);
+    {
+      std::lock_guard lock(mu);
+      release = true;
+    }
+    cv.notify_all();
+  }
+  ASSERT_EQ(journal.groups.size(), 3u);
+  EXPECT_EQ(journal.groups[0], 1u);
+  EXPECT_EQ(journal.groups[1], 2u);
+  EXPECT_EQ(journal.groups[2], 10u);
+  ASSERT_EQ(acked.size(), 12u);
+  EXPECT_EQ(acked[0], "s1");
+  EXPECT_EQ(acked[1], "s2");
+  EXPECT_EQ(acked[2], "r1");
+  EXPECT_EQ(acked[11], "r10");
+}
+
 // The test's journal, holding one run, "a", begun and without events.
 Result<Journal*> journal_with_run_a(std::unique_ptr<Journal>& journal) {
   if (Status s = journal->begin_run(run_record("a")); !s.ok()) return s;

@@ -267,6 +267,53 @@ TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRun
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
 }
 
+// A group sent at once is one round trip (its COMMIT in the same pipeline): a run's finish
+// whose run was taken over changes no row, which fails the statement on the server, so that the
+// COMMIT is skipped; performed again write by write, the finish is refused and nothing of the
+// write is kept, while the group's other write commits.
+TEST(RunQueue, AFinishOfARunTakenOverIsRefusedInAGroupOfOneRoundTripAndNothingOfItIsKept) {
+  const std::string url = fresh_location("worker");
+  auto a = wk_open(url);
+  auto b = wk_open(url);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
+  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-2", 2000)).ok());
+  auto c1 = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
+  auto c2 = a->run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
+  ASSERT_TRUE(c1.ok() && c1->has_value() && c2.ok() && c2->has_value());
+  ASSERT_EQ((*c1)->run_id, "r-1");
+  a->run_queue()->fence_unstarted("r-1", (*c1)->epoch);
+  a->run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  // r-1's lease expired and b took it over before the group: a's epoch for it is stale.
+  auto taken = b->run_queue()->claim("b", {"h-queue"}, 5000 + kWkLeaseMs + 1, kWkLeaseMs);
+  ASSERT_TRUE(taken.ok() && taken->has_value() && (*taken)->run_id == "r-1");
+  int performed = 0;
+  std::vector<Journal::Write> group = {
+      [&](Journal& j) {
+        ++performed;
+        if (Status s = j.append({journal_event("r-1", 1, "run_started")}); !s.ok()) return s;
+        return j.finish_run("r-1", "completed", nlohmann::json{{"status", "completed"}}, 6000);
+      },
+      [](Journal& j) { return j.append({journal_event("r-2", 1, "run_started")}); }};
+  auto statuses = a->write_group(group);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kFailedPrecondition) << statuses[0].to_string();
+  EXPECT_NE(statuses[0].message().find("refused (fenced)"), std::string::npos)
+      << statuses[0].message();
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1].to_string();
+  EXPECT_EQ(performed, 2);  // at once (nothing of it committed), then on its own
+  EXPECT_TRUE(b->events("r-1")->empty());
+  auto r1 = b->get_run("r-1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->status, "running");
+  EXPECT_EQ(r1->owner, "b");
+  EXPECT_EQ(r1->head_seq, 0);
+  EXPECT_EQ(b->events("r-2")->size(), 1u);
+  auto check = b->check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+}
+
 // One claim statement takes up to `limit` runs, oldest first; another worker's gets the rest.
 TEST(RunQueue, ClaimManyTakesUpToItsLimitOldestFirst) {
   const std::string url = fresh_location("worker");
