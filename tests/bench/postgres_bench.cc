@@ -340,6 +340,17 @@ BENCHMARK(BM_QueuedRuns)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A running run `id` of a workflow that is not stored ("w", hash "h"), with an empty input.
+runtime::RunRecord bench_running_run(const std::string& id) {
+  runtime::RunRecord run;
+  run.run_id = id;
+  run.workflow = "w";
+  run.workflow_hash = "h";
+  run.status = "running";
+  run.input = nlohmann::json::object();
+  return run;
+}
+
 void BM_GroupOfOneEvent(benchmark::State& state) {
   auto& cluster = testing::PostgresCluster::shared(/*fsync=*/true);
   if (!cluster.ok()) {
@@ -351,12 +362,7 @@ void BM_GroupOfOneEvent(benchmark::State& state) {
     state.SkipWithError(journal.status().message().c_str());
     return;
   }
-  runtime::RunRecord run;
-  run.run_id = "r-floor";
-  run.workflow = "w";
-  run.workflow_hash = "h";
-  run.status = "running";
-  run.input = nlohmann::json::object();
+  const runtime::RunRecord run = bench_running_run("r-floor");
   if (!(*journal)->begin_run(run).ok()) {
     state.SkipWithError("cannot record the run");
     return;
@@ -409,12 +415,7 @@ void BM_HealthSharePoll(benchmark::State& state) {
     state.SkipWithError("cannot open the journal");
     return;
   }
-  runtime::RunRecord run;
-  run.run_id = "r-other";
-  run.workflow = "w";
-  run.workflow_hash = "h";
-  run.status = "running";
-  run.input = nlohmann::json::object();
+  const runtime::RunRecord run = bench_running_run("r-other");
   std::int64_t seq = 0;
   if (!(*other)->begin_run(run).ok() || !append_outcomes(**other, run.run_id, &seq, 20000)) {
     state.SkipWithError("cannot write the older outcomes");

@@ -223,19 +223,29 @@ TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
 // taken over by another worker after its events were sent and before the group's end is caught
 // by the group's update of the heads, and the group is performed again write by write, so that
 // the stale run's write is refused and the others of the same group still commit.
+// Queued runs r-1 and r-2, both claimed by worker "a" (r-1 at 5000, r-2 a lease later: r-1's
+// lease expires first) and fenced at their epochs on a's journal.
+::testing::AssertionResult wk_two_claimed_by_a(Journal& a) {
+  if (!a.run_queue()->enqueue(wk_queued("r-1", 1000)).ok() ||
+      !a.run_queue()->enqueue(wk_queued("r-2", 2000)).ok()) {
+    return ::testing::AssertionFailure() << "cannot enqueue r-1 and r-2";
+  }
+  auto c1 = a.run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
+  auto c2 = a.run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
+  if (!c1.ok() || !c1->has_value() || !c2.ok() || !c2->has_value() || (*c1)->run_id != "r-1") {
+    return ::testing::AssertionFailure() << "a did not claim r-1, then r-2";
+  }
+  a.run_queue()->fence_unstarted("r-1", (*c1)->epoch);
+  a.run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  return ::testing::AssertionSuccess();
+}
+
 TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRunsCommit) {
   const std::string url = fresh_location("worker");
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-2", 2000)).ok());
-  auto c1 = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
-  auto c2 = a->run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
-  ASSERT_TRUE(c1.ok() && c1->has_value() && c2.ok() && c2->has_value());
-  ASSERT_EQ((*c1)->run_id, "r-1");
-  a->run_queue()->fence_unstarted("r-1", (*c1)->epoch);
-  a->run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  ASSERT_TRUE(wk_two_claimed_by_a(*a));
   int takeovers = 0;
   std::vector<Journal::Write> group = {
       [](Journal& j) { return j.append({journal_event("r-1", 1, "run_started")}); },
@@ -276,14 +286,7 @@ TEST(RunQueue, AFinishOfARunTakenOverIsRefusedInAGroupOfOneRoundTripAndNothingOf
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-2", 2000)).ok());
-  auto c1 = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
-  auto c2 = a->run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
-  ASSERT_TRUE(c1.ok() && c1->has_value() && c2.ok() && c2->has_value());
-  ASSERT_EQ((*c1)->run_id, "r-1");
-  a->run_queue()->fence_unstarted("r-1", (*c1)->epoch);
-  a->run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  ASSERT_TRUE(wk_two_claimed_by_a(*a));
   // r-1's lease expired and b took it over before the group: a's epoch for it is stale.
   auto taken = b->run_queue()->claim("b", {"h-queue"}, 5000 + kWkLeaseMs + 1, kWkLeaseMs);
   ASSERT_TRUE(taken.ok() && taken->has_value() && (*taken)->run_id == "r-1");
