@@ -1652,8 +1652,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   }
   Status commit_at_once(bool* commit_failed) override {
     fence_locked_.clear();
-    Status s = db_.send_sql("COMMIT", "cannot commit a group of writes");
-    if (s.ok()) s = db_.flush();
+    if (Status s = db_.send_sql("COMMIT", "cannot commit a group of writes"); !s.ok()) return s;
+    Status s = db_.flush();
     *commit_failed = !s.ok() && db_.last_sent_failed();
     return s;
   }
