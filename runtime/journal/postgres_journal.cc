@@ -1654,7 +1654,9 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     fence_locked_.clear();
     if (Status s = db_.send_sql("COMMIT", "cannot commit a group of writes"); !s.ok()) return s;
     Status s = db_.flush();
-    *commit_failed = !s.ok() && db_.last_sent_failed();
+    // The COMMIT failed, or the connection was lost before its answer (it may have committed):
+    // not performed again.
+    *commit_failed = !s.ok() && (db_.last_sent_failed() || db_.broken());
     return s;
   }
 

@@ -73,7 +73,9 @@ class SqlJournal : public Journal {
   // commit_at_once() sends the COMMIT after them and waits for every answer: OK when every
   // statement did what it must have and the group is committed. A statement that did not fails
   // on the server, which then skips the COMMIT: nothing of the group is kept. `commit_failed`
-  // is set when every statement did what it must and the COMMIT itself failed.
+  // is set when every statement did what it must and the COMMIT itself failed, or when it
+  // cannot be known whether the group committed (the connection was lost): every write of the
+  // group then fails, and it is not performed again.
   virtual bool writes_at_once() const { return false; }
   virtual Status begin_at_once() { return Status(StatusCode::kInternal, "not at once"); }
   virtual Status commit_at_once(bool* /*commit_failed*/) {
