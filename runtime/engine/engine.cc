@@ -234,6 +234,23 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   // A run resumed with no journaled event starts again under its id, whose row exists.
   void skip_row() { journal_row_ = false; }
+
+  // A run claimed from a queue (its row exists, begin() writes nothing): its start events
+  // (run_started and what came with it) go to the journal writer now, so that they are committed
+  // with the next group, not with the run's first commit point, which is its end when every step
+  // is idempotent (docs/journal.md's rule 3). The run does not wait for them. On the caller's
+  // thread, before the run is known to the engine or posted to its loop: they are the writer's
+  // first write of the run. Were they refused (another worker took the run over), the run's next
+  // write fails too (its events do not follow the run's head), and reports their error.
+  void write_start_now() {
+    if (engine_.inline_journal || events_.empty()) return;
+    submit_events(
+        nullptr,
+        [this](const Status& s) {
+          if (!s.ok() && start_error_.ok()) start_error_ = s;
+        },
+        /*first=*/true);
+  }
   bool resuming() const { return resumed_ != nullptr; }
 
   // The open waits of a resumed run's held waits (for Engine::waits), with their original start.
@@ -888,10 +905,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   // journal writer, whose thread is the journal's bottleneck (it drops its write, and with it
   // this reference, before the acknowledgement). A write may be performed twice
   // (Journal::write_group): the events are appended as a copy, never moved from.
+  // `first`: JournalWriter::submit_first (the run's first write only).
   template <typename Then, typename Done>
-  void submit_events(Then then, Done done) {
+  void submit_events(Then then, Done done, bool first = false) {
     auto batch = std::make_shared<std::vector<Event>>(events_.take());
-    engine_.writer.submit(
+    (engine_.writer.*(first ? &JournalWriter::submit_first : &JournalWriter::submit))(
         [batch, then = std::move(then)](Journal& j) mutable {
           Status s = j.append(static_cast<const std::vector<Event>&>(*batch));
           if constexpr (!std::is_null_pointer_v<Then>) {
@@ -904,6 +922,8 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
           task.post_from_outside([self = std::move(self), s = std::move(s),
                                   batch = std::move(batch), done = std::move(done)]() mutable {
             batch.reset();
+            // The start written ahead failed (write_start_now): the reason this write failed too.
+            if (!s.ok() && !self->start_error_.ok()) s = self->start_error_;
             done(s);
           });
         });
@@ -966,6 +986,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   std::map<std::string, WaitAnswer> early_answers_;
   bool finished_in_journal_ = false;  // resumed after run_finished was written (not the row)
   bool journal_row_ = true;           // begin() journals the run's row
+  Status start_error_;                // why the start written ahead failed (write_start_now)
   RunTenant tenant_;                  // its tenant's budget (docs/budgets.md#tenant-budgets)
   std::vector<std::shared_ptr<Call>> calls_;                        // in flight, indexed by slot
   std::vector<std::pair<std::uint32_t, tools::Outcome>> deferred_;  // answered while flushing
@@ -1040,7 +1061,10 @@ std::string Engine::start_task(std::shared_ptr<const graph::Workflow> workflow,
   auto& loop = impl_->pick_loop();
   auto task = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
                                         std::move(request), std::move(done));
-  if (row_exists) task->skip_row();
+  if (row_exists) {
+    task->skip_row();
+    task->write_start_now();
+  }
   std::string id = task->id();
   impl_->add(id, task);
   asio::post(loop, [task] { task->begin(); });

@@ -138,6 +138,8 @@ class Engine {
   // start() for a run whose row a worker's claim has made already (queued, then running, with no
   // events; docs/scale-out.md#workers): the same, without writing the row. The caller fences
   // the run and has checked that nothing waits in the inbox for it (ClaimedRun::fresh_input).
+  // Its run_started is handed to the journal writer before this returns (the run does not wait
+  // for it): committed with the next group, even when every step is idempotent.
   std::string start_claimed(std::shared_ptr<const graph::Workflow> workflow,
                             std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
   Status resume(std::shared_ptr<const graph::Workflow> workflow,

@@ -176,11 +176,22 @@ class Connection {
   // without waiting: its answer is read and checked by the next flush(), which the next
   // statement that waits for its answer (exec, run) makes first. A group of writes is then one
   // round trip to the server instead of one per statement. `rows` >= 0: the number of rows the
-  // statement must change; another number fails the flush (naming `what`), as an
-  // error would. After a failed statement the server skips the rest until the flush (the
-  // transaction is then failed: the caller rolls it back).
+  // INSERT, UPDATE or DELETE `sql` must change; another number fails the statement on the
+  // server (it is sent as a query over `sql ... RETURNING 1` that counts them), so that a
+  // COMMIT sent behind it in the same pipeline is skipped. After a failed statement the server
+  // skips the rest until the flush (the transaction is then failed: the caller rolls it back).
   Status send(const std::string& name, const std::string& sql, const Params& params,
               const std::string& what, int rows = -1) {
+    if (rows >= 0) {
+      Params counted = params;
+      counted.integer(rows);
+      return send(name + "_counted",
+                  "WITH changed AS (" + sql + " RETURNING 1) SELECT CAST(CASE WHEN count(*) = $" +
+                      std::to_string(counted.size()) +
+                      " THEN '0' ELSE 'another number of rows changed than it must' END AS "
+                      "integer) FROM changed",
+                  counted, what);
+    }
     if (Status s = prepare(name, sql, what); !s.ok()) return s;
     if (Status s = enter_pipeline(what); !s.ok()) return s;
     const auto values = params.pointers();
@@ -188,20 +199,21 @@ class Connection {
                             nullptr, 0) != 1) {
       return sent_failed(what);
     }
-    return sent(what, rows);
+    return sent(what);
   }
   Status send_sql(const char* sql, const std::string& what) {
     if (Status s = enter_pipeline(what); !s.ok()) return s;
     if (PQsendQueryParams(conn_.get(), sql, 0, nullptr, nullptr, nullptr, nullptr, 0) != 1) {
       return sent_failed(what);
     }
-    return sent(what, -1);
+    return sent(what);
   }
   // Reads and checks the answers of every statement sent, and leaves pipeline mode. The first
-  // failure (an error, or a statement that changed another number of rows than it must have).
+  // failure (last_sent_failed(): whether it was the last statement sent's).
   Status flush() {
     if (!pipelining_) return Status();
     Status first;
+    last_sent_failed_ = false;
     const bool synced = PQpipelineSync(conn_.get()) == 1;
     if (!synced) first = sent_failed("cannot send the statements");
     for (std::size_t i = 0; synced && i < pending_.size(); ++i) {
@@ -221,14 +233,7 @@ class Connection {
       auto checked_result = checked(std::move(r), pending_[i].what);
       if (!checked_result.ok()) {
         first = checked_result.status();
-        continue;
-      }
-      if (pending_[i].rows >= 0 &&
-          integer_of_rows(PQcmdTuples(checked_result->get())) != pending_[i].rows) {
-        first = Status(StatusCode::kFailedPrecondition,
-                       prefix(pending_[i].what) + "changed " +
-                           std::string(PQcmdTuples(checked_result->get())) + " rows, not " +
-                           std::to_string(pending_[i].rows));
+        last_sent_failed_ = i + 1 == pending_.size();
       }
     }
     // The answer to the sync itself.
@@ -248,6 +253,7 @@ class Connection {
     return first;
   }
   bool pipelining() const { return pipelining_; }
+  bool last_sent_failed() const { return last_sent_failed_; }
 
   // Statements other journal methods failed with: they name the SQLSTATE they met.
   const std::string& last_sqlstate() const { return last_sqlstate_; }
@@ -307,25 +313,17 @@ class Connection {
     pipelining_ = true;
     return Status();
   }
-  Status sent(const std::string& what, int rows) {
-    pending_.push_back(Pending{what, rows});
+  Status sent(const std::string& what) {
+    pending_.push_back(Pending{what});
     return Status();
   }
   Status sent_failed(const std::string& what) {
     return Status(StatusCode::kUnavailable,
                   prefix(what) + one_line(PQerrorMessage(conn_.get())) + "; nothing was written");
   }
-  static int integer_of_rows(const char* text) {
-    int value = -1;
-    const std::string_view s(text ? text : "");
-    std::from_chars(s.data(), s.data() + s.size(), value);
-    return value;
-  }
-
   // A statement sent and not yet answered.
   struct Pending {
     std::string what;
-    int rows = -1;  // the rows it must change; -1: any number
   };
   static constexpr std::size_t kMaxPending = 256;
 
@@ -334,6 +332,7 @@ class Connection {
   std::set<std::string> prepared_;
   std::string last_sqlstate_;
   bool pipelining_ = false;
+  bool last_sent_failed_ = false;  // flush(): the first failure was the last statement's
   std::vector<Pending> pending_;
 };
 
@@ -1648,7 +1647,15 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
     fence_locked_.clear();
     return db_.send_sql("BEGIN", "cannot begin a group of writes");
   }
-  Status check_at_once() override { return db_.flush(); }
+  Status commit_at_once(bool* commit_failed) override {
+    fence_locked_.clear();
+    if (Status s = db_.send_sql("COMMIT", "cannot commit a group of writes"); !s.ok()) return s;
+    Status s = db_.flush();
+    // The COMMIT failed, or the connection was lost before its answer (it may have committed):
+    // not performed again.
+    *commit_failed = !s.ok() && (db_.last_sent_failed() || db_.broken());
+    return s;
+  }
 
   Status command(Command c) override {
     // Row locks taken in the transaction (check_fence) end with it, or with a rolled back write.

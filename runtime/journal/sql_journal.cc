@@ -80,20 +80,26 @@ std::optional<std::vector<Status>> SqlJournal::write_group_at_once(std::vector<W
   }
   write_heads_.clear();
   in_group_ = false;
-  if (ok) ok = store_group_heads().ok() && check_at_once().ok();
+  if (ok) ok = store_group_heads().ok();
   at_once_ = false;
   if (ok) {
-    undo_heads_.clear();
-    undo_workflows_.clear();
-    std::vector<Status> out(writes.size());
-    Status s = command(Command::kCommit);
-    if (!s.ok()) {
-      (void)command(Command::kRollback);
-      forget_cache();
-      out.assign(writes.size(), s);
+    // The statements' answers and the COMMIT's come back together (one round trip).
+    bool commit_failed = false;
+    Status s = commit_at_once(&commit_failed);
+    if (s.ok() || commit_failed) {
+      std::vector<Status> out(writes.size());
+      if (s.ok()) {
+        undo_heads_.clear();
+        undo_workflows_.clear();
+      } else {
+        (void)command(Command::kRollback);
+        undo_at_once();
+        forget_cache();
+        out.assign(writes.size(), s);
+      }
+      group_heads_.clear();
+      return out;
     }
-    group_heads_.clear();
-    return out;
   }
   // A write or a statement failed (or a fenced run is no longer this process's): nothing of the
   // group is kept; write_group performs it again, each write in its savepoint, on the cache as

@@ -70,10 +70,17 @@ class SqlJournal : public Journal {
   // begin_at_once() begins the group's transaction; while at_once_ is set its writes send their
   // statements without waiting, with no savepoints and no fencing locks, and store_heads makes
   // sure (by the rows it changes) that every fenced run is still held at its epoch;
-  // check_at_once() waits for every answer: OK when every statement did what it must have.
+  // commit_at_once() sends the COMMIT after them and waits for every answer: OK when every
+  // statement did what it must have and the group is committed. A statement that did not fails
+  // on the server, which then skips the COMMIT: nothing of the group is kept. `commit_failed`
+  // is set when every statement did what it must and the COMMIT itself failed, or when it
+  // cannot be known whether the group committed (the connection was lost): every write of the
+  // group then fails, and it is not performed again.
   virtual bool writes_at_once() const { return false; }
   virtual Status begin_at_once() { return Status(StatusCode::kInternal, "not at once"); }
-  virtual Status check_at_once() { return Status(StatusCode::kInternal, "not at once"); }
+  virtual Status commit_at_once(bool* /*commit_failed*/) {
+    return Status(StatusCode::kInternal, "not at once");
+  }
 
   // Runs `body` all or nothing: in its own transaction, or as part of a write of a group, which
   // the group rolls back whole if `body` fails.

@@ -31,6 +31,15 @@ void JournalWriter::submit(Write write, Ack ack) {
   wake_.notify_one();
 }
 
+void JournalWriter::submit_first(Write write, Ack ack) {
+  if (inline_) return submit(std::move(write), std::move(ack));
+  {
+    std::lock_guard lock(mu_);
+    first_.push_back({std::move(write), std::move(ack)});
+  }
+  wake_.notify_one();
+}
+
 void JournalWriter::loop() {
   pthread_setname_np(pthread_self(), "sy-journal");
   std::deque<Item> batch;
@@ -38,9 +47,10 @@ void JournalWriter::loop() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty() && stopping_) return;
-      batch.swap(queue_);  // everything queued so far, handled without the lock
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty() || !first_.empty(); });
+      if (queue_.empty() && first_.empty() && stopping_) return;
+      // Everything queued so far, handled without the lock; what was queued first, on its own.
+      batch.swap(first_.empty() ? queue_ : first_);
     }
     // Group commit: everything queued meanwhile is one transaction, acknowledged once durable.
     writes.clear();

@@ -18,6 +18,10 @@
 //   statement returning to the run's run_started event being committed. Run it with
 //   BM_JournaledSteps/journal:0/side:0 (the same runs on the SQLite journal without a queue) for
 //   the ratio.
+// - BM_GroupOfOneEvent: the floor under claim-to-start: one group commit (Journal::write_group)
+//   holding one write of one event, on an idle journal, one after another (what a claimed run's
+//   run_started costs when the writer has nothing in flight): the time per iteration is one
+//   group's, a round trip and the server's fsync of its WAL.
 // - BM_HealthSharePoll: the cost of shared health (runtime/engine/health_share.h) to the process
 //   that polls: one HealthShare::poll_once on its own journal connection, with `new` outcomes
 //   another journal object committed since the last poll (0: the steady state of an idle
@@ -336,6 +340,48 @@ BENCHMARK(BM_QueuedRuns)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A running run `id` of a workflow that is not stored ("w", hash "h"), with an empty input.
+runtime::RunRecord bench_running_run(const std::string& id) {
+  runtime::RunRecord run;
+  run.run_id = id;
+  run.workflow = "w";
+  run.workflow_hash = "h";
+  run.status = "running";
+  run.input = nlohmann::json::object();
+  return run;
+}
+
+void BM_GroupOfOneEvent(benchmark::State& state) {
+  auto& cluster = testing::PostgresCluster::shared(/*fsync=*/true);
+  if (!cluster.ok()) {
+    state.SkipWithError(cluster.error().c_str());
+    return;
+  }
+  auto journal = runtime::open_journal(cluster.create_database("floor"));
+  if (!journal.ok()) {
+    state.SkipWithError(journal.status().message().c_str());
+    return;
+  }
+  const runtime::RunRecord run = bench_running_run("r-floor");
+  if (!(*journal)->begin_run(run).ok()) {
+    state.SkipWithError("cannot record the run");
+    return;
+  }
+  std::int64_t seq = 0;
+  for (auto _ : state) {
+    runtime::Event e;
+    e.run_id = run.run_id;
+    e.seq = ++seq;
+    e.time_ms = 1767225600000 + seq;
+    e.type = seq == 1 ? "run_started" : "plan";
+    e.payload = {{"seq", seq}};
+    std::vector<runtime::Journal::Write> group = {
+        [&e](runtime::Journal& j) { return j.append(std::vector<runtime::Event>{e}); }};
+    if (!(*journal)->write_group(group).front().ok()) state.SkipWithError("the group failed");
+  }
+}
+BENCHMARK(BM_GroupOfOneEvent)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
 // `n` step outcomes of tool Pay, appended to `run` from seq `*seq` + 1, in appends of 100.
 bool append_outcomes(runtime::Journal& journal, const std::string& run, std::int64_t* seq, int n) {
   for (int done = 0; done < n;) {
@@ -369,12 +415,7 @@ void BM_HealthSharePoll(benchmark::State& state) {
     state.SkipWithError("cannot open the journal");
     return;
   }
-  runtime::RunRecord run;
-  run.run_id = "r-other";
-  run.workflow = "w";
-  run.workflow_hash = "h";
-  run.status = "running";
-  run.input = nlohmann::json::object();
+  const runtime::RunRecord run = bench_running_run("r-other");
   std::int64_t seq = 0;
   if (!(*other)->begin_run(run).ok() || !append_outcomes(**other, run.run_id, &seq, 20000)) {
     state.SkipWithError("cannot write the older outcomes");

@@ -375,28 +375,45 @@ class CountingJournal final : public ForwardingJournal {
   std::unique_ptr<Journal> owned_;
 };
 
-TEST_P(DurableJournalContract, WritesQueuedMeanwhileBecomeOneGroup) {
-  CountingJournal journal(std::move(journal_));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false, holding = false;
-  int acked = 0;
-  {
-    JournalWriter writer(journal);
-    // The first write holds the writer until 50 more are queued.
-    writer.submit([&](Journal& j) {
+// Holds a JournalWriter's thread in a first write (run "r0" begun) from hold() to release(), so
+// that what is submitted meanwhile waits for the next group. Made before the writer: the held
+// write uses it until the writer is done.
+class WriterHold {
+ public:
+  void hold(JournalWriter& writer) {
+    writer.submit([this](Journal& j) {
       {
-        std::unique_lock lock(mu);
-        holding = true;
-        cv.notify_all();
-        cv.wait(lock, [&] { return release; });
+        std::unique_lock lock(mu_);
+        holding_ = true;
+        cv_.notify_all();
+        cv_.wait(lock, [this] { return released_; });
       }
       return j.begin_run(run_record("r0"));
     });
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return holding_; });
+  }
+  void release() {
     {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return holding; });
+      std::lock_guard lock(mu_);
+      released_ = true;
     }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool holding_ = false, released_ = false;
+};
+
+TEST_P(DurableJournalContract, WritesQueuedMeanwhileBecomeOneGroup) {
+  CountingJournal journal(std::move(journal_));
+  WriterHold hold;
+  int acked = 0;
+  {
+    JournalWriter writer(journal);
+    hold.hold(writer);  // until 50 more are queued
     for (int i = 1; i <= 50; ++i) {
       writer.submit([i](Journal& j) { return j.begin_run(run_record("r" + std::to_string(i))); },
                     [&](Status s) {
@@ -404,17 +421,46 @@ TEST_P(DurableJournalContract, WritesQueuedMeanwhileBecomeOneGroup) {
                       ++acked;  // acknowledgements run on the writer thread, in order
                     });
     }
-    {
-      std::lock_guard lock(mu);
-      release = true;
-    }
-    cv.notify_all();
+    hold.release();
   }  // the writer performs what was queued, then stops
   EXPECT_EQ(acked, 50);
   ASSERT_EQ(journal.groups.size(), 2u);
   EXPECT_EQ(journal.groups[0], 1u);
   EXPECT_EQ(journal.groups[1], 50u);
   EXPECT_EQ(journal.list_runs({})->size(), 51u);
+}
+
+// What submit_first queues (a claimed run's start) is the next group on its own, ahead of what
+// submit queued before it, however much that is.
+TEST_P(DurableJournalContract, WritesQueuedFirstMakeTheNextGroupOnTheirOwnAheadOfTheOthers) {
+  CountingJournal journal(std::move(journal_));
+  WriterHold hold;
+  std::vector<std::string> acked;  // in the order of the acknowledgements
+  {
+    JournalWriter writer(journal);
+    hold.hold(writer);
+    auto write = [&](const std::string& id, bool first) {
+      auto perform = [id](Journal& j) { return j.begin_run(run_record(id)); };
+      auto ack = [&acked, id](Status s) {
+        EXPECT_TRUE(s.ok()) << s.to_string();
+        acked.push_back(id);  // acknowledgements run on the writer thread, in order
+      };
+      first ? writer.submit_first(perform, ack) : writer.submit(perform, ack);
+    };
+    for (int i = 1; i <= 10; ++i) write("r" + std::to_string(i), false);
+    write("s1", true);
+    write("s2", true);
+    hold.release();
+  }
+  ASSERT_EQ(journal.groups.size(), 3u);
+  EXPECT_EQ(journal.groups[0], 1u);
+  EXPECT_EQ(journal.groups[1], 2u);
+  EXPECT_EQ(journal.groups[2], 10u);
+  ASSERT_EQ(acked.size(), 12u);
+  EXPECT_EQ(acked[0], "s1");
+  EXPECT_EQ(acked[1], "s2");
+  EXPECT_EQ(acked[2], "r1");
+  EXPECT_EQ(acked[11], "r10");
 }
 
 // The test's journal, holding one run, "a", begun and without events.

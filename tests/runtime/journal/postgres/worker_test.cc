@@ -21,6 +21,7 @@
 #include "runtime/base/system_clock.h"
 #include "runtime/base/workflow_file.h"
 #include "runtime/engine/engine.h"
+#include "runtime/journal/event_feed.h"
 #include "runtime/journal/journal.h"
 #include "runtime/replay/verify.h"
 #include "runtime/replay/wait_inbox.h"
@@ -222,19 +223,29 @@ TEST(RunQueue, AStaleWorkersWritesAreRefusedOnceAnotherTookTheRunOver) {
 // taken over by another worker after its events were sent and before the group's end is caught
 // by the group's update of the heads, and the group is performed again write by write, so that
 // the stale run's write is refused and the others of the same group still commit.
+// Queued runs r-1 and r-2, both claimed by worker "a" (r-1 at 5000, r-2 a lease later: r-1's
+// lease expires first) and fenced at their epochs on a's journal.
+::testing::AssertionResult wk_two_claimed_by_a(Journal& a) {
+  if (!a.run_queue()->enqueue(wk_queued("r-1", 1000)).ok() ||
+      !a.run_queue()->enqueue(wk_queued("r-2", 2000)).ok()) {
+    return ::testing::AssertionFailure() << "cannot enqueue r-1 and r-2";
+  }
+  auto c1 = a.run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
+  auto c2 = a.run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
+  if (!c1.ok() || !c1->has_value() || !c2.ok() || !c2->has_value() || (*c1)->run_id != "r-1") {
+    return ::testing::AssertionFailure() << "a did not claim r-1, then r-2";
+  }
+  a.run_queue()->fence_unstarted("r-1", (*c1)->epoch);
+  a.run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  return ::testing::AssertionSuccess();
+}
+
 TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRunsCommit) {
   const std::string url = fresh_location("worker");
   auto a = wk_open(url);
   auto b = wk_open(url);
   ASSERT_TRUE(a && b);
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-1", 1000)).ok());
-  ASSERT_TRUE(a->run_queue()->enqueue(wk_queued("r-2", 2000)).ok());
-  auto c1 = a->run_queue()->claim("a", {"h-queue"}, 5000, kWkLeaseMs);
-  auto c2 = a->run_queue()->claim("a", {"h-queue"}, 5000 + kWkLeaseMs, kWkLeaseMs);
-  ASSERT_TRUE(c1.ok() && c1->has_value() && c2.ok() && c2->has_value());
-  ASSERT_EQ((*c1)->run_id, "r-1");
-  a->run_queue()->fence_unstarted("r-1", (*c1)->epoch);
-  a->run_queue()->fence_unstarted("r-2", (*c2)->epoch);
+  ASSERT_TRUE(wk_two_claimed_by_a(*a));
   int takeovers = 0;
   std::vector<Journal::Write> group = {
       [](Journal& j) { return j.append({journal_event("r-1", 1, "run_started")}); },
@@ -261,6 +272,46 @@ TEST(RunQueue, ARunTakenOverWhileItsGroupIsInFlightIsRefusedAndTheGroupsOtherRun
   EXPECT_TRUE(b->events("r-1")->empty());
   EXPECT_EQ(b->events("r-2")->size(), 2u);
   EXPECT_EQ(b->get_run("r-2")->head_seq, 2);
+  auto check = b->check();
+  ASSERT_TRUE(check.ok());
+  EXPECT_TRUE(check->problems.empty()) << check->problems.front();
+}
+
+// A group sent at once is one round trip (its COMMIT in the same pipeline): a run's finish
+// whose run was taken over changes no row, which fails the statement on the server, so that the
+// COMMIT is skipped; performed again write by write, the finish is refused and nothing of the
+// write is kept, while the group's other write commits.
+TEST(RunQueue, AFinishOfARunTakenOverIsRefusedInAGroupOfOneRoundTripAndNothingOfItIsKept) {
+  const std::string url = fresh_location("worker");
+  auto a = wk_open(url);
+  auto b = wk_open(url);
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(wk_two_claimed_by_a(*a));
+  // r-1's lease expired and b took it over before the group: a's epoch for it is stale.
+  auto taken = b->run_queue()->claim("b", {"h-queue"}, 5000 + kWkLeaseMs + 1, kWkLeaseMs);
+  ASSERT_TRUE(taken.ok() && taken->has_value() && (*taken)->run_id == "r-1");
+  int performed = 0;
+  std::vector<Journal::Write> group = {
+      [&](Journal& j) {
+        ++performed;
+        if (Status s = j.append({journal_event("r-1", 1, "run_started")}); !s.ok()) return s;
+        return j.finish_run("r-1", "completed", nlohmann::json{{"status", "completed"}}, 6000);
+      },
+      [](Journal& j) { return j.append({journal_event("r-2", 1, "run_started")}); }};
+  auto statuses = a->write_group(group);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[0].code(), StatusCode::kFailedPrecondition) << statuses[0].to_string();
+  EXPECT_NE(statuses[0].message().find("refused (fenced)"), std::string::npos)
+      << statuses[0].message();
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1].to_string();
+  EXPECT_EQ(performed, 2);  // at once (nothing of it committed), then on its own
+  EXPECT_TRUE(b->events("r-1")->empty());
+  auto r1 = b->get_run("r-1");
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1->status, "running");
+  EXPECT_EQ(r1->owner, "b");
+  EXPECT_EQ(r1->head_seq, 0);
+  EXPECT_EQ(b->events("r-2")->size(), 1u);
   auto check = b->check();
   ASSERT_TRUE(check.ok());
   EXPECT_TRUE(check->problems.empty()) << check->problems.front();
@@ -410,6 +461,70 @@ TEST(Worker, TwoWorkersRunEveryQueuedRunExactlyOnce) {
     EXPECT_TRUE(run->owner == "w1" || run->owner == "w2") << run->owner;
     EXPECT_TRUE(wk_verifies(*n1.journal, id));
   }
+}
+
+// Start -> One -> Done, One idempotent: the engine has no commit point before the run's end
+// (docs/journal.md's rule 3).
+constexpr const char* kWkIdempotentStep = R"({
+  "format": "switchyard.workflow/v1",
+  "name": "worker-idempotent-step",
+  "start": "Start",
+  "goal": "Done",
+  "tools": {"One": {"kind": "builtin", "name": "one", "idempotent": true}},
+  "edges": [["Start", "One", 1], ["One", "Done", 1]]
+})";
+
+// A claimed run's run_started goes to the journal writer as the run is started: committed by the
+// next group while its first step runs, not with the run's end. The step waits (bounded) until
+// the feed says run_started is committed; without the early write it would wait in vain, since
+// nothing of the run is written before the step's outcome.
+TEST(Worker, AClaimedRunsStartIsCommittedBeforeItsFirstStepEndsEvenWhenEveryStepIsIdempotent) {
+  const std::string url = fresh_location("worker");
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkIdempotentStep);
+  SystemClock clock;
+  auto journal = wk_open(url);
+  ASSERT_TRUE(journal);
+  EventFeed feed(*journal);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> committed;  // event types of the run, in commit order
+  auto sub = feed.subscribe([&](const Event& e) {
+    std::lock_guard lock(mu);
+    committed.push_back(e.type);
+    cv.notify_all();
+  });
+  bool started_before_step_ended = false;
+  tools::BuiltinRegistry builtins;
+  builtins.add("one", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    std::unique_lock lock(mu);
+    started_before_step_ended = cv.wait_for(lock, std::chrono::seconds(10), [&] {
+      return std::find(committed.begin(), committed.end(), "run_started") != committed.end();
+    });
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+  ASSERT_TRUE(tools.ok());
+  monitors::HealthTable health(clock);
+  Engine engine(feed, clock, health, EngineOptions{.threads = 1});
+  auto worker = Worker::create(feed, engine, clock, {{w, *tools}}, {.name = "w1"});
+  ASSERT_TRUE(worker.ok()) << worker.status().to_string();
+  auto id = enqueue_run(*journal->run_queue(), *w, nlohmann::json::object(), clock);
+  ASSERT_TRUE(id.ok()) << id.status().to_string();
+  auto started = (*worker)->poll_once();
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  ASSERT_EQ(*started, 1);
+  engine.wait_idle();
+  EXPECT_TRUE(started_before_step_ended);
+  EXPECT_EQ((*worker)->stats().finished, 1);
+  {
+    std::lock_guard lock(mu);
+    ASSERT_FALSE(committed.empty());
+    EXPECT_EQ(committed.front(), "run_started");
+    EXPECT_EQ(committed.back(), "run_finished");
+  }
+  EXPECT_EQ(journal->get_run(*id)->status, "completed");
+  EXPECT_TRUE(wk_verifies(*journal, *id));
 }
 
 TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
