@@ -141,7 +141,10 @@ BENCHMARK(BM_JournaledSteps)
 // A run queue that notes when each claim returned (steady clock), forwarding everything.
 class TimedQueue final : public runtime::RunQueue {
  public:
-  explicit TimedQueue(runtime::RunQueue& inner) : inner_(inner) {}
+  // `own_connection`: `inner` is a claims connection of its own (claims:1), which then writes the
+  // starts of the runs claimed fresh (Worker); claims:0 keeps the engine writing them.
+  TimedQueue(runtime::RunQueue& inner, bool own_connection)
+      : inner_(inner), own_connection_(own_connection) {}
   Status enqueue(const runtime::RunRecord& run) override { return inner_.enqueue(run); }
   Result<std::optional<runtime::ClaimedRun>> claim(const std::string& owner,
                                                    const std::vector<std::string>& hashes,
@@ -181,6 +184,14 @@ class TimedQueue final : public runtime::RunQueue {
   void fence_unstarted(const std::string& id, std::int64_t epoch) override {
     inner_.fence_unstarted(id, epoch);
   }
+  void fence_started(const std::string& id, std::int64_t epoch, std::int64_t seq,
+                     const std::string& hash) override {
+    inner_.fence_started(id, epoch, seq, hash);
+  }
+  bool writes_starts() const override { return own_connection_ && inner_.writes_starts(); }
+  std::vector<Status> write_starts(const std::vector<Start>& starts) override {
+    return inner_.write_starts(starts);
+  }
   void unfence(const std::string& id) override { inner_.unfence(id); }
   Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
     return inner_.stats(now_ms);
@@ -198,6 +209,7 @@ class TimedQueue final : public runtime::RunQueue {
 
  private:
   runtime::RunQueue& inner_;
+  const bool own_connection_;
   std::mutex mu_;
   std::map<std::string, std::chrono::steady_clock::time_point> claimed_at_;
 };
@@ -278,8 +290,8 @@ void BM_QueuedRuns(benchmark::State& state) {
         b.claims_pg = std::move(*claims);
       }
       b.feed = std::make_unique<runtime::EventFeed>(*b.pg);
-      b.queue =
-          std::make_unique<TimedQueue>(own_claims ? *b.claims_pg->run_queue() : *b.pg->run_queue());
+      b.queue = std::make_unique<TimedQueue>(
+          own_claims ? *b.claims_pg->run_queue() : *b.pg->run_queue(), own_claims);
       b.subscription = b.feed->subscribe([&](const runtime::Event& e) {
         if (e.type == "run_started") {
           std::lock_guard lock(mu);

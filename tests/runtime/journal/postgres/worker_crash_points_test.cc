@@ -1,8 +1,9 @@
 // A `switchyard worker` process killed (SIGKILL, by the crash points of runtime/base/crash_point.h)
-// at the two points of its own work: right after it claimed a run, and right after it renewed the
-// lease of a run in flight. Another worker takes the run over once the lease expired, with a
-// higher epoch, and the run finishes and verifies. (The multi-worker crash harness of
-// worker_test.cc kills at random request counts instead.)
+// at the points of its own work: right after it claimed a run, right after its claims connection
+// committed the claimed run's start, and right after it renewed the lease of a run in flight.
+// Another worker takes the run over once the lease expired, with a higher epoch, and the run
+// finishes and verifies. (The multi-worker crash harness of worker_test.cc kills at random request
+// counts instead.)
 
 #include <gtest/gtest.h>
 
@@ -77,6 +78,13 @@ void kill_then_take_over(const std::string& tag, const std::string& crash_at, in
 TEST(WorkerCrashPoints, AWorkerKilledRightAfterItsClaimLeavesTheRunToAnotherAfterTheLease) {
   // Killed before the run's first event: the run is claimed (epoch 1) and has no event.
   kill_then_take_over("cp_claim", "after_claim:1", 1, false);
+}
+
+TEST(WorkerCrashPoints,
+     AWorkerKilledRightAfterItsClaimedRunsStartLeavesTheRunToAnotherAfterTheLease) {
+  // Killed once its claims connection committed the run's start, before its engine ran it: the
+  // run has its run_started (epoch 1) and nothing more; the next worker continues it.
+  kill_then_take_over("cp_start", "after_claimed_start:1", 1, true);
 }
 
 TEST(WorkerCrashPoints, AWorkerKilledRightAfterRenewingItsLeaseLosesTheRunToAnotherAfterTheLease) {
