@@ -26,6 +26,7 @@
 #include "runtime/replay/verify.h"
 #include "runtime/replay/wait_inbox.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/forwarding_run_queue.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/otlp_receiver.h"
 #include "tests/support/postgres_cluster.h"
@@ -530,20 +531,15 @@ TEST(Worker, AClaimedRunsStartIsCommittedBeforeItsFirstStepEndsEvenWhenEveryStep
 // A claims queue that, right after each claim, has another journal adopt the runs it claimed
 // (`switchyard resume` taking them out of the workers' hands): the claimant's epoch is stale
 // before it writes anything.
-class WkAdoptedAfterClaim final : public RunQueue {
+class WkAdoptedAfterClaim final : public testing::ForwardingRunQueue {
  public:
-  WkAdoptedAfterClaim(RunQueue& inner, RunQueue& other) : inner_(inner), other_(other) {}
-  Status enqueue(const RunRecord& run) override { return inner_.enqueue(run); }
-  Result<std::optional<ClaimedRun>> claim(const std::string& owner,
-                                          const std::vector<std::string>& hashes,
-                                          std::int64_t now_ms, std::int64_t lease_ms) override {
-    return inner_.claim(owner, hashes, now_ms, lease_ms);
-  }
+  WkAdoptedAfterClaim(RunQueue& inner, RunQueue& other)
+      : ForwardingRunQueue(inner), other_(other) {}
   Result<std::vector<ClaimedRun>> claim_many(const std::string& owner,
                                              const std::vector<std::string>& hashes,
                                              std::int64_t now_ms, std::int64_t lease_ms,
                                              int limit) override {
-    auto claimed = inner_.claim_many(owner, hashes, now_ms, lease_ms, limit);
+    auto claimed = inner().claim_many(owner, hashes, now_ms, lease_ms, limit);
     if (claimed.ok()) {
       for (const ClaimedRun& c : *claimed) {
         auto adopted = other_.adopt(c.run_id, now_ms + lease_ms + 1);
@@ -552,31 +548,8 @@ class WkAdoptedAfterClaim final : public RunQueue {
     }
     return claimed;
   }
-  Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
-      const std::string& owner, const std::vector<std::string>& ids, std::int64_t now_ms,
-      std::int64_t lease_ms) override {
-    return inner_.renew(owner, ids, now_ms, lease_ms);
-  }
-  Status release(const std::string& owner, const std::string& id, std::int64_t epoch) override {
-    return inner_.release(owner, id, epoch);
-  }
-  Result<std::int64_t> adopt(const std::string& id, std::int64_t now_ms) override {
-    return inner_.adopt(id, now_ms);
-  }
-  void fence(const std::string& id, std::int64_t epoch) override { inner_.fence(id, epoch); }
-  void unfence(const std::string& id) override { inner_.unfence(id); }
-  bool writes_starts() const override { return inner_.writes_starts(); }
-  std::vector<Status> write_starts(const std::vector<Start>& starts) override {
-    return inner_.write_starts(starts);
-  }
-  Result<QueueStats> stats(std::int64_t now_ms) const override { return inner_.stats(now_ms); }
-  Result<std::map<std::string, std::int64_t>> inbox_counts(
-      const std::vector<std::string>& ids) const override {
-    return inner_.inbox_counts(ids);
-  }
 
  private:
-  RunQueue& inner_;
   RunQueue& other_;
 };
 
