@@ -78,6 +78,7 @@ Worker::~Worker() {
 }
 
 void Worker::abandon() {
+  abandoned_ = true;
   stop();
   // Runs still here: abandoned without writing to them, their leases ended for another worker
   // to take them over by the resume rules.
@@ -248,6 +249,10 @@ void Worker::start_fresh(const std::vector<const ClaimedRun*>& claimed) {
   crash_point("after_claimed_start");
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     const ClaimedRun& c = *claimed[i];
+    // Abandoned meanwhile (its fences already refuse every write of these runs): not run here;
+    // another worker continues them from their start by the resume rules.
+    if (abandoned_ && written[i].ok())
+      written[i] = Status(StatusCode::kCancelled, "worker stopped");
     const std::vector<Event>& start = starts[i].second;
     if (written[i].ok() && !start.empty()) {
       // The engine's journal continues the run's chain from its start's head, read nowhere.

@@ -148,7 +148,8 @@ class Worker {
   std::vector<std::string> hashes_;  // workflows_'s, in order
   WorkerOptions options_;
   std::atomic<bool> stopped_{false};
-  std::int64_t renewed_ms_ = -1;  // the clock's time of the last renewal; only run()'s thread
+  std::atomic<bool> abandoned_{false};  // abandon() called: runs being started are not run
+  std::int64_t renewed_ms_ = -1;        // the clock's time of the last renewal; only run()'s thread
   // The inbox rows seen for each run held here (RunQueue::inbox_counts); only poll_once's thread.
   std::map<std::string, std::int64_t> inbox_seen_;
   // When run() last looked at the inbox (wall time: a bound on how often it queries, whatever
