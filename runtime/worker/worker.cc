@@ -249,8 +249,8 @@ void Worker::start_fresh(const std::vector<const ClaimedRun*>& claimed) {
   crash_point("after_claimed_start");
   for (std::size_t i = 0; i < prepared.size(); ++i) {
     const ClaimedRun& c = *claimed[i];
-    // Abandoned meanwhile (its fences already refuse every write of these runs): not run here;
-    // another worker continues them from their start by the resume rules.
+    // Abandoned meanwhile (their leases released): not run here; another worker continues them
+    // from their start by the resume rules.
     if (abandoned_ && written[i].ok())
       written[i] = Status(StatusCode::kCancelled, "worker stopped");
     const std::vector<Event>& start = starts[i].second;
