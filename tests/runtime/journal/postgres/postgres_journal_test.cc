@@ -153,6 +153,29 @@ TEST(PostgresJournal, APasswordIsNeverPrinted) {
   EXPECT_NE(missing.message().find(":***@"), std::string::npos) << missing.message();
 }
 
+// libpq quotes the URI, or a piece of it, when it cannot parse it: the password in that piece
+// never reaches the journal's error (which goes to logs, stderr and /readyz).
+TEST(PostgresJournal, APasswordLibpqQuotesInItsConnectErrorIsNeverPrinted) {
+  for (const std::string url : {"postgresql://ada:s3cret%zz@/runs",   // a bad %-escape
+                                "postgresql://ada:s3cret@[::1/runs",  // the whole URI quoted
+                                "postgresql://ada@/runs?password=s3cret%zz",
+                                "postgresql://ada:s3cret/pw@/runs"}) {  // read as host:port
+    auto j = open_journal(url);
+    ASSERT_FALSE(j.ok()) << url;
+    const std::string message = j.status().message();
+    EXPECT_NE(message.find(": cannot connect: "), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+    EXPECT_NE(message.find("***"), std::string::npos) << message;
+  }
+  EXPECT_EQ(printable_location("postgresql://ada:s3cret/pw@db/runs"),
+            "postgresql://ada:***@db/runs");
+  EXPECT_EQ(printable_location("postgresql://ada@db/runs?%70assword=s3cret"),
+            "postgresql://ada@db/runs?%70assword=***");
+  EXPECT_EQ(without_password("at \"postgresql://ada:s%40cret@db/runs\": s@cret, s%40cret",
+                             "postgresql://ada:s%40cret@db/runs"),
+            "at \"postgresql://ada:***@db/runs\": ***, ***");
+}
+
 // The journal writer's group is one transaction: every row of it carries the same transaction
 // id (xmin).
 TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
