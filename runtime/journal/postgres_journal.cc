@@ -138,8 +138,7 @@ class Connection {
     pending_.clear();
     pipelining_ = false;
     if (broken()) return io_error(prefix("cannot reconnect") + said(PQerrorMessage(conn_.get())));
-    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
-    return Status();
+    return configure("cannot reconnect");
   }
 
   // Runs `sql` (no parameters; several statements allowed). Like every statement that waits for
@@ -251,7 +250,8 @@ class Connection {
   // the URI, or a part of it, when it cannot parse it.
   std::string said(const char* message) const { return without_password(one_line(message), url_); }
 
-  // A new connection's libpq settings: the server's notices to the log, text in UTF-8 both ways.
+  // A new session's libpq settings: the server's notices to the log, text in UTF-8 both ways (a
+  // SET of the session: a connection made again by reset() starts without it).
   Status configure(const char* what) {
     PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
     if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) {

@@ -176,6 +176,32 @@ TEST(PostgresJournal, APasswordLibpqQuotesInItsConnectErrorIsNeverPrinted) {
             "at \"postgresql://ada:***@db/runs\": ***, ***");
 }
 
+// A connection made again after the server dropped it speaks UTF-8 as the first one did, whatever
+// the session's default (here a LATIN1 client encoding given in the URL, as a database or role
+// setting would): a non-ASCII event written after the reconnection reads back and verifies
+// from another connection.
+TEST(PostgresJournal, AConnectionMadeAgainStillSpeaksUtf8) {
+  const std::string url = fresh_location("journal") + "%20-cclient_encoding%3DLATIN1";
+  auto journal = open_postgres_journal(url);
+  ASSERT_TRUE(journal.ok()) << journal.status().to_string();
+  ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
+  ASSERT_EQ(pg_query(url,
+                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                     "datname = current_database() AND pid <> pg_backend_pid()"),
+            "1");
+  EXPECT_FALSE((*journal)->append({journal_event("r1", 1)}).ok());
+  ASSERT_TRUE((*journal)->append({journal_event("r1", 1)}).ok());  // "événement"
+  auto other = open_postgres_journal(url);
+  ASSERT_TRUE(other.ok()) << other.status().to_string();
+  auto events = (*other)->events("r1");
+  ASSERT_TRUE(events.ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].payload["text"], "événement");
+  auto checked = (*other)->check();
+  ASSERT_TRUE(checked.ok()) << checked.status().to_string();
+  EXPECT_TRUE(checked->problems.empty()) << checked->problems.front();
+}
+
 // The journal writer's group is one transaction: every row of it carries the same transaction
 // id (xmin).
 TEST(PostgresJournal, AGroupOfWritesIsOneTransaction) {
