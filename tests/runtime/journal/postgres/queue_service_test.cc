@@ -138,6 +138,45 @@ TEST(PostgresQueueService, ARunPostedIsQueuedThenRunByAWorkerWhileItsEventsStrea
   EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
 }
 
+// A row of the run that cannot be decoded (an edited journal) ends the stream that follows the
+// run through the journal, instead of keeping it open and failing at every poll; opened again,
+// the stream answers the error naming the row.
+TEST(PostgresQueueService, AStreamMeetingARowThatCannotBeDecodedEndsAndNamesItWhenOpenedAgain) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string url = cluster.fresh("queue_poisoned");
+  TempDir dir;
+  ServeProcess server(
+      url,
+      {"--queue", "--queue-poll", "20ms", "--workflow", dir.write("quick.json", quick_workflow())},
+      {"SWITCHYARD_TOKENS=q-token"});
+  ASSERT_FALSE(server.url().empty());
+  auto posted = server.call("POST", "/v1/runs", "q-token",
+                            R"({"workflow": "quick", "input": {}, "run_id": "poisoned-1"})");
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  long status = 0;
+  auto streamed = std::async(std::launch::async, [&] {
+    return read_sse(server.url() + "/v1/runs/poisoned-1/events", {"Authorization: Bearer q-token"},
+                    &status, std::chrono::seconds(30));
+  });
+  auto streams = [&] {
+    return queue_metric(server.call("GET", "/metrics", "q-token").body,
+                        "switchyard_queue_event_streams");
+  };
+  ASSERT_EQ(poll_until(streams, [](double n) { return n == 1; }), 1);
+  ASSERT_EQ(pg_exec(url,
+                    "INSERT INTO events (run_id, seq, time_ms, type, payload) VALUES "
+                    "('poisoned-1', 1, 1, 'run_started', 'not json')"),
+            "");
+  EXPECT_EQ(poll_until(streams, [](double n) { return n == 0; }), 0);
+  EXPECT_TRUE(streamed.get().empty());  // ended by the server, without an event
+  EXPECT_EQ(status, 200);
+  auto again = server.call("GET", "/v1/runs/poisoned-1/events", "q-token");
+  EXPECT_EQ(again.status, 500) << again.body;
+  EXPECT_NE(again.body.find("run poisoned-1 seq 1 (run_started): /payload"), std::string::npos)
+      << again.body;
+}
+
 TEST(PostgresQueueService, ServeWithAQueueOnASqliteJournalIsRefusedAtStart) {
   TempDir dir;
   auto r =
