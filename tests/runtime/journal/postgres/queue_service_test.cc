@@ -138,6 +138,55 @@ TEST(PostgresQueueService, ARunPostedIsQueuedThenRunByAWorkerWhileItsEventsStrea
   EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
 }
 
+// A service on a PostgreSQL journal without --queue: a run another process writes (a worker,
+// holding it at an approval) streams from the journal as it goes on, to run_finished.
+TEST(PostgresQueueService, AServiceWithoutAQueueStreamsARunAnotherProcessWrites) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string url = cluster.fresh("stream_elsewhere");
+  TempDir dir;
+  const std::string workflow = dir.write("held.json", R"({"format": "switchyard.workflow/v1",
+    "name": "held-elsewhere", "start": "Start", "goal": "Done",
+    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
+              "Done": {"kind": "mock", "idempotent": true}},
+    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})");
+  ServeProcess server(url, {"--queue-poll", "20ms", "--workflow", workflow},
+                      {"SWITCHYARD_TOKENS=s-token"});
+  ASSERT_FALSE(server.url().empty());
+  auto enq = switchyard({"enqueue", workflow, "--journal", url, "--run-id", "elsewhere-1"});
+  ASSERT_EQ(enq.exit_code, 0) << enq.err << enq.out;
+  Subprocess worker({SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow", workflow,
+                     "--name", "sw", "--poll", "5ms"},
+                    {}, dir.file("worker.log"));
+  ASSERT_EQ(pg_wait_for(url,
+                        "SELECT count(*) FROM events WHERE run_id = 'elsewhere-1' AND type = "
+                        "'wait_started'",
+                        "1", std::chrono::seconds(20)),
+            "1");
+  // The stream is open (it has sent the run's history) before the approval lets the run go on.
+  long status = 0;
+  std::promise<void> opened;
+  auto streamed = std::async(std::launch::async, [&] {
+    bool first = true;
+    return read_sse(server.url() + "/v1/runs/elsewhere-1/events", {"Authorization: Bearer s-token"},
+                    &status, std::chrono::seconds(20), [&](const SseEvent&) {
+                      if (first) opened.set_value();
+                      first = false;
+                      return false;
+                    });
+  });
+  ASSERT_EQ(opened.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto approved = switchyard({"approve", "elsewhere-1", "Ask#1", "--journal", url});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err << approved.out;
+  const auto events = streamed.get();
+  EXPECT_EQ(status, 200);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().event, "run_started");
+  EXPECT_EQ(events.back().event, "run_finished");
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(std::chrono::seconds(20)), 0);
+}
+
 // A row of the run that cannot be decoded (an edited journal) ends the stream that follows the
 // run through the journal, instead of keeping it open and failing at every poll; opened again,
 // the stream answers the error naming the row.
