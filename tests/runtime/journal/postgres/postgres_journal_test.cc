@@ -4,9 +4,13 @@
 // cannot be reached, group commit as one transaction.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "runtime/journal/journal.h"
 #include "runtime/journal/writer.h"
@@ -174,6 +178,49 @@ TEST(PostgresJournal, APasswordLibpqQuotesInItsConnectErrorIsNeverPrinted) {
   EXPECT_EQ(without_password("at \"postgresql://ada:s%40cret@db/runs\": s@cret, s%40cret",
                              "postgresql://ada:s%40cret@db/runs"),
             "at \"postgresql://ada:***@db/runs\": ***, ***");
+}
+
+// A role whose login needs a password (the cluster trusts its socket for everyone else): a URL
+// without one is refused by the server, and libpq takes it from PGPASSWORD or from a password
+// file (~/.pgpass, or PGPASSFILE) as docs/journal.md says; it never shows.
+TEST(PostgresJournal, APasswordComesFromPgpasswordOrThePasswordFile) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string admin = cluster.fresh("pw_admin");
+  const std::string hba = pg_query(admin, "SHOW hba_file");
+  ASSERT_FALSE(hba.empty());
+  {
+    std::ifstream in(hba);
+    std::stringstream rules;
+    rules << "local all pw_user scram-sha-256\n" << in.rdbuf();
+    in.close();
+    std::ofstream(hba) << rules.str();
+  }
+  ASSERT_EQ(pg_exec(admin,
+                    "CREATE ROLE pw_user LOGIN PASSWORD 'pw-s3cret'; CREATE SCHEMA pw_journal "
+                    "AUTHORIZATION pw_user; SELECT pg_reload_conf()"),
+            "");
+  const std::string url = cluster.url("pw_journal", "pw_user");
+  auto refused = open_journal(url);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("cannot connect"), std::string::npos)
+      << refused.status().message();
+
+  ASSERT_EQ(setenv("PGPASSWORD", "pw-s3cret", 1), 0);
+  auto from_env = open_journal(url);
+  unsetenv("PGPASSWORD");
+  ASSERT_TRUE(from_env.ok()) << from_env.status().to_string();
+  EXPECT_EQ((*from_env)->location().find("s3cret"), std::string::npos);
+  ASSERT_TRUE((*from_env)->begin_run(run_record("r1")).ok());
+
+  TempDir dir;
+  const std::string file = dir.write("pgpass", "*:*:*:pw_user:pw-s3cret\n");
+  ASSERT_EQ(chmod(file.c_str(), 0600), 0);
+  ASSERT_EQ(setenv("PGPASSFILE", file.c_str(), 1), 0);
+  auto from_file = open_journal(url);
+  unsetenv("PGPASSFILE");
+  ASSERT_TRUE(from_file.ok()) << from_file.status().to_string();
+  EXPECT_EQ((*from_file)->get_run("r1")->run_id, "r1");
 }
 
 // A connection made again after the server dropped it speaks UTF-8 as the first one did, whatever
