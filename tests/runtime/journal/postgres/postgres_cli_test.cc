@@ -88,11 +88,7 @@ TEST(PostgresCli, RunsWaitsAndCheckReadAHeldRunOfAPostgresJournal) {
   const std::string url = cluster.fresh("waits");
   ASSERT_FALSE(url.empty());
   TempDir dir;
-  const std::string workflow = dir.write("held.json", R"({"format": "switchyard.workflow/v1",
-    "name": "pg-held", "start": "Start", "goal": "Done",
-    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
-              "Done": {"kind": "mock", "idempotent": true}},
-    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})");
+  const std::string workflow = dir.write("held.json", held_workflow("pg-held"));
   {
     Subprocess holder({SWITCHYARD_WAIT_HOLDER, url, workflow, "pg-held-1", "1"});
     // Its log lines (the journal's schema upgrades) come first on the same output.

@@ -145,11 +145,7 @@ TEST(PostgresQueueService, AServiceWithoutAQueueStreamsARunAnotherProcessWrites)
   ASSERT_TRUE(cluster.ok()) << cluster.error();
   const std::string url = cluster.fresh("stream_elsewhere");
   TempDir dir;
-  const std::string workflow = dir.write("held.json", R"({"format": "switchyard.workflow/v1",
-    "name": "held-elsewhere", "start": "Start", "goal": "Done",
-    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
-              "Done": {"kind": "mock", "idempotent": true}},
-    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})");
+  const std::string workflow = dir.write("held.json", held_workflow("held-elsewhere"));
   ServeProcess server(url, {"--queue-poll", "20ms", "--workflow", workflow},
                       {"SWITCHYARD_TOKENS=s-token"});
   ASSERT_FALSE(server.url().empty());
