@@ -43,10 +43,11 @@ std::vector<std::string> worker_argv(const std::string& url, const std::string& 
 
 // Kills worker `a` at `crash_at`, then lets worker `b` take run `run_id` over, which ends it
 // `final_status` (at epoch 2).
-// `journaled_at_kill`: whether the run had journaled events when `a` died (nullopt: either).
+// `journaled_at_kill`: the types of the run's journaled events when `a` died, in order and
+// comma-separated ("" for none; nullopt: whatever they are).
 // `journal`: set to the journal's URL.
 void kill_then_take_over(const std::string& tag, const std::string& crash_at, int latency_ms,
-                         std::optional<bool> journaled_at_kill, bool idempotent = true,
+                         std::optional<std::string> journaled_at_kill, bool idempotent = true,
                          const std::string& final_status = "completed",
                          std::string* journal = nullptr) {
   PostgresCluster& cluster = PostgresCluster::shared();
@@ -67,8 +68,11 @@ void kill_then_take_over(const std::string& tag, const std::string& crash_at, in
   }
   EXPECT_EQ(pg_query(url, row), "running a 1");
   if (journaled_at_kill) {
-    EXPECT_EQ(pg_query(url, "SELECT count(*) > 0 FROM events WHERE run_id = '" + run_id + "'"),
-              *journaled_at_kill ? "t" : "f");
+    EXPECT_EQ(pg_query(url,
+                       "SELECT coalesce(string_agg(type, ',' ORDER BY seq), '') FROM events "
+                       "WHERE run_id = '" +
+                           run_id + "'"),
+              *journaled_at_kill);
   }
   Subprocess b(worker_argv(url, file, "b"), {}, dir.file("b.log"));
   EXPECT_EQ(
@@ -83,7 +87,7 @@ void kill_then_take_over(const std::string& tag, const std::string& crash_at, in
 
 TEST(WorkerCrashPoints, AWorkerKilledRightAfterItsClaimLeavesTheRunToAnotherAfterTheLease) {
   // Killed before the run's first event: the run is claimed (epoch 1) and has no event.
-  kill_then_take_over("cp_claim", "after_claim:1", 1, false);
+  kill_then_take_over("cp_claim", "after_claim:1", 1, "");
 }
 
 TEST(WorkerCrashPoints, AWorkerKilledRightAfterRenewingItsLeaseLosesTheRunToAnotherAfterTheLease) {
@@ -94,9 +98,10 @@ TEST(WorkerCrashPoints, AWorkerKilledRightAfterRenewingItsLeaseLosesTheRunToAnot
 }
 
 TEST(WorkerCrashPoints, AWorkerKilledInsideAGroupOfWritesLeavesNoneOfItAndTheRunToAnother) {
-  // Killed after the first statement of its first write of several events (the run's start):
-  // the group's transaction dies with the connection, so the run has no event at all.
-  kill_then_take_over("cp_group", "inside_append:1", 1, false);
+  // Killed after the first statement of its first write of several events (after the run's
+  // start, committed on its own as a claimed run's start is): the group's transaction dies with
+  // the connection, so the run has its start and nothing of that write.
+  kill_then_take_over("cp_group", "inside_append:1", 1, "run_started");
 }
 
 TEST(WorkerCrashPoints, AWorkerKilledBetweenAStepsStartAndItsNonIdempotentCallLeavesItInDoubt) {
@@ -104,8 +109,8 @@ TEST(WorkerCrashPoints, AWorkerKilledBetweenAStepsStartAndItsNonIdempotentCallLe
   // run over cannot know that: it does not send the call and ends the run escalated, in doubt,
   // naming the step.
   std::string url;
-  kill_then_take_over("cp_invoke", "before_invoke:1", 1, true, /*idempotent=*/false, "escalated",
-                      &url);
+  kill_then_take_over("cp_invoke", "before_invoke:1", 1, "run_started,plan,step_started",
+                      /*idempotent=*/false, "escalated", &url);
   const std::string escalated = pg_query(
       url, "SELECT payload FROM events WHERE type = 'escalated' AND run_id = 'cp_invoke-run'");
   EXPECT_NE(escalated.find("\"reason\":\"in_doubt\""), std::string::npos) << escalated;
