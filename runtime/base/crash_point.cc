@@ -33,6 +33,11 @@ Armed& armed() {
 
 }  // namespace
 
+bool crash_point_armed(const char* name) {
+  const Armed& a = armed();
+  return !a.name.empty() && a.name == name;
+}
+
 void crash_point(const char* name) {
   Armed& a = armed();
   if (a.name.empty() || a.name != name) return;

@@ -4,6 +4,7 @@
 // variable SWITCHYARD_CRASH_AT names it: "NAME:N" makes the process kill itself with SIGKILL (no
 // cleanup, no flush: exactly a `kill -9`) the N-th time it passes that point. Points:
 //   before_invoke   a non-idempotent tool's step_started is durable; the tool is not yet called
+//                   (the Runner's and the Engine's: `run`, `serve`, workers)
 //   after_call      a tool answered (its effect happened); the answer is not journaled yet
 //   after_outcome_commit  a non-idempotent tool's outcome is durable; nothing invoked since
 //   inside_append   a journal transaction has written its first event but not committed
@@ -16,5 +17,7 @@
 namespace switchyard::runtime {
 
 void crash_point(const char* name);
+// Whether SWITCHYARD_CRASH_AT names point `name` (for a point whose condition costs something).
+bool crash_point_armed(const char* name);
 
 }  // namespace switchyard::runtime

@@ -3,7 +3,7 @@
 //                  [--max-concurrent-runs N]
 //                  [--grace D] [--read-timeout D] [--idle-timeout D] [--models M]
 //                  [--workflow WF.json]... [--allow-command-tools] [--otlp-endpoint URL]
-//                  [--no-resume] [--queue [--queue-poll D]] [--health-poll D]
+//                  [--no-resume] [--queue] [--queue-poll D] [--health-poll D]
 // The HTTP service (docs/service.md). Tokens: --tokens-file and/or SWITCHYARD_TOKENS (taken out
 // of the environment once read, so that no tool subprocess inherits them).
 
@@ -187,8 +187,8 @@ void add_serve(CLI::App& app, Context& ctx) {
                 "Admit runs into the PostgreSQL journal's queue for `switchyard worker`s to run, "
                 "instead of running them here (docs/scale-out.md#the-service-on-a-queue)");
   cmd->add_option("--queue-poll", args->queue_poll,
-                  "With --queue: how often the event streams of runs that workers run read the "
-                  "journal")
+                  "On a PostgreSQL journal: how often the event streams of runs other processes "
+                  "(workers) run read the journal")
       ->capture_default_str();
   cmd->add_option("--health-poll", args->health_poll,
                   "On a PostgreSQL journal: how often the health monitor learns the tool outcomes "

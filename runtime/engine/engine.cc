@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "graph/json_read.h"
+#include "runtime/base/crash_point.h"
 #include "runtime/base/hash.h"
 #include "runtime/base/log.h"
 #include "runtime/engine/llm_history.h"
@@ -502,6 +503,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
 
   void start_call(const Action& action) {
     if (workflow_->tool(action.tool).kind == graph::ToolKind::kWait) return hold(action);
+    // A side effect's step_started is durable here (advance_until_waiting), its call not made.
+    // (Asked only when the crash tests arm the point: asking may journal a tool's hint.)
+    if (crash_point_armed("before_invoke") && !hints_.idempotent(action.tool, events_)) {
+      crash_point("before_invoke");
+    }
     if (auto refused = health_.admit(action.tool, action.tier, events_)) {
       // The monitor holds the tool down: no call; the answer is the refusal, on the next turn.
       auto self = shared_from_this();

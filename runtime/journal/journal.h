@@ -444,6 +444,11 @@ bool is_postgres_location(const std::string& location);
 // is returned as it is.
 std::string printable_location(const std::string& location);
 
+// `text` (a message of libpq's, which may quote the URI or a part of it: "invalid
+// percent-encoded token: ...") with `location` replaced by printable_location(location) and every
+// password it holds (as written and percent-decoded) by "***". Anything else is returned as it is.
+std::string without_password(std::string text, const std::string& location);
+
 // Opens the PostgreSQL journal in the database `url` names (a libpq connection URI,
 // postgresql://[user@][host][:port]/dbname[?param=value...]), creating its tables when the
 // database has none (and `options.create_if_missing`) and upgrading an older schema, each

@@ -120,17 +120,13 @@ class Connection {
   explicit Connection(std::string where) : where_(std::move(where)) {}
 
   Status connect(const std::string& url) {
+    url_ = url;
     conn_.reset(PQconnectdb(url.c_str()));
     if (!conn_) return io_error(prefix("cannot connect") + "out of memory");
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
-      return io_error(prefix("cannot connect") + one_line(PQerrorMessage(conn_.get())));
+      return io_error(prefix("cannot connect") + said(PQerrorMessage(conn_.get())));
     }
-    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
-    if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) {
-      return io_error(prefix("cannot connect") +
-                      "the server does not speak UTF-8: " + one_line(PQerrorMessage(conn_.get())));
-    }
-    return Status();
+    return configure("cannot connect");
   }
 
   bool broken() const { return !conn_ || PQstatus(conn_.get()) == CONNECTION_BAD; }
@@ -141,10 +137,8 @@ class Connection {
     prepared_.clear();
     pending_.clear();
     pipelining_ = false;
-    if (broken())
-      return io_error(prefix("cannot reconnect") + one_line(PQerrorMessage(conn_.get())));
-    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
-    return Status();
+    if (broken()) return io_error(prefix("cannot reconnect") + said(PQerrorMessage(conn_.get())));
+    return configure("cannot reconnect");
   }
 
   // Runs `sql` (no parameters; several statements allowed). Like every statement that waits for
@@ -247,8 +241,7 @@ class Connection {
     pending_.clear();
     pipelining_ = false;
     if (PQexitPipelineMode(conn_.get()) != 1 && first.ok()) {
-      first =
-          io_error(prefix("cannot leave pipeline mode") + one_line(PQerrorMessage(conn_.get())));
+      first = io_error(prefix("cannot leave pipeline mode") + said(PQerrorMessage(conn_.get())));
     }
     return first;
   }
@@ -259,6 +252,21 @@ class Connection {
   const std::string& last_sqlstate() const { return last_sqlstate_; }
 
  private:
+  // libpq's message on one line, without the password of the URL connected to: libpq quotes
+  // the URI, or a part of it, when it cannot parse it.
+  std::string said(const char* message) const { return without_password(one_line(message), url_); }
+
+  // A new session's libpq settings: the server's notices to the log, text in UTF-8 both ways (a
+  // SET of the session: a connection made again by reset() starts without it).
+  Status configure(const char* what) {
+    PQsetNoticeProcessor(conn_.get(), quiet_notices, nullptr);
+    if (PQsetClientEncoding(conn_.get(), "UTF8") != 0) {
+      return io_error(prefix(what) +
+                      "the server does not speak UTF-8: " + said(PQerrorMessage(conn_.get())));
+    }
+    return Status();
+  }
+
   std::string prefix(const std::string& what) const {
     return "journal " + where_ + ": " + what + ": ";
   }
@@ -269,7 +277,7 @@ class Connection {
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return r;
     last_sqlstate_ = sqlstate(r.get());
     const std::string detail =
-        one_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
+        said(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_.get()));
     const std::string message = prefix(what) + detail;
     if (last_sqlstate_.starts_with("53")) {  // insufficient resources: disk full, out of memory
       return Status(StatusCode::kResourceExhausted,
@@ -308,7 +316,7 @@ class Connection {
     }
     if (PQenterPipelineMode(conn_.get()) != 1) {
       return io_error(prefix(what) +
-                      "cannot enter pipeline mode: " + one_line(PQerrorMessage(conn_.get())));
+                      "cannot enter pipeline mode: " + said(PQerrorMessage(conn_.get())));
     }
     pipelining_ = true;
     return Status();
@@ -319,7 +327,7 @@ class Connection {
   }
   Status sent_failed(const std::string& what) {
     return Status(StatusCode::kUnavailable,
-                  prefix(what) + one_line(PQerrorMessage(conn_.get())) + "; nothing was written");
+                  prefix(what) + said(PQerrorMessage(conn_.get())) + "; nothing was written");
   }
   // A statement sent and not yet answered.
   struct Pending {
@@ -328,6 +336,7 @@ class Connection {
   static constexpr std::size_t kMaxPending = 256;
 
   std::string where_;  // printable_location: never the password
+  std::string url_;    // as given to connect(): may hold a password, never printed
   PgConn conn_;
   std::set<std::string> prepared_;
   std::string last_sqlstate_;

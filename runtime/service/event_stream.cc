@@ -82,7 +82,13 @@ std::string EventStream::take(bool* ended) {
     // here was resumed after that interruption: their streams go on.
     if (e.type == "run_interrupted" && queue_.empty() && !polled_ && !in_flight_) *ended = true;
   }
+  if (abandoned_) *ended = true;
   return out;
+}
+
+bool EventStream::abandoned() {
+  std::lock_guard lock(mu_);
+  return abandoned_;
 }
 
 Result<bool> EventStream::poll(const runtime::Journal& journal) {
@@ -94,7 +100,19 @@ Result<bool> EventStream::poll(const runtime::Journal& journal) {
     after = last_seq_;
   }
   auto fresh = journal.events_after(run_id_, after);
-  if (!fresh.ok()) return fresh.status();
+  if (!fresh.ok()) {
+    if (fresh.status().code() != StatusCode::kInvalidArgument) return fresh.status();
+    // A row that cannot be decoded (an edited journal) will not decode at the next poll either:
+    // the stream ends after what it sent. Opened again, it answers the error naming the row.
+    std::function<void()> wake;
+    {
+      std::lock_guard lock(mu_);
+      abandoned_ = true;
+      wake = wake_;
+    }
+    if (wake) wake();
+    return fresh.status();
+  }
   std::function<void()> wake;
   bool finished = false;
   {
@@ -126,7 +144,7 @@ void StreamPoller::watch(const std::shared_ptr<EventStream>& stream) {
 
 std::size_t StreamPoller::watched() const {
   std::lock_guard lock(mu_);
-  return streams_.size();
+  return streams_.size() + polling_;
 }
 
 void StreamPoller::loop() {
@@ -140,10 +158,16 @@ void StreamPoller::loop() {
       if (auto stream = weak.lock()) live.push_back(std::move(stream));
     }
     streams_.clear();
+    polling_ = live.size();
     lock.unlock();
     std::vector<std::weak_ptr<EventStream>> keep;
     for (const auto& stream : live) {
       auto ended = stream->poll(journal_);
+      if (!ended.ok() && stream->abandoned()) {
+        logger().error("event stream ended: {} (switchyard journal check lists every problem)",
+                       ended.status().message());
+        continue;
+      }
       if (!ended.ok()) {
         // A journal that cannot be read now (the database restarting) is tried again next time.
         logger().warn("event stream: {}", ended.status().message());
@@ -152,6 +176,7 @@ void StreamPoller::loop() {
     }
     live.clear();  // a stream whose connection is gone dies here, not under the lock
     lock.lock();
+    polling_ = 0;
     streams_.insert(streams_.end(), keep.begin(), keep.end());
   }
 }

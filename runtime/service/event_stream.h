@@ -40,7 +40,8 @@ class EventStream {
 
   // Sets what to call (from any thread, quickly) when new text is ready to take.
   void on_ready(std::function<void()> wake);
-  // The SSE text ready now ("" if none); *ended once run_finished has been taken.
+  // The SSE text ready now ("" if none); *ended once run_finished has been taken (or the stream
+  // was abandoned: poll()).
   std::string take(bool* ended);
 
   // One event as an SSE message.
@@ -50,8 +51,12 @@ class EventStream {
   // connection: for a run another process writes (a worker), whose events the feed never sees.
   // Such a stream does not end at run_interrupted (another worker takes the run over) but only at
   // run_finished. Returns whether the stream has queued run_finished (nothing more to poll).
-  // Errors: the journal's.
+  // Errors: the journal's. A row that cannot be decoded (kInvalidArgument: an edited journal)
+  // also abandons the stream: it ends once what was queued before is taken, and is not polled
+  // again (a client that opens it again gets the error naming the row).
   Result<bool> poll(const runtime::Journal& journal);
+  // poll() met a row that cannot be decoded.
+  bool abandoned();
 
  private:
   EventStream() = default;
@@ -66,6 +71,7 @@ class EventStream {
   bool loaded_ = false;                // the journaled history is queued
   bool polled_ = false;                // poll() fed it: a run written by another process
   bool in_flight_ = false;             // opened `starting`: the run is in flight here
+  bool abandoned_ = false;             // poll() met a row it cannot decode: ends after the queue
   std::vector<runtime::Event> early_;  // live events that came while it was read
   std::function<void()> wake_;         // under mu_
   runtime::EventFeed::Subscription subscription_;
@@ -100,6 +106,7 @@ class StreamPoller {
   std::condition_variable wake_;
   bool stopping_ = false;                            // under mu_
   std::vector<std::weak_ptr<EventStream>> streams_;  // under mu_
+  std::size_t polling_ = 0;  // under mu_: streams taken out of streams_ by the round in progress
   std::thread thread_;
 };
 

@@ -402,10 +402,12 @@ HttpResponse Service::Impl::events(const HttpRequest& req, const std::string& id
     }
     after = *seq;
   }
-  auto stream = EventStream::open(*feed, id, after, is_active(id));
+  const bool here = is_active(id);
+  auto stream = EventStream::open(*feed, id, after, here);
   if (!stream.ok()) return journal_error_response(stream.status());
-  // On a queue the run is a worker's: its events come through the journal only.
-  if (poller) poller->watch(*stream);
+  // On a queue the run is a worker's, and on a PostgreSQL journal a run not in flight here may be
+  // another process's: their events come through the journal only.
+  if (poller && (queue != nullptr || !here)) poller->watch(*stream);
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.stream = *stream;

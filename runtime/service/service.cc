@@ -139,7 +139,12 @@ Status Service::Impl::open() {
     }
   }
   feed = std::make_unique<runtime::EventFeed>(*core.journal);
-  if (queue != nullptr) poller = std::make_unique<StreamPoller>(*feed, options.queue_poll);
+  // On a journal other processes write too (PostgreSQL: workers, other services), the streams of
+  // their runs are read from the journal: this process's feed never sees their events.
+  if ((queue != nullptr || core.journal->run_queue() != nullptr) &&
+      options.queue_poll.count() > 0) {
+    poller = std::make_unique<StreamPoller>(*feed, options.queue_poll);
+  }
   gate = std::make_unique<InterruptGate>(*feed, options.grace);
   for (const auto& file : options.workflow_files) {
     auto text = runtime::read_file(file);

@@ -58,6 +58,8 @@ struct ServiceOptions {
   // runs read the journal every `queue_poll`; /metrics shows the queue. REQUIRES a journal with a
   // run queue (PostgreSQL): start() fails with kInvalidArgument otherwise.
   bool queue = false;
+  // How often the event streams of runs other processes write read the journal: with `queue`,
+  // every run's; on a PostgreSQL journal without it, those of the runs not in flight here.
   std::chrono::milliseconds queue_poll{200};  // > 0
   // On a journal shared by several processes (PostgreSQL): how often the health monitor learns
   // the tool outcomes the other processes (workers, other services) journal

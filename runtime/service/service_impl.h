@@ -138,7 +138,8 @@ class Service::Impl {
   // On a PostgreSQL journal: what the other processes' outcomes teach core.health.
   std::unique_ptr<runtime::HealthShare> health_share;
   // options.queue: the journal's run queue, the poller of the event streams of the runs workers
-  // run, and how many runs this process admitted into the queue.
+  // run (on any PostgreSQL journal: of the runs other processes write), and how many runs this
+  // process admitted into the queue.
   runtime::RunQueue* queue = nullptr;
   std::unique_ptr<StreamPoller> poller;
   std::atomic<std::uint64_t> admitted{0};

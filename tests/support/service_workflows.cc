@@ -28,6 +28,19 @@ std::string command_workflow(const std::string& name, const std::vector<std::str
   return one_step(name, "Run", {{"kind", "command"}, {"argv", argv}, {"timeout_ms", 30000}});
 }
 
+std::string held_workflow(const std::string& name) {
+  return nlohmann::json{{"format", "switchyard.workflow/v1"},
+                        {"name", name},
+                        {"start", "Start"},
+                        {"goal", "Done"},
+                        {"tools",
+                         {{"Prep", {{"kind", "mock"}}},
+                          {"Ask", {{"kind", "wait"}, {"approval", "refund"}}},
+                          {"Done", {{"kind", "mock"}, {"idempotent", true}}}}},
+                        {"edges", {{"Start", "Prep", 1}, {"Prep", "Ask", 1}, {"Ask", "Done", 1}}}}
+      .dump();
+}
+
 std::string http_workflow(const std::string& name, const std::string& url) {
   return one_step(name, "Fetch",
                   {{"kind", "http"},

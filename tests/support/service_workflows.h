@@ -14,5 +14,8 @@ std::string mock_workflow(const std::string& name, int latency_ms);
 std::string command_workflow(const std::string& name, const std::vector<std::string>& argv);
 // `name`: Start -> Fetch (an idempotent GET of `url`, 30 s timeout) -> Done.
 std::string http_workflow(const std::string& name, const std::string& url);
+// `name`: Start -> Prep (a mock) -> Ask (a wait for approval "refund") -> Done (an idempotent
+// mock): a run held at wait `Ask#1` until it is approved.
+std::string held_workflow(const std::string& name);
 
 }  // namespace switchyard::testing

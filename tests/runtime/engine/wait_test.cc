@@ -7,9 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <future>
-#include <mutex>
 #include <set>
 #include <thread>
 
@@ -19,6 +17,7 @@
 #include "runtime/engine/reenact.h"
 #include "runtime/journal/event_feed.h"
 #include "runtime/journal/forwarding_journal.h"
+#include "tests/support/gate.h"
 #include "tools/builtin.h"
 #include "tools/tool_set.h"
 
@@ -262,30 +261,15 @@ class HeldAtWaitStarted final : public ForwardingJournal {
   Status append(const std::vector<Event>& events) override {
     const bool starts_wait = std::any_of(events.begin(), events.end(),
                                          [](const Event& e) { return e.type == "wait_started"; });
-    if (starts_wait) {
-      std::unique_lock lock(mu_);
-      writing_ = true;
-      cv_.notify_all();
-      cv_.wait(lock, [this] { return released_; });
-    }
+    if (starts_wait) gate_.arrive_and_wait();
     return ForwardingJournal::append(events);
   }
   Status append(std::vector<Event>&& events) override { return append(events); }
-  void await_writing() {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return writing_; });
-  }
-  void release() {
-    std::lock_guard lock(mu_);
-    released_ = true;
-    cv_.notify_all();
-  }
+  void await_writing() { gate_.await_arrival(); }
+  void release() { gate_.open(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool writing_ = false;
-  bool released_ = false;
+  testing::Gate gate_;
 };
 
 // The wait is open as soon as its wait_started is handed to the journal: an approval sent while

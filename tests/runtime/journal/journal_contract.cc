@@ -4,13 +4,13 @@
 
 #include "tests/runtime/journal/journal_contract.h"
 
-#include <condition_variable>
 #include <mutex>
 
 #include "runtime/engine/reenact.h"
 #include "runtime/journal/forwarding_journal.h"
 #include "runtime/journal/waiting.h"
 #include "runtime/journal/writer.h"
+#include "tests/support/gate.h"
 #include "tests/support/journal_records.h"
 
 namespace switchyard::runtime {
@@ -382,29 +382,15 @@ class WriterHold {
  public:
   void hold(JournalWriter& writer) {
     writer.submit([this](Journal& j) {
-      {
-        std::unique_lock lock(mu_);
-        holding_ = true;
-        cv_.notify_all();
-        cv_.wait(lock, [this] { return released_; });
-      }
+      gate_.arrive_and_wait();
       return j.begin_run(run_record("r0"));
     });
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [this] { return holding_; });
+    gate_.await_arrival();
   }
-  void release() {
-    {
-      std::lock_guard lock(mu_);
-      released_ = true;
-    }
-    cv_.notify_all();
-  }
+  void release() { gate_.open(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool holding_ = false, released_ = false;
+  testing::Gate gate_;
 };
 
 TEST_P(DurableJournalContract, WritesQueuedMeanwhileBecomeOneGroup) {

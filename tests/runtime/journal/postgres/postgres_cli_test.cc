@@ -1,5 +1,5 @@
 // The `switchyard` program on a PostgreSQL journal, as a user meets it: run, then runs, replay
-// --verify, journal check, health and gc on the same URL; `serve` and its read API.
+// --verify, journal check, health, budget and gc on the same URL; `serve` and its read API.
 
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@
 namespace switchyard::testing {
 namespace {
 
-TEST(PostgresCli, RunThenRunsReplayVerifyCheckHealthAndGcWorkOnAPostgresJournal) {
+TEST(PostgresCli, RunThenRunsReplayVerifyCheckHealthBudgetAndGcWorkOnAPostgresJournal) {
   PostgresCluster& cluster = PostgresCluster::shared();
   ASSERT_TRUE(cluster.ok()) << cluster.error();
   const std::string plain = cluster.fresh("cli");
@@ -56,12 +56,24 @@ TEST(PostgresCli, RunThenRunsReplayVerifyCheckHealthAndGcWorkOnAPostgresJournal)
 
   auto health = switchyard({"health", "--journal", url, "--json"});
   EXPECT_EQ(health.exit_code, 0) << health.err;
+  auto healths = parse_json(health.out);
+  EXPECT_EQ(healths["journal"], shown);
+  EXPECT_GT(healths["outcomes"].get<int>(), 0) << health.out;  // the run's steps, read back
+  EXPECT_FALSE(healths["tools"].empty()) << health.out;
+
+  auto budget = switchyard({"budget", "--journal", url, "--json"});
+  EXPECT_EQ(budget.exit_code, 0) << budget.err;
+  auto spend = parse_json(budget.out);
+  EXPECT_EQ(spend["journal"], shown);
+  ASSERT_EQ(spend["workflows"].size(), 1u) << budget.out;
+  EXPECT_EQ(spend["workflows"][0]["workflow"], "customer-support");
+  EXPECT_EQ(spend["workflows"][0]["runs"], 1);
 
   auto gc = switchyard({"gc", "--journal", url, "--older-than", "0s", "--json"});
   EXPECT_EQ(gc.exit_code, 0) << gc.err << gc.out;
   EXPECT_EQ(pg_query(plain, "SELECT count(*) FROM runs"), "0");
 
-  for (const auto* r : {&run, &runs, &verify, &last, &check, &health, &gc}) {
+  for (const auto* r : {&run, &runs, &verify, &last, &check, &health, &budget, &gc}) {
     EXPECT_EQ(r->out.find("pw-s3cret"), std::string::npos) << r->out;
     EXPECT_EQ(r->err.find("pw-s3cret"), std::string::npos) << r->err;
   }
@@ -76,11 +88,7 @@ TEST(PostgresCli, RunsWaitsAndCheckReadAHeldRunOfAPostgresJournal) {
   const std::string url = cluster.fresh("waits");
   ASSERT_FALSE(url.empty());
   TempDir dir;
-  const std::string workflow = dir.write("held.json", R"({"format": "switchyard.workflow/v1",
-    "name": "pg-held", "start": "Start", "goal": "Done",
-    "tools": {"Prep": {"kind": "mock"}, "Ask": {"kind": "wait", "approval": "refund"},
-              "Done": {"kind": "mock", "idempotent": true}},
-    "edges": [["Start", "Prep", 1], ["Prep", "Ask", 1], ["Ask", "Done", 1]]})");
+  const std::string workflow = dir.write("held.json", held_workflow("pg-held"));
   {
     Subprocess holder({SWITCHYARD_WAIT_HOLDER, url, workflow, "pg-held-1", "1"});
     // Its log lines (the journal's schema upgrades) come first on the same output.

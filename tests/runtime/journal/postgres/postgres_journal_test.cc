@@ -4,9 +4,13 @@
 // cannot be reached, group commit as one transaction.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <condition_variable>
+#include <cstdlib>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "runtime/journal/journal.h"
 #include "runtime/journal/writer.h"
@@ -151,6 +155,98 @@ TEST(PostgresJournal, APasswordIsNeverPrinted) {
   EXPECT_EQ(missing.code(), StatusCode::kNotFound);
   EXPECT_EQ(missing.message().find("s3cret"), std::string::npos) << missing.message();
   EXPECT_NE(missing.message().find(":***@"), std::string::npos) << missing.message();
+}
+
+// libpq quotes the URI, or a piece of it, when it cannot parse it: the password in that piece
+// never reaches the journal's error (which goes to logs, stderr and /readyz).
+TEST(PostgresJournal, APasswordLibpqQuotesInItsConnectErrorIsNeverPrinted) {
+  for (const std::string url : {"postgresql://ada:s3cret%zz@/runs",   // a bad %-escape
+                                "postgresql://ada:s3cret@[::1/runs",  // the whole URI quoted
+                                "postgresql://ada@/runs?password=s3cret%zz",
+                                "postgresql://ada:s3cret/pw@/runs"}) {  // read as host:port
+    auto j = open_journal(url);
+    ASSERT_FALSE(j.ok()) << url;
+    const std::string message = j.status().message();
+    EXPECT_NE(message.find(": cannot connect: "), std::string::npos) << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << message;
+    EXPECT_NE(message.find("***"), std::string::npos) << message;
+  }
+  EXPECT_EQ(printable_location("postgresql://ada:s3cret/pw@db/runs"),
+            "postgresql://ada:***@db/runs");
+  EXPECT_EQ(printable_location("postgresql://ada@db/runs?%70assword=s3cret"),
+            "postgresql://ada@db/runs?%70assword=***");
+  EXPECT_EQ(without_password("at \"postgresql://ada:s%40cret@db/runs\": s@cret, s%40cret",
+                             "postgresql://ada:s%40cret@db/runs"),
+            "at \"postgresql://ada:***@db/runs\": ***, ***");
+}
+
+// A role whose login needs a password (the cluster trusts its socket for everyone else): a URL
+// without one is refused by the server, and libpq takes it from PGPASSWORD or from a password
+// file (~/.pgpass, or PGPASSFILE) as docs/journal.md says; it never shows.
+TEST(PostgresJournal, APasswordComesFromPgpasswordOrThePasswordFile) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string admin = cluster.fresh("pw_admin");
+  const std::string hba = pg_query(admin, "SHOW hba_file");
+  ASSERT_FALSE(hba.empty());
+  {
+    std::ifstream in(hba);
+    std::stringstream rules;
+    rules << "local all pw_user scram-sha-256\n" << in.rdbuf();
+    in.close();
+    std::ofstream(hba) << rules.str();
+  }
+  ASSERT_EQ(pg_exec(admin,
+                    "CREATE ROLE pw_user LOGIN PASSWORD 'pw-s3cret'; CREATE SCHEMA pw_journal "
+                    "AUTHORIZATION pw_user; SELECT pg_reload_conf()"),
+            "");
+  const std::string url = cluster.url("pw_journal", "pw_user");
+  auto refused = open_journal(url);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("cannot connect"), std::string::npos)
+      << refused.status().message();
+
+  ASSERT_EQ(setenv("PGPASSWORD", "pw-s3cret", 1), 0);
+  auto from_env = open_journal(url);
+  unsetenv("PGPASSWORD");
+  ASSERT_TRUE(from_env.ok()) << from_env.status().to_string();
+  EXPECT_EQ((*from_env)->location().find("s3cret"), std::string::npos);
+  ASSERT_TRUE((*from_env)->begin_run(run_record("r1")).ok());
+
+  TempDir dir;
+  const std::string file = dir.write("pgpass", "*:*:*:pw_user:pw-s3cret\n");
+  ASSERT_EQ(chmod(file.c_str(), 0600), 0);
+  ASSERT_EQ(setenv("PGPASSFILE", file.c_str(), 1), 0);
+  auto from_file = open_journal(url);
+  unsetenv("PGPASSFILE");
+  ASSERT_TRUE(from_file.ok()) << from_file.status().to_string();
+  EXPECT_EQ((*from_file)->get_run("r1")->run_id, "r1");
+}
+
+// A connection made again after the server dropped it speaks UTF-8 as the first one did, whatever
+// the session's default (here a LATIN1 client encoding given in the URL, as a database or role
+// setting would): a non-ASCII event written after the reconnection reads back and verifies
+// from another connection.
+TEST(PostgresJournal, AConnectionMadeAgainStillSpeaksUtf8) {
+  const std::string url = fresh_location("journal") + "%20-cclient_encoding%3DLATIN1";
+  auto journal = open_postgres_journal(url);
+  ASSERT_TRUE(journal.ok()) << journal.status().to_string();
+  ASSERT_TRUE((*journal)->begin_run(run_record("r1")).ok());
+  ASSERT_EQ(pg_query(url,
+                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                     "datname = current_database() AND pid <> pg_backend_pid()"),
+            "1");
+  EXPECT_FALSE((*journal)->append({journal_event("r1", 1)}).ok());
+  ASSERT_TRUE((*journal)->append({journal_event("r1", 1)}).ok());  // "événement"
+  auto other = open_postgres_journal(url);
+  ASSERT_TRUE(other.ok()) << other.status().to_string();
+  auto events = (*other)->events("r1");
+  ASSERT_TRUE(events.ok()) << events.status().to_string();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].payload["text"], "événement");
+  auto checked = (*other)->check();
+  ASSERT_TRUE(checked.ok()) << checked.status().to_string();
+  EXPECT_TRUE(checked->problems.empty()) << checked->problems.front();
 }
 
 // The journal writer's group is one transaction: every row of it carries the same transaction

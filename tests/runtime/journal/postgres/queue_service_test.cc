@@ -138,6 +138,90 @@ TEST(PostgresQueueService, ARunPostedIsQueuedThenRunByAWorkerWhileItsEventsStrea
   EXPECT_EQ(verify.exit_code, 0) << verify.err << verify.out;
 }
 
+// A service on a PostgreSQL journal without --queue: a run another process writes (a worker,
+// holding it at an approval) streams from the journal as it goes on, to run_finished.
+TEST(PostgresQueueService, AServiceWithoutAQueueStreamsARunAnotherProcessWrites) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string url = cluster.fresh("stream_elsewhere");
+  TempDir dir;
+  const std::string workflow = dir.write("held.json", held_workflow("held-elsewhere"));
+  ServeProcess server(url, {"--queue-poll", "20ms", "--workflow", workflow},
+                      {"SWITCHYARD_TOKENS=s-token"});
+  ASSERT_FALSE(server.url().empty());
+  auto enq = switchyard({"enqueue", workflow, "--journal", url, "--run-id", "elsewhere-1"});
+  ASSERT_EQ(enq.exit_code, 0) << enq.err << enq.out;
+  Subprocess worker({SWITCHYARD_BINARY, "worker", "--journal", url, "--workflow", workflow,
+                     "--name", "sw", "--poll", "5ms"},
+                    {}, dir.file("worker.log"));
+  ASSERT_EQ(pg_wait_for(url,
+                        "SELECT count(*) FROM events WHERE run_id = 'elsewhere-1' AND type = "
+                        "'wait_started'",
+                        "1", std::chrono::seconds(20)),
+            "1");
+  // The stream is open (it has sent the run's history) before the approval lets the run go on.
+  long status = 0;
+  std::promise<void> opened;
+  auto streamed = std::async(std::launch::async, [&] {
+    bool first = true;
+    return read_sse(server.url() + "/v1/runs/elsewhere-1/events", {"Authorization: Bearer s-token"},
+                    &status, std::chrono::seconds(20), [&](const SseEvent&) {
+                      if (first) opened.set_value();
+                      first = false;
+                      return false;
+                    });
+  });
+  ASSERT_EQ(opened.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready);
+  auto approved = switchyard({"approve", "elsewhere-1", "Ask#1", "--journal", url});
+  ASSERT_EQ(approved.exit_code, 0) << approved.err << approved.out;
+  const auto events = streamed.get();
+  EXPECT_EQ(status, 200);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.front().event, "run_started");
+  EXPECT_EQ(events.back().event, "run_finished");
+  worker.signal(SIGTERM);
+  EXPECT_EQ(worker.wait(std::chrono::seconds(20)), 0);
+}
+
+// A row of the run that cannot be decoded (an edited journal) ends the stream that follows the
+// run through the journal, instead of keeping it open and failing at every poll; opened again,
+// the stream answers the error naming the row.
+TEST(PostgresQueueService, AStreamMeetingARowThatCannotBeDecodedEndsAndNamesItWhenOpenedAgain) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  ASSERT_TRUE(cluster.ok()) << cluster.error();
+  const std::string url = cluster.fresh("queue_poisoned");
+  TempDir dir;
+  ServeProcess server(
+      url,
+      {"--queue", "--queue-poll", "20ms", "--workflow", dir.write("quick.json", quick_workflow())},
+      {"SWITCHYARD_TOKENS=q-token"});
+  ASSERT_FALSE(server.url().empty());
+  auto posted = server.call("POST", "/v1/runs", "q-token",
+                            R"({"workflow": "quick", "input": {}, "run_id": "poisoned-1"})");
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  long status = 0;
+  auto streamed = std::async(std::launch::async, [&] {
+    return read_sse(server.url() + "/v1/runs/poisoned-1/events", {"Authorization: Bearer q-token"},
+                    &status, std::chrono::seconds(30));
+  });
+  auto streams = [&] {
+    return queue_metric(server.call("GET", "/metrics", "q-token").body,
+                        "switchyard_queue_event_streams");
+  };
+  ASSERT_EQ(poll_until(streams, [](double n) { return n == 1; }), 1);
+  ASSERT_EQ(pg_exec(url,
+                    "INSERT INTO events (run_id, seq, time_ms, type, payload) VALUES "
+                    "('poisoned-1', 1, 1, 'run_started', 'not json')"),
+            "");
+  EXPECT_EQ(poll_until(streams, [](double n) { return n == 0; }), 0);
+  EXPECT_TRUE(streamed.get().empty());  // ended by the server, without an event
+  EXPECT_EQ(status, 200);
+  auto again = server.call("GET", "/v1/runs/poisoned-1/events", "q-token");
+  EXPECT_EQ(again.status, 500) << again.body;
+  EXPECT_NE(again.body.find("run poisoned-1 seq 1 (run_started): /payload"), std::string::npos)
+      << again.body;
+}
+
 TEST(PostgresQueueService, ServeWithAQueueOnASqliteJournalIsRefusedAtStart) {
   TempDir dir;
   auto r =
