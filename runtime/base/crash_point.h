@@ -9,6 +9,8 @@
 //   after_outcome_commit  a non-idempotent tool's outcome is durable; nothing invoked since
 //   inside_append   a journal transaction has written its first event but not committed
 //   after_claim     a worker's claim of a queued run is committed; the run is not started yet
+//   after_claimed_start  a worker's claims connection committed the starts of the runs it just
+//                   claimed fresh; its engine has not run them yet
 //   after_renew     a worker renewed the leases of the runs it holds (they are in flight)
 // Thread-safe.
 

@@ -232,6 +232,7 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
   }
 
   const std::string& id() const { return report_.run_id; }
+  asio::io_context& loop() const { return loop_; }
 
   // A run resumed with no journaled event starts again under its id, whose row exists.
   void skip_row() { journal_row_ = false; }
@@ -252,6 +253,11 @@ class RunTask : public std::enable_shared_from_this<RunTask> {
         },
         /*first=*/true);
   }
+  // A run claimed from a queue whose start the caller commits elsewhere (Engine::prepare_claimed):
+  // its start events, taken out of the run (which continues its chain after them).
+  std::vector<Event> take_start() { return events_.take(); }
+  // Its start could not be committed (Engine::begin_prepared): it ends with `s`. On its thread.
+  void fail_start(const Status& s) { end_without_journal(s); }
   bool resuming() const { return resumed_ != nullptr; }
 
   // The open waits of a resumed run's held waits (for Engine::waits), with their original start.
@@ -1075,6 +1081,34 @@ std::string Engine::start_task(std::shared_ptr<const graph::Workflow> workflow,
   impl_->add(id, task);
   asio::post(loop, [task] { task->begin(); });
   return id;
+}
+
+PreparedRun Engine::prepare_claimed(std::shared_ptr<const graph::Workflow> workflow,
+                                    std::shared_ptr<tools::ToolSet> tools, RunRequest request,
+                                    Done done) {
+  impl_->probes->watch(workflow, tools);
+  auto& loop = impl_->pick_loop();
+  PreparedRun prepared;
+  prepared.task_ = std::make_shared<RunTask>(*impl_, loop, std::move(workflow), std::move(tools),
+                                             std::move(request), std::move(done));
+  prepared.task_->skip_row();
+  prepared.run_id_ = prepared.task_->id();
+  prepared.start_ = prepared.task_->take_start();
+  return prepared;
+}
+
+void Engine::begin_prepared(PreparedRun prepared, const Status& started) {
+  std::shared_ptr<RunTask> task = std::move(prepared.task_);
+  impl_->add(prepared.run_id_, task);
+  auto& loop = task->loop();
+  if (!started.ok()) {
+    asio::post(loop, [task, started] { task->fail_start(started); });
+    return;
+  }
+  // Committed by another journal object: this journal's listeners (an EventFeed) learn of them
+  // here, before any later event of the run can be committed.
+  impl_->journal.announce(prepared.start_);
+  asio::post(loop, [task] { task->begin(); });
 }
 
 Status Engine::resume(std::shared_ptr<const graph::Workflow> workflow,

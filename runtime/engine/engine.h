@@ -60,6 +60,21 @@ struct EngineOptions {
 
 class RunTask;  // one run in flight (engine.cc)
 
+// A run claimed from a queue, made ready by Engine::prepare_claimed and not yet running: its
+// start events (run_started and what comes with it), sealed, for the caller to commit on another
+// connection before Engine::begin_prepared runs it. Move-only.
+class PreparedRun {
+ public:
+  const std::string& run_id() const { return run_id_; }
+  const std::vector<Event>& start() const { return start_; }
+
+ private:
+  friend class Engine;
+  std::string run_id_;
+  std::vector<Event> start_;
+  std::shared_ptr<RunTask> task_;
+};
+
 // A wait step a run in flight is held at (docs/waits.md).
 struct OpenWait {
   std::string run_id;
@@ -142,6 +157,18 @@ class Engine {
   // for it): committed with the next group, even when every step is idempotent.
   std::string start_claimed(std::shared_ptr<const graph::Workflow> workflow,
                             std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
+  // start_claimed() in two halves, for a worker that commits a claimed run's start itself on the
+  // connection it claimed on, right after the claim (docs/scale-out.md#workers):
+  // prepare_claimed makes the run and its start events (as start_claimed would write them: the
+  // same payloads, a chain that starts empty) and writes nothing; begin_prepared runs it once
+  // `started` says how writing PreparedRun::start() went. OK: the events are committed (its
+  // journal's listeners are told of them, Journal::announce) and the run continues its chain from
+  // them: the caller has fenced it with RunQueue::fence_started at their head. Not OK: the run
+  // ends at once with that error (`done` gets it), writing nothing. REQUIRES: a journal that
+  // chains_events() and does not write inline (PostgreSQL).
+  PreparedRun prepare_claimed(std::shared_ptr<const graph::Workflow> workflow,
+                              std::shared_ptr<tools::ToolSet> tools, RunRequest request, Done done);
+  void begin_prepared(PreparedRun prepared, const Status& started);
   Status resume(std::shared_ptr<const graph::Workflow> workflow,
                 std::shared_ptr<tools::ToolSet> tools, const std::string& run_id, Done done);
 

@@ -96,6 +96,11 @@ Status EventFeed::append(const std::vector<Event>& events) {
   return s;
 }
 
+void EventFeed::announce(const std::vector<Event>& events) {
+  if (has_subscribers_.load(std::memory_order_acquire)) publish(events);
+  inner().announce(events);
+}
+
 Status EventFeed::append(std::vector<Event>&& events) {
   if (!has_subscribers_.load(std::memory_order_acquire)) return inner().append(std::move(events));
   return append(static_cast<const std::vector<Event>&>(events));

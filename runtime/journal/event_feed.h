@@ -6,7 +6,9 @@
 // events to every subscriber: the service streams them (SSE) and counts them (metrics); an
 // embedding program watches its runs with it. Events reach subscribers in journal order within a
 // run; events of a write_group are delivered after the group's COMMIT (a write that failed, or a
-// group that could not be committed, delivers nothing).
+// group that could not be committed, delivers nothing). Events of this process's runs that another
+// journal object committed (a worker's claimed runs' starts, Journal::announce) are delivered
+// once announced.
 //
 // Usage:
 //   EventFeed feed(*sqlite_journal);
@@ -63,6 +65,8 @@ class EventFeed final : public ForwardingJournal {
   std::vector<Status> write_group(std::vector<Write>& writes) override;
   Status append(const std::vector<Event>& events) override;
   Status append(std::vector<Event>&& events) override;
+  // Events another journal object committed (Journal::announce): delivered as if committed here.
+  void announce(const std::vector<Event>& events) override;
 
  private:
   void unsubscribe(std::uint64_t id);

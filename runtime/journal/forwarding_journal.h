@@ -68,6 +68,7 @@ class ForwardingJournal : public Journal {
   Result<JournalCheck> check() const override { return inner_.check(); }
   std::string location() const override { return inner_.location(); }
   bool chains_events() const override { return inner_.chains_events(); }
+  void announce(const std::vector<Event>& events) override { inner_.announce(events); }
   bool writes_inline() const override { return inner_.writes_inline(); }
   // The inner journal's queue: its fences apply to the writes that reach it through this one.
   RunQueue* run_queue() override { return inner_.run_queue(); }

@@ -226,6 +226,12 @@ class Journal {
   // they are once their prev_hash is found to continue the run's chain.
   virtual bool chains_events() const { return false; }
 
+  // Events of runs this journal's process holds that another journal object on the same database
+  // has committed (a worker's claimed runs' starts, written on its claims connection right after
+  // the claim, docs/scale-out.md#workers): a journal that tells listeners of what it commits
+  // (EventFeed) tells them of these too, as if it had committed them. This default does nothing.
+  virtual void announce(const std::vector<Event>& events) { (void)events; }
+
   // True when every write is quick and never waits on I/O (the journal in memory): an Engine then
   // performs a run's writes on the run's own thread, in line, instead of handing them to its
   // journal-writer thread and waiting for the acknowledgement (docs/engine.md#journal-writes).
@@ -363,6 +369,27 @@ class RunQueue {
     fence(run_id, epoch);
   }
   virtual void unfence(const std::string& run_id) = 0;
+  // fence() for a run claimed from the queue whose first events another journal object committed
+  // (write_starts, on a worker's claims connection): its head is `head_seq` and `head_hash`, so
+  // that its next write needs no read of its row. This default: fence() (the head read back).
+  virtual void fence_started(const std::string& run_id, std::int64_t epoch, std::int64_t head_seq,
+                             const std::string& head_hash) {
+    (void)head_seq;
+    (void)head_hash;
+    fence(run_id, epoch);
+  }
+  // Commits the first events of runs freshly claimed on this queue's connection (each
+  // ClaimedRun::fresh_input, never started), all in one group, each run's events all or nothing
+  // on their own: `starts` holds each run's fencing epoch and its events (sealed, continuing an
+  // empty chain). A start of a run whose epoch is no longer the one given (another worker took
+  // it over meanwhile) is refused (kFailedPrecondition, "refused (fenced)") and nothing of it is
+  // written. One status per start. Only when writes_starts(); this default refuses each.
+  using Start = std::pair<std::int64_t, std::vector<Event>>;  // epoch, events
+  virtual bool writes_starts() const { return false; }
+  virtual std::vector<Status> write_starts(const std::vector<Start>& starts) {
+    return std::vector<Status>(starts.size(),
+                               failed_precondition("this run queue does not write starts"));
+  }
   virtual Result<QueueStats> stats(std::int64_t now_ms) const = 0;
   // How many rows the wait inbox holds (resolutions and cancellations, Journal::queue_resolution)
   // for each of `run_ids` that has any: a worker looks for new ones for the runs it holds with

@@ -1407,6 +1407,35 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   void fence_unstarted(const std::string& run_id, std::int64_t epoch) override {
     change_fence({run_id, epoch, FenceChange::kUnstarted});
   }
+  void fence_started(const std::string& run_id, std::int64_t epoch, std::int64_t head_seq,
+                     const std::string& head_hash) override {
+    change_fence({run_id, epoch, FenceChange::kStarted, Head{head_seq, head_hash}});
+  }
+  // The starts of runs claimed on this connection, in one group (one round trip when it is sent
+  // at once): each fenced at its epoch and known to have no events (no read of its row), so that
+  // a run taken over meanwhile changes no row and its start is refused, nothing of it kept. This
+  // connection writes nothing more of them: their fences and heads are dropped after.
+  bool writes_starts() const override { return true; }
+  std::vector<Status> write_starts(const std::vector<Start>& starts) override {
+    std::lock_guard lock(mu_);
+    pending_fences();
+    std::vector<Write> writes;
+    writes.reserve(starts.size());
+    for (const auto& [epoch, events] : starts) {
+      if (!events.empty()) {
+        fences_[events.front().run_id] = epoch;
+        known_empty(events.front().run_id);
+      }
+      writes.push_back([&events = events](Journal& j) { return j.append(events); });
+    }
+    std::vector<Status> out = write_group(writes);
+    for (const auto& [epoch, events] : starts) {
+      if (events.empty()) continue;
+      fences_.erase(events.front().run_id);
+      forget_head(events.front().run_id);
+    }
+    return out;
+  }
   void unfence(const std::string& run_id) override {
     change_fence({run_id, 0, FenceChange::kUnfence});
   }
@@ -1465,7 +1494,8 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
   struct FenceChange {
     std::string run_id;
     std::int64_t epoch = 0;
-    enum Kind { kFence, kUnstarted, kUnfence } kind = kFence;
+    enum Kind { kFence, kUnstarted, kStarted, kUnfence } kind = kFence;
+    Head head{};  // kStarted: the run's head
   };
   void change_fence(FenceChange change) {
     std::unique_lock lock(mu_, std::try_to_lock);
@@ -1501,6 +1531,10 @@ class PostgresJournal final : public SqlJournal, public RunQueue, public HealthF
       case FenceChange::kUnstarted:
         fences_[c.run_id] = c.epoch;
         known_empty(c.run_id);
+        return;
+      case FenceChange::kStarted:
+        fences_[c.run_id] = c.epoch;
+        known_head(c.run_id, c.head);
         return;
       case FenceChange::kUnfence:
         fences_.erase(c.run_id);

@@ -129,6 +129,8 @@ class SqlJournal : public Journal {
   // `run_id` has no events and no head yet (claimed from the queue, never started): its first
   // append needs no read of its row.
   void known_empty(const std::string& run_id) { heads_[run_id] = Head{}; }
+  // `run_id`'s head is `head` (its first events committed by another journal object).
+  void known_head(const std::string& run_id, Head head) { heads_[run_id] = std::move(head); }
 
   mutable std::recursive_mutex mu_;
   bool in_group_ = false;

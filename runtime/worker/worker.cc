@@ -78,6 +78,7 @@ Worker::~Worker() {
 }
 
 void Worker::abandon() {
+  abandoned_ = true;
   stop();
   // Runs still here: abandoned without writing to them, their leases ended for another worker
   // to take them over by the resume rules.
@@ -185,14 +186,87 @@ Result<int> Worker::poll(bool inbox) {
     auto claimed =
         queue_.claim_many(options_.name, hashes_, now_ms(), options_.lease.count(), limit);
     if (!claimed.ok()) return claimed.status();
+    // On a claims connection of its own that writes starts, the runs claimed fresh are started
+    // there, together (one round trip), not behind the engine's writes on the journal's.
+    const bool starts_here = &queue_ != &fences_ && queue_.writes_starts();
+    std::vector<const ClaimedRun*> fresh;
     for (const ClaimedRun& run : *claimed) {
       crash_point("after_claim");
-      start(run);
+      if (starts_here && run.fresh_input) {
+        fresh.push_back(&run);
+      } else {
+        start(run);
+      }
       ++started;
     }
+    if (!fresh.empty()) start_fresh(fresh);
     if (static_cast<int>(claimed->size()) < limit) break;  // none left
   }
   return started;
+}
+
+void Worker::hold(const ClaimedRun& claimed) {
+  {
+    std::lock_guard lock(mu_);
+    held_[claimed.run_id] = claimed.epoch;
+    (claimed.taken_over ? stats_.taken_over : stats_.claimed) += 1;
+  }
+  if (claimed.taken_over) {
+    logger().warn("worker {}: taking over run {} from {} (its lease expired), epoch {}",
+                  options_.name, claimed.run_id, claimed.previous_owner, claimed.epoch);
+  } else {
+    logger().info("worker {}: claimed run {}, epoch {}", options_.name, claimed.run_id,
+                  claimed.epoch);
+  }
+}
+
+const WorkerWorkflow& Worker::workflow_of(const ClaimedRun& claimed) const {
+  const auto it = std::find(hashes_.begin(), hashes_.end(), claimed.workflow_hash);
+  return workflows_[static_cast<std::size_t>(it - hashes_.begin())];
+}
+
+void Worker::start_fresh(const std::vector<const ClaimedRun*>& claimed) {
+  std::vector<PreparedRun> prepared;
+  std::vector<RunQueue::Start> starts;
+  prepared.reserve(claimed.size());
+  starts.reserve(claimed.size());
+  for (const ClaimedRun* c : claimed) {
+    hold(*c);
+    const WorkerWorkflow& w = workflow_of(*c);
+    RunRequest request;
+    request.run_id = c->run_id;
+    request.input = *c->fresh_input;
+    request.tenant = c->tenant;
+    auto done = [this, run_id = c->run_id, epoch = c->epoch](Result<RunReport> report) {
+      ended(run_id, epoch, report);
+    };
+    prepared.push_back(engine_.prepare_claimed(w.workflow, w.tools, std::move(request), done));
+    starts.emplace_back(c->epoch, prepared.back().start());
+  }
+  // Each start fenced at its claim's epoch on the claims connection: a run another worker took
+  // over meanwhile is refused there, nothing of it written.
+  std::vector<Status> written = queue_.write_starts(starts);
+  crash_point("after_claimed_start");
+  for (std::size_t i = 0; i < prepared.size(); ++i) {
+    const ClaimedRun& c = *claimed[i];
+    // Abandoned meanwhile (their leases released): not run here; another worker continues them
+    // from their start by the resume rules.
+    if (abandoned_ && written[i].ok())
+      written[i] = Status(StatusCode::kCancelled, "worker stopped");
+    const std::vector<Event>& start = starts[i].second;
+    if (written[i].ok() && !start.empty()) {
+      // The engine's journal continues the run's chain from its start's head, read nowhere.
+      fences_.fence_started(c.run_id, c.epoch, start.back().seq, start.back().hash);
+    } else {
+      fences_.fence_unstarted(c.run_id, c.epoch);
+    }
+    if (!written[i].ok()) {
+      logger().warn("worker {}: cannot start run {}: {}", options_.name, c.run_id,
+                    written[i].message());
+    }
+    // Refused: the run ends here at once with that error (ended() tells lost from failed).
+    engine_.begin_prepared(std::move(prepared[i]), written[i]);
+  }
 }
 
 void Worker::start(const ClaimedRun& claimed) {
@@ -203,19 +277,8 @@ void Worker::start(const ClaimedRun& claimed) {
   } else {
     fences_.fence_unstarted(run_id, epoch);  // never started: nothing to read back
   }
-  {
-    std::lock_guard lock(mu_);
-    held_[run_id] = epoch;
-    (claimed.taken_over ? stats_.taken_over : stats_.claimed) += 1;
-  }
-  if (claimed.taken_over) {
-    logger().warn("worker {}: taking over run {} from {} (its lease expired), epoch {}",
-                  options_.name, run_id, claimed.previous_owner, epoch);
-  } else {
-    logger().info("worker {}: claimed run {}, epoch {}", options_.name, run_id, epoch);
-  }
-  const auto it = std::find(hashes_.begin(), hashes_.end(), claimed.workflow_hash);
-  const WorkerWorkflow& w = workflows_[static_cast<std::size_t>(it - hashes_.begin())];
+  hold(claimed);
+  const WorkerWorkflow& w = workflow_of(claimed);
   auto done = [this, run_id, epoch](Result<RunReport> report) { ended(run_id, epoch, report); };
   if (claimed.fresh_input) {
     // Never started and nothing in its inbox: started as a new run, with nothing to read back.

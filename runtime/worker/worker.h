@@ -81,6 +81,9 @@ class Worker {
   // on, when not journal's own: another connection to the same database, so that claims and
   // lease renewals do not wait behind the journal's commits (and theirs behind them); it must
   // outlive the worker. Fences are always set on `journal`'s queue, whose writes they guard.
+  // With such a `claims` queue (RunQueue::writes_starts), the runs claimed fresh (never started,
+  // nothing in their inbox) have their start (run_started, as the engine makes it) committed on
+  // it right after the claim, all of one claim together, before the engine runs them.
   // Errors: kInvalidArgument (the journal has no run queue: workers need a PostgreSQL journal;
   // no workflow; options out of range).
   static Result<std::unique_ptr<Worker>> create(Journal& journal, Engine& engine, Clock& clock,
@@ -129,6 +132,11 @@ class Worker {
   Result<int> poll(bool inbox);  // poll_once(), looking at the inbox only when `inbox`
   std::int64_t now_ms() const;
   void start(const ClaimedRun& claimed);
+  // Runs claimed fresh (ClaimedRun::fresh_input) on a claims queue of its own that writes starts:
+  // their starts committed on it together, right after the claim, then handed to the engine.
+  void start_fresh(const std::vector<const ClaimedRun*>& claimed);
+  void hold(const ClaimedRun& claimed);  // held here from now on (stats, log)
+  const WorkerWorkflow& workflow_of(const ClaimedRun& claimed) const;
   void ended(const std::string& run_id, std::int64_t epoch, const Result<RunReport>& report);
 
   Journal& journal_;
@@ -140,7 +148,8 @@ class Worker {
   std::vector<std::string> hashes_;  // workflows_'s, in order
   WorkerOptions options_;
   std::atomic<bool> stopped_{false};
-  std::int64_t renewed_ms_ = -1;  // the clock's time of the last renewal; only run()'s thread
+  std::atomic<bool> abandoned_{false};  // abandon() called: runs being started are not run
+  std::int64_t renewed_ms_ = -1;        // the clock's time of the last renewal; only run()'s thread
   // The inbox rows seen for each run held here (RunQueue::inbox_counts); only poll_once's thread.
   std::map<std::string, std::int64_t> inbox_seen_;
   // When run() last looked at the inbox (wall time: a bound on how often it queries, whatever

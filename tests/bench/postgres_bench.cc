@@ -45,6 +45,7 @@
 #include "runtime/journal/event_feed.h"
 #include "runtime/worker/worker.h"
 #include "tests/bench/bench_logs.h"
+#include "tests/support/forwarding_run_queue.h"
 #include "tests/support/postgres_cluster.h"
 #include "tests/support/process_stats.h"
 #include "tools/builtin.h"
@@ -139,15 +140,17 @@ BENCHMARK(BM_JournaledSteps)
     ->UseRealTime();
 
 // A run queue that notes when each claim returned (steady clock), forwarding everything.
-class TimedQueue final : public runtime::RunQueue {
+class TimedQueue final : public testing::ForwardingRunQueue {
  public:
-  explicit TimedQueue(runtime::RunQueue& inner) : inner_(inner) {}
-  Status enqueue(const runtime::RunRecord& run) override { return inner_.enqueue(run); }
+  // `own_connection`: `inner` is a claims connection of its own (claims:1), which then writes the
+  // starts of the runs claimed fresh (Worker); claims:0 keeps the engine writing them.
+  TimedQueue(runtime::RunQueue& inner, bool own_connection)
+      : ForwardingRunQueue(inner), own_connection_(own_connection) {}
   Result<std::optional<runtime::ClaimedRun>> claim(const std::string& owner,
                                                    const std::vector<std::string>& hashes,
                                                    std::int64_t now_ms,
                                                    std::int64_t lease_ms) override {
-    auto claimed = inner_.claim(owner, hashes, now_ms, lease_ms);
+    auto claimed = inner().claim(owner, hashes, now_ms, lease_ms);
     if (claimed.ok() && claimed->has_value()) {
       std::lock_guard lock(mu_);
       claimed_at_[(*claimed)->run_id] = std::chrono::steady_clock::now();
@@ -158,7 +161,7 @@ class TimedQueue final : public runtime::RunQueue {
                                                       const std::vector<std::string>& hashes,
                                                       std::int64_t now_ms, std::int64_t lease_ms,
                                                       int limit) override {
-    auto claimed = inner_.claim_many(owner, hashes, now_ms, lease_ms, limit);
+    auto claimed = inner().claim_many(owner, hashes, now_ms, lease_ms, limit);
     if (claimed.ok()) {
       const auto now = std::chrono::steady_clock::now();
       std::lock_guard lock(mu_);
@@ -166,29 +169,7 @@ class TimedQueue final : public runtime::RunQueue {
     }
     return claimed;
   }
-  Result<std::vector<std::pair<std::string, std::int64_t>>> renew(
-      const std::string& owner, const std::vector<std::string>& ids, std::int64_t now_ms,
-      std::int64_t lease_ms) override {
-    return inner_.renew(owner, ids, now_ms, lease_ms);
-  }
-  Status release(const std::string& owner, const std::string& id, std::int64_t epoch) override {
-    return inner_.release(owner, id, epoch);
-  }
-  Result<std::int64_t> adopt(const std::string& id, std::int64_t now_ms) override {
-    return inner_.adopt(id, now_ms);
-  }
-  void fence(const std::string& id, std::int64_t epoch) override { inner_.fence(id, epoch); }
-  void fence_unstarted(const std::string& id, std::int64_t epoch) override {
-    inner_.fence_unstarted(id, epoch);
-  }
-  void unfence(const std::string& id) override { inner_.unfence(id); }
-  Result<runtime::QueueStats> stats(std::int64_t now_ms) const override {
-    return inner_.stats(now_ms);
-  }
-  Result<std::map<std::string, std::int64_t>> inbox_counts(
-      const std::vector<std::string>& run_ids) const override {
-    return inner_.inbox_counts(run_ids);
-  }
+  bool writes_starts() const override { return own_connection_ && inner().writes_starts(); }
   std::optional<std::chrono::steady_clock::time_point> claimed_at(const std::string& id) {
     std::lock_guard lock(mu_);
     auto it = claimed_at_.find(id);
@@ -197,7 +178,7 @@ class TimedQueue final : public runtime::RunQueue {
   }
 
  private:
-  runtime::RunQueue& inner_;
+  const bool own_connection_;
   std::mutex mu_;
   std::map<std::string, std::chrono::steady_clock::time_point> claimed_at_;
 };
@@ -278,8 +259,8 @@ void BM_QueuedRuns(benchmark::State& state) {
         b.claims_pg = std::move(*claims);
       }
       b.feed = std::make_unique<runtime::EventFeed>(*b.pg);
-      b.queue =
-          std::make_unique<TimedQueue>(own_claims ? *b.claims_pg->run_queue() : *b.pg->run_queue());
+      b.queue = std::make_unique<TimedQueue>(
+          own_claims ? *b.claims_pg->run_queue() : *b.pg->run_queue(), own_claims);
       b.subscription = b.feed->subscribe([&](const runtime::Event& e) {
         if (e.type == "run_started") {
           std::lock_guard lock(mu);

@@ -1,10 +1,10 @@
 // A `switchyard worker` process killed (SIGKILL, by the crash points of runtime/base/crash_point.h)
-// at the two points of its own work: right after it claimed a run, and right after it renewed the
-// lease of a run in flight; and at two of its engine's: inside a group of writes (after its first
-// statement), and between a non-idempotent step's start and its call. Another worker takes the
-// run over once the lease expired, with a higher epoch, and the run ends as the resume rules say
-// and verifies. (The multi-worker crash harness of worker_test.cc kills at random request counts
-// instead.)
+// at the points of its own work: right after it claimed a run, right after its claims connection
+// committed the claimed run's start, and right after it renewed the lease of a run in flight; and
+// at two of its engine's: inside a group of writes (after its first statement), and between a
+// non-idempotent step's start and its call. Another worker takes the run over once the lease
+// expired, with a higher epoch, and the run ends as the resume rules say and verifies. (The
+// multi-worker crash harness of worker_test.cc kills at random request counts instead.)
 
 #include <gtest/gtest.h>
 
@@ -90,6 +90,13 @@ TEST(WorkerCrashPoints, AWorkerKilledRightAfterItsClaimLeavesTheRunToAnotherAfte
   kill_then_take_over("cp_claim", "after_claim:1", 1, "");
 }
 
+TEST(WorkerCrashPoints,
+     AWorkerKilledRightAfterItsClaimedRunsStartLeavesTheRunToAnotherAfterTheLease) {
+  // Killed once its claims connection committed the run's start, before its engine ran it: the
+  // run has its run_started (epoch 1) and nothing more; the next worker continues it.
+  kill_then_take_over("cp_start", "after_claimed_start:1", 1, "run_started");
+}
+
 TEST(WorkerCrashPoints, AWorkerKilledRightAfterRenewingItsLeaseLosesTheRunToAnotherAfterTheLease) {
   // Killed at its first renewal, 100 ms in, while the 1 s step is in flight: the step's answer is
   // never journaled (its start may not be: an idempotent step's events are committed in groups,
@@ -99,8 +106,8 @@ TEST(WorkerCrashPoints, AWorkerKilledRightAfterRenewingItsLeaseLosesTheRunToAnot
 
 TEST(WorkerCrashPoints, AWorkerKilledInsideAGroupOfWritesLeavesNoneOfItAndTheRunToAnother) {
   // Killed after the first statement of its first write of several events (after the run's
-  // start, committed on its own as a claimed run's start is): the group's transaction dies with
-  // the connection, so the run has its start and nothing of that write.
+  // start, committed on its own on the claims connection as a claimed run's start is): the group's
+  // transaction dies with the connection, so the run has its start and nothing of that write.
   kill_then_take_over("cp_group", "inside_append:1", 1, "run_started");
 }
 

@@ -26,6 +26,7 @@
 #include "runtime/replay/verify.h"
 #include "runtime/replay/wait_inbox.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/forwarding_run_queue.h"
 #include "tests/support/journal_records.h"
 #include "tests/support/otlp_receiver.h"
 #include "tests/support/postgres_cluster.h"
@@ -525,6 +526,142 @@ TEST(Worker, AClaimedRunsStartIsCommittedBeforeItsFirstStepEndsEvenWhenEveryStep
   }
   EXPECT_EQ(journal->get_run(*id)->status, "completed");
   EXPECT_TRUE(wk_verifies(*journal, *id));
+}
+
+// A claims queue that, right after each claim, has another journal adopt the runs it claimed
+// (`switchyard resume` taking them out of the workers' hands): the claimant's epoch is stale
+// before it writes anything.
+class WkAdoptedAfterClaim final : public testing::ForwardingRunQueue {
+ public:
+  WkAdoptedAfterClaim(RunQueue& inner, RunQueue& other)
+      : ForwardingRunQueue(inner), other_(other) {}
+  Result<std::vector<ClaimedRun>> claim_many(const std::string& owner,
+                                             const std::vector<std::string>& hashes,
+                                             std::int64_t now_ms, std::int64_t lease_ms,
+                                             int limit) override {
+    auto claimed = inner().claim_many(owner, hashes, now_ms, lease_ms, limit);
+    if (claimed.ok()) {
+      for (const ClaimedRun& c : *claimed) {
+        auto adopted = other_.adopt(c.run_id, now_ms + lease_ms + 1);
+        EXPECT_TRUE(adopted.ok()) << adopted.status().to_string();
+      }
+    }
+    return claimed;
+  }
+
+ private:
+  RunQueue& other_;
+};
+
+// With a claims connection of its own (as `switchyard worker` has), the runs a worker claims
+// fresh have their run_started committed on that connection, those of one claim in one
+// transaction, before the engine runs them; the engine's journal continues their chains (the
+// step sees the start committed, in the database, before it is called; the feed over the
+// engine's journal still delivers run_started first; the runs verify).
+TEST(Worker, FreshlyClaimedRunsHaveTheirStartsCommittedOnTheClaimsConnectionBeforeTheyRun) {
+  const std::string url = fresh_location("worker");
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkIdempotentStep);
+  SystemClock clock;
+  auto journal = wk_open(url);
+  auto claims = wk_open(url);
+  ASSERT_TRUE(journal && claims);
+  EventFeed feed(*journal);
+  std::mutex mu;
+  std::map<std::string, std::vector<std::string>> delivered;  // run -> event types, in order
+  auto sub = feed.subscribe([&](const Event& e) {
+    std::lock_guard lock(mu);
+    delivered[e.run_id].push_back(e.type);
+  });
+  std::vector<std::string> seen_at_step;  // run_started events committed when a step ran
+  tools::BuiltinRegistry builtins;
+  builtins.add("one", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    std::string starts = pg_query(url, "SELECT count(*) FROM events WHERE type = 'run_started'");
+    std::lock_guard lock(mu);
+    seen_at_step.push_back(starts);
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+  ASSERT_TRUE(tools.ok());
+  monitors::HealthTable health(clock);
+  Engine engine(feed, clock, health, EngineOptions{.threads = 1});
+  auto worker =
+      Worker::create(feed, engine, clock, {{w, *tools}}, {.name = "w1"}, claims->run_queue());
+  ASSERT_TRUE(worker.ok()) << worker.status().to_string();
+  auto a = enqueue_run(*journal->run_queue(), *w, nlohmann::json::object(), clock, "r-a");
+  auto b = enqueue_run(*journal->run_queue(), *w, nlohmann::json::object(), clock, "r-b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto started = (*worker)->poll_once();
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  ASSERT_EQ(*started, 2);
+  engine.wait_idle();
+  EXPECT_EQ((*worker)->stats().finished, 2);
+  {
+    std::lock_guard lock(mu);
+    // The first step ran once both starts were committed (claimed together, started together).
+    ASSERT_EQ(seen_at_step.size(), 2u);
+    EXPECT_EQ(seen_at_step.front(), "2");
+    for (const std::string& id : {*a, *b}) {
+      ASSERT_FALSE(delivered[id].empty()) << id;
+      EXPECT_EQ(delivered[id].front(), "run_started");
+      EXPECT_EQ(delivered[id].back(), "run_finished");
+    }
+  }
+  // Both starts in one transaction, on another connection than the rest of the runs.
+  EXPECT_EQ(pg_query(url,
+                     "SELECT count(DISTINCT xid) || ' ' || count(DISTINCT origin) FROM "
+                     "events WHERE type = 'run_started'"),
+            "1 1");
+  EXPECT_EQ(pg_query(url,
+                     "SELECT count(*) FROM events s JOIN events f ON f.run_id = s.run_id "
+                     "AND f.type = 'run_finished' WHERE s.type = 'run_started' AND "
+                     "s.origin <> f.origin"),
+            "2");
+  for (const std::string& id : {*a, *b}) {
+    EXPECT_EQ(journal->get_run(id)->status, "completed");
+    EXPECT_TRUE(wk_verifies(*journal, id));
+  }
+}
+
+// A run taken out of the worker's hands between its claim and its start (adopted, epoch 2): its
+// start, written on the claims connection at epoch 1, is refused and nothing of it is kept; the
+// engine never runs it and the worker counts it lost.
+TEST(Worker, AStartOfARunTakenOverBetweenItsClaimAndItsStartIsRefusedAndTheRunNotRun) {
+  const std::string url = fresh_location("worker");
+  TempDir dir;
+  auto w = wk_workflow(dir, kWkIdempotentStep);
+  SystemClock clock;
+  auto journal = wk_open(url);
+  auto claims = wk_open(url);
+  auto other = wk_open(url);
+  ASSERT_TRUE(journal && claims && other);
+  std::atomic<int> steps{0};
+  tools::BuiltinRegistry builtins;
+  builtins.add("one", [&](const nlohmann::json&) -> Result<nlohmann::json> {
+    steps.fetch_add(1);
+    return nlohmann::json{{"ok", true}};
+  });
+  auto tools = tools::make_tool_set(*w, {.builtins = &builtins});
+  ASSERT_TRUE(tools.ok());
+  monitors::HealthTable health(clock);
+  Engine engine(*journal, clock, health, EngineOptions{.threads = 1});
+  WkAdoptedAfterClaim queue(*claims->run_queue(), *other->run_queue());
+  auto worker = Worker::create(*journal, engine, clock, {{w, *tools}}, {.name = "w1"}, &queue);
+  ASSERT_TRUE(worker.ok()) << worker.status().to_string();
+  auto id = enqueue_run(*journal->run_queue(), *w, nlohmann::json::object(), clock);
+  ASSERT_TRUE(id.ok());
+  auto started = (*worker)->poll_once();
+  ASSERT_TRUE(started.ok()) << started.status().to_string();
+  engine.wait_idle();
+  EXPECT_EQ(steps.load(), 0);
+  EXPECT_EQ((*worker)->stats().lost, 1);
+  EXPECT_EQ((*worker)->stats().finished, 0);
+  EXPECT_TRUE((*worker)->held().empty());
+  EXPECT_EQ(pg_query(url, "SELECT count(*) FROM events"), "0");
+  EXPECT_EQ(pg_query(url,
+                     "SELECT status || ' ' || epoch || ' ' || head_seq || ' ' || "
+                     "coalesce(owner, '-') FROM runs"),
+            "running 2 0 -");
 }
 
 TEST(Worker, AnExpiredLeaseIsTakenOverWithAHigherEpochAndTheStaleWorkerStops) {
